@@ -1,0 +1,52 @@
+# Everyday commands. `make demo` and `make test` create .venv when missing and install the
+# project from this repo first, so both work on a fresh clone.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test unit integration e2e lint format java clean help
+
+help:
+	@echo "make demo         run the demo pipeline on generated sample data (local runtime)"
+	@echo "make test         run the whole test suite (unit, integration, e2e)"
+	@echo "make unit|integration|e2e   one layer of it"
+	@echo "make lint|format  ruff"
+	@echo "make clean        remove .lake (the local lake) and caches; keeps .venv"
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing datalake and its dependencies into $(VENV) (the first time takes a few minutes)..."
+	$(BIN)/python -m pip install --quiet --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+java: $(STAMP)
+	@$(BIN)/datalake doctor
+
+demo: java
+	$(BIN)/datalake demo
+
+test: java
+	$(BIN)/python -m pytest
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m unit
+
+integration: java
+	$(BIN)/python -m pytest -m integration
+
+e2e: java
+	$(BIN)/python -m pytest -m e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	-$(BIN)/datalake db stop 2>/dev/null
+	rm -rf .lake .pytest_cache .ruff_cache spark-warehouse metastore_db derby.log

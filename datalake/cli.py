@@ -1,0 +1,239 @@
+"""The ``datalake`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from datalake import runtime
+from datalake.errors import LakeError
+from datalake.settings import get_settings
+
+app = typer.Typer(
+    help="An analytics lake for Spanish energy data: local by default, AWS with LAKE_RUNTIME=aws.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The serving PostgreSQL: embedded under the lake root unless DATABASE_URL is set.")
+app.add_typer(db_app, name="db")
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Zone(StrEnum):
+    raw = "raw"
+    processed = "processed"
+    all = "all"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def print_frame(frame: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> None:
+    """A DataFrame as a rich table, cut at ``max_rows`` with a note."""
+    table = RichTable(title=title, show_lines=False)
+    for column in frame.columns:
+        table.add_column(str(column), overflow="fold")
+    for row in frame.head(max_rows).itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    console.print(table)
+    if len(frame) > max_rows:
+        console.print(f"[dim]… {len(frame) - max_rows} more rows[/dim]")
+
+
+@app.command()
+def crawl(zone: Annotated[Zone, typer.Argument(help="Which zone to crawl.")] = Zone.all) -> None:
+    """Catalog the lake: find tables, infer schemas, register new partitions."""
+    from datalake.pipelines.lake import crawl_zones
+
+    reports = crawl_zones([zone.value] if zone != Zone.all else ["raw", "processed"], progress=console.log)
+    for report in reports:
+        table = RichTable(title=f"{report.zone} zone -> {report.database}")
+        for column in (
+            "table",
+            "format",
+            "files",
+            "status",
+            "partitions",
+            "new partitions",
+            "columns added",
+        ):
+            table.add_column(column)
+        for found in report.tables:
+            table.add_row(
+                found.name,
+                found.format,
+                str(found.files),
+                found.status,
+                str(found.partitions_total),
+                str(found.partitions_added),
+                ", ".join(found.columns_added + [f"{c} (widened)" for c in found.columns_widened]) or "-",
+            )
+        console.print(table)
+        if report.skipped_files:
+            console.print(f"[yellow]skipped {len(report.skipped_files)} file(s) of unknown format[/yellow]")
+    for report in reports:
+        report.raise_for_conflicts()
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One SQL statement in the Athena (Trino) dialect.")],
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+    max_rows: Annotated[int, typer.Option(help="Rows to show in table format.")] = 50,
+) -> None:
+    """Query the lake: DuckDB locally, Athena on AWS. Unqualified tables are in the processed database."""
+    engine = runtime.query_engine()
+    frame = engine.query(sql)
+    if output == OutputFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+    elif output == OutputFormat.json:
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n")
+    else:
+        print_frame(frame, max_rows=max_rows)
+        console.print(f"[dim]{len(frame)} row(s) from {engine.name}[/dim]")
+
+
+@app.command()
+def sync(
+    dataset: Annotated[
+        str, typer.Argument(help="Processed dataset to load into PostgreSQL.")
+    ] = "demand_hourly",
+) -> None:
+    """Upsert a processed dataset into PostgreSQL (idempotent)."""
+    from datalake.pipelines.lake import sync_dataset
+
+    report = sync_dataset(dataset, progress=console.log)
+    console.print_json(json.dumps(report.to_dict()))
+
+
+@app.command()
+def status() -> None:
+    """Tables, partitions, row counts, and the latest runs."""
+    from datalake.pipelines.lake import lake_status
+
+    snapshot = lake_status()
+    console.print(f"runtime [bold]{snapshot['runtime']}[/bold]   lake {snapshot['lake']}")
+    tables = RichTable(title="catalog")
+    for column in ("database", "table", "format", "partitions", "rows", "location"):
+        tables.add_column(column)
+    for row in snapshot["tables"]:
+        tables.add_row(
+            row["database"],
+            row["table"],
+            row["format"],
+            str(row["partitions"]),
+            str(row["rows"]),
+            row["location"],
+        )
+    console.print(tables)
+    runs = RichTable(title="latest runs")
+    for column in ("job", "started (UTC)", "status", "in", "out", "quarantined", "seconds"):
+        runs.add_column(column)
+    for run in snapshot["runs"]:
+        runs.add_row(
+            run.job,
+            run.started_at,
+            run.status,
+            str(run.rows_in),
+            str(run.rows_out),
+            str(run.rows_quarantined),
+            str(run.timings_s.get("total", "")),
+        )
+    console.print(runs)
+    console.print(f"warehouse: {snapshot['warehouse']}")
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(min=2, max=3660, help="Days of sample demand to generate.")] = 28,
+    start: Annotated[str, typer.Option(help="First local day (YYYY-MM-DD) of the sample.")] = "2024-03-18",
+) -> None:
+    """Smoke flow on generated SAMPLE data: raw, crawl, Spark, processed, DuckDB, PostgreSQL, status."""
+    import datetime as dt
+
+    from datalake.pipelines.lake import run_demo
+
+    summary = run_demo(dt.date.fromisoformat(start), days, console=console)
+    print_frame(summary["daily"], title="DuckDB: daily national demand (SAMPLE data)", max_rows=10)
+    status()
+    console.print(f"[bold green]demo finished[/bold green]: {summary['line']}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check what the lake needs on this machine (Java 17 for Spark)."""
+    from datalake.spark import check_java
+
+    version = check_java()
+    console.print(f"java {version}: ok")
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded PostgreSQL (no-op when running or when DATABASE_URL is set)."""
+    from datalake.warehouse.server import EmbeddedPostgres
+
+    settings = get_settings()
+    if settings.database_url:
+        console.print("DATABASE_URL is set; nothing to start")
+        return
+    url = EmbeddedPostgres(settings.pg_data_dir).start()
+    console.print(f"started: {url}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL cleanly."""
+    from datalake.warehouse.server import EmbeddedPostgres
+
+    stopped = EmbeddedPostgres(get_settings().pg_data_dir).stop()
+    console.print("stopped" if stopped else "not running")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL (starting the embedded server if needed)."""
+    from datalake.warehouse.connection import database_url
+
+    print(database_url(get_settings()))
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Whether the embedded server runs, its pid, URL and data directory."""
+    from datalake.warehouse.connection import describe_target
+    from datalake.warehouse.server import EmbeddedPostgres
+
+    settings = get_settings()
+    if settings.database_url:
+        console.print(f"external database: {describe_target(settings.database_url)}")
+        return
+    console.print_json(json.dumps(EmbeddedPostgres(settings.pg_data_dir).status(), default=str))
+
+
+def main() -> None:
+    """Console entry point: lake errors become one line (and a hint), exit status 2."""
+    try:
+        app()
+    except LakeError as error:
+        err_console.print(f"[bold red]error:[/bold red] {error}")
+        if error.hint:
+            err_console.print(f"[yellow]fix:[/yellow] {error.hint}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Declarative dataset specs: schema, keys, partitions, time column, warehouse table, quality rules.
+
+Every other part (the catalog, the warehouse DDL, the quality checks, /ask's allow-list)
+reads these instead of repeating them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+import pyarrow as pa
+
+from datalake import types
+from datalake.catalog.base import Column as CatalogColumn
+
+RuleKind = Literal["not_null", "range", "allowed_values"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column: name (unit in the name), Glue type, nullability and meaning."""
+
+    name: str
+    type: str
+    nullable: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    """A row-level check; failing rows go to quarantine with :attr:`reason`."""
+
+    column: str
+    kind: RuleKind
+    min_value: float | None = None
+    max_value: float | None = None
+    allowed: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        if self.kind == "not_null":
+            return f"{self.column} is null"
+        if self.kind == "range":
+            return f"{self.column} outside [{self.min_value}, {self.max_value}]"
+        return f"{self.column} not in {list(self.allowed)}"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset of the processed zone."""
+
+    name: str
+    description: str
+    columns: tuple[ColumnSpec, ...]
+    primary_key: tuple[str, ...]
+    time_column: str | None = None
+    partition_by: tuple[ColumnSpec, ...] = ()
+    warehouse_table: str | None = None
+    quality_rules: tuple[QualityRule, ...] = ()
+    source: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: duplicate column names")
+        for key in (*self.primary_key, *(r.column for r in self.quality_rules)):
+            if key not in names:
+                raise ValueError(f"{self.name}: {key!r} is not a column")
+        if self.time_column and self.time_column not in names:
+            raise ValueError(f"{self.name}: time column {self.time_column!r} is not a column")
+        for column in self.columns:
+            types.to_arrow(column.type)  # fails early on an unknown type
+        if any(p.name in names for p in self.partition_by):
+            raise ValueError(f"{self.name}: partition columns must not repeat data columns")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnSpec:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def location(self) -> str:
+        """Key prefix of the dataset in the processed zone."""
+        return f"processed/{self.name}"
+
+    def arrow_schema(self, with_partitions: bool = False) -> pa.Schema:
+        columns = list(self.columns) + (list(self.partition_by) if with_partitions else [])
+        return pa.schema([pa.field(c.name, types.to_arrow(c.type), c.nullable) for c in columns])
+
+    def catalog_columns(self) -> tuple[tuple[CatalogColumn, ...], tuple[CatalogColumn, ...]]:
+        """(data columns, partition keys) for the catalog."""
+        data = tuple(CatalogColumn(c.name, types.normalise(c.type), c.description) for c in self.columns)
+        keys = tuple(CatalogColumn(c.name, types.normalise(c.type), c.description) for c in self.partition_by)
+        return data, keys
+
+    def effective_rules(self) -> list[QualityRule]:
+        """Every check in the order reasons are reported: not-null (by column), then the rest.
+
+        Non-nullable columns get a not-null rule even when the spec does not list one.
+        """
+        not_null = {r.column for r in self.quality_rules if r.kind == "not_null"}
+        not_null |= {c.name for c in self.columns if not c.nullable}
+        return [QualityRule(c, "not_null") for c in sorted(not_null)] + [
+            r for r in self.quality_rules if r.kind != "not_null"
+        ]
+
+    def split_valid(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Apply the quality rules: (valid rows, quarantined rows with a ``reason`` column).
+
+        Every input row lands in exactly one of the two; a row breaking several rules
+        carries all their reasons, joined by ``; ``.
+        """
+        reasons = pd.Series([""] * len(frame), index=frame.index, dtype="object")
+        for rule in self.effective_rules():
+            if rule.column not in frame.columns:
+                raise ValueError(f"{self.name}: input has no column {rule.column!r}")
+            values = frame[rule.column]
+            if rule.kind == "not_null":
+                failed = values.isna()
+            elif rule.kind == "range":
+                numeric = pd.to_numeric(values, errors="coerce")
+                low = -float("inf") if rule.min_value is None else rule.min_value
+                high = float("inf") if rule.max_value is None else rule.max_value
+                failed = values.notna() & ~numeric.between(low, high)
+            else:
+                failed = values.notna() & ~values.astype(str).isin(rule.allowed)
+            reasons[failed] = reasons[failed] + f"; {rule.reason}"
+        bad = reasons != ""
+        quarantined = frame[bad].copy()
+        quarantined["reason"] = reasons[bad].str.removeprefix("; ")
+        return frame[~bad].copy(), quarantined

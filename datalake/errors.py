@@ -1,0 +1,60 @@
+"""The lake's exceptions: each names what failed and why, so the CLI and API can say it in one line."""
+
+from __future__ import annotations
+
+
+class LakeError(Exception):
+    """Base class for every error the lake raises on purpose."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class ConfigurationError(LakeError):
+    """A setting or a prerequisite (Java, a free port) is missing or wrong."""
+
+
+class ObjectNotFoundError(LakeError, KeyError):
+    """An object store key does not exist."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class CatalogNotFoundError(LakeError):
+    """A database or table is not in the catalog."""
+
+
+class SchemaConflictError(LakeError):
+    """A crawl found a column whose type cannot evolve into the catalogued one."""
+
+    def __init__(self, message: str, conflicts: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts
+
+
+class QueryError(LakeError):
+    """A query failed in the engine; carries the engine's message and the SQL that was sent."""
+
+    def __init__(self, message: str, sql: str, engine: str) -> None:
+        super().__init__(f"{engine} query failed: {message}\nSQL: {sql}")
+        self.engine_message = message
+        self.sql = sql
+        self.engine = engine
+
+
+class WarehouseUnavailableError(LakeError):
+    """PostgreSQL cannot be reached or started."""
+
+
+class DataValidationError(LakeError, ValueError):
+    """Input data breaks its dataset spec; names the field and the reason."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

@@ -1,0 +1,80 @@
+"""I/O shared by the job scripts: job arguments, and writing processed and quarantined rows."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import DataFrame
+
+from datalake.datasets.spec import DatasetSpec
+from datalake.storage.base import ObjectStore
+from datalake.storage.paths import hive_path, join_key
+
+QUARANTINE_PREFIX = "quarantine"
+
+
+def resolve_args(
+    names: Sequence[str], defaults: dict[str, str], argv: Sequence[str] | None = None
+) -> dict[str, str]:
+    """Job arguments: Glue's ``getResolvedOptions`` on Glue, argparse everywhere else.
+
+    Glue passes ``--NAME value`` pairs; locally the same flags work, and ``defaults``
+    fill what is not given.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    try:
+        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+    except ImportError:
+        parser = argparse.ArgumentParser()
+        for name in names:
+            parser.add_argument(f"--{name}", default=defaults.get(name), required=name not in defaults)
+        parsed, _unknown = parser.parse_known_args(argv[1:])
+        return {name: getattr(parsed, name) for name in names}
+    given = [n for n in names if f"--{n}" in argv]
+    resolved = getResolvedOptions(argv, given)
+    return {**{n: defaults[n] for n in names if n in defaults}, **resolved}
+
+
+def write_processed(
+    df: DataFrame,
+    spec: DatasetSpec,
+    store: ObjectStore,
+    progress: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Replace each partition that ``df`` touches, atomically, with one sorted Parquet file.
+
+    Partitions the frame does not touch are left alone, so re-running a window rewrites
+    the same keys and nothing else.
+    """
+    partition_names = [p.name for p in spec.partition_by]
+    frame = df.select(*spec.column_names, *partition_names).toPandas()
+    schema = spec.arrow_schema()
+    keys: list[str] = []
+    groups = frame.groupby(partition_names, sort=True) if partition_names else [((), frame)]
+    for values, rows in groups:
+        values = values if isinstance(values, tuple) else (values,)
+        partition = hive_path(dict(zip(partition_names, values, strict=True)))
+        if spec.time_column:
+            rows = rows.sort_values([spec.time_column, *spec.primary_key])
+        table = pa.Table.from_pandas(rows[spec.column_names], schema=schema, preserve_index=False)
+        keys += store.replace_partition(spec.location, partition, {"part-00000.parquet": table})
+        if progress:
+            progress(f"{spec.name}/{partition}: {len(rows)} rows")
+    return keys
+
+
+def write_quarantine(df: DataFrame, spec: DatasetSpec, store: ObjectStore, run_id: str) -> str | None:
+    """Write quarantined rows (every column as text, plus ``reason``) for one run."""
+    frame: pd.DataFrame = df.toPandas()
+    if frame.empty:
+        return None
+    frame = frame.astype("string")
+    day = dt.datetime.now(dt.UTC).date().isoformat()
+    key = join_key(QUARANTINE_PREFIX, spec.name, f"run_date={day}", f"{run_id}.parquet")
+    store.write_parquet(key, frame)
+    return key

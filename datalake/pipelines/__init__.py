@@ -1,0 +1,1 @@
+"""Pipelines: the functions job scripts and the CLI call; each wires ports to transforms."""

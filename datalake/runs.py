@@ -1,0 +1,94 @@
+"""Run reports: every run leaves a small JSON record of its counts, timings and keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from datalake.storage.base import ObjectStore
+from datalake.storage.paths import join_key
+
+RUNS_PREFIX = "_runs"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class RunReport:
+    """What one run did. ``rows_in == rows_out + rows_quarantined`` for a balanced run."""
+
+    job: str
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started_at: str = field(default_factory=lambda: utc_now().isoformat(timespec="seconds"))
+    finished_at: str | None = None
+    status: str = "running"
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_quarantined: int = 0
+    keys_written: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_in == self.rows_out + self.rows_quarantined
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        """Time a step; repeated steps add up."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - start
+            self.timings_s[step] = round(self.timings_s.get(step, 0.0) + elapsed, 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "balanced": self.balanced}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> RunReport:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in doc.items() if k in known})
+
+
+def report_key(report: RunReport) -> str:
+    stamp = report.started_at.replace(":", "").replace("-", "").split("+")[0]
+    return join_key(RUNS_PREFIX, report.job, f"{stamp}-{report.run_id}.json")
+
+
+@contextmanager
+def record_run(job: str, store: ObjectStore, **details: Any) -> Iterator[RunReport]:
+    """Yield a report to fill in; it is written when the block ends, failed or not.
+
+    A run whose counts do not balance is marked ``unbalanced``: a record went missing.
+    """
+    report = RunReport(job=job, details=dict(details))
+    start = time.perf_counter()
+    try:
+        yield report
+    except BaseException as error:
+        report.status = "failed"
+        report.error = f"{type(error).__name__}: {error}"
+        raise
+    else:
+        report.status = "succeeded" if report.balanced else "unbalanced"
+    finally:
+        report.finished_at = utc_now().isoformat(timespec="seconds")
+        report.timings_s["total"] = round(time.perf_counter() - start, 3)
+        store.put_json(report_key(report), report.to_dict())
+
+
+def list_runs(store: ObjectStore, job: str | None = None, limit: int = 20) -> list[RunReport]:
+    """The newest run reports first, optionally of one job."""
+    keys = store.list_keys(join_key(RUNS_PREFIX, job or ""), include_hidden=True)
+    keys = sorted((k for k in keys if k.endswith(".json")), key=lambda k: k.rsplit("/", 1)[-1], reverse=True)
+    return [RunReport.from_dict(store.get_json(k)) for k in keys[:limit]]

@@ -1,0 +1,66 @@
+"""The one place where ``LAKE_RUNTIME`` picks the adapters behind each port."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from datalake.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import boto3
+
+    from datalake.catalog.base import Catalog
+    from datalake.query.base import QueryEngine
+    from datalake.storage.base import ObjectStore
+
+Bucket = Literal["lake", "landing", "artifacts"]
+
+#: Local runtime: where each bucket lives under the lake root.
+LOCAL_BUCKET_DIRS: dict[str, str] = {"lake": "", "landing": "landing", "artifacts": "_artifacts"}
+
+
+def object_store(
+    bucket: Bucket = "lake",
+    settings: Settings | None = None,
+    boto3_session: boto3.session.Session | None = None,
+) -> ObjectStore:
+    """The object store for one of the lake's buckets."""
+    settings = settings or get_settings()
+    if settings.lake_runtime == "aws":
+        from datalake.storage.s3 import S3ObjectStore
+
+        name = {
+            "lake": settings.lake_bucket,
+            "landing": settings.landing_bucket,
+            "artifacts": settings.artifacts_bucket,
+        }[bucket]
+        return S3ObjectStore(name, boto3_session=boto3_session, settings=settings)
+    from datalake.storage.local import LocalObjectStore
+
+    return LocalObjectStore(settings.lake_root / LOCAL_BUCKET_DIRS[bucket])
+
+
+def catalog(settings: Settings | None = None, boto3_session: boto3.session.Session | None = None) -> Catalog:
+    """The Glue Data Catalog, or the local one kept beside the lake."""
+    settings = settings or get_settings()
+    if settings.lake_runtime == "aws":
+        from datalake.catalog.glue import GlueCatalog
+
+        return GlueCatalog(boto3_session=boto3_session, settings=settings)
+    from datalake.catalog.local import LocalCatalog
+
+    return LocalCatalog(object_store("lake", settings))
+
+
+def query_engine(
+    settings: Settings | None = None, boto3_session: boto3.session.Session | None = None
+) -> QueryEngine:
+    """Athena on AWS, DuckDB over the local catalog otherwise."""
+    settings = settings or get_settings()
+    if settings.lake_runtime == "aws":
+        from datalake.query.athena import AthenaEngine
+
+        return AthenaEngine(settings=settings, boto3_session=boto3_session)
+    from datalake.query.duckdb_engine import DuckDBEngine
+
+    return DuckDBEngine(catalog(settings), default_database=settings.processed_database)

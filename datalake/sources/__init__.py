@@ -1,0 +1,1 @@
+"""One module per external source: client, pagination, retries and the raw writer."""

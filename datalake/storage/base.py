@@ -1,0 +1,154 @@
+"""The object store port: a few primitives per adapter, and the formats built on them once."""
+
+from __future__ import annotations
+
+import io
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from datalake.errors import ObjectNotFoundError
+from datalake.storage.paths import join_key, parse_partition
+
+Frame = pd.DataFrame | pa.Table
+
+
+class ObjectStore(ABC):
+    """A bucket-like key/value store of bytes.
+
+    Adapters implement the primitives; the format helpers (JSON, CSV, Parquet) and the
+    partition helpers are shared so both runtimes read and write identical bytes.
+    """
+
+    #: ``file`` or ``s3``; lets the query layer decide how to reach the bytes.
+    scheme: str
+
+    # -- primitives -------------------------------------------------------------------
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:
+        """Write one object atomically (readers see the old bytes or the new); returns its URI."""
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes:
+        """Read one object; raises ObjectNotFoundError when absent."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """True when the object exists."""
+
+    @abstractmethod
+    def list_keys(self, prefix: str = "", *, include_hidden: bool = False) -> list[str]:
+        """Keys under ``prefix`` (a folder), sorted. Hidden keys (``_x``/``.x`` segments
+        below the prefix) are left out unless asked for."""
+
+    @abstractmethod
+    def delete(self, keys: Iterable[str]) -> int:
+        """Delete objects; missing ones are ignored. Returns how many were asked for."""
+
+    @abstractmethod
+    def replace_prefix(self, prefix: str, objects: Mapping[str, bytes]) -> list[str]:
+        """Replace everything under ``prefix`` with ``objects`` (names relative to it).
+
+        A reader sees the whole old set or the whole new set, and a writer that dies
+        part-way leaves the old set as it was. Returns the keys written.
+        """
+
+    @abstractmethod
+    def uri(self, key: str = "") -> str:
+        """A URI for a key or prefix that other engines understand (``file://``, ``s3://``)."""
+
+    # -- derived operations -----------------------------------------------------------
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under a prefix, hidden ones included."""
+        return self.delete(self.list_keys(prefix, include_hidden=True))
+
+    def list_partitions(self, prefix: str) -> list[dict[str, str]]:
+        """Distinct Hive partition values under a table prefix, sorted by path."""
+        seen: dict[str, dict[str, str]] = {}
+        for key in self.list_keys(prefix):
+            folder = key.rsplit("/", 1)[0]
+            values = parse_partition(folder[len(prefix) :])
+            if values:
+                seen.setdefault(folder, values)
+        return [seen[folder] for folder in sorted(seen)]
+
+    # -- JSON -------------------------------------------------------------------------
+    def put_json(self, key: str, obj: Any) -> str:
+        """Write a JSON document (UTF-8, keys in their order, non-ASCII kept)."""
+        body = json.dumps(obj, ensure_ascii=False, indent=None, default=_json_default)
+        return self.put_bytes(key, body.encode("utf-8"), "application/json")
+
+    def get_json(self, key: str) -> Any:
+        """Read a JSON document."""
+        return json.loads(self.get_bytes(key))
+
+    # -- CSV --------------------------------------------------------------------------
+    def write_csv(self, key: str, frame: Frame) -> str:
+        """Write a frame as UTF-8 CSV with a header row."""
+        return self.put_bytes(key, _csv_bytes(frame), "text/csv")
+
+    def read_csv(self, key: str, **pandas_kwargs: Any) -> pd.DataFrame:
+        """Read one CSV object into pandas."""
+        return pd.read_csv(io.BytesIO(self.get_bytes(key)), **pandas_kwargs)
+
+    # -- Parquet ----------------------------------------------------------------------
+    def write_parquet(self, key: str, frame: Frame) -> str:
+        """Write a frame as one Parquet object (snappy)."""
+        return self.put_bytes(key, parquet_bytes(frame), "application/vnd.apache.parquet")
+
+    def read_parquet(self, key_or_prefix: str) -> pd.DataFrame:
+        """Read one Parquet object, or every visible one under a prefix.
+
+        Partition values from ``name=value`` folders below the prefix become string
+        columns when the files do not carry them.
+        """
+        if key_or_prefix.endswith(".parquet") and self.exists(key_or_prefix):
+            return pq.read_table(io.BytesIO(self.get_bytes(key_or_prefix))).to_pandas()
+        prefix = key_or_prefix.rstrip("/")
+        keys = [k for k in self.list_keys(prefix) if k.endswith(".parquet")]
+        if not keys:
+            raise ObjectNotFoundError(f"no Parquet objects under {self.uri(prefix)}")
+        tables = []
+        for key in keys:
+            table = pq.read_table(io.BytesIO(self.get_bytes(key)))
+            for name, value in parse_partition(key[len(prefix) :]).items():
+                if name not in table.column_names:
+                    table = table.append_column(name, pa.array([value] * table.num_rows))
+            tables.append(table)
+        return pa.concat_tables(tables, promote_options="default").to_pandas()
+
+    def replace_partition(self, table_prefix: str, partition: str, files: Mapping[str, Frame]) -> list[str]:
+        """Atomically replace one partition of a table with Parquet files.
+
+        ``partition`` is a Hive path such as ``year=2024/month=01/day=05``; ``files``
+        maps file names to frames.
+        """
+        payload = {name: parquet_bytes(frame) for name, frame in files.items()}
+        return self.replace_prefix(join_key(table_prefix, partition), payload)
+
+
+def parquet_bytes(frame: Frame) -> bytes:
+    """Serialise a pandas or Arrow frame to Parquet bytes."""
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    sink = io.BytesIO()
+    # Microsecond timestamps: Spark 3.5, Athena and DuckDB all read them; nanoseconds they do not.
+    pq.write_table(table, sink, compression="snappy", coerce_timestamps="us")
+    return sink.getvalue()
+
+
+def _csv_bytes(frame: Frame) -> bytes:
+    df = frame.to_pandas() if isinstance(frame, pa.Table) else frame
+    return df.to_csv(index=False).encode("utf-8")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

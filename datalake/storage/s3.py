@@ -1,0 +1,112 @@
+"""S3 adapter (boto3); works with any S3-compatible endpoint given by ``AWS_ENDPOINT_URL``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from datalake import aws
+from datalake.errors import ObjectNotFoundError
+from datalake.settings import Settings
+from datalake.storage.base import ObjectStore
+from datalake.storage.paths import is_hidden, join_key
+
+STAGING_PREFIX = "_staging"
+_DELETE_BATCH = 1000  # DeleteObjects accepts at most this many keys
+
+
+class S3ObjectStore(ObjectStore):
+    """Objects in one bucket, optionally below a key prefix."""
+
+    scheme = "s3"
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        boto3_session: boto3.session.Session | None = None,
+        settings: Settings | None = None,
+        client: Any | None = None,
+    ) -> None:
+        self.bucket = bucket
+        self.client = client or aws.client("s3", boto3_session, settings, s3={"addressing_style": "path"})
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:
+        extra = {"ContentType": content_type} if content_type else {}
+        # A single PUT is atomic in S3: readers get the old object or the new one.
+        self.client.put_object(Bucket=self.bucket, Key=join_key(key), Body=data, **extra)
+        return self.uri(key)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=join_key(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
+            raise
+        return response["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=join_key(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def list_keys(self, prefix: str = "", *, include_hidden: bool = False) -> list[str]:
+        folder = join_key(prefix)
+        folder = f"{folder}/" if folder else ""
+        keys = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=folder):
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                if key.endswith("/"):  # folder markers some tools create
+                    continue
+                if include_hidden or not is_hidden(key[len(folder) :]):
+                    keys.append(key)
+        return sorted(keys)
+
+    def delete(self, keys: Iterable[str]) -> int:
+        batch = [join_key(k) for k in keys]
+        for start in range(0, len(batch), _DELETE_BATCH):
+            chunk = batch[start : start + _DELETE_BATCH]
+            response = self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+            )
+            if response.get("Errors"):
+                first = response["Errors"][0]
+                raise OSError(f"could not delete {self.uri(first['Key'])}: {first.get('Message')}")
+        return len(batch)
+
+    def replace_prefix(self, prefix: str, objects: Mapping[str, bytes]) -> list[str]:
+        # S3 has no multi-object commit. Upload everything to a hidden staging prefix first,
+        # so a run that dies part-way never touches the live partition; then copy in
+        # server-side and drop the keys that the new set does not have.
+        staging = join_key(STAGING_PREFIX, uuid.uuid4().hex)
+        old_keys = set(self.list_keys(prefix, include_hidden=True))
+        written: list[str] = []
+        try:
+            for name in objects:
+                self.put_bytes(join_key(staging, name), objects[name])
+            for name in objects:
+                final_key = join_key(prefix, name)
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=final_key,
+                    CopySource={"Bucket": self.bucket, "Key": join_key(staging, name)},
+                )
+                written.append(final_key)
+            self.delete(old_keys - set(written))
+        finally:
+            self.delete_prefix(staging)
+        return written
+
+    def uri(self, key: str = "") -> str:
+        return f"s3://{self.bucket}/{join_key(key)}"

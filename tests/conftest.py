@@ -1,0 +1,78 @@
+"""Shared fixtures. Tests are marked by folder: unit/, integration/, e2e/."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from datalake.settings import Settings
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for marker in ("unit", "integration", "e2e"):
+            if marker in parts:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's .env or real AWS credentials."""
+    for name in list(os.environ):
+        if name.startswith(("LAKE_", "AWS_", "DATABASE_", "ATHENA_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.chdir(tmp_path)
+    from datalake.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def lake_settings(tmp_path: Path) -> Settings:
+    """Local-runtime settings with a fresh lake root."""
+    return Settings(_env_file=None, lake_runtime="local", lake_root=tmp_path / "lake")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A real moto server over HTTP on loopback; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto_settings(moto_server: str, tmp_path: Path) -> Iterator[Settings]:
+    """AWS-runtime settings pointed at the moto server, reset between tests."""
+    import requests
+
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10)
+    yield Settings(
+        _env_file=None,
+        lake_runtime="aws",
+        lake_root=tmp_path / "lake",
+        aws_endpoint_url=moto_server,
+        aws_region="eu-west-1",
+    )
