@@ -75,24 +75,23 @@ def _split_top_level(members: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def to_postgres(glue_type: str) -> str:
-    """PostgreSQL type for a Glue type."""
+def _scalar_sql_type(glue_type: str, engine: int, decimal_name: str) -> str:
     t = normalise(glue_type)
     if t in _SCALARS:
-        return _SCALARS[t][1]
+        return _SCALARS[t][engine]
     if match := _DECIMAL.match(t):
-        return f"numeric({match.group(1)},{match.group(2)})"
+        return f"{decimal_name}({match.group(1)},{match.group(2)})"
     raise ValueError(f"unsupported column type {glue_type!r}")
+
+
+def to_postgres(glue_type: str) -> str:
+    """PostgreSQL type for a Glue type."""
+    return _scalar_sql_type(glue_type, 1, "numeric")
 
 
 def to_duckdb(glue_type: str) -> str:
     """DuckDB type for a Glue type."""
-    t = normalise(glue_type)
-    if t in _SCALARS:
-        return _SCALARS[t][2]
-    if match := _DECIMAL.match(t):
-        return f"DECIMAL({match.group(1)},{match.group(2)})"
-    raise ValueError(f"unsupported column type {glue_type!r}")
+    return _scalar_sql_type(glue_type, 2, "DECIMAL")
 
 
 def from_arrow(arrow_type: pa.DataType) -> str:
