@@ -86,9 +86,15 @@ class S3ObjectStore(ObjectStore):
         return len(batch)
 
     def replace_prefix(self, prefix: str, objects: Mapping[str, bytes]) -> list[str]:
-        # S3 has no multi-object commit. Upload everything to a hidden staging prefix first,
-        # so a run that dies part-way never touches the live partition; then copy in
-        # server-side and drop the keys that the new set does not have.
+        """Replace a prefix's objects: upload to hidden staging, then copy in and prune.
+
+        S3 has no multi-object commit, so this is weaker than the local adapter's swap:
+        a run that dies while uploading (the slow part) leaves the live partition as it
+        was, but the server-side copy-and-prune step that follows is a window of
+        milliseconds per object in which a lister can see old and new files together,
+        and a crash inside it leaves a mix that the next (idempotent) run repairs.
+        Readers that need snapshot isolation on S3 need a table format (Iceberg).
+        """
         staging = join_key(STAGING_PREFIX, uuid.uuid4().hex)
         old_keys = set(self.list_keys(prefix, include_hidden=True))
         written: list[str] = []

@@ -119,3 +119,28 @@ def test_demand_job_is_idempotent_and_balanced(spark, tmp_path) -> None:
     quarantined = store.read_parquet(quarantine_keys[0])
     assert set(quarantined["reason"]) == {"demand_mw outside [0.0, 60000.0]"}
     assert quarantined["raw_record"].str.contains('"demand_mw"').all()
+
+
+def test_glue_job_script_runs_locally(tmp_path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store = LocalObjectStore(tmp_path / "lake")
+    write_sample_raw(store, dt.date(2024, 1, 8), 3)
+    script = Path(__file__).resolve().parents[2] / "glue_jobs" / "demand_to_processed.py"
+    env = {**os.environ, "LAKE_ROOT": str(tmp_path / "lake"), "SPARK_MASTER": "local[1]"}
+    result = subprocess.run(
+        [sys.executable, str(script), "--raw_prefix", SAMPLE_PREFIX],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout[result.stdout.index("{") :])
+    assert (report["rows_in"], report["rows_out"], report["rows_quarantined"]) == (144, 142, 2)
+    assert report["status"] == "succeeded"
+    assert len(store.read_parquet(DEMAND_HOURLY.location)) == 142
