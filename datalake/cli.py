@@ -108,15 +108,27 @@ def query(
 
 @app.command()
 def sync(
-    dataset: Annotated[
-        str, typer.Argument(help="Processed dataset to load into PostgreSQL.")
-    ] = "demand_hourly",
+    datasets: Annotated[
+        list[str] | None, typer.Argument(help="Processed datasets to load; all with data when omitted.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Reload partitions even when unchanged.")] = False,
 ) -> None:
-    """Upsert a processed dataset into PostgreSQL (idempotent)."""
+    """Upsert processed partitions not yet synced into PostgreSQL (idempotent)."""
+    from datalake.datasets import DATASETS
     from datalake.pipelines.lake import sync_dataset
 
-    report = sync_dataset(dataset, progress=console.log)
-    console.print_json(json.dumps(report.to_dict()))
+    store = runtime.object_store("lake")
+    names = datasets or [n for n in sorted(DATASETS) if store.list_keys(DATASETS[n].location)]
+    for name in names:
+        report = sync_dataset(name, progress=console.log, force=force)
+        details = report.details
+        console.print(
+            f"{name}: {report.rows_in} rows read, {details['inserted']} inserted, {details['updated']} "
+            f"updated, {details['unchanged']} unchanged, {details['partitions_skipped']} partition(s) "
+            "already in sync"
+        )
+    if not names:
+        console.print("nothing to sync: no processed datasets yet")
 
 
 @app.command()

@@ -25,6 +25,13 @@ class ObjectNotFoundError(LakeError, KeyError):
         return str(self.args[0])
 
 
+class UnknownDatasetError(LakeError, KeyError):
+    """A dataset name that has no spec."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class CatalogNotFoundError(LakeError):
     """A database or table is not in the catalog."""
 
@@ -58,3 +65,28 @@ class DataValidationError(LakeError, ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class SourceError(LakeError):
+    """An external source refused or failed a request; names the status, the URL and the source's own words.
+
+    ``status`` is None when no HTTP answer came back (timeout, connection error).
+    ``retryable`` says whether trying again later could help (429, 5xx, timeouts).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status: int | None = None,
+        detail: str | None = None,
+        retryable: bool = False,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.detail = detail
+        self.retryable = retryable
+        self.attempts = attempts

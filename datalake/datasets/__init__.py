@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
+from datalake.errors import UnknownDatasetError
 
 # Spain's peak demand is about 45 GW; anything above 60 GW is a unit or parsing error.
 MAX_PLAUSIBLE_DEMAND_MW = 60_000.0
@@ -40,7 +41,9 @@ def get_dataset(name: str) -> DatasetSpec:
     try:
         return DATASETS[name]
     except KeyError:
-        raise KeyError(f"unknown dataset {name!r} (known: {', '.join(sorted(DATASETS))})") from None
+        raise UnknownDatasetError(
+            f"unknown dataset {name!r} (known: {', '.join(sorted(DATASETS))})"
+        ) from None
 
 
 __all__ = ["DATASETS", "ColumnSpec", "DatasetSpec", "QualityRule", "get_dataset"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -10,9 +12,11 @@ import pandas as pd
 
 from datalake import runtime
 from datalake.catalog.crawler import CrawlReport, LocalCrawler
-from datalake.datasets import get_dataset
+from datalake.datasets import DATASETS, get_dataset
 from datalake.runs import RunReport, list_runs, record_run
 from datalake.settings import Settings, get_settings
+from datalake.storage.base import ObjectStore
+from datalake.storage.paths import join_key, split_table_key
 
 Progress = Callable[[str], None]
 
@@ -35,8 +39,32 @@ def crawl_zones(
     return [crawler.crawl(zone, zone_database(zone, settings)) for zone in zones]
 
 
-def sync_dataset(name: str, settings: Settings | None = None, progress: Progress = _quiet) -> RunReport:
-    """Upsert a processed dataset into PostgreSQL and grant the read-only role on it."""
+SYNC_LEDGER_PREFIX = "_sync"
+
+
+def _partition_files(store: ObjectStore, location: str) -> dict[str, list[str]]:
+    """Data files of a processed table, grouped by partition path."""
+    grouped: dict[str, list[str]] = {}
+    for key in store.list_keys(location):
+        if key.endswith(".parquet"):
+            _root, partition, _name = split_table_key(key)
+            grouped.setdefault(partition, []).append(key)
+    return grouped
+
+
+def sync_dataset(
+    name: str,
+    settings: Settings | None = None,
+    progress: Progress = _quiet,
+    partitions: list[str] | None = None,
+    force: bool = False,
+) -> RunReport:
+    """Upsert a processed dataset's partitions into PostgreSQL and grant the read-only role.
+
+    Only partitions whose files changed since their last sync are loaded (a ledger of file
+    checksums under ``_sync/``), unless ``force``; ``partitions`` narrows the set further,
+    as the S3-triggered Lambda does with the partitions an event touched.
+    """
     from datalake.warehouse.connection import connection
     from datalake.warehouse.roles import ensure_reader_role
     from datalake.warehouse.sync import upsert_frame
@@ -44,27 +72,60 @@ def sync_dataset(name: str, settings: Settings | None = None, progress: Progress
     settings = settings or get_settings()
     spec = get_dataset(name)
     store = runtime.object_store("lake", settings)
+    ledger_key = join_key(SYNC_LEDGER_PREFIX, f"{name}.json")
+    ledger: dict[str, str] = store.get_json(ledger_key) if store.exists(ledger_key) else {}
     with record_run(f"sync_{name}", store, table=spec.warehouse_table) as report:
-        with report.timed("read"):
-            frame = store.read_parquet(spec.location)
-            report.rows_in = len(frame)
-        progress(f"{name}: {len(frame)} rows read from {store.uri(spec.location)}")
-        with report.timed("upsert"), connection(settings, autocommit=True) as conn:
-            result = upsert_frame(conn, spec, frame[spec.column_names])
+        files = _partition_files(store, spec.location)
+        wanted = sorted(files if partitions is None else set(partitions) & set(files))
+        totals = {"inserted": 0, "updated": 0, "unchanged": 0, "duplicates_superseded": 0}
+        skipped = 0
+        with connection(settings, autocommit=True) as conn:
+            for partition in wanted:
+                with report.timed("read"):
+                    payloads = {key: store.get_bytes(key) for key in files[partition]}
+                checksum = hashlib.sha256(b"".join(payloads[k] for k in sorted(payloads))).hexdigest()
+                if not force and ledger.get(partition) == checksum:
+                    skipped += 1
+                    continue
+                frame = pd.concat([pd.read_parquet(io.BytesIO(b)) for b in payloads.values()])
+                report.rows_in += len(frame)
+                with report.timed("upsert"):
+                    result = upsert_frame(conn, spec, frame[spec.column_names])
+                # Rows repeating a key within a load are superseded by its last row, and counted.
+                report.rows_out += result.inserted + result.updated + result.unchanged
+                report.rows_quarantined += result.duplicates
+                for field_name, value in (
+                    ("inserted", result.inserted),
+                    ("updated", result.updated),
+                    ("unchanged", result.unchanged),
+                    ("duplicates_superseded", result.duplicates),
+                ):
+                    totals[field_name] += value
+                ledger[partition] = checksum
+                store.put_json(ledger_key, ledger)
+                report.keys_written.append(f"{spec.warehouse_table}/{partition}")
+                progress(
+                    f"{name}/{partition}: {result.inserted} inserted, {result.updated} updated, "
+                    f"{result.unchanged} unchanged"
+                )
             ensure_reader_role(conn, settings.reader_role)
-        # Rows repeating a key within the load are superseded by its last row, not lost silently.
-        report.rows_out = result.inserted + result.updated + result.unchanged
-        report.rows_quarantined = result.duplicates
-        report.details.update(
-            inserted=result.inserted,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            duplicates_superseded=result.duplicates,
-        )
-        progress(
-            f"{name}: {result.inserted} inserted, {result.updated} updated, {result.unchanged} unchanged"
-        )
+        report.details.update(totals, partitions_synced=len(wanted) - skipped, partitions_skipped=skipped)
+        progress(f"{name}: {len(wanted) - skipped} partition(s) synced, {skipped} already up to date")
     return report
+
+
+def sync_processed_keys(keys: list[str], settings: Settings | None = None) -> list[RunReport]:
+    """Sync the partitions that new processed objects belong to (the S3-event path)."""
+    touched: dict[str, set[str]] = {}
+    for key in keys:
+        root, partition, name = split_table_key(key)
+        dataset = root.removeprefix("processed/")
+        if root.startswith("processed/") and dataset in DATASETS and name.endswith(".parquet"):
+            touched.setdefault(dataset, set()).add(partition)
+    return [
+        sync_dataset(dataset, settings, partitions=sorted(parts))
+        for dataset, parts in sorted(touched.items())
+    ]
 
 
 def lake_status(settings: Settings | None = None, count_rows: bool = True) -> dict[str, Any]:

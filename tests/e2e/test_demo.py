@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,12 +26,17 @@ def run_cli(*args: str, env: dict[str, str], check: bool = True) -> subprocess.C
 
 
 @pytest.fixture(scope="module")
-def lake_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    root = tmp_path_factory.mktemp("demo") / "lake"
+def lake_env() -> Iterator[dict[str, str]]:
+    # Outside pytest's basetemp: a later pytest session resets that to 0700, which would lock
+    # the embedded PostgreSQL (run as its own user under root) out of its data directory.
+    root = Path(tempfile.mkdtemp(prefix="datalake-demo-")) / "lake"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKE_", "DATABASE_", "AWS_ENDPOINT"))}
     env.update(LAKE_ROOT=str(root), COLUMNS="200", SPARK_MASTER="local[2]")
-    yield env
-    run_cli("db", "stop", env=env, check=False)
+    try:
+        yield env
+    finally:
+        run_cli("db", "stop", env=env, check=False)
+        shutil.rmtree(root.parent, ignore_errors=True)
 
 
 def test_demo_runs_twice_and_changes_nothing_the_second_time(lake_env: dict[str, str]) -> None:
