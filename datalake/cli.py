@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
@@ -14,6 +15,7 @@ from rich.table import Table as RichTable
 
 from datalake import runtime
 from datalake.errors import LakeError
+from datalake.runs import RunReport
 from datalake.settings import get_settings
 
 app = typer.Typer(
@@ -21,6 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+ingest_app = typer.Typer(help="Land source data in the raw zone (what the extractor Lambdas do on AWS).")
+app.add_typer(ingest_app, name="ingest")
 db_app = typer.Typer(help="The serving PostgreSQL: embedded under the lake root unless DATABASE_URL is set.")
 app.add_typer(db_app, name="db")
 console = Console()
@@ -182,6 +186,64 @@ def demo(
     print_frame(summary["daily"], title="DuckDB: daily national demand (SAMPLE data)", max_rows=10)
     status()
     console.print(f"[bold green]demo finished[/bold green]: {summary['line']}")
+
+
+def _print_report(report: RunReport) -> None:
+    console.print(
+        f"{report.job}: {report.status}, {report.rows_in} in, {report.rows_out} out, "
+        f"{report.rows_quarantined} quarantined, {len(report.keys_written)} keys, "
+        f"{report.timings_s.get('total', 0):.1f}s"
+    )
+
+
+@ingest_app.command("ree")
+def ingest_ree_command(
+    start: Annotated[str, typer.Option(help="First local day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Last local day, YYYY-MM-DD (included).")],
+    dataset: Annotated[
+        list[str] | None, typer.Option(help="demand and/or generation; both by default.")
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option(help="Generated SAMPLE responses, offline, under raw/ree_sample.")
+    ] = False,
+    refresh: Annotated[bool, typer.Option(help="Fetch again days already in raw.")] = False,
+) -> None:
+    """Backfill Red Eléctrica REData days (one JSON file per dataset, region and local day)."""
+    import datetime as dt
+
+    from datalake.pipelines.ingest import ingest_ree
+    from datalake.sources.ree import REE_DATASETS
+
+    report = ingest_ree(
+        dt.date.fromisoformat(start),
+        dt.date.fromisoformat(end),
+        dataset or list(REE_DATASETS),
+        sample=sample,
+        refresh=refresh,
+        progress=console.log,
+    )
+    _print_report(report)
+    for failure in report.details["failed"]:
+        err_console.print(f"[yellow]failed[/yellow] {failure}")
+
+
+@ingest_app.command("entsoe-csv")
+def ingest_entsoe_command(
+    files: Annotated[list[Path], typer.Argument(help="ENTSO-E Total Load exports or the Kaggle energy CSV.")],
+    allow_swapped: Annotated[
+        bool, typer.Option(help="Land a file that looks day/month swapped (the public Kaggle defect).")
+    ] = False,
+) -> None:
+    """Land ENTSO-E hourly load (with the TSO day-ahead forecast) in raw, one CSV per local day."""
+    from datalake.pipelines.ingest import ingest_entsoe
+
+    report = ingest_entsoe(files, allow_swapped=allow_swapped, progress=console.log)
+    _print_report(report)
+    for file_report in report.details.get("files", []):
+        console.print(
+            f"  {file_report['path']}: {file_report['format']}, {file_report['hours']} hours, "
+            f"problems {file_report['problems'] or '{}'}, dropped {file_report['dropped'] or '{}'}"
+        )
 
 
 @app.command()

@@ -26,7 +26,7 @@ class RunReport:
 
     job: str
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    started_at: str = field(default_factory=lambda: utc_now().isoformat(timespec="seconds"))
+    started_at: str = field(default_factory=lambda: utc_now().isoformat(timespec="milliseconds"))
     finished_at: str | None = None
     status: str = "running"
     rows_in: int = 0
