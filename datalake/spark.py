@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 from datalake.errors import ConfigurationError
@@ -63,6 +64,8 @@ def get_spark(app_name: str = "datalake", master: str = "local[*]") -> SparkSess
     check_java()
     # Bind to loopback: local runs need no network, and this keeps Spark's hostname warning quiet.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers must be this interpreter, or they cannot import datalake for pandas UDFs.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     session = (
@@ -71,6 +74,7 @@ def get_spark(app_name: str = "datalake", master: str = "local[*]") -> SparkSess
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")

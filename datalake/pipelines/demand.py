@@ -5,14 +5,52 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from datalake.datasets import DEMAND_HOURLY
+from datalake.datasets.spec import DatasetSpec
 from datalake.jobs import write_processed, write_quarantine
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
 from datalake.transforms import demand, quality
 
 RawTransform = Callable[[DataFrame], DataFrame]
+Progress = Callable[[str], None]
+
+
+def finish_dataset(
+    typed: DataFrame,
+    spec: DatasetSpec,
+    store: ObjectStore,
+    report: RunReport,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Check, deduplicate and write typed rows of one dataset; returns (rows out, quarantined).
+
+    ``typed`` has the spec's columns, its partition columns and ``raw_record``, and may have
+    ``problem`` (a reason found while parsing). Rows with a problem or breaking a rule, and
+    superseded revisions, go to quarantine with their reason; the rest replace the
+    partitions they touch.
+    """
+    if "problem" not in typed.columns:
+        typed = typed.withColumn("problem", F.lit(None).cast("string"))
+    typed = typed.cache()
+    parse_failed = typed.filter(F.col("problem").isNotNull()).withColumnRenamed("problem", quality.REASON)
+    valid, bad = quality.split_valid(typed.filter(F.col("problem").isNull()).drop("problem"), spec)
+    latest, superseded = quality.latest_per_key(valid, list(spec.primary_key), "extracted_at")
+    quarantined = parse_failed.unionByName(bad).unionByName(superseded)
+    keys = write_processed(latest.drop("raw_record"), spec, store, progress)
+    rows_out, rows_quarantined = latest.count(), quarantined.count()
+    quarantine_key = write_quarantine(quarantined, spec, store, report.run_id)
+    report.keys_written += keys + ([quarantine_key] if quarantine_key else [])
+    if rows_quarantined:
+        reasons = quarantined.groupBy(quality.REASON).count().collect()
+        report.details.setdefault("quarantine_reasons", {}).update(
+            {f"{spec.name}: {row[quality.REASON]}": row["count"] for row in reasons}
+        )
+    report.details[f"{spec.name}_rows_out"] = rows_out
+    typed.unpersist()
+    return rows_out, rows_quarantined
 
 
 def process_raw_demand(
@@ -21,7 +59,7 @@ def process_raw_demand(
     raw_prefix: str,
     report: RunReport,
     transform: RawTransform = demand.from_sample_csv,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> RunReport:
     """Process every raw CSV under ``raw_prefix`` into ``demand_hourly``.
 
@@ -31,18 +69,8 @@ def process_raw_demand(
     with report.timed("read"):
         raw = spark.read.option("header", True).csv(store.uri(raw_prefix))
         report.rows_in = raw.count()
-    with report.timed("transform"):
-        typed = transform(raw)
-        valid, bad = quality.split_valid(typed, DEMAND_HOURLY)
-        latest, superseded = quality.latest_per_key(valid, list(DEMAND_HOURLY.primary_key), "extracted_at")
-        quarantined = bad.unionByName(superseded)
-    with report.timed("write"):
-        report.keys_written = write_processed(latest.drop("raw_record"), DEMAND_HOURLY, store, progress)
-        report.rows_out = latest.count()
-        report.rows_quarantined = quarantined.count()
-        quarantine_key = write_quarantine(quarantined, DEMAND_HOURLY, store, report.run_id)
-        if quarantine_key:
-            report.keys_written.append(quarantine_key)
-            reasons = quarantined.groupBy("reason").count().collect()
-            report.details["quarantine_reasons"] = {row["reason"]: row["count"] for row in reasons}
+    with report.timed("transform+write"):
+        report.rows_out, report.rows_quarantined = finish_dataset(
+            transform(raw), DEMAND_HOURLY, store, report, progress
+        )
     return report

@@ -1,0 +1,99 @@
+"""The REData transform on local[1]: schema, UTC, DST, dedup, quarantine, balance, idempotency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+
+import pytest
+from pyspark.sql import SparkSession
+
+from datalake.datasets import DEMAND_HOURLY, GENERATION
+from datalake.pipelines.ree import process_raw_ree
+from datalake.runs import record_run
+from datalake.sources import ree
+from datalake.sources.ree_sample import sample_client
+from datalake.spark import get_spark
+from datalake.storage.local import LocalObjectStore
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    session = get_spark("tests-ree", "local[1]")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def store(tmp_path) -> LocalObjectStore:
+    lake = LocalObjectStore(tmp_path / "lake")
+    with sample_client() as client:
+        for dataset in ("demand", "generation"):
+            # The autumn change (25 hours) and the day after.
+            ree.backfill(
+                client,
+                lake,
+                dataset,
+                dt.date(2024, 10, 27),
+                dt.date(2024, 10, 28),
+                prefix=ree.SAMPLE_RAW_PREFIX,
+            )
+    return lake
+
+
+def run(spark, store) -> dict:
+    with record_run("ree_to_processed", store) as report:
+        process_raw_ree(spark, store, ree.SAMPLE_RAW_PREFIX, report)
+    return report.to_dict()
+
+
+def checksums(store: LocalObjectStore, prefix: str) -> dict[str, str]:
+    return {k: hashlib.sha256(store.get_bytes(k)).hexdigest() for k in store.list_keys(prefix)}
+
+
+def test_sample_documents_become_both_tables(spark, store) -> None:
+    report = run(spark, store)
+    assert report["balanced"] and report["rows_quarantined"] == 0
+    demand = store.read_parquet(DEMAND_HOURLY.location)
+    assert list(demand.columns[: len(DEMAND_HOURLY.column_names)]) == DEMAND_HOURLY.column_names
+    assert str(demand["ts_utc"].dtype) == "datetime64[us, UTC]"
+    assert set(demand["source"]) == {"sample"}
+    per_day = demand.groupby(["region", "local_date"]).size().to_dict()
+    assert per_day[("national", dt.date(2024, 10, 27))] == 25
+    assert per_day[("peninsular", dt.date(2024, 10, 28))] == 24
+    autumn = demand[(demand["region"] == "national") & (demand["local_date"] == dt.date(2024, 10, 27))]
+    assert autumn["ts_utc"].is_unique and autumn["ts_utc"].min().isoformat() == "2024-10-26T22:00:00+00:00"
+    generation = store.read_parquet(GENERATION.location)
+    assert {"Eólica", "Nuclear", "Solar fotovoltaica"} <= set(generation["technology"])
+    assert report["rows_in"] == len(demand) + len(generation)
+
+
+def test_reruns_are_byte_identical(spark, store) -> None:
+    run(spark, store)
+    first = checksums(store, "processed")
+    for _ in range(2):
+        run(spark, store)
+        assert checksums(store, "processed") == first
+
+
+def test_bad_values_and_unreadable_files_are_quarantined_with_reasons(spark, store) -> None:
+    key = ree.raw_key("demand", dt.date(2024, 10, 28), "national", prefix=ree.SAMPLE_RAW_PREFIX)
+    doc = store.get_json(key)
+    values = doc["included"][0]["attributes"]["values"]
+    values[0]["value"] = -50.0  # out of range
+    values[1]["value"] = None  # unreadable entry
+    store.put_json(key, doc)
+    store.put_bytes(
+        "raw/ree_sample/demand/year=2024/month=10/day=29/ree-demand-national-2024-10-29.json", b"{oops"
+    )
+    report = run(spark, store)
+    assert report["balanced"]
+    reasons = report["details"]["quarantine_reasons"]
+    assert reasons["demand_hourly: demand_mw outside [0.0, 60000.0]"] == 1
+    assert reasons["demand_hourly: value is missing"] == 1
+    assert report["rows_quarantined"] == 3  # the two entries and the unreadable file
+    quarantined = [k for k in report["keys_written"] if k.startswith("quarantine/")]
+    texts = " ".join(json.dumps(store.read_parquet(k).to_dict("records"), default=str) for k in quarantined)
+    assert "unreadable REData document" in texts and "-50.0" in texts
