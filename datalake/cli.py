@@ -174,18 +174,59 @@ def status() -> None:
 
 @app.command()
 def demo(
-    days: Annotated[int, typer.Option(min=2, max=3660, help="Days of sample demand to generate.")] = 28,
-    start: Annotated[str, typer.Option(help="First local day (YYYY-MM-DD) of the sample.")] = "2024-03-18",
+    days: Annotated[int, typer.Option(min=2, max=3660, help="Days of SAMPLE data to backfill.")] = 366,
+    start: Annotated[str, typer.Option(help="First local day (YYYY-MM-DD) of the backfill.")] = "2024-01-01",
 ) -> None:
-    """Smoke flow on generated SAMPLE data: raw, crawl, Spark, processed, DuckDB, PostgreSQL, status."""
+    """Offline demo on generated SAMPLE data: backfill, Spark, crawl, sync, daily run, queries."""
     import datetime as dt
 
     from datalake.pipelines.lake import run_demo
 
     summary = run_demo(dt.date.fromisoformat(start), days, console=console)
-    print_frame(summary["daily"], title="DuckDB: daily national demand (SAMPLE data)", max_rows=10)
     status()
+    for title, frame in summary["answers"].items():
+        print_frame(frame, title=f"{title} (SAMPLE data)", max_rows=12)
+    steps = RichTable(title="demo steps")
+    steps.add_column("step")
+    steps.add_column("seconds", justify="right")
+    for name, seconds in summary["steps"].items():
+        steps.add_row(name, f"{seconds:.1f}")
+    console.print(steps)
     console.print(f"[bold green]demo finished[/bold green]: {summary['line']}")
+
+
+transform_app = typer.Typer(help="Run the Glue jobs' logic locally on Spark.")
+app.add_typer(transform_app, name="transform")
+run_app = typer.Typer(help="Chained runs, as the schedules and S3 triggers run them on AWS.")
+app.add_typer(run_app, name="run")
+
+
+@transform_app.command("ree")
+def transform_ree_command(
+    sample: Annotated[bool, typer.Option(help="Process raw/ree_sample instead of raw/ree.")] = False,
+) -> None:
+    """Raw REData documents -> processed demand_hourly and generation (+ quarantine)."""
+    from datalake.pipelines.lake import transform_ree
+    from datalake.sources.ree import RAW_PREFIX, SAMPLE_RAW_PREFIX
+
+    _print_report(transform_ree(SAMPLE_RAW_PREFIX if sample else RAW_PREFIX, progress=console.log))
+
+
+@run_app.command("daily")
+def run_daily_command(
+    sample: Annotated[bool, typer.Option(help="Use the SAMPLE generator instead of the live API.")] = False,
+    now: Annotated[str | None, typer.Option(help="Pretend it is this ISO time (default: now).")] = None,
+) -> None:
+    """Extract the last 48 hours, transform, crawl and sync."""
+    import datetime as dt
+
+    from datalake.pipelines.lake import run_daily
+
+    moment = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        raise typer.BadParameter("--now needs a UTC offset, e.g. 2025-01-02T00:00+01:00")
+    for report in run_daily(moment, sample, progress=console.log):
+        _print_report(report)
 
 
 def _print_report(report: RunReport) -> None:

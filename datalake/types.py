@@ -90,7 +90,21 @@ def to_postgres(glue_type: str) -> str:
 
 
 def to_duckdb(glue_type: str) -> str:
-    """DuckDB type for a Glue type."""
+    """DuckDB type for a Glue type, nested types included."""
+    t = normalise(glue_type)
+    if t.startswith("array<") and t.endswith(">"):
+        return f"{to_duckdb(t[6:-1])}[]"
+    if t.startswith("map<") and t.endswith(">"):
+        key, value = _split_top_level(t[4:-1])
+        return f"MAP({to_duckdb(key)}, {to_duckdb(value)})"
+    if t.startswith("struct<") and t.endswith(">"):
+        members = []
+        for member in _split_top_level(t[7:-1]):
+            name, _, member_type = member.partition(":")
+            members.append('"' + name.replace('"', '""') + '" ' + to_duckdb(member_type))
+        return f"STRUCT({', '.join(members)})"
+    if t == "binary":
+        return "BLOB"
     return _scalar_sql_type(glue_type, 2, "DECIMAL")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from datalake import runtime
 from datalake.runs import RunReport, record_run
@@ -12,6 +13,31 @@ from datalake.settings import Settings, get_settings
 from datalake.sources import entsoe, ree
 
 Progress = Callable[[str], None]
+
+
+def _client(sample: bool, given: ree.ReeClient | None) -> AbstractContextManager[ree.ReeClient]:
+    """The caller's client (left open), or a new one closed after the run."""
+    from datalake.sources.ree_sample import sample_client
+
+    if given is not None:
+        return nullcontext(given)
+    return sample_client() if sample else ree.ReeClient()
+
+
+def _fill(report: RunReport, summary: ree.IngestSummary) -> None:
+    # Units are (dataset, region, day): out = written or already there; failures keep reasons.
+    report.rows_in = summary.requested
+    report.rows_out = summary.written + summary.skipped
+    report.rows_quarantined = len(summary.failed) + summary.not_attempted
+    report.keys_written = summary.keys
+    report.details.update(
+        written=summary.written,
+        skipped=summary.skipped,
+        failed=summary.failed,
+        not_attempted=summary.not_attempted,
+        time_truncs=summary.time_truncs,
+        stopped=summary.stopped,
+    )
 
 
 def ingest_ree(
@@ -25,39 +51,43 @@ def ingest_ree(
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
-    """Backfill REData days into raw; ``sample`` uses the labelled generator, offline.
+    """Backfill REData days into raw (resumable: days already there are skipped unless ``refresh``).
 
-    Counts are (dataset, region, day) units: in = requested, out = written or already
-    there, quarantined = failed (each with its reason in the report) or not attempted.
+    ``sample`` uses the labelled generator through the same client, offline, under
+    ``raw/ree_sample``.
     """
-    from datalake.sources.ree_sample import sample_client
-
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
     prefix = ree.SAMPLE_RAW_PREFIX if sample else ree.RAW_PREFIX
     job = "ingest_ree_sample" if sample else "ingest_ree"
-    client = client or (sample_client() if sample else ree.ReeClient())
-    with record_run(job, store, start=start.isoformat(), end=end.isoformat(), sample=sample) as report:
-        summary: ree.IngestSummary | None = None
+    with (
+        _client(sample, client) as http_client,
+        record_run(job, store, start=start.isoformat(), end=end.isoformat(), sample=sample) as report,
+    ):
+        summary = ree.IngestSummary(datasets=[], start=start.isoformat(), end=end.isoformat())
         for dataset in datasets:
-            part = ree.backfill(client, store, dataset, start, end, refresh, progress, prefix=prefix)
-            if summary is None:
-                summary = part
-            else:
-                summary.merge(part)
-        assert summary is not None
-        report.rows_in = summary.requested
-        report.rows_out = summary.written + summary.skipped
-        report.rows_quarantined = len(summary.failed) + summary.not_attempted
-        report.keys_written = summary.keys
-        report.details.update(
-            written=summary.written,
-            skipped=summary.skipped,
-            failed=summary.failed,
-            not_attempted=summary.not_attempted,
-            time_truncs=summary.time_truncs,
-            stopped=summary.stopped,
-        )
+            summary.merge(
+                ree.backfill(http_client, store, dataset, start, end, refresh, progress, prefix=prefix)
+            )
+        _fill(report, summary)
+    return report
+
+
+def ingest_ree_daily(
+    now: dt.datetime,
+    *,
+    sample: bool = False,
+    client: ree.ReeClient | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Fetch again every local day the last 48 hours touch (late revisions), for every dataset."""
+    settings = settings or get_settings()
+    store = runtime.object_store("lake", settings)
+    prefix = ree.SAMPLE_RAW_PREFIX if sample else ree.RAW_PREFIX
+    job = "ingest_ree_daily_sample" if sample else "ingest_ree_daily"
+    with _client(sample, client) as http_client, record_run(job, store, now=now.isoformat()) as report:
+        _fill(report, ree.daily(http_client, store, now, progress=progress, prefix=prefix))
     return report
 
 

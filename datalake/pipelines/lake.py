@@ -128,6 +128,47 @@ def sync_processed_keys(keys: list[str], settings: Settings | None = None) -> li
     ]
 
 
+def transform_ree(
+    raw_prefix: str, settings: Settings | None = None, progress: Progress = _quiet
+) -> RunReport:
+    """Run the REData Glue job's logic locally on Spark: raw documents -> processed tables."""
+    from datalake.pipelines.ree import process_raw_ree
+    from datalake.spark import get_spark
+
+    settings = settings or get_settings()
+    store = runtime.object_store("lake", settings)
+    spark = get_spark("ree_to_processed", settings.spark_master)
+    with record_run("ree_to_processed", store, raw_prefix=raw_prefix) as report:
+        process_raw_ree(spark, store, raw_prefix, report, progress)
+    return report
+
+
+def sync_all(settings: Settings | None = None, progress: Progress = _quiet) -> list[RunReport]:
+    """Sync every dataset that has processed data (only partitions not yet synced)."""
+    settings = settings or get_settings()
+    store = runtime.object_store("lake", settings)
+    return [
+        sync_dataset(name, settings, progress)
+        for name, spec in sorted(DATASETS.items())
+        if store.list_keys(spec.location)
+    ]
+
+
+def run_daily(
+    now: dt.datetime, sample: bool = False, settings: Settings | None = None, progress: Progress = _quiet
+) -> list[RunReport]:
+    """Extract, transform, crawl and sync, in the order EventBridge and the S3 triggers run them."""
+    from datalake.pipelines.ingest import ingest_ree_daily
+    from datalake.sources.ree import RAW_PREFIX, SAMPLE_RAW_PREFIX
+
+    settings = settings or get_settings()
+    extract = ingest_ree_daily(now, sample=sample, settings=settings, progress=progress)
+    transform = transform_ree(SAMPLE_RAW_PREFIX if sample else RAW_PREFIX, settings, progress)
+    for report in crawl_zones(["raw", "processed"], settings, progress):
+        report.raise_for_conflicts()
+    return [extract, transform, *sync_all(settings, progress)]
+
+
 def lake_status(settings: Settings | None = None, count_rows: bool = True) -> dict[str, Any]:
     """Tables with partitions and row counts, the latest runs, and the warehouse state."""
     settings = settings or get_settings()
@@ -174,49 +215,84 @@ def _warehouse_state(settings: Settings) -> str:
     )
 
 
+DEMO_QUERIES: dict[str, str] = {
+    "Total national demand in the last full week (Mon-Sun) of the sample, MWh": (
+        "SELECT min(local_date) AS week_start, max(local_date) AS week_end, "
+        "round(sum(demand_mw)) AS demand_mwh FROM demand_hourly "
+        "WHERE region = 'national' AND local_date >= date_add('day', -7, "
+        "date_trunc('week', (SELECT max(local_date) FROM demand_hourly))) "
+        "AND local_date < date_trunc('week', (SELECT max(local_date) FROM demand_hourly))"
+    ),
+    "Peak national hour of the year (Madrid time)": (
+        "SELECT CAST(ts_utc AT TIME ZONE 'Europe/Madrid' AS varchar) AS peak_hour_madrid, demand_mw "
+        "FROM demand_hourly "
+        "WHERE region = 'national' AND year(local_date) = 2024 ORDER BY demand_mw DESC LIMIT 1"
+    ),
+    "Renewable share of national generation by month": (
+        "SELECT month(local_date) AS month, round(100 * sum(CASE WHEN technology_group = 'Renovable' "
+        "THEN energy_mwh ELSE 0 END) / sum(CASE WHEN technology_group <> 'total' THEN energy_mwh END), 1) "
+        "AS renewable_pct FROM generation WHERE region = 'national' AND year(local_date) = 2024 "
+        "GROUP BY 1 ORDER BY 1"
+    ),
+}
+
+
 def run_demo(
     start: dt.date, days: int, settings: Settings | None = None, console: Any = None
 ) -> dict[str, Any]:
-    """The smoke flow on generated sample data; returns what it showed."""
-    from datalake.pipelines.demand import process_raw_demand
-    from datalake.sources.sample import SAMPLE_PREFIX, write_sample_raw
-    from datalake.spark import check_java, get_spark
+    """The offline demo on labelled SAMPLE data; returns each step's time and the answers.
+
+    Backfill ``days`` of generated REData responses through the real client and raw writer,
+    transform with Spark, crawl, sync to PostgreSQL, then run one daily increment (the day
+    after the backfill, as EventBridge would) and answer a few example queries.
+    """
+    import time
+    from zoneinfo import ZoneInfo
+
+    from datalake.pipelines.ingest import ingest_ree
+    from datalake.sources.ree import SAMPLE_RAW_PREFIX
+    from datalake.spark import check_java
 
     settings = settings or get_settings()
     log: Progress = console.log if console is not None else _quiet
     check_java()  # fail before writing anything when Spark cannot start
-    store = runtime.object_store("lake", settings)
+    end = start + dt.timedelta(days=days - 1)
+    steps: dict[str, float] = {}
 
-    log(f"1/6 writing {days} days of generated SAMPLE demand to {store.uri(SAMPLE_PREFIX)}")
-    with record_run("ingest_sample", store, start=start.isoformat(), days=days) as ingest:
-        ingest.keys_written = write_sample_raw(store, start, days)
-        ingest.rows_in = ingest.rows_out = len(ingest.keys_written)
-    log(f"    {len(ingest.keys_written)} raw files")
+    def step(name: str, action: Callable[[], Any]) -> Any:
+        log(f"[{len(steps) + 1}/6] {name}")
+        began = time.perf_counter()
+        result = action()
+        steps[name] = round(time.perf_counter() - began, 1)
+        log(f"      {name}: {steps[name]} s")
+        return result
 
-    log("2/6 crawling the raw zone")
-    crawl_zones(["raw"], settings, log)[0].raise_for_conflicts()
-
-    log("3/6 Spark: raw -> processed demand_hourly (typed, checked, deduplicated)")
-    spark = get_spark("demand_to_processed", settings.spark_master)
-    with record_run("demand_to_processed", store, raw_prefix=SAMPLE_PREFIX) as job:
-        process_raw_demand(spark, store, SAMPLE_PREFIX, job, progress=log)
-    log(f"    {job.rows_in} in, {job.rows_out} out, {job.rows_quarantined} quarantined")
-
-    log("4/6 crawling the processed zone")
-    crawl_zones(["processed"], settings, log)[0].raise_for_conflicts()
-
-    log("5/6 DuckDB over the catalog")
-    daily: pd.DataFrame = runtime.query_engine(settings).query(
-        "SELECT local_date, count(*) AS hours, round(avg(demand_mw), 1) AS avg_demand_mw, "
-        "round(max(demand_mw), 1) AS peak_demand_mw FROM demand_hourly "
-        "WHERE region = 'national' GROUP BY local_date ORDER BY local_date"
+    quiet_log: Progress = _quiet
+    ingest = step(
+        f"backfill SAMPLE REData {start}..{end}",
+        lambda: ingest_ree(start, end, sample=True, settings=settings, progress=quiet_log),
     )
-
-    log("6/6 syncing demand_hourly into PostgreSQL")
-    synced = sync_dataset("demand_hourly", settings, log)
+    log(f"      {ingest.details['written']} files written, {ingest.details['skipped']} already there")
+    job = step("transform (Spark)", lambda: transform_ree(SAMPLE_RAW_PREFIX, settings, log))
+    log(f"      {job.rows_in} values in, {job.rows_out} out, {job.rows_quarantined} quarantined")
+    step(
+        "crawl raw and processed",
+        lambda: [r.raise_for_conflicts() for r in crawl_zones(["raw", "processed"], settings, log)],
+    )
+    step("sync to PostgreSQL", lambda: sync_all(settings, log))
+    midnight = dt.datetime.combine(end + dt.timedelta(days=2), dt.time(0), ZoneInfo("Europe/Madrid"))
+    daily = step(
+        f"daily increment (as at {midnight.isoformat()})", lambda: run_daily(midnight, True, settings, log)
+    )
+    engine = runtime.query_engine(settings)
+    answers = step(
+        "example queries", lambda: {title: engine.query(sql) for title, sql in DEMO_QUERIES.items()}
+    )
+    synced = daily[2:]
     line = (
-        f"{ingest.rows_out} raw files, {job.rows_out} rows processed, {job.rows_quarantined} quarantined, "
-        f"{len(daily)} days queried, {synced.details['inserted']} inserted / "
-        f"{synced.details['unchanged']} unchanged in PostgreSQL"
+        f"{ingest.rows_in} sample files requested, {job.rows_out} rows processed, "
+        f"{job.rows_quarantined} quarantined; daily increment synced "
+        f"{sum(r.details['inserted'] for r in synced)} new rows; steps "
+        + ", ".join(f"{name.split(' (')[0]} {seconds}s" for name, seconds in steps.items())
     )
-    return {"daily": daily, "ingest": ingest, "job": job, "sync": synced, "line": line}
+    return {"answers": answers, "steps": steps, "ingest": ingest, "job": job, "daily": daily, "line": line}

@@ -59,6 +59,7 @@ class DuckDBEngine(QueryEngine):
         self.catalog = catalog
         self.default_database = default_database
         self._connection: duckdb.DuckDBPyConnection | None = None
+        self._views: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
@@ -67,23 +68,28 @@ class DuckDBEngine(QueryEngine):
             if self._connection is not None:
                 self._connection.close()
             self._connection = None
+            self._views = set()
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        if self._connection is not None:
-            return self._connection
-        connection = duckdb.connect(":memory:")
-        connection.execute("SET TimeZone = 'UTC'")
-        for database in self.catalog.list_databases():
+    def _connect(self, tables: set[tuple[str, str]]) -> duckdb.DuckDBPyConnection:
+        """The connection, with views for ``tables`` (database, name) created on first use.
+
+        Views are made lazily: binding a view reads file footers or JSON, which a query that
+        never touches the table should not pay for.
+        """
+        if self._connection is None:
+            self._connection = duckdb.connect(":memory:")
+            self._connection.execute("SET TimeZone = 'UTC'")
+        connection = self._connection
+        for database, table_name in sorted(tables - self._views):
+            table = self.catalog.get_table(database, table_name)
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(database)}")
-            for table_name in self.catalog.list_tables(database):
-                table = self.catalog.get_table(database, table_name)
-                connection.execute(
-                    f"CREATE OR REPLACE VIEW {_quote_ident(database)}.{_quote_ident(table_name)} "
-                    f"AS {self._view_sql(table)}"
-                )
+            connection.execute(
+                f"CREATE OR REPLACE VIEW {_quote_ident(database)}.{_quote_ident(table_name)} "
+                f"AS {self._view_sql(table)}"
+            )
+            self._views.add((database, table_name))
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(self.default_database)}")
         connection.execute(f"USE memory.{_quote_ident(self.default_database)}")
-        self._connection = connection
         return connection
 
     def _view_sql(self, table: Table) -> str:
@@ -105,6 +111,13 @@ class DuckDBEngine(QueryEngine):
                 for k in table.partition_keys
             )
             hive_types = f", hive_types = {{{pairs}}}"
+        if table.format == "json":
+            # The catalog already knows the schema; inferring it again over every nested
+            # document is slow and, on a year of REData files, exhausts memory.
+            columns = ", ".join(
+                f"{_quote_literal(c.name)}: {_quote_literal(_duck_type(c.type))}" for c in table.columns
+            )
+            hive_types += f", columns = {{{columns}}}, format = 'auto'"
         reader = _READERS[table.format].format(glob=glob, hive_types=hive_types)
         if not table.partition_keys:
             return f"SELECT * FROM {reader}"
@@ -112,37 +125,41 @@ class DuckDBEngine(QueryEngine):
         keys = ", ".join(_quote_ident(k.name) for k in table.partition_keys)
         return f"SELECT * EXCLUDE ({keys}), {keys} FROM {reader}"
 
-    def check_tables(self, sql: str) -> None:
-        """Raise CatalogNotFoundError for a table or database the catalog does not have."""
+    def check_tables(self, sql: str) -> set[tuple[str, str]]:
+        """The (database, table) pairs a query reads; CatalogNotFoundError for unknown ones."""
         try:
             tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
         except sqlglot.errors.ParseError:
-            return  # render() reports parse errors with the SQL
+            return set()  # render() reports parse errors with the SQL
         ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
         databases = set(self.catalog.list_databases())
+        found: set[tuple[str, str]] = set()
         for table in tree.find_all(exp.Table):
             if not table.name or (not table.db and table.name in ctes):
                 continue
             database = table.db or self.default_database
             if database not in databases:
+                known_databases = ", ".join(sorted(databases)) or "none"
                 raise CatalogNotFoundError(
-                    f"database {database!r} not found (known: {', '.join(sorted(databases)) or 'none'})",
+                    f"database {database!r} not found (known: {known_databases})",
                     hint="run `datalake crawl` to catalog the lake",
                 )
             if table.name not in self.catalog.list_tables(database):
                 known = ", ".join(self.catalog.list_tables(database)) or "none"
                 raise CatalogNotFoundError(f"table {database}.{table.name} not found (tables: {known})")
+            found.add((database, table.name))
+        return found
 
     def query(self, sql: str) -> pd.DataFrame:
         rendered = render(sql, self.dialect)
-        self.check_tables(sql)
+        tables = self.check_tables(sql)
         with self._lock:
-            connection = self._connect()
             try:
-                # Through Arrow so DATE stays a date and TIMESTAMPTZ stays UTC-aware.
+                connection = self._connect(tables)
                 relation = connection.sql(rendered)
                 if relation is None:  # a statement without a result set
                     return pd.DataFrame()
+                # Through Arrow so DATE stays a date and TIMESTAMPTZ stays UTC-aware.
                 return relation.to_arrow_table().to_pandas(date_as_object=True)
             except duckdb.Error as error:
                 raise QueryError(str(error).strip(), sql, self.name) from None
@@ -152,7 +169,7 @@ def _duck_type(glue_type: str) -> str:
     try:
         return types.to_duckdb(glue_type)
     except ValueError:
-        return "VARCHAR"  # nested types are only needed for empty views
+        return "VARCHAR"  # a type DuckDB has no spelling for is read as text
 
 
 def _iter_files(root: str, pattern: str) -> Iterator[Path]:

@@ -39,58 +39,47 @@ def lake_env() -> Iterator[dict[str, str]]:
         shutil.rmtree(root.parent, ignore_errors=True)
 
 
-def test_demo_runs_twice_and_changes_nothing_the_second_time(lake_env: dict[str, str]) -> None:
-    first = run_cli("demo", "--days", "10", env=lake_env)
-    assert "demo finished" in first.stdout
-    assert "SAMPLE" in first.stdout
-    second = run_cli("demo", "--days", "10", env=lake_env)
-    assert "0 inserted" in second.stdout, second.stdout
-
-    daily = json.loads(
-        run_cli(
-            "query",
-            "SELECT local_date, count(*) AS n FROM demand_hourly WHERE region = 'national' "
-            "GROUP BY local_date ORDER BY local_date",
-            "--format",
-            "json",
-            env=lake_env,
-        ).stdout
-    )
-    assert len(daily) == 10
-    # One national reading of the middle day was injected as a fault and quarantined.
-    assert sorted(row["n"] for row in daily) == [23] + [24] * 9
-
-    raw = json.loads(
-        run_cli(
-            "query",
-            "SELECT count(*) AS n FROM datalake_raw.sample_demand",
-            "--format",
-            "json",
-            env=lake_env,
-        ).stdout
-    )
-    assert raw == [{"n": 10 * 24 * 2}]
-
-    status = run_cli("status", env=lake_env).stdout
-    for expected in (
-        "demand_hourly",
-        "sample_demand",
-        "demand_to_processed",
-        "sync_demand_hourly",
-        "running at",
-    ):
-        assert expected in status, expected
+def query_json(sql: str, env: dict[str, str]) -> list[dict]:
+    return json.loads(run_cli("query", sql, "--format", "json", env=env).stdout)
 
 
-def test_warehouse_holds_the_processed_rows(lake_env: dict[str, str]) -> None:
+def warehouse_count(env: dict[str, str], table: str) -> int:
     import psycopg
 
-    url = run_cli("db", "url", env=lake_env).stdout.strip()
+    url = run_cli("db", "url", env=env).stdout.strip()
     with psycopg.connect(url) as conn:
-        (count,) = conn.execute("SELECT count(*) FROM demand_hourly").fetchone()
-        (sources,) = conn.execute("SELECT array_agg(DISTINCT source) FROM demand_hourly").fetchone()
-    assert count == 10 * 24 * 2 - 2
-    assert sources == ["sample"]
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
+    # Ten days around the autumn change, then the daily increment adds the day after.
+    args = ("demo", "--days", "10", "--start", "2024-10-21")
+    first = run_cli(*args, env=lake_env)
+    assert "demo finished" in first.stdout and "SAMPLE" in first.stdout
+    for step in ("backfill SAMPLE REData", "transform (Spark)", "sync to PostgreSQL", "daily increment"):
+        assert step in first.stdout, step
+
+    daily = query_json(
+        "SELECT local_date, count(*) AS n FROM demand_hourly WHERE region = 'national' "
+        "GROUP BY local_date ORDER BY local_date",
+        lake_env,
+    )
+    hours = {row["local_date"][:10]: row["n"] for row in daily}
+    assert len(hours) == 11 and min(hours) == "2024-10-21" and max(hours) == "2024-10-31"
+    assert hours["2024-10-27"] == 25 and hours["2024-10-28"] == 24
+    processed = query_json("SELECT count(*) AS n FROM demand_hourly", lake_env)[0]["n"]
+    generation = query_json("SELECT count(*) AS n FROM generation", lake_env)[0]["n"]
+    assert warehouse_count(lake_env, "demand_hourly") == processed
+    assert warehouse_count(lake_env, "generation") == generation
+
+    run_cli(*args, env=lake_env)
+    assert query_json("SELECT count(*) AS n FROM demand_hourly", lake_env)[0]["n"] == processed
+    assert warehouse_count(lake_env, "demand_hourly") == processed
+    assert warehouse_count(lake_env, "generation") == generation
+
+    status = run_cli("status", env=lake_env).stdout
+    for expected in ("demand_hourly", "generation", "ree_sample_demand", "ree_to_processed", "running at"):
+        assert expected in status, expected
 
 
 def test_bad_input_gets_one_line_and_exit_2(lake_env: dict[str, str]) -> None:

@@ -107,7 +107,7 @@ def test_demand_job_is_idempotent_and_balanced(spark, tmp_path) -> None:
     )
     assert first.rows_in == expected_rows
     assert first.rows_quarantined == 2  # the two injected faults
-    assert first.details["quarantine_reasons"] == {"demand_mw outside [0.0, 60000.0]": 2}
+    assert first.details["quarantine_reasons"] == {"demand_hourly: demand_mw outside [0.0, 60000.0]": 2}
     processed = store.read_parquet(DEMAND_HOURLY.location)
     assert len(processed) == first.rows_out
     assert not processed.duplicated(list(DEMAND_HOURLY.primary_key)).any()

@@ -98,6 +98,12 @@ def test_timestamps_are_utc_everywhere() -> None:
     assert types.to_duckdb("timestamp") == "TIMESTAMPTZ"
 
 
+def test_nested_duckdb_types_quote_member_names() -> None:
+    nested = "struct<last-update:string,values:array<struct<value:double>>>"
+    assert types.to_duckdb(nested) == 'STRUCT("last-update" VARCHAR, "values" STRUCT("value" DOUBLE)[])'
+    assert types.to_duckdb("map<string,bigint>") == "MAP(VARCHAR, BIGINT)"
+
+
 def test_widening_rules() -> None:
     assert types.can_widen("int", "bigint") and types.widest("int", "bigint") == "bigint"
     assert types.can_widen("bigint", "int") and types.widest("bigint", "int") == "bigint"
