@@ -15,13 +15,15 @@ from datalake.sources import entsoe, ree
 Progress = Callable[[str], None]
 
 
-def _client(sample: bool, given: ree.ReeClient | None) -> AbstractContextManager[ree.ReeClient]:
+def _client(
+    sample: bool, given: ree.ReeClient | None, settings: Settings
+) -> AbstractContextManager[ree.ReeClient]:
     """The caller's client (left open), or a new one closed after the run."""
     from datalake.sources.ree_sample import sample_client
 
     if given is not None:
         return nullcontext(given)
-    return sample_client() if sample else ree.ReeClient()
+    return sample_client() if sample else ree.ReeClient(settings.ree_base_url)
 
 
 def _fill(report: RunReport, summary: ree.IngestSummary) -> None:
@@ -61,7 +63,7 @@ def ingest_ree(
     prefix = ree.SAMPLE_RAW_PREFIX if sample else ree.RAW_PREFIX
     job = "ingest_ree_sample" if sample else "ingest_ree"
     with (
-        _client(sample, client) as http_client,
+        _client(sample, client, settings) as http_client,
         record_run(job, store, start=start.isoformat(), end=end.isoformat(), sample=sample) as report,
     ):
         summary = ree.IngestSummary(datasets=[], start=start.isoformat(), end=end.isoformat())
@@ -86,7 +88,10 @@ def ingest_ree_daily(
     store = runtime.object_store("lake", settings)
     prefix = ree.SAMPLE_RAW_PREFIX if sample else ree.RAW_PREFIX
     job = "ingest_ree_daily_sample" if sample else "ingest_ree_daily"
-    with _client(sample, client) as http_client, record_run(job, store, now=now.isoformat()) as report:
+    with (
+        _client(sample, client, settings) as http_client,
+        record_run(job, store, now=now.isoformat()) as report,
+    ):
         _fill(report, ree.daily(http_client, store, now, progress=progress, prefix=prefix))
     return report
 
