@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from datalake.settings import Settings
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -76,3 +80,25 @@ def moto_settings(moto_server: str, tmp_path: Path) -> Iterator[Settings]:
         aws_endpoint_url=moto_server,
         aws_region="eu-west-1",
     )
+
+
+@pytest.fixture
+def load_lambda() -> Callable[[str], ModuleType]:
+    """Load ``lambdas/<name>/handler.py`` as a module (the folders are not a package)."""
+
+    def load(name: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(
+            f"lambda_{name}", REPO / "lambdas" / name / "handler.py"
+        )
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+@pytest.fixture
+def event_json() -> Callable[[str], dict]:
+    """A recorded event from ``tests/events/``."""
+    return lambda name: json.loads((REPO / "tests" / "events" / name).read_text())

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-from pathlib import Path
-from types import ModuleType
-
 import pandas as pd
 import psycopg
 import pytest
@@ -16,16 +11,6 @@ from datalake.settings import Settings, get_settings
 from datalake.storage.local import LocalObjectStore
 
 pytest_plugins = ["warehouse_fixtures"]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_handler(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"lambda_{name}", ROOT / "lambdas" / name / "handler.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def demand_rows(month: int, demand_mw: float) -> pd.DataFrame:
@@ -64,9 +49,11 @@ def warehouse_rows(settings: Settings) -> list[tuple]:
         ).fetchall()
 
 
-def test_event_syncs_only_the_touched_partition_and_reruns_change_nothing(lake, pg_settings) -> None:
-    handler = load_handler("sync_warehouse")
-    event = json.loads((ROOT / "tests" / "events" / "s3_processed_object_created.json").read_text())
+def test_event_syncs_only_the_touched_partition_and_reruns_change_nothing(
+    lake, pg_settings, load_lambda, event_json
+) -> None:
+    handler = load_lambda("sync_warehouse")
+    event = event_json("s3_processed_object_created.json")
 
     first = handler.lambda_handler(event, None)
     assert first["keys"] == 2
