@@ -118,20 +118,20 @@ def sync(
     force: Annotated[bool, typer.Option(help="Reload partitions even when unchanged.")] = False,
 ) -> None:
     """Upsert processed partitions not yet synced into PostgreSQL (idempotent)."""
-    from datalake.datasets import DATASETS
-    from datalake.pipelines.lake import sync_dataset
+    from datalake.pipelines.lake import sync_all, sync_dataset
 
-    store = runtime.object_store("lake")
-    names = datasets or [n for n in sorted(DATASETS) if store.list_keys(DATASETS[n].location)]
-    for name in names:
-        report = sync_dataset(name, progress=console.log, force=force)
+    if datasets:
+        reports = [sync_dataset(name, progress=console.log, force=force) for name in datasets]
+    else:
+        reports = sync_all(progress=console.log, force=force)
+    for report in reports:
         details = report.details
         console.print(
-            f"{name}: {report.rows_in} rows read, {details['inserted']} inserted, {details['updated']} "
-            f"updated, {details['unchanged']} unchanged, {details['partitions_skipped']} partition(s) "
-            "already in sync"
+            f"{report.details['table']}: {report.rows_in} rows read, {details['inserted']} inserted, "
+            f"{details['updated']} updated, {details['unchanged']} unchanged, "
+            f"{details['partitions_skipped']} partition(s) already in sync"
         )
-    if not names:
+    if not reports:
         console.print("nothing to sync: no processed datasets yet")
 
 

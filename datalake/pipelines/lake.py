@@ -94,13 +94,10 @@ def sync_dataset(
                 # Rows repeating a key within a load are superseded by its last row, and counted.
                 report.rows_out += result.inserted + result.updated + result.unchanged
                 report.rows_quarantined += result.duplicates
-                for field_name, value in (
-                    ("inserted", result.inserted),
-                    ("updated", result.updated),
-                    ("unchanged", result.unchanged),
-                    ("duplicates_superseded", result.duplicates),
-                ):
-                    totals[field_name] += value
+                totals["inserted"] += result.inserted
+                totals["updated"] += result.updated
+                totals["unchanged"] += result.unchanged
+                totals["duplicates_superseded"] += result.duplicates
                 ledger[partition] = checksum
                 store.put_json(ledger_key, ledger)
                 report.keys_written.append(f"{spec.warehouse_table}/{partition}")
@@ -143,12 +140,14 @@ def transform_ree(
     return report
 
 
-def sync_all(settings: Settings | None = None, progress: Progress = _quiet) -> list[RunReport]:
-    """Sync every dataset that has processed data (only partitions not yet synced)."""
+def sync_all(
+    settings: Settings | None = None, progress: Progress = _quiet, force: bool = False
+) -> list[RunReport]:
+    """Sync every dataset that has processed data (only partitions not yet synced, unless ``force``)."""
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
     return [
-        sync_dataset(name, settings, progress)
+        sync_dataset(name, settings, progress, force=force)
         for name, spec in sorted(DATASETS.items())
         if store.list_keys(spec.location)
     ]
