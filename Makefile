@@ -5,12 +5,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test unit integration e2e lint format java clean help
+.PHONY: demo test unit integration e2e bench lint format java clean help
 
 help:
 	@echo "make demo         run the demo pipeline on generated sample data (local runtime)"
 	@echo "make test         run the whole test suite (unit, integration, e2e)"
 	@echo "make unit|integration|e2e   one layer of it"
+	@echo "make bench        time ingest/transform/sync (shared years + 10 SAMPLE years)"
 	@echo "make lint|format  ruff"
 	@echo "make clean        remove .lake (the local lake) and caches; keeps .venv"
 
@@ -38,6 +39,9 @@ integration: java
 
 e2e: java
 	$(BIN)/python -m pytest -m e2e
+
+bench: java
+	$(BIN)/python benchmarks/pipeline.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

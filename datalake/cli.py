@@ -212,6 +212,14 @@ def transform_ree_command(
     _print_report(transform_ree(SAMPLE_RAW_PREFIX if sample else RAW_PREFIX, progress=console.log))
 
 
+@transform_app.command("entsoe")
+def transform_entsoe_command() -> None:
+    """Raw ENTSO-E day files (both formats) -> processed demand_hourly and generation (+ quarantine)."""
+    from datalake.pipelines.lake import transform_entsoe
+
+    _print_report(transform_entsoe(progress=console.log))
+
+
 @run_app.command("daily")
 def run_daily_command(
     sample: Annotated[bool, typer.Option(help="Use the SAMPLE generator instead of the live API.")] = False,

@@ -68,13 +68,13 @@ def write_processed(
     return keys
 
 
-def write_quarantine(df: DataFrame, spec: DatasetSpec, store: ObjectStore, run_id: str) -> str | None:
-    """Write quarantined rows (every column as text, plus ``reason``) for one run."""
+def write_quarantine(df: DataFrame, name: str, store: ObjectStore, run_id: str) -> str | None:
+    """Write quarantined rows (every column as text, plus ``reason``) of one dataset (or source) and run."""
     frame: pd.DataFrame = df.toPandas()
     if frame.empty:
         return None
     frame = frame.astype("string")
     day = dt.datetime.now(dt.UTC).date().isoformat()
-    key = join_key(QUARANTINE_PREFIX, spec.name, f"run_date={day}", f"{run_id}.parquet")
+    key = join_key(QUARANTINE_PREFIX, name, f"run_date={day}", f"{run_id}.parquet")
     store.write_parquet(key, frame)
     return key

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     ree_sample: bool = Field(
         False, description="Extractors use the labelled SAMPLE generator (offline) instead of the API."
     )
+    ree_glue_job: str = Field(
+        "datalake-ree-to-processed", description="Glue job running glue_jobs/ree_to_processed.py."
+    )
+    entsoe_glue_job: str = Field(
+        "datalake-entsoe-to-processed", description="Glue job running glue_jobs/entsoe_to_processed.py."
+    )
 
     @field_validator("aws_endpoint_url", "database_url", "athena_output", mode="before")
     @classmethod

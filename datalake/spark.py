@@ -73,6 +73,8 @@ def get_spark(app_name: str = "datalake", master: str = "local[*]") -> SparkSess
         .master(master)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
+        # Raw files are small (one per day): pack them into a few tasks, not one per 32 files.
+        .config("spark.sql.files.openCostInBytes", str(64 * 1024))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")

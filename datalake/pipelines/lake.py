@@ -125,19 +125,39 @@ def sync_processed_keys(keys: list[str], settings: Settings | None = None) -> li
     ]
 
 
+def _run_job(
+    job: str,
+    process: Callable[..., RunReport],
+    raw_prefix: str,
+    settings: Settings | None,
+    progress: Progress,
+) -> RunReport:
+    from datalake.spark import get_spark
+
+    settings = settings or get_settings()
+    store = runtime.object_store("lake", settings)
+    spark = get_spark(job, settings.spark_master)
+    with record_run(job, store, raw_prefix=raw_prefix) as report:
+        process(spark, store, raw_prefix, report, progress)
+    return report
+
+
 def transform_ree(
     raw_prefix: str, settings: Settings | None = None, progress: Progress = _quiet
 ) -> RunReport:
     """Run the REData Glue job's logic locally on Spark: raw documents -> processed tables."""
     from datalake.pipelines.ree import process_raw_ree
-    from datalake.spark import get_spark
 
-    settings = settings or get_settings()
-    store = runtime.object_store("lake", settings)
-    spark = get_spark("ree_to_processed", settings.spark_master)
-    with record_run("ree_to_processed", store, raw_prefix=raw_prefix) as report:
-        process_raw_ree(spark, store, raw_prefix, report, progress)
-    return report
+    return _run_job("ree_to_processed", process_raw_ree, raw_prefix, settings, progress)
+
+
+def transform_entsoe(
+    raw_prefix: str = "raw/entsoe", settings: Settings | None = None, progress: Progress = _quiet
+) -> RunReport:
+    """Run the ENTSO-E Glue job's logic locally on Spark: raw day files -> processed tables."""
+    from datalake.pipelines.entsoe import process_raw_entsoe
+
+    return _run_job("entsoe_to_processed", process_raw_entsoe, raw_prefix, settings, progress)
 
 
 def sync_all(

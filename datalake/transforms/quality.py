@@ -35,13 +35,16 @@ def split_valid(df: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, DataFrame]
     return flagged.filter(F.col(REASON).isNull()).drop(REASON), flagged.filter(F.col(REASON).isNotNull())
 
 
-def latest_per_key(df: DataFrame, keys: list[str], newest_by: str) -> tuple[DataFrame, DataFrame]:
+def latest_per_key(
+    df: DataFrame, keys: list[str], newest_by: str, tiebreak: tuple[str, ...] = ()
+) -> tuple[DataFrame, DataFrame]:
     """(one row per key: the latest by ``newest_by``, the superseded rows with a ``reason``).
 
     Superseded revisions are returned rather than dropped, so they can be quarantined
-    and the run's counts still add up.
+    and the run's counts still add up. ``tiebreak`` columns (ascending) decide between rows
+    extracted at the same moment, so re-runs pick the same winner.
     """
-    window = Window.partitionBy(*keys).orderBy(F.col(newest_by).desc_nulls_last())
+    window = Window.partitionBy(*keys).orderBy(F.col(newest_by).desc_nulls_last(), *tiebreak)
     ranked = df.withColumn("_rank", F.row_number().over(window)).cache()
     latest = ranked.filter("_rank = 1").drop("_rank")
     superseded = (

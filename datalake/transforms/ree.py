@@ -17,7 +17,7 @@ from pyspark.sql import types as T
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.sources.ree import parse_values
-from datalake.transforms.demand import MADRID
+from datalake.transforms.documents import conform, local_date
 
 #: ``ree-<dataset>-<geo>-<YYYY-MM-DD>.json``, as ``datalake.sources.ree.raw_key`` names files.
 _NAME = re.compile(r"ree-(?P<dataset>[a-z_]+)-(?P<geo>[a-z_]+)-\d{4}-\d{2}-\d{2}\.json$")
@@ -41,21 +41,6 @@ VALUE_ROWS = T.StructType(
         T.StructField("raw_record", T.StringType()),
     ]
 )
-
-
-def read_documents(spark, uri: str) -> DataFrame:  # type: ignore[no-untyped-def]
-    """One row per raw JSON file: its path, text, and modification time (the extraction time)."""
-    return (
-        spark.read.option("wholetext", True)
-        .option("recursiveFileLookup", True)
-        .option("pathGlobFilter", "*.json")
-        .text(uri)
-        .select(
-            F.col("_metadata.file_path").alias("path"),
-            F.col("value").alias("content"),
-            F.col("_metadata.file_modification_time").alias("extracted_at"),
-        )
-    )
 
 
 def _rows_of(path: str, content: str, extracted_at: pd.Timestamp) -> list[dict]:
@@ -109,17 +94,9 @@ def documents_to_rows(documents: DataFrame) -> DataFrame:
                 index=False
             ):
                 out += _rows_of(path, content, extracted_at)
-            frame = pd.DataFrame(out, columns=VALUE_ROWS.fieldNames())
-            for column in ("ts_utc", "extracted_at"):
-                # Spark takes naive timestamps in the session zone, which get_spark sets to UTC.
-                frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
-            yield frame
+            yield conform(pd.DataFrame(out, columns=VALUE_ROWS.fieldNames()), VALUE_ROWS)
 
     return documents.mapInPandas(flatten, VALUE_ROWS)
-
-
-def _local_date(ts: str) -> F.Column:
-    return F.to_date(F.from_utc_timestamp(F.col(ts), MADRID))
 
 
 def demand_rows(values: DataFrame) -> DataFrame:
@@ -134,15 +111,15 @@ def demand_rows(values: DataFrame) -> DataFrame:
     )
     return rows.select(
         F.col("ts_utc"),
-        _local_date("ts_utc").alias("local_date"),
+        local_date().alias("local_date"),
         F.col("region"),
         # Hourly energy in MWh over one hour is the mean power in MW.
         F.col("value").alias("demand_mw"),
         F.col("source"),
         F.lit(None).cast("double").alias("tso_forecast_mw"),
         F.col("extracted_at"),
-        F.year(_local_date("ts_utc")).alias("year"),
-        F.month(_local_date("ts_utc")).alias("month"),
+        F.year(local_date()).alias("year"),
+        F.month(local_date()).alias("month"),
         problem.alias(PROBLEM),
         F.col("raw_record"),
     ).select(*DEMAND_HOURLY.column_names, "year", "month", PROBLEM, "raw_record")
@@ -153,7 +130,7 @@ def generation_rows(values: DataFrame) -> DataFrame:
     rows = values.filter(F.col("dataset") == "generation")
     return rows.select(
         F.col("ts_utc"),
-        _local_date("ts_utc").alias("local_date"),
+        local_date().alias("local_date"),
         F.col("time_grain"),
         F.col("region"),
         F.col("series_title").alias("technology"),
@@ -162,7 +139,7 @@ def generation_rows(values: DataFrame) -> DataFrame:
         F.col("percentage").alias("share"),
         F.col("source"),
         F.col("extracted_at"),
-        F.year(_local_date("ts_utc")).alias("year"),
+        F.year(local_date()).alias("year"),
         F.col(PROBLEM),
         F.col("raw_record"),
     ).select(*GENERATION.column_names, "year", PROBLEM, "raw_record")
