@@ -295,6 +295,101 @@ def ingest_entsoe_command(
         )
 
 
+forecast_app = typer.Typer(help="The hourly demand forecaster: train, backtest.")
+app.add_typer(forecast_app, name="forecast")
+InputOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--input", help="ENTSO-E/Kaggle CSV, or Parquet/CSV with ts_utc and demand_mw (repeatable)."
+    ),
+]
+TableOption = Annotated[str | None, typer.Option("--table", help="A lake table, e.g. demand_hourly.")]
+
+
+def _series(input_paths: list[Path] | None, table: str | None):  # type: ignore[no-untyped-def]
+    from datalake.forecasting.data import load_series
+
+    if bool(input_paths) == bool(table):
+        raise typer.BadParameter("give exactly one of --input FILE or --table demand_hourly")
+    series = load_series(input_paths or None, table)
+    console.log(f"series: {series.description}, {series.hours} hours, {series.missing_hours} missing")
+    return series
+
+
+@forecast_app.command("train")
+def forecast_train(
+    input_paths: InputOption = None,
+    table: TableOption = None,
+    epochs: Annotated[int | None, typer.Option(help="Most epochs (early stopping may end sooner).")] = None,
+) -> None:
+    """Train a challenger, backtest it and the champion on the same window, promote the better."""
+    from datalake.forecasting.config import ForecastConfig
+    from datalake.forecasting.pipeline import train_forecaster
+
+    config = ForecastConfig() if epochs is None else ForecastConfig(max_epochs=epochs)
+    report = train_forecaster(_series(input_paths, table), config)
+    details = report["details"]
+    console.print(
+        f"forecast_train: {details['version']} {'PROMOTED' if details['promoted'] else 'not promoted'} "
+        f"({details['decision']}); trained {details['training']['epochs']} epochs in "
+        f"{details['training']['seconds']} s, {details['training']['stopped']}"
+    )
+    for name, scores in (
+        ("challenger", details["challenger_scores"]),
+        ("champion", details["champion_scores"]),
+    ):
+        if scores:
+            console.print(
+                f"  {name}: next-hour MAPE {scores['next_hour_mape_pct']:.3f} %, "
+                f"day-ahead MAPE {scores['day_ahead_mape_pct']:.3f} %"
+            )
+
+
+@forecast_app.command("backtest")
+def forecast_backtest(
+    start: Annotated[str, typer.Option(help="First Europe/Madrid day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Last Europe/Madrid day, YYYY-MM-DD.")],
+    input_paths: InputOption = None,
+    table: TableOption = None,
+    model: Annotated[
+        str, typer.Option(help="'champion', 'none' (baselines only) or a model directory.")
+    ] = "champion",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Rolling-origin backtest: next hour and day ahead (12:00 Madrid on D-1), model vs baselines."""
+    import datetime as dt
+    import tempfile
+
+    from datalake import runtime
+    from datalake.forecasting.backtest import format_backtest, run_backtest
+    from datalake.forecasting.forecaster import TransformerForecaster
+    from datalake.models import ModelRegistry
+
+    try:
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError as error:
+        raise typer.BadParameter(f"--start/--end: {error}") from None
+    series = _series(input_paths, table)
+    with tempfile.TemporaryDirectory() as scratch:
+        forecaster, name = None, "model"
+        if model == "champion":
+            registry = ModelRegistry(runtime.object_store("artifacts", get_settings()))
+            record = registry.champion()
+            if record is None:
+                raise typer.BadParameter(
+                    "no champion yet: run `datalake forecast train` or pass --model none"
+                )
+            forecaster = TransformerForecaster.load(registry.fetch(record["version"], Path(scratch)))
+            name = f"champion {record['version']}"
+        elif model != "none":
+            forecaster, name = TransformerForecaster.load(Path(model)), Path(model).name
+        report = run_backtest(series, forecaster, first, last, name)
+    if as_json:
+        console.print_json(json.dumps(report, default=str))
+    else:
+        console.print(format_backtest(report))
+
+
 @app.command()
 def doctor() -> None:
     """Check what the lake needs on this machine (Java 17 for Spark)."""

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(30_000, ge=100, description="Per-statement limit.")
     reader_role: str = Field("datalake_reader", description="Read-only PostgreSQL role.")
     spark_master: str = Field("local[*]", description="Spark master for local job runs.")
+    spark_driver_memory: str = Field(
+        "4g", description="Heap of the local Spark driver (local mode runs every task in it)."
+    )
     ree_base_url: str = Field("https://apidatos.ree.es", description="Red Eléctrica REData API base URL.")
     ree_sample: bool = Field(
         False, description="Extractors use the labelled SAMPLE generator (offline) instead of the API."

@@ -59,7 +59,9 @@ def check_java() -> int:
     return version
 
 
-def get_spark(app_name: str = "datalake", master: str = "local[*]") -> SparkSession:
+def get_spark(
+    app_name: str = "datalake", master: str = "local[*]", driver_memory: str = "4g"
+) -> SparkSession:
     """A SparkSession configured like Glue 5.0 for local runs (UTC, no UI, few partitions)."""
     check_java()
     # Bind to loopback: local runs need no network, and this keeps Spark's hostname warning quiet.
@@ -71,6 +73,8 @@ def get_spark(app_name: str = "datalake", master: str = "local[*]") -> SparkSess
     session = (
         SparkSession.builder.appName(app_name)
         .master(master)
+        # Only takes effect when this call starts the JVM, which is how local runs start it.
+        .config("spark.driver.memory", driver_memory)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         # Raw files are small (one per day): pack them into a few tasks, not one per 32 files.

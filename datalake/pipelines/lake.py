@@ -136,7 +136,7 @@ def _run_job(
 
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
-    spark = get_spark(job, settings.spark_master)
+    spark = get_spark(job, settings.spark_master, settings.spark_driver_memory)
     with record_run(job, store, raw_prefix=raw_prefix) as report:
         process(spark, store, raw_prefix, report, progress)
     return report

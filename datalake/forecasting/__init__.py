@@ -1,0 +1,1 @@
+"""Hourly demand forecasting: a small decoder-only transformer over day-long patches."""

@@ -1,0 +1,76 @@
+"""The forecaster's settings: one frozen dataclass, saved beside the weights."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Architecture and training settings of the demand forecaster.
+
+    The history is cut into ``context_patches`` patches of ``patch_hours`` (14 days of
+    hours by default); each patch is one token. A token predicts the ``output_hours`` after
+    its patch at once; a longer horizon rolls forward, feeding those back as new patches.
+    """
+
+    patch_hours: int = 24
+    context_patches: int = 14
+    #: Hours each token predicts at once (a multiple of ``patch_hours``): 48 covers the
+    #: day-ahead horizons (13-36 h) in one step, with no forecast fed back as input.
+    output_hours: int = 48
+    #: The anchor's level shift compares the mean of this many hours before the origin with
+    #: the same hours a week earlier (1 = the naive ``y(t-1) + y(t-168) - y(t-169)``).
+    anchor_level_hours: int = 1
+    d_model: int = 64
+    n_heads: int = 4
+    n_layers: int = 3
+    ff_mult: int = 4
+    dropout: float = 0.1
+    quantiles: tuple[float, float, float] = (0.1, 0.5, 0.9)
+    holidays_country: str = "ES"
+    timezone: str = "Europe/Madrid"
+    # Training.
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 128
+    max_epochs: int = 40
+    samples_per_epoch: int = 8192
+    patience: int = 5
+    max_train_minutes: float = 8.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.output_hours % self.patch_hours:
+            raise ValueError(f"output_hours ({self.output_hours}) must be a multiple of patch_hours")
+
+    @property
+    def context_hours(self) -> int:
+        return self.patch_hours * self.context_patches
+
+    #: The weekly anchor reaches one week back from the end of a token's patch.
+    @property
+    def first_scored_patch(self) -> int:
+        return -(-168 // self.patch_hours)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ForecastConfig:
+        """A config from saved values; unknown keys are an error, missing ones take defaults."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown forecaster config keys: {unknown}")
+        if "quantiles" in values:
+            values = {**values, "quantiles": tuple(values["quantiles"])}
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: Path) -> ForecastConfig:
+        return cls.from_dict(json.loads(path.read_text()))

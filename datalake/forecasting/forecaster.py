@@ -1,0 +1,308 @@
+"""Train the transformer on an hourly series, forecast from any origins, save and load a model directory."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from datalake.errors import DataValidationError
+from datalake.forecasting.config import ForecastConfig
+from datalake.forecasting.features import calendar_features
+from datalake.forecasting.model import DemandTransformer, pinball_loss, token_features
+
+CONFIG_FILE, WEIGHTS_FILE, NORMALISATION_FILE, TRAINING_FILE, METRICS_FILE = (
+    "config.json",
+    "weights.pt",
+    "normalisation.json",
+    "training.json",
+    "metrics.json",
+)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class TrainingSummary:
+    """What a training run did: the window, the epochs, the losses and how long it took."""
+
+    train_start: str
+    train_end: str
+    validation_start: str
+    validation_end: str
+    epochs: int
+    best_epoch: int
+    best_validation_loss: float
+    stopped: str
+    seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    parameters: int = 0
+
+
+def _regular(series: pd.Series) -> pd.Series:
+    if not isinstance(series.index, pd.DatetimeIndex) or series.index.tz is None:
+        raise DataValidationError("ts_utc", "the series needs a tz-aware hourly DatetimeIndex")
+    index = series.index.tz_convert("UTC")
+    full = pd.date_range(index.min(), index.max(), freq="h")
+    return pd.Series(series.to_numpy(dtype="float64"), index=index).reindex(full)
+
+
+class _Windows:
+    """Windows of a regular series, each filled causally and normalised by its own context."""
+
+    def __init__(self, series: pd.Series, config: ForecastConfig, extra_hours: int) -> None:
+        self.config = config
+        self.series = _regular(series)
+        self.values = self.series.to_numpy(dtype="float64")
+        hours = pd.date_range(self.series.index[0], periods=len(self.values) + extra_hours, freq="h")
+        self.calendar = calendar_features(hours, config.timezone, config.holidays_country)
+
+    def position(self, moment: pd.Timestamp) -> int:
+        return int((moment.tz_convert("UTC") - self.series.index[0]) / pd.Timedelta(hours=1))
+
+    def context(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(normalised context ``(B, T*P)``, mean ``(B,)``, scale ``(B,)``) of windows at ``starts``."""
+        length = self.config.context_hours
+        raw = self.values[starts[:, None] + np.arange(length)]
+        # Causal fill: a gap takes the last value before it, never one from after the origin.
+        filled = pd.DataFrame(raw).ffill(axis=1).bfill(axis=1).to_numpy()
+        mean = np.nanmean(filled, axis=1)
+        scale = np.nanstd(filled, axis=1) + 1e-6
+        return (filled - mean[:, None]) / scale[:, None], mean, scale
+
+    def calendar_at(self, starts: np.ndarray, hours: int) -> np.ndarray:
+        return self.calendar[starts[:, None] + np.arange(hours)]
+
+
+class TransformerForecaster:
+    """The demand forecaster: :meth:`fit`, :meth:`forecast`, :meth:`save` and :meth:`load`."""
+
+    def __init__(self, config: ForecastConfig | None = None) -> None:
+        self.config = config or ForecastConfig()
+        torch.manual_seed(self.config.seed)
+        self.model = DemandTransformer(self.config)
+        self.training: TrainingSummary | None = None
+        self.normalisation: dict[str, Any] = {"kind": "instance (per context window)"}
+        self.metrics: dict[str, Any] = {}
+
+    # -- training --------------------------------------------------------------------------
+
+    def _batch(self, windows: _Windows, starts: np.ndarray) -> tuple[torch.Tensor, ...]:
+        config = self.config
+        p, length, out = config.patch_hours, config.context_hours, config.output_hours
+        context, mean, scale = windows.context(starts)
+        calendar = windows.calendar_at(starts, length + out)
+        features, anchor, valid = token_features(context, calendar, config)
+        ahead = (np.arange(config.context_patches)[:, None] + 1) * p + np.arange(out)[None, :]
+        target_raw = windows.values[starts[:, None, None] + ahead[None]]
+        target = (target_raw - mean[:, None, None]) / scale[:, None, None]
+        mask = np.isfinite(target) * valid[None, :, None]
+        # Tokens before a full week of history have no anchor and are not scored.
+        mask[:, : config.first_scored_patch] = 0
+        return (
+            torch.from_numpy(features),
+            torch.from_numpy(anchor),
+            torch.from_numpy(np.nan_to_num(target).astype(np.float32)),
+            torch.from_numpy(mask.astype(np.float32)),
+        )
+
+    def _loss(self, windows: _Windows, starts: np.ndarray) -> torch.Tensor:
+        features, anchor, target, mask = self._batch(windows, starts)
+        return pinball_loss(self.model(features, anchor), target, mask, self.config.quantiles)
+
+    def fit(
+        self,
+        series: pd.Series,
+        train: tuple[pd.Timestamp, pd.Timestamp],
+        validation: tuple[pd.Timestamp, pd.Timestamp],
+        progress: Progress | None = None,
+        show_bar: bool = True,
+    ) -> TrainingSummary:
+        """Train on windows inside ``train`` and stop early on the loss over ``validation``.
+
+        Both are ``[start, end)`` UTC instants. Validation windows score only targets
+        inside the validation period. The best epoch's weights are kept.
+        """
+        config = self.config
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        windows = _Windows(series, config, extra_hours=config.output_hours)
+        span = config.context_hours + config.output_hours
+        first, last = windows.position(train[0]), windows.position(train[1]) - span
+        train_starts = np.arange(max(first, 0), last + 1)
+        scored_from = config.first_scored_patch * config.patch_hours
+        v_first = windows.position(validation[0]) - scored_from - config.patch_hours
+        # Windows whose later targets run past the end are kept: unknown targets are masked.
+        v_last = min(windows.position(validation[1]), len(windows.values)) - span
+        validation_starts = np.arange(max(v_first, 0), v_last + 1, 6)
+        if len(train_starts) < config.batch_size or len(validation_starts) == 0:
+            raise DataValidationError(
+                "train",
+                f"too little data: {len(train_starts)} training windows and {len(validation_starts)} "
+                f"validation windows of {span} hours",
+            )
+        rng = np.random.default_rng(config.seed)
+        optimiser = torch.optim.AdamW(
+            self.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        steps_per_epoch = math.ceil(min(config.samples_per_epoch, len(train_starts)) / config.batch_size)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimiser, max_lr=config.learning_rate, total_steps=config.max_epochs * steps_per_epoch
+        )
+        best = (math.inf, 0, copy.deepcopy(self.model.state_dict()))
+        history: list[dict[str, float]] = []
+        began = time.perf_counter()
+        stopped = "max_epochs"
+        bar = _bar(config.max_epochs, show_bar)
+        with bar:
+            task = bar.add_task("training", total=config.max_epochs)
+            for epoch in range(1, config.max_epochs + 1):
+                self.model.train()
+                chosen = rng.choice(train_starts, size=steps_per_epoch * config.batch_size, replace=True)
+                losses = []
+                for step in range(steps_per_epoch):
+                    batch = chosen[step * config.batch_size : (step + 1) * config.batch_size]
+                    loss = self._loss(windows, batch)
+                    optimiser.zero_grad()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                    optimiser.step()
+                    schedule.step()
+                    losses.append(loss.item())
+                validation_loss = self._evaluate(windows, validation_starts)
+                history.append(
+                    {"epoch": epoch, "train_loss": float(np.mean(losses)), "validation_loss": validation_loss}
+                )
+                line = (
+                    f"epoch {epoch}: train loss {np.mean(losses):.4f}, validation loss {validation_loss:.4f}"
+                )
+                bar.update(task, advance=1, description=line)
+                if progress:
+                    progress(line)
+                if validation_loss < best[0]:
+                    best = (validation_loss, epoch, copy.deepcopy(self.model.state_dict()))
+                elif epoch - best[1] >= config.patience:
+                    stopped = f"early stop: no better validation loss for {config.patience} epochs"
+                    break
+                if time.perf_counter() - began > config.max_train_minutes * 60:
+                    stopped = f"time limit of {config.max_train_minutes} min"
+                    break
+        self.model.load_state_dict(best[2])
+        self.model.eval()
+        self.normalisation.update(
+            train_mean_mw=float(np.nanmean(windows.values)), train_std_mw=float(np.nanstd(windows.values))
+        )
+        self.training = TrainingSummary(
+            train_start=train[0].isoformat(),
+            train_end=train[1].isoformat(),
+            validation_start=validation[0].isoformat(),
+            validation_end=validation[1].isoformat(),
+            epochs=len(history),
+            best_epoch=best[1],
+            best_validation_loss=round(best[0], 6),
+            stopped=stopped,
+            seconds=round(time.perf_counter() - began, 1),
+            history=history,
+            parameters=sum(p.numel() for p in self.model.parameters()),
+        )
+        return self.training
+
+    @torch.no_grad()
+    def _evaluate(self, windows: _Windows, starts: np.ndarray) -> float:
+        self.model.eval()
+        losses, weights = [], []
+        for chunk in np.array_split(starts, max(1, len(starts) // 512)):
+            losses.append(float(self._loss(windows, chunk)))
+            weights.append(len(chunk))
+        return float(np.average(losses, weights=weights))
+
+    # -- forecasting -----------------------------------------------------------------------
+
+    @torch.no_grad()
+    def forecast(
+        self, history: pd.Series, origins: Sequence[pd.Timestamp] | pd.DatetimeIndex, horizon_h: int
+    ) -> np.ndarray:
+        """Quantiles ``(len(origins), horizon_h, 3)`` (p10, p50, p90, MW) from each origin.
+
+        An origin ``t`` means every hour starting before ``t`` is known; horizon 1 is the
+        hour starting at ``t``. Only the ``context_hours`` before each origin are read.
+        """
+        config = self.config
+        length, out_hours = config.context_hours, config.output_hours
+        steps = math.ceil(horizon_h / out_hours)
+        windows = _Windows(history, config, extra_hours=(steps + 1) * out_hours + horizon_h)
+        origin_positions = np.array([windows.position(pd.Timestamp(o)) for o in origins], dtype=int)
+        starts = origin_positions - length
+        if len(starts) and starts.min() < 0:
+            raise DataValidationError(
+                "origin", f"needs {length} hours of history before it; the series starts {history.index[0]}"
+            )
+        self.model.eval()
+        out = np.empty((len(starts), steps * out_hours, 3), dtype=np.float64)
+        for chunk in np.array_split(np.arange(len(starts)), max(1, math.ceil(len(starts) / 1024))):
+            if not len(chunk):
+                continue
+            buffer, mean, scale = windows.context(starts[chunk])
+            for step in range(steps):
+                # Roll: the medians of the last step become the newest patches of the context.
+                calendar = windows.calendar_at(starts[chunk] + step * out_hours, length + out_hours)
+                features, anchor, _ = token_features(buffer[:, -length:], calendar, config)
+                quantiles = self.model(torch.from_numpy(features), torch.from_numpy(anchor))[:, -1].numpy()
+                span = slice(step * out_hours, (step + 1) * out_hours)
+                out[chunk, span] = quantiles * scale[:, None, None] + mean[:, None, None]
+                buffer = np.concatenate([buffer, quantiles[:, :, 1]], axis=1)
+        return out[:, :horizon_h]
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> Path:
+        """Write a self-describing model directory: config, weights, normalisation, training, metrics."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / CONFIG_FILE).write_text(self.config.to_json())
+        torch.save(self.model.state_dict(), directory / WEIGHTS_FILE)
+        (directory / NORMALISATION_FILE).write_text(json.dumps(self.normalisation, indent=2))
+        training = asdict(self.training) if self.training else {}
+        (directory / TRAINING_FILE).write_text(json.dumps(training, indent=2))
+        (directory / METRICS_FILE).write_text(json.dumps(self.metrics, indent=2, default=str))
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> TransformerForecaster:
+        """Load a directory written by :meth:`save`; a clear error names what is missing."""
+        directory = Path(directory)
+        for name in (CONFIG_FILE, WEIGHTS_FILE):
+            if not (directory / name).is_file():
+                raise DataValidationError(
+                    "model", f"{directory} has no {name}: not a forecaster model directory"
+                )
+        forecaster = cls(ForecastConfig.load(directory / CONFIG_FILE))
+        forecaster.model.load_state_dict(torch.load(directory / WEIGHTS_FILE, weights_only=True))
+        forecaster.model.eval()
+        for name, attribute in ((NORMALISATION_FILE, "normalisation"), (METRICS_FILE, "metrics")):
+            if (directory / name).is_file():
+                setattr(forecaster, attribute, json.loads((directory / name).read_text()))
+        if (directory / TRAINING_FILE).is_file() and (
+            training := json.loads((directory / TRAINING_FILE).read_text())
+        ):
+            forecaster.training = TrainingSummary(**training)
+        return forecaster
+
+
+def _bar(total: int, visible: bool):  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        disable=not visible,
+        transient=False,
+    )

@@ -1,0 +1,142 @@
+"""The decoder-only transformer: day-long patch tokens, causal self-attention, a quantile patch head.
+
+Borrowed from TimesFM and Lag-Llama: patches of the history as tokens, per-window (instance)
+normalisation, calendar covariates, and a head that emits a whole output patch at once.
+Each token also carries the weekly-delta anchor for the patch it predicts,
+``y(end) + y(end + h - 168) - y(end - 168)``; the head predicts the residual from it, so the
+network spends its capacity on what a week ago does not explain (holidays, trend, shape).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from datalake.forecasting.config import ForecastConfig
+from datalake.forecasting.features import N_CALENDAR
+
+WEEK = 168
+
+
+def token_width(config: ForecastConfig) -> int:
+    """Features per token: the patch's values and holiday flags, the output hours' calendar and anchor."""
+    p, out = config.patch_hours, config.output_hours
+    return p + p + out * N_CALENDAR + out + 1
+
+
+def anchors(
+    values: np.ndarray, patch_hours: int, output_hours: int, n_tokens: int, level_hours: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly-delta anchors ``(B, n_tokens, output_hours)`` after each token's patch, and validity per token.
+
+    ``values`` is ``(B, >= n_tokens * P)`` (normalised); a token needs a full week before the
+    end of its patch.
+    """
+    batch = values.shape[0]
+    out = np.zeros((batch, n_tokens, output_hours), dtype=np.float32)
+    valid = np.zeros(n_tokens, dtype=np.float32)
+    steps = np.arange(1, output_hours + 1)
+    for i in range(n_tokens):
+        end = (i + 1) * patch_hours - 1
+        if end - WEEK < 0:
+            continue
+        valid[i] = 1.0
+        recent = values[:, max(0, end - level_hours + 1) : end + 1].mean(axis=1)
+        week_before = values[:, max(0, end - level_hours + 1) - WEEK : end + 1 - WEEK].mean(axis=1)
+        out[:, i] = values[:, end + steps - WEEK] + (recent - week_before)[:, None]
+    return out, valid
+
+
+def token_features(
+    values: np.ndarray, calendar: np.ndarray, config: ForecastConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tokens for ``values`` ``(B, T*P)`` (normalised) and ``calendar`` ``(B, T*P + output_hours, N_CAL)``.
+
+    Returns (features ``(B, T, width)``, anchors ``(B, T, output_hours)``, anchor validity ``(T,)``).
+    """
+    p, out = config.patch_hours, config.output_hours
+    batch, length = values.shape
+    n_tokens = length // p
+    patches = values.reshape(batch, n_tokens, p)
+    own_holiday = calendar[:, :length, 9].reshape(batch, n_tokens, p)
+    ahead = (np.arange(n_tokens)[:, None] + 1) * p + np.arange(out)[None, :]
+    next_calendar = calendar[:, ahead].reshape(batch, n_tokens, out * N_CALENDAR)
+    anchor, valid = anchors(values, p, out, n_tokens, config.anchor_level_hours)
+    flag = np.broadcast_to(valid[None, :, None], (batch, n_tokens, 1))
+    features = np.concatenate([patches, own_holiday, next_calendar, anchor, flag], axis=2)
+    return features.astype(np.float32), anchor, valid
+
+
+class CausalBlock(nn.Module):
+    """Pre-norm block: causal multi-head self-attention, then a feed-forward layer."""
+
+    def __init__(self, d_model: int, n_heads: int, ff_mult: int, dropout: float) -> None:
+        super().__init__()
+        self.n_heads = n_heads
+        self.norm1 = nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.ff = nn.Sequential(
+            nn.Linear(d_model, ff_mult * d_model),
+            nn.GELU(),
+            nn.Linear(ff_mult * d_model, d_model),
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, tokens, width = x.shape
+        q, k, v = self.qkv(self.norm1(x)).split(width, dim=2)
+        heads = [
+            t.view(batch, tokens, self.n_heads, width // self.n_heads).transpose(1, 2) for t in (q, k, v)
+        ]
+        attended = F.scaled_dot_product_attention(
+            *heads, is_causal=True, dropout_p=self.dropout.p if self.training else 0.0
+        )
+        x = x + self.dropout(self.proj(attended.transpose(1, 2).reshape(batch, tokens, width)))
+        return x + self.dropout(self.ff(self.norm2(x)))
+
+
+class DemandTransformer(nn.Module):
+    """Tokens ``(B, T, width)`` + anchors ``(B, T, H)`` -> quantiles ``(B, T, H, 3)`` of the next H hours."""
+
+    def __init__(self, config: ForecastConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embed = nn.Linear(token_width(config), config.d_model)
+        # Learned positions: the context length is fixed, so no extrapolation is needed.
+        self.position = nn.Parameter(torch.zeros(1, config.context_patches, config.d_model))
+        self.blocks = nn.ModuleList(
+            CausalBlock(config.d_model, config.n_heads, config.ff_mult, config.dropout)
+            for _ in range(config.n_layers)
+        )
+        self.norm = nn.LayerNorm(config.d_model)
+        self.head = nn.Linear(config.d_model, config.output_hours * 3)
+        nn.init.normal_(self.position, std=0.02)
+        # Start as the anchor itself with a modest band: training moves away from a sane forecast.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, tokens: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+        n_tokens = tokens.shape[1]
+        x = self.embed(tokens) + self.position[:, -n_tokens:]
+        for block in self.blocks:
+            x = block(x)
+        raw = self.head(self.norm(x)).view(*tokens.shape[:2], self.config.output_hours, 3)
+        median = anchor + raw[..., 1]
+        # Quantiles cannot cross: the outer ones sit a positive distance from the median.
+        low = median - F.softplus(raw[..., 0] + math.log(math.e**0.3 - 1))
+        high = median + F.softplus(raw[..., 2] + math.log(math.e**0.3 - 1))
+        return torch.stack([low, median, high], dim=-1)
+
+
+def pinball_loss(quantiles: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, levels) -> torch.Tensor:
+    """Mean quantile (pinball) loss over the entries where ``mask`` is 1."""
+    level = torch.tensor(levels, dtype=quantiles.dtype)
+    error = target.unsqueeze(-1) - quantiles
+    loss = torch.maximum(level * error, (level - 1) * error).sum(-1)
+    return (loss * mask).sum() / mask.sum().clamp(min=1)

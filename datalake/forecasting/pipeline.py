@@ -1,0 +1,138 @@
+"""Train a challenger, judge it and the champion on the same backtest window, promote the better one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from datalake import runtime
+from datalake.errors import DataValidationError
+from datalake.forecasting.backtest import run_backtest
+from datalake.forecasting.config import ForecastConfig
+from datalake.forecasting.data import DemandSeries
+from datalake.forecasting.forecaster import TransformerForecaster
+from datalake.models import ModelRegistry
+from datalake.runs import record_run
+from datalake.settings import Settings, get_settings
+
+MADRID = "Europe/Madrid"
+#: The promotion decision: day-ahead is the harder, operational task; next hour breaks ties.
+DECISION_METRICS = (("day_ahead", "mape_pct"), ("next_hour", "mape_pct"))
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Split:
+    """Local days: train before ``validation_start``, validate until ``test_start``, test to ``test_end``."""
+
+    validation_start: dt.date
+    test_start: dt.date
+    test_end: dt.date
+
+    def instant(self, day: dt.date) -> pd.Timestamp:
+        return pd.Timestamp(day.isoformat(), tz=MADRID).tz_convert("UTC")
+
+
+def default_split(series: DemandSeries) -> Split:
+    """The last full local day ends the test window; test is its last 184 days, validation the 181 before.
+
+    On the shared 2015-2017 data this is train 2015-2016, validate H1 2017, test H2 2017.
+    """
+    last = (series.end.tz_convert(MADRID) + pd.Timedelta(hours=1)).date() - dt.timedelta(days=1)
+    test_start = last - dt.timedelta(days=183)
+    return Split(test_start - dt.timedelta(days=181), test_start, last)
+
+
+def _scores(report: dict[str, Any], method: str) -> dict[str, float | None]:
+    return {
+        f"{task}_{metric}": report["tasks"][task]["methods"][method][metric]
+        for task in ("next_hour", "day_ahead")
+        for metric in ("mape_pct", "mae_mw", "rmse_mw", "coverage_p10_p90_pct")
+    }
+
+
+def _better(challenger: dict[str, float | None], champion: dict[str, float | None]) -> bool:
+    key = [(challenger[f"{t}_{m}"], champion[f"{t}_{m}"]) for t, m in DECISION_METRICS]
+    return tuple(c for c, _ in key) < tuple(c for _, c in key)
+
+
+def train_forecaster(
+    series: DemandSeries,
+    config: ForecastConfig | None = None,
+    split: Split | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    show_bar: bool = True,
+) -> dict[str, Any]:
+    """Train a challenger, backtest it and the champion on the test window, and promote the better.
+
+    The first model becomes champion. The decision and both scores go into the
+    ``forecast_train`` run report, which is returned as a dict.
+    """
+    settings = settings or get_settings()
+    split = split or default_split(series)
+    if not split.validation_start < split.test_start <= split.test_end:
+        raise DataValidationError("split", f"days out of order: {split}")
+    registry = ModelRegistry(runtime.object_store("artifacts", settings))
+    store = runtime.object_store("lake", settings)
+    with record_run("forecast_train", store, data=series.description, split=str(split)) as report:
+        challenger = TransformerForecaster(config)
+        with report.timed("train"):
+            training = challenger.fit(
+                series.demand_mw,
+                (series.start, split.instant(split.validation_start)),
+                (split.instant(split.validation_start), split.instant(split.test_start)),
+                progress=progress,
+                show_bar=show_bar,
+            )
+        with report.timed("backtest"):
+            backtest = run_backtest(series, challenger, split.test_start, split.test_end, "challenger")
+            scores = _scores(backtest, "challenger")
+            champion_record = registry.champion()
+            champion_scores = None
+            if champion_record is not None:
+                with tempfile.TemporaryDirectory() as scratch:
+                    champion = TransformerForecaster.load(
+                        registry.fetch(champion_record["version"], Path(scratch))
+                    )
+                    judged = run_backtest(series, champion, split.test_start, split.test_end, "champion")
+                champion_scores = _scores(judged, "champion")
+        challenger.metrics = {"backtest_window": [str(split.test_start), str(split.test_end)], **scores}
+        with tempfile.TemporaryDirectory() as scratch:
+            version = registry.register(
+                challenger.save(Path(scratch)),
+                challenger.metrics,
+                {
+                    "data": series.description,
+                    "training": {k: v for k, v in vars(training).items() if k != "history"},
+                },
+            )
+        if champion_scores is None:
+            promoted, reason = True, "first model: no champion yet"
+        elif _better(scores, champion_scores):
+            promoted, reason = True, "challenger better on day-ahead MAPE (next-hour MAPE breaks ties)"
+        else:
+            promoted, reason = False, "champion kept: challenger not better on day-ahead MAPE"
+        if promoted:
+            registry.promote(version, reason)
+        report.rows_in = int(series.demand_mw.notna().sum())
+        report.details.update(
+            version=version,
+            promoted=promoted,
+            decision=reason,
+            champion_before=champion_record["version"] if champion_record else None,
+            challenger_scores=scores,
+            champion_scores=champion_scores,
+            baselines={
+                task: {m: v for m, v in result["methods"].items() if m != "challenger"}
+                for task, result in backtest["tasks"].items()
+            },
+            training={k: v for k, v in vars(training).items() if k != "history"},
+        )
+    return report.to_dict()
