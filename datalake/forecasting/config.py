@@ -23,9 +23,6 @@ class ForecastConfig:
     #: Hours each token predicts at once (a multiple of ``patch_hours``): 48 covers the
     #: day-ahead horizons (13-36 h) in one step, with no forecast fed back as input.
     output_hours: int = 48
-    #: The anchor's level shift compares the mean of this many hours before the origin with
-    #: the same hours a week earlier (1 = the naive ``y(t-1) + y(t-168) - y(t-169)``).
-    anchor_level_hours: int = 1
     d_model: int = 64
     n_heads: int = 4
     n_layers: int = 3

@@ -132,7 +132,6 @@ class TransformerForecaster:
         inside the validation period. The best epoch's weights are kept.
         """
         config = self.config
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         windows = _Windows(series, config, extra_hours=config.output_hours)
         span = config.context_hours + config.output_hours
         first, last = windows.position(train[0]), windows.position(train[1]) - span

@@ -29,7 +29,7 @@ def token_width(config: ForecastConfig) -> int:
 
 
 def anchors(
-    values: np.ndarray, patch_hours: int, output_hours: int, n_tokens: int, level_hours: int = 1
+    values: np.ndarray, patch_hours: int, output_hours: int, n_tokens: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weekly-delta anchors ``(B, n_tokens, output_hours)`` after each token's patch, and validity per token.
 
@@ -45,9 +45,7 @@ def anchors(
         if end - WEEK < 0:
             continue
         valid[i] = 1.0
-        recent = values[:, max(0, end - level_hours + 1) : end + 1].mean(axis=1)
-        week_before = values[:, max(0, end - level_hours + 1) - WEEK : end + 1 - WEEK].mean(axis=1)
-        out[:, i] = values[:, end + steps - WEEK] + (recent - week_before)[:, None]
+        out[:, i] = values[:, end + steps - WEEK] + (values[:, end] - values[:, end - WEEK])[:, None]
     return out, valid
 
 
@@ -65,7 +63,7 @@ def token_features(
     own_holiday = calendar[:, :length, 9].reshape(batch, n_tokens, p)
     ahead = (np.arange(n_tokens)[:, None] + 1) * p + np.arange(out)[None, :]
     next_calendar = calendar[:, ahead].reshape(batch, n_tokens, out * N_CALENDAR)
-    anchor, valid = anchors(values, p, out, n_tokens, config.anchor_level_hours)
+    anchor, valid = anchors(values, p, out, n_tokens)
     flag = np.broadcast_to(valid[None, :, None], (batch, n_tokens, 1))
     features = np.concatenate([patches, own_holiday, next_calendar, anchor, flag], axis=2)
     return features.astype(np.float32), anchor, valid
