@@ -295,7 +295,7 @@ def ingest_entsoe_command(
         )
 
 
-forecast_app = typer.Typer(help="The hourly demand forecaster: train, backtest.")
+forecast_app = typer.Typer(help="The hourly demand forecaster: train, backtest, predict, plot.")
 app.add_typer(forecast_app, name="forecast")
 InputOption = Annotated[
     list[Path] | None,
@@ -340,9 +340,16 @@ def forecast_train(
     ):
         if scores:
             console.print(
-                f"  {name}: next-hour MAPE {scores['next_hour_mape_pct']:.3f} %, "
-                f"day-ahead MAPE {scores['day_ahead_mape_pct']:.3f} %"
+                f"  {name}: next-hour MAPE {scores['next_hour_mape_pct']:.3f} % "
+                f"(p10-p90 coverage {scores['next_hour_coverage_p10_p90_pct']:.1f} %), "
+                f"day-ahead MAPE {scores['day_ahead_mape_pct']:.3f} % "
+                f"(coverage {scores['day_ahead_coverage_p10_p90_pct']:.1f} %)"
             )
+    for task, methods in details["baselines"].items():
+        console.print(
+            f"  baselines {task}: "
+            + ", ".join(f"{method} {scores['mape_pct']:.3f} %" for method, scores in methods.items())
+        )
 
 
 @forecast_app.command("backtest")
@@ -360,10 +367,9 @@ def forecast_backtest(
     import datetime as dt
     import tempfile
 
-    from datalake import runtime
     from datalake.forecasting.backtest import format_backtest, run_backtest
     from datalake.forecasting.forecaster import TransformerForecaster
-    from datalake.models import ModelRegistry
+    from datalake.forecasting.serving import load_champion
 
     try:
         first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
@@ -373,14 +379,8 @@ def forecast_backtest(
     with tempfile.TemporaryDirectory() as scratch:
         forecaster, name = None, "model"
         if model == "champion":
-            registry = ModelRegistry(runtime.object_store("artifacts", get_settings()))
-            record = registry.champion()
-            if record is None:
-                raise typer.BadParameter(
-                    "no champion yet: run `datalake forecast train` or pass --model none"
-                )
-            forecaster = TransformerForecaster.load(registry.fetch(record["version"], Path(scratch)))
-            name = f"champion {record['version']}"
+            served = load_champion(Path(scratch))
+            forecaster, name = served.forecaster, f"champion {served.version}"
         elif model != "none":
             forecaster, name = TransformerForecaster.load(Path(model)), Path(model).name
         report = run_backtest(series, forecaster, first, last, name)
@@ -388,6 +388,84 @@ def forecast_backtest(
         console.print_json(json.dumps(report, default=str))
     else:
         console.print(format_backtest(report))
+
+
+ModelOption = Annotated[str, typer.Option(help="'champion' or a model directory.")]
+DaysOption = Annotated[int, typer.Option(min=1, max=14, help="Days ahead (1-14).")]
+HoursOption = Annotated[
+    int | None, typer.Option(min=1, max=336, help="Hours ahead instead of --days (1 = the next hour).")
+]
+
+
+def _forecast_now(model: str, input_paths: list[Path] | None, table: str | None, horizon_hours: int):  # type: ignore[no-untyped-def]
+    """(history, answer): forecast after the newest hour of --input/--table, else of the warehouse."""
+    import tempfile
+
+    from datalake.forecasting import serving
+    from datalake.forecasting.data import load_recent
+
+    with tempfile.TemporaryDirectory() as scratch:
+        if model == "champion":
+            served = serving.load_champion(Path(scratch))
+        else:
+            served = serving.load_served_model(Path(model))
+    if input_paths or table:
+        history = _series(input_paths, table).demand_mw
+    else:
+        series = load_recent(served.context_hours)
+        console.log(f"history: {series.description}")
+        history = series.demand_mw
+    return history, serving.forecast(served, history, horizon_hours)
+
+
+@forecast_app.command("predict")
+def forecast_predict(
+    days: DaysOption = 1,
+    hours: HoursOption = None,
+    input_paths: InputOption = None,
+    table: TableOption = None,
+    model: ModelOption = "champion",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Forecast hourly demand (p10/p50/p90) after the newest data: the warehouse's, or --input/--table."""
+    _, answer = _forecast_now(model, input_paths, table, hours or days * 24)
+    if as_json:
+        console.print_json(json.dumps(answer))
+        return
+    table_out = RichTable(
+        title=f"demand forecast, model {answer['model_version']}, data up to {answer['data_cutoff']} (UTC)"
+    )
+    for column in ("hour (Europe/Madrid)", "p10 MW", "p50 MW", "p90 MW"):
+        table_out.add_column(column, justify="right" if "MW" in column else "left")
+    for point in answer["points"]:
+        table_out.add_row(
+            point["ts_local"][:16].replace("T", " "),
+            f"{point['p10_mw']:,.0f}",
+            f"{point['p50_mw']:,.0f}",
+            f"{point['p90_mw']:,.0f}",
+        )
+    console.print(table_out)
+    console.print(f"{len(answer['points'])} hours from {answer['origin']}")
+
+
+@forecast_app.command("plot")
+def forecast_plot(
+    output: Annotated[Path, typer.Option(help="PNG to write.")] = Path("forecast.png"),
+    days: DaysOption = 2,
+    hours: HoursOption = None,
+    history_days: Annotated[int, typer.Option(min=1, help="Days of history before the forecast.")] = 7,
+    input_paths: InputOption = None,
+    table: TableOption = None,
+    model: ModelOption = "champion",
+) -> None:
+    """Write a PNG: recent history, the forecast and its p10-p90 band."""
+    from datalake.forecasting.plot import plot_forecast
+
+    history, answer = _forecast_now(model, input_paths, table, hours or days * 24)
+    path = plot_forecast(history, answer, output, history_days)
+    console.print(
+        f"wrote {path} ({answer['horizon_hours']} h from {answer['origin']}, model {answer['model_version']})"
+    )
 
 
 @app.command()

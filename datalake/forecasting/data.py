@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from datalake.datasets import DEMAND_HOURLY
-from datalake.errors import DataValidationError
+from datalake.errors import ConfigurationError, DataValidationError
 from datalake.sources import entsoe
 
 if TYPE_CHECKING:
@@ -343,14 +343,81 @@ def _load_table(table: str, settings: Settings | None, region: str) -> DemandSer
     frame = runtime.query_engine(settings).query(sql)
     if frame.empty:
         raise DataValidationError("table", f"{table} has no rows for region {region!r}")
+    chosen, notes = _chosen_table_rows(frame)
+    used = [name for name in SOURCE_PREFERENCE if (chosen["source"] == name).any()]
+    sample = " SAMPLE (generated data)" if used == [SAMPLE_SOURCE] else ""
+    return _build(chosen, f"table {table} (region {region}, source {'+'.join(used)}){sample}", notes)
+
+
+def _chosen_table_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Typed rows of ``demand_hourly`` (any engine), one per hour by source preference."""
     # The column is UTC by the dataset spec; Athena hands timestamps back without a zone.
     frame["ts_utc"] = _utc_stamps(frame["ts_utc"], naive_is_utc=True)
     for col in ("demand_mw", "tso_forecast_mw"):
         frame[col] = _numbers(frame[col], col)
-    chosen, notes = choose_sources(frame)
-    used = [name for name in SOURCE_PREFERENCE if (chosen["source"] == name).any()]
-    sample = " SAMPLE (generated data)" if used == [SAMPLE_SOURCE] else ""
-    return _build(chosen, f"table {table} (region {region}, source {'+'.join(used)}){sample}", notes)
+    return choose_sources(frame)
+
+
+def load_recent(
+    hours: int, settings: Settings | None = None, region: str = "national", *, boto3_session=None
+) -> DemandSeries:
+    """The newest ``hours`` hours of demand from the warehouse's ``demand_hourly`` table.
+
+    This is what a forecast made "now" reads: the window ends at the newest hour that has a
+    demand value, whatever the wall clock says.
+
+    Parameters
+    ----------
+    hours
+        Hours to read, counted back from the newest hour with a demand value.
+    settings
+        Where the warehouse is; the process settings by default.
+    region
+        ``national`` or ``peninsular``.
+    boto3_session
+        For the Secrets Manager lookup of the database credentials on AWS.
+
+    Raises
+    ------
+    DataValidationError
+        When the table holds no demand for ``region``.
+    """
+    from psycopg import sql
+    from psycopg.errors import UndefinedTable
+
+    from datalake.warehouse.connection import connection
+    from datalake.warehouse.ddl import table_identifier
+
+    if region not in REGIONS:
+        raise DataValidationError("region", f"{region!r} is not one of {list(REGIONS)}")
+    table = table_identifier(DEMAND_HOURLY)
+    newest = sql.SQL(
+        "SELECT source, max(ts_utc) FROM {table} WHERE region = %(region)s AND demand_mw IS NOT NULL"
+        " GROUP BY source"
+    ).format(table=table)
+    window = sql.SQL(
+        "SELECT ts_utc, demand_mw, tso_forecast_mw, source FROM {table} WHERE region = %(region)s"
+        " AND ts_utc > %(start)s AND ts_utc <= %(end)s ORDER BY ts_utc"
+    ).format(table=table)
+    with connection(settings, read_only=True, boto3_session=boto3_session) as conn:
+        try:
+            ends = dict(conn.execute(newest, {"region": region}).fetchall())
+        except UndefinedTable:
+            raise ConfigurationError(
+                "the warehouse has no demand_hourly table yet", hint="run `datalake sync` after a transform"
+            ) from None
+        real = [end for source, end in ends.items() if source != SAMPLE_SOURCE]
+        # The cut-off is the newest real hour: sample rows are dropped whenever real ones exist.
+        end = max(real or ends.values(), default=None)
+        if end is None:
+            raise DataValidationError("demand_hourly", f"the warehouse has no demand for region {region!r}")
+        start = end - pd.Timedelta(hours=hours).to_pytimedelta()
+        cursor = conn.execute(window, {"region": region, "start": start, "end": end})
+        frame = pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description or []])
+    if frame.empty:
+        raise DataValidationError("demand_hourly", f"the warehouse has no demand for region {region!r}")
+    chosen, notes = _chosen_table_rows(frame)
+    return _build(chosen, f"warehouse demand_hourly (region {region}, newest {hours} h)", notes)
 
 
 def choose_sources(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -16,7 +16,7 @@ from datalake.errors import DataValidationError
 from datalake.forecasting.backtest import run_backtest
 from datalake.forecasting.config import ForecastConfig
 from datalake.forecasting.data import DemandSeries
-from datalake.forecasting.forecaster import TransformerForecaster
+from datalake.forecasting.forecaster import TrainingSummary, TransformerForecaster
 from datalake.models import ModelRegistry
 from datalake.runs import record_run
 from datalake.settings import Settings, get_settings
@@ -49,7 +49,8 @@ def default_split(series: DemandSeries) -> Split:
     return Split(test_start - dt.timedelta(days=181), test_start, last)
 
 
-def _scores(report: dict[str, Any], method: str) -> dict[str, float | None]:
+def backtest_scores(report: dict[str, Any], method: str) -> dict[str, float | None]:
+    """Flat ``<task>_<metric>`` scores of one method in a :func:`run_backtest` report."""
     return {
         f"{task}_{metric}": report["tasks"][task]["methods"][method][metric]
         for task in ("next_hour", "day_ahead")
@@ -60,6 +61,27 @@ def _scores(report: dict[str, Any], method: str) -> dict[str, float | None]:
 def _better(challenger: dict[str, float | None], champion: dict[str, float | None]) -> bool:
     key = [(challenger[f"{t}_{m}"], champion[f"{t}_{m}"]) for t, m in DECISION_METRICS]
     return tuple(c for c, _ in key) < tuple(c for _, c in key)
+
+
+def fit_on_split(
+    series: DemandSeries,
+    split: Split,
+    config: ForecastConfig | None = None,
+    progress: Progress | None = None,
+    show_bar: bool = True,
+) -> tuple[TransformerForecaster, TrainingSummary]:
+    """A new forecaster trained before ``split.validation_start``, stopped early on the validation days."""
+    if not split.validation_start < split.test_start <= split.test_end:
+        raise DataValidationError("split", f"days out of order: {split}")
+    forecaster = TransformerForecaster(config)
+    training = forecaster.fit(
+        series.demand_mw,
+        (series.start, split.instant(split.validation_start)),
+        (split.instant(split.validation_start), split.instant(split.test_start)),
+        progress=progress,
+        show_bar=show_bar,
+    )
+    return forecaster, training
 
 
 def train_forecaster(
@@ -77,23 +99,14 @@ def train_forecaster(
     """
     settings = settings or get_settings()
     split = split or default_split(series)
-    if not split.validation_start < split.test_start <= split.test_end:
-        raise DataValidationError("split", f"days out of order: {split}")
     registry = ModelRegistry(runtime.object_store("artifacts", settings))
     store = runtime.object_store("lake", settings)
     with record_run("forecast_train", store, data=series.description, split=str(split)) as report:
-        challenger = TransformerForecaster(config)
         with report.timed("train"):
-            training = challenger.fit(
-                series.demand_mw,
-                (series.start, split.instant(split.validation_start)),
-                (split.instant(split.validation_start), split.instant(split.test_start)),
-                progress=progress,
-                show_bar=show_bar,
-            )
+            challenger, training = fit_on_split(series, split, config, progress, show_bar)
         with report.timed("backtest"):
             backtest = run_backtest(series, challenger, split.test_start, split.test_end, "challenger")
-            scores = _scores(backtest, "challenger")
+            scores = backtest_scores(backtest, "challenger")
             champion_record = registry.champion()
             champion_scores = None
             if champion_record is not None:
@@ -102,7 +115,7 @@ def train_forecaster(
                         registry.fetch(champion_record["version"], Path(scratch))
                     )
                     judged = run_backtest(series, champion, split.test_start, split.test_end, "champion")
-                champion_scores = _scores(judged, "champion")
+                champion_scores = backtest_scores(judged, "champion")
         challenger.metrics = {"backtest_window": [str(split.test_start), str(split.test_end)], **scores}
         with tempfile.TemporaryDirectory() as scratch:
             version = registry.register(

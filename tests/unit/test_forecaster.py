@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from forecast_fixtures import FIRST_HOUR, TINY, synthetic_series
 
 from datalake.errors import DataValidationError, ObjectNotFoundError
 from datalake.forecasting.backtest import check_no_lookahead
@@ -20,36 +22,6 @@ from datalake.forecasting.pipeline import Split, train_forecaster
 from datalake.models import ModelRegistry
 from datalake.settings import Settings
 from datalake.storage.local import LocalObjectStore
-
-#: Small enough to train in seconds on one core; still a full week of anchor history.
-TINY = ForecastConfig(
-    context_patches=9, d_model=16, n_heads=2, n_layers=1, max_epochs=3, samples_per_epoch=256, batch_size=64
-)
-FIRST_HOUR = pd.Timestamp("2024-01-01 00:00", tz="UTC")
-
-
-def synthetic_series(days: int = 120, seed: int = 3) -> pd.Series:
-    index = pd.date_range(FIRST_HOUR, periods=24 * days, freq="h", name="ts_utc")
-    local = index.tz_convert("Europe/Madrid")
-    rng = np.random.default_rng(seed)
-    daily = 3000 * np.sin(2 * np.pi * (local.hour - 8) / 24)
-    weekly = np.where(local.weekday >= 5, -4000.0, 0.0)
-    return pd.Series(28_000 + daily + weekly + rng.normal(0, 200, len(index)), index=index)
-
-
-@pytest.fixture(scope="module")
-def trained() -> TransformerForecaster:
-    torch.set_num_threads(1)
-    series = synthetic_series()
-    forecaster = TransformerForecaster(TINY)
-    summary = forecaster.fit(
-        series,
-        (series.index[0], pd.Timestamp("2024-03-15", tz="UTC")),
-        (pd.Timestamp("2024-03-15", tz="UTC"), pd.Timestamp("2024-04-30", tz="UTC")),
-        show_bar=False,
-    )
-    assert summary.epochs == 3 and np.isfinite(summary.best_validation_loss)
-    return forecaster
 
 
 def test_config_round_trips_and_refuses_unknown_keys(tmp_path: Path) -> None:
@@ -153,3 +125,19 @@ def test_training_promotes_the_first_model_and_judges_the_next(tmp_path: Path) -
     assert registry.champion()["version"] == first["details"]["version"]
     assert len(registry.versions()) == 2
     assert "weekly_delta" in details["baselines"]["next_hour"]
+
+
+def test_band_is_calibrated_on_validation_to_its_nominal_coverage(trained: TransformerForecaster) -> None:
+    scale = trained.normalisation["band_scale"]
+    assert len(scale["low"]) == len(scale["high"]) == TINY.output_hours and scale["origins"] >= 20
+    series = synthetic_series()
+    origins = pd.date_range("2024-03-15", "2024-04-28", freq="6h", tz="UTC")
+    actual = np.stack([series.reindex(pd.date_range(o, periods=24, freq="h")).to_numpy() for o in origins])
+    calibrated = trained.forecast(series, origins, 24)
+    inside = (actual >= calibrated[..., 0]) & (actual <= calibrated[..., 2])
+    assert 0.74 <= inside.mean() <= 0.86  # 80 % nominal, on the days that set the factors
+    raw = copy.deepcopy(trained)
+    raw.normalisation.pop("band_scale")
+    uncalibrated = raw.forecast(series, origins, 24)
+    np.testing.assert_allclose(uncalibrated[..., 1], calibrated[..., 1])
+    assert not np.allclose(uncalibrated[..., 0], calibrated[..., 0])

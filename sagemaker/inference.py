@@ -1,0 +1,103 @@
+"""SageMaker inference handlers for the demand forecaster: JSON in, JSON out.
+
+Request (``application/json``)::
+
+    {"horizon_hours": 24}                      # the newest data comes from the warehouse
+    {"days": 7}
+    {"horizon_hours": 48, "history": {"start": "2017-06-01T00:00:00+02:00", "demand_mw": [...]}}
+
+Response: ``model_version``, ``data_cutoff``, ``origin`` and hourly ``points`` with
+``p10_mw`` / ``p50_mw`` / ``p90_mw``. A content type other than JSON gets a 415, an
+``Accept`` other than JSON a 406, a bad request a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if (HERE / "datalake").is_dir() and str(HERE) not in sys.path:
+    # In the serving container the datalake package travels in code/ beside this file.
+    sys.path.insert(0, str(HERE))
+elif (HERE.parent / "datalake").is_dir() and str(HERE.parent) not in sys.path:
+    sys.path.insert(0, str(HERE.parent))
+
+from datalake.errors import DataValidationError, LakeError  # noqa: E402
+from datalake.forecasting import serving  # noqa: E402
+
+JSON = "application/json"
+
+try:
+    # The serving toolkit turns these into HTTP responses with their status code.
+    from sagemaker_inference.errors import BaseInferenceToolkitError as _ToolkitError
+except ImportError:  # outside the container
+
+    class _ToolkitError(Exception):  # type: ignore[no-redef]
+        def __init__(self, status_code: int, message: str, phrase: str) -> None:
+            super().__init__(status_code, message, phrase)
+            self.status_code, self.message, self.phrase = status_code, message, phrase
+
+
+class InferenceError(_ToolkitError):
+    """An error answered with ``status_code`` and a JSON body ``{"error", "field", "reason"}``."""
+
+    def __init__(self, status_code: int, reason: str, field: str | None = None) -> None:
+        body = json.dumps({"error": reason if field is None else f"{field}: {reason}", "field": field})
+        super().__init__(status_code, body, body)
+        self.reason, self.field = reason, field
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.message}"
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def model_fn(model_dir: str) -> serving.ServedModel:
+    """Load the model directory SageMaker unpacked from ``model.tar.gz``."""
+    return serving.load_served_model(model_dir)
+
+
+def input_fn(request_body: str | bytes, request_content_type: str | None) -> serving.ForecastRequest:
+    """Parse a JSON request; any other content type is refused with a 415."""
+    if _media_type(request_content_type) != JSON:
+        raise InferenceError(
+            415, f"unsupported content type {request_content_type!r}; send {JSON}", "Content-Type"
+        )
+    try:
+        text = request_body.decode("utf-8") if isinstance(request_body, bytes) else request_body
+        payload = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InferenceError(400, f"not valid UTF-8 JSON: {error}", "body") from None
+    try:
+        return serving.parse_request(payload)
+    except DataValidationError as error:
+        raise InferenceError(400, error.reason, error.field) from None
+
+
+def predict_fn(request: serving.ForecastRequest, model: serving.ServedModel) -> dict[str, Any]:
+    """Forecast from the request's history, or from the warehouse's newest hours when it has none."""
+    try:
+        if request.history is not None:
+            history = request.history
+        else:
+            from datalake.forecasting.data import load_recent
+
+            history = load_recent(model.context_hours).demand_mw
+        return serving.forecast(model, history, request.horizon_hours)
+    except DataValidationError as error:
+        raise InferenceError(400, error.reason, error.field) from None
+    except LakeError as error:
+        # The endpoint's data is not there (no table, database down): not the caller's fault.
+        raise InferenceError(503, str(error)) from None
+
+
+def output_fn(prediction: dict[str, Any], accept: str | None) -> tuple[str, str]:
+    """Serialise to JSON; an ``Accept`` that rules JSON out gets a 406."""
+    if _media_type(accept) not in ("", "*/*", "application/*", JSON):
+        raise InferenceError(406, f"cannot answer in {accept!r}; accept {JSON}", "Accept")
+    return json.dumps(prediction), JSON
