@@ -5,13 +5,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test unit integration e2e bench lint format java clean help
+.PHONY: demo test unit integration e2e bench bench-forecast lint format java clean help
 
 help:
 	@echo "make demo         run the demo pipeline on generated sample data (local runtime)"
 	@echo "make test         run the whole test suite (unit, integration, e2e)"
 	@echo "make unit|integration|e2e   one layer of it"
 	@echo "make bench        time ingest/transform/sync (shared years + 10 SAMPLE years)"
+	@echo "make bench-forecast  forecaster training time and inference latency (p50/p99)"
 	@echo "make lint|format  ruff"
 	@echo "make clean        remove .lake (the local lake) and caches; keeps .venv"
 
@@ -42,6 +43,9 @@ e2e: java
 
 bench: java
 	$(BIN)/python benchmarks/pipeline.py
+
+bench-forecast: $(STAMP)
+	$(BIN)/python benchmarks/forecaster.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -32,3 +32,63 @@ def client(
         region_name=boto3_session.region_name or settings.aws_region,
         config=Config(retries=retries, **config),
     )
+
+
+class _EndpointSession(boto3.session.Session):
+    """A session whose clients and resources default to one endpoint (moto, LocalStack).
+
+    Third-party SDKs (the SageMaker SDK) build their own clients from a session and never pass
+    ``endpoint_url``; this is how ``AWS_ENDPOINT_URL`` reaches them too. It shares the botocore
+    session of ``base``: same (refreshing) credentials, same registered event hooks.
+    """
+
+    def __init__(self, endpoint_url: str, base: boto3.session.Session, region_name: str) -> None:
+        self._endpoint_url = endpoint_url
+        super().__init__(botocore_session=base._session, region_name=region_name)
+
+    def _setup_loader(self) -> None:
+        # ``base`` already put boto3's data path on the shared loader.
+        self._loader = self._session.get_component("data_loader")
+
+    def _register_default_handlers(self) -> None:
+        # ``base`` registered boto3's handlers on the shared botocore session; registering them
+        # twice makes every later S3 client fail ("Cannot inject class attribute upload_file").
+        pass
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("endpoint_url") is None and len(args) < 6:  # 6th positional is endpoint_url
+            kwargs["endpoint_url"] = self._endpoint_url
+        return super().client(*args, **kwargs)
+
+    def resource(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("endpoint_url") is None and len(args) < 6:
+            kwargs["endpoint_url"] = self._endpoint_url
+        return super().resource(*args, **kwargs)
+
+
+def routed_session(
+    settings: Settings | None = None, boto3_session: boto3.session.Session | None = None
+) -> boto3.session.Session:
+    """A session for SDKs that create their own clients, routed to ``AWS_ENDPOINT_URL`` when set.
+
+    Parameters
+    ----------
+    settings
+        Lake settings (region, endpoint override); the process-wide ones when omitted.
+    boto3_session
+        Session whose credentials and event hooks to keep; a new one in the configured region
+        when omitted.
+
+    Returns
+    -------
+    boto3.session.Session
+        ``boto3_session`` itself when no endpoint override is set, otherwise a session sharing its
+        botocore session (credentials, event hooks) whose clients all default to the override.
+    """
+    settings = settings or get_settings()
+    boto3_session = boto3_session or session(settings)
+    if not settings.aws_endpoint_url:
+        return boto3_session
+    return _EndpointSession(
+        settings.aws_endpoint_url, boto3_session, boto3_session.region_name or settings.aws_region
+    )

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,8 +61,67 @@ class Settings(BaseSettings):
     entsoe_glue_job: str = Field(
         "datalake-entsoe-to-processed", description="Glue job running glue_jobs/entsoe_to_processed.py."
     )
+    sagemaker_role_arn: str | None = Field(
+        None, description="IAM role SageMaker assumes to run training jobs and serve endpoints."
+    )
+    sagemaker_training_instance_type: str = Field(
+        "ml.m5.xlarge", description="Instance type of SageMaker training jobs."
+    )
+    sagemaker_inference_instance_type: str = Field(
+        "ml.m5.large", description="Instance type of the forecast endpoint."
+    )
+    sagemaker_framework_version: str = Field(
+        "2.6", description="PyTorch version of the SageMaker framework images (training and inference)."
+    )
+    sagemaker_py_version: str = Field("py312", description="Python version tag of those images.")
+    sagemaker_training_image: str | None = Field(
+        None, description="Training image URI; unset resolves the PyTorch image from the framework version."
+    )
+    sagemaker_inference_image: str | None = Field(
+        None, description="Inference image URI; unset resolves the PyTorch image from the framework version."
+    )
+    model_package_group: str = Field(
+        "datalake-demand-forecaster", description="SageMaker Model Registry group of the forecaster."
+    )
+    forecast_endpoint: str = Field(
+        "datalake-demand-forecast", description="SageMaker endpoint that serves the champion forecaster."
+    )
+    api_host: str = Field("127.0.0.1", description="`datalake serve`: the interface uvicorn listens on.")
+    api_port: int = Field(8000, ge=1, le=65_535, description="`datalake serve`: the TCP port.")
+    api_workers: int = Field(1, ge=1, le=64, description="`datalake serve`: uvicorn worker processes.")
+    api_root_path: str = Field(
+        "",
+        description="Base path the API is served under: the API Gateway stage (/prod) or a proxy prefix.",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="When set, the data endpoints need it in the X-API-Key header."
+    )
+    api_key_secret_arn: str | None = Field(
+        None, description="Secrets Manager secret with the API key (plain or JSON api_key); wins over API_KEY."
+    )
+    api_rate_limit_per_minute: int = Field(
+        0, ge=0, description="Requests per minute per client on the data endpoints; 0 turns the limit off."
+    )
+    api_max_body_bytes: int = Field(16_384, ge=256, description="Request bodies larger than this get a 413.")
+    api_db_pool_size: int = Field(4, ge=1, le=100, description="Most PostgreSQL connections per API process.")
+    api_forecast_backend: Literal["auto", "local", "endpoint"] = Field(
+        "auto",
+        description="Where /forecast runs: local (the champion in-process), endpoint (FORECAST_ENDPOINT), "
+        "auto (the endpoint on the aws runtime when FORECAST_ENDPOINT is set, else local).",
+    )
+    api_refresh_s: float = Field(
+        30.0, ge=0, description="How often the API re-checks the champion and the newest data hour."
+    )
 
-    @field_validator("aws_endpoint_url", "database_url", "athena_output", mode="before")
+    @field_validator(
+        "aws_endpoint_url",
+        "database_url",
+        "athena_output",
+        "sagemaker_role_arn",
+        "sagemaker_training_image",
+        "sagemaker_inference_image",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -34,16 +34,6 @@ from datalake.forecasting.config import ForecastConfig  # noqa: E402
 #: Hyperparameters that are not ForecastConfig fields: the split (local days, YYYY-MM-DD).
 SPLIT_PARAMETERS = ("validation_start", "test_start", "test_end")
 DATA_SUFFIXES = (".csv", ".parquet")
-#: What inference.py needs beyond the PyTorch serving container's torch and numpy (pins as pyproject's).
-SERVING_REQUIREMENTS = (
-    "pandas>=2.1,<3",
-    "pyarrow>=15,<26",
-    "holidays>=0.50",
-    "pydantic>=2.7,<3",
-    "pydantic-settings>=2.3,<3",
-    "psycopg[binary]>=3.2,<4",
-    "rich>=13",
-)
 
 
 def hyperparameters(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -96,19 +86,13 @@ def data_files(channel: Path) -> list[Path]:
 
 
 def package_code(model_dir: Path) -> Path:
-    """Write ``code/`` (inference.py, requirements.txt, the datalake package) into the model dir."""
-    import datalake
+    """Write ``code/`` (the scripts, requirements.txt, the datalake package) into the model dir."""
+    from datalake.models.bundle import build_source_bundle
 
     code = model_dir / "code"
     if code.exists():
         shutil.rmtree(code)
-    code.mkdir(parents=True)
-    shutil.copy2(HERE / "inference.py", code / "inference.py")
-    (code / "requirements.txt").write_text("\n".join(SERVING_REQUIREMENTS) + "\n")
-    shutil.copytree(
-        Path(datalake.__file__).parent, code / "datalake", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    return code
+    return build_source_bundle(code, HERE)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from datalake.forecasting.backtest import run_backtest
 from datalake.forecasting.config import ForecastConfig
 from datalake.forecasting.data import DemandSeries
 from datalake.forecasting.forecaster import TrainingSummary, TransformerForecaster
-from datalake.models import ModelRegistry
+from datalake.models import model_registry
 from datalake.runs import record_run
 from datalake.settings import Settings, get_settings
 
@@ -99,7 +99,7 @@ def train_forecaster(
     """
     settings = settings or get_settings()
     split = split or default_split(series)
-    registry = ModelRegistry(runtime.object_store("artifacts", settings))
+    registry = model_registry(settings)
     store = runtime.object_store("lake", settings)
     with record_run("forecast_train", store, data=series.description, split=str(split)) as report:
         with report.timed("train"):

@@ -184,10 +184,9 @@ def load_champion(destination: Path, settings: Settings | None = None) -> Served
     ObjectNotFoundError
         When no model has been promoted yet.
     """
-    from datalake import runtime
-    from datalake.models import ModelRegistry
+    from datalake.models import model_registry
 
-    registry = ModelRegistry(runtime.object_store("artifacts", settings))
+    registry = model_registry(settings)
     record = registry.champion()
     if record is None:
         raise ObjectNotFoundError(f"no {registry.name} champion yet: run `datalake forecast train` first")

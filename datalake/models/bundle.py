@@ -1,0 +1,75 @@
+"""The code bundle SageMaker runs: the two scripts, a requirements.txt and a copy of ``datalake``.
+
+The same bundle is the training job's ``code`` channel (built by the launcher) and the
+``code/`` folder inside ``model.tar.gz`` (built by ``train.py``, so the serving container
+needs nothing else). No SDK import here: ``train.py`` calls it inside the training container.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import shutil
+from pathlib import Path
+
+import datalake
+from datalake.errors import ConfigurationError
+
+#: The repo's folder of SageMaker scripts (a checkout; the launcher passes its own folder).
+SCRIPTS_DIR = Path(datalake.__file__).resolve().parents[1] / "sagemaker"
+TRAIN_SCRIPT, INFERENCE_SCRIPT, REQUIREMENTS = "train.py", "inference.py", "requirements.txt"
+#: What the forecasting code imports beyond the PyTorch image's torch and numpy.
+CONTAINER_PACKAGES = ("pandas", "pyarrow", "holidays", "pydantic", "pydantic-settings", "psycopg", "rich")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def container_requirements() -> list[str]:
+    """``requirements.txt`` lines for the containers, pinned as the installed ``datalake`` declares."""
+    declared = importlib.metadata.requires("datalake") or []
+    pins: dict[str, str] = {}
+    for line in declared:
+        if ";" in line:  # extras (aws, dev) are not for the container
+            continue
+        match = _NAME.match(line)
+        if match:
+            pins[match.group(0).lower().replace("_", "-")] = line.strip()
+    missing = [name for name in CONTAINER_PACKAGES if name not in pins]
+    if missing:
+        raise ConfigurationError(f"datalake's metadata declares no {', '.join(missing)}")
+    return [pins[name] for name in CONTAINER_PACKAGES]
+
+
+def build_source_bundle(destination: Path, scripts_dir: Path = SCRIPTS_DIR) -> Path:
+    """Write the code SageMaker runs: the two scripts, ``requirements.txt`` and the datalake package.
+
+    Parameters
+    ----------
+    destination
+        Empty or missing folder to fill.
+    scripts_dir
+        Folder holding ``train.py`` and ``inference.py``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``destination``.
+    """
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    for script in (TRAIN_SCRIPT, INFERENCE_SCRIPT):
+        source = Path(scripts_dir) / script
+        if not source.is_file():
+            raise ConfigurationError(f"no {script} in {scripts_dir}: cannot build the source bundle")
+        shutil.copy2(source, destination / script)
+    bundled = Path(scripts_dir) / REQUIREMENTS
+    # Inside a training container datalake is a copied folder, not an installed distribution:
+    # the bundle's own requirements.txt is the record of the pins.
+    lines = bundled.read_text().splitlines() if bundled.is_file() else container_requirements()
+    (destination / REQUIREMENTS).write_text("\n".join(lines) + "\n")
+    shutil.copytree(
+        Path(datalake.__file__).parent,
+        destination / "datalake",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        dirs_exist_ok=True,
+    )
+    return destination

@@ -1,0 +1,176 @@
+"""Train the demand forecaster on SageMaker, register the model, deploy the endpoint (extra ``aws``).
+
+    python sagemaker/launch.py train [--channel s3://...] [--hp max_epochs=20 ...] [--no-wait]
+    python sagemaker/launch.py register --job JOB_NAME [--promote --reason TEXT]
+    python sagemaker/launch.py deploy [--version VERSION] [--wait]
+    python sagemaker/launch.py all [train options] [--promote] [--wait-endpoint]
+
+``train`` runs ``train.py`` in a ``ModelTrainer`` job (v3 SDK) on the processed ``demand_hourly``
+Parquet by default (any s3:// prefix of Parquet or ENTSO-E CSV files works); the code bundle
+carries the ``datalake`` package (see ``datalake.models.sagemaker_training``). ``register`` adds
+the job's ``model.tar.gz`` to the Model Registry group as ``PendingManualApproval``; ``--promote``
+approves it (the champion). ``deploy`` serves the champion (or ``--version``, if approved) from
+``FORECAST_ENDPOINT``. ``all`` chains the three and promotes when asked to, or when the group has
+no champion yet (the first model, as the local pipeline does). Settings come from the environment
+(``SAGEMAKER_ROLE_ARN``, instance types, images, ``MODEL_PACKAGE_GROUP``, ``FORECAST_ENDPOINT``).
+Each command prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if importlib.util.find_spec("datalake") is None:
+    # Not installed: use the checkout's package. Only then, because the SDK's ``sagemaker`` is a
+    # pkgutil namespace that adopts any ``sagemaker/`` folder on sys.path (this one) as a portion.
+    sys.path.insert(0, str(HERE.parent))
+
+from datalake.errors import DataValidationError, LakeError  # noqa: E402
+from datalake.models import model_registry  # noqa: E402
+from datalake.models import sagemaker_hosting as hosting  # noqa: E402
+from datalake.models import sagemaker_training as training  # noqa: E402
+from datalake.settings import Settings, get_settings  # noqa: E402
+
+
+def parse_hyperparameters(pairs: list[str]) -> dict[str, Any]:
+    """``name=value`` pairs; values that parse as JSON (numbers, lists, booleans) keep their type."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise DataValidationError("--hp", f"expected name=value, got {pair!r}")
+        try:
+            out[name] = json.loads(value)
+        except json.JSONDecodeError:
+            out[name] = value
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="launch.py", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = argparse.ArgumentParser(add_help=False)
+    train.add_argument(
+        "--channel", help="s3:// prefix of the training data (default: processed demand_hourly)"
+    )
+    train.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter")
+    train.add_argument("--instance-type", help="training instance (SAGEMAKER_TRAINING_INSTANCE_TYPE)")
+    train.add_argument("--output-path", help="s3:// prefix for job outputs (default: artifacts bucket)")
+    train.add_argument("--image", help="training image URI (default: resolved PyTorch image)")
+    train.add_argument("--max-runtime", type=int, default=3600, help="seconds before SageMaker stops the job")
+    train.add_argument("--no-wait", action="store_true", help="return once the job is started")
+    train.add_argument("--no-logs", action="store_true", help="do not stream the job's logs while waiting")
+
+    promote = argparse.ArgumentParser(add_help=False)
+    promote.add_argument("--promote", action="store_true", help="approve the new version (champion)")
+    promote.add_argument("--reason", default="promoted from launch.py", help="approval description")
+
+    deploy = argparse.ArgumentParser(add_help=False)
+    deploy.add_argument("--endpoint", help="endpoint name (FORECAST_ENDPOINT)")
+    deploy.add_argument("--endpoint-instance-type", help="SAGEMAKER_INFERENCE_INSTANCE_TYPE override")
+    deploy.add_argument("--wait-endpoint", action="store_true", help="wait until the endpoint is InService")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--role", help="execution role ARN (SAGEMAKER_ROLE_ARN)")
+
+    commands.add_parser("train", parents=[common, train], help="run a training job")
+    register = commands.add_parser("register", parents=[common, promote], help="register a job's model")
+    register.add_argument("--job", required=True, help="name of a completed training job")
+    deploy_cmd = commands.add_parser("deploy", parents=[common, deploy], help="serve a version")
+    deploy_cmd.add_argument("--version", help="version to serve (default: the champion)")
+    commands.add_parser("all", parents=[common, train, promote, deploy], help="train, register, deploy")
+    return parser
+
+
+def _train(args: argparse.Namespace, settings: Settings, session: Any) -> training.TrainingResult:
+    request = training.TrainingRequest(
+        channel_uri=args.channel or training.default_channel(settings),
+        hyperparameters=parse_hyperparameters(args.hp),
+        instance_type=args.instance_type,
+        role_arn=args.role,
+        output_path=args.output_path,
+        image_uri=args.image,
+        max_runtime_s=args.max_runtime,
+    )
+    return training.train(
+        request, settings, session, wait=not args.no_wait, logs=not args.no_logs, scripts_dir=HERE
+    )
+
+
+def _register(job_name: str, args: argparse.Namespace, settings: Settings, session: Any) -> dict[str, Any]:
+    registry = model_registry(settings, session)
+    version = training.register_training_job(job_name, registry, settings, session)
+    promote = args.promote or (args.command == "all" and registry.champion() is None)
+    if promote:
+        reason = args.reason if args.promote else "first model: no champion yet"
+        registry.promote(version, reason)
+    return {"version": version, "promoted": promote, "record": registry.get(version)}
+
+
+def _deploy(
+    args: argparse.Namespace, settings: Settings, session: Any, version: str | None
+) -> dict[str, Any]:
+    deployment = hosting.deploy(
+        model_registry(settings, session),
+        version,
+        settings,
+        session,
+        endpoint_name=args.endpoint,
+        instance_type=args.endpoint_instance_type,
+        role_arn=args.role,
+        wait=args.wait_endpoint,
+    )
+    return dataclasses.asdict(deployment)
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None, boto3_session: Any = None) -> dict:
+    """Run one launcher command and return (and print) its JSON summary.
+
+    Parameters
+    ----------
+    argv
+        Command-line arguments; ``sys.argv[1:]`` when omitted.
+    settings
+        Lake settings; from the environment when omitted. They must select ``LAKE_RUNTIME=aws``.
+    boto3_session
+        Session every AWS call goes through.
+
+    Returns
+    -------
+    dict
+        What the command did (job, version, endpoint).
+    """
+    args = _parser().parse_args(argv)
+    settings = settings or get_settings()
+    if settings.lake_runtime != "aws":
+        settings = settings.model_copy(update={"lake_runtime": "aws"})  # SageMaker is AWS-only
+    summary: dict[str, Any] = {"command": args.command}
+    try:
+        if args.command in ("train", "all"):
+            job = _train(args, settings, boto3_session)
+            summary["training"] = dataclasses.asdict(job)
+            if args.command == "all" and job.status != "Completed":
+                raise LakeError(f"training job {job.job_name} is {job.status}; not registering it")
+        if args.command in ("register", "all"):
+            job_name = args.job if args.command == "register" else summary["training"]["job_name"]
+            summary["registered"] = _register(job_name, args, settings, boto3_session)
+        if args.command in ("deploy", "all"):
+            summary["deployment"] = _deploy(args, settings, boto3_session, getattr(args, "version", None))
+    except LakeError as error:
+        hint = f" ({error.hint})" if error.hint else ""
+        print(f"error: {error}{hint}", file=sys.stderr)
+        raise SystemExit(1) from error
+    print(json.dumps(summary, indent=2, default=str))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
