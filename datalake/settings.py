@@ -97,7 +97,8 @@ class Settings(BaseSettings):
         None, description="When set, the data endpoints need it in the X-API-Key header."
     )
     api_key_secret_arn: str | None = Field(
-        None, description="Secrets Manager secret with the API key (plain or JSON api_key); wins over API_KEY."
+        None,
+        description="Secrets Manager secret with the API key (plain or JSON api_key); wins over API_KEY.",
     )
     api_rate_limit_per_minute: int = Field(
         0, ge=0, description="Requests per minute per client on the data endpoints; 0 turns the limit off."
