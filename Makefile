@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test unit integration e2e bench bench-forecast lint format java clean help
+.PHONY: demo test unit integration e2e bench bench-forecast bench-api serve lint format java clean help
 
 help:
 	@echo "make demo         run the demo pipeline on generated sample data (local runtime)"
@@ -13,6 +13,8 @@ help:
 	@echo "make unit|integration|e2e   one layer of it"
 	@echo "make bench        time ingest/transform/sync (shared years + 10 SAMPLE years)"
 	@echo "make bench-forecast  forecaster training time and inference latency (p50/p99)"
+	@echo "make bench-api    API load test on loopback: p50/p99 and req/s of /ask and /forecast (1 and 10 years)"
+	@echo "make serve        run the API on uvicorn (http://127.0.0.1:8000/docs)"
 	@echo "make lint|format  ruff"
 	@echo "make clean        remove .lake (the local lake) and caches; keeps .venv"
 
@@ -46,6 +48,12 @@ bench: java
 
 bench-forecast: $(STAMP)
 	$(BIN)/python benchmarks/forecaster.py
+
+bench-api: $(STAMP)
+	$(BIN)/python benchmarks/api.py
+
+serve: $(STAMP)
+	$(BIN)/datalake serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -387,7 +387,8 @@ def forecast_backtest(
     if as_json:
         console.print_json(json.dumps(report, default=str))
     else:
-        console.print(format_backtest(report))
+        # Pre-formatted text: no rich markup ("[p10, p90]") and no wrapping at the terminal width.
+        console.print(format_backtest(report), markup=False, soft_wrap=True)
 
 
 ModelOption = Annotated[str, typer.Option(help="'champion' or a model directory.")]
@@ -518,6 +519,129 @@ def db_status() -> None:
         console.print(f"external database: {describe_target(settings.database_url)}")
         return
     console.print_json(json.dumps(EmbeddedPostgres(settings.pg_data_dir).status(), default=str))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default: API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65_535, help="TCP port (default: API_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="uvicorn worker processes (default: API_WORKERS).")
+    ] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development; one worker).")] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the API (/ask, /forecast, /ask-visual, /historical-predictions, /health, /docs) on uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    host = host or settings.api_host
+    port = port or settings.api_port
+    workers = 1 if reload else (workers or settings.api_workers)
+    console.print(f"serving on http://{host}:{port} ({workers} worker(s)); docs at /docs")
+    # An import string and a factory: each worker process builds its own app, pool and caches.
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level=log_level,
+        proxy_headers=True,
+    )
+
+
+ask_app = typer.Typer(help="Questions in Spanish or English answered from the data (what /ask does).")
+app.add_typer(ask_app, name="ask")
+
+
+class AskEngine(StrEnum):
+    warehouse = "warehouse"
+    lake = "lake"
+
+
+class EvalEngine(StrEnum):
+    lake = "lake"
+    warehouse = "warehouse"
+    both = "both"
+
+
+@ask_app.command("question")
+def ask_question(
+    question: Annotated[str, typer.Argument(help="The question, e.g. '¿Cuál fue la demanda total ayer?'.")],
+    as_of: Annotated[
+        str | None, typer.Option(help="Pretend it is this ISO time (Madrid time without an offset).")
+    ] = None,
+    engine: Annotated[AskEngine | None, typer.Option(help="warehouse or lake (default: ASK_ENGINE).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON.")] = False,
+) -> None:
+    """Answer one question (exit status 1 when it is refused, with the reason and suggestions)."""
+    import datetime as dt
+
+    from datalake.ask import AskRefusal, ask
+
+    try:
+        moment = dt.datetime.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(f"--as-of: not an ISO time: {as_of!r}") from None
+    try:
+        result = ask(question, moment, settings=get_settings(), engine=engine.value if engine else None)
+    except AskRefusal as refusal:
+        err_console.print(f"[yellow]refused ({refusal.kind}):[/yellow] {refusal.reason}")
+        for suggestion in refusal.suggestions:
+            err_console.print(f"  - {suggestion}")
+        raise typer.Exit(1) from None
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    console.print(result.answer)
+    console.print(f"[dim]{result.engine}: {result.sql}[/dim]")
+    if result.rows and len(result.rows) > 1:
+        print_frame(pd.DataFrame(result.rows, columns=result.columns))
+
+
+@ask_app.command("eval")
+def ask_eval(
+    engine: Annotated[EvalEngine, typer.Option(help="Engine(s) to evaluate on.")] = EvalEngine.lake,
+    questions: Annotated[
+        Path | None, typer.Option(help="Question set (default: tests/ask/questions.yaml).")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Warehouse: this PostgreSQL (owner URL; a scratch schema), not a temporary one."),
+    ] = None,
+    min_accuracy: Annotated[float, typer.Option(min=0, max=1, help="Exit non-zero below this.")] = 0.95,
+) -> None:
+    """Load the fixed evaluation dataset into a scratch lake and/or PostgreSQL and score the question set."""
+    from functools import partial
+
+    from datalake.ask import ask
+    from datalake.ask.evaluation import (
+        QUESTIONS_PATH,
+        evaluate,
+        load_questions,
+        sample_frames,
+        scratch_lake,
+        scratch_warehouse,
+    )
+
+    items = load_questions(questions or QUESTIONS_PATH)
+    frames = sample_frames()
+    # The evaluation scores the parser: the model fallback stays off whatever ASK_MODEL_ID says.
+    settings = get_settings().model_copy(update={"ask_model_id": None})
+    engines = ["lake", "warehouse"] if engine == EvalEngine.both else [engine.value]
+    worst = 1.0
+    for name in engines:
+        scratch = scratch_lake(frames) if name == "lake" else scratch_warehouse(frames, url=database_url)
+        with scratch as executor:
+            report = evaluate(items, partial(ask, settings=settings, executor=executor))
+        console.print(f"[bold]{name}[/bold]: {len(items)} questions")
+        console.print(report.format(), markup=False, highlight=False)
+        worst = min(worst, report.accuracy)
+    if worst < min_accuracy:
+        err_console.print(f"accuracy {worst:.1%} is below {min_accuracy:.0%}")
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -83,8 +83,10 @@ class Settings(BaseSettings):
     model_package_group: str = Field(
         "datalake-demand-forecaster", description="SageMaker Model Registry group of the forecaster."
     )
-    forecast_endpoint: str = Field(
-        "datalake-demand-forecast", description="SageMaker endpoint that serves the champion forecaster."
+    forecast_endpoint: str | None = Field(
+        None,
+        description="SageMaker endpoint that serves the champion forecaster; when set on the aws runtime "
+        "/forecast calls it, and `launch.py deploy` uses it (unset: datalake-demand-forecast).",
     )
     api_host: str = Field("127.0.0.1", description="`datalake serve`: the interface uvicorn listens on.")
     api_port: int = Field(8000, ge=1, le=65_535, description="`datalake serve`: the TCP port.")
@@ -112,6 +114,19 @@ class Settings(BaseSettings):
     )
     api_refresh_s: float = Field(
         30.0, ge=0, description="How often the API re-checks the champion and the newest data hour."
+    )
+    ask_engine: Literal["warehouse", "lake"] = Field(
+        "warehouse", description="Where /ask runs its SQL: the warehouse (as READER_ROLE) or the lake engine."
+    )
+    ask_max_rows: int = Field(1_000, ge=1, le=100_000, description="/ask: LIMIT of every guarded query.")
+    ask_statement_timeout_ms: int = Field(10_000, ge=100, description="/ask: per-query statement timeout.")
+    ask_max_question_chars: int = Field(500, ge=10, description="/ask: longer questions are refused.")
+    ask_model_id: str | None = Field(
+        None,
+        description="/ask: Hugging Face text-to-SQL model tried when the parser fails; unset turns it off.",
+    )
+    reader_password: SecretStr | None = Field(
+        None, description="Password of READER_ROLE; unset for trust/peer auth (the embedded server)."
     )
 
     @field_validator(

@@ -21,3 +21,18 @@ def synthetic_series(days: int = 120, seed: int = 3) -> pd.Series:
     daily = 3000 * np.sin(2 * np.pi * (local.hour - 8) / 24)
     weekly = np.where(local.weekday >= 5, -4000.0, 0.0)
     return pd.Series(28_000 + daily + weekly + rng.normal(0, 200, len(index)), index=index, name="demand_mw")
+
+
+def demand_rows(series: pd.Series, source: str) -> pd.DataFrame:
+    """``demand_hourly`` rows (national) from an hourly series, as the warehouse stores them."""
+    return pd.DataFrame(
+        {
+            "ts_utc": series.index,
+            "local_date": series.index.tz_convert("Europe/Madrid").date,
+            "region": "national",
+            "demand_mw": series.to_numpy(),
+            "source": source,
+            "tso_forecast_mw": None,
+            "extracted_at": pd.Timestamp("2024-05-01", tz="UTC"),
+        }
+    )

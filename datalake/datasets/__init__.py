@@ -24,6 +24,8 @@ DEMAND_HOURLY = DatasetSpec(
     time_column="ts_utc",
     partition_by=(ColumnSpec("year", "int", False), ColumnSpec("month", "int", False)),
     warehouse_table="demand_hourly",
+    # /ask's "are there real rows for this region?" probe (see datalake.ask.sqlbuild).
+    indexes=(("region", "source"),),
     quality_rules=(
         QualityRule("demand_mw", "range", 0.0, MAX_PLAUSIBLE_DEMAND_MW),
         QualityRule("tso_forecast_mw", "range", 0.0, MAX_PLAUSIBLE_DEMAND_MW),
@@ -56,6 +58,7 @@ GENERATION = DatasetSpec(
     time_column="ts_utc",
     partition_by=(ColumnSpec("year", "int", False),),
     warehouse_table="generation",
+    indexes=(("region", "source"),),
     quality_rules=(
         QualityRule("energy_mwh", "range", -MAX_PLAUSIBLE_GENERATION_MWH, MAX_PLAUSIBLE_GENERATION_MWH),
         QualityRule("share", "range", -1.0, 1.0),
@@ -67,6 +70,57 @@ GENERATION = DatasetSpec(
 )
 
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (DEMAND_HOURLY, GENERATION)}
+
+# What the API served. The same model on the same data gives the same forecast, so the hourly
+# values are kept once per (model, data cut-off, hour) and every response is one row of
+# forecast_requests: a busy API writes a small row per request, not a row per forecast hour.
+PREDICTIONS = DatasetSpec(
+    name="predictions",
+    description="Hourly demand forecasts the API served, once per model, data cut-off and hour.",
+    columns=(
+        ColumnSpec("model_version", "string", False, "Version of the model that made it"),
+        ColumnSpec("data_cutoff", "timestamp", False, "Newest hour of demand the forecast saw, UTC"),
+        ColumnSpec("ts_utc", "timestamp", False, "Start of the forecast hour, UTC"),
+        ColumnSpec("origin", "timestamp", False, "First forecast hour, UTC"),
+        ColumnSpec("horizon_h", "int", False, "Hours after the data cut-off (1 = the next hour)"),
+        ColumnSpec("p10_mw", "double", False, "10th percentile of demand, MW"),
+        ColumnSpec("p50_mw", "double", False, "Median demand, MW"),
+        ColumnSpec("p90_mw", "double", False, "90th percentile of demand, MW"),
+        ColumnSpec("served_by", "string", False, "in_process, or endpoint:<SageMaker endpoint>"),
+        ColumnSpec(
+            "first_served_at", "timestamp", False, "When the API first served this hour's forecast, UTC"
+        ),
+    ),
+    primary_key=("model_version", "data_cutoff", "ts_utc"),
+    time_column="ts_utc",
+    warehouse_table="predictions",
+    quality_rules=(
+        QualityRule("p50_mw", "range", 0.0, MAX_PLAUSIBLE_DEMAND_MW),
+        QualityRule("horizon_h", "range", 1, 14 * 24),
+    ),
+    source="api",
+)
+
+FORECAST_REQUESTS = DatasetSpec(
+    name="forecast_requests",
+    description="Every forecast the API served: one row per response; its hours are in predictions.",
+    columns=(
+        ColumnSpec("request_id", "string", False, "Unique id of the response"),
+        ColumnSpec("served_at", "timestamp", False, "When the API served it, UTC"),
+        ColumnSpec("model_version", "string", False, "Version of the model"),
+        ColumnSpec("data_cutoff", "timestamp", False, "Newest hour of demand the forecast saw, UTC"),
+        ColumnSpec("horizon_hours", "int", False, "Hours forecast (1 to 336)"),
+        ColumnSpec("served_by", "string", False, "in_process, or endpoint:<SageMaker endpoint>"),
+        ColumnSpec("request_source", "string", False, "How the request came in: http or apigateway"),
+    ),
+    primary_key=("request_id",),
+    time_column="served_at",
+    warehouse_table="forecast_requests",
+    source="api",
+)
+
+#: Tables only the serving database has (the API writes them); no processed files, no crawler.
+WAREHOUSE_DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (PREDICTIONS, FORECAST_REQUESTS)}
 
 
 def get_dataset(name: str) -> DatasetSpec:
@@ -82,7 +136,10 @@ def get_dataset(name: str) -> DatasetSpec:
 __all__ = [
     "DATASETS",
     "DEMAND_HOURLY",
+    "FORECAST_REQUESTS",
     "GENERATION",
+    "PREDICTIONS",
+    "WAREHOUSE_DATASETS",
     "ColumnSpec",
     "DatasetSpec",
     "QualityRule",

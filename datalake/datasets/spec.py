@@ -61,12 +61,13 @@ class DatasetSpec:
     quality_rules: tuple[QualityRule, ...] = ()
     source: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    indexes: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.name}: duplicate column names")
-        for key in (*self.primary_key, *(r.column for r in self.quality_rules)):
+        for key in (*self.primary_key, *(r.column for r in self.quality_rules), *sum(self.indexes, ())):
             if key not in names:
                 raise ValueError(f"{self.name}: {key!r} is not a column")
         if self.time_column and self.time_column not in names:

@@ -459,15 +459,16 @@ def format_backtest(report: dict[str, Any]) -> str:
     ]
     if report["series"]["sample"]:
         lines.append("WARNING: SAMPLE (generated) data, not measurements")
+    width = max([20, *(len(name) for body in report["tasks"].values() for name in body["methods"])])
     header = (
-        f"{'task':<10} {'method':<20} {'MAPE %':>8} {'MAE MW':>9} {'RMSE MW':>9} {'cover %':>8} "
+        f"{'task':<10} {'method':<{width}} {'MAPE %':>8} {'MAE MW':>9} {'RMSE MW':>9} {'cover %':>8} "
         f"{'n':>6} {'avail':>6}"
     )
     lines += [header, "-" * len(header)]
     for task, body in report["tasks"].items():
         for name, m in body["methods"].items():
             lines.append(
-                f"{task:<10} {name:<20} {_cell(m['mape_pct'], 2, 8)} {_cell(m['mae_mw'], 0, 9)} "
+                f"{task:<10} {name:<{width}} {_cell(m['mape_pct'], 2, 8)} {_cell(m['mae_mw'], 0, 9)} "
                 f"{_cell(m['rmse_mw'], 0, 9)} {_cell(m['coverage_p10_p90_pct'], 1, 8)} "
                 f"{m['n']:>6} {m['n_available']:>6}"
             )

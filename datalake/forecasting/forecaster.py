@@ -279,12 +279,16 @@ class TransformerForecaster:
             if not len(chunk):
                 continue
             buffer, mean, scale = windows.context(starts[chunk])
+            carried = None
             for step in range(steps):
                 # Roll: the medians of the last step become the newest patches of the context.
                 calendar = windows.calendar_at(starts[chunk] + step * out_hours, length + out_hours)
                 features, anchor, _ = token_features(buffer[:, -length:], calendar, config)
                 quantiles = self.model(torch.from_numpy(features), torch.from_numpy(anchor))[:, -1].numpy()
                 quantiles = self._stretch(quantiles)
+                if carried is not None:
+                    quantiles = _widen(quantiles, carried)
+                carried = quantiles[:, -1, [0, 2]] - quantiles[:, -1, 1:2]
                 span = slice(step * out_hours, (step + 1) * out_hours)
                 out[chunk, span] = quantiles * scale[:, None, None] + mean[:, None, None]
                 buffer = np.concatenate([buffer, quantiles[:, :, 1]], axis=1)
@@ -334,6 +338,19 @@ class TransformerForecaster:
         ):
             forecaster.training = TrainingSummary(**training)
         return forecaster
+
+
+def _widen(quantiles: np.ndarray, carried: np.ndarray) -> np.ndarray:
+    """Widen a rolled step's band by the uncertainty of the medians it was fed.
+
+    The model's band for a rolled step assumes its context is true, so without this the
+    band would narrow after the first patch. Adding the previous step's last-hour
+    half-widths in quadrature treats the two errors as independent.
+    """
+    median = quantiles[..., 1]
+    low_half = np.hypot(median - quantiles[..., 0], carried[:, None, 0])
+    high_half = np.hypot(quantiles[..., 2] - median, carried[:, None, 1])
+    return np.stack([median - low_half, median, median + high_half], axis=-1)
 
 
 def _bar(total: int, visible: bool):  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from datalake.models import Registry
 
 VARIANT = "AllTraffic"
+DEFAULT_ENDPOINT = "datalake-demand-forecast"
 _MAX_NAME = 63  # SageMaker model / endpoint config names
 
 
@@ -111,7 +112,7 @@ def deploy(
             f"version {record['version']} is {record.get('approval_status')}, not Approved",
             hint="promote it first; only approved versions get traffic",
         )
-    endpoint = endpoint_name or settings.forecast_endpoint
+    endpoint = endpoint_name or settings.forecast_endpoint or DEFAULT_ENDPOINT
     name = deployment_name(endpoint, record.get("model_package_version"))
     tags = [{"Key": "datalake:model-version", "Value": record["version"]}]
     client = aws.client("sagemaker", boto3_session, settings)

@@ -128,6 +128,7 @@ def ensure_table(conn: psycopg.Connection[Any], spec: DatasetSpec, schema: str =
                 conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
             conn.execute(create_table_sql(spec, schema))
             _comment(conn, spec, schema, spec.columns)
+            _ensure_indexes(conn, spec, schema)
             return TableChange(qualified, created=True)
 
         conflicts = [
@@ -160,7 +161,20 @@ def ensure_table(conn: psycopg.Connection[Any], spec: DatasetSpec, schema: str =
                 )
             )
         _comment(conn, spec, schema, missing, table_too=False)
+        _ensure_indexes(conn, spec, schema)
         return TableChange(qualified, created=False, added_columns=tuple(c.name for c in missing))
+
+
+def _ensure_indexes(conn: psycopg.Connection[Any], spec: DatasetSpec, schema: str) -> None:
+    """The spec's secondary indexes (lookups the primary key cannot serve), created when missing."""
+    for columns in spec.indexes:
+        conn.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(f"{table_name(spec)}_{'_'.join(columns)}_idx"),
+                table_identifier(spec, schema),
+                sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            )
+        )
 
 
 def _existing_columns(conn: psycopg.Connection[Any], schema: str, table: str) -> dict[str, str] | None:

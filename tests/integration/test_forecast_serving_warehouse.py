@@ -11,7 +11,7 @@ import pandas as pd
 import psycopg
 import pytest
 import torch
-from forecast_fixtures import TINY, synthetic_series
+from forecast_fixtures import TINY, demand_rows, synthetic_series
 
 from datalake.datasets import DEMAND_HOURLY
 from datalake.errors import ConfigurationError, DataValidationError
@@ -22,20 +22,6 @@ from datalake.warehouse.sync import upsert_frame
 
 pytest_plugins = ["warehouse_fixtures"]
 REPO = Path(__file__).resolve().parents[2]
-
-
-def demand_rows(series: pd.Series, source: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "ts_utc": series.index,
-            "local_date": series.index.tz_convert("Europe/Madrid").date,
-            "region": "national",
-            "demand_mw": series.to_numpy(),
-            "source": source,
-            "tso_forecast_mw": None,
-            "extracted_at": pd.Timestamp("2024-05-01", tz="UTC"),
-        }
-    )
 
 
 def test_horizon_only_request_forecasts_from_the_warehouse_newest_hours(

@@ -27,6 +27,7 @@ from packaging.specifiers import SpecifierSet
 
 from datalake import aws
 from datalake.models.archive import pack_model_dir
+from datalake.models.sagemaker_hosting import DEFAULT_ENDPOINT
 from datalake.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -194,7 +195,7 @@ def test_all_trains_registers_promotes_and_deploys(
     # Deployed: endpoint -> config -> model -> the approved package.
     deployment = summary["deployment"]
     assert deployment["action"] == "created" and deployment["version"] == version
-    endpoint = sm.describe_endpoint(EndpointName=settings.forecast_endpoint)
+    endpoint = sm.describe_endpoint(EndpointName=DEFAULT_ENDPOINT)
     assert endpoint["EndpointConfigName"] == deployment["endpoint_config_name"]
     config = sm.describe_endpoint_config(EndpointConfigName=deployment["endpoint_config_name"])
     variant = config["ProductionVariants"][0]
@@ -216,7 +217,7 @@ def test_all_trains_registers_promotes_and_deploys(
     again = launch.main(["deploy"], settings, session)["deployment"]
     assert again["action"] == "updated" and again["version"] == version
     assert updates == [
-        {"EndpointName": settings.forecast_endpoint, "EndpointConfigName": again["endpoint_config_name"]}
+        {"EndpointName": DEFAULT_ENDPOINT, "EndpointConfigName": again["endpoint_config_name"]}
     ]
     assert again["endpoint_config_name"] != deployment["endpoint_config_name"]
     sm.describe_endpoint_config(EndpointConfigName=again["endpoint_config_name"])  # it exists

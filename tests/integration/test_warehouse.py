@@ -378,6 +378,13 @@ def test_ensure_table_creates_then_evolves(pg_conn: Conn, pg_schema: str) -> Non
     }
     again = ensure_table(pg_conn, DEMAND_HOURLY, pg_schema)
     assert (again.created, again.added_columns, again.changed) == (False, (), False)
+    indexes = pg_conn.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = 'demand_hourly'",
+        (pg_schema,),
+    ).fetchall()
+    secondary = {name: definition for name, definition in indexes if not name.endswith("_pkey")}
+    assert list(secondary) == ["demand_hourly_region_source_idx"]
+    assert secondary["demand_hourly_region_source_idx"].endswith("(region, source)")
 
     upsert_frame(pg_conn, DEMAND_HOURLY, demand_frame(3), schema=pg_schema)
     wider = dataclasses.replace(

@@ -141,3 +141,16 @@ def test_band_is_calibrated_on_validation_to_its_nominal_coverage(trained: Trans
     uncalibrated = raw.forecast(series, origins, 24)
     np.testing.assert_allclose(uncalibrated[..., 1], calibrated[..., 1])
     assert not np.allclose(uncalibrated[..., 0], calibrated[..., 0])
+
+
+def test_rolled_steps_never_narrow_the_band(trained: TransformerForecaster) -> None:
+    series = synthetic_series()
+    origins = pd.date_range("2024-04-01", periods=6, freq="13h", tz="UTC")
+    out_hours = TINY.output_hours
+    quantiles = trained.forecast(series, origins, 3 * out_hours)
+    width = quantiles[..., 2] - quantiles[..., 0]
+    for boundary in (out_hours, 2 * out_hours):
+        # The first hour of a rolled step carries the last hour's uncertainty and adds its own.
+        assert (width[:, boundary] > width[:, boundary - 1]).all()
+    single = trained.forecast(series, origins, out_hours)
+    np.testing.assert_allclose(quantiles[:, :out_hours], single)

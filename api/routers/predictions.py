@@ -1,0 +1,87 @@
+"""/historical-predictions: every served forecast, with its error once the actual is known."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api import examples
+from api.deps import ClientDep, PredictionsDep
+from api.schemas import HistoricalPage
+from api.services.predictions import PredictionFilter
+from datalake.errors import DataValidationError
+
+router = APIRouter(tags=["forecast"])
+MAX_LIMIT = 500
+
+
+@router.get(
+    "/historical-predictions",
+    response_model=HistoricalPage,
+    summary="Served forecasts, filterable by model and date, with errors once actuals exist",
+    responses=examples.responses(
+        401, 422, 429, 503, ok={"content": {"application/json": {"example": examples.HISTORICAL_RESPONSE}}}
+    ),
+)
+def historical_predictions(
+    predictions: PredictionsDep,
+    _client: ClientDep,
+    model: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Only this model version.",
+            openapi_examples={"version": {"value": "v20240601T020000-3fa2c1"}},
+        ),
+    ] = None,
+    date_from: Annotated[
+        dt.date | None,
+        Query(
+            description="First Europe/Madrid day of the forecast hours (YYYY-MM-DD).",
+            openapi_examples={"day": {"value": "2024-06-10"}},
+        ),
+    ] = None,
+    date_to: Annotated[
+        dt.date | None,
+        Query(
+            description="Last Europe/Madrid day of the forecast hours, included.",
+            openapi_examples={"day": {"value": "2024-06-16"}},
+        ),
+    ] = None,
+    has_actual: Annotated[
+        bool | None,
+        Query(
+            description="true: only hours with an actual (and an error); false: only those still to come.",
+            openapi_examples={"scored": {"value": True}},
+        ),
+    ] = None,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_LIMIT, description="Rows per page.", openapi_examples={"page": {"value": 100}}),
+    ] = 100,
+    offset: Annotated[
+        int,
+        Query(
+            ge=0, le=10_000_000, description="Rows to skip.", openapi_examples={"second_page": {"value": 100}}
+        ),
+    ] = 0,
+) -> dict[str, Any]:
+    """Logged forecasts, one row per forecast hour, newest served first.
+
+    Once ``demand_hourly`` holds the hour (ree, else entsoe, else sample), a row carries
+    the actual, ``error_mw`` (p50 - actual), ``ape_pct`` and whether the actual fell in the
+    p10-p90 band; ``summary`` gives MAE, MAPE and band coverage over every matching row.
+    """
+    if date_from and date_to and date_from > date_to:
+        raise DataValidationError("date_to", f"{date_to} is before date_from {date_from}")
+    where = PredictionFilter(model, date_from, date_to, has_actual)
+    page = predictions.page(where, limit=limit, offset=offset)
+    following = offset + len(page["items"])
+    return {
+        **page,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": following if following < page["total"] else None,
+    }

@@ -1,0 +1,167 @@
+"""Request and response bodies, with their OpenAPI examples."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api import examples
+
+#: Longest question accepted (characters); a body limit caps the bytes as well.
+MAX_QUESTION_CHARS = 500
+
+
+class AskRequest(BaseModel):
+    """A question in Spanish or English, optionally answered as of a moment in the past."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.ASK_REQUEST_ES, examples.ASK_REQUEST_EN]}
+    )
+
+    question: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description="The question, in Spanish or English.",
+    )
+    as_of: dt.datetime | None = Field(
+        None,
+        description="Answer as if it were this moment (ISO 8601; without an offset, Europe/Madrid time). "
+        "Relative periods ('yesterday', 'la semana pasada') count from it. Default: now.",
+    )
+
+
+class AskResponse(BaseModel):
+    """The answer, how the question was understood, and the guarded SQL that produced it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ASK_RESPONSE_ES]})
+
+    question: str
+    language: Literal["es", "en"]
+    answer: str = Field(description="One sentence, in the question's language.")
+    interpretation: dict[str, Any] = Field(description="What the question was taken to mean.")
+    sql: str = Field(description="The SQL that ran (generated from the interpretation, never from the text).")
+    columns: list[str]
+    rows: list[list[Any]]
+    engine: str = Field(description="Which engine answered (postgres, duckdb, athena).")
+
+
+class AskRefusalBody(BaseModel):
+    """Why a question cannot be answered, and questions that can."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ASK_REFUSAL]})
+
+    detail: str
+    suggestions: list[str] = Field(min_length=1, max_length=3)
+    language: Literal["es", "en"] | None = None
+
+
+class ChartSeries(BaseModel):
+    name: str
+    values: list[float | None]
+
+
+class ChartData(BaseModel):
+    """/ask-visual?format=json: what the PNG would show."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ASK_VISUAL_JSON]})
+
+    question: str
+    language: Literal["es", "en"] | str
+    answer: str
+    kind: Literal["line", "bar", "value"]
+    title: str
+    x_label: str
+    y_label: str
+    unit: str
+    x: list[Any]
+    series: list[ChartSeries]
+
+
+class ForecastPoint(BaseModel):
+    ts_utc: dt.datetime = Field(description="Start of the hour, UTC.")
+    ts_local: dt.datetime = Field(description="The same hour in Europe/Madrid.")
+    p10_mw: float = Field(description="10th percentile of demand, MW.")
+    p50_mw: float = Field(description="Median demand, MW.")
+    p90_mw: float = Field(description="90th percentile of demand, MW.")
+
+
+class ForecastResponse(BaseModel):
+    """Hourly demand quantiles after the newest data, and which model made them."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.FORECAST_RESPONSE]})
+
+    model_version: str
+    data_cutoff: dt.datetime = Field(description="Newest hour of demand the model saw (UTC).")
+    origin: dt.datetime = Field(description="First forecast hour (UTC).")
+    horizon_hours: int
+    missing_hours_filled: int = Field(0, description="Missing hours in the model's input, filled.")
+    served_by: str = Field(description="in_process, or endpoint:<SageMaker endpoint name>.")
+    points: list[ForecastPoint]
+
+
+class HistoricalPrediction(BaseModel):
+    model_version: str
+    data_cutoff: dt.datetime = Field(description="Newest hour of demand the forecast saw (UTC).")
+    ts_utc: dt.datetime
+    ts_local: dt.datetime
+    horizon_h: int = Field(description="Hours after the data cut-off (1 = the next hour).")
+    p10_mw: float
+    p50_mw: float
+    p90_mw: float
+    served_by: str
+    first_served_at: dt.datetime = Field(description="When the API first served this forecast.")
+    times_served: int = Field(description="Responses that included this hour's forecast.")
+    actual_mw: float | None = Field(description="Measured demand, once known.")
+    error_mw: float | None = Field(description="p50 minus actual, MW.")
+    ape_pct: float | None = Field(description="Absolute percentage error of p50, %.")
+    in_band: bool | None = Field(description="Whether the actual fell between p10 and p90.")
+
+
+class PredictionSummary(BaseModel):
+    with_actual: int = Field(description="Matching predictions whose hour has an actual.")
+    mae_mw: float | None
+    mape_pct: float | None
+    band_coverage: float | None = Field(description="Share of actuals inside p10..p90 (about 0.8 is right).")
+
+
+class HistoricalPage(BaseModel):
+    """One page of served forecast hours, newest data cut-off first, with errors once actuals exist."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.HISTORICAL_RESPONSE]})
+
+    items: list[HistoricalPrediction]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last one.")
+    summary: PredictionSummary
+
+
+class Liveness(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.LIVE_RESPONSE]})
+
+    alive: bool
+    version: str
+    uptime_s: float
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, dict[str, Any]]
+
+
+class HealthReport(BaseModel):
+    """Liveness (the process answers) and readiness (database, model; catalog reported)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.HEALTH_RESPONSE]})
+
+    status: Literal["ok", "degraded"]
+    liveness: Liveness
+    readiness: Readiness
+
+
+class ErrorBody(BaseModel):
+    detail: Any
+    field: str | None = None

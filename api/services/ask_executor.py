@@ -1,0 +1,96 @@
+"""/ask's SQL through a pool of connections logged in as the read-only reader role.
+
+:class:`datalake.ask.WarehouseExecutor` opens a connection per question; the API keeps a
+pool per process instead (a connection costs more than most questions). The guarantees are
+the same: the reader role (SELECT only), read-only transactions, ``ASK_STATEMENT_TIMEOUT_MS``
+and the search path set per transaction, one statement per call.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+
+from api.services.db import Database
+from datalake.errors import QueryError
+from datalake.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class PooledReaderExecutor:
+    """A :class:`datalake.ask.executors.SqlExecutor` on a reader-role pool.
+
+    Parameters
+    ----------
+    settings
+        ``reader_role``, ``reader_password``, ``ask_statement_timeout_ms``, the database.
+    owner_url
+        The owner's URL (the role is derived from it); the settings' database when omitted.
+    ensure_role
+        Create or repair the reader role through the owner when the pool opens. Default: on
+        the local runtime (the embedded server is ours); on AWS it comes with the database.
+    schema
+        The schema questions read.
+    """
+
+    name = "warehouse"
+    dialect = "postgres"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        owner_url: str | None = None,
+        ensure_role: bool | None = None,
+        schema: str = "public",
+        boto3_session: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        self.schema = schema
+        self._owner_url = owner_url
+        self._boto3_session = boto3_session
+        self.ensure_role = settings.lake_runtime == "local" if ensure_role is None else ensure_role
+        self.database = Database(
+            settings, url_factory=self._reader_url, read_only=True, name="datalake-api-ask"
+        )
+
+    def _reader_url(self) -> str:
+        from datalake.warehouse.connection import connect, database_url
+        from datalake.warehouse.roles import ensure_reader_role, reader_url
+
+        owner = self._owner_url or database_url(self.settings, boto3_session=self._boto3_session)
+        secret = self.settings.reader_password
+        password = (secret.get_secret_value() or None) if secret else None
+        if self.ensure_role:
+            with connect(owner, settings=self.settings, autocommit=True) as conn:
+                ensure_reader_role(conn, self.settings.reader_role, password, schema=self.schema, login=True)
+        return reader_url(owner, self.settings.reader_role, password)
+
+    def run(self, sql: str) -> tuple[list[str], list[list[Any]]]:
+        """Run one guarded SELECT as the reader; QueryError on failure (timeouts included)."""
+        from datalake.ask.executors import json_value
+
+        with self.database.connection() as conn:
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        "SELECT set_config('statement_timeout', %s, true),"
+                        " set_config('search_path', %s, true)",
+                        (str(self.settings.ask_statement_timeout_ms), self.schema),
+                    )
+                    # No parameters: the extended protocol refuses a second statement outright.
+                    cursor = conn.execute(sql)  # type: ignore[arg-type]
+                    columns = [d.name for d in cursor.description or []]
+                    rows = [[json_value(v) for v in row] for row in cursor.fetchall()]
+            except psycopg.OperationalError:
+                raise  # the pool's wrapper makes it a 503
+            except psycopg.Error as error:
+                raise QueryError(" ".join(str(error).split()), sql, "postgres") from None
+        return columns, rows
+
+    def close(self) -> None:
+        """Close the reader pool."""
+        self.database.close()

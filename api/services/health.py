@@ -1,0 +1,85 @@
+"""Readiness checks for /health: the database, the model and the catalog, each on its own.
+
+A check never raises: it reports ``ok``, how long it took and, when not ok, why (one
+line, no secrets). The API is ready when the database and the model are; the catalog is
+reported (Athena and the local SQL engine need it) but does not hold up readiness,
+because /ask and /forecast serve from the warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from api.services.db import Database
+from api.services.forecasts import ForecastService
+from datalake.errors import LakeError
+from datalake.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+#: Checks whose failure makes the API not ready.
+REQUIRED = ("database", "model")
+
+
+def _timed(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    began = time.perf_counter()
+    try:
+        result = {"ok": True, **check()}
+    except LakeError as error:
+        result = {"ok": False, "error": " ".join(str(error).split())[:300]}
+    except Exception as error:  # a health check must answer, whatever broke
+        logger.exception("health check failed")
+        result = {"ok": False, "error": f"{type(error).__name__}"}
+    result["latency_ms"] = round((time.perf_counter() - began) * 1000, 1)
+    return result
+
+
+def check_database(database: Database) -> dict[str, Any]:
+    """``SELECT 1`` through the pool (opening it if needed)."""
+
+    def run() -> dict[str, Any]:
+        with database.connection(timeout=min(2.0, database.settings.db_connect_timeout_s)) as conn:
+            conn.execute("SELECT 1").fetchone()
+            tables = conn.execute(
+                "SELECT to_regclass('public.demand_hourly') IS NOT NULL,"
+                " to_regclass('public.predictions') IS NOT NULL"
+            ).fetchone()
+        return {"demand_hourly": bool(tables and tables[0]), "predictions": bool(tables and tables[1])}
+
+    return _timed(run)
+
+
+def check_model(forecasts: ForecastService) -> dict[str, Any]:
+    """The champion loads (in-process), or the endpoint is InService."""
+
+    def run() -> dict[str, Any]:
+        if forecasts.backend == "endpoint":
+            status = forecasts.endpoint_status()
+            if status != "InService":
+                raise LakeError(f"endpoint {forecasts.endpoint_name} is {status}")
+            return {"backend": "endpoint", "endpoint": forecasts.endpoint_name, "status": status}
+        model = forecasts.model()
+        return {"backend": "in_process", "version": model.version, "context_hours": model.context_hours}
+
+    return _timed(run)
+
+
+def check_catalog(settings: Settings, catalog_factory: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """The processed database is in the catalog (Glue, or the local one) and lists its tables."""
+
+    def run() -> dict[str, Any]:
+        from datalake import runtime
+
+        catalog = catalog_factory() if catalog_factory else runtime.catalog(settings)
+        tables = sorted(catalog.list_tables(settings.processed_database))
+        return {"database": settings.processed_database, "tables": tables}
+
+    return _timed(run)
+
+
+def readiness(checks: dict[str, dict[str, Any]]) -> bool:
+    """Whether every required check passed."""
+    return all(checks.get(name, {}).get("ok") for name in REQUIRED)

@@ -1,0 +1,426 @@
+"""The answer sentence and chart spec, in the question's language, from a query's rows.
+
+Numbers carry their units: energy in MWh, GWh or TWh, power in MW, shares in percent. Times
+are local (Europe/Madrid) and every sentence names the exact period it covers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from datalake.ask.intent import Intent
+from datalake.ask.lexicon import MONTH_NAMES_EN, MONTH_NAMES_ES
+from datalake.ask.periods import MADRID, day_text, hour_text
+from datalake.ask.sqlbuild import QueryPlan
+
+
+def number(value: float, decimals: int, language: str) -> str:
+    """``31,245.5`` in English, ``31.245,5`` in Spanish."""
+    text = f"{value:,.{decimals}f}"
+    if language == "es":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def energy(mwh: float, language: str) -> str:
+    """An energy in the unit that keeps it readable (MWh, GWh, TWh)."""
+    size = abs(mwh)
+    if size >= 1e6:
+        return f"{number(mwh / 1e6, 2, language)} TWh"
+    if size >= 1e3:
+        return f"{number(mwh / 1e3, 1 if size >= 1e5 else 2, language)} GWh"
+    return f"{number(mwh, 1, language)} MWh"
+
+
+def power(mw: float, language: str) -> str:
+    """A power in MW, whole megawatts."""
+    return f"{number(mw, 0, language)} MW"
+
+
+def percent(share: float, language: str) -> str:
+    """A 0..1 share as ``52,3 %`` / ``52.3%``."""
+    return (
+        f"{number(share * 100, 1, language)} %"
+        if language == "es"
+        else f"{number(share * 100, 1, language)}%"
+    )
+
+
+def formatted(value: float, unit: str, language: str) -> str:
+    """``value`` in its unit (``MWh``, ``MW``, ``share``)."""
+    if unit == "share":
+        return percent(value, language)
+    if unit == "MW":
+        return power(value, language)
+    return energy(value, language)
+
+
+def _subject(intent: Intent) -> str:
+    """What is measured, as a noun phrase ("la demanda eléctrica", "wind generation")."""
+    es = intent.language == "es"
+    tech = intent.technology
+    if intent.measure == "demand":
+        text = "la demanda eléctrica" if es else "electricity demand"
+    elif intent.measure == "forecast":
+        text = "la previsión de demanda del operador (REE)" if es else "the grid operator's demand forecast"
+    elif intent.measure == "generation":
+        if tech is None:
+            text = "la generación total" if es else "total generation"
+        else:
+            text = f"la generación {tech.label_es}" if es else f"{tech.label_en} generation"
+    else:
+        label = tech.label_es if tech and es else (tech.label_en if tech else "renewable")
+        if tech is not None and tech.group is not None:
+            text = f"la cuota {label} de la generación" if es else f"the {label} share of generation"
+        else:
+            text = f"la cuota de {label} en la generación" if es else f"the {label} share of generation"
+    if intent.region == "peninsular":
+        text += " en el sistema peninsular" if es else " in the peninsular system"
+    else:
+        text += " en España" if es else " in Spain"
+    return text
+
+
+def _bare_subject(subject: str) -> str:
+    """The subject without its article: "demanda eléctrica en España", "wind generation in Spain"."""
+    for article in ("la ", "el ", "the "):
+        if subject.startswith(article):
+            return subject[len(article) :]
+    return subject
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def bucket_text(value: Any, granularity: str, language: str) -> str:
+    """A bucket key (hour, day, week start, month start, year start) in words."""
+    es = language == "es"
+    if granularity == "hour":
+        moment = _as_datetime(value)
+        return hour_text(moment, language).removeprefix("el ").removeprefix("on ")
+    day = _as_date(value)
+    if granularity == "day":
+        return day_text(day, language)
+    if granularity == "week":
+        last = day + dt.timedelta(days=6)
+        if es:
+            return f"semana del {day_text(day, 'es', weekday=False)} al {day_text(last, 'es', weekday=False)}"
+        return f"week of {day_text(day, 'en', weekday=False)} to {day_text(last, 'en', weekday=False)}"
+    if granularity == "month":
+        return (
+            f"{MONTH_NAMES_ES[day.month - 1]} de {day.year}"
+            if es
+            else f"{MONTH_NAMES_EN[day.month - 1]} {day.year}"
+        )
+    return str(day.year)
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(MADRID)
+    raise TypeError(f"not a timestamp: {value!r}")
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise TypeError(f"not a date: {value!r}")
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    number_ = float(value)
+    return None if math.isnan(number_) else number_
+
+
+def compose(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list[Any]]) -> str:
+    """The answer sentence for ``rows`` of ``plan`` (see the module docstring).
+
+    Parameters
+    ----------
+    intent
+        The understood question.
+    plan
+        The query that ran (which column holds the value, which the time, the unit).
+    columns, rows
+        Its result, values already JSON-like (ISO strings for times).
+
+    Returns
+    -------
+    str
+    """
+    es = intent.language == "es"
+    label = intent.period.label(intent.language)
+    subject = _subject(intent)
+    value_index = columns.index(plan.value_column)
+    time_index = columns.index(plan.time_column) if plan.time_column in columns else None
+    values = [_num(row[value_index]) for row in rows]
+    if not rows or all(v is None for v in values):
+        if intent.aggregate == "compare":
+            labels = " / ".join(p.label(intent.language) for p in intent.periods)
+            return (
+                f"No hay datos de {subject} {labels}." if es else f"There is no data on {subject} {labels}."
+            )
+        return f"No hay datos de {subject} {label}." if es else f"There is no data on {subject} {label}."
+    was = "es" if intent.measure == "forecast" else "fue"
+    was_en = "is" if intent.measure == "forecast" else "was"
+    unit = plan.unit
+    aggregate = intent.aggregate
+
+    if aggregate == "instant":
+        value = formatted(values[0] or 0.0, unit, intent.language)
+        return (
+            f"{_capital(subject)} {label} {was} de {value}."
+            if es
+            else f"{_capital(subject)} {label} {was_en} {value}."
+        )
+
+    if aggregate == "total":
+        value = formatted(values[0] or 0.0, unit, intent.language)
+        extra = _coverage(intent, columns, rows[0])
+        if unit == "share":
+            part, whole = rows[0][columns.index("part_mwh")], rows[0][columns.index("generation_mwh")]
+            extra = (
+                f" ({energy(float(part), 'es')} de {energy(float(whole), 'es')})"
+                if es
+                else f" ({energy(float(part), 'en')} of {energy(float(whole), 'en')})"
+            )
+            return (
+                f"{_capital(subject)} {label} fue del {value}{extra}."
+                if es
+                else f"{_capital(subject)} {label} was {value}{extra}."
+            )
+        if es:
+            verb = "suma" if intent.measure == "forecast" else "sumó"
+            return f"{_capital(subject)} {label} {verb} {value}{extra}."
+        verb = "totals" if intent.measure == "forecast" else "totalled"
+        return f"{_capital(subject)} {label} {verb} {value}{extra}."
+
+    if aggregate == "average":
+        value = formatted(values[0] or 0.0, unit, intent.language)
+        if intent.granularity in (None, "hour"):
+            return (
+                f"La media horaria de {subject} {label} {was} de {value}."
+                if es
+                else f"The hourly average of {subject} {label} {was_en} {value}."
+            )
+        per = {
+            "day": ("día", "day"),
+            "week": ("semana", "week"),
+            "month": ("mes", "month"),
+            "year": ("año", "year"),
+        }
+        word_es, word_en = per[intent.granularity]
+        return (
+            f"La media por {word_es} de {subject} {label} {was} de {value} por {word_es}."
+            if es
+            else f"The average per {word_en} of {subject} {label} {was_en} {value} per {word_en}."
+        )
+
+    if aggregate in ("max", "min", "top"):
+        granularity = intent.granularity or "hour"
+        when = (
+            [bucket_text(row[time_index], granularity, intent.language) for row in rows]
+            if time_index is not None
+            else []
+        )
+        high = intent.order == "desc"
+        if aggregate in ("max", "min") or len(rows) == 1:
+            value = formatted(values[0] or 0.0, unit, intent.language)
+            if granularity == "hour":
+                if es:
+                    word = "máximo" if high else "mínimo"
+                    return f"El {word} horario de {subject} {label} {was} de {value}, el {when[0]}."
+                word = "peak" if high else "minimum"
+                return f"The hourly {word} of {subject} {label} {was_en} {value}, on {when[0]}."
+            names_es = {"day": "El día", "week": "La semana", "month": "El mes", "year": "El año"}
+            if es:
+                word = "mayor" if high else "menor"
+                article = "la " if granularity == "week" else ("" if granularity == "month" else "el ")
+                what = f"{names_es[granularity]} de {word} {_bare_subject(subject)}"
+                return f"{what} {label} {was} {article}{when[0]}, con {value}."
+            word = "highest" if high else "lowest"
+            what = f"The {granularity} with the {word} {_bare_subject(subject)}"
+            return f"{what} {label} {was_en} {when[0]}, with {value}."
+        items = "; ".join(
+            f"{i}) {w}: {formatted(v or 0.0, unit, intent.language)}"
+            for i, (w, v) in enumerate(zip(when, values, strict=True), 1)
+        )
+        units_es = {"hour": "horas", "day": "días", "week": "semanas", "month": "meses", "year": "años"}
+        if es:
+            word = "mayor" if high else "menor"
+            what = f"Los {len(rows)} {units_es[granularity]} de {word} {_bare_subject(subject)}"
+            return f"{what} {label}: {items}."
+        word = "highest" if high else "lowest"
+        return f"The {len(rows)} {granularity}s with the {word} {_bare_subject(subject)} {label}: {items}."
+
+    if aggregate == "trend":
+        return _trend(intent, rows, values, time_index, unit, subject, label)
+
+    if aggregate == "compare":
+        return _compare(intent, rows, values, unit, subject)
+    raise ValueError(f"unknown aggregate {aggregate!r}")
+
+
+def _coverage(intent: Intent, columns: list[str], row: list[Any]) -> str:
+    if "hours" not in columns or row[columns.index("hours")] is None:
+        return ""
+    hours, expected = int(row[columns.index("hours")]), intent.period.hours
+    if hours >= expected:
+        return ""
+    return (
+        f" (datos de {hours} de {expected} horas)"
+        if intent.language == "es"
+        else f" (data for {hours} of {expected} hours)"
+    )
+
+
+def _trend(intent: Intent, rows, values, time_index, unit, subject, label) -> str:  # type: ignore[no-untyped-def]
+    es = intent.language == "es"
+    granularity = intent.granularity or "day"
+    keys = [bucket_text(row[time_index], granularity, intent.language) for row in rows]
+    present = [(k, v) for k, v in zip(keys, values, strict=True) if v is not None]
+    top = max(present, key=lambda kv: kv[1])
+    low = min(present, key=lambda kv: kv[1])
+    first, last = present[0], present[-1]
+    fmt = lambda v: formatted(v, unit, intent.language)  # noqa: E731
+    names_es = {"hour": "horaria", "day": "diaria", "week": "semanal", "month": "mensual", "year": "anual"}
+    names_en = {"hour": "Hourly", "day": "Daily", "week": "Weekly", "month": "Monthly", "year": "Yearly"}
+    if es:
+        return (
+            f"Evolución {names_es[granularity]} de {subject} {label}: {len(present)} puntos, "
+            f"de {fmt(first[1])} ({first[0]}) a {fmt(last[1])} ({last[0]}); "
+            f"máximo {fmt(top[1])} ({top[0]}), mínimo {fmt(low[1])} ({low[0]})."
+        )
+    return (
+        f"{names_en[granularity]} trend of {subject} {label}: {len(present)} points, from {fmt(first[1])} "
+        f"({first[0]}) to {fmt(last[1])} ({last[0]}); "
+        f"highest {fmt(top[1])} ({top[0]}), lowest {fmt(low[1])} ({low[0]})."
+    )
+
+
+def _compare(intent: Intent, rows, values, unit, subject) -> str:  # type: ignore[no-untyped-def]
+    es = intent.language == "es"
+    labels = [p.label(intent.language) for p in intent.periods]
+    by_label = {row[0]: v for row, v in zip(rows, values, strict=True)}
+    keys = [p.short_label(intent.language) for p in intent.periods]
+    a, b = by_label.get(keys[0]), by_label.get(keys[1])
+    inner_es = {
+        "total": "total",
+        "average": "media horaria",
+        "max": "máxima horaria",
+        "min": "mínima horaria",
+        "instant": "",
+    }
+    inner_en = {
+        "total": "total",
+        "average": "hourly average",
+        "max": "hourly peak",
+        "min": "hourly minimum",
+        "instant": "",
+    }
+    what = (
+        f"{subject} ({inner_es[intent.inner]})"
+        if es and inner_es[intent.inner] and unit != "share"
+        else f"{subject} ({inner_en[intent.inner]})"
+        if not es and inner_en[intent.inner] and unit != "share"
+        else subject
+    )
+    if a is None or b is None:
+        missing = labels[0] if a is None else labels[1]
+        return f"No hay datos de {subject} {missing}." if es else f"There is no data on {subject} {missing}."
+    fa, fb = formatted(a, unit, intent.language), formatted(b, unit, intent.language)
+    if unit == "share":
+        points = number((a - b) * 100, 1, intent.language)
+        diff = (
+            f"{'+' if a >= b else ''}{points} puntos"
+            if es
+            else f"{'+' if a >= b else ''}{points} percentage points"
+        )
+    else:
+        change = formatted(a - b, unit, intent.language)
+        pct = number((a - b) / b * 100, 1, intent.language) if b else "n/a"
+        sign = "+" if a >= b else ""
+        diff = f"{sign}{change} ({sign}{pct} %)" if es else f"{sign}{change} ({sign}{pct}%)"
+    if es:
+        return f"{_capital(what)}: {fa} {labels[0]} frente a {fb} {labels[1]}; diferencia {diff}."
+    return f"{_capital(what)}: {fa} {labels[0]} versus {fb} {labels[1]}; difference {diff}."
+
+
+def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
+    """How to draw the answer: ``kind`` (line, bar, none), axes, unit, titles (question's language)."""
+    es = intent.language == "es"
+    measure_es = {
+        "demand": "Demanda",
+        "forecast": "Previsión de demanda",
+        "generation": "Generación",
+        "share": "Cuota",
+    }
+    measure_en = {
+        "demand": "Demand",
+        "forecast": "Demand forecast",
+        "generation": "Generation",
+        "share": "Share",
+    }
+    name = measure_es[intent.measure] if es else measure_en[intent.measure]
+    if intent.technology is not None:
+        name += f" {intent.technology.label_es if es else intent.technology.label_en}"
+    unit = "%" if plan.unit == "share" else plan.unit
+    kind = {"trend": "line", "top": "bar", "compare": "bar"}.get(intent.aggregate, "none")
+    x_labels_es = {
+        "ts_utc": "Hora (UTC)",
+        "local_date": "Día",
+        "week_start": "Semana",
+        "month_start": "Mes",
+        "year_start": "Año",
+        "period": "Periodo",
+    }
+    x_labels_en = {
+        "ts_utc": "Hour (UTC)",
+        "local_date": "Day",
+        "week_start": "Week",
+        "month_start": "Month",
+        "year_start": "Year",
+        "period": "Period",
+    }
+    x = plan.time_column if kind != "none" else None
+    period = intent.period.label(intent.language) if intent.aggregate != "compare" else ""
+    return {
+        "kind": kind,
+        "x": x,
+        "y": plan.value_column if kind != "none" else None,
+        "unit": unit,
+        "title": f"{name} {period}".strip(),
+        "x_label": (x_labels_es if es else x_labels_en).get(x or "", ""),
+        "y_label": f"{name} ({unit})",
+    }
+
+
+def json_rows_summary(columns: list[str], rows: list[list[Any]], language: str, max_rows: int = 5) -> str:
+    """A short text rendering of any result (for the model fallback, whose rows have no known shape)."""
+    if not rows:
+        return "sin filas." if language == "es" else "no rows."
+    shown = "; ".join(
+        ", ".join(f"{c}={_cell(v, language)}" for c, v in zip(columns, row, strict=False))
+        for row in rows[:max_rows]
+    )
+    more = len(rows) - max_rows
+    if more > 0:
+        shown += f" (+{more} {'filas' if language == 'es' else 'rows'})"
+    return shown + "."
+
+
+def _cell(value: Any, language: str) -> str:
+    if isinstance(value, float):
+        return number(value, 2, language)
+    return str(value)

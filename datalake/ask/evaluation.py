@@ -1,0 +1,528 @@
+"""The fixed evaluation dataset, its loaders (lake and warehouse) and the question-set evaluation.
+
+:func:`sample_frames` builds, from closed-form formulas (no randomness), two years of local
+time (2023-2024) of hourly ``demand_hourly`` and ``generation`` rows with the quirks of the
+real lake: several sources per hour (ENTSO-E for 2023-2024 with the operator's forecast, REE
+for 2024 without it, labelled SAMPLE rows for December 2022 that must never be used while real
+rows exist), REE's Spanish technology names and its "total" rows next to ENTSO-E's English
+ones, negative pumped-storage consumption, daily rows next to hourly ones, a peninsular
+series and a few missing hours. The same frames load into the lake (:func:`load_lake`) and
+into PostgreSQL (:func:`load_warehouse`), so both engines must give the same answers.
+
+:func:`evaluate` runs a question set (``tests/ask/questions.yaml``) and scores each answer
+against its gold values; ``datalake ask eval`` prints the accuracy by category.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from datalake.ask.errors import AskRefusal
+from datalake.ask.executors import LakeExecutor, SqlExecutor, WarehouseExecutor
+from datalake.datasets import DEMAND_HOURLY, GENERATION
+from datalake.errors import LakeError
+from datalake.settings import Settings
+
+MADRID = "Europe/Madrid"
+FIRST_DAY = dt.date(2023, 1, 1)
+LAST_DAY_EXCLUDED = dt.date(2025, 1, 1)
+#: Default location of the question set (the repository's tests folder).
+QUESTIONS_PATH = Path(__file__).resolve().parents[2] / "tests" / "ask" / "questions.yaml"
+EXTRACTED_AT = pd.Timestamp("2025-01-02", tz="UTC")
+#: Hours missing from every demand source (gaps the answers must report, not hide).
+MISSING_DEMAND_HOURS = pd.date_range("2023-05-10 10:00", periods=3, freq="h", tz=MADRID).tz_convert("UTC")
+#: REE technology -> (group, ENTSO-E names it is split into with their fractions)
+_REE_GROUPS = {
+    "Eólica": "Renovable",
+    "Solar fotovoltaica": "Renovable",
+    "Nuclear": "No-Renovable",
+    "Hidráulica": "Renovable",
+    "Ciclo combinado": "No-Renovable",
+    "Carbón": "No-Renovable",
+    "Cogeneración": "No-Renovable",
+    "Otras renovables": "Renovable",
+}
+_ENTSOE_GROUPS = {
+    "Wind Onshore": "Renovable",
+    "Solar": "Renovable",
+    "Nuclear": "No-Renovable",
+    "Hydro Water Reservoir": "Renovable",
+    "Hydro Run-of-river and poundage": "Renovable",
+    "Fossil Gas": "No-Renovable",
+    "Fossil Hard coal": "No-Renovable",
+    "Biomass": "Renovable",
+    "Hydro Pumped Storage consumption": "No-Renovable",
+}
+
+
+def hours(first: dt.date, last_excluded: dt.date) -> pd.DatetimeIndex:
+    """UTC hour starts of the local days ``[first, last_excluded)``."""
+    start = pd.Timestamp(first).tz_localize(MADRID).tz_convert("UTC")
+    end = pd.Timestamp(last_excluded).tz_localize(MADRID).tz_convert("UTC")
+    return pd.date_range(start, end, freq="h", inclusive="left", name="ts_utc")
+
+
+def true_demand_mw(index: pd.DatetimeIndex) -> np.ndarray:
+    """The demand every source measures (before each source's offset), MW, from a formula."""
+    local = index.tz_convert(MADRID)
+    hour = local.hour.to_numpy()
+    doy = local.dayofyear.to_numpy()
+    day_number = (local.normalize().tz_localize(None) - pd.Timestamp(FIRST_DAY)).days.to_numpy()
+    weekday = np.array([1.0, 1.01, 1.02, 1.02, 1.0, 0.9, 0.84])[local.weekday.to_numpy()]
+    daily = 1 + 0.13 * np.sin(2 * np.pi * (hour - 9) / 24) + 0.05 * np.sin(2 * np.pi * (hour - 15) / 12)
+    season = (
+        1 + 0.07 * np.cos(2 * np.pi * (doy - 20) / 365.25) + 0.04 * np.cos(4 * np.pi * (doy - 200) / 365.25)
+    )
+    # Small deterministic wiggles so no two hours or days tie.
+    wiggle = ((day_number * 37) % 11 - 5) * 55.0 + ((np.arange(len(index)) * 7919) % 13 - 6) * 4.0
+    return np.round(29_000 * weekday * daily * season + wiggle, 1)
+
+
+def _generation_mix(index: pd.DatetimeIndex, demand: np.ndarray) -> dict[str, np.ndarray]:
+    local = index.tz_convert(MADRID)
+    hour = local.hour.to_numpy()
+    doy = local.dayofyear.to_numpy()
+    day_number = (local.normalize().tz_localize(None) - pd.Timestamp(FIRST_DAY)).days.to_numpy()
+    # Day-to-day "weather" from modular sequences: periodic shapes alone would make days tie.
+    weather = ((day_number * 53) % 17 - 8) / 8.0
+    cloud = 1 + ((day_number * 29) % 13 - 6) * 0.015
+    wind = (
+        6_000
+        + 3_000 * np.sin(2 * np.pi * day_number / 9.3)
+        + 900 * weather
+        + 800 * np.cos(2 * np.pi * hour / 24)
+    )
+    sun = np.clip(np.sin(np.pi * (hour - 6) / 14), 0, None) * (hour >= 6) * (hour <= 20)
+    solar = sun * (9_000 + 3_000 * np.sin(2 * np.pi * (doy - 80) / 365.25)) * cloud
+    nuclear = np.where(day_number % 50 == 0, 6_000.0, 7_100.0)
+    hydro = (
+        3_000
+        + 1_000 * np.cos(2 * np.pi * (doy - 60) / 365.25)
+        + 120 * weather
+        + 300 * np.sin(2 * np.pi * hour / 24)
+    )
+    coal = np.full(len(index), 400.0)
+    other = np.full(len(index), 500.0)
+    cogeneration = np.full(len(index), 1_800.0)
+    flexible = demand * 1.03 - (wind + solar + nuclear + hydro + coal + other + cogeneration)
+    combined = np.clip(flexible, 1_000, None)
+    mix = {
+        "wind": wind,
+        "solar": solar,
+        "nuclear": nuclear,
+        "hydro": hydro,
+        "combined": combined,
+        "coal": coal,
+        "other": other,
+        "cogeneration": cogeneration,
+    }
+    return {key: np.round(values, 1) for key, values in mix.items()}
+
+
+def _demand_frame(
+    index: pd.DatetimeIndex, demand: np.ndarray, forecast: Any, region: str, source: str
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ts_utc": index,
+            "region": region,
+            "demand_mw": demand,
+            "source": source,
+            "tso_forecast_mw": forecast,
+            "extracted_at": EXTRACTED_AT,
+        }
+    )
+
+
+def _generation_long(
+    index: pd.DatetimeIndex,
+    columns: dict[str, np.ndarray],
+    groups: dict[str, str],
+    source: str,
+    grain: str = "hour",
+    total: bool = False,
+) -> pd.DataFrame:
+    produced = sum(np.clip(v, 0, None) for v in columns.values())
+    parts = []
+    for name, values in columns.items():
+        share = np.where(values >= 0, values / produced, np.nan)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "ts_utc": index,
+                    "technology": name,
+                    "technology_group": groups[name],
+                    "energy_mwh": values,
+                    "share": share,
+                }
+            )
+        )
+    if total:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "ts_utc": index,
+                    "technology": "Generación total",
+                    "technology_group": "total",
+                    "energy_mwh": np.round(produced, 1),
+                    "share": 1.0,
+                }
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.assign(time_grain=grain, region="national", source=source, extracted_at=EXTRACTED_AT)
+
+
+def sample_frames() -> dict[str, pd.DataFrame]:
+    """The evaluation dataset (see the module docstring), one frame per dataset, spec columns only.
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        ``demand_hourly`` and ``generation`` rows, with ``local_date`` filled in.
+    """
+    every = hours(FIRST_DAY, LAST_DAY_EXCLUDED)
+    demand = true_demand_mw(every)
+    forecast = np.round(demand + ((np.arange(len(every)) * 31) % 17 - 8) * 25.0, 1)
+    keep = ~every.isin(MISSING_DEMAND_HOURS)
+    in_2024 = every >= pd.Timestamp("2024-01-01", tz=MADRID)
+    frames = [
+        _demand_frame(every[keep], demand[keep] + 40.0, forecast[keep], "national", "entsoe"),
+        _demand_frame(every[keep & in_2024], demand[keep & in_2024], np.nan, "national", "ree"),
+        _demand_frame(every[in_2024], np.round(demand[in_2024] * 0.94, 1), np.nan, "peninsular", "ree"),
+    ]
+    december_2022 = hours(dt.date(2022, 12, 1), FIRST_DAY)
+    frames.append(_demand_frame(december_2022, 20_000.0, np.nan, "national", "sample"))
+    demand_rows = pd.concat(frames, ignore_index=True)
+
+    mix = _generation_mix(every, demand)
+    night = every.tz_convert(MADRID).hour < 6
+    entsoe_columns = {
+        "Wind Onshore": mix["wind"],
+        "Solar": mix["solar"],
+        "Nuclear": mix["nuclear"],
+        "Hydro Water Reservoir": np.round(mix["hydro"] * 0.7, 1),
+        "Hydro Run-of-river and poundage": np.round(mix["hydro"] * 0.3, 1),
+        "Fossil Gas": mix["combined"],
+        "Fossil Hard coal": mix["coal"],
+        "Biomass": mix["other"],
+        "Hydro Pumped Storage consumption": np.where(night, -300.0, 0.0),
+    }
+    ree_columns = {
+        "Eólica": mix["wind"],
+        "Solar fotovoltaica": mix["solar"],
+        "Nuclear": mix["nuclear"],
+        "Hidráulica": mix["hydro"],
+        "Ciclo combinado": mix["combined"],
+        "Carbón": mix["coal"],
+        "Cogeneración": mix["cogeneration"],
+        "Otras renovables": mix["other"],
+    }
+    in_2023 = every < pd.Timestamp("2024-01-01", tz=MADRID)
+    from_december = every >= pd.Timestamp("2023-12-01", tz=MADRID)
+    generation_parts = [
+        _generation_long(
+            every[in_2023], {k: v[in_2023] for k, v in entsoe_columns.items()}, _ENTSOE_GROUPS, "entsoe"
+        ),
+        _generation_long(
+            every[from_december],
+            {k: v[from_december] for k, v in ree_columns.items()},
+            _REE_GROUPS,
+            "ree",
+            total=True,
+        ),
+    ]
+    # REE daily rows for the first quarter of 2024, next to the hourly ones (never counted twice),
+    # and daily-only rows for December 2022 (totals work, hourly questions find nothing).
+    hourly_ree = generation_parts[1]
+    first_quarter = hourly_ree[hourly_ree["ts_utc"] < pd.Timestamp("2024-04-01", tz=MADRID)]
+    generation_parts.append(_daily(first_quarter))
+    december = hours(dt.date(2022, 12, 1), FIRST_DAY)
+    december_mix = _generation_mix(december, true_demand_mw(december))
+    december_columns = {
+        "Eólica": december_mix["wind"],
+        "Nuclear": december_mix["nuclear"],
+        "Ciclo combinado": december_mix["combined"],
+    }
+    generation_parts.append(
+        _daily(_generation_long(december, december_columns, _REE_GROUPS, "ree", total=True))
+    )
+    generation_rows = pd.concat(generation_parts, ignore_index=True)
+
+    for rows in (demand_rows, generation_rows):
+        rows["local_date"] = rows["ts_utc"].dt.tz_convert(MADRID).dt.date
+    return {
+        "demand_hourly": demand_rows[list(DEMAND_HOURLY.column_names)],
+        "generation": generation_rows[list(GENERATION.column_names)],
+    }
+
+
+def _daily(hourly: pd.DataFrame) -> pd.DataFrame:
+    local_day = hourly["ts_utc"].dt.tz_convert(MADRID).dt.normalize()
+    grouped = hourly.assign(day=local_day).groupby(["day", "technology", "technology_group"], as_index=False)
+    daily = grouped["energy_mwh"].sum()
+    totals = daily[daily["technology_group"] == "total"].set_index("day")["energy_mwh"]
+    daily["share"] = daily["energy_mwh"] / daily["day"].map(totals)
+    daily["ts_utc"] = daily["day"].dt.tz_convert("UTC")
+    return daily.drop(columns="day").assign(
+        time_grain="day", region="national", source=hourly["source"].iloc[0], extracted_at=EXTRACTED_AT
+    )
+
+
+# -- loaders --------------------------------------------------------------------------------------
+
+
+def load_lake(settings: Settings, frames: dict[str, pd.DataFrame]) -> None:
+    """Write the frames as processed Parquet partitions under the local lake root and crawl them."""
+    from datalake.catalog.crawler import LocalCrawler
+    from datalake.catalog.local import LocalCatalog
+    from datalake.storage.local import LocalObjectStore
+
+    store = LocalObjectStore(settings.lake_root)
+    demand = frames["demand_hourly"]
+    local = demand["ts_utc"].dt.tz_convert(MADRID)
+    for (year, month), part in demand.groupby([local.dt.year, local.dt.month]):
+        store.replace_partition(
+            "processed/demand_hourly",
+            f"year={year}/month={month}",
+            {"part-0.parquet": part.reset_index(drop=True)},
+        )
+    generation = frames["generation"]
+    for year, part in generation.groupby(generation["ts_utc"].dt.tz_convert(MADRID).dt.year):
+        store.replace_partition(
+            "processed/generation", f"year={year}", {"part-0.parquet": part.reset_index(drop=True)}
+        )
+    LocalCrawler(store, LocalCatalog(store)).crawl("processed", settings.processed_database)
+
+
+def load_warehouse(conn: Any, frames: dict[str, pd.DataFrame], schema: str = "public") -> None:
+    """Upsert the frames into ``schema`` of the connected PostgreSQL (tables created as needed)."""
+    from datalake.warehouse.sync import upsert_frame
+
+    upsert_frame(conn, DEMAND_HOURLY, frames["demand_hourly"], schema=schema, statement_timeout_ms=0)
+    upsert_frame(conn, GENERATION, frames["generation"], schema=schema, statement_timeout_ms=0)
+
+
+@contextmanager
+def scratch_lake(frames: dict[str, pd.DataFrame] | None = None) -> Iterator[SqlExecutor]:
+    """A temporary local lake holding the evaluation dataset; yields its executor."""
+    from datalake.runtime import query_engine
+
+    root = Path(tempfile.mkdtemp(prefix="datalake-ask-lake-"))
+    try:
+        settings = Settings(_env_file=None, lake_runtime="local", lake_root=root)  # type: ignore[call-arg]
+        load_lake(settings, frames or sample_frames())
+        yield LakeExecutor(query_engine(settings), settings.ask_statement_timeout_ms)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def scratch_warehouse(
+    frames: dict[str, pd.DataFrame] | None = None, url: str | None = None
+) -> Iterator[SqlExecutor]:
+    """The evaluation dataset in a fresh schema of a PostgreSQL; yields a reader-role executor.
+
+    Parameters
+    ----------
+    frames
+        The dataset; :func:`sample_frames` when omitted.
+    url
+        An owner URL of a server to use; a temporary embedded server when omitted (stopped after).
+        The schema (``ask_eval_<random>``) is dropped afterwards either way.
+    """
+    from psycopg import sql
+
+    from datalake.warehouse.connection import connect
+    from datalake.warehouse.server import EmbeddedPostgres
+
+    root = Path(tempfile.mkdtemp(prefix="datalake-ask-pg-"))
+    server = None
+    try:
+        if url is None:
+            server = EmbeddedPostgres(root / "_pg")
+            url = server.start()
+        settings = Settings(_env_file=None, lake_runtime="local", lake_root=root, database_url=url)  # type: ignore[call-arg]
+        schema = f"ask_eval_{uuid.uuid4().hex[:8]}"
+        with connect(url, settings=settings, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+            load_warehouse(conn, frames or sample_frames(), schema)
+        try:
+            yield WarehouseExecutor(settings, url=url, schema=schema, ensure_role=True)
+        finally:
+            with connect(url, settings=settings, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """How one question went: passed or not, and why not."""
+
+    id: str
+    category: str
+    question: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class EvalReport:
+    """Accuracy of a question set, overall and by category."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        """Share of questions passed (0..1)."""
+        return sum(o.passed for o in self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
+
+    def by_category(self) -> dict[str, tuple[int, int]]:
+        """category -> (passed, total), sorted by category."""
+        table: dict[str, list[int]] = {}
+        for outcome in self.outcomes:
+            counts = table.setdefault(outcome.category, [0, 0])
+            counts[0] += outcome.passed
+            counts[1] += 1
+        return {k: (v[0], v[1]) for k, v in sorted(table.items())}
+
+    def format(self) -> str:
+        """A plain-text table of accuracy by category, overall, and the failures."""
+        lines = [f"{'category':<14} {'passed':>6} {'total':>6} {'accuracy':>9}"]
+        for category, (passed, total) in self.by_category().items():
+            lines.append(f"{category:<14} {passed:>6} {total:>6} {passed / total:>9.1%}")
+        passed = sum(o.passed for o in self.outcomes)
+        lines.append(f"{'overall':<14} {passed:>6} {len(self.outcomes):>6} {self.accuracy:>9.1%}")
+        for outcome in self.outcomes:
+            if not outcome.passed:
+                lines.append(f"FAIL {outcome.id} [{outcome.category}] {outcome.question!r}: {outcome.detail}")
+        return "\n".join(lines)
+
+
+def load_questions(path: Path | str = QUESTIONS_PATH) -> list[dict[str, Any]]:
+    """The question set: a YAML list of ``{id, category, question, as_of, gold}``."""
+    questions = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(questions, list):
+        raise ValueError(f"{path}: expected a list of questions")
+    return questions
+
+
+def evaluate(
+    questions: list[dict[str, Any]],
+    answer: Callable[[str, dt.datetime], Any],
+) -> EvalReport:
+    """Ask every question and score the answers against their gold.
+
+    Parameters
+    ----------
+    questions
+        From :func:`load_questions`.
+    answer
+        ``answer(question, as_of)`` returning an :class:`~datalake.ask.AskResult` or raising
+        :class:`~datalake.ask.AskRefusal` (``functools.partial(ask, executor=...)`` fits).
+
+    Returns
+    -------
+    EvalReport
+    """
+    report = EvalReport()
+    for index, raw in enumerate(questions, 1):
+        item = {"id": f"q{index}", "category": "uncategorised", **raw}
+        # No as_of: now, in Madrid (only questions without relative periods make sense then).
+        as_of = (
+            dt.datetime.fromisoformat(str(item["as_of"])) if item.get("as_of") else dt.datetime.now(dt.UTC)
+        )
+        gold = item.get("gold") or {}
+        try:
+            result = answer(item["question"], as_of)
+        except AskRefusal as refusal:
+            passed = bool(gold.get("refuse"))
+            detail = "" if passed else f"refused ({refusal.kind}): {refusal.reason}"
+            if passed and gold.get("kind") and gold["kind"] != refusal.kind:
+                passed, detail = False, f"refused as {refusal.kind}, expected {gold['kind']}"
+            report.outcomes.append(Outcome(item["id"], item["category"], item["question"], passed, detail))
+            continue
+        except LakeError as error:  # an engine failure fails the question, not the whole run
+            detail = f"error: {' '.join(str(error).split())[:300]}"
+            report.outcomes.append(Outcome(item["id"], item["category"], item["question"], False, detail))
+            continue
+        passed, detail = check(result, gold)
+        report.outcomes.append(Outcome(item["id"], item["category"], item["question"], passed, detail))
+    return report
+
+
+def check(result: Any, gold: dict[str, Any]) -> tuple[bool, str]:
+    """Whether ``result`` matches ``gold`` (interpretation fields, values within 1e-6, times)."""
+    if gold.get("refuse"):
+        return False, f"answered instead of refusing: {result.answer}"
+    interpretation = result.interpretation
+    for key in ("measure", "aggregate", "technology", "region", "granularity", "k"):
+        if key in gold and interpretation.get(key) != gold[key]:
+            return False, f"{key} {interpretation.get(key)!r} != {gold[key]!r}"
+    if "period" in gold:
+        start, end = gold["period"]
+        got = interpretation["period"]
+        if not (_same_time(got["start"], start) and _same_time(got["end"], end)):
+            return False, f"period {got['start']}..{got['end']} != {start}..{end}"
+    column = interpretation.get("value_column")
+    values = [row[result.columns.index(column)] for row in result.rows] if column in result.columns else []
+    expected = gold.get("values", [gold["value"]] if "value" in gold else None)
+    if expected is not None:
+        if len(values) != len(expected):
+            return False, f"{len(values)} values, expected {len(expected)}: {values[:5]}"
+        for got, want in zip(values, expected, strict=True):
+            if want is None and got is None:
+                continue
+            if (
+                got is None
+                or want is None
+                or not math.isclose(float(got), float(want), rel_tol=1e-6, abs_tol=1e-6)
+            ):
+                return False, f"value {got} != {want}"
+    times = gold.get("times", [gold["at"]] if "at" in gold else None)
+    if times is not None:
+        time_column = result.chart.get("x") or _time_column(result.columns)
+        got_times = [row[result.columns.index(time_column)] for row in result.rows] if time_column else []
+        if len(got_times) != len(times) or not all(
+            _same_time(g, w) for g, w in zip(got_times, times, strict=True)
+        ):
+            return False, f"times {got_times[:5]} != {times}"
+    return True, ""
+
+
+def _time_column(columns: list[str]) -> str | None:
+    for name in ("ts_utc", "local_date", "week_start", "month_start", "year_start", "period"):
+        if name in columns:
+            return name
+    return None
+
+
+def _same_time(got: Any, want: Any) -> bool:
+    if got is None or want is None:
+        return got == want
+    got_text, want_text = str(got), str(want)
+    if len(want_text) == 10 or len(got_text) == 10:
+        return got_text[:10] == want_text[:10]
+    try:
+        return dt.datetime.fromisoformat(got_text) == dt.datetime.fromisoformat(want_text)
+    except ValueError:
+        return got_text == want_text

@@ -1,0 +1,78 @@
+"""What a question asks, once understood: the parser's output and the SQL builder's input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from datalake.ask.lexicon import Technology
+from datalake.ask.periods import Period
+
+Measure = Literal["demand", "forecast", "generation", "share"]
+Aggregate = Literal["instant", "total", "average", "max", "min", "top", "compare", "trend"]
+Inner = Literal["total", "average", "max", "min", "instant"]
+Granularity = Literal["hour", "day", "week", "month", "year"]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One understood question.
+
+    Attributes
+    ----------
+    language
+        ``"es"`` or ``"en"``: the answer is written in it.
+    measure
+        ``demand`` (MW per hour), ``forecast`` (the grid operator's day-ahead demand forecast),
+        ``generation`` (MWh, optionally of one technology) or ``share`` (a technology's share of
+        generation).
+    aggregate
+        What to compute over the period(s).
+    periods
+        One period, or two for a comparison.
+    technology
+        For generation and share; None is all generation.
+    region
+        ``national`` or ``peninsular``.
+    granularity
+        The buckets of a trend, a top-k or a maximum by day/week/month; None means hours.
+    inner
+        How each bucket or compared period is summarised (total energy, mean, peak).
+    k
+        How many rows a top-k returns.
+    order
+        ``desc`` (largest first) or ``asc``.
+    """
+
+    language: str
+    measure: Measure
+    aggregate: Aggregate
+    periods: tuple[Period, ...]
+    technology: Technology | None = None
+    region: str = "national"
+    granularity: Granularity | None = None
+    inner: Inner = "total"
+    k: int | None = None
+    order: Literal["desc", "asc"] = "desc"
+
+    @property
+    def period(self) -> Period:
+        """The (first) period."""
+        return self.periods[0]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The interpretation shown to users: plain JSON types, labels in the question's language."""
+        return {
+            "method": "parser",
+            "language": self.language,
+            "measure": self.measure,
+            "aggregate": self.aggregate,
+            "period": self.period.as_dict(self.language),
+            "periods": [p.as_dict(self.language) for p in self.periods],
+            "technology": self.technology.key if self.technology else None,
+            "region": self.region,
+            "granularity": self.granularity,
+            "inner": self.inner,
+            "k": self.k,
+            "order": self.order,
+        }

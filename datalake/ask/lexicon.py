@@ -1,0 +1,337 @@
+"""The words the parser knows, folded (lower case, no accents), in Spanish and English.
+
+Each concept is a tuple of phrases; a phrase is one or more folded tokens separated by
+spaces. The parser matches them on token boundaries, after typo correction against
+:data:`VOCABULARY` (every word below plus common function words).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MONTHS: dict[str, int] = {
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
+    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+    "ene": 1, "feb": 2, "abr": 4, "jun": 6, "jul": 7, "sept": 9, "sep": 9, "oct": 10, "nov": 11,
+    "dic": 12, "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12, "jan": 1,
+    "mar": 3, "apr": 4, "aug": 8, "dec": 12,
+}  # fmt: skip
+MONTH_NAMES_ES = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+    "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+MONTH_NAMES_EN = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+WEEKDAYS: dict[str, int] = {
+    "lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6,
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+}  # fmt: skip
+WEEKDAY_NAMES_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+WEEKDAY_NAMES_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+NUMBER_WORDS: dict[str, int] = {
+    "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
+    "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "quince": 15,
+    "veinte": 20, "treinta": 30, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
+    "twenty": 20, "thirty": 30,
+}  # fmt: skip
+
+# -- measures -------------------------------------------------------------------------------------
+
+FORECAST = (
+    "prevision", "previsiones", "prevista", "previsto", "prevision de la demanda", "prediccion",
+    "predicha", "predicho", "pronostico", "pronosticada", "pronosticado", "estimacion del operador",
+    "demanda esperada", "se espera", "esperada", "esperado", "preve", "prevee", "forecast", "forecasts",
+    "forecasted", "predicted", "prediction", "expected", "day ahead", "projected",
+)  # fmt: skip
+DEMAND = (
+    "demanda", "consumo", "consumida", "consumido", "consumieron", "consumio", "carga", "uso",
+    "usada", "usado", "consumir", "consumimos", "consumen", "demand", "load", "consumption", "consumed",
+    "needed",
+    "consume", "consumes", "consuming", "usage", "used", "use",
+)  # fmt: skip
+GENERATION = (
+    "generacion", "generada", "generado", "generaron", "genero", "generar", "produccion",
+    "producida", "producido", "produjo", "produjeron", "producir", "aporto", "aportaron",
+    "aportacion", "contribucion", "mix", "generation", "generated", "generate", "production",
+    "produced", "produce", "output", "contribution", "contributed", "supplied",
+)  # fmt: skip
+SHARE = (
+    "cuota", "porcentaje", "proporcion", "fraccion", "peso", "penetracion", "%", "por ciento",
+    "que parte", "share", "percentage", "percent", "proportion", "fraction", "penetration", "ratio",
+    "what part",
+)  # fmt: skip
+OPERATOR = ("del operador", "de ree", "del tso", "operador", "ree", "tso", "red electrica", "grid operator")
+
+
+@dataclass(frozen=True)
+class Technology:
+    """A technology the parser knows: its key, its names in both languages, and its rows.
+
+    ``names`` are the ``technology`` values of every source (REE and ENTSO-E) that mean it;
+    ``group`` instead selects a ``technology_group`` (renewable, non-renewable).
+    """
+
+    key: str
+    label_es: str
+    label_en: str
+    phrases: tuple[str, ...]
+    names: tuple[str, ...] = ()
+    group: str | None = None
+
+
+TECHNOLOGIES: tuple[Technology, ...] = (
+    Technology(
+        "solar_pv", "solar fotovoltaica", "solar photovoltaic",
+        ("solar fotovoltaica", "fotovoltaica", "fotovoltaico", "fotovoltaicas", "solar pv", "pv",
+         "photovoltaic", "solar photovoltaic", "placas solares", "paneles solares", "solar panels"),
+        ("Solar fotovoltaica", "Solar"),
+    ),
+    Technology(
+        "solar_thermal", "solar térmica", "solar thermal",
+        ("solar termica", "termosolar", "solar thermal", "concentrated solar"),
+        ("Solar térmica",),
+    ),
+    Technology(
+        "solar", "solar", "solar", ("solar", "sol", "solares"),
+        ("Solar fotovoltaica", "Solar térmica", "Solar"),
+    ),
+    Technology(
+        "wind", "eólica", "wind",
+        ("eolica", "eolico", "eolicas", "viento", "aerogeneradores", "wind", "wind power",
+         "wind energy", "wind farms"),
+        ("Eólica", "Wind Onshore", "Wind Offshore"),
+    ),
+    Technology("nuclear", "nuclear", "nuclear", ("nuclear", "nucleares", "atomica", "atomic"), ("Nuclear",)),
+    Technology(
+        "hydro", "hidráulica", "hydro",
+        ("hidraulica", "hidraulico", "hidroelectrica", "hidroelectrico", "hidro", "hydro",
+         "hydroelectric", "hydropower", "hydraulic", "hydroelectricity"),
+        ("Hidráulica", "Hydro Run-of-river and poundage", "Hydro Water Reservoir"),
+    ),
+    Technology(
+        "pumped", "turbinación bombeo", "pumped storage",
+        ("turbinacion bombeo", "turbinacion de bombeo", "bombeo", "pumped storage", "pumped hydro"),
+        ("Turbinación bombeo", "Hydro Pumped Storage"),
+    ),
+    Technology(
+        "combined_cycle", "ciclo combinado", "combined cycle",
+        ("ciclo combinado", "ciclos combinados", "ccgt", "combined cycle", "combined cycles",
+         "gas natural", "natural gas", "gas"),
+        ("Ciclo combinado", "Fossil Gas"),
+    ),
+    Technology(
+        "coal", "carbón", "coal",
+        ("carbon", "lignito", "coal", "hard coal", "lignite"),
+        ("Carbón", "Fossil Hard coal", "Fossil Brown coal/Lignite"),
+    ),
+    Technology(
+        "cogeneration", "cogeneración", "cogeneration",
+        ("cogeneracion", "cogeneration", "chp"), ("Cogeneración",),
+    ),
+    Technology(
+        "biomass", "biomasa", "biomass", ("biomasa", "biomass", "biogas"), ("Biomasa", "Biomass"),
+    ),
+    Technology(
+        "other_renewable", "otras renovables", "other renewables",
+        ("otras renovables", "other renewables", "other renewable"),
+        ("Otras renovables", "Other renewable"),
+    ),
+    Technology(
+        "non_renewable", "no renovable", "non-renewable",
+        ("no renovable", "no renovables", "non renewable", "non renewables", "nonrenewable"),
+        group="No-Renovable",
+    ),
+    Technology(
+        "renewable", "renovable", "renewable",
+        ("renovable", "renovables", "energia limpia", "energias limpias", "energia verde", "renewable",
+         "renewables", "clean energy", "green energy"),
+        group="Renovable",
+    ),
+    Technology(
+        "fossil", "fósil", "fossil",
+        ("fosil", "fosiles", "combustibles fosiles", "fossil", "fossil fuels"),
+        ("Carbón", "Ciclo combinado", "Turbina de gas", "Turbina de vapor", "Motores diésel",
+         "Fuel + Gas", "Fossil Gas", "Fossil Hard coal", "Fossil Brown coal/Lignite", "Fossil Oil",
+         "Fossil Oil shale", "Fossil Peat", "Fossil Coal-derived gas"),
+    ),
+)  # fmt: skip
+TOTAL_GENERATION = ("generacion total", "total generation", "toda la generacion", "all generation")
+
+# -- aggregates -----------------------------------------------------------------------------------
+
+MAXIMUM = (
+    "maximo", "maxima", "max", "pico", "punta", "mayor", "mas alta", "mas alto", "record", "maximum",
+    "peak", "highest", "largest", "biggest", "greatest", "most", "record high", "peaked",
+)  # fmt: skip
+MINIMUM = (
+    "minimo", "minima", "min", "valle", "menor", "mas baja", "mas bajo", "menos", "minimum", "lowest",
+    "least", "smallest", "fewest", "trough", "bottom",
+)  # fmt: skip
+# "más"/"more" mean the maximum only next to a measure: "el día con más demanda".
+MORE = ("mas", "more")
+AVERAGE = (
+    "media", "medio", "promedio", "promedia", "promediada", "average", "mean", "avg", "averaged",
+    "on average", "en promedio", "de media", "typical",
+)  # fmt: skip
+TOTAL = (
+    "total", "totales", "suma", "sumada", "acumulada", "acumulado", "en total", "cuanta energia",
+    "energia total", "how much energy", "total energy", "sum", "overall", "cumulative", "in total",
+)  # fmt: skip
+COMPARE = (
+    "compara", "comparar", "comparacion", "comparativa", "comparado", "comparada", "compare",
+    "compared", "comparison", "versus", "vs", "frente a", "frente al", "respecto a", "respecto al",
+    "con respecto", "en comparacion", "contra", "against", "relative to", "diferencia", "diferencias",
+    "difference", "differences", "compared to", "compared with", "cambio", "cambiado", "cambiar", "cambio la",
+    "variacion", "vario", "change", "changed", "variation", "varied", "increase", "increased", "decrease",
+    "decreased", "crecio", "aumento", "disminuyo", "grew",
+)  # fmt: skip
+TREND = (
+    "tendencia", "evolucion", "evoluciono", "evolucionado", "serie", "serie temporal", "trend",
+    "trends", "evolution", "evolved", "over time", "time series", "dia a dia", "day by day",
+    "mes a mes", "month by month", "semana a semana", "week by week", "grafica", "grafico",
+    "chart", "plot",
+)  # fmt: skip
+# Bucketing phrases: "por día", "each week", "per month"; the unit follows.
+PER = ("por", "cada", "per", "each", "by", "a la")
+GRANULARITY: dict[str, str] = {
+    "hora": "hour", "horas": "hour", "horaria": "hour", "horario": "hour", "horarios": "hour",
+    "hourly": "hour", "hour": "hour", "hours": "hour", "dia": "day", "dias": "day", "diaria": "day",
+    "diario": "day", "diarios": "day", "diarias": "day", "jornada": "day", "daily": "day",
+    "day": "day", "days": "day", "semana": "week", "semanas": "week", "semanal": "week",
+    "semanales": "week", "weekly": "week", "week": "week", "weeks": "week", "mes": "month",
+    "meses": "month", "mensual": "month", "mensuales": "month", "monthly": "month", "month": "month",
+    "months": "month", "ano": "year", "anos": "year", "anual": "year", "yearly": "year",
+    "annual": "year", "year": "year", "years": "year",
+}  # fmt: skip
+TOP = ("top",)
+
+# -- regions and scope ----------------------------------------------------------------------------
+
+PENINSULAR = ("peninsular", "peninsula", "mainland", "sistema peninsular", "iberian peninsula")
+NATIONAL = ("nacional", "national", "espana", "spain", "todo el pais", "whole country", "spanish")
+OTHER_REGIONS = (
+    "canarias", "canary", "baleares", "balearic", "balears", "ceuta", "melilla", "andalucia",
+    "cataluna", "catalunya", "catalonia", "galicia", "valencia", "pais vasco", "euskadi", "aragon",
+    "castilla", "extremadura", "asturias", "murcia", "navarra", "cantabria", "rioja", "portugal",
+    "francia", "france", "alemania", "germany", "italia", "italy", "marruecos", "morocco",
+    "europa", "europe", "provincia", "province", "comunidad autonoma", "madrid", "barcelona",
+    "sevilla", "bilbao",
+)  # fmt: skip
+PRICES = (
+    "precio", "precios", "price", "prices", "pricing", "€", "$", "euro", "euros", "eur", "coste",
+    "costes", "costo", "cost", "costs", "tarifa", "tarifas", "tariff", "pvpc", "omie", "spot",
+    "factura", "bill", "mercado electrico", "electricity market", "cuesta", "cuestan",
+)  # fmt: skip
+EXCHANGES = (
+    "exportacion", "exportaciones", "exporta", "exporto", "exportar", "exportada", "exportado",
+    "exportamos", "importacion", "importaciones", "importo", "importar", "importada", "importado",
+    "importamos", "intercambio", "intercambios", "interconexion", "interconexiones", "export",
+    "exports", "exported", "exporting", "import", "imports", "imported", "importing",
+    "interconnection", "interconnections", "cross border", "descarga", "descargar", "download",
+    "csv", "excel",
+)  # fmt: skip
+OTHER_TOPICS = (
+    "emision", "emisiones", "emissions", "emission", "co 2", "carbono", "huella", "footprint", "temperatura",
+    "temperature", "clima", "weather", "lluvia", "rain", "potencia instalada", "installed capacity",
+    "capacidad instalada", "capacity", "factor de capacidad", "capacity factor", "tiempo atmosferico",
+)  # fmt: skip
+# Parts of periods and named seasons or holidays: not resolved, so a question using them is refused.
+PARTIAL_PERIOD = (
+    "primera semana", "segunda semana", "tercera semana", "cuarta semana", "ultima semana de",
+    "primera quincena", "segunda quincena", "quincena", "primer semestre", "segundo semestre", "semestre",
+    "primera mitad", "segunda mitad", "first week of", "second week of", "third week of", "fourth week of",
+    "last week of", "first half", "second half", "fortnight", "principios", "finales", "mediados",
+    "comienzos", "inicios", "beginning of", "end of", "middle of", "early", "late", "mid",
+    "por la manana", "de la manana", "a la manana", "por la tarde", "de la tarde", "por la noche",
+    "de la noche", "de noche", "por la madrugada", "de madrugada", "esta manana", "esta tarde", "esta noche",
+    "in the morning", "in the afternoon", "in the evening", "at night", "this morning", "this afternoon",
+    "this evening", "tonight", "overnight", "invierno", "verano", "primavera", "otono", "winter", "summer",
+    "spring", "autumn", "fall", "navidad", "navidades", "nochevieja", "nochebuena", "semana santa", "pascua",
+    "reyes", "christmas", "easter", "new years", "new year s", "puente", "festivo", "festivos", "holiday",
+    "holidays", "laborables", "laborable", "working days", "weekdays", "fines de semana", "weekends",
+)  # fmt: skip
+# "Which technology...": ranking technologies against each other is not a question the parser answers.
+WHICH_TECHNOLOGY = (
+    "tecnologia", "tecnologias", "technology", "technologies", "fuente", "fuentes", "source", "sources",
+    "central", "centrales", "plant", "plants",
+)  # fmt: skip
+# Questions about measures the data has but answers it does not compute.
+UNSUPPORTED = (
+    "error", "errores", "desviacion", "desvio", "deviation", "accuracy", "precision", "exactitud", "acierto",
+    "mape", "mae", "rmse", "bias", "sesgo", "correlacion", "correlation", "regresion", "regression",
+)  # fmt: skip
+UNSAFE = (
+    "borra", "borrar", "borre", "borrad", "elimina", "eliminar", "elimine", "delete", "drop",
+    "truncate", "trunca", "inserta", "insertar", "insert", "update", "actualiza", "actualizar",
+    "modifica", "modificar", "modify", "alter", "altera", "create", "crea", "crear", "grant",
+    "revoke", "vacia", "vaciar", "destruye", "destroy", "remove", "quita", "sobrescribe",
+    "overwrite", "shutdown", "apaga", "ejecuta", "execute", "exec", "select", "union", "sleep",
+    "contrasena", "password", "credenciales", "credentials",
+)  # fmt: skip
+
+# Words that carry no meaning for the parser but must not be "corrected" into keywords.
+FUNCTION_WORDS = (  # noqa: SIM905
+    # Spanish
+    "el la los las lo un una unos unas de del al a en y o u e que cual cuales cuanto cuanta "
+    "cuantos cuantas como cuando donde fue fueron era eran es son ha han hubo hay habia ser estar "
+    "esta este esto estos estas ese esa eso aquel para por con sin sobre entre desde hasta segun "
+    "se su sus mi me te le les nos dame dime muestra muestrame ensename quiero saber necesito "
+    "puedes podrias registro registrada registrado registro alcanzo alcanzada alcanzado tuvo tuvieron "
+    "cuanto ahora ultimo ultima ultimos ultimas pasado pasada anterior mismo misma siguiente "
+    "proximo proxima hace antes despues durante todo toda todos todas dato datos valor valores "
+    "energia electrica electricidad sistema nivel cifra fecha momento hoy ayer anteayer manana "
+    "tarde noche madrugada mediodia medianoche semana mes ano trimestre semestre fin principio "
+    "inicio mitad primer primero primera segundo segunda tercer tercero cuarto cual horas dias "
+    "peninsula espanol espanola electrico gw mw mwh gwh twh kw kwh real reales actual registrada "
+    "sido tanto muy mucho poco alta alto baja bajo nivel hora actualmente subio bajo crecio cayo "
+    "cambio cambiado aumento disminuyo vez veces cual quien creo crees cree tabla table "
+    # English
+    "the a an of in on at to for and or what which when where how much many was were is are be "
+    "been has have had did do does there their its it this that these those with without from "
+    "between during since until through about tell me show give please want know need can could "
+    "would yesterday today tomorrow ago last past previous next same current so far week month "
+    "year quarter half start end beginning middle first second third fourth value values data "
+    "figure number level energy electricity electric power system grid hour hours day days "
+    "actual real recorded registered reached happened happen occur occurred noon midnight morning "
+    "afternoon evening night whole all every any our spain up down change changed increase "
+    "decrease rose fell higher lower than as by per o clock am pm"
+).split()
+
+_CONCEPTS = (
+    FORECAST, DEMAND, GENERATION, SHARE, OPERATOR, TOTAL_GENERATION, MAXIMUM, MINIMUM, MORE,
+    AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
+    EXCHANGES, OTHER_TOPICS, UNSAFE, UNSUPPORTED, PARTIAL_PERIOD, WHICH_TECHNOLOGY,
+)  # fmt: skip
+
+
+def _words(phrases: tuple[str, ...]) -> set[str]:
+    return {word for phrase in phrases for word in phrase.split()}
+
+
+#: Words a typo may be corrected into: never the destructive verbs, so a misspelt word cannot turn a
+#: harmless question into a refused one by accident (their exact spelling is still refused).
+CORRECTION_TARGETS: frozenset[str]
+VOCABULARY: frozenset[str] = frozenset(
+    set(MONTHS)
+    | set(WEEKDAYS)
+    | set(NUMBER_WORDS)
+    | set(GRANULARITY)
+    | set(FUNCTION_WORDS)
+    | {w for concept in _CONCEPTS for w in _words(concept)}
+    | {w for tech in TECHNOLOGIES for w in _words(tech.phrases)}
+)
+
+
+def phrase_pattern(phrases: tuple[str, ...] | list[str]) -> re.Pattern[str]:
+    """A regex matching any of ``phrases`` on token boundaries of a space-joined token string."""
+    ordered = sorted(set(phrases), key=len, reverse=True)  # longest first: "no renovable" before "renovable"
+    body = "|".join(re.escape(p) for p in ordered)
+    return re.compile(rf"(?<![^ ])(?:{body})(?![^ ])")
+
+
+CORRECTION_TARGETS = VOCABULARY - _words(UNSAFE)

@@ -1,0 +1,783 @@
+"""The deterministic semantic parser: a Spanish or English question in, an :class:`Intent` out.
+
+It reads the question as folded tokens (accents, case and look-alike letters do not matter;
+typos are corrected against the known words), finds the time expressions first, then the
+measure, technology, region and aggregate in what is left. Anything it cannot place, or
+can place two ways, is refused with an :class:`AskRefusal`: it never answers a different
+question from the one asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+
+from datalake.ask import lexicon as lx
+from datalake.ask.errors import AskRefusal
+from datalake.ask.intent import Intent
+from datalake.ask.periods import EPOCH, MADRID, Period, add_hours, local_hour, month_start
+from datalake.ask.suggestions import suggestions
+from datalake.ask.text import Speller, fold, tokens
+from datalake.ask.timeexpr import TIME_WORDS, TimeExpressions, extract_times, hour_period
+
+_P = lx.phrase_pattern
+_FORECAST, _DEMAND, _GENERATION, _SHARE = _P(lx.FORECAST), _P(lx.DEMAND), _P(lx.GENERATION), _P(lx.SHARE)
+_TOTAL_GENERATION = _P(lx.TOTAL_GENERATION)
+_MAX, _MIN, _MORE = _P(lx.MAXIMUM), _P(lx.MINIMUM), _P(lx.MORE)
+_AVG, _TOTAL, _COMPARE, _TREND = _P(lx.AVERAGE), _P(lx.TOTAL), _P(lx.COMPARE), _P(lx.TREND)
+_PENINSULAR, _OTHER_REGIONS = _P(lx.PENINSULAR), _P(lx.OTHER_REGIONS)
+_UNSUPPORTED = _P(lx.UNSUPPORTED)
+_PRICES, _EXCHANGES, _OTHER_TOPICS, _UNSAFE = (
+    _P(lx.PRICES),
+    _P(lx.EXCHANGES),
+    _P(lx.OTHER_TOPICS),
+    _P(lx.UNSAFE),
+)
+_TECH_BY_PHRASE = {phrase: tech for tech in lx.TECHNOLOGIES for phrase in tech.phrases}
+_TECH = _P(tuple(_TECH_BY_PHRASE))
+# Superlatives name an inner peak in a comparison; comparatives ("mayor", "more") only compare.
+_PEAK_WORDS = _P(("pico", "punta", "maximo", "maxima", "max", "maximum", "peak", "record", "peaked"))
+_LOW_WORDS = _P(("minimo", "minima", "min", "minimum", "valle", "trough"))
+_GRAN_ADJECTIVE = re.compile(
+    r"(?<![^ ])(?P<g>horaria|horario|horarios|hourly|diaria|diario|diarios|diarias|daily|semanal|semanales|"
+    r"weekly|mensual|mensuales|monthly|anual|anuales|yearly|annual)(?![^ ])"
+)
+_GRAN_PER = re.compile(
+    r"(?<![^ ])(?:por|cada|per|each|by|a la|al|en cada|for each|broken down by) (?:el |la |the )?"
+    r"(?P<g>hora|horas|dia|dias|semana|semanas|mes|meses|ano|anos|hour|hours|day|days|week|weeks|month|months|"
+    r"year|years)(?![^ ])"
+)
+_GRAN_NOUN = re.compile(
+    r"(?<![^ ])(?P<g>hora|horas|dia|dias|jornada|semana|semanas|mes|meses|ano|anos|hour|hours|day|days|week|"
+    r"weeks|month|months|year|years)(?![^ ])"
+)
+_NUMBER = rf"\d{{1,3}}|{'|'.join(w for w, n in lx.NUMBER_WORDS.items() if n >= 2)}"
+_TOP_K = re.compile(rf"(?<![^ ])top (?P<n>{_NUMBER})(?![^ ])")
+_K_UNIT = re.compile(
+    rf"(?<![^ ])(?P<n>{_NUMBER})(?: [a-z]+){{0,3}}? "
+    r"(?P<g>horas|dias|semanas|meses|anos|hours|days|weeks|months|"
+    r"years|picos|peaks|valores|values|momentos)(?![^ ])"
+)
+_THRESHOLD = re.compile(
+    r"(?<![^ ])(?:(?:mas|menos|more|less|fewer) (?:de|than)|above|below|over|under|superior a|inferior a|"
+    r"por encima de|por debajo de|exceed|exceeded|supero|superaron) \d"
+)
+# Period qualifiers the parser does not resolve: answering without them would answer another question.
+_PARTIAL_PERIOD = _P(lx.PARTIAL_PERIOD)
+_TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)  # fmt: skip
+_RECORD = _P(("record", "records", "historico", "historica", "ever", "all time"))
+_NOW = _P(
+    (
+        "ahora",
+        "ahora mismo",
+        "en este momento",
+        "actualmente",
+        "now",
+        "right now",
+        "currently",
+        "at the moment",
+        "demanda actual",
+        "current demand",
+        "la actual",
+        "latest",
+        "ultima hora",
+        "the last hour",
+        "la ultima hora",
+    )
+)
+_SQL_SYNTAX = re.compile(
+    r";|--|/\*|\*/|\b(?:select|insert|update|delete|drop|truncate|alter|grant|revoke|union|exec|execute|"
+    r"pg_sleep|sleep|copy|pragma|attach|create|merge)\b\s*[\w(*'\"]|\b(?:or|and)\b\s+['\"]?\w+['\"]?\s*=\s*"
+    r"['\"]?\w+|['\"]\s*(?:or|and)\b|=\s*['\"]|\bfrom\s+(?:demand_hourly|generation|pg_|information_schema)",
+    re.IGNORECASE,
+)
+
+_ES_MARKERS = frozenset(
+    [
+        "el",
+        "la",
+        "los",
+        "las",
+        "del",
+        "de",
+        "que",
+        "cual",
+        "cuanto",
+        "cuanta",
+        "cuantos",
+        "fue",
+        "fueron",
+        "en",
+        "y",
+        "hoy",
+        "ayer",
+        "anteayer",
+        "semana",
+        "mes",
+        "ano",
+        "demanda",
+        "generacion",
+        "consumo",
+        "produccion",
+        "hubo",
+        "es",
+        "hay",
+        "mayor",
+        "menor",
+        "media",
+        "dia",
+        "dias",
+        "horas",
+        "hora",
+        "pasado",
+        "pasada",
+        "eolica",
+        "hidraulica",
+        "renovable",
+        "renovables",
+        "compara",
+        "prevision",
+        "cuota",
+        "porcentaje",
+        "maximo",
+        "minimo",
+        "entre",
+        "desde",
+        "hasta",
+        "a",
+        "las",
+        "al",
+        "por",
+        "con",
+        "como",
+        "donde",
+        "cuando",
+        "dame",
+        "dime",
+        "muestra",
+        "quiero",
+        "este",
+        "esta",
+        "ultimo",
+        "ultimos",
+        "ultimas",
+    ]
+)
+_EN_MARKERS = frozenset(
+    [
+        "the",
+        "what",
+        "which",
+        "was",
+        "were",
+        "is",
+        "how",
+        "much",
+        "many",
+        "of",
+        "in",
+        "on",
+        "at",
+        "yesterday",
+        "today",
+        "last",
+        "week",
+        "month",
+        "year",
+        "demand",
+        "generation",
+        "consumption",
+        "production",
+        "there",
+        "highest",
+        "lowest",
+        "average",
+        "day",
+        "days",
+        "hours",
+        "hour",
+        "past",
+        "previous",
+        "wind",
+        "hydro",
+        "renewable",
+        "renewables",
+        "compare",
+        "forecast",
+        "share",
+        "percentage",
+        "peak",
+        "maximum",
+        "minimum",
+        "between",
+        "from",
+        "to",
+        "show",
+        "me",
+        "give",
+        "tell",
+        "this",
+        "during",
+        "did",
+        "does",
+        "when",
+        "by",
+        "per",
+        "trend",
+    ]
+)
+
+_REASONS: dict[str, tuple[str, str]] = {
+    "unsafe": (
+        "Solo respondo preguntas de lectura sobre los datos; no ejecuto órdenes ni SQL.",
+        "I only answer read-only questions about the data; I do not run commands or SQL.",
+    ),
+    "prices": (
+        "No hay datos de precios: solo demanda, generación por tecnología y la previsión del operador.",
+        "There is no price data: only demand, generation by technology and the operator's forecast.",
+    ),
+    "exchanges": (
+        "Los intercambios internacionales y las exportaciones de datos quedan fuera de esta consulta.",
+        "Cross-border exchanges and data exports are out of scope for this endpoint.",
+    ),
+    "topic": (
+        "Ese tema (emisiones, clima, capacidad instalada) no está en los datos.",
+        "That topic (emissions, weather, installed capacity) is not in the data.",
+    ),
+    "region": (
+        "Solo hay datos del sistema nacional y del peninsular, no de otras regiones o países.",
+        "There is data for the national and the peninsular system only, not for other regions or countries.",
+    ),
+    "no_measure": (
+        "No he entendido qué medida se pide (demanda, generación, cuota renovable o previsión del operador).",
+        "I could not tell which measure is asked for (demand, generation, a share or the operator forecast).",
+    ),
+    "two_measures": (
+        "La pregunta mezcla varias medidas; pregunta por una cada vez.",
+        "The question mixes several measures; ask about one at a time.",
+    ),
+    "two_technologies": (
+        "La pregunta nombra varias tecnologías; pregunta por una cada vez.",
+        "The question names several technologies; ask about one at a time.",
+    ),
+    "share_of_what": (
+        "No queda claro de qué tecnología se pide la cuota (por ejemplo, renovable o eólica).",
+        "It is not clear which technology's share is asked for (renewable or wind, for example).",
+    ),
+    "forecast_technology": (
+        "Solo hay previsión del operador para la demanda, no para la generación.",
+        "The operator's forecast covers demand only, not generation.",
+    ),
+    "no_period": (
+        "Falta el periodo: di por ejemplo «ayer», «la semana pasada» o «en marzo de 2024».",
+        "The period is missing: say for example 'yesterday', 'last week' or 'in March 2024'.",
+    ),
+    "too_many_periods": (
+        "La pregunta nombra más de dos periodos; puedo comparar dos como mucho.",
+        "The question names more than two periods; I can compare two at most.",
+    ),
+    "compare_needs_two": (
+        "Para comparar necesito dos periodos, por ejemplo «enero frente a febrero de 2024».",
+        "A comparison needs two periods, for example 'January vs February 2024'.",
+    ),
+    "max_and_min": (
+        "La pregunta pide a la vez el máximo y el mínimo; pregunta por uno cada vez.",
+        "The question asks for both the maximum and the minimum; ask for one at a time.",
+    ),
+    "ambiguous_date": (
+        "La fecha es ambigua (día/mes); escríbela como 15/04/2021 o 2021-04-15.",
+        "The date is ambiguous (day/month); write it as 2021-04-15 or 15 April 2021.",
+    ),
+    "invalid_date": (
+        "La fecha no existe o no la he podido interpretar.",
+        "The date does not exist or could not be read.",
+    ),
+    "invalid_hour": (
+        "Esa hora no existe; usa por ejemplo «a las 15:00».",
+        "That time of day does not exist; use for example 'at 15:00'.",
+    ),
+    "ambiguous_hour": (
+        "La hora es ambigua; indica por ejemplo «a las 15:00» o «at 3 pm».",
+        "The time of day is ambiguous; say for example 'at 15:00' or 'at 3 pm'.",
+    ),
+    "hour_needs_day": (
+        "Una hora concreta necesita un solo día (por ejemplo «ayer a las 15:00»).",
+        "A time of day needs a single day (for example 'yesterday at 15:00').",
+    ),
+    "missing_hour": (
+        "Esa hora no existe ese día (cambio al horario de verano).",
+        "That hour does not exist on that day (the spring daylight-saving change).",
+    ),
+    "future": (
+        "Ese periodo aún no ha ocurrido; solo la previsión del operador puede tener datos del futuro.",
+        "That period has not happened yet; only the operator's forecast can have future data.",
+    ),
+    "threshold": (
+        "No respondo a recuentos por umbral («horas con más de X MW»).",
+        "I do not answer threshold counts ('hours above X MW').",
+    ),
+    "unsupported": (
+        "No calculo errores de previsión ni estadísticas así; sí demanda, generación, cuotas y previsión.",
+        "I do not compute forecast errors or such statistics; only demand, generation, shares and forecast.",
+    ),
+    "partial_period": (
+        "No interpreto partes de un periodo (mañana/tarde, principios de mes, estaciones, festivos); "
+        "indica fechas u horas concretas.",
+        "I do not read parts of a period (mornings, early/late, seasons, holidays); give dates or hours.",
+    ),
+    "stray_number": (
+        "Hay un número en la pregunta que no sé interpretar como fecha, hora o cantidad.",
+        "The question has a number I cannot read as a date, a time or a count.",
+    ),
+    "which_technology": (
+        "No comparo tecnologías entre sí en una pregunta; pregunta por una tecnología concreta.",
+        "I do not rank technologies against each other; ask about one technology.",
+    ),
+    "bad_k": (
+        "El número de resultados pedido debe estar entre 1 y 100.",
+        "The number of results asked for must be between 1 and 100.",
+    ),
+    "too_many_points": (
+        "La serie pedida tiene demasiados puntos; pide una granularidad mayor (por día, semana o mes).",
+        "The series asked for has too many points; ask for a coarser one (by day, week or month).",
+    ),
+    "actual_vs_forecast": (
+        "No comparo demanda real con prevista en una sola pregunta; pregunta por cada una.",
+        "I do not compare actual and forecast demand in one question; ask about each.",
+    ),
+}
+
+
+def refusal(code: str, language: str, kind: str, topic: str | None = None) -> AskRefusal:
+    """An :class:`AskRefusal` with the reason for ``code`` and suggestions, in ``language``."""
+    es, en = _REASONS[code]
+    return AskRefusal(
+        es if language == "es" else en, suggestions=suggestions(language, topic), language=language, kind=kind
+    )
+
+
+_SPELLER = Speller(lx.VOCABULARY | TIME_WORDS, lx.CORRECTION_TARGETS | TIME_WORDS)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question as the parser reads it: folded, tokenised, typo-corrected."""
+
+    text: str
+    language: str
+
+
+def read(question: str) -> Reading:
+    """Fold, tokenise and correct ``question``; guess its language.
+
+    Parameters
+    ----------
+    question
+        The raw question.
+
+    Returns
+    -------
+    Reading
+    """
+    words = [_SPELLER.correct(t) for t in tokens(fold(question))]
+    return Reading(" ".join(words), detect_language(words))
+
+
+def detect_language(words: list[str]) -> str:
+    """``"en"`` when more tokens are English markers than Spanish ones, else ``"es"``."""
+    spanish = sum(w in _ES_MARKERS for w in words)
+    english = sum(w in _EN_MARKERS for w in words)
+    return "en" if english > spanish else "es"
+
+
+def parse(question: str, as_of: dt.datetime) -> Intent:
+    """Understand a question asked at ``as_of``.
+
+    Parameters
+    ----------
+    question
+        Spanish or English text.
+    as_of
+        When it is asked (aware); relative periods are resolved in Europe/Madrid from it.
+
+    Returns
+    -------
+    Intent
+
+    Raises
+    ------
+    AskRefusal
+        Not understood, ambiguous, out of scope, or unsafe.
+    """
+    reading = read(question)
+    text, language = reading.text, reading.language
+    if _SQL_SYNTAX.search(fold(question)) or _UNSAFE.search(text):
+        raise refusal("unsafe", language, "unsafe")
+    if _PRICES.search(text):
+        raise refusal("prices", language, "out_of_scope")
+    if _EXCHANGES.search(text):
+        raise refusal("exchanges", language, "out_of_scope")
+    if _OTHER_TOPICS.search(text):
+        raise refusal("topic", language, "out_of_scope")
+    madrid_time = re.sub(r"(?:hora|horario) (?:de |peninsular de )?madrid|madrid time", " ", text)
+    if _OTHER_REGIONS.search(madrid_time):
+        raise refusal("region", language, "out_of_scope")
+    if _THRESHOLD.search(text):
+        raise refusal("threshold", language, "not_understood")
+    if _UNSUPPORTED.search(text):
+        raise refusal("unsupported", language, "not_understood")
+
+    # "a las 9 de la mañana" is a clock time, not a part of the day: only the latter is refused.
+    clock_free = re.sub(
+        r"\d{1,2}(?::\d{2})? (?:h |horas )?(?:de|por) la (?:manana|tarde|noche|madrugada)", " ", text
+    )
+    if _PARTIAL_PERIOD.search(clock_free):
+        raise refusal("partial_period", language, "ambiguous")
+    times = extract_times(text, as_of, language)
+    rest = _without(text, times.spans)
+    if times.problem:
+        raise refusal(times.problem, language, "ambiguous")
+    if _stray_numbers(rest):
+        raise refusal("stray_number", language, "not_understood")
+    measure, technology = _measure(rest, text, language)
+    topic = (
+        "forecast"
+        if measure == "forecast"
+        else ("generation" if measure in ("generation", "share") else "demand")
+    )
+    region = "peninsular" if _PENINSULAR.search(rest) else "national"
+    periods, measure = _periods(times, rest, as_of, measure, language, topic)
+    return _shape(rest, language, measure, technology, region, periods, times, topic)
+
+
+def _stray_numbers(rest: str) -> bool:
+    """Numbers left after the time expressions that count nothing ("top 5", "3 días" do): unread dates."""
+    counted = " ".join(m.group(0) for m in (*_TOP_K.finditer(rest), *_K_UNIT.finditer(rest)))
+    leftover = [t for t in rest.split() if t[0].isdigit()]
+    return any(number not in counted.split() for number in leftover)
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        for i in range(max(start, 0), min(end, len(chars))):
+            chars[i] = " "
+    return " ".join("".join(chars).split())
+
+
+def _measure(rest: str, text: str, language: str) -> tuple[str, lx.Technology | None]:
+    techs = {_TECH_BY_PHRASE[m.group(0)] for m in _TECH.finditer(rest)}
+    techs = _merge_solar(techs)
+    if len(techs) > 1:
+        raise refusal("two_technologies", language, "ambiguous", "generation")
+    technology = next(iter(techs), None)
+    if technology is None and _TECHNOLOGY_WORD.search(rest):
+        raise refusal("which_technology", language, "not_understood", "generation")
+    share = bool(_SHARE.search(rest))
+    forecast = bool(_FORECAST.search(rest))
+    demand = bool(_DEMAND.search(rest))
+    generation = bool(_GENERATION.search(rest) or _TOTAL_GENERATION.search(rest))
+    if forecast and (technology is not None or generation):
+        raise refusal("forecast_technology", language, "out_of_scope", "forecast")
+    if forecast:
+        if re.search(
+            r"(?<![^ ])(?:real|reales|actual demand|demanda real|registrada|observed)(?![^ ])", rest
+        ):
+            raise refusal("actual_vs_forecast", language, "ambiguous", "forecast")
+        return "forecast", None
+    if share:
+        if technology is None:
+            raise refusal("share_of_what", language, "ambiguous", "generation")
+        return "share", technology
+    if demand and (generation or technology is not None):
+        raise refusal("two_measures", language, "ambiguous")
+    if generation or technology is not None:
+        return "generation", technology
+    if demand:
+        return "demand", None
+    raise refusal("no_measure", language, "not_understood")
+
+
+def _merge_solar(techs: set[lx.Technology]) -> set[lx.Technology]:
+    """ "solar" next to "fotovoltaica" said twice is one technology, the narrower one."""
+    keys = {t.key for t in techs}
+    if "solar" in keys and keys & {"solar_pv", "solar_thermal"}:
+        return {t for t in techs if t.key != "solar"}
+    return techs
+
+
+def _periods(
+    times: TimeExpressions, rest: str, as_of: dt.datetime, measure: str, language: str, topic: str
+) -> tuple[list[Period], str]:
+    """The question's periods, cut at the last complete hour for measured data, and the measure.
+
+    Demand asked about a period that has not started yet can only be the operator's forecast:
+    the measure becomes ``forecast`` (the answer says so).
+    """
+    periods = list(times.periods)
+    if len(periods) == 1 and times.range_parts and _COMPARE.search(rest):
+        # "la diferencia entre enero y febrero": the two ends of the range are the compared periods.
+        periods = list(times.range_parts[0])
+    if times.shift_year:
+        if len(periods) != 1:
+            raise refusal("compare_needs_two", language, "ambiguous", topic)
+        periods.append(periods[0].shifted_years(-1))
+    now_hour = as_of.astimezone(MADRID).replace(minute=0, second=0, microsecond=0)
+    if times.clock is not None or times.clock_range is not None:
+        if times.clock is not None and times.clock.ambiguous:
+            raise refusal("ambiguous_hour", language, "ambiguous", topic)
+        if not periods:
+            periods = [_default_day_for_hour(times, now_hour, measure)]
+        if any(p.hours > 25 for p in periods):
+            raise refusal("hour_needs_day", language, "ambiguous", topic)
+        periods = [_at_clock(p, times, language, topic) for p in periods]
+    if not periods and _NOW.search(rest):
+        periods = [Period(add_hours(now_hour, -1), now_hour, "ahora", "now")]
+    if not periods and _RECORD.search(rest):  # "el récord de demanda": over all the data
+        periods = [Period(Period.day(EPOCH).start, Period.day(now_hour.date() + dt.timedelta(days=1)).start)]
+    if not periods:
+        raise refusal("no_period", language, "ambiguous", topic)
+    if len(periods) > 2:
+        raise refusal("too_many_periods", language, "ambiguous", topic)
+    if measure == "demand" and all(p.clip(as_of).is_empty for p in periods):
+        return periods, "forecast"
+    if measure != "forecast":
+        clipped = [p.clip(as_of) for p in periods]
+        if any(p.is_empty for p in clipped):
+            raise refusal("future", language, "no_data", "forecast")
+        periods = _same_elapsed(clipped)
+    return periods, measure
+
+
+def _same_elapsed(periods: list[Period]) -> list[Period]:
+    """A running period compared with a finished one: cut the finished one at the same point.
+
+    "Este mes frente al mismo mes del año pasado" on the 17th compares the 1st-17th of both.
+    """
+    if len(periods) != 2 or (periods[0].clipped_from is None) == (periods[1].clipped_from is None):
+        return periods
+    running, other = (
+        (periods[0], periods[1]) if periods[0].clipped_from is not None else (periods[1], periods[0])
+    )
+    if running.start.day == other.start.day and running.start.hour == other.start.hour:
+        # Periods aligned on the calendar ("this month" and "last month", "2024" and "2023"): cut
+        # the other at the same date and hour, months or years earlier (leap days make durations lie).
+        months = (other.start.year - running.start.year) * 12 + other.start.month - running.start.month
+        target = running.end.date()
+        moved = month_start(target.year, target.month + months)
+        last_day = (month_start(moved.year, moved.month + 1) - dt.timedelta(days=1)).day
+        wall = dt.datetime.combine(moved.replace(day=min(target.day, last_day)), dt.time(running.end.hour))
+    else:
+        elapsed = running.end.replace(tzinfo=None) - running.start.replace(tzinfo=None)
+        wall = other.start.replace(tzinfo=None) + elapsed
+    end = local_hour(wall.date(), wall.hour) or add_hours(Period.day(wall.date()).start, wall.hour)
+    if end.astimezone(dt.UTC) >= other.end_utc:
+        return periods
+    cut = replace(other, end=end, clipped_from=other.end)
+    return [running, cut] if periods[0] is running else [cut, running]
+
+
+def _default_day_for_hour(times: TimeExpressions, now_hour: dt.datetime, measure: str) -> Period:
+    """A time of day without a day: today's, or yesterday's when today's has not ended yet."""
+    today = now_hour.date()
+    last_hour = times.clock.hour + 1 if times.clock is not None else (times.clock_range or (0, 0))[1]
+    ended = now_hour.astimezone(dt.UTC) >= add_hours(Period.day(today).start, last_hour).astimezone(dt.UTC)
+    if measure == "forecast" or ended:
+        return Period.day(today, "hoy", "today")
+    return Period.day(today - dt.timedelta(days=1), "ayer", "yesterday")
+
+
+def _at_clock(day: Period, times: TimeExpressions, language: str, topic: str) -> Period:
+    if times.clock is not None:
+        period = hour_period(day, times.clock.hour)
+        if period is None:
+            raise refusal("missing_hour", language, "ambiguous", topic)
+        return period
+    assert times.clock_range is not None
+    first, last = times.clock_range
+    start = hour_period(day, first)
+    end = hour_period(day, last)
+    if start is None or end is None:
+        raise refusal("missing_hour", language, "ambiguous", topic)
+    return Period(start.start, end.start, day.name_es, day.name_en)
+
+
+def _granularity(word: str) -> str:
+    if word in lx.GRANULARITY:
+        return lx.GRANULARITY[word]
+    stem = {"hor": "hour", "dia": "day", "sem": "week", "men": "month", "anu": "year"}
+    return stem.get(word[:3], "day")
+
+
+def _shape(
+    rest: str,
+    language: str,
+    measure: str,
+    technology: lx.Technology | None,
+    region: str,
+    periods: list[Period],
+    times: TimeExpressions,
+    topic: str,
+) -> Intent:
+    def intent(**fields) -> Intent:  # type: ignore[no-untyped-def]
+        chosen = periods
+        granularity = fields.get("granularity")
+        if fields["aggregate"] in ("max", "min", "top", "average") and granularity not in (None, "hour"):
+            # Ranking or averaging buckets compares whole days/weeks/months only: a partial one at
+            # either end (today so far, a week cut by the month) would win every "lowest".
+            chosen = [whole_buckets(periods[0], granularity)]
+        return Intent(
+            language=language,
+            measure=measure,
+            technology=technology,
+            region=region,  # type: ignore[arg-type]
+            periods=tuple(chosen),
+            **fields,
+        )
+
+    wants_min = bool(_MIN.search(rest))
+    # "top" ranks largest first unless the question asks for the lowest ("top 3 lowest days").
+    wants_max = bool(_MAX.search(rest)) or (" top " in f" {rest} " and not wants_min)
+    wants_avg = bool(_AVG.search(rest))
+    adjective = _GRAN_ADJECTIVE.search(rest)
+    per = _GRAN_PER.search(rest)
+    bucket = _granularity((per or adjective).group("g")) if (per or adjective) else None
+    trend_word = bool(_TREND.search(rest))
+    period = periods[0]
+
+    if len(periods) == 2 or _COMPARE.search(rest):
+        if len(periods) != 2:
+            raise refusal("compare_needs_two", language, "ambiguous", topic)
+        inner = "total"
+        if _PEAK_WORDS.search(rest) and not _LOW_WORDS.search(rest):
+            inner = "max"
+        elif _LOW_WORDS.search(rest) and not _PEAK_WORDS.search(rest):
+            inner = "min"
+        elif wants_avg:
+            inner = "average"
+        elif all(p.is_hour for p in periods):
+            inner = "instant"
+        return intent(aggregate="compare", inner=inner)
+
+    top = _TOP_K.search(rest)
+    k_unit = _K_UNIT.search(rest)
+    k = None
+    if top:
+        k = _count(top.group("n"))
+    elif k_unit and (wants_max or wants_min or _MORE.search(rest)):
+        k = _count(k_unit.group("n"))
+    if k is not None and not 1 <= k <= 100:
+        raise refusal("bad_k", language, "ambiguous", topic)
+    if wants_max and wants_min and not trend_word:
+        raise refusal("max_and_min", language, "ambiguous", topic)
+    extreme = wants_max or wants_min or bool(_MORE.search(rest))
+    order = "asc" if wants_min else "desc"
+    noun = _GRAN_NOUN.search(rest)
+
+    if k is not None and k > 1:
+        unit = k_unit.group("g") if k_unit else (noun.group("g") if noun else "hora")
+        granularity = _fit(_granularity(unit), period)
+        inner = "average" if wants_avg and granularity != "hour" else "total"
+        return intent(aggregate="top", granularity=granularity, k=k, order=order, inner=inner)
+
+    if trend_word or (bucket and not extreme and not wants_avg):
+        granularity = bucket or (_granularity(noun.group("g")) if noun else _default_trend_grain(period))
+        granularity = _fit(granularity, period)
+        if _points(period, granularity) > 1000:
+            raise refusal("too_many_points", language, "ambiguous", topic)
+        inner = "average" if wants_avg else ("max" if wants_max else ("min" if wants_min else "total"))
+        return intent(aggregate="trend", granularity=granularity, inner=inner)
+
+    if extreme and not period.is_hour:
+        unit = (noun.group("g") if noun else None) or (adjective.group("g") if adjective else None)
+        granularity = _fit(_granularity(unit), period) if unit else "hour"
+        inner = "average" if wants_avg and granularity != "hour" else "total"
+        if measure == "share":
+            inner = "total"
+        return intent(
+            aggregate="max" if order == "desc" else "min",
+            granularity=granularity,
+            inner=inner,
+            k=1,
+            order=order,
+        )
+
+    if wants_avg and not period.is_hour and measure != "share":
+        granularity = _fit(bucket, period) if bucket and bucket != "hour" else "hour"
+        return intent(aggregate="average", granularity=granularity, inner="average")
+
+    if period.is_hour:
+        return intent(aggregate="instant", granularity="hour", inner="instant")
+    return intent(aggregate="total", inner="total")
+
+
+def whole_buckets(period: Period, granularity: str) -> Period:
+    """The part of ``period`` made of whole local days, ISO weeks, months or years (itself if none fits)."""
+    first, after = period.start.date(), period.end.date()
+    if period.start_utc != Period.day(first).start_utc:
+        first += dt.timedelta(days=1)
+
+    def floor(day: dt.date) -> dt.date:
+        if granularity == "week":
+            return day - dt.timedelta(days=day.weekday())
+        if granularity == "month":
+            return day.replace(day=1)
+        if granularity == "year":
+            return day.replace(month=1, day=1)
+        return day
+
+    start = floor(first)
+    if start < first:
+        start = _next_bucket(start, granularity)
+    end = floor(after)
+    if start >= end:
+        return period
+    trimmed = Period.days(start, end, period.name_es, period.name_en)
+    if trimmed.start_utc == period.start_utc and trimmed.end_utc == period.end_utc:
+        return period
+    return replace(trimmed, name_es=period.name_es, name_en=period.name_en, clipped_from=None)
+
+
+def _next_bucket(day: dt.date, granularity: str) -> dt.date:
+    if granularity == "week":
+        return day + dt.timedelta(days=7)
+    if granularity == "month":
+        return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    if granularity == "year":
+        return day.replace(year=day.year + 1)
+    return day + dt.timedelta(days=1)
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else lx.NUMBER_WORDS[word]
+
+
+_ORDER = {"hour": 0, "day": 1, "week": 2, "month": 3, "year": 4}
+#: The most hours one bucket can hold (daylight-saving days have 25, leap years 8784).
+_MAX_HOURS = {"hour": 1, "day": 25, "week": 169, "month": 745, "year": 8785}
+
+
+def _fit(granularity: str, period: Period) -> str:
+    """A bucket smaller than the period: "el día de mayor demanda" within one day is the hour."""
+    if period.hours > _MAX_HOURS[granularity]:
+        return granularity
+    for candidate in ("year", "month", "week", "day"):
+        if _ORDER[candidate] < _ORDER[granularity] and period.hours > _MAX_HOURS[candidate]:
+            return candidate
+    return "hour"
+
+
+def _default_trend_grain(period: Period) -> str:
+    hours = period.hours
+    if hours <= 72:
+        return "hour"
+    if hours <= 24 * 93:
+        return "day"
+    if hours <= 24 * 366 * 3:
+        return "month"
+    return "year"
+
+
+def _points(period: Period, granularity: str) -> float:
+    return period.hours / {"hour": 1, "day": 24, "week": 168, "month": 730, "year": 8760}[granularity]

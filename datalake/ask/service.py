@@ -1,0 +1,190 @@
+"""``ask``: a question in, an answer from the data out (or a refusal that says why)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from datalake.ask.answer import chart, compose, json_rows_summary
+from datalake.ask.errors import AskRefusal, UnsafeQueryError
+from datalake.ask.executors import SqlExecutor, make_executor
+from datalake.ask.fallback import TextToSqlBackend, huggingface_backend, schema_prompt
+from datalake.ask.guard import guard_sql
+from datalake.ask.intent import Intent
+from datalake.ask.parser import parse, read
+from datalake.ask.periods import MADRID
+from datalake.ask.sqlbuild import QueryPlan, build_query
+from datalake.ask.suggestions import suggestions
+from datalake.settings import Settings, get_settings
+
+
+class AskResult(BaseModel):
+    """An answered question.
+
+    Attributes
+    ----------
+    question
+        As asked.
+    language
+        ``es`` or ``en``: the language of ``answer`` and ``chart``.
+    answer
+        One sentence with units and the exact period.
+    interpretation
+        What was understood: ``measure``, ``aggregate``, ``period`` (``start``, ``end``,
+        ``label``), ``periods``, ``technology``, ``region``, ``granularity``, ``k``, ``order``,
+        ``inner``, ``method`` (``parser`` or ``model``), ``value_column``, ``unit``.
+    sql
+        The guarded SQL that ran, in the engine's dialect.
+    columns, rows
+        Its result (JSON values; times in ISO 8601, UTC).
+    engine
+        ``warehouse`` or ``lake``.
+    chart
+        ``kind`` (line, bar, none), ``x``, ``y``, ``unit``, ``title``, ``x_label``, ``y_label``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    language: Literal["es", "en"]
+    answer: str
+    interpretation: dict[str, Any]
+    sql: str
+    columns: list[str]
+    rows: list[list[Any]]
+    engine: str
+    chart: dict[str, Any]
+
+
+def ask(
+    question: str,
+    as_of: dt.datetime | None = None,
+    *,
+    settings: Settings | None = None,
+    engine: str | None = None,
+    executor: SqlExecutor | None = None,
+    backend: TextToSqlBackend | None = None,
+) -> AskResult:
+    """Answer a Spanish or English question about demand and generation from the data.
+
+    Parameters
+    ----------
+    question
+        The question.
+    as_of
+        When it is asked: relative periods ("ayer", "last week") resolve from it in
+        Europe/Madrid. Naive times are Madrid time; now when omitted.
+    settings
+        Lake settings; the process's when omitted.
+    engine
+        ``warehouse`` or ``lake``; ``settings.ask_engine`` (``ASK_ENGINE``) when omitted.
+    executor
+        Runs the guarded SQL instead of the engine's executor (tests record every statement).
+    backend
+        Text-to-SQL fallback; the Hugging Face model of ``ASK_MODEL_ID`` when omitted and set.
+
+    Returns
+    -------
+    AskResult
+
+    Raises
+    ------
+    AskRefusal
+        Too long, not understood, ambiguous, out of scope or unsafe; nothing ran.
+    datalake.errors.QueryError, datalake.errors.WarehouseUnavailableError
+        The engine failed.
+    """
+    settings = settings or get_settings()
+    as_of = _as_of(as_of)
+    if len(question) > settings.ask_max_question_chars:
+        language = read(question[: settings.ask_max_question_chars]).language
+        raise AskRefusal(
+            f"La pregunta supera los {settings.ask_max_question_chars} caracteres."
+            if language == "es"
+            else f"The question is longer than {settings.ask_max_question_chars} characters.",
+            suggestions=suggestions(language),
+            language=language,
+            kind="too_long",
+        )
+    executor = executor or make_executor(settings, engine)
+    try:
+        intent = parse(question, as_of)
+    except AskRefusal as refusal:
+        model = backend or _configured_backend(settings)
+        if refusal.kind != "not_understood" or model is None:
+            raise
+        return _model_answer(question, refusal, model, executor, settings)
+    plan, sql = _parser_query(intent, executor.dialect, settings.ask_max_rows)
+    columns, rows = executor.run(sql)
+    interpretation = intent.as_dict() | {"value_column": plan.value_column, "unit": plan.unit}
+    return AskResult(
+        question=question,
+        language=intent.language,  # type: ignore[arg-type]
+        answer=compose(intent, plan, columns, rows),
+        interpretation=interpretation,
+        sql=sql,
+        columns=columns,
+        rows=rows,
+        engine=executor.name,
+        chart=chart(intent, plan),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _parser_query(intent: Intent, dialect: str, max_limit: int) -> tuple[QueryPlan, str]:
+    """Build, render and guard once per distinct question: building and guarding the AST costs
+    more than the query on a warm warehouse, and dashboards repeat the same questions. The
+    intent holds absolute periods, so a cached entry never answers a different time."""
+    plan = build_query(intent)
+    return plan, guard_sql(plan.select.sql(dialect=dialect), dialect, max_limit=max_limit)
+
+
+def _as_of(as_of: dt.datetime | None) -> dt.datetime:
+    if as_of is None:
+        return dt.datetime.now(dt.UTC)
+    return as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=MADRID)
+
+
+def _configured_backend(settings: Settings) -> TextToSqlBackend | None:
+    model_id = (settings.ask_model_id or "").strip()
+    return huggingface_backend(model_id) if model_id else None
+
+
+def _model_answer(
+    question: str, refusal: AskRefusal, backend: TextToSqlBackend, executor: SqlExecutor, settings: Settings
+) -> AskResult:
+    """Answer through the model: its SQL passes the guard or the question is refused."""
+    language = refusal.language
+    generated = backend.generate_sql(question, schema=schema_prompt(), dialect=executor.dialect)
+    try:
+        sql = guard_sql(generated, executor.dialect, max_limit=settings.ask_max_rows)
+    except UnsafeQueryError as error:
+        reason = (
+            f"No he entendido la pregunta y la consulta del modelo no es segura ({error.reason})."
+            if language == "es"
+            else f"The question was not understood and the model's query is not safe ({error.reason})."
+        )
+        raise AskRefusal(
+            reason, suggestions=refusal.suggestions, language=language, kind="model_failed"
+        ) from None
+    columns, rows = executor.run(sql)
+    summary = json_rows_summary(columns, rows, language)
+    answer = (
+        f"Respuesta del modelo {backend.name} (no del analizador; revisa la SQL): {summary}"
+        if language == "es"
+        else f"Answer from the model {backend.name} (not the parser; check the SQL): {summary}"
+    )
+    return AskResult(
+        question=question,
+        language=language,  # type: ignore[arg-type]
+        answer=answer,
+        interpretation={"method": "model", "model_id": backend.name, "language": language},
+        sql=sql,
+        columns=columns,
+        rows=rows,
+        engine=executor.name,
+        chart={"kind": "none", "x": None, "y": None, "unit": "", "title": "", "x_label": "", "y_label": ""},
+    )

@@ -1,0 +1,433 @@
+"""An :class:`Intent` as one SELECT, built as a sqlglot AST from the dataset specs.
+
+Nothing from the question reaches the SQL as text: periods become timestamp literals built
+here from Python datetimes (UTC bounds of the local periods), technologies become the
+``technology`` values listed in :mod:`datalake.ask.lexicon`, and every identifier is a
+column of a dataset spec. The AST renders for PostgreSQL, Athena and DuckDB.
+
+Per hour, demand comes from one source: ``ree``, else ``entsoe``, else ``sample``; sample rows
+are used only when the table has no real rows for the region, so the two never mix (the same
+rule as :func:`datalake.forecasting.data.choose_sources`). Generation takes, per local day,
+the best (source, grain) pair present: hourly rows before daily ones, so a day is never
+counted twice. Totals of generation are recomputed from the technologies (the REE "total"
+rows are skipped), counting positive values only; a share is the technology's energy over
+that total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from datalake.ask.intent import Intent
+from datalake.ask.periods import Period
+from datalake.datasets import DEMAND_HOURLY, GENERATION, DatasetSpec
+
+SOURCE_PREFERENCE = ("ree", "entsoe", "sample")
+SAMPLE_SOURCE = "sample"
+_BUCKET_COLUMNS = {
+    "hour": "ts_utc",
+    "day": "local_date",
+    "week": "week_start",
+    "month": "month_start",
+    "year": "year_start",
+}
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A built query and how to read its result.
+
+    Attributes
+    ----------
+    select
+        The AST (render it with ``select.sql(dialect=...)``).
+    value_column
+        The column holding the answer's number(s).
+    time_column
+        The column saying when (hour, day, bucket or period label), or None.
+    unit
+        ``MW``, ``MWh`` or ``share`` (a fraction, 0..1) of ``value_column``.
+    """
+
+    select: exp.Select
+    value_column: str
+    time_column: str | None
+    unit: str
+
+
+def _col(name: str, spec: DatasetSpec | None = None, table: str | None = None) -> exp.Column:
+    if spec is not None and name not in spec.column_names:
+        raise ValueError(f"{name} is not a column of {spec.name}")  # a bug here, never user input
+    return exp.column(name, table=table)
+
+
+def timestamp_literal(moment: dt.datetime) -> exp.Expression:
+    """A UTC timestamp literal (sessions run in UTC; ``ts_utc`` holds UTC instants)."""
+    text = moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return exp.cast(exp.Literal.string(text), exp.DataType.build("timestamp"))
+
+
+def _in_period(period: Period, column: exp.Expression) -> exp.Expression:
+    return exp.and_(
+        exp.GTE(this=column.copy(), expression=timestamp_literal(period.start_utc)),
+        exp.LT(this=column.copy(), expression=timestamp_literal(period.end_utc)),
+    )
+
+
+def _in_periods(periods: tuple[Period, ...], column: exp.Expression) -> exp.Expression:
+    conditions = [_in_period(p, column) for p in periods]
+    return conditions[0] if len(conditions) == 1 else exp.paren(exp.or_(*conditions))
+
+
+def _source_rank(spec: DatasetSpec) -> exp.Expression:
+    case = exp.case()
+    for rank, source in enumerate(SOURCE_PREFERENCE[:-1], 1):
+        case = case.when(_col("source", spec).eq(exp.Literal.string(source)), exp.Literal.number(rank))
+    return case.else_(exp.Literal.number(len(SOURCE_PREFERENCE)))
+
+
+def _no_sample_when_real(spec: DatasetSpec, table: str, region: str) -> exp.Expression:
+    """Sample rows only when no real row exists for the region."""
+    real_rows = (
+        exp.select(exp.Literal.number(1))
+        .from_(exp.to_table(table).as_("real_rows"))
+        .where(
+            exp.and_(
+                # IN the real sources, not <> sample: an index probe even when only samples exist.
+                _col("source", spec, "real_rows").isin(
+                    *[exp.Literal.string(s) for s in SOURCE_PREFERENCE if s != SAMPLE_SOURCE]
+                ),
+                _col("region", spec, "real_rows").eq(exp.Literal.string(region)),
+            )
+        )
+    )
+    return exp.paren(
+        exp.or_(
+            _col("source", spec).neq(exp.Literal.string(SAMPLE_SOURCE)),
+            exp.not_(exp.Exists(this=real_rows)),
+        )
+    )
+
+
+def needs_hours(intent: Intent) -> bool:
+    """Whether only hourly rows can answer (a value at an hour, an hourly mean, peak or series)."""
+    hourly_aggregates = {"instant", "max", "min", "top", "trend"}
+    if intent.aggregate == "average":
+        return intent.granularity in (None, "hour")
+    if intent.aggregate == "compare":
+        return intent.inner != "total"
+    return intent.aggregate in hourly_aggregates and intent.granularity in (None, "hour")
+
+
+def _demand_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Select]:
+    spec = DEMAND_HOURLY
+    value = "tso_forecast_mw" if intent.measure == "forecast" else "demand_mw"
+    pick = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[_col("ts_utc", spec)],
+        order=exp.Order(expressions=[exp.Ordered(this=_source_rank(spec))]),
+    )
+    candidates = (
+        exp.select(
+            _col("ts_utc", spec),
+            _col("local_date", spec),
+            exp.alias_(_col(value, spec), "value"),
+            exp.alias_(pick, "source_pick"),
+        )
+        .from_(exp.to_table(table))
+        .where(
+            exp.and_(
+                _col("region", spec).eq(exp.Literal.string(intent.region)),
+                exp.Not(this=exp.Is(this=_col(value, spec), expression=exp.Null())),
+                _in_periods(intent.periods, _col("ts_utc", spec)),
+                _no_sample_when_real(spec, table, intent.region),
+            )
+        )
+    )
+    series = (
+        exp.select("ts_utc", "local_date", "value")
+        .from_("candidates")
+        .where(exp.column("source_pick").eq(exp.Literal.number(1)))
+    )
+    return candidates, series
+
+
+def _generation_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Select]:
+    spec = GENERATION
+    grain_rank = (
+        exp.case()
+        .when(_col("time_grain", spec).eq(exp.Literal.string("hour")), exp.Literal.number(1))
+        .else_(exp.Literal.number(2))
+    )
+    rank = exp.Add(
+        this=exp.Mul(this=exp.paren(_source_rank(spec)), expression=exp.Literal.number(10)),
+        expression=exp.paren(grain_rank),
+    )
+    best = exp.Window(this=exp.Min(this=rank.copy()), partition_by=[_col("local_date", spec)])
+    conditions = [
+        _col("region", spec).eq(exp.Literal.string(intent.region)),
+        _in_periods(intent.periods, _col("ts_utc", spec)),
+        # Totals are recomputed from the technologies, the same way for every source.
+        exp.Coalesce(this=_col("technology_group", spec), expressions=[exp.Literal.string("")]).neq(
+            exp.Literal.string("total")
+        ),
+        _no_sample_when_real(spec, table, intent.region),
+    ]
+    if needs_hours(intent):
+        conditions.append(_col("time_grain", spec).eq(exp.Literal.string("hour")))
+    candidates = (
+        exp.select(
+            _col("ts_utc", spec),
+            _col("local_date", spec),
+            _col("technology", spec),
+            _col("technology_group", spec),
+            _col("energy_mwh", spec),
+            exp.alias_(rank, "row_rank"),
+            exp.alias_(best, "best_rank"),
+        )
+        .from_(exp.to_table(table))
+        .where(exp.and_(*conditions))
+    )
+    energy = exp.column("energy_mwh")
+    positive = exp.GT(this=energy.copy(), expression=exp.Literal.number(0))
+    technology = intent.technology
+    if technology is None:
+        part_condition: exp.Expression = positive
+    elif technology.group is not None:
+        part_condition = exp.column("technology_group").eq(exp.Literal.string(technology.group))
+    else:
+        part_condition = exp.column("technology").isin(*[exp.Literal.string(n) for n in technology.names])
+
+    def energy_when(condition: exp.Expression) -> exp.Expression:
+        return exp.Sum(this=exp.case().when(condition, energy.copy()).else_(exp.Literal.number(0)))
+
+    series = (
+        exp.select(
+            "ts_utc",
+            "local_date",
+            exp.alias_(energy_when(part_condition), "part"),
+            exp.alias_(energy_when(positive.copy()), "whole"),
+        )
+        .from_("candidates")
+        .where(exp.column("row_rank").eq(exp.column("best_rank")))
+        .group_by("ts_utc", "local_date")
+    )
+    return candidates, series
+
+
+def _bucket(granularity: str) -> exp.Expression:
+    if granularity == "hour":
+        return exp.column("ts_utc")
+    if granularity == "day":
+        return exp.column("local_date")
+    truncated = exp.DateTrunc(unit=exp.Literal.string(granularity.upper()), this=exp.column("local_date"))
+    return exp.cast(truncated, exp.DataType.build("date"))
+
+
+def _names(intent: Intent) -> tuple[str, str]:
+    """(column stem, unit of a sum) for the measure: demand_mw summed is demand_mwh."""
+    if intent.measure == "share":
+        key = intent.technology.key if intent.technology else "renewable"
+        return f"{key}_share", "share"
+    stem = {"demand": "demand", "forecast": "tso_forecast", "generation": "generation"}[intent.measure]
+    return stem, "MWh"
+
+
+def build_query(intent: Intent, table: str | None = None) -> QueryPlan:
+    """The SELECT that answers ``intent``.
+
+    Parameters
+    ----------
+    intent
+        The understood question.
+    table
+        The table to read; the dataset's warehouse table (also its lake table name) by default.
+
+    Returns
+    -------
+    QueryPlan
+    """
+    if intent.measure in ("demand", "forecast"):
+        table = table or DEMAND_HOURLY.warehouse_table
+        candidates, series = _demand_series(intent, table)
+        value: exp.Expression = exp.column("value")
+    else:
+        table = table or GENERATION.warehouse_table
+        candidates, series = _generation_series(intent, table)
+        value = exp.column("part")
+    is_share = intent.measure == "share"
+    stem, _ = _names(intent)
+    select = _aggregate(intent, value, stem, is_share)
+    plan_select, value_column, time_column, unit = select
+    plan_select = plan_select.with_("candidates", as_=candidates).with_("series", as_=series)
+    return QueryPlan(plan_select, value_column, time_column, unit)
+
+
+def _ratio(part: exp.Expression, whole: exp.Expression) -> exp.Expression:
+    return exp.Div(this=part, expression=exp.Nullif(this=whole, expression=exp.Literal.number(0)))
+
+
+def _summary(inner: str, value: exp.Expression, is_share: bool) -> exp.Expression:
+    if is_share:
+        return _ratio(exp.Sum(this=exp.column("part")), exp.Sum(this=exp.column("whole")))
+    function = {"total": exp.Sum, "instant": exp.Sum, "average": exp.Avg, "max": exp.Max, "min": exp.Min}[
+        inner
+    ]
+    return function(this=value.copy())
+
+
+def _aggregate(
+    intent: Intent, value: exp.Expression, stem: str, is_share: bool
+) -> tuple[exp.Select, str, str | None, str]:
+    aggregate = intent.aggregate
+    hourly_share = _ratio(exp.column("part"), exp.column("whole"))
+    share_parts = [
+        exp.alias_(exp.Sum(this=exp.column("part")), "part_mwh"),
+        exp.alias_(exp.Sum(this=exp.column("whole")), "generation_mwh"),
+    ]
+    power = f"{stem}_mw" if stem != "generation" else "generation_mw"
+    energy = f"{stem}_mwh"
+    value_name = stem if is_share else None
+
+    if aggregate == "instant":
+        name = value_name or (energy if stem == "generation" else power)
+        shown = hourly_share if is_share else value.copy()
+        extra = [
+            exp.alias_(exp.column("part"), "part_mwh"),
+            exp.alias_(exp.column("whole"), "generation_mwh"),
+        ]
+        columns = [exp.column("ts_utc"), exp.alias_(shown, name), *(extra if is_share else [])]
+        select = exp.select(*columns).from_("series").order_by("ts_utc")
+        return select, name, "ts_utc", "share" if is_share else ("MWh" if stem == "generation" else "MW")
+
+    if aggregate == "total":
+        name = value_name or energy
+        columns = [exp.alias_(_summary("total", value, is_share), name)]
+        if is_share:
+            columns += share_parts
+        elif intent.measure != "generation":  # generation may come in daily rows: no hour count
+            columns.append(exp.alias_(exp.Count(this=exp.Star()), "hours"))
+        return exp.select(*columns).from_("series"), name, None, "share" if is_share else "MWh"
+
+    if aggregate == "average":
+        if intent.granularity in (None, "hour"):
+            columns = [
+                exp.alias_(exp.Avg(this=value.copy()), power),
+                exp.alias_(exp.Count(this=exp.Star()), "hours"),
+            ]
+            return exp.select(*columns).from_("series"), power, None, "MW"
+        name = f"{energy}_per_{intent.granularity}"
+        buckets = (
+            exp.select(
+                exp.alias_(_bucket(intent.granularity), "bucket"),
+                exp.alias_(exp.Sum(this=value.copy()), "bucket_mwh"),
+            )
+            .from_("series")
+            .group_by(_bucket(intent.granularity))
+        )
+        select = exp.select(
+            exp.alias_(exp.Avg(this=exp.column("bucket_mwh")), name),
+            exp.alias_(exp.Count(this=exp.Star()), f"{intent.granularity}s"),
+        ).from_(buckets.subquery("buckets"))
+        return select, name, None, "MWh"
+
+    if aggregate in ("max", "min", "top"):
+        descending = intent.order == "desc"
+        granularity = intent.granularity or "hour"
+        k = intent.k or 1
+        if granularity == "hour":
+            name = value_name or (energy if stem == "generation" else power)
+            shown = hourly_share if is_share else value.copy()
+            select = exp.select(exp.column("ts_utc"), exp.alias_(shown, name)).from_("series")
+            if is_share:
+                select = select.where(exp.GT(this=exp.column("whole"), expression=exp.Literal.number(0)))
+            select = select.order_by(
+                exp.Ordered(this=exp.column(name), desc=descending), exp.Ordered(this=exp.column("ts_utc"))
+            ).limit(k)
+            return select, name, "ts_utc", "share" if is_share else ("MWh" if stem == "generation" else "MW")
+        bucket_column = _BUCKET_COLUMNS[granularity]
+        inner = intent.inner if intent.inner in ("total", "average") else "total"
+        name = value_name or (power if inner == "average" else energy)
+        select = (
+            exp.select(
+                exp.alias_(_bucket(granularity), bucket_column),
+                exp.alias_(_summary(inner, value, is_share), name),
+            )
+            .from_("series")
+            .group_by(_bucket(granularity))
+        )
+        if is_share:
+            select = select.having(
+                exp.GT(this=exp.Sum(this=exp.column("whole")), expression=exp.Literal.number(0))
+            )
+        select = select.order_by(
+            exp.Ordered(this=exp.column(name), desc=descending), exp.Ordered(this=exp.column(bucket_column))
+        ).limit(k)
+        unit = "share" if is_share else ("MW" if inner == "average" else "MWh")
+        return select, name, bucket_column, unit
+
+    if aggregate == "trend":
+        granularity = intent.granularity or "day"
+        bucket_column = _BUCKET_COLUMNS[granularity]
+        inner = intent.inner
+        if granularity == "hour":
+            name = value_name or (energy if stem == "generation" else power)
+            shown = hourly_share if is_share else value.copy()
+            select = (
+                exp.select(exp.column("ts_utc"), exp.alias_(shown, name)).from_("series").order_by("ts_utc")
+            )
+            return select, name, "ts_utc", "share" if is_share else ("MWh" if stem == "generation" else "MW")
+        name = value_name or (
+            energy if inner == "total" else f"{'peak' if inner == 'max' else inner}_{power}"
+        )
+        if inner == "min":
+            name = value_name or f"min_{power}"
+        select = (
+            exp.select(
+                exp.alias_(_bucket(granularity), bucket_column),
+                exp.alias_(_summary(inner, value, is_share), name),
+            )
+            .from_("series")
+            .group_by(_bucket(granularity))
+            .order_by(bucket_column)
+        )
+        unit = "share" if is_share else ("MWh" if inner == "total" else "MW")
+        return select, name, bucket_column, unit
+
+    if aggregate == "compare":
+        first = intent.periods[0]
+        which = exp.case().when(
+            _in_period(first, exp.column("ts_utc")), exp.Literal.string(first.short_label(intent.language))
+        )
+        which = which.else_(exp.Literal.string(intent.periods[1].short_label(intent.language)))
+        order = (
+            exp.case()
+            .when(_in_period(first, exp.column("ts_utc")), exp.Literal.number(1))
+            .else_(exp.Literal.number(2))
+        )
+        inner = intent.inner
+        if is_share:
+            name = value_name or stem
+        elif inner == "total":
+            name = energy
+        elif inner == "instant":
+            name = energy if stem == "generation" else power
+        else:
+            name = f"{'peak' if inner == 'max' else inner}_{power}" if inner != "average" else power
+        select = (
+            exp.select(exp.alias_(which, "period"), exp.alias_(_summary(inner, value, is_share), name))
+            .from_("series")
+            .group_by(which.copy())
+            .order_by(exp.Min(this=order))
+        )
+        unit = (
+            "share"
+            if is_share
+            else ("MWh" if inner == "total" or (inner == "instant" and stem == "generation") else "MW")
+        )
+        return select, name, "period", unit
+
+    raise ValueError(f"unknown aggregate {aggregate!r}")

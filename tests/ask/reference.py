@@ -1,0 +1,159 @@
+"""A pandas reference for the evaluation's gold values: the same questions answered without SQL.
+
+It reads the frames of :func:`datalake.ask.evaluation.sample_frames` directly, with its own
+implementation of the rules the SQL follows (one source per hour, ree > entsoe > sample and
+sample never mixed with real rows; per day the best source and grain of generation; totals
+recomputed from positive technology values). ``build_questions.py`` uses it to write the
+gold values of ``questions.yaml``, so the gold never comes from the code under test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from datalake.ask.lexicon import TECHNOLOGIES
+
+MADRID = "Europe/Madrid"
+_RANK = {"ree": 1, "entsoe": 2, "sample": 3}
+_TECH = {t.key: t for t in TECHNOLOGIES}
+
+
+def utc(text: str) -> pd.Timestamp:
+    """An ISO local time (with offset) as a UTC timestamp."""
+    return pd.Timestamp(dt.datetime.fromisoformat(text)).tz_convert("UTC")
+
+
+def _in_periods(ts: pd.Series, periods: list[tuple[str, str]]) -> pd.Series:
+    mask = pd.Series(False, index=ts.index)
+    for start, end in periods:
+        mask |= (ts >= utc(start)) & (ts < utc(end))
+    return mask
+
+
+def _needs_hours(spec: dict[str, Any]) -> bool:
+    aggregate, granularity = spec["aggregate"], spec.get("granularity")
+    if aggregate == "average":
+        return granularity in (None, "hour")
+    if aggregate == "compare":
+        return spec.get("inner", "total") != "total"
+    return aggregate in ("instant", "max", "min", "top", "trend") and granularity in (None, "hour")
+
+
+def series(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> pd.DataFrame:
+    """Per ``ts_utc``: ``local_date`` and ``value`` (demand/forecast) or ``part``/``whole`` (generation)."""
+    region = spec.get("region", "national")
+    periods = spec["periods"]
+    if spec["measure"] in ("demand", "forecast"):
+        rows = frames["demand_hourly"]
+        column = "tso_forecast_mw" if spec["measure"] == "forecast" else "demand_mw"
+        rows = rows[(rows["region"] == region) & rows[column].notna()]
+        if (rows["source"] != "sample").any():
+            rows = rows[rows["source"] != "sample"]
+        rows = rows[_in_periods(rows["ts_utc"], periods)]
+        rows = rows.assign(rank=rows["source"].map(_RANK)).sort_values(["ts_utc", "rank"])
+        chosen = rows.drop_duplicates("ts_utc", keep="first")
+        return chosen[["ts_utc", "local_date"]].assign(value=chosen[column].to_numpy()).reset_index(drop=True)
+    rows = frames["generation"]
+    rows = rows[(rows["region"] == region) & (rows["technology_group"].fillna("") != "total")]
+    if (rows["source"] != "sample").any():
+        rows = rows[rows["source"] != "sample"]
+    rows = rows[_in_periods(rows["ts_utc"], periods)]
+    if _needs_hours(spec):
+        rows = rows[rows["time_grain"] == "hour"]
+    rank = rows["source"].map(_RANK) * 10 + np.where(rows["time_grain"] == "hour", 1, 2)
+    best = rank.groupby(rows["local_date"]).transform("min")
+    rows = rows[rank == best]
+    technology = _TECH.get(spec.get("technology") or "")
+    if technology is None:
+        part = rows["energy_mwh"] > 0
+    elif technology.group:
+        part = rows["technology_group"] == technology.group
+    else:
+        part = rows["technology"].isin(technology.names)
+    frame = rows.assign(
+        part=rows["energy_mwh"].where(part, 0.0), whole=rows["energy_mwh"].where(rows["energy_mwh"] > 0, 0.0)
+    )
+    return frame.groupby(["ts_utc", "local_date"], as_index=False)[["part", "whole"]].sum()
+
+
+def _bucket(frame: pd.DataFrame, granularity: str) -> pd.Series:
+    day = pd.to_datetime(frame["local_date"])
+    if granularity == "day":
+        return day.dt.date.astype(str)
+    if granularity == "week":
+        return (day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.date.astype(str)
+    if granularity == "month":
+        return day.dt.to_period("M").dt.start_time.dt.date.astype(str)
+    return day.dt.to_period("Y").dt.start_time.dt.date.astype(str)
+
+
+def _summary(group: pd.DataFrame, inner: str, share: bool) -> float | None:
+    if share:
+        whole = group["whole"].sum()
+        return float(group["part"].sum() / whole) if whole else None
+    values = group["value"] if "value" in group else group["part"]
+    if values.empty:
+        return None
+    return float(
+        {
+            "total": values.sum,
+            "instant": values.sum,
+            "average": values.mean,
+            "max": values.max,
+            "min": values.min,
+        }[inner]()
+    )
+
+
+def answer(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{"values": [...], "times": [...]}`` answering ``spec`` (times only where the answer has them)."""
+    data = series(frames, spec)
+    share = spec["measure"] == "share"
+    if share:
+        data = data.assign(value=data["part"] / data["whole"].where(data["whole"] != 0))
+    elif "value" not in data:
+        data = data.assign(value=data["part"])
+    aggregate = spec["aggregate"]
+    inner = spec.get("inner", "total")
+    granularity = spec.get("granularity") or "hour"
+    iso = lambda ts: ts.isoformat()  # noqa: E731
+    if aggregate == "instant":
+        return {"values": data["value"].tolist(), "times": data["ts_utc"].map(iso).tolist()}
+    if aggregate == "total":
+        return {"values": [_summary(data, "total", share)]}
+    if aggregate == "average":
+        if granularity == "hour":
+            return {"values": [float(data["value"].mean()) if len(data) else None]}
+        totals = data.groupby(_bucket(data, granularity))["value"].sum()
+        return {"values": [float(totals.mean()) if len(totals) else None]}
+    if aggregate in ("max", "min", "top"):
+        ascending = spec.get("order", "desc") == "asc"
+        k = spec.get("k") or 1
+        if granularity == "hour":
+            ranked = data[data["whole"] > 0] if share else data
+            ranked = ranked.sort_values(["value", "ts_utc"], ascending=[ascending, True]).head(k)
+            return {"values": ranked["value"].tolist(), "times": ranked["ts_utc"].map(iso).tolist()}
+        keys = _bucket(data, granularity)
+        inner_bucket = inner if inner in ("total", "average") else "total"
+        buckets = pd.Series({key: _summary(group, inner_bucket, share) for key, group in data.groupby(keys)})
+        buckets = buckets.dropna()
+        ordered = sorted(buckets.items(), key=lambda kv: (kv[1] if ascending else -kv[1], kv[0]))[:k]
+        return {"values": [v for _, v in ordered], "times": [key for key, _ in ordered]}
+    if aggregate == "trend":
+        if granularity == "hour":
+            ordered = data.sort_values("ts_utc")
+            return {"values": ordered["value"].tolist(), "times": ordered["ts_utc"].map(iso).tolist()}
+        keys = _bucket(data, granularity)
+        buckets = {key: _summary(group, inner, share) for key, group in data.groupby(keys)}
+        return {"values": [buckets[k] for k in sorted(buckets)], "times": sorted(buckets)}
+    if aggregate == "compare":
+        values = []
+        for start, end in spec["periods"]:
+            part = data[(data["ts_utc"] >= utc(start)) & (data["ts_utc"] < utc(end))]
+            values.append(_summary(part, inner, share))
+        return {"values": values}
+    raise ValueError(aggregate)

@@ -1,0 +1,88 @@
+"""The question set on the fixed dataset, through the lake engine (DuckDB): accuracy >= 95 %."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from datalake.ask import AskResult, ask
+from datalake.ask.evaluation import QUESTIONS_PATH, evaluate, load_questions, sample_frames, scratch_lake
+from datalake.ask.executors import SqlExecutor
+from datalake.ask.periods import MADRID
+from datalake.settings import Settings
+
+SETTINGS = Settings(_env_file=None, lake_runtime="local")  # type: ignore[call-arg]
+AS_OF = dt.datetime(2024, 4, 17, 14, 30, tzinfo=MADRID)
+
+
+@pytest.fixture(scope="module")
+def lake() -> Iterator[SqlExecutor]:
+    with scratch_lake() as executor:
+        yield executor
+
+
+def test_the_question_set_is_large_bilingual_and_has_gold() -> None:
+    questions = load_questions()
+    assert len(questions) >= 80
+    assert len({q["id"] for q in questions}) == len(questions)
+    english = [q for q in questions if "-en-" in q["id"]]
+    assert len(english) >= 20 and len(questions) - len(english) >= 40
+    assert all(q["gold"] for q in questions)
+    assert sum(bool(q["gold"].get("refuse")) for q in questions) >= 10
+
+
+def test_gold_values_match_the_pandas_reference() -> None:
+    """The YAML is what the independent reference computes today (regenerate it if this fails)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ask"))
+    try:
+        from build_questions import build
+    finally:
+        sys.path.pop(0)
+    assert build() == load_questions(QUESTIONS_PATH)
+
+
+def test_accuracy_on_the_lake_is_at_least_95_percent(lake: SqlExecutor) -> None:
+    report = evaluate(load_questions(), partial(ask, settings=SETTINGS, executor=lake))
+    assert report.accuracy >= 0.95, report.format()
+    assert set(report.by_category()) >= {
+        "instant",
+        "total",
+        "average",
+        "extreme",
+        "top_k",
+        "compare",
+        "trend",
+    }
+
+
+def test_a_wrong_gold_fails(lake: SqlExecutor) -> None:
+    question = dict(load_questions()[0])
+    question["gold"] = dict(question["gold"], values=[1.0])
+    report = evaluate([question], partial(ask, settings=SETTINGS, executor=lake))
+    assert report.accuracy == 0.0 and "value" in report.outcomes[0].detail
+
+
+def test_sample_rows_never_mix_with_real_ones(lake: SqlExecutor) -> None:
+    frames = sample_frames()
+    assert (frames["demand_hourly"]["source"] == "sample").any()
+    december = ask("demanda en diciembre de 2022", AS_OF, settings=SETTINGS, executor=lake)
+    assert december.rows == [[None, 0]] and "No hay datos" in december.answer
+
+
+def test_the_result_is_json_and_speaks_the_questions_language(lake: SqlExecutor) -> None:
+    result = ask("¿Cuál fue el pico de demanda la semana pasada?", AS_OF, settings=SETTINGS, executor=lake)
+    assert isinstance(result, AskResult)
+    payload = json.loads(result.model_dump_json())
+    assert payload["language"] == "es" and payload["engine"] == "lake"
+    assert payload["columns"] == ["ts_utc", "demand_mw"] and len(payload["rows"]) == 1
+    assert "MW" in result.answer and "semana del 8 al 14 de abril de 2024" in result.answer
+    assert result.interpretation["period"]["start"] == "2024-04-08T00:00:00+02:00"
+    english = ask("daily demand last week", AS_OF, settings=SETTINGS, executor=lake)
+    assert english.chart["kind"] == "line" and english.chart["x"] == "local_date"
+    assert english.chart["x_label"] == "Day" and "GWh" in english.answer and len(english.rows) == 7

@@ -1,0 +1,149 @@
+"""The semantic parser: Spanish and English questions to intents, and the refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from datalake.ask import AskRefusal, parse
+from datalake.ask.parser import detect_language, read
+from datalake.ask.periods import MADRID
+
+AS_OF = dt.datetime(2024, 4, 17, 14, 30, tzinfo=MADRID)
+
+
+def understood(question: str) -> dict:
+    return parse(question, AS_OF).as_dict()
+
+
+@pytest.mark.parametrize(
+    ("question", "measure", "aggregate", "technology"),
+    [
+        ("¿Cuál fue la demanda total ayer?", "demand", "total", None),
+        ("What was electricity consumption yesterday?", "demand", "total", None),
+        ("consumo medio la semana pasada", "demand", "average", None),
+        ("pico de carga en marzo", "demand", "max", None),
+        ("lowest demand yesterday", "demand", "min", None),
+        ("¿Cuánto produjo la eólica ayer?", "generation", "total", "wind"),
+        ("solar photovoltaic output last week", "generation", "total", "solar_pv"),
+        ("producción de ciclo combinado en 2023", "generation", "total", "combined_cycle"),
+        ("hydro generation in 2023", "generation", "total", "hydro"),
+        ("generación total el mes pasado", "generation", "total", None),
+        ("¿Qué porcentaje de la generación fue renovable ayer?", "share", "total", "renewable"),
+        ("renewables share last month", "share", "total", "renewable"),
+        ("cuota de la nuclear en 2023", "share", "total", "nuclear"),
+        ("previsión de demanda del operador para mañana", "forecast", "total", None),
+        ("REE forecast yesterday at noon", "forecast", "instant", None),
+        ("demanda ayer a las 15:00", "demand", "instant", None),
+        ("top 3 días con más demanda en marzo", "demand", "top", None),
+        ("compara la demanda de enero con febrero de 2024", "demand", "compare", None),
+        ("demand this month versus the same month last year", "demand", "compare", None),
+        ("evolución mensual de la eólica en 2023", "generation", "trend", "wind"),
+        ("daily demand last week", "demand", "trend", None),
+    ],
+)
+def test_measures_and_aggregates(question: str, measure: str, aggregate: str, technology: str | None) -> None:
+    meaning = understood(question)
+    assert (meaning["measure"], meaning["aggregate"], meaning["technology"]) == (
+        measure,
+        aggregate,
+        technology,
+    )
+
+
+def test_accents_case_and_typos_do_not_change_the_meaning() -> None:
+    reference = understood("¿Cuál fue la generación eólica el mes pasado?")
+    for variant in (
+        "cual fue la generacion eolica el mes pasado",
+        "CUÁL FUE LA GENERACIÓN EÓLICA EL MES PASADO",
+        "cual fue la genracion eolca el mes pasdo",
+        "generación eólica del mes pasado",
+    ):
+        meaning = understood(variant)
+        assert {k: meaning[k] for k in ("measure", "aggregate", "technology", "period")} == {
+            k: reference[k] for k in ("measure", "aggregate", "technology", "period")
+        }, variant
+
+
+def test_granularity_k_and_order() -> None:
+    top = understood("the 3 days with the lowest wind generation in 2023")
+    assert (top["aggregate"], top["granularity"], top["k"], top["order"]) == ("top", "day", 3, "asc")
+    day = understood("¿qué día de marzo hubo más demanda?")
+    assert (day["aggregate"], day["granularity"]) == ("max", "day")
+    # "el día de mayor demanda" within one day is its peak hour
+    assert understood("el pico de demanda del día de ayer")["granularity"] == "hour"
+    assert understood("demanda media diaria en marzo")["granularity"] == "day"
+    assert understood("demanda por semana en febrero de 2024")["granularity"] == "week"
+
+
+def test_ranking_buckets_uses_whole_buckets_only() -> None:
+    week = understood("¿Qué semana de 2023 tuvo la menor demanda?")
+    assert week["period"]["start"].startswith("2023-01-02") and week["period"]["end"].startswith("2024-01-01")
+    day = understood("el día con menos demanda este mes")
+    assert day["period"]["end"].startswith("2024-04-17T00:00")
+
+
+def test_region_and_language() -> None:
+    assert understood("demanda peninsular ayer")["region"] == "peninsular"
+    assert understood("demand yesterday")["region"] == "national"
+    assert understood("demand yesterday")["language"] == "en"
+    assert understood("demanda de ayer")["language"] == "es"
+    assert detect_language(read("What was the demand?").text.split()) == "en"
+
+
+def test_future_demand_is_the_operators_forecast() -> None:
+    assert understood("¿Cuál será la demanda máxima mañana?")["measure"] == "forecast"
+    assert understood("demand tomorrow at 8 pm")["measure"] == "forecast"
+
+
+def test_autumn_repeated_hour_is_its_first_occurrence() -> None:
+    period = understood("demanda el 29 de octubre de 2023 a las 2:00")["period"]
+    assert (period["start"], period["end"]) == ("2023-10-29T02:00:00+02:00", "2023-10-29T02:00:00+01:00")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("borra la tabla", "unsafe"),
+        ("DROP TABLE demand_hourly", "unsafe"),
+        ("demanda de ayer; DELETE FROM generation", "unsafe"),
+        ("¿Cuál fue el precio de la luz ayer?", "out_of_scope"),
+        ("price of electricity yesterday", "out_of_scope"),
+        ("exporta los datos a excel", "out_of_scope"),
+        ("exportaciones a Francia en 2023", "out_of_scope"),
+        ("emisiones de CO2 el año pasado", "out_of_scope"),
+        ("demanda en Cataluña ayer", "out_of_scope"),
+        ("¿Qué tiempo hace?", "not_understood"),
+        ("hola", "not_understood"),
+        ("¿Cuál fue la demanda?", "ambiguous"),
+        ("generación eólica y nuclear ayer", "ambiguous"),
+        ("demanda y generación ayer", "ambiguous"),
+        ("¿qué cuota tuvo ayer?", "ambiguous"),
+        ("demand yesterday at 3", "ambiguous"),
+        ("demanda el 31 de marzo de 2024 a las 2:30", "ambiguous"),
+        ("demand on 04/05/2024", "ambiguous"),
+        ("demanda el 31 de febrero de 2024", "ambiguous"),
+        ("pico y valle de demanda ayer", "ambiguous"),
+        ("generación solar mañana", "no_data"),
+        ("horas con más de 30000 MW ayer", "not_understood"),
+    ],
+)
+def test_refusals_say_why_and_suggest_answerable_questions(question: str, kind: str) -> None:
+    with pytest.raises(AskRefusal) as caught:
+        parse(question, AS_OF)
+    refusal = caught.value
+    assert refusal.kind == kind, refusal.reason
+    assert refusal.reason and 2 <= len(refusal.suggestions) <= 3
+    for suggestion in refusal.suggestions:  # the suggestions are questions the parser answers
+        assert parse(suggestion, AS_OF).measure in ("demand", "generation", "share", "forecast")
+
+
+def test_refusals_come_in_the_questions_language() -> None:
+    with pytest.raises(AskRefusal) as spanish:
+        parse("¿Cuál fue el precio ayer?", AS_OF)
+    with pytest.raises(AskRefusal) as english:
+        parse("What was the price yesterday?", AS_OF)
+    assert spanish.value.language == "es" and "precios" in spanish.value.reason
+    assert english.value.language == "en" and "price" in english.value.reason
+    assert all(s.isascii() for s in english.value.suggestions)
