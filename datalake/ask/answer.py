@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from datalake.ask.intent import Intent
-from datalake.ask.lexicon import MONTH_NAMES_EN, MONTH_NAMES_ES
+from datalake.ask.lexicon import MONTH_NAMES_EN, MONTH_NAMES_ES, TECHNOLOGIES
 from datalake.ask.periods import MADRID, day_text, hour_text
 from datalake.ask.sqlbuild import QueryPlan
 
@@ -159,6 +159,8 @@ def compose(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list
     -------
     str
     """
+    if intent.aggregate == "rank":
+        return _ranking(intent, plan, columns, rows)
     es = intent.language == "es"
     label = intent.period.label(intent.language)
     subject = _subject(intent)
@@ -357,6 +359,149 @@ def _compare(intent: Intent, rows, values, unit, subject) -> str:  # type: ignor
     return f"{_capital(what)}: {fa} {labels[0]} versus {fb} {labels[1]}; difference {diff}."
 
 
+_TECHNOLOGY_BY_KEY = {tech.key: tech for tech in TECHNOLOGIES}
+
+
+def _ranked_name(key: str, language: str, article: bool = False) -> str:
+    """A ranked technology in a sentence ("el ciclo combinado", "wind"); a source's own name as is."""
+    tech = _TECHNOLOGY_BY_KEY.get(key)
+    if tech is None:
+        return key
+    if language == "en":
+        return tech.label_en
+    return f"{tech.article_es} {tech.label_es}" if article else tech.label_es
+
+
+def _plural_es(word: str) -> str:
+    return word + ("s" if word[-1:] in "aeiou" else "es")
+
+
+def _ranking(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list[Any]]) -> str:
+    """The winner with its value, or the numbered list (see :func:`compose`)."""
+    es, language = intent.language == "es", intent.language
+    label = intent.period.label(language)
+    place = (
+        (" en el sistema peninsular" if es else " in the peninsular system")
+        if intent.region == "peninsular"
+        else (" en España" if es else " in Spain")
+    )
+    family = intent.technology
+    if not rows:
+        what = (
+            f"generación {family.label_es} por tecnología" if es and family else "generación por tecnología"
+        )
+        if not es:
+            what = f"{family.label_en} generation by technology" if family else "generation by technology"
+        return (
+            f"No hay datos de {what}{place} {label}." if es else f"There is no data on {what}{place} {label}."
+        )
+    at = {name: columns.index(name) for name in columns}
+
+    def amount(row: list[Any]) -> str:
+        mwh, share = (
+            energy(float(row[at["generation_mwh"]]), language),
+            percent(float(row[at["share"]]), language),
+        )
+        if plan.value_column == "share":
+            return f"{share} ({mwh})"
+        if plan.value_column == "generation_mw":
+            return f"{power(float(row[at['generation_mw']]), language)} ({mwh})"
+        return f"{mwh} ({share})"
+
+    high = intent.order == "desc"
+    kind = {"share": "share", "generation_mw": "average"}.get(plan.value_column, "total")
+    k = intent.k
+    if k == 1:
+        row = rows[0]
+        winner = _ranked_name(row[at["technology"]], language, article=True)
+        if es:
+            noun = f"la tecnología {family.label_es}" if family else "la tecnología"
+            verb = {
+                "total": "que más generó" if high else "que menos generó",
+                "share": f"con {'mayor' if high else 'menor'} cuota de la generación",
+                "average": f"con {'mayor' if high else 'menor'} generación media",
+            }[kind]
+            mwh, share = (
+                energy(float(row[at["generation_mwh"]]), language),
+                percent(float(row[at["share"]]), language),
+            )
+            value = {
+                "total": f"{mwh}, el {share} de la generación",
+                "share": f"el {share} de la generación ({mwh})",
+                "average": amount(row),
+            }[kind]
+            return f"{_capital(noun)} {verb}{place} {label} fue {winner}, con {value}."
+        noun = f"the {family.label_en} technology" if family else "the technology"
+        verb = {
+            "total": "that generated the most" if high else "that generated the least",
+            "share": f"with the {'largest' if high else 'smallest'} share of generation",
+            "average": f"with the {'highest' if high else 'lowest'} average output",
+        }[kind]
+        mwh, share = (
+            energy(float(row[at["generation_mwh"]]), language),
+            percent(float(row[at["share"]]), language),
+        )
+        value = {
+            "total": f"{mwh}, {share} of all generation",
+            "share": f"{share} of all generation ({mwh})",
+            "average": amount(row),
+        }[kind]
+        return f"{_capital(noun)} {verb}{place} {label} was {winner}, with {value}."
+    items = "; ".join(
+        f"{i}) {_ranked_name(row[at['technology']], language)}, {amount(row)}"
+        for i, row in enumerate(rows, 1)
+    )
+    if k is None:
+        if es:
+            f = family.label_es if family else ""
+            head = {
+                "total": f"Generación {f} por tecnología",
+                "share": f"Cuota de cada tecnología {f} en la generación",
+                "average": f"Generación media por tecnología {f}",
+            }[kind]
+            order = "de mayor a menor" if high else "de menor a mayor"
+        else:
+            f = family.label_en if family else ""
+            head = {
+                "total": f"{f} generation by technology",
+                "share": f"Share of each {f} technology in generation",
+                "average": f"Average generation by {f} technology",
+            }[kind]
+            order = "largest first" if high else "smallest first"
+        head = _capital(" ".join(head.split()))
+        text = f"{head}{place} {label}, {order}: {items}."
+        if kind == "total":
+            listed = sum(float(row[at["generation_mwh"]]) for row in rows)
+            whole = float(rows[0][at["total_generation_mwh"]])
+            if es:
+                text += f" Total: {energy(listed, language)}" + (
+                    f" de {energy(whole, language)} generados." if family else "."
+                )
+            else:
+                text += f" Total: {energy(listed, language)}" + (
+                    f" of {energy(whole, language)} generated." if family else "."
+                )
+        return text
+    count = len(rows)
+    if es:
+        noun = f"tecnologías {_plural_es(family.label_es)}" if family else "tecnologías"
+        verb = {
+            "total": "que más generaron" if high else "que menos generaron",
+            "share": f"con {'mayor' if high else 'menor'} cuota de la generación",
+            "average": f"con {'mayor' if high else 'menor'} generación media",
+        }[kind]
+        text = f"Las {count} {noun} {verb}{place} {label} fueron: {items}."
+        return text + (f" Solo {count} generaron en ese periodo." if count < k else "")
+    noun = f"{family.label_en} technologies" if family else "technologies"
+    verb = {
+        "total": "that generated the most" if high else "that generated the least",
+        "share": f"with the {'largest' if high else 'smallest'} share of generation",
+        "average": f"with the {'highest' if high else 'lowest'} average output",
+    }[kind]
+    text = f"The {count} {noun} {verb}{place} {label} were: {items}."
+    return text + (f" Only {count} generated in that period." if count < k else "")
+
+
 def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
     """How to draw the answer: ``kind`` (line, bar, none), axes, unit, titles (question's language)."""
     es = intent.language == "es"
@@ -372,6 +517,8 @@ def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
         "generation": "Generation",
         "share": "Share",
     }
+    if intent.aggregate == "rank":
+        return _ranking_chart(intent, plan)
     name = measure_es[intent.measure] if es else measure_en[intent.measure]
     if intent.technology is not None:
         name += f" {intent.technology.label_es if es else intent.technology.label_en}"
@@ -402,6 +549,30 @@ def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
         "unit": unit,
         "title": f"{name} {period}".strip(),
         "x_label": (x_labels_es if es else x_labels_en).get(x or "", ""),
+        "y_label": f"{name} ({unit})",
+    }
+
+
+def _ranking_chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
+    """Horizontal bars, largest first (a ranking reads top-down), one per technology."""
+    es = intent.language == "es"
+    family = intent.technology
+    kind = {"share": "share", "generation_mw": "average"}.get(plan.value_column, "total")
+    if es:
+        name = {"total": "Generación", "share": "Cuota de la generación", "average": "Generación media"}[kind]
+        title = f"{name} por tecnología" + (f" (solo {_plural_es(family.label_es)})" if family else "")
+    else:
+        name = {"total": "Generation", "share": "Share of generation", "average": "Average generation"}[kind]
+        title = f"{name} by technology" + (f" ({family.label_en} only)" if family else "")
+    unit = "%" if plan.unit == "share" else plan.unit
+    return {
+        "kind": "bar",
+        "orientation": "horizontal",
+        "x": plan.time_column,
+        "y": plan.value_column,
+        "unit": unit,
+        "title": f"{title} {intent.period.label(intent.language)}",
+        "x_label": "Tecnología" if es else "Technology",
         "y_label": f"{name} ({unit})",
     }
 

@@ -471,11 +471,12 @@ def evaluate(
 
 
 def check(result: Any, gold: dict[str, Any]) -> tuple[bool, str]:
-    """Whether ``result`` matches ``gold`` (interpretation fields, values within 1e-6, times)."""
+    """Whether ``result`` matches ``gold`` (interpretation fields, values within 1e-6, times, the
+    ranked technologies)."""
     if gold.get("refuse"):
         return False, f"answered instead of refusing: {result.answer}"
     interpretation = result.interpretation
-    for key in ("measure", "aggregate", "technology", "region", "granularity", "k"):
+    for key in ("measure", "aggregate", "technology", "region", "granularity", "k", "order"):
         if key in gold and interpretation.get(key) != gold[key]:
             return False, f"{key} {interpretation.get(key)!r} != {gold[key]!r}"
     if "period" in gold:
@@ -498,6 +499,14 @@ def check(result: Any, gold: dict[str, Any]) -> tuple[bool, str]:
                 or not math.isclose(float(got), float(want), rel_tol=1e-6, abs_tol=1e-6)
             ):
                 return False, f"value {got} != {want}"
+    if "technologies" in gold:
+        got = (
+            [row[result.columns.index("technology")] for row in result.rows]
+            if "technology" in result.columns
+            else []
+        )
+        if got != gold["technologies"]:
+            return False, f"technologies {got} != {gold['technologies']}"
     times = gold.get("times", [gold["at"]] if "at" in gold else None)
     if times is not None:
         time_column = result.chart.get("x") or _time_column(result.columns)

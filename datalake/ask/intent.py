@@ -9,7 +9,7 @@ from datalake.ask.lexicon import Technology
 from datalake.ask.periods import Period
 
 Measure = Literal["demand", "forecast", "generation", "share"]
-Aggregate = Literal["instant", "total", "average", "max", "min", "top", "compare", "trend"]
+Aggregate = Literal["instant", "total", "average", "max", "min", "top", "compare", "trend", "rank"]
 Inner = Literal["total", "average", "max", "min", "instant"]
 Granularity = Literal["hour", "day", "week", "month", "year"]
 
@@ -27,11 +27,12 @@ class Intent:
         ``generation`` (MWh, optionally of one technology) or ``share`` (a technology's share of
         generation).
     aggregate
-        What to compute over the period(s).
+        What to compute over the period(s); ``rank`` orders technologies against each other.
     periods
         One period, or two for a comparison.
     technology
-        For generation and share; None is all generation.
+        For generation and share; None is all generation. In a ranking, the family ranked
+        (renewable, fossil, solar...; None ranks every technology).
     region
         ``national`` or ``peninsular``.
     granularity
@@ -39,7 +40,7 @@ class Intent:
     inner
         How each bucket or compared period is summarised (total energy, mean, peak).
     k
-        How many rows a top-k returns.
+        How many rows a top-k returns; in a ranking, None lists every technology.
     order
         ``desc`` (largest first) or ``asc``.
     """

@@ -73,7 +73,8 @@ class Technology:
     """A technology the parser knows: its key, its names in both languages, and its rows.
 
     ``names`` are the ``technology`` values of every source (REE and ENTSO-E) that mean it;
-    ``group`` instead selects a ``technology_group`` (renewable, non-renewable).
+    ``group`` instead selects a ``technology_group`` (renewable, non-renewable). ``article_es``
+    goes before the Spanish label in a sentence ("fue el ciclo combinado").
     """
 
     key: str
@@ -82,6 +83,7 @@ class Technology:
     phrases: tuple[str, ...]
     names: tuple[str, ...] = ()
     group: str | None = None
+    article_es: str = "la"
 
 
 TECHNOLOGIES: tuple[Technology, ...] = (
@@ -122,12 +124,12 @@ TECHNOLOGIES: tuple[Technology, ...] = (
         "combined_cycle", "ciclo combinado", "combined cycle",
         ("ciclo combinado", "ciclos combinados", "ccgt", "combined cycle", "combined cycles",
          "gas natural", "natural gas", "gas"),
-        ("Ciclo combinado", "Fossil Gas"),
+        ("Ciclo combinado", "Fossil Gas"), article_es="el",
     ),
     Technology(
         "coal", "carbón", "coal",
         ("carbon", "lignito", "coal", "hard coal", "lignite"),
-        ("Carbón", "Fossil Hard coal", "Fossil Brown coal/Lignite"),
+        ("Carbón", "Fossil Hard coal", "Fossil Brown coal/Lignite"), article_es="el",
     ),
     Technology(
         "cogeneration", "cogeneración", "cogeneration",
@@ -139,7 +141,40 @@ TECHNOLOGIES: tuple[Technology, ...] = (
     Technology(
         "other_renewable", "otras renovables", "other renewables",
         ("otras renovables", "other renewables", "other renewable"),
-        ("Otras renovables", "Other renewable"),
+        ("Otras renovables", "Other renewable"), article_es="las",
+    ),
+    Technology(
+        "gas_turbine", "turbina de gas", "gas turbine",
+        ("turbina de gas", "turbinas de gas", "gas turbine", "gas turbines"), ("Turbina de gas",),
+    ),
+    Technology(
+        "steam_turbine", "turbina de vapor", "steam turbine",
+        ("turbina de vapor", "turbinas de vapor", "steam turbine", "steam turbines"), ("Turbina de vapor",),
+    ),
+    Technology(
+        "diesel", "motores diésel", "diesel engines",
+        ("motores diesel", "motor diesel", "diesel", "diesel engines"), ("Motores diésel",), article_es="los",
+    ),
+    Technology("fuel_gas", "fuel + gas", "fuel and gas", ("fuel gas",), ("Fuel + Gas",), article_es="el"),
+    Technology(
+        "oil", "derivados del petróleo", "oil",
+        ("petroleo", "fueloil", "fuel oil", "oil", "oil shale"), ("Fossil Oil", "Fossil Oil shale"),
+        article_es="los",
+    ),
+    Technology(
+        "waste", "residuos", "waste",
+        ("residuos", "residuos renovables", "residuos no renovables", "waste", "incineracion"),
+        ("Residuos renovables", "Residuos no renovables", "Waste"), article_es="los",
+    ),
+    Technology(
+        "geothermal", "geotérmica", "geothermal", ("geotermica", "geotermia", "geothermal"), ("Geothermal",),
+    ),
+    Technology(
+        "marine", "marina", "marine", ("mareomotriz", "energia marina", "marine", "tidal"), ("Marine",),
+    ),
+    Technology("hydro_wind", "hidroeólica", "hydro-wind", ("hidroeolica", "hydro wind"), ("Hidroeólica",)),
+    Technology(
+        "other", "otras", "other", (), ("Other", "Fossil Peat", "Fossil Coal-derived gas"), article_es="las",
     ),
     Technology(
         "non_renewable", "no renovable", "non-renewable",
@@ -161,6 +196,34 @@ TECHNOLOGIES: tuple[Technology, ...] = (
     ),
 )  # fmt: skip
 TOTAL_GENERATION = ("generacion total", "total generation", "toda la generacion", "all generation")
+_BY_KEY = {tech.key: tech for tech in TECHNOLOGIES}
+#: What a ranking of technologies ranks: the technologies no other one of this list contains, so a
+#: row of any source counts once (ENTSO-E's two hydro types are one "hydro", as REE reports it).
+RANKED_TECHNOLOGIES: tuple[Technology, ...] = tuple(
+    _BY_KEY[key]
+    for key in (
+        "wind", "solar_pv", "solar_thermal", "hydro", "pumped", "nuclear", "combined_cycle", "coal",
+        "cogeneration", "biomass", "other_renewable", "gas_turbine", "steam_turbine", "diesel", "fuel_gas",
+        "oil", "waste", "geothermal", "marine", "hydro_wind", "other",
+    )
+)  # fmt: skip
+
+
+def ranked_members(tech: Technology) -> tuple[Technology, ...]:
+    """The ranked technologies ``tech`` covers: several for a family ("renovable", "fósil", "solar").
+
+    A group (renewable, non-renewable) is decided per row by ``technology_group``, not by name, so
+    every ranked technology may belong to it.
+    """
+    if tech.group is not None:
+        return RANKED_TECHNOLOGIES
+    return tuple(t for t in RANKED_TECHNOLOGIES if set(t.names) & set(tech.names))
+
+
+def is_family(tech: Technology) -> bool:
+    """Whether ``tech`` holds several ranked technologies (so "¿qué renovable...?" ranks them)."""
+    return len(ranked_members(tech)) > 1
+
 
 # -- aggregates -----------------------------------------------------------------------------------
 
@@ -255,11 +318,34 @@ PARTIAL_PERIOD = (
     "reyes", "christmas", "easter", "new years", "new year s", "puente", "festivo", "festivos", "holiday",
     "holidays", "laborables", "laborable", "working days", "weekdays", "fines de semana", "weekends",
 )  # fmt: skip
-# "Which technology...": ranking technologies against each other is not a question the parser answers.
+# "Which technology...", "by source": a ranking of technologies.
 WHICH_TECHNOLOGY = (
     "tecnologia", "tecnologias", "technology", "technologies", "fuente", "fuentes", "source", "sources",
-    "central", "centrales", "plant", "plants",
+    "fuente de energia", "fuentes de energia", "energy source", "energy sources", "tipo de generacion",
+    "tipos de generacion", "type of generation", "types of generation", "generation type", "generation types",
 )  # fmt: skip
+# Words asking for every technology at once: a breakdown, largest first.
+BREAKDOWN = (
+    "ranking", "rankings", "clasificacion", "desglose", "desglosada", "desglosado", "reparto", "breakdown",
+    "broken down", "split", "mix", "mix de generacion", "mix energetico", "mix electrico", "generation mix",
+    "energy mix", "electricity mix", "power mix", "cada tecnologia", "cada fuente", "each technology",
+    "each source", "every technology", "every source", "todas las tecnologias", "all technologies",
+    "all sources", "todas las fuentes", "por tecnologia", "por tecnologias", "por fuente", "por fuentes",
+    "por tipo", "por tipos", "by technology", "by technologies", "by source", "by sources", "by type",
+    "per technology", "per source", "by fuel",
+)  # fmt: skip
+# "De menor a mayor" or "de mayor a menor" orders a ranking; "mayor" and "menor" there ask for neither.
+ASCENDING = (
+    "de menor a mayor", "de menos a mas", "ascendente", "orden ascendente", "ascending", "smallest first",
+    "lowest first", "least first", "from lowest to highest", "from smallest to largest", "from least to most",
+)  # fmt: skip
+DESCENDING = (
+    "de mayor a menor", "de mas a menos", "descendente", "orden descendente", "descending", "largest first",
+    "highest first", "biggest first", "from highest to lowest", "from largest to smallest",
+    "from most to least",
+)  # fmt: skip
+# Power plants: the data has technologies, not plants.
+PLANTS = ("central", "centrales", "planta", "plantas", "plant", "plants", "power plant", "power plants")
 # Questions about measures the data has but answers it does not compute.
 UNSUPPORTED = (
     "error", "errores", "desviacion", "desvio", "deviation", "accuracy", "precision", "exactitud", "acierto",
@@ -305,7 +391,8 @@ FUNCTION_WORDS = (  # noqa: SIM905
 _CONCEPTS = (
     FORECAST, DEMAND, GENERATION, SHARE, OPERATOR, TOTAL_GENERATION, MAXIMUM, MINIMUM, MORE,
     AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
-    EXCHANGES, OTHER_TOPICS, UNSAFE, UNSUPPORTED, PARTIAL_PERIOD, WHICH_TECHNOLOGY,
+    EXCHANGES, OTHER_TOPICS, UNSAFE, UNSUPPORTED, PARTIAL_PERIOD, WHICH_TECHNOLOGY, BREAKDOWN, ASCENDING,
+    DESCENDING, PLANTS,
 )  # fmt: skip
 
 

@@ -65,7 +65,55 @@ _THRESHOLD = re.compile(
 )
 # Period qualifiers the parser does not resolve: answering without them would answer another question.
 _PARTIAL_PERIOD = _P(lx.PARTIAL_PERIOD)
-_TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)  # fmt: skip
+# -- rankings of technologies ---------------------------------------------------------------------
+_TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)
+_BREAKDOWN = _P(lx.BREAKDOWN)
+# "El peso de la nuclear en el mix" is a share of one technology: "mix" only ranks when no family is named.
+_BREAKDOWN_STRONG = _P(tuple(p for p in lx.BREAKDOWN if "mix" not in p.split()))
+_ASCENDING, _DESCENDING = _P(lx.ASCENDING), _P(lx.DESCENDING)
+_PLANTS = _P(lx.PLANTS)
+_FAMILY = "|".join(
+    re.escape(p)
+    for p in sorted({p for t in lx.TECHNOLOGIES if lx.is_family(t) for p in t.phrases}, key=len, reverse=True)
+)
+_WHICH = (
+    r"(?:que|cual|cuales|which|what)(?: (?:fue|fueron|es|son|was|were|is|are))?(?: (?:de|of))?"
+    r"(?: (?:las|los|la|el|the))?"
+)
+_KIND = (
+    r"(?: (?:tecnologias?|fuentes?|fuentes? de energia|energias?|tipos? de|technology|technologies|sources?"
+    r"|energy|kind of|type of))?"
+)
+# "¿Qué renovable generó más?", "which of the renewables": the family is what is ranked. Not "what
+# renewable share/generation...", which asks for the family's own share or energy.
+_WHICH_FAMILY = re.compile(
+    rf"(?<![^ ]){_WHICH}{_KIND} (?:{_FAMILY})(?![^ ])"
+    r"(?! (?:cuota|porcentaje|proporcion|share|percentage|proportion|generacion|produccion|generation|"
+    r"production|output|energia|energy|power|electricity))"
+)
+# "La renovable que más generó", "the renewable that produced the most", "el mix renovable".
+_FAMILY_THAT = re.compile(
+    rf"(?<![^ ])(?:{_FAMILY}) (?:que|that|which)(?: [a-z]+){{0,3}} (?:mas|menos|more|most|least|less)(?![^ ])"
+    rf"|(?<![^ ])mix (?:de )?(?:la |las |lo )?(?:{_FAMILY})(?![^ ])|(?<![^ ])(?:{_FAMILY}) mix(?![^ ])"
+)
+_WHICH_PLANT = re.compile(
+    rf"(?<![^ ]){_WHICH} (?:centrales|central|plantas|planta|power plants|power plant|plants|plant)(?![^ ])"
+    r"|(?<![^ ])(?:central|planta|plant) (?:que|that|which)(?![^ ])"
+)
+_PLURAL_RANKED = _P(
+    ("tecnologias", "fuentes", "technologies", "sources", "renovables", "renewables", "cuales")
+)
+_SINGULAR_RANKED = _P(
+    ("tecnologia", "fuente", "technology", "source", "cual de", "which of", "which one", "la que", "the one")
+)
+_EACH = _P(("cada", "each", "every"))
+# "las 3 tecnologías", "the five largest sources", "3 renovables": how many a ranking lists.
+_RANK_K = re.compile(
+    rf"(?<![^ ])(?P<n>{_NUMBER})(?: [a-z]+){{0,2}}? "
+    rf"(?:tecnologias|fuentes|technologies|sources|{_FAMILY})(?![^ ])"
+)
+# Words of a time series: a ranking covers its whole period ("gráfico"/"chart" only ask for a picture).
+_EVOLUTION = _P(tuple(p for p in lx.TREND if p not in ("grafica", "grafico", "chart", "plot")))
 _RECORD = _P(("record", "records", "historico", "historica", "ever", "all time"))
 _NOW = _P(
     (
@@ -330,9 +378,23 @@ _REASONS: dict[str, tuple[str, str]] = {
         "Hay un número en la pregunta que no sé interpretar como fecha, hora o cantidad.",
         "The question has a number I cannot read as a date, a time or a count.",
     ),
-    "which_technology": (
-        "No comparo tecnologías entre sí en una pregunta; pregunta por una tecnología concreta.",
-        "I do not rank technologies against each other; ask about one technology.",
+    "plants": (
+        "No hay datos por central, solo por tecnología; pregunta por ejemplo "
+        "«¿qué tecnología generó más ayer?».",
+        "There is no data per power plant, only per technology; ask e.g. "
+        "'which technology generated the most yesterday?'.",
+    ),
+    "demand_by_technology": (
+        "La demanda no se desglosa por tecnología; la generación sí («generación por tecnología ayer»).",
+        "Demand is not split by technology; generation is ('generation by technology yesterday').",
+    ),
+    "rank_compare": (
+        "Ordeno las tecnologías dentro de un periodo, no en dos periodos a la vez; pregunta por cada uno.",
+        "I rank technologies within one period, not across two at once; ask about each period.",
+    ),
+    "rank_series": (
+        "No doy la serie de cada tecnología; pide el ranking de un periodo o la evolución de una tecnología.",
+        "I do not give a series per technology; ask for one period's ranking or one technology's trend.",
     ),
     "bad_k": (
         "El número de resultados pedido debe estar entre 1 y 100.",
@@ -440,7 +502,7 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
         raise refusal(times.problem, language, "ambiguous")
     if _stray_numbers(rest):
         raise refusal("stray_number", language, "not_understood")
-    measure, technology = _measure(rest, text, language)
+    measure, technology, ranking = _measure(rest, text, language)
     topic = (
         "forecast"
         if measure == "forecast"
@@ -448,12 +510,61 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     )
     region = "peninsular" if _PENINSULAR.search(rest) else "national"
     periods, measure = _periods(times, rest, as_of, measure, language, topic)
+    if ranking:
+        return _rank(rest, language, measure, technology, region, periods)
     return _shape(rest, language, measure, technology, region, periods, times, topic)
+
+
+def _rank(
+    rest: str,
+    language: str,
+    measure: str,
+    technology: lx.Technology | None,
+    region: str,
+    periods: list[Period],
+) -> Intent:
+    """A ranking of technologies over one period: the winner, the top k, or all of them (k None)."""
+    if len(periods) != 1 or _COMPARE.search(rest):
+        raise refusal("rank_compare", language, "ambiguous", "generation")
+    period = periods[0]
+    bucket = _GRAN_PER.search(rest) or _GRAN_ADJECTIVE.search(rest)
+    if _EVOLUTION.search(rest) or (bucket and period.hours > _MAX_HOURS[_granularity(bucket.group("g"))]):
+        # "generación diaria por tecnología ayer" is one day: one ranking. Over a month it is a series.
+        raise refusal("rank_series", language, "ambiguous", "generation")
+    ordering = _ASCENDING.search(rest) or _DESCENDING.search(rest)
+    plain = _without(rest, [ordering.span()]) if ordering else rest
+    wants_min = bool(_MIN.search(plain))
+    wants_max = bool(
+        _MAX.search(plain) or _MORE.search(plain) or _TOP_K.search(plain) or " top " in f" {plain} "
+    )
+    if wants_min and wants_max:
+        raise refusal("max_and_min", language, "ambiguous", "generation")
+    order = "asc" if (_ASCENDING.search(rest) if ordering else wants_min) else "desc"
+    counted = _TOP_K.search(plain) or _RANK_K.search(plain)
+    k = _count(counted.group("n")) if counted else None
+    if k is not None and not 1 <= k <= 100:
+        raise refusal("bad_k", language, "ambiguous", "generation")
+    plural = _PLURAL_RANKED.search(plain) and not _SINGULAR_RANKED.search(plain)
+    if k is None and (wants_min or wants_max) and not plural and not _BREAKDOWN_STRONG.search(plain):
+        k = 1  # "¿qué tecnología generó más?": the winner
+    inner = "average" if _AVG.search(plain) and measure == "generation" else "total"
+    return Intent(
+        language=language,
+        measure=measure,  # type: ignore[arg-type]
+        aggregate="rank",
+        periods=(period,),
+        technology=technology,
+        region=region,
+        inner=inner,  # type: ignore[arg-type]
+        k=k,
+        order=order,  # type: ignore[arg-type]
+    )
 
 
 def _stray_numbers(rest: str) -> bool:
     """Numbers left after the time expressions that count nothing ("top 5", "3 días" do): unread dates."""
-    counted = " ".join(m.group(0) for m in (*_TOP_K.finditer(rest), *_K_UNIT.finditer(rest)))
+    counts = (*_TOP_K.finditer(rest), *_K_UNIT.finditer(rest), *_RANK_K.finditer(rest))
+    counted = " ".join(m.group(0) for m in counts)
     leftover = [t for t in rest.split() if t[0].isdigit()]
     return any(number not in counted.split() for number in leftover)
 
@@ -466,37 +577,57 @@ def _without(text: str, spans: list[tuple[int, int]]) -> str:
     return " ".join("".join(chars).split())
 
 
-def _measure(rest: str, text: str, language: str) -> tuple[str, lx.Technology | None]:
+def _measure(rest: str, text: str, language: str) -> tuple[str, lx.Technology | None, bool]:
+    """The measure, its technology, and whether technologies are ranked (the technology then filters)."""
     techs = {_TECH_BY_PHRASE[m.group(0)] for m in _TECH.finditer(rest)}
     techs = _merge_solar(techs)
     if len(techs) > 1:
         raise refusal("two_technologies", language, "ambiguous", "generation")
     technology = next(iter(techs), None)
-    if technology is None and _TECHNOLOGY_WORD.search(rest):
-        raise refusal("which_technology", language, "not_understood", "generation")
+    ranking = _is_ranking(rest, technology)
+    if _PLANTS.search(rest) and (technology is None or ranking or _WHICH_PLANT.search(rest)):
+        raise refusal("plants", language, "out_of_scope", "generation")
     share = bool(_SHARE.search(rest))
     forecast = bool(_FORECAST.search(rest))
     demand = bool(_DEMAND.search(rest))
     generation = bool(_GENERATION.search(rest) or _TOTAL_GENERATION.search(rest))
-    if forecast and (technology is not None or generation):
+    if forecast and (technology is not None or generation or ranking):
         raise refusal("forecast_technology", language, "out_of_scope", "forecast")
+    if ranking:
+        if demand and not generation:
+            raise refusal("demand_by_technology", language, "ambiguous", "generation")
+        return ("share" if share else "generation"), technology, True
     if forecast:
         if re.search(
             r"(?<![^ ])(?:real|reales|actual demand|demanda real|registrada|observed)(?![^ ])", rest
         ):
             raise refusal("actual_vs_forecast", language, "ambiguous", "forecast")
-        return "forecast", None
+        return "forecast", None, False
     if share:
         if technology is None:
             raise refusal("share_of_what", language, "ambiguous", "generation")
-        return "share", technology
+        return "share", technology, False
     if demand and (generation or technology is not None):
         raise refusal("two_measures", language, "ambiguous")
     if generation or technology is not None:
-        return "generation", technology
+        return "generation", technology, False
     if demand:
-        return "demand", None
+        return "demand", None, False
     raise refusal("no_measure", language, "not_understood")
+
+
+def _is_ranking(rest: str, technology: lx.Technology | None) -> bool:
+    """Whether the question ranks technologies: "¿qué tecnología generó más?", "mix de ayer",
+    "¿qué renovable produjo más?" (a family of technologies is then what is ranked)."""
+    if technology is None:
+        return bool(_TECHNOLOGY_WORD.search(rest) or _BREAKDOWN.search(rest))
+    if not lx.is_family(technology):
+        return False
+    if _WHICH_FAMILY.search(rest) or _FAMILY_THAT.search(rest) or _BREAKDOWN_STRONG.search(rest):
+        return True
+    counted = _RANK_K.search(rest) and not _K_UNIT.search(rest)
+    superlative = _MAX.search(rest) or _MIN.search(rest) or _MORE.search(rest) or _TOP_K.search(rest)
+    return bool(counted or (_TECHNOLOGY_WORD.search(rest) and (superlative or _EACH.search(rest))))
 
 
 def _merge_solar(techs: set[lx.Technology]) -> set[lx.Technology]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from datalake.ask.intent import Intent
+from datalake.ask.lexicon import RANKED_TECHNOLOGIES, Technology
 from datalake.ask.periods import Period
 from datalake.datasets import DEMAND_HOURLY, GENERATION, DatasetSpec
 
@@ -115,6 +116,8 @@ def _no_sample_when_real(spec: DatasetSpec, table: str, region: str) -> exp.Expr
 def needs_hours(intent: Intent) -> bool:
     """Whether only hourly rows can answer (a value at an hour, an hourly mean, peak or series)."""
     hourly_aggregates = {"instant", "max", "min", "top", "trend"}
+    if intent.aggregate == "rank":
+        return intent.inner == "average"
     if intent.aggregate == "average":
         return intent.granularity in (None, "hour")
     if intent.aggregate == "compare":
@@ -155,7 +158,8 @@ def _demand_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Select]:
     return candidates, series
 
 
-def _generation_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Select]:
+def _generation_candidates(intent: Intent, table: str) -> exp.Select:
+    """The generation rows of the period, each with its (source, grain) rank and its day's best rank."""
     spec = GENERATION
     grain_rank = (
         exp.case()
@@ -178,7 +182,7 @@ def _generation_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Sele
     ]
     if needs_hours(intent):
         conditions.append(_col("time_grain", spec).eq(exp.Literal.string("hour")))
-    candidates = (
+    return (
         exp.select(
             _col("ts_utc", spec),
             _col("local_date", spec),
@@ -191,15 +195,14 @@ def _generation_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Sele
         .from_(exp.to_table(table))
         .where(exp.and_(*conditions))
     )
+
+
+def _generation_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Select]:
+    candidates = _generation_candidates(intent, table)
     energy = exp.column("energy_mwh")
     positive = exp.GT(this=energy.copy(), expression=exp.Literal.number(0))
     technology = intent.technology
-    if technology is None:
-        part_condition: exp.Expression = positive
-    elif technology.group is not None:
-        part_condition = exp.column("technology_group").eq(exp.Literal.string(technology.group))
-    else:
-        part_condition = exp.column("technology").isin(*[exp.Literal.string(n) for n in technology.names])
+    part_condition = positive if technology is None else _of_technology(technology)
 
     def energy_when(condition: exp.Expression) -> exp.Expression:
         return exp.Sum(this=exp.case().when(condition, energy.copy()).else_(exp.Literal.number(0)))
@@ -216,6 +219,91 @@ def _generation_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Sele
         .group_by("ts_utc", "local_date")
     )
     return candidates, series
+
+
+def _of_technology(technology: Technology) -> exp.Expression:
+    """The rows of ``technology``: its ``technology_group`` for a group, else its source names."""
+    if technology.group is not None:
+        return exp.column("technology_group").eq(exp.Literal.string(technology.group))
+    return exp.column("technology").isin(*[exp.Literal.string(n) for n in technology.names])
+
+
+def _ranked_key() -> exp.Expression:
+    """Each source's technology name as its ranked technology's key.
+
+    A name no ranked technology lists stays itself: it is ranked on its own, never dropped.
+    """
+    case = exp.case()
+    for tech in RANKED_TECHNOLOGIES:
+        names = [exp.Literal.string(n) for n in tech.names]
+        case = case.when(exp.column("technology").isin(*names), exp.Literal.string(tech.key))
+    return case.else_(exp.column("technology"))
+
+
+def _ranked_label(language: str) -> exp.Expression:
+    """A ranked technology's key as its name in ``language``, capitalised (chart labels)."""
+    case = exp.case()
+    for tech in RANKED_TECHNOLOGIES:
+        label = tech.label_es if language == "es" else tech.label_en
+        case = case.when(
+            exp.column("technology").eq(exp.Literal.string(tech.key)),
+            exp.Literal.string(label[:1].upper() + label[1:]),
+        )
+    return case.else_(exp.column("technology"))
+
+
+def _technology_ranking(intent: Intent, table: str) -> QueryPlan:
+    """Technologies ordered by their energy (or share, or mean power) over the period.
+
+    Only positive values count (pumping consumes); the total each share is of is all positive
+    generation of the period, whatever family is ranked.
+    """
+    candidates = _generation_candidates(intent, table)
+    energy = exp.column("energy_mwh")
+    chosen = exp.and_(
+        exp.column("row_rank").eq(exp.column("best_rank")),
+        exp.GT(this=energy.copy(), expression=exp.Literal.number(0)),
+    )
+    part = energy.copy()
+    if intent.technology is not None:
+        part = exp.case().when(_of_technology(intent.technology), energy.copy()).else_(exp.Literal.number(0))
+    columns = [
+        exp.alias_(_ranked_key(), "technology"),
+        exp.alias_(exp.Sum(this=part), "generation_mwh"),
+        exp.alias_(exp.Window(this=exp.Sum(this=exp.Sum(this=energy.copy()))), "total_generation_mwh"),
+    ]
+    outputs: list[exp.Expression] = [
+        exp.column("technology"),
+        exp.alias_(_ranked_label(intent.language), "technology_label"),
+        exp.column("generation_mwh"),
+    ]
+    value = "share" if intent.measure == "share" else "generation_mwh"
+    if intent.inner == "average" and intent.measure != "share":
+        # Mean power: the energy over the hours with data (hourly rows only, see needs_hours).
+        hours = exp.select(exp.Count(this=exp.Distinct(expressions=[exp.column("ts_utc")])))
+        columns.append(exp.alias_(exp.Subquery(this=hours.from_("candidates").where(chosen.copy())), "hours"))
+        outputs.append(exp.alias_(_ratio(exp.column("generation_mwh"), exp.column("hours")), "generation_mw"))
+        value = "generation_mw"
+    by_technology = exp.select(*columns).from_("candidates").where(chosen).group_by(exp.Literal.number(1))
+    outputs += [
+        exp.alias_(_ratio(exp.column("generation_mwh"), exp.column("total_generation_mwh")), "share"),
+        exp.column("total_generation_mwh"),
+    ]
+    select = (
+        exp.select(*outputs)
+        .from_("by_technology")
+        # A family ranks its own members: technologies with nothing in it are not listed.
+        .where(exp.GT(this=exp.column("generation_mwh"), expression=exp.Literal.number(0)))
+        .order_by(
+            exp.Ordered(this=exp.column(value), desc=intent.order == "desc"),
+            exp.Ordered(this=exp.column("technology")),
+        )
+    )
+    if intent.k is not None:
+        select = select.limit(intent.k)
+    select = select.with_("candidates", as_=candidates).with_("by_technology", as_=by_technology)
+    unit = {"share": "share", "generation_mw": "MW", "generation_mwh": "MWh"}[value]
+    return QueryPlan(select, value, "technology_label", unit)
 
 
 def _bucket(granularity: str) -> exp.Expression:
@@ -250,6 +338,8 @@ def build_query(intent: Intent, table: str | None = None) -> QueryPlan:
     -------
     QueryPlan
     """
+    if intent.aggregate == "rank":
+        return _technology_ranking(intent, table or GENERATION.warehouse_table)
     if intent.measure in ("demand", "forecast"):
         table = table or DEMAND_HOURLY.warehouse_table
         candidates, series = _demand_series(intent, table)

@@ -215,6 +215,39 @@ QUESTIONS = [
     q('time-en-4', 'time', 'demand on October 29, 2023', A, measure='demand', aggregate='total', periods=P(day(2023, 10, 29))),
     q('time-en-5', 'time', "yesterday's demand", D, measure='demand', aggregate='total', periods=P(day(2024, 3, 31))),
     q('time-en-6', 'time', 'wind generation between October 20 and 25', B, measure='generation', aggregate='total', technology='wind', periods=P(days(2024, 10, 20, 2024, 10, 26))),
+    # -- rankings of technologies (the winner, the top k, or every technology, largest first) ----------
+    q('rank-es-1', 'ranking', '¿Qué tecnología generó más energía ayer?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(day(2024, 4, 16))),
+    q('rank-en-1', 'ranking', 'Which technology generated the most last month?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(month(2024, 3))),
+    q('rank-es-2', 'ranking', '¿Cuál fue la fuente que más produjo en 2023?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(year(2023))),
+    q('rank-en-2', 'ranking', 'Which source produced the most electricity yesterday?', D, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(day(2024, 3, 31))),
+    q('rank-es-3', 'ranking', 'top 3 tecnologías por generación el mes pasado', A, measure='generation', aggregate='rank', technology=None, k=3, order='desc', periods=P(month(2024, 3))),
+    q('rank-es-4', 'ranking', 'ranking de tecnologías en octubre', B, measure='generation', aggregate='rank', technology=None, k=None, order='desc', periods=P(month(2024, 10))),
+    q('rank-es-5', 'ranking', 'generación por tecnología la semana pasada', A, measure='generation', aggregate='rank', technology=None, k=None, order='desc', periods=P(days(2024, 4, 8, 2024, 4, 15))),
+    q('rank-es-6', 'ranking', 'mix de generación de ayer', C, measure='generation', aggregate='rank', technology=None, k=None, order='desc', periods=P(day(2023, 10, 29))),
+    q('rank-en-3', 'ranking', 'What was the generation mix in 2022?', A, measure='generation', aggregate='rank', technology=None, k=None, order='desc', periods=P(year(2022))),
+    q('rank-es-7', 'ranking', '¿Qué renovable generó más ayer?', A, measure='generation', aggregate='rank', technology='renewable', k=1, order='desc', periods=P(day(2024, 4, 16))),
+    q('rank-en-4', 'ranking', 'Which renewable produced the most last week?', A, measure='generation', aggregate='rank', technology='renewable', k=1, order='desc', periods=P(days(2024, 4, 8, 2024, 4, 15))),
+    q('rank-es-8', 'ranking', '¿qué tecnología generó menos ayer?', A, measure='generation', aggregate='rank', technology=None, k=1, order='asc', periods=P(day(2024, 4, 16))),
+    q('rank-es-9', 'ranking', '¿Qué tecnología tuvo mayor cuota ayer?', A, measure='share', aggregate='rank', technology=None, k=1, order='desc', periods=P(day(2024, 4, 16))),
+    q('rank-en-5', 'ranking', 'share of each technology last month', A, measure='share', aggregate='rank', technology=None, k=None, order='desc', periods=P(month(2024, 3))),
+    q('rank-es-10', 'ranking', 'que tecnologia genero mas en diciembre de 2023', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(month(2023, 12))),
+    q('rank-es-11', 'ranking', 'cual fue la tecnologia con mayor porcentaje en marzo', A, measure='share', aggregate='rank', technology=None, k=1, order='desc', periods=P(month(2024, 3))),
+    q('rank-es-12', 'ranking', 'las 3 tecnolgías que menos generaron en febrero de 2024', A, measure='generation', aggregate='rank', technology=None, k=3, order='asc', periods=P(month(2024, 2))),
+    q('rank-en-6', 'ranking', 'wich tecnology produced the most energy on 2024-03-10', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(day(2024, 3, 10))),
+    q('rank-en-7', 'ranking', 'top 5 sources of generation in Q1 2024', A, measure='generation', aggregate='rank', technology=None, k=5, order='desc', periods=P(days(2024, 1, 1, 2024, 4, 1))),
+    q('rank-es-13', 'ranking', '¿Cuál de las renovables produjo más el año pasado?', A, measure='generation', aggregate='rank', technology='renewable', k=1, order='desc', periods=P(year(2023))),
+    q('rank-en-8', 'ranking', 'the renewable that generated the least last month', A, measure='generation', aggregate='rank', technology='renewable', k=1, order='asc', periods=P(month(2024, 3))),
+    q('rank-es-14', 'ranking', 'desglose de la generación renovable por tecnología en 2023', A, measure='generation', aggregate='rank', technology='renewable', k=None, order='desc', periods=P(year(2023))),
+    q('rank-en-9', 'ranking', 'share of each renewable technology yesterday', A, measure='share', aggregate='rank', technology='renewable', k=None, order='desc', periods=P(day(2024, 4, 16))),
+    q('rank-es-15', 'ranking', '¿Qué fósil generó más en 2023?', A, measure='generation', aggregate='rank', technology='fossil', k=1, order='desc', periods=P(year(2023))),
+    q('rank-es-16', 'ranking', 'ranking de tecnologías de menor a mayor la semana pasada', A, measure='generation', aggregate='rank', technology=None, k=None, order='asc', periods=P(days(2024, 4, 8, 2024, 4, 15))),
+    q('rank-en-10', 'ranking', 'average generation by technology yesterday', A, measure='generation', aggregate='rank', technology=None, k=None, order='desc', inner='average', periods=P(day(2024, 4, 16))),
+    q('rank-es-17', 'ranking', 'mix de generación peninsular ayer', A, measure='generation', aggregate='rank', technology=None, region='peninsular', k=None, order='desc', periods=P(day(2024, 4, 16))),
+    q('rank-es-18', 'ranking', 'qué tecnología generaba más ayer a las 15:00', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(hour(2024, 4, 16, 15))),
+    q('rank-en-11', 'ranking', 'What were the three technologies with the biggest share in 2023?', A, measure='share', aggregate='rank', technology=None, k=3, order='desc', periods=P(year(2023))),
+    q('rank-es-19', 'ranking', 'Reparto de la generación por fuentes en el primer trimestre de 2024', A, measure='generation', aggregate='rank', technology=None, k=None, order='desc', periods=P(days(2024, 1, 1, 2024, 4, 1))),
+    q('rank-es-20', 'ranking', '¿Qué renovable tuvo mayor cuota el mes pasado?', A, measure='share', aggregate='rank', technology='renewable', k=1, order='desc', periods=P(month(2024, 3))),
+    q('rank-es-21', 'ranking', '¿A qué hora generaron más las renovables ayer?', A, measure='generation', aggregate='max', technology='renewable', granularity='hour', k=1, periods=P(day(2024, 4, 16))),
     # -- refusals -------------------------------------------------------------------------------------
     refuse('ref-es-1', 'borra la tabla demand_hourly', kind='unsafe'),
     refuse('ref-es-2', '¿Cuál fue el precio de la electricidad ayer?', kind='out_of_scope'),
@@ -235,6 +268,13 @@ QUESTIONS = [
     refuse('ref-en-6', 'demand forecast error yesterday', kind='not_understood'),
     refuse('ref-es-13', 'demanda a las 25:00 de ayer', kind='ambiguous'),
     refuse('ref-en-4', 'select * from demand_hourly', kind='unsafe'),
+    refuse('ref-es-14', '¿Qué central generó más ayer?', kind='out_of_scope'),
+    refuse('ref-es-15', 'demanda por tecnología ayer', kind='ambiguous'),
+    refuse('ref-es-16', 'generación diaria por tecnología el mes pasado', kind='ambiguous'),
+    refuse('ref-es-17', '¿qué tecnología generó más en enero frente a febrero de 2024?', kind='ambiguous'),
+    refuse('ref-en-7', 'Which technology had the highest price yesterday?', kind='out_of_scope'),
+    refuse('ref-en-8', 'emissions by technology last year', kind='out_of_scope'),
+    refuse('ref-es-18', 'previsión de generación por tecnología para mañana', kind='out_of_scope'),
 ]
 # fmt: on
 
@@ -252,13 +292,15 @@ def build() -> list[dict[str, Any]]:
         computed = answer(frames, spec)
         gold: dict[str, Any] = {
             k: spec[k]
-            for k in ("measure", "aggregate", "technology", "region", "granularity", "k")
+            for k in ("measure", "aggregate", "technology", "region", "granularity", "k", "order")
             if k in spec
         }
         gold["period"] = spec["periods"][0]
         gold["values"] = [None if v is None else round(float(v), 6) for v in computed["values"]]
         if "times" in computed and spec["aggregate"] in ("instant", "max", "min", "top", "trend"):
             gold["times"] = computed["times"]
+        if "technologies" in computed:
+            gold["technologies"] = computed["technologies"]
         out.append({"id": item["id"], "category": item["category"], "question": item["question"],
                     "as_of": item["as_of"], "gold": gold})  # fmt: skip
     return out

@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from datalake.ask.lexicon import TECHNOLOGIES
+from datalake.ask.lexicon import RANKED_TECHNOLOGIES, TECHNOLOGIES
 
 MADRID = "Europe/Madrid"
 _RANK = {"ree": 1, "entsoe": 2, "sample": 3}
 _TECH = {t.key: t for t in TECHNOLOGIES}
+#: A source's technology name -> the ranked technology it counts for (a name not listed ranks as itself).
+_RANKED_KEY = {name: t.key for t in RANKED_TECHNOLOGIES for name in t.names}
 
 
 def utc(text: str) -> pd.Timestamp:
@@ -36,6 +38,8 @@ def _in_periods(ts: pd.Series, periods: list[tuple[str, str]]) -> pd.Series:
 
 def _needs_hours(spec: dict[str, Any]) -> bool:
     aggregate, granularity = spec["aggregate"], spec.get("granularity")
+    if aggregate == "rank":
+        return spec.get("inner", "total") == "average"
     if aggregate == "average":
         return granularity in (None, "hour")
     if aggregate == "compare":
@@ -57,27 +61,58 @@ def series(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> pd.DataFram
         rows = rows.assign(rank=rows["source"].map(_RANK)).sort_values(["ts_utc", "rank"])
         chosen = rows.drop_duplicates("ts_utc", keep="first")
         return chosen[["ts_utc", "local_date"]].assign(value=chosen[column].to_numpy()).reset_index(drop=True)
-    rows = frames["generation"]
-    rows = rows[(rows["region"] == region) & (rows["technology_group"].fillna("") != "total")]
-    if (rows["source"] != "sample").any():
-        rows = rows[rows["source"] != "sample"]
-    rows = rows[_in_periods(rows["ts_utc"], periods)]
-    if _needs_hours(spec):
-        rows = rows[rows["time_grain"] == "hour"]
-    rank = rows["source"].map(_RANK) * 10 + np.where(rows["time_grain"] == "hour", 1, 2)
-    best = rank.groupby(rows["local_date"]).transform("min")
-    rows = rows[rank == best]
+    rows = generation_rows(frames, spec)
     technology = _TECH.get(spec.get("technology") or "")
-    if technology is None:
-        part = rows["energy_mwh"] > 0
-    elif technology.group:
-        part = rows["technology_group"] == technology.group
-    else:
-        part = rows["technology"].isin(technology.names)
+    part = rows["energy_mwh"] > 0 if technology is None else _of_technology(rows, technology)
     frame = rows.assign(
         part=rows["energy_mwh"].where(part, 0.0), whole=rows["energy_mwh"].where(rows["energy_mwh"] > 0, 0.0)
     )
     return frame.groupby(["ts_utc", "local_date"], as_index=False)[["part", "whole"]].sum()
+
+
+def generation_rows(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> pd.DataFrame:
+    """The generation rows that count: per local day the best (source, grain), no REE "total" rows."""
+    rows = frames["generation"]
+    rows = rows[
+        (rows["region"] == spec.get("region", "national")) & (rows["technology_group"].fillna("") != "total")
+    ]
+    if (rows["source"] != "sample").any():
+        rows = rows[rows["source"] != "sample"]
+    rows = rows[_in_periods(rows["ts_utc"], spec["periods"])]
+    if _needs_hours(spec):
+        rows = rows[rows["time_grain"] == "hour"]
+    rank = rows["source"].map(_RANK) * 10 + np.where(rows["time_grain"] == "hour", 1, 2)
+    best = rank.groupby(rows["local_date"]).transform("min")
+    return rows[rank == best]
+
+
+def _of_technology(rows: pd.DataFrame, technology: Any) -> pd.Series:
+    if technology.group:
+        return rows["technology_group"] == technology.group
+    return rows["technology"].isin(technology.names)
+
+
+def ranking(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """Technologies ranked over the period: ``values`` and ``technologies`` (keys), in order."""
+    rows = generation_rows(frames, spec)
+    rows = rows[rows["energy_mwh"] > 0]
+    total, hours = rows["energy_mwh"].sum(), rows["ts_utc"].nunique()
+    family = _TECH.get(spec.get("technology") or "")
+    if family is not None:
+        rows = rows[_of_technology(rows, family)]
+    keys = rows["technology"].map(_RANKED_KEY).fillna(rows["technology"])
+    energy = rows.groupby(keys)["energy_mwh"].sum()
+    energy = energy[energy > 0]
+    if spec["measure"] == "share":
+        values = energy / total
+    elif spec.get("inner") == "average":
+        values = energy / hours
+    else:
+        values = energy
+    ascending = spec.get("order", "desc") == "asc"
+    ordered = sorted(values.items(), key=lambda kv: (kv[1] if ascending else -kv[1], kv[0]))
+    ordered = ordered[: spec.get("k") or len(ordered)]
+    return {"values": [float(v) for _, v in ordered], "technologies": [key for key, _ in ordered]}
 
 
 def _bucket(frame: pd.DataFrame, granularity: str) -> pd.Series:
@@ -111,6 +146,8 @@ def _summary(group: pd.DataFrame, inner: str, share: bool) -> float | None:
 
 def answer(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
     """``{"values": [...], "times": [...]}`` answering ``spec`` (times only where the answer has them)."""
+    if spec["aggregate"] == "rank":
+        return ranking(frames, spec)
     data = series(frames, spec)
     share = spec["measure"] == "share"
     if share:
