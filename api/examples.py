@@ -64,14 +64,18 @@ ASK_VISUAL_REQUEST_EN = {"question": "Top 5 technologies by generation last mont
 ASK_VISUAL_JSON: dict[str, Any] = {
     "question": "Top 3 technologies by generation last month",
     "language": "en",
-    "answer": "Wind led generation in May 2024 with 5,120,000 MWh.",
+    "answer": (
+        "The 3 technologies that generated the most in Spain last month (May 2024) were: 1) wind, 5.12 TWh "
+        "(24.1%); 2) nuclear, 4.31 TWh (20.3%); 3) solar photovoltaic, 3.98 TWh (18.7%)."
+    ),
     "kind": "bar",
-    "title": "Generation by technology, May 2024",
+    "title": "Generation by technology last month (May 2024)",
     "x_label": "Technology",
-    "y_label": "Energy",
+    "y_label": "Generation (MWh)",
     "unit": "MWh",
-    "x": ["Eólica", "Nuclear", "Solar fotovoltaica"],
-    "series": [{"name": "energy_mwh", "values": [5120000.0, 4310000.0, 3980000.0]}],
+    "orientation": "horizontal",
+    "x": ["Wind", "Nuclear", "Solar photovoltaic"],
+    "series": [{"name": "generation_mwh", "values": [5120000.0, 4310000.0, 3980000.0]}],
 }
 
 FORECAST_RESPONSE: dict[str, Any] = {

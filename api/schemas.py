@@ -75,6 +75,9 @@ class ChartData(BaseModel):
     x_label: str
     y_label: str
     unit: str
+    orientation: Literal["horizontal", "vertical"] | None = Field(
+        None, description="Bars: horizontal for rankings; None lets the labels decide."
+    )
     x: list[Any]
     series: list[ChartSeries]
 

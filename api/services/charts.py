@@ -1,8 +1,9 @@
 """/ask-visual: an /ask answer drawn as a PNG (Agg backend, no GUI), or its chart data as JSON.
 
 The answer's ``chart`` says what to draw (``kind`` line/bar/none, ``x``, ``y``, ``unit``,
-``title``, ``x_label``, ``y_label``, all in the question's language): a line for a time
-series, bars for rankings and comparisons, and a single value as an annotated figure.
+``title``, ``x_label``, ``y_label``, all in the question's language, and optionally
+``orientation``): a line for a time series, bars for rankings and comparisons, and a single
+value as an annotated figure. Shares (0..1 in the rows) are drawn in percent.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def chart_data(result: Any) -> dict[str, Any]:
     -------
     dict
         ``question``, ``language``, ``answer``, ``kind`` (``line``, ``bar`` or ``value``),
-        ``title``, ``x_label``, ``y_label``, ``unit``, ``x`` and ``series``
+        ``title``, ``x_label``, ``y_label``, ``unit``, ``orientation`` (``horizontal``,
+        ``vertical`` or None: bars choose by their labels), ``x`` and ``series``
         (``[{"name", "values"}]``).
     """
     chart = dict(getattr(result, "chart", None) or {})
@@ -58,8 +60,14 @@ def chart_data(result: Any) -> dict[str, Any]:
     if kind != "value" and (x_name is None or not y_names or not rows):
         kind = "value"
     x = [_plain(r[columns.index(x_name)]) for r in rows] if x_name else []
-    series = [{"name": name, "values": [_number(r[columns.index(name)]) for r in rows]} for name in y_names]
+    unit = str(chart.get("unit") or "")
+    scale = 100.0 if unit == "%" else 1.0  # the rows hold shares as fractions
+    series = [
+        {"name": name, "values": [_scaled(_number(r[columns.index(name)]), scale) for r in rows]}
+        for name in y_names
+    ]
     language = str(getattr(result, "language", "en") or "en")
+    orientation = chart.get("orientation")
     return {
         "question": str(getattr(result, "question", "")),
         "language": language,
@@ -68,7 +76,8 @@ def chart_data(result: Any) -> dict[str, Any]:
         "title": str(chart.get("title") or getattr(result, "question", "")),
         "x_label": str(chart.get("x_label") or (x_name or "")),
         "y_label": str(chart.get("y_label") or (y_names[0] if y_names else "")),
-        "unit": str(chart.get("unit") or ""),
+        "unit": unit,
+        "orientation": orientation if orientation in ("horizontal", "vertical") else None,
         "x": x,
         "series": series,
     }
@@ -150,7 +159,10 @@ def _bars(axes: Any, data: dict[str, Any], language: str) -> None:
     labels = [str(v) for v in data["x"]]
     count = max(1, len(data["series"]))
     width = 0.8 / count
-    horizontal = len(labels) > MANY_BARS or any(len(label) > LONG_LABEL for label in labels)
+    horizontal = data.get("orientation") == "horizontal" or (
+        data.get("orientation") != "vertical"
+        and (len(labels) > MANY_BARS or any(len(label) > LONG_LABEL for label in labels))
+    )
     positions = list(range(len(labels)))
     for number, series in enumerate(data["series"]):
         values = [0.0 if v is None else v for v in series["values"]]
@@ -160,7 +172,7 @@ def _bars(axes: Any, data: dict[str, Any], language: str) -> None:
         else:
             bars = axes.bar(shifted, values, width=width, label=series["name"])
         if count == 1 and len(labels) <= 2 * MANY_BARS:
-            axes.bar_label(bars, labels=[format_number(v, language) for v in values], padding=2, fontsize=8)
+            axes.bar_label(bars, labels=[format_number(v, language, 0 if abs(v) >= 100 else 1) for v in values], padding=2, fontsize=8)
     value_label = _axis_label(data["y_label"], data["unit"])
     if horizontal:
         axes.set_yticks(positions, labels)
@@ -222,6 +234,10 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+def _scaled(value: float | None, scale: float) -> float | None:
+    return None if value is None else value * scale
 
 
 def _plain(value: Any) -> Any:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from api.main import create_app
 from api.services import Services
-from datalake.datasets import DEMAND_HOURLY
+from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.settings import Settings
 from datalake.warehouse.sync import upsert_frame
 
@@ -108,3 +108,52 @@ def test_questions_run_as_the_reader_through_one_pool(pg_settings: Settings, ser
             assert conn.execute("SELECT current_user").fetchone() == (pg_settings.reader_role,)
             with pytest.raises(psycopg.Error):
                 conn.execute("DELETE FROM demand_hourly")
+
+
+@pytest.fixture
+def generation(pg_conn: psycopg.Connection[Any]) -> None:
+    """Two hours of 29 January 2024: wind, nuclear and solar (REE's names)."""
+    pg_conn.execute("DROP TABLE IF EXISTS generation")
+    hours = pd.date_range("2024-01-29 12:00", periods=2, freq="h", tz="Europe/Madrid").tz_convert("UTC")
+    mix = {"Eólica": 600.0, "Nuclear": 300.0, "Solar fotovoltaica": 100.0}
+    frame = pd.DataFrame(
+        [(ts, name, value) for ts in hours for name, value in mix.items()],
+        columns=["ts_utc", "technology", "energy_mwh"],
+    ).assign(
+        local_date=lambda f: f["ts_utc"].dt.tz_convert("Europe/Madrid").dt.date,
+        time_grain="hour",
+        region="national",
+        technology_group="Renovable",
+        share=None,
+        source="ree",
+        extracted_at=pd.Timestamp("2024-02-01", tz="UTC"),
+    )
+    upsert_frame(pg_conn, GENERATION, frame)
+
+
+@pytest.mark.usefixtures("generation")
+def test_ask_visual_draws_a_ranking_as_horizontal_bars_in_the_question_language(client: TestClient) -> None:
+    spanish = client.post(
+        "/ask-visual",
+        params={"format": "json"},
+        json={"question": "¿Qué tecnologías generaron más ayer?", "as_of": AS_OF},
+    ).json()
+    assert spanish["kind"] == "bar" and spanish["orientation"] == "horizontal"
+    assert spanish["x"] == ["Eólica", "Nuclear", "Solar fotovoltaica"]
+    assert spanish["series"][0]["values"] == [1200.0, 600.0, 200.0]
+    assert (
+        spanish["title"].startswith("Generación por tecnología ayer") and spanish["x_label"] == "Tecnología"
+    )
+    assert spanish["unit"] == "MWh" and spanish["answer"].startswith(
+        "Generación por tecnología en España ayer"
+    )
+    english = client.post(
+        "/ask-visual",
+        params={"format": "json"},
+        json={"question": "share of each technology yesterday", "as_of": AS_OF},
+    ).json()
+    assert english["x"] == ["Wind", "Nuclear", "Solar photovoltaic"] and english["unit"] == "%"
+    assert english["series"][0]["values"] == pytest.approx([60.0, 30.0, 10.0])  # percent, not fractions
+    assert english["title"].startswith("Share of generation by technology yesterday")
+    png = client.post("/ask-visual", json={"question": "share of each technology yesterday", "as_of": AS_OF})
+    assert png.status_code == 200 and Image.open(io.BytesIO(png.content)).format == "PNG"
