@@ -172,7 +172,12 @@ def _bars(axes: Any, data: dict[str, Any], language: str) -> None:
         else:
             bars = axes.bar(shifted, values, width=width, label=series["name"])
         if count == 1 and len(labels) <= 2 * MANY_BARS:
-            axes.bar_label(bars, labels=[format_number(v, language, 0 if abs(v) >= 100 else 1) for v in values], padding=2, fontsize=8)
+            axes.bar_label(
+                bars,
+                labels=[format_number(v, language, 0 if abs(v) >= 100 else 1) for v in values],
+                padding=2,
+                fontsize=8,
+            )
     value_label = _axis_label(data["y_label"], data["unit"])
     if horizontal:
         axes.set_yticks(positions, labels)

@@ -350,8 +350,8 @@ _REASONS: dict[str, tuple[str, str]] = {
         "The time of day is ambiguous; say for example 'at 15:00' or 'at 3 pm'.",
     ),
     "hour_needs_day": (
-        "Una hora concreta necesita un solo día (por ejemplo «ayer a las 15:00»).",
-        "A time of day needs a single day (for example 'yesterday at 15:00').",
+        "Una hora o parte del día necesita un solo día («ayer a las 15:00», «ayer por la tarde»).",
+        "A time or part of the day needs a single day ('yesterday at 15:00', 'yesterday evening').",
     ),
     "missing_hour": (
         "Esa hora no existe ese día (cambio al horario de verano).",
@@ -370,9 +370,10 @@ _REASONS: dict[str, tuple[str, str]] = {
         "I do not compute forecast errors or such statistics; only demand, generation, shares and forecast.",
     ),
     "partial_period": (
-        "No interpreto partes de un periodo (mañana/tarde, principios de mes, estaciones, festivos); "
-        "indica fechas u horas concretas.",
-        "I do not read parts of a period (mornings, early/late, seasons, holidays); give dates or hours.",
+        "No interpreto esa parte de un periodo (principios o finales de mes, quincenas, las navidades, "
+        "festivos móviles); indica fechas u horas concretas.",
+        "I do not read that part of a period (early/late in a month, fortnights, the holiday season, "
+        "moveable holidays); give dates or hours.",
     ),
     "stray_number": (
         "Hay un número en la pregunta que no sé interpretar como fecha, hora o cantidad.",
@@ -490,16 +491,14 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     if _UNSUPPORTED.search(text):
         raise refusal("unsupported", language, "not_understood")
 
-    # "a las 9 de la mañana" is a clock time, not a part of the day: only the latter is refused.
-    clock_free = re.sub(
-        r"\d{1,2}(?::\d{2})? (?:h |horas )?(?:de|por) la (?:manana|tarde|noche|madrugada)", " ", text
-    )
-    if _PARTIAL_PERIOD.search(clock_free):
-        raise refusal("partial_period", language, "ambiguous")
     times = extract_times(text, as_of, language)
     rest = _without(text, times.spans)
     if times.problem:
         raise refusal(times.problem, language, "ambiguous")
+    # Parts of the day, seasons and holidays the time expressions did not read ("principios de
+    # mes", "las navidades"): answering without them would answer another question.
+    if _PARTIAL_PERIOD.search(rest):
+        raise refusal("partial_period", language, "ambiguous")
     if _stray_numbers(rest):
         raise refusal("stray_number", language, "not_understood")
     measure, technology, ranking = _measure(rest, text, language)
@@ -728,10 +727,13 @@ def _at_clock(day: Period, times: TimeExpressions, language: str, topic: str) ->
     assert times.clock_range is not None
     first, last = times.clock_range
     start = hour_period(day, first)
-    end = hour_period(day, last)
+    end = Period.day(day.start.date()).end if last == 24 else (hour_period(day, last) or start).start
     if start is None or end is None:
         raise refusal("missing_hour", language, "ambiguous", topic)
-    return Period(start.start, end.start, day.name_es, day.name_en)
+    name_es, name_en = day.name_es, day.name_en
+    if times.day_part is not None and name_es and name_en:  # "ayer por la tarde", "yesterday evening"
+        name_es, name_en = f"{name_es} {times.day_part[0]}", f"{name_en} {times.day_part[1]}"
+    return Period(start.start, end, name_es, name_en)
 
 
 def _granularity(word: str) -> str:

@@ -131,6 +131,8 @@ class TimeExpressions:
         ``invalid_date``, ``ambiguous_date``, ``ambiguous_hour`` or None.
     shift_year
         The question said "the same period last year": the parser adds it against the other period.
+    day_part
+        The names (es, en) of a part of the day ("por la mañana") that set ``clock_range``.
     """
 
     periods: list[Period] = field(default_factory=list)
@@ -140,6 +142,7 @@ class TimeExpressions:
     problem: str | None = None
     shift_year: bool = False
     range_parts: list[tuple[Period, Period]] = field(default_factory=list)
+    day_part: tuple[str, str] | None = None
 
 
 class _Extractor:
@@ -433,6 +436,8 @@ def extract_times(text: str, as_of: dt.datetime, language: str) -> TimeExpressio
     ex.as_of_hour = add_hours(now.replace(minute=0, second=0, microsecond=0), 0)
 
     _scan_relative_compounds(ex, today)
+    _scan_seasons(ex, today)
+    _scan_holidays(ex, today)
     _scan_numeric(ex)
     _scan_named_days(ex, today)
     _scan_quarters(ex)
@@ -471,24 +476,198 @@ def extract_times(text: str, as_of: dt.datetime, language: str) -> TimeExpressio
     tomorrow = Period.day(today + dt.timedelta(days=1), "mañana", "tomorrow")
     # "mañana" is also "morning": "por la mañana", "de la mañana", "esta mañana" are not tomorrow.
     ex.scan(
-        re.compile(
-            r"(?<![^ ])(?<!la )(?<!esta )(?<!pasado )(?<!after )(?:manana|tomorrow)(?![^ ])"
-            r"(?! (?:por|de) la manana)"
-        ),
+        re.compile(r"(?<![^ ])(?<!la )(?<!esta )(?<!pasado )(?<!after )(?:manana|tomorrow)(?![^ ])"),
         lambda m: _Atom(0, 0, "period", period=tomorrow),
     )
     for phrase, period in _relative_periods(today):
         ex.scan(_pattern(re.escape(phrase)), lambda m, p=period: _Atom(0, 0, "period", period=p))
     ex.scan(_pattern(rf"(?:el |en |in |del |de |during |durante )?(?:ano |year |the year )?{_Y}"), _year_atom)
     clock, clock_range = _scan_clock(ex)
+    day_part = _scan_day_parts(ex, today)
     _scan_day_numbers(ex)
     result = _assemble(ex, today)
     result.clock, result.clock_range = clock, clock_range
+    if clock_range is None and day_part is not None:
+        result.clock_range, result.day_part = day_part[0], day_part[1]
     result.problem = result.problem or ex.problem
     return result
 
 
 # -- scanners -------------------------------------------------------------------------------------
+
+#: Parts of the day as local hours ``[first, end)`` with their names after a day ("ayer por la
+#: tarde") and for today ("esta tarde"); every answer's label spells the hours out.
+DAY_PARTS: dict[str, tuple[tuple[int, int], tuple[str, str], tuple[str, str]]] = {
+    "madrugada": ((0, 6), ("de madrugada", "in the small hours"), ("esta madrugada", "early this morning")),
+    "manana": ((6, 12), ("por la mañana", "in the morning"), ("esta mañana", "this morning")),
+    "morning": ((6, 12), ("por la mañana", "in the morning"), ("esta mañana", "this morning")),
+    "tarde": ((12, 20), ("por la tarde", "in the afternoon"), ("esta tarde", "this afternoon")),
+    "afternoon": ((12, 18), ("por la tarde", "in the afternoon"), ("esta tarde", "this afternoon")),
+    "evening": ((18, 24), ("por la noche", "in the evening"), ("esta noche", "this evening")),
+    "noche": ((20, 24), ("por la noche", "at night"), ("esta noche", "tonight")),
+    "night": ((20, 24), ("por la noche", "at night"), ("esta noche", "tonight")),
+}
+_PART = "|".join(DAY_PARTS)
+
+
+def _scan_day_parts(ex: _Extractor, today: dt.date) -> tuple[tuple[int, int], tuple[str, str] | None] | None:
+    """ "Esta mañana", "anoche", "ayer por la tarde", "yesterday evening": a range of hours of one day,
+    and the names to add to the day's ("ayer por la tarde"; None when the phrase names its day).
+
+    "Esta ..."/"this ..."/"tonight" and "anoche"/"last night" name the day; the others take the
+    question's day. Two different parts in one question are ambiguous.
+    """
+    found: list[str] = []
+    named_day = False
+
+    def part_of(match: re.Match[str]) -> str:
+        return next((p for p in (match.groupdict().get(k) for k in ("p", "p2", "p3")) if p), "night")
+
+    def with_day(match: re.Match[str]) -> _Atom:
+        nonlocal named_day
+        part = part_of(match)
+        found.append(part)
+        named_day = True
+        if match.group("last"):
+            day = Period.day(today - dt.timedelta(days=1), "anoche", "last night")
+        else:
+            day = Period.day(today, *DAY_PARTS[part][2])
+        return _Atom(0, 0, "period", period=day)
+
+    def alone(match: re.Match[str]) -> _Atom:
+        found.append(part_of(match))
+        return _Atom(0, 0, "clock")
+
+    ex.scan(_pattern(rf"(?:esta|this) (?P<p>{_PART})|tonight|(?P<last>anoche|last night)"), with_day)
+    ex.scan(
+        _pattern(
+            rf"(?:(?:por|de|en|durante|a) )?la (?P<p>{_PART})|(?:in|during) the (?P<p2>{_PART})"
+            r"|at (?P<p3>night)"
+        ),
+        alone,
+    )
+    # "ayer tarde", "yesterday morning", "monday night"; a bare "mañana" is tomorrow (scanned before).
+    ex.scan(_pattern(r"(?P<p>madrugada|tarde|noche|morning|afternoon|evening|night)"), alone)
+    if not found:
+        return None
+    if len({DAY_PARTS[p][0] for p in found}) > 1:
+        ex.problem = ex.problem or "ambiguous_hour"
+    hours, names, _ = DAY_PARTS[found[0]]
+    return hours, None if named_day else names
+
+
+#: Meteorological seasons (whole months): first month of each.
+_SEASONS = {
+    "primavera": 3, "spring": 3, "verano": 6, "summer": 6, "otono": 9, "autumn": 9, "fall": 9,
+    "invierno": 12, "winter": 12,
+}  # fmt: skip
+_SEASON_NAMES = {
+    3: ("la primavera", "spring"),
+    6: ("el verano", "summer"),
+    9: ("el otoño", "autumn"),
+    12: ("el invierno", "winter"),
+}
+
+
+def season(first_month: int, year: int) -> Period:
+    """The meteorological season from ``first_month``; winter ``year`` is Dec ``year - 1`` to February."""
+    start = dt.date(year - 1, 12, 1) if first_month == 12 else dt.date(year, first_month, 1)
+    return Period.days(start, month_start(start.year, start.month + 3))
+
+
+def _scan_seasons(ex: _Extractor, today: dt.date) -> None:
+    """ "El verano pasado", "last winter", "summer 2023", "este otoño", "en primavera"."""
+
+    def handle(match: re.Match[str]) -> _Atom | None:
+        first_month = _SEASONS[match.group("s")]
+        year, offset = _year_of(match, today)
+        before, after = match.group("pre"), match.group("post")
+        if match.group("s") == "fall" and not (before or year or offset is not None or match.group("art")):
+            return None  # "did demand fall": a verb
+        name_es, name_en = _SEASON_NAMES[first_month]
+        if year is None and offset is not None:
+            year = today.year + offset
+        if year is not None:
+            label = (f"{name_es} de {year}", f"in {name_en} {year}")
+        else:
+            # The winter that started last December belongs to this year.
+            year = today.year + (1 if first_month == 12 and today.month == 12 else 0)
+            this = before in ("este", "esta", "this")
+            last = bool(after) or before in ("last", "past", "previous", "el pasado", "la pasada")
+            while not this and (
+                season(first_month, year).start.date() > today
+                or (last and season(first_month, year).end.date() > today)
+            ):
+                year -= 1
+            if last:
+                label = (f"{name_es} pasad{'a' if first_month == 3 else 'o'}", f"last {name_en}")
+            elif this:
+                article = "esta" if first_month == 3 else "este"
+                label = (f"{article} {name_es.split()[1]}", f"this {name_en}")
+            else:
+                label = (name_es, f"in {name_en}")
+        period = season(first_month, year)
+        return _Atom(0, 0, "period", period=Period(period.start, period.end, *label))
+
+    seasons = "|".join(_SEASONS)
+    ex.scan(
+        _pattern(
+            rf"(?:(?:en|durante|in|during) )?(?P<art>el |la |the )?"
+            r"(?:(?P<pre>este|esta|this|last|past|previous|el pasado|la pasada) )?"
+            rf"(?P<s>{seasons})(?: (?P<post>pasado|pasada|anterior))?(?: of)?{_YSUF}"
+        ),
+        handle,
+    )
+
+
+#: Fixed-date holidays: (month, day) and the period's names.
+_HOLIDAYS: dict[str, tuple[int, int, str, str]] = {
+    "navidad": (12, 25, "el día de Navidad", "on Christmas Day"),
+    "christmas": (12, 25, "el día de Navidad", "on Christmas Day"),
+    "christmas day": (12, 25, "el día de Navidad", "on Christmas Day"),
+    "nochebuena": (12, 24, "en Nochebuena", "on Christmas Eve"),
+    "christmas eve": (12, 24, "en Nochebuena", "on Christmas Eve"),
+    "nochevieja": (12, 31, "en Nochevieja", "on New Year's Eve"),
+    "new year s eve": (12, 31, "en Nochevieja", "on New Year's Eve"),
+    "new years eve": (12, 31, "en Nochevieja", "on New Year's Eve"),
+    "ano nuevo": (1, 1, "el día de Año Nuevo", "on New Year's Day"),
+    "new year s day": (1, 1, "el día de Año Nuevo", "on New Year's Day"),
+    "new years day": (1, 1, "el día de Año Nuevo", "on New Year's Day"),
+    "reyes": (1, 6, "el día de Reyes", "on Epiphany"),
+    "epiphany": (1, 6, "el día de Reyes", "on Epiphany"),
+}
+
+
+def _scan_holidays(ex: _Extractor, today: dt.date) -> None:
+    """Christmas Day, Christmas Eve, New Year's Eve and Day, Epiphany: one day each.
+
+    The holiday season ("las navidades", "the Christmas holidays") is not a day: left for the
+    parser to refuse.
+    """
+
+    def handle(match: re.Match[str]) -> _Atom | None:
+        month, day, name_es, name_en = _HOLIDAYS[match.group("h")]
+        year, offset = _year_of(match, today)
+        if year is None and offset is not None:
+            year = today.year + offset
+        if year is None:
+            latest = today - dt.timedelta(days=1) if match.group("last") or match.group("post") else today
+            when = _most_recent_day(month, day, latest)
+            if when is None:
+                return None
+        else:
+            when = dt.date(year, month, day)
+        return _Atom(0, 0, "period", period=Period.day(when, name_es, name_en))
+
+    holidays = "|".join(re.escape(h) for h in sorted(_HOLIDAYS, key=len, reverse=True))
+    ex.scan(
+        _pattern(
+            rf"(?:(?:en|on|el|the|durante|during) )*(?:dia de )?(?P<last>last |la pasada |el pasado )?"
+            rf"(?P<h>{holidays})(?! holidays| week| period| season| time| break| vacation)"
+            rf"(?: (?P<post>pasada|pasado|anterior))?{_YSUF}"
+        ),
+        handle,
+    )
 
 
 def _year_atom(match: re.Match[str]) -> _Atom:
@@ -1205,6 +1384,33 @@ _PATTERN_WORDS = [
     "rd",
     "th",
     "er",
+    "anoche",
+    "tonight",
+    "morning",
+    "afternoon",
+    "evening",
+    "night",
+    "madrugada",
+    "esta",
+    "navidad",
+    "nochebuena",
+    "nochevieja",
+    "nuevo",
+    "reyes",
+    "christmas",
+    "eve",
+    "epiphany",
+    "new",
+    "s",
+    "primavera",
+    "verano",
+    "otono",
+    "invierno",
+    "spring",
+    "summer",
+    "autumn",
+    "fall",
+    "winter",
 ]
 #: Every word a time expression uses: the typo corrector must know them (or it would "fix" them).
 TIME_WORDS: frozenset[str] = frozenset(

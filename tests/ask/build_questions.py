@@ -215,6 +215,16 @@ QUESTIONS = [
     q('time-en-4', 'time', 'demand on October 29, 2023', A, measure='demand', aggregate='total', periods=P(day(2023, 10, 29))),
     q('time-en-5', 'time', "yesterday's demand", D, measure='demand', aggregate='total', periods=P(day(2024, 3, 31))),
     q('time-en-6', 'time', 'wind generation between October 20 and 25', B, measure='generation', aggregate='total', technology='wind', periods=P(days(2024, 10, 20, 2024, 10, 26))),
+    # -- parts of the day, seasons (meteorological) and fixed-date holidays ----------------------------
+    q('time-es-11', 'time', 'demanda esta mañana', A, measure='demand', aggregate='total', periods=P((t(2024, 4, 17, 6), t(2024, 4, 17, 12)))),
+    q('time-en-7', 'time', 'demand last night', A, measure='demand', aggregate='total', periods=P((t(2024, 4, 16, 20), t(2024, 4, 17)))),
+    q('time-es-12', 'time', '¿Cuál fue la demanda máxima ayer por la tarde?', A, measure='demand', aggregate='max', granularity='hour', k=1, periods=P((t(2024, 4, 16, 12), t(2024, 4, 16, 20)))),
+    q('time-es-13', 'time', 'demanda el fin de semana pasado', A, measure='demand', aggregate='total', periods=P(days(2024, 4, 13, 2024, 4, 15))),
+    q('time-es-14', 'time', 'demanda media el verano pasado', A, measure='demand', aggregate='average', periods=P(days(2023, 6, 1, 2023, 9, 1))),
+    q('time-en-8', 'time', 'What was the peak demand last summer?', A, measure='demand', aggregate='max', granularity='hour', k=1, periods=P(days(2023, 6, 1, 2023, 9, 1))),
+    q('time-es-15', 'time', 'generación eólica en Navidad', A, measure='generation', aggregate='total', technology='wind', periods=P(day(2023, 12, 25))),
+    q('time-en-9', 'time', 'demand on Christmas day', A, measure='demand', aggregate='total', periods=P(day(2023, 12, 25))),
+    q('time-es-16', 'time', '¿Qué tecnología generó más el invierno pasado?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(days(2023, 12, 1, 2024, 3, 1))),
     # -- rankings of technologies (the winner, the top k, or every technology, largest first) ----------
     q('rank-es-1', 'ranking', '¿Qué tecnología generó más energía ayer?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(day(2024, 4, 16))),
     q('rank-en-1', 'ranking', 'Which technology generated the most last month?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(month(2024, 3))),
@@ -275,6 +285,8 @@ QUESTIONS = [
     refuse('ref-en-7', 'Which technology had the highest price yesterday?', kind='out_of_scope'),
     refuse('ref-en-8', 'emissions by technology last year', kind='out_of_scope'),
     refuse('ref-es-18', 'previsión de generación por tecnología para mañana', kind='out_of_scope'),
+    refuse('ref-es-19', 'demanda en las navidades de 2023', kind='ambiguous'),
+    refuse('ref-en-9', 'demand at Easter 2024', kind='ambiguous'),
 ]
 # fmt: on
 

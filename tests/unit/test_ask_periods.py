@@ -94,3 +94,90 @@ def test_labels_name_the_exact_period_in_both_languages() -> None:
     yesterday = Period.day(dt.date(2024, 4, 16), "ayer", "yesterday")
     assert yesterday.label("es") == "ayer (martes 16 de abril de 2024)"
     assert yesterday.label("en") == "yesterday (Tuesday 16 April 2024)"
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "expected"),
+    [
+        # meteorological seasons: the last one that ended, "this" one, or the one of a year
+        ("el verano pasado", "es", [(local(2023, 6, 1), local(2023, 9, 1))]),
+        ("last summer", "en", [(local(2023, 6, 1), local(2023, 9, 1))]),
+        ("el invierno pasado", "es", [(local(2023, 12, 1), local(2024, 3, 1))]),
+        ("este verano", "es", [(local(2024, 6, 1), local(2024, 9, 1))]),
+        ("en primavera", "es", [(local(2024, 3, 1), local(2024, 6, 1))]),
+        ("in winter 2023", "en", [(local(2022, 12, 1), local(2023, 3, 1))]),
+        ("el otoño de 2023", "es", [(local(2023, 9, 1), local(2023, 12, 1))]),
+        ("the fall of 2023", "en", [(local(2023, 9, 1), local(2023, 12, 1))]),
+        # fixed-date holidays: the most recent one, or the one of a year
+        ("en Navidad", "es", [(local(2023, 12, 25), local(2023, 12, 26))]),
+        ("on Christmas Day", "en", [(local(2023, 12, 25), local(2023, 12, 26))]),
+        ("en Nochebuena de 2022", "es", [(local(2022, 12, 24), local(2022, 12, 25))]),
+        ("New Year's Eve", "en", [(local(2023, 12, 31), local(2024, 1, 1))]),
+        ("el día de Reyes", "es", [(local(2024, 1, 6), local(2024, 1, 7))]),
+        # the days that "esta mañana" and "anoche" name
+        ("esta mañana", "es", [(local(2024, 4, 17), local(2024, 4, 18))]),
+        ("anoche", "es", [(local(2024, 4, 16), local(2024, 4, 17))]),
+    ],
+)
+def test_seasons_holidays_and_named_parts_of_the_day(
+    question: str, language: str, expected: list[tuple[str, str]]
+) -> None:
+    assert spans(question, language) == expected
+
+
+def test_december_winter_is_the_one_that_just_started() -> None:
+    december = dt.datetime(2024, 12, 20, 12, tzinfo=MADRID)
+    assert spans("este invierno", "es", december) == [(local(2024, 12, 1), local(2025, 3, 1))]
+    assert spans("last winter", "en", december) == [(local(2023, 12, 1), local(2024, 3, 1))]
+    assert spans("en Navidad", "es", december) == [(local(2023, 12, 25), local(2023, 12, 26))]
+    christmas = dt.datetime(2024, 12, 25, 12, tzinfo=MADRID)
+    assert spans("la Navidad pasada", "es", christmas) == [(local(2023, 12, 25), local(2023, 12, 26))]
+
+
+@pytest.mark.parametrize(
+    ("question", "start", "end", "label"),
+    [
+        (
+            "demanda esta mañana",
+            local(2024, 4, 17, 6),
+            local(2024, 4, 17, 12),
+            "esta mañana (entre las 06:00",
+        ),
+        ("demand this morning", local(2024, 4, 17, 6), local(2024, 4, 17, 12), "this morning (from 06:00"),
+        ("demanda anoche", local(2024, 4, 16, 20), local(2024, 4, 17), "anoche (entre las 20:00"),
+        ("demand last night", local(2024, 4, 16, 20), local(2024, 4, 17), "last night (from 20:00"),
+        ("demanda ayer por la tarde", local(2024, 4, 16, 12), local(2024, 4, 16, 20), "ayer por la tarde"),
+        ("demand yesterday afternoon", local(2024, 4, 16, 12), local(2024, 4, 16, 18), "yesterday in the"),
+        ("demanda el lunes de madrugada", local(2024, 4, 15), local(2024, 4, 15, 6), "entre las 00:00"),
+        # the spring change: the small hours of 31 March 2024 have five hours
+        ("demanda de madrugada el 31 de marzo de 2024", local(2024, 3, 31), local(2024, 3, 31, 6), "entre"),
+    ],
+)
+def test_parts_of_the_day_are_hours_of_one_day_named_in_the_label(
+    question: str, start: str, end: str, label: str
+) -> None:
+    from datalake.ask import parse
+
+    period = parse(question, AS_OF).period
+    assert (period.start.isoformat(), period.end.isoformat()) == (start, end)
+    assert period.label("en" if "demand " in question else "es").startswith(label)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "demanda en las navidades de 2023",
+        "demand during the Christmas holidays",
+        "demanda en Semana Santa",
+        "demand at Easter 2024",
+        "demanda a principios de marzo",
+        "demanda media por la mañana en marzo",  # a part of the day needs one day
+        "demanda por la mañana y por la tarde ayer",
+    ],
+)
+def test_periods_it_does_not_read_are_refused_not_dropped(question: str) -> None:
+    from datalake.ask import AskRefusal, parse
+
+    with pytest.raises(AskRefusal) as caught:
+        parse(question, AS_OF)
+    assert caught.value.kind == "ambiguous"
