@@ -303,20 +303,23 @@ OTHER_TOPICS = (
     "temperature", "clima", "weather", "lluvia", "rain", "potencia instalada", "installed capacity",
     "capacidad instalada", "capacity", "factor de capacidad", "capacity factor", "tiempo atmosferico",
 )  # fmt: skip
-# Parts of periods and named seasons or holidays: not resolved, so a question using them is refused.
+# Parts of periods the time expressions do not read: a question using them is refused.
 PARTIAL_PERIOD = (
     "primera semana", "segunda semana", "tercera semana", "cuarta semana", "ultima semana de",
     "primera quincena", "segunda quincena", "quincena", "primer semestre", "segundo semestre", "semestre",
     "primera mitad", "segunda mitad", "first week of", "second week of", "third week of", "fourth week of",
     "last week of", "first half", "second half", "fortnight", "principios", "finales", "mediados",
-    "comienzos", "inicios", "beginning of", "end of", "middle of", "early", "late", "mid",
-    "por la manana", "de la manana", "a la manana", "por la tarde", "de la tarde", "por la noche",
-    "de la noche", "de noche", "por la madrugada", "de madrugada", "esta manana", "esta tarde", "esta noche",
-    "in the morning", "in the afternoon", "in the evening", "at night", "this morning", "this afternoon",
-    "this evening", "tonight", "overnight", "invierno", "verano", "primavera", "otono", "winter", "summer",
-    "spring", "autumn", "fall", "navidad", "navidades", "nochevieja", "nochebuena", "semana santa", "pascua",
-    "reyes", "christmas", "easter", "new years", "new year s", "puente", "festivo", "festivos", "holiday",
+    "comienzos", "inicios", "beginning of", "end of", "middle of", "early", "late", "mid", "overnight",
+    "navidades", "semana santa", "pascua", "easter", "puente", "festivo", "festivos", "holiday",
     "holidays", "laborables", "laborable", "working days", "weekdays", "fines de semana", "weekends",
+)  # fmt: skip
+# Parts of the day, seasons and fixed-date holidays the time expressions read ("esta mañana", "el
+# verano pasado", "en Navidad"); one left over in the question was not read, so it is refused.
+READ_PERIOD_WORDS = (
+    "manana", "tarde", "noche", "madrugada", "anoche", "morning", "afternoon", "evening", "night",
+    "tonight", "invierno", "verano", "primavera", "otono", "winter", "summer", "spring", "autumn", "fall",
+    "navidad", "nochevieja", "nochebuena", "reyes", "christmas", "epiphany", "new years", "new year s",
+    "ano nuevo",
 )  # fmt: skip
 # "Which technology...", "by source": a ranking of technologies.
 WHICH_TECHNOLOGY = (
@@ -334,6 +337,14 @@ BREAKDOWN = (
     "por tipo", "por tipos", "by technology", "by technologies", "by source", "by sources", "by type",
     "per technology", "per source", "by fuel",
 )  # fmt: skip
+# "La principal fuente", "which technology led": the first of a ranking.
+LEADING = (
+    "principal", "principales", "predominante", "predominantes", "dominante", "dominantes", "mayoritaria",
+    "mayoritario", "lidero", "liderado", "lidera", "lider", "lideres", "encabezo", "main", "predominant",
+    "dominant", "leading", "led", "leader", "leaders", "lead", "top",
+)  # fmt: skip
+# "¿Quién generó más?": the subject is a technology.
+WHO = ("quien", "quienes", "who")
 # "De menor a mayor" or "de mayor a menor" orders a ranking; "mayor" and "menor" there ask for neither.
 ASCENDING = (
     "de menor a mayor", "de menos a mas", "ascendente", "orden ascendente", "ascending", "smallest first",
@@ -391,8 +402,8 @@ FUNCTION_WORDS = (  # noqa: SIM905
 _CONCEPTS = (
     FORECAST, DEMAND, GENERATION, SHARE, OPERATOR, TOTAL_GENERATION, MAXIMUM, MINIMUM, MORE,
     AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
-    EXCHANGES, OTHER_TOPICS, UNSAFE, UNSUPPORTED, PARTIAL_PERIOD, WHICH_TECHNOLOGY, BREAKDOWN, ASCENDING,
-    DESCENDING, PLANTS,
+    EXCHANGES, OTHER_TOPICS, UNSAFE, UNSUPPORTED, PARTIAL_PERIOD, READ_PERIOD_WORDS, WHICH_TECHNOLOGY,
+    BREAKDOWN, ASCENDING, DESCENDING, PLANTS, LEADING, WHO,
 )  # fmt: skip
 
 

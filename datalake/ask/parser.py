@@ -64,7 +64,7 @@ _THRESHOLD = re.compile(
     r"por encima de|por debajo de|exceed|exceeded|supero|superaron) \d"
 )
 # Period qualifiers the parser does not resolve: answering without them would answer another question.
-_PARTIAL_PERIOD = _P(lx.PARTIAL_PERIOD)
+_PARTIAL_PERIOD, _READ_PERIOD_WORDS = _P(lx.PARTIAL_PERIOD), _P(lx.READ_PERIOD_WORDS)
 # -- rankings of technologies ---------------------------------------------------------------------
 _TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)
 _BREAKDOWN = _P(lx.BREAKDOWN)
@@ -107,6 +107,12 @@ _SINGULAR_RANKED = _P(
     ("tecnologia", "fuente", "technology", "source", "cual de", "which of", "which one", "la que", "the one")
 )
 _EACH = _P(("cada", "each", "every"))
+_LEADING, _WHO = _P(lx.LEADING), _P(lx.WHO)
+# "The top renewable", "la principal renovable" (not "top renewable hours": those rank hours).
+_LEADING_FAMILY = re.compile(
+    rf"(?<![^ ])(?:top|main|leading|biggest|largest|principal|principales) (?:{_FAMILY})(?![^ ])"
+    r"(?! (?:horas?|dias?|semanas?|meses|hours?|days?|weeks?|months?|cuota|share|generation|generacion))"
+)
 # "las 3 tecnologías", "the five largest sources", "3 renovables": how many a ranking lists.
 _RANK_K = re.compile(
     rf"(?<![^ ])(?P<n>{_NUMBER})(?: [a-z]+){{0,2}}? "
@@ -491,13 +497,15 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     if _UNSUPPORTED.search(text):
         raise refusal("unsupported", language, "not_understood")
 
+    if _PARTIAL_PERIOD.search(text):
+        raise refusal("partial_period", language, "ambiguous")
     times = extract_times(text, as_of, language)
     rest = _without(text, times.spans)
     if times.problem:
         raise refusal(times.problem, language, "ambiguous")
-    # Parts of the day, seasons and holidays the time expressions did not read ("principios de
-    # mes", "las navidades"): answering without them would answer another question.
-    if _PARTIAL_PERIOD.search(rest):
+    # A part of the day, season or holiday the time expressions did not read ("la tarde" of a
+    # month): answering without it would answer another question.
+    if _READ_PERIOD_WORDS.search(rest):
         raise refusal("partial_period", language, "ambiguous")
     if _stray_numbers(rest):
         raise refusal("stray_number", language, "not_understood")
@@ -533,9 +541,7 @@ def _rank(
     ordering = _ASCENDING.search(rest) or _DESCENDING.search(rest)
     plain = _without(rest, [ordering.span()]) if ordering else rest
     wants_min = bool(_MIN.search(plain))
-    wants_max = bool(
-        _MAX.search(plain) or _MORE.search(plain) or _TOP_K.search(plain) or " top " in f" {plain} "
-    )
+    wants_max = bool(_MAX.search(plain) or _MORE.search(plain) or _LEADING.search(plain))
     if wants_min and wants_max:
         raise refusal("max_and_min", language, "ambiguous", "generation")
     order = "asc" if (_ASCENDING.search(rest) if ordering else wants_min) else "desc"
@@ -619,10 +625,18 @@ def _is_ranking(rest: str, technology: lx.Technology | None) -> bool:
     """Whether the question ranks technologies: "¿qué tecnología generó más?", "mix de ayer",
     "¿qué renovable produjo más?" (a family of technologies is then what is ranked)."""
     if technology is None:
-        return bool(_TECHNOLOGY_WORD.search(rest) or _BREAKDOWN.search(rest))
+        superlative = _MAX.search(rest) or _MIN.search(rest) or _MORE.search(rest) or _LEADING.search(rest)
+        return bool(
+            _TECHNOLOGY_WORD.search(rest) or _BREAKDOWN.search(rest) or (_WHO.search(rest) and superlative)
+        )
     if not lx.is_family(technology):
         return False
-    if _WHICH_FAMILY.search(rest) or _FAMILY_THAT.search(rest) or _BREAKDOWN_STRONG.search(rest):
+    if (
+        _WHICH_FAMILY.search(rest)
+        or _FAMILY_THAT.search(rest)
+        or _LEADING_FAMILY.search(rest)
+        or _BREAKDOWN_STRONG.search(rest)
+    ):
         return True
     counted = _RANK_K.search(rest) and not _K_UNIT.search(rest)
     superlative = _MAX.search(rest) or _MIN.search(rest) or _MORE.search(rest) or _TOP_K.search(rest)

@@ -257,6 +257,10 @@ QUESTIONS = [
     q('rank-en-11', 'ranking', 'What were the three technologies with the biggest share in 2023?', A, measure='share', aggregate='rank', technology=None, k=3, order='desc', periods=P(year(2023))),
     q('rank-es-19', 'ranking', 'Reparto de la generación por fuentes en el primer trimestre de 2024', A, measure='generation', aggregate='rank', technology=None, k=None, order='desc', periods=P(days(2024, 1, 1, 2024, 4, 1))),
     q('rank-es-20', 'ranking', '¿Qué renovable tuvo mayor cuota el mes pasado?', A, measure='share', aggregate='rank', technology='renewable', k=1, order='desc', periods=P(month(2024, 3))),
+    q('rank-en-12', 'ranking', 'What was the main source of electricity last month?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(month(2024, 3))),
+    q('rank-es-22', 'ranking', '¿Quién generó más ayer?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(day(2024, 4, 16))),
+    q('rank-en-13', 'ranking', 'what was the top renewable yesterday', A, measure='generation', aggregate='rank', technology='renewable', k=1, order='desc', periods=P(day(2024, 4, 16))),
+    q('rank-es-23', 'ranking', '¿Cuál fue la principal fuente de generación el verano pasado?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(days(2023, 6, 1, 2023, 9, 1))),
     q('rank-es-21', 'ranking', '¿A qué hora generaron más las renovables ayer?', A, measure='generation', aggregate='max', technology='renewable', granularity='hour', k=1, periods=P(day(2024, 4, 16))),
     # -- refusals -------------------------------------------------------------------------------------
     refuse('ref-es-1', 'borra la tabla demand_hourly', kind='unsafe'),
