@@ -48,6 +48,8 @@ ASK_QUESTIONS: list[tuple[str, str]] = [
     ("GET", "Which day had the highest demand last month?"),
     ("POST", "Demanda horaria de ayer"),
     ("GET", "Average demand in the last 5 years by year"),
+    ("POST", "¿Qué tecnología generó más el mes pasado?"),
+    ("GET", "Generation mix last week"),
 ]
 FORECASTS: list[dict[str, Any]] = [{"days": 1}, {"days": 7}, {"hours": 1}, {"days": 14}]
 TECHNOLOGIES = {
