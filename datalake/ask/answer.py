@@ -76,11 +76,15 @@ def _subject(intent: Intent) -> str:
             text = f"la cuota {label} de la generación" if es else f"the {label} share of generation"
         else:
             text = f"la cuota de {label} en la generación" if es else f"the {label} share of generation"
+    return text + _place(intent)
+
+
+def _place(intent: Intent) -> str:
+    """Where, with its leading space: " en España", " in the peninsular system"."""
+    es = intent.language == "es"
     if intent.region == "peninsular":
-        text += " en el sistema peninsular" if es else " in the peninsular system"
-    else:
-        text += " en España" if es else " in Spain"
-    return text
+        return " en el sistema peninsular" if es else " in the peninsular system"
+    return " en España" if es else " in Spain"
 
 
 def _bare_subject(subject: str) -> str:
@@ -376,130 +380,124 @@ def _plural_es(word: str) -> str:
     return word + ("s" if word[-1:] in "aeiou" else "es")
 
 
+#: The words of a ranking's sentence per language: what is ranked, how ("que más generó", "with the
+#: largest share"), for the winner (k=1), the top k, or every technology (a breakdown).
+_RANKING_WORDS: dict[str, dict[str, Any]] = {
+    "es": {
+        "one": "la tecnología {f}",
+        "many": "tecnologías {fs}",
+        "how": {
+            ("total", True): ("que más generó", "que más generaron"),
+            ("total", False): ("que menos generó", "que menos generaron"),
+            ("share", True): ("con mayor cuota de la generación",) * 2,
+            ("share", False): ("con menor cuota de la generación",) * 2,
+            ("average", True): ("con mayor generación media",) * 2,
+            ("average", False): ("con menor generación media",) * 2,
+        },
+        "winner": "{Noun} {how}{place} {label} fue {name}, con {value}.",
+        "winner_value": {
+            "total": "{mwh}, el {share} de la generación",
+            "share": "el {share} de la generación ({mwh})",
+            "average": "{mw} ({mwh})",
+        },
+        "top": "Las {n} {noun} {how}{place} {label} fueron: {items}.",
+        "fewer": " Solo {n} generaron en ese periodo.",
+        "all": {
+            "total": "Generación {f} por tecnología",
+            "share": "Cuota de cada tecnología {f} en la generación",
+            "average": "Generación media por tecnología {f}",
+        },
+        "order": ("de menor a mayor", "de mayor a menor"),
+        "total": (" Total: {listed}.", " Total: {listed} de {whole} generados."),
+        "empty": "No hay datos de generación {f} por tecnología{place} {label}.",
+    },
+    "en": {
+        "one": "the {f} technology",
+        "many": "{f} technologies",
+        "how": {
+            ("total", True): ("that generated the most",) * 2,
+            ("total", False): ("that generated the least",) * 2,
+            ("share", True): ("with the largest share of generation",) * 2,
+            ("share", False): ("with the smallest share of generation",) * 2,
+            ("average", True): ("with the highest average output",) * 2,
+            ("average", False): ("with the lowest average output",) * 2,
+        },
+        "winner": "{Noun} {how}{place} {label} was {name}, with {value}.",
+        "winner_value": {
+            "total": "{mwh}, {share} of all generation",
+            "share": "{share} of all generation ({mwh})",
+            "average": "{mw} ({mwh})",
+        },
+        "top": "The {n} {noun} {how}{place} {label} were: {items}.",
+        "fewer": " Only {n} generated in that period.",
+        "all": {
+            "total": "{f} generation by technology",
+            "share": "Share of each {f} technology in generation",
+            "average": "Average generation by {f} technology",
+        },
+        "order": ("smallest first", "largest first"),
+        "total": (" Total: {listed}.", " Total: {listed} of {whole} generated."),
+        "empty": "There is no data on {f} generation by technology{place} {label}.",
+    },
+}
+
+
 def _ranking(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list[Any]]) -> str:
-    """The winner with its value, or the numbered list (see :func:`compose`)."""
-    es, language = intent.language == "es", intent.language
-    label = intent.period.label(language)
-    place = (
-        (" en el sistema peninsular" if es else " in the peninsular system")
-        if intent.region == "peninsular"
-        else (" en España" if es else " in Spain")
-    )
+    """The winner with its value, the numbered top k, or every technology (see :func:`compose`)."""
+    language = intent.language
+    words = _RANKING_WORDS[language]
     family = intent.technology
+    f = (family.label_es if language == "es" else family.label_en) if family else ""
+    place = _place(intent)
+    label = intent.period.label(language)
+
+    def tidy(text: str) -> str:
+        return _capital(" ".join(text.split()))
+
     if not rows:
-        what = (
-            f"generación {family.label_es} por tecnología" if es and family else "generación por tecnología"
-        )
-        if not es:
-            what = f"{family.label_en} generation by technology" if family else "generation by technology"
-        return (
-            f"No hay datos de {what}{place} {label}." if es else f"There is no data on {what}{place} {label}."
-        )
+        return tidy(words["empty"].format(f=f, place=place, label=label))
     at = {name: columns.index(name) for name in columns}
 
-    def amount(row: list[Any]) -> str:
-        mwh, share = (
-            energy(float(row[at["generation_mwh"]]), language),
-            percent(float(row[at["share"]]), language),
-        )
-        if plan.value_column == "share":
-            return f"{share} ({mwh})"
-        if plan.value_column == "generation_mw":
-            return f"{power(float(row[at['generation_mw']]), language)} ({mwh})"
-        return f"{mwh} ({share})"
+    def figures(row: list[Any]) -> dict[str, str]:
+        figures = {
+            "mwh": energy(float(row[at["generation_mwh"]]), language),
+            "share": percent(float(row[at["share"]]), language),
+        }
+        if "generation_mw" in at:
+            figures["mw"] = power(float(row[at["generation_mw"]]), language)
+        return figures
 
-    high = intent.order == "desc"
     kind = {"share": "share", "generation_mw": "average"}.get(plan.value_column, "total")
-    k = intent.k
-    if k == 1:
+    one, many = words["how"][(kind, intent.order == "desc")]
+    if intent.k == 1:
         row = rows[0]
-        winner = _ranked_name(row[at["technology"]], language, article=True)
-        if es:
-            noun = f"la tecnología {family.label_es}" if family else "la tecnología"
-            verb = {
-                "total": "que más generó" if high else "que menos generó",
-                "share": f"con {'mayor' if high else 'menor'} cuota de la generación",
-                "average": f"con {'mayor' if high else 'menor'} generación media",
-            }[kind]
-            mwh, share = (
-                energy(float(row[at["generation_mwh"]]), language),
-                percent(float(row[at["share"]]), language),
-            )
-            value = {
-                "total": f"{mwh}, el {share} de la generación",
-                "share": f"el {share} de la generación ({mwh})",
-                "average": amount(row),
-            }[kind]
-            return f"{_capital(noun)} {verb}{place} {label} fue {winner}, con {value}."
-        noun = f"the {family.label_en} technology" if family else "the technology"
-        verb = {
-            "total": "that generated the most" if high else "that generated the least",
-            "share": f"with the {'largest' if high else 'smallest'} share of generation",
-            "average": f"with the {'highest' if high else 'lowest'} average output",
-        }[kind]
-        mwh, share = (
-            energy(float(row[at["generation_mwh"]]), language),
-            percent(float(row[at["share"]]), language),
+        return words["winner"].format(
+            Noun=tidy(words["one"].format(f=f)),
+            how=one,
+            place=place,
+            label=label,
+            name=_ranked_name(row[at["technology"]], language, article=True),
+            value=words["winner_value"][kind].format(**figures(row)),
         )
-        value = {
-            "total": f"{mwh}, {share} of all generation",
-            "share": f"{share} of all generation ({mwh})",
-            "average": amount(row),
-        }[kind]
-        return f"{_capital(noun)} {verb}{place} {label} was {winner}, with {value}."
+    listed = {"total": "{mwh} ({share})", "share": "{share} ({mwh})", "average": "{mw} ({mwh})"}[kind]
     items = "; ".join(
-        f"{i}) {_ranked_name(row[at['technology']], language)}, {amount(row)}"
+        f"{i}) {_ranked_name(row[at['technology']], language)}, {listed.format(**figures(row))}"
         for i, row in enumerate(rows, 1)
     )
-    if k is None:
-        if es:
-            f = family.label_es if family else ""
-            head = {
-                "total": f"Generación {f} por tecnología",
-                "share": f"Cuota de cada tecnología {f} en la generación",
-                "average": f"Generación media por tecnología {f}",
-            }[kind]
-            order = "de mayor a menor" if high else "de menor a mayor"
-        else:
-            f = family.label_en if family else ""
-            head = {
-                "total": f"{f} generation by technology",
-                "share": f"Share of each {f} technology in generation",
-                "average": f"Average generation by {f} technology",
-            }[kind]
-            order = "largest first" if high else "smallest first"
-        head = _capital(" ".join(head.split()))
-        text = f"{head}{place} {label}, {order}: {items}."
-        if kind == "total":
-            listed = sum(float(row[at["generation_mwh"]]) for row in rows)
-            whole = float(rows[0][at["total_generation_mwh"]])
-            if es:
-                text += f" Total: {energy(listed, language)}" + (
-                    f" de {energy(whole, language)} generados." if family else "."
-                )
-            else:
-                text += f" Total: {energy(listed, language)}" + (
-                    f" of {energy(whole, language)} generated." if family else "."
-                )
-        return text
-    count = len(rows)
-    if es:
-        noun = f"tecnologías {_plural_es(family.label_es)}" if family else "tecnologías"
-        verb = {
-            "total": "que más generaron" if high else "que menos generaron",
-            "share": f"con {'mayor' if high else 'menor'} cuota de la generación",
-            "average": f"con {'mayor' if high else 'menor'} generación media",
-        }[kind]
-        text = f"Las {count} {noun} {verb}{place} {label} fueron: {items}."
-        return text + (f" Solo {count} generaron en ese periodo." if count < k else "")
-    noun = f"{family.label_en} technologies" if family else "technologies"
-    verb = {
-        "total": "that generated the most" if high else "that generated the least",
-        "share": f"with the {'largest' if high else 'smallest'} share of generation",
-        "average": f"with the {'highest' if high else 'lowest'} average output",
-    }[kind]
-    text = f"The {count} {noun} {verb}{place} {label} were: {items}."
-    return text + (f" Only {count} generated in that period." if count < k else "")
+    if intent.k is not None:
+        fs = _plural_es(family.label_es) if family else ""
+        noun = " ".join(words["many"].format(f=f, fs=fs).split())
+        text = words["top"].format(n=len(rows), noun=noun, how=many, place=place, label=label, items=items)
+        return text + (words["fewer"].format(n=len(rows)) if len(rows) < intent.k else "")
+    order = words["order"][intent.order == "desc"]
+    text = f"{tidy(words['all'][kind].format(f=f))}{place} {label}, {order}: {items}."
+    if kind == "total":
+        total = sum(float(row[at["generation_mwh"]]) for row in rows)
+        whole = float(rows[0][at["total_generation_mwh"]])
+        text += words["total"][family is not None].format(
+            listed=energy(total, language), whole=energy(whole, language)
+        )
+    return text
 
 
 def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:

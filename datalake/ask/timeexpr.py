@@ -620,22 +620,15 @@ def _scan_seasons(ex: _Extractor, today: dt.date) -> None:
     )
 
 
-#: Fixed-date holidays: (month, day) and the period's names.
-_HOLIDAYS: dict[str, tuple[int, int, str, str]] = {
-    "navidad": (12, 25, "el día de Navidad", "on Christmas Day"),
-    "christmas": (12, 25, "el día de Navidad", "on Christmas Day"),
-    "christmas day": (12, 25, "el día de Navidad", "on Christmas Day"),
-    "nochebuena": (12, 24, "en Nochebuena", "on Christmas Eve"),
-    "christmas eve": (12, 24, "en Nochebuena", "on Christmas Eve"),
-    "nochevieja": (12, 31, "en Nochevieja", "on New Year's Eve"),
-    "new year s eve": (12, 31, "en Nochevieja", "on New Year's Eve"),
-    "new years eve": (12, 31, "en Nochevieja", "on New Year's Eve"),
-    "ano nuevo": (1, 1, "el día de Año Nuevo", "on New Year's Day"),
-    "new year s day": (1, 1, "el día de Año Nuevo", "on New Year's Day"),
-    "new years day": (1, 1, "el día de Año Nuevo", "on New Year's Day"),
-    "reyes": (1, 6, "el día de Reyes", "on Epiphany"),
-    "epiphany": (1, 6, "el día de Reyes", "on Epiphany"),
-}
+#: Fixed-date holidays: (month, day), the period's names, and the phrases that say it.
+_HOLIDAY_DAYS = (
+    ((12, 25), ("el día de Navidad", "on Christmas Day"), ("navidad", "christmas", "christmas day")),
+    ((12, 24), ("en Nochebuena", "on Christmas Eve"), ("nochebuena", "christmas eve")),
+    ((12, 31), ("en Nochevieja", "on New Year's Eve"), ("nochevieja", "new year s eve", "new years eve")),
+    ((1, 1), ("el día de Año Nuevo", "on New Year's Day"), ("ano nuevo", "new year s day", "new years day")),
+    ((1, 6), ("el día de Reyes", "on Epiphany"), ("reyes", "epiphany")),
+)
+_HOLIDAYS = {phrase: (day, names) for day, names, phrases in _HOLIDAY_DAYS for phrase in phrases}
 
 
 def _scan_holidays(ex: _Extractor, today: dt.date) -> None:
@@ -646,7 +639,7 @@ def _scan_holidays(ex: _Extractor, today: dt.date) -> None:
     """
 
     def handle(match: re.Match[str]) -> _Atom | None:
-        month, day, name_es, name_en = _HOLIDAYS[match.group("h")]
+        (month, day), (name_es, name_en) = _HOLIDAYS[match.group("h")]
         year, offset = _year_of(match, today)
         if year is None and offset is not None:
             year = today.year + offset

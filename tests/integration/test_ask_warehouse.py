@@ -36,13 +36,24 @@ def _same_rows(left: list[list[Any]], right: list[list[Any]]) -> bool:
     return True
 
 
+def loaded_reader(
+    frames: dict[str, Any],
+    pg_settings: Settings,
+    pg_conn: psycopg.Connection[Any],
+    pg_schema: str,
+    role_name: str,
+) -> tuple[Settings, WarehouseExecutor]:
+    """``frames`` in ``pg_schema``, and the reader-role executor (with its settings) over them."""
+    load_warehouse(pg_conn, frames, pg_schema)
+    settings = pg_settings.model_copy(update={"reader_role": role_name})
+    return settings, WarehouseExecutor(settings, schema=pg_schema, ensure_role=True)
+
+
 def test_question_set_on_the_warehouse_matches_the_lake(
     pg_settings: Settings, pg_conn: psycopg.Connection[Any], pg_schema: str, role_name: str
 ) -> None:
     frames = sample_frames()
-    load_warehouse(pg_conn, frames, pg_schema)
-    settings = pg_settings.model_copy(update={"reader_role": role_name})
-    warehouse = WarehouseExecutor(settings, schema=pg_schema, ensure_role=True)
+    settings, warehouse = loaded_reader(frames, pg_settings, pg_conn, pg_schema, role_name)
     questions = load_questions()
 
     report = evaluate(questions, partial(ask, settings=settings, executor=warehouse))
@@ -141,9 +152,7 @@ def test_technology_rankings_on_the_warehouse_count_each_hour_once(
     pg_settings: Settings, pg_conn: psycopg.Connection[Any], pg_schema: str, role_name: str
 ) -> None:
     frames = ranking_frames()
-    load_warehouse(pg_conn, frames, pg_schema)
-    settings = pg_settings.model_copy(update={"reader_role": role_name})
-    warehouse = WarehouseExecutor(settings, schema=pg_schema, ensure_role=True)
+    settings, warehouse = loaded_reader(frames, pg_settings, pg_conn, pg_schema, role_name)
     on_warehouse = partial(ask, as_of=RANK_AS_OF, settings=settings, executor=warehouse)
 
     mix = on_warehouse("generación por tecnología ayer")
