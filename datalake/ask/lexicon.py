@@ -326,6 +326,8 @@ WHICH_TECHNOLOGY = (
     "tecnologia", "tecnologias", "technology", "technologies", "fuente", "fuentes", "source", "sources",
     "fuente de energia", "fuentes de energia", "energy source", "energy sources", "tipo de generacion",
     "tipos de generacion", "type of generation", "types of generation", "generation type", "generation types",
+    "tipo de energia", "tipos de energia", "clase de energia", "kind of energy", "kinds of energy",
+    "type of energy", "types of energy", "sort of energy", "energy type", "energy types",
 )  # fmt: skip
 # Words asking for every technology at once: a breakdown, largest first.
 BREAKDOWN = (
@@ -341,8 +343,15 @@ BREAKDOWN = (
 LEADING = (
     "principal", "principales", "predominante", "predominantes", "dominante", "dominantes", "mayoritaria",
     "mayoritario", "lidero", "liderado", "lidera", "lider", "lideres", "encabezo", "main", "predominant",
-    "dominant", "leading", "led", "leader", "leaders", "lead", "top",
+    "dominant", "leading", "led", "leader", "leaders", "lead", "top", "domino", "domina", "dominaron",
+    "dominaba", "predomino", "predomina", "destaco", "dominated", "dominates", "dominating",
 )  # fmt: skip
+# "La segunda tecnología que más generó", "the third largest source": the top k down to it.
+ORDINALS = {
+    "primera": 1, "primer": 1, "primero": 1, "first": 1, "segunda": 2, "segundo": 2, "second": 2,
+    "tercera": 3, "tercer": 3, "tercero": 3, "third": 3, "cuarta": 4, "cuarto": 4, "fourth": 4,
+    "quinta": 5, "quinto": 5, "fifth": 5,
+}  # fmt: skip
 # "¿Quién generó más?": the subject is a technology.
 WHO = ("quien", "quienes", "who")
 # "De menor a mayor" or "de mayor a menor" orders a ranking; "mayor" and "menor" there ask for neither.
@@ -403,7 +412,7 @@ _CONCEPTS = (
     FORECAST, DEMAND, GENERATION, SHARE, OPERATOR, TOTAL_GENERATION, MAXIMUM, MINIMUM, MORE,
     AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
     EXCHANGES, OTHER_TOPICS, UNSAFE, UNSUPPORTED, PARTIAL_PERIOD, READ_PERIOD_WORDS, WHICH_TECHNOLOGY,
-    BREAKDOWN, ASCENDING, DESCENDING, PLANTS, LEADING, WHO,
+    BREAKDOWN, ASCENDING, DESCENDING, PLANTS, LEADING, WHO, tuple(ORDINALS),
 )  # fmt: skip
 
 

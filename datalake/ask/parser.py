@@ -108,6 +108,12 @@ _SINGULAR_RANKED = _P(
 )
 _EACH = _P(("cada", "each", "every"))
 _LEADING, _WHO = _P(lx.LEADING), _P(lx.WHO)
+_ORDINAL = re.compile(rf"(?<![^ ])(?P<o>{'|'.join(lx.ORDINALS)})(?![^ ])")
+# "¿Qué energía se generó más?", "what kind of energy": the kind is a technology.
+_WHICH_ENERGY = re.compile(
+    r"(?<![^ ])(?:que|cual|which|what)(?: (?:tipo|tipos|clase) de| (?:kind|type|sort) of)? (?:energia|energy)"
+    r"(?![^ ])"
+)
 # "The top renewable", "la principal renovable" (not "top renewable hours": those rank hours).
 _LEADING_FAMILY = re.compile(
     rf"(?<![^ ])(?:top|main|leading|biggest|largest|principal|principales) (?:{_FAMILY})(?![^ ])"
@@ -547,6 +553,9 @@ def _rank(
     order = "asc" if (_ASCENDING.search(rest) if ordering else wants_min) else "desc"
     counted = _TOP_K.search(plain) or _RANK_K.search(plain)
     k = _count(counted.group("n")) if counted else None
+    ordinal = _ORDINAL.search(plain)
+    if k is None and ordinal and lx.ORDINALS[ordinal.group("o")] > 1:
+        k = lx.ORDINALS[ordinal.group("o")]  # "the second largest": the list down to the second
     if k is not None and not 1 <= k <= 100:
         raise refusal("bad_k", language, "ambiguous", "generation")
     plural = _PLURAL_RANKED.search(plain) and not _SINGULAR_RANKED.search(plain)
@@ -626,9 +635,8 @@ def _is_ranking(rest: str, technology: lx.Technology | None) -> bool:
     "¿qué renovable produjo más?" (a family of technologies is then what is ranked)."""
     if technology is None:
         superlative = _MAX.search(rest) or _MIN.search(rest) or _MORE.search(rest) or _LEADING.search(rest)
-        return bool(
-            _TECHNOLOGY_WORD.search(rest) or _BREAKDOWN.search(rest) or (_WHO.search(rest) and superlative)
-        )
+        asks_which = _WHO.search(rest) or _WHICH_ENERGY.search(rest)
+        return bool(_TECHNOLOGY_WORD.search(rest) or _BREAKDOWN.search(rest) or (asks_which and superlative))
     if not lx.is_family(technology):
         return False
     if (

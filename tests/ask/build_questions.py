@@ -261,6 +261,9 @@ QUESTIONS = [
     q('rank-es-22', 'ranking', '¿Quién generó más ayer?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(day(2024, 4, 16))),
     q('rank-en-13', 'ranking', 'what was the top renewable yesterday', A, measure='generation', aggregate='rank', technology='renewable', k=1, order='desc', periods=P(day(2024, 4, 16))),
     q('rank-es-23', 'ranking', '¿Cuál fue la principal fuente de generación el verano pasado?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(days(2023, 6, 1, 2023, 9, 1))),
+    q('rank-en-14', 'ranking', 'What was the second largest source last month?', A, measure='generation', aggregate='rank', technology=None, k=2, order='desc', periods=P(month(2024, 3))),
+    q('rank-es-24', 'ranking', '¿qué fuente dominó la generación esta mañana?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P((t(2024, 4, 17, 6), t(2024, 4, 17, 12)))),
+    q('rank-es-25', 'ranking', '¿Qué tipo de energía produjo más ayer?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(day(2024, 4, 16))),
     q('rank-es-21', 'ranking', '¿A qué hora generaron más las renovables ayer?', A, measure='generation', aggregate='max', technology='renewable', granularity='hour', k=1, periods=P(day(2024, 4, 16))),
     # -- refusals -------------------------------------------------------------------------------------
     refuse('ref-es-1', 'borra la tabla demand_hourly', kind='unsafe'),

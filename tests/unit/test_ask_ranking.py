@@ -62,6 +62,13 @@ def understood(question: str) -> dict:
         ("¿Quién generó más ayer?", "generation", None, 1, "desc"),
         ("what was the top renewable yesterday", "generation", "renewable", 1, "desc"),
         ("las 3 principales fuentes de generación ayer", "generation", None, 3, "desc"),
+        ("¿qué fuente dominó la generación esta mañana?", "generation", None, 1, "desc"),
+        ("¿Qué tipo de energía produjo más ayer?", "generation", None, 1, "desc"),
+        ("What kind of energy was produced the most last week?", "generation", None, 1, "desc"),
+        ("¿qué energía se generó más ayer?", "generation", None, 1, "desc"),
+        # "the second largest": the list down to the second
+        ("¿Cuál es la segunda tecnología que más generó ayer?", "generation", None, 2, "desc"),
+        ("What was the third largest source last month?", "generation", None, 3, "desc"),
         ("¿Qué tecnología tuvo mayor cuota ayer?", "share", None, 1, "desc"),
         ("¿Qué tecnología tuvo mayor porcentaje ayer?", "share", None, 1, "desc"),
         ("share of each technology last month", "share", None, None, "desc"),
