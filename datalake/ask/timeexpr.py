@@ -242,6 +242,11 @@ def _relative_periods(today: dt.date) -> list[tuple[str, Period]]:
             (
                 "el fin de semana pasado",
                 "fin de semana pasado",
+                "el pasado fin de semana",
+                "pasado fin de semana",
+                "el finde pasado",
+                "finde pasado",
+                "el ultimo finde",
                 "el ultimo fin de semana",
                 "last weekend",
                 "the last weekend",
@@ -252,7 +257,7 @@ def _relative_periods(today: dt.date) -> list[tuple[str, Period]]:
             Period.days(monday - d(days=2), monday, "el fin de semana pasado", "last weekend"),
         ),
         (
-            ("este fin de semana", "this weekend"),
+            ("este fin de semana", "este finde", "this weekend"),
             Period.days(monday + d(days=5), monday + d(days=7), "este fin de semana", "this weekend"),
         ),
         (
@@ -489,6 +494,10 @@ def extract_times(text: str, as_of: dt.datetime, language: str) -> TimeExpressio
     result.clock, result.clock_range = clock, clock_range
     if clock_range is None and day_part is not None:
         result.clock_range, result.day_part = day_part[0], day_part[1]
+        first, end = day_part[0]
+        if clock is not None and clock.ambiguous:  # "yesterday morning at 9": the part says a.m.
+            hour = next((h for h in (clock.hour, clock.hour + 12) if first <= h < end), None)
+            result.clock = ClockTime(hour) if hour is not None else clock
     result.problem = result.problem or ex.problem
     return result
 

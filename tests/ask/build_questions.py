@@ -224,6 +224,8 @@ QUESTIONS = [
     q('time-en-8', 'time', 'What was the peak demand last summer?', A, measure='demand', aggregate='max', granularity='hour', k=1, periods=P(days(2023, 6, 1, 2023, 9, 1))),
     q('time-es-15', 'time', 'generación eólica en Navidad', A, measure='generation', aggregate='total', technology='wind', periods=P(day(2023, 12, 25))),
     q('time-en-9', 'time', 'demand on Christmas day', A, measure='demand', aggregate='total', periods=P(day(2023, 12, 25))),
+    q('time-es-17', 'time', 'generación solar el finde pasado', A, measure='generation', aggregate='total', technology='solar', periods=P(days(2024, 4, 13, 2024, 4, 15))),
+    q('time-en-10', 'time', 'demand yesterday morning at 9', A, measure='demand', aggregate='instant', periods=P(hour(2024, 4, 16, 9))),
     q('time-es-16', 'time', '¿Qué tecnología generó más el invierno pasado?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(days(2023, 12, 1, 2024, 3, 1))),
     # -- rankings of technologies (the winner, the top k, or every technology, largest first) ----------
     q('rank-es-1', 'ranking', '¿Qué tecnología generó más energía ayer?', A, measure='generation', aggregate='rank', technology=None, k=1, order='desc', periods=P(day(2024, 4, 16))),

@@ -117,6 +117,8 @@ def test_labels_name_the_exact_period_in_both_languages() -> None:
         # the days that "esta mañana" and "anoche" name
         ("esta mañana", "es", [(local(2024, 4, 17), local(2024, 4, 18))]),
         ("anoche", "es", [(local(2024, 4, 16), local(2024, 4, 17))]),
+        ("el finde pasado", "es", [(local(2024, 4, 13), local(2024, 4, 15))]),
+        ("el pasado fin de semana", "es", [(local(2024, 4, 13), local(2024, 4, 15))]),
     ],
 )
 def test_seasons_holidays_and_named_parts_of_the_day(
@@ -148,6 +150,9 @@ def test_december_winter_is_the_one_that_just_started() -> None:
         ("demand last night", local(2024, 4, 16, 20), local(2024, 4, 17), "last night (from 20:00"),
         ("demanda ayer por la tarde", local(2024, 4, 16, 12), local(2024, 4, 16, 20), "ayer por la tarde"),
         ("demand yesterday afternoon", local(2024, 4, 16, 12), local(2024, 4, 16, 18), "yesterday in the"),
+        # an English "at 9" is a.m. or p.m. as the part of the day says
+        ("demand yesterday morning at 9", local(2024, 4, 16, 9), local(2024, 4, 16, 10), "yesterday (Tue"),
+        ("demand yesterday evening at 9", local(2024, 4, 16, 21), local(2024, 4, 16, 22), "yesterday (Tue"),
         ("demanda el lunes de madrugada", local(2024, 4, 15), local(2024, 4, 15, 6), "entre las 00:00"),
         # the spring change: the small hours of 31 March 2024 have five hours
         ("demanda de madrugada el 31 de marzo de 2024", local(2024, 3, 31), local(2024, 3, 31, 6), "entre"),
