@@ -12,7 +12,7 @@ _SUGGESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "generation": (
             "¿Cuánta energía eólica se generó el mes pasado?",
             "¿Qué porcentaje de la generación fue renovable ayer?",
-            "Evolución mensual de la generación solar fotovoltaica este año",
+            "¿Qué tecnología generó más energía el mes pasado?",
         ),
         "forecast": (
             "¿Cuál es la previsión de demanda del operador para mañana?",
@@ -29,7 +29,7 @@ _SUGGESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "generation": (
             "How much wind energy was generated last month?",
             "What was the renewable share of generation yesterday?",
-            "Monthly trend of solar photovoltaic generation this year",
+            "Which technology generated the most last month?",
         ),
         "forecast": (
             "What is the grid operator's demand forecast for tomorrow?",
