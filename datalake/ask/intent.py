@@ -62,7 +62,12 @@ class Intent:
         return self.periods[0]
 
     def as_dict(self) -> dict[str, Any]:
-        """The interpretation shown to users: plain JSON types, labels in the question's language."""
+        """The interpretation shown to users: plain JSON types, labels in the question's language.
+
+        A ranking adds ``ranked`` (``technology``: what is ordered); its ``technology`` is the
+        family ranked, None for all.
+        """
+        ranked = {"ranked": "technology"} if self.aggregate == "rank" else {}
         return {
             "method": "parser",
             "language": self.language,
@@ -76,4 +81,4 @@ class Intent:
             "inner": self.inner,
             "k": self.k,
             "order": self.order,
-        }
+        } | ranked

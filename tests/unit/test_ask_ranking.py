@@ -260,6 +260,10 @@ def test_the_chart_is_horizontal_bars_in_the_questions_language_with_shares_in_p
         chart=spec,
     )
     json.dumps(result.interpretation)
+    assert (
+        result.interpretation["ranked"] == "technology"
+        and "ranked" not in parse("demanda ayer", AS_OF).as_dict()
+    )
     data = charts.chart_data(result)
     assert data["x"] == ["Ciclo combinado", "Nuclear", "Almacenamiento"]
     assert data["series"][0]["values"] == pytest.approx([27.64, 24.48, 0.17])
