@@ -126,6 +126,7 @@ _RANK_K = re.compile(
 )
 # Words of a time series: a ranking covers its whole period ("gráfico"/"chart" only ask for a picture).
 _EVOLUTION = _P(tuple(p for p in lx.TREND if p not in ("grafica", "grafico", "chart", "plot")))
+_JOINED = _P(("y", "e", "o", "u", "and", "or"))
 _RECORD = _P(("record", "records", "historico", "historica", "ever", "all time"))
 _NOW = _P(
     (
@@ -692,6 +693,14 @@ def _periods(
         raise refusal("no_period", language, "ambiguous", topic)
     if len(periods) > 2:
         raise refusal("too_many_periods", language, "ambiguous", topic)
+    if len(periods) == 2 and not _COMPARE.search(rest) and not _JOINED.search(rest):
+        # "Christmas Eve demand last year": a period inside the other narrows it, it is not compared
+        # (unless the question joins them: "en 2023 y en marzo").
+        a, b = periods
+        if a.start_utc >= b.start_utc and a.end_utc <= b.end_utc:
+            periods = [a]
+        elif b.start_utc >= a.start_utc and b.end_utc <= a.end_utc:
+            periods = [b]
     if measure == "demand" and all(p.clip(as_of).is_empty for p in periods):
         return periods, "forecast"
     if measure != "forecast":
@@ -749,7 +758,8 @@ def _at_clock(day: Period, times: TimeExpressions, language: str, topic: str) ->
     assert times.clock_range is not None
     first, last = times.clock_range
     start = hour_period(day, first)
-    end = Period.day(day.start.date()).end if last == 24 else (hour_period(day, last) or start).start
+    end_hour = hour_period(day, last) if last < 24 else None
+    end = Period.day(day.start.date()).end if last == 24 else (end_hour.start if end_hour else None)
     if start is None or end is None:
         raise refusal("missing_hour", language, "ambiguous", topic)
     name_es, name_en = day.name_es, day.name_en

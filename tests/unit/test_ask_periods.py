@@ -186,3 +186,12 @@ def test_periods_it_does_not_read_are_refused_not_dropped(question: str) -> None
     with pytest.raises(AskRefusal) as caught:
         parse(question, AS_OF)
     assert caught.value.kind == "ambiguous"
+
+
+def test_a_period_inside_the_other_narrows_it_unless_they_are_joined_or_compared() -> None:
+    from datalake.ask import parse
+
+    eve = parse("Christmas Eve demand last year", AS_OF)
+    assert eve.aggregate == "total" and eve.period.start.isoformat() == local(2023, 12, 24)
+    assert parse("demand in 2023 and in March 2023", AS_OF).aggregate == "compare"
+    assert parse("demanda de marzo frente a 2024", AS_OF).aggregate == "compare"
