@@ -372,12 +372,20 @@ UNSUPPORTED = (
     "mape", "mae", "rmse", "bias", "sesgo", "correlacion", "correlation", "regresion", "regression",
 )  # fmt: skip
 UNSAFE = (
-    "borra", "borrar", "borre", "borrad", "elimina", "eliminar", "elimine", "delete", "drop",
-    "truncate", "trunca", "inserta", "insertar", "insert", "update", "actualiza", "actualizar",
-    "modifica", "modificar", "modify", "alter", "altera", "create", "crea", "crear", "grant",
-    "revoke", "vacia", "vaciar", "destruye", "destroy", "remove", "quita", "sobrescribe",
+    "borra", "borrar", "borre", "borrad", "elimina", "eliminar", "elimine", "delete",
+    "truncate", "trunca", "inserta", "insertar", "insert", "modifica", "modificar", "modify", "alter",
+    "altera", "crear", "grant", "revoke", "vacia", "vaciar", "destruye", "destroy", "sobrescribe",
     "overwrite", "shutdown", "apaga", "ejecuta", "execute", "exec", "select", "union", "sleep",
     "contrasena", "password", "credenciales", "credentials",
+)  # fmt: skip
+#: Verbs that are ordinary words in a question ("how much did demand drop", "la energía que crea
+#: la eólica") and commands only when a data object follows them ("drop table", "crea una tabla").
+UNSAFE_WITH_OBJECT = ("drop", "create", "crea", "update", "actualiza", "actualizar", "remove", "quita")
+UNSAFE_OBJECTS = (
+    "table", "tables", "tabla", "tablas", "database", "databases", "base", "bases", "schema", "esquema",
+    "data", "datos", "rows", "filas", "records", "registros", "index", "indice", "view", "vista", "user",
+    "usuario", "role", "rol", "everything", "todo", "all", "demand", "demanda", "generation",
+    "generacion", "predictions", "forecast", "requests",
 )  # fmt: skip
 
 # Words that carry no meaning for the parser but must not be "corrected" into keywords.
@@ -411,7 +419,8 @@ FUNCTION_WORDS = (  # noqa: SIM905
 _CONCEPTS = (
     FORECAST, DEMAND, GENERATION, SHARE, OPERATOR, TOTAL_GENERATION, MAXIMUM, MINIMUM, MORE,
     AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
-    EXCHANGES, OTHER_TOPICS, UNSAFE, UNSUPPORTED, PARTIAL_PERIOD, READ_PERIOD_WORDS, WHICH_TECHNOLOGY,
+    EXCHANGES, OTHER_TOPICS, UNSAFE, UNSAFE_WITH_OBJECT, UNSAFE_OBJECTS, UNSUPPORTED, PARTIAL_PERIOD,
+    READ_PERIOD_WORDS, WHICH_TECHNOLOGY,
     BREAKDOWN, ASCENDING, DESCENDING, PLANTS, LEADING, WHO, tuple(ORDINALS),
 )  # fmt: skip
 
@@ -441,4 +450,4 @@ def phrase_pattern(phrases: tuple[str, ...] | list[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<![^ ])(?:{body})(?![^ ])")
 
 
-CORRECTION_TARGETS = VOCABULARY - _words(UNSAFE)
+CORRECTION_TARGETS = VOCABULARY - _words(UNSAFE) - _words(UNSAFE_WITH_OBJECT)

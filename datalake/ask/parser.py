@@ -34,6 +34,10 @@ _PRICES, _EXCHANGES, _OTHER_TOPICS, _UNSAFE = (
     _P(lx.OTHER_TOPICS),
     _P(lx.UNSAFE),
 )
+_UNSAFE_COMMAND = re.compile(
+    rf"{_P(lx.UNSAFE_WITH_OBJECT).pattern} (?:(?:the|a|an|la|el|las|los|una|un|all|todas|todos) )*"
+    rf"{_P(lx.UNSAFE_OBJECTS).pattern}"
+)
 _TECH_BY_PHRASE = {phrase: tech for tech in lx.TECHNOLOGIES for phrase in tech.phrases}
 _TECH = _P(tuple(_TECH_BY_PHRASE))
 # Superlatives name an inner peak in a comparison; comparatives ("mayor", "more") only compare.
@@ -148,8 +152,12 @@ _NOW = _P(
     )
 )
 _SQL_SYNTAX = re.compile(
-    r";|--|/\*|\*/|\b(?:select|insert|update|delete|drop|truncate|alter|grant|revoke|union|exec|execute|"
-    r"pg_sleep|sleep|copy|pragma|attach|create|merge)\b\s*[\w(*'\"]|\b(?:or|and)\b\s+['\"]?\w+['\"]?\s*=\s*"
+    r";|--|/\*|\*/|\b(?:select|insert|delete|truncate|alter|grant|revoke|union|exec|execute|"
+    r"pg_sleep|sleep|pragma)\b\s*[\w(*'\"]|"
+    # Words that are also plain English/Spanish ("demand dropped", "create") count only as SQL.
+    r"\bdrop\s+(?:table|database|schema|view|index|user|role|function)\b|\bupdate\s+\w+\s+set\b|"
+    r"\bcreate\s+(?:or\s+replace\s+)?(?:table|database|schema|view|index|user|role|function|temp)\b|"
+    r"\bcopy\s+\w+\s+(?:from|to)\b|\bmerge\s+into\b|\battach\s+(?:database\s+)?['\"]|\b(?:or|and)\b\s+['\"]?\w+['\"]?\s*=\s*"
     r"['\"]?\w+|['\"]\s*(?:or|and)\b|=\s*['\"]|\bfrom\s+(?:demand_hourly|generation|pg_|information_schema)",
     re.IGNORECASE,
 )
@@ -488,7 +496,7 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     """
     reading = read(question)
     text, language = reading.text, reading.language
-    if _SQL_SYNTAX.search(fold(question)) or _UNSAFE.search(text):
+    if _SQL_SYNTAX.search(fold(question)) or _UNSAFE.search(text) or _UNSAFE_COMMAND.search(text):
         raise refusal("unsafe", language, "unsafe")
     if _PRICES.search(text):
         raise refusal("prices", language, "out_of_scope")

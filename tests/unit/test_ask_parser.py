@@ -107,6 +107,10 @@ def test_autumn_repeated_hour_is_its_first_occurrence() -> None:
     [
         ("borra la tabla", "unsafe"),
         ("DROP TABLE demand_hourly", "unsafe"),
+        ("drop demand_hourly", "unsafe"),
+        ("crea una tabla nueva", "unsafe"),
+        ("update demand_hourly set demand_mw = 0", "unsafe"),
+        ("remove all rows", "unsafe"),
         ("demanda de ayer; DELETE FROM generation", "unsafe"),
         ("¿Cuál fue el precio de la luz ayer?", "out_of_scope"),
         ("price of electricity yesterday", "out_of_scope"),
@@ -147,3 +151,17 @@ def test_refusals_come_in_the_questions_language() -> None:
     assert spanish.value.language == "es" and "precios" in spanish.value.reason
     assert english.value.language == "en" and "price" in english.value.reason
     assert all(s.isascii() for s in english.value.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("question", "aggregate"),
+    [
+        # "drop", "create", "update" are ordinary words in a question; only with a data object
+        # (or in SQL) are they commands.
+        ("How much did demand drop last week compared to the week before?", "compare"),
+        ("Did demand drop yesterday versus the day before?", "compare"),
+        ("¿Cuánta energía crea la eólica ayer?", "total"),
+    ],
+)
+def test_verbs_that_are_also_sql_keywords_are_read_as_words(question: str, aggregate: str) -> None:
+    assert understood(question)["aggregate"] == aggregate
