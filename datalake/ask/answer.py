@@ -147,6 +147,31 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(number_) else number_
 
 
+def is_empty(plan: QueryPlan, columns: list[str], rows: list[list[Any]]) -> bool:
+    """Whether the result holds no value at all (the period has no data)."""
+    if plan.value_column not in columns:
+        return not rows
+    index = columns.index(plan.value_column)
+    return all(_num(row[index]) is None for row in rows)
+
+
+def data_range(first_hour: Any, last_hour: Any, language: str) -> str:
+    """ "The data covers ..." for a no-data answer, or that there is none at all."""
+    if first_hour is None or last_hour is None:
+        return (
+            " Aún no hay ningún dato de esta medida."
+            if language == "es"
+            else " There is no data for this measure yet."
+        )
+    first = _as_datetime(first_hour).astimezone(MADRID).date()
+    last = _as_datetime(last_hour).astimezone(MADRID).date()
+    if language == "es":
+        first_text, last_text = day_text(first, "es", weekday=False), day_text(last, "es", weekday=False)
+        return f" Los datos disponibles van del {first_text} al {last_text}."
+    first_text, last_text = day_text(first, "en", weekday=False), day_text(last, "en", weekday=False)
+    return f" The data covers {first_text} to {last_text}."
+
+
 def compose(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list[Any]]) -> str:
     """The answer sentence for ``rows`` of ``plan`` (see the module docstring).
 

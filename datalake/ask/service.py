@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from datalake.ask.answer import chart, compose, json_rows_summary
+from datalake.ask.answer import chart, compose, data_range, is_empty, json_rows_summary
 from datalake.ask.errors import AskRefusal, UnsafeQueryError
 from datalake.ask.executors import SqlExecutor, make_executor
 from datalake.ask.fallback import TextToSqlBackend, huggingface_backend, schema_prompt
@@ -16,7 +16,7 @@ from datalake.ask.guard import guard_sql
 from datalake.ask.intent import Intent
 from datalake.ask.parser import parse, read
 from datalake.ask.periods import MADRID
-from datalake.ask.sqlbuild import QueryPlan, build_query
+from datalake.ask.sqlbuild import QueryPlan, build_query, coverage_query
 from datalake.ask.suggestions import suggestions
 from datalake.settings import Settings, get_settings
 
@@ -120,10 +120,18 @@ def ask(
     plan, sql = _parser_query(intent, executor.dialect, settings.ask_max_rows)
     columns, rows = executor.run(sql)
     interpretation = intent.as_dict() | {"value_column": plan.value_column, "unit": plan.unit}
+    answer = compose(intent, plan, columns, rows)
+    if is_empty(plan, columns, rows):
+        # Say what the data does cover, so "no data yesterday" on a stale lake is not a dead end.
+        coverage = guard_sql(
+            coverage_query(intent).sql(dialect=executor.dialect), executor.dialect, max_limit=1
+        )
+        _, (first_last, *_) = executor.run(coverage)
+        answer += data_range(*first_last, intent.language)
     return AskResult(
         question=question,
         language=intent.language,  # type: ignore[arg-type]
-        answer=compose(intent, plan, columns, rows),
+        answer=answer,
         interpretation=interpretation,
         sql=sql,
         columns=columns,

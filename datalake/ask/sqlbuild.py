@@ -525,3 +525,20 @@ def _aggregate(
         return select, name, "period", unit
 
     raise ValueError(f"unknown aggregate {aggregate!r}")
+
+
+def coverage_query(intent: Intent, table: str | None = None) -> exp.Select:
+    """First and last hour of data for the intent's measure and region: said when a period has none."""
+    spec = DEMAND_HOURLY if intent.measure in ("demand", "forecast") else GENERATION
+    table = table or spec.warehouse_table
+    conditions = [_col("region", spec).eq(exp.Literal.string(intent.region))]
+    if intent.measure == "forecast":
+        conditions.append(exp.Not(this=exp.Is(this=_col("tso_forecast_mw", spec), expression=exp.Null())))
+    return (
+        exp.select(
+            exp.alias_(exp.Min(this=_col("ts_utc", spec)), "first_hour"),
+            exp.alias_(exp.Max(this=_col("ts_utc", spec)), "last_hour"),
+        )
+        .from_(exp.to_table(table))
+        .where(exp.and_(*conditions))
+    )

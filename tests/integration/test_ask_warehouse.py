@@ -15,7 +15,14 @@ import pytest
 from psycopg import sql
 
 from datalake.ask import AskRefusal, WarehouseExecutor, ask
-from datalake.ask.evaluation import evaluate, load_questions, load_warehouse, sample_frames, scratch_lake
+from datalake.ask.evaluation import (
+    evaluate,
+    load_questions,
+    load_warehouse,
+    sample_frames,
+    scratch_lake,
+)
+from datalake.ask.periods import MADRID, day_text
 from datalake.datasets import GENERATION
 from datalake.errors import QueryError
 from datalake.settings import Settings
@@ -80,6 +87,22 @@ def test_question_set_on_the_warehouse_matches_the_lake(
             elif re.sub(r"\d", "#", on_warehouse.answer) != re.sub(r"\d", "#", on_lake_result.answer):
                 differences.append((item["id"], on_warehouse.answer, on_lake_result.answer))
         assert differences == []
+
+        # A period with no data says which days the data does cover, on both engines.
+        hours = frames["demand_hourly"]
+        local = pd.to_datetime(hours.loc[hours.region == "national", "ts_utc"], utc=True).dt.tz_convert(
+            MADRID
+        )
+        first, last = local.min().date(), local.max().date()
+        after = dt.datetime.combine(last + dt.timedelta(days=30), dt.time(12), MADRID)
+        for executor in (warehouse, lake):
+            empty = ask("demanda máxima de ayer", after, settings=settings, executor=executor)
+            assert empty.answer.endswith(
+                f"Los datos disponibles van del {day_text(first, 'es', weekday=False)} "
+                f"al {day_text(last, 'es', weekday=False)}."
+            ), empty.answer
+            english = ask("peak demand yesterday", after, settings=settings, executor=executor)
+            assert english.answer.endswith(f"covers {first.day} {first:%B %Y} to {last.day} {last:%B %Y}.")
 
 
 def test_the_reader_cannot_write_stack_statements_or_run_long(
