@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     artifacts_bucket: str = Field("datalake-dev-artifacts", description="Code and models.")
     raw_database: str = Field("datalake_raw", description="Glue database of the raw zone.")
     processed_database: str = Field("datalake_processed", description="Glue database of the processed zone.")
+    energy_raw_database: str = Field(
+        "energy_raw_db", description="Glue database of the energy company's raw CSV drops."
+    )
+    energy_processed_database: str = Field(
+        "energy_processed_db", description="Glue database of the energy company's processed tables."
+    )
     aws_region: str = Field("eu-west-1", description="AWS region of every client.")
     aws_endpoint_url: str | None = Field(
         None, description="Override for every AWS endpoint (moto, seaweedfs, LocalStack)."
