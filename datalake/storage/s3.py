@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -49,6 +50,15 @@ class S3ObjectStore(ObjectStore):
                 raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
             raise
         return response["Body"].read()
+
+    def last_modified(self, key: str) -> dt.datetime:
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=join_key(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
+            raise
+        return response["LastModified"].astimezone(dt.UTC)
 
     def exists(self, key: str) -> bool:
         try:
