@@ -295,6 +295,27 @@ def ingest_entsoe_command(
         )
 
 
+@ingest_app.command("landing")
+def ingest_landing_command() -> None:
+    """Land the energy company's CSV drops waiting in landing/ (what the ingest_csv Lambda does per S3 event).
+
+    Each file goes to raw/energy_company/<entity>/year=/month=/day=/ by its header, or to
+    rejected/energy_company/ with <file>.reason.json. Landing keeps the originals.
+    """
+    from datalake.pipelines.ingest import land_energy_drops
+
+    report = land_energy_drops(progress=console.log)
+    accepted = report.details.get("accepted", {})
+    rejected = report.details.get("rejected", {})
+    _print_report(report)
+    console.print(
+        f"{report.rows_in} file(s): {report.rows_out} accepted "
+        f"({', '.join(f'{entity} {n}' for entity, n in sorted(accepted.items())) or 'none'}), "
+        f"{report.rows_quarantined} rejected "
+        f"({', '.join(f'{reason} {n}' for reason, n in sorted(rejected.items())) or 'none'})"
+    )
+
+
 forecast_app = typer.Typer(help="The hourly demand forecaster: train, backtest, predict, plot.")
 app.add_typer(forecast_app, name="forecast")
 InputOption = Annotated[
