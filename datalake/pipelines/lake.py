@@ -160,6 +160,39 @@ def transform_entsoe(
     return _run_job("entsoe_to_processed", process_raw_entsoe, raw_prefix, settings, progress)
 
 
+def transform_energy_company(
+    raw_prefix: str = "raw/energy_company",
+    day: dt.date | None = None,
+    settings: Settings | None = None,
+    progress: Progress = _quiet,
+) -> RunReport:
+    """Run the energy company Glue job's logic locally on Spark: raw CSV drops -> processed tables.
+
+    Parameters
+    ----------
+    raw_prefix
+        Where the drops are (``raw/energy_company``).
+    day
+        Only the drops landed that day, merged into the processed tables; every drop when None.
+    settings
+        Lake settings; the process-wide ones when None.
+    progress
+        Called with a line per table written.
+
+    Returns
+    -------
+    RunReport
+        The ``energy_company_to_processed`` run: rows in, out and quarantined, keys written.
+    """
+    from functools import partial
+
+    from datalake.pipelines.energy_company import process_raw_energy_company
+
+    settings = settings or get_settings()
+    process = partial(process_raw_energy_company, day=day, max_line_bytes=settings.csv_max_line_bytes)
+    return _run_job("energy_company_to_processed", process, raw_prefix, settings, progress)
+
+
 def sync_all(
     settings: Settings | None = None, progress: Progress = _quiet, force: bool = False
 ) -> list[RunReport]:
