@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
@@ -80,6 +81,18 @@ def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, Data
     )
 
 
+def _quarantine(frame: pd.DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
+    """Write rows to ``quarantine/energy_company/<name>/``; count them, and their reasons, in the report."""
+    key = write_quarantine(frame, join_key(SOURCE, name), store, report.run_id)
+    if key is None:
+        return
+    report.keys_written.append(key)
+    report.rows_quarantined += len(frame)
+    reasons = report.details.setdefault("quarantine_reasons", {})
+    for reason, count in frame[quality.REASON].value_counts().sort_index().items():
+        reasons[f"{name}: {reason}"] = int(count)
+
+
 def _finish(
     spark: SparkSession,
     store: ObjectStore,
@@ -121,24 +134,14 @@ def _finish(
         .unionByName(new_superseded.select(*QUARANTINE_COLUMNS))
     )
     report.keys_written += write_processed(latest, spec, store, progress)
-    rows_out = latest.filter(~F.col(CARRIED)).count()
-    carried = latest.filter(F.col(CARRIED)).count()
-    rows_quarantined = quarantined.count()
-    key = write_quarantine(quarantined, join_key(SOURCE, entity), store, report.run_id)
-    if key:
-        report.keys_written.append(key)
-        reasons = quarantined.groupBy(quality.REASON).count().collect()
-        report.details.setdefault("quarantine_reasons", {}).update(
-            {f"{entity}: {row[quality.REASON]}": row["count"] for row in reasons}
-        )
+    counts = {row[CARRIED]: row["count"] for row in latest.groupBy(CARRIED).count().collect()}
+    rows_out, carried = counts.get(False, 0), counts.get(True, 0)
+    _quarantine(quarantined.toPandas(), entity, store, report)
     report.rows_out += rows_out
-    report.rows_quarantined += rows_quarantined
     report.details[f"{entity}_rows_out"] = rows_out
     report.details["rows_carried_over"] = report.details.get("rows_carried_over", 0) + carried
     if progress:
-        progress(
-            f"{entity}: {rows_out} new row(s) out, {rows_quarantined} quarantined, {carried} carried over"
-        )
+        progress(f"{entity}: {rows_out} new row(s) out, {carried} carried over from processed")
     typed.unpersist()
     return latest
 
@@ -193,19 +196,7 @@ def process_raw_energy_company(
         unreadable = rows.filter(F.col("entity").isNull()).withColumnRenamed(
             transforms.PROBLEM, quality.REASON
         )
-        unreadable_count = unreadable.count()
-        if unreadable_count:
-            key = write_quarantine(
-                unreadable.select(*QUARANTINE_COLUMNS), join_key(SOURCE, "unreadable"), store, report.run_id
-            )
-            report.keys_written.append(key or "")
-            report.rows_quarantined += unreadable_count
-            report.details.setdefault("quarantine_reasons", {}).update(
-                {
-                    f"unreadable: {row[quality.REASON]}": row["count"]
-                    for row in unreadable.groupBy(quality.REASON).count().collect()
-                }
-            )
+        _quarantine(unreadable.select(*QUARANTINE_COLUMNS).toPandas(), "unreadable", store, report)
         masters: dict[str, DataFrame] = {}
         for spec in (CLIENTES, PROVEEDORES, TRANSACCIONES):
             masters[spec.table_name] = _finish(
