@@ -369,7 +369,7 @@ def generate_energy_company_command(
         float, typer.Option(min=0.0, max=1.0, help="Share of dirty rows (spacing, case, bad numbers...).")
     ] = 0.02,
 ) -> None:
-    """Write clientes, proveedores and transacciones CSV extracts (streamed; 10 M rows fit in little memory)."""
+    """Write clientes, proveedores and transacciones CSV extracts (streamed: 10 M rows need little memory)."""
     import datetime as dt
 
     from datalake.sources.energy_company_sample import generate_drops
