@@ -43,7 +43,7 @@ def named_query_sql(name: str) -> str:
         raise UnknownNamedQueryError(
             f"unknown named query {name!r} (known: {', '.join(named_query_names())})"
         )
-    return resources.files(_PACKAGE).joinpath(_FOLDER, f"{name}.sql").read_text(encoding="utf-8")
+    return resources.files(_PACKAGE).joinpath(_FOLDER).joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 def run_named_query(
