@@ -309,19 +309,39 @@ DEMO_QUERIES: dict[str, str] = {
 }
 
 
+#: Energy company named queries the demo answers (datalake/query/named/).
+DEMO_NAMED_QUERIES = {
+    "Energy company: clients per city": "clients_per_city",
+    "Energy company: top 10 clients by spend, COP": "top_clients_by_spend",
+}
+#: Transactions in the demo's day of energy company drops.
+DEMO_ENERGY_ROWS = 5_000
+
+
+def _land_energy_day(day: dt.date, settings: Settings) -> RunReport:
+    """Generate one day of SAMPLE drops into the local landing folder and land them, as S3 events would."""
+    from datalake.pipelines.ingest import land_energy_drops
+    from datalake.sources.energy_company_sample import generate_drops
+
+    generate_drops(settings.lake_root / runtime.LOCAL_BUCKET_DIRS["landing"], DEMO_ENERGY_ROWS, day)
+    return land_energy_drops(settings=settings)
+
+
 def run_demo(
     start: dt.date, days: int, settings: Settings | None = None, console: Any = None
 ) -> dict[str, Any]:
     """The offline demo on labelled SAMPLE data; returns each step's time and the answers.
 
     Backfill ``days`` of generated REData responses through the real client and raw writer,
-    transform with Spark, crawl, sync to PostgreSQL, then run one daily increment (the day
-    after the backfill, as EventBridge would) and answer a few example queries.
+    transform with Spark, land and transform one day of the energy company's SAMPLE CSV drops,
+    crawl, sync to PostgreSQL, then run one daily increment (the day after the backfill, as
+    EventBridge would) and answer a few example queries.
     """
     import time
     from zoneinfo import ZoneInfo
 
     from datalake.pipelines.ingest import ingest_ree
+    from datalake.query.named_queries import run_named_query
     from datalake.sources.ree import SAMPLE_RAW_PREFIX
     from datalake.spark import check_java
 
@@ -332,7 +352,7 @@ def run_demo(
     steps: dict[str, float] = {}
 
     def step(name: str, action: Callable[[], Any]) -> Any:
-        log(f"[{len(steps) + 1}/6] {name}")
+        log(f"[{len(steps) + 1}/8] {name}")
         began = time.perf_counter()
         result = action()
         steps[name] = round(time.perf_counter() - began, 1)
@@ -347,6 +367,12 @@ def run_demo(
     log(f"      {ingest.details['written']} files written, {ingest.details['skipped']} already there")
     job = step("transform (Spark)", lambda: transform_ree(SAMPLE_RAW_PREFIX, settings, log))
     log(f"      {job.rows_in} values in, {job.rows_out} out, {job.rows_quarantined} quarantined")
+    drops = step(
+        "energy company: one day of SAMPLE CSV drops landed", lambda: _land_energy_day(end, settings)
+    )
+    log(f"      {drops.details.get('accepted', {})} accepted, {drops.rows_quarantined} rejected")
+    energy = step("energy company: transform (Spark)", lambda: transform_energy_company(settings=settings))
+    log(f"      {energy.rows_in} rows in, {energy.rows_out} out, {energy.rows_quarantined} quarantined")
     step(
         "crawl raw and processed",
         lambda: [r.raise_for_conflicts() for r in crawl_zones(["raw", "processed"], settings, log)],
@@ -358,7 +384,11 @@ def run_demo(
     )
     engine = runtime.query_engine(settings)
     answers = step(
-        "example queries", lambda: {title: engine.query(sql) for title, sql in DEMO_QUERIES.items()}
+        "example queries",
+        lambda: (
+            {title: engine.query(sql) for title, sql in DEMO_QUERIES.items()}
+            | {title: run_named_query(name, settings) for title, name in DEMO_NAMED_QUERIES.items()}
+        ),
     )
     synced = daily[2:]
     line = (
