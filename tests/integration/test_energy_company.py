@@ -248,3 +248,24 @@ def test_every_fixed_drop_is_in_raw_unchanged(lake) -> None:
     for name, data in DROPS.items():
         entity = name.split("_")[0]
         assert store.get_bytes(f"raw/energy_company/{entity}/year=2024/month=06/day=03/{name}") == data
+
+
+def test_the_duckdb_twin_writes_the_same_rows(lake, tmp_path) -> None:
+    from datalake.transforms.duckdb_energy_company import transform_energy_company_duckdb
+
+    settings, report = lake
+    counts = transform_energy_company_duckdb(settings.lake_root / "raw" / "energy_company", tmp_path / "duck")
+    assert (counts["rows_in"], counts["rows_out"], counts["rows_quarantined"]) == (
+        report.rows_in,
+        report.rows_out,
+        report.rows_quarantined,
+    )
+    twin = LocalObjectStore(tmp_path / "duck")
+    for spec in (CLIENTES, PROVEEDORES, TRANSACCIONES):
+        spark_rows = table(settings, spec.table_name)[spec.column_names]
+        duck_rows = twin.read_parquet(spec.table_name)[spec.column_names]
+        key = list(spec.primary_key)
+        pd.testing.assert_frame_equal(
+            spark_rows.sort_values(key).reset_index(drop=True).astype(str),
+            duck_rows.sort_values(key).reset_index(drop=True).astype(str),
+        )
