@@ -46,7 +46,7 @@ class S3ObjectStore(ObjectStore):
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=join_key(key))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            if _is_missing(error):
                 raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
             raise
         return response["Body"].read()
@@ -55,7 +55,7 @@ class S3ObjectStore(ObjectStore):
         try:
             response = self.client.head_object(Bucket=self.bucket, Key=join_key(key))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _is_missing(error):
                 raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
             raise
         return response["LastModified"].astimezone(dt.UTC)
@@ -64,7 +64,7 @@ class S3ObjectStore(ObjectStore):
         try:
             self.client.head_object(Bucket=self.bucket, Key=join_key(key))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _is_missing(error):
                 return False
             raise
         return True
@@ -126,3 +126,8 @@ class S3ObjectStore(ObjectStore):
 
     def uri(self, key: str = "") -> str:
         return f"s3://{self.bucket}/{join_key(key)}"
+
+
+def _is_missing(error: ClientError) -> bool:
+    """True when S3 answered that the object is not there (GET says NoSuchKey, HEAD a bare 404)."""
+    return error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
