@@ -149,25 +149,27 @@ def sniff(data: bytes, max_line_bytes: int) -> Sniffed:
     sample = data[:_BINARY_SAMPLE_BYTES]
     if b"\x00" in sample or len(_CONTROL.findall(sample)) > len(sample) // 100:
         raise Rejected("binary", "the file holds NUL or control bytes; a CSV extract is text")
-    offset = 0
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if len(line) > max_line_bytes:
-            raise Rejected(
-                "line_too_long",
-                f"line {number} (byte offset {offset}) has {len(line):,} bytes; the limit is "
-                f"{max_line_bytes:,} (csv_max_line_bytes)",
-            )
-        offset += len(line) + 1
+    lengths = [len(line) for line in data.split(b"\n")]
+    if max(lengths) > max_line_bytes:
+        number = next(i for i, length in enumerate(lengths) if length > max_line_bytes)
+        raise Rejected(
+            "line_too_long",
+            f"line {number + 1} (byte offset {sum(lengths[:number]) + number}) has {lengths[number]:,} "
+            f"bytes; the limit is {max_line_bytes:,} (csv_max_line_bytes)",
+        )
     text, encoding = decode(data)
-    lines = [line for line in text.splitlines() if line.strip()]
-    entity, delimiter, header = _match_header(lines[0])
-    if len(lines) < 2:
+    # One normalisation of the whole text, so every cell is NFC (composed accents) once parsed.
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    lines = (line for line in io.StringIO(text) if line.strip())
+    entity, delimiter, header = _match_header(next(lines).rstrip("\r\n"))
+    if next(lines, None) is None:
         raise Rejected("empty", f"a {entity} header and no data rows")
     return Sniffed(entity, encoding, delimiter, header, text)
 
 
 def read_rows(sniffed: Sniffed) -> Iterator[tuple[int, str, list[str]]]:
-    """``(line number, raw record, cells)`` for each data row, cells NFC-normalised.
+    """``(line number, raw record, cells)`` for each data row (the text is NFC already).
 
     The raw record is the row's cells joined by the file's delimiter, kept for quarantine.
     Blank lines are skipped; a row whose cell count differs from the header's is still yielded
@@ -181,11 +183,7 @@ def read_rows(sniffed: Sniffed) -> Iterator[tuple[int, str, list[str]]]:
         if not header_seen:
             header_seen = True
             continue
-        yield (
-            reader.line_num,
-            sniffed.delimiter.join(cells),
-            [unicodedata.normalize("NFC", cell) for cell in cells],
-        )
+        yield reader.line_num, sniffed.delimiter.join(cells), cells
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from datalake.datasets.energy_company import (
 )
 from datalake.sources.energy_company import Rejected, fold, read_rows, sniff
 from datalake.storage.paths import partition_date
+from datalake.transforms.documents import conform
 from datalake.transforms.quality import ParseCheck
 
 PROBLEM = "problem"
@@ -52,39 +53,44 @@ _ACCENTED, _PLAIN = "ÁÀÂÄÉÈÊËÍÌÎÏÓÒÔÖÚÙÛÜÑ", "AAAAEEEEIIIIO
 _DATE_FORMATS = ((r"^\d{4}-\d{1,2}-\d{1,2}$", "yyyy-M-d"), (r"^\d{1,2}/\d{1,2}/\d{4}$", "d/M/yyyy"))
 
 
-def _file_rows(path: str, content: bytes, max_line_bytes: int) -> dict[str, list]:
-    """Columns of ``ROWS`` for one raw file: a row per data line, or one row with the problem."""
-    columns: dict[str, list] = {name: [] for name in ROWS.fieldNames()}
+def _file_rows(path: str, content: bytes, max_line_bytes: int) -> pd.DataFrame:
+    """``ROWS`` for one raw file: a row per data line, or one row with the problem."""
     landed = partition_date(path)
 
-    def add(line: int, raw: str, entity: str | None, problem: str | None, values: dict[str, str]) -> None:
-        for name, value in (
-            ("path", path),
-            ("entity", entity),
-            ("fecha_carga", landed),
-            ("line_number", line),
-            ("raw_record", raw),
-            (PROBLEM, problem),
-        ):
-            columns[name].append(value)
-        for name in SOURCE_FIELDS:
-            columns[name].append(values.get(name))
+    def unreadable(problem: str) -> pd.DataFrame:
+        row = {
+            "path": path,
+            "line_number": 0,
+            "raw_record": content[:2000].decode("latin-1"),
+            PROBLEM: problem,
+        }
+        return pd.DataFrame([row], columns=ROWS.fieldNames())
 
     try:
         sniffed = sniff(content, max_line_bytes)
     except Rejected as rejection:
-        add(0, content[:2000].decode("latin-1"), None, f"unreadable drop: {rejection}", {})
-        return columns
+        return unreadable(f"unreadable drop: {rejection}")
     if landed is None:
-        add(0, path, None, "raw file is not under year=/month=/day=/ (the landing date)", {})
-        return columns
+        return unreadable("raw file is not under year=/month=/day=/ (the landing date)")
     width = len(sniffed.header)
-    for line, raw, cells in read_rows(sniffed):
-        if len(cells) != width:
-            add(line, raw, sniffed.entity, f"line {line}: {len(cells)} field(s), the header has {width}", {})
+    lines, raws, cells, problems = [], [], [], []
+    for line, raw, row in read_rows(sniffed):
+        lines.append(line)
+        raws.append(raw)
+        if len(row) == width:
+            cells.append(row)
+            problems.append(None)
         else:
-            add(line, raw, sniffed.entity, None, dict(zip(sniffed.header, cells, strict=True)))
-    return columns
+            cells.append([None] * width)
+            problems.append(f"line {line}: {len(row)} field(s), the header has {width}")
+    frame = pd.DataFrame(cells, columns=list(sniffed.header))
+    frame["path"] = path
+    frame["entity"] = sniffed.entity
+    frame["fecha_carga"] = landed
+    frame["line_number"] = lines
+    frame["raw_record"] = raws
+    frame[PROBLEM] = problems
+    return frame.reindex(columns=ROWS.fieldNames())
 
 
 def files_to_rows(files: DataFrame, max_line_bytes: int) -> DataFrame:
@@ -96,9 +102,7 @@ def files_to_rows(files: DataFrame, max_line_bytes: int) -> DataFrame:
     def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             for path, content in batch[["path", "content"]].itertuples(index=False):
-                frame = pd.DataFrame(_file_rows(path, bytes(content), max_line_bytes))
-                frame["line_number"] = frame["line_number"].astype("int64")
-                yield frame
+                yield conform(_file_rows(path, bytes(content), max_line_bytes), ROWS)
 
     return files.select("path", "content").mapInPandas(parse, ROWS)
 
