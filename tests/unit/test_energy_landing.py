@@ -161,3 +161,14 @@ def test_raw_energy_objects_start_the_energy_glue_job() -> None:
     assert getattr(Settings(_env_file=None), RAW_PREFIX_JOBS["raw/energy_company"]) == (
         "datalake-energy-company-to-processed"
     )
+
+
+def test_query_named_refuses_unknown_names_listing_the_known_ones(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LAKE_ROOT", str(tmp_path / "lake"))
+    get_settings.cache_clear()
+    unknown = CliRunner().invoke(app, ["query", "--named", "nope"])
+    assert unknown.exit_code != 0
+    assert "unknown named query 'nope'" in str(unknown.exception)
+    assert "clients_per_city" in str(unknown.exception) and "unknown_counterparties" in str(unknown.exception)
+    both = CliRunner().invoke(app, ["query", "SELECT 1", "--named", "clients_per_city"])
+    assert both.exit_code != 0 and "either SQL or --named" in both.output
