@@ -9,6 +9,8 @@ tables), so a daily run does not need the history. Either way:
   that carried those values, so a repeated drop changes nothing); older versions are
   quarantined as superseded;
 - a transaction keeps its first arrival; later copies are quarantined as duplicates;
+- on a tie (the same day processed again) the row just read wins over the processed one it
+  replaces, so re-running a day gives the same counts as its first run;
 - ``rows_in == rows_out + rows_quarantined`` over the rows read from raw; rows carried over
   from the processed tables are counted apart (``details["rows_carried_over"]``).
 """
@@ -74,7 +76,7 @@ def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, Data
         valid.withColumn("_first_seen", first_seen),
         list(spec.primary_key),
         "fecha_carga",
-        tiebreak=("raw_record", "path", "line_number"),
+        tiebreak=(CARRIED, "raw_record", "path", "line_number"),
     )
     return latest.withColumn("fecha_carga", F.col("_first_seen")).drop("_first_seen"), superseded.drop(
         "_first_seen"
@@ -119,7 +121,11 @@ def _finish(
     )
     if spec is TRANSACCIONES:
         latest, superseded = quality.latest_per_key(
-            valid, ["transaccion_id"], "fecha_carga", ("raw_record", "path", "line_number"), keep="earliest"
+            valid,
+            ["transaccion_id"],
+            "fecha_carga",
+            (CARRIED, "raw_record", "path", "line_number"),
+            keep="earliest",
         )
         latest = transforms.with_derived_columns(
             latest, masters[CLIENTES.table_name], masters[PROVEEDORES.table_name]

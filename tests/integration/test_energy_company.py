@@ -225,6 +225,10 @@ def test_the_same_drops_again_change_nothing_downstream(lake, tmp_path) -> None:
     assert daily.balanced and processed_checksums(settings) == before
     assert daily.rows_in == rerun.rows_in // 2
     assert daily.details["rows_carried_over"] == EXPECTED_OUT["transacciones"]  # the first copies win
+    # The first day again in daily mode: its rows replace themselves, counted as on the first run.
+    same_day = transform_energy_company(day=LANDED.date(), settings=settings)
+    assert (same_day.rows_out, same_day.rows_quarantined) == (lake[1].rows_out, lake[1].rows_quarantined)
+    assert processed_checksums(settings) == before
 
 
 def test_processed_tables_sync_into_postgresql(lake, tmp_path, embedded_pg) -> None:
