@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from datalake.datasets.energy_company import ENTITIES, SOURCE
 from datalake.runs import RunReport, as_utc
@@ -295,8 +295,3 @@ def land_drops(
             where = outcome.entity if outcome.accepted else f"rejected ({outcome.reason}: {outcome.detail})"
             progress(f"{source_key} -> {where}")
     return outcomes
-
-
-def outcome_summary(outcome: LandingOutcome) -> dict[str, Any]:
-    """A JSON-able line for logs and the Lambda's return value."""
-    return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in outcome.__dict__.items()}
