@@ -168,7 +168,9 @@ def clientes_rows(rows: DataFrame) -> tuple[DataFrame, list[ParseCheck]]:
     typed = rows.filter(F.col("entity") == "clientes").select(
         *_KEEP,
         F.col("identificacion").alias("raw_identificacion"),
-        F.regexp_replace(F.upper(F.col("tipo_identificacion")), "[^A-Z]", "").alias("tipo_identificacion"),
+        F.nullif(F.regexp_replace(F.upper(F.col("tipo_identificacion")), "[^A-Z]", ""), F.lit("")).alias(
+            "tipo_identificacion"
+        ),
         F.nullif(F.regexp_replace(F.col("identificacion"), "[^0-9]", ""), F.lit("")).alias("identificacion"),
         clean_text("nombre").alias("nombre"),
         canonical("ciudad", CIUDADES, CIUDAD_ALIAS).alias("ciudad"),
