@@ -138,7 +138,7 @@ def transform_energy_company_duckdb(raw_dir: Path, out_dir: Path, max_line_bytes
     """
     connection = duckdb.connect(":memory:")
     counts = _read(connection, raw_dir, max_line_bytes)
-    ident = "regexp_replace(upper(tipo_identificacion), '[^A-Z]', '', 'g')"
+    ident = "nullif(regexp_replace(upper(tipo_identificacion), '[^A-Z]', '', 'g'), '')"
     _checked(
         connection,
         "clientes",
@@ -151,6 +151,7 @@ def transform_energy_company_duckdb(raw_dir: Path, out_dir: Path, max_line_bytes
             "CASE WHEN coalesce(trim(raw_id), '') = '' THEN 'identificacion is null' END",
             _null("nombre"),
             _null("ciudad"),
+            _null("tipo_identificacion"),
             _in("tipo_identificacion", TIPOS_IDENTIFICACION),
         ],
     )
