@@ -23,6 +23,7 @@ CLIENTES_CSV = (
     "XX;123;Bad Type;Cali\n"
     "CC;;Sin Documento;Cali\n"
     "CC;abc;Letras;Cali\n"
+    " ;12345;Sin Tipo;Cali\n"
 ).encode("latin-1")
 
 PROVEEDORES_CSV = (
@@ -62,7 +63,7 @@ DROPS = {
 
 #: What the processed tables hold, by construction.
 EXPECTED_OUT = {"clientes": 4, "proveedores": 6, "transacciones": 7}
-EXPECTED_QUARANTINED = {"clientes": 4, "proveedores": 2, "transacciones": 5}
+EXPECTED_QUARANTINED = {"clientes": 5, "proveedores": 2, "transacciones": 5}
 
 
 def land_fixed_day(settings: Settings, landed: dt.datetime = LANDED, drops: dict[str, bytes] | None = None):

@@ -79,6 +79,7 @@ def test_counts_balance_and_match_the_construction(lake) -> None:
     assert reasons["transacciones: fecha_transaccion: not a date '2024-02-30'"] == 1
     assert reasons["clientes: identificacion: has no digits 'abc'"] == 1
     assert reasons["clientes: identificacion is null"] == 1
+    assert reasons["clientes: tipo_identificacion is null"] == 1
     assert reasons["clientes: tipo_identificacion not in ['CC', 'NIT', 'CE']"] == 1
     assert reasons["proveedores: fecha_registro: not a date '2020-13-45'"] == 1
     quarantined = LocalObjectStore(settings.lake_root).read_parquet("quarantine/energy_company/transacciones")
