@@ -92,15 +92,31 @@ def crawl(zone: Annotated[Zone, typer.Argument(help="Which zone to crawl.")] = Z
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="One SQL statement in the Athena (Trino) dialect.")],
+    sql: Annotated[
+        str | None, typer.Argument(help="One SQL statement in the Athena (Trino) dialect.")
+    ] = None,
+    named: Annotated[
+        str | None,
+        typer.Option(
+            "--named",
+            help="Run a named query (datalake/query/named/NAME.sql) in the energy company's processed "
+            "database instead, e.g. clients_per_city.",
+        ),
+    ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.table,
     max_rows: Annotated[int, typer.Option(help="Rows to show in table format.")] = 50,
 ) -> None:
     """Query the lake: DuckDB locally, Athena on AWS. Unqualified tables are in the processed database."""
-    engine = runtime.query_engine()
-    frame = engine.query(sql)
+    from datalake.query.named_queries import named_query_sql
+
+    if (sql is None) == (named is None):
+        raise typer.BadParameter("give either SQL or --named NAME")
+    settings = get_settings()
+    database = settings.energy_processed_database if named else None
+    engine = runtime.query_engine(settings, database=database)
+    frame = engine.query(named_query_sql(named) if named else sql or "")
     if output == OutputFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
     elif output == OutputFormat.json:
@@ -220,6 +236,27 @@ def transform_entsoe_command() -> None:
     _print_report(transform_entsoe(progress=console.log))
 
 
+@transform_app.command("energy_company")
+def transform_energy_company_command(
+    day: Annotated[
+        str | None, typer.Option(help="Only the drops landed this day (YYYY-MM-DD), merged in.")
+    ] = None,
+) -> None:
+    """Raw energy company CSV drops -> processed clientes, proveedores, transacciones (+ quarantine)."""
+    import datetime as dt
+
+    from datalake.pipelines.lake import transform_energy_company
+
+    try:
+        landed = dt.date.fromisoformat(day) if day else None
+    except ValueError:
+        raise typer.BadParameter(f"--day: not a YYYY-MM-DD date: {day!r}") from None
+    report = transform_energy_company(day=landed, progress=console.log)
+    _print_report(report)
+    for reason, count in sorted(report.details.get("quarantine_reasons", {}).items()):
+        console.print(f"  quarantined {count}: {reason}")
+
+
 @run_app.command("daily")
 def run_daily_command(
     sample: Annotated[bool, typer.Option(help="Use the SAMPLE generator instead of the live API.")] = False,
@@ -293,6 +330,55 @@ def ingest_entsoe_command(
             f"  {file_report['path']}: {file_report['format']}, {file_report['hours']} hours, "
             f"problems {file_report['problems'] or '{}'}, dropped {file_report['dropped'] or '{}'}"
         )
+
+
+@ingest_app.command("landing")
+def ingest_landing_command() -> None:
+    """Land the energy company's CSV drops waiting in landing/ (what the ingest_csv Lambda does per S3 event).
+
+    Each file goes to raw/energy_company/<entity>/year=/month=/day=/ by its header, or to
+    rejected/energy_company/ with <file>.reason.json. Landing keeps the originals.
+    """
+    from datalake.pipelines.ingest import land_energy_drops
+
+    report = land_energy_drops(progress=console.log)
+    accepted = report.details.get("accepted", {})
+    rejected = report.details.get("rejected", {})
+    _print_report(report)
+    console.print(
+        f"{report.rows_in} file(s): {report.rows_out} accepted "
+        f"({', '.join(f'{entity} {n}' for entity, n in sorted(accepted.items())) or 'none'}), "
+        f"{report.rows_quarantined} rejected "
+        f"({', '.join(f'{reason} {n}' for reason, n in sorted(rejected.items())) or 'none'})"
+    )
+
+
+generate_app = typer.Typer(help="Write realistic SAMPLE source extracts for demos and benchmarks.")
+app.add_typer(generate_app, name="generate")
+
+
+@generate_app.command("energy-company")
+def generate_energy_company_command(
+    rows: Annotated[
+        int, typer.Option(min=1, max=10_000_000, help="Transactions to write (up to 10 million).")
+    ] = 10_000,
+    out: Annotated[Path, typer.Option(help="Folder to write the CSV drops to.")] = Path("landing"),
+    day: Annotated[str, typer.Option(help="The extract's date (YYYY-MM-DD).")] = "2024-06-03",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 7,
+    dirty_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of dirty rows (spacing, case, bad numbers...).")
+    ] = 0.02,
+) -> None:
+    """Write clientes, proveedores and transacciones CSV extracts (streamed: 10 M rows need little memory)."""
+    import datetime as dt
+
+    from datalake.sources.energy_company_sample import generate_drops
+
+    summary = generate_drops(
+        out, rows, dt.date.fromisoformat(day), seed=seed, dirty_share=dirty_share, progress=console.log
+    )
+    for path, count in summary.items():
+        console.print(f"wrote {path}: {count:,} rows")
 
 
 forecast_app = typer.Typer(help="The hourly demand forecaster: train, backtest, predict, plot.")

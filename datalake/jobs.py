@@ -68,9 +68,12 @@ def write_processed(
     return keys
 
 
-def write_quarantine(df: DataFrame, name: str, store: ObjectStore, run_id: str) -> str | None:
-    """Write quarantined rows (every column as text, plus ``reason``) of one dataset (or source) and run."""
-    frame: pd.DataFrame = df.toPandas()
+def write_quarantine(df: DataFrame | pd.DataFrame, name: str, store: ObjectStore, run_id: str) -> str | None:
+    """Write quarantined rows (every column as text, plus ``reason``) of one dataset (or source) and run.
+
+    ``df`` may be a pandas frame already collected (to count it without a second Spark job).
+    """
+    frame: pd.DataFrame = df if isinstance(df, pd.DataFrame) else df.toPandas()
     if frame.empty:
         return None
     frame = frame.astype("string")

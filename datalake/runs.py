@@ -20,6 +20,11 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """The same instant in UTC; a naive time is taken as UTC (S3 event times are), not the host's zone."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 @dataclass
 class RunReport:
     """What one run did. ``rows_in == rows_out + rows_quarantined`` for a balanced run."""

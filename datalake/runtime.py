@@ -53,14 +53,19 @@ def catalog(settings: Settings | None = None, boto3_session: boto3.session.Sessi
 
 
 def query_engine(
-    settings: Settings | None = None, boto3_session: boto3.session.Session | None = None
+    settings: Settings | None = None,
+    boto3_session: boto3.session.Session | None = None,
+    database: str | None = None,
 ) -> QueryEngine:
-    """Athena on AWS, DuckDB over the local catalog otherwise."""
+    """Athena on AWS, DuckDB over the local catalog otherwise.
+
+    Unqualified table names resolve in ``database`` (the processed database when None).
+    """
     settings = settings or get_settings()
     if settings.lake_runtime == "aws":
         from datalake.query.athena import AthenaEngine
 
-        return AthenaEngine(settings=settings, boto3_session=boto3_session)
+        return AthenaEngine(settings=settings, boto3_session=boto3_session, database=database)
     from datalake.query.duckdb_engine import DuckDBEngine
 
-    return DuckDBEngine(catalog(settings), default_database=settings.processed_database)
+    return DuckDBEngine(catalog(settings), default_database=database or settings.processed_database)

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     entsoe_glue_job: str = Field(
         "datalake-entsoe-to-processed", description="Glue job running glue_jobs/entsoe_to_processed.py."
     )
+    energy_company_glue_job: str = Field(
+        "datalake-energy-company-to-processed",
+        description="Glue job running glue_jobs/energy_company_to_processed.py.",
+    )
+    csv_max_line_bytes: int = Field(
+        1_048_576, ge=1_024, description="CSV drops with a longer line (in bytes) are rejected."
+    )
     sagemaker_role_arn: str | None = Field(
         None, description="IAM role SageMaker assumes to run training jobs and serve endpoints."
     )

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from datalake import types
 from datalake.catalog.base import Catalog, Column, Partition, Table, TableFormat
-from datalake.datasets import DATASETS
+from datalake.datasets import dataset_at
 from datalake.errors import SchemaConflictError
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key, parse_partition, split_table_key
@@ -77,12 +77,26 @@ class CrawlReport:
             )
 
 
-def infer_schema(data: bytes, fmt: TableFormat) -> pa.Schema:
-    """Arrow schema of one file's bytes."""
+def infer_schema(data: bytes, fmt: TableFormat, csv_as_text: bool = False) -> pa.Schema:
+    """Arrow schema of one file's bytes.
+
+    CSV may be UTF-8 or Latin-1 and delimited by ``,`` or ``;`` (whichever the header holds
+    more of). ``csv_as_text`` types every CSV column as string, as raw drops whose values vary
+    file to file need (a number column with one dirty value would otherwise conflict).
+    """
     if fmt == "parquet":
         return pq.read_schema(io.BytesIO(data))
     if fmt == "csv":
-        return pacsv.read_csv(io.BytesIO(data)).schema
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        header = text.split("\n", 1)[0]
+        delimiter = ";" if header.count(";") > header.count(",") else ","
+        schema = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")), parse_options=pacsv.ParseOptions(delimiter=delimiter)
+        ).schema
+        return pa.schema([(f.name, pa.string()) for f in schema]) if csv_as_text else schema
     text = data.lstrip()
     if text.startswith(b"{") and b"\n{" not in text.strip():
         # One JSON document per file (API responses): one row, nested types kept.
@@ -126,13 +140,21 @@ class LocalCrawler:
         self.catalog = catalog
         self.progress = progress or (lambda _message: None)
 
-    def crawl(self, zone: str, database: str) -> CrawlReport:
-        """Crawl every table under ``zone`` into ``database``; never raises for conflicts
-        (they are in the report), so one bad table does not hide the others."""
+    def crawl(
+        self, zone: str, database: str, exclude: tuple[str, ...] = (), csv_as_text: bool = False
+    ) -> CrawlReport:
+        """Crawl every table under ``zone`` (a prefix: ``raw``, ``raw/energy_company``) into ``database``.
+
+        Tables are named by their folder below ``zone``. Keys under an ``exclude`` prefix are
+        left to another crawler, as the Glue crawlers' exclusions do. Never raises for conflicts
+        (they are in the report), so one bad table does not hide the others.
+        """
         self.catalog.create_database(database, f"{zone} zone of the lake")
         report = CrawlReport(zone=zone, database=database)
         groups: dict[str, list[tuple[str, str]]] = {}
         for key in self.store.list_keys(zone):
+            if any(key.startswith(prefix.rstrip("/") + "/") for prefix in exclude):
+                continue
             suffix = "." + key.rsplit(".", 1)[-1].lower() if "." in key.rsplit("/", 1)[-1] else ""
             if suffix not in FORMATS:
                 report.skipped_files.append(key)
@@ -140,10 +162,12 @@ class LocalCrawler:
             root, partition, _name = split_table_key(key)
             groups.setdefault(root, []).append((key, partition))
         for root in sorted(groups):
-            report.tables.append(self._crawl_table(zone, database, root, groups[root]))
+            report.tables.append(self._crawl_table(zone, database, root, groups[root], csv_as_text))
         return report
 
-    def _crawl_table(self, zone: str, database: str, root: str, files: list[tuple[str, str]]) -> TableFinding:
+    def _crawl_table(
+        self, zone: str, database: str, root: str, files: list[tuple[str, str]], csv_as_text: bool = False
+    ) -> TableFinding:
         name = root[len(zone) :].strip("/").replace("/", "_").replace("-", "_").lower() or zone
         finding = TableFinding(name=name, location=self.store.uri(root), files=len(files))
         self.progress(f"{database}.{name}: reading {len(files)} file(s)")
@@ -172,7 +196,7 @@ class LocalCrawler:
         merged: dict[str, str] = {c.name: c.type for c in existing.columns} if existing else {}
         origin: dict[str, str] = {c.name: "catalog" for c in existing.columns} if existing else {}
         for key, _partition in files:
-            schema = infer_schema(self.store.get_bytes(key), fmt)
+            schema = infer_schema(self.store.get_bytes(key), fmt, csv_as_text)
             for arrow_field in schema:
                 if arrow_field.name in partition_names:
                     continue
@@ -204,7 +228,7 @@ class LocalCrawler:
         finding.columns_widened = [
             c for c in merged if c in old_types and types.normalise(old_types[c]) != merged[c]
         ]
-        spec = DATASETS.get(name) if zone == "processed" else None
+        spec = dataset_at(root) if zone.startswith("processed") else None
         spec_types = {c.name: types.normalise(c.type) for c in spec.partition_by} if spec else {}
         table = Table(
             database=database,

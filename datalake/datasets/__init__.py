@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
 from datalake.errors import UnknownDatasetError
 
@@ -69,7 +70,9 @@ GENERATION = DatasetSpec(
     source="ree",
 )
 
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (DEMAND_HOURLY, GENERATION)}
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec for spec in (DEMAND_HOURLY, GENERATION, CLIENTES, PROVEEDORES, TRANSACCIONES)
+}
 
 # What the API served. The same model on the same data gives the same forecast, so the hourly
 # values are kept once per (model, data cut-off, hour) and every response is one row of
@@ -133,6 +136,11 @@ def get_dataset(name: str) -> DatasetSpec:
         ) from None
 
 
+def dataset_at(location: str) -> DatasetSpec | None:
+    """The processed dataset whose table lives at ``location`` (a key prefix), or None."""
+    return next((spec for spec in DATASETS.values() if spec.location == location.strip("/")), None)
+
+
 __all__ = [
     "DATASETS",
     "DEMAND_HOURLY",
@@ -143,5 +151,6 @@ __all__ = [
     "ColumnSpec",
     "DatasetSpec",
     "QualityRule",
+    "dataset_at",
     "get_dataset",
 ]

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from datalake import types
 from datalake.catalog.base import Column as CatalogColumn
+from datalake.storage.paths import join_key
 
 RuleKind = Literal["not_null", "range", "allowed_values"]
 
@@ -62,12 +63,23 @@ class DatasetSpec:
     source: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     indexes: tuple[tuple[str, ...], ...] = ()
+    #: Folder of the processed zone the table lives in (``energy_company``); "" for the top level.
+    zone_folder: str = ""
+    #: Name of the table in the catalog and its folder; ``name`` when empty.
+    catalog_name: str = ""
+    #: Columns of the source extract's header (CSV drops), in the order the source writes them.
+    source_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.name}: duplicate column names")
-        for key in (*self.primary_key, *(r.column for r in self.quality_rules), *sum(self.indexes, ())):
+        for key in (
+            *self.primary_key,
+            *(r.column for r in self.quality_rules),
+            *sum(self.indexes, ()),
+            *self.source_columns,
+        ):
             if key not in names:
                 raise ValueError(f"{self.name}: {key!r} is not a column")
         if self.time_column and self.time_column not in names:
@@ -88,9 +100,14 @@ class DatasetSpec:
         raise KeyError(f"{self.name} has no column {name!r}")
 
     @property
+    def table_name(self) -> str:
+        """Name of the dataset's table in the catalog (and of its folder in the processed zone)."""
+        return self.catalog_name or self.name
+
+    @property
     def location(self) -> str:
         """Key prefix of the dataset in the processed zone."""
-        return f"processed/{self.name}"
+        return join_key("processed", self.zone_folder, self.table_name)
 
     def arrow_schema(self, with_partitions: bool = False) -> pa.Schema:
         columns = list(self.columns) + (list(self.partition_by) if with_partitions else [])

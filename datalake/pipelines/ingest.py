@@ -6,11 +6,15 @@ import datetime as dt
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 from datalake import runtime
 from datalake.runs import RunReport, record_run
 from datalake.settings import Settings, get_settings
 from datalake.sources import entsoe, ree
+
+if TYPE_CHECKING:
+    import boto3
 
 Progress = Callable[[str], None]
 
@@ -109,4 +113,44 @@ def ingest_entsoe(
     with record_run("ingest_entsoe", store, files=[str(p) for p in paths]) as report:
         summary = entsoe.ingest_files(store, paths, allow_swapped=allow_swapped, progress=progress)
         summary.fill_report(report)
+    return report
+
+
+def land_energy_drops(
+    drops: Sequence[tuple[str, dt.datetime]] | None = None,
+    *,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    boto3_session: boto3.session.Session | None = None,
+) -> RunReport:
+    """Land energy company CSV drops from the landing bucket in raw, or reject them with a reason.
+
+    Parameters
+    ----------
+    drops
+        ``(landing key, landed at)`` pairs, as the S3 event gives them. None processes every
+        object in the landing bucket (``landing/`` locally), each landed at its modification
+        time, which is what the S3 events would have carried.
+    settings
+        Lake settings; the process-wide ones when None.
+    progress
+        Called with one line per drop.
+    boto3_session
+        Session for S3 on the aws runtime.
+
+    Returns
+    -------
+    RunReport
+        ``ingest_energy_company``: in = drops, out = accepted (``details["accepted"]`` per entity),
+        quarantined = rejected (``details["rejected"]`` per reason, ``details["rejections"]``).
+    """
+    from datalake.sources.energy_company import land_drops
+
+    settings = settings or get_settings()
+    landing = runtime.object_store("landing", settings, boto3_session)
+    lake = runtime.object_store("lake", settings, boto3_session)
+    with record_run("ingest_energy_company", lake) as report:
+        if drops is None:
+            drops = [(key, landing.last_modified(key)) for key in landing.list_keys()]
+        land_drops(landing, lake, drops, settings.csv_max_line_bytes, report, progress)
     return report

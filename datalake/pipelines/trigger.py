@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from datalake import aws
 from datalake.errors import LakeError
+from datalake.runs import as_utc
 from datalake.settings import Settings, get_settings
 
 # Raw prefix -> the Settings field that names the Glue job processing it. Both REE prefixes share
@@ -25,6 +26,7 @@ RAW_PREFIX_JOBS: dict[str, str] = {
     "raw/ree": "ree_glue_job",
     "raw/ree_sample": "ree_glue_job",
     "raw/entsoe": "entsoe_glue_job",
+    "raw/energy_company": "energy_company_glue_job",
 }
 
 # A run in these states has not yet finished listing its input, or is about to.
@@ -163,7 +165,7 @@ def start_transforms(
             report.ignored += 1
             continue
         group = (getattr(settings, RAW_PREFIX_JOBS[prefix]), prefix)
-        event_time = _utc(event_time)
+        event_time = as_utc(event_time)
         newest[group] = max(newest.get(group, event_time), event_time)
     if not newest:
         return report
@@ -195,12 +197,7 @@ def _covering_run(glue: Any, job: str, raw_prefix: str, newest_event: dt.datetim
             if (
                 run.get("JobRunState") in ACTIVE_RUN_STATES
                 and (run.get("Arguments") or {}).get("--raw_prefix") == raw_prefix
-                and _utc(run["StartedOn"]) > newest_event
+                and as_utc(run["StartedOn"]) > newest_event
             ):
                 return run["Id"]
     return None
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # S3 event times are UTC; a naive time is taken as UTC rather than the host's zone.
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment

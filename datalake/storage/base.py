@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from abc import ABC, abstractmethod
@@ -40,6 +41,10 @@ class ObjectStore(ABC):
     @abstractmethod
     def exists(self, key: str) -> bool:
         """True when the object exists."""
+
+    @abstractmethod
+    def last_modified(self, key: str) -> dt.datetime:
+        """When the object was last written, UTC; raises ObjectNotFoundError when absent."""
 
     @abstractmethod
     def list_keys(self, prefix: str = "", *, include_hidden: bool = False) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import datetime as dt
 import errno
 import os
 import shutil
@@ -87,6 +88,12 @@ class LocalObjectStore(ObjectStore):
         try:
             return self.path(key).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
+
+    def last_modified(self, key: str) -> dt.datetime:
+        try:
+            return dt.datetime.fromtimestamp(self.path(key).stat().st_mtime, dt.UTC)
+        except FileNotFoundError:
             raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
 
     def exists(self, key: str) -> bool:

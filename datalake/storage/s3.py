@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -45,16 +46,25 @@ class S3ObjectStore(ObjectStore):
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=join_key(key))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            if _is_missing(error):
                 raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
             raise
         return response["Body"].read()
+
+    def last_modified(self, key: str) -> dt.datetime:
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=join_key(key))
+        except ClientError as error:
+            if _is_missing(error):
+                raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
+            raise
+        return response["LastModified"].astimezone(dt.UTC)
 
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=join_key(key))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _is_missing(error):
                 return False
             raise
         return True
@@ -116,3 +126,8 @@ class S3ObjectStore(ObjectStore):
 
     def uri(self, key: str = "") -> str:
         return f"s3://{self.bucket}/{join_key(key)}"
+
+
+def _is_missing(error: ClientError) -> bool:
+    """True when S3 answered that the object is not there (GET says NoSuchKey, HEAD a bare 404)."""
+    return error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")

@@ -51,3 +51,16 @@ def conform(frame: pd.DataFrame, schema: T.StructType) -> pd.DataFrame:
         else:
             frame[field.name] = column.astype(object).where(column.notna(), None)
     return frame
+
+
+def read_binary_documents(spark: SparkSession, uri: str) -> DataFrame:
+    """One row per raw file under ``uri`` (hidden ``_x``/``.x`` files left out): ``path``, ``content`` bytes.
+
+    For files whose encoding varies (CSV drops in UTF-8 or Latin-1): the caller decodes them.
+    """
+    return (
+        spark.read.format("binaryFile")
+        .option("recursiveFileLookup", True)
+        .load(uri)
+        .select("path", "content")
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -22,37 +25,57 @@ def _failure(rule: QualityRule) -> Column:
     return column.isNotNull() & ~column.cast("string").isin(list(rule.allowed))
 
 
-def with_reasons(df: DataFrame, spec: DatasetSpec) -> DataFrame:
-    """Add ``reason``: the broken rules joined by ``; `` (null when the row is valid)."""
-    messages = [F.when(_failure(rule), F.lit(rule.reason)) for rule in spec.effective_rules()]
+#: A check found while parsing: (column, failed, message). ``failed`` must never be null.
+ParseCheck = tuple[str, Column, Column]
+
+
+def with_reasons(df: DataFrame, spec: DatasetSpec, checks: Sequence[ParseCheck] = ()) -> DataFrame:
+    """Add ``reason``: the failed parse ``checks`` and broken rules joined by ``; `` (null when valid).
+
+    A rule is not repeated on a column whose parse check failed ("unparsable number 'x'" says
+    more than the "is null" that follows from it).
+    """
+    messages = [F.when(failed, message) for _column, failed, message in checks]
+    for rule in spec.effective_rules():
+        failure = _failure(rule)
+        for column, failed, _message in checks:
+            if column == rule.column:
+                failure = failure & ~failed
+        messages.append(F.when(failure, F.lit(rule.reason)))
     joined = F.concat_ws("; ", *messages) if messages else F.lit("")
     return df.withColumn(REASON, F.when(joined != "", joined))
 
 
-def split_valid(df: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, DataFrame]:
+def split_valid(
+    df: DataFrame, spec: DatasetSpec, checks: Sequence[ParseCheck] = ()
+) -> tuple[DataFrame, DataFrame]:
     """(valid rows without ``reason``, quarantined rows with it). Together they are the input."""
-    flagged = with_reasons(df, spec).cache()
+    flagged = with_reasons(df, spec, checks).cache()
     return flagged.filter(F.col(REASON).isNull()).drop(REASON), flagged.filter(F.col(REASON).isNotNull())
 
 
 def latest_per_key(
-    df: DataFrame, keys: list[str], newest_by: str, tiebreak: tuple[str, ...] = ()
+    df: DataFrame,
+    keys: list[str],
+    newest_by: str,
+    tiebreak: tuple[str, ...] = (),
+    keep: Literal["latest", "earliest"] = "latest",
 ) -> tuple[DataFrame, DataFrame]:
     """(one row per key: the latest by ``newest_by``, the superseded rows with a ``reason``).
 
     Superseded revisions are returned rather than dropped, so they can be quarantined
     and the run's counts still add up. ``tiebreak`` columns (ascending) decide between rows
-    extracted at the same moment, so re-runs pick the same winner.
+    extracted at the same moment, so re-runs pick the same winner. ``keep="earliest"`` keeps
+    the first arrival instead (repeated events, where a later copy must change nothing).
     """
-    window = Window.partitionBy(*keys).orderBy(F.col(newest_by).desc_nulls_last(), *tiebreak)
+    order = F.col(newest_by).desc_nulls_last() if keep == "latest" else F.col(newest_by).asc_nulls_last()
+    window = Window.partitionBy(*keys).orderBy(order, *tiebreak)
     ranked = df.withColumn("_rank", F.row_number().over(window)).cache()
     latest = ranked.filter("_rank = 1").drop("_rank")
-    superseded = (
-        ranked.filter("_rank > 1")
-        .drop("_rank")
-        .withColumn(
-            REASON,
-            F.lit(f"superseded by a newer revision (by {newest_by}) of the same {', '.join(keys)}"),
-        )
+    reason = (
+        f"superseded by a newer revision (by {newest_by}) of the same {', '.join(keys)}"
+        if keep == "latest"
+        else f"duplicate of an earlier arrival (by {newest_by}) of the same {', '.join(keys)}"
     )
+    superseded = ranked.filter("_rank > 1").drop("_rank").withColumn(REASON, F.lit(reason))
     return latest, superseded

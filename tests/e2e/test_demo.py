@@ -56,7 +56,13 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     args = ("demo", "--days", "10", "--start", "2024-10-21")
     first = run_cli(*args, env=lake_env)
     assert "demo finished" in first.stdout and "SAMPLE" in first.stdout
-    for step in ("backfill SAMPLE REData", "transform (Spark)", "sync to PostgreSQL", "daily increment"):
+    for step in (
+        "backfill SAMPLE REData",
+        "transform (Spark)",
+        "energy company: one day of SAMPLE CSV drops landed",
+        "sync to PostgreSQL",
+        "daily increment",
+    ):
         assert step in first.stdout, step
 
     daily = query_json(
@@ -72,7 +78,13 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     assert warehouse_count(lake_env, "demand_hourly") == processed
     assert warehouse_count(lake_env, "generation") == generation
 
+    transacciones = query_json("SELECT count(*) AS n FROM energy_processed_db.transacciones", lake_env)[0][
+        "n"
+    ]
+    assert transacciones > 4_000 and warehouse_count(lake_env, "energy_transacciones") == transacciones
+
     run_cli(*args, env=lake_env)
+    assert warehouse_count(lake_env, "energy_transacciones") == transacciones  # the same drops again
     assert query_json("SELECT count(*) AS n FROM demand_hourly", lake_env)[0]["n"] == processed
     assert warehouse_count(lake_env, "demand_hourly") == processed
     assert warehouse_count(lake_env, "generation") == generation

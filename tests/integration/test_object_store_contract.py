@@ -106,6 +106,18 @@ def test_put_get_exists(store: ObjectStore) -> None:
     assert store.get_bytes("raw/src/data.json") == b"v2"
 
 
+def test_last_modified_is_utc_and_recent(store: ObjectStore) -> None:
+    import datetime as dt
+
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    store.put_bytes("landing/drop.csv", b"a,b\n1,2\n")
+    modified = store.last_modified("landing/drop.csv")
+    assert modified.tzinfo is not None and modified.utcoffset() == dt.timedelta(0)
+    assert before < modified < dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    with pytest.raises(ObjectNotFoundError, match=r"landing/missing\.csv"):
+        store.last_modified("landing/missing.csv")
+
+
 def test_list_keys_sorted_and_prefix_is_a_folder(store: ObjectStore) -> None:
     for key in ["raw/a/z.json", "raw/a/b/y.json", "raw/a/a.json", "raw/ab/x.json", "raw/b.json"]:
         store.put_bytes(key, b"x")

@@ -22,9 +22,9 @@ def test_specs_are_consistent(spec: DatasetSpec) -> None:
     # Units are explicit in numeric column names.
     for column in spec.columns:
         if column.type == "double":
-            assert column.name == "share" or column.name.endswith(("_mw", "_mwh", "_eur_mwh", "_pct")), (
-                column.name
-            )
+            assert column.name == "share" or column.name.endswith(
+                ("_mw", "_mwh", "_eur_mwh", "_pct", "_kwh", "_cop")
+            ), column.name
 
 
 def test_spec_rejects_unknown_key_column() -> None:

@@ -1,0 +1,290 @@
+"""The energy company's raw CSV drops -> typed, normalised rows of clientes, proveedores and transacciones.
+
+Pure DataFrame -> DataFrame functions; ``datalake.pipelines.energy_company`` checks, deduplicates
+and writes what they return. Raw files are read whole and parsed in ``mapInPandas`` with the same
+reading (``datalake.sources.energy_company.sniff``) the landing Lambda used to accept them.
+
+Normalisation: text is NFC (in the parser), trimmed, single-spaced and upper case; cities and
+energy types are matched without accents to their canonical spelling (``BOGOTA`` -> ``BOGOTÁ``);
+identification numbers keep their digits only; tipo_identificacion keeps its letters (``C.C.``
+-> ``CC``). Numbers take a decimal point or a decimal comma (``1.234,5`` and ``1,234.5`` too).
+Counterparties are compared on the accent-free upper-case name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from datalake.datasets.energy_company import (
+    BANDAS_PRECIO,
+    CIUDAD_ALIAS,
+    CIUDADES,
+    CLIENTES,
+    ENTITIES,
+    PROVEEDORES,
+    TIPOS_ENERGIA,
+    TRANSACCIONES,
+)
+from datalake.sources.energy_company import Rejected, fold, read_rows, sniff
+from datalake.storage.paths import partition_date
+from datalake.transforms.documents import conform
+from datalake.transforms.quality import ParseCheck
+
+PROBLEM = "problem"
+#: Every column any entity's header names, in a stable order.
+SOURCE_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(c for s in ENTITIES.values() for c in s.source_columns))
+ROWS = T.StructType(
+    [
+        T.StructField("path", T.StringType()),
+        T.StructField("entity", T.StringType()),
+        T.StructField("fecha_carga", T.DateType()),
+        T.StructField("line_number", T.LongType()),
+        T.StructField("raw_record", T.StringType()),
+        T.StructField(PROBLEM, T.StringType()),
+        *(T.StructField(name, T.StringType()) for name in SOURCE_FIELDS),
+    ]
+)
+_ACCENTED, _PLAIN = "ÁÀÂÄÉÈÊËÍÌÎÏÓÒÔÖÚÙÛÜÑ", "AAAAEEEEIIIIOOOOUUUUN"
+_DATE_FORMATS = ((r"^\d{4}-\d{1,2}-\d{1,2}$", "yyyy-M-d"), (r"^\d{1,2}/\d{1,2}/\d{4}$", "d/M/yyyy"))
+
+
+def _file_rows(path: str, content: bytes, max_line_bytes: int) -> pd.DataFrame:
+    """``ROWS`` for one raw file: a row per data line, or one row with the problem."""
+    landed = partition_date(path)
+
+    def unreadable(problem: str) -> pd.DataFrame:
+        row = {
+            "path": path,
+            "line_number": 0,
+            "raw_record": content[:2000].decode("latin-1"),
+            PROBLEM: problem,
+        }
+        return pd.DataFrame([row], columns=ROWS.fieldNames())
+
+    try:
+        sniffed = sniff(content, max_line_bytes)
+    except Rejected as rejection:
+        return unreadable(f"unreadable drop: {rejection}")
+    if landed is None:
+        return unreadable("raw file is not under year=/month=/day=/ (the landing date)")
+    width = len(sniffed.header)
+    lines, raws, cells, problems = [], [], [], []
+    for line, raw, row in read_rows(sniffed):
+        lines.append(line)
+        raws.append(raw)
+        if len(row) == width:
+            cells.append(row)
+            problems.append(None)
+        else:
+            cells.append([None] * width)
+            problems.append(f"line {line}: {len(row)} field(s), the header has {width}")
+    frame = pd.DataFrame(cells, columns=list(sniffed.header))
+    frame["path"] = path
+    frame["entity"] = sniffed.entity
+    frame["fecha_carga"] = landed
+    frame["line_number"] = lines
+    frame["raw_record"] = raws
+    frame[PROBLEM] = problems
+    return frame.reindex(columns=ROWS.fieldNames())
+
+
+def files_to_rows(files: DataFrame, max_line_bytes: int) -> DataFrame:
+    """Raw files (``path``, ``content`` bytes) -> one ``ROWS`` row per CSV data line.
+
+    A file that cannot be read becomes one row with ``entity`` null and its ``problem``.
+    """
+
+    def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            for path, content in batch[["path", "content"]].itertuples(index=False):
+                yield conform(_file_rows(path, bytes(content), max_line_bytes), ROWS)
+
+    return files.select("path", "content").mapInPandas(parse, ROWS)
+
+
+def clean_text(column: str | Column) -> Column:
+    """Trimmed, single-spaced, upper case; null when nothing is left."""
+    text = F.upper(
+        F.trim(F.regexp_replace(F.col(column) if isinstance(column, str) else column, r"\s+", " "))
+    )
+    return F.when(text != "", text)
+
+
+def fold_text(column: str | Column) -> Column:
+    """Upper case without accents: the key names, cities and energy types are compared on."""
+    return F.translate(clean_text(column), _ACCENTED, _PLAIN)
+
+
+def canonical(column: str, values: tuple[str, ...], aliases: dict[str, str] | None = None) -> Column:
+    """The canonical spelling whose folded form matches; else the cleaned text as it came."""
+    pairs = {fold(v): v for v in values} | (aliases or {})
+    lookup = F.create_map(*(F.lit(x) for pair in sorted(pairs.items()) for x in pair))
+    return F.coalesce(lookup[fold_text(column)], clean_text(column))
+
+
+def parse_number(column: str) -> Column:
+    """A double from ``1234.5``, ``1234,5``, ``1.234,5`` or ``1,234.5`` (spaces, ``$``, ``COP`` ignored).
+
+    A lone comma is a decimal comma (the Colombian way); null when the text is none of these.
+    """
+    text = F.regexp_replace(F.upper(F.col(column)), r"[\s$]|COP", "")
+    dot_thousands = r"^[-+]?\d{1,3}(\.\d{3})+,\d+$"
+    comma_thousands = r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$"
+    normalised = (
+        F.when(text.rlike(r"^[-+]?\d+(\.\d+)?$"), text)
+        .when(text.rlike(r"^[-+]?\d+,\d+$"), F.regexp_replace(text, ",", "."))
+        .when(text.rlike(dot_thousands), F.regexp_replace(F.regexp_replace(text, r"\.", ""), ",", "."))
+        .when(text.rlike(comma_thousands), F.regexp_replace(text, ",", ""))
+    )
+    return normalised.cast("double")
+
+
+def parse_date(column: str) -> Column:
+    """A date from ``YYYY-MM-DD`` or ``DD/MM/YYYY``; null for anything else or an impossible day."""
+    text = F.trim(F.col(column))
+    parsed = None
+    for pattern, fmt in _DATE_FORMATS:
+        parsed = (F.when if parsed is None else parsed.when)(text.rlike(pattern), F.to_date(text, fmt))
+    return parsed
+
+
+def unparsable(column: str, what: str) -> ParseCheck:
+    """A parse check on ``column``: its source text (``raw_<column>``) was given, yet the value is null."""
+    raw = F.trim(F.col(f"raw_{column}"))
+    failed = F.coalesce((raw != "") & F.col(column).isNull(), F.lit(False))
+    return column, failed, F.concat(F.lit(f"{column}: {what} "), F.format_string("'%s'", raw))
+
+
+_KEEP = ("path", "line_number", "raw_record", "fecha_carga", PROBLEM)
+
+
+def clientes_rows(rows: DataFrame) -> tuple[DataFrame, list[ParseCheck]]:
+    """Typed ``clientes`` rows (with the raw columns kept as ``raw_*``) and their parse checks."""
+    typed = rows.filter(F.col("entity") == "clientes").select(
+        *_KEEP,
+        F.col("identificacion").alias("raw_identificacion"),
+        F.nullif(F.regexp_replace(F.upper(F.col("tipo_identificacion")), "[^A-Z]", ""), F.lit("")).alias(
+            "tipo_identificacion"
+        ),
+        F.nullif(F.regexp_replace(F.col("identificacion"), "[^0-9]", ""), F.lit("")).alias("identificacion"),
+        clean_text("nombre").alias("nombre"),
+        canonical("ciudad", CIUDADES, CIUDAD_ALIAS).alias("ciudad"),
+    )
+    return typed, [unparsable("identificacion", "has no digits")]
+
+
+def proveedores_rows(rows: DataFrame) -> tuple[DataFrame, list[ParseCheck]]:
+    """Typed ``proveedores`` rows and their parse checks."""
+    typed = rows.filter(F.col("entity") == "proveedores").select(
+        *_KEEP,
+        F.col("fecha_registro").alias("raw_fecha_registro"),
+        clean_text("nombre_proveedor").alias("nombre_proveedor"),
+        canonical("tipo_energia", TIPOS_ENERGIA).alias("tipo_energia"),
+        parse_date("fecha_registro").alias("fecha_registro"),
+    )
+    return typed, [unparsable("fecha_registro", "not a date")]
+
+
+def transacciones_rows(rows: DataFrame) -> tuple[DataFrame, list[ParseCheck]]:
+    """Typed ``transacciones`` rows with ``transaccion_id``, ``year`` and ``month``, and parse checks.
+
+    ``transaccion_id`` is the SHA-256 of every source column after normalisation, so the same
+    transaction in two drops (or twice in one) has one id.
+    """
+    typed = rows.filter(F.col("entity") == "transacciones").select(
+        *_KEEP,
+        *(
+            F.col(c).alias(f"raw_{c}")
+            for c in ("cantidad_comprada_kwh", "precio_kwh_cop", "fecha_transaccion")
+        ),
+        clean_text("tipo_transaccion").alias("tipo_transaccion"),
+        clean_text("nombre_cliente_proveedor").alias("nombre_cliente_proveedor"),
+        canonical("tipo_energia", TIPOS_ENERGIA).alias("tipo_energia"),
+        parse_number("cantidad_comprada_kwh").alias("cantidad_comprada_kwh"),
+        parse_number("precio_kwh_cop").alias("precio_kwh_cop"),
+        parse_date("fecha_transaccion").alias("fecha_transaccion"),
+    )
+    typed = typed.withColumns(
+        {
+            "transaccion_id": F.sha2(
+                F.concat_ws("|", *(F.col(c).cast("string") for c in TRANSACCIONES.source_columns)), 256
+            ),
+            "year": F.year("fecha_transaccion"),
+            "month": F.month("fecha_transaccion"),
+        }
+    )
+    return typed, [
+        unparsable("cantidad_comprada_kwh", "unparsable number"),
+        unparsable("precio_kwh_cop", "unparsable number"),
+        unparsable("fecha_transaccion", "not a date"),
+    ]
+
+
+def with_derived_columns(transacciones: DataFrame, clientes: DataFrame, proveedores: DataFrame) -> DataFrame:
+    """Add ``precio_total_cop`` (COP, to the cent), ``banda_precio`` and ``contraparte_conocida``.
+
+    Apply to the checked, deduplicated batch: the price bands are relative to it.
+    """
+    total = F.round(F.col("cantidad_comprada_kwh") * F.col("precio_kwh_cop"), 2)
+    return with_counterparty_flag(
+        with_price_band(transacciones.withColumn("precio_total_cop", total)), clientes, proveedores
+    )
+
+
+def with_price_band(transacciones: DataFrame) -> DataFrame:
+    """Add ``banda_precio``: the tercile of ``precio_kwh_cop`` within its ``tipo_energia``, in this batch.
+
+    The cut points are the exact 1/3 and 2/3 percentiles (linear interpolation) of the batch's
+    prices per energy type: at or below the first is ``económico``, at or below the second
+    ``promedio``, above it ``costoso``. Bands are relative to the batch processed, not absolute.
+    """
+    cuts = transacciones.groupBy("tipo_energia").agg(
+        F.expr("percentile(precio_kwh_cop, array(1.0D / 3, 2.0D / 3))").alias("_cuts")
+    )
+    cheap, average, dear = BANDAS_PRECIO
+    band = (
+        F.when(F.col("precio_kwh_cop") <= F.col("_cuts")[0], cheap)
+        .when(F.col("precio_kwh_cop") <= F.col("_cuts")[1], average)
+        .otherwise(dear)
+    )
+    return (
+        transacciones.join(F.broadcast(cuts), "tipo_energia").withColumn("banda_precio", band).drop("_cuts")
+    )
+
+
+def with_counterparty_flag(
+    transacciones: DataFrame, clientes: DataFrame, proveedores: DataFrame
+) -> DataFrame:
+    """Add ``contraparte_conocida``: a VENTA's client is in clientes, a COMPRA's supplier in proveedores.
+
+    Names are compared upper case without accents, so ``José Pérez`` matches ``JOSE PEREZ``.
+    """
+    known = (
+        clientes.select(fold_text("nombre").alias("_name"), F.lit("VENTA").alias("tipo_transaccion"))
+        .unionByName(
+            proveedores.select(
+                fold_text("nombre_proveedor").alias("_name"), F.lit("COMPRA").alias("tipo_transaccion")
+            )
+        )
+        .distinct()
+        .withColumn("_known", F.lit(True))
+    )
+    return (
+        transacciones.withColumn("_name", fold_text("nombre_cliente_proveedor"))
+        .join(F.broadcast(known), ["_name", "tipo_transaccion"], "left")
+        .withColumn("contraparte_conocida", F.coalesce(F.col("_known"), F.lit(False)))
+        .drop("_name", "_known")
+    )
+
+
+#: Entity -> the builder of its typed rows.
+BUILDERS = {
+    CLIENTES.table_name: clientes_rows,
+    PROVEEDORES.table_name: proveedores_rows,
+    TRANSACCIONES.table_name: transacciones_rows,
+}

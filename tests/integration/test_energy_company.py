@@ -1,0 +1,276 @@
+"""The energy company lake on local[1]: transforms, quarantine, idempotency, crawl, named queries, sync.
+
+One Spark session and one processed lake (the fixed day in tests/energy_fixtures.py) serve the
+module; the tests that change the lake work on a copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import pytest
+from energy_fixtures import DROPS, EXPECTED_OUT, EXPECTED_QUARANTINED, LANDED, land_fixed_day
+from pyspark.sql import SparkSession
+
+from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
+from datalake.errors import LakeError
+from datalake.pipelines.lake import crawl_zones, sync_dataset, transform_energy_company
+from datalake.query.named_queries import named_query_names, run_named_query
+from datalake.runs import RunReport
+from datalake.settings import Settings
+from datalake.spark import get_spark
+from datalake.storage.local import LocalObjectStore
+
+pytest_plugins = ["warehouse_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    session = get_spark("tests-energy", "local[1]")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory) -> tuple[Settings, RunReport]:
+    """The fixed day landed, transformed and crawled once for the module."""
+    root = tmp_path_factory.mktemp("energy") / "lake"
+    settings = Settings(_env_file=None, lake_runtime="local", lake_root=root, spark_master="local[1]")
+    landed = land_fixed_day(settings)
+    assert landed.details["accepted"] == {"clientes": 1, "proveedores": 1, "transacciones": 1}
+    report = transform_energy_company(settings=settings)
+    for crawl in crawl_zones(["raw", "processed"], settings):
+        crawl.raise_for_conflicts()
+    return settings, report
+
+
+def table(settings: Settings, entity: str) -> pd.DataFrame:
+    return LocalObjectStore(settings.lake_root).read_parquet(f"processed/energy_company/{entity}")
+
+
+def processed_checksums(settings: Settings) -> dict[str, str]:
+    store = LocalObjectStore(settings.lake_root)
+    return {k: hashlib.sha256(store.get_bytes(k)).hexdigest() for k in store.list_keys("processed")}
+
+
+def copy_of(settings: Settings, tmp_path: Path) -> Settings:
+    shutil.copytree(settings.lake_root, tmp_path / "lake")
+    return settings.model_copy(update={"lake_root": tmp_path / "lake"})
+
+
+def test_counts_balance_and_match_the_construction(lake) -> None:
+    settings, report = lake
+    assert report.status == "succeeded" and report.balanced
+    assert report.rows_in == sum(EXPECTED_OUT.values()) + sum(EXPECTED_QUARANTINED.values())
+    for entity, expected in EXPECTED_OUT.items():
+        assert report.details[f"{entity}_rows_out"] == expected == len(table(settings, entity))
+    reasons = report.details["quarantine_reasons"]
+    for entity, expected in EXPECTED_QUARANTINED.items():
+        assert sum(n for r, n in reasons.items() if r.startswith(f"{entity}: ")) == expected, entity
+    assert reasons["transacciones: cantidad_comprada_kwh: unparsable number 'abc'"] == 1
+    assert reasons["transacciones: cantidad_comprada_kwh outside [0.0, 100000000.0]"] == 1
+    assert reasons["transacciones: tipo_transaccion not in ['COMPRA', 'VENTA']"] == 1
+    assert reasons["transacciones: fecha_transaccion: not a date '2024-02-30'"] == 1
+    assert reasons["clientes: identificacion: has no digits 'abc'"] == 1
+    assert reasons["clientes: identificacion is null"] == 1
+    assert reasons["clientes: tipo_identificacion is null"] == 1
+    assert reasons["clientes: tipo_identificacion not in ['CC', 'NIT', 'CE']"] == 1
+    assert reasons["proveedores: fecha_registro: not a date '2020-13-45'"] == 1
+    quarantined = LocalObjectStore(settings.lake_root).read_parquet("quarantine/energy_company/transacciones")
+    assert len(quarantined) == EXPECTED_QUARANTINED["transacciones"]
+    assert "venta,Anne Martin,solar,abc,500,2024-06-01" in set(quarantined["raw_record"])
+
+
+def test_text_identifications_and_cities_are_normalised(lake) -> None:
+    settings, _ = lake
+    clientes = table(settings, "clientes").set_index("identificacion")
+    assert list(clientes.columns) == [c for c in CLIENTES.column_names if c != "identificacion"]
+    assert clientes.loc["1020304", ["tipo_identificacion", "nombre", "ciudad"]].tolist() == [
+        "CC",
+        "JOSÉ PÉREZ",
+        "BOGOTÁ",
+    ]
+    assert clientes.loc["556677", ["tipo_identificacion", "nombre", "ciudad"]].tolist() == [
+        "CC",
+        "MARÍA LÓPEZ",
+        "BOGOTÁ",
+    ]
+    assert (
+        clientes.loc["9001234567", "ciudad"] == "MEDELLÍN"
+        and clientes.loc["778899", "tipo_identificacion"] == "CE"
+    )
+    assert set(clientes["fecha_carga"]) == {LANDED.date()}
+    proveedores = table(settings, "proveedores").set_index("nombre_proveedor")
+    assert list(proveedores.columns) == [c for c in PROVEEDORES.column_names if c != "nombre_proveedor"]
+    assert proveedores.loc["VIENTOS DEL NORTE", "tipo_energia"] == "EÓLICA"
+    assert proveedores.loc["HIDRO ANDES", "fecha_registro"] == dt.date(2019, 3, 15)
+    assert "ÁTOMO VERDE" in proveedores.index
+
+
+def test_derived_columns_bands_and_counterparty_flags(lake) -> None:
+    settings, _ = lake
+    tx = table(settings, "transacciones")
+    assert list(tx.columns[: len(TRANSACCIONES.column_names)]) == TRANSACCIONES.column_names
+    tx = tx.set_index("nombre_cliente_proveedor")
+    assert tx.loc["INDUSTRIAS ANDINAS S.A.", ["precio_kwh_cop", "precio_total_cop"]].tolist() == [
+        700.5,
+        210150.0,
+    ]
+    # EÓLICA prices 200, 600, 700.5 -> one per band; SOLAR 300, 400, 450, 500 -> cuts at 400 and 450.
+    bands = tx["banda_precio"].to_dict()
+    assert bands == {
+        "VIENTOS DEL NORTE": "económico",
+        "MARIA LOPEZ": "promedio",
+        "INDUSTRIAS ANDINAS S.A.": "costoso",
+        "SOL CARIBE": "económico",
+        "PROVEEDOR FANTASMA": "económico",
+        "CLIENTE DESCONOCIDO": "promedio",
+        "JOSÉ PEREZ": "costoso",
+    }
+    unknown = sorted(tx.index[~tx["contraparte_conocida"]])
+    assert unknown == ["CLIENTE DESCONOCIDO", "PROVEEDOR FANTASMA"]  # flagged, not quarantined
+    assert tx.loc["MARIA LOPEZ", "fecha_transaccion"] == dt.date(2024, 6, 2)  # DD/MM/YYYY read
+    assert tx["transaccion_id"].is_unique and tx["transaccion_id"].str.fullmatch("[0-9a-f]{64}").all()
+
+
+EXPECTED_ANSWERS = {
+    "clients_per_city": [["BOGOTÁ", 2], ["CALI", 1], ["MEDELLÍN", 1]],
+    "suppliers_per_energy_type": [
+        ["SOLAR", 2],
+        ["EÓLICA", 1],
+        ["HIDROELÉCTRICA", 1],
+        ["NUCLEAR", 1],
+        ["TÉRMICA", 1],
+    ],
+    "avg_kwh_price_per_transaction_type": [
+        ["COMPRA", 3, 3500 / 3, 300.0, 1_000_000.0],
+        ["VENTA", 4, 115.0, 562.625, 294_650.0],
+    ],
+    "monthly_purchases_vs_sales": [
+        ["2024-05-01", "EÓLICA", 1000.0, 0.0, 200_000.0, 0.0],
+        ["2024-05-01", "SOLAR", 2000.0, 100.0, 600_000.0, 50_000.0],
+        ["2024-06-01", "EÓLICA", 0.0, 350.0, 0.0, 240_150.0],
+        ["2024-06-01", "SOLAR", 500.0, 10.0, 200_000.0, 4_500.0],
+    ],
+    "top_clients_by_spend": [
+        ["INDUSTRIAS ANDINAS S.A.", 210_150.0, 300.0, 1],
+        ["JOSÉ PEREZ", 50_000.0, 100.0, 1],
+        ["MARIA LOPEZ", 30_000.0, 50.0, 1],
+    ],
+    "unknown_counterparties": [
+        ["2024-06-01", "COMPRA", "PROVEEDOR FANTASMA", "SOLAR", 500.0, 200_000.0],
+        ["2024-06-02", "VENTA", "CLIENTE DESCONOCIDO", "SOLAR", 10.0, 4_500.0],
+    ],
+}
+
+
+def _plain(value):
+    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
+        return str(value)[:10]
+    return value.item() if hasattr(value, "item") else value
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_ANSWERS))
+def test_named_query_answers_are_known_by_construction(lake, name) -> None:
+    settings, _ = lake
+    rows = [[_plain(v) for v in row] for row in run_named_query(name, settings).itertuples(index=False)]
+    assert _close(rows, EXPECTED_ANSWERS[name])
+
+
+def _close(rows: list[list], expected: list[list]) -> bool:
+    assert len(rows) == len(expected), rows
+    for got, want in zip(rows, expected, strict=True):
+        assert len(got) == len(want), got
+        for g, w in zip(got, want, strict=True):
+            assert g == (pytest.approx(w) if isinstance(w, float) else w), (got, want)
+    return True
+
+
+def test_every_named_query_is_tested_and_unknown_names_are_listed(lake) -> None:
+    settings, _ = lake
+    assert named_query_names() == sorted(EXPECTED_ANSWERS)
+    with pytest.raises(LakeError, match=r"unknown named query 'nope'.*clients_per_city"):
+        run_named_query("nope", settings)
+
+
+def test_crawl_catalogs_the_energy_databases_apart(lake) -> None:
+    from datalake import runtime
+
+    settings, _ = lake
+    catalog = runtime.catalog(settings)
+    assert catalog.list_tables("energy_processed_db") == ["clientes", "proveedores", "transacciones"]
+    assert catalog.list_tables("energy_raw_db") == ["clientes", "proveedores", "transacciones"]
+    assert not any("energy" in t for t in catalog.list_tables(settings.raw_database))
+    tx = catalog.get_table("energy_processed_db", "transacciones")
+    assert [k.name for k in tx.partition_keys] == ["year", "month"]
+    raw = catalog.get_table("energy_raw_db", "clientes")
+    assert [c.name for c in raw.columns] == list(CLIENTES.source_columns)  # the ; Latin-1 header, read
+
+
+def test_the_same_drops_again_change_nothing_downstream(lake, tmp_path) -> None:
+    settings = copy_of(lake[0], tmp_path)
+    before = processed_checksums(settings)
+    # The same three files land again the next day (a new raw copy each) and the job reruns.
+    land_fixed_day(settings, LANDED + dt.timedelta(days=1))
+    rerun = transform_energy_company(settings=settings)
+    assert rerun.balanced and processed_checksums(settings) == before
+    assert rerun.details["transacciones_rows_out"] == EXPECTED_OUT["transacciones"]
+    # The daily mode: only the new day's drops, merged into the processed tables.
+    daily = transform_energy_company(day=(LANDED + dt.timedelta(days=1)).date(), settings=settings)
+    assert daily.balanced and processed_checksums(settings) == before
+    assert daily.rows_in == rerun.rows_in // 2
+    assert daily.details["rows_carried_over"] == EXPECTED_OUT["transacciones"]  # the first copies win
+    # The first day again in daily mode: its rows replace themselves, counted as on the first run.
+    same_day = transform_energy_company(day=LANDED.date(), settings=settings)
+    assert (same_day.rows_out, same_day.rows_quarantined) == (lake[1].rows_out, lake[1].rows_quarantined)
+    assert processed_checksums(settings) == before
+
+
+def test_processed_tables_sync_into_postgresql(lake, tmp_path, embedded_pg) -> None:
+    settings = copy_of(lake[0], tmp_path).model_copy(update={"database_url": embedded_pg.url})
+    for spec in (CLIENTES, PROVEEDORES, TRANSACCIONES):
+        first = sync_dataset(spec.name, settings)
+        again = sync_dataset(spec.name, settings, force=True)
+        assert first.details["inserted"] == EXPECTED_OUT[spec.table_name]
+        assert again.details["unchanged"] == EXPECTED_OUT[spec.table_name]
+    with psycopg.connect(embedded_pg.url) as conn:
+        known = conn.execute(
+            "SELECT count(*) FROM energy_transacciones WHERE contraparte_conocida"
+        ).fetchone()
+        cities = conn.execute("SELECT ciudad, count(*) FROM energy_clientes GROUP BY 1 ORDER BY 1").fetchall()
+    assert known == (5,) and cities == [("BOGOTÁ", 2), ("CALI", 1), ("MEDELLÍN", 1)]
+
+
+def test_every_fixed_drop_is_in_raw_unchanged(lake) -> None:
+    settings, _ = lake
+    store = LocalObjectStore(settings.lake_root)
+    for name, data in DROPS.items():
+        entity = name.split("_")[0]
+        assert store.get_bytes(f"raw/energy_company/{entity}/year=2024/month=06/day=03/{name}") == data
+
+
+def test_the_duckdb_twin_writes_the_same_rows(lake, tmp_path) -> None:
+    from datalake.transforms.duckdb_energy_company import transform_energy_company_duckdb
+
+    settings, report = lake
+    counts = transform_energy_company_duckdb(settings.lake_root / "raw" / "energy_company", tmp_path / "duck")
+    assert (counts["rows_in"], counts["rows_out"], counts["rows_quarantined"]) == (
+        report.rows_in,
+        report.rows_out,
+        report.rows_quarantined,
+    )
+    twin = LocalObjectStore(tmp_path / "duck")
+    for spec in (CLIENTES, PROVEEDORES, TRANSACCIONES):
+        spark_rows = table(settings, spec.table_name)[spec.column_names]
+        duck_rows = twin.read_parquet(spec.table_name)[spec.column_names]
+        key = list(spec.primary_key)
+        pd.testing.assert_frame_equal(
+            spark_rows.sort_values(key).reset_index(drop=True).astype(str),
+            duck_rows.sort_values(key).reset_index(drop=True).astype(str),
+        )
