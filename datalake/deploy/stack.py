@@ -195,7 +195,6 @@ def deploy_layer(
     for change in changes:
         replacement = " (replacement)" if change["replacement"] == "True" else ""
         progress(f"  {change['action']:<7} {change['resource']} {change['type']}{replacement}")
-    started = dt.datetime.now(dt.UTC)
     cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
     progress(f"{name}: executing, waiting for {change_type.lower()} to complete")
     waiter = "stack_create_complete" if change_type == "CREATE" else "stack_update_complete"
@@ -204,7 +203,8 @@ def deploy_layer(
     except WaiterError:
         raise DeployError(
             f"{change_type.lower()} of {name} failed ({stack_status(cfn, name)})",
-            failed_events(cfn, name, since=started - dt.timedelta(minutes=1)),
+            # Only this operation's events: those after the change set was asked for.
+            failed_events(cfn, name, since=now - dt.timedelta(minutes=1)),
         ) from None
     outputs = stack_outputs(cfn, name)
     progress(f"{name}: {change_type.lower()} complete")
