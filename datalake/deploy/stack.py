@@ -249,7 +249,9 @@ def deploy_layers(
     chosen = [layer for layer in LAYERS if layers is None or layer in layers]
     unknown = sorted(set(layers or ()) - set(LAYERS))
     if unknown:
-        raise ConfigurationError(f"unknown layer(s) {', '.join(unknown)}", hint=f"one of: {', '.join(LAYERS)}")
+        raise ConfigurationError(
+            f"unknown layer(s) {', '.join(unknown)}", hint=f"one of: {', '.join(LAYERS)}"
+        )
     if code_version is None:
         manifest = read_manifest()
         code_version = manifest.get("code_version") if manifest else None
@@ -275,7 +277,8 @@ def bucket_from_storage_stack(
     cfn = aws.client("cloudformation", boto3_session, settings or get_settings())
     if stack_status(cfn, name) is None:
         raise ConfigurationError(
-            f"stack {name} does not exist", hint=f"deploy it first: datalake deploy stack --env {env} --layer storage"
+            f"stack {name} does not exist",
+            hint=f"deploy it first: datalake deploy stack --env {env} --layer storage",
         )
     outputs = stack_outputs(cfn, name)
     if "ArtifactsBucketName" not in outputs:

@@ -77,7 +77,7 @@ def load_template(layer_or_path: str | Path) -> dict[str, Any]:
     """
     path = Path(layer_or_path) if str(layer_or_path).endswith((".yaml", ".yml")) else None
     path = path or template_path(str(layer_or_path))
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_TemplateLoader)  # noqa: S506 (safe loader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_TemplateLoader)
 
 
 def stack_name(project: str, env: str, layer: str) -> str:

@@ -42,7 +42,9 @@ def deployed_storage(moto_settings: Settings) -> dict[str, str]:
     return {kind: f"{PREFIX}-{kind}-{ACCOUNT}" for kind in ("landing", "lake", "artifacts", "access-logs")}
 
 
-def test_storage_layer_creates_the_encrypted_buckets(moto_settings: Settings, deployed_storage: dict[str, str]) -> None:
+def test_storage_layer_creates_the_encrypted_buckets(
+    moto_settings: Settings, deployed_storage: dict[str, str]
+) -> None:
     # moto's AWS::S3::Bucket applies the name and the encryption only; versioning, the public access
     # block, logging, lifecycle, notifications and AWS::S3::BucketPolicy are silently ignored, so
     # tests/unit/test_cloudformation.py asserts those from the template.
@@ -60,7 +62,9 @@ def test_storage_layer_creates_the_encrypted_buckets(moto_settings: Settings, de
     assert {"LandingBucket", "LakeBucket", "ArtifactsBucket", "AccessLogsBucket"} <= created
 
 
-def test_a_second_deploy_without_changes_is_a_no_op(moto_settings: Settings, deployed_storage: dict[str, str]) -> None:
+def test_a_second_deploy_without_changes_is_a_no_op(
+    moto_settings: Settings, deployed_storage: dict[str, str]
+) -> None:
     lines: list[str] = []
     [again] = deploy_layers("dev", ["storage"], settings=moto_settings, progress=lines.append)
     # moto answers an unchanged template with an empty change set rather than a failed one.
@@ -104,12 +108,17 @@ def test_package_then_ingestion_layer_on_moto(
         "ReeJobName": "datalake-ree-to-processed",
         "EntsoeJobName": "datalake-entsoe-to-processed",
         "EnergyCompanyJobName": "datalake-energy-company-to-processed",
-        "DatabaseSecretArn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:datalake/dev/warehouse-AbCdEf",
+        "DatabaseSecretArn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:datalake/dev/db-AbCdEf",
         "PrivateSubnetIds": "subnet-0a,subnet-0b",
         "AppSecurityGroupId": "sg-0app",
     }
     stub = {
-        "Resources": {"Marker": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/test/stub-exports", "Type": "String", "Value": "x"}}},
+        "Resources": {
+            "Marker": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": "/test/stub-exports", "Type": "String", "Value": "x"},
+            }
+        },
         "Outputs": {k: {"Value": v, "Export": {"Name": f"{PREFIX}-{k}"}} for k, v in exports.items()},
     }
     cfn.create_stack(StackName="stub-exports", TemplateBody=json.dumps(stub))
@@ -157,7 +166,8 @@ def test_package_then_ingestion_layer_on_moto(
     document = ast.literal_eval(unquote(document)) if isinstance(document, str) else document
     [glue] = [s for s in document["Statement"] if "glue:StartJobRun" in s["Action"]]
     assert sorted(glue["Resource"]) == sorted(
-        f"arn:aws:glue:eu-west-1:{ACCOUNT}:job/{exports[k]}" for k in ("ReeJobName", "EntsoeJobName", "EnergyCompanyJobName")
+        f"arn:aws:glue:eu-west-1:{ACCOUNT}:job/{exports[k]}"
+        for k in ("ReeJobName", "EntsoeJobName", "EnergyCompanyJobName")
     )
 
     logs = _client("logs", moto_settings)

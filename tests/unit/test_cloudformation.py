@@ -69,7 +69,9 @@ def defines(path: Path, *names: str) -> bool:
     """Whether the Python file defines every top-level function or assignment named."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-    found |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    found |= {
+        t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+    }
     return set(names) <= found
 
 
@@ -77,7 +79,9 @@ def defines(path: Path, *names: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("layer", "name", "props"), resources("AWS::Lambda::Function"), ids=lambda v: v if isinstance(v, str) else ""
+    ("layer", "name", "props"),
+    resources("AWS::Lambda::Function"),
+    ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_every_lambda_handler_names_a_real_file_and_function(layer: str, name: str, props: dict) -> None:
     key = sub_text(props["Code"]["S3Key"])
@@ -95,7 +99,9 @@ def test_every_lambda_handler_names_a_real_file_and_function(layer: str, name: s
     assert props["Runtime"] == "python3.11"
 
 
-@pytest.mark.parametrize(("layer", "name", "props"), resources("AWS::Glue::Job"), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("layer", "name", "props"), resources("AWS::Glue::Job"), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_glue_script_location_names_a_real_script(layer: str, name: str, props: dict) -> None:
     location = sub_text(props["Command"]["ScriptLocation"])
     match = re.fullmatch(r"s3://\$\{ArtifactsBucket\}/code/\$\{CodeVersion\}/glue/(\w+\.py)", location)
@@ -129,7 +135,9 @@ def test_glue_job_names_follow_the_settings_and_the_trigger() -> None:
     dev = DEV["layers"]["transforms"]
     # Every setting the trigger uses names a job the dev stack creates, with the Settings default.
     for prefix, field in RAW_PREFIX_JOBS.items():
-        param = {"ree_glue_job": "ReeJobName", "entsoe_glue_job": "EntsoeJobName"}.get(field, "EnergyCompanyJobName")
+        param = {"ree_glue_job": "ReeJobName", "entsoe_glue_job": "EntsoeJobName"}.get(
+            field, "EnergyCompanyJobName"
+        )
         assert param in jobs, f"{prefix}: no Glue job for {field}"
         assert dev[param] == getattr(SETTINGS, field), f"{field}: dev job name differs from the default"
     # The energy company job is issue 6's: its setting must carry the dev job name.
@@ -212,7 +220,9 @@ def test_every_dataset_spec_has_a_crawler_target_and_table(spec: Any) -> None:
 
 def test_named_queries_are_the_sql_files_exactly() -> None:
     queries = {p["Name"]: p for _, _, p in resources("AWS::Athena::NamedQuery")}
-    files = {p.stem: p.read_text(encoding="utf-8") for p in (REPO_ROOT / "datalake/query/named").glob("*.sql")}
+    files = {
+        p.stem: p.read_text(encoding="utf-8") for p in (REPO_ROOT / "datalake/query/named").glob("*.sql")
+    }
     assert set(queries) == set(files)
     for name, text in files.items():
         assert queries[name]["QueryString"] == text, name
@@ -291,10 +301,14 @@ def test_s3_grants_name_their_bucket_and_prefix() -> None:
         object_actions = [a for a in actions if a.startswith("s3:") and a != "s3:ListBucket"]
         for resource in _as_list(statement["Resource"]) if object_actions else []:
             arn = sub_text(resource)
-            assert re.match(r"arn:\$\{AWS::Partition\}:s3:::\$\{\w+\}/[\w/${}.-]*\*$", arn), f"{layer}.{name}: {arn}"
+            assert re.match(r"arn:\$\{AWS::Partition\}:s3:::\$\{\w+\}/[\w/${}.-]*\*$", arn), (
+                f"{layer}.{name}: {arn}"
+            )
         if "s3:ListBucket" in actions:
             for resource in _as_list(statement["Resource"]):
-                assert "/" not in sub_text(resource).split(":::", 1)[1], f"{layer}.{name}: ListBucket on an object ARN"
+                assert "/" not in sub_text(resource).split(":::", 1)[1], (
+                    f"{layer}.{name}: ListBucket on an object ARN"
+                )
 
 
 # -- storage, ingestion, warehouse, API --------------------------------------------------------------
@@ -303,7 +317,9 @@ def test_s3_grants_name_their_bucket_and_prefix() -> None:
 @pytest.mark.parametrize(
     ("layer", "name", "props"), resources("AWS::S3::Bucket"), ids=lambda v: v if isinstance(v, str) else ""
 )
-def test_every_bucket_is_encrypted_versioned_private_logged_and_tls_only(layer: str, name: str, props: dict) -> None:
+def test_every_bucket_is_encrypted_versioned_private_logged_and_tls_only(
+    layer: str, name: str, props: dict
+) -> None:
     [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
     assert props["VersioningConfiguration"]["Status"] == "Enabled"
@@ -373,14 +389,18 @@ def test_every_ingestion_function_has_a_dlq_log_retention_and_permission() -> No
     res = TEMPLATES["ingestion"]["Resources"]
     functions = [n for n, r in res.items() if r["Type"] == "AWS::Lambda::Function"]
     assert len(functions) == 5
-    permitted = {r["Properties"]["FunctionName"]["Ref"] for r in res.values() if r["Type"] == "AWS::Lambda::Permission"}
+    permitted = {
+        r["Properties"]["FunctionName"]["Ref"] for r in res.values() if r["Type"] == "AWS::Lambda::Permission"
+    }
     for name in functions:
         props = res[name]["Properties"]
         base = name.removesuffix("Function")
         assert props["DeadLetterConfig"]["TargetArn"] == {"Fn::GetAtt": [f"{base}DeadLetterQueue", "Arn"]}
         log_group = res[f"{base}LogGroup"]["Properties"]
         assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-        assert sub_text(log_group["LogGroupName"]) == sub_text(props["FunctionName"]).join(["/aws/lambda/", ""])
+        assert sub_text(log_group["LogGroupName"]) == sub_text(props["FunctionName"]).join(
+            ["/aws/lambda/", ""]
+        )
         assert props["Layers"] == [{"Ref": "CoreLayer"}, {"Ref": "DependenciesLayer"}]
         assert props["Environment"]["Variables"]["LAKE_RUNTIME"] == "aws"
         assert name in permitted
@@ -433,7 +453,9 @@ def test_http_api_proxies_to_the_mangum_lambda() -> None:
     assert integration["IntegrationType"] == "AWS_PROXY"
     assert integration["PayloadFormatVersion"] == "2.0"
     assert integration["IntegrationUri"] == {"Fn::GetAtt": ["ApiFunction", "Arn"]}
-    assert api["HttpApiDefaultRoute"]["Properties"]["Target"] == {"Fn::Sub": "integrations/${HttpApiIntegration}"}
+    assert api["HttpApiDefaultRoute"]["Properties"]["Target"] == {
+        "Fn::Sub": "integrations/${HttpApiIntegration}"
+    }
     env = api["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert env["API_KEY_SECRET_ARN"] == {"Ref": "ApiKeySecret"}
     assert env["API_FORECAST_BACKEND"] == "endpoint"
@@ -443,7 +465,9 @@ def test_exports_are_prefixed_and_every_import_has_an_earlier_export() -> None:
     exported: set[str] = set()
     for layer in LAYERS:
         text = json.dumps(TEMPLATES[layer])
-        for imported in re.findall(r'"Fn::ImportValue": \{"Fn::Sub": "\$\{Project\}-\$\{Env\}-(\w+)"\}', text):
+        for imported in re.findall(
+            r'"Fn::ImportValue": \{"Fn::Sub": "\$\{Project\}-\$\{Env\}-(\w+)"\}', text
+        ):
             assert imported in exported, f"{layer} imports {imported} before any layer exports it"
         for output in TEMPLATES[layer].get("Outputs", {}).values():
             if "Export" in output:

@@ -76,17 +76,29 @@ def test_glue_scripts_and_sagemaker_bundle(tmp_path: Path) -> None:
     assert {"train.py", "inference.py", "requirements.txt", "datalake/settings.py"} <= names
 
 
-def test_the_api_lambda_path_imports_no_torch() -> None:
-    # The dependencies layer has no torch: importing the Lambda entry point must not need it.
+def test_the_lambda_entry_points_import_nothing_the_layer_leaves_out() -> None:
+    # The dependencies layer has no torch, Spark, duckdb...: the Lambda entry points must not need them.
+    handlers = [
+        str(REPO_ROOT / folder / "handler.py") for folder, inside in pkg.LAMBDA_BUNDLES.values() if not inside
+    ]
     code = (
-        "import sys; sys.modules['torch'] = None\n"
+        f"import sys, runpy\nfor m in {pkg.LAMBDA_EXCLUDED_MODULES!r}: sys.modules[m] = None\n"
+        f"for path in {[h for h in handlers if Path(h).is_file()]!r}: runpy.run_path(path)\n"
         "import api.lambda_handler\n"
         "from datalake.forecasting import serving\n"
         "print(serving.parse_request({'horizon_hours': 2}).horizon_hours)\n"
     )
-    env = {"PYTHONPATH": str(REPO_ROOT), "LAKE_RUNTIME": "aws", "FORECAST_ENDPOINT": "x",
-           "API_FORECAST_BACKEND": "endpoint", "AWS_DEFAULT_REGION": "eu-west-1", "PATH": "/usr/bin:/bin"}  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    env = {
+        "PYTHONPATH": str(REPO_ROOT),
+        "LAKE_RUNTIME": "aws",
+        "FORECAST_ENDPOINT": "x",
+        "API_FORECAST_BACKEND": "endpoint",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("2")
 
@@ -96,7 +108,17 @@ def test_the_api_lambda_path_imports_no_torch() -> None:
 
 def test_setting_arguments_become_environment_variables() -> None:
     environ = {"LAKE_BUCKET": "kept"}
-    argv = ["job.py", "--JOB_ID", "j1", "--lake_runtime", "aws", "--lake_bucket", "b", "--raw_prefix", "raw/x"]
+    argv = [
+        "job.py",
+        "--JOB_ID",
+        "j1",
+        "--lake_runtime",
+        "aws",
+        "--lake_bucket",
+        "b",
+        "--raw_prefix",
+        "raw/x",
+    ]
     assert apply_settings_arguments(argv, environ) == {"LAKE_RUNTIME": "aws"}
     assert environ == {"LAKE_BUCKET": "kept", "LAKE_RUNTIME": "aws"}  # set ones win; job args ignored
 
@@ -118,7 +140,9 @@ def test_resolve_args_applies_settings_before_the_job_reads_them(monkeypatch: py
 
 def test_layer_parameters_take_project_env_params_and_code_version() -> None:
     params = load_params("dev")
-    values = {p["ParameterKey"]: p["ParameterValue"] for p in layer_parameters("transforms", "dev", params, "abc")}
+    values = {
+        p["ParameterKey"]: p["ParameterValue"] for p in layer_parameters("transforms", "dev", params, "abc")
+    }
     assert values["Project"] == "datalake" and values["Env"] == "dev" and values["CodeVersion"] == "abc"
     assert values["ReeJobName"] == "datalake-ree-to-processed"
     with pytest.raises(ConfigurationError, match="code version"):
@@ -153,7 +177,15 @@ class FakeCloudFormation:
     def describe_stacks(self, StackName: str) -> dict[str, Any]:
         self.calls.append("describe_stacks")
         if not self.created:
-            raise ClientError({"Error": {"Code": "ValidationError", "Message": f"Stack with id {StackName} does not exist"}}, "DescribeStacks")
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ValidationError",
+                        "Message": f"Stack with id {StackName} does not exist",
+                    }
+                },
+                "DescribeStacks",
+            )
         return {"Stacks": [{"StackName": StackName, "StackStatus": "ROLLBACK_COMPLETE"}]}
 
     def create_change_set(self, **kwargs: Any) -> dict[str, str]:
@@ -162,8 +194,17 @@ class FakeCloudFormation:
         return {"Id": "cs"}
 
     def describe_change_set(self, **kwargs: Any) -> dict[str, Any]:
-        return {"Changes": [{"ResourceChange": {"Action": "Add", "LogicalResourceId": "LandingBucket",
-                                                 "ResourceType": "AWS::S3::Bucket"}}]}  # fmt: skip
+        return {
+            "Changes": [
+                {
+                    "ResourceChange": {
+                        "Action": "Add",
+                        "LogicalResourceId": "LandingBucket",
+                        "ResourceType": "AWS::S3::Bucket",
+                    }
+                }
+            ]
+        }
 
     def execute_change_set(self, **kwargs: Any) -> None:
         self.calls.append("execute_change_set")
@@ -198,14 +239,20 @@ def test_a_failed_create_reports_the_failing_resource_and_reason(monkeypatch: py
     lines: list[str] = []
     with pytest.raises(DeployError) as raised:
         deploy_layer(
-            "storage", "dev", load_params("dev"), progress=lines.append,
+            "storage",
+            "dev",
+            load_params("dev"),
+            progress=lines.append,
             now=dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC),
-        )  # fmt: skip
+        )
     error = raised.value
     # The cause first: the bucket that failed and why, then what was cancelled because of it.
     assert error.failures[0] == (
-        "LandingBucket", "AWS::S3::Bucket", "CREATE_FAILED", "datalake-dev-landing-123456789012 already exists",
-    )  # fmt: skip
+        "LandingBucket",
+        "AWS::S3::Bucket",
+        "CREATE_FAILED",
+        "datalake-dev-landing-123456789012 already exists",
+    )
     assert [f[0] for f in error.failures] == ["LandingBucket", "LakeBucketPolicy"]
     assert "already exists" in str(error) and "ROLLBACK_COMPLETE" in str(error)
     assert fake.calls[:2] == ["describe_stacks", "create_change_set:CREATE"]
