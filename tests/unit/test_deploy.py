@@ -76,17 +76,13 @@ def test_glue_scripts_and_sagemaker_bundle(tmp_path: Path) -> None:
     assert {"train.py", "inference.py", "requirements.txt", "datalake/settings.py"} <= names
 
 
-def test_the_lambda_entry_points_import_nothing_the_layer_leaves_out() -> None:
-    # The dependencies layer has no torch, Spark, duckdb...: the Lambda entry points must not need them.
-    handlers = [
-        str(REPO_ROOT / folder / "handler.py") for folder, inside in pkg.LAMBDA_BUNDLES.values() if not inside
-    ]
+def _import_blocked(paths: list[str], modules: list[str], blocked: frozenset[str]) -> None:
+    """Run the entry points in a fresh interpreter with ``blocked`` distributions unimportable."""
+    names = sorted(pkg.EXCLUDED_MODULES[d] for d in blocked if d in pkg.EXCLUDED_MODULES)
     code = (
-        f"import sys, runpy\nfor m in {pkg.LAMBDA_EXCLUDED_MODULES!r}: sys.modules[m] = None\n"
-        f"for path in {[h for h in handlers if Path(h).is_file()]!r}: runpy.run_path(path)\n"
-        "import api.lambda_handler\n"
-        "from datalake.forecasting import serving\n"
-        "print(serving.parse_request({'horizon_hours': 2}).horizon_hours)\n"
+        f"import sys, runpy, importlib\nfor m in {names!r}: sys.modules[m] = None\n"
+        f"for path in {paths!r}: runpy.run_path(path)\n"
+        f"for module in {modules!r}: importlib.import_module(module)\n"
     )
     env = {
         "PYTHONPATH": str(REPO_ROOT),
@@ -100,7 +96,31 @@ def test_the_lambda_entry_points_import_nothing_the_layer_leaves_out() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith("2")
+
+
+def test_pipeline_handlers_import_nothing_their_layer_leaves_out() -> None:
+    handlers = [
+        str(REPO_ROOT / folder / "handler.py")
+        for folder, inside in pkg.LAMBDA_BUNDLES.values()
+        if not inside and (REPO_ROOT / folder / "handler.py").is_file()
+    ]
+    assert len(handlers) >= 4
+    _import_blocked(handlers, [], pkg.DEPENDENCY_LAYERS["layer-dependencies"])
+
+
+def test_the_api_lambda_imports_nothing_its_layer_leaves_out() -> None:
+    blocked = pkg.DEPENDENCY_LAYERS["layer-api-dependencies"]
+    assert {"torch", "matplotlib"} <= blocked
+    _import_blocked([], ["api.lambda_handler", "datalake.forecasting.serving"], blocked)
+
+
+def test_without_matplotlib_a_chart_is_a_503_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.errors import ServiceUnavailableError
+    from api.services import charts
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ServiceUnavailableError, match="charts are not installed"):
+        charts._matplotlib()
 
 
 # -- Glue arguments -> settings -------------------------------------------------------------------------
