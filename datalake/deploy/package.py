@@ -213,16 +213,24 @@ def build_dependencies_layer(
 
 
 def check_layer_sizes(artifacts: list[Artifact]) -> int:
-    """Unzipped bytes of the layers plus the largest function bundle; raises over Lambda's limit."""
-    layers = sum(unzipped_size(a.path) for a in artifacts if a.key.startswith("lambda/layer-"))
-    bundles = [
-        unzipped_size(a.path) for a in artifacts if a.key.startswith("lambda/") and "layer-" not in a.key
-    ]
-    total = layers + max(bundles, default=0)
+    """Unzipped bytes of the core layer, the largest dependency layer and the largest bundle.
+
+    A function uses the core layer and one dependency layer, so this bounds every function.
+
+    Raises
+    ------
+    ConfigurationError
+        When that bound is over Lambda's 250 MB.
+    """
+    sizes = {a.key: unzipped_size(a.path) for a in artifacts if a.key.startswith("lambda/")}
+    core = sizes.pop("lambda/layer-core.zip", 0)
+    dependencies = [s for k, s in sizes.items() if k.startswith("lambda/layer-")]
+    bundles = [s for k, s in sizes.items() if not k.startswith("lambda/layer-")]
+    total = core + max(dependencies, default=0) + max(bundles, default=0)
     if total > LAMBDA_UNZIPPED_LIMIT_BYTES:
         raise ConfigurationError(
             f"the Lambda layers and code take {total / 2**20:.0f} MB unzipped, over Lambda's 250 MB",
-            hint="drop a heavy package from the layer (see LAMBDA_EXCLUDED)",
+            hint="leave a heavy package out of the layer (DEPENDENCY_LAYERS)",
         )
     return total
 
