@@ -4,8 +4,12 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# checkov pins an old boto3, so it lives in its own virtual environment, made once.
+CHECKOV_VERSION := 3.2.533
+CHECKOV_VENV    := .venv-checkov
+CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: demo test unit integration e2e bench bench-energy bench-forecast bench-api serve lint format java clean help
+.PHONY: demo test unit integration e2e bench bench-energy bench-forecast bench-api serve lint format lint-iac java clean help
 
 help:
 	@echo "make demo         run the demo pipeline on generated sample data (local runtime)"
@@ -17,6 +21,7 @@ help:
 	@echo "make bench-api    API load test on loopback: p50/p99 and req/s of /ask and /forecast (1 and 10 years)"
 	@echo "make serve        run the API on uvicorn (http://127.0.0.1:8000/docs)"
 	@echo "make lint|format  ruff"
+	@echo "make lint-iac     cfn-lint + checkov (own venv, .venv-checkov) + the CloudFormation tests"
 	@echo "make clean        remove .lake (the local lake) and caches; keeps .venv"
 
 $(STAMP): pyproject.toml
@@ -32,7 +37,7 @@ java: $(STAMP)
 demo: java
 	$(BIN)/datalake demo
 
-test: java
+test: java lint-iac
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -62,6 +67,19 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+$(CHECKOV):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found" >&2; exit 2; }
+	@echo "creating $(CHECKOV_VENV) with checkov $(CHECKOV_VERSION) (once)..."
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --quiet checkov==$(CHECKOV_VERSION)
+
+# Templates: cfn-lint (errors and warnings fail), checkov (skips only in-template, with a
+# comment), and the tests that read the templates and deploy them to moto.
+lint-iac: $(STAMP) $(CHECKOV)
+	$(BIN)/cfn-lint cloudformation/*.yaml
+	$(CHECKOV) --directory cloudformation --framework cloudformation --quiet --compact --skip-download
+	$(BIN)/python -m pytest -q tests/unit/test_cloudformation.py tests/unit/test_deploy.py tests/integration/test_deploy_moto.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

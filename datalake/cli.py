@@ -730,6 +730,57 @@ def ask_eval(
         raise typer.Exit(1)
 
 
+deploy_app = typer.Typer(help="Package the code and deploy the CloudFormation layers (cloudformation/).")
+app.add_typer(deploy_app, name="deploy")
+
+
+@deploy_app.command("package")
+def deploy_package(
+    env: Annotated[
+        str | None, typer.Option(help="Read the artifacts bucket from this env's storage stack.")
+    ] = None,
+    bucket: Annotated[str | None, typer.Option(help="Artifacts bucket (default: ARTIFACTS_BUCKET).")] = None,
+    dependencies: Annotated[
+        bool, typer.Option(help="Build the third-party Lambda layer (pip, for Linux x86_64).")
+    ] = True,
+) -> None:
+    """Build the Lambda zips, layers, core wheel, Glue scripts and SageMaker code; upload them."""
+    from datalake.deploy.package import package
+    from datalake.deploy.stack import bucket_from_storage_stack
+
+    if bucket is None and env is not None:
+        bucket = bucket_from_storage_stack(env)
+    manifest = package(bucket, with_dependencies=dependencies, progress=console.log)
+    console.print(
+        f"packaged code version [bold]{manifest['code_version']}[/bold]: "
+        f"{len(manifest['uploaded'])} file(s) in s3://{manifest['bucket']}/code/{manifest['code_version']}/"
+    )
+
+
+@deploy_app.command("stack")
+def deploy_stack(
+    env: Annotated[str, typer.Option(help="Parameter set: cloudformation/params/<env>.json.")] = "dev",
+    layer: Annotated[
+        list[str] | None, typer.Option(help="Only this layer (repeatable); all, in order, by default.")
+    ] = None,
+    code_version: Annotated[
+        str | None, typer.Option(help="CodeVersion of the packaged code (default: the last package).")
+    ] = None,
+) -> None:
+    """Create or update the layers' stacks through change sets; print the changes and the outputs."""
+    from datalake.deploy.stack import deploy_layers
+
+    results = deploy_layers(env, layer or None, code_version, progress=console.log)
+    for result in results:
+        table = RichTable(title=f"{result.stack} ({result.action})")
+        table.add_column("output")
+        table.add_column("value", overflow="fold")
+        for key, value in sorted(result.outputs.items()):
+            table.add_row(key, value)
+        console.print(table)
+    console.print(f"{len(results)} layer(s) deployed")
+
+
 def main() -> None:
     """Console entry point: lake errors become one line (and a hint), exit status 2."""
     try:

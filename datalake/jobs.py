@@ -4,18 +4,55 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
 from pyspark.sql import DataFrame
 
 from datalake.datasets.spec import DatasetSpec
+from datalake.settings import Settings, get_settings
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import hive_path, join_key
 
 QUARANTINE_PREFIX = "quarantine"
+
+
+def apply_settings_arguments(
+    argv: Sequence[str], environ: MutableMapping[str, str] | None = None
+) -> dict[str, str]:
+    """Turn ``--<setting> value`` job arguments into the settings' environment variables.
+
+    Glue jobs have no environment variables, so the templates pass lake settings as job arguments
+    (``--lake_runtime aws --lake_bucket ...``). A variable already in the environment wins, and the
+    cached settings are dropped so the next :func:`~datalake.settings.get_settings` sees them.
+
+    Parameters
+    ----------
+    argv
+        The job's command line (``sys.argv``).
+    environ
+        Where to set them; ``os.environ`` by default.
+
+    Returns
+    -------
+    dict
+        The variables set, ``{NAME: value}``.
+    """
+    environ = os.environ if environ is None else environ
+    fields = set(Settings.model_fields)
+    applied: dict[str, str] = {}
+    for flag, value in itertools.pairwise(argv):
+        name = flag[2:].lower() if flag.startswith("--") else ""
+        if name in fields and not value.startswith("--") and name.upper() not in environ:
+            environ[name.upper()] = value
+            applied[name.upper()] = value
+    if applied:
+        get_settings.cache_clear()
+    return applied
 
 
 def resolve_args(
@@ -24,9 +61,11 @@ def resolve_args(
     """Job arguments: Glue's ``getResolvedOptions`` on Glue, argparse everywhere else.
 
     Glue passes ``--NAME value`` pairs; locally the same flags work, and ``defaults``
-    fill what is not given.
+    fill what is not given. Arguments named after a setting (``--lake_bucket``) become its
+    environment variable first (:func:`apply_settings_arguments`).
     """
     argv = list(sys.argv if argv is None else argv)
+    apply_settings_arguments(argv)
     try:
         from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
     except ImportError:

@@ -13,15 +13,26 @@ import io
 import math
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # before anything imports pyplot; the API never opens a window
-
-import matplotlib.dates as mdates
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+
+from api.errors import ServiceUnavailableError
+
+# matplotlib is imported when a chart is drawn, not with the app: the API's Lambda layer leaves the
+# plotting stack out to stay under Lambda's 250 MB (there /ask-visual answers ?format=json, and the
+# EC2 host draws the PNG).
+
+
+def _matplotlib() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ServiceUnavailableError(
+            "charts are not installed in this deployment",
+            hint="ask for ?format=json, or use the API host that has matplotlib",
+        ) from None
+    matplotlib.use("Agg")  # before anything imports pyplot; the API never opens a window
+    return matplotlib
+
 
 MADRID = "Europe/Madrid"
 #: More categories than this, or labels longer than LONG_LABEL, and bars go horizontal.
@@ -99,6 +110,10 @@ def render_png(result: Any, *, width_in: float = 9.0, height_in: float = 4.8, dp
         PNG data.
     """
     data = chart_data(result)
+    _matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     # Figure + Agg canvas, not pyplot: no global state, so concurrent requests cannot mix figures.
     figure = Figure(figsize=(width_in, height_in), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
@@ -129,12 +144,16 @@ def _axis_label(label: str, unit: str) -> str:
 
 
 def _number_axis(axis: Any, language: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
     axis.set_major_formatter(
         FuncFormatter(lambda v, _: format_number(v, language, 0 if abs(v) >= 100 else 1))
     )
 
 
 def _line(axes: Any, data: dict[str, Any], language: str) -> None:
+    import matplotlib.dates as mdates
+
     stamps = pd.to_datetime(pd.Series(data["x"]), errors="coerce", utc=True)
     if stamps.notna().all():
         # Times are stored in UTC; people read Madrid time (the daylight-saving days included).

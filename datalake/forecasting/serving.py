@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from datalake.errors import DataValidationError, ObjectNotFoundError
-from datalake.forecasting.forecaster import WEIGHTS_FILE, TransformerForecaster
 
 #: Fourteen days: the API's longest horizon, and far enough for patch-by-patch roll-out.
 MAX_HORIZON_HOURS = 14 * 24
@@ -25,6 +24,9 @@ MADRID = "Europe/Madrid"
 VERSION_FILE = "version.json"
 
 if TYPE_CHECKING:
+    # torch is imported only where a model is loaded: the API on Lambda parses requests and calls the
+    # SageMaker endpoint through this module, and its layer ships no torch.
+    from datalake.forecasting.forecaster import TransformerForecaster
     from datalake.settings import Settings
 
 
@@ -50,6 +52,8 @@ class ServedModel:
 
 def load_served_model(model_dir: Path | str) -> ServedModel:
     """Load a model directory; its version is ``version.json``'s, else a digest of the weights."""
+    from datalake.forecasting.forecaster import WEIGHTS_FILE, TransformerForecaster
+
     model_dir = Path(model_dir)
     forecaster = TransformerForecaster.load(model_dir)
     record = model_dir / VERSION_FILE

@@ -1,0 +1,191 @@
+"""`datalake deploy package` and `deploy stack` against moto's CloudFormation, over HTTP.
+
+moto gaps this works around, each asserted rather than trusted:
+- stacks made through change sets get no outputs (so no exports): the storage layer goes through the
+  real change-set path and its buckets are found by name; the ingestion layer is then created with
+  ``create_stack`` next to a stub stack exporting what the catalog, transforms, warehouse and network
+  layers would (moto skips Glue resources and cannot run RDS dynamic references);
+- moto never fails a stack: the failure report is tested in tests/unit/test_deploy.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import unquote
+
+import boto3
+import pytest
+
+from datalake.deploy.package import package
+from datalake.deploy.stack import deploy_layers
+from datalake.deploy.templates import load_template
+from datalake.settings import Settings
+
+ACCOUNT = "123456789012"  # moto's account id
+PREFIX = "datalake-dev"
+
+
+def _client(service: str, settings: Settings):
+    return boto3.client(service, endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region)
+
+
+@pytest.fixture
+def deployed_storage(moto_settings: Settings) -> dict[str, str]:
+    lines: list[str] = []
+    [result] = deploy_layers("dev", ["storage"], settings=moto_settings, progress=lines.append)
+    assert result.action == "create"
+    assert any("Add" in line and "LakeBucket" in line for line in lines)  # the change set was shown
+    return {kind: f"{PREFIX}-{kind}-{ACCOUNT}" for kind in ("landing", "lake", "artifacts", "access-logs")}
+
+
+def test_storage_layer_creates_the_encrypted_buckets(
+    moto_settings: Settings, deployed_storage: dict[str, str]
+) -> None:
+    # moto's AWS::S3::Bucket applies the name and the encryption only; versioning, the public access
+    # block, logging, lifecycle, notifications and AWS::S3::BucketPolicy are silently ignored, so
+    # tests/unit/test_cloudformation.py asserts those from the template.
+    s3 = _client("s3", moto_settings)
+    names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert set(deployed_storage.values()) <= names
+    for bucket in deployed_storage.values():
+        [rule] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    cfn = _client("cloudformation", moto_settings)
+    created = {
+        r["LogicalResourceId"]
+        for r in cfn.list_stack_resources(StackName=f"{PREFIX}-storage")["StackResourceSummaries"]
+    }
+    assert {"LandingBucket", "LakeBucket", "ArtifactsBucket", "AccessLogsBucket"} <= created
+
+
+def test_a_second_deploy_without_changes_is_a_no_op(
+    moto_settings: Settings, deployed_storage: dict[str, str]
+) -> None:
+    lines: list[str] = []
+    [again] = deploy_layers("dev", ["storage"], settings=moto_settings, progress=lines.append)
+    # moto answers an unchanged template with an empty change set rather than a failed one.
+    assert again.action in ("unchanged", "update")
+    assert not [c for c in again.changes if c["action"] in ("Add", "Remove")]
+
+
+def test_package_then_ingestion_layer_on_moto(
+    moto_settings: Settings, deployed_storage: dict[str, str], tmp_path: Path
+) -> None:
+    artifacts = deployed_storage["artifacts"]
+    lines: list[str] = []
+    manifest = package(
+        artifacts, with_dependencies=False, settings=moto_settings, progress=lines.append, build_dir=tmp_path
+    )
+    version = manifest["code_version"]
+    s3 = _client("s3", moto_settings)
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=artifacts, Prefix=f"code/{version}/")["Contents"]}
+    assert f"code/{version}/lambda/ree_daily.zip" in keys
+    assert f"code/{version}/lambda/layer-core.zip" in keys
+    assert f"code/{version}/glue/ree_to_processed.py" in keys
+    assert any(k.endswith(".whl") for k in keys)
+    assert f"code/{version}/sagemaker/sourcedir.tar.gz" in keys
+    assert len(manifest["uploaded"]) == len(keys)
+    assert any(line.startswith("uploaded s3://") for line in lines)
+    # Stand-ins for what moto cannot build: the dependencies layer (pip from PyPI) and the
+    # handler issue 6 adds, when it is not in this tree yet.
+    for missing in ("lambda/layer-dependencies.zip", "lambda/ingest_csv.zip"):
+        if f"code/{version}/{missing}" not in keys:
+            s3.put_object(Bucket=artifacts, Key=f"code/{version}/{missing}", Body=_empty_zip())
+
+    cfn = _client("cloudformation", moto_settings)
+    exports = {
+        "LakeBucketName": deployed_storage["lake"],
+        "LandingBucketName": deployed_storage["landing"],
+        "ArtifactsBucketName": artifacts,
+        "RawDatabaseName": "datalake_raw",
+        "ProcessedDatabaseName": "datalake_processed",
+        "EnergyRawDatabaseName": "energy_raw_db",
+        "EnergyProcessedDatabaseName": "energy_processed_db",
+        "ReeJobName": "datalake-ree-to-processed",
+        "EntsoeJobName": "datalake-entsoe-to-processed",
+        "EnergyCompanyJobName": "datalake-energy-company-to-processed",
+        "DatabaseSecretArn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:datalake/dev/db-AbCdEf",
+        "PrivateSubnetIds": "subnet-0a,subnet-0b",
+        "AppSecurityGroupId": "sg-0app",
+    }
+    stub = {
+        "Resources": {
+            "Marker": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": "/test/stub-exports", "Type": "String", "Value": "x"},
+            }
+        },
+        "Outputs": {k: {"Value": v, "Export": {"Name": f"{PREFIX}-{k}"}} for k, v in exports.items()},
+    }
+    cfn.create_stack(StackName="stub-exports", TemplateBody=json.dumps(stub))
+    cfn.create_stack(
+        StackName=f"{PREFIX}-ingestion",
+        # moto's YAML reader cannot resolve `!ImportValue` over a nested `Fn::Sub`; the same template
+        # in its long (JSON) form is what CloudFormation sees anyway.
+        TemplateBody=json.dumps(load_template("ingestion")),
+        Parameters=[
+            {"ParameterKey": "Env", "ParameterValue": "dev"},
+            {"ParameterKey": "CodeVersion", "ParameterValue": version},
+            {"ParameterKey": "LogRetentionDays", "ParameterValue": "30"},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    [stack] = cfn.describe_stacks(StackName=f"{PREFIX}-ingestion")["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+    lam = _client("lambda", moto_settings)
+    config = lam.get_function_configuration(FunctionName=f"{PREFIX}-ree-daily")
+    assert config["Handler"] == "handler.lambda_handler"
+    assert config["Runtime"] == "python3.11"
+    # The function runs the bundle `package` built (moto ignores DeadLetterConfig: asserted from the
+    # template in tests/unit/test_cloudformation.py).
+    bundle = next(a for a in manifest["artifacts"] if a["key"] == "lambda/ree_daily.zip")
+    digest = base64.b64encode(hashlib.sha256(Path(bundle["path"]).read_bytes()).digest()).decode()
+    assert config["CodeSha256"] == digest
+    env = config["Environment"]["Variables"]
+    assert env["LAKE_RUNTIME"] == "aws" and env["LAKE_BUCKET"] == deployed_storage["lake"]
+    assert env["REE_GLUE_JOB"] == "datalake-ree-to-processed"
+    sync = lam.get_function_configuration(FunctionName=f"{PREFIX}-sync-warehouse")
+    assert sync["VpcConfig"]["SubnetIds"] == ["subnet-0a", "subnet-0b"]
+
+    sqs = _client("sqs", moto_settings)
+    for suffix in ("ree-daily", "ree-backfill", "ingest-csv", "start-transform", "sync-warehouse"):
+        url = sqs.get_queue_url(QueueName=f"{PREFIX}-{suffix}-dlq")["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attributes["SqsManagedSseEnabled"] == "true"
+
+    iam = _client("iam", moto_settings)
+    document = iam.get_role_policy(RoleName=f"{PREFIX}-start-transform", PolicyName="start-transform")[
+        "PolicyDocument"
+    ]
+    # moto returns the inline policy as the repr of a Python dict rather than URL-encoded JSON.
+    document = ast.literal_eval(unquote(document)) if isinstance(document, str) else document
+    [glue] = [s for s in document["Statement"] if "glue:StartJobRun" in s["Action"]]
+    assert sorted(glue["Resource"]) == sorted(
+        f"arn:aws:glue:eu-west-1:{ACCOUNT}:job/{exports[k]}"
+        for k in ("ReeJobName", "EntsoeJobName", "EnergyCompanyJobName")
+    )
+
+    logs = _client("logs", moto_settings)
+    groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{PREFIX}-")["logGroups"]
+    assert len(groups) == 5 and {g["retentionInDays"] for g in groups} == {30}
+
+    events = _client("events", moto_settings)
+    daily = events.describe_rule(Name=f"{PREFIX}-ree-daily")
+    assert daily["ScheduleExpression"] == "cron(30 5 * * ? *)"
+    raw_rule = events.describe_rule(Name=f"{PREFIX}-raw-to-glue")
+    assert json.loads(raw_rule["EventPattern"])["detail"]["object"]["key"] == [{"prefix": "raw/"}]
+
+
+def _empty_zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("placeholder.txt", "stand-in for a bundle moto cannot build here")
+    return buffer.getvalue()

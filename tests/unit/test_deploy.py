@@ -1,0 +1,279 @@
+"""datalake deploy: packaging (offline), the change-set flow and its failure report (a fake client fed
+real DescribeStackEvents JSON: moto never fails a stack), and Glue arguments becoming settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, WaiterError
+
+from datalake.deploy import package as pkg
+from datalake.deploy.stack import DeployError, deploy_layer, layer_parameters
+from datalake.deploy.templates import REPO_ROOT, load_params
+from datalake.errors import ConfigurationError
+from datalake.jobs import apply_settings_arguments, resolve_args
+
+# -- packaging ---------------------------------------------------------------------------------------
+
+
+def test_lambda_bundles_put_the_handler_where_the_template_says(tmp_path: Path) -> None:
+    progress: list[str] = []
+    artifacts = {a.key: a for a in pkg.build_lambda_bundles(tmp_path, progress=progress.append)}
+    with zipfile.ZipFile(artifacts["lambda/ree_daily.zip"].path) as archive:
+        assert archive.namelist() == ["handler.py"]
+    with zipfile.ZipFile(artifacts["lambda/api.zip"].path) as archive:
+        assert "api/lambda_handler.py" in archive.namelist()
+        assert not [n for n in archive.namelist() if "__pycache__" in n]
+    # A bundle whose folder is missing is reported, never silently dropped.
+    missing = [name for name, (folder, _) in pkg.LAMBDA_BUNDLES.items() if not (REPO_ROOT / folder).is_dir()]
+    assert all(any(f"lambda/{m}.zip not built" in line for line in progress) for m in missing)
+
+
+def test_core_layer_holds_the_package_and_its_sql(tmp_path: Path) -> None:
+    layer = pkg.build_core_layer(tmp_path)
+    with zipfile.ZipFile(layer.path) as archive:
+        names = set(archive.namelist())
+    assert "python/datalake/settings.py" in names
+    assert "python/datalake/query/named/clients_per_city.sql" in names
+    assert pkg.unzipped_size(layer.path) < 20 * 2**20
+
+
+def test_zips_are_deterministic_and_the_version_follows_the_sources(tmp_path: Path) -> None:
+    first = pkg.build_core_layer(tmp_path / "a").path.read_bytes()
+    second = pkg.build_core_layer(tmp_path / "b").path.read_bytes()
+    assert first == second
+    repo = tmp_path / "repo"
+    (repo / "datalake").mkdir(parents=True)
+    (repo / "datalake" / "x.py").write_text("A = 1\n")
+    before = pkg.code_version(repo, ["datalake"])
+    assert pkg.code_version(repo, ["datalake"]) == before
+    (repo / "datalake" / "x.py").write_text("A = 2\n")
+    assert pkg.code_version(repo, ["datalake"]) != before
+
+
+def test_layers_over_lambdas_limit_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    layer = pkg.build_core_layer(tmp_path)
+    assert pkg.check_layer_sizes([layer]) == pkg.unzipped_size(layer.path)
+    monkeypatch.setattr(pkg, "LAMBDA_UNZIPPED_LIMIT_BYTES", 1000)
+    with pytest.raises(ConfigurationError, match="250 MB"):
+        pkg.check_layer_sizes([layer])
+
+
+def test_glue_scripts_and_sagemaker_bundle(tmp_path: Path) -> None:
+    scripts = {a.key for a in pkg.build_glue_scripts(tmp_path)}
+    assert {f"glue/{p.name}" for p in (REPO_ROOT / "glue_jobs").glob("*.py")} == scripts
+    bundle = pkg.build_sagemaker_bundle(tmp_path)
+    with tarfile.open(bundle.path) as archive:
+        names = set(archive.getnames())
+    assert {"train.py", "inference.py", "requirements.txt", "datalake/settings.py"} <= names
+
+
+def _import_blocked(paths: list[str], modules: list[str], blocked: frozenset[str]) -> None:
+    """Run the entry points in a fresh interpreter with ``blocked`` distributions unimportable."""
+    names = sorted(pkg.EXCLUDED_MODULES[d] for d in blocked if d in pkg.EXCLUDED_MODULES)
+    code = (
+        f"import sys, runpy, importlib\nfor m in {names!r}: sys.modules[m] = None\n"
+        f"for path in {paths!r}: runpy.run_path(path)\n"
+        f"for module in {modules!r}: importlib.import_module(module)\n"
+    )
+    env = {
+        "PYTHONPATH": str(REPO_ROOT),
+        "LAKE_RUNTIME": "aws",
+        "FORECAST_ENDPOINT": "x",
+        "API_FORECAST_BACKEND": "endpoint",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_pipeline_handlers_import_nothing_their_layer_leaves_out() -> None:
+    handlers = [
+        str(REPO_ROOT / folder / "handler.py")
+        for folder, inside in pkg.LAMBDA_BUNDLES.values()
+        if not inside and (REPO_ROOT / folder / "handler.py").is_file()
+    ]
+    assert len(handlers) >= 4
+    _import_blocked(handlers, [], pkg.DEPENDENCY_LAYERS["layer-dependencies"])
+
+
+def test_the_api_lambda_imports_nothing_its_layer_leaves_out() -> None:
+    blocked = pkg.DEPENDENCY_LAYERS["layer-api-dependencies"]
+    assert {"torch", "matplotlib"} <= blocked
+    _import_blocked([], ["api.lambda_handler", "datalake.forecasting.serving"], blocked)
+
+
+def test_without_matplotlib_a_chart_is_a_503_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.errors import ServiceUnavailableError
+    from api.services import charts
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ServiceUnavailableError, match="charts are not installed"):
+        charts._matplotlib()
+
+
+# -- Glue arguments -> settings -------------------------------------------------------------------------
+
+
+def test_setting_arguments_become_environment_variables() -> None:
+    environ = {"LAKE_BUCKET": "kept"}
+    argv = [
+        "job.py",
+        "--JOB_ID",
+        "j1",
+        "--lake_runtime",
+        "aws",
+        "--lake_bucket",
+        "b",
+        "--raw_prefix",
+        "raw/x",
+    ]
+    assert apply_settings_arguments(argv, environ) == {"LAKE_RUNTIME": "aws"}
+    assert environ == {"LAKE_BUCKET": "kept", "LAKE_RUNTIME": "aws"}  # set ones win; job args ignored
+
+
+def test_resolve_args_applies_settings_before_the_job_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datalake.settings import get_settings
+
+    monkeypatch.setenv("LAKE_RUNTIME", "local")  # registered with monkeypatch so it is undone
+    monkeypatch.delenv("LAKE_RUNTIME")
+    monkeypatch.setenv("LAKE_BUCKET", "x")
+    monkeypatch.delenv("LAKE_BUCKET")
+    args = resolve_args(["raw_prefix"], {}, ["job.py", "--raw_prefix", "raw/y", "--lake_bucket", "from-glue"])
+    assert args == {"raw_prefix": "raw/y"}
+    assert get_settings().lake_bucket == "from-glue"
+
+
+# -- stack: parameters and the failure path ----------------------------------------------------------
+
+
+def test_layer_parameters_take_project_env_params_and_code_version() -> None:
+    params = load_params("dev")
+    values = {
+        p["ParameterKey"]: p["ParameterValue"] for p in layer_parameters("transforms", "dev", params, "abc")
+    }
+    assert values["Project"] == "datalake" and values["Env"] == "dev" and values["CodeVersion"] == "abc"
+    assert values["ReeJobName"] == "datalake-ree-to-processed"
+    with pytest.raises(ConfigurationError, match="code version"):
+        layer_parameters("ingestion", "dev", params, None)
+    assert "CodeVersion" not in {p["ParameterKey"] for p in layer_parameters("storage", "dev", params, None)}
+
+
+# A real DescribeStackEvents page (newest first) of a failed create, trimmed to the fields read.
+FAILED_EVENTS = json.loads(
+    """{"StackEvents": [
+  {"LogicalResourceId": "datalake-dev-storage", "ResourceType": "AWS::CloudFormation::Stack",
+   "ResourceStatus": "ROLLBACK_COMPLETE", "Timestamp": "2026-01-05T10:02:10Z"},
+  {"LogicalResourceId": "LakeBucketPolicy", "ResourceType": "AWS::S3::BucketPolicy",
+   "ResourceStatus": "CREATE_FAILED", "Timestamp": "2026-01-05T10:01:03Z",
+   "ResourceStatusReason": "Resource creation cancelled"},
+  {"LogicalResourceId": "LandingBucket", "ResourceType": "AWS::S3::Bucket",
+   "ResourceStatus": "CREATE_FAILED", "Timestamp": "2026-01-05T10:01:02Z",
+   "ResourceStatusReason": "datalake-dev-landing-123456789012 already exists"},
+  {"LogicalResourceId": "LandingBucket", "ResourceType": "AWS::S3::Bucket",
+   "ResourceStatus": "CREATE_IN_PROGRESS", "Timestamp": "2026-01-05T10:01:00Z"}
+]}"""
+)
+
+
+class FakeCloudFormation:
+    """Answers the calls deploy_layer makes, as CloudFormation does for a create that fails."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.created = False
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:
+        self.calls.append("describe_stacks")
+        if not self.created:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ValidationError",
+                        "Message": f"Stack with id {StackName} does not exist",
+                    }
+                },
+                "DescribeStacks",
+            )
+        return {"Stacks": [{"StackName": StackName, "StackStatus": "ROLLBACK_COMPLETE"}]}
+
+    def create_change_set(self, **kwargs: Any) -> dict[str, str]:
+        self.calls.append(f"create_change_set:{kwargs['ChangeSetType']}")
+        self.created = True
+        return {"Id": "cs"}
+
+    def describe_change_set(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "Changes": [
+                {
+                    "ResourceChange": {
+                        "Action": "Add",
+                        "LogicalResourceId": "LandingBucket",
+                        "ResourceType": "AWS::S3::Bucket",
+                    }
+                }
+            ]
+        }
+
+    def execute_change_set(self, **kwargs: Any) -> None:
+        self.calls.append("execute_change_set")
+
+    def get_waiter(self, name: str) -> Any:
+        fail = name == "stack_create_complete"
+
+        class Waiter:
+            def wait(self, **kwargs: Any) -> None:
+                if fail:
+                    raise WaiterError(name, "Waiter encountered a terminal failure state", {})
+
+        return Waiter()
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "describe_stack_events"
+        events = [
+            {**e, "Timestamp": dt.datetime.fromisoformat(e["Timestamp"].replace("Z", "+00:00"))}
+            for e in FAILED_EVENTS["StackEvents"]
+        ]
+
+        class Paginator:
+            def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+                return [{"StackEvents": events}]
+
+        return Paginator()
+
+
+def test_a_failed_create_reports_the_failing_resource_and_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeCloudFormation()
+    monkeypatch.setattr("datalake.deploy.stack.aws.client", lambda *a, **k: fake)
+    lines: list[str] = []
+    with pytest.raises(DeployError) as raised:
+        deploy_layer(
+            "storage",
+            "dev",
+            load_params("dev"),
+            progress=lines.append,
+            now=dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC),
+        )
+    error = raised.value
+    # The cause first: the bucket that failed and why, then what was cancelled because of it.
+    assert error.failures[0] == (
+        "LandingBucket",
+        "AWS::S3::Bucket",
+        "CREATE_FAILED",
+        "datalake-dev-landing-123456789012 already exists",
+    )
+    assert [f[0] for f in error.failures] == ["LandingBucket", "LakeBucketPolicy"]
+    assert "already exists" in str(error) and "ROLLBACK_COMPLETE" in str(error)
+    assert fake.calls[:2] == ["describe_stacks", "create_change_set:CREATE"]
+    assert any("Add" in line and "LandingBucket" in line for line in lines)  # the changes were shown
