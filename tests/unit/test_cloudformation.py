@@ -222,7 +222,7 @@ def test_every_dataset_spec_has_a_crawler_target_and_table(spec: Any) -> None:
     [crawler] = covering
     # TableLevelConfiguration counts folders from the bucket: the table is the folder at that depth.
     level = json.loads(crawler["Configuration"])["Grouping"]["TableLevelConfiguration"]
-    assert spec.location.split("/")[level - 1] == spec.name
+    assert spec.location.split("/")[level - 1] == spec.table_name
     database = crawler["DatabaseName"]["Ref"]
     assert database in ("ProcessedDatabase", "EnergyProcessedDatabase")
 
