@@ -77,6 +77,18 @@ class CrawlReport:
             )
 
 
+def csv_dialect(data: bytes) -> tuple[str, str]:
+    """(delimiter, encoding) of a CSV file: ``;`` when its header holds more of them than ``,``;
+    ``utf-8`` (a BOM allowed) when the bytes decode as such, else ``latin-1``."""
+    try:
+        text = data.decode("utf-8-sig")
+        encoding = "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("latin-1"), "latin-1"
+    header = text.split("\n", 1)[0]
+    return (";" if header.count(";") > header.count(",") else ","), encoding
+
+
 def infer_schema(data: bytes, fmt: TableFormat, csv_as_text: bool = False) -> pa.Schema:
     """Arrow schema of one file's bytes.
 
@@ -87,14 +99,10 @@ def infer_schema(data: bytes, fmt: TableFormat, csv_as_text: bool = False) -> pa
     if fmt == "parquet":
         return pq.read_schema(io.BytesIO(data))
     if fmt == "csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        header = text.split("\n", 1)[0]
-        delimiter = ";" if header.count(";") > header.count(",") else ","
+        delimiter, encoding = csv_dialect(data)
         schema = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")), parse_options=pacsv.ParseOptions(delimiter=delimiter)
+            io.BytesIO(data.decode(encoding).encode("utf-8")),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
         ).schema
         return pa.schema([(f.name, pa.string()) for f in schema]) if csv_as_text else schema
     text = data.lstrip()
@@ -195,8 +203,12 @@ class LocalCrawler:
         existing = self.catalog.get_table(database, name) if self.catalog.has_table(database, name) else None
         merged: dict[str, str] = {c.name: c.type for c in existing.columns} if existing else {}
         origin: dict[str, str] = {c.name: "catalog" for c in existing.columns} if existing else {}
+        dialects: set[tuple[str, str]] = set()
         for key, _partition in files:
-            schema = infer_schema(self.store.get_bytes(key), fmt, csv_as_text)
+            data = self.store.get_bytes(key)
+            if fmt == "csv":
+                dialects.add(csv_dialect(data))
+            schema = infer_schema(data, fmt, csv_as_text)
             for arrow_field in schema:
                 if arrow_field.name in partition_names:
                     continue
@@ -222,6 +234,10 @@ class LocalCrawler:
             finding.status = "conflict"
             return finding
 
+        # One delimiter and encoding for every file lets a reader (DuckDB locally) be told them.
+        csv_parameters = (
+            dict(zip(("delimiter", "encoding"), dialects.pop(), strict=True)) if len(dialects) == 1 else {}
+        )
         old_types = {c.name: c.type for c in existing.columns} if existing else {}
         finding.columns = list(merged)
         finding.columns_added = [c for c in merged if existing and c not in old_types]
@@ -238,13 +254,17 @@ class LocalCrawler:
             format=fmt,
             # Like Glue, partition values are strings unless the dataset spec types them.
             partition_keys=tuple(Column(p, spec_types.get(p, "string")) for p in partition_names),
-            parameters={"classification": fmt, "crawler": "datalake-local"},
+            parameters={"classification": fmt, "crawler": "datalake-local", **csv_parameters},
             description=spec.description if spec else f"crawled from {finding.location}",
         )
         if existing is None:
             finding.status = "created"
             self.catalog.put_table(table)
-        elif existing.columns != table.columns or existing.partition_keys != table.partition_keys:
+        elif (existing.columns, existing.partition_keys, existing.parameters) != (
+            table.columns,
+            table.partition_keys,
+            table.parameters,
+        ):
             finding.status = "updated"
             self.catalog.put_table(table)
 

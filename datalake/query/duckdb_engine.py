@@ -118,6 +118,11 @@ class DuckDBEngine(QueryEngine):
                 f"{_quote_literal(c.name)}: {_quote_literal(_duck_type(c.type))}" for c in table.columns
             )
             hive_types += f", columns = {{{columns}}}, format = 'auto'"
+        if table.format == "csv":
+            # The crawler records these when every file of the table agrees (a ; Latin-1 drop).
+            for option, parameter in (("delim", "delimiter"), ("encoding", "encoding")):
+                if parameter in table.parameters:
+                    hive_types += f", {option} = {_quote_literal(table.parameters[parameter])}"
         reader = _READERS[table.format].format(glob=glob, hive_types=hive_types)
         if not table.partition_keys:
             return f"SELECT * FROM {reader}"

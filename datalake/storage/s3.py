@@ -42,31 +42,26 @@ class S3ObjectStore(ObjectStore):
         self.client.put_object(Bucket=self.bucket, Key=join_key(key), Body=data, **extra)
         return self.uri(key)
 
-    def get_bytes(self, key: str) -> bytes:
+    def _object_call(self, operation: Any, key: str) -> dict[str, Any]:
+        """``operation(Bucket, Key)`` (get_object, head_object); ObjectNotFoundError when absent."""
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=join_key(key))
+            return operation(Bucket=self.bucket, Key=join_key(key))
         except ClientError as error:
             if _is_missing(error):
                 raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
             raise
-        return response["Body"].read()
+
+    def get_bytes(self, key: str) -> bytes:
+        return self._object_call(self.client.get_object, key)["Body"].read()
 
     def last_modified(self, key: str) -> dt.datetime:
-        try:
-            response = self.client.head_object(Bucket=self.bucket, Key=join_key(key))
-        except ClientError as error:
-            if _is_missing(error):
-                raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
-            raise
-        return response["LastModified"].astimezone(dt.UTC)
+        return self._object_call(self.client.head_object, key)["LastModified"].astimezone(dt.UTC)
 
     def exists(self, key: str) -> bool:
         try:
-            self.client.head_object(Bucket=self.bucket, Key=join_key(key))
-        except ClientError as error:
-            if _is_missing(error):
-                return False
-            raise
+            self._object_call(self.client.head_object, key)
+        except ObjectNotFoundError:
+            return False
         return True
 
     def list_keys(self, prefix: str = "", *, include_hidden: bool = False) -> list[str]:

@@ -211,6 +211,10 @@ def test_crawl_catalogs_the_energy_databases_apart(lake) -> None:
     assert [k.name for k in tx.partition_keys] == ["year", "month"]
     raw = catalog.get_table("energy_raw_db", "clientes")
     assert [c.name for c in raw.columns] == list(CLIENTES.source_columns)  # the ; Latin-1 header, read
+    assert (raw.parameters["delimiter"], raw.parameters["encoding"]) == (";", "latin-1")
+    engine = runtime.query_engine(settings)
+    names = engine.query("SELECT nombre FROM energy_raw_db.clientes WHERE identificacion = '1.020.304'")
+    assert names["nombre"].tolist() == ["  josé   pérez "]  # raw as it landed, accents decoded
 
 
 def test_the_same_drops_again_change_nothing_downstream(lake, tmp_path) -> None:
