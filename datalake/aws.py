@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 import boto3
 from botocore.config import Config
 
 from datalake.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
 
 def session(settings: Settings | None = None) -> boto3.session.Session:
@@ -92,3 +97,9 @@ def routed_session(
     return _EndpointSession(
         settings.aws_endpoint_url, boto3_session, boto3_session.region_name or settings.aws_region
     )
+
+
+def s3_event_object(record: S3EventRecord) -> tuple[str, dt.datetime]:
+    """The object key and event time (UTC) of one S3 ObjectCreated record."""
+    # S3 event keys arrive URL-encoded ("year%3D2024" and "+" for spaces); eventTime is UTC ISO 8601.
+    return unquote_plus(record.s3.get_object.key), dt.datetime.fromisoformat(record.event_time)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from datalake.aws import s3_event_object
 from datalake.errors import DataValidationError
 from datalake.pipelines.ingest import land_energy_drops
 from datalake.settings import get_settings
@@ -28,8 +27,8 @@ def lambda_handler(event: S3Event, context: LambdaContext | None) -> dict[str, A
                 "Records[].s3.bucket.name",
                 f"{record.s3.bucket.name!r} is not LANDING_BUCKET {landing_bucket!r}",
             )
-        # S3 event keys arrive URL-encoded ("+" for spaces); eventTime is UTC ISO 8601 and dates the drop.
-        drops.append((unquote_plus(record.s3.get_object.key), dt.datetime.fromisoformat(record.event_time)))
+        # The event time dates the drop.
+        drops.append(s3_event_object(record))
     report = land_energy_drops(drops)
     summary = {k: v for k, v in report.to_dict().items() if k != "timings_s"}
     logger.info("csv drops landed", extra=summary)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from datalake.aws import s3_event_object
 from datalake.pipelines.trigger import TransformBusyError, start_transforms
 
 logger = Logger(service="start_transform")
@@ -17,11 +16,7 @@ logger = Logger(service="start_transform")
 
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext | None) -> dict[str, Any]:
-    # S3 event keys arrive URL-encoded ("year%3D2024" and "+" for spaces); eventTime is UTC ISO 8601.
-    objects = [
-        (unquote_plus(record.s3.get_object.key), dt.datetime.fromisoformat(record.event_time))
-        for record in event.records
-    ]
+    objects = [s3_event_object(record) for record in event.records]
     try:
         report = start_transforms(objects)
     except TransformBusyError as exc:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from datalake.aws import s3_event_object
 from datalake.pipelines.lake import sync_processed_keys
 
 logger = Logger(service="sync_warehouse")
@@ -16,8 +16,7 @@ logger = Logger(service="sync_warehouse")
 
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext | None) -> dict[str, Any]:
-    # S3 event keys arrive URL-encoded ("year%3D2024" and "+" for spaces).
-    keys = [unquote_plus(record.s3.get_object.key) for record in event.records]
+    keys = [s3_event_object(record)[0] for record in event.records]
     reports = sync_processed_keys(keys)
     summary = {
         "keys": len(keys),
