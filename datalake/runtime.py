@@ -69,3 +69,21 @@ def query_engine(
     from datalake.query.duckdb_engine import DuckDBEngine
 
     return DuckDBEngine(catalog(settings), default_database=database or settings.processed_database)
+
+
+def ask_query_engine(
+    settings: Settings | None = None, boto3_session: boto3.session.Session | None = None
+) -> QueryEngine:
+    """The lake engine that runs /ask's guarded SQL: only /ask's tables, personal columns left out.
+
+    Locally a locked-down DuckDB (no files beyond those tables, configuration frozen); on AWS
+    Athena, bounded by its workgroup and the caller's IAM role.
+    """
+    settings = settings or get_settings()
+    if settings.lake_runtime == "aws":
+        return query_engine(settings, boto3_session)
+    from datalake.datasets import ask_datasets
+    from datalake.query.duckdb_engine import DuckDBEngine
+
+    readable = {spec.table_name: spec.public_column_names for spec in ask_datasets()}
+    return DuckDBEngine(catalog(settings), default_database=settings.processed_database, readable=readable)

@@ -11,10 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import psycopg
-
 from api.services.db import Database
-from datalake.errors import QueryError
 from datalake.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -71,25 +68,13 @@ class PooledReaderExecutor:
 
     def run(self, sql: str) -> tuple[list[str], list[list[Any]]]:
         """Run one guarded SELECT as the reader; QueryError on failure (timeouts included)."""
-        from datalake.ask.executors import json_value
+        from datalake.ask.executors import run_reader_query
 
         with self.database.connection() as conn:
-            try:
-                with conn.transaction():
-                    conn.execute(
-                        "SELECT set_config('statement_timeout', %s, true),"
-                        " set_config('search_path', %s, true)",
-                        (str(self.settings.ask_statement_timeout_ms), self.schema),
-                    )
-                    # No parameters: the extended protocol refuses a second statement outright.
-                    cursor = conn.execute(sql)  # type: ignore[arg-type]
-                    columns = [d.name for d in cursor.description or []]
-                    rows = [[json_value(v) for v in row] for row in cursor.fetchall()]
-            except psycopg.OperationalError:
-                raise  # the pool's wrapper makes it a 503
-            except psycopg.Error as error:
-                raise QueryError(" ".join(str(error).split()), sql, "postgres") from None
-        return columns, rows
+            # OperationalError propagates: the pool's wrapper makes it a 503.
+            return run_reader_query(
+                conn, sql, statement_timeout_ms=self.settings.ask_statement_timeout_ms, schema=self.schema
+            )
 
     def close(self) -> None:
         """Close the reader pool."""

@@ -319,13 +319,13 @@ def load_warehouse(conn: Any, frames: dict[str, pd.DataFrame], schema: str = "pu
 @contextmanager
 def scratch_lake(frames: dict[str, pd.DataFrame] | None = None) -> Iterator[SqlExecutor]:
     """A temporary local lake holding the evaluation dataset; yields its executor."""
-    from datalake.runtime import query_engine
+    from datalake.runtime import ask_query_engine
 
     root = Path(tempfile.mkdtemp(prefix="datalake-ask-lake-"))
     try:
         settings = Settings(_env_file=None, lake_runtime="local", lake_root=root)  # type: ignore[call-arg]
         load_lake(settings, frames or sample_frames())
-        yield LakeExecutor(query_engine(settings), settings.ask_statement_timeout_ms)
+        yield LakeExecutor(ask_query_engine(settings), settings.ask_statement_timeout_ms)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -20,6 +20,8 @@ from datalake.errors import ConfigurationError, QueryError
 from datalake.settings import Settings
 
 if TYPE_CHECKING:
+    import psycopg
+
     from datalake.query.base import QueryEngine
 
 Rows = list[list[Any]]
@@ -118,27 +120,67 @@ class WarehouseExecutor:
 
     def run(self, sql: str) -> tuple[list[str], Rows]:
         """Run one guarded SELECT as the reader; QueryError on failure (timeouts included)."""
-        import psycopg
-
         from datalake.warehouse.connection import connect
 
         with connect(self._reader_url(), settings=self.settings, read_only=True) as conn:
-            try:
-                with conn.transaction():
-                    conn.execute(
-                        "SELECT set_config('statement_timeout', %s, true),"
-                        " set_config('search_path', %s, true)",
-                        (str(self.settings.ask_statement_timeout_ms), self.schema),
-                    )
-                    # Binary results force the extended protocol, which refuses a second statement even
-                    # if one got past the guard (the simple protocol would run them all); without
-                    # parameters psycopg sends the text as is.
-                    cursor = conn.execute(sql, binary=True)  # type: ignore[arg-type]
-                    columns = [d.name for d in cursor.description or []]
-                    rows = [[json_value(v) for v in row] for row in cursor.fetchall()]
-            except psycopg.Error as error:
-                raise QueryError(" ".join(str(error).split()), sql, "postgres") from None
-        return columns, rows
+            return run_reader_query(
+                conn, sql, statement_timeout_ms=self.settings.ask_statement_timeout_ms, schema=self.schema
+            )
+
+
+def run_reader_query(
+    conn: psycopg.Connection[Any], sql: str, *, statement_timeout_ms: int, schema: str
+) -> tuple[list[str], Rows]:
+    """Run one guarded SELECT on a reader connection: one statement, bounded, read-only.
+
+    The one way both warehouse executors (a connection per question, the API's pool) run SQL.
+
+    Parameters
+    ----------
+    conn
+        A connection logged in as the reader role (autocommit; the query gets its own
+        read-only transaction).
+    sql
+        One statement, already through :func:`datalake.ask.guard.guard_sql`.
+    statement_timeout_ms
+        ``statement_timeout`` of the transaction.
+    schema
+        ``search_path`` of the transaction: where unqualified table names resolve.
+
+    Returns
+    -------
+    tuple[list[str], Rows]
+        Column names and JSON-ready rows.
+
+    Raises
+    ------
+    QueryError
+        The server refused or cancelled it; a second statement is refused, never run.
+    psycopg.OperationalError
+        The connection failed (the API's pool turns it into a 503).
+    """
+    import psycopg
+
+    try:
+        with conn.transaction():
+            conn.execute("SET TRANSACTION READ ONLY")
+            conn.execute(
+                "SELECT set_config('statement_timeout', %s, true), set_config('search_path', %s, true)",
+                (str(statement_timeout_ms), schema),
+            )
+            # Binary results force the extended protocol, which refuses a second statement even
+            # if one got past the guard; psycopg sends SQL without parameters over the simple
+            # protocol otherwise, and that runs every statement in the string.
+            cursor = conn.execute(sql, binary=True)  # type: ignore[arg-type]
+            columns = [d.name for d in cursor.description or []]
+            rows = [[json_value(v) for v in row] for row in cursor.fetchall()]
+    except psycopg.errors.QueryCanceled as error:  # an OperationalError, but the query's fault
+        raise QueryError(" ".join(str(error).split()), sql, "postgres") from None
+    except psycopg.OperationalError:
+        raise
+    except psycopg.Error as error:
+        raise QueryError(" ".join(str(error).split()), sql, "postgres") from None
+    return columns, rows
 
 
 class LakeExecutor:
@@ -192,7 +234,7 @@ def make_executor(settings: Settings, engine: str | None = None) -> SqlExecutor:
     if engine == "warehouse":
         return WarehouseExecutor(settings)
     if engine == "lake":
-        from datalake.runtime import query_engine
+        from datalake.runtime import ask_query_engine
 
-        return LakeExecutor(query_engine(settings), settings.ask_statement_timeout_ms)
+        return LakeExecutor(ask_query_engine(settings), settings.ask_statement_timeout_ms)
     raise ConfigurationError(f"unknown ask engine {engine!r}", hint="use 'warehouse' or 'lake' (ASK_ENGINE)")

@@ -6,8 +6,13 @@ more than one statement, any statement that is not a SELECT (or a SELECT that wr
 or recurses), set operations, tables outside the allow-list or qualified with a schema,
 table functions (``read_csv``), columns that are neither a dataset column nor an alias the
 query defines, functions outside a small allow-list (``pg_sleep``, ``current_setting``...),
-and parameters. Comments are dropped from what it returns. The statement timeout is the
-executor's job (see :mod:`datalake.ask.executors`).
+casts to types outside an allow-list (``regclass``, ``oid``), and parameters.
+
+Table names resolve per scope (sqlglot's scope module), as the database resolves them: a CTE
+only hides a table inside the scopes that can see it, and a CTE may not be named like a real
+table at all. Comments are dropped from what it returns. The statement timeout is the
+executor's job (see :mod:`datalake.ask.executors`); the reader role and the locked DuckDB
+connection are the second line, should the guard ever let something through.
 """
 
 from __future__ import annotations
@@ -15,20 +20,28 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.scope import traverse_scope
 
 from datalake.ask.errors import UnsafeQueryError
-from datalake.datasets import DEMAND_HOURLY, GENERATION
+from datalake.datasets import all_table_names, ask_datasets
 
 #: Longer SQL is refused before parsing (the parser's own queries are a few kB).
 MAX_SQL_CHARS = 20_000
 
-#: The tables questions may read (lake and warehouse names) and their columns; nothing else
-#: (the API's own tables, catalogs, system views) is reachable.
-ALLOWED_TABLES: dict[str, frozenset[str]] = {}
-for _spec in (DEMAND_HOURLY, GENERATION):
-    for _name in {_spec.name, _spec.warehouse_table}:
-        ALLOWED_TABLES[_name] = frozenset(_spec.column_names)
+#: The tables questions may read (dataset, catalog and warehouse names) and their columns, personal
+#: columns left out; nothing else (the API's own tables, catalogs, system views) is reachable.
+ALLOWED_TABLES: dict[str, frozenset[str]] = {
+    name.lower(): frozenset(spec.public_column_names)
+    for spec in ask_datasets()
+    for name in {spec.name, spec.table_name, spec.warehouse_table}
+    if name
+}
 ALLOWED_COLUMNS: frozenset[str] = frozenset().union(*ALLOWED_TABLES.values())
+
+#: A CTE may not take these names: it would read as the real table to whoever reviews the SQL.
+RESERVED_TABLE_NAMES: frozenset[str] = all_table_names() | frozenset(ALLOWED_TABLES)
+#: Nor names of the engines' own catalogs.
+RESERVED_PREFIXES = ("pg_", "information_schema", "duckdb_", "sqlite_", "system")
 
 
 def _classes(*names: str) -> tuple[type[exp.Expression], ...]:
@@ -43,6 +56,15 @@ ALLOWED_FUNCTIONS = _classes(
     "Stddev", "StddevPop", "StddevSamp", "Variance", "VariancePop", "Lag", "Lead", "FirstValue",
     "LastValue", "Sqrt", "Ln", "Pow", "Date", "TsOrDsToDate", "DateDiff", "TimestampDiff", "ApproxDistinct",
     "Median", "Percentile", "PercentileCont", "PercentileDisc", "Mod",
+)  # fmt: skip
+#: Types a CAST may produce; ``regclass``, ``oid``, ``regproc`` and the like reach the catalog.
+ALLOWED_TYPES = frozenset(
+    getattr(exp.DataType.Type, n)
+    for n in (
+        "TINYINT", "SMALLINT", "INT", "BIGINT", "FLOAT", "DOUBLE", "DECIMAL", "VARCHAR", "CHAR", "TEXT",
+        "NVARCHAR", "NCHAR", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMPLTZ", "BOOLEAN", "INTERVAL",
+    )
+    if hasattr(exp.DataType.Type, n)
 )  # fmt: skip
 DENIED_NODES = _classes(
     "Insert", "Update", "Delete", "Drop", "Create", "Alter", "Command", "Merge", "Into", "Lock", "Set",
@@ -104,12 +126,16 @@ def _parse_one(sql: str, dialect: str) -> exp.Expression:
 def _check(tree: exp.Expression) -> None:
     if not isinstance(tree, exp.Select):
         raise UnsafeQueryError(f"only SELECT is allowed, not {tree.key.upper()}")
-    ctes = set()
-    for cte in tree.find_all(exp.CTE):
-        ctes.add(cte.alias_or_name.lower())
     for with_ in tree.find_all(exp.With):
         if with_.args.get("recursive"):
             raise UnsafeQueryError("recursive WITH is not allowed")
+    ctes = set()
+    for cte in tree.find_all(exp.CTE):
+        name = cte.alias_or_name.lower()
+        if name in RESERVED_TABLE_NAMES or name.startswith(RESERVED_PREFIXES):
+            raise UnsafeQueryError(f"a WITH query may not be named like the table {cte.alias_or_name!r}")
+        ctes.add(name)
+    _check_tables(tree)
     aliases = {a.alias.lower() for a in tree.find_all(exp.Alias) if a.alias}
     table_aliases = {t.name.lower() for t in tree.find_all(exp.TableAlias) if t.name}
     for t in tree.find_all(exp.TableAlias):
@@ -124,19 +150,36 @@ def _check(tree: exp.Expression) -> None:
         # AND/OR are Func subclasses in sqlglot; they are operators, not functions.
         if isinstance(node, exp.Func) and not isinstance(node, (*ALLOWED_FUNCTIONS, exp.Connector)):
             raise UnsafeQueryError(f"function {node.key.upper()} is not allowed")
-        if isinstance(node, exp.Table):
-            _check_table(node, ctes)
+        if isinstance(node, exp.DataType) and node.this not in ALLOWED_TYPES:
+            raise UnsafeQueryError(f"type {node.sql()!r} is not allowed")
         if isinstance(node, exp.Column):
             _check_column(node, aliases, ctes | table_aliases)
 
 
-def _check_table(table: exp.Table, ctes: set[str]) -> None:
+def _check_tables(tree: exp.Expression) -> None:
+    """Every table reference, resolved in its own scope: a visible CTE or an allowed table."""
+    checked: set[int] = set()
+    try:
+        scopes = traverse_scope(tree)
+    except (SqlglotError, RecursionError, KeyError, ValueError) as error:
+        raise UnsafeQueryError(f"table references cannot be resolved ({type(error).__name__})") from None
+    for scope in scopes:
+        for table in scope.tables:
+            _check_table(table, visible_ctes={name.lower() for name in scope.cte_sources})
+            checked.add(id(table))
+    # A table no scope owns (a place the scope module does not walk) is refused, not trusted.
+    for table in tree.find_all(exp.Table):
+        if id(table) not in checked:
+            raise UnsafeQueryError(f"table reference {table.sql()!r} is not allowed here")
+
+
+def _check_table(table: exp.Table, visible_ctes: set[str]) -> None:
     if not isinstance(table.this, exp.Identifier):
         raise UnsafeQueryError("table functions are not allowed")
     if table.args.get("db") is not None or table.args.get("catalog") is not None:
         raise UnsafeQueryError(f"qualified table names are not allowed ({table.sql()})")
     name = table.name.lower()
-    if name not in ctes and name not in ALLOWED_TABLES:
+    if name not in visible_ctes and name not in ALLOWED_TABLES:
         raise UnsafeQueryError(
             f"table {table.name!r} is not allowed (allowed: {', '.join(sorted(ALLOWED_TABLES))})"
         )

@@ -34,6 +34,7 @@ DEMAND_HOURLY = DatasetSpec(
         QualityRule("source", "allowed_values", allowed=("ree", "entsoe", "sample")),
     ),
     source="ree",
+    askable=True,
 )
 
 # Hourly output of one technology is below 30 GWh and a day's below 0.7 TWh in Spain; pumped
@@ -68,6 +69,7 @@ GENERATION = DatasetSpec(
         QualityRule("source", "allowed_values", allowed=("ree", "entsoe", "sample")),
     ),
     source="ree",
+    askable=True,
 )
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -126,6 +128,22 @@ FORECAST_REQUESTS = DatasetSpec(
 WAREHOUSE_DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (PREDICTIONS, FORECAST_REQUESTS)}
 
 
+def ask_datasets() -> tuple[DatasetSpec, ...]:
+    """The datasets /ask may read, in registry order (the semantic layer widens this deliberately).
+
+    The SQL guard's allow-list, the warehouse reader role's grants and the lake's locked-down
+    DuckDB views all derive from this one list, minus each spec's personal columns.
+    """
+    return tuple(spec for spec in (*DATASETS.values(), *WAREHOUSE_DATASETS.values()) if spec.askable)
+
+
+def all_table_names() -> frozenset[str]:
+    """Every name a dataset is known by (dataset, catalog and warehouse table), lower case."""
+    specs = (*DATASETS.values(), *WAREHOUSE_DATASETS.values())
+    names = {n for spec in specs for n in (spec.name, spec.table_name, spec.warehouse_table) if n}
+    return frozenset(n.lower() for n in names)
+
+
 def get_dataset(name: str) -> DatasetSpec:
     """The spec of a dataset; a clear error lists the known ones."""
     try:
@@ -151,6 +169,8 @@ __all__ = [
     "ColumnSpec",
     "DatasetSpec",
     "QualityRule",
+    "all_table_names",
+    "ask_datasets",
     "dataset_at",
     "get_dataset",
 ]

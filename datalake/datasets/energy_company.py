@@ -58,8 +58,8 @@ CLIENTES = DatasetSpec(
     description="The energy company's clients, one row per identification (latest drop wins).",
     columns=(
         ColumnSpec("tipo_identificacion", "string", False, "CC (cédula), NIT (company) or CE (foreigner)"),
-        ColumnSpec("identificacion", "string", False, "Identification number, digits only"),
-        ColumnSpec("nombre", "string", False, "Client name, upper case"),
+        ColumnSpec("identificacion", "string", False, "Identification number, digits only", personal=True),
+        ColumnSpec("nombre", "string", False, "Client name, upper case", personal=True),
         ColumnSpec("ciudad", "string", False, "City, canonical spelling (BOGOTÁ)"),
         LOAD_DATE,
     ),
@@ -98,7 +98,13 @@ TRANSACCIONES = DatasetSpec(
     columns=(
         ColumnSpec("transaccion_id", "string", False, "SHA-256 of the natural key (every source column)"),
         ColumnSpec("tipo_transaccion", "string", False, "COMPRA (from a supplier) or VENTA (to a client)"),
-        ColumnSpec("nombre_cliente_proveedor", "string", False, "Client (VENTA) or supplier (COMPRA) name"),
+        ColumnSpec(
+            "nombre_cliente_proveedor",
+            "string",
+            False,
+            "Client (VENTA) or supplier (COMPRA) name",
+            personal=True,
+        ),
         ColumnSpec("tipo_energia", "string", False, "EÓLICA, HIDROELÉCTRICA, SOLAR, TÉRMICA or NUCLEAR"),
         ColumnSpec("cantidad_comprada_kwh", "double", False, "Energy traded, kWh"),
         ColumnSpec("precio_kwh_cop", "double", False, "Unit price, COP per kWh"),

@@ -21,12 +21,17 @@ RuleKind = Literal["not_null", "range", "allowed_values"]
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """A column: name (unit in the name), Glue type, nullability and meaning."""
+    """A column: name (unit in the name), Glue type, nullability and meaning.
+
+    ``personal`` marks personal data (names, identification numbers): /ask never reads it,
+    neither through the guard nor through the warehouse's reader role.
+    """
 
     name: str
     type: str
     nullable: bool = True
     description: str = ""
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class DatasetSpec:
     catalog_name: str = ""
     #: Columns of the source extract's header (CSV drops), in the order the source writes them.
     source_columns: tuple[str, ...] = ()
+    #: /ask may query it (the guard's allow-list and the reader role's grants derive from this).
+    askable: bool = False
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -92,6 +99,11 @@ class DatasetSpec:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def public_column_names(self) -> list[str]:
+        """Data columns that are not personal: what /ask may read of this table."""
+        return [c.name for c in self.columns if not c.personal]
 
     def column(self, name: str) -> ColumnSpec:
         for column in self.columns:

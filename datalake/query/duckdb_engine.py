@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -41,6 +41,16 @@ def local_path(location: str) -> str:
     return unquote(parsed.path)
 
 
+#: Settings of a locked connection, in order; the last one freezes them all.
+_LOCKDOWN = (
+    "SET python_enable_replacements = false",  # no scans of Python variables by name
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET enable_external_access = false",  # no files, URLs, ATTACH or extensions beyond allowed_directories
+    "SET lock_configuration = true",
+)
+
+
 class DuckDBEngine(QueryEngine):
     """The local stand-in for Athena.
 
@@ -50,17 +60,35 @@ class DuckDBEngine(QueryEngine):
         The catalog whose databases become DuckDB schemas and whose tables become views.
     default_database
         Where unqualified table names resolve (Athena's current database).
+    readable
+        Lock the engine down for untrusted SQL (/ask): only these tables of ``default_database``
+        (catalog name -> the columns to expose) exist, as views made when the connection opens;
+        DuckDB may read files only under those tables' folders (no replacement scans of paths,
+        no ``read_csv``, no ATTACH, no extensions), and the configuration is locked so a query
+        cannot undo it. None (the default) serves trusted SQL over the whole catalog.
     """
 
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, catalog: Catalog, default_database: str) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        default_database: str,
+        *,
+        readable: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.default_database = default_database
+        self.readable = {name: tuple(columns) for name, columns in readable.items()} if readable else None
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._views: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+
+    @property
+    def locked(self) -> bool:
+        """Whether this engine serves untrusted SQL (see ``readable``)."""
+        return self.readable is not None
 
     def refresh(self) -> None:
         """Forget the views so the next query sees tables catalogued since."""
@@ -77,9 +105,10 @@ class DuckDBEngine(QueryEngine):
         never touches the table should not pay for.
         """
         if self._connection is None:
-            self._connection = duckdb.connect(":memory:")
-            self._connection.execute("SET TimeZone = 'UTC'")
+            self._connection = self._open_locked() if self.readable is not None else self._open()
         connection = self._connection
+        if self.readable is not None:
+            return connection  # its views were made before the lock; nothing else may be added
         for database, table_name in sorted(tables - self._views):
             table = self.catalog.get_table(database, table_name)
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(database)}")
@@ -91,6 +120,39 @@ class DuckDBEngine(QueryEngine):
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(self.default_database)}")
         connection.execute(f"USE memory.{_quote_ident(self.default_database)}")
         return connection
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        connection = duckdb.connect(":memory:")
+        connection.execute("SET TimeZone = 'UTC'")
+        return connection
+
+    def _open_locked(self) -> duckdb.DuckDBPyConnection:
+        """A connection holding only the readable tables' views, then locked."""
+        assert self.readable is not None
+        connection = self._open()
+        known = set(self.catalog.list_tables(self.default_database)) if self._has_database() else set()
+        schema = _quote_ident(self.default_database)
+        connection.execute(f"CREATE SCHEMA {schema}")
+        folders = []
+        for table_name, columns in sorted(self.readable.items()):
+            if table_name not in known:
+                continue
+            table = self.catalog.get_table(self.default_database, table_name)
+            select = ", ".join(_quote_ident(c) for c in columns)
+            connection.execute(
+                f"CREATE VIEW {schema}.{_quote_ident(table_name)} AS "
+                f"SELECT {select} FROM ({self._view_sql(table)})"
+            )
+            folders.append(local_path(table.location).rstrip("/") + "/")
+            self._views.add((self.default_database, table_name))
+        connection.execute(f"USE memory.{schema}")
+        connection.execute("SET allowed_directories = ?", [folders])
+        for statement in _LOCKDOWN:
+            connection.execute(statement)
+        return connection
+
+    def _has_database(self) -> bool:
+        return self.default_database in set(self.catalog.list_databases())
 
     def _view_sql(self, table: Table) -> str:
         root = local_path(table.location)
@@ -137,6 +199,8 @@ class DuckDBEngine(QueryEngine):
         except sqlglot.errors.ParseError:
             return set()  # render() reports parse errors with the SQL
         ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        if self.readable is not None:
+            return set()  # the locked connection has its views already; unknown names fail to bind
         databases = set(self.catalog.list_databases())
         found: set[tuple[str, str]] = set()
         for table in tree.find_all(exp.Table):

@@ -1,4 +1,9 @@
-"""The read-only role that runs guarded SQL: SELECT on the lake's tables and nothing else.
+"""The read-only role that runs guarded SQL: SELECT on /ask's tables and nothing else.
+
+The role reads only the tables of the datasets /ask may query
+(:func:`datalake.datasets.ask_datasets`), and of those only the columns that are not personal
+(column-level grants): not the energy company's clients, not the API's own tables, not a
+table created later. It cannot create temporary tables either.
 
 Untrusted SQL should run on a connection that *logs in* as this role (``reader_url``): a
 session that only did ``SET ROLE`` can ``RESET ROLE`` back to its owner.
@@ -6,7 +11,8 @@ session that only did ``SET ROLE`` can ``RESET ROLE`` back to its owner.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
@@ -14,6 +20,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from datalake.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from datalake.datasets.spec import DatasetSpec
 
 # Attributes that would make the "reader" more than a reader.
 _PRIVILEGED = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls")
@@ -26,12 +35,15 @@ def ensure_reader_role(
     schema: str = "public",
     *,
     login: bool | None = None,
+    datasets: Sequence[DatasetSpec] | None = None,
 ) -> None:
-    """Create (or bring back to shape) a role with SELECT only on the tables of ``schema``.
+    """Create (or bring back to shape) a role with SELECT only on /ask's tables of ``schema``.
 
-    Idempotent. Grants USAGE on the schema, SELECT on every table in it, and default
-    privileges so tables the current user creates there later are readable too; any other
-    table privilege the role had in the schema is revoked. The current user is made a
+    Idempotent. Grants USAGE on the schema and SELECT on the non-personal columns of each
+    dataset's warehouse table that exists there; every other privilege the role had on the
+    schema's tables is revoked, and so are default privileges (a table created later stays
+    unreadable until a dataset is declared askable and this runs again, as every sync does).
+    TEMP on the database is revoked from the role and from PUBLIC. The current user is made a
     member (when it is not a superuser) so it can also ``SET ROLE`` to it.
 
     Parameters
@@ -47,6 +59,8 @@ def ensure_reader_role(
     login
         LOGIN (True) or NOLOGIN (False). Default: LOGIN when a password is given; an
         existing role keeps its setting when neither is given.
+    datasets
+        The datasets the role may read; :func:`datalake.datasets.ask_datasets` by default.
 
     Raises
     ------
@@ -83,7 +97,7 @@ def ensure_reader_role(
                 )
             if options:
                 conn.execute(sql.SQL("ALTER ROLE {} WITH {}").format(ident, sql.SQL(" ").join(options)))
-        _grant_select_only(conn, ident, sql.Identifier(schema))
+        _grant_select_only(conn, ident, schema, _readable_columns(conn, schema, datasets))
         _ensure_membership(conn, role, ident)
 
 
@@ -119,19 +133,59 @@ def reader_url(url: str, role: str, password: str | None = None) -> str:
     return make_conninfo("", **params)
 
 
-def _grant_select_only(conn: psycopg.Connection[Any], role: sql.Identifier, schema: sql.Identifier) -> None:
+def _readable_columns(
+    conn: psycopg.Connection[Any], schema: str, datasets: Sequence[DatasetSpec] | None
+) -> dict[str, list[str]]:
+    """Warehouse table -> its non-personal columns present in ``schema``, for /ask's datasets."""
+    from datalake.datasets import ask_datasets
+
+    wanted = {
+        spec.warehouse_table: spec.public_column_names
+        for spec in (ask_datasets() if datasets is None else datasets)
+        if spec.warehouse_table
+    }
+    present: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = %s AND table_name = ANY(%s)",
+        (schema, list(wanted)),
+    ):
+        present.setdefault(table, set()).add(column)
+    return {
+        table: [c for c in columns if c in present[table]]
+        for table, columns in wanted.items()
+        if table in present
+    }
+
+
+def _grant_select_only(
+    conn: psycopg.Connection[Any], role: sql.Identifier, schema: str, readable: dict[str, list[str]]
+) -> None:
+    names = {"schema": sql.Identifier(schema), "role": role}
     statements = (
         "GRANT USAGE ON SCHEMA {schema} TO {role}",
         "REVOKE CREATE ON SCHEMA {schema} FROM {role}",
-        # REVOKE ALL then GRANT SELECT, in one transaction: readers never see a gap.
+        # REVOKE ALL (column grants included) then GRANT, in one transaction: no gap for readers.
         "REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {role}",
-        "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
-        # Default privileges cover tables created later by the current user (the loader).
+        "REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {role}",
+        # Earlier versions granted SELECT on every future table; nothing is readable by default now.
         "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} REVOKE ALL ON TABLES FROM {role}",
-        "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {role}",
     )
     for statement in statements:
-        conn.execute(sql.SQL(statement).format(schema=schema, role=role))
+        conn.execute(sql.SQL(statement).format(**names))
+    for table, columns in sorted(readable.items()):
+        if columns:
+            conn.execute(
+                sql.SQL("GRANT SELECT ({columns}) ON {table} TO {role}").format(
+                    columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+                    table=sql.Identifier(schema, table),
+                    role=role,
+                )
+            )
+    # Temporary tables would let the role write; PUBLIC holds TEMP by default, so revoke it there too.
+    database = sql.Identifier(conn.info.dbname)
+    for grantee in (role, sql.SQL("PUBLIC")):
+        conn.execute(sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM {}").format(database, grantee))
 
 
 def _ensure_membership(conn: psycopg.Connection[Any], role: str, ident: sql.Identifier) -> None:
