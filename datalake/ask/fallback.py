@@ -15,7 +15,7 @@ import threading
 from functools import lru_cache
 from typing import Any, Protocol
 
-from datalake.datasets import DEMAND_HOURLY, GENERATION
+from datalake.datasets import ask_datasets
 from datalake.errors import ConfigurationError
 
 
@@ -31,10 +31,13 @@ class TextToSqlBackend(Protocol):
 
 
 def schema_prompt() -> str:
-    """The tables a model may query, as ``CREATE TABLE``-like text from the dataset specs."""
+    """The tables a model may query, as ``CREATE TABLE``-like text from the dataset specs.
+
+    The same list as the guard's allow-list: /ask's datasets, without their personal columns.
+    """
     lines = []
-    for spec in (DEMAND_HOURLY, GENERATION):
-        columns = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
+    for spec in ask_datasets():
+        columns = ", ".join(f"{c.name} {c.type}" for c in spec.columns if not c.personal)
         lines.append(f"-- {spec.description}\nCREATE TABLE {spec.warehouse_table} ({columns});")
     lines.append(
         "-- ts_utc is the UTC hour start; local_date is the Europe/Madrid day;"
