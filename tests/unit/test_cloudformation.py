@@ -485,3 +485,56 @@ def test_exports_are_prefixed_and_every_import_has_an_earlier_export() -> None:
                 exported.add(name.removeprefix("${Project}-${Env}-"))
         for parameter in ("Project", "Env"):
             assert parameter in TEMPLATES[layer]["Parameters"], layer
+
+
+# -- issue 14: the /ask reader's secret ---------------------------------------------------------------
+
+#: The roles that may read the reader's password: the sync sets it, the two API front ends log in.
+READER_SECRET_ROLES = {
+    ("ingestion", "SyncWarehouseRole"),
+    ("api", "ApiHostRole"),
+    ("api", "ApiFunctionRole"),
+}
+
+
+def test_finding_14_reader_secret_is_generated_and_read_by_exactly_the_sync_and_api_roles() -> None:
+    warehouse = TEMPLATES["warehouse"]
+    secret = warehouse["Resources"]["ReaderSecret"]["Properties"]
+    generate = secret["GenerateSecretString"]
+    assert json.loads(generate["SecretStringTemplate"]) == {"username": SETTINGS.reader_role}
+    assert generate["GenerateStringKey"] == "password"
+    assert generate["ExcludePunctuation"] is True and generate["PasswordLength"] >= 32
+    # Unnamed: a deleted copy in its recovery window never blocks a redeploy.
+    assert "Name" not in secret
+    # The ARN travels through SSM, never through an export another stack would pin.
+    parameter = warehouse["Resources"]["ReaderSecretArnParameter"]["Properties"]
+    assert parameter["Value"] == {"Ref": "ReaderSecret"}
+    for output in warehouse["Outputs"].values():
+        assert "Export" not in output or "ReaderSecret" not in json.dumps(output["Value"])
+    for env in ("dev", "prod"):
+        params = load_params(env)
+        expected = sub_text(parameter["Name"]).replace("${Project}", params["project"]).replace("${Env}", env)
+        for layer in ("ingestion", "api"):
+            declared = TEMPLATES[layer]["Parameters"]["ReaderSecretArn"]
+            assert declared["Type"] == "AWS::SSM::Parameter::Value<String>", layer
+            assert params["layers"][layer]["ReaderSecretArn"] == expected, f"{env}.{layer}"
+
+    readers = set()
+    for layer, name, statement in policy_statements():
+        if "secretsmanager:GetSecretValue" not in _as_list(statement["Action"]):
+            continue
+        for resource in _as_list(statement["Resource"]):
+            assert "*" not in json.dumps(resource), f"{layer}.{name}: secrets granted by pattern"
+            if resource in ({"Ref": "ReaderSecretArn"}, {"Ref": "ReaderSecret"}):
+                readers.add((layer, name))
+    assert readers == READER_SECRET_ROLES
+
+    # ...and those three are told where it is.
+    sync = TEMPLATES["ingestion"]["Resources"]["SyncWarehouseFunction"]["Properties"]
+    assert sync["Environment"]["Variables"]["READER_SECRET_ARN"] == {"Ref": "ReaderSecretArn"}
+    api = TEMPLATES["api"]["Resources"]
+    assert api["ApiFunction"]["Properties"]["Environment"]["Variables"]["READER_SECRET_ARN"] == {
+        "Ref": "ReaderSecretArn"
+    }
+    user_data = api["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"][0]
+    assert "Environment=READER_SECRET_ARN=${ReaderSecretArn}" in user_data
