@@ -141,6 +141,13 @@ class Settings(BaseSettings):
     reader_password: SecretStr | None = Field(
         None, description="Password of READER_ROLE; unset for trust/peer auth (the embedded server)."
     )
+    # The reader's secret on AWS (issue 14, finding 14): the warehouse stack generates it.
+    reader_secret_arn: str | None = Field(
+        None,
+        description="AWS runtime: Secrets Manager secret with READER_ROLE's password (JSON username, "
+        "password); the sync sets the role's password from it and the API logs in with it. Wins over "
+        "READER_PASSWORD.",
+    )
 
     @field_validator(
         "aws_endpoint_url",

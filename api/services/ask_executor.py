@@ -23,7 +23,8 @@ class PooledReaderExecutor:
     Parameters
     ----------
     settings
-        ``reader_role``, ``reader_password``, ``ask_statement_timeout_ms``, the database.
+        ``reader_role``, ``reader_secret_arn`` or ``reader_password``, ``ask_statement_timeout_ms``,
+        the database.
     owner_url
         The owner's URL (the role is derived from it); the settings' database when omitted.
     ensure_role
@@ -55,12 +56,11 @@ class PooledReaderExecutor:
         )
 
     def _reader_url(self) -> str:
-        from datalake.warehouse.connection import connect, database_url
+        from datalake.warehouse.connection import connect, database_url, reader_password
         from datalake.warehouse.roles import ensure_reader_role, reader_url
 
         owner = self._owner_url or database_url(self.settings, boto3_session=self._boto3_session)
-        secret = self.settings.reader_password
-        password = (secret.get_secret_value() or None) if secret else None
+        password = reader_password(self.settings, boto3_session=self._boto3_session)
         if self.ensure_role:
             with connect(owner, settings=self.settings, autocommit=True) as conn:
                 ensure_reader_role(conn, self.settings.reader_role, password, schema=self.schema, login=True)

@@ -71,8 +71,8 @@ class WarehouseExecutor:
     Parameters
     ----------
     settings
-        Source of the owner's URL (``database_url``), ``reader_role``, ``reader_password``
-        and ``ask_statement_timeout_ms``.
+        Source of the owner's URL (``database_url``), ``reader_role``, the reader's password
+        (``reader_secret_arn`` or ``reader_password``) and ``ask_statement_timeout_ms``.
     url
         The owner's URL; the settings' database when omitted.
     schema
@@ -103,12 +103,11 @@ class WarehouseExecutor:
         self.ensure_role = settings.lake_runtime == "local" if ensure_role is None else ensure_role
 
     def _reader_url(self) -> str:
-        from datalake.warehouse.connection import connect, database_url
+        from datalake.warehouse.connection import connect, database_url, reader_password
         from datalake.warehouse.roles import ensure_reader_role, reader_url
 
         owner = self._owner_url or database_url(self.settings)
-        secret = self.settings.reader_password
-        role, password = self.settings.reader_role, (secret.get_secret_value() or None) if secret else None
+        role, password = self.settings.reader_role, reader_password(self.settings)
         key = (owner, role, self.schema)
         if self.ensure_role and key not in self._ensured:
             with self._lock:

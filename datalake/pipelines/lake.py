@@ -81,7 +81,7 @@ def sync_dataset(
     checksums under ``_sync/``), unless ``force``; ``partitions`` narrows the set further,
     as the S3-triggered Lambda does with the partitions an event touched.
     """
-    from datalake.warehouse.connection import connection
+    from datalake.warehouse.connection import connection, password_verifier, reader_password
     from datalake.warehouse.roles import ensure_reader_role
     from datalake.warehouse.sync import upsert_frame
 
@@ -91,6 +91,9 @@ def sync_dataset(
     ledger_key = join_key(SYNC_LEDGER_PREFIX, f"{name}.json")
     ledger: dict[str, str] = store.get_json(ledger_key) if store.exists(ledger_key) else {}
     with record_run(f"sync_{name}", store, table=spec.warehouse_table) as report:
+        # /ask logs in as the reader: its password (READER_SECRET_ARN on AWS) is set at every
+        # sync, read first so that a secret the role cannot read fails before any upsert.
+        password = reader_password(settings)
         files = _partition_files(store, spec.location)
         wanted = sorted(files if partitions is None else set(partitions) & set(files))
         totals = {"inserted": 0, "updated": 0, "unchanged": 0, "duplicates_superseded": 0}
@@ -121,7 +124,9 @@ def sync_dataset(
                     f"{name}/{partition}: {result.inserted} inserted, {result.updated} updated, "
                     f"{result.unchanged} unchanged"
                 )
-            ensure_reader_role(conn, settings.reader_role)
+            # The verifier, not the clear text, goes into ALTER ROLE: nothing for a server log to keep.
+            verifier = password_verifier(conn, settings.reader_role, password) if password else None
+            ensure_reader_role(conn, settings.reader_role, verifier, schema="public", login=True)
         report.details.update(totals, partitions_synced=len(wanted) - skipped, partitions_skipped=skipped)
         progress(f"{name}: {len(wanted) - skipped} partition(s) synced, {skipped} already up to date")
     return report

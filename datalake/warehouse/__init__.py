@@ -15,6 +15,8 @@ from datalake.warehouse.connection import (
     database_url,
     describe_target,
     make_url,
+    password_verifier,
+    reader_password,
     redact_url,
 )
 from datalake.warehouse.ddl import TableChange, create_table_sql, ensure_table, table_name
@@ -34,6 +36,8 @@ __all__ = [
     "ensure_reader_role",
     "ensure_table",
     "make_url",
+    "password_verifier",
+    "reader_password",
     "reader_url",
     "redact_url",
     "table_name",

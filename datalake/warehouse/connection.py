@@ -231,30 +231,103 @@ def make_url(*, user: str, password: str | None, host: str, port: int | str = 54
     return f"postgresql://{userinfo}@{host_part}:{port}/{quote(dbname, safe='')}"
 
 
-def _url_from_secret(settings: Settings, boto3_session: Any | None) -> str:
+def reader_password(settings: Settings | None = None, *, boto3_session: Any | None = None) -> str | None:
+    """The password of ``READER_ROLE``, the login that runs /ask's SQL.
+
+    On ``LAKE_RUNTIME=aws`` with ``READER_SECRET_ARN``, it comes from that Secrets Manager
+    secret (JSON ``{"username", "password"}``, provisioned by the warehouse stack); else from
+    ``READER_PASSWORD``; else None (trust or peer authentication: the embedded server). The
+    sync sets it on the role, the API logs in with it: both read it here.
+
+    Parameters
+    ----------
+    settings, boto3_session
+        As for :func:`database_url`.
+
+    Returns
+    -------
+    str or None
+        Never log it; errors about the secret name its ARN, never its value.
+
+    Raises
+    ------
+    ConfigurationError
+        The secret cannot be read, is not JSON with ``username`` and ``password``, or names
+        another user than ``READER_ROLE``.
+    """
+    settings = settings or get_settings()
+    arn = settings.reader_secret_arn
+    if settings.lake_runtime == "aws" and arn:
+        secret = _read_secret(arn, "reader", "READER_SECRET_ARN", settings, boto3_session)
+        if str(secret["username"]) != settings.reader_role:
+            raise ConfigurationError(
+                f"READER_SECRET_ARN: secret {arn} is for user {secret['username']!r}, "
+                f"not READER_ROLE {settings.reader_role!r}",
+                hint="make READER_ROLE and the secret's username agree",
+            )
+        return str(secret["password"])
+    value = settings.reader_password.get_secret_value() if settings.reader_password else ""
+    return value or None
+
+
+def password_verifier(conn: psycopg.Connection[Any], role: str, password: str) -> str:
+    """The SCRAM-SHA-256 verifier of ``password`` for ``role``, computed here by libpq.
+
+    ``CREATE/ALTER ROLE ... PASSWORD`` accepts it in place of the clear text, which then never
+    reaches the server, so no server log (slow or failed statements) can hold the password.
+
+    Parameters
+    ----------
+    conn
+        Any connection to the server (libpq's ``PQencryptPasswordConn`` uses it).
+    role, password
+        The login and its clear-text password.
+
+    Returns
+    -------
+    str
+        ``SCRAM-SHA-256$<iterations>:<salt>$<stored key>:<server key>``, salted afresh each call.
+    """
+    return conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+
+
+def _read_secret(
+    arn: str, label: str, setting: str, settings: Settings, boto3_session: Any | None
+) -> dict[str, Any]:
+    """A JSON secret with ``username`` and ``password``; errors name the secret, never its value."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from datalake import aws
 
-    arn = settings.database_secret_arn
     try:
         client = aws.client("secretsmanager", boto3_session, settings)
         payload = client.get_secret_value(SecretId=arn)["SecretString"]
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "error")
         raise ConfigurationError(
-            f"cannot read database secret {arn}: {code}",
-            hint="check DATABASE_SECRET_ARN and the role's secretsmanager:GetSecretValue",
+            f"cannot read {label} secret {arn}: {code}",
+            hint=f"check {setting} and the role's secretsmanager:GetSecretValue",
         ) from None
     except (BotoCoreError, KeyError) as exc:
-        raise ConfigurationError(f"cannot read database secret {arn}: {exc}") from None
+        raise ConfigurationError(
+            f"cannot read {label} secret {arn}: {exc}", hint=f"check {setting}"
+        ) from None
     try:
         secret = json.loads(payload)
-        user, password = secret["username"], secret["password"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError):
+        secret = None
+    if not isinstance(secret, dict) or not {"username", "password"} <= secret.keys():
+        # The payload itself never goes into the message: it holds the password.
         raise ConfigurationError(
-            f"database secret {arn} is not JSON with 'username' and 'password'"
-        ) from None
+            f"{label} secret {arn} is not JSON with 'username' and 'password'", hint=f"check {setting}"
+        )
+    return secret
+
+
+def _url_from_secret(settings: Settings, boto3_session: Any | None) -> str:
+    arn = settings.database_secret_arn or ""
+    secret = _read_secret(arn, "database", "DATABASE_SECRET_ARN", settings, boto3_session)
+    user, password = secret["username"], secret["password"]
     # RDS-managed master secrets hold only the credentials; the endpoint then comes from
     # DATABASE_URL (written without a password).
     fallback = conninfo_to_dict(settings.database_url) if settings.database_url else {}

@@ -122,6 +122,10 @@ def test_package_then_ingestion_layer_on_moto(
         "Outputs": {k: {"Value": v, "Export": {"Name": f"{PREFIX}-{k}"}} for k, v in exports.items()},
     }
     cfn.create_stack(StackName="stub-exports", TemplateBody=json.dumps(stub))
+    # The warehouse stack writes the reader secret's ARN to SSM; the ingestion stack reads it there.
+    reader_secret = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:ReaderSecret-AbCdEf"
+    reader_parameter = "/datalake/dev/warehouse/reader-secret-arn"
+    _client("ssm", moto_settings).put_parameter(Name=reader_parameter, Type="String", Value=reader_secret)
     cfn.create_stack(
         StackName=f"{PREFIX}-ingestion",
         # moto's YAML reader cannot resolve `!ImportValue` over a nested `Fn::Sub`; the same template
@@ -131,6 +135,7 @@ def test_package_then_ingestion_layer_on_moto(
             {"ParameterKey": "Env", "ParameterValue": "dev"},
             {"ParameterKey": "CodeVersion", "ParameterValue": version},
             {"ParameterKey": "LogRetentionDays", "ParameterValue": "30"},
+            {"ParameterKey": "ReaderSecretArn", "ParameterValue": reader_parameter},
         ],
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
@@ -151,6 +156,7 @@ def test_package_then_ingestion_layer_on_moto(
     assert env["REE_GLUE_JOB"] == "datalake-ree-to-processed"
     sync = lam.get_function_configuration(FunctionName=f"{PREFIX}-sync-warehouse")
     assert sync["VpcConfig"]["SubnetIds"] == ["subnet-0a", "subnet-0b"]
+    assert sync["Environment"]["Variables"]["READER_SECRET_ARN"] == reader_secret
 
     sqs = _client("sqs", moto_settings)
     for suffix in ("ree-daily", "ree-backfill", "ingest-csv", "start-transform", "sync-warehouse"):
@@ -169,6 +175,12 @@ def test_package_then_ingestion_layer_on_moto(
         f"arn:aws:glue:eu-west-1:{ACCOUNT}:job/{exports[k]}"
         for k in ("ReeJobName", "EntsoeJobName", "EnergyCompanyJobName")
     )
+    sync_policy = iam.get_role_policy(RoleName=f"{PREFIX}-sync-warehouse", PolicyName="sync-warehouse")[
+        "PolicyDocument"
+    ]
+    sync_policy = ast.literal_eval(unquote(sync_policy)) if isinstance(sync_policy, str) else sync_policy
+    [reader] = [s for s in sync_policy["Statement"] if s.get("Sid") == "ReadReaderPassword"]
+    assert reader["Resource"] == reader_secret
 
     logs = _client("logs", moto_settings)
     groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{PREFIX}-")["logGroups"]

@@ -450,8 +450,7 @@ def test_api_host_runs_uvicorn_under_systemd_behind_the_api_port_only() -> None:
     assert "systemctl enable --now datalake-api.service" in user_data
     assert "datalake serve --host 0.0.0.0 --port ${ApiPort}" in user_data
     assert "API_KEY_SECRET_ARN=" in user_data and "DATABASE_SECRET_ARN=" in user_data
-    host_sg = TEMPLATES["network"]["Resources"]["ApiHostSecurityGroup"]["Properties"]
-    [rule] = host_sg["SecurityGroupIngress"]
+    [rule] = security_group_ingress("ApiHostSecurityGroup")
     assert rule["FromPort"] == rule["ToPort"] == {"Ref": "ApiPort"}
 
 
@@ -485,3 +484,237 @@ def test_exports_are_prefixed_and_every_import_has_an_earlier_export() -> None:
                 exported.add(name.removeprefix("${Project}-${Env}-"))
         for parameter in ("Project", "Env"):
             assert parameter in TEMPLATES[layer]["Parameters"], layer
+
+
+# -- issue 14: the /ask reader's secret ---------------------------------------------------------------
+
+#: The roles that may read the reader's password: the sync sets it, the two API front ends log in.
+READER_SECRET_ROLES = {
+    ("ingestion", "SyncWarehouseRole"),
+    ("api", "ApiHostRole"),
+    ("api", "ApiFunctionRole"),
+}
+
+
+def test_finding_14_reader_secret_is_generated_and_read_by_exactly_the_sync_and_api_roles() -> None:
+    warehouse = TEMPLATES["warehouse"]
+    secret = warehouse["Resources"]["ReaderSecret"]["Properties"]
+    generate = secret["GenerateSecretString"]
+    assert json.loads(generate["SecretStringTemplate"]) == {"username": SETTINGS.reader_role}
+    assert generate["GenerateStringKey"] == "password"
+    assert generate["ExcludePunctuation"] is True and generate["PasswordLength"] >= 32
+    # Unnamed: a deleted copy in its recovery window never blocks a redeploy.
+    assert "Name" not in secret
+    # The ARN travels through SSM, never through an export another stack would pin.
+    parameter = warehouse["Resources"]["ReaderSecretArnParameter"]["Properties"]
+    assert parameter["Value"] == {"Ref": "ReaderSecret"}
+    for output in warehouse["Outputs"].values():
+        assert "Export" not in output or "ReaderSecret" not in json.dumps(output["Value"])
+    for env in ("dev", "prod"):
+        params = load_params(env)
+        expected = sub_text(parameter["Name"]).replace("${Project}", params["project"]).replace("${Env}", env)
+        for layer in ("ingestion", "api"):
+            declared = TEMPLATES[layer]["Parameters"]["ReaderSecretArn"]
+            assert declared["Type"] == "AWS::SSM::Parameter::Value<String>", layer
+            assert params["layers"][layer]["ReaderSecretArn"] == expected, f"{env}.{layer}"
+
+    readers = set()
+    for layer, name, statement in policy_statements():
+        if "secretsmanager:GetSecretValue" not in _as_list(statement["Action"]):
+            continue
+        for resource in _as_list(statement["Resource"]):
+            assert "*" not in json.dumps(resource), f"{layer}.{name}: secrets granted by pattern"
+            if resource in ({"Ref": "ReaderSecretArn"}, {"Ref": "ReaderSecret"}):
+                readers.add((layer, name))
+    assert readers == READER_SECRET_ROLES
+
+    # ...and those three are told where it is.
+    sync = TEMPLATES["ingestion"]["Resources"]["SyncWarehouseFunction"]["Properties"]
+    assert sync["Environment"]["Variables"]["READER_SECRET_ARN"] == {"Ref": "ReaderSecretArn"}
+    api = TEMPLATES["api"]["Resources"]
+    assert api["ApiFunction"]["Properties"]["Environment"]["Variables"]["READER_SECRET_ARN"] == {
+        "Ref": "ReaderSecretArn"
+    }
+    user_data = api["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"][0]
+    assert "Environment=READER_SECRET_ARN=${ReaderSecretArn}" in user_data
+
+
+# -- issue 14, finding 8: TLS and WAF in front of the EC2 API -------------------------------------------
+
+PROD = load_params("prod")
+#: ELB policies that offer TLS 1.2 and newer only.
+TLS12_POLICIES = frozenset(
+    {
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS-1-2-2017-01",
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+        "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+    }
+)
+
+
+def security_group_ingress(group: str) -> list[dict[str, Any]]:
+    """Every ingress rule of a network-layer security group: inline and separate resources."""
+    net = TEMPLATES["network"]["Resources"]
+    rules = list(net[group]["Properties"].get("SecurityGroupIngress", []))
+    rules += [
+        r["Properties"]
+        for r in net.values()
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress"
+        and r["Properties"]["GroupId"] == {"Fn::GetAtt": [group, "GroupId"]}
+    ]
+    return rules
+
+
+def imported_network_group(value: Any) -> str:
+    """The network-layer security group behind an ``!ImportValue`` of its exported id."""
+    export = sub_text(value["Fn::ImportValue"]).removeprefix("${Project}-${Env}-")
+    output = TEMPLATES["network"]["Outputs"][export]["Value"]
+    return output["Fn::GetAtt"][0]
+
+
+def when(value: Any, conditions: dict[str, bool]) -> Any:
+    """``value`` with every ``Fn::If`` resolved for the given condition values."""
+    if isinstance(value, dict):
+        if "Fn::If" in value:
+            name, yes, no = value["Fn::If"]
+            return when(yes if conditions[name] else no, conditions)
+        return {k: when(v, conditions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [when(v, conditions) for v in value]
+    return value
+
+
+def test_finding_8_no_instance_takes_traffic_from_the_internet() -> None:
+    instances = resources("AWS::EC2::Instance")
+    assert instances
+    for layer, name, props in instances:
+        groups = [g for nic in props["NetworkInterfaces"] for g in nic["GroupSet"]]
+        groups += props.get("SecurityGroupIds", [])
+        for group in map(imported_network_group, groups):
+            rules = security_group_ingress(group)
+            assert rules, f"{layer}.{name}: {group} takes nothing (the API could not be reached)"
+            for rule in rules:
+                # No CIDR at all (neither 0.0.0.0/0 nor a parameter that prod sets to it): only
+                # the load balancer's security group, on the API port.
+                assert not {"CidrIp", "CidrIpv6", "SourcePrefixListId"} & set(rule), f"{group}: {rule}"
+                assert rule["SourceSecurityGroupId"] == {
+                    "Fn::GetAtt": ["LoadBalancerSecurityGroup", "GroupId"]
+                }
+                assert rule["FromPort"] == rule["ToPort"] == {"Ref": "ApiPort"}
+    # The internet reaches the load balancer only, on 443 and on 80 (which redirects).
+    balancer = TEMPLATES["api"]["Resources"]["LoadBalancer"]["Properties"]
+    [group] = balancer["SecurityGroups"]
+    assert imported_network_group(group) == "LoadBalancerSecurityGroup"
+    assert {r["FromPort"] for r in security_group_ingress("LoadBalancerSecurityGroup")} == {443, 80}
+
+
+def test_finding_8_https_listener_uses_tls12_and_http_only_redirects() -> None:
+    api = TEMPLATES["api"]
+    listeners = {
+        n: r for n, r in api["Resources"].items() if r["Type"] == "AWS::ElasticLoadBalancingV2::Listener"
+    }
+    assert set(listeners) == {"HttpsListener", "HttpListener"}
+    https = listeners["HttpsListener"]
+    assert https["Condition"] == "HasCertificate"
+    props = https["Properties"]
+    assert props["Protocol"] == "HTTPS" and props["Port"] == 443
+    assert props["SslPolicy"] in TLS12_POLICIES
+    assert props["Certificates"] == [{"CertificateArn": {"Ref": "CertificateArn"}}]
+    assert props["DefaultActions"] == [{"Type": "forward", "TargetGroupArn": {"Ref": "ApiTargetGroup"}}]
+    # With a certificate, port 80 answers with a permanent redirect to HTTPS and nothing else.
+    http = when(listeners["HttpListener"]["Properties"], {"HasCertificate": True})
+    assert http["Protocol"] == "HTTP" and http["Port"] == 80
+    [action] = http["DefaultActions"]
+    assert action["Type"] == "redirect"
+    assert action["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert action["RedirectConfig"]["Port"] == "443"
+    assert action["RedirectConfig"]["StatusCode"] == "HTTP_301"
+    assert api["Conditions"]["HasCertificate"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]
+    }
+
+    balancer = api["Resources"]["LoadBalancer"]["Properties"]
+    attributes = {a["Key"]: a["Value"] for a in balancer["LoadBalancerAttributes"]}
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert sub_text(attributes["access_logs.s3.bucket"]["Fn::ImportValue"]).endswith("AccessLogsBucketName")
+    # ...into the prefix the storage stack lets Elastic Load Balancing write.
+    policy = TEMPLATES["storage"]["Resources"]["AccessLogsBucketPolicy"]["Properties"]["PolicyDocument"]
+    [delivery] = [s for s in policy["Statement"] if s.get("Sid") == "LoadBalancerAccessLogsDelivery"]
+    prefix = attributes["access_logs.s3.prefix"]
+    assert (
+        sub_text(delivery["Resource"]) == f"${{AccessLogsBucket.Arn}}/{prefix}/AWSLogs/${{AWS::AccountId}}/*"
+    )
+    # Two public subnets in two Availability Zones.
+    assert sub_text(balancer["Subnets"]["Fn::Split"][1]["Fn::ImportValue"]).endswith("-PublicSubnetIds")
+    net = TEMPLATES["network"]
+    joined = net["Outputs"]["PublicSubnetIds"]["Value"]["Fn::If"][1]["Fn::Join"][1]
+    zones = {net["Resources"][s["Ref"]]["Properties"]["AvailabilityZone"]["Fn::Select"][0] for s in joined}
+    assert len(joined) == 2 and len(zones) == 2
+    # The target group checks the public readiness probe of the host on the API port.
+    group = api["Resources"]["ApiTargetGroup"]["Properties"]
+    assert group["HealthCheckPath"] == "/health/ready"
+    assert group["Targets"] == [{"Id": {"Ref": "ApiHost"}, "Port": {"Ref": "ApiPort"}}]
+    assert group["Matcher"] == {"HttpCode": "200"}
+
+
+def test_finding_8_waf_acl_guards_the_load_balancer_with_a_rate_rule_per_ip() -> None:
+    res = TEMPLATES["api"]["Resources"]
+    [(_, _, association)] = resources("AWS::WAFv2::WebACLAssociation")
+    assert association["ResourceArn"] == {"Ref": "LoadBalancer"}
+    acl_name = association["WebACLArn"]["Fn::GetAtt"][0]
+    acl = res[acl_name]["Properties"]
+    assert acl["Scope"] == "REGIONAL"
+    rules = {r["Name"]: r for r in acl["Rules"]}
+    [rate] = [r for r in rules.values() if "RateBasedStatement" in r["Statement"]]
+    assert rate["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert rate["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "WafRateLimit"}
+    assert rate["Action"] == {"Block": {}}
+    managed = {
+        r["Statement"]["ManagedRuleGroupStatement"]["Name"]: r
+        for r in rules.values()
+        if "ManagedRuleGroupStatement" in r["Statement"]
+    }
+    # Enforced, not counted.
+    assert managed["AWSManagedRulesCommonRuleSet"]["OverrideAction"] == {"None": {}}
+    # Its logs never hold the API key.
+    [(_, _, logging)] = resources("AWS::WAFv2::LoggingConfiguration")
+    assert logging["ResourceArn"] == {"Fn::GetAtt": [acl_name, "Arn"]}
+    assert {"SingleHeader": {"Name": "x-api-key"}} in logging["RedactedFields"]
+
+
+def test_finding_8_prod_requires_a_certificate_and_sets_rate_limits() -> None:
+    api = TEMPLATES["api"]
+    [rule] = api["Rules"].values()
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Env"}, "prod"]}
+    [assertion] = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]}
+    prod = PROD["layers"]["api"]
+    certificate = prod["CertificateArn"]
+    pattern = api["Parameters"]["CertificateArn"]["AllowedPattern"]
+    # Either a real ACM ARN or the shipped placeholder, which the pattern refuses, so a prod deploy
+    # stops at the parameter check until the operator puts their certificate in.
+    assert re.fullmatch(pattern, certificate) or (
+        certificate.startswith("REPLACE") and not re.fullmatch(pattern, certificate)
+    )
+    assert re.fullmatch(
+        pattern, "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+    )
+    for env, params in (("dev", DEV), ("prod", PROD)):
+        layer = params["layers"]["api"]
+        assert int(layer["WafRateLimit"]) >= 10, env  # WAF's smallest limit
+        assert int(layer["ApiRateLimitPerMinute"]) > 0, env  # finding 7: a limit in production
+    # The app on the host counts clients by the address the load balancer forwards, and trusts the
+    # header from the VPC only (the load balancer's addresses).
+    user_data, variables = api["Resources"]["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    assert "Environment=FORWARDED_ALLOW_IPS=${VpcCidr}" in user_data
+    assert sub_text(variables["VpcCidr"]["Fn::ImportValue"]).endswith("-VpcCidr")
+    assert "Environment=API_RATE_LIMIT_PER_MINUTE=${ApiRateLimitPerMinute}" in user_data
+    outputs = api["Outputs"]
+    assert json.dumps(
+        when(outputs["Ec2ApiUrl"]["Value"], {"HasCertificate": True, "HasDomainName": False})
+    ) == (json.dumps({"Fn::Sub": "https://${LoadBalancer.DNSName}"}))
