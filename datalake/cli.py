@@ -666,17 +666,25 @@ def ask_question(
     import datetime as dt
 
     from datalake.ask import AskRefusal, ask
+    from datalake.timebounds import is_date_arithmetic_error, is_supported_year, year_range_reason
 
     try:
         moment = dt.datetime.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise typer.BadParameter(f"--as-of: not an ISO time: {as_of!r}") from None
+    if moment is not None and not is_supported_year(moment):
+        raise typer.BadParameter(f"--as-of: {year_range_reason(moment.year)}")
     try:
         result = ask(question, moment, settings=get_settings(), engine=engine.value if engine else None)
     except AskRefusal as refusal:
         err_console.print(f"[yellow]refused ({refusal.kind}):[/yellow] {refusal.reason}")
         for suggestion in refusal.suggestions:
             err_console.print(f"  - {suggestion}")
+        raise typer.Exit(1) from None
+    except (OverflowError, ValueError) as error:
+        if not is_date_arithmetic_error(error):
+            raise
+        err_console.print(f"[red]a date in the question is out of range:[/red] {error}")
         raise typer.Exit(1) from None
     if as_json:
         console.print_json(result.model_dump_json())
