@@ -158,8 +158,16 @@ class HistoricalPage(BaseModel):
     summary: PredictionSummary
 
 
+class Probe(BaseModel):
+    """A public probe's answer: ok or not, and nothing else (no names, errors or versions)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PROBE_OK, examples.PROBE_UNAVAILABLE]})
+
+    status: Literal["ok", "unavailable"]
+
+
 class Liveness(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [examples.LIVE_RESPONSE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.HEALTH_RESPONSE["liveness"]]})
 
     alive: bool
     version: str
@@ -172,7 +180,7 @@ class Readiness(BaseModel):
 
 
 class HealthReport(BaseModel):
-    """Liveness (the process answers) and readiness (database, model; catalog reported)."""
+    """/health/details: liveness and readiness (database, model; catalog reported), check by check."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [examples.HEALTH_RESPONSE]})
 

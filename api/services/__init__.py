@@ -10,6 +10,7 @@ from api.security import ApiKeyGuard, RateLimiter
 from api.services.ask_executor import PooledReaderExecutor
 from api.services.db import Database
 from api.services.forecasts import ForecastService
+from api.services.health import ReadinessProbe
 from api.services.predictions import PredictionStore
 from datalake.settings import Settings
 
@@ -27,7 +28,9 @@ class Services:
         Where /ask's SQL runs: a reader-role pool when ``ASK_ENGINE=warehouse``; None lets
         :func:`datalake.ask.ask` pick its executor (the lake's query engine).
     catalog
-        Factory of the catalog /health checks; the runtime's by default.
+        Factory of the catalog /health/details checks; the runtime's by default.
+    readiness
+        The public readiness verdict, shared by the probes for a moment.
     """
 
     settings: Settings
@@ -39,6 +42,7 @@ class Services:
     ask: Callable[..., Any] | None = None
     ask_executor: Any | None = None
     catalog: Callable[[], Any] | None = None
+    readiness: ReadinessProbe = field(default_factory=ReadinessProbe)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
