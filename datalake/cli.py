@@ -617,24 +617,26 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development; one worker).")] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
-    """Run the API (/ask, /forecast, /ask-visual, /historical-predictions, /health, /docs) on uvicorn."""
+    """Run the API (/ask, /forecast, /ask-visual, /historical-predictions, /health, /docs) on uvicorn.
+
+    X-Forwarded-For is trusted only from FORWARDED_ALLOW_IPS (the load balancer's networks).
+    """
     import uvicorn
+
+    from api.server import APP, uvicorn_options
 
     settings = get_settings()
     host = host or settings.api_host
     port = port or settings.api_port
     workers = 1 if reload else (workers or settings.api_workers)
     console.print(f"serving on http://{host}:{port} ({workers} worker(s)); docs at /docs")
-    # An import string and a factory: each worker process builds its own app, pool and caches.
+    if settings.forwarded_allow_ips:
+        console.print(f"client addresses from X-Forwarded-For sent by {settings.forwarded_allow_ips}")
     uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_level=log_level,
-        proxy_headers=True,
+        APP,
+        **uvicorn_options(
+            settings, host=host, port=port, workers=workers, reload=reload, log_level=log_level
+        ),
     )
 
 
