@@ -125,6 +125,8 @@ def test_finding_7_the_ask_reader_cannot_read_the_buckets(
     _alternating_statuses(_postgres_settings(pg_settings, "postgres"), 1)  # creates the table
     ensure_reader_role(pg_conn, role_name)
     assert pg_conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0] >= 1  # type: ignore[index]
+    # Buckets are keyed by a digest: no client address is stored.
+    assert not pg_conn.execute(f"SELECT 1 FROM {TABLE} WHERE client LIKE %s", ("%198.51.100.%",)).fetchone()
     with pytest.raises(psycopg.errors.InsufficientPrivilege), pg_conn.transaction():
         pg_conn.execute(f'SET LOCAL ROLE "{role_name}"')
         pg_conn.execute(f"SELECT * FROM {TABLE}")
