@@ -27,6 +27,7 @@ from datalake.errors import (
     UnknownDatasetError,
     WarehouseUnavailableError,
 )
+from datalake.timebounds import MAX_YEAR, MIN_YEAR, is_date_arithmetic_error
 
 logger = logging.getLogger(__name__)
 
@@ -86,15 +87,32 @@ def lake_error_response(error: LakeError) -> JSONResponse:
     if isinstance(error, UpstreamError | SourceError):
         logger.error("502: %s", error)
         return JSONResponse(error_body(str(error)), status_code=502)
-    reference = uuid.uuid4().hex[:12]
     if isinstance(error, QueryError):
         # The SQL and the engine's words stay in the log.
-        logger.error("500 [%s]: %s", reference, error)
-        return JSONResponse(
-            error_body("the query failed in the engine", reference=reference), status_code=500
-        )
-    logger.error("500 [%s]: %s", reference, error)
-    return JSONResponse(error_body("internal error", reference=reference), status_code=500)
+        return internal_error_response(error, "the query failed in the engine")
+    return internal_error_response(error)
+
+
+def internal_error_response(error: BaseException, detail: str = "internal error") -> JSONResponse:
+    """A 500 that says nothing of the internals; the error goes to the log under a reference."""
+    reference = uuid.uuid4().hex[:12]
+    logger.error("500 [%s]: %s", reference, error, exc_info=None if isinstance(error, LakeError) else error)
+    return JSONResponse(error_body(detail, reference=reference), status_code=500)
+
+
+def date_error_response(error: Exception) -> JSONResponse:
+    """A 422 for a date or time out of range, or the 500 of any other ``ValueError``.
+
+    Dates a caller gives are bounded (years MIN_YEAR-MAX_YEAR); this catches whatever date
+    arithmetic still overflows while answering, so it is never a 500.
+    """
+    if not is_date_arithmetic_error(error):
+        return internal_error_response(error)
+    logger.info("422 date out of range: %s", error)
+    return JSONResponse(
+        error_body(f"a date or time is out of range (supported years {MIN_YEAR}-{MAX_YEAR}): {error}"),
+        status_code=422,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -103,6 +121,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LakeError)
     async def _lake(_: Request, error: LakeError) -> JSONResponse:
         return lake_error_response(error)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(ValueError)
+    async def _date(_: Request, error: Exception) -> JSONResponse:
+        return date_error_response(error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -154,7 +154,8 @@ HEALTH_RESPONSE: dict[str, Any] = {
     },
 }
 
-LIVE_RESPONSE: dict[str, Any] = {"alive": True, "version": "0.1.0", "uptime_s": 3600.2}
+PROBE_OK: dict[str, Any] = {"status": "ok"}
+PROBE_UNAVAILABLE: dict[str, Any] = {"status": "unavailable"}
 
 
 def error(detail: Any, **extra: Any) -> dict[str, Any]:

@@ -24,7 +24,8 @@ Spanish electricity demand and generation, from an analytics lake that runs on A
   **/ask-visual** draws the answer (PNG) or gives the chart's data.
 * **/forecast** gives hourly p10/p50/p90 demand for the next 1 to 14 days from the champion model;
   **/historical-predictions** lists what was served, with the error once the actual is known.
-* **/health** reports liveness and readiness (database, model, catalog).
+* **/health/live** and **/health/ready** (and **/health**) say only whether the API is alive and ready,
+  for load balancers; **/health/details** gives each check (database, model, catalog) to key holders.
 
 A deployment may require an API key (`X-API-Key`) and limit requests per client (429 with
 `Retry-After`). Every error is JSON: `{"detail": ...}`, with `field` when a parameter is wrong.

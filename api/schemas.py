@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api import examples
+from datalake.timebounds import MAX_YEAR, MIN_YEAR, is_supported_year, year_range_reason
+
+_DateLike = TypeVar("_DateLike", dt.date, dt.datetime)
+
+
+def _supported_year(value: _DateLike) -> _DateLike:
+    # A ValueError becomes a 422 whose loc (hence ``field``) names the parameter.
+    if not is_supported_year(value):
+        raise ValueError(year_range_reason(value.year))
+    return value
+
+
+#: A caller's moment or day: years MIN_YEAR-MAX_YEAR (date arithmetic past them overflows).
+BoundedDateTime = Annotated[dt.datetime, AfterValidator(_supported_year)]
+BoundedDate = Annotated[dt.date, AfterValidator(_supported_year)]
+YEARS = f"years {MIN_YEAR}-{MAX_YEAR}"
 
 #: Longest question accepted (characters); a body limit caps the bytes as well.
 MAX_QUESTION_CHARS = 500
@@ -25,10 +41,10 @@ class AskRequest(BaseModel):
         max_length=MAX_QUESTION_CHARS,
         description="The question, in Spanish or English.",
     )
-    as_of: dt.datetime | None = Field(
+    as_of: BoundedDateTime | None = Field(
         None,
-        description="Answer as if it were this moment (ISO 8601; without an offset, Europe/Madrid time). "
-        "Relative periods ('yesterday', 'la semana pasada') count from it. Default: now.",
+        description="Answer as if it were this moment (ISO 8601; without an offset, Europe/Madrid time; "
+        f"{YEARS}). Relative periods ('yesterday', 'la semana pasada') count from it. Default: now.",
     )
 
 
@@ -142,8 +158,16 @@ class HistoricalPage(BaseModel):
     summary: PredictionSummary
 
 
+class Probe(BaseModel):
+    """A public probe's answer: ok or not, and nothing else (no names, errors or versions)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PROBE_OK, examples.PROBE_UNAVAILABLE]})
+
+    status: Literal["ok", "unavailable"]
+
+
 class Liveness(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [examples.LIVE_RESPONSE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.HEALTH_RESPONSE["liveness"]]})
 
     alive: bool
     version: str
@@ -156,7 +180,7 @@ class Readiness(BaseModel):
 
 
 class HealthReport(BaseModel):
-    """Liveness (the process answers) and readiness (database, model; catalog reported)."""
+    """/health/details: liveness and readiness (database, model; catalog reported), check by check."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [examples.HEALTH_RESPONSE]})
 

@@ -116,8 +116,10 @@ def client_identity(api_key: str | None, client_host: str | None) -> str:
 class RateLimiter:
     """A token bucket per client: ``per_minute`` requests a minute, bursts up to that many.
 
-    In memory, per process: with several uvicorn workers each allows the rate on its own
-    (the limit is then per worker); put API Gateway throttling in front for a global one.
+    In memory, per process: with several uvicorn workers (or hosts) each allows the rate on
+    its own, so the limit is per worker. ``API_RATE_LIMIT_BACKEND=postgres``
+    (:class:`api.services.rate_limits.PostgresRateLimiter`) shares one bucket per client
+    between them; API Gateway throttling or WAF rate rules in front limit before the app.
 
     Parameters
     ----------

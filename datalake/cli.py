@@ -617,24 +617,26 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development; one worker).")] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
-    """Run the API (/ask, /forecast, /ask-visual, /historical-predictions, /health, /docs) on uvicorn."""
+    """Run the API (/ask, /forecast, /ask-visual, /historical-predictions, /health, /docs) on uvicorn.
+
+    X-Forwarded-For is trusted only from FORWARDED_ALLOW_IPS (the load balancer's networks).
+    """
     import uvicorn
+
+    from api.server import APP, uvicorn_options
 
     settings = get_settings()
     host = host or settings.api_host
     port = port or settings.api_port
     workers = 1 if reload else (workers or settings.api_workers)
     console.print(f"serving on http://{host}:{port} ({workers} worker(s)); docs at /docs")
-    # An import string and a factory: each worker process builds its own app, pool and caches.
+    if settings.forwarded_allow_ips:
+        console.print(f"client addresses from X-Forwarded-For sent by {settings.forwarded_allow_ips}")
     uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_level=log_level,
-        proxy_headers=True,
+        APP,
+        **uvicorn_options(
+            settings, host=host, port=port, workers=workers, reload=reload, log_level=log_level
+        ),
     )
 
 
@@ -666,17 +668,25 @@ def ask_question(
     import datetime as dt
 
     from datalake.ask import AskRefusal, ask
+    from datalake.timebounds import is_date_arithmetic_error, is_supported_year, year_range_reason
 
     try:
         moment = dt.datetime.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise typer.BadParameter(f"--as-of: not an ISO time: {as_of!r}") from None
+    if moment is not None and not is_supported_year(moment):
+        raise typer.BadParameter(f"--as-of: {year_range_reason(moment.year)}")
     try:
         result = ask(question, moment, settings=get_settings(), engine=engine.value if engine else None)
     except AskRefusal as refusal:
         err_console.print(f"[yellow]refused ({refusal.kind}):[/yellow] {refusal.reason}")
         for suggestion in refusal.suggestions:
             err_console.print(f"  - {suggestion}")
+        raise typer.Exit(1) from None
+    except (OverflowError, ValueError) as error:
+        if not is_date_arithmetic_error(error):
+            raise
+        err_console.print(f"[red]a date in the question is out of range:[/red] {error}")
         raise typer.Exit(1) from None
     if as_json:
         console.print_json(result.model_dump_json())

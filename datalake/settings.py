@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -118,6 +119,33 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = Field(
         0, ge=0, description="Requests per minute per client on the data endpoints; 0 turns the limit off."
     )
+    # -- who a client is, and where the rate limit is counted (issue 14, finding 7) --
+    forwarded_allow_ips: str = Field(
+        "",
+        description="`datalake serve`: addresses or networks (comma-separated, e.g. the load balancer's "
+        "subnet CIDRs) whose X-Forwarded-For is trusted to name the client; empty trusts no proxy "
+        "(proxy headers off), so a client cannot pick its rate-limit bucket with the header.",
+    )
+    api_rate_limit_backend: Literal["memory", "postgres"] = Field(
+        "memory",
+        description="Where API_RATE_LIMIT_PER_MINUTE is counted: memory (per worker process) or postgres "
+        "(one bucket per client shared by every worker and host, in the owner database; falls back "
+        "to memory, with a warning, while the database cannot be reached).",
+    )
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue  # uvicorn's "trust every peer": only behind a network that admits nothing else
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (CIDR)") from None
+        return ",".join(entries)
+
     api_max_body_bytes: int = Field(16_384, ge=256, description="Request bodies larger than this get a 413.")
     api_db_pool_size: int = Field(4, ge=1, le=100, description="Most PostgreSQL connections per API process.")
     api_forecast_backend: Literal["auto", "local", "endpoint"] = Field(

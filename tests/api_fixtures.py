@@ -16,10 +16,11 @@ import pandas as pd
 from forecast_fixtures import TINY, synthetic_series
 from pydantic import BaseModel, Field
 
-from api.security import ApiKeyGuard, RateLimiter
+from api.security import ApiKeyGuard
 from api.services import Services
 from api.services.db import Database
 from api.services.forecasts import ForecastService
+from api.services.rate_limits import rate_limiter
 from datalake.errors import LakeError
 from datalake.forecasting import serving
 from datalake.forecasting.forecaster import TransformerForecaster
@@ -207,14 +208,13 @@ def fake_services(
         load_history=load_history or (lambda hours: history.iloc[-hours:]),
         **({"clock": clock} if clock else {}),
     )
-    limit = settings.api_rate_limit_per_minute
     return Services(
         settings=settings,
         database=database,
         forecasts=forecasts,
         predictions=predictions or FakePredictions(),
         api_keys=ApiKeyGuard(settings),
-        limiter=RateLimiter(limit) if limit else None,
+        limiter=rate_limiter(settings, database),
         ask=ask or FakeAsk(),
         catalog=lambda: _FakeCatalog(),
     )

@@ -13,15 +13,27 @@ from fastapi.responses import Response
 
 from api import examples
 from api.deps import AskDep, ClientDep
-from api.schemas import MAX_QUESTION_CHARS, AskRefusalBody, AskRequest, AskResponse, ChartData
+from api.schemas import (
+    MAX_QUESTION_CHARS,
+    YEARS,
+    AskRefusalBody,
+    AskRequest,
+    AskResponse,
+    BoundedDateTime,
+    ChartData,
+    ErrorBody,
+)
 from api.services import charts
+from datalake.errors import DataValidationError
+from datalake.timebounds import is_date_arithmetic_error
 
 router = APIRouter(tags=["ask"])
 MADRID = ZoneInfo("Europe/Madrid")
 
 _REFUSAL = {
-    "description": "A question it cannot answer: the reason and questions it can answer.",
-    "model": AskRefusalBody,
+    "description": "A question it cannot answer (the reason and questions it can answer), "
+    "or an invalid field (`field` names it, e.g. an as_of outside the supported years).",
+    "model": AskRefusalBody | ErrorBody,
     "content": {"application/json": {"example": examples.ASK_REFUSAL}},
 }
 _ASK_RESPONSES: dict[int | str, dict[str, Any]] = examples.responses(
@@ -68,7 +80,14 @@ def _cell(value: Any) -> Any:
 
 
 def _answer(ask: AskDep, question: str, as_of: dt.datetime | None) -> Any:
-    return ask(question.strip(), _aware(as_of))
+    try:
+        return ask(question.strip(), _aware(as_of))
+    except (OverflowError, ValueError) as error:
+        # as_of is bounded already, so a date past what Python holds came from the question
+        # ("dentro de 300 siglos"): the caller's 422, not a crash.
+        if not is_date_arithmetic_error(error):
+            raise
+        raise DataValidationError("question", f"a date it names is out of range ({YEARS}): {error}") from None
 
 
 def _response(result: Any) -> AskResponse:
@@ -133,9 +152,9 @@ def ask_get(
         ),
     ],
     as_of: Annotated[
-        dt.datetime | None,
+        BoundedDateTime | None,
         Query(
-            description="Answer as of this moment (ISO 8601; without an offset, Madrid time).",
+            description=f"Answer as of this moment (ISO 8601; without an offset, Madrid time; {YEARS}).",
             openapi_examples={"past": {"summary": "A past moment", "value": "2024-06-10T12:00:00+02:00"}},
         ),
     ] = None,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from api import examples
 from api.deps import ClientDep, PredictionsDep
-from api.schemas import HistoricalPage
+from api.schemas import YEARS, BoundedDate, HistoricalPage
 from api.services.predictions import PredictionFilter
 from datalake.errors import DataValidationError
 
@@ -37,16 +36,16 @@ def historical_predictions(
         ),
     ] = None,
     date_from: Annotated[
-        dt.date | None,
+        BoundedDate | None,
         Query(
-            description="First Europe/Madrid day of the forecast hours (YYYY-MM-DD).",
+            description=f"First Europe/Madrid day of the forecast hours (YYYY-MM-DD; {YEARS}).",
             openapi_examples={"day": {"value": "2024-06-10"}},
         ),
     ] = None,
     date_to: Annotated[
-        dt.date | None,
+        BoundedDate | None,
         Query(
-            description="Last Europe/Madrid day of the forecast hours, included.",
+            description=f"Last Europe/Madrid day of the forecast hours, included ({YEARS}).",
             openapi_examples={"day": {"value": "2024-06-16"}},
         ),
     ] = None,

@@ -10,7 +10,9 @@ from api.security import ApiKeyGuard, RateLimiter
 from api.services.ask_executor import PooledReaderExecutor
 from api.services.db import Database
 from api.services.forecasts import ForecastService
+from api.services.health import ReadinessProbe
 from api.services.predictions import PredictionStore
+from api.services.rate_limits import PostgresRateLimiter, rate_limiter
 from datalake.settings import Settings
 
 
@@ -27,7 +29,9 @@ class Services:
         Where /ask's SQL runs: a reader-role pool when ``ASK_ENGINE=warehouse``; None lets
         :func:`datalake.ask.ask` pick its executor (the lake's query engine).
     catalog
-        Factory of the catalog /health checks; the runtime's by default.
+        Factory of the catalog /health/details checks; the runtime's by default.
+    readiness
+        The public readiness verdict, shared by the probes for a moment.
     """
 
     settings: Settings
@@ -35,10 +39,11 @@ class Services:
     forecasts: ForecastService
     predictions: PredictionStore
     api_keys: ApiKeyGuard
-    limiter: RateLimiter | None = None
+    limiter: RateLimiter | PostgresRateLimiter | None = None
     ask: Callable[..., Any] | None = None
     ask_executor: Any | None = None
     catalog: Callable[[], Any] | None = None
+    readiness: ReadinessProbe = field(default_factory=ReadinessProbe)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -57,7 +62,6 @@ class Services:
             Use this database instead of resolving one from the settings.
         """
         database = Database(settings, url=database_url, boto3_session=boto3_session)
-        limit = settings.api_rate_limit_per_minute
         warehouse = getattr(settings, "ask_engine", "warehouse") == "warehouse"
         return cls(
             settings=settings,
@@ -65,7 +69,7 @@ class Services:
             forecasts=ForecastService(settings, database, boto3_session=boto3_session),
             predictions=PredictionStore(database),
             api_keys=ApiKeyGuard(settings, boto3_session),
-            limiter=RateLimiter(limit) if limit > 0 else None,
+            limiter=rate_limiter(settings, database),
             ask_executor=(
                 PooledReaderExecutor(settings, owner_url=database_url, boto3_session=boto3_session)
                 if warehouse

@@ -9,6 +9,7 @@ because /ask and /forecast serve from the warehouse.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -83,3 +84,35 @@ def check_catalog(settings: Settings, catalog_factory: Callable[[], Any] | None 
 def readiness(checks: dict[str, dict[str, Any]]) -> bool:
     """Whether every required check passed."""
     return all(checks.get(name, {}).get("ok") for name in REQUIRED)
+
+
+class ReadinessProbe:
+    """The public readiness verdict (ok or not), worked out at most once every ``ttl_s`` seconds.
+
+    Public probes are not rate limited (a load balancer calls them without a key), so each
+    call must not reach the database and SageMaker's control plane: callers within the
+    same ``ttl_s`` share one verdict. Only the required checks run; the catalog does not
+    hold up readiness.
+
+    Parameters
+    ----------
+    ttl_s
+        How long one verdict is served.
+    clock
+        Seconds, monotonic (tests pass a fake).
+    """
+
+    def __init__(self, ttl_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._verdict: tuple[float, bool] | None = None
+        self._lock = threading.Lock()
+
+    def ready(self, database: Database, forecasts: ForecastService) -> bool:
+        """Whether the database answers and the model is loaded (or its endpoint InService)."""
+        with self._lock:  # one caller checks; the others wait for its verdict
+            now = self.clock()
+            if self._verdict is None or now - self._verdict[0] >= self.ttl_s:
+                checks = {"database": check_database(database), "model": check_model(forecasts)}
+                self._verdict = (self.clock(), readiness(checks))
+            return self._verdict[1]

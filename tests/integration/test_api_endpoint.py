@@ -196,7 +196,7 @@ def test_health_reports_the_endpoint_status(endpoint_settings: Settings) -> None
     )
     _, app = build(endpoint_settings)
     with TestClient(app) as client:
-        missing = client.get("/health").json()["readiness"]["checks"]["model"]
+        missing = client.get("/health/details").json()["readiness"]["checks"]["model"]
         assert missing["ok"] is False and ENDPOINT in missing["error"]
         role = "arn:aws:iam::123456789012:role/datalake-sagemaker"
         sagemaker.create_model(
@@ -218,7 +218,7 @@ def test_health_reports_the_endpoint_status(endpoint_settings: Settings) -> None
             ],
         )
         sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="forecaster-config")
-        found = client.get("/health").json()["readiness"]["checks"]["model"]
+        found = client.get("/health/details").json()["readiness"]["checks"]["model"]
     assert found["ok"] is True and found["status"] == "InService" and found["endpoint"] == ENDPOINT
 
 

@@ -167,12 +167,13 @@ def test_promoting_a_new_champion_is_picked_up_without_a_restart(
 
 def test_health_is_ready_with_database_and_champion(client: TestClient) -> None:
     ready = client.get("/health/ready")
-    assert ready.status_code == 200
-    checks = ready.json()["readiness"]["checks"]
+    assert ready.status_code == 200 and ready.json() == {"status": "ok"}
+    details = client.get("/health/details").json()
+    checks = details["readiness"]["checks"]
     assert checks["database"]["ok"] and checks["database"]["demand_hourly"] is True
     assert checks["model"]["ok"] and checks["model"]["context_hours"] == TINY.context_hours
     # No crawl ran in this lake: reported, not blocking.
-    assert checks["catalog"]["ok"] is False and ready.json()["readiness"]["ready"] is True
+    assert checks["catalog"]["ok"] is False and details["readiness"]["ready"] is True
 
 
 def test_without_demand_table_forecast_is_503_and_not_ready(

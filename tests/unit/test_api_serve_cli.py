@@ -55,5 +55,29 @@ def test_the_factory_builds_the_app_from_the_environment(
     monkeypatch.setenv("API_ROOT_PATH", "/prod")
     get_settings.cache_clear()
     with TestClient(create_app()) as client:
-        assert client.get("/health/live").json()["alive"] is True
+        assert client.get("/health/live").json() == {"status": "ok"}
         assert client.get("/openapi.json").json()["servers"] == [{"url": "/prod"}]
+
+
+def test_finding_7_serve_trusts_no_proxy_unless_forwarded_allow_ips_is_set(
+    monkeypatch: pytest.MonkeyPatch, calls: list
+) -> None:
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    assert calls[0][1]["proxy_headers"] is False
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", " 10.0.1.0/24, 10.0.2.0/24 ")
+    from datalake.settings import get_settings
+
+    get_settings.cache_clear()
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    assert calls[1][1]["proxy_headers"] is True
+    assert calls[1][1]["forwarded_allow_ips"] == "10.0.1.0/24,10.0.2.0/24"
+
+
+def test_forwarded_allow_ips_must_be_addresses_or_networks() -> None:
+    from pydantic import ValidationError
+
+    from datalake.settings import Settings
+
+    with pytest.raises(ValidationError, match="forwarded_allow_ips"):
+        Settings(_env_file=None, forwarded_allow_ips="10.0.0.0/24,load-balancer")
