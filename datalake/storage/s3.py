@@ -58,11 +58,13 @@ class S3ObjectStore(ObjectStore):
         return self._object_call(self.client.head_object, key)["LastModified"].astimezone(dt.UTC)
 
     def exists(self, key: str) -> bool:
-        try:
-            self._object_call(self.client.head_object, key)
-        except ObjectNotFoundError:
-            return False
-        return True
+        # A listing, not a HEAD: S3 answers a HEAD of a missing key with 403 unless the caller may
+        # list the whole bucket, while a listing of the key as prefix is allowed by a ListBucket
+        # grant scoped to the key's prefix (s3:prefix), as the roles' grants are. The key itself,
+        # when there, sorts first among the keys it prefixes.
+        object_key = join_key(key)
+        page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=object_key, MaxKeys=1)
+        return any(item["Key"] == object_key for item in page.get("Contents", []))
 
     def list_keys(self, prefix: str = "", *, include_hidden: bool = False) -> list[str]:
         folder = join_key(prefix)

@@ -1,0 +1,492 @@
+"""Issue 15, findings 6 and 7: least privilege, tested against the code paths.
+
+Each Lambda handler runs with its real event JSON and the environment its template gives it, against
+the moto server holding realistic lake contents, while every AWS call it makes is recorded. Each
+call becomes the IAM requests AWS would authorize (``datalake.deploy.iam_calls``), joined by what
+the Lambda service does with the role (logs, dead-letter queue, VPC network interfaces), and all are
+evaluated against the role's policy as rendered from the template: every request must be allowed,
+and every grant must be used by some request.
+
+The API (finding 7) runs the same way, through its real services on the aws runtime: /health/details
+(DescribeEndpoint, the Glue catalog, the database secret), /forecast (InvokeEndpoint) and /ask (the
+reader's secret), checked against both API roles, the EC2 host's and the Lambda's.
+
+moto answers every call whatever the policy says (its own IAM mode resolves resources only for S3,
+SQS, IAM and STS and ignores conditions), so the verdict comes from the evaluator, not from moto.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote_plus
+
+import httpx
+import pandas as pd
+import pytest
+import requests
+from psycopg.conninfo import conninfo_to_dict
+
+from datalake import aws
+from datalake.deploy.iam_calls import AwsCall, recording_aws_calls
+from datalake.deploy.iam_check import (
+    Bindings,
+    RoleReport,
+    TemplateRenderer,
+    check_role,
+    deployment_bindings,
+    function_role,
+    lambda_functions,
+    lambda_platform_requests,
+    requests_of_calls,
+    role_policy,
+)
+from datalake.deploy.templates import REPO_ROOT, load_template
+from datalake.settings import Settings, get_settings
+from datalake.sources.energy_company_sample import generate_drops
+from datalake.sources.ree_sample import SampleTransport
+from datalake.warehouse import EmbeddedPostgres
+
+pytest_plugins = ["warehouse_fixtures"]
+
+ACCOUNT = "123456789012"  # moto's account: the ARNs it answers carry it
+REGION = "eu-west-1"
+API_KEY = "iam-check-api-key-0123456789"
+ENDPOINT = "datalake-demand-forecast"
+
+
+@dataclass
+class Deployment:
+    """The moto account as the stacks would leave it, and the bindings that render the templates."""
+
+    settings: Settings
+    moto_server: str
+    database_secret_arn: str
+    reader_secret_arn: str
+    api_key_secret_arn: str
+    lake_root: Path
+
+    def bindings(self, layer: str, **parameters: str) -> Bindings:
+        """What ``datalake deploy --env dev`` would give ``layer``, with what AWS assigns bound here."""
+        return deployment_bindings(
+            "dev",
+            layer,
+            account=ACCOUNT,
+            region=REGION,
+            parameters={"ReaderSecretArn": self.reader_secret_arn, **parameters},
+            exports={
+                "datalake-dev-DatabaseSecretArn": self.database_secret_arn,
+                "datalake-dev-PrivateSubnetIds": "subnet-0a,subnet-0b",
+                "datalake-dev-AppSecurityGroupId": "sg-0app",
+            },
+            resources={"ApiKeySecret": self.api_key_secret_arn},
+        )
+
+    def bucket(self, kind: str) -> str:
+        return self.bindings("ingestion").exports[f"datalake-dev-{kind}BucketName"]
+
+
+@pytest.fixture
+def deployment(
+    moto_settings: Settings, moto_server: str, embedded_pg: EmbeddedPostgres, tmp_path: Path
+) -> Deployment:
+    """Buckets, secrets, Glue jobs and databases and the forecast endpoint, named as the stacks name them."""
+    settings = moto_settings
+    secrets = aws.client("secretsmanager", settings=settings)
+    database = conninfo_to_dict(embedded_pg.url)
+    database_secret = {
+        "username": database.get("user", "postgres"),
+        "password": "trusted-locally",
+        "host": database["host"],
+        "port": int(database.get("port", 5432)),
+        "dbname": database.get("dbname", "postgres"),
+    }
+    password = secrets.get_random_password(PasswordLength=40, ExcludePunctuation=True)["RandomPassword"]
+    deployment = Deployment(
+        settings=settings,
+        moto_server=moto_server,
+        database_secret_arn=secrets.create_secret(
+            Name="datalake/dev/database", SecretString=json.dumps(database_secret)
+        )["ARN"],
+        reader_secret_arn=secrets.create_secret(
+            Name="datalake-dev-reader",
+            SecretString=json.dumps({"username": "datalake_reader", "password": password}),
+        )["ARN"],
+        api_key_secret_arn=secrets.create_secret(
+            Name="datalake/dev/api-key", SecretString=json.dumps({"api_key": API_KEY})
+        )["ARN"],
+        lake_root=tmp_path / "lake",
+    )
+    s3 = aws.client("s3", settings=settings)
+    for kind in ("Lake", "Landing", "Artifacts"):
+        s3.create_bucket(
+            Bucket=deployment.bucket(kind), CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+    exports = deployment.bindings("ingestion").exports
+    glue = aws.client("glue", settings=settings)
+    jobs = load_template("transforms")["Resources"]
+    for kind in ("Ree", "Entsoe", "EnergyCompany"):
+        execution = jobs[f"{kind}Job"]["Properties"].get("ExecutionProperty", {"MaxConcurrentRuns": 1})
+        glue.create_job(
+            Name=exports[f"datalake-dev-{kind}JobName"],
+            Role=f"arn:aws:iam::{ACCOUNT}:role/datalake-dev-glue-jobs",
+            Command={"Name": "glueetl", "ScriptLocation": "s3://artifacts/code/check/glue_jobs/job.py"},
+            ExecutionProperty={"MaxConcurrentRuns": int(execution["MaxConcurrentRuns"])},
+        )
+    processed = exports["datalake-dev-ProcessedDatabaseName"]
+    glue.create_database(DatabaseInput={"Name": processed})
+    glue.create_table(
+        DatabaseName=processed,
+        TableInput={
+            "Name": "demand_hourly",
+            "StorageDescriptor": {
+                "Columns": [{"Name": "demand_mw", "Type": "double"}],
+                "Location": f"s3://{deployment.bucket('Lake')}/processed/demand_hourly/",
+            },
+        },
+    )
+    sagemaker = aws.client("sagemaker", settings=settings)
+    sagemaker.create_model(
+        ModelName="forecaster",
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/datalake-dev-sagemaker",
+        PrimaryContainer={
+            "Image": "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.6-cpu-py312"
+        },
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="forecaster-v1",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "forecaster",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="forecaster-v1")
+    return deployment
+
+
+# -- running a handler as its function would -----------------------------------------------------------
+
+
+def function_of(template: dict[str, Any], bundle: str) -> str:
+    """The function whose code is ``lambda/<bundle>.zip``."""
+    [function] = [
+        name
+        for name, props in lambda_functions(template).items()
+        if str(props["Code"]["S3Key"]).endswith(f"/lambda/{bundle}.zip")
+        or props["Code"]["S3Key"] == {"Fn::Sub": f"code/${{CodeVersion}}/lambda/{bundle}.zip"}
+    ]
+    return function
+
+
+def use_function_environment(
+    monkeypatch: pytest.MonkeyPatch,
+    renderer: TemplateRenderer,
+    function: str,
+    deployment: Deployment,
+    **extra: str,
+) -> None:
+    """The environment the template gives the function, pointed at moto and a scratch /tmp."""
+    variables = renderer.render(lambda_functions(renderer.template)[function]["Environment"]["Variables"])
+    for name, value in {**variables, **extra}.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setenv("LAKE_ROOT", str(deployment.lake_root))  # the template's /tmp/lake
+    monkeypatch.setenv("AWS_ENDPOINT_URL", deployment.settings.aws_endpoint_url or "")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    get_settings.cache_clear()
+
+
+@dataclass
+class LambdaRun:
+    """What one handler did: its function, the recorded calls and its answers."""
+
+    layer: str
+    function: str
+    renderer: TemplateRenderer
+    calls: list[AwsCall]
+    answers: list[Any]
+
+    def report(self) -> RoleReport:
+        policy = role_policy(self.renderer, function_role(self.renderer.template, self.function))
+        requests = requests_of_calls(self.calls, ACCOUNT) + lambda_platform_requests(
+            self.renderer, self.function
+        )
+        return check_role(policy, requests)
+
+    def operations(self) -> set[str]:
+        return {f"{c.service}.{c.operation}" for c in self.calls}
+
+
+@dataclass
+class Harness:
+    """Runs handlers in the deployment as their functions would, with the test's fixtures at hand."""
+
+    deployment: Deployment
+    monkeypatch: pytest.MonkeyPatch
+    load_lambda: Callable[[str], ModuleType]
+    event_json: Callable[[str], dict]
+    ree_api: str
+    embedded_pg: EmbeddedPostgres
+    tmp_path: Path
+
+    def run(
+        self, bundle: str, invocations: list[tuple[dict[str, str], dict[str, Any]]], **extra_env: str
+    ) -> LambdaRun:
+        """Invoke a handler once per ``(template parameters, event)``, recording its AWS calls.
+
+        A handler that raises is recorded too (a failed invocation still made its calls); the
+        error is kept in ``answers``.
+        """
+        template = load_template("ingestion")
+        function = function_of(template, bundle)
+        handler = self.load_lambda(bundle)
+        calls: list[AwsCall] = []
+        answers: list[Any] = []
+        renderer = TemplateRenderer(template, self.deployment.bindings("ingestion"), "ingestion")
+        for parameters, event in invocations:
+            renderer = TemplateRenderer(
+                template, self.deployment.bindings("ingestion", **parameters), "ingestion"
+            )
+            use_function_environment(self.monkeypatch, renderer, function, self.deployment, **extra_env)
+            with recording_aws_calls() as recorded:
+                try:
+                    answers.append(handler.lambda_handler(copy.deepcopy(event), None))
+                except Exception as error:  # the calls made before the failure still count
+                    answers.append(error)
+            calls += recorded
+        return LambdaRun("ingestion", function, renderer, calls, answers)
+
+
+@pytest.fixture
+def harness(
+    deployment: Deployment,
+    monkeypatch: pytest.MonkeyPatch,
+    load_lambda: Callable[[str], ModuleType],
+    event_json: Callable[[str], dict],
+    ree_api: str,
+    embedded_pg: EmbeddedPostgres,
+    tmp_path: Path,
+) -> Harness:
+    return Harness(deployment, monkeypatch, load_lambda, event_json, ree_api, embedded_pg, tmp_path)
+
+
+def s3_event(
+    template: dict[str, Any], bucket: str, keys: list[str], event_time: str | None = None
+) -> dict[str, Any]:
+    """The recorded S3 event with one record per key (URL-encoded, as S3 sends them)."""
+    records = []
+    for key in keys:
+        record = copy.deepcopy(template["Records"][0])
+        record["s3"]["bucket"]["name"] = bucket
+        record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+        record["s3"]["object"]["key"] = quote_plus(key, safe="/")
+        if event_time:
+            record["eventTime"] = event_time
+        records.append(record)
+    return {"Records": records}
+
+
+@pytest.fixture
+def ree_api() -> Iterator[str]:
+    """REData on loopback: the sample generator's answers over real HTTP (the non-sample code path)."""
+    transport = SampleTransport()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            answer = transport.handle_request(httpx.Request("GET", f"http://ree.invalid{self.path}"))
+            document = json.loads(answer.read())
+            # Played as the real API: without the generator's label, which keeps it out of raw/ree.
+            meta = document.get("data", {}).get("meta", {})
+            for label in ("sample", "source_label", "generator", "seed"):
+                meta.pop(label, None)
+            body = json.dumps(document).encode()
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", answer.headers.get("content-type", "application/json"))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def demand_frame(day: str, demand_mw: float) -> pd.DataFrame:
+    hours = pd.date_range(f"{day}T00:00Z", periods=24, freq="h")
+    return pd.DataFrame(
+        {
+            "ts_utc": hours,
+            "local_date": hours.tz_convert("Europe/Madrid").date,
+            "region": "national",
+            "demand_mw": demand_mw,
+            "source": "ree",
+            "tso_forecast_mw": None,
+            "extracted_at": pd.Timestamp("2024-04-02T06:00Z"),
+        }
+    ).astype({"tso_forecast_mw": "float64"})
+
+
+def processed_lake(deployment: Deployment) -> None:
+    """Two processed partitions of demand_hourly in the lake bucket (the sync's input)."""
+    from datalake.storage.s3 import S3ObjectStore
+
+    store = S3ObjectStore(deployment.bucket("Lake"), settings=deployment.settings)
+    store.write_parquet(
+        "processed/demand_hourly/year=2024/month=3/part-00000.parquet", demand_frame("2024-03-05", 25_000.0)
+    )
+    store.write_parquet(
+        "processed/demand_hourly/year=2024/month=4/part-00000.parquet", demand_frame("2024-04-01", 26_000.0)
+    )
+
+
+def drop_public_demand_table(embedded_pg: EmbeddedPostgres) -> None:
+    import psycopg
+
+    with psycopg.connect(embedded_pg.url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS public.demand_hourly")
+
+
+# -- the scenarios: each handler's realistic paths ----------------------------------------------------
+
+
+def ree_daily_runs(h: Harness) -> LambdaRun:
+    event = h.event_json("eventbridge_scheduled_daily.json")
+    # REE_SAMPLE comes from the stack's ReeSample parameter: both values are deployable.
+    run = h.run(
+        "ree_daily", [({"ReeSample": "false"}, event), ({"ReeSample": "true"}, event)], REE_BASE_URL=h.ree_api
+    )
+    assert [a["details"]["written"] for a in run.answers] == [12, 12], run.answers
+    return run
+
+
+def ree_backfill_runs(h: Harness) -> LambdaRun:
+    event = h.event_json("ree_backfill.json")
+    invocations = [
+        (parameters, body)
+        for parameters in ({"ReeSample": "false"}, {"ReeSample": "true"})
+        for body in (event, event, {**event, "refresh": True})  # writes, skips what is there, rewrites
+    ]
+    run = h.run("ree_backfill", invocations, REE_BASE_URL=h.ree_api)
+    assert [(a["details"]["written"], a["details"]["skipped"]) for a in run.answers] == [
+        (4, 0),
+        (0, 4),
+        (4, 0),
+    ] * 2, run.answers
+    return run
+
+
+def ingest_csv_runs(h: Harness) -> LambdaRun:
+    landing = h.deployment.bucket("Landing")
+    s3 = aws.client("s3", settings=h.deployment.settings)
+    drops = h.tmp_path / "drops"
+    generate_drops(drops, 200, dt.date(2024, 6, 3))
+    keys = []
+    for path in sorted(drops.iterdir()):
+        key = f"extractos/{path.name}"
+        s3.put_object(Bucket=landing, Key=key, Body=path.read_bytes())
+        keys.append(key)
+    # The recorded event's own drop, and one that is not a CSV at all (rejected, with its reason).
+    [clientes] = [path for path in drops.iterdir() if path.name.startswith("clientes")]
+    s3.put_object(Bucket=landing, Key="extractos/clientes 2024-06-03.csv", Body=clientes.read_bytes())
+    s3.put_object(Bucket=landing, Key="extractos/notas.csv", Body=b"\x00\x01\x02 not a csv \xff\xfe")
+    template = h.event_json("s3_landing_object_created.json")
+    event = s3_event(
+        template,
+        landing,
+        ["extractos/clientes 2024-06-03.csv", *keys, "extractos/notas.csv"],
+        template["Records"][0]["eventTime"],
+    )
+    run = h.run("ingest_csv", [({}, event)])
+    [summary] = run.answers
+    assert isinstance(summary, dict), summary
+    assert summary["rows_out"] == len(keys) + 1 and summary["rows_quarantined"] == 1, summary
+    return run
+
+
+def start_transform_runs(h: Harness) -> LambdaRun:
+    lake = h.deployment.bucket("Lake")
+    template = h.event_json("s3_raw_object_created.json")
+    keys = [
+        "raw/ree/demand/year=2024/month=01/day=01/ree-demand-national-2024-01-01.json",
+        "raw/ree_sample/demand/year=2024/month=01/day=01/ree-demand-national-2024-01-01.json",
+        "raw/entsoe/total_load/year=2024/month=01/day=01/entsoe-total-load-2024-01-01.csv",
+        "raw/energy_company/clientes/year=2024/month=06/day=03/clientes_2024-06-03.csv",
+    ]
+    event = s3_event(template, lake, keys, "2024-01-02T05:30:41.118Z")
+    # Runs stay STARTING, so the second event finds each job at its limit and looks for a covering run.
+    transition = {"model_name": "glue::job_run", "transition": {"progression": "manual", "times": 10**6}}
+    requests.post(
+        f"{h.deployment.moto_server}/moto-api/state-manager/set-transition", json=transition, timeout=10
+    )
+    try:
+        run = h.run("start_transform", [({}, event), ({}, event)])
+    finally:
+        requests.post(
+            f"{h.deployment.moto_server}/moto-api/state-manager/unset-transition",
+            json={"model_name": "glue::job_run"},
+            timeout=10,
+        )
+    first, second = run.answers
+    assert isinstance(first, dict) and len(first["started"]) == 4, first
+    # Every job is at its limit the second time: each prefix is covered by the run the first started.
+    assert isinstance(second, dict) and (len(second["started"]), len(second["covered"])) == (0, 4), second
+    return run
+
+
+def sync_warehouse_runs(h: Harness) -> LambdaRun:
+    processed_lake(h.deployment)
+    drop_public_demand_table(h.embedded_pg)
+    event = s3_event(
+        h.event_json("s3_processed_object_created.json"),
+        h.deployment.bucket("Lake"),
+        [
+            "processed/demand_hourly/year=2024/month=3/part-00000.parquet",
+            "quarantine/demand_hourly/run_date=2024-04-02/0e7bb46c8e28.parquet",
+        ],
+    )
+    run = h.run("sync_warehouse", [({}, event), ({}, event)])
+    first, second = run.answers
+    assert not isinstance(first, Exception), first
+    assert first["runs"][0]["inserted"] == 24 and second["runs"][0]["partitions_skipped"] == 1, run.answers
+    return run
+
+
+SCENARIOS: dict[str, Callable[[Harness], LambdaRun]] = {
+    "ree_daily": ree_daily_runs,
+    "ree_backfill": ree_backfill_runs,
+    "ingest_csv": ingest_csv_runs,
+    "start_transform": start_transform_runs,
+    "sync_warehouse": sync_warehouse_runs,
+}
+
+
+def test_every_lambda_folder_has_a_least_privilege_scenario() -> None:
+    folders = {path.name for path in (REPO_ROOT / "lambdas").iterdir() if (path / "handler.py").is_file()}
+    assert folders == set(SCENARIOS)
+
+
+@pytest.mark.parametrize("bundle", sorted(SCENARIOS))
+def test_finding_6_each_lambda_handler_needs_exactly_its_roles_grants(bundle: str, harness: Harness) -> None:
+    run = SCENARIOS[bundle](harness)
+    assert run.calls, f"{bundle}: no AWS call was recorded"
+    report = run.report()
+    assert report.ok, report.summary()
