@@ -490,3 +490,110 @@ def test_finding_6_each_lambda_handler_needs_exactly_its_roles_grants(bundle: st
     assert run.calls, f"{bundle}: no AWS call was recorded"
     report = run.report()
     assert report.ok, report.summary()
+
+
+# -- finding 7: the API's calls, against both API roles ----------------------------------------------
+
+#: Statements used outside the app's own requests, and by whom.
+API_HOST_EXEMPT = {"FetchTheWheel": "the host's boot script downloads the wheel (aws s3 cp), not the app"}
+
+
+def endpoint_answer(hours: int) -> dict[str, Any]:
+    """What the forecast endpoint's inference script answers (moto answers whatever is queued)."""
+    stamps = pd.date_range("2024-03-06 00:00", periods=hours, freq="h", tz="UTC")
+    return {
+        "model_version": "v20240301T020000-3fa2c1",
+        "data_cutoff": "2024-03-05T23:00:00+00:00",
+        "origin": "2024-03-06T00:00:00+00:00",
+        "horizon_hours": hours,
+        "missing_hours_filled": 0,
+        "points": [
+            {
+                "ts_utc": stamp.isoformat(),
+                "ts_local": stamp.tz_convert("Europe/Madrid").isoformat(),
+                "p10_mw": 24_000.0,
+                "p50_mw": 25_000.0,
+                "p90_mw": 26_000.0,
+            }
+            for stamp in stamps
+        ],
+    }
+
+
+def http_api_event(
+    template: dict[str, Any], path: str, query: dict[str, str], headers: dict[str, str]
+) -> dict[str, Any]:
+    """The recorded HTTP API (v2) event, for another path on the $default stage the template deploys."""
+    event = copy.deepcopy(template)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["rawQueryString"] = "&".join(f"{k}={quote_plus(v)}" for k, v in query.items())
+    event["queryStringParameters"] = query or None
+    event["headers"] = {**event["headers"], **headers}
+    event["requestContext"]["stage"] = "$default"
+    return event
+
+
+def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_nothing_more(
+    harness: Harness,
+) -> None:
+    deployment, event_json = harness.deployment, harness.event_json
+    # The warehouse as a sync leaves it: demand_hourly loaded and the reader's password set.
+    processed_lake(deployment)
+    drop_public_demand_table(harness.embedded_pg)
+    sync = event_json("s3_processed_object_created.json")
+    sync = s3_event(
+        sync, deployment.bucket("Lake"), ["processed/demand_hourly/year=2024/month=3/part-00000.parquet"]
+    )
+    [synced] = harness.run("sync_warehouse", [({}, sync)]).answers
+    assert not isinstance(synced, Exception), synced
+    response = requests.post(
+        f"{deployment.moto_server}/moto-api/static/sagemaker/endpoint-results",
+        json={
+            "account_id": ACCOUNT,
+            "region": REGION,
+            "results": [{"Body": json.dumps(endpoint_answer(6)), "ContentType": "application/json"}],
+        },
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+
+    template = load_template("api")
+    renderer = TemplateRenderer(template, deployment.bindings("api"), "api")
+    use_function_environment(harness.monkeypatch, renderer, "ApiFunction", deployment)
+    from api.lambda_handler import build_handler
+
+    handler = build_handler()
+    recorded = event_json("apigw_http_v2_get_ask.json")
+    key = {"x-api-key": API_KEY}
+    invocations = {
+        "/health/details": http_api_event(recorded, "/health/details", {}, key),
+        "/forecast": http_api_event(recorded, "/forecast", {"hours": "6"}, key),
+        "/ask": http_api_event(
+            recorded,
+            "/ask",
+            {"q": "What was the demand yesterday?", "as_of": "2024-03-06T12:00:00+01:00"},
+            key,
+        ),
+    }
+    answers = {}
+    with recording_aws_calls() as calls:
+        for path, event in invocations.items():
+            answers[path] = handler(event, None)
+    bodies = {path: json.loads(answer["body"]) for path, answer in answers.items()}
+    assert {path: a["statusCode"] for path, a in answers.items()} == dict.fromkeys(invocations, 200), bodies
+    checks = bodies["/health/details"]["readiness"]["checks"]
+    assert checks["model"]["ok"] and checks["model"]["status"] == "InService", checks
+    assert checks["catalog"]["ok"] and "demand_hourly" in checks["catalog"]["tables"], checks
+    assert checks["database"]["ok"], checks
+    assert {"sagemaker.DescribeEndpoint", "glue.GetTables", "sagemaker-runtime.InvokeEndpoint"} <= {
+        f"{c.service}.{c.operation}" for c in calls
+    }
+
+    requests_made = requests_of_calls(calls, ACCOUNT)
+    function = check_role(
+        role_policy(renderer, function_role(template, "ApiFunction")),
+        requests_made + lambda_platform_requests(renderer, "ApiFunction"),
+    )
+    # The EC2 host runs the same app (same code, same calls) under its own role.
+    host = check_role(role_policy(renderer, "ApiHostRole"), requests_made, exempt=API_HOST_EXEMPT)
+    assert function.ok and host.ok, f"{function.summary()}\n{host.summary()}"
