@@ -372,14 +372,25 @@ def lambda_functions(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def function_role(template: Mapping[str, Any], function: str) -> str:
-    """The logical id of the role a function runs as (its ``Role: !GetAtt <Role>.Arn``)."""
-    role = lambda_functions(template)[function].get("Role")
+def resource_role(template: Mapping[str, Any], resource: str) -> str:
+    """The logical id of the role a function or job runs as (its ``Role: !GetAtt <Role>.Arn``).
+
+    Raises
+    ------
+    ConfigurationError
+        When ``Role`` is not a ``GetAtt`` of a role in the same template (an ARN from elsewhere
+        cannot be checked here).
+    """
+    role = template["Resources"][resource].get("Properties", {}).get("Role")
     if not (isinstance(role, dict) and "Fn::GetAtt" in role):
-        raise ConfigurationError(f"{function}: Role is not a GetAtt of a role in the template")
+        raise ConfigurationError(f"{resource}: Role is not a GetAtt of a role in the template")
     target = role["Fn::GetAtt"]
-    parts = target.split(".", 1) if isinstance(target, str) else target
-    return str(parts[0])
+    return str((target.split(".", 1) if isinstance(target, str) else target)[0])
+
+
+def function_role(template: Mapping[str, Any], function: str) -> str:
+    """The logical id of the role a Lambda function runs as (see :func:`resource_role`)."""
+    return resource_role(template, function)
 
 
 def _targets(reference: Any, function: str) -> bool:
@@ -466,6 +477,73 @@ def lambda_platform_requests(renderer: TemplateRenderer, function: str) -> list[
                 )
             why = f"Lambda polls {source} for {function} ({logical_id})"
             requests += [Request(action, str(source), {}, why) for action in LAMBDA_SQS_POLLER_ACTIONS]
+    return requests
+
+
+#: Glue job arguments that name S3 objects Glue fetches with the job's role before the script runs.
+GLUE_CODE_ARGUMENTS = ("--extra-py-files", "--extra-files", "--extra-jars", "--additional-python-modules")
+
+
+def _s3_object_arn(uri: str, partition: str) -> str:
+    return f"arn:{partition}:s3:::{uri.removeprefix('s3://')}"
+
+
+def glue_job_platform_requests(renderer: TemplateRenderer, job: str) -> list[Request]:
+    """What the Glue service does with a job's role before and around its script.
+
+    Parameters
+    ----------
+    renderer
+        The job's template with its bindings.
+    job
+        The ``AWS::Glue::Job``'s logical id.
+
+    Returns
+    -------
+    list of Request
+        Read the script and every ``s3://`` object of ``--extra-py-files``, ``--extra-files``,
+        ``--extra-jars`` and ``--additional-python-modules``; read, write and list ``--TempDir``;
+        write ``--spark-event-logs-path``; create and write the job's log groups
+        (``/aws-glue/jobs/output`` and ``/error``, or ``--custom-logGroup-prefix``), which a new
+        account does not have yet.
+    """
+    props = renderer.resources[job]["Properties"]
+    where = f".{job}"
+    b = renderer.bindings
+    script = str(renderer.render(props["Command"]["ScriptLocation"], where))
+    arguments = {k: str(v) for k, v in renderer.render(props.get("DefaultArguments") or {}, where).items()}
+    requests = [
+        Request("s3:GetObject", _s3_object_arn(script, b.partition), {}, f"Glue fetches {job}'s script")
+    ]
+    for argument in GLUE_CODE_ARGUMENTS:
+        for item in arguments.get(argument, "").split(","):
+            if item.strip().startswith("s3://"):
+                why = f"Glue fetches {job}'s {argument}"
+                requests.append(Request("s3:GetObject", _s3_object_arn(item.strip(), b.partition), {}, why))
+    if arguments.get("--TempDir", "").startswith("s3://"):
+        bucket, _, prefix = arguments["--TempDir"].removeprefix("s3://").partition("/")
+        objects = f"arn:{b.partition}:s3:::{bucket}/{prefix.rstrip('/')}/spill"
+        why = f"Spark on Glue keeps {job}'s temporary files in --TempDir"
+        requests += [
+            Request(a, objects, {}, why) for a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+        ]
+        requests.append(
+            Request("s3:ListBucket", f"arn:{b.partition}:s3:::{bucket}", {"s3:prefix": prefix}, why)
+        )
+    if arguments.get("--spark-event-logs-path", "").startswith("s3://"):
+        path = arguments["--spark-event-logs-path"].rstrip("/")
+        why = f"Glue writes {job}'s Spark UI event logs"
+        requests.append(Request("s3:PutObject", _s3_object_arn(f"{path}/eventlog", b.partition), {}, why))
+    group_prefix = arguments.get("--custom-logGroup-prefix", "/aws-glue/jobs").rstrip("/")
+    logs = f"arn:{b.partition}:logs:{b.region}:{b.account}:log-group"
+    for group in (f"{group_prefix}/output", f"{group_prefix}/error"):
+        why = f"Glue writes {job}'s logs to {group}"
+        stream = f"{logs}:{group}:log-stream:jr_0123456789abcdef-driver"
+        requests += [
+            Request("logs:CreateLogGroup", f"{logs}:{group}", {}, why),
+            Request("logs:CreateLogStream", stream, {}, why),
+            Request("logs:PutLogEvents", stream, {}, why),
+        ]
     return requests
 
 

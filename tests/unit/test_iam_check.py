@@ -19,8 +19,10 @@ from datalake.deploy.iam_check import (
     check_role,
     deployment_bindings,
     function_role,
+    glue_job_platform_requests,
     lambda_functions,
     lambda_platform_requests,
+    resource_role,
     role_policy,
 )
 from datalake.deploy.iam_policy import Policy, Request, UnsupportedPolicyError
@@ -364,21 +366,25 @@ def test_the_platform_requests_of_a_function_follow_its_resources() -> None:
     assert "logs:PutLogEvents" not in {d.request.action for d in report.denied}
 
 
+def layer_bindings(layer: str) -> Bindings:
+    """What ``datalake deploy --env dev`` gives a layer, with stand-ins for what AWS assigns."""
+    return deployment_bindings(
+        "dev",
+        layer,
+        account=ACCOUNT,
+        region="eu-west-1",
+        parameters={"ReaderSecretArn": f"{SECRETS}reader-AbC"},
+        exports={"datalake-dev-DatabaseSecretArn": f"{SECRETS}db-AbC"},
+        resources={"ApiKeySecret": f"{SECRETS}key-AbC"},
+    )
+
+
 def test_finding_6_every_function_lets_lambda_write_its_logs_dead_letter_and_attach_its_network() -> None:
     """Static: what the Lambda service does with each function's role is allowed, in every layer."""
     checked = 0
     for layer in LAYERS:
         template = load_template(layer)
-        bindings = deployment_bindings(
-            "dev",
-            layer,
-            account=ACCOUNT,
-            region="eu-west-1",
-            parameters={"ReaderSecretArn": f"{SECRETS}reader-AbC"},
-            exports={"datalake-dev-DatabaseSecretArn": f"{SECRETS}db-AbC"},
-            resources={"ApiKeySecret": f"{SECRETS}key-AbC"},
-        )
-        render = TemplateRenderer(template, bindings, layer)
+        render = TemplateRenderer(template, layer_bindings(layer), layer)
         for function in lambda_functions(template):
             policy_of_role = role_policy(render, function_role(template, function))
             requests = lambda_platform_requests(render, function)
@@ -386,6 +392,42 @@ def test_finding_6_every_function_lets_lambda_write_its_logs_dead_letter_and_att
             assert not denied, f"{layer}.{function}: {denied}"
             checked += 1
     assert checked >= 6
+
+
+def test_finding_6_every_glue_job_may_fetch_its_code_and_write_its_logs() -> None:
+    """Static: Glue reads the script and the packages the arguments name, and writes the job's logs,
+    with the job's role; the jobs' own reads and writes need Spark on S3, which does not run here."""
+    template = load_template("transforms")
+    render = TemplateRenderer(template, layer_bindings("transforms"), "transforms")
+    jobs = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Glue::Job"]
+    assert len(jobs) == 3
+    for job in jobs:
+        requests = glue_job_platform_requests(render, job)
+        assert any(r.resource.endswith(".py") for r in requests), job  # the script
+        assert any(r.action == "logs:PutLogEvents" for r in requests), job
+        rules = role_policy(render, resource_role(template, job))
+        denied = [f"{r.action} on {r.resource} ({r.why})" for r in requests if not rules.decide(r).allowed]
+        assert not denied, f"{job}: {denied}"
+
+
+def test_glue_packages_outside_the_release_prefix_are_denied() -> None:
+    template = load_template("transforms")
+    job = template["Resources"]["ReeJob"]
+    arguments = {
+        **job["Properties"]["DefaultArguments"],
+        "--additional-python-modules": "s3://elsewhere/x.whl,httpx==0.28.1",
+    }
+    moved = {
+        **template,
+        "Resources": {
+            **template["Resources"],
+            "ReeJob": {**job, "Properties": {**job["Properties"], "DefaultArguments": arguments}},
+        },
+    }
+    render = TemplateRenderer(moved, layer_bindings("transforms"), "transforms")
+    rules = role_policy(render, "GlueJobRole")
+    denied = [r.resource for r in glue_job_platform_requests(render, "ReeJob") if not rules.decide(r).allowed]
+    assert denied == ["arn:aws:s3:::elsewhere/x.whl"]  # a pinned PyPI module is not an S3 object
 
 
 # -- the recorder -------------------------------------------------------------------------------------
