@@ -144,7 +144,7 @@ def land_energy_drops(
         ``ingest_energy_company``: in = drops, out = accepted (``details["accepted"]`` per entity),
         quarantined = rejected (``details["rejected"]`` per reason, ``details["rejections"]``).
     """
-    from datalake.sources.energy_company import land_drops
+    from datalake.sources.energy_landing import land_drops
 
     settings = settings or get_settings()
     landing = runtime.object_store("landing", settings, boto3_session)
@@ -152,5 +152,13 @@ def land_energy_drops(
     with record_run("ingest_energy_company", lake) as report:
         if drops is None:
             drops = [(key, landing.last_modified(key)) for key in landing.list_keys()]
-        land_drops(landing, lake, drops, settings.csv_max_line_bytes, report, progress)
+        land_drops(
+            landing,
+            lake,
+            drops,
+            report,
+            progress,
+            max_line_bytes=settings.csv_max_line_bytes,
+            max_bytes=settings.landing_max_bytes,
+        )
     return report

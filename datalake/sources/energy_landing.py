@@ -1,0 +1,182 @@
+"""Land the energy company's CSV drops in raw, or reject them with a reason record.
+
+A drop lands in the landing bucket (``landing/`` locally). :func:`land_drop` first describes it
+without reading it: over ``LANDING_MAX_BYTES`` it is rejected as ``too_large`` then and there.
+Otherwise it is streamed once through the checks (:func:`~datalake.sources.text_scan.scan_chunks`,
+a chunk in memory at a time) and copied unchanged (server-side on S3) to
+``raw/energy_company/<entity>/year=/month=/day=/<file>`` keyed by the landing date, or to
+``rejected/energy_company/year=/month=/day=/<file>`` beside ``<file>.reason.json``. A drop
+rejected before it was read has only the reason record; its original stays in landing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from datalake.datasets.energy_company import SOURCE
+from datalake.runs import RunReport, as_utc
+from datalake.sources.energy_company import Rejected, read_scan
+from datalake.sources.text_scan import read_chunks, scan_chunks
+from datalake.storage.base import ObjectStore
+from datalake.storage.paths import date_partition_key, join_key
+
+RAW_PREFIX = join_key("raw", SOURCE)
+REJECTED_PREFIX = join_key("rejected", SOURCE)
+
+
+@dataclass(frozen=True)
+class LandingOutcome:
+    """Where one drop went."""
+
+    source_key: str
+    landed_at: dt.datetime
+    key: str
+    entity: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.reason is None
+
+
+def raw_key(entity: str, landed_at: dt.datetime, name: str) -> str:
+    """``raw/energy_company/<entity>/year=/month=/day=/<name>`` for the UTC landing date."""
+    return date_partition_key(join_key(RAW_PREFIX, entity), as_utc(landed_at).date(), name)
+
+
+def rejected_key(landed_at: dt.datetime, name: str) -> str:
+    """``rejected/energy_company/year=/month=/day=/<name>`` for the UTC landing date."""
+    return date_partition_key(REJECTED_PREFIX, as_utc(landed_at).date(), name)
+
+
+def _reject(
+    landing: ObjectStore,
+    lake: ObjectStore,
+    source_key: str,
+    landed_at: dt.datetime,
+    key: str,
+    rejection: Rejected,
+    size: int | None,
+    version: str | None,
+    *,
+    copy: bool,
+) -> LandingOutcome:
+    """Write the reason record (and, when ``copy``, the drop's bytes) under ``key``.
+
+    The outcome's key is the copy's, or the record's when there is no copy.
+    """
+    if copy:
+        lake.copy_from(landing, source_key, key, version=version)
+    record = f"{key}.reason.json"
+    lake.put_json(
+        record,
+        {
+            "reason": rejection.reason,
+            "detail": rejection.detail,
+            "source_key": source_key,
+            "landed_at": as_utc(landed_at).isoformat(),
+            "bytes": size,
+            # Where the drop's bytes are: the copy beside this record, or only the landing original.
+            "copy": key if copy else None,
+        },
+    )
+    return LandingOutcome(
+        source_key, landed_at, key if copy else record, reason=rejection.reason, detail=rejection.detail
+    )
+
+
+def land_drop(
+    landing: ObjectStore,
+    lake: ObjectStore,
+    source_key: str,
+    landed_at: dt.datetime,
+    *,
+    max_line_bytes: int,
+    max_bytes: int,
+) -> LandingOutcome:
+    """Copy one landing object unchanged to raw, or reject it with ``<file>.reason.json``.
+
+    The destination key depends only on the landing date and the file name, so landing the
+    same drop again overwrites the same object. The landing object is left in place.
+
+    Parameters
+    ----------
+    landing, lake
+        The landing bucket's store and the lake's.
+    source_key
+        Key of the drop in the landing bucket (URL-decoded).
+    landed_at
+        When the drop landed (the S3 event time, or the file's modification time locally).
+    max_line_bytes
+        The longest line accepted (``CSV_MAX_LINE_BYTES``).
+    max_bytes
+        The largest drop read (``LANDING_MAX_BYTES``); a larger one is rejected unread.
+
+    Returns
+    -------
+    LandingOutcome
+        The raw or rejected key, with the entity and reading, or the reason and its detail.
+    """
+    name = source_key.rsplit("/", 1)[-1]
+    info = landing.describe(source_key)
+    if info.size > max_bytes:
+        too_large = Rejected(
+            "too_large",
+            f"the file has {info.size:,} bytes; the limit is {max_bytes:,} (LANDING_MAX_BYTES): "
+            "split the extract into smaller files (each with its header)",
+        )
+        key = rejected_key(landed_at, name)
+        return _reject(landing, lake, source_key, landed_at, key, too_large, info.size, None, copy=False)
+    with landing.open_read(source_key, info.version) as stream:
+        scan = scan_chunks(read_chunks(stream), max_line_bytes)
+    try:
+        reading = read_scan(scan)
+    except Rejected as rejection:
+        key = rejected_key(landed_at, name)
+        return _reject(
+            landing, lake, source_key, landed_at, key, rejection, scan.size, info.version, copy=True
+        )
+    key = raw_key(reading.entity, landed_at, name)
+    lake.copy_from(landing, source_key, key, "text/csv", info.version)
+    return LandingOutcome(source_key, landed_at, key, reading.entity, reading.encoding, reading.delimiter)
+
+
+def land_drops(
+    landing: ObjectStore,
+    lake: ObjectStore,
+    drops: Iterable[tuple[str, dt.datetime]],
+    report: RunReport,
+    progress: Callable[[str], None] | None = None,
+    *,
+    max_line_bytes: int,
+    max_bytes: int,
+) -> list[LandingOutcome]:
+    """Land several drops and fill ``report``: in = drops, out = accepted, quarantined = rejected."""
+    outcomes = []
+    for source_key, landed_at in drops:
+        outcome = land_drop(
+            landing, lake, source_key, landed_at, max_line_bytes=max_line_bytes, max_bytes=max_bytes
+        )
+        outcomes.append(outcome)
+        report.rows_in += 1
+        report.keys_written.append(outcome.key)
+        if outcome.accepted:
+            report.rows_out += 1
+            accepted = report.details.setdefault("accepted", {})
+            accepted[outcome.entity] = accepted.get(outcome.entity, 0) + 1
+        else:
+            report.rows_quarantined += 1
+            rejected = report.details.setdefault("rejected", {})
+            rejected[outcome.reason] = rejected.get(outcome.reason, 0) + 1
+            report.details.setdefault("rejections", []).append(
+                {"source_key": source_key, "reason": outcome.reason, "detail": outcome.detail}
+            )
+        if progress:
+            where = outcome.entity if outcome.accepted else f"rejected ({outcome.reason}: {outcome.detail})"
+            progress(f"{source_key} -> {where}")
+    return outcomes

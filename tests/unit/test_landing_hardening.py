@@ -1,0 +1,173 @@
+"""Issue 14, findings 10-12: big drops, same-named drops, and names or links that used to vanish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from datalake.runs import RunReport
+from datalake.settings import Settings
+from datalake.storage.local import LocalObjectStore
+
+LANDED = dt.datetime(2024, 6, 3, 7, 42, tzinfo=dt.UTC)
+DAY = "year=2024/month=06/day=03"
+HEADER = (
+    "tipo_transaccion,nombre_cliente_proveedor,tipo_energia,cantidad_comprada_kwh,precio_kwh_cop,"
+    "fecha_transaccion\n"
+)
+ROW = "venta,José Pérez Gómez,eólica,120.5,640,2024-06-02\n".encode()
+MiB = 1 << 20
+
+
+class UnreadableLanding(LocalObjectStore):
+    """A landing folder whose objects may be described but never read: any read fails the test."""
+
+    def get_bytes(self, key: str) -> bytes:
+        raise AssertionError(f"{key} was read")
+
+    def open_read(self, key: str, version: str | None = None):  # type: ignore[override]
+        raise AssertionError(f"{key} was opened")
+
+
+def land(settings: Settings, landing: LocalObjectStore, keys: list[str]):
+    """``land_drops`` over ``keys`` with the settings' limits; returns (outcomes, report)."""
+    from datalake.sources.energy_landing import land_drops
+
+    report = RunReport("test_landing")
+    outcomes = land_drops(
+        landing,
+        LocalObjectStore(settings.lake_root),
+        [(key, LANDED) for key in keys],
+        report,
+        max_line_bytes=settings.csv_max_line_bytes,
+        max_bytes=settings.landing_max_bytes,
+    )
+    return outcomes, report
+
+
+def reason_records(lake: LocalObjectStore) -> list[dict]:
+    return [lake.get_json(k) for k in lake.list_keys("rejected") if k.endswith(".reason.json")]
+
+
+def write_big_drop(path: Path, size: int, tail: bytes) -> None:
+    """A valid transacciones drop of about ``size`` bytes whose last line is ``tail``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    block = ROW * (MiB // len(ROW))
+    with path.open("wb") as handle:
+        handle.write(HEADER.encode())
+        for _ in range(size // len(block)):
+            handle.write(block)
+        handle.write(tail)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(MiB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- finding 10: big drops ------------------------------------------------------------------
+
+
+def test_finding_10_big_drop_rejected_too_large(lake_settings: Settings) -> None:
+    settings = lake_settings.model_copy(update={"landing_max_bytes": 4_096})
+    landing = UnreadableLanding(settings.lake_root / "landing")
+    # Bytes the content checks would call binary: the reason must come from the size alone.
+    garbage = b"\x00\xff" * 3_000
+    landing.path("big.csv").parent.mkdir(parents=True)
+    landing.path("big.csv").write_bytes(garbage)
+    (outcome,), report = land(settings, landing, ["big.csv"])
+    assert (outcome.accepted, outcome.reason) == (False, "too_large")
+    assert "6,000 bytes" in outcome.detail and "LANDING_MAX_BYTES" in outcome.detail
+    lake = LocalObjectStore(settings.lake_root)
+    (record,) = reason_records(lake)
+    assert record["reason"] == "too_large" and record["bytes"] == 6_000
+    assert (record["source_key"], record["landed_at"]) == ("big.csv", LANDED.isoformat())
+    assert lake.list_keys("raw") == []
+    assert not any(garbage[:64] in lake.get_bytes(k) for k in lake.list_keys("rejected"))  # not copied
+    assert report.rows_quarantined == 1 and report.details["rejected"] == {"too_large": 1}
+
+
+def test_finding_10_the_limit_is_a_setting_with_an_env_var(monkeypatch) -> None:
+    assert Settings(_env_file=None).landing_max_bytes == 256 * MiB
+    monkeypatch.setenv("LANDING_MAX_BYTES", "1000000")
+    assert Settings(_env_file=None).landing_max_bytes == 1_000_000
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    assert "LANDING_MAX_BYTES=268435456" in example
+
+
+@pytest.mark.parametrize(
+    ("tail", "reason", "detail_words"),
+    [
+        # Valid UTF-8 all along (accents included), then one Latin-1 "á" on the last line.
+        (b"venta,Ana,solar,1,2,2024-06-02,e\xe1lica\n", "encoding", "invalid byte 0xe1"),
+        (b"venta,Ana,solar,1,2," + b"x" * (2 * MiB) + b"\n", "line_too_long", "has 2,097,172 bytes"),
+        (b"venta,Ana,solar,1,2,2024-06-02\n", None, None),
+    ],
+    ids=["bad-encoding-at-the-end", "long-line-at-the-end", "valid"],
+)
+def test_finding_10_streamed_checks_find_a_bad_end_in_bounded_memory(
+    lake_settings: Settings, tail: bytes, reason: str | None, detail_words: str | None
+) -> None:
+    size = 32 * MiB
+    landing = LocalObjectStore(lake_settings.lake_root / "landing")
+    write_big_drop(landing.path("big.csv"), size, tail)
+    tracemalloc.start()
+    try:
+        (outcome,), _ = land(lake_settings, landing, ["big.csv"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < size / 16, f"peak {peak:,} bytes for a {size:,}-byte drop"  # whole-file reading: ~5x
+    assert outcome.reason == reason
+    if reason:
+        assert detail_words in outcome.detail, outcome.detail
+    if reason == "line_too_long":
+        lines = 1 + (size // (len(ROW) * (MiB // len(ROW)))) * (MiB // len(ROW)) + 1
+        assert f"line {lines} " in outcome.detail, outcome.detail
+    # Accepted or rejected, the copy is the landed bytes, unchanged.
+    lake = LocalObjectStore(lake_settings.lake_root)
+    assert sha256_of(lake.path(outcome.key)) == sha256_of(landing.path("big.csv"))
+
+
+# Small drops cut at every position: the verdict must not depend on where chunks end.
+CHUNKED_CASES = [
+    ("utf-8 with BOM", b"\xef\xbb\xbf" + HEADER.encode() + ROW, None, "utf-8"),
+    ("latin-1", HEADER.encode() + ROW.decode().encode("latin-1"), None, "latin-1"),
+    ("crlf, blanks", b"\r\n \r\n" + HEADER.replace("\n", "\r\n").encode() + b"\r\n" + ROW, None, "utf-8"),
+    ("header only", b"\n" + HEADER.encode() + b"  \n\n", "empty", None),
+    ("mixed encodings", HEADER.encode() + ROW + b"venta,Ana,e\xe1lica,1,2,x\n", "encoding", None),
+    ("c1 controls", HEADER.encode() + b"venta,\x93Ana\x94,solar,1,2,x\n\xe9", "encoding", None),
+    ("cut mid-character", HEADER.encode() + ROW + "ó".encode()[:1], "encoding", None),
+    ("long last line", HEADER.encode() + b"x" * 1_100, "line_too_long", None),
+    ("whitespace only", b" \r\n\t\n", "empty", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason", "encoding"), CHUNKED_CASES, ids=[c[0] for c in CHUNKED_CASES]
+)
+def test_finding_10_chunk_boundaries_do_not_change_the_verdict(name, data, reason, encoding) -> None:
+    from datalake.sources.energy_company import Rejected, read_scan
+    from datalake.sources.text_scan import scan_chunks
+
+    def verdict(chunk_bytes: int) -> tuple[str | None, str | None, str | None]:
+        chunks = [data[i : i + chunk_bytes] for i in range(0, len(data), chunk_bytes)]
+        scan = scan_chunks(chunks, max_line_bytes=1_024)
+        assert scan.size == len(data) and scan.sha256 == hashlib.sha256(data).hexdigest()
+        try:
+            reading = read_scan(scan)
+        except Rejected as rejection:
+            return rejection.reason, None, rejection.detail
+        return None, reading.encoding, reading.entity
+
+    whole = verdict(len(data) or 1)
+    assert whole[0] == reason and (encoding is None or whole[1] == encoding), whole
+    for chunk_bytes in (1, 2, 3, 5, 7, 64):
+        assert verdict(chunk_bytes) == whole, chunk_bytes
