@@ -336,8 +336,8 @@ def ingest_entsoe_command(
 def ingest_landing_command() -> None:
     """Land the energy company's CSV drops waiting in landing/ (what the ingest_csv Lambda does per S3 event).
 
-    Each file goes to raw/energy_company/<entity>/year=/month=/day=/ by its header, or to
-    rejected/energy_company/ with <file>.reason.json. Landing keeps the originals.
+    Each file goes to raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv by its
+    header, or to rejected/energy_company/ with a .reason.json record. Landing keeps the originals.
     """
     from datalake.pipelines.ingest import land_energy_drops
 

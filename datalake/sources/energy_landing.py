@@ -4,14 +4,18 @@ A drop lands in the landing bucket (``landing/`` locally). :func:`land_drop` fir
 without reading it: over ``LANDING_MAX_BYTES`` it is rejected as ``too_large`` then and there.
 Otherwise it is streamed once through the checks (:func:`~datalake.sources.text_scan.scan_chunks`,
 a chunk in memory at a time) and copied unchanged (server-side on S3) to
-``raw/energy_company/<entity>/year=/month=/day=/<file>`` keyed by the landing date, or to
-``rejected/energy_company/year=/month=/day=/<file>`` beside ``<file>.reason.json``. A drop
-rejected before it was read has only the reason record; its original stays in landing.
+``raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv`` keyed by the landing date
+and the first 16 hex digits of the drop's SHA-256, or to
+``rejected/energy_company/year=/month=/day=/<stem>.<digest>.csv`` beside ``<...>.reason.json``.
+The digest keeps two different drops of one name and day apart, and sends the same drop landed
+again to the same key. A drop rejected before it was read has only the reason record, keyed by a
+digest of its landing key and time; its original stays in landing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -44,14 +48,34 @@ class LandingOutcome:
         return self.reason is None
 
 
-def raw_key(entity: str, landed_at: dt.datetime, name: str) -> str:
-    """``raw/energy_company/<entity>/year=/month=/day=/<name>`` for the UTC landing date."""
-    return date_partition_key(join_key(RAW_PREFIX, entity), as_utc(landed_at).date(), name)
+#: Hex digits of the SHA-256 in a key: 64 bits, no collision among a day's drops.
+DIGEST_CHARS = 16
 
 
-def rejected_key(landed_at: dt.datetime, name: str) -> str:
-    """``rejected/energy_company/year=/month=/day=/<name>`` for the UTC landing date."""
-    return date_partition_key(REJECTED_PREFIX, as_utc(landed_at).date(), name)
+def keyed_name(name: str, digest: str) -> str:
+    """``clientes.csv`` -> ``clientes.<digest>.csv``: the drop's name, told apart by its digest.
+
+    Every drop is kept as ``.csv`` (the crawler and the readers go by the extension).
+    """
+    stem = name[:-4] if name.lower().endswith(".csv") else name
+    return f"{stem}.{digest[:DIGEST_CHARS]}.csv"
+
+
+def unread_digest(source_key: str, landed_at: dt.datetime) -> str:
+    """The digest of a drop rejected unread: its landing key and time (one per upload, like S3 events)."""
+    return hashlib.sha256(f"{source_key}\n{as_utc(landed_at).isoformat()}".encode()).hexdigest()
+
+
+def raw_key(entity: str, landed_at: dt.datetime, name: str, digest: str) -> str:
+    """``raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv`` for the UTC landing date."""
+    return date_partition_key(
+        join_key(RAW_PREFIX, entity), as_utc(landed_at).date(), keyed_name(name, digest)
+    )
+
+
+def rejected_key(landed_at: dt.datetime, name: str, digest: str) -> str:
+    """``rejected/energy_company/year=/month=/day=/<stem>.<digest>.csv`` for the UTC landing date."""
+    return date_partition_key(REJECTED_PREFIX, as_utc(landed_at).date(), keyed_name(name, digest))
 
 
 def _reject(
@@ -101,8 +125,9 @@ def land_drop(
 ) -> LandingOutcome:
     """Copy one landing object unchanged to raw, or reject it with ``<file>.reason.json``.
 
-    The destination key depends only on the landing date and the file name, so landing the
-    same drop again overwrites the same object. The landing object is left in place.
+    The destination key depends only on the landing date, the file name and the drop's digest,
+    so landing the same drop again overwrites the same object, and another drop of the same name
+    and day gets its own. The landing object is left in place.
 
     Parameters
     ----------
@@ -130,18 +155,18 @@ def land_drop(
             f"the file has {info.size:,} bytes; the limit is {max_bytes:,} (LANDING_MAX_BYTES): "
             "split the extract into smaller files (each with its header)",
         )
-        key = rejected_key(landed_at, name)
+        key = rejected_key(landed_at, name, unread_digest(source_key, landed_at))
         return _reject(landing, lake, source_key, landed_at, key, too_large, info.size, None, copy=False)
     with landing.open_read(source_key, info.version) as stream:
         scan = scan_chunks(read_chunks(stream), max_line_bytes)
     try:
         reading = read_scan(scan)
     except Rejected as rejection:
-        key = rejected_key(landed_at, name)
+        key = rejected_key(landed_at, name, scan.sha256)
         return _reject(
             landing, lake, source_key, landed_at, key, rejection, scan.size, info.version, copy=True
         )
-    key = raw_key(reading.entity, landed_at, name)
+    key = raw_key(reading.entity, landed_at, name, scan.sha256)
     lake.copy_from(landing, source_key, key, "text/csv", info.version)
     return LandingOutcome(source_key, landed_at, key, reading.entity, reading.encoding, reading.delimiter)
 

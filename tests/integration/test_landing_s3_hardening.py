@@ -55,3 +55,21 @@ def test_finding_10_big_drop_rejected_too_large_on_s3(
     assert record_key.startswith(f"rejected/energy_company/{DAY}/") and record_key.endswith(".reason.json")
     assert (record["reason"], record["bytes"], record["copy"]) == ("too_large", len(body), None)
     assert lake_objects(s3, moto_settings, "raw/") == {}
+
+
+def test_finding_11_same_named_drops_on_the_same_day_are_both_kept_on_s3(
+    s3, moto_settings, load_lambda, event_json
+) -> None:
+    import hashlib
+
+    handler = load_lambda("ingest_csv")
+    first = CLIENTES.encode()
+    second = CLIENTES.encode() + "CC;556677;María López;Cali\n".encode()
+    for body in (first, second, second):  # the last one is the same event delivered again
+        s3.put_object(Bucket=moto_settings.landing_bucket, Key="extractos/clientes.csv", Body=body)
+        summary = handler.lambda_handler(event_for(event_json, "extractos/clientes.csv"), None)
+        assert summary["details"]["accepted"] == {"clientes": 1}
+    folder = f"raw/energy_company/clientes/{DAY}"
+    assert lake_objects(s3, moto_settings, "raw/") == {
+        f"{folder}/clientes.{hashlib.sha256(body).hexdigest()[:16]}.csv": body for body in (first, second)
+    }

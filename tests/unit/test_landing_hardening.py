@@ -171,3 +171,43 @@ def test_finding_10_chunk_boundaries_do_not_change_the_verdict(name, data, reaso
     assert whole[0] == reason and (encoding is None or whole[1] == encoding), whole
     for chunk_bytes in (1, 2, 3, 5, 7, 64):
         assert verdict(chunk_bytes) == whole, chunk_bytes
+
+
+# -- finding 11: same-named drops -----------------------------------------------------------
+
+CLIENTES_A = "tipo_identificacion;identificacion;nombre;ciudad\nCC;1.020.304;José Pérez;Bogotá\n".encode()
+CLIENTES_B = "tipo_identificacion;identificacion;nombre;ciudad\nCC;556677;María López;Cali\n".encode()
+
+
+def digest16(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def test_finding_11_same_named_drops_on_the_same_day_are_both_kept(lake_settings: Settings) -> None:
+    landing = LocalObjectStore(lake_settings.lake_root / "landing")
+    lake = LocalObjectStore(lake_settings.lake_root)
+    # Two extracts under one name, the second replacing the first in landing, on one day.
+    for data in (CLIENTES_A, CLIENTES_B):
+        landing.put_bytes("extractos/clientes.csv", data)
+        land(lake_settings, landing, ["extractos/clientes.csv"])
+    folder = f"raw/energy_company/clientes/{DAY}"
+    kept = {f"{folder}/clientes.{digest16(CLIENTES_A)}.csv": CLIENTES_A}
+    kept[f"{folder}/clientes.{digest16(CLIENTES_B)}.csv"] = CLIENTES_B
+    assert {k: lake.get_bytes(k) for k in lake.list_keys("raw")} == kept
+    # The same drop again (a redelivered event, a re-upload) writes the same key: nothing new.
+    (again,), _ = land(lake_settings, landing, ["extractos/clientes.csv"])
+    assert again.key == f"{folder}/clientes.{digest16(CLIENTES_B)}.csv"
+    assert lake.list_keys("raw") == sorted(kept)
+
+
+def test_finding_11_same_named_rejections_are_both_kept(lake_settings: Settings) -> None:
+    landing = LocalObjectStore(lake_settings.lake_root / "landing")
+    lake = LocalObjectStore(lake_settings.lake_root)
+    bad = [b"CC;1;Ana;Cali\n", b"CC;2;Luis;Cali\n"]  # no header, either of them
+    for data in bad:
+        landing.put_bytes("drop.csv", data)
+        land(lake_settings, landing, ["drop.csv"])
+    copies = [k for k in lake.list_keys("rejected") if not k.endswith(".reason.json")]
+    assert sorted(lake.get_bytes(k) for k in copies) == sorted(bad)
+    assert [k.rsplit("/", 1)[1] for k in copies] == sorted(f"drop.{digest16(d)}.csv" for d in bad)
+    assert all(lake.get_json(f"{k}.reason.json")["reason"] == "missing_header" for k in copies)
