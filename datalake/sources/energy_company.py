@@ -30,6 +30,9 @@ RejectReason = Literal[
     "missing_header",
     "wrong_header",
     "too_large",
+    "bad_name",
+    "symlink",
+    "not_a_file",
 ]
 
 # Text files hold no NUL and few other control bytes (tab, newline, carriage return, form feed).

@@ -1,7 +1,9 @@
 """Land the energy company's CSV drops in raw, or reject them with a reason record.
 
 A drop lands in the landing bucket (``landing/`` locally). :func:`land_drop` first describes it
-without reading it: over ``LANDING_MAX_BYTES`` it is rejected as ``too_large`` then and there.
+without reading it: a name Spark would skip or that means another path (``bad_name``), a link
+(``symlink``), a FIFO or device (``not_a_file``) or over ``LANDING_MAX_BYTES`` (``too_large``)
+is rejected then and there (``datalake.sources.drop_names`` says which names).
 Otherwise it is streamed once through the checks (:func:`~datalake.sources.text_scan.scan_chunks`,
 a chunk in memory at a time) and copied unchanged (server-side on S3) to
 ``raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv`` keyed by the landing date
@@ -21,9 +23,10 @@ from dataclasses import dataclass
 
 from datalake.datasets.energy_company import SOURCE
 from datalake.runs import RunReport, as_utc
+from datalake.sources.drop_names import name_problem, printable, recordable, safe_name
 from datalake.sources.energy_company import Rejected, read_scan
 from datalake.sources.text_scan import read_chunks, scan_chunks
-from datalake.storage.base import ObjectStore
+from datalake.storage.base import STAGING_PREFIX, ObjectInfo, ObjectStore
 from datalake.storage.paths import date_partition_key, join_key
 
 RAW_PREFIX = join_key("raw", SOURCE)
@@ -63,7 +66,8 @@ def keyed_name(name: str, digest: str) -> str:
 
 def unread_digest(source_key: str, landed_at: dt.datetime) -> str:
     """The digest of a drop rejected unread: its landing key and time (one per upload, like S3 events)."""
-    return hashlib.sha256(f"{source_key}\n{as_utc(landed_at).isoformat()}".encode()).hexdigest()
+    identity = f"{source_key}\n{as_utc(landed_at).isoformat()}".encode("utf-8", "surrogateescape")
+    return hashlib.sha256(identity).hexdigest()
 
 
 def raw_key(entity: str, landed_at: dt.datetime, name: str, digest: str) -> str:
@@ -102,7 +106,7 @@ def _reject(
         {
             "reason": rejection.reason,
             "detail": rejection.detail,
-            "source_key": source_key,
+            "source_key": recordable(source_key),
             "landed_at": as_utc(landed_at).isoformat(),
             "bytes": size,
             # Where the drop's bytes are: the copy beside this record, or only the landing original.
@@ -112,6 +116,31 @@ def _reject(
     return LandingOutcome(
         source_key, landed_at, key if copy else record, reason=rejection.reason, detail=rejection.detail
     )
+
+
+def _refuse_unread(
+    landing: ObjectStore, source_key: str, max_bytes: int
+) -> tuple[ObjectInfo | None, Rejected | None]:
+    """(the object's description, why it is refused) from its key and description alone, unread."""
+    problem = name_problem(source_key)
+    if problem:
+        return None, Rejected("bad_name", problem)
+    info = landing.describe(source_key)
+    if info.kind == "link":
+        return info, Rejected(
+            "symlink",
+            "a symbolic link, or a path through one: links are not followed (they can point "
+            "anywhere on the machine); drop the file itself",
+        )
+    if info.kind == "other":
+        return info, Rejected("not_a_file", "not a regular file (a FIFO, a socket or a device)")
+    if info.size > max_bytes:
+        return info, Rejected(
+            "too_large",
+            f"the file has {info.size:,} bytes; the limit is {max_bytes:,} (LANDING_MAX_BYTES): "
+            "split the extract into smaller files (each with its header)",
+        )
+    return info, None
 
 
 def land_drop(
@@ -147,16 +176,13 @@ def land_drop(
     LandingOutcome
         The raw or rejected key, with the entity and reading, or the reason and its detail.
     """
-    name = source_key.rsplit("/", 1)[-1]
-    info = landing.describe(source_key)
-    if info.size > max_bytes:
-        too_large = Rejected(
-            "too_large",
-            f"the file has {info.size:,} bytes; the limit is {max_bytes:,} (LANDING_MAX_BYTES): "
-            "split the extract into smaller files (each with its header)",
-        )
+    name = safe_name(source_key.rsplit("/", 1)[-1])
+    info, refusal = _refuse_unread(landing, source_key, max_bytes)
+    if refusal is not None:
         key = rejected_key(landed_at, name, unread_digest(source_key, landed_at))
-        return _reject(landing, lake, source_key, landed_at, key, too_large, info.size, None, copy=False)
+        size = info.size if info is not None and info.kind == "file" else None
+        return _reject(landing, lake, source_key, landed_at, key, refusal, size, None, copy=False)
+    assert info is not None  # described whenever nothing refused it
     with landing.open_read(source_key, info.version) as stream:
         scan = scan_chunks(read_chunks(stream), max_line_bytes)
     try:
@@ -169,6 +195,12 @@ def land_drop(
     key = raw_key(reading.entity, landed_at, name, scan.sha256)
     lake.copy_from(landing, source_key, key, "text/csv", info.version)
     return LandingOutcome(source_key, landed_at, key, reading.entity, reading.encoding, reading.delimiter)
+
+
+def landing_keys(landing: ObjectStore) -> list[str]:
+    """Every key in the landing bucket, hidden names and links included (each must be landed or
+    refused), but not the store's own staging area."""
+    return [k for k in landing.list_keys(include_hidden=True) if k.split("/", 1)[0] != STAGING_PREFIX]
 
 
 def land_drops(
@@ -199,9 +231,9 @@ def land_drops(
             rejected = report.details.setdefault("rejected", {})
             rejected[outcome.reason] = rejected.get(outcome.reason, 0) + 1
             report.details.setdefault("rejections", []).append(
-                {"source_key": source_key, "reason": outcome.reason, "detail": outcome.detail}
+                {"source_key": recordable(source_key), "reason": outcome.reason, "detail": outcome.detail}
             )
         if progress:
             where = outcome.entity if outcome.accepted else f"rejected ({outcome.reason}: {outcome.detail})"
-            progress(f"{source_key} -> {where}")
+            progress(f"{printable(source_key)} -> {where}")
     return outcomes

@@ -18,6 +18,8 @@ from datalake.errors import ObjectNotFoundError
 from datalake.storage.paths import join_key, parse_partition
 
 Frame = pd.DataFrame | pa.Table
+#: Where adapters stage writes before publishing them (hidden: no reader or crawler lists it).
+STAGING_PREFIX = "_staging"
 #: ``file``: bytes to read; ``link``: a symbolic link (local folders only), never followed;
 #: ``other``: a FIFO, socket or device that sits where a file could.
 ObjectKind = Literal["file", "link", "other"]

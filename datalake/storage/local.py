@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from datalake.errors import ObjectNotFoundError
-from datalake.storage.base import ObjectInfo, ObjectKind, ObjectStore
+from datalake.storage.base import STAGING_PREFIX, ObjectInfo, ObjectKind, ObjectStore
 from datalake.storage.paths import join_key
 
 #: Temporary files and half-built partitions live here, on the same filesystem as the data
 #: (so renames are atomic) and under a hidden name (so no reader or crawler lists them).
-STAGING_DIR = "_staging"
+STAGING_DIR = STAGING_PREFIX
 
 _RENAME_EXCHANGE = 2
 _LIST_ATTEMPTS = 100
@@ -179,9 +179,10 @@ class LocalObjectStore(ObjectStore):
                     for entry in entries:
                         if not include_hidden and entry.name.startswith(("_", ".")):
                             continue
-                        if entry.is_dir():
-                            if not entry.is_symlink():  # like os.walk: do not follow links
-                                pending.append(folder / entry.name)
+                        # Like os.walk, links are not followed; unlike it, a link to a folder
+                        # is listed (as a key), so a landing run sees it and can refuse it.
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(folder / entry.name)
                         else:
                             keys.append(entry.name if rel == "." else f"{rel}/{entry.name}")
                 # The listing is whole only if this folder is still the one at its path: a

@@ -14,10 +14,9 @@ from botocore.exceptions import ClientError
 from datalake import aws
 from datalake.errors import ObjectNotFoundError
 from datalake.settings import Settings
-from datalake.storage.base import ObjectInfo, ObjectStore
+from datalake.storage.base import STAGING_PREFIX, ObjectInfo, ObjectStore
 from datalake.storage.paths import is_hidden, join_key
 
-STAGING_PREFIX = "_staging"
 _DELETE_BATCH = 1000  # DeleteObjects accepts at most this many keys
 # Streamed uploads and copies: parts of 16 MiB, four at a time (~64 MiB held, a Lambda can afford it).
 _TRANSFER = TransferConfig(multipart_chunksize=16 << 20, max_concurrency=4)

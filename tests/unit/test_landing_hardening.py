@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from datalake.errors import ObjectNotFoundError
 from datalake.runs import RunReport
 from datalake.settings import Settings
 from datalake.storage.local import LocalObjectStore
@@ -211,3 +213,149 @@ def test_finding_11_same_named_rejections_are_both_kept(lake_settings: Settings)
     assert sorted(lake.get_bytes(k) for k in copies) == sorted(bad)
     assert [k.rsplit("/", 1)[1] for k in copies] == sorted(f"drop.{digest16(d)}.csv" for d in bad)
     assert all(lake.get_json(f"{k}.reason.json")["reason"] == "missing_header" for k in copies)
+
+
+# -- finding 12: names and links ------------------------------------------------------------
+
+SECRET = b"root:x:0:0:TOP-SECRET-not-for-the-lake:/root:/bin/bash\n"
+VALID = CLIENTES_A
+
+
+def walk_files(root: Path) -> list[Path]:
+    """Every regular file under ``root``, links not followed."""
+    found = []
+    for folder, _, names in os.walk(root):
+        found += [
+            Path(folder) / n
+            for n in names
+            if (Path(folder) / n).is_file() and not os.path.islink(Path(folder) / n)
+        ]
+    return found
+
+
+def test_finding_12_every_landing_file_is_accepted_or_rejected_with_its_reason(
+    lake_settings: Settings, tmp_path: Path
+) -> None:
+    from datalake.pipelines.ingest import land_energy_drops
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_bytes(SECRET)
+    (outside / "folder").mkdir()
+    (outside / "folder" / "clientes.csv").write_bytes(SECRET)
+    landing = lake_settings.lake_root / "landing"
+    landing.mkdir(parents=True)
+    regular = {
+        "_x.csv": "bad_name",
+        ".hidden.csv": "bad_name",
+        "..x.csv": "bad_name",
+        "a\\b.csv": "bad_name",
+        "ctl\x01.csv": "bad_name",
+        "esc\x1b[31m.csv": "bad_name",
+        "rtl\u202ecsv.exe": "bad_name",
+        "ok.csv": None,
+        "_archive/ok.csv": None,  # a hidden folder: the name that lands is ok.csv
+    }
+    for name, _ in regular.items():
+        (landing / name).parent.mkdir(parents=True, exist_ok=True)
+        (landing / name).write_bytes(VALID)
+    os.symlink(outside / "passwd", landing / "link.csv")
+    os.symlink(outside / "folder", landing / "linkdir")
+    os.symlink(outside / "missing.csv", landing / "dangling.csv")
+    os.symlink(outside, landing / "through")  # and a drop reached through a linked folder
+    os.mkfifo(landing / "pipe.csv")
+    (landing / os.fsdecode(b"bad\xff.csv")).write_bytes(VALID)  # a name that is not UTF-8
+    expected = regular | {
+        "link.csv": "symlink",
+        "linkdir": "symlink",
+        "dangling.csv": "symlink",
+        "through": "symlink",
+        "pipe.csv": "not_a_file",
+        os.fsdecode(b"bad\xff.csv"): "bad_name",
+    }
+    report = land_energy_drops(settings=lake_settings)
+    assert report.balanced and report.rows_in == len(expected)
+    assert report.rows_out == 2 and report.details["accepted"] == {"clientes": 2}
+    lake = LocalObjectStore(lake_settings.lake_root)
+    records = {r["source_key"]: r for r in reason_records(lake)}
+    shown = {
+        k.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"): v
+        for k, v in expected.items()
+    }
+    assert {k: r["reason"] for k, r in records.items()} == {k: v for k, v in shown.items() if v}
+    assert "control character U+0001" in records["ctl\x01.csv"]["detail"]
+    assert "backslash" in records["a\\b.csv"]["detail"] and "starts with '_'" in records["_x.csv"]["detail"]
+    # Nothing was read through a link, so the target's bytes are nowhere in the lake.
+    assert not any(SECRET in path.read_bytes() for path in walk_files(lake_settings.lake_root))
+    # Rejected unread: no copy, and no key made of the odd name.
+    assert all(r["copy"] is None for r in records.values())
+    assert all(k.isprintable() and "\\" not in k for k in lake.list_keys("rejected"))
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        ("extractos/", "folder"),
+        ("a/../clientes.csv", "'..'"),
+        ("a//clientes.csv", "empty"),
+        ("/clientes.csv", "empty"),
+        ("./clientes.csv", "'.'"),
+        ("x/_clientes.csv", "starts with '_'"),
+        ("x/clientes\r.csv", "U+000D"),
+        ("x/clientes\x85.csv", "U+0085"),
+    ],
+)
+def test_finding_12_event_keys_of_every_shape_get_a_reason(
+    lake_settings: Settings, key: str, words: str
+) -> None:
+    landing = LocalObjectStore(lake_settings.lake_root / "landing")
+    (outcome,), report = land(lake_settings, landing, [key])
+    assert outcome.reason == "bad_name" and words in outcome.detail, outcome.detail
+    (record,) = reason_records(LocalObjectStore(lake_settings.lake_root))
+    assert (record["reason"], record["source_key"]) == ("bad_name", key)
+    assert report.details["rejected"] == {"bad_name": 1}
+
+
+def test_finding_12_the_cli_prints_odd_names_escaped(lake_settings: Settings, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from datalake.cli import app
+    from datalake.settings import get_settings
+
+    monkeypatch.setenv("LAKE_ROOT", str(lake_settings.lake_root))
+    get_settings.cache_clear()
+    landing = lake_settings.lake_root / "landing"
+    landing.mkdir(parents=True)
+    (landing / "esc\x1b]0;owned\x07.csv").write_bytes(VALID)
+    result = CliRunner().invoke(app, ["ingest", "landing"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "1 rejected (bad_name 1)" in result.output
+
+
+def test_finding_12_the_local_store_never_reads_through_a_link(tmp_path: Path) -> None:
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.csv").write_bytes(SECRET)
+    store = LocalObjectStore(tmp_path / "landing")
+    store.put_bytes("ok.csv", VALID)
+    os.symlink(tmp_path / "outside" / "secret.csv", store.path("link.csv"))
+    os.symlink(tmp_path / "outside", store.path("folder"))
+    os.mkfifo(store.path("pipe.csv"))
+    assert store.list_keys() == ["folder", "link.csv", "ok.csv", "pipe.csv"]
+    kinds = {
+        k: store.describe(k).kind for k in ("ok.csv", "link.csv", "folder", "folder/secret.csv", "pipe.csv")
+    }
+    assert kinds == {
+        "ok.csv": "file",
+        "link.csv": "link",
+        "folder": "link",
+        "folder/secret.csv": "link",
+        "pipe.csv": "other",
+    }
+    for key in ("link.csv", "folder/secret.csv"):
+        with pytest.raises(OSError, match=r"link|Too many levels"):
+            store.open_read(key)
+    with pytest.raises(ObjectNotFoundError, match="not a regular file"):
+        store.open_read("pipe.csv")  # refused at once, not left waiting for a writer
+    with store.open_read("ok.csv") as stream:
+        assert stream.read() == VALID
