@@ -73,3 +73,5 @@ def test_finding_11_same_named_drops_on_the_same_day_are_both_kept_on_s3(
     assert lake_objects(s3, moto_settings, "raw/") == {
         f"{folder}/clientes.{hashlib.sha256(body).hexdigest()[:16]}.csv": body for body in (first, second)
     }
+    for key in lake_objects(s3, moto_settings, "raw/"):  # copied server-side, typed as CSV
+        assert s3.head_object(Bucket=moto_settings.lake_bucket, Key=key)["ContentType"] == "text/csv"

@@ -134,6 +134,14 @@ def test_describe_open_and_copy_stream_an_object(store: ObjectStore) -> None:
     assert not store.exists("raw/d.csv")
 
 
+def test_a_copy_over_the_multipart_threshold_is_whole(store: ObjectStore) -> None:
+    data = bytes(range(256)) * (40 * 1024 + 1)  # 10 MiB and a bit: S3 copies it in parts
+    store.put_bytes("landing/big.bin", data)
+    info = store.describe("landing/big.bin")
+    store.copy_from(store, "landing/big.bin", "raw/big.bin", version=info.version)
+    assert store.get_bytes("raw/big.bin") == data
+
+
 def test_a_version_pins_what_is_read_and_copied(store: ObjectStore) -> None:
     if store.scheme != "s3":
         pytest.skip("local files carry no version")
