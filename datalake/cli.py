@@ -104,7 +104,13 @@ def query(
         ),
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format. csv escapes text cells starting with = + - @ (a spreadsheet "
+            "formula) with a leading '.",
+        ),
     ] = OutputFormat.table,
     max_rows: Annotated[int, typer.Option(help="Rows to show in table format.")] = 50,
 ) -> None:
@@ -118,7 +124,9 @@ def query(
     engine = runtime.query_engine(settings, database=database)
     frame = engine.query(named_query_sql(named) if named else sql or "")
     if output == OutputFormat.csv:
-        sys.stdout.write(frame.to_csv(index=False))
+        from datalake.query.export import frame_to_csv
+
+        sys.stdout.write(frame_to_csv(frame))
     elif output == OutputFormat.json:
         sys.stdout.write(frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n")
     else:
@@ -336,8 +344,8 @@ def ingest_entsoe_command(
 def ingest_landing_command() -> None:
     """Land the energy company's CSV drops waiting in landing/ (what the ingest_csv Lambda does per S3 event).
 
-    Each file goes to raw/energy_company/<entity>/year=/month=/day=/ by its header, or to
-    rejected/energy_company/ with <file>.reason.json. Landing keeps the originals.
+    Each file goes to raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv by its
+    header, or to rejected/energy_company/ with a .reason.json record. Landing keeps the originals.
     """
     from datalake.pipelines.ingest import land_energy_drops
 

@@ -75,6 +75,14 @@ class Settings(BaseSettings):
     csv_max_line_bytes: int = Field(
         1_048_576, ge=1_024, description="CSV drops with a longer line (in bytes) are rejected."
     )
+    # -- landing limits (issue 14, finding 10) ---------------------------------------------
+    landing_max_bytes: int = Field(
+        268_435_456,
+        ge=1,
+        description="CSV drops larger than this (bytes) are rejected as too_large before being read. "
+        "256 MiB: the landing streams drops, but the Glue job and the DuckDB twin read each raw "
+        "file whole (~5x its size in memory), which is what failed in a 1,536 MB Lambda at ~300 MB.",
+    )
     sagemaker_role_arn: str | None = Field(
         None, description="IAM role SageMaker assumes to run training jobs and serve endpoints."
     )
