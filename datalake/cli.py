@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from datalake import runtime
 from datalake.errors import LakeError
@@ -47,9 +48,10 @@ def print_frame(frame: pd.DataFrame, title: str | None = None, max_rows: int = 5
     """A DataFrame as a rich table, cut at ``max_rows`` with a note."""
     table = RichTable(title=title, show_lines=False)
     for column in frame.columns:
-        table.add_column(str(column), overflow="fold")
+        table.add_column(Text(str(column)), overflow="fold")
     for row in frame.head(max_rows).itertuples(index=False):
-        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+        # Text, not markup: a cell holding "[/bold]" or "[link=...]" is data, shown as typed.
+        table.add_row(*(Text("" if pd.isna(v) else str(v)) for v in row))
     console.print(table)
     if len(frame) > max_rows:
         console.print(f"[dim]… {len(frame) - max_rows} more rows[/dim]")

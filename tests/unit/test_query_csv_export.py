@@ -103,3 +103,17 @@ def test_finding_13_only_text_cells_are_escaped_whatever_the_dtype() -> None:
     pd.testing.assert_series_equal(escaped["when"], frame["when"])
     pd.testing.assert_series_equal(escaped["signed"], frame["signed"])
     assert frame["arrow_text"].iloc[0] == "=1+1"  # the caller's frame is left as it was
+
+
+def test_table_output_shows_markup_in_cells_as_typed(tmp_path: Path, monkeypatch) -> None:
+    """Found while fixing finding 13: rich read cell text as markup ("[/bold]" crashed the command)."""
+    monkeypatch.setenv("LAKE_ROOT", str(tmp_path / "lake"))
+    get_settings.cache_clear()
+    cells = pd.DataFrame({"label": ["[/bold]", "[link=http://evil.example]click[/link]"]})
+    LocalObjectStore(tmp_path / "lake").write_parquet("processed/markup/part-0.parquet", cells)
+    runner = CliRunner()
+    assert runner.invoke(app, ["crawl", "processed"]).exit_code == 0
+    result = runner.invoke(app, ["query", "SELECT label FROM markup ORDER BY label"])
+    assert result.exit_code == 0, result.output
+    assert "[/bold]" in result.stdout
+    assert "[link=http://evil.example]click[/link]" in result.stdout
