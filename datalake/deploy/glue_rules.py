@@ -1,10 +1,10 @@
-"""AWS Glue's documented rules for crawlers, checked over the templates and ``crawlers/*.json``.
+"""AWS Glue's documented rules for crawlers and jobs, checked over the templates and ``crawlers/*.json``.
 
 moto skips Glue resources and cfn-lint only checks their types, so a crawler that Glue's
 ``CreateCrawler`` rejects rolls the catalog stack back on the first real deploy and nowhere
-before. Each rule here cites the page that documents it; :func:`check_crawlers` runs them all
-and names the file, the resource and the rule of every violation (``datalake deploy check``
-can print them as they are).
+before, and a job whose code Glue cannot import fails only when it first runs. Each rule here
+cites the page that documents it; :func:`check_glue` runs them all and names the file, the
+resource and the rule of every violation (``datalake deploy check`` can print them as they are).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,26 @@ CRAWLER_RULES: dict[str, tuple[str, str]] = {
         f"{_GLUE_DG}/crawler-schema-changes-prevent.html",
     ),
 }
+
+_PYTHON_LIBRARIES = f"{_GLUE_DG}/aws-glue-programming-python-libraries.html"
+#: Rule id -> (what Glue requires of a job, where AWS documents it).
+JOB_RULES: dict[str, tuple[str, str]] = {
+    "job-extra-py-files-importable": (
+        "--extra-py-files lists .py files and .zip archives only: PySpark puts only .py/.zip/.egg files "
+        "on its Python workers' path, so a wheel there imports on the driver and fails in mapInPandas",
+        f"{_PYTHON_LIBRARIES}#aws-glue-programming-python-libraries-zipping",
+    ),
+    "job-requirements-file-needs-r": (
+        "a requirements file in --additional-python-modules needs --python-modules-installer-option -r",
+        f"{_PYTHON_LIBRARIES}#addl-python-modules-support",
+    ),
+    "job-keeps-glue-spark": (
+        "--additional-python-modules never installs pyspark, py4j or awsglue: they are Glue's Spark runtime",
+        f"{_PYTHON_LIBRARIES}#glue-modules-provided",
+    ),
+}
+#: Parts of Glue's Spark runtime that pip must never replace.
+GLUE_RUNTIME_DISTRIBUTIONS = frozenset({"pyspark", "py4j", "awsglue"})
 
 RECRAWL_BEHAVIORS = frozenset({"CRAWL_EVERYTHING", "CRAWL_NEW_FOLDERS_ONLY", "CRAWL_EVENT_MODE"})
 UPDATE_BEHAVIORS = frozenset({"LOG", "UPDATE_IN_DATABASE"})
@@ -298,19 +318,28 @@ def crawler_violations(crawler: Mapping[str, Any], source: str, resource: str) -
     return found
 
 
-def template_crawler_violations(
-    templates: Mapping[str, Mapping[str, Any]] | None = None,
+Templates = Mapping[str, Mapping[str, Any]]
+
+
+def _resource_violations(
+    kind: str,
+    check: Callable[[Mapping[str, Any], str, str], list[RuleViolation]],
+    templates: Templates | None,
 ) -> list[RuleViolation]:
-    """The violations of every ``AWS::Glue::Crawler`` in ``templates`` (layer -> template; all by default)."""
+    """``check`` over the properties of every resource of type ``kind`` (all layers by default)."""
     templates = templates if templates is not None else {layer: load_template(layer) for layer in LAYERS}
-    found = []
-    for layer, template in templates.items():
-        for name, resource in (template.get("Resources") or {}).items():
-            if resource.get("Type") == "AWS::Glue::Crawler":
-                found += crawler_violations(
-                    resource.get("Properties") or {}, f"cloudformation/{layer}.yaml", name
-                )
-    return found
+    return [
+        violation
+        for layer, template in templates.items()
+        for name, resource in (template.get("Resources") or {}).items()
+        if resource.get("Type") == kind
+        for violation in check(resource.get("Properties") or {}, f"cloudformation/{layer}.yaml", name)
+    ]
+
+
+def template_crawler_violations(templates: Templates | None = None) -> list[RuleViolation]:
+    """The violations of every ``AWS::Glue::Crawler`` in ``templates`` (layer -> template; all by default)."""
+    return _resource_violations("AWS::Glue::Crawler", crawler_violations, templates)
 
 
 def definition_violations(folder: Path = CRAWLERS_DIR) -> list[RuleViolation]:
@@ -325,3 +354,50 @@ def definition_violations(folder: Path = CRAWLERS_DIR) -> list[RuleViolation]:
 def check_crawlers() -> list[RuleViolation]:
     """Every crawler rule over every template and crawler definition; empty when all hold."""
     return template_crawler_violations() + definition_violations()
+
+
+# -- jobs -----------------------------------------------------------------------------------------
+
+
+def job_violations(job: Mapping[str, Any], source: str, resource: str) -> list[RuleViolation]:
+    """Every rule an ``AWS::Glue::Job``'s properties break (its Python code and modules)."""
+    found: list[RuleViolation] = []
+    arguments = job.get("DefaultArguments") or {}
+    extra_files = _text(arguments.get("--extra-py-files"))
+    for path in (extra_files or "").split(","):
+        if path and not path.strip().endswith((".py", ".zip")):
+            found.append(
+                RuleViolation(
+                    source, resource, "job-extra-py-files-importable", f"--extra-py-files has {path.strip()}"
+                )
+            )
+    modules = _text(arguments.get("--additional-python-modules"))
+    installer = _text(arguments.get("--python-modules-installer-option")) or ""
+    if modules and modules.strip().endswith(".txt") and "-r" not in installer.split():
+        found.append(
+            RuleViolation(
+                source,
+                resource,
+                "job-requirements-file-needs-r",
+                f"--additional-python-modules {modules} without --python-modules-installer-option -r",
+            )
+        )
+    for item in (modules or "").split(","):
+        name = re.split(r"[=<>~!\[; ]", item.strip(), maxsplit=1)[0].lower().replace("_", "-")
+        if name in GLUE_RUNTIME_DISTRIBUTIONS:
+            found.append(
+                RuleViolation(
+                    source, resource, "job-keeps-glue-spark", f"--additional-python-modules installs {item}"
+                )
+            )
+    return found
+
+
+def template_job_violations(templates: Templates | None = None) -> list[RuleViolation]:
+    """The violations of every ``AWS::Glue::Job`` in ``templates`` (layer -> template; all by default)."""
+    return _resource_violations("AWS::Glue::Job", job_violations, templates)
+
+
+def check_glue() -> list[RuleViolation]:
+    """Every Glue rule (crawlers and jobs) over the templates and crawler definitions."""
+    return check_crawlers() + template_job_violations()
