@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(
         "4g", description="Heap of the local Spark driver (local mode runs every task in it)."
     )
+    # -- where Spark jobs get their session (issue 15) --
+    spark_runtime: Literal["auto", "local", "glue"] = Field(
+        "auto",
+        description=(
+            "Spark session of job runs: local (SPARK_MASTER, loopback driver), glue (the session the Glue "
+            "job launcher configured, on its workers), auto (glue when AWS Glue started the process)."
+        ),
+    )
     ree_base_url: str = Field("https://apidatos.ree.es", description="Red Eléctrica REData API base URL.")
     ree_sample: bool = Field(
         False, description="Extractors use the labelled SAMPLE generator (offline) instead of the API."

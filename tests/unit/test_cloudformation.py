@@ -114,7 +114,7 @@ def test_every_glue_script_location_names_a_real_script(layer: str, name: str, p
     assert props["GlueVersion"] == "5.0"
     assert props["Command"]["Name"] == "glueetl"
     args = props["DefaultArguments"]
-    assert sub_text(args["--extra-py-files"]).endswith("/dist/${CoreWheelName}")
+    assert sub_text(args["--extra-py-files"]).endswith("/glue/datalake.zip")  # a zip: see test_glue_packaging
     assert args["--lake_runtime"] == "aws"  # Glue has no environment: settings arrive as arguments
     assert "--lake_bucket" in args
 
