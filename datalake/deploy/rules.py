@@ -408,14 +408,15 @@ def rds_engine_versions(
 
 _ERREXIT = re.compile(r"^\s*set\s+(-[a-z]*e[a-z]*\b|-o\s+errexit)", re.MULTILINE)
 _EXIT_TRAP = re.compile(r"""^\s*trap\s+(['"])(?P<body>.*?\$\?.*?)\1\s+(.*\s)?EXIT\b""", re.MULTILINE)
-_SIGNAL = re.compile(r"cfn-signal\b(?P<args>[^\n]*(?:\\\n[^\n]*)*)")
+_SIGNAL = re.compile(r"cfn-signal\b(?P<args>[^\n]*)")
 
 
 def _signal_problems(script: str, group: str) -> list[str]:
     problems = []
+    script = script.replace("\\\n", " ")  # one line per command
     if not _ERREXIT.search(script):
         problems.append("no `set -e`: a failed step would not stop the script")
-    signals = [" ".join(m.group("args").replace("\\\n", " ").split()) for m in _SIGNAL.finditer(script)]
+    signals = [" ".join(m.group("args").split()) for m in _SIGNAL.finditer(script)]
     signals = [s for s in signals if "--stack" in s]
     if not signals:
         problems.append("no cfn-signal call with --stack")

@@ -444,9 +444,15 @@ def test_warehouse_is_private_encrypted_backed_up_with_a_generated_password() ->
     assert "SecurityGroupIngress" not in net["DatabaseSecurityGroup"]["Properties"]
 
 
+def api_host_user_data() -> tuple[str, dict[str, Any]]:
+    """The EC2 API host's user data script and its Sub variables (from its launch template)."""
+    data = TEMPLATES["api"]["Resources"]["ApiLaunchTemplate"]["Properties"]["LaunchTemplateData"]
+    script, variables = data["UserData"]["Fn::Base64"]["Fn::Sub"]
+    return script, variables
+
+
 def test_api_host_runs_uvicorn_under_systemd_behind_the_api_port_only() -> None:
-    api = TEMPLATES["api"]["Resources"]
-    user_data = api["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"][0]
+    user_data, _ = api_host_user_data()
     assert "systemctl enable --now datalake-api.service" in user_data
     assert "datalake serve --host 0.0.0.0 --port ${ApiPort}" in user_data
     assert "API_KEY_SECRET_ARN=" in user_data and "DATABASE_SECRET_ARN=" in user_data
@@ -535,7 +541,7 @@ def test_finding_14_reader_secret_is_generated_and_read_by_exactly_the_sync_and_
     assert api["ApiFunction"]["Properties"]["Environment"]["Variables"]["READER_SECRET_ARN"] == {
         "Ref": "ReaderSecretArn"
     }
-    user_data = api["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"][0]
+    user_data, _ = api_host_user_data()
     assert "Environment=READER_SECRET_ARN=${ReaderSecretArn}" in user_data
 
 
@@ -589,11 +595,14 @@ def when(value: Any, conditions: dict[str, bool]) -> Any:
 
 
 def test_finding_8_no_instance_takes_traffic_from_the_internet() -> None:
-    instances = resources("AWS::EC2::Instance")
-    assert instances
-    for layer, name, props in instances:
-        groups = [g for nic in props["NetworkInterfaces"] for g in nic["GroupSet"]]
-        groups += props.get("SecurityGroupIds", [])
+    # Issue 15 finding 8 replaced the instance with a launch template (and an Auto Scaling group).
+    assert not resources("AWS::EC2::Instance")
+    hosts = resources("AWS::EC2::LaunchTemplate")
+    assert hosts
+    for layer, name, props in hosts:
+        data = props["LaunchTemplateData"]
+        groups = [g for nic in data["NetworkInterfaces"] for g in nic["Groups"]]
+        groups += data.get("SecurityGroupIds", [])
         for group in map(imported_network_group, groups):
             rules = security_group_ingress(group)
             assert rules, f"{layer}.{name}: {group} takes nothing (the API could not be reached)"
@@ -658,7 +667,10 @@ def test_finding_8_https_listener_uses_tls12_and_http_only_redirects() -> None:
     # The target group checks the public readiness probe of the host on the API port.
     group = api["Resources"]["ApiTargetGroup"]["Properties"]
     assert group["HealthCheckPath"] == "/health/ready"
-    assert group["Targets"] == [{"Id": {"Ref": "ApiHost"}, "Port": {"Ref": "ApiPort"}}]
+    assert group["Port"] == {"Ref": "ApiPort"} and "Targets" not in group
+    # ...whose targets the Auto Scaling group registers (issue 15, finding 8).
+    hosts = api["Resources"]["ApiAutoScalingGroup"]["Properties"]
+    assert hosts["TargetGroupARNs"] == [{"Ref": "ApiTargetGroup"}]
     assert group["Matcher"] == {"HttpCode": "200"}
 
 
@@ -710,7 +722,7 @@ def test_finding_8_prod_requires_a_certificate_and_sets_rate_limits() -> None:
         assert int(layer["ApiRateLimitPerMinute"]) > 0, env  # finding 7: a limit in production
     # The app on the host counts clients by the address the load balancer forwards, and trusts the
     # header from the VPC only (the load balancer's addresses).
-    user_data, variables = api["Resources"]["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    user_data, variables = api_host_user_data()
     assert "Environment=FORWARDED_ALLOW_IPS=${VpcCidr}" in user_data
     assert sub_text(variables["VpcCidr"]["Fn::ImportValue"]).endswith("-VpcCidr")
     assert "Environment=API_RATE_LIMIT_PER_MINUTE=${ApiRateLimitPerMinute}" in user_data

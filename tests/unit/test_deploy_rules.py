@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from datalake.deploy import rules
@@ -148,3 +150,130 @@ def test_finding_3_the_rule_follows_ref_getatt_and_sub_chains() -> None:
     # An export nobody imports may change freely.
     del templates["api"]["Resources"]["UsesCodePrefix"]
     assert "Outputs.CodePrefix" not in {f.resource for f in rules.versioned_exports_imported(templates)}
+
+
+# -- finding 8: the EC2 API host installs every release and says whether it worked ------------------
+
+
+def _user_data(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    data = templates["api"]["Resources"]["ApiLaunchTemplate"]["Properties"]["LaunchTemplateData"]
+    return data["UserData"]["Fn::Base64"]
+
+
+def test_finding_8_api_host_is_an_auto_scaling_group_that_rolls_each_release_on_signals() -> None:
+    findings = rules.api_hosts_roll_out_each_release(TEMPLATES)
+    assert not findings, shown(findings)
+    assert not list(rules._resources(TEMPLATES, "AWS::EC2::Instance"))
+    api = TEMPLATES["api"]["Resources"]
+    group = api["ApiAutoScalingGroup"]
+    assert group["CreationPolicy"]["ResourceSignal"] == {"Count": 1, "Timeout": "PT40M"}
+    rolling = group["UpdatePolicy"]["AutoScalingRollingUpdate"]
+    assert rolling["WaitOnResourceSignals"] is True and rolling["MinInstancesInService"] == 1
+    props = group["Properties"]
+    assert (props["MinSize"], props["MaxSize"]) == ("1", "2")
+    assert props["TargetGroupARNs"] == [{"Ref": "ApiTargetGroup"}]
+    assert props["LaunchTemplate"]["Version"] == {"Fn::GetAtt": ["ApiLaunchTemplate", "LatestVersionNumber"]}
+    # Everything the instance had: the same role, IMDSv2, an encrypted volume, the unit and its settings.
+    data = api["ApiLaunchTemplate"]["Properties"]["LaunchTemplateData"]
+    assert data["IamInstanceProfile"] == {"Arn": {"Fn::GetAtt": ["ApiHostProfile", "Arn"]}}
+    assert api["ApiHostProfile"]["Properties"]["Roles"] == [{"Ref": "ApiHostRole"}]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+    script = _user_data(TEMPLATES)["Fn::Sub"][0]
+    for line in (
+        "Environment=LAKE_RUNTIME=aws",
+        "Environment=DATABASE_SECRET_ARN=${DatabaseSecretArn}",
+        "Environment=API_KEY_SECRET_ARN=${ApiKeySecret}",
+        "Environment=READER_SECRET_ARN=${ReaderSecretArn}",
+        "Environment=API_RATE_LIMIT_PER_MINUTE=${ApiRateLimitPerMinute}",
+        "Environment=FORWARDED_ALLOW_IPS=${VpcCidr}",
+        "Environment=FORECAST_ENDPOINT=${EndpointName}",
+        "ExecStart=/opt/datalake/venv/bin/datalake serve --host 0.0.0.0 --port ${ApiPort} --workers 2",
+        "systemctl enable --now datalake-api.service",
+    ):
+        assert line in script.splitlines(), line
+    # It waits for the app before it signals: the last command is the readiness wait.
+    assert script.rstrip().endswith("--url http://127.0.0.1:${ApiPort} --timeout 900")
+    assert "-m datalake.deploy.host_ready" in script
+
+
+def test_finding_8_the_rule_catches_hosts_that_keep_old_code_or_fail_silently() -> None:
+    # The template before: an instance whose user data installs the release at first boot only.
+    templates = broken()
+    data = templates["api"]["Resources"]["ApiLaunchTemplate"]["Properties"]["LaunchTemplateData"]
+    templates["api"]["Resources"]["OldHost"] = {
+        "Type": "AWS::EC2::Instance",
+        "Properties": {"ImageId": {"Ref": "ImageId"}, "UserData": data["UserData"]},
+    }
+    found = rules.api_hosts_roll_out_each_release(templates)
+    assert [(f.resource, f.rule) for f in found] == [("OldHost", "instance-user-data-installs-code")]
+
+    templates = broken()
+    group = templates["api"]["Resources"]["ApiAutoScalingGroup"]
+    del group["CreationPolicy"], group["UpdatePolicy"]
+    group["Properties"]["LaunchTemplate"]["Version"] = "$Latest"
+    script = _user_data(templates)["Fn::Sub"]
+    script[0] = (
+        script[0]
+        .replace("trap 'signal $?' EXIT", "")
+        .replace("--resource ApiAutoScalingGroup", "--resource SomethingElse")
+        .replace("${CodeVersion}", "latest")
+    )
+    found = {(f.resource, f.rule, f.message) for f in rules.api_hosts_roll_out_each_release(templates)}
+    rules_found = {(resource, rule) for resource, rule, _ in found}
+    assert rules_found == {
+        ("ApiLaunchTemplate", "launch-template-user-data-versioned"),
+        ("ApiAutoScalingGroup", "asg-launch-template-version"),
+        ("ApiAutoScalingGroup", "asg-creation-signal"),
+        ("ApiAutoScalingGroup", "asg-rolling-update"),
+        ("ApiLaunchTemplate", "user-data-signals-exit-status"),
+    }
+    messages = "\n".join(m for _, _, m in found)
+    assert "no `trap '... $? ...' EXIT`" in messages
+    assert "does not name the group ApiAutoScalingGroup" in messages
+
+    # A rolling update with no room for the new instance, a signal count above MinSize, no exit code.
+    templates = broken()
+    group = templates["api"]["Resources"]["ApiAutoScalingGroup"]
+    group["UpdatePolicy"]["AutoScalingRollingUpdate"]["MinInstancesInService"] = 2
+    group["CreationPolicy"]["ResourceSignal"]["Count"] = 3
+    script = _user_data(templates)["Fn::Sub"]
+    script[0] = script[0].replace('--exit-code "$1" ', "").replace("set -euxo pipefail", "set -ux")
+    messages = shown(rules.api_hosts_roll_out_each_release(templates))
+    assert "MinInstancesInService 2 leaves no room under MaxSize" in messages
+    assert "waits for 3 signals but MinSize is 1" in messages
+    assert "cfn-signal sends no exit code" in messages
+    assert "no `set -e`" in messages
+
+
+def test_finding_8_user_data_signals_the_exit_status_of_the_install(tmp_path: Path) -> None:
+    """The template's own signalling code, run: a failing step signals its status, success signals 0."""
+    script = _user_data(TEMPLATES)["Fn::Sub"][0]
+    prelude, trap, _ = script.partition("trap 'signal $?' EXIT\n")
+    assert trap, "the user data sets no EXIT trap"
+    record = tmp_path / "signals"
+    stub = tmp_path / "cfn-signal"
+    stub.write_text(f'#!/bin/sh\necho "$@" >> {record}\n')
+    stub.chmod(0o755)
+    rendered = (
+        (prelude + trap)
+        .replace("/opt/aws/bin/cfn-signal", str(stub))
+        .replace("${AWS::StackName}", "datalake-dev-api")
+        .replace("${AWS::Region}", "eu-west-1")
+        .replace("${CodeVersion}", "0123456789ab")
+    )
+    assert "${" not in rendered
+
+    def run(steps: str) -> tuple[int, str]:
+        record.unlink(missing_ok=True)
+        result = subprocess.run(["bash", "-c", rendered + steps], capture_output=True, text=True, timeout=60)
+        return result.returncode, record.read_text().strip()
+
+    status, signal = run("echo installing\nsh -c 'exit 7'\necho after-the-failure\n")
+    assert status == 7
+    assert (
+        signal == "--exit-code 7 --stack datalake-dev-api --resource ApiAutoScalingGroup --region eu-west-1"
+    )
+    assert "after-the-failure" not in run("false\necho after-the-failure\n")[1]
+    status, signal = run("echo installed\n")
+    assert status == 0 and signal.startswith("--exit-code 0 --stack datalake-dev-api")
