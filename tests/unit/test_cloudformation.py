@@ -130,18 +130,24 @@ def test_sagemaker_entry_point_names_the_inference_script() -> None:
     assert "code" in (REPO_ROOT / "sagemaker" / "train.py").read_text()
 
 
-def test_glue_job_names_follow_the_settings_and_the_trigger() -> None:
-    jobs = {p["Name"]["Ref"]: p for _, _, p in resources("AWS::Glue::Job")}
-    dev = DEV["layers"]["transforms"]
-    # Every setting the trigger uses names a job the dev stack creates, with the Settings default.
+def _exported_as(layer: str, value: Any) -> str:
+    """The logical id behind an ``!ImportValue`` of ``layer``'s export (``!Ref <id>`` outputs)."""
+    export = sub_text(value["Fn::ImportValue"]).removeprefix("${Project}-${Env}-")
+    return TEMPLATES[layer]["Outputs"][export]["Value"]["Ref"]
+
+
+def test_glue_job_names_reach_the_trigger_from_the_transforms_stack() -> None:
+    # Job names are per environment (issue 15, finding 9), so the trigger never relies on the
+    # settings' local defaults: each job setting it uses is in its environment, from the export.
+    jobs = {name for _, name, _ in resources("AWS::Glue::Job")}
+    function = TEMPLATES["ingestion"]["Resources"]["StartTransformFunction"]["Properties"]
+    variables = function["Environment"]["Variables"]
     for prefix, field in RAW_PREFIX_JOBS.items():
-        param = {"ree_glue_job": "ReeJobName", "entsoe_glue_job": "EntsoeJobName"}.get(
-            field, "EnergyCompanyJobName"
-        )
-        assert param in jobs, f"{prefix}: no Glue job for {field}"
-        assert dev[param] == getattr(SETTINGS, field), f"{field}: dev job name differs from the default"
-    # The energy company job is issue 6's: its setting must carry the dev job name.
-    assert dev["EnergyCompanyJobName"] == SETTINGS.energy_company_glue_job
+        assert field.upper() in variables, f"{prefix}: {field.upper()} is not set on start_transform"
+        assert _exported_as("transforms", variables[field.upper()]) in jobs, prefix
+    for env, params in (("dev", DEV), ("prod", load_params("prod"))):
+        names = params["layers"]["transforms"]
+        assert names["ReeJobName"] != SETTINGS.ree_glue_job, f"{env} shares the local job name"
     starter = TEMPLATES["ingestion"]["Resources"]["StartTransformRole"]["Properties"]["Policies"][0]
     [statement] = [s for s in starter["PolicyDocument"]["Statement"] if "glue:StartJobRun" in s["Action"]]
     granted = {sub_text(r).rsplit("/", 1)[1] for r in statement["Resource"]}
@@ -247,12 +253,25 @@ def test_athena_results_are_encrypted_and_enforced() -> None:
     assert sub_text(config["ResultConfiguration"]["OutputLocation"]).endswith("/athena-results/")
 
 
-def test_catalog_database_names_follow_the_settings() -> None:
-    dev = DEV["layers"]["catalog"]
-    assert dev["RawDatabaseName"] == SETTINGS.raw_database
-    assert dev["ProcessedDatabaseName"] == SETTINGS.processed_database
-    assert dev["EnergyRawDatabaseName"] == SETTINGS.energy_raw_database
-    assert dev["EnergyProcessedDatabaseName"] == SETTINGS.energy_processed_database
+CATALOG_SETTINGS = {
+    "RAW_DATABASE": "RawDatabase",
+    "PROCESSED_DATABASE": "ProcessedDatabase",
+    "ENERGY_RAW_DATABASE": "EnergyRawDatabase",
+    "ENERGY_PROCESSED_DATABASE": "EnergyProcessedDatabase",
+}
+
+
+def test_every_function_and_host_is_told_the_catalog_database_names() -> None:
+    # The databases are named per environment (issue 15, finding 9), not the settings' local
+    # defaults: every Lambda and the EC2 API host get each name from the catalog stack's export.
+    for layer, name, props in resources("AWS::Lambda::Function"):
+        variables = props["Environment"]["Variables"]
+        for variable, database in CATALOG_SETTINGS.items():
+            assert _exported_as("catalog", variables[variable]) == database, f"{layer}.{name}: {variable}"
+    script, variables = api_host_user_data()
+    for variable, database in CATALOG_SETTINGS.items():
+        [placeholder] = re.findall(rf"^Environment={variable}=\$\{{(\w+)\}}$", script, re.MULTILINE)
+        assert _exported_as("catalog", variables[placeholder]) == database, variable
 
 
 # -- IAM ----------------------------------------------------------------------------------------------

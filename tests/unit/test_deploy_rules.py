@@ -277,3 +277,96 @@ def test_finding_8_user_data_signals_the_exit_status_of_the_install(tmp_path: Pa
     assert "after-the-failure" not in run("false\necho after-the-failure\n")[1]
     status, signal = run("echo installed\n")
     assert status == 0 and signal.startswith("--exit-code 0 --stack datalake-dev-api")
+
+
+# -- finding 9: names per environment, data and secrets that outlive their stack ----------------------
+
+
+def test_finding_9_every_physical_name_names_its_environment() -> None:
+    findings = rules.names_scoped_by_env(TEMPLATES, PARAMS)
+    assert not findings, shown(findings)
+    group = TEMPLATES["ml"]["Resources"]["ModelPackageGroup"]["Properties"]["ModelPackageGroupName"]
+    names = {env: rules._render(group, TEMPLATES["ml"], "ml", PARAMS, env) for env in PARAMS}
+    assert names == {"dev": "datalake-dev-demand-forecaster", "prod": "datalake-prod-demand-forecaster"}
+
+    templates = broken()
+    # The finding: dev and prod shared one model package group.
+    templates["ml"]["Resources"]["ModelPackageGroup"]["Properties"]["ModelPackageGroupName"] = (
+        "datalake-forecaster"
+    )
+    # A name from a parameter: right in prod's params file, the shared default in dev's.
+    templates["catalog"]["Parameters"]["RawDatabaseName"]["Default"] = "datalake_raw"
+    params = copy.deepcopy(PARAMS)
+    del params["dev"]["layers"]["catalog"]["RawDatabaseName"]
+    # "prod" inside another word does not name the environment.
+    params["prod"]["layers"]["transforms"]["ReeJobName"] = "datalake-production-ree"
+    # A name inside an already scoped parent (a workgroup's named query) is not checked.
+    query = next(iter(rules._resources(templates, "AWS::Athena::NamedQuery")))[2]
+    query["Properties"]["Name"] = "shared_query_name"
+    found = {(f.template, f.resource): f.message for f in rules.names_scoped_by_env(templates, params)}
+    assert set(found) == {("ml", "ModelPackageGroup"), ("catalog", "RawDatabase"), ("transforms", "ReeJob")}
+    assert "dev: datalake-forecaster, prod: datalake-forecaster" in found[("ml", "ModelPackageGroup")]
+    assert found[("catalog", "RawDatabase")].endswith("(dev: datalake_raw)")
+    assert found[("transforms", "ReeJob")].endswith("(prod: datalake-production-ree)")
+
+
+def test_finding_9_data_stores_secrets_and_audit_logs_are_retained_and_no_secret_is_named() -> None:
+    findings = rules.data_stores_retained(TEMPLATES) + rules.named_secrets_retained(TEMPLATES)
+    assert not findings, shown(findings)
+    kept = {
+        (layer, name, resource["Type"], resource.get("DeletionPolicy"))
+        for layer, name, resource in rules._resources(TEMPLATES)
+        if resource.get("DeletionPolicy") in ("Retain", "Snapshot")
+    }
+    assert kept == {
+        ("storage", "AccessLogsBucket", "AWS::S3::Bucket", "Retain"),
+        ("storage", "LandingBucket", "AWS::S3::Bucket", "Retain"),
+        ("storage", "LakeBucket", "AWS::S3::Bucket", "Retain"),
+        ("storage", "ArtifactsBucket", "AWS::S3::Bucket", "Retain"),
+        ("warehouse", "Database", "AWS::RDS::DBInstance", "Snapshot"),
+        ("warehouse", "DatabaseSecret", "AWS::SecretsManager::Secret", "Retain"),
+        ("warehouse", "ReaderSecret", "AWS::SecretsManager::Secret", "Retain"),
+        ("api", "ApiKeySecret", "AWS::SecretsManager::Secret", "Retain"),
+        ("network", "FlowLogGroup", "AWS::Logs::LogGroup", "Retain"),
+        ("api", "WafLogGroup", "AWS::Logs::LogGroup", "Retain"),
+        ("api", "ApiAccessLogGroup", "AWS::Logs::LogGroup", "Retain"),
+    }
+    # A kept resource with a fixed name would block the next deploy of its stack: secrets and the
+    # audit logs have none (WAF's needs its prefix, so it ends with the stack's id).
+    for layer, name, _, _ in kept - {k for k in kept if k[2] in ("AWS::S3::Bucket", "AWS::RDS::DBInstance")}:
+        props = TEMPLATES[layer]["Resources"][name]["Properties"]
+        assert "Name" not in props, f"{layer}.{name}"
+        if "LogGroupName" in props:
+            assert "AWS::StackId" in str(props["LogGroupName"]), f"{layer}.{name}"
+
+    templates = broken()
+    storage = templates["storage"]["Resources"]
+    del storage["LakeBucket"]["DeletionPolicy"]
+    templates["warehouse"]["Resources"]["Database"]["UpdateReplacePolicy"] = "Delete"
+    # What the templates had: a named secret that a deletion puts in its recovery window.
+    secret = templates["api"]["Resources"]["ApiKeySecret"]
+    secret["Properties"]["Name"] = {"Fn::Sub": "${Project}/${Env}/api-key"}
+    del secret["DeletionPolicy"], secret["UpdateReplacePolicy"]
+    # An audit log is found by what writes to it: here the VPC flow log.
+    del templates["network"]["Resources"]["FlowLogGroup"]["UpdateReplacePolicy"]
+    found = {(f.resource, f.rule, f.message.split(";")[0]) for f in rules.data_stores_retained(templates)}
+    assert found == {
+        ("LakeBucket", "data-store-retained", "DeletionPolicy is Delete"),
+        ("Database", "data-store-retained", "UpdateReplacePolicy is Delete"),
+        ("ApiKeySecret", "data-store-retained", "DeletionPolicy is Delete"),
+        ("ApiKeySecret", "data-store-retained", "UpdateReplacePolicy is Delete"),
+        ("FlowLogGroup", "data-store-retained", "UpdateReplacePolicy is Delete"),
+    }
+    [named] = rules.named_secrets_retained(templates)
+    assert (named.template, named.resource, named.rule) == ("api", "ApiKeySecret", "named-secret-deletable")
+    # A named secret that is kept passes that rule.
+    secret["DeletionPolicy"] = secret["UpdateReplacePolicy"] = "Retain"
+    assert rules.named_secrets_retained(templates) == []
+
+
+def test_every_static_rule_passes_over_the_shipped_templates() -> None:
+    """What `datalake deploy check` will run: every rule, all layers, dev and prod parameters."""
+    findings = rules.check_templates()
+    assert not findings, shown(findings)
+    assert len(rules.TEMPLATE_RULES) + len(rules.PARAMS_RULES) == 6
+    assert all(url.startswith("https://") for _, url in rules.RULES.values())
