@@ -745,6 +745,8 @@ def test_finding_8_prod_requires_a_certificate_and_sets_rate_limits() -> None:
     assert "Environment=FORWARDED_ALLOW_IPS=${VpcCidr}" in user_data
     assert sub_text(variables["VpcCidr"]["Fn::ImportValue"]).endswith("-VpcCidr")
     assert "Environment=API_RATE_LIMIT_PER_MINUTE=${ApiRateLimitPerMinute}" in user_data
+    # Several workers and hosts: the limit is one bucket per client, shared through PostgreSQL.
+    assert "Environment=API_RATE_LIMIT_BACKEND=postgres" in user_data
     outputs = api["Outputs"]
     assert json.dumps(
         when(outputs["Ec2ApiUrl"]["Value"], {"HasCertificate": True, "HasDomainName": False})
