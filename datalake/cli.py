@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from datalake import runtime
 from datalake.errors import LakeError
@@ -47,9 +48,10 @@ def print_frame(frame: pd.DataFrame, title: str | None = None, max_rows: int = 5
     """A DataFrame as a rich table, cut at ``max_rows`` with a note."""
     table = RichTable(title=title, show_lines=False)
     for column in frame.columns:
-        table.add_column(str(column), overflow="fold")
+        table.add_column(Text(str(column)), overflow="fold")
     for row in frame.head(max_rows).itertuples(index=False):
-        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+        # Text, not markup: a cell holding "[/bold]" or "[link=...]" is data, shown as typed.
+        table.add_row(*(Text("" if pd.isna(v) else str(v)) for v in row))
     console.print(table)
     if len(frame) > max_rows:
         console.print(f"[dim]… {len(frame) - max_rows} more rows[/dim]")
@@ -104,7 +106,13 @@ def query(
         ),
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format. csv escapes text cells starting with = + - @ (a spreadsheet "
+            "formula) with a leading '.",
+        ),
     ] = OutputFormat.table,
     max_rows: Annotated[int, typer.Option(help="Rows to show in table format.")] = 50,
 ) -> None:
@@ -118,7 +126,9 @@ def query(
     engine = runtime.query_engine(settings, database=database)
     frame = engine.query(named_query_sql(named) if named else sql or "")
     if output == OutputFormat.csv:
-        sys.stdout.write(frame.to_csv(index=False))
+        from datalake.query.export import frame_to_csv
+
+        sys.stdout.write(frame_to_csv(frame))
     elif output == OutputFormat.json:
         sys.stdout.write(frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n")
     else:
@@ -336,8 +346,8 @@ def ingest_entsoe_command(
 def ingest_landing_command() -> None:
     """Land the energy company's CSV drops waiting in landing/ (what the ingest_csv Lambda does per S3 event).
 
-    Each file goes to raw/energy_company/<entity>/year=/month=/day=/ by its header, or to
-    rejected/energy_company/ with <file>.reason.json. Landing keeps the originals.
+    Each file goes to raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv by its
+    header, or to rejected/energy_company/ with a .reason.json record. Landing keeps the originals.
     """
     from datalake.pipelines.ingest import land_energy_drops
 

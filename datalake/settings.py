@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(
         "4g", description="Heap of the local Spark driver (local mode runs every task in it)."
     )
+    # -- where Spark jobs get their session (issue 15) --
+    spark_runtime: Literal["auto", "local", "glue"] = Field(
+        "auto",
+        description=(
+            "Spark session of job runs: local (SPARK_MASTER, loopback driver), glue (the session the Glue "
+            "job launcher configured, on its workers), auto (glue when AWS Glue started the process)."
+        ),
+    )
     ree_base_url: str = Field("https://apidatos.ree.es", description="Red Eléctrica REData API base URL.")
     ree_sample: bool = Field(
         False, description="Extractors use the labelled SAMPLE generator (offline) instead of the API."
@@ -74,6 +82,14 @@ class Settings(BaseSettings):
     )
     csv_max_line_bytes: int = Field(
         1_048_576, ge=1_024, description="CSV drops with a longer line (in bytes) are rejected."
+    )
+    # -- landing limits (issue 14, finding 10) ---------------------------------------------
+    landing_max_bytes: int = Field(
+        268_435_456,
+        ge=1,
+        description="CSV drops larger than this (bytes) are rejected as too_large before being read. "
+        "256 MiB: the landing streams drops, but the Glue job and the DuckDB twin read each raw "
+        "file whole (~5x its size in memory), which is what failed in a 1,536 MB Lambda at ~300 MB.",
     )
     sagemaker_role_arn: str | None = Field(
         None, description="IAM role SageMaker assumes to run training jobs and serve endpoints."

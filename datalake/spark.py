@@ -1,4 +1,10 @@
-"""Spark sessions for local job runs, with the Java check that Spark itself would fail on late."""
+"""Spark sessions for job runs: a local one, or the one AWS Glue's launcher configured.
+
+Locally, a job builds a ``local[*]`` session bound to loopback. On Glue, the driver is started by
+Glue with the cluster's master and executors already configured, so a job must take that session
+as it is: forcing ``local[*]`` there would run every task on the driver while the paid workers sit
+idle. Which of the two a run gets is a setting (``SPARK_RUNTIME``), not a guess at each call.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,19 @@ import re
 import shutil
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from typing import TYPE_CHECKING, Any, Literal
 
 from datalake.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from datalake.settings import Settings
+
+SparkRuntime = Literal["local", "glue"]
 
 REQUIRED_JAVA = 17
 _INSTALL_HINT = (
@@ -59,33 +72,107 @@ def check_java() -> int:
     return version
 
 
-def get_spark(
-    app_name: str = "datalake", master: str = "local[*]", driver_memory: str = "4g"
-) -> SparkSession:
-    """A SparkSession configured like Glue 5.0 for local runs (UTC, no UI, few partitions)."""
-    check_java()
-    # Bind to loopback: local runs need no network, and this keeps Spark's hostname warning quiet.
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # Python workers must be this interpreter, or they cannot import datalake for pandas UDFs.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
+#: Semantics every run needs, on Glue as locally: runtime SQL settings, so they also apply to a
+#: session that already exists (Glue's).
+SESSION_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    # Raw files are small (one per day): pack them into fewer tasks than one per file.
+    "spark.sql.files.openCostInBytes": str(64 * 1024),
+}
+#: Arguments Glue passes to every job run (with ``--JOB_ID`` and ``--JOB_NAME``).
+GLUE_RUN_ARGUMENT = "--JOB_RUN_ID"
 
-    session = (
-        SparkSession.builder.appName(app_name)
-        .master(master)
-        # Only takes effect when this call starts the JVM, which is how local runs start it.
-        .config("spark.driver.memory", driver_memory)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        # Raw files are small (one per day): pack them into a few tasks, not one per 32 files.
-        .config("spark.sql.files.openCostInBytes", str(64 * 1024))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        .getOrCreate()
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """How to build a session: the master to force (None: the launcher's) and launch-time settings."""
+
+    runtime: SparkRuntime
+    master: str | None
+    launch_conf: Mapping[str, str] = field(default_factory=dict)
+
+
+def glue_started(argv: Sequence[str] | None = None) -> bool:
+    """Whether AWS Glue started this process: Glue passes ``--JOB_RUN_ID`` and ships ``awsglue``."""
+    argv = sys.argv if argv is None else argv
+    return GLUE_RUN_ARGUMENT in argv and find_spec("awsglue") is not None
+
+
+def spark_runtime(settings: Settings, argv: Sequence[str] | None = None) -> SparkRuntime:
+    """The session a job run gets: ``settings.spark_runtime``; ``auto`` asks :func:`glue_started`."""
+    if settings.spark_runtime != "auto":
+        return settings.spark_runtime
+    return "glue" if glue_started(argv) else "local"
+
+
+def session_plan(runtime: SparkRuntime, master: str = "local[*]", driver_memory: str = "4g") -> SessionPlan:
+    """What :func:`get_spark` sets before the session starts.
+
+    Glue: nothing; its launcher already chose the master, the executors and the driver's address,
+    and the job must not override them. Local: ``master``, the driver's heap, a loopback driver,
+    no UI and a few shuffle partitions (one machine).
+    """
+    if runtime == "glue":
+        return SessionPlan("glue", None)
+    return SessionPlan(
+        "local",
+        master,
+        {
+            # Only takes effect when this call starts the JVM, which is how local runs start it.
+            "spark.driver.memory": driver_memory,
+            "spark.sql.shuffle.partitions": "4",
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.driver.bindAddress": "127.0.0.1",
+            "spark.driver.host": "127.0.0.1",
+        },
     )
-    session.sparkContext.setLogLevel("ERROR")
+
+
+def get_spark(
+    app_name: str = "datalake",
+    master: str = "local[*]",
+    driver_memory: str = "4g",
+    runtime: SparkRuntime = "local",
+    builder: Any = None,
+) -> SparkSession:
+    """A SparkSession with the lake's semantics (UTC, Arrow, dynamic partition overwrite).
+
+    Parameters
+    ----------
+    app_name, master, driver_memory
+        The local session's name, master and driver heap; a Glue session keeps Glue's.
+    runtime
+        ``local`` builds a local session; ``glue`` takes the session Glue's launcher configured
+        (see :func:`spark_runtime`).
+    builder
+        The session builder (``SparkSession.builder`` by default); tests pass one that records.
+    """
+    plan = session_plan(runtime, master, driver_memory)
+    if plan.runtime == "local":
+        check_java()
+        # Bind to loopback: local runs need no network, and this keeps Spark's hostname warning quiet.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # Python workers must be this interpreter, or they cannot import datalake for pandas UDFs.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if builder is None:
+        from pyspark.sql import SparkSession
+
+        builder = SparkSession.builder
+    if plan.master is not None:
+        builder = builder.appName(app_name).master(plan.master)
+    for key, value in plan.launch_conf.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    for key, value in SESSION_CONF.items():
+        session.conf.set(key, value)
+    if plan.runtime == "local":
+        session.sparkContext.setLogLevel("ERROR")  # Glue keeps its own log level for CloudWatch
     return session
+
+
+def job_session(app_name: str, settings: Settings) -> SparkSession:
+    """The session of one job run, as ``settings`` place it (:func:`spark_runtime`)."""
+    return get_spark(app_name, settings.spark_master, settings.spark_driver_memory, spark_runtime(settings))

@@ -62,7 +62,8 @@ ALLOWED_TYPES = frozenset(
     getattr(exp.DataType.Type, n)
     for n in (
         "TINYINT", "SMALLINT", "INT", "BIGINT", "FLOAT", "DOUBLE", "DECIMAL", "VARCHAR", "CHAR", "TEXT",
-        "NVARCHAR", "NCHAR", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMPLTZ", "BOOLEAN", "INTERVAL",
+        "NVARCHAR", "NCHAR", "DATE", "DATETIME", "TIMESTAMP", "TIMESTAMPNTZ", "TIMESTAMPTZ", "TIMESTAMPLTZ",
+        "BOOLEAN", "INTERVAL",
     )
     if hasattr(exp.DataType.Type, n)
 )  # fmt: skip

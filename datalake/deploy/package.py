@@ -9,8 +9,12 @@ stack keeps pointing at the code it was deployed with:
 - ``lambda/layer-dependencies.zip`` and ``layer-api-dependencies.zip``: third-party packages for
   Linux x86_64 / CPython 3.11 (pipeline Lambdas; the API), without torch, Spark and what each
   never imports (:data:`DEPENDENCY_LAYERS`), checked against Lambda's 250 MB limit;
-- ``dist/<wheel>``: the core wheel (Glue ``--extra-py-files``, the EC2 host);
-- ``glue/<script>.py``: the Glue job scripts;
+- ``dist/<wheel>``: the core wheel (the EC2 host);
+- ``glue/<script>.py``: the Glue job scripts; ``glue/datalake.zip``: the ``datalake`` package for
+  their ``--extra-py-files`` (PySpark hands only .py/.zip/.egg files to its Python workers, so a
+  wheel there would leave ``mapInPandas`` without ``datalake``); ``glue/requirements.txt``: the
+  third-party modules the jobs import beyond Glue 5.0's own, pinned with their dependencies,
+  for ``--additional-python-modules`` (:func:`glue_requirements`);
 - ``sagemaker/sourcedir.tar.gz``: the SageMaker code bundle (train.py, inference.py, datalake).
 """
 
@@ -82,6 +86,20 @@ LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 #: Sources whose content decides the code version.
 VERSIONED_SOURCES = ("datalake", "api", "lambdas", "glue_jobs", "sagemaker", "pyproject.toml")
 BUILD_DIR = REPO_ROOT / "build" / "deploy"
+#: Third-party distributions the Glue jobs import that Glue 5.0 does not ship (pydantic for the
+#: settings, httpx and holidays through the REE parser the REE job runs in its workers).
+#: tests/unit/test_glue_packaging.py derives what the jobs import and keeps this list complete.
+GLUE_EXTRA_DISTRIBUTIONS = ("holidays", "httpx", "pydantic", "pydantic-settings")
+#: The modules Glue 5.0 provides (AWS's documented list, with its source and date).
+GLUE_MODULES_FILE = Path(__file__).with_name("glue_5_0_python_modules.json")
+#: What pip's environment markers see on Glue 5.0: CPython 3.11 on Amazon Linux 2023, x86_64.
+GLUE_MARKER_ENVIRONMENT = {
+    "implementation_name": "cpython", "platform_python_implementation": "CPython",
+    "python_version": "3.11", "python_full_version": "3.11.0", "sys_platform": "linux",
+    "platform_system": "Linux", "platform_machine": "x86_64", "os_name": "posix", "extra": "",
+}  # fmt: skip
+GLUE_CODE_KEY = "glue/datalake.zip"
+GLUE_REQUIREMENTS_KEY = "glue/requirements.txt"
 MANIFEST = BUILD_DIR / "manifest.json"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries get one timestamp: same sources, same bytes
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -248,6 +266,81 @@ def build_wheel(out: Path, repo: Path = REPO_ROOT) -> Artifact:
     return Artifact(f"dist/{wheel.name}", wheel, wheel.stat().st_size)
 
 
+def canonical_name(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503): ``Pydantic_Settings`` -> ``pydantic-settings``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def glue_provided_modules(path: Path = GLUE_MODULES_FILE) -> dict[str, str]:
+    """Distributions Glue 5.0 brings, by canonical name: its documented modules and its runtime's."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    provided = {**document["modules"], **document["runtime"]["modules"]}
+    return {canonical_name(name): version for name, version in provided.items()}
+
+
+def glue_requirements(
+    distributions: Iterable[str] = GLUE_EXTRA_DISTRIBUTIONS, provided: dict[str, str] | None = None
+) -> list[str]:
+    """``name==version`` pins for ``distributions`` and everything they need that Glue 5.0 lacks.
+
+    Versions are the ones installed here (the ones the tests ran with); dependencies Glue already
+    ships keep Glue's version (pip leaves a satisfied requirement alone), and nothing ever pins
+    pyspark or another part of Glue's runtime.
+
+    Raises
+    ------
+    ConfigurationError
+        When a needed distribution is not installed here, so there is no version to pin.
+    """
+    from packaging.requirements import Requirement
+
+    provided = glue_provided_modules() if provided is None else provided
+    pins: dict[str, str] = {}
+    pending = [canonical_name(d) for d in distributions]
+    while pending:
+        name = pending.pop()
+        if name in pins or name in provided:
+            continue
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError as error:
+            raise ConfigurationError(f"{name} is needed by the Glue jobs but not installed here") from error
+        pins[name] = distribution.version
+        for line in distribution.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(GLUE_MARKER_ENVIRONMENT):
+                pending.append(canonical_name(requirement.name))
+    return [f"{name}=={version}" for name, version in sorted(pins.items())]
+
+
+def build_glue_code(out: Path, repo: Path = REPO_ROOT) -> list[Artifact]:
+    """``glue/datalake.zip`` (the package at the archive's root, with its SQL files) and
+    ``glue/requirements.txt`` (:func:`glue_requirements`), for the Glue jobs' arguments.
+
+    Raises
+    ------
+    ConfigurationError
+        When a folder of modules has no ``__init__.py``: Python's zip importer finds no namespace
+        packages, so it would import locally and fail on Glue.
+    """
+    package = repo / "datalake"
+    namespace = sorted(
+        str(folder.relative_to(repo))
+        for folder in [package, *package.rglob("*")]
+        if folder.is_dir() and any(folder.glob("*.py")) and not (folder / "__init__.py").is_file()
+    )
+    if namespace:
+        raise ConfigurationError(
+            f"{', '.join(namespace)}: no __init__.py, so the Glue zip could not import them",
+            hint="add an __init__.py (Glue imports the package from glue/datalake.zip)",
+        )
+    code = write_zip(out / GLUE_CODE_KEY, _tree(repo / "datalake", "datalake/"))
+    requirements = out / GLUE_REQUIREMENTS_KEY
+    requirements.write_text("\n".join(glue_requirements()) + "\n", encoding="utf-8")
+    built = ((GLUE_CODE_KEY, code), (GLUE_REQUIREMENTS_KEY, requirements))
+    return [Artifact(key, path, path.stat().st_size) for key, path in built]
+
+
 def build_glue_scripts(out: Path, repo: Path = REPO_ROOT) -> list[Artifact]:
     """``glue/<script>.py`` for every script in ``glue_jobs/``."""
     artifacts = []
@@ -287,7 +380,8 @@ def build_artifacts(
         artifacts += [build_dependencies_layer(out, name, progress=progress) for name in DEPENDENCY_LAYERS]
     total = check_layer_sizes(artifacts)
     progress(f"Lambda layers + largest bundle: {total / 2**20:.1f} MB unzipped (limit 250 MB)")
-    artifacts += [build_wheel(out, repo), *build_glue_scripts(out, repo), build_sagemaker_bundle(out, repo)]
+    artifacts += [build_wheel(out, repo), *build_glue_scripts(out, repo), *build_glue_code(out, repo)]
+    artifacts.append(build_sagemaker_bundle(out, repo))
     return artifacts
 
 

@@ -129,8 +129,9 @@ def land_energy_drops(
     ----------
     drops
         ``(landing key, landed at)`` pairs, as the S3 event gives them. None processes every
-        object in the landing bucket (``landing/`` locally), each landed at its modification
-        time, which is what the S3 events would have carried.
+        object in the landing bucket (``landing/`` locally; hidden names and links included, so
+        each is landed or refused), each landed at its modification time, which is what the S3
+        events would have carried.
     settings
         Lake settings; the process-wide ones when None.
     progress
@@ -144,13 +145,21 @@ def land_energy_drops(
         ``ingest_energy_company``: in = drops, out = accepted (``details["accepted"]`` per entity),
         quarantined = rejected (``details["rejected"]`` per reason, ``details["rejections"]``).
     """
-    from datalake.sources.energy_company import land_drops
+    from datalake.sources.energy_landing import land_drops, landing_keys
 
     settings = settings or get_settings()
     landing = runtime.object_store("landing", settings, boto3_session)
     lake = runtime.object_store("lake", settings, boto3_session)
     with record_run("ingest_energy_company", lake) as report:
         if drops is None:
-            drops = [(key, landing.last_modified(key)) for key in landing.list_keys()]
-        land_drops(landing, lake, drops, settings.csv_max_line_bytes, report, progress)
+            drops = [(key, landing.describe(key).last_modified) for key in landing_keys(landing)]
+        land_drops(
+            landing,
+            lake,
+            drops,
+            report,
+            progress,
+            max_line_bytes=settings.csv_max_line_bytes,
+            max_bytes=settings.landing_max_bytes,
+        )
     return report

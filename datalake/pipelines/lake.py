@@ -153,11 +153,11 @@ def _run_job(
     settings: Settings | None,
     progress: Progress,
 ) -> RunReport:
-    from datalake.spark import get_spark
+    from datalake.spark import job_session
 
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
-    spark = get_spark(job, settings.spark_master, settings.spark_driver_memory)
+    spark = job_session(job, settings)
     with record_run(job, store, raw_prefix=raw_prefix) as report:
         process(spark, store, raw_prefix, report, progress)
     return report

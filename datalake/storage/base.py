@@ -7,7 +7,8 @@ import io
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -17,6 +18,23 @@ from datalake.errors import ObjectNotFoundError
 from datalake.storage.paths import join_key, parse_partition
 
 Frame = pd.DataFrame | pa.Table
+#: Where adapters stage writes before publishing them (hidden: no reader or crawler lists it).
+STAGING_PREFIX = "_staging"
+#: ``file``: bytes to read; ``link``: a symbolic link (local folders only), never followed;
+#: ``other``: a FIFO, socket or device that sits where a file could.
+ObjectKind = Literal["file", "link", "other"]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a store says about one object without reading it."""
+
+    key: str
+    size: int
+    last_modified: dt.datetime
+    kind: ObjectKind = "file"
+    #: S3's ETag: pass it back to read or copy exactly the bytes that were described.
+    version: str | None = None
 
 
 class ObjectStore(ABC):
@@ -37,6 +55,23 @@ class ObjectStore(ABC):
     @abstractmethod
     def get_bytes(self, key: str) -> bytes:
         """Read one object; raises ObjectNotFoundError when absent."""
+
+    @abstractmethod
+    def describe(self, key: str) -> ObjectInfo:
+        """Size, time and kind of one object, without reading it (local: a link is described,
+        not followed); raises ObjectNotFoundError when absent."""
+
+    @abstractmethod
+    def open_read(self, key: str, version: str | None = None) -> BinaryIO:
+        """A binary stream of one object, to read in chunks and close (``with`` works).
+
+        Never follows a local link. ``version`` (from :meth:`describe`) makes the read fail
+        when the object changed since; raises ObjectNotFoundError when absent.
+        """
+
+    @abstractmethod
+    def put_stream(self, key: str, stream: BinaryIO, content_type: str | None = None) -> str:
+        """Write one object atomically from a binary stream, holding a chunk at a time; returns its URI."""
 
     @abstractmethod
     def exists(self, key: str) -> bool:
@@ -68,6 +103,22 @@ class ObjectStore(ABC):
         """A URI for a key or prefix that other engines understand (``file://``, ``s3://``)."""
 
     # -- derived operations -----------------------------------------------------------
+    def copy_from(
+        self,
+        source: ObjectStore,
+        source_key: str,
+        key: str,
+        content_type: str | None = None,
+        version: str | None = None,
+    ) -> str:
+        """Copy one object of ``source`` (this store or another) to ``key``, streamed; returns its URI.
+
+        ``version`` (from ``source.describe``) makes the copy fail when the object changed since.
+        Adapters copy server-side where they can.
+        """
+        with source.open_read(source_key, version) as stream:
+            return self.put_stream(key, stream, content_type)
+
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object under a prefix, hidden ones included."""
         return self.delete(self.list_keys(prefix, include_hidden=True))

@@ -8,22 +8,26 @@ import datetime as dt
 import errno
 import os
 import shutil
+import stat
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from datalake.errors import ObjectNotFoundError
-from datalake.storage.base import ObjectStore
+from datalake.storage.base import STAGING_PREFIX, ObjectInfo, ObjectKind, ObjectStore
 from datalake.storage.paths import join_key
 
 #: Temporary files and half-built partitions live here, on the same filesystem as the data
 #: (so renames are atomic) and under a hidden name (so no reader or crawler lists them).
-STAGING_DIR = "_staging"
+STAGING_DIR = STAGING_PREFIX
 
 _RENAME_EXCHANGE = 2
 _LIST_ATTEMPTS = 100
 _LIST_BY_FD = os.scandir in os.supports_fd
 _AT_FDCWD = -100
+# Opening never follows a link, and never waits on a FIFO (it is refused once open).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -69,13 +73,14 @@ class LocalObjectStore(ObjectStore):
         staging.mkdir(parents=True, exist_ok=True)
         return staging / uuid.uuid4().hex
 
-    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:
+    def _write_atomically(self, key: str, write: Callable[[BinaryIO], object]) -> str:
+        """Write through a staging file, then rename it over the key (readers see old or new)."""
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._staging_path()
         try:
             with open(tmp, "wb") as handle:
-                handle.write(data)
+                write(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
@@ -83,6 +88,50 @@ class LocalObjectStore(ObjectStore):
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         return self.uri(key)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:
+        return self._write_atomically(key, lambda handle: handle.write(data))
+
+    def put_stream(self, key: str, stream: BinaryIO, content_type: str | None = None) -> str:
+        return self._write_atomically(key, lambda handle: shutil.copyfileobj(stream, handle))
+
+    def _through_link(self, path: Path) -> bool:
+        """True when a folder between the root and ``path`` is a link (the path leads elsewhere)."""
+        return os.path.realpath(path.parent) != str(path.parent)
+
+    def describe(self, key: str) -> ObjectInfo:
+        path = self.path(key)
+        try:
+            status = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
+        if stat.S_ISDIR(status.st_mode):
+            raise ObjectNotFoundError(f"{self.uri(key)} is a folder, not an object")
+        kind: ObjectKind = "file" if stat.S_ISREG(status.st_mode) else "other"
+        if stat.S_ISLNK(status.st_mode) or self._through_link(path):
+            kind = "link"
+        return ObjectInfo(
+            join_key(key), status.st_size, dt.datetime.fromtimestamp(status.st_mtime, dt.UTC), kind
+        )
+
+    def open_read(self, key: str, version: str | None = None) -> BinaryIO:
+        # ``version`` is S3's: local files carry none, so there is nothing to compare.
+        path = self.path(key)
+        if self._through_link(path):
+            raise OSError(errno.ELOOP, "a folder on the way is a symbolic link, not followed", str(path))
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
+            raise ObjectNotFoundError(f"no object at {self.uri(key)}") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ObjectNotFoundError(f"{self.uri(key)} is not a regular file")
+            if _OPEN_FLAGS & getattr(os, "O_NONBLOCK", 0):
+                os.set_blocking(fd, True)
+            return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
 
     def get_bytes(self, key: str) -> bytes:
         try:
@@ -130,9 +179,10 @@ class LocalObjectStore(ObjectStore):
                     for entry in entries:
                         if not include_hidden and entry.name.startswith(("_", ".")):
                             continue
-                        if entry.is_dir():
-                            if not entry.is_symlink():  # like os.walk: do not follow links
-                                pending.append(folder / entry.name)
+                        # Like os.walk, links are not followed; unlike it, a link to a folder
+                        # is listed (as a key), so a landing run sees it and can refuse it.
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(folder / entry.name)
                         else:
                             keys.append(entry.name if rel == "." else f"{rel}/{entry.name}")
                 # The listing is whole only if this folder is still the one at its path: a

@@ -201,3 +201,103 @@ def _empty_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("placeholder.txt", "stand-in for a bundle moto cannot build here")
     return buffer.getvalue()
+
+
+def test_finding_8_api_host_group_on_moto(moto_settings: Settings) -> None:
+    """The EC2 API host's launch template, Auto Scaling group and target group, as moto creates them.
+
+    moto's CloudFormation has no AWS::SecretsManager::Secret (the API key secret is skipped, its
+    placeholder left in the user data), ignores CreationPolicy and UpdatePolicy (it neither waits for
+    cfn-signal nor rolls instances) and does not version a launch template on a stack update. Those
+    are asserted from the template in tests/unit/test_deploy_rules.py (the rules, and the user data's
+    signal code run by bash); this test checks what moto does build: the group, its instance in the
+    target group, and the user data rendered for one release.
+    """
+    ec2 = _client("ec2", moto_settings)
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24", AvailabilityZone=f"eu-west-1{zone}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, zone in enumerate("ab")
+    ]
+    host_group = ec2.create_security_group(GroupName="api-host", Description="host", VpcId=vpc)["GroupId"]
+    exports = {
+        "ArtifactsBucketName": f"{PREFIX}-artifacts-{ACCOUNT}",
+        "DatabaseSecretArn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:DatabaseSecret-AbCdEf",
+        "VpcCidr": "10.40.0.0/16",
+        "VpcId": vpc,
+        "PublicSubnetIds": ",".join(subnets),
+        "ApiHostSecurityGroupId": host_group,
+        "ProcessedDatabaseName": "datalake_dev_processed",
+        "RawDatabaseName": "datalake_dev_raw",
+        "EnergyRawDatabaseName": "energy_dev_raw_db",
+        "EnergyProcessedDatabaseName": "energy_dev_processed_db",
+    }
+    stub = {
+        "Resources": {
+            "Marker": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": "/test/stub-api-exports", "Type": "String", "Value": "x"},
+            }
+        },
+        "Outputs": {k: {"Value": v, "Export": {"Name": f"{PREFIX}-{k}"}} for k, v in exports.items()},
+    }
+    cfn = _client("cloudformation", moto_settings)
+    cfn.create_stack(StackName="stub-api-exports", TemplateBody=json.dumps(stub))
+    reader_parameter = "/datalake/dev/warehouse/reader-secret-arn"
+    _client("ssm", moto_settings).put_parameter(
+        Name=reader_parameter,
+        Type="String",
+        Value=f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:R-AbCdEf",
+    )
+    # The EC2 part of the api template (moto cannot validate the rest: ApiGatewayV2, WAFv2).
+    api = load_template("api")
+    host = ("ApiKeySecret", "ApiHostRole", "ApiHostProfile", "ApiLaunchTemplate", "ApiAutoScalingGroup")
+    template = {
+        "Parameters": api["Parameters"],
+        "Conditions": api["Conditions"],
+        "Resources": {name: api["Resources"][name] for name in (*host, "ApiTargetGroup")},
+    }
+    cfn.create_stack(
+        StackName=f"{PREFIX}-api",
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": "Env", "ParameterValue": "dev"},
+            {"ParameterKey": "CodeVersion", "ParameterValue": "0123456789ab"},
+            {"ParameterKey": "ReaderSecretArn", "ParameterValue": reader_parameter},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    [stack] = cfn.describe_stacks(StackName=f"{PREFIX}-api")["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+    [group] = _client("autoscaling", moto_settings).describe_auto_scaling_groups()["AutoScalingGroups"]
+    assert (group["MinSize"], group["MaxSize"], group["DesiredCapacity"]) == (1, 2, 1)
+    assert group["HealthCheckType"] == "EC2"
+    assert sorted(group["VPCZoneIdentifier"].split(",")) == sorted(subnets)
+    elbv2 = _client("elbv2", moto_settings)
+    [target_group] = elbv2.describe_target_groups()["TargetGroups"]
+    assert group["TargetGroupARNs"] == [target_group["TargetGroupArn"]]
+    [instance] = group["Instances"]
+    targets = elbv2.describe_target_health(TargetGroupArn=target_group["TargetGroupArn"])
+    assert [t["Target"] for t in targets["TargetHealthDescriptions"]] == [
+        {"Id": instance["InstanceId"], "Port": 8000}
+    ]
+    # The group runs the launch template's latest version, whose user data installs this release.
+    versions = ec2.describe_launch_template_versions(
+        LaunchTemplateId=group["LaunchTemplate"]["LaunchTemplateId"]
+    )
+    latest = max(versions["LaunchTemplateVersions"], key=lambda v: v["VersionNumber"])
+    assert group["LaunchTemplate"]["Version"] == str(latest["VersionNumber"])
+    data = latest["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["IamInstanceProfile"]["Arn"].split("/")[-1].startswith(f"{PREFIX}-api-ApiHostProfile")
+    assert data["NetworkInterfaces"][0]["Groups"] == [host_group]
+    script = base64.b64decode(data["UserData"]).decode()
+    assert f"s3://{PREFIX}-artifacts-{ACCOUNT}/code/0123456789ab/dist/" in script
+    assert f'--stack "{PREFIX}-api"' in script and "--resource ApiAutoScalingGroup" in script
+    lines = script.splitlines()
+    assert "Environment=FORWARDED_ALLOW_IPS=10.40.0.0/16" in lines
+    assert "Environment=PROCESSED_DATABASE=datalake_dev_processed" in lines
+    assert f"Environment=DATABASE_SECRET_ARN={exports['DatabaseSecretArn']}" in lines

@@ -15,7 +15,14 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 import pytest
-from energy_fixtures import DROPS, EXPECTED_OUT, EXPECTED_QUARANTINED, LANDED, land_fixed_day
+from energy_fixtures import (
+    DROPS,
+    EXPECTED_OUT,
+    EXPECTED_QUARANTINED,
+    LANDED,
+    TRANSACCIONES_CSV,
+    land_fixed_day,
+)
 from pyspark.sql import SparkSession
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
@@ -251,12 +258,17 @@ def test_processed_tables_sync_into_postgresql(lake, tmp_path, embedded_pg) -> N
     assert known == (5,) and cities == [("BOGOTÁ", 2), ("CALI", 1), ("MEDELLÍN", 1)]
 
 
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def test_every_fixed_drop_is_in_raw_unchanged(lake) -> None:
     settings, _ = lake
     store = LocalObjectStore(settings.lake_root)
     for name, data in DROPS.items():
         entity = name.split("_")[0]
-        assert store.get_bytes(f"raw/energy_company/{entity}/year=2024/month=06/day=03/{name}") == data
+        (key,) = store.list_keys(f"raw/energy_company/{entity}/year=2024/month=06/day=03")
+        assert store.get_bytes(key) == data and key.endswith(f"/{name[:-4]}.{sha256(data)[:16]}.csv")
 
 
 def test_the_duckdb_twin_writes_the_same_rows(lake, tmp_path) -> None:
@@ -278,3 +290,34 @@ def test_the_duckdb_twin_writes_the_same_rows(lake, tmp_path) -> None:
             spark_rows.sort_values(key).reset_index(drop=True).astype(str),
             duck_rows.sort_values(key).reset_index(drop=True).astype(str),
         )
+
+
+def test_finding_11_two_same_named_drops_of_one_day_are_both_read_and_deduped(spark, tmp_path) -> None:
+    from datalake.transforms.duckdb_energy_company import transform_energy_company_duckdb
+
+    settings = Settings(
+        _env_file=None, lake_runtime="local", lake_root=tmp_path / "lake", spark_master="local[1]"
+    )
+    land_fixed_day(settings)
+    # The same file name again that day: the morning's rows plus one new sale.
+    second = TRANSACCIONES_CSV + b"venta,Anne Martin,solar,7,500,2024-06-01\n"
+    assert land_fixed_day(settings, drops={"transacciones_20240603.csv": second}).rows_out == 1
+    store = LocalObjectStore(settings.lake_root)
+    assert [store.get_bytes(k) for k in store.list_keys("raw/energy_company/transacciones")] in (
+        [TRANSACCIONES_CSV, second],
+        [second, TRANSACCIONES_CSV],
+    )
+    report = transform_energy_company(settings=settings)
+    assert report.balanced and report.details["files"] == 4
+    # Both files are read; the repeated rows are the same transactions (transaccion_id), kept once.
+    assert report.details["transacciones_rows_out"] == EXPECTED_OUT["transacciones"] + 1
+    assert len(table(settings, "transacciones")) == EXPECTED_OUT["transacciones"] + 1
+    reasons = report.details["quarantine_reasons"]
+    quarantined = sum(n for r, n in reasons.items() if r.startswith("transacciones: "))
+    assert quarantined == EXPECTED_QUARANTINED["transacciones"] + TRANSACCIONES_CSV.count(b"\n") - 1
+    twin = transform_energy_company_duckdb(settings.lake_root / "raw" / "energy_company", tmp_path / "duck")
+    assert (twin["rows_in"], twin["rows_out"], twin["rows_quarantined"]) == (
+        report.rows_in,
+        report.rows_out,
+        report.rows_quarantined,
+    )

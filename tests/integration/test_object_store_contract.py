@@ -17,6 +17,7 @@ import boto3
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from botocore.exceptions import ClientError
 
 from datalake.errors import ObjectNotFoundError
 from datalake.settings import Settings
@@ -104,6 +105,54 @@ def test_put_get_exists(store: ObjectStore) -> None:
 
     store.put_bytes("raw/src/data.json", b"v2")  # overwrite in place
     assert store.get_bytes("raw/src/data.json") == b"v2"
+
+
+def test_describe_open_and_copy_stream_an_object(store: ObjectStore) -> None:
+    """The primitives the landing streams drops with (issue 14, finding 10)."""
+    data = b"a,b\n" * 100_000
+    store.put_bytes("landing/a.csv", data)
+    info = store.describe("landing/a.csv")
+    assert (info.key, info.size, info.kind) == ("landing/a.csv", len(data), "file")
+    assert info.last_modified == store.last_modified("landing/a.csv")
+    with store.open_read("landing/a.csv", info.version) as stream:
+        assert stream.read(10) == data[:10]
+        assert stream.read() == data[10:]
+    assert store.copy_from(store, "landing/a.csv", "raw/b.csv", "text/csv", info.version) == store.uri(
+        "raw/b.csv"
+    )
+    assert store.get_bytes("raw/b.csv") == data
+    assert store.put_stream("raw/c.csv", io.BytesIO(data)) == store.uri("raw/c.csv")
+    assert store.get_bytes("raw/c.csv") == data
+    for missing in (
+        lambda: store.describe("landing/missing.csv"),
+        lambda: store.open_read("landing/missing.csv"),
+        lambda: store.copy_from(store, "landing/missing.csv", "raw/d.csv"),
+        lambda: store.describe("landing"),  # a folder is not an object
+    ):
+        with pytest.raises(ObjectNotFoundError):
+            missing()
+    assert not store.exists("raw/d.csv")
+
+
+def test_a_copy_over_the_multipart_threshold_is_whole(store: ObjectStore) -> None:
+    data = bytes(range(256)) * (40 * 1024 + 1)  # 10 MiB and a bit: S3 copies it in parts
+    store.put_bytes("landing/big.bin", data)
+    info = store.describe("landing/big.bin")
+    store.copy_from(store, "landing/big.bin", "raw/big.bin", version=info.version)
+    assert store.get_bytes("raw/big.bin") == data
+
+
+def test_a_version_pins_what_is_read_and_copied(store: ObjectStore) -> None:
+    if store.scheme != "s3":
+        pytest.skip("local files carry no version")
+    store.put_bytes("landing/a.csv", b"checked")
+    info = store.describe("landing/a.csv")
+    store.put_bytes("landing/a.csv", b"replaced after the check")
+    with pytest.raises(ClientError, match=r"PreconditionFailed|412"):
+        store.open_read("landing/a.csv", info.version)
+    with pytest.raises(ClientError, match=r"PreconditionFailed|412"):
+        store.copy_from(store, "landing/a.csv", "raw/a.csv", version=info.version)
+    assert not store.exists("raw/a.csv")
 
 
 def test_last_modified_is_utc_and_recent(store: ObjectStore) -> None:

@@ -114,7 +114,7 @@ def test_every_glue_script_location_names_a_real_script(layer: str, name: str, p
     assert props["GlueVersion"] == "5.0"
     assert props["Command"]["Name"] == "glueetl"
     args = props["DefaultArguments"]
-    assert sub_text(args["--extra-py-files"]).endswith("/dist/${CoreWheelName}")
+    assert sub_text(args["--extra-py-files"]).endswith("/glue/datalake.zip")  # a zip: see test_glue_packaging
     assert args["--lake_runtime"] == "aws"  # Glue has no environment: settings arrive as arguments
     assert "--lake_bucket" in args
 
@@ -130,18 +130,24 @@ def test_sagemaker_entry_point_names_the_inference_script() -> None:
     assert "code" in (REPO_ROOT / "sagemaker" / "train.py").read_text()
 
 
-def test_glue_job_names_follow_the_settings_and_the_trigger() -> None:
-    jobs = {p["Name"]["Ref"]: p for _, _, p in resources("AWS::Glue::Job")}
-    dev = DEV["layers"]["transforms"]
-    # Every setting the trigger uses names a job the dev stack creates, with the Settings default.
+def _exported_as(layer: str, value: Any) -> str:
+    """The logical id behind an ``!ImportValue`` of ``layer``'s export (``!Ref <id>`` outputs)."""
+    export = sub_text(value["Fn::ImportValue"]).removeprefix("${Project}-${Env}-")
+    return TEMPLATES[layer]["Outputs"][export]["Value"]["Ref"]
+
+
+def test_glue_job_names_reach_the_trigger_from_the_transforms_stack() -> None:
+    # Job names are per environment (issue 15, finding 9), so the trigger never relies on the
+    # settings' local defaults: each job setting it uses is in its environment, from the export.
+    jobs = {name for _, name, _ in resources("AWS::Glue::Job")}
+    function = TEMPLATES["ingestion"]["Resources"]["StartTransformFunction"]["Properties"]
+    variables = function["Environment"]["Variables"]
     for prefix, field in RAW_PREFIX_JOBS.items():
-        param = {"ree_glue_job": "ReeJobName", "entsoe_glue_job": "EntsoeJobName"}.get(
-            field, "EnergyCompanyJobName"
-        )
-        assert param in jobs, f"{prefix}: no Glue job for {field}"
-        assert dev[param] == getattr(SETTINGS, field), f"{field}: dev job name differs from the default"
-    # The energy company job is issue 6's: its setting must carry the dev job name.
-    assert dev["EnergyCompanyJobName"] == SETTINGS.energy_company_glue_job
+        assert field.upper() in variables, f"{prefix}: {field.upper()} is not set on start_transform"
+        assert _exported_as("transforms", variables[field.upper()]) in jobs, prefix
+    for env, params in (("dev", DEV), ("prod", load_params("prod"))):
+        names = params["layers"]["transforms"]
+        assert names["ReeJobName"] != SETTINGS.ree_glue_job, f"{env} shares the local job name"
     starter = TEMPLATES["ingestion"]["Resources"]["StartTransformRole"]["Properties"]["Policies"][0]
     [statement] = [s for s in starter["PolicyDocument"]["Statement"] if "glue:StartJobRun" in s["Action"]]
     granted = {sub_text(r).rsplit("/", 1)[1] for r in statement["Resource"]}
@@ -247,12 +253,25 @@ def test_athena_results_are_encrypted_and_enforced() -> None:
     assert sub_text(config["ResultConfiguration"]["OutputLocation"]).endswith("/athena-results/")
 
 
-def test_catalog_database_names_follow_the_settings() -> None:
-    dev = DEV["layers"]["catalog"]
-    assert dev["RawDatabaseName"] == SETTINGS.raw_database
-    assert dev["ProcessedDatabaseName"] == SETTINGS.processed_database
-    assert dev["EnergyRawDatabaseName"] == SETTINGS.energy_raw_database
-    assert dev["EnergyProcessedDatabaseName"] == SETTINGS.energy_processed_database
+CATALOG_SETTINGS = {
+    "RAW_DATABASE": "RawDatabase",
+    "PROCESSED_DATABASE": "ProcessedDatabase",
+    "ENERGY_RAW_DATABASE": "EnergyRawDatabase",
+    "ENERGY_PROCESSED_DATABASE": "EnergyProcessedDatabase",
+}
+
+
+def test_every_function_and_host_is_told_the_catalog_database_names() -> None:
+    # The databases are named per environment (issue 15, finding 9), not the settings' local
+    # defaults: every Lambda and the EC2 API host get each name from the catalog stack's export.
+    for layer, name, props in resources("AWS::Lambda::Function"):
+        variables = props["Environment"]["Variables"]
+        for variable, database in CATALOG_SETTINGS.items():
+            assert _exported_as("catalog", variables[variable]) == database, f"{layer}.{name}: {variable}"
+    script, variables = api_host_user_data()
+    for variable, database in CATALOG_SETTINGS.items():
+        [placeholder] = re.findall(rf"^Environment={variable}=\$\{{(\w+)\}}$", script, re.MULTILINE)
+        assert _exported_as("catalog", variables[placeholder]) == database, variable
 
 
 # -- IAM ----------------------------------------------------------------------------------------------
@@ -444,9 +463,15 @@ def test_warehouse_is_private_encrypted_backed_up_with_a_generated_password() ->
     assert "SecurityGroupIngress" not in net["DatabaseSecurityGroup"]["Properties"]
 
 
+def api_host_user_data() -> tuple[str, dict[str, Any]]:
+    """The EC2 API host's user data script and its Sub variables (from its launch template)."""
+    data = TEMPLATES["api"]["Resources"]["ApiLaunchTemplate"]["Properties"]["LaunchTemplateData"]
+    script, variables = data["UserData"]["Fn::Base64"]["Fn::Sub"]
+    return script, variables
+
+
 def test_api_host_runs_uvicorn_under_systemd_behind_the_api_port_only() -> None:
-    api = TEMPLATES["api"]["Resources"]
-    user_data = api["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"][0]
+    user_data, _ = api_host_user_data()
     assert "systemctl enable --now datalake-api.service" in user_data
     assert "datalake serve --host 0.0.0.0 --port ${ApiPort}" in user_data
     assert "API_KEY_SECRET_ARN=" in user_data and "DATABASE_SECRET_ARN=" in user_data
@@ -535,7 +560,7 @@ def test_finding_14_reader_secret_is_generated_and_read_by_exactly_the_sync_and_
     assert api["ApiFunction"]["Properties"]["Environment"]["Variables"]["READER_SECRET_ARN"] == {
         "Ref": "ReaderSecretArn"
     }
-    user_data = api["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"][0]
+    user_data, _ = api_host_user_data()
     assert "Environment=READER_SECRET_ARN=${ReaderSecretArn}" in user_data
 
 
@@ -589,11 +614,14 @@ def when(value: Any, conditions: dict[str, bool]) -> Any:
 
 
 def test_finding_8_no_instance_takes_traffic_from_the_internet() -> None:
-    instances = resources("AWS::EC2::Instance")
-    assert instances
-    for layer, name, props in instances:
-        groups = [g for nic in props["NetworkInterfaces"] for g in nic["GroupSet"]]
-        groups += props.get("SecurityGroupIds", [])
+    # Issue 15 finding 8 replaced the instance with a launch template (and an Auto Scaling group).
+    assert not resources("AWS::EC2::Instance")
+    hosts = resources("AWS::EC2::LaunchTemplate")
+    assert hosts
+    for layer, name, props in hosts:
+        data = props["LaunchTemplateData"]
+        groups = [g for nic in data["NetworkInterfaces"] for g in nic["Groups"]]
+        groups += data.get("SecurityGroupIds", [])
         for group in map(imported_network_group, groups):
             rules = security_group_ingress(group)
             assert rules, f"{layer}.{name}: {group} takes nothing (the API could not be reached)"
@@ -658,7 +686,10 @@ def test_finding_8_https_listener_uses_tls12_and_http_only_redirects() -> None:
     # The target group checks the public readiness probe of the host on the API port.
     group = api["Resources"]["ApiTargetGroup"]["Properties"]
     assert group["HealthCheckPath"] == "/health/ready"
-    assert group["Targets"] == [{"Id": {"Ref": "ApiHost"}, "Port": {"Ref": "ApiPort"}}]
+    assert group["Port"] == {"Ref": "ApiPort"} and "Targets" not in group
+    # ...whose targets the Auto Scaling group registers (issue 15, finding 8).
+    hosts = api["Resources"]["ApiAutoScalingGroup"]["Properties"]
+    assert hosts["TargetGroupARNs"] == [{"Ref": "ApiTargetGroup"}]
     assert group["Matcher"] == {"HttpCode": "200"}
 
 
@@ -710,10 +741,12 @@ def test_finding_8_prod_requires_a_certificate_and_sets_rate_limits() -> None:
         assert int(layer["ApiRateLimitPerMinute"]) > 0, env  # finding 7: a limit in production
     # The app on the host counts clients by the address the load balancer forwards, and trusts the
     # header from the VPC only (the load balancer's addresses).
-    user_data, variables = api["Resources"]["ApiHost"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    user_data, variables = api_host_user_data()
     assert "Environment=FORWARDED_ALLOW_IPS=${VpcCidr}" in user_data
     assert sub_text(variables["VpcCidr"]["Fn::ImportValue"]).endswith("-VpcCidr")
     assert "Environment=API_RATE_LIMIT_PER_MINUTE=${ApiRateLimitPerMinute}" in user_data
+    # Several workers and hosts: the limit is one bucket per client, shared through PostgreSQL.
+    assert "Environment=API_RATE_LIMIT_BACKEND=postgres" in user_data
     outputs = api["Outputs"]
     assert json.dumps(
         when(outputs["Ec2ApiUrl"]["Value"], {"HasCertificate": True, "HasDomainName": False})

@@ -164,7 +164,7 @@ def test_layer_parameters_take_project_env_params_and_code_version() -> None:
         p["ParameterKey"]: p["ParameterValue"] for p in layer_parameters("transforms", "dev", params, "abc")
     }
     assert values["Project"] == "datalake" and values["Env"] == "dev" and values["CodeVersion"] == "abc"
-    assert values["ReeJobName"] == "datalake-ree-to-processed"
+    assert values["ReeJobName"] == "datalake-dev-ree-to-processed"  # names are per environment
     with pytest.raises(ConfigurationError, match="code version"):
         layer_parameters("ingestion", "dev", params, None)
     assert "CodeVersion" not in {p["ParameterKey"] for p in layer_parameters("storage", "dev", params, None)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from pathlib import Path
 
@@ -28,6 +29,11 @@ TRANSACCIONES = (
 )
 
 
+def keyed(name: str, data: bytes) -> str:
+    """A drop's name in raw or rejected: its stem, the first 16 hex digits of its SHA-256, ``.csv``."""
+    return f"{name.removesuffix('.csv')}.{hashlib.sha256(data).hexdigest()[:16]}.csv"
+
+
 def land(settings: Settings, files: dict[str, bytes]):
     landing = LocalObjectStore(settings.lake_root / "landing")
     for name, data in files.items():
@@ -46,7 +52,7 @@ def land(settings: Settings, files: dict[str, bytes]):
 )
 def test_each_entity_lands_unchanged_at_its_own_prefix(lake_settings, entity, name, data) -> None:
     report = land(lake_settings, {name: data})
-    key = f"raw/energy_company/{entity}/{DAY}/{name}"
+    key = f"raw/energy_company/{entity}/{DAY}/{keyed(name, data)}"
     lake = LocalObjectStore(lake_settings.lake_root)
     assert lake.list_keys("raw") == [key]
     assert lake.get_bytes(key) == data
@@ -88,7 +94,7 @@ def test_every_rejection_keeps_the_file_and_says_why(lake_settings, reason, data
     settings = lake_settings.model_copy(update={"csv_max_line_bytes": 1_024})
     report = land(settings, {"drop.csv": data})
     lake = LocalObjectStore(settings.lake_root)
-    key = f"rejected/energy_company/{DAY}/drop.csv"
+    key = f"rejected/energy_company/{DAY}/{keyed('drop.csv', data)}"
     assert lake.get_bytes(key) == data  # nothing is lost
     why = lake.get_json(f"{key}.reason.json")
     assert why["reason"] == reason and detail_words in why["detail"]
@@ -101,7 +107,7 @@ def test_landing_the_same_drop_twice_writes_the_same_key(lake_settings) -> None:
     for _ in range(2):
         land(lake_settings, {"clientes.csv": CLIENTES.encode()})
     assert LocalObjectStore(lake_settings.lake_root).list_keys("raw") == [
-        f"raw/energy_company/clientes/{DAY}/clientes.csv"
+        f"raw/energy_company/clientes/{DAY}/{keyed('clientes.csv', CLIENTES.encode())}"
     ]
 
 
@@ -114,7 +120,7 @@ def test_lambda_on_the_local_runtime(tmp_path: Path, monkeypatch, load_lambda, e
     summary = load_lambda("ingest_csv").lambda_handler(event_json("s3_landing_object_created.json"), None)
     assert summary["details"]["accepted"] == {"clientes": 1} and summary["status"] == "succeeded"
     assert LocalObjectStore(tmp_path / "lake").list_keys("raw") == [
-        f"raw/energy_company/clientes/{DAY}/clientes 2024-06-03.csv"
+        f"raw/energy_company/clientes/{DAY}/{keyed('clientes 2024-06-03.csv', CLIENTES.encode())}"
     ]
 
 
@@ -130,10 +136,11 @@ def test_lambda_against_s3_in_the_moto_server(moto_settings, monkeypatch, load_l
     )
     summary = load_lambda("ingest_csv").lambda_handler(event_json("s3_landing_object_created.json"), None)
     assert summary["details"]["rejected"] == {"binary": 1}
+    name = keyed("clientes 2024-06-03.csv", b"\x00\x01binary")
     listed = s3.list_objects_v2(Bucket=moto_settings.lake_bucket, Prefix="rejected/")["Contents"]
     assert sorted(o["Key"] for o in listed) == [
-        f"rejected/energy_company/{DAY}/clientes 2024-06-03.csv",
-        f"rejected/energy_company/{DAY}/clientes 2024-06-03.csv.reason.json",
+        f"rejected/energy_company/{DAY}/{name}",
+        f"rejected/energy_company/{DAY}/{name}.reason.json",
     ]
 
 
@@ -151,7 +158,9 @@ def test_cli_lands_whatever_sits_in_landing_and_summarises(tmp_path: Path, monke
     assert result.exit_code == 0, result.output
     assert "3 file(s): 2 accepted (clientes 1, transacciones 1), 1 rejected (empty 1)" in result.output
     lake = LocalObjectStore(tmp_path / "lake")
-    assert lake.exists("raw/energy_company/transacciones/year=2024/month=06/day=01/b.csv")
+    assert lake.exists(
+        f"raw/energy_company/transacciones/year=2024/month=06/day=01/{keyed('b.csv', TRANSACCIONES.encode())}"
+    )
 
 
 def test_raw_energy_objects_start_the_energy_glue_job() -> None:

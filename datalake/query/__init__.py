@@ -1,0 +1,1 @@
+"""Query port and its engines (DuckDB locally, Athena on AWS) and the named queries."""

@@ -1,0 +1,1 @@
+"""Object store port and its adapters (a local directory, S3) and partition paths."""

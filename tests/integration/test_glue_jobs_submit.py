@@ -1,0 +1,225 @@
+"""Issue 15, findings 4 and 5: each Glue job, run by spark-submit the way Glue runs it.
+
+What Glue gets is what runs: the packaged script (glue/<job>.py), the package as the packaged
+zip on ``--py-files`` (the template's ``--extra-py-files``), the template's DefaultArguments plus
+the ``--JOB_*`` arguments Glue adds, and a master chosen by the launcher, not by the job (the
+job must take that session: finding 5). Python workers import the package from the zip for
+``mapInPandas``, and a stand-in for Glue 5.0's Python (tests/integration/glue_env/sitecustomize.py)
+lets every process import only the standard library, Glue 5.0's documented modules, the packaged
+requirements and ``datalake`` from a zip, as on Glue. Each run works on a tiny local lake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyspark
+import pytest
+from energy_fixtures import land_fixed_day
+
+from datalake.deploy.glue_rules import GLUE_RUNTIME_DISTRIBUTIONS
+from datalake.deploy.package import (
+    GLUE_CODE_KEY,
+    build_glue_code,
+    build_glue_scripts,
+    canonical_name,
+    glue_provided_modules,
+    glue_requirements,
+)
+from datalake.deploy.templates import load_template
+from datalake.settings import Settings
+from datalake.sources import entsoe, ree
+from datalake.sources.ree_sample import sample_client
+from datalake.storage.local import LocalObjectStore
+
+pytestmark = pytest.mark.slow
+
+SPARK_SUBMIT = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+GLUE_ENV = Path(__file__).with_name("glue_env")
+#: What the CloudFormation intrinsics in DefaultArguments resolve to in this stand-in account.
+RESOLVED = {"AWS::Region": "eu-west-1", "ArtifactsBucket": "datalake-dev-artifacts", "CodeVersion": "test"}
+DAY = dt.date(2024, 6, 3)
+TRANSFORMS = load_template("transforms")
+
+
+def resolve(value: Any) -> str:
+    """A DefaultArguments value as Glue would see it once CloudFormation resolved it."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:  # a pseudo parameter, or a parameter left at its default
+        return RESOLVED.get(value["Ref"]) or str(TRANSFORMS["Parameters"][value["Ref"]]["Default"])
+    if "Fn::ImportValue" in value:
+        return "datalake-dev-lake"
+    template = value["Fn::Sub"][0] if isinstance(value["Fn::Sub"], list) else value["Fn::Sub"]
+    for name, resolved in RESOLVED.items():
+        template = template.replace(f"${{{name}}}", resolved)
+    return template
+
+
+def glue_argv(script: str, overrides: dict[str, str]) -> list[str]:
+    """The arguments Glue passes a run of the job whose script is ``script``: ``--JOB_*``, the
+    job's DefaultArguments, then the run's own arguments (which win)."""
+    [job] = [
+        r["Properties"]
+        for r in TRANSFORMS["Resources"].values()
+        if r["Type"] == "AWS::Glue::Job"
+        and resolve(r["Properties"]["Command"]["ScriptLocation"]).endswith(script)
+    ]
+    arguments = {name: resolve(value) for name, value in job["DefaultArguments"].items()} | overrides
+    argv = ["--JOB_ID", "j_test", "--JOB_RUN_ID", "jr_test", "--JOB_NAME", resolve(job["Name"])]
+    for name, value in arguments.items():
+        argv += [name, value]
+    return argv
+
+
+def allowed_import_names() -> list[str]:
+    """Top-level modules Glue 5.0 plus the packaged requirements make importable."""
+    distributions = (
+        set(glue_provided_modules())
+        | GLUE_RUNTIME_DISTRIBUTIONS
+        | {canonical_name(line.split("==")[0]) for line in glue_requirements()}
+    )
+    names = [
+        name
+        for name, owners in importlib.metadata.packages_distributions().items()
+        if {canonical_name(o) for o in owners} & distributions
+    ]
+    return sorted([*names, "datalake"])
+
+
+def land_ree(settings: Settings) -> dict[str, str]:
+    store = LocalObjectStore(settings.lake_root)
+    with sample_client() as client:
+        for dataset in ("demand", "generation"):
+            ree.backfill(client, store, dataset, DAY, DAY, prefix=ree.SAMPLE_RAW_PREFIX)
+    return {"--raw_prefix": ree.SAMPLE_RAW_PREFIX}
+
+
+def land_entsoe(settings: Settings) -> dict[str, str]:
+    """One day of an ENTSO-E Total Load export (CET hours, a day without a clock change)."""
+    day, next_day = DAY.strftime("%d.%m.%Y"), (DAY + dt.timedelta(days=1)).strftime("%d.%m.%Y")
+    rows = [
+        f'"{day} {h:02d}:00 - {next_day if h == 23 else day} {(h + 1) % 24:02d}:00",'
+        f'"{26000 + 100 * h}","{25500 + 100 * h}"'
+        for h in range(24)
+    ]
+    header = '"Time (CET)","Day-ahead Total Load Forecast [MW] - BZN|ES","Actual Total Load [MW] - BZN|ES"'
+    export = settings.lake_root.parent / "Total Load - Day Ahead _ Actual_2024.csv"
+    export.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    entsoe.ingest_files(LocalObjectStore(settings.lake_root), [export])
+    return {}
+
+
+def land_energy_company(settings: Settings) -> dict[str, str]:
+    land_fixed_day(settings)
+    return {}
+
+
+JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = {
+    "ree_to_processed.py": (land_ree, ("processed/demand_hourly", "processed/generation")),
+    "entsoe_to_processed.py": (land_entsoe, ("processed/demand_hourly",)),
+    "energy_company_to_processed.py": (
+        land_energy_company,
+        ("processed/energy_company/clientes", "processed/energy_company/transacciones"),
+    ),
+}
+
+
+def spark_submit(
+    script: str, tmp_path: Path, overrides: dict[str, str], allowed: list[str]
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+    """Run the packaged ``script`` as Glue would, in the Glue 5.0 stand-in; returns the process and
+    where each process imported ``datalake`` from."""
+    artifacts = tmp_path / "artifacts"
+    build_glue_scripts(artifacts)
+    build_glue_code(artifacts)
+    log = tmp_path / "datalake-imports.jsonl"
+    events = tmp_path / "spark-events"
+    events.mkdir()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK", "SPARK", "LAKE_"))},
+        "PYTHONPATH": str(GLUE_ENV),  # only the stand-in: neither the repo nor the worktree
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "GLUE_ENV_ALLOWED": json.dumps(allowed),
+        "GLUE_ENV_LOG": str(log),
+        # The lake is a local folder here; Glue's job arguments say aws, the environment wins.
+        "LAKE_RUNTIME": "local",
+        "LAKE_ROOT": str(tmp_path / "lake"),
+    }
+    command = [
+        str(SPARK_SUBMIT),
+        # The launcher's settings (Glue's own on Glue): the job must keep them.
+        "--master", "local[2]",
+        "--driver-memory", "1g",
+        "--conf", "spark.driver.host=127.0.0.1",
+        "--conf", "spark.driver.bindAddress=127.0.0.1",
+        "--conf", "spark.ui.enabled=false",
+        "--conf", "spark.eventLog.enabled=true",
+        "--conf", f"spark.eventLog.dir={events.as_uri()}",
+        "--py-files", str(artifacts / GLUE_CODE_KEY),
+        str(artifacts / "glue" / script),
+        *glue_argv(script, overrides),
+    ]  # fmt: skip
+    process = subprocess.run(
+        command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
+    imports = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    return process, imports
+
+
+def spark_properties(tmp_path: Path) -> dict[str, str]:
+    """The Spark properties the run's context started with (its event log's environment update)."""
+    [event_log] = (tmp_path / "spark-events").iterdir()
+    for line in event_log.read_text().splitlines():
+        event = json.loads(line)
+        if event["Event"] == "SparkListenerEnvironmentUpdate":
+            return event["Spark Properties"]
+    raise AssertionError(f"no environment update in {event_log}")
+
+
+@pytest.mark.parametrize("script", sorted(JOBS))
+def test_finding_4_every_glue_job_runs_under_spark_submit_as_glue_runs_it(
+    script: str, tmp_path: Path
+) -> None:
+    land, outputs = JOBS[script]
+    settings = Settings(_env_file=None, lake_runtime="local", lake_root=tmp_path / "lake")
+    overrides = land(settings)
+    process, imports = spark_submit(script, tmp_path, overrides, allowed_import_names())
+    tail = (process.stdout + process.stderr)[-4000:]
+    assert process.returncode == 0, tail
+    lines = process.stdout.splitlines()
+    report = json.loads("\n".join(lines[lines.index("{") :]))
+    assert report["status"] == "succeeded" and report["rows_out"] > 0, report
+    store = LocalObjectStore(settings.lake_root)
+    for location in outputs:
+        assert [k for k in store.list_keys(location) if k.endswith(".parquet")], (
+            f"{script}: nothing in {location}"
+        )
+    # The driver and at least one Python worker (mapInPandas) imported datalake, all from the zip.
+    assert len({i["pid"] for i in imports}) >= 2, imports
+    assert all(".zip" in (i["origin"] or "") for i in imports), imports
+    # Finding 5: the job took the launcher's session (local[2] here, Glue's cluster on Glue), not
+    # a local[*] one with its own driver heap and loopback address.
+    properties = spark_properties(tmp_path)
+    assert properties["spark.master"] == "local[2]" and properties["spark.driver.memory"] == "1g"
+
+
+def test_finding_4_the_glue_stand_in_refuses_a_module_glue_lacks(tmp_path: Path) -> None:
+    """Without httpx among the installed modules (as the old GlueExtraModules left it), the REE
+    job fails where Glue would: the stand-in is not a pass-through."""
+    settings = Settings(_env_file=None, lake_runtime="local", lake_root=tmp_path / "lake")
+    overrides = land_ree(settings)
+    allowed = [name for name in allowed_import_names() if name != "httpx"]
+    process, _imports = spark_submit("ree_to_processed.py", tmp_path, overrides, allowed)
+    assert process.returncode != 0
+    assert "No module named 'httpx'" in process.stdout + process.stderr

@@ -1,0 +1,144 @@
+"""Issue 15, finding 5: on Glue a job takes the session Glue's launcher configured (its workers), and
+forces neither ``local[*]`` nor a loopback driver; locally it still builds a local session.
+
+The session builder is observed through a recording stand-in with SparkSession.builder's chained
+interface, so the Glue path is checked without awsglue or a cluster; the real Glue-style launch
+(spark-submit choosing the master) runs in tests/integration/test_glue_jobs_submit.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datalake.deploy.templates import load_template
+from datalake.settings import Settings
+from datalake.spark import SESSION_CONF, get_spark, glue_started, spark_runtime
+
+LOCAL_ONLY_KEYS = {"spark.master", "spark.driver.host", "spark.driver.bindAddress", "spark.driver.memory"}
+
+
+class RecordingConf:
+    def __init__(self, calls: list[tuple[Any, ...]]) -> None:
+        self.calls = calls
+
+    def set(self, key: str, value: str) -> None:
+        self.calls.append(("conf.set", key, value))
+
+
+class RecordingContext:
+    def __init__(self, calls: list[tuple[Any, ...]]) -> None:
+        self.calls = calls
+
+    def setLogLevel(self, level: str) -> None:
+        self.calls.append(("setLogLevel", level))
+
+
+class RecordingSession:
+    def __init__(self, calls: list[tuple[Any, ...]]) -> None:
+        self.conf = RecordingConf(calls)
+        self.sparkContext = RecordingContext(calls)
+
+
+class RecordingBuilder:
+    """SparkSession.builder's chained calls, recorded in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def appName(self, name: str) -> RecordingBuilder:
+        self.calls.append(("appName", name))
+        return self
+
+    def master(self, master: str) -> RecordingBuilder:
+        self.calls.append(("master", master))
+        return self
+
+    def config(self, key: str, value: str) -> RecordingBuilder:
+        self.calls.append(("config", key, value))
+        return self
+
+    def getOrCreate(self) -> RecordingSession:
+        self.calls.append(("getOrCreate",))
+        return RecordingSession(self.calls)
+
+    def before_create(self) -> list[tuple[Any, ...]]:
+        return self.calls[: self.calls.index(("getOrCreate",))]
+
+
+@pytest.fixture
+def clean_spark_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPARK_LOCAL_IP", raising=False)
+    monkeypatch.delenv("PYSPARK_PYTHON", raising=False)
+    monkeypatch.delenv("SPARK_RUNTIME", raising=False)
+
+
+@pytest.fixture
+def awsglue_importable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ``awsglue`` package on the path, as on Glue's driver (a real, empty package)."""
+    (tmp_path / "awsglue").mkdir()
+    (tmp_path / "awsglue" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_finding_5_glue_session_forces_no_local_master_or_loopback(clean_spark_environment: None) -> None:
+    import os
+
+    builder = RecordingBuilder()
+    get_spark("ree_to_processed", "local[*]", "4g", runtime="glue", builder=builder)
+    before = builder.before_create()
+    assert not [c for c in before if c[0] == "master"], before
+    configured = {c[1]: c[2] for c in before if c[0] == "config"}
+    assert not LOCAL_ONLY_KEYS & set(configured), configured
+    assert "127.0.0.1" not in repr(builder.calls) and "local[" not in repr(builder.calls)
+    # The driver's environment is Glue's: no loopback address, no Python of this machine for workers.
+    assert "SPARK_LOCAL_IP" not in os.environ and "PYSPARK_PYTHON" not in os.environ
+    # The lake's semantics still hold on Glue's session (runtime settings, set after it exists).
+    after = builder.calls[builder.calls.index(("getOrCreate",)) + 1 :]
+    assert {(key, value) for _, key, value in [c for c in after if c[0] == "conf.set"]} == set(
+        SESSION_CONF.items()
+    )
+    assert ("setLogLevel", "ERROR") not in after
+
+
+def test_finding_5_local_session_is_still_local_and_loopback(clean_spark_environment: None) -> None:
+    builder = RecordingBuilder()
+    get_spark("tests", "local[2]", "2g", runtime="local", builder=builder)
+    before = builder.before_create()
+    assert ("master", "local[2]") in before
+    configured = {c[1]: c[2] for c in before if c[0] == "config"}
+    assert configured["spark.driver.host"] == configured["spark.driver.bindAddress"] == "127.0.0.1"
+    assert configured["spark.driver.memory"] == "2g"
+
+
+def test_finding_5_runtime_comes_from_the_settings_and_glue_is_detected(
+    clean_spark_environment: None, awsglue_importable: None
+) -> None:
+    glue_argv = ["ree_to_processed.py", "--JOB_ID", "j_1", "--JOB_RUN_ID", "jr_1", "--JOB_NAME", "ree"]
+    assert glue_started(glue_argv)
+    assert not glue_started(["ree_to_processed.py", "--raw_prefix", "raw/ree"])
+    auto = Settings(_env_file=None)
+    assert spark_runtime(auto, glue_argv) == "glue"
+    assert spark_runtime(auto, ["job.py"]) == "local"
+    # An explicit setting wins over detection both ways.
+    assert spark_runtime(Settings(_env_file=None, spark_runtime="local"), glue_argv) == "local"
+    assert spark_runtime(Settings(_env_file=None, spark_runtime="glue"), ["job.py"]) == "glue"
+
+
+def test_finding_5_without_awsglue_a_job_run_id_alone_is_not_glue(clean_spark_environment: None) -> None:
+    assert not glue_started(["job.py", "--JOB_RUN_ID", "jr_1"])
+
+
+def test_finding_5_glue_jobs_ask_for_glues_session() -> None:
+    jobs = [
+        r["Properties"]
+        for r in load_template("transforms")["Resources"].values()
+        if r["Type"] == "AWS::Glue::Job"
+    ]
+    assert len(jobs) == 3
+    for job in jobs:
+        assert job["DefaultArguments"]["--spark_runtime"] == "glue", job["Name"]
+    # ...which resolve_args turns into SPARK_RUNTIME, the setting job_session reads.
+    assert "spark_runtime" in Settings.model_fields
