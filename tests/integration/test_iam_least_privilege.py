@@ -60,7 +60,6 @@ pytest_plugins = ["warehouse_fixtures"]
 ACCOUNT = "123456789012"  # moto's account: the ARNs it answers carry it
 REGION = "eu-west-1"
 API_KEY = "iam-check-api-key-0123456789"
-ENDPOINT = "datalake-demand-forecast"
 
 
 @dataclass
@@ -172,7 +171,9 @@ def deployment(
             }
         ],
     )
-    sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="forecaster-v1")
+    # Named as params/<env>.json names it for the ml and api layers.
+    endpoint = deployment.bindings("api").parameters["EndpointName"]
+    sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName="forecaster-v1")
     return deployment
 
 
