@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -397,3 +398,33 @@ def test_finding_10_job_busy_through_every_try_leaves_the_message_in_the_dead_le
     kept = queue.sqs.receive_message(QueueUrl=queue.dlq_url, MaxNumberOfMessages=10)["Messages"]
     assert sorted(m["Body"] for m in kept) == sorted(bodies)  # ...whole, for a redrive
     assert len(glue.runs) == 1  # and no run was started behind the busy one
+
+
+def test_datalake_run_lambda_calls_the_handler_with_the_event_json(glue: Any, moto_settings: Settings):
+    from typer.testing import CliRunner
+
+    from datalake.cli import app
+    from datalake.deploy.templates import REPO_ROOT
+    from datalake.errors import ConfigurationError
+
+    event = REPO_ROOT / "tests" / "events" / SQS_EVENT
+    result = CliRunner().invoke(app, ["run", "lambda", "start_transform", str(event)])
+    assert result.exit_code == 0, result.output
+    # The handler's own JSON log lines come first (Powertools logs to stdout); its answer is last.
+    *_logs, answer = _json_documents(result.output)
+    assert answer == {"batchItemFailures": []}
+    assert (
+        len(_runs(glue, moto_settings.ree_glue_job)) == len(_runs(glue, moto_settings.entsoe_glue_job)) == 1
+    )
+    unknown = CliRunner().invoke(app, ["run", "lambda", "api", str(event)])
+    assert isinstance(unknown.exception, ConfigurationError) and "start_transform" in (
+        unknown.exception.hint or ""
+    )
+
+
+def _json_documents(text: str) -> list[Any]:
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while (at := text.find("{", at)) >= 0:
+        document, at = decoder.raw_decode(text, at)
+        found.append(document)
+    return found
