@@ -29,13 +29,15 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from datalake.aws import s3_event_object
 from datalake.datasets import dataset_at
 from datalake.errors import DataValidationError
+from datalake.pipelines.lake import sync_dataset
 from datalake.pipelines.trigger import GlueJobRuns, TransformBusyError, raw_prefix_of, start_transforms
 from datalake.settings import Settings
 from datalake.storage.paths import split_table_key
 
 logger = logging.getLogger(__name__)
 
-#: EventBridge event times have whole seconds; an object written later in that second is still "at" it.
+#: EventBridge cuts event times to whole seconds, so the object may have landed up to a second later:
+#: only a Glue run started after the end of that second surely lists it.
 _EVENTBRIDGE_TIME_RESOLUTION = dt.timedelta(seconds=1)
 
 
@@ -69,6 +71,9 @@ def is_queue_batch(event: Mapping[str, Any]) -> bool:
 
 def message_objects(record: SQSRecord) -> list[tuple[str, dt.datetime]]:
     """The ``(key, event time)`` pairs an SQS message announces, keys URL-decoded, times in UTC.
+
+    EventBridge's whole-second event times are moved to the end of their second (see
+    ``_EVENTBRIDGE_TIME_RESOLUTION``), so that "a run started after the event" stays true of the object.
 
     Parameters
     ----------
@@ -153,8 +158,6 @@ def sync_batch(event: SQSEvent, settings: Settings | None = None) -> BatchOutcom
         ``failed``: unreadable messages and those of failed datasets, in batch order; ``summary``:
         the runs, the failures and how many keys were not dataset partitions.
     """
-    from datalake.pipelines.lake import sync_dataset
-
     messages, unreadable = read_batch(event)
     touched: dict[str, dict[str, set[str]]] = {}  # dataset -> partition -> message ids
     ignored = 0
