@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datalake.deploy.glue_rules import RuleViolation
+from datalake.deploy.glue_rules import RuleViolation as Finding
 from datalake.deploy.templates import LAYERS, load_params, load_template
 
 _LAMBDA_DG = "https://docs.aws.amazon.com/lambda/latest/dg"
@@ -131,6 +131,11 @@ class _Resolver:
         return None
 
 
+def _finding(rule: str, resource: _Resource, message: str) -> Finding:
+    """A broken rule at ``resource`` (prints as ``<template>: <resource>: [<rule>] <message>``)."""
+    return Finding(resource.source, resource.name, rule, message)
+
+
 def _logical_id(value: Any) -> str | None:
     """The resource a ``Ref`` or ``Fn::GetAtt`` names."""
     if isinstance(value, Mapping):
@@ -197,11 +202,11 @@ def _slowest_glue_run_s(templates: Templates, resolve: _Resolver) -> tuple[int, 
 
 def _queue_violations(
     templates: Templates, resolve: _Resolver, mapping: _Resource, queue: _Resource, function: _Resource
-) -> list[RuleViolation]:
-    found: list[RuleViolation] = []
+) -> list[Finding]:
+    found: list[Finding] = []
 
     def broken(rule: str, where: _Resource, message: str) -> None:
-        found.append(RuleViolation(where.source, where.name, rule, message))
+        found.append(_finding(rule, where, message))
 
     layer = queue.layer
     visibility = resolve.number(
@@ -272,11 +277,11 @@ def _queue_violations(
     return found
 
 
-def _mapping_violations(resolve: _Resolver, mapping: _Resource) -> list[RuleViolation]:
-    found: list[RuleViolation] = []
+def _mapping_violations(resolve: _Resolver, mapping: _Resource) -> list[Finding]:
+    found: list[Finding] = []
 
     def broken(rule: str, message: str) -> None:
-        found.append(RuleViolation(mapping.source, mapping.name, rule, message))
+        found.append(_finding(rule, mapping, message))
 
     props = mapping.properties
     concurrency = (props.get("ScalingConfig") or {}).get("MaximumConcurrency")
@@ -303,7 +308,7 @@ def _mapping_violations(resolve: _Resolver, mapping: _Resource) -> list[RuleViol
     return found
 
 
-def _rule_targets_violations(templates: Templates) -> list[RuleViolation]:
+def _rule_targets_violations(templates: Templates) -> list[Finding]:
     found = []
     for rule in _resources(templates, "AWS::Events::Rule"):
         pattern = rule.properties.get("EventPattern") or {}
@@ -316,10 +321,9 @@ def _rule_targets_violations(templates: Templates) -> list[RuleViolation]:
             ).get("Type")
             if kind != "AWS::SQS::Queue":
                 found.append(
-                    RuleViolation(
-                        rule.source,
-                        rule.name,
+                    _finding(
                         "lake-object-events-through-queue",
+                        rule,
                         f"target {target.get('Id')!r} is {kind or target.get('Arn')!r}, "
                         "not an AWS::SQS::Queue",
                     )
@@ -327,7 +331,7 @@ def _rule_targets_violations(templates: Templates) -> list[RuleViolation]:
     return found
 
 
-def fanout_violations(templates: Templates, params: Params) -> list[RuleViolation]:
+def fanout_violations(templates: Templates, params: Params) -> list[Finding]:
     """Every fan-out rule ``templates`` break with these parameter values.
 
     Parameters
@@ -340,19 +344,17 @@ def fanout_violations(templates: Templates, params: Params) -> list[RuleViolatio
 
     Returns
     -------
-    list of RuleViolation
+    list of Finding
         Each names the template, the resource and the rule (see :data:`FANOUT_RULES`); empty when all hold.
     """
     resolve = _Resolver(templates, params)
-    found: list[RuleViolation] = []
+    found: list[Finding] = []
     for queue in _resources(templates, "AWS::SQS::Queue"):
         encrypted = queue.properties.get("SqsManagedSseEnabled") in (True, "true") or queue.properties.get(
             "KmsMasterKeyId"
         )
         if not encrypted:
-            found.append(
-                RuleViolation(queue.source, queue.name, "sqs-encrypted", "neither SSE-SQS nor a KMS key")
-            )
+            found.append(_finding("sqs-encrypted", queue, "neither SSE-SQS nor a KMS key"))
     for mapping in _resources(templates, "AWS::Lambda::EventSourceMapping"):
         queue = _resource(
             templates, mapping.layer, _logical_id(mapping.properties.get("EventSourceArn")), "AWS::SQS::Queue"
@@ -367,10 +369,9 @@ def fanout_violations(templates: Templates, params: Params) -> list[RuleViolatio
         )
         if function is None:
             found.append(
-                RuleViolation(
-                    mapping.source,
-                    mapping.name,
+                _finding(
                     "fanout-resolvable",
+                    mapping,
                     f"FunctionName {mapping.properties.get('FunctionName')!r} "
                     "is not a function of this template",
                 )
@@ -382,7 +383,7 @@ def fanout_violations(templates: Templates, params: Params) -> list[RuleViolatio
     return found
 
 
-def check_fanout(env: str | None = None) -> list[RuleViolation]:
+def check_fanout(env: str | None = None) -> list[Finding]:
     """Every fan-out rule over the layer templates, with ``cloudformation/params/<env>.json`` when given.
 
     Parameters
