@@ -284,6 +284,19 @@ def run_daily_command(
         _print_report(report)
 
 
+@run_app.command("lambda")
+def run_lambda_command(
+    name: Annotated[str, typer.Argument(help="A folder of lambdas/: sync_warehouse, start_transform, ...")],
+    event: Annotated[
+        Path, typer.Argument(help="The event JSON, e.g. tests/events/sqs_processed_object_created.json")
+    ],
+) -> None:
+    """Call a Lambda handler with an event JSON, as AWS would; print what it returns."""
+    from datalake.lambdas import invoke
+
+    console.print_json(json.dumps(invoke(name, event), default=str))
+
+
 def _print_report(report: RunReport) -> None:
     console.print(
         f"{report.job}: {report.status}, {report.rows_in} in, {report.rows_out} out, "

@@ -1,8 +1,9 @@
 """New raw objects -> start the Glue job that processes their raw prefix, once per prefix.
 
-The S3 ObjectCreated notification on the raw zone invokes ``lambdas/start_transform``, which calls
-:func:`start_transforms`. A job processes a whole raw prefix, so one run per (job, prefix) is enough
-however many objects one event carries.
+Raw ObjectCreated events wait in the start-transform queue, whose batches ``lambdas/start_transform``
+hands to :func:`start_transforms` (through :func:`datalake.pipelines.queued.start_transform_batch`).
+A job processes a whole raw prefix, so one run per (job, prefix) is enough however many objects one
+batch carries.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
@@ -92,12 +93,23 @@ class TransformBusyError(LakeError):
     ``report`` holds everything the batch did, including the runs it did start.
     """
 
-    hint = "The S3 asynchronous invocation retries; raise the job's MaxConcurrentRuns if this persists."
+    hint = (
+        "The queue delivers the message again after its visibility timeout, until the job is free; "
+        "raise the job's MaxConcurrentRuns if messages reach the dead-letter queue."
+    )
 
     def __init__(self, report: TriggerReport) -> None:
         names = ", ".join(f"{b.job} ({b.raw_prefix})" for b in report.busy)
         super().__init__(f"Glue job(s) already running and not covering the new objects: {names}")
         self.report = report
+
+
+class GlueJobRuns(Protocol):
+    """The two Glue calls the trigger makes (a boto3 Glue client has them; tests pass a small fake)."""
+
+    def start_job_run(self, *, JobName: str, Arguments: dict[str, str]) -> dict[str, Any]: ...
+
+    def get_paginator(self, operation_name: str) -> Any: ...
 
 
 def raw_prefix_of(key: str) -> str | None:
@@ -125,6 +137,7 @@ def start_transforms(
     objects: Iterable[tuple[str, dt.datetime]],
     settings: Settings | None = None,
     boto3_session: boto3.session.Session | None = None,
+    glue: GlueJobRuns | None = None,
 ) -> TriggerReport:
     """Start one Glue run per (job, raw prefix) for new raw objects.
 
@@ -142,6 +155,8 @@ def start_transforms(
         Lake settings (job names, region, endpoint); the process-wide ones when None.
     boto3_session
         Session for the Glue client; a new one in the configured region when None.
+    glue
+        The Glue client to use; one from ``boto3_session`` and ``settings`` when None.
 
     Returns
     -------
@@ -170,7 +185,7 @@ def start_transforms(
     if not newest:
         return report
 
-    glue = aws.client("glue", boto3_session, settings)
+    glue = glue or aws.client("glue", boto3_session, settings)
     for (job, prefix), latest in newest.items():
         try:
             response = glue.start_job_run(JobName=job, Arguments={"--raw_prefix": prefix})
@@ -189,7 +204,7 @@ def start_transforms(
     return report
 
 
-def _covering_run(glue: Any, job: str, raw_prefix: str, newest_event: dt.datetime) -> str | None:
+def _covering_run(glue: GlueJobRuns, job: str, raw_prefix: str, newest_event: dt.datetime) -> str | None:
     """Id of an active run of ``job`` on ``raw_prefix`` that started after ``newest_event``."""
     # GetJobRuns documents no order, so read every page rather than stop at the first old run.
     for page in glue.get_paginator("get_job_runs").paginate(JobName=job):

@@ -159,10 +159,40 @@ def test_package_then_ingestion_layer_on_moto(
     assert sync["Environment"]["Variables"]["READER_SECRET_ARN"] == reader_secret
 
     sqs = _client("sqs", moto_settings)
+    events = _client("events", moto_settings)
     for suffix in ("ree-daily", "ree-backfill", "ingest-csv", "start-transform", "sync-warehouse"):
         url = sqs.get_queue_url(QueueName=f"{PREFIX}-{suffix}-dlq")["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         assert attributes["SqsManagedSseEnabled"] == "true"
+
+    # Issue 15, finding 10: the lake's object events wait in queues drained by event source mappings.
+    queues = {}
+    for suffix in ("start-transform", "sync-warehouse"):
+        url = sqs.get_queue_url(QueueName=f"{PREFIX}-{suffix}")["QueueUrl"]
+        queues[suffix] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        redrive = json.loads(queues[suffix]["RedrivePolicy"])
+        assert redrive["deadLetterTargetArn"].endswith(f":{PREFIX}-{suffix}-dlq")
+        assert queues[suffix]["SqsManagedSseEnabled"] == "true"
+    assert (
+        queues["start-transform"]["VisibilityTimeout"],
+        queues["sync-warehouse"]["VisibilityTimeout"],
+    ) == (
+        "360",
+        "5400",
+    )
+    for suffix, function in (("start-transform", "start-transform"), ("sync-warehouse", "sync-warehouse")):
+        [mapping] = lam.list_event_source_mappings(FunctionName=f"{PREFIX}-{function}")["EventSourceMappings"]
+        assert mapping["EventSourceArn"] == queues[suffix]["QueueArn"]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
+    starter = lam.get_function_configuration(FunctionName=f"{PREFIX}-start-transform")
+    assert starter["Timeout"] == 60
+    for rule_name, suffix in (
+        ("raw-to-glue", "start-transform"),
+        ("processed-to-warehouse", "sync-warehouse"),
+    ):
+        [target] = events.list_targets_by_rule(Rule=f"{PREFIX}-{rule_name}")["Targets"]
+        assert target["Arn"] == queues[suffix]["QueueArn"] and "InputTransformer" not in target
 
     iam = _client("iam", moto_settings)
     document = iam.get_role_policy(RoleName=f"{PREFIX}-start-transform", PolicyName="start-transform")[
@@ -186,7 +216,6 @@ def test_package_then_ingestion_layer_on_moto(
     groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{PREFIX}-")["logGroups"]
     assert len(groups) == 5 and {g["retentionInDays"] for g in groups} == {30}
 
-    events = _client("events", moto_settings)
     daily = events.describe_rule(Name=f"{PREFIX}-ree-daily")
     assert daily["ScheduleExpression"] == "cron(30 5 * * ? *)"
     raw_rule = events.describe_rule(Name=f"{PREFIX}-raw-to-glue")

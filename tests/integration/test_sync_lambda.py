@@ -1,20 +1,25 @@
-"""The sync_warehouse Lambda, fed the real S3 event shape, against the embedded PostgreSQL."""
+"""The sync_warehouse Lambda, fed the real S3 event and SQS batch shapes, against the embedded PostgreSQL."""
 
 from __future__ import annotations
+
+import copy
+import hashlib
+import json
 
 import pandas as pd
 import psycopg
 import pytest
 
 from datalake.datasets import DEMAND_HOURLY
+from datalake.runs import list_runs
 from datalake.settings import Settings, get_settings
 from datalake.storage.local import LocalObjectStore
 
 pytest_plugins = ["warehouse_fixtures"]
 
 
-def demand_rows(month: int, demand_mw: float) -> pd.DataFrame:
-    hours = pd.date_range(f"2024-{month:02d}-05T00:00Z", periods=24, freq="h")
+def demand_rows(month: int, demand_mw: float, day: int = 5) -> pd.DataFrame:
+    hours = pd.date_range(f"2024-{month:02d}-{day:02d}T00:00Z", periods=24, freq="h")
     return pd.DataFrame(
         {
             "ts_utc": hours,
@@ -83,3 +88,82 @@ def test_cli_sync_loads_whatever_is_not_yet_synced(lake, pg_settings) -> None:
     assert (changed.details["updated"], changed.details["partitions_synced"]) == (24, 1)
     assert len(warehouse_rows(pg_settings)) == 48
     assert DEMAND_HOURLY.warehouse_table == "demand_hourly"
+
+
+# -- through the queue (issue 15, finding 10) --------------------------------------------------------
+
+SQS_EVENT = "sqs_processed_object_created.json"
+
+
+def sync_runs(store: LocalObjectStore) -> list:
+    return list_runs(store, "sync_demand_hourly")
+
+
+def test_finding_10_queued_batch_syncs_each_touched_partition_once(
+    lake, pg_settings, load_lambda, event_json
+):
+    # Glue wrote month=3 as two part files; the batch announces both, month=4, and (delivered
+    # twice, as EventBridge and SQS may) the first again: four messages, two partitions.
+    lake.write_parquet(
+        "processed/demand_hourly/year=2024/month=3/part-00001.parquet", demand_rows(3, 25_500.0, day=6)
+    )
+    event = event_json(SQS_EVENT)
+    assert len(event["Records"]) == 4
+    handler = load_lambda("sync_warehouse")
+
+    assert handler.lambda_handler(event, None) == {"batchItemFailures": []}
+    [run] = sync_runs(lake)  # one sync for the whole batch...
+    assert (run.details["partitions_synced"], run.details["partitions_skipped"]) == (
+        2,
+        0,
+    )  # ...each partition once
+    assert (run.rows_in, run.details["inserted"], run.details["duplicates_superseded"]) == (72, 72, 0)
+    rows = warehouse_rows(pg_settings)
+    assert len(rows) == 72 and {r[1] for r in rows} == {25_000.0, 25_500.0, 26_000.0}
+
+    # The same batch again (a redelivery): nothing is rewritten.
+    assert handler.lambda_handler(event, None) == {"batchItemFailures": []}
+    newest = sync_runs(lake)[0]
+    assert (newest.details["partitions_synced"], newest.details["partitions_skipped"]) == (0, 2)
+    assert warehouse_rows(pg_settings) == rows
+
+
+def _message(template: dict, message_id: str, key: str) -> dict:
+    record = copy.deepcopy(template)
+    body = json.loads(record["body"])
+    body["detail"]["object"]["key"] = key
+    record["messageId"], record["body"] = message_id, json.dumps(body, separators=(",", ":"))
+    record["md5OfBody"] = hashlib.md5(record["body"].encode()).hexdigest()
+    return record
+
+
+def test_finding_10_one_bad_message_or_dataset_fails_alone(lake, pg_settings, load_lambda, event_json):
+    event = event_json(SQS_EVENT)
+    template = event["Records"][0]
+    # A generation partition whose file is not Parquet: that dataset's sync fails...
+    lake.put_bytes("processed/generation/year=2024/month=3/part-00000.parquet", b"not parquet")
+    broken = _message(
+        template,
+        "0d7d3b0c-1111-4000-8000-00000000000a",
+        "processed/generation/year%3D2024/month%3D3/part-00000.parquet",
+    )
+    # ...a message that is not an object event at all...
+    unreadable = copy.deepcopy(template) | {
+        "messageId": "0d7d3b0c-2222-4000-8000-00000000000b",
+        "body": "not json",
+    }
+    # ...and a key that is no dataset partition, which is simply not synced.
+    other = _message(template, "0d7d3b0c-3333-4000-8000-00000000000c", "processed/demand_hourly/_SUCCESS")
+    event["Records"] += [broken, unreadable, other]
+
+    response = load_lambda("sync_warehouse").lambda_handler(event, None)
+    # Only those two come back; the demand_hourly messages are done.
+    assert [item["itemIdentifier"] for item in response["batchItemFailures"]] == [
+        broken["messageId"],
+        unreadable["messageId"],
+    ]
+    [run] = sync_runs(lake)
+    assert run.status == "succeeded" and run.details["partitions_synced"] == 2
+    assert len(warehouse_rows(pg_settings)) == 48
+    [failed] = list_runs(lake, "sync_generation")
+    assert failed.status == "failed"

@@ -366,31 +366,22 @@ def test_raw_data_has_a_lifecycle_rule() -> None:
     assert [t["StorageClass"] for t in raw["Transitions"]] == ["STANDARD_IA", "GLACIER_IR"]
 
 
-EVENT_RULES = {
-    "LandingObjectCreatedRule": ("LandingBucketName", None, "IngestCsvFunction"),
-    "RawObjectCreatedRule": ("LakeBucketName", "raw/", "StartTransformFunction"),
-    "ProcessedObjectCreatedRule": ("LakeBucketName", "processed/", "SyncWarehouseFunction"),
-}
-
-
-@pytest.mark.parametrize("rule_name", sorted(EVENT_RULES))
-def test_object_events_reach_their_function_as_s3_records(rule_name: str) -> None:
-    bucket_export, prefix, function = EVENT_RULES[rule_name]
-    rule = TEMPLATES["ingestion"]["Resources"][rule_name]["Properties"]
+def test_landing_events_reach_ingest_csv_as_s3_records() -> None:
+    rule = TEMPLATES["ingestion"]["Resources"]["LandingObjectCreatedRule"]["Properties"]
     detail = rule["EventPattern"]["detail"]
     [bucket] = detail["bucket"]["name"]
-    assert sub_text(bucket["Fn::ImportValue"]).endswith(bucket_export)
-    assert detail.get("object", {}).get("key") == ([{"prefix": prefix}] if prefix else None)
+    assert sub_text(bucket["Fn::ImportValue"]).endswith("LandingBucketName")
+    assert "object" not in detail
     [target] = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
+    assert target["Arn"] == {"Fn::GetAtt": ["IngestCsvFunction", "Arn"]}
     assert "DeadLetterConfig" in target
-    # Render the input transformer as EventBridge would for a real event: the handlers' S3Event
+    # Render the input transformer as EventBridge would for a real event: the handler's S3Event
     # must read the key and time from it.
     paths = target["InputTransformer"]["InputPathsMap"]
     event = {
         "time": "2024-05-01T06:00:00Z",
         "region": "eu-west-1",
-        "detail": {"bucket": {"name": "b"}, "object": {"key": "raw/ree/demand/year=2024/x.json", "size": 5}},
+        "detail": {"bucket": {"name": "b"}, "object": {"key": "clientes.csv", "size": 5}},
     }
     rendered = target["InputTransformer"]["InputTemplate"]
     for variable, path in paths.items():
@@ -399,9 +390,66 @@ def test_object_events_reach_their_function_as_s3_records(rule_name: str) -> Non
             value = value[part]
         rendered = rendered.replace(f"<{variable}>", json.dumps(value))
     [record] = S3Event(json.loads(rendered)).records
-    assert record.s3.get_object.key == "raw/ree/demand/year=2024/x.json"
+    assert record.s3.get_object.key == "clientes.csv"
     assert record.s3.bucket.name == "b"
     assert record.event_time == "2024-05-01T06:00:00Z"
+
+
+LAKE_EVENT_RULES = {
+    "RawObjectCreatedRule": ("raw/", "StartTransformQueue", "StartTransformFunction"),
+    "ProcessedObjectCreatedRule": ("processed/", "SyncWarehouseQueue", "SyncWarehouseFunction"),
+}
+
+
+@pytest.mark.parametrize("rule_name", sorted(LAKE_EVENT_RULES))
+def test_lake_object_events_reach_their_function_through_a_queue(rule_name: str, event_json) -> None:
+    prefix, queue, function = LAKE_EVENT_RULES[rule_name]
+    res = TEMPLATES["ingestion"]["Resources"]
+    rule = res[rule_name]["Properties"]
+    detail = rule["EventPattern"]["detail"]
+    [bucket] = detail["bucket"]["name"]
+    assert sub_text(bucket["Fn::ImportValue"]).endswith("LakeBucketName")
+    assert detail["object"]["key"] == [{"prefix": prefix}]
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert "DeadLetterConfig" in target
+    # The queue gets the event whole (the body of the recorded SQS events in tests/events/).
+    assert "InputTransformer" not in target and "InputPath" not in target
+    [policy] = [
+        r["Properties"]
+        for r in res.values()
+        if r["Type"] == "AWS::SQS::QueuePolicy" and r["Properties"]["Queues"] == [{"Ref": queue}]
+    ]
+    [grant] = policy["PolicyDocument"]["Statement"]
+    assert grant["Principal"] == {"Service": "events.amazonaws.com"} and grant["Action"] == "sqs:SendMessage"
+    assert grant["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_name, "Arn"]}}}
+    [mapping] = [
+        r["Properties"]
+        for r in res.values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        and r["Properties"]["EventSourceArn"] == target["Arn"]
+    ]
+    assert mapping["FunctionName"] == {"Ref": function}
+    # The function's role may read and delete the queue's messages, and nothing else of it.
+    statements = res[res[function]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]["Policies"][0]
+    [consume] = [s for s in statements["PolicyDocument"]["Statement"] if s["Resource"] == target["Arn"]]
+    assert sorted(consume["Action"]) == ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+
+
+def test_lake_event_bodies_as_eventbridge_delivers_them_name_their_objects(event_json) -> None:
+    from aws_lambda_powertools.utilities.data_classes import SQSEvent
+
+    from datalake.pipelines.queued import message_objects
+
+    for name in ("sqs_raw_object_created.json", "sqs_processed_object_created.json"):
+        for record in SQSEvent(event_json(name)).records:
+            body = json.loads(record.body)
+            assert (body["source"], body["detail-type"]) == ("aws.s3", "Object Created")
+            [(key, _time)] = message_objects(record)
+            # The rule patterns match the key EventBridge sends; the handler reads it URL-decoded.
+            prefix = "raw/" if name.startswith("sqs_raw") else "processed/"
+            assert body["detail"]["object"]["key"].startswith(prefix) and key.startswith(prefix)
+            assert "%3D" not in key and "=" in key
 
 
 def test_schedules_daily_and_on_demand_backfill() -> None:
@@ -417,8 +465,11 @@ def test_every_ingestion_function_has_a_dlq_log_retention_and_permission() -> No
     res = TEMPLATES["ingestion"]["Resources"]
     functions = [n for n, r in res.items() if r["Type"] == "AWS::Lambda::Function"]
     assert len(functions) == 5
+    # Invoked by EventBridge (a permission) or polling a queue (an event source mapping).
     permitted = {
-        r["Properties"]["FunctionName"]["Ref"] for r in res.values() if r["Type"] == "AWS::Lambda::Permission"
+        r["Properties"]["FunctionName"]["Ref"]
+        for r in res.values()
+        if r["Type"] in ("AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping")
     }
     for name in functions:
         props = res[name]["Properties"]
