@@ -14,14 +14,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlglot
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from sqlglot import exp
 
 from datalake.deploy.iam_policy import Request
 from datalake.errors import ConfigurationError
 
-#: Response fields kept with a recorded call (the ARN a call by name resolved to); bodies are not.
-_KEPT_RESPONSE_FIELDS = ("ARN", "Name")
+#: Response fields kept with a recorded call (the ARN a call by name resolved to, the id of what it
+#: started or created, which later calls name); bodies are not.
+_KEPT_RESPONSE_FIELDS = ("ARN", "Name", "QueryExecutionId", "ModelPackageArn", "TrainingJobArn")
 
 
 class UnmappedCallError(ConfigurationError):
@@ -271,7 +274,14 @@ def _secret_arn(call: AwsCall) -> str:
     return arn
 
 
-def requests_for(call: AwsCall, account: str, partition: str = "aws") -> list[Request]:
+def requests_for(
+    call: AwsCall,
+    account: str,
+    partition: str = "aws",
+    *,
+    athena: AthenaCatalog | None = None,
+    query_workgroups: Mapping[str, str] | None = None,
+) -> list[Request]:
     """The IAM requests AWS authorizes for one recorded call.
 
     Parameters
@@ -282,6 +292,12 @@ def requests_for(call: AwsCall, account: str, partition: str = "aws") -> list[Re
         The account that owns the resources (Glue, SageMaker and SSM ARNs carry it).
     partition
         ``aws``, ``aws-cn``, ``aws-us-gov``.
+    athena
+        Where the tables a query reads are and where each workgroup writes results: Athena reads
+        and writes them with the caller's credentials, so ``StartQueryExecution`` needs it.
+    query_workgroups
+        ``{query execution id: workgroup}`` of the queries the recording started (calls on a
+        query name only its id; IAM authorizes them on its workgroup).
 
     Returns
     -------
@@ -300,6 +316,8 @@ def requests_for(call: AwsCall, account: str, partition: str = "aws") -> list[Re
         return _s3_requests(call, partition, why)
     if service == "glue":
         return _glue_requests(call, partition, account, why)
+    if service == "athena":
+        return _athena_requests(call, account, partition, athena, query_workgroups or {}, why)
     if service == "secretsmanager" and op in ("GetSecretValue", "DescribeSecret"):
         return [Request(f"secretsmanager:{op}", _secret_arn(call), {}, why)]
     if service in ("sagemaker", "sagemaker-runtime") and op in ("DescribeEndpoint", "InvokeEndpoint"):
@@ -328,3 +346,161 @@ def params_name(call: AwsCall, field_name: str) -> str:
     if field_name not in call.params:
         raise UnmappedCallError(f"{call}: no {field_name} parameter")
     return str(call.params[field_name])
+
+
+# -- Athena ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AthenaCatalog:
+    """What Athena looks up for a query, in place of the live Glue catalog and workgroup.
+
+    Athena reads the catalog and the tables' files, and writes the results, with the caller's own
+    credentials (forward access sessions), so a query needs those grants besides ``athena:*``.
+
+    Attributes
+    ----------
+    table_locations
+        ``{(database, table): "s3://bucket/prefix/"}`` of every table a query may read.
+    partitioned
+        The ``(database, table)`` pairs with partition keys (Athena lists their partitions).
+    workgroup_outputs
+        ``{workgroup: "s3://bucket/prefix/"}``: the result location a workgroup enforces.
+    """
+
+    table_locations: Mapping[tuple[str, str], str]
+    partitioned: frozenset[tuple[str, str]] = frozenset()
+    workgroup_outputs: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Athena operations on one query, authorized on the workgroup it ran in.
+_ATHENA_QUERY_OPERATIONS = frozenset(
+    {"GetQueryExecution", "GetQueryResults", "StopQueryExecution", "GetQueryRuntimeStatistics"}
+)
+#: Athena operations that name their workgroup (or run in ``primary`` when they do not).
+_ATHENA_WORKGROUP_OPERATIONS = frozenset({"GetWorkGroup", "ListQueryExecutions", "ListNamedQueries"})
+
+
+def _split_s3_uri(uri: str, where: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise UnmappedCallError(f"{where}: {uri!r} is not an s3:// location")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+def _athena_requests(
+    call: AwsCall,
+    account: str,
+    partition: str,
+    athena: AthenaCatalog | None,
+    query_workgroups: Mapping[str, str],
+    why: str,
+) -> list[Request]:
+    params, op = call.params, call.operation
+    if op in _ATHENA_QUERY_OPERATIONS:
+        query = str(params["QueryExecutionId"])
+        if query not in query_workgroups:
+            raise UnmappedCallError(
+                f"{call}: query {query} was not started in this recording (its workgroup is unknown)"
+            )
+        workgroup = query_workgroups[query]
+    elif op in _ATHENA_WORKGROUP_OPERATIONS or op == "StartQueryExecution":
+        workgroup = str(params.get("WorkGroup") or "primary")
+    else:
+        raise UnmappedCallError(f"no IAM rule for athena.{op}", hint="add it to datalake/deploy/iam_calls.py")
+    arn = f"arn:{partition}:athena:{call.region}:{account}:workgroup/{workgroup}"
+    requests = [Request(f"athena:{op}", arn, {}, why)]
+    if op == "StartQueryExecution":
+        if athena is None:
+            raise UnmappedCallError(
+                f"{call}: Athena reads the tables and writes the results with the caller's credentials",
+                hint="pass an AthenaCatalog with the tables' locations and the workgroups' outputs",
+            )
+        requests += athena_query_requests(call, workgroup, athena, account, partition)
+    return requests
+
+
+def athena_query_requests(
+    call: AwsCall, workgroup: str, athena: AthenaCatalog, account: str, partition: str = "aws"
+) -> list[Request]:
+    """What Athena does with the caller's credentials to run one ``StartQueryExecution``.
+
+    Parameters
+    ----------
+    call
+        The recorded ``StartQueryExecution`` (its ``QueryString``, ``QueryExecutionContext`` and
+        ``ResultConfiguration``; the answer's ``QueryExecutionId`` names the result file).
+    workgroup
+        The workgroup it ran in.
+    athena
+        Table locations and the workgroups' enforced result locations.
+    account, partition
+        Of the catalog's ARNs.
+
+    Returns
+    -------
+    list of Request
+        For each table the SQL reads: ``glue:GetDatabase`` and ``glue:GetTable`` (and
+        ``glue:GetPartitions`` when partitioned) on the catalog, its database and the table, and
+        ``s3:GetBucketLocation``, ``s3:ListBucket`` (its prefix) and ``s3:GetObject`` (its files)
+        on its location; for the results, ``s3:GetBucketLocation`` and ``s3:PutObject`` of
+        ``<output>/<query id>.csv`` and its ``.metadata``.
+
+    Raises
+    ------
+    UnmappedCallError
+        For SQL that does not parse, a table ``athena`` does not know, or no result location.
+    """
+    params, why = call.params, f"Athena runs {call} as the caller"
+    context = params.get("QueryExecutionContext") or {}
+    default_database = str(context.get("Database") or "default")
+    try:
+        tree = sqlglot.parse_one(str(params["QueryString"]), read="athena")
+    except sqlglot.errors.ParseError as error:
+        raise UnmappedCallError(f"{call}: the SQL does not parse ({error})") from None
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    tables = sorted(
+        {
+            (table.db or default_database, table.name)
+            for table in tree.find_all(exp.Table)
+            if table.db or table.name not in ctes
+        }
+    )
+    base = f"arn:{partition}:glue:{call.region}:{account}"
+    requests: list[Request] = []
+    for database, table in tables:
+        location = athena.table_locations.get((database, table))
+        if location is None:
+            raise UnmappedCallError(f"{call}: no location known for table {database}.{table}")
+        catalog = [f"{base}:catalog", f"{base}:database/{database}", f"{base}:table/{database}/{table}"]
+        actions = ["glue:GetDatabase", "glue:GetTable"]
+        if (database, table) in athena.partitioned:
+            actions.append("glue:GetPartitions")
+        requests += [
+            Request(action, arn, {}, f"{why} (reads {database}.{table})")
+            for action in actions
+            for arn in (catalog[:2] if action == "glue:GetDatabase" else catalog)
+        ]
+        bucket, prefix = _split_s3_uri(location, f"{database}.{table}")
+        prefix = prefix if prefix.endswith("/") else f"{prefix}/"
+        reads = f"{why} (the files of {database}.{table})"
+        requests += [
+            Request("s3:GetBucketLocation", _s3_bucket(partition, bucket), {}, reads),
+            Request("s3:ListBucket", _s3_bucket(partition, bucket), {"s3:prefix": prefix}, reads),
+            Request("s3:GetObject", _s3_object(partition, bucket, f"{prefix}*"), {}, reads),
+        ]
+    output = athena.workgroup_outputs.get(workgroup) or (params.get("ResultConfiguration") or {}).get(
+        "OutputLocation"
+    )
+    if not output:
+        raise UnmappedCallError(f"{call}: workgroup {workgroup} has no known result location")
+    bucket, prefix = _split_s3_uri(str(output), f"workgroup {workgroup}")
+    query = call.response.get("QueryExecutionId") or "<query-id>"
+    result = f"{prefix.rstrip('/')}/{query}.csv".lstrip("/")
+    writes = f"{why} (writes the results)"
+    requests.append(Request("s3:GetBucketLocation", _s3_bucket(partition, bucket), {}, writes))
+    requests += [
+        Request("s3:PutObject", _s3_object(partition, bucket, key), {}, writes)
+        for key in (result, f"{result}.metadata")
+    ]
+    return requests

@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from datalake.deploy.iam_calls import AwsCall, requests_for
+from datalake.deploy.iam_calls import AthenaCatalog, AwsCall, requests_for
 from datalake.deploy.iam_policy import (
     Policy,
     Request,
@@ -263,10 +264,28 @@ def derived_exports(env: str, account: str, region: str, partition: str = "aws")
     dict
         ``{export name: value}``.
     """
-    params = load_params(env)
+    return dict(_derived_exports(env, account, region, partition))
+
+
+@lru_cache(maxsize=len(LAYERS))
+def parsed_template(layer: str) -> Mapping[str, Any]:
+    """A layer's template file, parsed once per process; read-only (parsing YAML is a check's cost)."""
+    return load_template(layer)
+
+
+@lru_cache(maxsize=8)
+def parsed_params(env: str) -> Mapping[str, Any]:
+    """``params/<env>.json``, validated against the templates once per process; read-only."""
+    return load_params(env)
+
+
+@lru_cache(maxsize=32)
+def _derived_exports(env: str, account: str, region: str, partition: str) -> tuple[tuple[str, str], ...]:
+    """:func:`derived_exports`, once per process (rendering every layer is most of a check's time)."""
+    params = parsed_params(env)
     exports: dict[str, str] = {}
     for layer in LAYERS:
-        template = load_template(layer)
+        template = parsed_template(layer)
         parameters = {"Project": params["project"], "Env": env, **params["layers"].get(layer, {})}
         renderer = TemplateRenderer(
             template, Bindings(parameters, {}, {}, {}, account, region, partition), layer
@@ -280,7 +299,7 @@ def derived_exports(env: str, account: str, region: str, partition: str = "aws")
             except ConfigurationError:
                 continue  # assigned by AWS at deploy time (or behind a condition): bind it
             exports[str(name)] = str(value)
-    return exports
+    return tuple(exports.items())
 
 
 def deployment_bindings(
@@ -306,7 +325,7 @@ def deployment_bindings(
     -------
     Bindings
     """
-    params = load_params(env)
+    params = parsed_params(env)
     layer_parameters = {
         "Project": params["project"],
         "Env": env,
@@ -618,9 +637,26 @@ class RoleReport:
         return "\n".join(lines)
 
 
-def requests_of_calls(calls: Iterable[AwsCall], account: str, partition: str = "aws") -> list[Request]:
-    """The IAM requests of recorded calls, each (action, resource, context) once, in call order."""
-    return _unique(request for call in calls for request in requests_for(call, account, partition))
+def requests_of_calls(
+    calls: Iterable[AwsCall], account: str, partition: str = "aws", athena: AthenaCatalog | None = None
+) -> list[Request]:
+    """The IAM requests of recorded calls, each (action, resource, context) once, in call order.
+
+    ``athena`` (table locations, result locations) is needed when the calls start Athena queries;
+    later calls on a query are authorized on the workgroup its ``StartQueryExecution`` named.
+    """
+    calls = list(calls)
+    workgroups = {
+        str(call.response["QueryExecutionId"]): str(call.params.get("WorkGroup") or "primary")
+        for call in calls
+        if (call.service, call.operation) == ("athena", "StartQueryExecution")
+        and "QueryExecutionId" in call.response
+    }
+    return _unique(
+        request
+        for call in calls
+        for request in requests_for(call, account, partition, athena=athena, query_workgroups=workgroups)
+    )
 
 
 def _unique(requests: Iterable[Request]) -> list[Request]:

@@ -1,0 +1,340 @@
+"""What Glue does with its roles beyond fetching a job's code: the jobs' reads and writes, and the crawlers'.
+
+A Glue job's Spark reads of ``s3://`` go through Glue's S3 filesystem (EMRFS), not boto3, so they
+cannot be recorded; the driver's writes go through :class:`~datalake.storage.s3.S3ObjectStore`.
+Both follow from the job's definition (``--lake_bucket``, ``--raw_prefix``) and the code's contract
+(:data:`JOB_CONTRACTS`: which tables a job publishes, where it quarantines, where it reports),
+which tests/integration/test_iam_service_roles.py holds to the code by running the jobs on moto.
+
+A crawler runs AWS's code: its requests follow from its definition (S3 targets, database,
+schema-change policy, security configuration) and what AWS documents a crawler needs (read and
+list its targets, read and write its database's tables and partitions, write its logs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from datalake.datasets import DEMAND_HOURLY, GENERATION
+from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, SOURCE, TRANSACCIONES
+from datalake.datasets.spec import DatasetSpec
+from datalake.deploy.iam_check import TemplateRenderer, lambda_functions
+from datalake.deploy.iam_policy import Request, UnsupportedPolicyError
+from datalake.errors import ConfigurationError
+from datalake.jobs import QUARANTINE_PREFIX
+from datalake.pipelines.trigger import RAW_PREFIX_JOBS
+from datalake.runs import RUNS_PREFIX
+from datalake.storage.base import STAGING_PREFIX
+from datalake.storage.paths import join_key
+
+
+@dataclass(frozen=True)
+class JobContract:
+    """What one Glue job's code reads and writes in the lake besides its raw prefix.
+
+    Attributes
+    ----------
+    run_name
+        The name of its run reports (``_runs/<run_name>/``).
+    publishes
+        The processed tables whose partitions it replaces (staged, copied in, old files deleted).
+    quarantines
+        The ``quarantine/<name>/`` folders its bad records go to.
+    reads_back
+        Processed tables a run reads before replacing them (a ``--day`` run merges into them).
+    """
+
+    run_name: str
+    publishes: tuple[DatasetSpec, ...]
+    quarantines: tuple[str, ...]
+    reads_back: tuple[DatasetSpec, ...] = ()
+
+
+_ENERGY = (CLIENTES, PROVEEDORES, TRANSACCIONES)
+
+#: Each job script's contract (glue_jobs/<script>; datalake.pipelines.{ree,entsoe,energy_company}).
+JOB_CONTRACTS: dict[str, JobContract] = {
+    "ree_to_processed.py": JobContract(
+        "ree_to_processed", (DEMAND_HOURLY, GENERATION), ("demand_hourly", "generation", "ree_unreadable")
+    ),
+    "entsoe_to_processed.py": JobContract(
+        "entsoe_to_processed",
+        (DEMAND_HOURLY, GENERATION),
+        ("demand_hourly", "generation", "entsoe_unreadable"),
+    ),
+    "energy_company_to_processed.py": JobContract(
+        "energy_company_to_processed",
+        _ENERGY,
+        tuple(join_key(SOURCE, name) for name in (*(s.table_name for s in _ENERGY), "unreadable")),
+        reads_back=_ENERGY,
+    ),
+}
+
+
+def _bucket_arn(partition: str, bucket: str) -> str:
+    return f"arn:{partition}:s3:::{bucket}"
+
+
+def _object_arn(partition: str, bucket: str, key: str) -> str:
+    return f"arn:{partition}:s3:::{bucket}/{key}"
+
+
+def spark_read_requests(
+    bucket: str, prefix: str, why: str, partition: str = "aws", objects: Iterable[str] | None = None
+) -> list[Request]:
+    """What Spark on Glue asks S3 for to read every file under a prefix (Glue's S3 filesystem, EMRFS).
+
+    Parameters
+    ----------
+    bucket, prefix
+        The folder Spark was handed (``s3://bucket/prefix``).
+    why
+        Who reads it.
+    partition
+        The ARN partition.
+    objects
+        The keys found there; every key under the prefix (``prefix/*``) when None.
+
+    Returns
+    -------
+    list of Request
+        ``s3:GetObject`` of the folder key itself (Hadoop asks for the path's status with a HEAD)
+        and ``s3:ListBucket`` without a prefix (that HEAD of a key that is no object answers 404
+        only to a role that may list the bucket, 403 otherwise, and Hadoop fails on 403); the
+        listing of ``prefix/``; ``s3:GetObject`` of each file.
+    """
+    folder = prefix.strip("/")
+    keys = [f"{folder}/*"] if objects is None else list(objects)
+    return [
+        Request("s3:GetObject", _object_arn(partition, bucket, folder), {}, f"{why} (status of the folder)"),
+        Request(
+            "s3:ListBucket",
+            _bucket_arn(partition, bucket),
+            {},
+            f"{why}: the folder's HEAD is a 404 only to a role that may list the bucket",
+        ),
+        Request("s3:ListBucket", _bucket_arn(partition, bucket), {"s3:prefix": f"{folder}/"}, why),
+        *(Request("s3:GetObject", _object_arn(partition, bucket, key), {}, why) for key in keys),
+    ]
+
+
+def publish_requests(bucket: str, location: str, why: str, partition: str = "aws") -> list[Request]:
+    """What replacing partitions of a table with ``S3ObjectStore.replace_partition`` asks S3 for.
+
+    The files go to ``_staging/<run>/`` first, are copied in (``CopyObject`` reads the staged file),
+    the partition's old files are deleted, then the staging folder is listed and emptied.
+    """
+    files, staged = f"{location.strip('/')}/*", f"{STAGING_PREFIX}/*"
+    bucket_arn = _bucket_arn(partition, bucket)
+    return [
+        Request("s3:ListBucket", bucket_arn, {"s3:prefix": files}, f"{why} (the partition's old files)"),
+        Request("s3:PutObject", _object_arn(partition, bucket, staged), {}, f"{why} (staged)"),
+        Request("s3:GetObject", _object_arn(partition, bucket, staged), {}, f"{why} (copied in)"),
+        Request("s3:PutObject", _object_arn(partition, bucket, files), {}, f"{why} (copied in)"),
+        Request("s3:DeleteObject", _object_arn(partition, bucket, files), {}, f"{why} (old files pruned)"),
+        Request("s3:ListBucket", bucket_arn, {"s3:prefix": staged}, f"{why} (staging emptied)"),
+        Request("s3:DeleteObject", _object_arn(partition, bucket, staged), {}, f"{why} (staging emptied)"),
+    ]
+
+
+def job_contract(renderer: TemplateRenderer, job: str) -> JobContract:
+    """The contract of the script a template's ``AWS::Glue::Job`` runs (by its script's file name)."""
+    props = renderer.resources[job]["Properties"]
+    script = str(renderer.render(props["Command"]["ScriptLocation"], f".{job}")).rsplit("/", 1)[-1]
+    if script not in JOB_CONTRACTS:
+        raise ConfigurationError(
+            f"{renderer.name}.{job}: no contract for the script {script}",
+            hint="add its reads and writes to datalake.deploy.iam_glue.JOB_CONTRACTS",
+        )
+    return JOB_CONTRACTS[script]
+
+
+def trigger_raw_prefixes(ingestion: TemplateRenderer) -> dict[str, str]:
+    """``{raw prefix: Glue job name}`` as the start-transform trigger runs them (each job again with
+    ``--raw_prefix`` of every prefix it serves; ``raw/ree_sample`` shares the REE job)."""
+    found: dict[str, str] = {}
+    for function, props in lambda_functions(ingestion.template).items():
+        variables = (props.get("Environment") or {}).get("Variables") or {}
+        for prefix, setting in RAW_PREFIX_JOBS.items():
+            if setting.upper() in variables:
+                name = str(ingestion.render(variables[setting.upper()], f".{function}"))
+                if found.setdefault(prefix, name) != name:
+                    raise ConfigurationError(f"{ingestion.name}: functions disagree on the job of {prefix}")
+    return found
+
+
+def glue_job_data_requests(
+    renderer: TemplateRenderer, job: str, trigger_prefixes: Mapping[str, str] | None = None
+) -> list[Request]:
+    """What a Glue job's code does in the lake with the job's role, from its definition and contract.
+
+    Parameters
+    ----------
+    renderer
+        The transforms template with its bindings.
+    job
+        The ``AWS::Glue::Job``'s logical id.
+    trigger_prefixes
+        ``{raw prefix: job name}`` the trigger starts runs for (:func:`trigger_raw_prefixes`);
+        the job's own ``--raw_prefix`` is always read.
+
+    Returns
+    -------
+    list of Request
+        Spark's reads of each raw prefix (and of the tables it merges into); publishing each
+        processed table; its quarantine files and its run reports.
+    """
+    props = renderer.resources[job]["Properties"]
+    arguments = {
+        k: str(v) for k, v in renderer.render(props.get("DefaultArguments") or {}, f".{job}").items()
+    }
+    if "--lake_bucket" not in arguments or "--raw_prefix" not in arguments:
+        raise ConfigurationError(
+            f"{renderer.name}.{job}: DefaultArguments name no --lake_bucket or --raw_prefix"
+        )
+    bucket, partition = arguments["--lake_bucket"], renderer.bindings.partition
+    name = str(renderer.render(props.get("Name", {"Ref": job}), f".{job}"))
+    contract = job_contract(renderer, job)
+    prefixes = {arguments["--raw_prefix"]} | {p for p, n in (trigger_prefixes or {}).items() if n == name}
+    requests: list[Request] = []
+    for prefix in sorted(prefixes):
+        requests += spark_read_requests(bucket, prefix, f"{job} reads {prefix}", partition)
+    for spec in contract.reads_back:
+        requests += spark_read_requests(bucket, spec.location, f"{job} merges into {spec.name}", partition)
+    for spec in contract.publishes:
+        requests += publish_requests(bucket, spec.location, f"{job} publishes {spec.name}", partition)
+    requests += [
+        Request(
+            "s3:PutObject",
+            _object_arn(partition, bucket, f"{join_key(QUARANTINE_PREFIX, folder)}/*"),
+            {},
+            f"{job} quarantines bad records",
+        )
+        for folder in contract.quarantines
+    ]
+    requests.append(
+        Request(
+            "s3:PutObject",
+            _object_arn(partition, bucket, f"{join_key(RUNS_PREFIX, contract.run_name)}/*"),
+            {},
+            f"{job} writes its run report",
+        )
+    )
+    return requests
+
+
+# -- crawlers ------------------------------------------------------------------------------------------
+
+#: What every crawler does in its database: find its tables, create them, read and add partitions.
+CRAWLER_CATALOG_ACTIONS = (
+    "glue:GetDatabase",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:CreateTable",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:BatchGetPartition",
+    "glue:CreatePartition",
+    "glue:BatchCreatePartition",
+)
+#: What each SchemaChangePolicy behaviour adds (LOG only writes to the crawler's log).
+CRAWLER_UPDATE_ACTIONS = {
+    "UPDATE_IN_DATABASE": ("glue:UpdateTable", "glue:UpdatePartition", "glue:BatchUpdatePartition"),
+    "LOG": (),
+}
+CRAWLER_DELETE_ACTIONS = {
+    "DELETE_FROM_DATABASE": ("glue:DeleteTable", "glue:DeletePartition", "glue:BatchDeletePartition"),
+    "DEPRECATE_IN_DATABASE": ("glue:UpdateTable",),
+    "LOG": (),
+}
+#: Crawlers log to this group, one stream per crawler (without CloudWatch encryption).
+CRAWLER_LOG_GROUP = "/aws-glue/crawlers"
+
+
+def _security_configuration(renderer: TemplateRenderer, crawler: str, reference: Any) -> None:
+    """Refuses a security configuration whose encryption would need requests not modelled here."""
+    if reference is None:
+        return
+    target = reference.get("Ref") if isinstance(reference, dict) else None
+    resource = renderer.resources.get(str(target))
+    if resource is None or resource["Type"] != "AWS::Glue::SecurityConfiguration":
+        raise UnsupportedPolicyError(
+            f"{renderer.name}.{crawler}: its security configuration is not one of this template"
+        )
+    config = resource["Properties"]["EncryptionConfiguration"]
+    modes = [e.get("S3EncryptionMode", "DISABLED") for e in config.get("S3Encryptions", [])]
+    modes.append((config.get("CloudWatchEncryption") or {}).get("CloudWatchEncryptionMode", "DISABLED"))
+    if any(mode not in ("DISABLED", "SSE-S3") for mode in modes):
+        raise UnsupportedPolicyError(
+            f"{renderer.name}.{crawler}: KMS encryption in {target} (key grants and an encrypted log "
+            "group) is not modelled by the IAM check"
+        )
+
+
+def crawler_requests(renderer: TemplateRenderer, crawler: str) -> list[Request]:
+    """What a crawler does with its role, from its definition.
+
+    Parameters
+    ----------
+    renderer
+        The crawler's template with its bindings.
+    crawler
+        The ``AWS::Glue::Crawler``'s logical id.
+
+    Returns
+    -------
+    list of Request
+        For each S3 target: the listing of its prefix (checked when the crawler is created, then
+        crawled folder by folder) and ``s3:GetObject`` of its files; in its database: the
+        catalog actions of :data:`CRAWLER_CATALOG_ACTIONS` plus those its ``SchemaChangePolicy``
+        adds, on the catalog, the database and its tables; its log stream.
+
+    Raises
+    ------
+    UnsupportedPolicyError
+        For targets other than S3, or KMS encryption in its security configuration.
+    """
+    props = renderer.resources[crawler]["Properties"]
+    where, b = f".{crawler}", renderer.bindings
+    targets = props.get("Targets") or {}
+    if set(targets) - {"S3Targets"}:
+        raise UnsupportedPolicyError(f"{renderer.name}.{crawler}: only S3 targets are modelled")
+    _security_configuration(renderer, crawler, props.get("CrawlerSecurityConfiguration"))
+    name = str(renderer.render(props["Name"], where))
+    requests: list[Request] = []
+    for target in targets.get("S3Targets", []):
+        path = str(renderer.render(target["Path"], where))
+        if not path.startswith("s3://"):
+            raise ConfigurationError(f"{renderer.name}.{crawler}: target {path!r} is not an s3:// path")
+        bucket, _, prefix = path[5:].partition("/")
+        why = f"crawler {name} crawls {path}"
+        requests += [
+            Request("s3:ListBucket", _bucket_arn(b.partition, bucket), {"s3:prefix": prefix}, why),
+            Request("s3:ListBucket", _bucket_arn(b.partition, bucket), {"s3:prefix": f"{prefix}*"}, why),
+            Request("s3:GetObject", _object_arn(b.partition, bucket, f"{prefix}*"), {}, why),
+        ]
+    database = str(renderer.render(props["DatabaseName"], where))
+    policy = props.get("SchemaChangePolicy") or {}
+    update, delete = (
+        policy.get("UpdateBehavior", "UPDATE_IN_DATABASE"),
+        policy.get("DeleteBehavior", "DEPRECATE_IN_DATABASE"),
+    )
+    actions = (*CRAWLER_CATALOG_ACTIONS, *CRAWLER_UPDATE_ACTIONS[update], *CRAWLER_DELETE_ACTIONS[delete])
+    glue = f"arn:{b.partition}:glue:{b.region}:{b.account}"
+    resources = (f"{glue}:catalog", f"{glue}:database/{database}", f"{glue}:table/{database}/*")
+    why = f"crawler {name} catalogs into {database}"
+    requests += [
+        Request(action, arn, {}, why)
+        for action in dict.fromkeys(actions)
+        for arn in (resources[:2] if action in ("glue:GetDatabase",) else resources)
+    ]
+    logs = f"arn:{b.partition}:logs:{b.region}:{b.account}:log-group:{CRAWLER_LOG_GROUP}"
+    why = f"crawler {name} writes its log"
+    requests += [
+        Request("logs:CreateLogGroup", logs, {}, why),
+        Request("logs:CreateLogStream", f"{logs}:log-stream:{name}", {}, why),
+        Request("logs:PutLogEvents", f"{logs}:log-stream:{name}", {}, why),
+    ]
+    return requests
