@@ -40,9 +40,18 @@ from datalake.deploy.iam_check import (
 )
 from datalake.deploy.iam_glue import crawler_requests, glue_job_data_requests, trigger_raw_prefixes
 from datalake.deploy.iam_policy import Request
-from datalake.deploy.iam_sagemaker import launcher_role_requests, model_requests
+from datalake.deploy.iam_sagemaker import (
+    LAUNCHER_JOB_NAME,
+    LAUNCHER_VERSION,
+    launcher_role_requests,
+    model_requests,
+)
 from datalake.deploy.templates import LAYERS
 from datalake.errors import ConfigurationError
+from datalake.models import FORECASTER
+from datalake.models.archive import MODEL_ARCHIVE
+from datalake.models.sagemaker_training import SAGEMAKER_PREFIX
+from datalake.storage.paths import join_key
 
 #: The account in stand-in ARNs (any 12 digits: the templates build every ARN from AWS::AccountId).
 STAND_IN_ACCOUNT = "123456789012"
@@ -204,14 +213,14 @@ def check_sagemaker_role(env: str = "dev", templates: Templates = None) -> list[
     secret = exports[f"{project}-{env}-DatabaseSecretArn"]
     endpoint = str(ml.render({"Ref": "EndpointName"}))
     archives = (
-        f"s3://{artifacts}/sagemaker/training/datalake-demand-forecaster-20240101000000/output/model.tar.gz",
-        f"s3://{artifacts}/models/demand_forecaster/versions/v20240101T000000-000000/model.tar.gz",
+        join_key(SAGEMAKER_PREFIX, "training", LAUNCHER_JOB_NAME, "output", MODEL_ARCHIVE),
+        join_key("models", FORECASTER, "versions", LAUNCHER_VERSION, MODEL_ARCHIVE),
     )
     requests = launcher_role_requests(
         lake, artifacts, endpoint, b.region, b.account, b.partition, database_secret_arn=secret
     )
     for archive in archives:
-        with_model = _renderer(env, "ml", templates, ModelDataUrl=archive)
+        with_model = _renderer(env, "ml", templates, ModelDataUrl=f"s3://{artifacts}/{archive}")
         for model in _of_type(with_model, "AWS::SageMaker::Model"):
             requests += _template_model_requests(with_model, model)
     roles = {

@@ -299,6 +299,12 @@ def role_requests_of_calls(
     return requests
 
 
+#: Stand-ins for what the launcher names at run time: a job (``<base job name>-<UTC time>``, as the
+#: SDK names it) and a registered version.
+LAUNCHER_JOB_NAME = f"{BASE_JOB_NAME}-20240101000000"
+LAUNCHER_VERSION = "v20240101T000000-000000"
+
+
 def dlc_image(repository: str, region: str) -> str:
     """A PyTorch Deep Learning Container image URI of ``repository`` in ``region`` (any tag)."""
     return f"{DLC_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{repository}:latest"
@@ -335,7 +341,7 @@ def launcher_role_requests(
     """
     from datalake.datasets import DEMAND_HOURLY
 
-    job = "datalake-demand-forecaster-20240101000000"  # <base job name>-<UTC time>, as the SDK names it
+    job = LAUNCHER_JOB_NAME
     staged = f"s3://{artifacts_bucket}/{join_key(SAGEMAKER_PREFIX, BASE_JOB_NAME, job, 'input')}"
     training = {
         "TrainingJobName": job,
@@ -352,7 +358,7 @@ def launcher_role_requests(
         },
         "AlgorithmSpecification": {"TrainingImage": dlc_image(TRAINING_REPOSITORY, region)},
     }
-    version = join_key("models", FORECASTER, "versions", "v20240101T000000-000000", MODEL_ARCHIVE)
+    version = join_key("models", FORECASTER, "versions", LAUNCHER_VERSION, MODEL_ARCHIVE)
     container = {
         "Image": dlc_image(INFERENCE_REPOSITORY, region),
         "ModelDataUrl": f"s3://{artifacts_bucket}/{version}",

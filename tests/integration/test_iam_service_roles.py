@@ -1,0 +1,469 @@
+"""Issue 15, finding 6: the service roles' requests, held to the code that makes them.
+
+``datalake.deploy.iam_roles`` checks the Glue job, SageMaker and Athena roles from the templates
+alone, with requests derived from each job's definition and the code's contract. Here the code
+runs on moto while every AWS call is recorded, and two things are asserted for each service:
+the role (rendered from its template) allows what the run did and nothing it grants goes unused,
+and what the run did is what the static check derives (so ``deploy check`` cannot drift from the
+code).
+
+- Glue jobs: each job script runs as Glue starts it (its DefaultArguments, a raw prefix the trigger
+  passes), with its driver's S3 calls going to moto. Spark cannot reach s3:// here, so the session
+  reads a local copy of the bucket and every s3:// path the job hands Spark is recorded; those
+  reads become the requests Glue's S3 filesystem makes (``spark_read_requests``).
+- SageMaker: ``sagemaker/launch.py all`` trains, registers and deploys; the jobs and models it passes
+  the execution role for give the role's requests; the serving code's secret lookup is recorded.
+- Athena: the lake engine's query through awswrangler; the API roles are denied all of it (/ask
+  uses the warehouse on AWS).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib.util
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from energy_fixtures import land_fixed_day
+
+from datalake import aws
+from datalake.datasets import DEMAND_HOURLY
+from datalake.deploy.iam_calls import recording_aws_calls
+from datalake.deploy.iam_check import (
+    TemplateRenderer,
+    check_role,
+    function_role,
+    glue_job_platform_requests,
+    lambda_functions,
+    requests_of_calls,
+    role_policy,
+)
+from datalake.deploy.iam_glue import glue_job_data_requests, spark_read_requests, trigger_raw_prefixes
+from datalake.deploy.iam_policy import Request, resource_matches
+from datalake.deploy.iam_roles import athena_query_calls, lake_athena_catalog, stand_in_bindings
+from datalake.deploy.iam_sagemaker import (
+    LAUNCHER_JOB_NAME,
+    LAUNCHER_VERSION,
+    launcher_role_requests,
+    role_requests_of_calls,
+)
+from datalake.deploy.templates import REPO_ROOT, load_template
+from datalake.models.archive import pack_model_dir
+from datalake.settings import Settings, get_settings
+from datalake.sources import entsoe, ree
+from datalake.sources.ree_sample import sample_client
+from datalake.storage.local import LocalObjectStore
+
+ACCOUNT = "123456789012"  # moto's account, and the stand-in bindings'
+REGION = "eu-west-1"
+DAY = dt.date(2024, 6, 3)
+
+
+def covers(pattern: Request, request: Request) -> bool:
+    """Whether a derived request (its resource and ``s3:prefix`` as patterns) covers one a run made."""
+    if pattern.action.lower() != request.action.lower() or not resource_matches(
+        pattern.resource, request.resource
+    ):
+        return False
+    expected, actual = pattern.context_values("s3:prefix"), request.context_values("s3:prefix")
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    return any(resource_matches(e, a) for e in expected for a in actual)
+
+
+def uncovered(patterns: list[Request], made: list[Request]) -> list[str]:
+    return [
+        f"{r.action} {r.resource} {dict(r.context)} [{r.why}]"
+        for r in made
+        if not any(covers(p, r) for p in patterns)
+    ]
+
+
+def make_bucket(settings: Settings, bucket: str) -> None:
+    aws.client("s3", settings=settings).create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+
+
+def keys_under(settings: Settings, bucket: str, prefix: str) -> list[str]:
+    """Every key under a prefix (called outside any recording: the harness's own look)."""
+    pages = (
+        aws.client("s3", settings=settings)
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=bucket, Prefix=prefix)
+    )
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+# -- Glue jobs ---------------------------------------------------------------------------------------
+
+
+class MirroredReader:
+    """A DataFrameReader whose s3:// paths read a local copy of the bucket, each path recorded."""
+
+    def __init__(self, reader: Any, translate: Callable[[Any], Any]) -> None:
+        self._reader, self._translate = reader, translate
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._reader, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(
+                *(self._translate(a) for a in args), **{k: self._translate(v) for k, v in kwargs.items()}
+            )
+            return (
+                MirroredReader(result, self._translate)
+                if type(result).__name__ == "DataFrameReader"
+                else result
+            )
+
+        return call
+
+
+class MirroredSession:
+    """The job's Spark session, reading ``s3://<bucket>/`` from a local copy (no S3 connector here)."""
+
+    def __init__(self, session: Any, bucket: str, mirror: Path) -> None:
+        self._session, self._bucket, self._mirror = session, bucket, mirror
+        self.read_paths: list[str] = []
+
+    def _translate(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(f"s3://{self._bucket}/"):
+            key = value.removeprefix(f"s3://{self._bucket}/")
+            self.read_paths.append(key)
+            return (self._mirror / key).as_uri()
+        return value
+
+    @property
+    def read(self) -> MirroredReader:
+        return MirroredReader(self._session.read, self._translate)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+def land_raw(lake: Path) -> None:
+    """One day of each source's raw files, as their extractors and landing leave them."""
+    store = LocalObjectStore(lake)
+    with sample_client() as client:
+        for dataset in ("demand", "generation"):
+            ree.backfill(client, store, dataset, DAY, DAY, prefix=ree.SAMPLE_RAW_PREFIX)
+    day, next_day = DAY.strftime("%d.%m.%Y"), (DAY + dt.timedelta(days=1)).strftime("%d.%m.%Y")
+    rows = [
+        f'"{day} {h:02d}:00 - {next_day if h == 23 else day} {(h + 1) % 24:02d}:00",'
+        f'"{26000 + 100 * h}","{25500 + 100 * h}"'
+        for h in range(24)
+    ]
+    header = '"Time (CET)","Day-ahead Total Load Forecast [MW] - BZN|ES","Actual Total Load [MW] - BZN|ES"'
+    export = lake.parent / "Total Load - Day Ahead _ Actual_2024.csv"
+    export.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    entsoe.ingest_files(store, [export])
+    land_fixed_day(Settings(_env_file=None, lake_runtime="local", lake_root=lake))
+
+
+def load_script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"glue_{name}", REPO_ROOT / "glue_jobs" / name)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: The runs: (job, arguments the run adds, a file left in a table it rewrites). The trigger passes
+#: --raw_prefix; --day merges one day into the tables, whose stray files the publish prunes.
+GLUE_RUNS = (
+    ("ReeJob", {"--raw_prefix": ree.SAMPLE_RAW_PREFIX}, None),
+    ("EntsoeJob", {}, None),
+    ("EnergyCompanyJob", {}, None),
+    ("EnergyCompanyJob", {"--day": DAY.isoformat()}, "processed/energy_company/clientes/part-00001.parquet"),
+)
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from datalake.spark import get_spark
+
+    session = get_spark("iam-service-roles", "local[2]", "1g")
+    yield session
+    session.stop()
+
+
+def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_role_grants(
+    moto_settings: Settings, spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transforms = TemplateRenderer(
+        load_template("transforms"), stand_in_bindings("dev", "transforms"), "transforms"
+    )
+    bucket = transforms.bindings.exports["datalake-dev-LakeBucketName"]
+    make_bucket(moto_settings, bucket)
+    lake = tmp_path / "landed"
+    land_raw(lake)
+    s3 = aws.client("s3", settings=moto_settings)
+    raw = [p for p in (lake / "raw").rglob("*") if p.is_file()]
+    assert {p.relative_to(lake).parts[1] for p in raw} == {"ree_sample", "entsoe", "energy_company"}
+    for path in raw:
+        s3.put_object(Bucket=bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes())
+
+    # Glue's job arguments name the settings; the environment (moto, the local session) wins.
+    for name, value in {
+        "LAKE_RUNTIME": "aws",
+        "LAKE_BUCKET": bucket,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": moto_settings.aws_endpoint_url or "",
+        "SPARK_RUNTIME": "local",
+        "LAKE_ROOT": str(tmp_path / "scratch"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    prefixes = trigger_raw_prefixes(
+        TemplateRenderer(load_template("ingestion"), stand_in_bindings("dev", "ingestion"), "ingestion")
+    )
+    made: dict[str, list[Request]] = {}
+    for job, extra, stray in GLUE_RUNS:
+        if stray:  # a file an older layout left: the run's publish must delete it
+            source = {"Bucket": bucket, "Key": stray.replace("00001", "00000")}
+            s3.copy_object(Bucket=bucket, Key=stray, CopySource=source)
+        # Spark reads a copy of the bucket as it is when the run starts (processed files included).
+        mirror = tmp_path / "mirror"
+        shutil.rmtree(mirror, ignore_errors=True)
+        objects = keys_under(moto_settings, bucket, "")
+        for key in objects:
+            (mirror / key).parent.mkdir(parents=True, exist_ok=True)
+            (mirror / key).write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        session = MirroredSession(spark, bucket, mirror)
+        monkeypatch.setattr("datalake.spark.job_session", lambda _name, _settings, s=session: s)
+        props = transforms.resources[job]["Properties"]
+        arguments = {k: str(v) for k, v in transforms.render(props["DefaultArguments"]).items()} | extra
+        script = str(transforms.render(props["Command"]["ScriptLocation"])).rsplit("/", 1)[-1]
+        argv = [script, "--JOB_NAME", str(transforms.render(props["Name"]))]
+        for flag, value in arguments.items():
+            argv += [flag, value]
+        with recording_aws_calls() as calls:
+            status = load_script(script).main(argv)
+        assert status == 0, f"{job} {extra} failed"
+        assert session.read_paths, f"{job}: Spark read nothing"
+        reads = [
+            request
+            for path in session.read_paths
+            for request in spark_read_requests(
+                bucket,
+                path,
+                f"{job} reads {path}",
+                objects=[k for k in objects if k.startswith(f"{path.rstrip('/')}/")],
+            )
+        ]
+        made.setdefault(job, []).extend(requests_of_calls(calls, ACCOUNT) + reads)
+        get_settings.cache_clear()
+
+    # What the runs did is what the static check derives from each job's definition...
+    for job, requests_made in made.items():
+        derived = glue_job_data_requests(transforms, job, prefixes)
+        assert not uncovered(derived, requests_made), (job, uncovered(derived, requests_made))
+    # ...and the role allows all of it (with what Glue does around the scripts), granting nothing more.
+    everything = [r for job, rs in made.items() for r in (*rs, *glue_job_platform_requests(transforms, job))]
+    report = check_role(role_policy(transforms, "GlueJobRole"), everything)
+    assert report.ok, report.summary()
+    # The --day run read the processed tables back and pruned the stray file.
+    lake = f"arn:aws:s3:::{bucket}/"
+    day_run = {(r.action, r.resource.removeprefix(lake)) for r in made["EnergyCompanyJob"]}
+    assert ("s3:DeleteObject", "processed/energy_company/clientes/part-00001.parquet") in day_run
+    assert ("s3:GetObject", "processed/energy_company/clientes/part-00000.parquet") in day_run
+    assert keys_under(moto_settings, bucket, "processed/energy_company/clientes/") == [
+        "processed/energy_company/clientes/part-00000.parquet"
+    ]
+
+
+# -- SageMaker ---------------------------------------------------------------------------------------
+
+ROLE_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def launch() -> ModuleType:
+    try:
+        import sagemaker.train  # noqa: F401
+    except ImportError:
+        pytest.fail("the SageMaker SDK is missing: pip install -e '.[dev]' (sagemaker>=3,<4)", pytrace=False)
+    spec = importlib.util.spec_from_file_location("sagemaker_launch", REPO_ROOT / "sagemaker" / "launch.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_the_static_check_derives(
+    launch: ModuleType, moto_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")  # iam:SimulatePrincipalPolicy: not in moto
+    session = boto3.session.Session(region_name=REGION)
+    ml_bindings = stand_in_bindings("dev", "ml")
+    exports = ml_bindings.exports
+    lake, artifacts = exports["datalake-dev-LakeBucketName"], exports["datalake-dev-ArtifactsBucketName"]
+    for bucket in (lake, artifacts):
+        make_bucket(moto_settings, bucket)
+    role = aws.client("iam", session, moto_settings).create_role(
+        RoleName="datalake-dev-sagemaker", AssumeRolePolicyDocument=json.dumps(ROLE_TRUST)
+    )["Role"]["Arn"]
+    secret = aws.client("secretsmanager", session, moto_settings).create_secret(
+        Name="datalake/dev/database",
+        SecretString=json.dumps(
+            {"username": "u", "password": "p", "host": "db", "port": 5432, "dbname": "lake"}
+        ),
+    )["ARN"]
+    endpoint = ml_bindings.parameters["EndpointName"]
+    settings = moto_settings.model_copy(
+        update={
+            "lake_bucket": lake,
+            "artifacts_bucket": artifacts,
+            "sagemaker_role_arn": role,
+            "database_secret_arn": secret,
+            "forecast_endpoint": endpoint,
+            "model_package_group": "datalake-dev-demand-forecaster",
+        }
+    )
+    from datalake.storage.s3 import S3ObjectStore
+
+    S3ObjectStore(lake, settings=settings).put_bytes(
+        f"{DEMAND_HOURLY.location}/year=2024/month=6/part-00000.parquet", b"PAR1"
+    )
+
+    def write_model(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
+        """What a real job writes (moto never runs train.py)."""
+        job = parsed["TrainingJobArn"].rsplit("/", 1)[1]
+        model = tmp_path / "job-model"
+        (model / "code").mkdir(parents=True, exist_ok=True)
+        (model / "config.json").write_text('{"context_hours": 336}')
+        (model / "code" / "inference.py").write_text("# packed by train.py\n")
+        aws.client("s3", session, settings).put_object(
+            Bucket=artifacts, Key=f"sagemaker/training/{job}/output/model.tar.gz", Body=pack_model_dir(model)
+        )
+
+    session.events.register("after-call.sagemaker.CreateTrainingJob", write_model)
+    with recording_aws_calls() as calls:
+        launch.main(["all", "--no-logs"], settings, session)
+    # The serving code's own call with the role: the warehouse's credentials (load_recent's first step).
+    monkeypatch.setenv("DATABASE_SECRET_ARN", secret)
+    from datalake.warehouse.connection import database_url
+
+    with recording_aws_calls() as serving:
+        database_url(settings, boto3_session=session)
+
+    made = role_requests_of_calls(calls, role, ACCOUNT, objects=lambda b, p: keys_under(settings, b, p))
+    assert {r.action for r in made} >= {
+        "s3:GetObject",
+        "s3:PutObject",
+        "ecr:BatchGetImage",
+        "logs:PutLogEvents",
+    }
+    # The model's environment names the secret, so the derived requests foresee the serving code's call.
+    served = requests_of_calls(serving, ACCOUNT)
+    assert [(r.action, r.resource) for r in served] == [("secretsmanager:GetSecretValue", secret)]
+    assert not uncovered(made, served)
+
+    # The launcher did what the static check derives from its defaults (job name and version aside)...
+    def wildcard(text: str) -> str:
+        return text.replace(LAUNCHER_JOB_NAME, "*").replace(LAUNCHER_VERSION, "*")
+
+    derived = [
+        Request(r.action, wildcard(r.resource), {k: wildcard(str(v)) for k, v in r.context.items()}, r.why)
+        for r in launcher_role_requests(
+            lake, artifacts, endpoint, REGION, ACCOUNT, database_secret_arn=secret
+        )
+    ]
+    assert not uncovered(derived, made + served), uncovered(derived, made + served)
+    assert not [f"{d.action} {d.resource}" for d in derived if not any(covers(d, r) for r in made + served)]
+    # ...and the role, rendered with this account's secret, allows it.
+    bindings = dataclasses.replace(ml_bindings, exports={**exports, "datalake-dev-DatabaseSecretArn": secret})
+    ml = TemplateRenderer(load_template("ml"), bindings, "ml")
+    policy = role_policy(ml, "SageMakerExecutionRole")
+    denied = [f"{r.action} {r.resource}" for r in made + served if not policy.decide(r).allowed]
+    assert not denied, denied
+
+
+# -- Athena ------------------------------------------------------------------------------------------
+
+
+def test_finding_6_the_api_roles_are_denied_the_lake_engines_athena_queries(
+    moto_settings: Settings, moto_server: str
+) -> None:
+    """/ask runs on the warehouse on AWS: the API's environment leaves ASK_ENGINE at ``warehouse``,
+    and neither API role may run the queries the lake engine (Athena) would make."""
+    catalog = TemplateRenderer(load_template("catalog"), stand_in_bindings("dev", "catalog"), "catalog")
+    workgroup = catalog.render(catalog.resources["AthenaWorkGroup"]["Properties"])
+    output = workgroup["WorkGroupConfiguration"]["ResultConfiguration"]["OutputLocation"]
+    exports = catalog.bindings.exports
+    make_bucket(moto_settings, exports["datalake-dev-ArtifactsBucketName"])
+    aws.client("athena", settings=moto_settings).create_work_group(
+        Name=workgroup["Name"],
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": output},
+            "EnforceWorkGroupConfiguration": True,
+        },
+    )
+    rows = [{"Data": [{"VarCharValue": "n"}]}, {"Data": [{"VarCharValue": "24"}]}]
+    answer = requests.post(
+        f"{moto_server}/moto-api/static/athena/query-results",
+        json={
+            "account_id": ACCOUNT,
+            "region": REGION,
+            "results": [
+                {
+                    "rows": rows,
+                    "column_info": [{"Name": "n", "Label": "n", "Type": "bigint", "Nullable": "UNKNOWN"}],
+                }
+            ],
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    database = exports["datalake-dev-ProcessedDatabaseName"]
+    settings = moto_settings.model_copy(
+        update={"athena_workgroup": workgroup["Name"], "processed_database": database}
+    )
+    from datalake.query.athena import AthenaEngine
+
+    with recording_aws_calls() as calls:
+        frame = AthenaEngine(settings=settings).query("SELECT count(*) AS n FROM demand_hourly")
+    assert int(frame.iloc[0, 0]) == 24
+    athena = lake_athena_catalog(
+        exports["datalake-dev-LakeBucketName"],
+        {(database, "demand_hourly"): DEMAND_HOURLY},
+        {workgroup["Name"]: output},
+    )
+    made = requests_of_calls(calls, ACCOUNT, athena=athena)
+    [start] = [c for c in calls if c.operation == "StartQueryExecution"]
+    # The static check's model of the engine's calls is the recorded sequence.
+    modelled = athena_query_calls(start.params["QueryString"], database, workgroup["Name"], output, REGION)
+    assert [(c.service, c.operation) for c in modelled] == [(c.service, c.operation) for c in calls]
+    query = str(start.response["QueryExecutionId"])
+    assert sorted((r.action, r.resource.replace(query, "q")) for r in made) == sorted(
+        (r.action, r.resource.replace("00000000-0000-0000-0000-000000000000", "q"))
+        for r in requests_of_calls(modelled, ACCOUNT, athena=athena)
+    )
+    assert {"athena:StartQueryExecution", "glue:GetPartitions", "s3:PutObject"} <= {r.action for r in made}
+
+    api = TemplateRenderer(load_template("api"), stand_in_bindings("dev", "api"), "api")
+    variables = api.render(lambda_functions(api.template)["ApiFunction"]["Environment"]["Variables"])
+    assert variables.get("ASK_ENGINE", Settings(_env_file=None).ask_engine) == "warehouse"
+    for role in (function_role(api.template, "ApiFunction"), "ApiHostRole"):
+        policy = role_policy(api, role)
+        athena_requests = [
+            r for r in made if r.action.startswith("athena:") or "athena-results" in r.resource
+        ]
+        allowed = [f"{r.action} {r.resource}" for r in athena_requests if policy.decide(r).allowed]
+        assert athena_requests and not allowed, (role, allowed)
