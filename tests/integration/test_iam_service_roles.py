@@ -251,6 +251,8 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
         with recording_aws_calls() as calls:
             status = load_script(script).main(argv)
         assert status == 0, f"{job} {extra} failed"
+        # The jobs make no catalog call (the crawlers register their output): S3 is all they use.
+        assert {call.service for call in calls} == {"s3"}, {f"{c.service}.{c.operation}" for c in calls}
         assert session.read_paths, f"{job}: Spark read nothing"
         reads = [
             request

@@ -396,7 +396,7 @@ def test_finding_6_every_function_lets_lambda_write_its_logs_dead_letter_and_att
 
 def test_finding_6_every_glue_job_may_fetch_its_code_and_write_its_logs() -> None:
     """Static: Glue reads the script and the packages the arguments name, and writes the job's logs,
-    with the job's role; the jobs' own reads and writes need Spark on S3, which does not run here."""
+    with the job's role (the jobs' own reads and writes: tests/unit/test_iam_service_roles.py)."""
     template = load_template("transforms")
     render = TemplateRenderer(template, layer_bindings("transforms"), "transforms")
     jobs = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Glue::Job"]
