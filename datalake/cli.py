@@ -801,6 +801,75 @@ def deploy_stack(
     console.print(f"{len(results)} layer(s) deployed")
 
 
+@deploy_app.command("check")
+def deploy_check(
+    env: Annotated[str, typer.Option(help="Parameter set: cloudformation/params/<env>.json.")] = "dev",
+    checkov: Annotated[
+        Path | None,
+        typer.Option(help="checkov executable (default: DEPLOY_CHECKOV); relative to the repository root."),
+    ] = None,
+    skip_checkov: Annotated[bool, typer.Option(help="Do not run checkov (a machine without it).")] = False,
+    skip: Annotated[list[str] | None, typer.Option(help="Skip this rule family (repeatable).")] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="Package manifest to check (default: build/deploy/manifest.json).")
+    ] = None,
+) -> None:
+    """Every static rule, cfn-lint and checkov over the templates, env's parameters and the package.
+
+    Each failure names the file, the resource and the rule; the exit status is 1 on any finding.
+    """
+    from datalake.deploy.check import RULE_DOCS, CheckInputs, run_check
+    from datalake.deploy.linters import missing_checkov_message
+    from datalake.deploy.package import MANIFEST
+    from datalake.deploy.templates import REPO_ROOT
+    from datalake.errors import ConfigurationError
+
+    checkov_path = None
+    if not skip_checkov and "checkov" not in (skip or []):
+        checkov_path = checkov or get_settings().deploy_checkov
+        checkov_path = checkov_path if checkov_path.is_absolute() else REPO_ROOT / checkov_path
+        if not checkov_path.is_file():
+            raise ConfigurationError(missing_checkov_message(checkov_path))
+    inputs = CheckInputs.load(env, manifest or MANIFEST, checkov_path)
+    packaged = f"code version {inputs.code_version}" if inputs.code_version else "no package yet"
+    console.print(f"deploy check --env {env} ({packaged})", markup=False, highlight=False)
+    report = run_check(inputs, skip=skip or [], progress=console.log)
+    for result in report.results:
+        if result.findings:
+            console.print(f"\n{result.name}: {len(result.findings)} finding(s)", style="bold", markup=False)
+            for finding in result.findings:
+                console.print(f"  {finding}", markup=False, highlight=False)
+        if result.error:
+            console.print(f"\n{result.name} could not run: {result.error}", style="bold red", markup=False)
+    documented = sorted(rule for rule in report.rule_counts() if rule in RULE_DOCS)
+    if documented:
+        console.print("\nrules broken:", style="bold")
+        for rule in documented:
+            console.print(f"  {rule}: {RULE_DOCS[rule][0]} ({RULE_DOCS[rule][1]})", markup=False)
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    table = RichTable(title=f"deploy check --env {env}")
+    for column in ("family", "status", "findings", "seconds", "detail"):
+        table.add_column(column)
+    for result in report.results:
+        table.add_row(
+            result.name,
+            result.status,
+            str(len(result.findings)),
+            f"{result.seconds:.1f}",
+            Text(result.skipped or result.error or ""),
+        )
+    console.print(table)
+    verdict = "passed" if report.passed else "FAILED"
+    console.print(
+        f"{verdict}: {len(report.findings)} finding(s) from {len(report.results)} rule families "
+        f"in {report.seconds:.1f} s",
+        markup=False,
+    )
+    if not report.passed:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console entry point: lake errors become one line (and a hint), exit status 2."""
     try:
