@@ -254,6 +254,10 @@ class SmokeRun:
             detail, status = step(), "ok"
         except Exception as error:  # any failure ends the run with its one-line reason
             detail, status = _one_line(error), "failed"
+            more = str(error).strip().splitlines()[1:]  # a deploy's failed resources, one per line
+            hint = getattr(error, "hint", None)
+            for line in [*more, *([f"fix: {hint}"] if hint else [])]:
+                self.progress(f"  {line.strip()}")
         seconds = self.ports.clock() - start
         self.progress(f"[{number}/{len(STEPS)}] {name}: {status} in {seconds:.0f} s: {detail}")
         self.report.results.append(StepResult(name, status, seconds, detail))

@@ -36,7 +36,7 @@ from typer.testing import CliRunner
 
 from datalake.deploy import smoke
 from datalake.deploy.smoke import SmokeOptions, SmokePorts, SmokeRun, land_ree_sample
-from datalake.deploy.stack import LayerResult
+from datalake.deploy.stack import DeployError, LayerResult
 from datalake.deploy.templates import LAYERS, load_params, load_template
 from datalake.settings import Settings, get_settings
 
@@ -651,3 +651,38 @@ def smoke_cli() -> Any:
     from datalake.cli import app
 
     return app
+
+
+def test_a_failed_layer_stops_the_run_with_cloudformations_reason_and_what_it_created_goes(
+    rehearsal: Rehearsal,
+) -> None:
+    deploy = rehearsal.deployer
+
+    def warehouse_fails(layer: str, code_version: str | None) -> LayerResult:
+        if layer == "warehouse":  # what deploy_layer raises when the stack rolls back (moto never does)
+            raise DeployError(
+                f"create of {PREFIX}-warehouse failed (ROLLBACK_COMPLETE)",
+                [
+                    (
+                        "Database",
+                        "AWS::RDS::DBInstance",
+                        "CREATE_FAILED",
+                        "Cannot find version 16.4 for postgres",
+                    )
+                ],
+            )
+        return deploy(layer, code_version)
+
+    rehearsal.deployer = warehouse_fails  # type: ignore[assignment]
+    report = rehearsal.run(teardown=True)
+
+    assert report.failure_line() == (
+        f"smoke failed at step 'deploy': DeployError: create of {PREFIX}-warehouse failed (ROLLBACK_COMPLETE)"
+    )
+    assert (
+        "  Database (AWS::RDS::DBInstance) CREATE_FAILED: Cannot find version 16.4 for postgres"
+        in rehearsal.lines
+    )
+    assert [r.status for r in report.results] == ["failed"] + ["skipped"] * 7 + ["ok"]
+    deleted = [target for event, target in rehearsal.events() if event == "cloudformation.delete_stack"]
+    assert deleted == [f"{PREFIX}-catalog", f"{PREFIX}-network", f"{PREFIX}-storage"]
