@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datalake.deploy import glue_rules, input_rules, linters, package_rules, rules
+from datalake.deploy import fanout_rules, glue_rules, input_rules, linters, package_rules, rules
 from datalake.deploy.findings import Finding
 from datalake.deploy.package import MANIFEST, read_manifest
 from datalake.deploy.templates import CLOUDFORMATION_DIR, LAYERS, REPO_ROOT, load_params, load_template
@@ -123,6 +123,11 @@ RULE_FAMILIES: list[RuleFamily] = [
         lambda i: glue_rules.check_glue(i.templates),
     ),
     RuleFamily(
+        "fanout",
+        "SQS buffering, concurrency and retry windows (datalake.deploy.fanout_rules)",
+        lambda i: fanout_rules.fanout_violations(i.templates, i.params["layers"]),
+    ),
+    RuleFamily(
         "stack-inputs",
         "parameter values and template sizes as deploy stack sends them (datalake.deploy.input_rules)",
         lambda i: input_rules.check_stack_inputs(
@@ -143,6 +148,7 @@ RULE_DOCS: dict[str, tuple[str, str]] = {
     **rules.RULES,
     **glue_rules.CRAWLER_RULES,
     **glue_rules.JOB_RULES,
+    **fanout_rules.FANOUT_RULES,
     **input_rules.RULES,
     **package_rules.RULES,
 }

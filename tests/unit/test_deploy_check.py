@@ -393,3 +393,18 @@ def test_package_family_says_when_the_package_is_older_than_the_sources(
 
 def test_every_layer_is_checked() -> None:
     assert set(CheckInputs.load("dev").templates) == set(LAYERS)
+
+
+def test_the_fanout_family_runs_in_the_check(tmp_path: Path) -> None:
+    """The fan-out rules are registered: a sync queue that hides a message for less than six function
+    timeouts fails `deploy check`, naming the queue."""
+    ingestion = load_template("ingestion")
+    ingestion["Resources"]["SyncWarehouseQueue"]["Properties"]["VisibilityTimeout"] = 60
+    folder = broken_copy(tmp_path, {"ingestion": ingestion})
+    inputs = CheckInputs.load("dev", no_manifest(tmp_path), CHECKOV, template_dir=folder)
+    report = run_check(inputs, skip=["checkov", "cfn-lint"])
+    results = {r.name: r for r in report.results}
+    assert not report.passed
+    assert ("sqs-visibility-six-times-timeout", "cloudformation/ingestion.yaml", "SyncWarehouseQueue") in {
+        (f.rule, f.file, f.resource) for f in results["fanout"].findings
+    }
