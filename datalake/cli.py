@@ -146,7 +146,7 @@ def sync(
     ] = None,
     force: Annotated[bool, typer.Option(help="Reload partitions even when unchanged.")] = False,
 ) -> None:
-    """Upsert processed partitions not yet synced into PostgreSQL (idempotent)."""
+    """Mirror processed partitions not yet synced into PostgreSQL (each replaced in one transaction)."""
     from datalake.pipelines.lake import sync_all, sync_dataset
 
     if datasets:
@@ -157,7 +157,7 @@ def sync(
         details = report.details
         console.print(
             f"{report.details['table']}: {report.rows_in} rows read, {details['inserted']} inserted, "
-            f"{details['updated']} updated, {details['unchanged']} unchanged, "
+            f"{details['updated']} updated, {details['deleted']} deleted, {details['unchanged']} unchanged, "
             f"{details['partitions_skipped']} partition(s) already in sync"
         )
     if not reports:
