@@ -161,12 +161,17 @@ def _run_job(
     settings: Settings | None,
     progress: Progress,
 ) -> RunReport:
+    """Run one Spark job and record it; a failure (a JVM that died included) is recorded, then raised.
+
+    The session starts inside the recorded block, so a JVM that cannot start is a failed run too.
+    """
     from datalake.spark import job_session
+    from datalake.spark_failures import jvm_failures
 
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
-    spark = job_session(job, settings)
-    with record_run(job, store, raw_prefix=raw_prefix) as report:
+    with record_run(job, store, raw_prefix=raw_prefix) as report, jvm_failures():
+        spark = job_session(job, settings)
         process(spark, store, raw_prefix, report, progress)
     return report
 
