@@ -21,7 +21,7 @@ help:
 	@echo "make bench-api    API load test on loopback: p50/p99 and req/s of /ask and /forecast (1 and 10 years)"
 	@echo "make serve        run the API on uvicorn (http://127.0.0.1:8000/docs)"
 	@echo "make lint|format  ruff"
-	@echo "make lint-iac     cfn-lint + checkov (own venv, .venv-checkov) + the CloudFormation tests"
+	@echo "make lint-iac     datalake deploy check --env dev|prod (static rules, cfn-lint, checkov in .venv-checkov) + the CloudFormation tests"
 	@echo "make clean        remove .lake (the local lake) and caches; keeps .venv"
 
 $(STAMP): pyproject.toml
@@ -74,12 +74,17 @@ $(CHECKOV):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --quiet checkov==$(CHECKOV_VERSION)
 
-# Templates: cfn-lint (errors and warnings fail), checkov (skips only in-template, with a
-# comment), and the tests that read the templates and deploy them to moto.
+# Templates: `datalake deploy check` for each environment (the AWS rules the linters do not know,
+# Glue's rules, fan-out, parameter values, cfn-lint with that environment's parameters (errors and
+# warnings fail), checkov (skips only in-template, with a comment)), then the tests that read the
+# templates and deploy them to moto. The packaged-code family is left to `datalake deploy check`
+# before a deploy: a local build/ from an earlier package would make the tests depend on it.
 lint-iac: $(STAMP) $(CHECKOV)
-	$(BIN)/cfn-lint cloudformation/*.yaml
-	$(CHECKOV) --directory cloudformation --framework cloudformation --quiet --compact --skip-download
-	$(BIN)/python -m pytest -q tests/unit/test_cloudformation.py tests/unit/test_deploy.py tests/integration/test_deploy_moto.py
+	$(BIN)/datalake deploy check --env dev --checkov $(CHECKOV) --skip package
+	$(BIN)/datalake deploy check --env prod --checkov $(CHECKOV) --skip package
+	$(BIN)/python -m pytest -q tests/unit/test_cloudformation.py tests/unit/test_deploy.py \
+		tests/unit/test_deploy_check.py tests/unit/test_deploy_rules.py tests/unit/test_glue_crawler_rules.py \
+		tests/integration/test_deploy_moto.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -6,7 +6,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -18,6 +18,9 @@ from datalake import runtime
 from datalake.errors import LakeError
 from datalake.runs import RunReport
 from datalake.settings import get_settings
+
+if TYPE_CHECKING:
+    from datalake.deploy.smoke import SmokeReport
 
 app = typer.Typer(
     help="An analytics lake for Spanish energy data: local by default, AWS with LAKE_RUNTIME=aws.",
@@ -143,7 +146,7 @@ def sync(
     ] = None,
     force: Annotated[bool, typer.Option(help="Reload partitions even when unchanged.")] = False,
 ) -> None:
-    """Upsert processed partitions not yet synced into PostgreSQL (idempotent)."""
+    """Mirror processed partitions not yet synced into PostgreSQL (each replaced in one transaction)."""
     from datalake.pipelines.lake import sync_all, sync_dataset
 
     if datasets:
@@ -154,7 +157,7 @@ def sync(
         details = report.details
         console.print(
             f"{report.details['table']}: {report.rows_in} rows read, {details['inserted']} inserted, "
-            f"{details['updated']} updated, {details['unchanged']} unchanged, "
+            f"{details['updated']} updated, {details['deleted']} deleted, {details['unchanged']} unchanged, "
             f"{details['partitions_skipped']} partition(s) already in sync"
         )
     if not reports:
@@ -812,6 +815,164 @@ def deploy_stack(
             table.add_row(key, value)
         console.print(table)
     console.print(f"{len(results)} layer(s) deployed")
+
+
+@deploy_app.command("check")
+def deploy_check(
+    env: Annotated[str, typer.Option(help="Parameter set: cloudformation/params/<env>.json.")] = "dev",
+    checkov: Annotated[
+        Path | None,
+        typer.Option(help="checkov executable (default: DEPLOY_CHECKOV); relative to the repository root."),
+    ] = None,
+    skip_checkov: Annotated[bool, typer.Option(help="Do not run checkov (a machine without it).")] = False,
+    skip: Annotated[list[str] | None, typer.Option(help="Skip this rule family (repeatable).")] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="Package manifest to check (default: build/deploy/manifest.json).")
+    ] = None,
+) -> None:
+    """Every static rule, cfn-lint and checkov over the templates, env's parameters and the package.
+
+    Each failure names the file, the resource and the rule; the exit status is 1 on any finding.
+    """
+    from datalake.deploy.check import RULE_DOCS, CheckInputs, run_check
+    from datalake.deploy.linters import missing_checkov_message
+    from datalake.deploy.package import MANIFEST
+    from datalake.deploy.templates import REPO_ROOT
+    from datalake.errors import ConfigurationError
+
+    checkov_path = None
+    if not skip_checkov and "checkov" not in (skip or []):
+        checkov_path = checkov or get_settings().deploy_checkov
+        checkov_path = checkov_path if checkov_path.is_absolute() else REPO_ROOT / checkov_path
+        if not checkov_path.is_file():
+            raise ConfigurationError(missing_checkov_message(checkov_path))
+    inputs = CheckInputs.load(env, manifest or MANIFEST, checkov_path)
+    packaged = f"code version {inputs.code_version}" if inputs.code_version else "no package yet"
+    console.print(f"deploy check --env {env} ({packaged})", markup=False, highlight=False)
+    report = run_check(inputs, skip=skip or [], progress=console.log)
+    for result in report.results:
+        if result.findings:
+            console.print(f"\n{result.name}: {len(result.findings)} finding(s)", style="bold", markup=False)
+            for finding in result.findings:
+                console.print(f"  {finding}", markup=False, highlight=False)
+        if result.error:
+            console.print(f"\n{result.name} could not run: {result.error}", style="bold red", markup=False)
+    documented = sorted(rule for rule in report.rule_counts() if rule in RULE_DOCS)
+    if documented:
+        console.print("\nrules broken:", style="bold")
+        for rule in documented:
+            console.print(f"  {rule}: {RULE_DOCS[rule][0]} ({RULE_DOCS[rule][1]})", markup=False)
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    table = RichTable(title=f"deploy check --env {env}")
+    for column in ("family", "status", "findings", "seconds", "detail"):
+        table.add_column(column)
+    for result in report.results:
+        table.add_row(
+            result.name,
+            result.status,
+            str(len(result.findings)),
+            f"{result.seconds:.1f}",
+            Text(result.skipped or result.error or ""),
+        )
+    console.print(table)
+    verdict = "passed" if report.passed else "FAILED"
+    console.print(
+        f"{verdict}: {len(report.findings)} finding(s) from {len(report.results)} rule families "
+        f"in {report.seconds:.1f} s",
+        markup=False,
+    )
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@deploy_app.command("smoke")
+def deploy_smoke(
+    env: Annotated[str, typer.Option(help="Parameter set: cloudformation/params/<env>.json.")] = "dev",
+    day: Annotated[
+        str | None, typer.Option(help="Local day of SAMPLE data to land, YYYY-MM-DD (default: yesterday).")
+    ] = None,
+    teardown: Annotated[
+        bool, typer.Option(help="Delete the stacks this run created (reverse order), even after a failure.")
+    ] = False,
+    delete_retained: Annotated[
+        bool, typer.Option(help="With --teardown: also delete the buckets, secrets, logs and snapshots kept.")
+    ] = False,
+    code_version: Annotated[
+        str | None, typer.Option(help="Deploy this uploaded CodeVersion instead of packaging the code.")
+    ] = None,
+    poll: Annotated[float, typer.Option(help="Seconds between two looks at a run, crawl or query.")] = 15.0,
+    glue_timeout: Annotated[float, typer.Option(help="Seconds to wait for the Glue job run.")] = 3600.0,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before creating billable resources.")] = (
+        False
+    ),
+) -> None:
+    """Rehearse a deploy in your AWS account: deploy, land a SAMPLE day, Glue job, crawl, Athena,
+    sync, /health and /ask on both API front ends, the cost-relevant resources; with --teardown, removes
+    the stacks it created.
+
+    Stops at the first failed step (teardown still runs with --teardown); exit status 1 then.
+    """
+    import datetime as dt
+
+    from datalake.deploy.smoke import SmokeOptions, SmokeRun, aws_ports
+    from datalake.deploy.templates import load_params
+    from datalake.errors import ConfigurationError
+
+    if delete_retained and not teardown:
+        raise ConfigurationError("--delete-retained needs --teardown")
+    params = load_params(env)
+    settings = get_settings().model_copy(update={"aws_region": params["region"]})
+    if not yes:
+        typer.confirm(
+            f"This deploys every layer of {params['project']}-{env} in {params['region']} (billable while it "
+            "runs: see docs/deploy.md, 'Rehearse a deploy'), lands SAMPLE data and runs Glue, crawlers, "
+            f"Athena and the API{'; then tears down what it created' if teardown else ''}. Continue?",
+            abort=True,
+        )
+    options = SmokeOptions(
+        env=env,
+        day=dt.date.fromisoformat(day) if day else None,
+        code_version=code_version,
+        teardown=teardown,
+        delete_retained=delete_retained,
+        poll_s=poll,
+        glue_timeout_s=glue_timeout,
+    )
+    progress = console.log
+    run = SmokeRun(params, aws_ports(env, params, settings, progress), settings, options, progress)
+    report = run.run()
+    _print_smoke(report)
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+def _print_smoke(report: SmokeReport) -> None:
+    """The cost rows, what teardown kept, the summary table and the failure line."""
+    if report.costs:
+        costs = RichTable(title="cost-relevant resources")
+        for column in ("layer", "resource", "type", "what"):
+            costs.add_column(column, overflow="fold")
+        for row in report.costs:
+            costs.add_row(row.layer, row.resource, row.kind, Text(row.what))
+        console.print(costs)
+    if report.retained and not report.retained_deleted:
+        console.print(
+            "kept after the teardown (--delete-retained deletes them; docs/deploy.md says how by hand):"
+        )
+        for resource in report.retained:
+            console.print(f"  {resource}", markup=False, highlight=False)
+    summary = RichTable(title="deploy smoke")
+    for column in ("step", "status", "seconds", "detail"):
+        summary.add_column(column, overflow="fold")
+    for result in report.results:
+        summary.add_row(result.step, result.status, f"{result.seconds:.0f}", Text(result.detail))
+    console.print(summary)
+    line = report.failure_line()
+    if line:
+        err_console.print(line, markup=False, highlight=False)
+    else:
+        console.print("smoke passed", markup=False)
 
 
 def main() -> None:

@@ -90,3 +90,7 @@ class SourceError(LakeError):
         self.detail = detail
         self.retryable = retryable
         self.attempts = attempts
+
+
+class SparkJVMExitedError(LakeError):
+    """Spark's JVM ended while a job ran (out of memory, killed): the job cannot go on."""

@@ -14,6 +14,8 @@ from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
 
 RUNS_PREFIX = "_runs"
+#: A failed run's reason is one line of at most this many characters (a Java stack trace is not a reason).
+MAX_REASON_CHARS = 500
 
 
 def utc_now() -> dt.datetime:
@@ -65,6 +67,30 @@ class RunReport:
         return cls(**{k: v for k, v in doc.items() if k in known})
 
 
+def failure_reason(error: BaseException) -> str:
+    """One line saying why a run failed: the error's type and the line of its message that says why.
+
+    A Py4J error's message opens with "An error occurred while calling o46.getResult." and names the
+    Java exception on a line of its own (": java.lang.OutOfMemoryError: Java heap space"), followed by
+    its stack trace: that exception line is the reason.
+
+    Parameters
+    ----------
+    error
+        What ended the run.
+
+    Returns
+    -------
+    str
+        ``"<ErrorType>: <reason>"``, without line breaks, at most :data:`MAX_REASON_CHARS` long.
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    java_exception = next((line[1:].strip() for line in lines if line.startswith(": ")), None)
+    text = java_exception or (lines[0] if lines else "")
+    reason = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 3] + "..."
+
+
 def report_key(report: RunReport) -> str:
     stamp = report.started_at.replace(":", "").replace("-", "").split("+")[0]
     return join_key(RUNS_PREFIX, report.job, f"{stamp}-{report.run_id}.json")
@@ -74,6 +100,9 @@ def report_key(report: RunReport) -> str:
 def record_run(job: str, store: ObjectStore, **details: Any) -> Iterator[RunReport]:
     """Yield a report to fill in; it is written when the block ends, failed or not.
 
+    A failed run is marked ``failed`` with a one-line reason (:func:`failure_reason`), and the
+    error goes on to the caller, so a job that fails exits non-zero.
+
     A run whose counts do not balance is marked ``unbalanced``: a record went missing.
     """
     report = RunReport(job=job, details=dict(details))
@@ -82,7 +111,7 @@ def record_run(job: str, store: ObjectStore, **details: Any) -> Iterator[RunRepo
         yield report
     except BaseException as error:
         report.status = "failed"
-        report.error = f"{type(error).__name__}: {error}"
+        report.error = failure_reason(error)
         raise
     else:
         report.status = "succeeded" if report.balanced else "unbalanced"

@@ -192,6 +192,12 @@ class Settings(BaseSettings):
         "password); the sync sets the role's password from it and the API logs in with it. Wins over "
         "READER_PASSWORD.",
     )
+    # -- `datalake deploy check` (issue 15) --
+    deploy_checkov: Path = Field(
+        Path(".venv-checkov/bin/checkov"),
+        description="`datalake deploy check`: the checkov executable (its own virtual environment, made by "
+        "`make .venv-checkov/bin/checkov`); a relative path is taken from the repository root.",
+    )
 
     @field_validator(
         "aws_endpoint_url",

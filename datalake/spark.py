@@ -81,6 +81,11 @@ SESSION_CONF: dict[str, str] = {
     # Raw files are small (one per day): pack them into fewer tasks than one per file.
     "spark.sql.files.openCostInBytes": str(64 * 1024),
 }
+#: JVM options of a local run's driver and executors: an OutOfMemoryError in any JVM thread ends the
+#: JVM (exit status 3) instead of only that thread. A 5 M-row run whose Arrow writer thread died that
+#: way left the job idle for good, waiting on a socket that thread would never write to. (Glue's own
+#: JVMs already run ``-XX:OnOutOfMemoryError='kill -9 %p'``; its launcher owns these options there.)
+FAIL_FAST_JAVA_OPTIONS = "-XX:+ExitOnOutOfMemoryError"
 #: Arguments Glue passes to every job run (with ``--JOB_ID`` and ``--JOB_NAME``).
 GLUE_RUN_ARGUMENT = "--JOB_RUN_ID"
 
@@ -112,7 +117,8 @@ def session_plan(runtime: SparkRuntime, master: str = "local[*]", driver_memory:
 
     Glue: nothing; its launcher already chose the master, the executors and the driver's address,
     and the job must not override them. Local: ``master``, the driver's heap, a loopback driver,
-    no UI and a few shuffle partitions (one machine).
+    no UI, a few shuffle partitions (one machine), and JVMs that exit on an OutOfMemoryError
+    (:data:`FAIL_FAST_JAVA_OPTIONS`).
     """
     if runtime == "glue":
         return SessionPlan("glue", None)
@@ -122,6 +128,8 @@ def session_plan(runtime: SparkRuntime, master: str = "local[*]", driver_memory:
         {
             # Only takes effect when this call starts the JVM, which is how local runs start it.
             "spark.driver.memory": driver_memory,
+            "spark.driver.extraJavaOptions": FAIL_FAST_JAVA_OPTIONS,
+            "spark.executor.extraJavaOptions": FAIL_FAST_JAVA_OPTIONS,
             "spark.sql.shuffle.partitions": "4",
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",

@@ -24,6 +24,7 @@ DEMAND_HOURLY = DatasetSpec(
     primary_key=("ts_utc", "region", "source"),
     time_column="ts_utc",
     partition_by=(ColumnSpec("year", "int", False), ColumnSpec("month", "int", False)),
+    partition_source="local_date",  # the Madrid month, not the UTC one
     warehouse_table="demand_hourly",
     # /ask's "are there real rows for this region?" probe (see datalake.ask.sqlbuild).
     indexes=(("region", "source"),),
@@ -59,6 +60,7 @@ GENERATION = DatasetSpec(
     primary_key=("ts_utc", "time_grain", "region", "technology", "source"),
     time_column="ts_utc",
     partition_by=(ColumnSpec("year", "int", False),),
+    partition_source="local_date",
     warehouse_table="generation",
     indexes=(("region", "source"),),
     quality_rules=(

@@ -124,6 +124,7 @@ TRANSACCIONES = DatasetSpec(
     primary_key=("transaccion_id",),
     time_column="fecha_transaccion",
     partition_by=(ColumnSpec("year", "int", False), ColumnSpec("month", "int", False)),
+    partition_source="fecha_transaccion",
     warehouse_table="energy_transacciones",
     indexes=(("tipo_transaccion", "tipo_energia"),),
     quality_rules=(

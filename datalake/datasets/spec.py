@@ -63,6 +63,9 @@ class DatasetSpec:
     primary_key: tuple[str, ...]
     time_column: str | None = None
     partition_by: tuple[ColumnSpec, ...] = ()
+    #: Date column the ``partition_by`` values (``year``, ``month``, ``day``) are taken from: the
+    #: warehouse finds a processed partition's rows by it (one partition's sync replaces those).
+    partition_source: str | None = None
     warehouse_table: str | None = None
     quality_rules: tuple[QualityRule, ...] = ()
     source: str = ""
@@ -95,6 +98,11 @@ class DatasetSpec:
             types.to_arrow(column.type)  # fails early on an unknown type
         if any(p.name in names for p in self.partition_by):
             raise ValueError(f"{self.name}: partition columns must not repeat data columns")
+        if self.partition_by and self.partition_source not in names:
+            raise ValueError(
+                f"{self.name}: partition_source {self.partition_source!r} must name the date column "
+                "the partition columns derive from"
+            )
 
     @property
     def column_names(self) -> list[str]:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datalake.deploy.glue_rules import RuleViolation as Finding
+from datalake.deploy.findings import Finding
 from datalake.deploy.templates import LAYERS, load_params, load_template
 
 _LAMBDA_DG = "https://docs.aws.amazon.com/lambda/latest/dg"
@@ -133,7 +133,7 @@ class _Resolver:
 
 def _finding(rule: str, resource: _Resource, message: str) -> Finding:
     """A broken rule at ``resource`` (prints as ``<template>: <resource>: [<rule>] <message>``)."""
-    return Finding(resource.source, resource.name, rule, message)
+    return Finding(rule, resource.source, resource.name, message)
 
 
 def _logical_id(value: Any) -> str | None:

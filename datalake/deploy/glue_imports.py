@@ -112,6 +112,7 @@ class _Reach:
         self.parent: dict[tuple[str, str], tuple[str, str] | None] = {}
         self.queue: deque[tuple[str, str]] = deque()
         self.found: dict[str, tuple[str, ...]] = {}
+        self.missing: dict[str, tuple[str, ...]] = {}  # modules of the package imported, not there
 
     # -- modules of the package ---------------------------------------------------------------
     def module(self, name: str) -> _Module | None:
@@ -165,6 +166,8 @@ class _Reach:
             prefix = ".".join(parts[:i])
             if self.module(prefix) is not None:
                 self.reach((prefix, ""), source)
+            elif prefix.split(".")[0] == PACKAGE:
+                self.missing.setdefault(prefix, self.chain(source))
 
     def reach_name(self, module_name: str, name: str, source: tuple[str, str], seen: int = 0) -> None:
         """``from module_name import name``: a submodule, a definition, or a name re-exported."""
@@ -239,6 +242,15 @@ class _Reach:
             self.reach((module.name, name), unit)
 
 
+def _reach_job(script: Path, package_root: Path) -> _Reach:
+    reach = _Reach(package_root)
+    name = f"__job__.{script.stem}"
+    reach.modules[name] = reach._load(name, script, is_package=False)
+    reach.reach((name, ""), None)
+    reach.run()
+    return reach
+
+
 def job_imports(script: Path, package_root: Path = REPO_ROOT) -> list[ImportUse]:
     """The third-party top-level modules that the Glue job ``script`` can import.
 
@@ -256,9 +268,12 @@ def job_imports(script: Path, package_root: Path = REPO_ROOT) -> list[ImportUse]
         One per module, sorted, each with the chain of reached code that imports it first.
         Imports guarded by ``except ImportError`` and ``if TYPE_CHECKING:`` are left out.
     """
-    reach = _Reach(package_root)
-    name = f"__job__.{script.stem}"
-    reach.modules[name] = reach._load(name, script, is_package=False)
-    reach.reach((name, ""), None)
-    reach.run()
+    reach = _reach_job(script, package_root)
     return [ImportUse(module, chain) for module, chain in sorted(reach.found.items())]
+
+
+def missing_package_modules(script: Path, package_root: Path) -> list[ImportUse]:
+    """The ``datalake`` modules that ``script`` imports and ``package_root`` lacks (a packaged copy
+    missing a module, or a folder without ``__init__.py``), each with the chain that imports it."""
+    reach = _reach_job(script, package_root)
+    return [ImportUse(module, chain) for module, chain in sorted(reach.missing.items())]

@@ -13,10 +13,10 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from datalake.deploy.findings import Finding, template_file
 from datalake.deploy.templates import LAYERS, REPO_ROOT, load_template
 
 CRAWLERS_DIR = REPO_ROOT / "crawlers"
@@ -94,19 +94,6 @@ _CONFIGURATION_KEYS: dict[str, Any] = {
         "Tables": {"AddOrUpdateBehavior": "MergeNewColumns", "TableThreshold": int},
     },
 }
-
-
-@dataclass(frozen=True)
-class RuleViolation:
-    """One broken rule: where (file and resource), which rule, and what was found."""
-
-    source: str
-    resource: str
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.resource}: [{self.rule}] {self.message}"
 
 
 # -- schedules ------------------------------------------------------------------------------------
@@ -234,7 +221,7 @@ def _configuration_problems(value: Any, expected: Any, where: str) -> Iterable[s
         yield f"{where} must be true or false, not {value!r}"
 
 
-def crawler_violations(crawler: Mapping[str, Any], source: str, resource: str) -> list[RuleViolation]:
+def crawler_violations(crawler: Mapping[str, Any], source: str, resource: str) -> list[Finding]:
     """Every rule ``crawler`` breaks, in either shape: an ``AWS::Glue::Crawler``'s properties or a
     ``CreateCrawler`` request (``crawlers/*.json``).
 
@@ -245,10 +232,10 @@ def crawler_violations(crawler: Mapping[str, Any], source: str, resource: str) -
     source, resource
         Where it comes from (a template or definition file) and its logical id or name, for the report.
     """
-    found: list[RuleViolation] = []
+    found: list[Finding] = []
 
     def broken(rule: str, message: str) -> None:
-        found.append(RuleViolation(source, resource, rule, message))
+        found.append(Finding(rule, source, resource, message))
 
     recrawl = (crawler.get("RecrawlPolicy") or {}).get("RecrawlBehavior", "CRAWL_EVERYTHING")
     policy = crawler.get("SchemaChangePolicy") or {}
@@ -323,9 +310,9 @@ Templates = Mapping[str, Mapping[str, Any]]
 
 def _resource_violations(
     kind: str,
-    check: Callable[[Mapping[str, Any], str, str], list[RuleViolation]],
+    check: Callable[[Mapping[str, Any], str, str], list[Finding]],
     templates: Templates | None,
-) -> list[RuleViolation]:
+) -> list[Finding]:
     """``check`` over the properties of every resource of type ``kind`` (all layers by default)."""
     templates = templates if templates is not None else {layer: load_template(layer) for layer in LAYERS}
     return [
@@ -333,16 +320,16 @@ def _resource_violations(
         for layer, template in templates.items()
         for name, resource in (template.get("Resources") or {}).items()
         if resource.get("Type") == kind
-        for violation in check(resource.get("Properties") or {}, f"cloudformation/{layer}.yaml", name)
+        for violation in check(resource.get("Properties") or {}, template_file(layer), name)
     ]
 
 
-def template_crawler_violations(templates: Templates | None = None) -> list[RuleViolation]:
+def template_crawler_violations(templates: Templates | None = None) -> list[Finding]:
     """The violations of every ``AWS::Glue::Crawler`` in ``templates`` (layer -> template; all by default)."""
     return _resource_violations("AWS::Glue::Crawler", crawler_violations, templates)
 
 
-def definition_violations(folder: Path = CRAWLERS_DIR) -> list[RuleViolation]:
+def definition_violations(folder: Path = CRAWLERS_DIR) -> list[Finding]:
     """The violations of every crawler definition (``crawlers/*.json``, ``CreateCrawler`` requests)."""
     found = []
     for path in sorted(folder.glob("*.json")):
@@ -351,34 +338,35 @@ def definition_violations(folder: Path = CRAWLERS_DIR) -> list[RuleViolation]:
     return found
 
 
-def check_crawlers() -> list[RuleViolation]:
-    """Every crawler rule over every template and crawler definition; empty when all hold."""
-    return template_crawler_violations() + definition_violations()
+def check_crawlers(templates: Templates | None = None) -> list[Finding]:
+    """Every crawler rule over the templates (all layers by default) and every crawler definition;
+    empty when all hold."""
+    return template_crawler_violations(templates) + definition_violations()
 
 
 # -- jobs -----------------------------------------------------------------------------------------
 
 
-def job_violations(job: Mapping[str, Any], source: str, resource: str) -> list[RuleViolation]:
+def job_violations(job: Mapping[str, Any], source: str, resource: str) -> list[Finding]:
     """Every rule an ``AWS::Glue::Job``'s properties break (its Python code and modules)."""
-    found: list[RuleViolation] = []
+    found: list[Finding] = []
     arguments = job.get("DefaultArguments") or {}
     extra_files = _text(arguments.get("--extra-py-files"))
     for path in (extra_files or "").split(","):
         if path and not path.strip().endswith((".py", ".zip")):
             found.append(
-                RuleViolation(
-                    source, resource, "job-extra-py-files-importable", f"--extra-py-files has {path.strip()}"
+                Finding(
+                    "job-extra-py-files-importable", source, resource, f"--extra-py-files has {path.strip()}"
                 )
             )
     modules = _text(arguments.get("--additional-python-modules"))
     installer = _text(arguments.get("--python-modules-installer-option")) or ""
     if modules and modules.strip().endswith(".txt") and "-r" not in installer.split():
         found.append(
-            RuleViolation(
+            Finding(
+                "job-requirements-file-needs-r",
                 source,
                 resource,
-                "job-requirements-file-needs-r",
                 f"--additional-python-modules {modules} without --python-modules-installer-option -r",
             )
         )
@@ -386,18 +374,19 @@ def job_violations(job: Mapping[str, Any], source: str, resource: str) -> list[R
         name = re.split(r"[=<>~!\[; ]", item.strip(), maxsplit=1)[0].lower().replace("_", "-")
         if name in GLUE_RUNTIME_DISTRIBUTIONS:
             found.append(
-                RuleViolation(
-                    source, resource, "job-keeps-glue-spark", f"--additional-python-modules installs {item}"
+                Finding(
+                    "job-keeps-glue-spark", source, resource, f"--additional-python-modules installs {item}"
                 )
             )
     return found
 
 
-def template_job_violations(templates: Templates | None = None) -> list[RuleViolation]:
+def template_job_violations(templates: Templates | None = None) -> list[Finding]:
     """The violations of every ``AWS::Glue::Job`` in ``templates`` (layer -> template; all by default)."""
     return _resource_violations("AWS::Glue::Job", job_violations, templates)
 
 
-def check_glue() -> list[RuleViolation]:
-    """Every Glue rule (crawlers and jobs) over the templates and crawler definitions."""
-    return check_crawlers() + template_job_violations()
+def check_glue(templates: Templates | None = None) -> list[Finding]:
+    """Every Glue rule (crawlers and jobs) over the templates (all layers by default) and the crawler
+    definitions."""
+    return check_crawlers(templates) + template_job_violations(templates)

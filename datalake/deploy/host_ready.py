@@ -52,10 +52,19 @@ def _get(url: str, api_key: str | None = None, timeout_s: float = 5.0) -> tuple[
         return status, None
 
 
-def probe(base_url: str, api_key: str | None = None, require_model: bool = False) -> Verdict:
-    """One look at ``/health/ready`` (and, on a 503, ``/health/details``)."""
+Getter = Callable[[str, str | None], tuple[int | None, Any]]
+
+
+def probe(
+    base_url: str, api_key: str | None = None, require_model: bool = False, get: Getter = _get
+) -> Verdict:
+    """One look at ``/health/ready`` (and, on a 503, ``/health/details``).
+
+    ``get(url, api_key)`` answers ``(status, JSON body)``, status None when nothing answers; urllib by
+    default (the EC2 host's user data has nothing else), any HTTP client otherwise.
+    """
     base_url = base_url.rstrip("/")
-    status, _ = _get(f"{base_url}/health/ready")
+    status, _ = get(f"{base_url}/health/ready", None)
     if status == 200:
         return Verdict(True, "ready")
     if status is None:
@@ -64,7 +73,7 @@ def probe(base_url: str, api_key: str | None = None, require_model: bool = False
         return Verdict(False, f"/health/ready answered {status}")
     if require_model:
         return Verdict(False, "/health/ready answered 503 (not ready)")
-    status, report = _get(f"{base_url}/health/details", api_key)
+    status, report = get(f"{base_url}/health/details", api_key)
     if status != 200 or not isinstance(report, dict):
         return Verdict(False, f"not ready, and /health/details answered {status}")
     checks = report.get("readiness", {}).get("checks", {})

@@ -439,7 +439,8 @@ def package(
     Returns
     -------
     dict
-        ``{"code_version", "bucket", "uploaded": [uri, ...], "artifacts": [...]}`` (also written to
+        ``{"code_version", "bucket", "with_dependencies", "uploaded": [uri, ...], "artifacts": [...]}``
+        (also written to
         ``build/deploy/manifest.json``).
     """
     settings = settings or get_settings()
@@ -451,6 +452,7 @@ def package(
     manifest = {
         "code_version": version,
         "bucket": bucket,
+        "with_dependencies": with_dependencies,
         "uploaded": uris,
         "artifacts": [{**asdict(a), "path": str(a.path)} for a in artifacts],
     }

@@ -6,7 +6,7 @@ every release while another stack imports it, an EC2 host whose user data never 
 that collide between environments, data that a stack deletion takes with it. Every rule function
 takes the templates (``{layer: template}``, as :func:`~datalake.deploy.templates.load_template`
 reads them) and, where values matter, the parameter files (``{env: load_params(env)}``), and
-returns :class:`Finding` rows that name the template, the resource and the rule.
+returns :class:`~datalake.deploy.findings.Finding` rows that name the template, the resource and the rule.
 :func:`check_templates` runs them all (``datalake deploy check`` prints what it returns).
 """
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from datalake.deploy.findings import Finding, template_file
 from datalake.deploy.templates import LAYERS, load_params, load_template
 
 Template = Mapping[str, Any]
@@ -94,17 +94,9 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One broken rule: the template (layer), the resource (or ``Outputs.<key>``), the rule and why."""
-
-    template: str
-    resource: str
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"cloudformation/{self.template}.yaml: {self.resource}: [{self.rule}] {self.message}"
+def _finding(layer: str, resource: str, rule: str, message: str) -> Finding:
+    """A finding in ``layer``'s template."""
+    return Finding(rule, template_file(layer), resource, message)
 
 
 # -- walking templates ---------------------------------------------------------------------------
@@ -298,7 +290,7 @@ def versioned_exports_imported(templates: Templates) -> list[Finding]:
             chain = tracer.chain(output["Value"])
             if importers and chain:
                 findings.append(
-                    Finding(
+                    _finding(
                         layer,
                         f"Outputs.{key}",
                         "versioned-export-imported",
@@ -369,7 +361,7 @@ def rds_engine_versions(
             continue
         candidates = _candidate_values(template, layer, props["EngineVersion"], params)
         if not candidates:
-            findings.append(Finding(layer, name, "rds-engine-version", "neither a literal nor a parameter"))
+            findings.append(_finding(layer, name, "rds-engine-version", "neither a literal nor a parameter"))
         majors = set()
         for source, version in candidates.items():
             major = version.split(".", 1)[0]
@@ -382,7 +374,7 @@ def rds_engine_versions(
                 problem = f"{version} pins a minor that {ENGINE_VERSIONS_FILE.name} does not list"
             else:
                 problem = f"{version} is not a supported major ({', '.join(known['majors'])})"
-            findings.append(Finding(layer, name, "rds-engine-version", f"{source}: {problem}"))
+            findings.append(_finding(layer, name, "rds-engine-version", f"{source}: {problem}"))
         group = props.get("DBParameterGroupName")
         group_name = group.get("Ref") if isinstance(group, dict) else None
         group_resource = template.get("Resources", {}).get(group_name) if group_name else None
@@ -394,7 +386,7 @@ def rds_engine_versions(
             rendered = _render(family, template, layer, params, next(iter(params)), {"EngineVersion": major})
             if rendered != expected:
                 findings.append(
-                    Finding(
+                    _finding(
                         layer,
                         group_name,
                         "rds-parameter-group-family",
@@ -441,7 +433,7 @@ def api_hosts_roll_out_each_release(templates: Templates) -> list[Finding]:
         chain = CodeVersionTracer(templates[layer]).chain(resource.get("Properties", {}).get("UserData"))
         if chain:
             findings.append(
-                Finding(
+                _finding(
                     layer,
                     name,
                     "instance-user-data-installs-code",
@@ -460,7 +452,7 @@ def api_hosts_roll_out_each_release(templates: Templates) -> list[Finding]:
         ):
             continue
         for where, rule, message in _group_problems(templates[layer], name, resource, reference["Ref"]):
-            findings.append(Finding(layer, where, rule, message))
+            findings.append(_finding(layer, where, rule, message))
     return findings
 
 
@@ -601,7 +593,7 @@ def names_scoped_by_env(templates: Templates, params: Params) -> list[Finding]:
             if unscoped:
                 shown = ", ".join(f"{env}: {text}" for env, text in sorted(unscoped.items()))
                 findings.append(
-                    Finding(
+                    _finding(
                         layer, name, "name-scoped-by-env", f"{path} does not name its environment ({shown})"
                     )
                 )
@@ -654,7 +646,7 @@ def data_stores_retained(templates: Templates) -> list[Finding]:
                 given = resource.get(policy, "Delete")
                 if given not in allowed:
                     findings.append(
-                        Finding(
+                        _finding(
                             layer,
                             name,
                             "data-store-retained",
@@ -668,7 +660,7 @@ def data_stores_retained(templates: Templates) -> list[Finding]:
 def named_secrets_retained(templates: Templates) -> list[Finding]:
     """No secret is both explicitly named and deletable (its name would block a redeploy for 7-30 days)."""
     return [
-        Finding(
+        _finding(
             layer,
             name,
             "named-secret-deletable",

@@ -75,15 +75,20 @@ def sync_dataset(
     partitions: list[str] | None = None,
     force: bool = False,
 ) -> RunReport:
-    """Upsert a processed dataset's partitions into PostgreSQL and grant the read-only role.
+    """Mirror a processed dataset's partitions into PostgreSQL and grant the read-only role.
 
-    Only partitions whose files changed since their last sync are loaded (a ledger of file
-    checksums under ``_sync/``), unless ``force``; ``partitions`` narrows the set further,
-    as the S3-triggered Lambda does with the partitions an event touched.
+    Each partition's sync replaces exactly that partition's rows in one transaction (see
+    :func:`~datalake.warehouse.sync.replace_rows`): new rows inserted, changed ones updated, rows
+    no longer in its files (newly quarantined ones, say) deleted, equal ones left as they are.
+    An unpartitioned table is replaced whole the same way. Only partitions whose files changed
+    since their last sync are loaded (a ledger of file checksums under ``_sync/``), unless
+    ``force``; ``partitions`` narrows the set further, as the S3-triggered Lambda does with the
+    partitions an event touched.
     """
     from datalake.warehouse.connection import connection, password_verifier, reader_password
     from datalake.warehouse.roles import ensure_reader_role
-    from datalake.warehouse.sync import upsert_frame
+    from datalake.warehouse.scope import check_in_scope, partition_scope
+    from datalake.warehouse.sync import replace_rows
 
     settings = settings or get_settings()
     spec = get_dataset(name)
@@ -96,7 +101,7 @@ def sync_dataset(
         password = reader_password(settings)
         files = _partition_files(store, spec.location)
         wanted = sorted(files if partitions is None else set(partitions) & set(files))
-        totals = {"inserted": 0, "updated": 0, "unchanged": 0, "duplicates_superseded": 0}
+        totals = {"inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0, "duplicates_superseded": 0}
         skipped = 0
         with connection(settings, autocommit=True) as conn:
             for partition in wanted:
@@ -108,21 +113,24 @@ def sync_dataset(
                     continue
                 frame = pd.concat([pd.read_parquet(io.BytesIO(b)) for b in payloads.values()])
                 report.rows_in += len(frame)
+                scope = partition_scope(spec, partition)
+                check_in_scope(spec, partition, scope, frame)
                 with report.timed("upsert"):
-                    result = upsert_frame(conn, spec, frame[spec.column_names])
+                    result = replace_rows(conn, spec, frame[spec.column_names], scope)
                 # Rows repeating a key within a load are superseded by its last row, and counted.
                 report.rows_out += result.inserted + result.updated + result.unchanged
                 report.rows_quarantined += result.duplicates
                 totals["inserted"] += result.inserted
                 totals["updated"] += result.updated
+                totals["deleted"] += result.deleted
                 totals["unchanged"] += result.unchanged
                 totals["duplicates_superseded"] += result.duplicates
                 ledger[partition] = checksum
                 store.put_json(ledger_key, ledger)
                 report.keys_written.append(f"{spec.warehouse_table}/{partition}")
                 progress(
-                    f"{name}/{partition}: {result.inserted} inserted, {result.updated} updated, "
-                    f"{result.unchanged} unchanged"
+                    f"{name}/{partition or '(whole table)'}: {result.inserted} inserted, "
+                    f"{result.updated} updated, {result.deleted} deleted, {result.unchanged} unchanged"
                 )
             # The verifier, not the clear text, goes into ALTER ROLE: nothing for a server log to keep.
             verifier = password_verifier(conn, settings.reader_role, password) if password else None
@@ -153,12 +161,17 @@ def _run_job(
     settings: Settings | None,
     progress: Progress,
 ) -> RunReport:
+    """Run one Spark job and record it; a failure (a JVM that died included) is recorded, then raised.
+
+    The session starts inside the recorded block, so a JVM that cannot start is a failed run too.
+    """
     from datalake.spark import job_session
+    from datalake.spark_failures import jvm_failures
 
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
-    spark = job_session(job, settings)
-    with record_run(job, store, raw_prefix=raw_prefix) as report:
+    with record_run(job, store, raw_prefix=raw_prefix) as report, jvm_failures():
+        spark = job_session(job, settings)
         process(spark, store, raw_prefix, report, progress)
     return report
 

@@ -3,7 +3,8 @@
 - :mod:`.server` -- the embedded PostgreSQL of the local runtime (one per lake root).
 - :mod:`.connection` -- where the database is (URL, Secrets Manager) and connections to it.
 - :mod:`.ddl` -- tables generated from dataset specs, created and evolved.
-- :mod:`.sync` -- idempotent upserts of DataFrames.
+- :mod:`.sync` -- idempotent upserts of DataFrames, and replaces of one partition's rows.
+- :mod:`.scope` -- which warehouse rows a processed partition holds.
 - :mod:`.roles` -- the read-only role for guarded SQL.
 """
 
@@ -21,11 +22,13 @@ from datalake.warehouse.connection import (
 )
 from datalake.warehouse.ddl import TableChange, create_table_sql, ensure_table, table_name
 from datalake.warehouse.roles import ensure_reader_role, reader_url
+from datalake.warehouse.scope import RowScope, partition_scope
 from datalake.warehouse.server import EmbeddedPostgres
-from datalake.warehouse.sync import UpsertResult, upsert_frame
+from datalake.warehouse.sync import UpsertResult, replace_rows, upsert_frame
 
 __all__ = [
     "EmbeddedPostgres",
+    "RowScope",
     "TableChange",
     "UpsertResult",
     "connect",
@@ -36,10 +39,12 @@ __all__ = [
     "ensure_reader_role",
     "ensure_table",
     "make_url",
+    "partition_scope",
     "password_verifier",
     "reader_password",
     "reader_url",
     "redact_url",
+    "replace_rows",
     "table_name",
     "upsert_frame",
 ]

@@ -166,8 +166,12 @@ def ensure_table(conn: psycopg.Connection[Any], spec: DatasetSpec, schema: str =
 
 
 def _ensure_indexes(conn: psycopg.Connection[Any], spec: DatasetSpec, schema: str) -> None:
-    """The spec's secondary indexes (lookups the primary key cannot serve), created when missing."""
-    for columns in spec.indexes:
+    """The spec's secondary indexes (lookups the primary key cannot serve), created when missing.
+
+    The partition source gets one too: a partition's sync finds the rows to replace by it.
+    """
+    source = ((spec.partition_source,),) if spec.partition_source else ()
+    for columns in dict.fromkeys((*spec.indexes, *source)):
         conn.execute(
             sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
                 sql.Identifier(f"{table_name(spec)}_{'_'.join(columns)}_idx"),

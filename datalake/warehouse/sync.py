@@ -8,6 +8,10 @@ Duplicate primary keys in the input keep the *last* row of each key (input order
 as arrival order, so the latest version of a record wins) and are counted in
 ``UpsertResult.duplicates``, so ``rows_in == duplicates + inserted + updated + unchanged``
 always holds. Pass ``on_duplicate="raise"`` to refuse such input instead.
+
+:func:`replace_rows` mirrors instead: in the same one transaction it also deletes the rows of a
+scope (one processed partition, or the whole table) that the frame no longer has, counted in
+``deleted``. Readers see the scope's old rows until the commit, then the new ones.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from datalake import types
 from datalake.datasets.spec import ColumnSpec, DatasetSpec
 from datalake.errors import DataValidationError
 from datalake.warehouse.ddl import ensure_table, table_identifier, table_name
+from datalake.warehouse.scope import RowScope
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +49,10 @@ _DECIMAL = re.compile(r"^decimal\(\d+,(\d+)\)$")
 
 @dataclass(frozen=True)
 class UpsertResult:
-    """Counts of one load; ``rows_in == duplicates + inserted + updated + unchanged``."""
+    """Counts of one load; ``rows_in == duplicates + inserted + updated + unchanged``.
+
+    ``deleted`` counts rows of the replaced scope that the input no longer has (0 for an upsert).
+    """
 
     table: str
     rows_in: int
@@ -52,6 +60,7 @@ class UpsertResult:
     inserted: int
     updated: int
     unchanged: int
+    deleted: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The counts as a plain dict (for run reports and logs)."""
@@ -112,6 +121,70 @@ def upsert_frame(
         column holds nulls, or (with ``on_duplicate="raise"``) a key repeats; the error names
         the column(s).
     """
+    return _load(
+        conn, spec, frame, None, schema, on_duplicate, ensure, chunk_rows, progress, statement_timeout_ms
+    )
+
+
+def replace_rows(
+    conn: psycopg.Connection[Any],
+    spec: DatasetSpec,
+    frame: pd.DataFrame,
+    scope: RowScope,
+    *,
+    schema: str = "public",
+    on_duplicate: Literal["keep_last", "raise"] = "keep_last",
+    ensure: bool = True,
+    chunk_rows: int = 50_000,
+    progress: ProgressCallback | None = None,
+    statement_timeout_ms: int | None = None,
+) -> UpsertResult:
+    """Make the table's rows in ``scope`` exactly ``frame``'s, in one transaction.
+
+    As :func:`upsert_frame` (new rows inserted, changed ones updated, equal ones not rewritten),
+    and then the rows in ``scope`` whose key the frame lacks are deleted. Rows outside ``scope``
+    are never touched, so the frame should lie inside it
+    (:func:`datalake.warehouse.scope.check_in_scope`). Readers on other connections see the
+    scope's old rows until the commit, then the new ones, never a mix.
+
+    Parameters
+    ----------
+    conn, spec, frame
+        As for :func:`upsert_frame`; an empty frame empties the scope.
+    scope
+        The rows the frame replaces (:func:`datalake.warehouse.scope.partition_scope`).
+    schema, on_duplicate, ensure, chunk_rows, progress, statement_timeout_ms
+        As for :func:`upsert_frame`.
+
+    Returns
+    -------
+    UpsertResult
+        With ``deleted`` counted.
+
+    Raises
+    ------
+    DataValidationError
+        As for :func:`upsert_frame`; nothing is written or deleted then.
+    """
+    return _load(
+        conn, spec, frame, scope, schema, on_duplicate, ensure, chunk_rows, progress, statement_timeout_ms
+    )
+
+
+def _load(
+    conn: psycopg.Connection[Any],
+    spec: DatasetSpec,
+    frame: pd.DataFrame,
+    scope: RowScope | None,
+    schema: str,
+    on_duplicate: Literal["keep_last", "raise"],
+    ensure: bool,
+    chunk_rows: int,
+    progress: ProgressCallback | None,
+    statement_timeout_ms: int | None,
+) -> UpsertResult:
+    """Stage ``frame``, upsert it and (with a ``scope``) delete the scope's rows it lacks."""
+
     if on_duplicate not in ("keep_last", "raise"):
         raise ValueError(f"on_duplicate must be 'keep_last' or 'raise', not {on_duplicate!r}")
     rows_in = len(frame)
@@ -129,17 +202,22 @@ def upsert_frame(
             conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(statement_timeout_ms),))
         if ensure:
             ensure_table(conn, spec, schema)
-        if typed.empty:
+        if typed.empty and scope is None:
             return UpsertResult(qualified, rows_in, duplicates, 0, 0, 0)
         staging = sql.Identifier(f"_stage_{table_name(spec)}")
         _create_staging(conn, spec, staging)
         _copy_rows(conn, spec, staging, typed, chunk_rows, progress)
-        row = conn.execute(_upsert_sql(spec, schema, staging)).fetchone()
+        row = conn.execute(_upsert_sql(spec, schema, staging)).fetchone() if len(typed) else None
+        deleted = 0
+        if scope is not None:
+            deleted = conn.execute(_delete_missing_sql(spec, schema, staging, scope)).rowcount
         conn.execute(sql.SQL("DROP TABLE {}").format(staging))
     inserted, updated = (int(row[0]), int(row[1])) if row else (0, 0)
     staged = len(typed)
-    result = UpsertResult(qualified, rows_in, duplicates, inserted, updated, staged - inserted - updated)
-    logger.info("upserted %s", result)
+    result = UpsertResult(
+        qualified, rows_in, duplicates, inserted, updated, staged - inserted - updated, deleted
+    )
+    logger.info("%s %s", "upserted" if scope is None else "replaced", result)
     return result
 
 
@@ -293,4 +371,22 @@ def _upsert_sql(spec: DatasetSpec, schema: str, staging: sql.Identifier) -> sql.
         staging=staging,
         key=key_list,
         on_conflict=on_conflict,
+    )
+
+
+def _delete_missing_sql(
+    spec: DatasetSpec, schema: str, staging: sql.Identifier, scope: RowScope
+) -> sql.Composed:
+    # Only the scope's rows are candidates: another partition's rows are never compared or locked.
+    matches = sql.SQL(" AND ").join(
+        sql.SQL("s.{0} = t.{0}").format(sql.Identifier(k)) for k in spec.primary_key
+    )
+    return sql.SQL(
+        "DELETE FROM {target} AS t WHERE {scope}"
+        " AND NOT EXISTS (SELECT 1 FROM {staging} AS s WHERE {matches})"
+    ).format(
+        target=table_identifier(spec, schema),
+        scope=scope.predicate("t"),
+        staging=staging,
+        matches=matches,
     )

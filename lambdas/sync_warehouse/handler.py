@@ -1,4 +1,4 @@
-"""Lambda: new processed objects -> upsert their partitions into PostgreSQL.
+"""Lambda: new processed objects -> mirror their partitions into PostgreSQL (inserts, updates, deletes).
 
 Deployed, it reads batches from the sync-warehouse queue (EventBridge ``Object Created`` events) and
 answers with the messages to deliver again (``batchItemFailures``). An S3 notification sent straight

@@ -167,3 +167,23 @@ def test_finding_10_one_bad_message_or_dataset_fails_alone(lake, pg_settings, lo
     assert len(warehouse_rows(pg_settings)) == 48
     [failed] = list_runs(lake, "sync_generation")
     assert failed.status == "failed"
+
+
+def test_queued_batch_sync_deletes_rows_gone_from_a_rewritten_partition(
+    lake, pg_settings, load_lambda, event_json
+) -> None:
+    handler = load_lambda("sync_warehouse")
+    event = event_json(SQS_EVENT)
+    assert handler.lambda_handler(event, None) == {"batchItemFailures": []}
+    assert len(warehouse_rows(pg_settings)) == 48
+    # The job rewrites month=3 with 4 of its hours quarantined; the queue announces it again.
+    lake.write_parquet(
+        "processed/demand_hourly/year=2024/month=3/part-00000.parquet", demand_rows(3, 25_000.0)[4:]
+    )
+
+    assert handler.lambda_handler(event, None) == {"batchItemFailures": []}
+
+    run = sync_runs(lake)[0]
+    assert (run.details["deleted"], run.details["unchanged"], run.details["partitions_synced"]) == (4, 20, 1)
+    rows = warehouse_rows(pg_settings)
+    assert len(rows) == 44 and {r[1] for r in rows} == {25_000.0, 26_000.0}

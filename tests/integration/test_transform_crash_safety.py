@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import subprocess
@@ -11,9 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from ree_fixtures import backfill_sample_demand
 
-from datalake.sources import ree
-from datalake.sources.ree_sample import sample_client
 from datalake.storage.local import LocalObjectStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,26 +64,14 @@ def run_job(lake_root: Path, moment: str | None) -> subprocess.CompletedProcess[
 @pytest.mark.parametrize("moment", ["before_swap", "mid_file_write"])
 def test_killed_transform_leaves_previous_partitions_intact(tmp_path: Path, moment: str) -> None:
     lake = LocalObjectStore(tmp_path / "lake")
-    with sample_client() as client:
-        ree.backfill(
-            client, lake, "demand", dt.date(2024, 5, 30), dt.date(2024, 6, 2), prefix=ree.SAMPLE_RAW_PREFIX
-        )
+    backfill_sample_demand(lake)
     first = run_job(tmp_path / "lake", None)
     assert first.returncode == 0, first.stderr[-2000:]
     before = checksums(lake)
     assert any("month=5" in k for k in before) and any("month=6" in k for k in before)
 
     # New revisions of every day, so a completed swap would change the files.
-    with sample_client(seed=99) as client:
-        ree.backfill(
-            client,
-            lake,
-            "demand",
-            dt.date(2024, 5, 30),
-            dt.date(2024, 6, 2),
-            refresh=True,
-            prefix=ree.SAMPLE_RAW_PREFIX,
-        )
+    backfill_sample_demand(lake, revised=True)
     killed = run_job(tmp_path / "lake", moment)
     assert killed.returncode == -9, (killed.returncode, killed.stderr[-2000:])
 

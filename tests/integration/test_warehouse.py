@@ -383,7 +383,8 @@ def test_ensure_table_creates_then_evolves(pg_conn: Conn, pg_schema: str) -> Non
         (pg_schema,),
     ).fetchall()
     secondary = {name: definition for name, definition in indexes if not name.endswith("_pkey")}
-    assert list(secondary) == ["demand_hourly_region_source_idx"]
+    # local_date: the partition source, by which a partition's sync finds the rows it replaces.
+    assert sorted(secondary) == ["demand_hourly_local_date_idx", "demand_hourly_region_source_idx"]
     assert secondary["demand_hourly_region_source_idx"].endswith("(region, source)")
 
     upsert_frame(pg_conn, DEMAND_HOURLY, demand_frame(3), schema=pg_schema)

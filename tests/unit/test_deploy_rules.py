@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from datalake.deploy import rules
-from datalake.deploy.rules import Finding, load_engine_versions, load_layers
+from datalake.deploy.findings import Finding
+from datalake.deploy.rules import load_engine_versions, load_layers
 
 TEMPLATES, PARAMS = load_layers()
 
@@ -42,9 +43,7 @@ def test_finding_2_rds_engine_is_a_major_version_with_a_matching_parameter_group
     templates = broken()
     templates["warehouse"]["Parameters"]["EngineVersion"] = {"Type": "String", "Default": "16.4"}
     found = rules.rds_engine_versions(templates, PARAMS)
-    assert {(f.template, f.resource, f.rule) for f in found} == {
-        ("warehouse", "Database", "rds-engine-version")
-    }
+    assert {(f.layer, f.resource, f.rule) for f in found} == {("warehouse", "Database", "rds-engine-version")}
     assert "16.4 pins a minor" in shown(found) and "without AllowedValues" in shown(found)
     # A minor the fixture documents as creatable passes; an unsupported major does not.
     parameter = templates["warehouse"]["Parameters"]["EngineVersion"]
@@ -102,7 +101,7 @@ def test_finding_3_no_export_that_changes_with_the_code_version_is_imported() ->
     _export(templates["ingestion"], "CoreLayerArn", {"Ref": "CoreLayer"})
     templates["api"]["Resources"]["ApiFunction"]["Properties"]["Layers"][0] = _import("CoreLayerArn")
     [finding] = rules.versioned_exports_imported(templates)
-    assert (finding.template, finding.resource, finding.rule) == (
+    assert (finding.layer, finding.resource, finding.rule) == (
         "ingestion",
         "Outputs.CoreLayerArn",
         "versioned-export-imported",
@@ -303,7 +302,7 @@ def test_finding_9_every_physical_name_names_its_environment() -> None:
     # A name inside an already scoped parent (a workgroup's named query) is not checked.
     query = next(iter(rules._resources(templates, "AWS::Athena::NamedQuery")))[2]
     query["Properties"]["Name"] = "shared_query_name"
-    found = {(f.template, f.resource): f.message for f in rules.names_scoped_by_env(templates, params)}
+    found = {(f.layer, f.resource): f.message for f in rules.names_scoped_by_env(templates, params)}
     assert set(found) == {("ml", "ModelPackageGroup"), ("catalog", "RawDatabase"), ("transforms", "ReeJob")}
     assert "dev: datalake-forecaster, prod: datalake-forecaster" in found[("ml", "ModelPackageGroup")]
     assert found[("catalog", "RawDatabase")].endswith("(dev: datalake_raw)")
@@ -358,7 +357,7 @@ def test_finding_9_data_stores_secrets_and_audit_logs_are_retained_and_no_secret
         ("FlowLogGroup", "data-store-retained", "UpdateReplacePolicy is Delete"),
     }
     [named] = rules.named_secrets_retained(templates)
-    assert (named.template, named.resource, named.rule) == ("api", "ApiKeySecret", "named-secret-deletable")
+    assert (named.layer, named.resource, named.rule) == ("api", "ApiKeySecret", "named-secret-deletable")
     # A named secret that is kept passes that rule.
     secret["DeletionPolicy"] = secret["UpdateReplacePolicy"] = "Retain"
     assert rules.named_secrets_retained(templates) == []

@@ -66,7 +66,7 @@ def test_finding_1_incremental_crawl_that_updates_the_schema_is_refused_and_name
     raw = template["Resources"]["RawCrawler"]["Properties"]
     template["Resources"]["RawCrawler"]["Properties"] = incremental(raw, "UPDATE_IN_DATABASE")
     [violation] = template_crawler_violations({"catalog": template})
-    assert (violation.source, violation.resource, violation.rule) == (
+    assert (violation.file, violation.resource, violation.rule) == (
         "cloudformation/catalog.yaml",
         "RawCrawler",
         "crawler-incremental-needs-log",

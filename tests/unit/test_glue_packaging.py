@@ -175,7 +175,7 @@ def test_finding_4_glue_job_rules_hold_and_name_a_wheel_on_extra_py_files() -> N
     }
     arguments["--additional-python-modules"] = "pydantic==2.7.0,pyspark==3.5.1"
     violations = template_job_violations({"transforms": template})
-    assert {(v.source, v.resource, v.rule) for v in violations} == {
+    assert {(v.file, v.resource, v.rule) for v in violations} == {
         ("cloudformation/transforms.yaml", "ReeJob", "job-extra-py-files-importable"),
         ("cloudformation/transforms.yaml", "ReeJob", "job-keeps-glue-spark"),
     }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from datalake.runs import list_runs, record_run
+from datalake.runs import MAX_REASON_CHARS, list_runs, record_run
 from datalake.storage.local import LocalObjectStore
 
 
@@ -34,3 +34,28 @@ def test_unbalanced_counts_are_flagged(tmp_path) -> None:
         report.rows_in, report.rows_out = 5, 4
     assert report.status == "unbalanced"
     assert list_runs(store)[0].status == "unbalanced"
+
+
+def test_failed_run_reason_is_one_line_naming_the_java_exception(tmp_path) -> None:
+    """Issue 16: a Py4J error's message is a Java stack trace; the report keeps the exception's line."""
+    store = LocalObjectStore(tmp_path)
+    py4j_message = (
+        "An error occurred while calling o46.getResult.\n"
+        ": java.lang.OutOfMemoryError: Java heap space\n"
+        "\tat java.base/java.util.Arrays.copyOf(Arrays.java:3537)\n"
+        "\tat org.apache.spark.sql.execution.arrow.ArrowConverters$.toBatchIterator(...)\n"
+    )
+    with pytest.raises(RuntimeError), record_run("job_c", store):
+        raise RuntimeError(py4j_message + "\tat more.frames\n" * 500)
+    (failed,) = list_runs(store, "job_c")
+    assert failed.status == "failed"
+    assert failed.error == "RuntimeError: java.lang.OutOfMemoryError: Java heap space"
+
+
+def test_failed_run_reason_is_cut_to_a_bounded_line(tmp_path) -> None:
+    store = LocalObjectStore(tmp_path)
+    with pytest.raises(ValueError), record_run("job_d", store):
+        raise ValueError("x" * 10_000 + "\nsecond line")
+    (failed,) = list_runs(store, "job_d")
+    assert "\n" not in failed.error and len(failed.error) == MAX_REASON_CHARS
+    assert failed.error.startswith("ValueError: xxx") and failed.error.endswith("...")

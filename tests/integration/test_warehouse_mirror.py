@@ -1,0 +1,229 @@
+"""The warehouse mirrors the lake (issue 16): a partition's sync replaces exactly its rows, atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+import pandas as pd
+import psycopg
+import pytest
+
+from datalake.datasets.energy_company import PROVEEDORES
+from datalake.errors import DataValidationError
+from datalake.pipelines.lake import sync_dataset
+from datalake.settings import Settings, get_settings
+from datalake.storage.local import LocalObjectStore
+
+pytest_plugins = ["warehouse_fixtures"]
+
+MARCH = "processed/demand_hourly/year=2024/month=3/part-00000.parquet"
+APRIL = "processed/demand_hourly/year=2024/month=4/part-00000.parquet"
+
+
+def demand_rows(start: str, hours: int, demand_mw: float = 25_000.0) -> pd.DataFrame:
+    """Hourly rows from ``start`` (UTC); their partition is the Madrid month of ``local_date``."""
+    ts = pd.date_range(start, periods=hours, freq="h", tz="UTC")
+    return pd.DataFrame(
+        {
+            "ts_utc": ts,
+            "local_date": ts.tz_convert("Europe/Madrid").date,
+            "region": "national",
+            "demand_mw": demand_mw,
+            "source": "sample",
+            "tso_forecast_mw": None,
+            "extracted_at": pd.Timestamp("2024-04-02T06:00Z"),
+        }
+    ).astype({"tso_forecast_mw": "float64"})
+
+
+@pytest.fixture
+def lake(pg_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> LocalObjectStore:
+    """A local lake on the session's PostgreSQL, with no warehouse tables of the datasets used here."""
+    monkeypatch.setenv("LAKE_ROOT", str(pg_settings.lake_root))
+    monkeypatch.setenv("DATABASE_URL", pg_settings.database_url or "")
+    get_settings.cache_clear()
+    with psycopg.connect(pg_settings.database_url or "", autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS public.demand_hourly, public.energy_proveedores")
+    yield LocalObjectStore(pg_settings.lake_root)
+    get_settings.cache_clear()
+
+
+def stored(settings: Settings) -> dict[dt.datetime, tuple[float, str]]:
+    """ts_utc -> (demand_mw, xmin): xmin changes only when a row is rewritten."""
+    with psycopg.connect(settings.database_url or "") as conn:
+        rows = conn.execute("SELECT ts_utc, demand_mw, xmin::text FROM demand_hourly").fetchall()
+    return {ts: (demand, xmin) for ts, demand, xmin in rows}
+
+
+def test_partition_sync_deletes_updates_and_inserts_and_leaves_unchanged_rows_unwritten(
+    lake: LocalObjectStore, pg_settings: Settings
+) -> None:
+    # March: 24 hours of the 10th. April's file starts at 2024-03-31T22:00Z, which is already
+    # April 1st in Madrid: a UTC-month scope would wrongly delete it with March.
+    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 24))
+    lake.write_parquet(APRIL, demand_rows("2024-03-31T22:00Z", 6, 30_000.0))
+    first = sync_dataset("demand_hourly")
+    assert (first.details["inserted"], first.details["deleted"]) == (30, 0)
+    before = stored(pg_settings)
+
+    march = demand_rows("2024-03-10T00:00Z", 24)
+    march.loc[[3, 4], "demand_mw"] = 26_000.0  # updated
+    march = march.drop(index=[10, 11, 12])  # newly quarantined: must leave the warehouse
+    march = pd.concat([march, demand_rows("2024-03-11T00:00Z", 2)], ignore_index=True)  # inserted
+    lake.write_parquet(MARCH, march)
+    second = sync_dataset("demand_hourly")
+
+    counts = {k: second.details[k] for k in ("inserted", "updated", "deleted", "unchanged")}
+    assert counts == {"inserted": 2, "updated": 2, "deleted": 3, "unchanged": 19}
+    assert (second.details["partitions_synced"], second.details["partitions_skipped"]) == (1, 1)
+    after = stored(pg_settings)
+    assert set(after) == {t.to_pydatetime() for t in march["ts_utc"]} | {
+        ts for ts in before if ts >= dt.datetime(2024, 3, 31, 22, tzinfo=dt.UTC)
+    }
+    changed = {ts for ts in before.keys() & after.keys() if before[ts] != after[ts]}
+    assert sorted(changed) == sorted(t.to_pydatetime() for t in march.loc[[3, 4], "ts_utc"])
+    # April (not in the sync, and Madrid-month April although UTC March) is untouched.
+    april = {ts: v for ts, v in before.items() if ts >= dt.datetime(2024, 3, 31, 22, tzinfo=dt.UTC)}
+    assert len(april) == 6 and all(after[ts] == v for ts, v in april.items())
+
+    again = sync_dataset("demand_hourly")  # the ledger still skips unchanged partitions
+    assert (again.details["partitions_synced"], again.details["partitions_skipped"]) == (0, 2)
+    assert stored(pg_settings) == after
+
+
+def test_a_partition_whose_rows_were_all_quarantined_is_emptied_in_the_warehouse(
+    lake: LocalObjectStore, pg_settings: Settings
+) -> None:
+    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 24))
+    lake.write_parquet(APRIL, demand_rows("2024-04-10T00:00Z", 24))
+    sync_dataset("demand_hourly")
+    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 0))  # the job's empty partition
+
+    report = sync_dataset("demand_hourly")
+
+    assert (report.details["deleted"], report.details["inserted"]) == (24, 0)
+    assert {ts.month for ts in stored(pg_settings)} == {4}
+
+
+def test_a_partition_file_holding_another_partitions_rows_is_refused_and_nothing_changes(
+    lake: LocalObjectStore, pg_settings: Settings
+) -> None:
+    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 24))
+    sync_dataset("demand_hourly")
+    before = stored(pg_settings)
+    # Its last hour is April 1st in Madrid: a replace scoped to March would never delete it later.
+    lake.write_parquet(MARCH, demand_rows("2024-03-31T20:00Z", 3))
+
+    with pytest.raises(DataValidationError, match=r"local_date.*outside"):
+        sync_dataset("demand_hourly")
+
+    assert stored(pg_settings) == before
+
+
+def test_readers_see_the_old_partition_until_the_sync_commits_then_the_new(
+    lake: LocalObjectStore, pg_settings: Settings
+) -> None:
+    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 48))
+    sync_dataset("demand_hourly")
+    old_state = (48, 48 * 25_000.0)
+    # New March: 20 rows deleted, 10 inserted, 5 updated; no prefix of that work has the old
+    # or the new count and sum, so a reader seeing a half-replaced partition would notice.
+    march = demand_rows("2024-03-10T00:00Z", 48).iloc[20:].reset_index(drop=True)
+    march.loc[:4, "demand_mw"] = 27_000.0
+    march = pd.concat([march, demand_rows("2024-03-20T00:00Z", 10)], ignore_index=True)
+    lake.write_parquet(MARCH, march)
+    new_state = (38, float(march["demand_mw"].sum()))
+    url = pg_settings.database_url or ""
+    with psycopg.connect(url, autocommit=True) as conn:
+        # Holds the sync's transaction open after its last write (the delete), before its commit.
+        conn.execute(
+            "CREATE FUNCTION public.hold_sync() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER hold_sync AFTER DELETE ON public.demand_hourly "
+            "FOR EACH STATEMENT EXECUTE FUNCTION public.hold_sync()"
+        )
+    seen: list[tuple[int, float]] = []
+    seen_while_held: list[tuple[int, float]] = []
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            with psycopg.connect(url, autocommit=True) as reader:
+                while not done.is_set():
+                    held = reader.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+                    ).fetchone()
+                    count, total = reader.execute(
+                        "SELECT count(*), sum(demand_mw) FROM demand_hourly"
+                    ).fetchone()
+                    seen.append((count, float(total)))
+                    if held and held[0]:
+                        seen_while_held.append((count, float(total)))
+                    time.sleep(0.01)
+        except BaseException as error:  # surfaced in the test thread below
+            errors.append(error)
+
+    reader_thread = threading.Thread(target=read)
+    reader_thread.start()
+    try:
+        report = sync_dataset("demand_hourly")
+    finally:
+        time.sleep(0.1)
+        done.set()
+        reader_thread.join(10)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP TRIGGER hold_sync ON public.demand_hourly")
+            conn.execute("DROP FUNCTION public.hold_sync()")
+    assert not errors
+    counts = (report.details["inserted"], report.details["updated"], report.details["deleted"])
+    assert counts == (10, 5, 20)
+    assert set(seen) <= {old_state, new_state}, f"a reader saw a half-replaced partition: {set(seen)}"
+    assert seen_while_held and set(seen_while_held) == {old_state}  # writes done, not committed
+    assert seen[-1] == new_state
+
+
+def test_an_unpartitioned_energy_table_is_replaced_whole_in_one_sync(
+    lake: LocalObjectStore, pg_settings: Settings
+) -> None:
+    key = f"{PROVEEDORES.location}/part-00000.parquet"
+    suppliers = pd.DataFrame(
+        {
+            "nombre_proveedor": ["ALFA", "BETA", "GAMMA"],
+            "tipo_energia": ["SOLAR", "EÓLICA", "NUCLEAR"],
+            "fecha_registro": [dt.date(2023, 1, 2)] * 3,
+            "fecha_carga": [dt.date(2024, 5, 1)] * 3,
+        }
+    )
+    lake.write_parquet(key, suppliers)
+    sync_dataset("energy_proveedores")
+    url = pg_settings.database_url or ""
+    with psycopg.connect(url) as conn:
+        alfa_before = conn.execute(
+            "SELECT xmin::text FROM energy_proveedores WHERE nombre_proveedor = 'ALFA'"
+        ).fetchone()
+    changed = pd.concat(
+        [suppliers.drop(index=[2]), suppliers.iloc[[1]].assign(nombre_proveedor="DELTA")],
+        ignore_index=True,
+    )
+    changed.loc[1, "tipo_energia"] = "SOLAR"
+    lake.write_parquet(key, changed)
+
+    report = sync_dataset("energy_proveedores")
+
+    counts = {k: report.details[k] for k in ("inserted", "updated", "deleted", "unchanged")}
+    assert counts == {"inserted": 1, "updated": 1, "deleted": 1, "unchanged": 1}
+    with psycopg.connect(url) as conn:
+        rows: list[Any] = conn.execute(
+            "SELECT nombre_proveedor, tipo_energia FROM energy_proveedores ORDER BY 1"
+        ).fetchall()
+        alfa_after = conn.execute(
+            "SELECT xmin::text FROM energy_proveedores WHERE nombre_proveedor = 'ALFA'"
+        ).fetchone()
+    assert rows == [("ALFA", "SOLAR"), ("BETA", "SOLAR"), ("DELTA", "EÓLICA")]
+    assert alfa_after == alfa_before
