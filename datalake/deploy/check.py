@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datalake.deploy import fanout_rules, glue_rules, input_rules, linters, package_rules, rules
+from datalake.deploy import fanout_rules, glue_rules, iam_roles, input_rules, linters, package_rules, rules
 from datalake.deploy.findings import Finding
 from datalake.deploy.package import MANIFEST, read_manifest
 from datalake.deploy.templates import CLOUDFORMATION_DIR, LAYERS, REPO_ROOT, load_params, load_template
@@ -128,6 +128,12 @@ RULE_FAMILIES: list[RuleFamily] = [
         lambda i: fanout_rules.fanout_violations(i.templates, i.params["layers"]),
     ),
     RuleFamily(
+        "iam-service-roles",
+        "what Glue, its jobs, the crawlers, SageMaker and Athena do with their roles, both ways "
+        "(datalake.deploy.iam_roles)",
+        lambda i: iam_roles.service_role_findings(i.env, i.templates),
+    ),
+    RuleFamily(
         "stack-inputs",
         "parameter values and template sizes as deploy stack sends them (datalake.deploy.input_rules)",
         lambda i: input_rules.check_stack_inputs(
@@ -149,6 +155,7 @@ RULE_DOCS: dict[str, tuple[str, str]] = {
     **glue_rules.CRAWLER_RULES,
     **glue_rules.JOB_RULES,
     **fanout_rules.FANOUT_RULES,
+    **iam_roles.IAM_RULES,
     **input_rules.RULES,
     **package_rules.RULES,
 }

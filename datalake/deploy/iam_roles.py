@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from datalake.deploy.glue_rules import RuleViolation as Finding
+from datalake.deploy.findings import Finding, template_file
 from datalake.deploy.iam_calls import AthenaCatalog, AwsCall
 from datalake.deploy.iam_check import (
     Bindings,
@@ -320,12 +320,46 @@ def check_athena_users(env: str = "dev", templates: Templates = None) -> list[Ro
     return reports
 
 
+_GLUE_DG = "https://docs.aws.amazon.com/glue/latest/dg"
+_LEAST_PRIVILEGE = (
+    "a role grants nothing its service and code do not use",
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+)
+
+#: Rule id -> (what it requires, where AWS documents it), for ``datalake deploy check``.
+IAM_RULES: dict[str, tuple[str, str]] = {
+    "iam-glue-job-role-denied": (
+        "a Glue job's role allows Glue to fetch the job's code and write its logs, and the job's code "
+        "to read its raw prefixes and publish, quarantine and report what it writes",
+        f"{_GLUE_DG}/create-an-iam-role.html",
+    ),
+    "iam-glue-job-role-unused": _LEAST_PRIVILEGE,
+    "iam-crawler-role-denied": (
+        "a crawler's role may list and read its S3 targets, read and write its database's tables "
+        "and partitions as its schema-change policy says, and write its log",
+        f"{_GLUE_DG}/crawler-prereqs.html",
+    ),
+    "iam-crawler-role-unused": _LEAST_PRIVILEGE,
+    "iam-sagemaker-role-denied": (
+        "the SageMaker execution role may read each training channel, write the job's outputs, pull "
+        "the images, get each model's archive, write logs and metrics, and attach VPC interfaces",
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html",
+    ),
+    "iam-sagemaker-role-unused": _LEAST_PRIVILEGE,
+    "iam-athena-user-denied": (
+        "a role that runs Athena queries may use the workgroup, read the tables' catalog entries and "
+        "files, and write the results, since Athena does all of it with the caller's credentials",
+        "https://docs.aws.amazon.com/athena/latest/ug/fine-grained-access-to-glue-resources.html",
+    ),
+}
+
+
 def report_findings(report: RoleReport, rule: str) -> list[Finding]:
     """A report's denied requests and unused grants as findings on the role's template and resource."""
     layer, _, role = report.role.partition(".")
-    source = f"cloudformation/{layer}.yaml"
-    return [Finding(source, role, f"{rule}-denied", str(denial)) for denial in report.denied] + [
-        Finding(source, role, f"{rule}-unused", str(grant)) for grant in report.unused
+    file = template_file(layer)
+    return [Finding(f"{rule}-denied", file, role, str(denial)) for denial in report.denied] + [
+        Finding(f"{rule}-unused", file, role, str(grant)) for grant in report.unused
     ]
 
 

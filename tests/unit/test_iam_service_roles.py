@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from datalake.deploy.check import RULE_DOCS, RULE_FAMILIES, CheckInputs, run_check
 from datalake.deploy.iam_calls import AthenaCatalog, AwsCall, UnmappedCallError, requests_for
 from datalake.deploy.iam_check import RoleReport, TemplateRenderer, requests_of_calls
 from datalake.deploy.iam_glue import JOB_CONTRACTS, crawler_requests, glue_job_data_requests
 from datalake.deploy.iam_policy import UnsupportedPolicyError
 from datalake.deploy.iam_roles import (
+    IAM_RULES,
     athena_query_calls,
     check_athena_users,
     check_crawler_roles,
@@ -77,7 +80,7 @@ def test_finding_6_service_role_findings_name_the_template_role_and_rule() -> No
         "arn:aws:ecr:eu-west-1:763104351884:repository/tensorflow-*"
     )
     findings = service_role_findings("dev", {"ml": template})
-    assert findings and {(f.source, f.resource) for f in findings} == {
+    assert findings and {(f.file, f.resource) for f in findings} == {
         ("cloudformation/ml.yaml", "SageMakerExecutionRole")
     }
     assert {f.rule for f in findings} == {"iam-sagemaker-role-denied", "iam-sagemaker-role-unused"}
@@ -378,3 +381,19 @@ def test_finding_6_a_function_switched_to_the_lake_engine_needs_athena_in_its_ro
     assert "arn:aws:athena:eu-west-1:123456789012:workgroup/datalake-dev" in {
         d.request.resource for d in report.denied
     }
+
+
+def test_the_service_roles_run_as_a_deploy_check_family() -> None:
+    """``datalake deploy check`` runs these checks: a crawler role missing a database fails it, naming
+    the template, the role and the rule, which the check's rule list documents."""
+    template = broken("catalog")
+    catalog = statement(template, "CrawlerRole", "CatalogTheFourDatabases")
+    catalog["Resource"] = [r for r in catalog["Resource"] if "EnergyRawDatabaseName" not in str(r)]
+    inputs = CheckInputs.load("dev", Path("/nonexistent/manifest.json"))
+    inputs.templates["catalog"] = template
+    [family] = [f for f in RULE_FAMILIES if f.name == "iam-service-roles"]
+    report = run_check(inputs, families=[family])
+    assert not report.passed
+    found = {(f.rule, f.file, f.resource) for r in report.results for f in r.findings}
+    assert found == {("iam-crawler-role-denied", "cloudformation/catalog.yaml", "CrawlerRole")}
+    assert set(IAM_RULES) <= set(RULE_DOCS)
