@@ -100,6 +100,14 @@ class Settings(BaseSettings):
     sagemaker_inference_instance_type: str = Field(
         "ml.m5.large", description="Instance type of the forecast endpoint."
     )
+    sagemaker_subnet_ids: str | None = Field(
+        None,
+        description="Comma-separated private subnets the forecast endpoint's model runs in (the network "
+        "stack's PrivateSubnetIds output); needed when DATABASE_SECRET_ARN is set: RDS is private.",
+    )
+    sagemaker_security_group_ids: str | None = Field(
+        None, description="Comma-separated security groups of that model (the AppSecurityGroupId output)."
+    )
     sagemaker_framework_version: str = Field(
         "2.6", description="PyTorch version of the SageMaker framework images (training and inference)."
     )

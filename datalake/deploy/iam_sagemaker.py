@@ -325,7 +325,8 @@ def launcher_role_requests(
     ``launch.py train`` trains on ``processed/demand_hourly/`` with the source bundle and the SDK's
     drivers uploaded under ``sagemaker/<base job name>/<job>/input/`` and the outputs under
     ``sagemaker/training/``; ``launch.py deploy`` hosts a registered version, whose archive is
-    ``models/<name>/versions/<version>/model.tar.gz``, on ``endpoint``, outside the VPC.
+    ``models/<name>/versions/<version>/model.tar.gz``, on ``endpoint``; a model that reads the
+    warehouse runs in the VPC (the launcher refuses it otherwise: RDS is private).
 
     Parameters
     ----------
@@ -365,5 +366,11 @@ def launcher_role_requests(
         "Environment": {DATABASE_SECRET_VARIABLE: database_secret_arn} if database_secret_arn else {},
     }
     return training_job_requests(training, region, account, partition) + model_requests(
-        container, [endpoint], region, account, partition, why="SageMaker hosts a registered version"
+        container,
+        [endpoint],
+        region,
+        account,
+        partition,
+        vpc=database_secret_arn is not None,
+        why="SageMaker hosts a registered version",
     )

@@ -65,6 +65,33 @@ def serving_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def model_network(settings: Settings) -> dict[str, Any]:
+    """``VpcConfig`` of the endpoint's model: the private subnets, where RDS can be reached.
+
+    Raises
+    ------
+    ConfigurationError
+        The model reads the warehouse (``DATABASE_SECRET_ARN``) but no subnets or security groups
+        are set: outside the VPC it could fetch the secret but never reach the private database,
+        and every forecast without its own history would fail.
+    """
+    subnets = _ids(settings.sagemaker_subnet_ids)
+    groups = _ids(settings.sagemaker_security_group_ids)
+    if subnets and groups:
+        return {"VpcConfig": {"Subnets": subnets, "SecurityGroupIds": groups}}
+    if subnets or groups or settings.database_secret_arn:
+        raise ConfigurationError(
+            "the forecast endpoint reads the private warehouse but has no VPC configuration",
+            hint="set SAGEMAKER_SUBNET_IDS (PrivateSubnetIds) and SAGEMAKER_SECURITY_GROUP_IDS "
+            "(AppSecurityGroupId) from the network stack's outputs",
+        )
+    return {}
+
+
+def _ids(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
 def deploy(
     registry: Registry,
     version: str | None = None,
@@ -124,6 +151,7 @@ def deploy(
             "Environment": serving_environment(settings),
         },
         Tags=tags,
+        **model_network(settings),
     )
     client.create_endpoint_config(
         EndpointConfigName=name,

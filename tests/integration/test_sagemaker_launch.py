@@ -26,6 +26,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
 from datalake import aws
+from datalake.errors import ConfigurationError
 from datalake.models.archive import pack_model_dir
 from datalake.models.sagemaker_hosting import DEFAULT_ENDPOINT
 from datalake.settings import Settings
@@ -241,3 +242,39 @@ def test_deploy_needs_an_approved_version(
     assert f"version {version} is PendingManualApproval, not Approved" in capsys.readouterr().err
     sm = aws.client("sagemaker", session, settings)
     assert sm.list_endpoints()["Endpoints"] == []
+
+
+def test_the_endpoint_model_runs_in_the_private_subnets_when_it_reads_the_warehouse(
+    launch: ModuleType, aws_env: tuple[Settings, Any], tmp_path: Path
+) -> None:
+    """RDS is private: a model that reads DATABASE_SECRET_ARN is created inside the VPC."""
+    settings, session = aws_env
+    settings = settings.model_copy(
+        update={
+            "database_secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
+            "sagemaker_subnet_ids": "subnet-0aaa, subnet-0bbb",
+            "sagemaker_security_group_ids": "sg-0app",
+        }
+    )
+    simulate_job_output(session, settings, tmp_path)
+    deployment = launch.main(["all", "--no-logs"], settings, session)["deployment"]
+    model = aws.client("sagemaker", session, settings).describe_model(ModelName=deployment["model_name"])
+    assert model["VpcConfig"] == {"Subnets": ["subnet-0aaa", "subnet-0bbb"], "SecurityGroupIds": ["sg-0app"]}
+    assert model["PrimaryContainer"]["Environment"]["DATABASE_SECRET_ARN"] == settings.database_secret_arn
+
+
+def test_a_model_that_reads_the_warehouse_without_a_vpc_is_refused_before_anything_is_created(
+    launch: ModuleType, aws_env: tuple[Settings, Any], tmp_path: Path
+) -> None:
+    settings, session = aws_env
+    settings = settings.model_copy(
+        update={"database_secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"}
+    )
+    simulate_job_output(session, settings, tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        launch.main(["all", "--no-logs"], settings, session)
+    error = caught.value.__cause__
+    assert isinstance(error, ConfigurationError) and "no VPC configuration" in str(error)
+    assert "SAGEMAKER_SUBNET_IDS" in (error.hint or "")
+    sm = aws.client("sagemaker", session, settings)
+    assert sm.list_models()["Models"] == [] and sm.list_endpoints()["Endpoints"] == []

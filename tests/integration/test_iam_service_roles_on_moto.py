@@ -334,6 +334,9 @@ def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_
             "artifacts_bucket": artifacts,
             "sagemaker_role_arn": role,
             "database_secret_arn": secret,
+            # The model reads the private warehouse, so it runs in the VPC (as ml.yaml's does).
+            "sagemaker_subnet_ids": "subnet-0aaa,subnet-0bbb",
+            "sagemaker_security_group_ids": "sg-0app",
             "forecast_endpoint": endpoint,
             "model_package_group": "datalake-dev-demand-forecaster",
         }
