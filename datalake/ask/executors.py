@@ -162,9 +162,10 @@ def run_reader_query(
 
     try:
         with conn.transaction():
-            conn.execute("SET TRANSACTION READ ONLY")
+            # One round trip: read-only (on top of the connection's default), timeout, search path.
             conn.execute(
-                "SELECT set_config('statement_timeout', %s, true), set_config('search_path', %s, true)",
+                "SELECT set_config('transaction_read_only', 'on', true),"
+                " set_config('statement_timeout', %s, true), set_config('search_path', %s, true)",
                 (str(statement_timeout_ms), schema),
             )
             # Binary results force the extended protocol, which refuses a second statement even

@@ -194,13 +194,13 @@ class DuckDBEngine(QueryEngine):
 
     def check_tables(self, sql: str) -> set[tuple[str, str]]:
         """The (database, table) pairs a query reads; CatalogNotFoundError for unknown ones."""
+        if self.readable is not None:
+            return set()  # the locked connection has its views already; unknown names fail to bind
         try:
             tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
         except sqlglot.errors.ParseError:
             return set()  # render() reports parse errors with the SQL
         ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-        if self.readable is not None:
-            return set()  # the locked connection has its views already; unknown names fail to bind
         databases = set(self.catalog.list_databases())
         found: set[tuple[str, str]] = set()
         for table in tree.find_all(exp.Table):
