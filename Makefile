@@ -9,7 +9,7 @@ CHECKOV_VERSION := 3.2.533
 CHECKOV_VENV    := .venv-checkov
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: demo test unit integration e2e bench bench-energy bench-forecast bench-api serve lint format lint-iac java clean help
+.PHONY: lock demo test unit integration e2e bench bench-energy bench-forecast bench-api serve lint format lint-iac java clean help
 
 help:
 	@echo "make demo         run the demo pipeline on generated sample data (local runtime)"
@@ -22,13 +22,14 @@ help:
 	@echo "make serve        run the API on uvicorn (http://127.0.0.1:8000/docs)"
 	@echo "make lint|format  ruff"
 	@echo "make lint-iac     datalake deploy check --env dev|prod (static rules, cfn-lint, checkov in .venv-checkov) + the CloudFormation tests"
+	@echo "make lock         pin .venv's versions into constraints.txt (what fresh clones install)"
 	@echo "make clean        remove .lake (the local lake) and caches; keeps .venv"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing datalake and its dependencies into $(VENV) (the first time takes a few minutes)..."
-	$(BIN)/python -m pip install --quiet --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
 java: $(STAMP)
@@ -63,6 +64,11 @@ bench-api: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/datalake serve
+
+# Pin the versions in .venv (after a green `make test`) so fresh clones install the same stack.
+lock: $(STAMP)
+	@{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' | grep -viE '^datalake==' | sed -E 's/\+[a-z0-9.]+$$//'; } > constraints.txt.new && mv constraints.txt.new constraints.txt
+	@echo "constraints.txt: $$(grep -vc '^#' constraints.txt) pinned packages"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
