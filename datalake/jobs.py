@@ -7,7 +7,7 @@ import datetime as dt
 import itertools
 import os
 import sys
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -105,6 +105,23 @@ def write_processed(
         if progress:
             progress(f"{spec.name}/{partition}: {len(rows)} rows")
     return keys
+
+
+def delete_processed_partitions(
+    spec: DatasetSpec, store: ObjectStore, partitions: Sequence[Mapping[str, object]]
+) -> list[str]:
+    """Remove whole partitions of a processed table (``{"year": 2024, "month": 3}``; ``{}``: the table).
+
+    For a run whose rewrite left a partition with no rows (its raw was deleted): a frame
+    cannot touch a partition it has no row for. Returns the partition paths removed.
+    """
+    removed = []
+    for values in partitions:
+        path = hive_path(dict(values))
+        if store.list_keys(join_key(spec.location, path)):
+            store.delete_prefix(join_key(spec.location, path))
+            removed.append(path)
+    return removed
 
 
 def write_quarantine(df: DataFrame | pd.DataFrame, name: str, store: ObjectStore, run_id: str) -> str | None:

@@ -1,70 +1,78 @@
 """Raw energy company drops -> processed clientes, proveedores, transacciones (+ quarantine, run report).
 
-Without ``day`` every drop under the raw prefix is processed and every table rebuilt from them,
-so a re-run writes the same bytes. With ``day`` only that day's drops are read and merged into
-what the processed tables already hold (the transaction partitions they touch, the whole master
-tables), so a daily run does not need the history. Either way:
+The tables are a function of every drop ever landed: masters keep one row per key, the newest
+drop's values (``fecha_carga`` is the first drop that carried those values, so a repeated drop
+changes nothing), a transaction keeps its first arrival, and the price bands and counterparty
+flags of the transactions are relative to the whole table. A merge of new drops into the
+processed rows cannot give the same tables: a landing day that arrives late or is landed again
+with other rows, or a drop that is deleted, changes which row wins for keys whose other copies
+are only in drops the merge did not read, and the bands of rows it did not touch.
 
-- masters keep one row per key, the newest drop's values (``fecha_carga`` is the first drop
-  that carried those values, so a repeated drop changes nothing); older versions are
-  quarantined as superseded;
-- a transaction keeps its first arrival; later copies are quarantined as duplicates;
-- on a tie (the same day processed again) the row just read wins over the processed one it
-  replaces, so re-running a day gives the same counts as its first run;
-- ``rows_in == rows_out + rows_quarantined`` over the rows read from raw; rows carried over
-  from the processed tables are counted apart (``details["rows_carried_over"]``).
+So a run parses only the drops whose raw partition (``<entity>/year=/month=/day=``, the
+landing day) changed since its last successful run (:mod:`datalake.pipelines.ledger`), and
+keeps their parsed rows (the CSV lines, as text) in a hidden state folder
+(``_state/<job>/<raw prefix>/run=<run id>/part=<sha1 of the partition>/``; the ledger entry of
+each partition says where its rows are). The tables are then computed from the parsed rows of
+every partition, those just parsed and those kept from earlier runs: the same rows a full run
+parses, so the same tables, row for row. Parsing (Python, per line) is the costly part and is
+done once per drop; the dedupe and derived columns run on Parquet. Only the processed
+partitions whose rows differ are rewritten (a per-partition count and hash comparison), and
+partitions left with no row are removed.
+
+- ``day``: the drops of that landing day are parsed again (changed or not), every other
+  partition is taken as the ledger has it (changes to them wait for the next run);
+- ``full``: every drop is parsed again and the state and ledger are rebuilt; a job with no
+  ledger yet runs full;
+- ``rows_in == rows_out + rows_quarantined`` over the rows parsed by this run: ``rows_out``
+  counts those that are in the tables, quarantine holds those that are not (bad, duplicate or
+  superseded), with their reason. Rows of earlier drops are counted apart:
+  ``details["rows_carried_over"]`` (in the tables) and ``details["rows_superseded_carried"]``
+  (an earlier drop's row that a newly parsed one replaced; it was good, and is not quarantined).
+  Over runs, each parsed row is quarantined by the run that parsed it, so a full run's
+  quarantine equals the incremental runs' quarantines of the rows parsed last, except the rows
+  of earlier drops that later drops superseded (quarantined by a full run, counted apart here).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import replace
 
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql.utils import AnalysisException
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, SOURCE, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
-from datalake.jobs import write_processed, write_quarantine
-from datalake.pipelines.processing import Progress
+from datalake.jobs import delete_processed_partitions, write_processed, write_quarantine
+from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
+from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current, with_raw_partition
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
-from datalake.storage.paths import date_partition, join_key
+from datalake.storage.paths import join_key
 from datalake.transforms import energy_company as transforms
 from datalake.transforms import quality
 from datalake.transforms.documents import read_binary_documents
 
-CARRIED = "_carried"
+#: True on the rows this run parsed (from changed drops), False on those kept from earlier runs.
+NEW = "_new"
+#: Where the parsed rows of each raw partition are kept between runs (hidden: no reader lists it).
+STATE_PREFIX = "_state"
+#: The tiebreak between rows of one landing day (after ``fecha_carga``), so reruns pick the same row.
+TIEBREAK = ("raw_record", "path", "line_number")
 #: What a quarantined row keeps: where it came from, the line as it was, and why.
 QUARANTINE_COLUMNS = ("path", "line_number", "raw_record", "fecha_carga", quality.REASON)
 
 
-def _existing(
-    spark: SparkSession, store: ObjectStore, spec: DatasetSpec, like: DataFrame
-) -> DataFrame | None:
-    """The processed rows of ``spec`` shaped like ``like`` and marked carried, or None when there are none."""
-    if not any(k.endswith(".parquet") for k in store.list_keys(spec.location)):
-        return None
-    existing = spark.read.option("basePath", store.uri(spec.location)).parquet(store.uri(spec.location))
-    for name in like.columns:
-        if name not in existing.columns:
-            existing = existing.withColumn(name, F.lit(None).cast(like.schema[name].dataType))
-    return existing.select(*like.columns).withColumn(CARRIED, F.lit(True))
+def state_root(job: str, raw_prefix: str) -> str:
+    """``_state/<job>/<raw prefix>``: the parsed rows of each raw partition, one folder per run."""
+    return join_key(STATE_PREFIX, job, join_key(raw_prefix))
 
 
-def _merge(
-    spark: SparkSession, store: ObjectStore, spec: DatasetSpec, valid: DataFrame, merge: bool
-) -> DataFrame:
-    """``valid`` marked new, plus (when merging) the processed rows it may replace."""
-    valid = valid.withColumn(CARRIED, F.lit(False))
-    existing = _existing(spark, store, spec, valid.drop(CARRIED)) if merge else None
-    if existing is None:
-        return valid
-    if spec.partition_by:  # only the partitions the new rows touch are rewritten
-        touched = valid.select(*(p.name for p in spec.partition_by)).distinct()
-        existing = existing.join(touched, [p.name for p in spec.partition_by], "left_semi")
-    return valid.unionByName(existing)
+def _part_id(name: str) -> str:
+    return hashlib.sha1(name.encode()).hexdigest()
 
 
 def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, DataFrame]:
@@ -76,11 +84,54 @@ def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, Data
         valid.withColumn("_first_seen", first_seen),
         list(spec.primary_key),
         "fecha_carga",
-        tiebreak=(CARRIED, "raw_record", "path", "line_number"),
+        tiebreak=TIEBREAK,
     )
     return latest.withColumn("fecha_carga", F.col("_first_seen")).drop("_first_seen"), superseded.drop(
         "_first_seen"
     )
+
+
+def _quarantine(frame: pd.DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
+    """Write rows to ``quarantine/energy_company/<name>/``; count them, and their reasons, in the report."""
+    key = write_quarantine(frame, join_key(SOURCE, name), store, report.run_id)
+    if key is None:
+        return
+    report.keys_written.append(key)
+    report.rows_quarantined += len(frame)
+    reasons = report.details.setdefault("quarantine_reasons", {})
+    for reason, count in frame[quality.REASON].value_counts().sort_index().items():
+        reasons[f"{name}: {reason}"] = int(count)
+
+
+def _fingerprints(frame: DataFrame, spec: DatasetSpec) -> dict[tuple, tuple[int, object]]:
+    """Per partition of ``frame`` (one entry ``()`` when unpartitioned): (rows, sum of row hashes)."""
+    names = [p.name for p in spec.partition_by]
+    row_hash = F.xxhash64(*spec.column_names).cast("decimal(38,0)")
+    sums = frame.groupBy(*names).agg(F.count(F.lit(1)).alias("_n"), F.sum(row_hash).alias("_h"))
+    return {tuple(row[n] for n in names): (row["_n"], row["_h"]) for row in sums.collect() if row["_n"]}
+
+
+def _publish(
+    spark: SparkSession, store: ObjectStore, spec: DatasetSpec, latest: DataFrame, progress: Progress | None
+) -> list[str]:
+    """Rewrite the partitions of ``spec`` whose rows differ from ``latest``'s; remove those it has none of."""
+    names = [p.name for p in spec.partition_by]
+    frame = latest.select(*spec.column_names, *names)
+    wanted = _fingerprints(frame, spec)
+    current = read_current(spark, store, spec)
+    now = _fingerprints(current, spec) if current is not None else {}
+    changed = sorted(values for values, fingerprint in wanted.items() if now.get(values) != fingerprint)
+    keys: list[str] = []
+    if changed and names:
+        partitions = spark.createDataFrame(changed, frame.select(*names).schema)
+        keys = write_processed(frame.join(F.broadcast(partitions), names, "left_semi"), spec, store, progress)
+    elif changed:
+        keys = write_processed(frame, spec, store, progress)
+    gone = [dict(zip(names, values, strict=True)) for values in sorted(set(now) - set(wanted))]
+    for path in delete_processed_partitions(spec, store, gone):
+        if progress:
+            progress(f"{spec.name}/{path or '(whole table)'}: removed (no rows left)")
+    return keys
 
 
 def _quarantine(frame: pd.DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
@@ -101,14 +152,17 @@ def _finish(
     spec: DatasetSpec,
     rows: DataFrame,
     report: RunReport,
-    merge: bool,
+    is_new: F.Column,
     masters: dict[str, DataFrame],
     progress: Progress | None,
 ) -> DataFrame:
-    """Type, check, dedupe, derive and write one entity; returns the rows written."""
+    """Type, check, dedupe, derive and write one entity from every parsed row; returns the rows written.
+
+    ``is_new`` tells the rows this run parsed: only theirs are quarantined and counted out.
+    """
     entity = spec.table_name
     typed, checks = transforms.BUILDERS[entity](rows)
-    typed = typed.cache()
+    typed = typed.withColumn(NEW, is_new).cache()
     problems = typed.filter(F.col(transforms.PROBLEM).isNotNull()).withColumnRenamed(
         transforms.PROBLEM, quality.REASON
     )
@@ -116,16 +170,10 @@ def _finish(
     parsed = replace(spec, columns=tuple(c for c in spec.columns if c.name in typed.columns))
     valid, bad = quality.split_valid(typed.filter(F.col(transforms.PROBLEM).isNull()), parsed, checks)
     partitions = [p.name for p in spec.partition_by]
-    valid = _merge(
-        spark, store, spec, valid.select(*parsed.column_names, *partitions, *QUARANTINE_COLUMNS[:3]), merge
-    )
+    valid = valid.select(*parsed.column_names, *partitions, *QUARANTINE_COLUMNS[:3], NEW)
     if spec is TRANSACCIONES:
         latest, superseded = quality.latest_per_key(
-            valid,
-            ["transaccion_id"],
-            "fecha_carga",
-            (CARRIED, "raw_record", "path", "line_number"),
-            keep="earliest",
+            valid, ["transaccion_id"], "fecha_carga", TIEBREAK, keep="earliest"
         )
         latest = transforms.with_derived_columns(
             latest, masters[CLIENTES.table_name], masters[PROVEEDORES.table_name]
@@ -133,23 +181,93 @@ def _finish(
     else:
         latest, superseded = _dedupe_master(valid, spec)
     latest = latest.cache()
-    new_superseded = superseded.filter(~F.col(CARRIED))
     quarantined = (
-        problems.select(*QUARANTINE_COLUMNS)
-        .unionByName(bad.select(*QUARANTINE_COLUMNS))
-        .unionByName(new_superseded.select(*QUARANTINE_COLUMNS))
+        problems.filter(F.col(NEW))
+        .select(*QUARANTINE_COLUMNS)
+        .unionByName(bad.filter(F.col(NEW)).select(*QUARANTINE_COLUMNS))
+        .unionByName(superseded.filter(F.col(NEW)).select(*QUARANTINE_COLUMNS))
     )
-    report.keys_written += write_processed(latest, spec, store, progress)
-    counts = {row[CARRIED]: row["count"] for row in latest.groupBy(CARRIED).count().collect()}
-    rows_out, carried = counts.get(False, 0), counts.get(True, 0)
+    report.keys_written += _publish(spark, store, spec, latest, progress)
+    counts = {row[NEW]: row["count"] for row in latest.groupBy(NEW).count().collect()}
+    rows_out, carried = counts.get(True, 0), counts.get(False, 0)
+    replaced = superseded.filter(~F.col(NEW)).count()
     _quarantine(quarantined.toPandas(), entity, store, report)
     report.rows_out += rows_out
     report.details[f"{entity}_rows_out"] = rows_out
     report.details["rows_carried_over"] = report.details.get("rows_carried_over", 0) + carried
+    report.details["rows_superseded_carried"] = report.details.get("rows_superseded_carried", 0) + replaced
     if progress:
-        progress(f"{entity}: {rows_out} new row(s) out, {carried} carried over from processed")
+        progress(f"{entity}: {rows_out} new row(s) out, {carried} carried over from earlier drops")
     typed.unpersist()
     return latest
+
+
+def _parse(
+    spark: SparkSession, store: ObjectStore, raw_prefix: str, plan: RunPlan, max_line_bytes: int
+) -> DataFrame:
+    """The rows of the changed drops (``transforms.ROWS`` plus ``_raw_partition``), parsed."""
+    if plan.mode == "full":
+        files = read_binary_documents(spark, store.uri(raw_prefix))
+    else:
+        keys = [key for name in sorted(plan.changed) for key in plan.partitions[name].keys]
+        if not keys:
+            empty = spark.createDataFrame([], transforms.ROWS)
+            return empty.withColumn(RAW_PARTITION, F.lit(None).cast("string"))
+        files = read_binary_documents(spark, [store.uri(key) for key in keys])
+    return with_raw_partition(transforms.files_to_rows(files, max_line_bytes).cache(), raw_prefix)
+
+
+def _kept_rows(spark: SparkSession, store: ObjectStore, ledger: Ledger, plan: RunPlan) -> DataFrame | None:
+    """The parsed rows, kept by earlier runs, of the partitions this run leaves as they are."""
+    if plan.mode == "full":
+        return None
+    paths = sorted(
+        ledger.entries[name]["state"]
+        for name in plan.skipped
+        if name in ledger.entries and ledger.entries[name].get("state")
+    )
+    if not paths:
+        return None
+    try:
+        return spark.read.schema(transforms.ROWS).parquet(*(store.uri(p) for p in paths))
+    except AnalysisException as error:
+        raise RuntimeError(
+            f"the parsed rows an earlier run kept under {STATE_PREFIX}/ are missing ({error}); "
+            "run again with full=True (--full) to parse every drop"
+        ) from error
+
+
+def _keep_state(
+    store: ObjectStore, parsed: DataFrame, report: RunReport, raw_prefix: str, plan: RunPlan
+) -> dict[str, dict[str, str | None]]:
+    """Write this run's parsed rows under a new run folder; returns each changed partition's ledger extra."""
+    run_folder = join_key(state_root(report.job, raw_prefix), f"run={report.run_id}")
+    present = {row[RAW_PARTITION] for row in parsed.select(RAW_PARTITION).distinct().collect()}
+    if present:
+        by_part = parsed.withColumn("part", F.sha1(RAW_PARTITION)).drop(RAW_PARTITION)
+        by_part.write.partitionBy("part").parquet(store.uri(run_folder))
+    return {
+        name: {"state": join_key(run_folder, f"part={_part_id(name)}") if name in present else None}
+        for name in plan.changed
+    }
+
+
+def _drop_unreferenced_state(store: ObjectStore, job: str, raw_prefix: str, ledger: Ledger) -> None:
+    """Remove the kept rows the ledger no longer points at (superseded, or left by failed runs)."""
+    root = state_root(job, raw_prefix)
+    kept = {entry["state"] for entry in ledger.entries.values() if entry.get("state")}
+    kept_runs = {path.rsplit("/part=", 1)[0] for path in kept}
+    folders: set[str] = set()
+    for key in store.list_keys(root, include_hidden=True):
+        run, _, rest = key[len(root) + 1 :].partition("/")
+        part = rest.split("/", 1)[0]
+        run_folder = join_key(root, run)
+        if run_folder not in kept_runs:
+            folders.add(run_folder)
+        elif part.startswith("part=") and join_key(run_folder, part) not in kept:
+            folders.add(join_key(run_folder, part))
+    for folder in sorted(folders):
+        store.delete_prefix(folder)
 
 
 def process_raw_energy_company(
@@ -161,8 +279,9 @@ def process_raw_energy_company(
     *,
     day: dt.date | None = None,
     max_line_bytes: int = 1_048_576,
+    full: bool = False,
 ) -> RunReport:
-    """Process the energy company's raw drops under ``raw_prefix`` (all of them, or those landed on ``day``).
+    """Process the energy company's drops under ``raw_prefix`` changed since the last successful run.
 
     Parameters
     ----------
@@ -173,13 +292,16 @@ def process_raw_energy_company(
     raw_prefix
         ``raw/energy_company`` (or a folder below it).
     report
-        The run report to fill: counts, keys written, quarantine reasons.
+        The run report to fill: counts, keys written, quarantine reasons, the plan (``details``:
+        ``mode``, raw partitions changed, deleted, read and skipped). ``report.job`` names the ledger.
     progress
         Called with a line per table written.
     day
-        Only the drops that landed on this (UTC) day, merged into the processed tables.
+        Parse the drops that landed on this (UTC) day again, changed or not, and only those.
     max_line_bytes
         The landing limit, applied again to files that reached raw another way.
+    full
+        Ignore the ledger: parse every drop and rebuild the tables, the kept rows and the ledger.
 
     Returns
     -------
@@ -187,26 +309,42 @@ def process_raw_energy_company(
         ``report``, filled.
     """
     report.details.update(raw_prefix=raw_prefix, day=day.isoformat() if day else None)
-    if not store.list_keys(raw_prefix):
+    ledger = Ledger.load(store, report.job, raw_prefix)
+    listing = list_raw_partitions(store, raw_prefix)
+    plan = plan_run(ledger, listing, full=full, only_days={day} if day is not None else None)
+    report.details.update(plan.details(plan.changed))
+    if progress:
+        progress(
+            f"{plan.mode} run ({plan.reason}): {len(plan.changed)} raw partition(s) to parse, "
+            f"{len(plan.deleted)} gone, {len(plan.skipped)} kept as they were"
+        )
+    if not plan.changed and not plan.deleted:
+        if plan.mode == "full":
+            ledger.commit(store, plan)
         if progress:
-            progress(f"nothing under {raw_prefix}")
+            progress(f"nothing to do under {raw_prefix}")
         return report
     with report.timed("read"):
-        files = read_binary_documents(spark, store.uri(raw_prefix))
-        if day is not None:
-            files = files.filter(F.col("path").contains(f"/{date_partition(day)}/"))
-        rows = transforms.files_to_rows(files, max_line_bytes).cache()
-        report.rows_in = rows.count()
-        report.details["files"] = rows.select("path").distinct().count()
+        parsed = _parse(spark, store, raw_prefix, plan, max_line_bytes)
+        report.rows_in = parsed.count()
+        new_paths = sorted(row["path"] for row in parsed.select("path").distinct().collect())
+        report.details["files"] = len(new_paths)
+        state = _keep_state(store, parsed, report, raw_prefix, plan)
+        kept = _kept_rows(spark, store, ledger, plan)
+        rows = parsed.drop(RAW_PARTITION)
+        rows = rows if kept is None else rows.unionByName(kept)
+    # The rows parsed now and those kept are told apart by their files (partitions never share one).
+    is_new = F.lit(True) if kept is None else F.col("path").isin(new_paths)
     with report.timed("transform+write"):
-        unreadable = rows.filter(F.col("entity").isNull()).withColumnRenamed(
+        unreadable = parsed.filter(F.col("entity").isNull()).withColumnRenamed(
             transforms.PROBLEM, quality.REASON
         )
         _quarantine(unreadable.select(*QUARANTINE_COLUMNS).toPandas(), "unreadable", store, report)
         masters: dict[str, DataFrame] = {}
         for spec in (CLIENTES, PROVEEDORES, TRANSACCIONES):
-            masters[spec.table_name] = _finish(
-                spark, store, spec, rows, report, day is not None, masters, progress
-            )
-    rows.unpersist()
+            masters[spec.table_name] = _finish(spark, store, spec, rows, report, is_new, masters, progress)
+    parsed.unpersist()
+    # Only now, with every table published: a run that died before this leaves the ledger as it was.
+    ledger.commit(store, plan, state)
+    _drop_unreferenced_state(store, report.job, raw_prefix, ledger)
     return report

@@ -17,8 +17,13 @@ def process_raw_entsoe(
     raw_prefix: str,
     report: RunReport,
     progress: Progress | None = None,
+    *,
+    full: bool = False,
 ) -> RunReport:
-    """Process every ENTSO-E day file under ``raw_prefix`` (both formats live under ``raw/entsoe``).
+    """Process the ENTSO-E day files under ``raw_prefix`` (both formats live under ``raw/entsoe``).
+
+    Only the days whose raw changed since the last successful run, or every one when ``full``
+    (see :func:`~datalake.pipelines.processing.process_documents`).
 
     The Transparency exports and the Kaggle file repeat the same hours with the same
     primary key; the newest extraction wins and the other copy is quarantined as superseded.
@@ -34,4 +39,5 @@ def process_raw_entsoe(
         unreadable=entsoe.unreadable_rows,
         problem_source="entsoe_unreadable",
         progress=progress,
+        full=full,
     )

@@ -160,8 +160,11 @@ def _run_job(
     raw_prefix: str,
     settings: Settings | None,
     progress: Progress,
+    full: bool = False,
 ) -> RunReport:
     """Run one Spark job and record it; a failure (a JVM that died included) is recorded, then raised.
+
+    ``full`` makes the job ignore its ledger and reprocess every raw file.
 
     The session starts inside the recorded block, so a JVM that cannot start is a failed run too.
     """
@@ -172,26 +175,31 @@ def _run_job(
     store = runtime.object_store("lake", settings)
     with record_run(job, store, raw_prefix=raw_prefix) as report, jvm_failures():
         spark = job_session(job, settings)
-        process(spark, store, raw_prefix, report, progress)
+        process(spark, store, raw_prefix, report, progress, full=full)
     return report
 
 
 def transform_ree(
-    raw_prefix: str, settings: Settings | None = None, progress: Progress = _quiet
+    raw_prefix: str, settings: Settings | None = None, progress: Progress = _quiet, full: bool = False
 ) -> RunReport:
-    """Run the REData Glue job's logic locally on Spark: raw documents -> processed tables."""
+    """Run the REData Glue job's logic locally on Spark: raw documents changed since the last
+    successful run (all of them when ``full``) -> processed tables."""
     from datalake.pipelines.ree import process_raw_ree
 
-    return _run_job("ree_to_processed", process_raw_ree, raw_prefix, settings, progress)
+    return _run_job("ree_to_processed", process_raw_ree, raw_prefix, settings, progress, full)
 
 
 def transform_entsoe(
-    raw_prefix: str = "raw/entsoe", settings: Settings | None = None, progress: Progress = _quiet
+    raw_prefix: str = "raw/entsoe",
+    settings: Settings | None = None,
+    progress: Progress = _quiet,
+    full: bool = False,
 ) -> RunReport:
-    """Run the ENTSO-E Glue job's logic locally on Spark: raw day files -> processed tables."""
+    """Run the ENTSO-E Glue job's logic locally on Spark: raw day files changed since the last
+    successful run (all of them when ``full``) -> processed tables."""
     from datalake.pipelines.entsoe import process_raw_entsoe
 
-    return _run_job("entsoe_to_processed", process_raw_entsoe, raw_prefix, settings, progress)
+    return _run_job("entsoe_to_processed", process_raw_entsoe, raw_prefix, settings, progress, full)
 
 
 def transform_energy_company(
@@ -199,6 +207,7 @@ def transform_energy_company(
     day: dt.date | None = None,
     settings: Settings | None = None,
     progress: Progress = _quiet,
+    full: bool = False,
 ) -> RunReport:
     """Run the energy company Glue job's logic locally on Spark: raw CSV drops -> processed tables.
 
@@ -207,11 +216,14 @@ def transform_energy_company(
     raw_prefix
         Where the drops are (``raw/energy_company``).
     day
-        Only the drops landed that day, merged into the processed tables; every drop when None.
+        Only the drops landed that day (read again even when unchanged); when None, the drops
+        changed since the last successful run.
     settings
         Lake settings; the process-wide ones when None.
     progress
         Called with a line per table written.
+    full
+        Ignore the ledger: read every drop and rebuild the tables.
 
     Returns
     -------
@@ -224,7 +236,7 @@ def transform_energy_company(
 
     settings = settings or get_settings()
     process = partial(process_raw_energy_company, day=day, max_line_bytes=settings.csv_max_line_bytes)
-    return _run_job("energy_company_to_processed", process, raw_prefix, settings, progress)
+    return _run_job("energy_company_to_processed", process, raw_prefix, settings, progress, full)
 
 
 def sync_all(

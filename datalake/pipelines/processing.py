@@ -1,22 +1,132 @@
-"""Typed rows -> processed tables (checked, deduplicated) + quarantine + run report, for every source."""
+"""Typed rows -> processed tables (checked, deduplicated) + quarantine + run report, for every source.
+
+Incremental runs of the document sources (REE, ENTSO-E). Raw is partitioned by the day the
+data is about; the processed tables by the Madrid month or year of ``local_date``, so one
+processed partition holds rows of many raw days, and a Madrid day can take rows from the raw
+day before or after it (UTC offsets, 23- and 25-hour days, the same hour in two files or two
+formats, deduplicated by ``extracted_at``). A run therefore recomputes whole Madrid days:
+
+- the days to recompute are those within ``reach_days`` of a raw partition that is new,
+  changed or gone since the last successful run (:mod:`datalake.pipelines.ledger`);
+- every raw partition that can hold a value of those days (within ``reach_days`` of one) is
+  read, so each recomputed day sees every copy of every key a full run would see, and the
+  newest extraction wins as it would there;
+- the processed partitions those days fall in are rewritten with the recomputed rows of those
+  days plus their current rows of every other day (carried over unchanged), and a partition
+  left with no rows is removed; a day whose raw partitions are all gone loses its rows.
+
+The carried rows are what the previous runs published, and by the same argument those equal a
+full run over raw as it was; their raw has not changed since (the ledger says so), so the
+result is row for row what a full run over today's raw gives. A value whose Madrid day is more
+than ``reach_days`` from its raw partition's day (or in a file outside ``year=/month=/day=``)
+could not be recomputed this way: it is quarantined, in full runs too, so both agree.
+
+Quarantine: an incremental run quarantines the bad rows of the days it recomputed (and of the
+unreadable files it read), which are exactly the full run's quarantined rows for those days;
+the same bad row is quarantined again by each run that recomputes its day, so quarantine files
+summed over incremental runs count a row once per run that saw it, and the latest run that
+recomputed a day holds the full run's answer for it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from datalake.datasets.spec import DatasetSpec
-from datalake.jobs import write_processed, write_quarantine
+from datalake.jobs import delete_processed_partitions, write_processed, write_quarantine
+from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
+from datalake.storage.paths import join_key
 from datalake.transforms import quality
-from datalake.transforms.documents import read_documents
+from datalake.transforms.documents import local_date, read_documents
 
 Progress = Callable[[str], None]
 #: Values (one row per flattened raw value) -> typed rows of one dataset.
 RowBuilder = Callable[[DataFrame], DataFrame]
+#: Raw day D holds values of Madrid day D (REE's raw writer refuses others; ENTSO-E lands a file
+#: per Madrid day); one day either side also covers a source that files by the UTC day.
+READ_REACH_DAYS = 1
+_PROBLEM = "problem"
+#: The column naming each row's raw partition (:func:`with_raw_partition`).
+RAW_PARTITION = "_raw_partition"
+_DOCUMENTS = T.StructType(
+    [
+        T.StructField("path", T.StringType()),
+        T.StructField("content", T.StringType()),
+        T.StructField("extracted_at", T.TimestampType()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Recompute:
+    """The Madrid days a run rebuilds from raw; processed rows of other days are carried over."""
+
+    spark: SparkSession
+    days: frozenset[dt.date]
+
+
+def read_current(spark: SparkSession, store: ObjectStore, spec: DatasetSpec) -> DataFrame | None:
+    """The rows the processed table of ``spec`` holds now (data and partition columns), or None.
+
+    The one place the jobs read processed data back (the energy company's merge, the carry-over).
+    """
+    if not any(k.endswith(".parquet") for k in store.list_keys(spec.location)):
+        return None
+    current = spark.read.option("basePath", store.uri(spec.location)).parquet(store.uri(spec.location))
+    return current.select(
+        *spec.column_names, *(F.col(p.name).cast(p.type).alias(p.name) for p in spec.partition_by)
+    )
+
+
+def partition_of(spec: DatasetSpec, day: dt.date) -> tuple[tuple[str, int], ...]:
+    """The processed partition of ``spec`` that a Madrid day's rows fall in: ``(("year", 2024), ...)``."""
+    if spec.partition_source != "local_date":
+        raise ValueError(f"{spec.name}: partition_source is {spec.partition_source!r}; days need local_date")
+    fields = {"year": day.year, "month": day.month, "day": day.day}
+    return tuple((p.name, fields[p.name]) for p in spec.partition_by)
+
+
+def _publish(
+    rows: DataFrame, spec: DatasetSpec, store: ObjectStore, recompute: Recompute, progress: Progress | None
+) -> tuple[list[str], int]:
+    """Rewrite the partitions of the recomputed days: their new rows plus the other days' current rows.
+
+    Returns (keys written, rows carried over). Partitions left with no row are removed.
+    """
+    names = [p.name for p in spec.partition_by]
+    touched = sorted({partition_of(spec, day) for day in recompute.days})
+    frame = rows.select(*spec.column_names, *names)
+    carried_count = 0
+    current = read_current(recompute.spark, store, spec)
+    if current is not None and touched:
+        spark = recompute.spark
+        partitions = spark.createDataFrame([tuple(v for _n, v in t) for t in touched], names)
+        days = spark.createDataFrame([(d,) for d in sorted(recompute.days)], ["local_date"])
+        carried = current.join(F.broadcast(partitions), names, "left_semi").join(
+            F.broadcast(days), "local_date", "left_anti"
+        )
+        carried = carried.select(*spec.column_names, *names).cache()
+        carried_count = carried.count()
+        frame = frame.unionByName(carried)
+    frame = frame.cache()
+    keys = write_processed(frame, spec, store, progress)
+    present = {tuple(zip(names, row, strict=True)) for row in frame.select(*names).distinct().collect()}
+    emptied = [dict(t) for t in touched if t not in present]
+    for path in delete_processed_partitions(spec, store, emptied):
+        if progress:
+            progress(f"{spec.name}/{path}: removed (no rows left)")
+    frame.unpersist()
+    return keys, carried_count
 
 
 def finish_dataset(
@@ -25,13 +135,15 @@ def finish_dataset(
     store: ObjectStore,
     report: RunReport,
     progress: Progress | None = None,
+    recompute: Recompute | None = None,
 ) -> tuple[int, int]:
     """Check, deduplicate and write typed rows of one dataset; returns (rows out, quarantined).
 
     ``typed`` has the spec's columns, its partition columns and ``raw_record``, and may have
     ``problem`` (a reason found while parsing). Rows with a problem or breaking a rule, and
     superseded revisions, go to quarantine with their reason; the rest replace the
-    partitions they touch.
+    partitions they touch, or, given ``recompute``, the partitions of its days (carrying
+    their other days' current rows over, see the module's docstring).
     """
     if "problem" not in typed.columns:
         typed = typed.withColumn("problem", F.lit(None).cast("string"))
@@ -42,7 +154,10 @@ def finish_dataset(
         valid, list(spec.primary_key), "extracted_at", tiebreak=("raw_record",)
     )
     quarantined = parse_failed.unionByName(bad).unionByName(superseded)
-    keys = write_processed(latest.drop("raw_record"), spec, store, progress)
+    if recompute is None:
+        keys, carried = write_processed(latest.drop("raw_record"), spec, store, progress), 0
+    else:
+        keys, carried = _publish(latest.drop("raw_record"), spec, store, recompute, progress)
     rows_out, rows_quarantined = latest.count(), quarantined.count()
     quarantine_key = write_quarantine(quarantined, spec.name, store, report.run_id)
     report.keys_written += keys + ([quarantine_key] if quarantine_key else [])
@@ -52,8 +167,61 @@ def finish_dataset(
             {f"{spec.name}: {row[quality.REASON]}": row["count"] for row in reasons}
         )
     report.details[f"{spec.name}_rows_out"] = rows_out
+    if recompute is not None:
+        report.details[f"{spec.name}_rows_carried_over"] = carried
     typed.unpersist()
     return rows_out, rows_quarantined
+
+
+def with_raw_partition(frame: DataFrame, raw_prefix: str) -> DataFrame:
+    """Add ``_raw_partition``: the ledger's name of each row's raw partition (from ``path``).
+
+    Spark's ``path`` is a URI (a space is ``%20``); the names are matched on the decoded folder,
+    decoded once per distinct folder (a small collect), never per row.
+    """
+    folder = F.regexp_extract("path", rf"/{re.escape(join_key(raw_prefix))}/(?:(.*)/)?[^/]*$", 1)
+    frame = frame.withColumn("_folder", folder)
+    folders = [row["_folder"] for row in frame.select("_folder").distinct().collect()]
+    if not folders:
+        return frame.withColumnRenamed("_folder", RAW_PARTITION)
+    names = F.create_map(*(F.lit(x) for f in sorted(folders) for x in (f, unquote(f))))
+    return frame.withColumn(RAW_PARTITION, names[F.col("_folder")]).drop("_folder")
+
+
+def _around(days: set[dt.date], reach: int) -> set[dt.date]:
+    return {day + dt.timedelta(days=n) for day in days for n in range(-reach, reach + 1)}
+
+
+def _scoped(values: DataFrame, raw_prefix: str, plan: RunPlan, days: set[dt.date], reach: int) -> DataFrame:
+    """The values the run recomputes: those of its days, and the day-less ones of changed partitions.
+
+    A value more than ``reach`` days from its raw partition's day, or in a folder that is not
+    a day, gets a ``problem`` (quarantined): no run could rebuild its day from the right files.
+    """
+    ymd = [F.regexp_extract("path", r"/year=(\d{4})/month=(\d{2})/day=(\d{2})/", i) for i in (1, 2, 3)]
+    raw_day = F.when(ymd[0] != "", F.make_date(*(part.cast("int") for part in ymd)))
+    on = local_date()
+    home = F.when(F.abs(F.datediff(on, raw_day)) <= reach, on)
+    undated = "raw file is not under year=/month=/day=/ (the day its data is about)"
+    misfiled = F.when(raw_day.isNull(), F.lit(undated)).otherwise(
+        F.format_string(
+            f"ts_utc falls on Madrid day %s, more than {reach} day(s) from its raw partition's day %s",
+            on.cast("string"),
+            raw_day.cast("string"),
+        )
+    )
+    values = with_raw_partition(values.withColumn("_home", home), raw_prefix).withColumn(
+        _PROBLEM,
+        F.when(
+            F.col(_PROBLEM).isNull() & F.col("ts_utc").isNotNull() & F.col("_home").isNull(), misfiled
+        ).otherwise(F.col(_PROBLEM)),
+    )
+    if plan.mode == "incremental":
+        changed = sorted(plan.changed)
+        values = values.filter(
+            F.col("_home").isin(sorted(days)) | (F.col("_home").isNull() & F.col(RAW_PARTITION).isin(changed))
+        )
+    return values.drop(RAW_PARTITION, "_home")
 
 
 def process_documents(
@@ -68,21 +236,81 @@ def process_documents(
     unreadable: RowBuilder,
     problem_source: str,
     progress: Progress | None = None,
+    full: bool = False,
+    reach_days: int = READ_REACH_DAYS,
 ) -> RunReport:
-    """Process every raw file under ``raw_prefix``: flatten, build each dataset's rows, finish them.
+    """Process the raw files under ``raw_prefix`` that changed since the last successful run.
 
-    ``rows_in`` counts flattened values (one per file that could not be read at all); each
-    lands in a processed table or in quarantine, so ``rows_in == rows_out + rows_quarantined``.
-    Unreadable files are quarantined under ``quarantine/<problem_source>/``.
+    Parameters
+    ----------
+    spark, store
+        The session and the lake's object store.
+    raw_prefix
+        ``raw/ree_sample``, ``raw/entsoe``, ...
+    report
+        The run report to fill; ``report.job`` names the ledger.
+    pattern
+        The raw files' names (``*.json``).
+    flatten
+        Documents (``path``, ``content``, ``extracted_at``) -> one row per value, with ``path``,
+        ``ts_utc`` and ``problem``.
+    builders
+        Per processed dataset, values -> its typed rows.
+    unreadable
+        Values -> the rows of files that belong to no dataset, for quarantine.
+    problem_source
+        Unreadable files are quarantined under ``quarantine/<problem_source>/``.
+    progress
+        Called with a line per partition written.
+    full
+        Ignore the ledger: read every raw file, recompute every day, write the ledger again.
+    reach_days
+        How far (in days) from its raw partition's day a value's Madrid day may fall.
+
+    Returns
+    -------
+    RunReport
+        ``report``, filled: ``rows_in`` counts the flattened values of the recomputed days (one
+        per file that could not be read at all), each in a processed table or in quarantine, so
+        ``rows_in == rows_out + rows_quarantined``; ``details`` says the mode and the raw
+        partitions changed, deleted, read and skipped.
     """
+    ledger = Ledger.load(store, report.job, raw_prefix)
+    plan = plan_run(ledger, list_raw_partitions(store, raw_prefix, pattern), full=full)
+    days = _around(plan.affected_days, reach_days)
+    near = _around(days, reach_days)
+    read = sorted(
+        name
+        for name, partition in plan.partitions.items()
+        if name in plan.changed or (partition.day is not None and partition.day in near)
+    )
+    report.details.update(plan.details(read), days_recomputed=len(days))
+    if progress:
+        progress(
+            f"{plan.mode} run ({plan.reason}): {len(plan.changed)} raw partition(s) changed, "
+            f"{len(plan.deleted)} gone, {len(read)} read, {len(days)} day(s) recomputed"
+        )
+    if not read and not days:
+        if plan.mode == "full":
+            ledger.commit(store, plan)
+        return report
     with report.timed("read"):
-        values = flatten(read_documents(spark, store.uri(raw_prefix), pattern)).cache()
+        if plan.mode == "full":
+            documents = read_documents(spark, store.uri(raw_prefix), pattern)
+        elif read:
+            keys = [key for name in read for key in plan.partitions[name].keys]
+            documents = read_documents(spark, [store.uri(key) for key in keys], pattern)
+        else:  # only deletions: the days lose their rows, nothing is left to read
+            documents = spark.createDataFrame([], _DOCUMENTS)
+        flattened = flatten(documents).cache()  # read once: the partition names are taken from it first
+        values = _scoped(flattened, raw_prefix, plan, days, reach_days).cache()
         report.rows_in = values.count()
         report.details["files"] = values.select("path").distinct().count()
+    recompute = Recompute(spark, frozenset(days))
     with report.timed("transform+write"):
         out = quarantined = 0
         for build, spec in builders:
-            written, bad = finish_dataset(build(values), spec, store, report, progress)
+            written, bad = finish_dataset(build(values), spec, store, report, progress, recompute)
             out, quarantined = out + written, quarantined + bad
         stray = unreadable(values).select(
             F.col("problem").alias(quality.REASON), F.col("path"), F.col("raw_record")
@@ -99,4 +327,7 @@ def process_documents(
             )
         report.rows_out, report.rows_quarantined = out, quarantined + stray_count
     values.unpersist()
+    flattened.unpersist()
+    # Only now, with every table published: a run that died before this leaves the ledger as it was.
+    ledger.commit(store, plan)
     return report

@@ -17,8 +17,14 @@ def process_raw_ree(
     raw_prefix: str,
     report: RunReport,
     progress: Progress | None = None,
+    *,
+    full: bool = False,
 ) -> RunReport:
-    """Process every REData document under ``raw_prefix`` (``raw/ree`` or ``raw/ree_sample``)."""
+    """Process the REData documents under ``raw_prefix`` (``raw/ree`` or ``raw/ree_sample``).
+
+    Only the days whose raw changed since the last successful run, or every one when ``full``
+    (see :func:`~datalake.pipelines.processing.process_documents`).
+    """
     return process_documents(
         spark,
         store,
@@ -30,4 +36,5 @@ def process_raw_ree(
         unreadable=ree.unreadable_rows,
         problem_source="ree_unreadable",
         progress=progress,
+        full=full,
     )

@@ -123,6 +123,13 @@ class ObjectStore(ABC):
         """Delete every object under a prefix, hidden ones included."""
         return self.delete(self.list_keys(prefix, include_hidden=True))
 
+    def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
+        """What :meth:`list_keys` lists, each with its size, time and version, without reading it.
+
+        Adapters whose listing already carries these (S3) override this to save a call per key.
+        """
+        return [self.describe(key) for key in self.list_keys(prefix)]
+
     def list_partitions(self, prefix: str) -> list[dict[str, str]]:
         """Distinct Hive partition values under a table prefix, sorted by path."""
         seen: dict[str, dict[str, str]] = {}

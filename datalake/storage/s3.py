@@ -132,6 +132,26 @@ class S3ObjectStore(ObjectStore):
                     keys.append(key)
         return sorted(keys)
 
+    def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
+        # One ListObjectsV2 page answers for a thousand objects: no HEAD per key.
+        folder = join_key(prefix)
+        folder = f"{folder}/" if folder else ""
+        found = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=folder):
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                if not key.endswith("/") and not is_hidden(key[len(folder) :]):
+                    found.append(
+                        ObjectInfo(
+                            key,
+                            item["Size"],
+                            item["LastModified"].astimezone(dt.UTC),
+                            "file",
+                            item.get("ETag"),
+                        )
+                    )
+        return sorted(found, key=lambda info: info.key)
+
     def delete(self, keys: Iterable[str]) -> int:
         batch = [join_key(k) for k in keys]
         for start in range(0, len(batch), _DELETE_BATCH):

@@ -10,8 +10,9 @@ from pyspark.sql import types as T
 MADRID = "Europe/Madrid"
 
 
-def read_documents(spark: SparkSession, uri: str, pattern: str = "*.json") -> DataFrame:
-    """One row per raw file under ``uri`` matching ``pattern``: ``path``, ``content``, ``extracted_at``.
+def read_documents(spark: SparkSession, uri: str | list[str], pattern: str = "*.json") -> DataFrame:
+    """One row per raw file under ``uri`` (or under each of several) matching ``pattern``: ``path``,
+    ``content``, ``extracted_at``.
 
     ``extracted_at`` is the file's modification time, the moment the extractor wrote it.
     Partition folders are not turned into columns: the files say what they hold.
@@ -53,8 +54,9 @@ def conform(frame: pd.DataFrame, schema: T.StructType) -> pd.DataFrame:
     return frame
 
 
-def read_binary_documents(spark: SparkSession, uri: str) -> DataFrame:
-    """One row per raw file under ``uri`` (hidden ``_x``/``.x`` files left out): ``path``, ``content`` bytes.
+def read_binary_documents(spark: SparkSession, uri: str | list[str]) -> DataFrame:
+    """One row per raw file under ``uri``, or each of several (hidden ``_x``/``.x`` files left out):
+    ``path``, ``content`` bytes.
 
     For files whose encoding varies (CSV drops in UTF-8 or Latin-1): the caller decodes them.
     """
