@@ -48,7 +48,13 @@ from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, SOURCE, TRAN
 from datalake.datasets.spec import DatasetSpec
 from datalake.jobs import delete_processed_partitions, write_processed, write_quarantine
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
-from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current, with_raw_partition
+from datalake.pipelines.processing import (
+    RAW_PARTITION,
+    Progress,
+    read_current,
+    spark_uri,
+    with_raw_partition,
+)
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
@@ -213,7 +219,7 @@ def _parse(
         if not keys:
             empty = spark.createDataFrame([], transforms.ROWS)
             return empty.withColumn(RAW_PARTITION, F.lit(None).cast("string"))
-        files = read_binary_documents(spark, [store.uri(key) for key in keys])
+        files = read_binary_documents(spark, [spark_uri(store, key) for key in keys])
     return with_raw_partition(transforms.files_to_rows(files, max_line_bytes).cache(), raw_prefix)
 
 
@@ -229,7 +235,7 @@ def _kept_rows(spark: SparkSession, store: ObjectStore, ledger: Ledger, plan: Ru
     if not paths:
         return None
     try:
-        return spark.read.schema(transforms.ROWS).parquet(*(store.uri(p) for p in paths))
+        return spark.read.schema(transforms.ROWS).parquet(*(spark_uri(store, p) for p in paths))
     except AnalysisException as error:
         raise RuntimeError(
             f"the parsed rows an earlier run kept under {STATE_PREFIX}/ are missing ({error}); "
@@ -245,7 +251,7 @@ def _keep_state(
     present = {row[RAW_PARTITION] for row in parsed.select(RAW_PARTITION).distinct().collect()}
     if present:
         by_part = parsed.withColumn("part", F.sha1(RAW_PARTITION)).drop(RAW_PARTITION)
-        by_part.write.partitionBy("part").parquet(store.uri(run_folder))
+        by_part.write.partitionBy("part").parquet(spark_uri(store, run_folder))
     return {
         name: {"state": join_key(run_folder, f"part={_part_id(name)}") if name in present else None}
         for name in plan.changed

@@ -88,6 +88,15 @@ def read_current(spark: SparkSession, store: ObjectStore, spec: DatasetSpec) -> 
     )
 
 
+def spark_uri(store: ObjectStore, key: str) -> str:
+    """The URI of a key or prefix as Spark's readers and writers take it.
+
+    ``store.uri`` of a key quotes ``=`` (``year%3D2024``), which Hadoop paths take literally;
+    the store's root URI with the key appended as it is names the right object.
+    """
+    return f"{store.uri().rstrip('/')}/{join_key(key)}"
+
+
 def partition_of(spec: DatasetSpec, day: dt.date) -> tuple[tuple[str, int], ...]:
     """The processed partition of ``spec`` that a Madrid day's rows fall in: ``(("year", 2024), ...)``."""
     if spec.partition_source != "local_date":
@@ -299,7 +308,7 @@ def process_documents(
             documents = read_documents(spark, store.uri(raw_prefix), pattern)
         elif read:
             keys = [key for name in read for key in plan.partitions[name].keys]
-            documents = read_documents(spark, [store.uri(key) for key in keys], pattern)
+            documents = read_documents(spark, [spark_uri(store, key) for key in keys], pattern)
         else:  # only deletions: the days lose their rows, nothing is left to read
             documents = spark.createDataFrame([], _DOCUMENTS)
         flattened = flatten(documents).cache()  # read once: the partition names are taken from it first
