@@ -161,6 +161,7 @@ def process_raw_energy_company(
     *,
     day: dt.date | None = None,
     max_line_bytes: int = 1_048_576,
+    full: bool = False,
 ) -> RunReport:
     """Process the energy company's raw drops under ``raw_prefix`` (all of them, or those landed on ``day``).
 
@@ -180,6 +181,9 @@ def process_raw_energy_company(
         Only the drops that landed on this (UTC) day, merged into the processed tables.
     max_line_bytes
         The landing limit, applied again to files that reached raw another way.
+    full
+        Reprocess every drop, ignoring the incremental ledger (every run without ``day`` does so
+        until the ledger lands).
 
     Returns
     -------

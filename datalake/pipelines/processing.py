@@ -68,12 +68,14 @@ def process_documents(
     unreadable: RowBuilder,
     problem_source: str,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> RunReport:
     """Process every raw file under ``raw_prefix``: flatten, build each dataset's rows, finish them.
 
     ``rows_in`` counts flattened values (one per file that could not be read at all); each
     lands in a processed table or in quarantine, so ``rows_in == rows_out + rows_quarantined``.
-    Unreadable files are quarantined under ``quarantine/<problem_source>/``.
+    Unreadable files are quarantined under ``quarantine/<problem_source>/``. ``full`` asks for
+    every raw file, ignoring the incremental ledger (every run reads them all until it lands).
     """
     with report.timed("read"):
         values = flatten(read_documents(spark, store.uri(raw_prefix), pattern)).cache()
