@@ -41,8 +41,8 @@ class UnknownSourceError(LakeError, KeyError):
 class CodeRef:
     """A function named as ``"package.module:function"``, imported on first use.
 
-    The registry stays importable where Spark is not installed (Lambda), and the Glue packaging
-    check follows the name as if it were imported.
+    The registry stays importable where Spark is not installed (Lambda). Write the name as one
+    string literal: the Glue packaging check follows such strings as if they were imports.
     """
 
     path: str
@@ -260,19 +260,12 @@ class SourceSpec:
         return "no option besides --raw-prefix and --full" if not names else ", ".join(names)
 
 
-def _refs(module: str, *names: str) -> tuple[CodeRef, ...]:
-    return tuple(CodeRef(f"{module}:{name}") for name in names)
-
-
 def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
 # -- the sources ------------------------------------------------------------------------------------
 
-_REE_FLATTEN, _REE_DEMAND, _REE_GENERATION, _REE_UNREADABLE = _refs(
-    "datalake.transforms.ree", "documents_to_rows", "demand_rows", "generation_rows", "unreadable_rows"
-)
 REE = SourceSpec(
     name="ree",
     description="Raw REData JSON documents -> processed demand_hourly and generation",
@@ -280,9 +273,12 @@ REE = SourceSpec(
     raw_prefixes=("raw/ree", "raw/ree_sample"),
     file_format="json",
     file_pattern="*.json",
-    flatten=_REE_FLATTEN,
-    builders=(DatasetBuilder(_REE_DEMAND, DEMAND_HOURLY), DatasetBuilder(_REE_GENERATION, GENERATION)),
-    unreadable=_REE_UNREADABLE,
+    flatten=CodeRef("datalake.transforms.ree:documents_to_rows"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.ree:demand_rows"), DEMAND_HOURLY),
+        DatasetBuilder(CodeRef("datalake.transforms.ree:generation_rows"), GENERATION),
+    ),
+    unreadable=CodeRef("datalake.transforms.ree:unreadable_rows"),
     problem_source="ree_unreadable",
     job_setting="ree_glue_job",
     lambdas=(
@@ -291,21 +287,18 @@ REE = SourceSpec(
     ),
 )
 
-_ENTSOE_FLATTEN, _ENTSOE_DEMAND, _ENTSOE_GENERATION, _ENTSOE_UNREADABLE = _refs(
-    "datalake.transforms.entsoe", "files_to_rows", "demand_rows", "generation_rows", "unreadable_rows"
-)
 ENTSOE = SourceSpec(
     name="entsoe",
     description="Raw ENTSO-E day files (both formats) -> processed demand_hourly and generation",
     raw_prefixes=("raw/entsoe",),
     file_format="csv",
     file_pattern="*.csv",
-    flatten=_ENTSOE_FLATTEN,
+    flatten=CodeRef("datalake.transforms.entsoe:files_to_rows"),
     builders=(
-        DatasetBuilder(_ENTSOE_DEMAND, DEMAND_HOURLY),
-        DatasetBuilder(_ENTSOE_GENERATION, GENERATION),
+        DatasetBuilder(CodeRef("datalake.transforms.entsoe:demand_rows"), DEMAND_HOURLY),
+        DatasetBuilder(CodeRef("datalake.transforms.entsoe:generation_rows"), GENERATION),
     ),
-    unreadable=_ENTSOE_UNREADABLE,
+    unreadable=CodeRef("datalake.transforms.entsoe:unreadable_rows"),
     problem_source="entsoe_unreadable",
     job_setting="entsoe_glue_job",
 )
@@ -318,9 +311,10 @@ ENERGY_COMPANY = SourceSpec(
     file_format="csv",
     file_pattern="*.csv",
     flatten=CodeRef("datalake.transforms.energy_company:files_to_rows"),
-    builders=tuple(
-        DatasetBuilder(CodeRef(f"datalake.transforms.energy_company:{spec.table_name}_rows"), spec)
-        for spec in _ENERGY
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.energy_company:clientes_rows"), CLIENTES),
+        DatasetBuilder(CodeRef("datalake.transforms.energy_company:proveedores_rows"), PROVEEDORES),
+        DatasetBuilder(CodeRef("datalake.transforms.energy_company:transacciones_rows"), TRANSACCIONES),
     ),
     unreadable=None,
     problem_source="energy_company/unreadable",

@@ -85,7 +85,7 @@ def test_package_then_ingestion_layer_on_moto(
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=artifacts, Prefix=f"code/{version}/")["Contents"]}
     assert f"code/{version}/lambda/ree_daily.zip" in keys
     assert f"code/{version}/lambda/layer-core.zip" in keys
-    assert f"code/{version}/glue/ree_to_processed.py" in keys
+    assert f"code/{version}/glue/to_processed.py" in keys
     assert any(k.endswith(".whl") for k in keys)
     assert f"code/{version}/sagemaker/sourcedir.tar.gz" in keys
     assert len(manifest["uploaded"]) == len(keys)
