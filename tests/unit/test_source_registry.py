@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from datalake.cli import app
 from datalake.deploy.iam_glue import source_contract
 from datalake.deploy.package import LAMBDA_BUNDLES, lambda_bundles
-from datalake.deploy.templates import REPO_ROOT, load_template
+from datalake.deploy.templates import REPO_ROOT, load_params, load_template
 from datalake.errors import ConfigurationError
 from datalake.pipelines.trigger import raw_prefix_jobs, raw_prefix_of, start_transforms
 from datalake.settings import Settings
@@ -157,6 +157,9 @@ def test_each_sources_job_has_its_arguments_name_and_concurrency(source: SourceS
     # The job's name parameter defaults to the settings' local default for it.
     parameter = props["Name"]["Ref"]
     assert TRANSFORMS["Parameters"][parameter]["Default"] == Settings.model_fields[source.job_setting].default
+    for env in ("dev", "prod"):  # each environment names its own job (never the local default)
+        named = load_params(env)["layers"]["transforms"][parameter]
+        assert named.startswith(f"datalake-{env}-") and named != SETTINGS.model_dump()[source.job_setting]
     exported = [o for o in TRANSFORMS["Outputs"].values() if o["Value"] == {"Ref": logical_id}]
     assert len(exported) == 1, f"{logical_id} is not exported for the trigger"
 
