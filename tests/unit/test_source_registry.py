@@ -267,3 +267,13 @@ def test_a_source_registered_once_reaches_the_cli_trigger_job_and_bundles(
     assert "tiny" not in SOURCES and "raw/tiny" not in raw_prefix_jobs()
     unknown = CliRunner().invoke(app, ["transform", "tiny"])
     assert unknown.exit_code == 2 and "unknown source 'tiny'" in unknown.output, unknown.output
+
+
+def test_the_cli_passes_a_sources_own_options_and_refuses_bad_values() -> None:
+    runner = CliRunner()
+    bad = runner.invoke(app, ["transform", "energy_company", "--day", "June", "--full"])
+    assert bad.exit_code == 2 and "--day: 'June' is not valid" in bad.output, bad.output
+    missing = runner.invoke(app, ["transform", "energy_company", "--day"])
+    assert missing.exit_code == 2 and "--day: needs a value" in missing.output, missing.output
+    listed = runner.invoke(app, ["transform", "--help"], env={"COLUMNS": "200"})
+    assert all(f"- {name}:" in listed.output for name in SOURCES), listed.output
