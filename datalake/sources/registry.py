@@ -24,6 +24,7 @@ from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
 from datalake.errors import ConfigurationError, LakeError
+from datalake.settings import Settings
 from datalake.storage.paths import join_key
 
 #: The one Glue job script every source's job runs, with ``--source NAME``.
@@ -168,7 +169,7 @@ class SourceSpec:
             raise ConfigurationError(f"source {self.name!r}: name must be an identifier (a job argument)")
         # The trigger maps an object to raw/<first folder> (datalake.pipelines.trigger.raw_prefix_of).
         if not self.raw_prefixes or any(
-            p.split("/")[0] != "raw" or p.count("/") != 1 for p in self.raw_prefixes
+            p.count("/") != 1 or p.split("/")[0] != "raw" or not p.split("/")[1] for p in self.raw_prefixes
         ):
             raise ConfigurationError(f"source {self.name}: each raw prefix must be raw/<folder>")
         if self.process is None and self.unreadable is None:
@@ -247,7 +248,7 @@ class SourceSpec:
                 raise ConfigurationError(f"--{name}: {text!r} is not valid ({error})") from None
         return parsed
 
-    def process_keywords(self, settings: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    def process_keywords(self, settings: Settings, options: Mapping[str, Any]) -> dict[str, Any]:
         """The keywords its process function gets: ``options`` (checked) and the settings it reads."""
         unknown = sorted(set(options) - {option.name for option in self.options})
         if unknown:
