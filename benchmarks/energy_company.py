@@ -82,7 +82,7 @@ def run_size(rows: int, root: Path, results: list[dict[str, Any]]) -> None:
     import datetime as dt
 
     from datalake.pipelines.ingest import land_energy_drops
-    from datalake.pipelines.lake import transform_energy_company
+    from datalake.pipelines.lake import transform
     from datalake.settings import Settings
     from datalake.sources.energy_company_sample import generate_drops
     from datalake.transforms.duckdb_energy_company import transform_energy_company_duckdb
@@ -100,7 +100,7 @@ def run_size(rows: int, root: Path, results: list[dict[str, Any]]) -> None:
         lambda: transform_energy_company_duckdb(root / "raw" / "energy_company", root / "_bench_duckdb"),
         results,
     )
-    spark = timed("transform (Spark)", rows, lambda: transform_energy_company(settings=settings), results)
+    spark = timed("transform (Spark)", rows, lambda: transform("energy_company", settings=settings), results)
     if (duck["rows_in"], duck["rows_out"]) != (spark.rows_in, spark.rows_out):
         raise SystemExit(f"engines disagree: Spark {spark.rows_in}/{spark.rows_out}, DuckDB {duck}")
     duck_s, spark_s = results[-2]["seconds"], results[-1]["seconds"]

@@ -63,21 +63,21 @@ def synced_rows(reports: list) -> int:
 
 def shared_years(settings, results: list[dict[str, Any]]) -> None:
     from datalake.pipelines.ingest import ingest_entsoe
-    from datalake.pipelines.lake import sync_all, transform_entsoe
+    from datalake.pipelines.lake import sync_all, transform
 
     scenario = "entsoe 2015-2017 (shared)"
     stage(results, scenario, "ingest", lambda r: r.rows_out)(
         lambda: ingest_entsoe(ENTSOE_FILES, settings=settings)
     )
     stage(results, scenario, "transform (Spark)", lambda r: r.rows_in)(
-        lambda: transform_entsoe(settings=settings)
+        lambda: transform("entsoe", settings=settings)
     )
     stage(results, scenario, "sync (PostgreSQL)", synced_rows)(lambda: sync_all(settings))
 
 
 def sample_years(settings, years: int, results: list[dict[str, Any]]) -> None:
     from datalake.pipelines.ingest import ingest_ree
-    from datalake.pipelines.lake import sync_all, transform_ree
+    from datalake.pipelines.lake import sync_all, transform
     from datalake.sources.ree import SAMPLE_RAW_PREFIX
     from datalake.storage.local import LocalObjectStore
     from datalake.transforms.duckdb_ree import transform_ree_duckdb
@@ -89,7 +89,7 @@ def sample_years(settings, years: int, results: list[dict[str, Any]]) -> None:
         lambda: ingest_ree(start, end, sample=True, settings=settings)
     )
     spark = stage(results, scenario, "transform (Spark)", lambda r: r.rows_in)(
-        lambda: transform_ree(SAMPLE_RAW_PREFIX, settings)
+        lambda: transform("ree", SAMPLE_RAW_PREFIX, settings)
     )
     raw = LocalObjectStore(settings.lake_root).path(SAMPLE_RAW_PREFIX)
     duck = stage(results, scenario, "transform (DuckDB)", lambda r: r["rows_in"])(

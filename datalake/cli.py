@@ -18,6 +18,7 @@ from datalake import runtime
 from datalake.errors import LakeError
 from datalake.runs import RunReport
 from datalake.settings import get_settings
+from datalake.sources.registry import SOURCES
 
 if TYPE_CHECKING:
     from datalake.deploy.smoke import SmokeReport
@@ -224,47 +225,69 @@ def demo(
     console.print(f"[bold green]demo finished[/bold green]: {summary['line']}")
 
 
-transform_app = typer.Typer(help="Run the Glue jobs' logic locally on Spark.")
-app.add_typer(transform_app, name="transform")
 run_app = typer.Typer(help="Chained runs, as the schedules and S3 triggers run them on AWS.")
 app.add_typer(run_app, name="run")
 
 
-@transform_app.command("ree")
-def transform_ree_command(
-    sample: Annotated[bool, typer.Option(help="Process raw/ree_sample instead of raw/ree.")] = False,
-) -> None:
-    """Raw REData documents -> processed demand_hourly and generation (+ quarantine)."""
-    from datalake.pipelines.lake import transform_ree
-    from datalake.sources.ree import RAW_PREFIX, SAMPLE_RAW_PREFIX
-
-    _print_report(transform_ree(SAMPLE_RAW_PREFIX if sample else RAW_PREFIX, progress=console.log))
-
-
-@transform_app.command("entsoe")
-def transform_entsoe_command() -> None:
-    """Raw ENTSO-E day files (both formats) -> processed demand_hourly and generation (+ quarantine)."""
-    from datalake.pipelines.lake import transform_entsoe
-
-    _print_report(transform_entsoe(progress=console.log))
+def _source_help() -> str:
+    """The registered sources, their raw prefixes and options (the transform command's epilog)."""
+    lines = ["Sources (datalake/sources/registry.py):"]
+    for source in SOURCES.values():
+        options = "".join(f"; --{o.name}: {o.help}" for o in source.options)
+        lines.append(
+            f"- {source.name}: {source.description} (raw: {', '.join(source.raw_prefixes)}{options})"
+        )
+    return "\n\n".join(lines)
 
 
-@transform_app.command("energy_company")
-def transform_energy_company_command(
-    day: Annotated[
-        str | None, typer.Option(help="Only the drops landed this day (YYYY-MM-DD), merged in.")
+def _option_arguments(extra: list[str]) -> dict[str, str]:
+    """``--NAME value`` / ``--NAME=value`` pairs after the known options -> ``{NAME: value}``."""
+    given: dict[str, str] = {}
+    rest = list(extra)
+    while rest:
+        flag = rest.pop(0)
+        if not flag.startswith("--") or len(flag) < 3:
+            raise typer.BadParameter(f"{flag!r}: expected a source option as --NAME value")
+        name, has_value, value = flag[2:].partition("=")
+        if not has_value:
+            if not rest or rest[0].startswith("--"):
+                raise typer.BadParameter(f"--{name}: needs a value")
+            value = rest.pop(0)
+        given[name.replace("-", "_")] = value
+    return given
+
+
+@app.command(
+    "transform",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog=_source_help(),
+)
+def transform_command(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help=f"A registered source: {', '.join(SOURCES)}.")],
+    raw_prefix: Annotated[
+        str | None,
+        typer.Option(help="One of the source's raw prefixes (or a folder below one); its first by default."),
     ] = None,
+    full: Annotated[
+        bool, typer.Option(help="Reprocess every raw file, ignoring what earlier runs processed.")
+    ] = False,
 ) -> None:
-    """Raw energy company CSV drops -> processed clientes, proveedores, transacciones (+ quarantine)."""
-    import datetime as dt
+    """Run a source's Glue job logic locally on Spark: raw files -> processed tables (+ quarantine).
 
-    from datalake.pipelines.lake import transform_energy_company
+    A source's own options follow as --NAME value, as on its Glue job (listed below).
+    """
+    from datalake.errors import ConfigurationError
+    from datalake.pipelines.lake import transform
+    from datalake.sources.registry import UnknownSourceError, get_source
 
     try:
-        landed = dt.date.fromisoformat(day) if day else None
-    except ValueError:
-        raise typer.BadParameter(f"--day: not a YYYY-MM-DD date: {day!r}") from None
-    report = transform_energy_company(day=landed, progress=console.log)
+        spec = get_source(source)
+        prefix = spec.check_raw_prefix(raw_prefix)
+        options = spec.parse_options(_option_arguments(ctx.args))
+    except (UnknownSourceError, ConfigurationError) as error:
+        raise typer.BadParameter(str(error)) from None
+    report = transform(spec.name, prefix, progress=console.log, full=full, **options)
     _print_report(report)
     for reason, count in sorted(report.details.get("quarantine_reasons", {}).items()):
         console.print(f"  quarantined {count}: {reason}")

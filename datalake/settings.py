@@ -71,14 +71,16 @@ class Settings(BaseSettings):
         False, description="Extractors use the labelled SAMPLE generator (offline) instead of the API."
     )
     ree_glue_job: str = Field(
-        "datalake-ree-to-processed", description="Glue job running glue_jobs/ree_to_processed.py."
+        "datalake-ree-to-processed",
+        description="Glue job of the ree source (glue_jobs/to_processed.py --source ree).",
     )
     entsoe_glue_job: str = Field(
-        "datalake-entsoe-to-processed", description="Glue job running glue_jobs/entsoe_to_processed.py."
+        "datalake-entsoe-to-processed",
+        description="Glue job of the entsoe source (glue_jobs/to_processed.py --source entsoe).",
     )
     energy_company_glue_job: str = Field(
         "datalake-energy-company-to-processed",
-        description="Glue job running glue_jobs/energy_company_to_processed.py.",
+        description="Glue job of the energy company (glue_jobs/to_processed.py --source energy_company).",
     )
     csv_max_line_bytes: int = Field(
         1_048_576, ge=1_024, description="CSV drops with a longer line (in bytes) are rejected."

@@ -6,8 +6,9 @@ every module a job touches would ask for PostgreSQL drivers and web frameworks t
 calls; walking only import-time imports would miss the function-level ones that do run (the jobs
 import their pipeline inside the function that runs it). So this walks reachable code: a
 module's import-time statements, and a function or class once a name, an ``alias.name`` or a
-``from`` import refers to it from code already reached. Calls through objects cannot be followed
-statically; a class that is reached brings all its methods, which covers them.
+``from`` import refers to it from code already reached, or a string names it as the source registry
+does (``"datalake.transforms.ree:demand_rows"``, imported when called). Calls through objects cannot
+be followed statically; a class that is reached brings all its methods, which covers them.
 
 :func:`job_imports` returns each third-party top-level module with the chain that reaches it,
 so a failure says why the job needs it.
@@ -16,6 +17,7 @@ so a failure says why the job needs it.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections import deque
 from collections.abc import Iterator
@@ -27,6 +29,8 @@ from datalake.deploy.templates import REPO_ROOT
 #: The package the jobs import; everything else that is not the standard library is third-party.
 PACKAGE = "datalake"
 _OPTIONAL_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception"}
+#: A code reference as the source registry writes them (``"datalake.transforms.ree:demand_rows"``).
+_CODE_REFERENCE = re.compile(rf"(?P<module>{PACKAGE}(?:\.\w+)+):(?P<name>\w+)")
 
 
 @dataclass(frozen=True)
@@ -222,7 +226,11 @@ class _Reach:
                     else:
                         self.follow(target, None, unit)
             for node, _optional in walked:
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    reference = _CODE_REFERENCE.fullmatch(node.value)
+                    if reference:  # CodeRef("datalake.x:f"): imported when the registry calls it
+                        self.reach_name(reference["module"], reference["name"], unit)
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                     self._refer(node.id, module, local, unit)
                 elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
                     binding = local.get(node.value.id) or module.bindings.get(node.value.id)

@@ -3,7 +3,8 @@
 A Glue job's Spark reads of ``s3://`` go through Glue's S3 filesystem (EMRFS), not boto3, so they
 cannot be recorded; the driver's writes go through :class:`~datalake.storage.s3.S3ObjectStore`.
 Both follow from the job's definition (``--lake_bucket``, ``--raw_prefix``) and the code's contract
-(:data:`JOB_CONTRACTS`: which tables a job publishes, where it quarantines, where it reports),
+(:func:`source_contract`, from the source registry: which tables a job publishes, where it
+quarantines, where it reports),
 which tests/integration/test_iam_service_roles.py holds to the code by running the jobs on moto.
 
 A crawler runs AWS's code: its requests follow from its definition (S3 targets, database,
@@ -17,15 +18,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datalake.datasets import DEMAND_HOURLY, GENERATION
-from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, SOURCE, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
 from datalake.deploy.iam_check import TemplateRenderer, lambda_functions
 from datalake.deploy.iam_policy import Request, UnsupportedPolicyError
 from datalake.errors import ConfigurationError
 from datalake.jobs import QUARANTINE_PREFIX
-from datalake.pipelines.trigger import RAW_PREFIX_JOBS
+from datalake.pipelines.trigger import raw_prefix_jobs
 from datalake.runs import RUNS_PREFIX
+from datalake.sources.registry import GLUE_SCRIPT, SourceSpec, UnknownSourceError, get_source
 from datalake.storage.base import STAGING_PREFIX
 from datalake.storage.paths import join_key
 
@@ -52,25 +52,9 @@ class JobContract:
     reads_back: tuple[DatasetSpec, ...] = ()
 
 
-_ENERGY = (CLIENTES, PROVEEDORES, TRANSACCIONES)
-
-#: Each job script's contract (glue_jobs/<script>; datalake.pipelines.{ree,entsoe,energy_company}).
-JOB_CONTRACTS: dict[str, JobContract] = {
-    "ree_to_processed.py": JobContract(
-        "ree_to_processed", (DEMAND_HOURLY, GENERATION), ("demand_hourly", "generation", "ree_unreadable")
-    ),
-    "entsoe_to_processed.py": JobContract(
-        "entsoe_to_processed",
-        (DEMAND_HOURLY, GENERATION),
-        ("demand_hourly", "generation", "entsoe_unreadable"),
-    ),
-    "energy_company_to_processed.py": JobContract(
-        "energy_company_to_processed",
-        _ENERGY,
-        tuple(join_key(SOURCE, name) for name in (*(s.table_name for s in _ENERGY), "unreadable")),
-        reads_back=_ENERGY,
-    ),
-}
+def source_contract(source: SourceSpec) -> JobContract:
+    """The contract of a registered source's job: its run reports, tables, quarantine folders."""
+    return JobContract(source.run_name, source.datasets, source.quarantines, source.reads_back)
 
 
 def _bucket_arn(partition: str, bucket: str) -> str:
@@ -140,15 +124,19 @@ def publish_requests(bucket: str, location: str, why: str, partition: str = "aws
 
 
 def job_contract(renderer: TemplateRenderer, job: str) -> JobContract:
-    """The contract of the script a template's ``AWS::Glue::Job`` runs (by its script's file name)."""
+    """The contract of the source a template's ``AWS::Glue::Job`` runs (its ``--source`` argument)."""
     props = renderer.resources[job]["Properties"]
     script = str(renderer.render(props["Command"]["ScriptLocation"], f".{job}")).rsplit("/", 1)[-1]
-    if script not in JOB_CONTRACTS:
+    source = str((props.get("DefaultArguments") or {}).get("--source"))
+    try:
+        if script != GLUE_SCRIPT:
+            raise ConfigurationError(f"runs {script}, not {GLUE_SCRIPT}")
+        return source_contract(get_source(source))
+    except (ConfigurationError, UnknownSourceError) as error:
         raise ConfigurationError(
-            f"{renderer.name}.{job}: no contract for the script {script}",
-            hint="add its reads and writes to datalake.deploy.iam_glue.JOB_CONTRACTS",
-        )
-    return JOB_CONTRACTS[script]
+            f"{renderer.name}.{job}: {error}",
+            hint=f"every Glue job runs {GLUE_SCRIPT} with --source NAME of datalake/sources/registry.py",
+        ) from None
 
 
 def trigger_raw_prefixes(ingestion: TemplateRenderer) -> dict[str, str]:
@@ -157,7 +145,7 @@ def trigger_raw_prefixes(ingestion: TemplateRenderer) -> dict[str, str]:
     found: dict[str, str] = {}
     for function, props in lambda_functions(ingestion.template).items():
         variables = (props.get("Environment") or {}).get("Variables") or {}
-        for prefix, setting in RAW_PREFIX_JOBS.items():
+        for prefix, setting in raw_prefix_jobs().items():
             if setting.upper() in variables:
                 name = str(ingestion.render(variables[setting.upper()], f".{function}"))
                 if found.setdefault(prefix, name) != name:

@@ -10,11 +10,12 @@ stack keeps pointing at the code it was deployed with:
   Linux x86_64 / CPython 3.11 (pipeline Lambdas; the API), without torch, Spark and what each
   never imports (:data:`DEPENDENCY_LAYERS`), checked against Lambda's 250 MB limit;
 - ``dist/<wheel>``: the core wheel (the EC2 host);
-- ``glue/<script>.py``: the Glue job scripts; ``glue/datalake.zip``: the ``datalake`` package for
-  their ``--extra-py-files`` (PySpark hands only .py/.zip/.egg files to its Python workers, so a
-  wheel there would leave ``mapInPandas`` without ``datalake``); ``glue/requirements.txt``: the
-  third-party modules the jobs import beyond Glue 5.0's own, pinned with their dependencies,
-  for ``--additional-python-modules`` (:func:`glue_requirements`);
+- ``glue/to_processed.py``: the Glue job script every source's job runs (``--source NAME``);
+  ``glue/datalake.zip``: the ``datalake`` package for the jobs' ``--extra-py-files`` (PySpark
+  hands only .py/.zip/.egg files to its Python workers, so a wheel there would leave
+  ``mapInPandas`` without ``datalake``); ``glue/requirements.txt``: the third-party modules
+  the jobs import beyond Glue 5.0's own, pinned with their dependencies, for
+  ``--additional-python-modules`` (:func:`glue_requirements`);
 - ``sagemaker/sourcedir.tar.gz``: the SageMaker code bundle (train.py, inference.py, datalake).
 """
 
@@ -44,15 +45,24 @@ from datalake.errors import ConfigurationError
 from datalake.settings import Settings, get_settings
 
 Progress = Callable[[str], None]
-#: Lambda code bundles: name -> (folder in the repo, folder name inside the zip ("" = the zip root)).
-LAMBDA_BUNDLES: dict[str, tuple[str, str]] = {
-    "ree_daily": ("lambdas/ree_daily", ""),
-    "ree_backfill": ("lambdas/ree_backfill", ""),
-    "ingest_csv": ("lambdas/ingest_csv", ""),
+#: The lake's own Lambda bundles: name -> (folder in the repo, folder name inside the zip ("" = the root)).
+LAKE_BUNDLES: dict[str, tuple[str, str]] = {
     "start_transform": ("lambdas/start_transform", ""),
     "sync_warehouse": ("lambdas/sync_warehouse", ""),
     "api": ("api", "api"),
 }
+
+
+def lambda_bundles() -> dict[str, tuple[str, str]]:
+    """Every Lambda code bundle: each registered source's Lambdas, then :data:`LAKE_BUNDLES`."""
+    from datalake.sources.registry import SOURCES
+
+    by_source = {f.name: (f.folder, "") for source in SOURCES.values() for f in source.lambdas}
+    return {**by_source, **LAKE_BUNDLES}
+
+
+#: The bundles of the sources registered at import (:func:`lambda_bundles` reads the registry anew).
+LAMBDA_BUNDLES: dict[str, tuple[str, str]] = lambda_bundles()
 #: Declared dependencies no Lambda imports: the forecaster's torch (the API calls the SageMaker
 #: endpoint), Spark (Glue), the local and Athena query engines (duckdb, awswrangler: the Lambdas ask
 #: the warehouse), the embedded PostgreSQL, the CLI server, and boto3 (the runtime has it).
@@ -155,9 +165,9 @@ def _tree(folder: Path, prefix: str) -> list[tuple[Path, str]]:
 
 
 def build_lambda_bundles(out: Path, repo: Path = REPO_ROOT, progress: Progress = _quiet) -> list[Artifact]:
-    """``lambda/<bundle>.zip`` for each of :data:`LAMBDA_BUNDLES` whose folder exists."""
+    """``lambda/<bundle>.zip`` for each of :func:`lambda_bundles` whose folder exists."""
     artifacts = []
-    for name, (folder, inside) in LAMBDA_BUNDLES.items():
+    for name, (folder, inside) in lambda_bundles().items():
         source = repo / folder
         if not (source.is_dir() and any(source.glob("*.py"))):
             progress(f"warning: {folder}/ is missing; lambda/{name}.zip not built")

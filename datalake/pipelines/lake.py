@@ -179,64 +179,52 @@ def _run_job(
     return report
 
 
-def transform_ree(
-    raw_prefix: str, settings: Settings | None = None, progress: Progress = _quiet, full: bool = False
-) -> RunReport:
-    """Run the REData Glue job's logic locally on Spark: raw documents changed since the last
-    successful run (all of them when ``full``) -> processed tables."""
-    from datalake.pipelines.ree import process_raw_ree
-
-    return _run_job("ree_to_processed", process_raw_ree, raw_prefix, settings, progress, full)
-
-
-def transform_entsoe(
-    raw_prefix: str = "raw/entsoe",
+def transform(
+    source_name: str,
+    raw_prefix: str | None = None,
     settings: Settings | None = None,
     progress: Progress = _quiet,
     full: bool = False,
+    **options: Any,
 ) -> RunReport:
-    """Run the ENTSO-E Glue job's logic locally on Spark: raw day files changed since the last
-    successful run (all of them when ``full``) -> processed tables."""
-    from datalake.pipelines.entsoe import process_raw_entsoe
-
-    return _run_job("entsoe_to_processed", process_raw_entsoe, raw_prefix, settings, progress, full)
-
-
-def transform_energy_company(
-    raw_prefix: str = "raw/energy_company",
-    day: dt.date | None = None,
-    settings: Settings | None = None,
-    progress: Progress = _quiet,
-    full: bool = False,
-) -> RunReport:
-    """Run the energy company Glue job's logic locally on Spark: raw CSV drops -> processed tables.
+    """Run a registered source's Glue job logic locally on Spark: raw files -> processed tables.
 
     Parameters
     ----------
+    source_name
+        A registered source (:data:`datalake.sources.registry.SOURCES`): ``ree``, ``entsoe``, ...
     raw_prefix
-        Where the drops are (``raw/energy_company``).
-    day
-        Only the drops landed that day (read again even when unchanged); when None, the drops
-        changed since the last successful run.
+        One of the source's raw prefixes (or a folder below one); its first when None.
     settings
         Lake settings; the process-wide ones when None.
     progress
         Called with a line per table written.
     full
-        Ignore the ledger: read every drop and rebuild the tables.
+        Reprocess every raw file, ignoring what earlier runs already processed.
+    **options
+        The source's own options, typed (the energy company's ``day``).
 
     Returns
     -------
     RunReport
-        The ``energy_company_to_processed`` run: rows in, out and quarantined, keys written.
+        The ``<source>_to_processed`` run: rows in, out and quarantined, keys written.
+
+    Raises
+    ------
+    UnknownSourceError, ConfigurationError
+        For a source that is not registered, a raw prefix it does not read, or an option it lacks.
     """
     from functools import partial
 
-    from datalake.pipelines.energy_company import process_raw_energy_company
+    from datalake.pipelines.source_jobs import process_source
+    from datalake.sources.registry import get_source
 
+    source = get_source(source_name)
+    prefix = source.check_raw_prefix(raw_prefix)
     settings = settings or get_settings()
-    process = partial(process_raw_energy_company, day=day, max_line_bytes=settings.csv_max_line_bytes)
-    return _run_job("energy_company_to_processed", process, raw_prefix, settings, progress, full)
+    keywords = source.process_keywords(settings, options)
+    process = partial(process_source, source, **keywords)
+    return _run_job(source.run_name, process, prefix, settings, progress, full)
 
 
 def sync_all(
@@ -261,10 +249,10 @@ def run_daily(
 
     settings = settings or get_settings()
     extract = ingest_ree_daily(now, sample=sample, settings=settings, progress=progress)
-    transform = transform_ree(SAMPLE_RAW_PREFIX if sample else RAW_PREFIX, settings, progress)
+    job = transform("ree", SAMPLE_RAW_PREFIX if sample else RAW_PREFIX, settings, progress)
     for report in crawl_zones(["raw", "processed"], settings, progress):
         report.raise_for_conflicts()
-    return [extract, transform, *sync_all(settings, progress)]
+    return [extract, job, *sync_all(settings, progress)]
 
 
 def lake_status(settings: Settings | None = None, count_rows: bool = True) -> dict[str, Any]:
@@ -395,13 +383,13 @@ def run_demo(
         lambda: ingest_ree(start, end, sample=True, settings=settings, progress=quiet_log),
     )
     log(f"      {ingest.details['written']} files written, {ingest.details['skipped']} already there")
-    job = step("transform (Spark)", lambda: transform_ree(SAMPLE_RAW_PREFIX, settings, log))
+    job = step("transform (Spark)", lambda: transform("ree", SAMPLE_RAW_PREFIX, settings, log))
     log(f"      {job.rows_in} values in, {job.rows_out} out, {job.rows_quarantined} quarantined")
     drops = step(
         "energy company: one day of SAMPLE CSV drops landed", lambda: _land_energy_day(end, settings)
     )
     log(f"      {drops.details.get('accepted', {})} accepted, {drops.rows_quarantined} rejected")
-    energy = step("energy company: transform (Spark)", lambda: transform_energy_company(settings=settings))
+    energy = step("energy company: transform (Spark)", lambda: transform("energy_company", settings=settings))
     log(f"      {energy.rows_in} rows in, {energy.rows_out} out, {energy.rows_quarantined} quarantined")
     step(
         "crawl raw and processed",

@@ -98,9 +98,16 @@ def spark_uri(store: ObjectStore, key: str) -> str:
 
 
 def partition_of(spec: DatasetSpec, day: dt.date) -> tuple[tuple[str, int], ...]:
-    """The processed partition of ``spec`` that a Madrid day's rows fall in: ``(("year", 2024), ...)``."""
-    if spec.partition_source != "local_date":
-        raise ValueError(f"{spec.name}: partition_source is {spec.partition_source!r}; days need local_date")
+    """The processed partition of ``spec`` that a day's rows fall in: ``(("year", 2024), ...)``.
+
+    The day is the value of the spec's ``partition_source`` column (``local_date``, the Madrid day,
+    for the energy time series).
+    """
+    if spec.partition_source is None or not {p.name for p in spec.partition_by} <= {"year", "month", "day"}:
+        raise ValueError(
+            f"{spec.name}: incremental runs need partitions of year/month/day from a date column "
+            f"(partition_source is {spec.partition_source!r})"
+        )
     fields = {"year": day.year, "month": day.month, "day": day.day}
     return tuple((p.name, fields[p.name]) for p in spec.partition_by)
 
@@ -120,9 +127,10 @@ def _publish(
     if current is not None and touched:
         spark = recompute.spark
         partitions = spark.createDataFrame([tuple(v for _n, v in t) for t in touched], names)
-        days = spark.createDataFrame([(d,) for d in sorted(recompute.days)], ["local_date"])
+        day_column = spec.partition_source or "local_date"
+        days = spark.createDataFrame([(d,) for d in sorted(recompute.days)], [day_column])
         carried = current.join(F.broadcast(partitions), names, "left_semi").join(
-            F.broadcast(days), "local_date", "left_anti"
+            F.broadcast(days), day_column, "left_anti"
         )
         carried = carried.select(*spec.column_names, *names).cache()
         carried_count = carried.count()
@@ -201,7 +209,14 @@ def _around(days: set[dt.date], reach: int) -> set[dt.date]:
     return {day + dt.timedelta(days=n) for day in days for n in range(-reach, reach + 1)}
 
 
-def _scoped(values: DataFrame, raw_prefix: str, plan: RunPlan, days: set[dt.date], reach: int) -> DataFrame:
+def _scoped(
+    values: DataFrame,
+    raw_prefix: str,
+    plan: RunPlan,
+    days: set[dt.date],
+    reach: int,
+    on: F.Column,
+) -> DataFrame:
     """The values the run recomputes: those of its days, and the day-less ones of changed partitions.
 
     A value more than ``reach`` days from its raw partition's day, or in a folder that is not
@@ -209,21 +224,20 @@ def _scoped(values: DataFrame, raw_prefix: str, plan: RunPlan, days: set[dt.date
     """
     ymd = [F.regexp_extract("path", r"/year=(\d{4})/month=(\d{2})/day=(\d{2})/", i) for i in (1, 2, 3)]
     raw_day = F.when(ymd[0] != "", F.make_date(*(part.cast("int") for part in ymd)))
-    on = local_date()
     home = F.when(F.abs(F.datediff(on, raw_day)) <= reach, on)
     undated = "raw file is not under year=/month=/day=/ (the day its data is about)"
     misfiled = F.when(raw_day.isNull(), F.lit(undated)).otherwise(
         F.format_string(
-            f"ts_utc falls on Madrid day %s, more than {reach} day(s) from its raw partition's day %s",
+            f"the value's day %s is more than {reach} day(s) from its raw partition's day %s",
             on.cast("string"),
             raw_day.cast("string"),
         )
     )
     values = with_raw_partition(values.withColumn("_home", home), raw_prefix).withColumn(
         _PROBLEM,
-        F.when(
-            F.col(_PROBLEM).isNull() & F.col("ts_utc").isNotNull() & F.col("_home").isNull(), misfiled
-        ).otherwise(F.col(_PROBLEM)),
+        F.when(F.col(_PROBLEM).isNull() & on.isNotNull() & F.col("_home").isNull(), misfiled).otherwise(
+            F.col(_PROBLEM)
+        ),
     )
     if plan.mode == "incremental":
         changed = sorted(plan.changed)
@@ -247,6 +261,7 @@ def process_documents(
     progress: Progress | None = None,
     full: bool = False,
     reach_days: int = READ_REACH_DAYS,
+    value_day: Callable[[DataFrame], F.Column] | None = None,
 ) -> RunReport:
     """Process the raw files under ``raw_prefix`` that changed since the last successful run.
 
@@ -274,7 +289,10 @@ def process_documents(
     full
         Ignore the ledger: read every raw file, recompute every day, write the ledger again.
     reach_days
-        How far (in days) from its raw partition's day a value's Madrid day may fall.
+        How far (in days) from its raw partition's day a value's day may fall.
+    value_day
+        Flattened values -> the day each is about (a date column), which the run recomputes by
+        and the datasets' ``partition_source`` holds; None: the Madrid day of ``ts_utc``.
 
     Returns
     -------
@@ -312,7 +330,8 @@ def process_documents(
         else:  # only deletions: the days lose their rows, nothing is left to read
             documents = spark.createDataFrame([], _DOCUMENTS)
         flattened = flatten(documents).cache()  # read once: the partition names are taken from it first
-        values = _scoped(flattened, raw_prefix, plan, days, reach_days).cache()
+        on = value_day(flattened) if value_day is not None else local_date()
+        values = _scoped(flattened, raw_prefix, plan, days, reach_days, on).cache()
         report.rows_in = values.count()
         report.details["files"] = values.select("path").distinct().count()
     recompute = Recompute(spark, frozenset(days))

@@ -20,15 +20,17 @@ from datalake import aws
 from datalake.errors import LakeError
 from datalake.runs import as_utc
 from datalake.settings import Settings, get_settings
+from datalake.sources.registry import raw_prefix_sources
 
-# Raw prefix -> the Settings field that names the Glue job processing it. Both REE prefixes share
-# one job, so its MaxConcurrentRuns must allow a run per prefix or one will wait for the other.
-RAW_PREFIX_JOBS: dict[str, str] = {
-    "raw/ree": "ree_glue_job",
-    "raw/ree_sample": "ree_glue_job",
-    "raw/entsoe": "entsoe_glue_job",
-    "raw/energy_company": "energy_company_glue_job",
-}
+
+def raw_prefix_jobs() -> dict[str, str]:
+    """Raw prefix -> the Settings field naming the Glue job that processes it, from the source registry.
+
+    A source with several prefixes (REE's ``raw/ree`` and ``raw/ree_sample``) has one job, whose
+    MaxConcurrentRuns allows a run per prefix (tests/unit/test_source_registry.py checks it).
+    """
+    return {prefix: source.job_setting for prefix, source in raw_prefix_sources().items()}
+
 
 # A run in these states has not yet finished listing its input, or is about to.
 ACTIVE_RUN_STATES = frozenset({"STARTING", "RUNNING", "WAITING"})
@@ -123,14 +125,14 @@ def raw_prefix_of(key: str) -> str | None:
     Returns
     -------
     str or None
-        One of :data:`RAW_PREFIX_JOBS`' keys, or None for keys outside the raw zone or of an
+        One of :func:`raw_prefix_jobs`' keys, or None for keys outside the raw zone or of an
         unknown source.
     """
     parts = key.split("/", 2)
     if len(parts) < 3 or parts[0] != "raw" or not parts[2]:
         return None
     prefix = f"raw/{parts[1]}"
-    return prefix if prefix in RAW_PREFIX_JOBS else None
+    return prefix if prefix in raw_prefix_sources() else None
 
 
 def start_transforms(
@@ -172,6 +174,7 @@ def start_transforms(
         Any other Glue error (a missing job, denied access), at once.
     """
     settings = settings or get_settings()
+    jobs = raw_prefix_jobs()
     report = TriggerReport()
     newest: dict[tuple[str, str], dt.datetime] = {}  # insertion order: first seen, first started
     for key, event_time in objects:
@@ -179,7 +182,7 @@ def start_transforms(
         if prefix is None:
             report.ignored += 1
             continue
-        group = (getattr(settings, RAW_PREFIX_JOBS[prefix]), prefix)
+        group = (getattr(settings, jobs[prefix]), prefix)
         event_time = as_utc(event_time)
         newest[group] = max(newest.get(group, event_time), event_time)
     if not newest:

@@ -23,6 +23,7 @@ import pytest
 from datalake.deploy.package import package
 from datalake.deploy.stack import deploy_layers
 from datalake.deploy.templates import load_template
+from datalake.pipelines.trigger import raw_prefix_jobs
 from datalake.settings import Settings
 
 ACCOUNT = "123456789012"  # moto's account id
@@ -85,7 +86,7 @@ def test_package_then_ingestion_layer_on_moto(
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=artifacts, Prefix=f"code/{version}/")["Contents"]}
     assert f"code/{version}/lambda/ree_daily.zip" in keys
     assert f"code/{version}/lambda/layer-core.zip" in keys
-    assert f"code/{version}/glue/ree_to_processed.py" in keys
+    assert f"code/{version}/glue/to_processed.py" in keys
     assert any(k.endswith(".whl") for k in keys)
     assert f"code/{version}/sagemaker/sourcedir.tar.gz" in keys
     assert len(manifest["uploaded"]) == len(keys)
@@ -219,7 +220,9 @@ def test_package_then_ingestion_layer_on_moto(
     daily = events.describe_rule(Name=f"{PREFIX}-ree-daily")
     assert daily["ScheduleExpression"] == "cron(30 5 * * ? *)"
     raw_rule = events.describe_rule(Name=f"{PREFIX}-raw-to-glue")
-    assert json.loads(raw_rule["EventPattern"])["detail"]["object"]["key"] == [{"prefix": "raw/"}]
+    assert json.loads(raw_rule["EventPattern"])["detail"]["object"]["key"] == [
+        {"prefix": f"{prefix}/"} for prefix in raw_prefix_jobs()
+    ]
 
 
 def _empty_zip() -> bytes:

@@ -261,7 +261,7 @@ class MotoStackDeployer:
         glue.create_job(
             Name=REE_JOB,
             Role=f"arn:aws:iam::{ACCOUNT}:role/glue",
-            Command={"Name": "glueetl", "ScriptLocation": "s3://x/glue/ree_to_processed.py"},
+            Command={"Name": "glueetl", "ScriptLocation": "s3://x/glue/to_processed.py"},
             GlueVersion="5.0",
             WorkerType="G.1X",
             NumberOfWorkers=2,

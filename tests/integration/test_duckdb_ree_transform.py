@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.datasets.spec import DatasetSpec
 from datalake.pipelines.ingest import ingest_ree
-from datalake.pipelines.lake import transform_ree
+from datalake.pipelines.lake import transform
 from datalake.settings import Settings
 from datalake.sources import ree
 from datalake.storage.local import LocalObjectStore
@@ -86,7 +86,7 @@ def test_duckdb_transform_matches_spark(lake_settings: Settings, tmp_path: Path)
     add_unreadable_files(store)
 
     began = time.perf_counter()
-    spark = transform_ree(ree.SAMPLE_RAW_PREFIX, lake_settings).to_dict()
+    spark = transform("ree", ree.SAMPLE_RAW_PREFIX, lake_settings).to_dict()
     spark_s = time.perf_counter() - began
     began = time.perf_counter()
     duck = transform_ree_duckdb(store.path(ree.SAMPLE_RAW_PREFIX), tmp_path / "duck")

@@ -27,7 +27,7 @@ from pyspark.sql import SparkSession
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.errors import LakeError
-from datalake.pipelines.lake import crawl_zones, sync_dataset, transform_energy_company
+from datalake.pipelines.lake import crawl_zones, sync_dataset, transform
 from datalake.query.named_queries import named_query_names, run_named_query
 from datalake.runs import RunReport
 from datalake.settings import Settings
@@ -51,7 +51,7 @@ def lake(spark, tmp_path_factory) -> tuple[Settings, RunReport]:
     settings = Settings(_env_file=None, lake_runtime="local", lake_root=root, spark_master="local[1]")
     landed = land_fixed_day(settings)
     assert landed.details["accepted"] == {"clientes": 1, "proveedores": 1, "transacciones": 1}
-    report = transform_energy_company(settings=settings)
+    report = transform("energy_company", settings=settings)
     for crawl in crawl_zones(["raw", "processed"], settings):
         crawl.raise_for_conflicts()
     return settings, report
@@ -232,23 +232,23 @@ def test_the_same_drops_again_change_nothing_downstream(lake, tmp_path) -> None:
     # The same three files land again the next day (a new raw copy each) and the job reruns:
     # incremental, it parses only the new day's drops.
     land_fixed_day(settings, LANDED + dt.timedelta(days=1))
-    rerun = transform_energy_company(settings=settings)
+    rerun = transform("energy_company", settings=settings)
     assert rerun.balanced and processed_checksums(settings) == before
     assert rerun.details["mode"] == "incremental" and rerun.rows_in == first.rows_in
     assert rerun.details["transacciones_rows_out"] == 0  # the first arrivals (the first day) win
     assert rerun.details["rows_carried_over"] == EXPECTED_OUT["transacciones"]
     # --full parses both days again: the same tables.
-    full = transform_energy_company(settings=settings, full=True)
+    full = transform("energy_company", settings=settings, full=True)
     assert full.balanced and processed_checksums(settings) == before
     assert full.details["mode"] == "full" and full.rows_in == 2 * first.rows_in
     assert full.details["transacciones_rows_out"] == EXPECTED_OUT["transacciones"]
     # The daily mode: only the new day's drops, read again.
-    daily = transform_energy_company(day=(LANDED + dt.timedelta(days=1)).date(), settings=settings)
+    daily = transform("energy_company", day=(LANDED + dt.timedelta(days=1)).date(), settings=settings)
     assert daily.balanced and processed_checksums(settings) == before
     assert daily.rows_in == first.rows_in
     assert daily.details["rows_carried_over"] == EXPECTED_OUT["transacciones"]  # the first copies win
     # The first day again in daily mode: its transactions are still the first arrivals.
-    same_day = transform_energy_company(day=LANDED.date(), settings=settings)
+    same_day = transform("energy_company", day=LANDED.date(), settings=settings)
     assert same_day.balanced and same_day.details["transacciones_rows_out"] == EXPECTED_OUT["transacciones"]
     assert processed_checksums(settings) == before
 
@@ -317,7 +317,7 @@ def test_finding_11_two_same_named_drops_of_one_day_are_both_read_and_deduped(sp
         [TRANSACCIONES_CSV, second],
         [second, TRANSACCIONES_CSV],
     )
-    report = transform_energy_company(settings=settings)
+    report = transform("energy_company", settings=settings)
     assert report.balanced and report.details["files"] == 4
     # Both files are read; the repeated rows are the same transactions (transaccion_id), kept once.
     assert report.details["transacciones_rows_out"] == EXPECTED_OUT["transacciones"] + 1

@@ -22,7 +22,7 @@ from test_entsoe_real_data import (
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.pipelines.ingest import ingest_entsoe
-from datalake.pipelines.lake import transform_entsoe
+from datalake.pipelines.lake import transform
 from datalake.runs import RunReport
 from datalake.settings import Settings
 from datalake.storage.local import LocalObjectStore
@@ -43,7 +43,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[LocalObjectStore, Ru
     root = tmp_path_factory.mktemp("entsoe") / "lake"
     settings = Settings(_env_file=None, lake_runtime="local", lake_root=root, spark_master="local[2]")
     ingest_entsoe(ALL_FILES, settings=settings)
-    return LocalObjectStore(root), transform_entsoe(settings=settings)
+    return LocalObjectStore(root), transform("entsoe", settings=settings)
 
 
 def quarantined(store: LocalObjectStore, dataset: str) -> pd.DataFrame:

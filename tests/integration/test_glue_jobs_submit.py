@@ -38,6 +38,7 @@ from datalake.deploy.templates import load_template
 from datalake.settings import Settings
 from datalake.sources import entsoe, ree
 from datalake.sources.ree_sample import sample_client
+from datalake.sources.registry import GLUE_SCRIPT, SOURCES
 from datalake.storage.local import LocalObjectStore
 
 pytestmark = pytest.mark.slow
@@ -64,15 +65,15 @@ def resolve(value: Any) -> str:
     return template
 
 
-def glue_argv(script: str, overrides: dict[str, str]) -> list[str]:
-    """The arguments Glue passes a run of the job whose script is ``script``: ``--JOB_*``, the
-    job's DefaultArguments, then the run's own arguments (which win)."""
+def glue_argv(source: str, overrides: dict[str, str]) -> list[str]:
+    """The arguments Glue passes a run of the job of ``source`` (``--source NAME``): ``--JOB_*``,
+    the job's DefaultArguments, then the run's own arguments (which win)."""
     [job] = [
         r["Properties"]
         for r in TRANSFORMS["Resources"].values()
-        if r["Type"] == "AWS::Glue::Job"
-        and resolve(r["Properties"]["Command"]["ScriptLocation"]).endswith(script)
+        if r["Type"] == "AWS::Glue::Job" and r["Properties"]["DefaultArguments"].get("--source") == source
     ]
+    assert resolve(job["Command"]["ScriptLocation"]).endswith(f"/glue/{GLUE_SCRIPT}")
     arguments = {name: resolve(value) for name, value in job["DefaultArguments"].items()} | overrides
     argv = ["--JOB_ID", "j_test", "--JOB_RUN_ID", "jr_test", "--JOB_NAME", resolve(job["Name"])]
     for name, value in arguments.items():
@@ -124,9 +125,9 @@ def land_energy_company(settings: Settings) -> dict[str, str]:
 
 
 JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = {
-    "ree_to_processed.py": (land_ree, ("processed/demand_hourly", "processed/generation")),
-    "entsoe_to_processed.py": (land_entsoe, ("processed/demand_hourly",)),
-    "energy_company_to_processed.py": (
+    "ree": (land_ree, ("processed/demand_hourly", "processed/generation")),
+    "entsoe": (land_entsoe, ("processed/demand_hourly",)),
+    "energy_company": (
         land_energy_company,
         ("processed/energy_company/clientes", "processed/energy_company/transacciones"),
     ),
@@ -134,10 +135,10 @@ JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = 
 
 
 def spark_submit(
-    script: str, tmp_path: Path, overrides: dict[str, str], allowed: list[str]
+    source: str, tmp_path: Path, overrides: dict[str, str], allowed: list[str]
 ) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
-    """Run the packaged ``script`` as Glue would, in the Glue 5.0 stand-in; returns the process and
-    where each process imported ``datalake`` from."""
+    """Run the packaged job script for ``source`` as Glue would, in the Glue 5.0 stand-in; returns
+    the process and where each process imported ``datalake`` from."""
     artifacts = tmp_path / "artifacts"
     build_glue_scripts(artifacts)
     build_glue_code(artifacts)
@@ -167,8 +168,8 @@ def spark_submit(
         "--conf", "spark.eventLog.enabled=true",
         "--conf", f"spark.eventLog.dir={events.as_uri()}",
         "--py-files", str(artifacts / GLUE_CODE_KEY),
-        str(artifacts / "glue" / script),
-        *glue_argv(script, overrides),
+        str(artifacts / "glue" / GLUE_SCRIPT),
+        *glue_argv(source, overrides),
     ]  # fmt: skip
     process = subprocess.run(
         command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300, check=False
@@ -187,14 +188,18 @@ def spark_properties(tmp_path: Path) -> dict[str, str]:
     raise AssertionError(f"no environment update in {event_log}")
 
 
-@pytest.mark.parametrize("script", sorted(JOBS))
+def test_every_registered_source_has_a_glue_run_here() -> None:
+    assert set(JOBS) == set(SOURCES)
+
+
+@pytest.mark.parametrize("source", sorted(JOBS))
 def test_finding_4_every_glue_job_runs_under_spark_submit_as_glue_runs_it(
-    script: str, tmp_path: Path
+    source: str, tmp_path: Path
 ) -> None:
-    land, outputs = JOBS[script]
+    land, outputs = JOBS[source]
     settings = Settings(_env_file=None, lake_runtime="local", lake_root=tmp_path / "lake")
     overrides = land(settings)
-    process, imports = spark_submit(script, tmp_path, overrides, allowed_import_names())
+    process, imports = spark_submit(source, tmp_path, overrides, allowed_import_names())
     tail = (process.stdout + process.stderr)[-4000:]
     assert process.returncode == 0, tail
     lines = process.stdout.splitlines()
@@ -203,7 +208,7 @@ def test_finding_4_every_glue_job_runs_under_spark_submit_as_glue_runs_it(
     store = LocalObjectStore(settings.lake_root)
     for location in outputs:
         assert [k for k in store.list_keys(location) if k.endswith(".parquet")], (
-            f"{script}: nothing in {location}"
+            f"{source}: nothing in {location}"
         )
     # The driver and at least one Python worker (mapInPandas) imported datalake, all from the zip.
     assert len({i["pid"] for i in imports}) >= 2, imports
@@ -220,6 +225,6 @@ def test_finding_4_the_glue_stand_in_refuses_a_module_glue_lacks(tmp_path: Path)
     settings = Settings(_env_file=None, lake_runtime="local", lake_root=tmp_path / "lake")
     overrides = land_ree(settings)
     allowed = [name for name in allowed_import_names() if name != "httpx"]
-    process, _imports = spark_submit("ree_to_processed.py", tmp_path, overrides, allowed)
+    process, _imports = spark_submit("ree", tmp_path, overrides, allowed)
     assert process.returncode != 0
     assert "No module named 'httpx'" in process.stdout + process.stderr

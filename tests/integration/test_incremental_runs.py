@@ -23,12 +23,13 @@ from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONE
 from datalake.datasets.spec import DatasetSpec
 from datalake.pipelines.energy_company import process_raw_energy_company
 from datalake.pipelines.ledger import ledger_key
-from datalake.pipelines.ree import process_raw_ree
+from datalake.pipelines.source_jobs import process_source
 from datalake.runs import RunReport, record_run
 from datalake.sources import ree
 from datalake.sources.energy_company_sample import generate_drops
 from datalake.sources.energy_landing import land_drops
 from datalake.sources.ree_sample import sample_client
+from datalake.sources.registry import get_source
 from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 from datalake.storage.paths import split_table_key
@@ -104,7 +105,7 @@ def backfill(store: LocalObjectStore, start: dt.date, end: dt.date) -> None:
 
 def run_ree(spark, store, *, full: bool = False, progress=None) -> RunReport:
     with record_run(REE_JOB, store) as report:
-        process_raw_ree(spark, store, ree.SAMPLE_RAW_PREFIX, report, progress, full=full)
+        process_source(get_source("ree"), spark, store, ree.SAMPLE_RAW_PREFIX, report, progress, full=full)
     return report
 
 

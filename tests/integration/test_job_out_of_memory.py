@@ -46,8 +46,8 @@ RUN_OUT_OF_MEMORY = textwrap.dedent(
         return write_processed(df, *args, **kwargs)
 
     processing.write_processed = write_after_collecting_too_much
-    import ree_to_processed
-    sys.exit(ree_to_processed.main(["job", "--raw_prefix", "raw/ree_sample"]))
+    import to_processed
+    sys.exit(to_processed.main(["job", "--source", "ree", "--raw_prefix", "raw/ree_sample"]))
     """
 )
 
@@ -80,7 +80,11 @@ def test_out_of_memory_job_exits_non_zero_with_one_line_reason_and_keeps_publish
     backfill_sample_demand(lake)
     first = run_job(
         lake_root,
-        [sys.executable, str(ROOT / "glue_jobs" / "ree_to_processed.py"), "--raw_prefix", "raw/ree_sample"],
+        [
+            sys.executable,
+            str(ROOT / "glue_jobs" / "to_processed.py"),
+            *("--source", "ree", "--raw_prefix", "raw/ree_sample"),
+        ],
     )
     assert first.returncode == 0, first.stderr[-2000:]
     for report in crawl_zones(["processed"], Settings(_env_file=None, lake_root=lake_root)):

@@ -9,7 +9,7 @@ import psycopg
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.pipelines.ingest import ingest_ree
-from datalake.pipelines.lake import sync_all, transform_ree
+from datalake.pipelines.lake import sync_all, transform
 from datalake.settings import Settings
 from datalake.sources.ree import SAMPLE_RAW_PREFIX
 from datalake.storage.local import LocalObjectStore
@@ -49,9 +49,9 @@ def test_three_runs_change_nothing_after_the_first(pg_settings: Settings) -> Non
     runs = []
     for _ in range(3):
         ingest = ingest_ree(START, END, sample=True, settings=pg_settings)
-        transform = transform_ree(SAMPLE_RAW_PREFIX, pg_settings)
+        job = transform("ree", SAMPLE_RAW_PREFIX, pg_settings)
         syncs = {r.job: r for r in sync_all(pg_settings)}
-        runs.append((ingest, transform, syncs, snapshot(pg_settings)))
+        runs.append((ingest, job, syncs, snapshot(pg_settings)))
 
     (first_ingest, first_transform, first_syncs, first_state), *later = runs
     days = (END - START).days + 1
@@ -62,8 +62,8 @@ def test_three_runs_change_nothing_after_the_first(pg_settings: Settings) -> Non
     assert len(files) == 3  # demand 2024-10, 2024-11; generation 2024
     demand = rows["demand_hourly"]
     assert len(demand) == days * 24 * 2 + 2  # the autumn day's extra hour, in both regions
-    for ingest, transform, syncs, state in later:
+    for ingest, job, syncs, state in later:
         assert (ingest.details["written"], ingest.details["skipped"]) == (0, days * 4)
-        assert (transform.rows_in, transform.rows_out) == (first_transform.rows_in, first_transform.rows_out)
+        assert (job.rows_in, job.rows_out) == (first_transform.rows_in, first_transform.rows_out)
         assert state == first_state  # same bytes, same rows, and not one row rewritten
         assert all(r.details["partitions_synced"] == 0 for r in syncs.values())

@@ -11,10 +11,11 @@ import pytest
 from pyspark.sql import SparkSession
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
-from datalake.pipelines.ree import process_raw_ree
+from datalake.pipelines.source_jobs import process_source
 from datalake.runs import record_run
 from datalake.sources import ree
 from datalake.sources.ree_sample import sample_client
+from datalake.sources.registry import get_source
 from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 
@@ -45,7 +46,7 @@ def store(tmp_path) -> LocalObjectStore:
 
 def run(spark, store) -> dict:
     with record_run("ree_to_processed", store) as report:
-        process_raw_ree(spark, store, ree.SAMPLE_RAW_PREFIX, report)
+        process_source(get_source("ree"), spark, store, ree.SAMPLE_RAW_PREFIX, report)
     return report.to_dict()
 
 

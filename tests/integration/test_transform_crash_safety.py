@@ -37,8 +37,8 @@ KILLER = textwrap.dedent(
                 os.kill(os.getpid(), signal.SIGKILL)
             real_fsync(fd)
         local.os.fsync = die_while_writing
-    import ree_to_processed
-    ree_to_processed.main(["job", "--raw_prefix", "raw/ree_sample"])
+    import to_processed
+    to_processed.main(["job", "--source", "ree", "--raw_prefix", "raw/ree_sample"])
     """
 )
 
@@ -52,7 +52,9 @@ def run_job(lake_root: Path, moment: str | None) -> subprocess.CompletedProcess[
     if moment is None:
         command = [
             sys.executable,
-            str(ROOT / "glue_jobs" / "ree_to_processed.py"),
+            str(ROOT / "glue_jobs" / "to_processed.py"),
+            "--source",
+            "ree",
             "--raw_prefix",
             "raw/ree_sample",
         ]

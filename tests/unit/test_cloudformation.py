@@ -18,8 +18,9 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from datalake.datasets import DATASETS
 from datalake.deploy.package import DEPENDENCY_LAYERS, LAMBDA_BUNDLES, lambda_requirements
 from datalake.deploy.templates import LAYERS, REPO_ROOT, load_params, load_template
-from datalake.pipelines.trigger import RAW_PREFIX_JOBS
+from datalake.pipelines.trigger import raw_prefix_jobs
 from datalake.settings import Settings
+from datalake.sources.registry import get_source
 
 TEMPLATES = {layer: load_template(layer) for layer in LAYERS}
 DEV = load_params("dev")
@@ -109,8 +110,9 @@ def test_every_glue_script_location_names_a_real_script(layer: str, name: str, p
     script = REPO_ROOT / "glue_jobs" / match.group(1)
     assert script.is_file(), f"{name}: {script} does not exist"
     assert defines(script, "main")
-    # The raw prefix the job is given is the script's own default (resolve_args' defaults dict).
-    assert f'"raw_prefix": "{props["DefaultArguments"]["--raw_prefix"]}"' in script.read_text()
+    # The raw prefix the job is given is its source's default (the script's when none is given).
+    source = get_source(props["DefaultArguments"]["--source"])
+    assert props["DefaultArguments"]["--raw_prefix"] == source.raw_prefix
     assert props["GlueVersion"] == "5.0"
     assert props["Command"]["Name"] == "glueetl"
     args = props["DefaultArguments"]
@@ -142,7 +144,7 @@ def test_glue_job_names_reach_the_trigger_from_the_transforms_stack() -> None:
     jobs = {name for _, name, _ in resources("AWS::Glue::Job")}
     function = TEMPLATES["ingestion"]["Resources"]["StartTransformFunction"]["Properties"]
     variables = function["Environment"]["Variables"]
-    for prefix, field in RAW_PREFIX_JOBS.items():
+    for prefix, field in raw_prefix_jobs().items():
         assert field.upper() in variables, f"{prefix}: {field.upper()} is not set on start_transform"
         assert _exported_as("transforms", variables[field.upper()]) in jobs, prefix
     for env, params in (("dev", DEV), ("prod", load_params("prod"))):
@@ -396,20 +398,25 @@ def test_landing_events_reach_ingest_csv_as_s3_records() -> None:
 
 
 LAKE_EVENT_RULES = {
-    "RawObjectCreatedRule": ("raw/", "StartTransformQueue", "StartTransformFunction"),
-    "ProcessedObjectCreatedRule": ("processed/", "SyncWarehouseQueue", "SyncWarehouseFunction"),
+    # Only the registered sources' raw prefixes start a transform (tests/unit/test_source_registry.py).
+    "RawObjectCreatedRule": (
+        [{"prefix": f"{p}/"} for p in raw_prefix_jobs()],
+        "StartTransformQueue",
+        "StartTransformFunction",
+    ),
+    "ProcessedObjectCreatedRule": ([{"prefix": "processed/"}], "SyncWarehouseQueue", "SyncWarehouseFunction"),
 }
 
 
 @pytest.mark.parametrize("rule_name", sorted(LAKE_EVENT_RULES))
 def test_lake_object_events_reach_their_function_through_a_queue(rule_name: str, event_json) -> None:
-    prefix, queue, function = LAKE_EVENT_RULES[rule_name]
+    prefixes, queue, function = LAKE_EVENT_RULES[rule_name]
     res = TEMPLATES["ingestion"]["Resources"]
     rule = res[rule_name]["Properties"]
     detail = rule["EventPattern"]["detail"]
     [bucket] = detail["bucket"]["name"]
     assert sub_text(bucket["Fn::ImportValue"]).endswith("LakeBucketName")
-    assert detail["object"]["key"] == [{"prefix": prefix}]
+    assert detail["object"]["key"] == prefixes
     [target] = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert "DeadLetterConfig" in target

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from datalake import aws
 from datalake.cli import app
 from datalake.pipelines.ingest import land_energy_drops
-from datalake.pipelines.trigger import RAW_PREFIX_JOBS, raw_prefix_of
+from datalake.pipelines.trigger import raw_prefix_jobs, raw_prefix_of
 from datalake.settings import Settings, get_settings
 from datalake.storage.local import LocalObjectStore
 
@@ -167,7 +167,7 @@ def test_raw_energy_objects_start_the_energy_glue_job() -> None:
     assert (
         raw_prefix_of("raw/energy_company/clientes/year=2024/month=06/day=03/a.csv") == "raw/energy_company"
     )
-    assert getattr(Settings(_env_file=None), RAW_PREFIX_JOBS["raw/energy_company"]) == (
+    assert getattr(Settings(_env_file=None), raw_prefix_jobs()["raw/energy_company"]) == (
         "datalake-energy-company-to-processed"
     )
 

@@ -59,14 +59,16 @@ def sub_text(value: Any) -> str:
     return str(value)
 
 
-def job_of(script: Path) -> dict[str, Any]:
-    [job] = [
+def jobs_of(script: Path) -> list[dict[str, Any]]:
+    """The Glue jobs that run ``script`` (every source's job runs glue_jobs/to_processed.py)."""
+    jobs = [
         r["Properties"]
         for r in TRANSFORMS["Resources"].values()
         if r["Type"] == "AWS::Glue::Job"
         and sub_text(r["Properties"]["Command"]["ScriptLocation"]).endswith(f"/glue/{script.name}")
     ]
-    return job
+    assert jobs, f"no Glue job runs {script.name}"
+    return jobs
 
 
 def installed_by(job: dict[str, Any]) -> set[str]:
@@ -99,12 +101,13 @@ def test_finding_4_every_glue_job_imports_only_what_glue_provides_or_its_argumen
 ) -> None:
     uses = job_imports(script)
     assert {"pyspark", "pandas", "pydantic"} <= {u.module for u in uses}  # the walk reached the job's code
-    available = PROVIDED.keys() | installed_by(job_of(script))
-    missing = [str(u) for u in uses if not IMPORT_DISTRIBUTIONS.get(u.module, {u.module}) & available]
-    assert not missing, (
-        f"{script.name} imports what Glue 5.0 lacks and its --additional-python-modules does not install:\n  "
-        + "\n  ".join(missing)
-    )
+    for job in jobs_of(script):
+        available = PROVIDED.keys() | installed_by(job)
+        missing = [str(u) for u in uses if not IMPORT_DISTRIBUTIONS.get(u.module, {u.module}) & available]
+        assert not missing, (
+            f"{script.name} imports what Glue 5.0 lacks and --additional-python-modules of "
+            f"{job['DefaultArguments']['--source']} does not install:\n  " + "\n  ".join(missing)
+        )
 
 
 def test_finding_4_every_extra_distribution_is_one_a_job_imports() -> None:
@@ -158,8 +161,7 @@ def test_finding_4_glue_code_is_a_zip_with_the_package_at_its_root(tmp_path: Pat
     )
     assert result.stdout.strip().startswith(str(artifacts[GLUE_CODE_KEY]))
     # Every job's arguments point at exactly these two artifacts.
-    for script in SCRIPTS:
-        arguments = job_of(script)["DefaultArguments"]
+    for arguments in (job["DefaultArguments"] for script in SCRIPTS for job in jobs_of(script)):
         assert sub_text(arguments["--extra-py-files"]).endswith(f"/code/${{CodeVersion}}/{GLUE_CODE_KEY}")
         assert sub_text(arguments["--additional-python-modules"]).endswith(
             f"/code/${{CodeVersion}}/{GLUE_REQUIREMENTS_KEY}"

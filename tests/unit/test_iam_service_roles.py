@@ -19,7 +19,7 @@ import pytest
 from datalake.deploy.check import RULE_DOCS, RULE_FAMILIES, CheckInputs, run_check
 from datalake.deploy.iam_calls import AthenaCatalog, AwsCall, UnmappedCallError, requests_for
 from datalake.deploy.iam_check import RoleReport, TemplateRenderer, requests_of_calls
-from datalake.deploy.iam_glue import JOB_CONTRACTS, crawler_requests, glue_job_data_requests
+from datalake.deploy.iam_glue import crawler_requests, glue_job_data_requests, job_contract
 from datalake.deploy.iam_policy import UnsupportedPolicyError
 from datalake.deploy.iam_roles import (
     IAM_RULES,
@@ -34,6 +34,7 @@ from datalake.deploy.iam_roles import (
 from datalake.deploy.iam_sagemaker import image_requests, role_requests_of_calls
 from datalake.deploy.templates import load_template
 from datalake.errors import ConfigurationError
+from datalake.sources.registry import SOURCES
 
 ACCOUNT = "123456789012"
 Check = Callable[..., list[RoleReport]]
@@ -139,14 +140,13 @@ def test_finding_6_a_glue_job_role_grant_no_job_uses_is_reported() -> None:
     ]
 
 
-def test_every_glue_job_script_has_a_contract_and_writes_only_under_its_own_names() -> None:
+def test_every_glue_job_has_its_sources_contract_and_writes_only_under_its_own_names() -> None:
     transforms = load_template("transforms")
-    scripts = {
-        r["Properties"]["Command"]["ScriptLocation"]["Fn::Sub"][0].rsplit("/", 1)[-1]
-        for r in transforms["Resources"].values()
-        if r["Type"] == "AWS::Glue::Job"
-    }
-    assert scripts == set(JOB_CONTRACTS)
+    render = TemplateRenderer(transforms, stand_in_bindings("dev", "transforms"), "transforms")
+    jobs = [name for name, r in transforms["Resources"].items() if r["Type"] == "AWS::Glue::Job"]
+    assert sorted(job_contract(render, job).run_name for job in jobs) == sorted(
+        f"{name}_to_processed" for name in SOURCES
+    )
     render = TemplateRenderer(transforms, stand_in_bindings("dev", "transforms"), "transforms")
     requests = glue_job_data_requests(render, "EnergyCompanyJob")
     writes = sorted({r.resource.split("/", 1)[1] for r in requests if r.action == "s3:PutObject"})

@@ -116,9 +116,9 @@ def test_finding_5_local_session_is_still_local_and_loopback(clean_spark_environ
 def test_finding_5_runtime_comes_from_the_settings_and_glue_is_detected(
     clean_spark_environment: None, awsglue_importable: None
 ) -> None:
-    glue_argv = ["ree_to_processed.py", "--JOB_ID", "j_1", "--JOB_RUN_ID", "jr_1", "--JOB_NAME", "ree"]
+    glue_argv = ["to_processed.py", "--JOB_ID", "j_1", "--JOB_RUN_ID", "jr_1", "--JOB_NAME", "ree"]
     assert glue_started(glue_argv)
-    assert not glue_started(["ree_to_processed.py", "--raw_prefix", "raw/ree"])
+    assert not glue_started(["to_processed.py", "--raw_prefix", "raw/ree"])
     auto = Settings(_env_file=None)
     assert spark_runtime(auto, glue_argv) == "glue"
     assert spark_runtime(auto, ["job.py"]) == "local"

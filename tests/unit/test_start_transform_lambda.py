@@ -30,14 +30,11 @@ def glue(moto_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_settings.aws_endpoint_url or "")
     get_settings.cache_clear()
     client = aws.client("glue", settings=moto_settings)
-    for job, script in (
-        (moto_settings.ree_glue_job, "ree_to_processed.py"),
-        (moto_settings.entsoe_glue_job, "entsoe_to_processed.py"),
-    ):
+    for job in (moto_settings.ree_glue_job, moto_settings.entsoe_glue_job):
         client.create_job(
             Name=job,
             Role="arn:aws:iam::123456789012:role/datalake-glue",
-            Command={"Name": "glueetl", "ScriptLocation": f"s3://datalake-dev-artifacts/glue_jobs/{script}"},
+            Command={"Name": "glueetl", "ScriptLocation": "s3://datalake-dev-artifacts/glue/to_processed.py"},
         )
     return client
 

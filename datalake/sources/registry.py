@@ -1,0 +1,377 @@
+"""The registry of sources: one :class:`SourceSpec` per source, from which the wiring derives.
+
+``datalake transform SOURCE``, the Glue job script (``glue_jobs/to_processed.py --source NAME``),
+the S3 trigger's raw prefix -> job mapping, the Lambda bundles and the CloudFormation job list
+(checked by tests/unit/test_source_registry.py) all read :data:`SOURCES`, so adding a source is a
+source module, a dataset-spec module, its transforms, its tests and one entry here
+(docs/adding-a-source.md walks through it).
+
+This module imports no Spark and no HTTP client: the start-transform Lambda reads it. The code a
+source runs is named by :class:`CodeRef` (``"module:function"``) and imported when called; the
+Glue packaging check follows those names like imports (datalake.deploy.glue_imports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from datalake.datasets import DEMAND_HOURLY, GENERATION
+from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
+from datalake.datasets.spec import DatasetSpec
+from datalake.errors import ConfigurationError, LakeError
+from datalake.settings import Settings
+from datalake.storage.paths import join_key
+
+#: The one Glue job script every source's job runs, with ``--source NAME``.
+GLUE_SCRIPT = "to_processed.py"
+
+
+class UnknownSourceError(LakeError, KeyError):
+    """A source name that is not registered."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    """A function named as ``"package.module:function"``, imported on first use.
+
+    The registry stays importable where Spark is not installed (Lambda). Write the name as one
+    string literal: the Glue packaging check follows such strings as if they were imports.
+    """
+
+    path: str
+
+    def __post_init__(self) -> None:
+        module, _, name = self.path.partition(":")
+        if not module or not name.isidentifier():
+            raise ConfigurationError(f"code reference {self.path!r}: expected 'package.module:function'")
+
+    def resolve(self) -> Callable[..., Any]:
+        """The function itself (imports its module)."""
+        module, _, name = self.path.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class DatasetBuilder:
+    """The rows of one processed dataset, built from a source's flattened values."""
+
+    build: CodeRef
+    dataset: DatasetSpec
+
+
+@dataclass(frozen=True)
+class JobOption:
+    """A source-specific job argument (``--NAME value`` on Glue and on ``datalake transform``).
+
+    Attributes
+    ----------
+    name
+        The keyword the source's process function takes, and the flag's name.
+    help
+        One line for the CLI's help.
+    parse
+        Text (a job argument) -> the value the process function takes; ``""`` means not given.
+    """
+
+    name: str
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+@dataclass(frozen=True)
+class SourceLambda:
+    """A Lambda of a source (an extractor or a landing function): ``lambdas/<name>/handler.py``.
+
+    ``rule`` is the logical id of the EventBridge rule in cloudformation/ingestion.yaml that
+    invokes it (a schedule, an on-demand event, an S3 event).
+    """
+
+    name: str
+    rule: str
+    description: str
+
+    @property
+    def folder(self) -> str:
+        return f"lambdas/{self.name}"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Everything the lake wires for one source.
+
+    Attributes
+    ----------
+    name
+        The source's name: ``datalake transform NAME``, ``--source NAME``, runs ``<name>_to_processed``.
+    description
+        One line: raw files -> processed tables.
+    raw_prefixes
+        The raw folders its files land in; the first is the default. New objects under any of
+        them start its Glue job (one run per prefix).
+    file_format, file_pattern
+        The raw files' format and the glob that selects them under a prefix.
+    flatten
+        Raw files (``path``, ``content``, ``extracted_at``) -> one row per raw value.
+    builders
+        Per processed dataset, flattened values -> its typed rows.
+    unreadable
+        Flattened values -> the rows no dataset took (files that could not be read), with a ``problem``.
+    problem_source
+        The quarantine folder of those unreadable rows.
+    job_setting
+        The :class:`~datalake.settings.Settings` field naming its Glue job.
+    process
+        ``(spark, store, raw_prefix, report, progress, *, full=False, **options) -> RunReport``; None
+        runs the standard pipeline (:func:`datalake.pipelines.processing.process_documents`) on the
+        parts above.
+    options
+        Job arguments beyond ``--raw_prefix`` and ``--full`` that its process function takes.
+    settings_options
+        Process keywords filled from settings: ``{keyword: Settings field}``.
+    lambdas
+        Its extractor or landing Lambdas and the rules that invoke them.
+    quarantine_folders
+        Where its bad records go; by default each dataset's name and ``problem_source``.
+    reads_back
+        Processed tables a run reads before replacing them (it merges into them).
+    value_day
+        The standard pipeline's day of each flattened value (``values -> Column`` of dates), which
+        incremental runs recompute by; None: the Europe/Madrid day of ``ts_utc``. Its datasets
+        take that day in their ``partition_source`` column.
+    """
+
+    name: str
+    description: str
+    raw_prefixes: tuple[str, ...]
+    file_format: Literal["json", "csv"]
+    file_pattern: str
+    flatten: CodeRef
+    builders: tuple[DatasetBuilder, ...]
+    unreadable: CodeRef | None
+    problem_source: str
+    job_setting: str
+    process: CodeRef | None = None
+    options: tuple[JobOption, ...] = ()
+    settings_options: Mapping[str, str] = field(default_factory=dict)
+    lambdas: tuple[SourceLambda, ...] = ()
+    quarantine_folders: tuple[str, ...] | None = None
+    reads_back: tuple[DatasetSpec, ...] = ()
+    value_day: CodeRef | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ConfigurationError(f"source {self.name!r}: name must be an identifier (a job argument)")
+        # The trigger maps an object to raw/<first folder> (datalake.pipelines.trigger.raw_prefix_of).
+        if not self.raw_prefixes or any(
+            p.count("/") != 1 or p.split("/")[0] != "raw" or not p.split("/")[1] for p in self.raw_prefixes
+        ):
+            raise ConfigurationError(f"source {self.name}: each raw prefix must be raw/<folder>")
+        if self.process is None and self.unreadable is None:
+            raise ConfigurationError(f"source {self.name}: the standard pipeline needs an unreadable builder")
+
+    @property
+    def raw_prefix(self) -> str:
+        """The default raw prefix."""
+        return self.raw_prefixes[0]
+
+    @property
+    def run_name(self) -> str:
+        """Its run reports' name (``_runs/<run_name>/``), also the Spark application's."""
+        return f"{self.name}_to_processed"
+
+    @property
+    def datasets(self) -> tuple[DatasetSpec, ...]:
+        """The processed tables it publishes."""
+        return tuple(b.dataset for b in self.builders)
+
+    @property
+    def quarantines(self) -> tuple[str, ...]:
+        """The ``quarantine/<folder>/`` folders its bad records go to."""
+        if self.quarantine_folders is not None:
+            return self.quarantine_folders
+        return (*(spec.name for spec in self.datasets), self.problem_source)
+
+    @property
+    def job_arguments(self) -> dict[str, str]:
+        """The Glue job's own DefaultArguments (besides the lake settings every job gets)."""
+        return {"--source": self.name, "--raw_prefix": self.raw_prefix}
+
+    @property
+    def max_concurrent_runs(self) -> int:
+        """One run per raw prefix at a time (the trigger starts one per prefix)."""
+        return len(self.raw_prefixes)
+
+    def check_raw_prefix(self, prefix: str | None) -> str:
+        """``prefix`` (the default when None), refused unless it is one of its raw prefixes or below one.
+
+        Raises
+        ------
+        ConfigurationError
+            Naming the source's raw prefixes.
+        """
+        if prefix is None:
+            return self.raw_prefix
+        clean = prefix.strip("/")
+        if not any(clean == p or clean.startswith(f"{p}/") for p in self.raw_prefixes):
+            raise ConfigurationError(
+                f"raw prefix {prefix!r}: source {self.name} reads {', '.join(self.raw_prefixes)} "
+                "(or a folder below one)"
+            )
+        return clean
+
+    def parse_options(self, given: Mapping[str, str]) -> dict[str, Any]:
+        """Job arguments as text (``{"day": "2024-06-03"}``) -> the process function's keywords.
+
+        Empty values are left out (not given).
+
+        Raises
+        ------
+        ConfigurationError
+            For an option the source does not take, or a value its parser refuses.
+        """
+        known = {option.name: option for option in self.options}
+        parsed: dict[str, Any] = {}
+        for name, text in given.items():
+            if name not in known:
+                raise ConfigurationError(f"--{name}: source {self.name} takes {self._option_list()}")
+            if text == "":
+                continue
+            try:
+                parsed[name] = known[name].parse(text)
+            except ValueError as error:
+                raise ConfigurationError(f"--{name}: {text!r} is not valid ({error})") from None
+        return parsed
+
+    def process_keywords(self, settings: Settings, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The keywords its process function gets: ``options`` (checked) and the settings it reads."""
+        unknown = sorted(set(options) - {option.name for option in self.options})
+        if unknown:
+            raise ConfigurationError(f"--{unknown[0]}: source {self.name} takes {self._option_list()}")
+        from_settings = {keyword: getattr(settings, name) for keyword, name in self.settings_options.items()}
+        return {**from_settings, **options}
+
+    def _option_list(self) -> str:
+        names = [f"--{option.name}" for option in self.options]
+        return "no option besides --raw-prefix and --full" if not names else ", ".join(names)
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+# -- the sources ------------------------------------------------------------------------------------
+
+REE = SourceSpec(
+    name="ree",
+    description="Raw REData JSON documents -> processed demand_hourly and generation",
+    # raw/ree_sample holds the labelled SAMPLE generator's documents: same job, its own prefix.
+    raw_prefixes=("raw/ree", "raw/ree_sample"),
+    file_format="json",
+    file_pattern="*.json",
+    flatten=CodeRef("datalake.transforms.ree:documents_to_rows"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.ree:demand_rows"), DEMAND_HOURLY),
+        DatasetBuilder(CodeRef("datalake.transforms.ree:generation_rows"), GENERATION),
+    ),
+    unreadable=CodeRef("datalake.transforms.ree:unreadable_rows"),
+    problem_source="ree_unreadable",
+    job_setting="ree_glue_job",
+    lambdas=(
+        SourceLambda("ree_daily", "DailySchedule", "daily: re-fetch the days the last 48 hours touch"),
+        SourceLambda("ree_backfill", "BackfillRule", "on demand: put-events source datalake.backfill"),
+    ),
+)
+
+ENTSOE = SourceSpec(
+    name="entsoe",
+    description="Raw ENTSO-E day files (both formats) -> processed demand_hourly and generation",
+    raw_prefixes=("raw/entsoe",),
+    file_format="csv",
+    file_pattern="*.csv",
+    flatten=CodeRef("datalake.transforms.entsoe:files_to_rows"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.entsoe:demand_rows"), DEMAND_HOURLY),
+        DatasetBuilder(CodeRef("datalake.transforms.entsoe:generation_rows"), GENERATION),
+    ),
+    unreadable=CodeRef("datalake.transforms.entsoe:unreadable_rows"),
+    problem_source="entsoe_unreadable",
+    job_setting="entsoe_glue_job",
+)
+
+_ENERGY = (CLIENTES, PROVEEDORES, TRANSACCIONES)
+ENERGY_COMPANY = SourceSpec(
+    name="energy_company",
+    description="Raw energy company CSV drops -> processed clientes, proveedores, transacciones",
+    raw_prefixes=("raw/energy_company",),
+    file_format="csv",
+    file_pattern="*.csv",
+    flatten=CodeRef("datalake.transforms.energy_company:files_to_rows"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.energy_company:clientes_rows"), CLIENTES),
+        DatasetBuilder(CodeRef("datalake.transforms.energy_company:proveedores_rows"), PROVEEDORES),
+        DatasetBuilder(CodeRef("datalake.transforms.energy_company:transacciones_rows"), TRANSACCIONES),
+    ),
+    unreadable=None,
+    problem_source="energy_company/unreadable",
+    job_setting="energy_company_glue_job",
+    # Typed with parse checks, masters deduplicated by value, merged into the processed tables.
+    process=CodeRef("datalake.pipelines.energy_company:process_raw_energy_company"),
+    options=(JobOption("day", "only the drops landed that day (YYYY-MM-DD), merged in", _date),),
+    settings_options={"max_line_bytes": "csv_max_line_bytes"},
+    lambdas=(SourceLambda("ingest_csv", "LandingObjectCreatedRule", "a CSV drop in the landing bucket"),),
+    quarantine_folders=tuple(
+        join_key("energy_company", name) for name in (*(s.table_name for s in _ENERGY), "unreadable")
+    ),
+    reads_back=_ENERGY,
+)
+
+
+def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
+    """A read-only registry of ``sources`` by name; refuses a name or a raw prefix registered twice."""
+    index: dict[str, SourceSpec] = {}
+    owner: dict[str, str] = {}
+    for source in sources:
+        if source.name in index:
+            raise ConfigurationError(f"source {source.name} is registered twice")
+        for prefix in source.raw_prefixes:
+            if prefix in owner:
+                raise ConfigurationError(f"raw prefix {prefix}: both {owner[prefix]} and {source.name}")
+            owner[prefix] = source.name
+        index[source.name] = source
+    return MappingProxyType(index)
+
+
+#: Every registered source by name; registering one is one entry here.
+SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY)
+
+
+def get_source(name: str) -> SourceSpec:
+    """The registered source ``name``.
+
+    Raises
+    ------
+    UnknownSourceError
+        Naming the registered sources.
+    """
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise UnknownSourceError(
+            f"unknown source {name!r}; registered sources: {', '.join(sorted(SOURCES))}"
+        ) from None
+
+
+def raw_prefix_sources() -> dict[str, SourceSpec]:
+    """Every registered raw prefix -> the source whose job processes it."""
+    return {prefix: source for source in SOURCES.values() for prefix in source.raw_prefixes}
