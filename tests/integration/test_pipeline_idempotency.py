@@ -47,9 +47,10 @@ def test_three_runs_change_nothing_after_the_first(pg_settings: Settings) -> Non
         for spec in REE_DATASETS:
             conn.execute(f"DROP TABLE IF EXISTS {spec.warehouse_table}")
     runs = []
-    for _ in range(3):
+    # The second run is incremental (nothing changed: nothing read), the third reprocesses all.
+    for full in (False, False, True):
         ingest = ingest_ree(START, END, sample=True, settings=pg_settings)
-        job = transform("ree", SAMPLE_RAW_PREFIX, pg_settings)
+        job = transform("ree", SAMPLE_RAW_PREFIX, pg_settings, full=full)
         syncs = {r.job: r for r in sync_all(pg_settings)}
         runs.append((ingest, job, syncs, snapshot(pg_settings)))
 
@@ -62,8 +63,14 @@ def test_three_runs_change_nothing_after_the_first(pg_settings: Settings) -> Non
     assert len(files) == 3  # demand 2024-10, 2024-11; generation 2024
     demand = rows["demand_hourly"]
     assert len(demand) == days * 24 * 2 + 2  # the autumn day's extra hour, in both regions
-    for ingest, job, syncs, state in later:
+    (_, incremental, _, _), (_, full, _, _) = later
+    assert (incremental.details["mode"], incremental.rows_in, incremental.rows_out) == ("incremental", 0, 0)
+    assert (full.details["mode"], full.rows_in, full.rows_out) == (
+        "full",
+        first_transform.rows_in,
+        first_transform.rows_out,
+    )
+    for ingest, _job, syncs, state in later:
         assert (ingest.details["written"], ingest.details["skipped"]) == (0, days * 4)
-        assert (job.rows_in, job.rows_out) == (first_transform.rows_in, first_transform.rows_out)
         assert state == first_state  # same bytes, same rows, and not one row rewritten
         assert all(r.details["partitions_synced"] == 0 for r in syncs.values())
