@@ -2,7 +2,7 @@
 
 For each size: generate one day of drops (streamed), land them through the landing code, run the
 Glue job's logic on local Spark, then the same transform in DuckDB
-(``datalake.transforms.duckdb_energy_company``; both write the same rows, see its test). Reports
+(``benchmarks/duckdb_energy_company.py``; both write the same rows, see its test). Reports
 rows/s, the Spark/DuckDB time ratio and the peak resident memory of this process and its
 children (the Spark JVM and its Python workers), sampled every 0.2 s. DuckDB runs first, so
 its peak does not include the JVM Spark leaves running.
@@ -85,7 +85,7 @@ def run_size(rows: int, root: Path, results: list[dict[str, Any]]) -> None:
     from datalake.pipelines.lake import transform_energy_company
     from datalake.settings import Settings
     from datalake.sources.energy_company_sample import generate_drops
-    from datalake.transforms.duckdb_energy_company import transform_energy_company_duckdb
+    from duckdb_energy_company import transform_energy_company_duckdb
 
     settings = Settings(_env_file=None, lake_runtime="local", lake_root=root)
     day = dt.date(2024, 6, 3)

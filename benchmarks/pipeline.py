@@ -1,7 +1,7 @@
 """Time ingest, transform and sync: the shared 2015-2017 ENTSO-E years, and N years of SAMPLE REData.
 
 Reports rows/s per stage and compares the Spark transform with the same transform in DuckDB
-(``datalake.transforms.duckdb_ree``; both write identical rows, see its test). Everything runs
+(``benchmarks/duckdb_ree.py``; both write identical rows, see its test). Everything runs
 in a scratch lake with its own embedded PostgreSQL, removed at the end unless ``--keep``.
 
     .venv/bin/python benchmarks/pipeline.py                   # shared years + 10 sample years
@@ -80,7 +80,7 @@ def sample_years(settings, years: int, results: list[dict[str, Any]]) -> None:
     from datalake.pipelines.lake import sync_all, transform_ree
     from datalake.sources.ree import SAMPLE_RAW_PREFIX
     from datalake.storage.local import LocalObjectStore
-    from datalake.transforms.duckdb_ree import transform_ree_duckdb
+    from duckdb_ree import transform_ree_duckdb
 
     scenario = f"REData SAMPLE, {years} year(s)"
     end = dt.date(2024, 12, 31)

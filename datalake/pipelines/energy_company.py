@@ -33,7 +33,6 @@ from datalake.storage.base import ObjectStore
 from datalake.storage.paths import date_partition, join_key
 from datalake.transforms import energy_company as transforms
 from datalake.transforms import quality
-from datalake.transforms.documents import read_binary_documents
 
 CARRIED = "_carried"
 #: What a quarantined row keeps: where it came from, the line as it was, and why.
@@ -192,10 +191,10 @@ def process_raw_energy_company(
             progress(f"nothing under {raw_prefix}")
         return report
     with report.timed("read"):
-        files = read_binary_documents(spark, store.uri(raw_prefix))
+        keys = store.list_keys(raw_prefix)
         if day is not None:
-            files = files.filter(F.col("path").contains(f"/{date_partition(day)}/"))
-        rows = transforms.files_to_rows(files, max_line_bytes).cache()
+            keys = [key for key in keys if f"/{date_partition(day)}/" in f"/{key}"]
+        rows = transforms.drops_to_rows(spark, store, keys, max_line_bytes).cache()
         report.rows_in = rows.count()
         report.details["files"] = rows.select("path").distinct().count()
     with report.timed("transform+write"):

@@ -18,7 +18,7 @@ from datalake.pipelines.lake import transform_ree
 from datalake.settings import Settings
 from datalake.sources import ree
 from datalake.storage.local import LocalObjectStore
-from datalake.transforms.duckdb_ree import transform_ree_duckdb
+from benchmarks.duckdb_ree import transform_ree_duckdb
 
 START, END = dt.date(2024, 10, 25), dt.date(2024, 11, 3)  # spans the autumn clock change
 UNREADABLE = "unreadable REData document"
