@@ -340,7 +340,8 @@ def read_drops(
     rejected = [d for d in drops if d.reading is None]
     parts: list[DataFrame] = []
     if readable:
-        lines = _lines(spark, list(readable))
+        # pathlib writes "=" as %3D in a file URI; Hadoop paths take it as it is.
+        lines = _lines(spark, [unquote(uri) for uri in readable])
         facts = _block_facts(lines, max_line_bytes)
         by_file: dict[str, list[T.Row]] = {}
         for fact in facts:
