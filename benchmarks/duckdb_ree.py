@@ -1,4 +1,4 @@
-"""Benchmark comparison: the REData job's result (raw documents -> ``demand_hourly`` and ``generation``) as DuckDB SQL.
+"""Benchmark comparison: the REData job's result (raw documents -> demand_hourly, generation) in DuckDB SQL.
 
 Not library code: the lake has one REData transform (``datalake.transforms.ree`` on Spark). This
 query exists so ``benchmarks/pipeline.py`` can time the same result in DuckDB;

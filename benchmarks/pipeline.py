@@ -76,11 +76,12 @@ def shared_years(settings, results: list[dict[str, Any]]) -> None:
 
 
 def sample_years(settings, years: int, results: list[dict[str, Any]]) -> None:
+    from duckdb_ree import transform_ree_duckdb
+
     from datalake.pipelines.ingest import ingest_ree
     from datalake.pipelines.lake import sync_all, transform_ree
     from datalake.sources.ree import SAMPLE_RAW_PREFIX
     from datalake.storage.local import LocalObjectStore
-    from duckdb_ree import transform_ree_duckdb
 
     scenario = f"REData SAMPLE, {years} year(s)"
     end = dt.date(2024, 12, 31)
