@@ -57,6 +57,7 @@ def spark_rows(spark: SparkSession, store: LocalObjectStore, keys: list[str]) ->
     return out
 
 
+@pytest.mark.slow
 def test_lines_split_across_tasks_keep_their_numbers_cells_and_encoding(spark, tmp_path) -> None:
     store = LocalObjectStore(tmp_path)
     # Latin-1, and the first accented byte comes after the head the driver reads.
