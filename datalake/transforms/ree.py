@@ -26,23 +26,31 @@ COMPOSITE_DEPTH = 3
 _SERIES_FIELDS = "id STRING, type STRING, groupId STRING"
 
 
-def _series_schema(depth: int) -> str:
+def _series_schema(depth: int, entry: str) -> str:
     """A series element's schema, its ``content`` nested ``depth - 1`` more times (raw text at the end)."""
-    content = "ARRAY<STRING>" if depth == 1 else f"ARRAY<{_series_schema(depth - 1)}>"
-    attributes = f"STRUCT<title: STRING, type: STRING, `values`: ARRAY<STRING>, content: {content}>"
+    content = "ARRAY<STRING>" if depth == 1 else f"ARRAY<{_series_schema(depth - 1, entry)}>"
+    attributes = f"STRUCT<title: STRING, type: STRING, `values`: ARRAY<{entry}>, content: {content}>"
     return f"STRUCT<id: STRING, type: STRING, groupId: STRING, attributes: {attributes}>"
 
 
-#: The envelope's series, values kept as raw JSON text (typed below, entry by entry).
-_DOCUMENT = f"included ARRAY<{_series_schema(COMPOSITE_DEPTH)}>, _corrupt STRING"
+_FAST_ENTRY = "STRUCT<datetime: STRING, value: DOUBLE, percentage: DOUBLE>"
+#: The envelope with typed entries: the fast path, for documents whose every entry reads cleanly.
+_FAST_DOCUMENT = f"included ARRAY<{_series_schema(COMPOSITE_DEPTH, _FAST_ENTRY)}>, _corrupt STRING"
+#: The envelope with entries kept as raw JSON text, typed one by one with exact problems.
+_DOCUMENT = f"included ARRAY<{_series_schema(COMPOSITE_DEPTH, 'STRING')}>, _corrupt STRING"
+_CORRUPT = {"columnNameOfCorruptRecord": "_corrupt"}
 # A stamp ``datetime.fromisoformat`` reads: date, time, then (aware) Z or a UTC offset.
 _STAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
 _OFFSET = r"(Z|[+-]\d{2}(:?\d{2})?)$"
 _NUMBER = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$|^-?Infinity$|^NaN$"
 
 
-def _as_rows(level: str) -> Column:
-    """A level's ``(child, parent)`` pairs as ``(id, title, kind, parent, entries)`` structs."""
+def _as_rows(level: str, fast: bool) -> Column:
+    """A level's ``(child, parent)`` pairs as ``(id, title, kind, parent, entries)`` structs.
+
+    Each entry becomes ``(fast, raw)``: the typed struct of the fast path, or the raw text.
+    """
+    none = F.lit(None).cast(_FAST_ENTRY if not fast else "string")
     return F.transform(
         F.coalesce(F.col(level), F.array()),
         lambda pair: F.struct(
@@ -50,41 +58,88 @@ def _as_rows(level: str) -> Column:
             pair["child"]["attributes"]["title"].alias("series_title"),
             pair["child"]["attributes"]["type"].alias("series_kind"),
             pair["parent"].alias("series_parent_id"),
-            pair["child"]["attributes"]["values"].alias("entries"),
+            F.transform(
+                F.coalesce(pair["child"]["attributes"]["values"], F.array()),
+                lambda e: (
+                    F.struct(e.alias("fast"), none.alias("raw"))
+                    if fast
+                    else F.struct(none.alias("fast"), e.alias("raw"))
+                ),
+            ).alias("entries"),
         ),
     )
 
 
-def _with_series(docs: DataFrame) -> DataFrame:
-    """Add ``_series`` (every series, composite parts included) and ``_too_deep``.
+def _with_series(docs: DataFrame, doc: str, prefix: str) -> DataFrame:
+    """Add ``<prefix>_series`` (every series of ``doc``, composite parts included) and ``<prefix>_too_deep``.
 
     One level per step: Spark evaluates higher-order functions without code generation, so a
     level written inside the next would be computed again for each use.
     """
     top = F.transform(
-        F.coalesce(F.col("_doc.included"), F.array()),
+        F.coalesce(F.col(f"{doc}.included"), F.array()),
         lambda s: F.struct(s.alias("child"), F.lit(None).cast("string").alias("parent")),
     )
-    docs = docs.withColumn("_level1", top)
+    docs = docs.withColumn(f"{prefix}_level1", top)
     for depth in range(2, COMPOSITE_DEPTH + 1):
         children = F.flatten(
             F.transform(
-                F.col(f"_level{depth - 1}"),
+                F.col(f"{prefix}_level{depth - 1}"),
                 lambda pair: F.transform(
                     F.coalesce(pair["child"]["attributes"]["content"], F.array()),
                     lambda c: F.struct(c.alias("child"), pair["child"]["id"].alias("parent")),
                 ),
             )
         )
-        docs = docs.withColumn(f"_level{depth}", children)
-    deepest = f"_level{COMPOSITE_DEPTH}"
+        docs = docs.withColumn(f"{prefix}_level{depth}", children)
+    deepest = f"{prefix}_level{COMPOSITE_DEPTH}"
     too_deep = F.exists(
         F.col(deepest), lambda pair: F.size(F.coalesce(pair["child"]["attributes"]["content"], F.array())) > 0
     )
-    levels = [f"_level{depth}" for depth in range(1, COMPOSITE_DEPTH + 1)]
-    return docs.withColumns(
-        {"_series": F.concat(*(_as_rows(level) for level in levels)), "_too_deep": too_deep}
-    ).drop(*levels)
+    levels = [f"{prefix}_level{depth}" for depth in range(1, COMPOSITE_DEPTH + 1)]
+    series = F.concat(*(_as_rows(level, prefix == "_fast") for level in levels))
+    return docs.withColumns({f"{prefix}_series": series, f"{prefix}_too_deep": too_deep}).drop(*levels)
+
+
+def _clean(entry: Column) -> Column:
+    """Whether the fast path words this entry's problems as parse_values would (else: the raw path).
+
+    Typed parsing cannot tell a number from text in ``datetime`` nor ``"NaN"`` from NaN, so an
+    entry with a stamp that is neither null nor ISO-like, or a non-finite number, goes the raw way.
+    """
+    stamp = entry["datetime"]
+
+    def finite(number: Column) -> Column:
+        return number.isNull() | ~(F.isnan(number) | (F.abs(number) == float("inf")))
+
+    return (
+        entry.isNotNull()
+        & (stamp.isNull() | stamp.rlike(_STAMP + f"({_OFFSET[:-1]})?$"))
+        & finite(entry["value"])
+        & finite(entry["percentage"])
+    )
+
+
+def _fast_typed(entry: Column) -> Column:
+    """A clean entry's ``ts_utc``, ``value``, ``percentage`` and ``problem`` (see :func:`_clean`)."""
+    stamp = entry["datetime"]
+    ts_utc = F.when(stamp.rlike(_STAMP + _OFFSET), F.to_timestamp(stamp))
+    stamp_problem = (
+        F.when(ts_utc.isNotNull(), F.lit(None))
+        .when(stamp.isNull(), F.lit("datetime None is not ISO 8601"))
+        .when(
+            stamp.rlike(_STAMP + "$") & F.to_timestamp(stamp).isNotNull(),
+            F.concat(F.lit("datetime '"), stamp, F.lit("' has no UTC offset")),
+        )
+        .otherwise(F.concat(F.lit("datetime '"), stamp, F.lit("' is not ISO 8601")))
+    )
+    value_problem = F.when(entry["value"].isNull(), F.lit("value is missing"))
+    return F.struct(
+        ts_utc.alias("ts_utc"),
+        entry["value"].alias("value"),
+        entry["percentage"].alias("percentage"),
+        F.nullif(F.concat_ws("; ", stamp_problem, value_problem), F.lit("")).alias(PROBLEM),
+    )
 
 
 def _repr(text: Column, is_string: Column) -> Column:
@@ -107,7 +162,7 @@ def _typed_entry(entry: Column, fields: Column) -> Column:
 
     stamp, stamp_is_text = fields["datetime"], string_field("datetime")
     aware = stamp_is_text & stamp.rlike(_STAMP + _OFFSET)
-    naive = stamp_is_text & stamp.rlike(_STAMP + "$")
+    naive = stamp_is_text & stamp.rlike(_STAMP + "$") & F.to_timestamp(stamp).isNotNull()
     ts_utc = F.when(aware, F.to_timestamp(stamp))
 
     def number(name: str) -> Column:
@@ -159,22 +214,38 @@ def documents_to_rows(documents: DataFrame) -> DataFrame:
         F.nullif(name, F.lit("")).alias("dataset"),
         F.nullif(geo, F.lit("")).alias("region"),
         F.when(sample, F.lit(SAMPLE_LABEL)).otherwise(F.lit(REAL_LABEL)).alias("source"),
+        F.ltrim(F.col("content")).startswith("{").alias("_object"),
         # Malformed JSON, or a part of the wrong type, sets _corrupt (a row of nulls otherwise).
-        F.from_json("content", _DOCUMENT, {"columnNameOfCorruptRecord": "_corrupt"}).alias("_doc"),
+        F.from_json("content", _FAST_DOCUMENT, _CORRUPT).alias("_fast"),
     )
+    docs = _with_series(docs, "_fast", "_fast")
+    fast = (
+        F.col("_object")
+        & F.col("_fast._corrupt").isNull()
+        & F.forall("_fast_series", lambda s: F.forall(s["entries"], lambda e: _clean(e["fast"])))
+    )
+    docs = docs.withColumn("_fast_ok", fast).drop("_fast")
+    # The raw path, only for documents the fast one cannot word exactly (CASE WHEN is lazy).
+    raw = F.when(~F.col("_fast_ok"), F.from_json("content", _DOCUMENT, _CORRUPT))
+    docs = _with_series(docs.withColumn("_raw", raw), "_raw", "_raw")
     # Like json.loads then dict access: a document that is not one JSON object is unreadable.
-    readable = F.ltrim(F.col("content")).startswith("{") & F.col("_doc._corrupt").isNull()
-    docs = _with_series(docs.withColumn("_readable", readable)).drop("_doc")
-    entries_of = F.aggregate(
-        "_series", F.lit(0), lambda count, s: count + F.size(F.coalesce(s["entries"], F.array()))
+    readable = F.col("_fast_ok") | (F.col("_object") & F.col("_raw._corrupt").isNull())
+    docs = docs.select(
+        *(c for c in docs.columns if not c.startswith(("_fast", "_raw"))),
+        readable.alias("_readable"),
+        F.when(F.col("_fast_ok"), F.col("_fast_series")).otherwise(F.col("_raw_series")).alias("_series"),
+        F.when(F.col("_fast_ok"), F.col("_fast_too_deep"))
+        .otherwise(F.col("_raw_too_deep"))
+        .alias("_too_deep"),
     )
+    entries_of = F.aggregate("_series", F.lit(0), lambda count, s: count + F.size(s["entries"]))
     # A series with more than one value in a document makes it hourly.
     per_series = F.transform(
         "_series",
         lambda s: F.aggregate(
             F.filter("_series", lambda t: t["series_id"].eqNullSafe(s["series_id"])),
             F.lit(0),
-            lambda count, t: count + F.size(F.coalesce(t["entries"], F.array())),
+            lambda count, t: count + F.size(t["entries"]),
         ),
     )
     grain = F.when(F.coalesce(F.array_max(per_series), F.lit(0)) > 1, "hour").otherwise("day")
@@ -207,10 +278,17 @@ def documents_to_rows(documents: DataFrame) -> DataFrame:
     series = docs.filter(F.col("_document_problem").isNull()).select(
         "path", "dataset", "region", "time_grain", "source", "extracted_at", F.explode("_series").alias("s")
     )
+    raw_entry = F.col("_entry.raw")
+    fields = F.when(
+        raw_entry.isNotNull(), F.from_json(raw_entry, "datetime STRING, value STRING, percentage STRING")
+    )
+    typed = F.when(raw_entry.isNull(), _fast_typed(F.col("_entry.fast"))).otherwise(
+        _typed_entry(raw_entry, F.col("_fields"))
+    )
     entries = (
         series.select("*", F.explode("s.entries").alias("_entry"))
-        .withColumn("_fields", F.from_json("_entry", "datetime STRING, value STRING, percentage STRING"))
-        .withColumn("_typed", _typed_entry(F.col("_entry"), F.col("_fields")))
+        .withColumn("_fields", fields)
+        .withColumn("_typed", typed)
     )
     values = entries.select(
         "path",
@@ -231,7 +309,7 @@ def documents_to_rows(documents: DataFrame) -> DataFrame:
                 F.col("s.series_title").alias("series_title"),
                 F.col("s.series_kind").alias("series_kind"),
                 F.col("s.series_parent_id").alias("series_parent_id"),
-                F.col("_entry").alias("entry"),
+                F.coalesce(raw_entry, F.to_json("_entry.fast")).alias("entry"),
             ),
             {"ignoreNullFields": "false"},
         ).alias("raw_record"),
