@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 import pandas as pd
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -207,31 +207,31 @@ def _nfc(text: pd.Series) -> pd.Series:
     return text.map(lambda value: None if value is None else unicodedata.normalize("NFC", value))
 
 
-def _cells(text: Column, widths: set[tuple[str, int]]) -> tuple[Column, Column]:
-    """(the line's cells as an array, whether their count matches the header) per delimiter and width."""
-    cells, matches = None, None
-    for delimiter, width in sorted(widths):
-        names = [f"c{i}" for i in range(width)]
-        options = {"sep": delimiter, "quote": '"', "escape": '"', "columnNameOfCorruptRecord": "_bad"}
-        parsed = F.from_csv(text, ", ".join(f"{n} STRING" for n in [*names, "_bad"]), options)
+def _with_cells(framed: DataFrame, widths: set[tuple[str, int]]) -> DataFrame:
+    """Add ``_cells`` (the line's cells), ``_ok`` (their count is the header's) and ``_joined``.
+
+    ``from_csv`` runs once per line, in a column of its own per delimiter and width: written
+    inside the expressions that read its fields, Spark would parse the line once per field.
+    """
+    combos = sorted(widths)
+    options = {"quote": '"', "escape": '"', "columnNameOfCorruptRecord": "_bad"}
+    for index, (delimiter, width) in enumerate(combos):
+        schema = ", ".join([*(f"c{i} STRING" for i in range(width)), "_bad STRING"])
         when = (F.col("_delimiter") == delimiter) & (F.col("_width") == width)
-        array = F.array(*(parsed[n] for n in names))
-        ok = parsed["_bad"].isNull()
-        cells = (F.when if cells is None else cells.when)(when, array)
-        matches = (F.when if matches is None else matches.when)(when, ok)
-    assert cells is not None and matches is not None
-    return cells, matches
-
-
-def _blank(cell: Column) -> Column:
-    """A cell Python's ``str.strip`` would empty."""
-    return cell.isNull() | ~cell.rlike("(?U)\\S")
-
-
-def _joined(cells: Column) -> Column:
-    """The cells joined by the file's delimiter (the raw record quarantine keeps)."""
-    filled = F.transform(cells, lambda cell: F.coalesce(cell, F.lit("")))
-    return F.when(F.col("_delimiter") == ";", F.array_join(filled, ";")).otherwise(F.array_join(filled, ","))
+        parsed = F.from_csv(F.col("_text"), schema, {**options, "sep": delimiter})
+        framed = framed.withColumn(f"_parsed{index}", F.when(when, parsed))
+    cells = ok = joined = None
+    for index, (delimiter, width) in enumerate(combos):
+        parsed = F.col(f"_parsed{index}")
+        here = parsed.isNotNull()
+        values = [parsed[f"c{i}"] for i in range(width)]
+        cells = (F.when if cells is None else cells.when)(here, F.array(*values))
+        ok = (F.when if ok is None else ok.when)(here, parsed["_bad"].isNull())
+        raw = F.concat_ws(delimiter, *(F.coalesce(v, F.lit("")) for v in values))
+        joined = (F.when if joined is None else joined.when)(here, raw)
+    assert cells is not None and ok is not None and joined is not None
+    parsed_columns = [f"_parsed{index}" for index in range(len(combos))]
+    return framed.withColumns({"_cells": cells, "_ok": ok, "_joined": joined}).drop(*parsed_columns)
 
 
 def _data_rows(
@@ -246,15 +246,14 @@ def _data_rows(
         (F.col("_id") - F.col("_origin") + 1).alias("line_number"),
         (_nfc(text) if nfc else text).alias("_text"),
     ).filter(F.col("line_number") > F.col("_header_line"))
-    cells, matches = _cells(F.col("_text"), widths)
-    framed = framed.withColumns({"_cells": cells, "_ok": matches})
+    framed = _with_cells(framed, widths)
     # Blank lines are skipped, as Python's csv reading did: every cell blank, or (a line whose
     # cells do not match the header) nothing but spaces, quotes and delimiters.
     residue = F.regexp_replace(F.regexp_replace("_text", '(?U)[\\s"]', ""), F.col("_delimiter"), "")
-    blank = F.when(F.col("_ok"), F.forall("_cells", _blank)).otherwise(residue == "")
+    blank = F.when(F.col("_ok"), ~F.concat_ws("", "_cells").rlike("(?U)\\S")).otherwise(residue == "")
     framed = framed.filter(~blank)
     line = F.col("line_number").cast("string")
-    odd_quotes = (F.size(F.split("_text", '"')) % 2) == 0
+    odd_quotes = (F.length("_text") - F.length(F.translate("_text", '"', ""))) % 2 == 1
     fields_found = F.size(F.expr('split(_text, concat(_delimiter, \'(?=(?:[^"]*"[^"]*")*[^"]*$)\'), -1)'))
     problem = F.when(
         odd_quotes,
@@ -283,7 +282,7 @@ def _data_rows(
         "entity",
         "fecha_carga",
         "line_number",
-        F.when(F.col("_ok"), _joined(F.col("_cells"))).otherwise(F.col("_text")).alias("raw_record"),
+        F.when(F.col("_ok"), F.col("_joined")).otherwise(F.col("_text")).alias("raw_record"),
         problem.alias(PROBLEM),
         *(F.when(usable, F.col("_cells")[F.col(f"_at_{name}")]).alias(name) for name in fields),
     )
