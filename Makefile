@@ -16,7 +16,7 @@ help:
 	@echo "make test         run the whole test suite (unit, integration, e2e)"
 	@echo "make unit|integration|e2e   one layer of it"
 	@echo "make bench        time ingest/transform/sync (shared years + 10 SAMPLE years)"
-	@echo "make bench-energy energy company Glue job on 1 M and 10 M transactions vs DuckDB (rows/s, peak memory)"
+	@echo "make bench-energy energy company Glue job on 1, 10 and 30 M transactions vs DuckDB (rows/s, ratio, peak memory)"
 	@echo "make bench-forecast  forecaster training time and inference latency (p50/p99)"
 	@echo "make bench-api    API load test on loopback: p50/p99 and req/s of /ask and /forecast (1 and 10 years)"
 	@echo "make serve        run the API on uvicorn (http://127.0.0.1:8000/docs)"

@@ -1,13 +1,18 @@
-"""Time the energy company Glue job on 1 and 10 million SAMPLE transactions, against its DuckDB twin.
+"""Time the energy company Glue job on 1, 10 and 30 million SAMPLE transactions, against DuckDB.
 
 For each size: generate one day of drops (streamed), land them through the landing code, run the
-Glue job's logic on local Spark, then the same transform in DuckDB
-(``datalake.transforms.duckdb_energy_company``; both write the same rows, see its test). Reports
+Glue job's logic on local Spark, then the same result as a DuckDB query
+(``benchmarks/duckdb_energy_company.py``; both write the same rows, see its test). Reports
 rows/s, the Spark/DuckDB time ratio and the peak resident memory of this process and its
 children (the Spark JVM and its Python workers), sampled every 0.2 s. DuckDB runs first, so
-its peak does not include the JVM Spark leaves running.
+its peak does not include the JVM Spark leaves running. Spark runs with a 2 GB driver (the
+issue 16 targets: default driver memory, no ``maxResultSize`` override); each size runs in a
+fresh process, so one size's JVM does not carry over into the next.
 
-    .venv/bin/python benchmarks/energy_company.py                 # 1 M and 10 M transactions
+Targets (issue 16, 2 cores): Spark/DuckDB <= 3x at 1 M, <= 2x at 10 M; peak <= 8 GiB; time about
+linear in size (rows/s about flat from 1 M to 30 M).
+
+    .venv/bin/python benchmarks/energy_company.py                 # 1 M, 10 M and 30 M transactions
     .venv/bin/python benchmarks/energy_company.py --rows 1000000  # one size
 """
 
@@ -17,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -78,16 +84,19 @@ def timed(name: str, rows: int, action: Callable[[], Any], results: list[dict[st
     return outcome
 
 
-def run_size(rows: int, root: Path, results: list[dict[str, Any]]) -> None:
+def run_size(rows: int, root: Path, results: list[dict[str, Any]], driver_memory: str) -> None:
     import datetime as dt
+
+    from duckdb_energy_company import transform_energy_company_duckdb
 
     from datalake.pipelines.ingest import land_energy_drops
     from datalake.pipelines.lake import transform
     from datalake.settings import Settings
     from datalake.sources.energy_company_sample import generate_drops
-    from datalake.transforms.duckdb_energy_company import transform_energy_company_duckdb
 
-    settings = Settings(_env_file=None, lake_runtime="local", lake_root=root)
+    settings = Settings(
+        _env_file=None, lake_runtime="local", lake_root=root, spark_driver_memory=driver_memory
+    )
     day = dt.date(2024, 6, 3)
     timed("generate (streamed)", rows, lambda: generate_drops(root / "landing", rows, day), results)
     landed = timed("land (landing -> raw)", rows, lambda: land_energy_drops(settings=settings), results)
@@ -104,11 +113,62 @@ def run_size(rows: int, root: Path, results: list[dict[str, Any]]) -> None:
     if (duck["rows_in"], duck["rows_out"]) != (spark.rows_in, spark.rows_out):
         raise SystemExit(f"engines disagree: Spark {spark.rows_in}/{spark.rows_out}, DuckDB {duck}")
     duck_s, spark_s = results[-2]["seconds"], results[-1]["seconds"]
+    results[-1]["rows_in"], results[-1]["timings_s"] = spark.rows_in, spark.timings_s
     print(
         f"[{rows:,}] {spark.rows_in:,} rows in, {spark.rows_out:,} out, "
         f"{spark.rows_quarantined:,} quarantined; "
-        f"Spark/DuckDB time ratio {spark_s / duck_s:.1f}"
+        f"Spark/DuckDB time ratio {spark_s / duck_s:.1f}; Spark steps (s): {spark.timings_s}"
     )
+
+
+def run_in_child(rows: int, root: Path, driver_memory: str) -> list[dict[str, Any]]:
+    """Run one size in a fresh Python process (its own JVM); its figures, as JSON through a file."""
+    out = root.parent / f"figures_{rows}.json"
+    root.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        __file__,
+        "--rows",
+        str(rows),
+        "--workdir",
+        str(root.parent),
+        "--keep",
+        "--json",
+        str(out),
+        "--driver-memory",
+        driver_memory,
+        "--in-process",
+    ]
+    subprocess.run(command, check=True)
+    return json.loads(out.read_text())
+
+
+TARGET_RATIO = {1_000_000: 3.0, 10_000_000: 2.0}
+TARGET_PEAK_MIB = 8 * 1024
+
+
+def summary(results: list[dict[str, Any]]) -> list[str]:
+    """One line per size: times (s), rows/s, Spark/DuckDB ratio against its target, peaks (MiB)."""
+    lines = [
+        f"{'transactions':>12} {'DuckDB s':>9} {'Spark s':>8} {'ratio':>6} {'target':>7} "
+        f"{'Spark rows/s':>13} {'Spark peak MiB':>15} {'DuckDB peak MiB':>16}"
+    ]
+    for size in dict.fromkeys(r["transactions"] for r in results):
+        stages = {r["stage"]: r for r in results if r["transactions"] == size}
+        duck, spark = stages.get("transform (DuckDB)"), stages.get("transform (Spark)")
+        if not duck or not spark:
+            continue
+        ratio = spark["seconds"] / duck["seconds"]
+        target = TARGET_RATIO.get(size)
+        mark = "-" if target is None else f"<={target:.0f}x " + ("ok" if ratio <= target else "MISS")
+        peak = spark["peak_mib"]
+        lines.append(
+            f"{size:>12,} {duck['seconds']:>9} {spark['seconds']:>8} {ratio:>5.1f}x {mark:>7} "
+            f"{spark['rows_per_s']:>13,} {peak:>10,}{' ok ' if peak <= TARGET_PEAK_MIB else ' MISS'} "
+            f"{duck['peak_mib']:>16,}"
+        )
+    lines.append("rows/s = transactions / Spark transform seconds; peak = RSS of this process + children")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,13 +179,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="scratch lake root (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch lake")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--driver-memory", default="2g", help="Spark driver heap (default 2g)")
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    sizes = args.rows or [1_000_000, 10_000_000]
+    sizes = args.rows or [1_000_000, 10_000_000, 30_000_000]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="datalake-bench-energy-"))
     results: list[dict[str, Any]] = []
     try:
         for rows in sizes:
-            run_size(rows, workdir / f"rows_{rows}", results)
+            root = workdir / f"rows_{rows}"
+            if args.in_process:
+                run_size(rows, root, results, args.driver_memory)
+            else:
+                results += run_in_child(rows, root, args.driver_memory)
+                if not args.keep:
+                    shutil.rmtree(root, ignore_errors=True)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -136,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['rows_per_s']:>10,} {r['peak_mib']:>9,}"
         )
     print(f"\n{len(results)} stage(s) on {os.cpu_count()} core(s), Python {sys.version.split()[0]}")
+    if not args.in_process:
+        print("\n" + "\n".join(summary(results)))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

@@ -1,7 +1,10 @@
 """Time ingest, transform and sync: the shared 2015-2017 ENTSO-E years, and N years of SAMPLE REData.
 
-Reports rows/s per stage and compares the Spark transform with the same transform in DuckDB
-(``datalake.transforms.duckdb_ree``; both write identical rows, see its test). Everything runs
+Reports rows/s per stage and compares the Spark transform with the same result as a DuckDB query
+(``benchmarks/duckdb_ree.py``; both write identical rows, see its test). "transform to frames" is
+the Spark transform up to the write (read, flatten, build both tables, counted); "transform
+(Spark)" is the whole job, write included. Spark runs with a 2 GB driver (issue 16's target:
+REData, ten SAMPLE years, Spark transform <= 60 s on 2 cores). Everything runs
 in a scratch lake with its own embedded PostgreSQL, removed at the end unless ``--keep``.
 
     .venv/bin/python benchmarks/pipeline.py                   # shared years + 10 sample years
@@ -75,18 +78,44 @@ def shared_years(settings, results: list[dict[str, Any]]) -> None:
     stage(results, scenario, "sync (PostgreSQL)", synced_rows)(lambda: sync_all(settings))
 
 
+def ree_built_rows(settings, raw_prefix: str) -> int:
+    """The REData transform up to the write: read, flatten, build both tables; their row counts.
+
+    Times what the transform does apart from the write (``datalake.jobs.write_processed``).
+    """
+    from datalake.spark import job_session
+    from datalake.storage.local import LocalObjectStore
+    from datalake.transforms import ree
+    from datalake.transforms.documents import read_documents
+
+    spark = job_session("ree_to_processed", settings)
+    uri = LocalObjectStore(settings.lake_root).uri(raw_prefix)
+    values = ree.documents_to_rows(read_documents(spark, uri)).cache()
+    rows = values.count()
+    built = sum(build(values).count() for build in (ree.demand_rows, ree.generation_rows))
+    stray = ree.unreadable_rows(values).count()
+    values.unpersist()
+    if built + stray != rows:
+        raise SystemExit(f"built {built} + stray {stray} rows from {rows} values")
+    return rows
+
+
 def sample_years(settings, years: int, results: list[dict[str, Any]]) -> None:
+    from duckdb_ree import transform_ree_duckdb
+
     from datalake.pipelines.ingest import ingest_ree
     from datalake.pipelines.lake import sync_all, transform
     from datalake.sources.ree import SAMPLE_RAW_PREFIX
     from datalake.storage.local import LocalObjectStore
-    from datalake.transforms.duckdb_ree import transform_ree_duckdb
 
     scenario = f"REData SAMPLE, {years} year(s)"
     end = dt.date(2024, 12, 31)
     start = dt.date(end.year - years + 1, 1, 1)
     stage(results, scenario, "ingest (files)", lambda r: r.rows_out)(
         lambda: ingest_ree(start, end, sample=True, settings=settings)
+    )
+    stage(results, scenario, "transform to frames", lambda rows: rows)(
+        lambda: ree_built_rows(settings, SAMPLE_RAW_PREFIX)
     )
     spark = stage(results, scenario, "transform (Spark)", lambda r: r.rows_in)(
         lambda: transform("ree", SAMPLE_RAW_PREFIX, settings)
@@ -108,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="scratch lake root (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch lake")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--driver-memory", default="2g", help="Spark driver heap (default 2g)")
     args = parser.parse_args(argv)
 
     from datalake.settings import Settings
@@ -126,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, run in scenarios:
             root = workdir / name
-            settings = Settings(_env_file=None, lake_runtime="local", lake_root=root)
+            settings = Settings(
+                _env_file=None, lake_runtime="local", lake_root=root, spark_driver_memory=args.driver_memory
+            )
             server = EmbeddedPostgres(settings.pg_data_dir)
             server.start()
             try:

@@ -60,7 +60,6 @@ from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
 from datalake.transforms import energy_company as transforms
 from datalake.transforms import quality
-from datalake.transforms.documents import read_binary_documents
 
 #: True on the rows this run parsed (from changed drops), False on those kept from earlier runs.
 NEW = "_new"
@@ -213,14 +212,14 @@ def _parse(
 ) -> DataFrame:
     """The rows of the changed drops (``transforms.ROWS`` plus ``_raw_partition``), parsed."""
     if plan.mode == "full":
-        files = read_binary_documents(spark, store.uri(raw_prefix))
+        keys = store.list_keys(raw_prefix)
     else:
         keys = [key for name in sorted(plan.changed) for key in plan.partitions[name].keys]
-        if not keys:
-            empty = spark.createDataFrame([], transforms.ROWS)
-            return empty.withColumn(RAW_PARTITION, F.lit(None).cast("string"))
-        files = read_binary_documents(spark, [spark_uri(store, key) for key in keys])
-    return with_raw_partition(transforms.files_to_rows(files, max_line_bytes).cache(), raw_prefix)
+    if not keys:
+        empty = spark.createDataFrame([], transforms.ROWS)
+        return empty.withColumn(RAW_PARTITION, F.lit(None).cast("string"))
+    rows = transforms.drops_to_rows(spark, store, keys, max_line_bytes)
+    return with_raw_partition(rows.cache(), raw_prefix)
 
 
 def _kept_rows(spark: SparkSession, store: ObjectStore, ledger: Ledger, plan: RunPlan) -> DataFrame | None:

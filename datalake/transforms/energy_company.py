@@ -1,8 +1,9 @@
 """The energy company's raw CSV drops -> typed, normalised rows of clientes, proveedores and transacciones.
 
 Pure DataFrame -> DataFrame functions; ``datalake.pipelines.energy_company`` checks, deduplicates
-and writes what they return. Raw files are read whole and parsed in ``mapInPandas`` with the same
-reading (``datalake.sources.energy_company.sniff``) the landing Lambda used to accept them.
+and writes what they return. Raw files are read line by line with Spark's text reader and parsed
+with Spark's functions (``datalake.transforms.csv_drops``), deciding each file's reading as the
+landing Lambda did when it accepted them (``datalake.sources.energy_company.read_scan``).
 
 Normalisation: text is NFC (in the parser), trimmed, single-spaced and upper case; cities and
 energy types are matched without accents to their canonical spelling (``BOGOTA`` -> ``BOGOTÁ``);
@@ -13,10 +14,9 @@ Counterparties are compared on the accent-free upper-case name.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 
-import pandas as pd
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -30,12 +30,11 @@ from datalake.datasets.energy_company import (
     TIPOS_ENERGIA,
     TRANSACCIONES,
 )
-from datalake.sources.energy_company import Rejected, fold, read_rows, sniff
-from datalake.storage.paths import partition_date
-from datalake.transforms.documents import conform
+from datalake.sources.energy_company import fold
+from datalake.storage.base import ObjectStore
+from datalake.transforms.csv_drops import PROBLEM, read_drops
 from datalake.transforms.quality import ParseCheck
 
-PROBLEM = "problem"
 #: Every column any entity's header names, in a stable order.
 SOURCE_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(c for s in ENTITIES.values() for c in s.source_columns))
 ROWS = T.StructType(
@@ -53,58 +52,14 @@ _ACCENTED, _PLAIN = "ÁÀÂÄÉÈÊËÍÌÎÏÓÒÔÖÚÙÛÜÑ", "AAAAEEEEIIIIO
 _DATE_FORMATS = ((r"^\d{4}-\d{1,2}-\d{1,2}$", "yyyy-M-d"), (r"^\d{1,2}/\d{1,2}/\d{4}$", "d/M/yyyy"))
 
 
-def _file_rows(path: str, content: bytes, max_line_bytes: int) -> pd.DataFrame:
-    """``ROWS`` for one raw file: a row per data line, or one row with the problem."""
-    landed = partition_date(path)
-
-    def unreadable(problem: str) -> pd.DataFrame:
-        row = {
-            "path": path,
-            "line_number": 0,
-            "raw_record": content[:2000].decode("latin-1"),
-            PROBLEM: problem,
-        }
-        return pd.DataFrame([row], columns=ROWS.fieldNames())
-
-    try:
-        sniffed = sniff(content, max_line_bytes)
-    except Rejected as rejection:
-        return unreadable(f"unreadable drop: {rejection}")
-    if landed is None:
-        return unreadable("raw file is not under year=/month=/day=/ (the landing date)")
-    width = len(sniffed.header)
-    lines, raws, cells, problems = [], [], [], []
-    for line, raw, row in read_rows(sniffed):
-        lines.append(line)
-        raws.append(raw)
-        if len(row) == width:
-            cells.append(row)
-            problems.append(None)
-        else:
-            cells.append([None] * width)
-            problems.append(f"line {line}: {len(row)} field(s), the header has {width}")
-    frame = pd.DataFrame(cells, columns=list(sniffed.header))
-    frame["path"] = path
-    frame["entity"] = sniffed.entity
-    frame["fecha_carga"] = landed
-    frame["line_number"] = lines
-    frame["raw_record"] = raws
-    frame[PROBLEM] = problems
-    return frame.reindex(columns=ROWS.fieldNames())
-
-
-def files_to_rows(files: DataFrame, max_line_bytes: int) -> DataFrame:
-    """Raw files (``path``, ``content`` bytes) -> one ``ROWS`` row per CSV data line.
+def drops_to_rows(
+    spark: SparkSession, store: ObjectStore, keys: Sequence[str], max_line_bytes: int
+) -> DataFrame:
+    """Raw CSV drops at ``keys`` -> one ``ROWS`` row per data line (``datalake.transforms.csv_drops``).
 
     A file that cannot be read becomes one row with ``entity`` null and its ``problem``.
     """
-
-    def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            for path, content in batch[["path", "content"]].itertuples(index=False):
-                yield conform(_file_rows(path, bytes(content), max_line_bytes), ROWS)
-
-    return files.select("path", "content").mapInPandas(parse, ROWS)
+    return read_drops(spark, store, keys, max_line_bytes, SOURCE_FIELDS).select(*ROWS.fieldNames())
 
 
 def clean_text(column: str | Column) -> Column:

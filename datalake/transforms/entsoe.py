@@ -206,6 +206,10 @@ def _generation(raw: pd.DataFrame) -> pd.DataFrame:
 
 def files_to_rows(documents: DataFrame) -> DataFrame:
     """Flatten raw day files (``path``, ``content``) into one row per demand value or generation value."""
+    # mapInPandas stays here (issue 16): each day file carries its own header, whose generation
+    # columns vary file to file and become rows (a wide-to-long unpivot per column set), which
+    # pandas does per batch of whole files. The data is small (one ~25-row file per day); the
+    # energy company and REE transforms, whose inputs grow, use Spark's functions only.
 
     def flatten(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:

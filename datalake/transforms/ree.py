@@ -1,102 +1,320 @@
 """REData documents -> typed rows of ``demand_hourly`` and ``generation``.
 
-The envelope is flattened by ``datalake.sources.ree.parse_values`` inside ``mapInPandas``,
-so the client, the tests and the Spark job share one reading of the format.
+The envelope is flattened with Spark's JSON reader and functions (:func:`documents_to_rows`),
+reading it as ``datalake.sources.ree.parse_values`` (the client's Python reading) does.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 
-import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
-from datalake.sources.ree import parse_values
-from datalake.transforms.documents import conform, local_date
+from datalake.sources.ree import REAL_LABEL
+from datalake.sources.sample import SAMPLE_LABEL
+from datalake.transforms.documents import local_date
 
 #: ``ree-<dataset>-<geo>-<YYYY-MM-DD>.json``, as ``datalake.sources.ree.raw_key`` names files.
 _NAME = re.compile(r"ree-(?P<dataset>[a-z_]+)-(?P<geo>[a-z_]+)-\d{4}-\d{2}-\d{2}\.json$")
 DEMAND_SERIES = "Demanda"
 PROBLEM = "problem"
 
-VALUE_ROWS = T.StructType(
-    [
-        T.StructField("path", T.StringType()),
-        T.StructField("dataset", T.StringType()),
-        T.StructField("region", T.StringType()),
-        T.StructField("time_grain", T.StringType()),
-        T.StructField("series_title", T.StringType()),
-        T.StructField("series_kind", T.StringType()),
-        T.StructField("ts_utc", T.TimestampType()),
-        T.StructField("value", T.DoubleType()),
-        T.StructField("percentage", T.DoubleType()),
-        T.StructField("source", T.StringType()),
-        T.StructField("extracted_at", T.TimestampType()),
-        T.StructField(PROBLEM, T.StringType()),
-        T.StructField("raw_record", T.StringType()),
-    ]
-)
+#: How deep composite series (``attributes.content``) are read; deeper parts are quarantined.
+COMPOSITE_DEPTH = 3
+_SERIES_FIELDS = "id STRING, type STRING, groupId STRING"
 
 
-def _rows_of(path: str, content: str, extracted_at: pd.Timestamp) -> list[dict]:
-    match = _NAME.search(path)
-    base = {
-        "path": path,
-        "dataset": match["dataset"] if match else None,
-        "region": match["geo"] if match else None,
-        "extracted_at": extracted_at,
-    }
-    try:
-        rows = parse_values(json.loads(content))
-    except (ValueError, AttributeError, TypeError) as error:
-        return [{**base, PROBLEM: f"unreadable REData document: {error}", "raw_record": content[:2000]}]
-    if not match:
-        return [{**base, PROBLEM: "file name is not ree-<dataset>-<geo>-<date>.json", "raw_record": path}]
-    per_series: dict[str, int] = {}
-    for row in rows:
-        per_series[row["series_id"]] = per_series.get(row["series_id"], 0) + 1
-    grain = "hour" if max(per_series.values(), default=0) > 1 else "day"
-    return [
-        {
-            **base,
-            "time_grain": grain,
-            "series_title": row["series_title"],
-            "series_kind": row["series_kind"],
-            "ts_utc": row["ts_utc"],
-            "value": row["value"],
-            "percentage": row["percentage"],
-            "source": row["source"],
-            PROBLEM: row["problem"],
-            "raw_record": json.dumps(
-                {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()},
-                ensure_ascii=False,
-            ),
-        }
-        for row in rows
-    ] or [{**base, PROBLEM: "document holds no values", "raw_record": content[:2000]}]
+def _series_schema(depth: int, entry: str) -> str:
+    """A series element's schema, its ``content`` nested ``depth - 1`` more times (raw text at the end)."""
+    content = "ARRAY<STRING>" if depth == 1 else f"ARRAY<{_series_schema(depth - 1, entry)}>"
+    attributes = f"STRUCT<title: STRING, type: STRING, `values`: ARRAY<{entry}>, content: {content}>"
+    return f"STRUCT<id: STRING, type: STRING, groupId: STRING, attributes: {attributes}>"
+
+
+_FAST_ENTRY = "STRUCT<datetime: STRING, value: DOUBLE, percentage: DOUBLE>"
+#: The envelope with typed entries: the fast path, for documents whose every entry reads cleanly.
+_FAST_DOCUMENT = f"included ARRAY<{_series_schema(COMPOSITE_DEPTH, _FAST_ENTRY)}>, _corrupt STRING"
+#: The envelope with entries kept as raw JSON text, typed one by one with exact problems.
+_DOCUMENT = f"included ARRAY<{_series_schema(COMPOSITE_DEPTH, 'STRING')}>, _corrupt STRING"
+_CORRUPT = {"columnNameOfCorruptRecord": "_corrupt"}
+# A stamp ``datetime.fromisoformat`` reads: date, time, then (aware) Z or a UTC offset.
+_STAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+_OFFSET = r"(Z|[+-]\d{2}(:?\d{2})?)$"
+_NUMBER = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$|^-?Infinity$|^NaN$"
+
+
+def _as_rows(level: str, fast: bool) -> Column:
+    """A level's ``(child, parent)`` pairs as ``(id, title, kind, parent, entries)`` structs.
+
+    Each entry becomes ``(fast, raw)``: the typed struct of the fast path, or the raw text.
+    """
+    none = F.lit(None).cast(_FAST_ENTRY if not fast else "string")
+    return F.transform(
+        F.coalesce(F.col(level), F.array()),
+        lambda pair: F.struct(
+            pair["child"]["id"].alias("series_id"),
+            pair["child"]["attributes"]["title"].alias("series_title"),
+            pair["child"]["attributes"]["type"].alias("series_kind"),
+            pair["parent"].alias("series_parent_id"),
+            F.transform(
+                F.coalesce(pair["child"]["attributes"]["values"], F.array()),
+                lambda e: (
+                    F.struct(e.alias("fast"), none.alias("raw"))
+                    if fast
+                    else F.struct(none.alias("fast"), e.alias("raw"))
+                ),
+            ).alias("entries"),
+        ),
+    )
+
+
+def _with_series(docs: DataFrame, doc: str, prefix: str) -> DataFrame:
+    """Add ``<prefix>_series`` (every series of ``doc``, composite parts included) and ``<prefix>_too_deep``.
+
+    One level per step: Spark evaluates higher-order functions without code generation, so a
+    level written inside the next would be computed again for each use.
+    """
+    top = F.transform(
+        F.coalesce(F.col(f"{doc}.included"), F.array()),
+        lambda s: F.struct(s.alias("child"), F.lit(None).cast("string").alias("parent")),
+    )
+    docs = docs.withColumn(f"{prefix}_level1", top)
+    for depth in range(2, COMPOSITE_DEPTH + 1):
+        children = F.flatten(
+            F.transform(
+                F.col(f"{prefix}_level{depth - 1}"),
+                lambda pair: F.transform(
+                    F.coalesce(pair["child"]["attributes"]["content"], F.array()),
+                    lambda c: F.struct(c.alias("child"), pair["child"]["id"].alias("parent")),
+                ),
+            )
+        )
+        docs = docs.withColumn(f"{prefix}_level{depth}", children)
+    deepest = f"{prefix}_level{COMPOSITE_DEPTH}"
+    too_deep = F.exists(
+        F.col(deepest), lambda pair: F.size(F.coalesce(pair["child"]["attributes"]["content"], F.array())) > 0
+    )
+    levels = [f"{prefix}_level{depth}" for depth in range(1, COMPOSITE_DEPTH + 1)]
+    series = F.concat(*(_as_rows(level, prefix == "_fast") for level in levels))
+    return docs.withColumns({f"{prefix}_series": series, f"{prefix}_too_deep": too_deep}).drop(*levels)
+
+
+def _clean(entry: Column) -> Column:
+    """Whether the fast path words this entry's problems as parse_values would (else: the raw path).
+
+    Typed parsing cannot tell a number from text in ``datetime`` nor ``"NaN"`` from NaN, so an
+    entry with a stamp that is neither null nor ISO-like, or a non-finite number, goes the raw way.
+    """
+    stamp = entry["datetime"]
+
+    def finite(number: Column) -> Column:
+        return number.isNull() | ~(F.isnan(number) | (F.abs(number) == float("inf")))
+
+    return (
+        entry.isNotNull()
+        & (stamp.isNull() | stamp.rlike(_STAMP + f"({_OFFSET[:-1]})?$"))
+        & finite(entry["value"])
+        & finite(entry["percentage"])
+    )
+
+
+def _fast_typed(entry: Column) -> Column:
+    """A clean entry's ``ts_utc``, ``value``, ``percentage`` and ``problem`` (see :func:`_clean`)."""
+    stamp = entry["datetime"]
+    ts_utc = F.when(stamp.rlike(_STAMP + _OFFSET), F.to_timestamp(stamp))
+    stamp_problem = (
+        F.when(ts_utc.isNotNull(), F.lit(None))
+        .when(stamp.isNull(), F.lit("datetime None is not ISO 8601"))
+        .when(
+            stamp.rlike(_STAMP + "$") & F.to_timestamp(stamp).isNotNull(),
+            F.concat(F.lit("datetime '"), stamp, F.lit("' has no UTC offset")),
+        )
+        .otherwise(F.concat(F.lit("datetime '"), stamp, F.lit("' is not ISO 8601")))
+    )
+    value_problem = F.when(entry["value"].isNull(), F.lit("value is missing"))
+    return F.struct(
+        ts_utc.alias("ts_utc"),
+        entry["value"].alias("value"),
+        entry["percentage"].alias("percentage"),
+        F.nullif(F.concat_ws("; ", stamp_problem, value_problem), F.lit("")).alias(PROBLEM),
+    )
+
+
+def _repr(text: Column, is_string: Column) -> Column:
+    """Python's ``repr`` of a JSON scalar as ``json.loads`` gives it (strings quoted, null as None)."""
+    return (
+        F.when(text.isNull(), F.lit("None"))
+        .when(is_string, F.concat(F.lit("'"), text, F.lit("'")))
+        .when(text == "true", F.lit("True"))
+        .when(text == "false", F.lit("False"))
+        .otherwise(text)
+    )
+
+
+def _typed_entry(entry: Column, fields: Column) -> Column:
+    """An entry's ``ts_utc``, ``value``, ``percentage`` and ``problem``, worded as parse_values does."""
+    is_object = entry.startswith("{")
+
+    def string_field(name: str) -> Column:
+        return entry.rlike(f'"{name}"\\s*:\\s*"')
+
+    stamp, stamp_is_text = fields["datetime"], string_field("datetime")
+    aware = stamp_is_text & stamp.rlike(_STAMP + _OFFSET)
+    naive = stamp_is_text & stamp.rlike(_STAMP + "$") & F.to_timestamp(stamp).isNotNull()
+    ts_utc = F.when(aware, F.to_timestamp(stamp))
+
+    def number(name: str) -> Column:
+        text = fields[name]
+        return F.when(~string_field(name) & text.rlike(_NUMBER), text.cast("double"))
+
+    value = number("value")
+    stamp_problem = (
+        F.when(ts_utc.isNotNull(), F.lit(None))
+        .when(naive, F.concat(F.lit("datetime "), _repr(stamp, stamp_is_text), F.lit(" has no UTC offset")))
+        .otherwise(F.concat(F.lit("datetime "), _repr(stamp, stamp_is_text), F.lit(" is not ISO 8601")))
+    )
+    value_problem = (
+        F.when(value.isNotNull(), F.lit(None))
+        .when(fields["value"].isNull(), F.lit("value is missing"))
+        .otherwise(
+            F.concat(
+                F.lit("value "), _repr(fields["value"], string_field("value")), F.lit(" is not a number")
+            )
+        )
+    )
+    problem = F.when(
+        ~is_object, F.concat(F.lit("value entry is not an object: "), F.coalesce(entry, F.lit("None")))
+    ).otherwise(F.nullif(F.concat_ws("; ", stamp_problem, value_problem), F.lit("")))
+    return F.struct(
+        F.when(is_object, ts_utc).alias("ts_utc"),
+        F.when(is_object, value).alias("value"),
+        F.when(is_object, number("percentage")).alias("percentage"),
+        problem.alias(PROBLEM),
+    )
 
 
 def documents_to_rows(documents: DataFrame) -> DataFrame:
     """Flatten documents (``path``, ``content``, ``extracted_at``) into one row per value entry.
 
-    Entries that cannot be read keep a ``problem`` and their raw text, for quarantine.
+    Spark's JSON reader and functions do what ``datalake.sources.ree.parse_values`` does in Python
+    (same rows, same problems), so big backfills need no Python workers. Entries that cannot be
+    read keep a ``problem`` and their raw text, for quarantine. ``raw_record`` of a value row is
+    the flattened row as compact JSON.
     """
-
-    def flatten(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            out: list[dict] = []
-            for path, content, extracted_at in batch[["path", "content", "extracted_at"]].itertuples(
-                index=False
-            ):
-                out += _rows_of(path, content, extracted_at)
-            yield conform(pd.DataFrame(out, columns=VALUE_ROWS.fieldNames()), VALUE_ROWS)
-
-    return documents.mapInPandas(flatten, VALUE_ROWS)
+    java_pattern = _NAME.pattern.replace("(?P<", "(?<")  # Java spells named groups without the P
+    name = F.regexp_extract("path", java_pattern, 1)
+    geo = F.regexp_extract("path", java_pattern, 2)
+    sample = F.from_json("content", "data STRUCT<meta: STRUCT<sample: BOOLEAN>>")["data"]["meta"]["sample"]
+    docs = documents.select(
+        "path",
+        "content",
+        "extracted_at",
+        F.nullif(name, F.lit("")).alias("dataset"),
+        F.nullif(geo, F.lit("")).alias("region"),
+        F.when(sample, F.lit(SAMPLE_LABEL)).otherwise(F.lit(REAL_LABEL)).alias("source"),
+        F.ltrim(F.col("content")).startswith("{").alias("_object"),
+        # Malformed JSON, or a part of the wrong type, sets _corrupt (a row of nulls otherwise).
+        F.from_json("content", _FAST_DOCUMENT, _CORRUPT).alias("_fast"),
+    )
+    docs = _with_series(docs, "_fast", "_fast")
+    fast = (
+        F.col("_object")
+        & F.col("_fast._corrupt").isNull()
+        & F.forall("_fast_series", lambda s: F.forall(s["entries"], lambda e: _clean(e["fast"])))
+    )
+    docs = docs.withColumn("_fast_ok", fast).drop("_fast")
+    # The raw path, only for documents the fast one cannot word exactly (CASE WHEN is lazy).
+    raw = F.when(~F.col("_fast_ok"), F.from_json("content", _DOCUMENT, _CORRUPT))
+    docs = _with_series(docs.withColumn("_raw", raw), "_raw", "_raw")
+    # Like json.loads then dict access: a document that is not one JSON object is unreadable.
+    readable = F.col("_fast_ok") | (F.col("_object") & F.col("_raw._corrupt").isNull())
+    docs = docs.select(
+        *(c for c in docs.columns if not c.startswith(("_fast", "_raw"))),
+        readable.alias("_readable"),
+        F.when(F.col("_fast_ok"), F.col("_fast_series")).otherwise(F.col("_raw_series")).alias("_series"),
+        F.when(F.col("_fast_ok"), F.col("_fast_too_deep"))
+        .otherwise(F.col("_raw_too_deep"))
+        .alias("_too_deep"),
+    )
+    entries_of = F.aggregate("_series", F.lit(0), lambda count, s: count + F.size(s["entries"]))
+    # A series with more than one value in a document makes it hourly.
+    per_series = F.transform(
+        "_series",
+        lambda s: F.aggregate(
+            F.filter("_series", lambda t: t["series_id"].eqNullSafe(s["series_id"])),
+            F.lit(0),
+            lambda count, t: count + F.size(t["entries"]),
+        ),
+    )
+    grain = F.when(F.coalesce(F.array_max(per_series), F.lit(0)) > 1, "hour").otherwise("day")
+    document_problem = (
+        F.when(
+            ~F.col("_readable"), F.lit("unreadable REData document: not a JSON object with a list of series")
+        )
+        .when(F.col("dataset").isNull(), F.lit("file name is not ree-<dataset>-<geo>-<date>.json"))
+        .when(F.col("_too_deep"), F.lit(f"composite series nested deeper than {COMPOSITE_DEPTH} levels"))
+        .when(entries_of == 0, F.lit("document holds no values"))
+    )
+    docs = docs.withColumns({"time_grain": grain, "_document_problem": document_problem})
+    whole = docs.filter(F.col("_document_problem").isNotNull()).select(
+        "path",
+        "dataset",
+        "region",
+        F.lit(None).cast("string").alias("time_grain"),
+        F.lit(None).cast("string").alias("series_title"),
+        F.lit(None).cast("string").alias("series_kind"),
+        F.lit(None).cast("timestamp").alias("ts_utc"),
+        F.lit(None).cast("double").alias("value"),
+        F.lit(None).cast("double").alias("percentage"),
+        F.lit(None).cast("string").alias("source"),
+        "extracted_at",
+        F.col("_document_problem").alias(PROBLEM),
+        F.when(F.col("dataset").isNull() & F.col("_readable"), F.col("path"))
+        .otherwise(F.substring("content", 1, 2000))
+        .alias("raw_record"),
+    )
+    series = docs.filter(F.col("_document_problem").isNull()).select(
+        "path", "dataset", "region", "time_grain", "source", "extracted_at", F.explode("_series").alias("s")
+    )
+    raw_entry = F.col("_entry.raw")
+    fields = F.when(
+        raw_entry.isNotNull(), F.from_json(raw_entry, "datetime STRING, value STRING, percentage STRING")
+    )
+    typed = F.when(raw_entry.isNull(), _fast_typed(F.col("_entry.fast"))).otherwise(
+        _typed_entry(raw_entry, F.col("_fields"))
+    )
+    entries = (
+        series.select("*", F.explode("s.entries").alias("_entry"))
+        .withColumn("_fields", fields)
+        .withColumn("_typed", typed)
+    )
+    values = entries.select(
+        "path",
+        "dataset",
+        "region",
+        "time_grain",
+        F.col("s.series_title").alias("series_title"),
+        F.col("s.series_kind").alias("series_kind"),
+        F.col("_typed.ts_utc").alias("ts_utc"),
+        F.col("_typed.value").alias("value"),
+        F.col("_typed.percentage").alias("percentage"),
+        "source",
+        "extracted_at",
+        F.col(f"_typed.{PROBLEM}").alias(PROBLEM),
+        F.to_json(
+            F.struct(
+                F.col("s.series_id").alias("series_id"),
+                F.col("s.series_title").alias("series_title"),
+                F.col("s.series_kind").alias("series_kind"),
+                F.col("s.series_parent_id").alias("series_parent_id"),
+                F.coalesce(raw_entry, F.to_json("_entry.fast")).alias("entry"),
+            ),
+            {"ignoreNullFields": "false"},
+        ).alias("raw_record"),
+    )
+    return values.unionByName(whole)
 
 
 def demand_rows(values: DataFrame) -> DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmarks.duckdb_ree import transform_ree_duckdb
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.datasets.spec import DatasetSpec
 from datalake.pipelines.ingest import ingest_ree
@@ -18,7 +19,6 @@ from datalake.pipelines.lake import transform
 from datalake.settings import Settings
 from datalake.sources import ree
 from datalake.storage.local import LocalObjectStore
-from datalake.transforms.duckdb_ree import transform_ree_duckdb
 
 START, END = dt.date(2024, 10, 25), dt.date(2024, 11, 3)  # spans the autumn clock change
 UNREADABLE = "unreadable REData document"

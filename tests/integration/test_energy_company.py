@@ -282,7 +282,7 @@ def test_every_fixed_drop_is_in_raw_unchanged(lake) -> None:
 
 
 def test_the_duckdb_twin_writes_the_same_rows(lake, tmp_path) -> None:
-    from datalake.transforms.duckdb_energy_company import transform_energy_company_duckdb
+    from benchmarks.duckdb_energy_company import transform_energy_company_duckdb
 
     settings, report = lake
     counts = transform_energy_company_duckdb(settings.lake_root / "raw" / "energy_company", tmp_path / "duck")
@@ -303,7 +303,7 @@ def test_the_duckdb_twin_writes_the_same_rows(lake, tmp_path) -> None:
 
 
 def test_finding_11_two_same_named_drops_of_one_day_are_both_read_and_deduped(spark, tmp_path) -> None:
-    from datalake.transforms.duckdb_energy_company import transform_energy_company_duckdb
+    from benchmarks.duckdb_energy_company import transform_energy_company_duckdb
 
     settings = Settings(
         _env_file=None, lake_runtime="local", lake_root=tmp_path / "lake", spark_master="local[1]"

@@ -1,10 +1,14 @@
-"""The energy company Glue job's transform (raw CSV drops -> the three processed tables), in DuckDB.
+"""Benchmark comparison: the energy company job's result (raw CSV drops -> three tables) as DuckDB SQL.
+
+Not library code: the lake has one energy company transform (``datalake.transforms.energy_company``
+on Spark). This query exists so ``benchmarks/energy_company.py`` can time the same result in DuckDB;
+``tests/integration/test_energy_company.py`` checks both give identical rows and counts.
 
 Same reading of each drop (``datalake.sources.energy_company.sniff``), same normalisation, checks,
 deduplication, price bands and counterparty flags as ``datalake.transforms.energy_company`` and
 ``datalake.pipelines.energy_company`` (full rebuild mode), so both engines write the same rows;
 the test checks it. It works on local folders, writes the processed Parquet and reports counts,
-and writes no quarantine files. It exists so the benchmark can compare the two engines.
+and writes no quarantine files.
 """
 
 # ruff: noqa: E501  (SQL fragments read better whole than wrapped)

@@ -1,9 +1,13 @@
-"""The REData transform of the Spark job (raw documents -> ``demand_hourly`` and ``generation``), in DuckDB.
+"""Benchmark comparison: the REData job's result (raw documents -> demand_hourly, generation) in DuckDB SQL.
+
+Not library code: the lake has one REData transform (``datalake.transforms.ree`` on Spark). This
+query exists so ``benchmarks/pipeline.py`` can time the same result in DuckDB;
+``tests/integration/test_duckdb_ree_transform.py`` checks both give identical rows and counts.
 
 Same reading of the envelope as ``datalake.sources.ree.parse_values``, same typing and problems as
 ``datalake.transforms.ree``, same quality rules (SQL generated from the dataset specs), dedup and
 Parquet layout as ``finish_dataset`` / ``write_processed``. It works on local folders and reports
-counts; it writes no quarantine files. It exists so the benchmark can compare the two engines.
+counts; it writes no quarantine files.
 
 Unreadable documents are recognised by structure (not JSON, not an object, ``included`` not a list
 of objects), so their quarantine reason differs from the Python error text Spark records.

@@ -1,0 +1,133 @@
+"""CSV drops read line by line by Spark (files split across tasks) give what Python's csv reading gives."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+
+import pytest
+from pyspark.sql import SparkSession
+
+from datalake.datasets.energy_company import TRANSACCIONES
+from datalake.sources.energy_company import read_rows, sniff
+from datalake.spark import get_spark
+from datalake.storage.local import LocalObjectStore
+from datalake.transforms.csv_drops import HEAD_BYTES, read_drops
+from datalake.transforms.energy_company import SOURCE_FIELDS
+
+DAY = "year=2024/month=06/day=03"
+HEADER = ",".join(TRANSACCIONES.source_columns)
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    session = get_spark("tests-csv-drops", "local[2]")
+    # Small splits: each file below is read by several tasks, as a big drop is on a cluster.
+    session.conf.set("spark.sql.files.maxPartitionBytes", str(16 * 1024))
+    yield session
+    session.conf.unset("spark.sql.files.maxPartitionBytes")
+    session.stop()
+
+
+def transacciones(rows: int, late_line: str) -> bytes:
+    """A drop over several splits: blank lines, empty cells, a short row, quotes, then ``late_line``."""
+    lines = [HEADER]
+    for n in range(rows):
+        lines.append(f'VENTA,"Perez, Ana {n}",Solar,{n}.5,"1.234,5",2024-06-0{n % 9 + 1}')
+        if n == 10:
+            lines.append("")
+        if n == 20:
+            lines.append(",,,,,")
+        if n == 30:
+            lines.append("COMPRA,solo tres,Solar")
+    lines.append(late_line)
+    return ("\r\n".join(lines) + "\n").encode("latin-1" if "Á" in late_line else "utf-8")
+
+
+def python_rows(data: bytes) -> dict[int, tuple[str, list[str]]]:
+    """What the whole-file Python reading makes of a drop: line -> (raw record, cells)."""
+    return {line: (raw, cells) for line, raw, cells in read_rows(sniff(data, 1_048_576))}
+
+
+def spark_rows(spark: SparkSession, store: LocalObjectStore, keys: list[str]) -> dict[str, dict[int, dict]]:
+    rows = read_drops(spark, store, keys, 1_048_576, SOURCE_FIELDS).collect()
+    out: dict[str, dict[int, dict]] = {}
+    for row in rows:
+        out.setdefault(row["path"].rsplit("/", 1)[-1], {})[row["line_number"]] = row.asDict()
+    return out
+
+
+@pytest.mark.slow
+def test_lines_split_across_tasks_keep_their_numbers_cells_and_encoding(spark, tmp_path) -> None:
+    store = LocalObjectStore(tmp_path)
+    # Latin-1, and the first accented byte comes after the head the driver reads.
+    latin1 = transacciones(3000, "COMPRA,ÁRBOL S.A.,Eólica,1,2,2024-06-01")
+    assert len(latin1) > 2 * HEAD_BYTES and max(latin1[:HEAD_BYTES]) < 0x80
+    # UTF-8 with decomposed accents (NFD), which the reading composes (NFC).
+    nfd = unicodedata.normalize("NFD", "COMPRA,José Núñez,Eólica,1,2,2024-06-01")
+    utf8 = transacciones(3000, nfd)
+    keys = []
+    for name, data in (("latin1.csv", latin1), ("nfd.csv", utf8)):
+        keys.append(f"raw/energy_company/transacciones/{DAY}/{name}")
+        store.put_bytes(keys[-1], data)
+
+    got = spark_rows(spark, store, keys)
+
+    for name, data in (("latin1.csv", latin1), ("nfd.csv", utf8)):
+        expected = python_rows(data)
+        rows = got[name]
+        assert sorted(rows) == sorted(expected)  # same lines, blank ones skipped in both
+        for line, (raw, cells) in expected.items():
+            row = rows[line]
+            assert row["entity"] == "transacciones" and str(row["fecha_carga"]) == "2024-06-03"
+            if len(cells) != 6:
+                assert row["problem"] == f"line {line}: {len(cells)} field(s), the header has 6"
+                continue
+            assert row["problem"] is None and row["raw_record"] == raw, line
+            assert [row[c] for c in HEADER.split(",")] == cells, line
+    assert got["latin1.csv"][max(got["latin1.csv"])]["nombre_cliente_proveedor"] == "ÁRBOL S.A."
+    assert got["nfd.csv"][max(got["nfd.csv"])]["nombre_cliente_proveedor"] == "José Núñez"
+    assert got["nfd.csv"][max(got["nfd.csv"])]["nombre_cliente_proveedor"] != nfd.split(",")[1]
+
+
+def test_a_quoted_field_spanning_lines_is_quarantined_line_by_line(spark, tmp_path) -> None:
+    store = LocalObjectStore(tmp_path)
+    data = (HEADER + '\nVENTA,"Ana\nPérez",Solar,1,2,2024-06-01\nVENTA,Luis,Solar,1,2,2024-06-01\n').encode()
+    key = f"raw/energy_company/transacciones/{DAY}/multi.csv"
+    store.put_bytes(key, data)
+
+    rows = spark_rows(spark, store, [key])["multi.csv"]
+
+    assert sorted(rows) == [2, 3, 4]
+    for line in (2, 3):
+        assert rows[line]["problem"].startswith(f"line {line}: an unclosed quote")
+        assert rows[line]["tipo_transaccion"] is None
+    assert rows[4]["problem"] is None and rows[4]["nombre_cliente_proveedor"] == "Luis"
+
+
+def test_unreadable_files_keep_the_landing_reason(spark, tmp_path) -> None:
+    store = LocalObjectStore(tmp_path)
+    long_line = (HEADER + "\n" + "x" * 200_000 + "\n").encode()
+    cases = {
+        "binary.csv": b"\x00\x01\x02" * 100,
+        "header.csv": b"a,b,c\n1,2,3\n",
+        "long.csv": long_line,
+    }
+    keys = []
+    for name, data in cases.items():
+        keys.append(f"raw/energy_company/transacciones/{DAY}/{name}")
+        store.put_bytes(keys[-1], data)
+    keys.append("raw/energy_company/transacciones/undated.csv")
+    store.put_bytes(keys[-1], (HEADER + "\nVENTA,Luis,Solar,1,2,2024-06-01\n").encode())
+
+    rows = read_drops(spark, store, keys, 100_000, SOURCE_FIELDS).collect()
+
+    problems = {row["path"].rsplit("/", 1)[-1]: row["problem"] for row in rows}
+    assert len(rows) == 4 and all(row["line_number"] == 0 and row["entity"] is None for row in rows)
+    assert problems["binary.csv"].startswith("unreadable drop: binary")
+    assert problems["header.csv"].startswith("unreadable drop: missing_header")
+    assert problems["long.csv"] == (
+        f"unreadable drop: line_too_long: line 2 (byte offset {len(HEADER) + 1}) has 200,000 bytes; "
+        "the limit is 100,000 (csv_max_line_bytes)"
+    )
+    assert problems["undated.csv"] == "raw file is not under year=/month=/day=/ (the landing date)"
