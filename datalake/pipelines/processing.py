@@ -15,6 +15,14 @@ formats, deduplicated by ``extracted_at``). A run therefore recomputes whole Mad
   days plus their current rows of every other day (carried over unchanged), and a partition
   left with no rows is removed; a day whose raw partitions are all gone loses its rows.
 
+Shared tables: sources share processed tables (REE and ENTSO-E both write ``demand_hourly``;
+raw/ree and raw/ree_sample both feed REE's). A run owns only the rows whose owner column holds
+its raw prefix's values (:class:`~datalake.sources.registry.RowOwnership`, from the source's
+``owned_values``): it replaces its own rows of the recomputed days and keeps every other row of
+the partitions it rewrites, unchanged, so a run of one source never deletes another's rows, and
+the tables equal full runs of every source in any order. A row a run builds with a value it does
+not own is quarantined (its owner's runs would not see it), in full runs too.
+
 The carried rows are what the previous runs published, and by the same argument those equal a
 full run over raw as it was; their raw has not changed since (the ledger says so), so the
 result is row for row what a full run over today's raw gives. A value whose Madrid day is more
@@ -44,6 +52,7 @@ from datalake.datasets.spec import DatasetSpec
 from datalake.jobs import delete_processed_partitions, write_processed, write_quarantine
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.runs import RunReport
+from datalake.sources.registry import RowOwnership
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
 from datalake.transforms import quality
@@ -69,10 +78,15 @@ _DOCUMENTS = T.StructType(
 
 @dataclass(frozen=True)
 class Recompute:
-    """The Madrid days a run rebuilds from raw; processed rows of other days are carried over."""
+    """The Madrid days a run rebuilds from raw, and the rows it owns (None: every row).
+
+    It replaces its own rows of those days; every other row of the partitions it rewrites is
+    carried over.
+    """
 
     spark: SparkSession
     days: frozenset[dt.date]
+    owner: RowOwnership | None = None
 
 
 def read_current(spark: SparkSession, store: ObjectStore, spec: DatasetSpec) -> DataFrame | None:
@@ -112,29 +126,52 @@ def partition_of(spec: DatasetSpec, day: dt.date) -> tuple[tuple[str, int], ...]
     return tuple((p.name, fields[p.name]) for p in spec.partition_by)
 
 
+def owned(owner: RowOwnership | None) -> F.Column:
+    """True on the rows ``owner`` owns (every row when None); never null."""
+    if owner is None:
+        return F.lit(True)
+    return F.coalesce(F.col(owner.column).isin(list(owner.values)), F.lit(False))
+
+
+def ownership_check(owner: RowOwnership) -> quality.ParseCheck:
+    """The quarantine check of a row built with an owner value its raw prefix does not own."""
+    message = F.format_string(
+        f"{owner.column} %s is not what {owner.raw_prefix} holds ({', '.join(owner.values)})",
+        F.col(owner.column),
+    )
+    return owner.column, F.col(owner.column).isNotNull() & ~owned(owner), message
+
+
 def _publish(
     rows: DataFrame, spec: DatasetSpec, store: ObjectStore, recompute: Recompute, progress: Progress | None
-) -> tuple[list[str], int]:
-    """Rewrite the partitions of the recomputed days: their new rows plus the other days' current rows.
+) -> tuple[list[str], int, int]:
+    """Rewrite the partitions of the recomputed days: their new rows plus every current row the run
+    does not replace (its own rows of other days; every row it does not own).
 
-    Returns (keys written, rows carried over). Partitions left with no row are removed.
+    Returns (keys written, own rows carried over, rows of other owners kept). Partitions left with
+    no row are removed.
     """
     names = [p.name for p in spec.partition_by]
     touched = sorted({partition_of(spec, day) for day in recompute.days})
     frame = rows.select(*spec.column_names, *names)
-    carried_count = 0
+    carried_count = kept_count = 0
     current = read_current(recompute.spark, store, spec)
     if current is not None and touched:
         spark = recompute.spark
         partitions = spark.createDataFrame([tuple(v for _n, v in t) for t in touched], names)
         day_column = spec.partition_source or "local_date"
-        days = spark.createDataFrame([(d,) for d in sorted(recompute.days)], [day_column])
-        carried = current.join(F.broadcast(partitions), names, "left_semi").join(
-            F.broadcast(days), day_column, "left_anti"
+        days = spark.createDataFrame([(d, True) for d in sorted(recompute.days)], [day_column, "_recomputed"])
+        mine = owned(recompute.owner)
+        carried = (
+            current.join(F.broadcast(partitions), names, "left_semi")
+            .join(F.broadcast(days), day_column, "left")
+            .filter(~(mine & F.col("_recomputed").isNotNull()))
+            .withColumn("_mine", mine)
         )
-        carried = carried.select(*spec.column_names, *names).cache()
-        carried_count = carried.count()
-        frame = frame.unionByName(carried)
+        carried = carried.select(*spec.column_names, *names, "_mine").cache()
+        counts = {row["_mine"]: row["count"] for row in carried.groupBy("_mine").count().collect()}
+        carried_count, kept_count = counts.get(True, 0), counts.get(False, 0)
+        frame = frame.unionByName(carried.drop("_mine"))
     frame = frame.cache()
     keys = write_processed(frame, spec, store, progress)
     present = {tuple(zip(names, row, strict=True)) for row in frame.select(*names).distinct().collect()}
@@ -143,7 +180,7 @@ def _publish(
         if progress:
             progress(f"{spec.name}/{path}: removed (no rows left)")
     frame.unpersist()
-    return keys, carried_count
+    return keys, carried_count, kept_count
 
 
 def finish_dataset(
@@ -160,21 +197,24 @@ def finish_dataset(
     ``problem`` (a reason found while parsing). Rows with a problem or breaking a rule, and
     superseded revisions, go to quarantine with their reason; the rest replace the
     partitions they touch, or, given ``recompute``, the partitions of its days (carrying
-    their other days' current rows over, see the module's docstring).
+    their other days' current rows over, see the module's docstring). Given ``recompute.owner``,
+    rows with an owner value it does not own are quarantined, and rows of other owners are kept.
     """
     if "problem" not in typed.columns:
         typed = typed.withColumn("problem", F.lit(None).cast("string"))
     typed = typed.cache()
     parse_failed = typed.filter(F.col("problem").isNotNull()).withColumnRenamed("problem", quality.REASON)
-    valid, bad = quality.split_valid(typed.filter(F.col("problem").isNull()).drop("problem"), spec)
+    owner = recompute.owner if recompute is not None else None
+    checks = [ownership_check(owner)] if owner is not None else []
+    valid, bad = quality.split_valid(typed.filter(F.col("problem").isNull()).drop("problem"), spec, checks)
     latest, superseded = quality.latest_per_key(
         valid, list(spec.primary_key), "extracted_at", tiebreak=("raw_record",)
     )
     quarantined = parse_failed.unionByName(bad).unionByName(superseded)
     if recompute is None:
-        keys, carried = write_processed(latest.drop("raw_record"), spec, store, progress), 0
+        keys, carried, kept = write_processed(latest.drop("raw_record"), spec, store, progress), 0, 0
     else:
-        keys, carried = _publish(latest.drop("raw_record"), spec, store, recompute, progress)
+        keys, carried, kept = _publish(latest.drop("raw_record"), spec, store, recompute, progress)
     rows_out, rows_quarantined = latest.count(), quarantined.count()
     quarantine_key = write_quarantine(quarantined, spec.name, store, report.run_id)
     report.keys_written += keys + ([quarantine_key] if quarantine_key else [])
@@ -186,6 +226,8 @@ def finish_dataset(
     report.details[f"{spec.name}_rows_out"] = rows_out
     if recompute is not None:
         report.details[f"{spec.name}_rows_carried_over"] = carried
+    if owner is not None:
+        report.details[f"{spec.name}_rows_of_other_owners_kept"] = kept
     typed.unpersist()
     return rows_out, rows_quarantined
 
@@ -262,6 +304,7 @@ def process_documents(
     full: bool = False,
     reach_days: int = READ_REACH_DAYS,
     value_day: Callable[[DataFrame], F.Column] | None = None,
+    owner: RowOwnership | None = None,
 ) -> RunReport:
     """Process the raw files under ``raw_prefix`` that changed since the last successful run.
 
@@ -293,6 +336,9 @@ def process_documents(
     value_day
         Flattened values -> the day each is about (a date column), which the run recomputes by
         and the datasets' ``partition_source`` holds; None: the Madrid day of ``ts_utc``.
+    owner
+        The rows of the processed tables this raw prefix's runs own (the tables are shared with
+        other prefixes or sources); None: every row.
 
     Returns
     -------
@@ -334,7 +380,7 @@ def process_documents(
         values = _scoped(flattened, raw_prefix, plan, days, reach_days, on).cache()
         report.rows_in = values.count()
         report.details["files"] = values.select("path").distinct().count()
-    recompute = Recompute(spark, frozenset(days))
+    recompute = Recompute(spark, frozenset(days), owner)
     with report.timed("transform+write"):
         out = quarantined = 0
         for build, spec in builders:

@@ -63,4 +63,5 @@ def process_source(
         progress=progress,
         full=full,
         value_day=source.value_day.resolve() if source.value_day else None,
+        owner=source.ownership(raw_prefix),
     )

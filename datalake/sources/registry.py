@@ -90,6 +90,19 @@ class JobOption:
 
 
 @dataclass(frozen=True)
+class RowOwnership:
+    """The rows of its processed tables one raw prefix's runs own: those whose ``column`` is in ``values``.
+
+    Sources share processed tables (REE and ENTSO-E both write ``demand_hourly``); a run rewrites
+    only the rows it owns and keeps every other row of the partitions it rewrites.
+    """
+
+    raw_prefix: str
+    column: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SourceLambda:
     """A Lambda of a source (an extractor or a landing function): ``lambdas/<name>/handler.py``.
 
@@ -149,6 +162,14 @@ class SourceSpec:
         The standard pipeline's day of each flattened value (``values -> Column`` of dates), which
         incremental runs recompute by; None: the Europe/Madrid day of ``ts_utc``. Its datasets
         take that day in their ``partition_source`` column.
+    owned_values
+        Per raw prefix, the values of ``owner_column`` its rows carry (``{"raw/ree": ("ree",)}``): a
+        run of that prefix replaces only the rows holding one of them, keeps every other row of the
+        partitions it rewrites (another source's, another prefix's) and quarantines a row it built
+        with another value. Empty: its runs own every row of its tables (no other writer). A table
+        written from more than one raw prefix needs it (:func:`index_sources` checks).
+    owner_column
+        The column of its datasets that names which raw prefix's rows a row is.
     """
 
     name: str
@@ -168,6 +189,8 @@ class SourceSpec:
     quarantine_folders: tuple[str, ...] | None = None
     reads_back: tuple[DatasetSpec, ...] = ()
     value_day: CodeRef | None = None
+    owned_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    owner_column: str = "source"
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -179,6 +202,31 @@ class SourceSpec:
             raise ConfigurationError(f"source {self.name}: each raw prefix must be raw/<folder>")
         if self.process is None and self.unreadable is None:
             raise ConfigurationError(f"source {self.name}: the standard pipeline needs an unreadable builder")
+        if self.owned_values:
+            self._check_owned_values()
+
+    def _check_owned_values(self) -> None:
+        if set(self.owned_values) != set(self.raw_prefixes):
+            raise ConfigurationError(
+                f"source {self.name}: owned_values must name each raw prefix "
+                f"({', '.join(self.raw_prefixes)}), got {', '.join(sorted(self.owned_values))}"
+            )
+        seen: dict[str, str] = {}
+        for prefix, values in self.owned_values.items():
+            if not values:
+                raise ConfigurationError(f"source {self.name}: owned_values of {prefix} is empty")
+            for value in values:
+                if value in seen:
+                    raise ConfigurationError(
+                        f"source {self.name}: owned_values: {self.owner_column}={value!r} is claimed "
+                        f"by both {seen[value]} and {prefix}"
+                    )
+                seen[value] = prefix
+        for spec in self.datasets:
+            if self.owner_column not in spec.column_names:
+                raise ConfigurationError(
+                    f"source {self.name}: owner_column {self.owner_column!r} is not a column of {spec.name}"
+                )
 
     @property
     def raw_prefix(self) -> str:
@@ -229,6 +277,17 @@ class SourceSpec:
                 "(or a folder below one)"
             )
         return clean
+
+    def ownership(self, raw_prefix: str) -> RowOwnership | None:
+        """The rows a run of ``raw_prefix`` (one of its prefixes or a folder below one) owns.
+
+        None when the source declares no ``owned_values``: its runs own every row of its tables.
+        """
+        if not self.owned_values:
+            return None
+        clean = self.check_raw_prefix(raw_prefix)
+        prefix = next(p for p in self.raw_prefixes if clean == p or clean.startswith(f"{p}/"))
+        return RowOwnership(prefix, self.owner_column, tuple(self.owned_values[prefix]))
 
     def parse_options(self, given: Mapping[str, str]) -> dict[str, Any]:
         """Job arguments as text (``{"day": "2024-06-03"}``) -> the process function's keywords.
@@ -286,6 +345,8 @@ REE = SourceSpec(
     ),
     unreadable=CodeRef("datalake.transforms.ree:unreadable_rows"),
     problem_source="ree_unreadable",
+    # REE's documents say whether they are generated (datalake.sources.ree.parse_values labels them).
+    owned_values={"raw/ree": ("ree",), "raw/ree_sample": ("sample",)},
     job_setting="ree_glue_job",
     lambdas=(
         SourceLambda("ree_daily", "DailySchedule", "daily: re-fetch the days the last 48 hours touch"),
@@ -306,6 +367,7 @@ ENTSOE = SourceSpec(
     ),
     unreadable=CodeRef("datalake.transforms.entsoe:unreadable_rows"),
     problem_source="entsoe_unreadable",
+    owned_values={"raw/entsoe": ("entsoe",)},
     job_setting="entsoe_glue_job",
 )
 
@@ -338,7 +400,12 @@ ENERGY_COMPANY = SourceSpec(
 
 
 def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
-    """A read-only registry of ``sources`` by name; refuses a name or a raw prefix registered twice."""
+    """A read-only registry of ``sources`` by name.
+
+    Refuses a name or a raw prefix registered twice, and a processed table written from more than
+    one raw prefix unless each declares the rows it owns there, in one column, none claimed twice
+    (:attr:`SourceSpec.owned_values`): else a run of one would delete the other's rows.
+    """
     index: dict[str, SourceSpec] = {}
     owner: dict[str, str] = {}
     for source in sources:
@@ -349,7 +416,36 @@ def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
                 raise ConfigurationError(f"raw prefix {prefix}: both {owner[prefix]} and {source.name}")
             owner[prefix] = source.name
         index[source.name] = source
+    _check_shared_tables(sources)
     return MappingProxyType(index)
+
+
+def _check_shared_tables(sources: tuple[SourceSpec, ...]) -> None:
+    writers: dict[str, list[tuple[SourceSpec, str]]] = {}
+    for source in sources:
+        for spec in source.datasets:
+            writers.setdefault(spec.name, []).extend((source, p) for p in source.raw_prefixes)
+    for table, prefixes in writers.items():
+        if len(prefixes) < 2:
+            continue
+        claimed: dict[tuple[str, str], str] = {}
+        for source, prefix in prefixes:
+            if not source.owned_values:
+                names = ", ".join(p for _s, p in prefixes)
+                raise ConfigurationError(
+                    f"processed table {table} is written from {names}: source {source.name} must "
+                    "declare owned_values (the rows each of its raw prefixes owns there)"
+                )
+            for value in source.owned_values[prefix]:
+                key = (source.owner_column, value)
+                if key in claimed and claimed[key] != prefix:
+                    raise ConfigurationError(
+                        f"processed table {table}: {source.owner_column}={value!r} is claimed by both "
+                        f"{claimed[key]} and {prefix}"
+                    )
+                claimed[key] = prefix
+        if len({source.owner_column for source, _p in prefixes}) > 1:
+            raise ConfigurationError(f"processed table {table}: its writers name owners in different columns")
 
 
 #: Every registered source by name; registering one is one entry here.

@@ -25,16 +25,19 @@ from datalake.settings import Settings
 from datalake.sources import energy_landing, entsoe, ree
 from datalake.sources.registry import (
     ENERGY_COMPANY,
+    ENTSOE,
     GLUE_SCRIPT,
     REE,
     SOURCES,
     CodeRef,
+    RowOwnership,
     SourceSpec,
     UnknownSourceError,
     get_source,
     index_sources,
     raw_prefix_sources,
 )
+from datalake.sources.sample import SAMPLE_LABEL
 
 TRANSFORMS = load_template("transforms")
 INGESTION = load_template("ingestion")
@@ -107,13 +110,52 @@ def test_a_name_or_raw_prefix_registered_twice_is_refused() -> None:
         index_sources(REE, REE)
     with pytest.raises(ConfigurationError, match="raw/ree_sample: both ree and copy"):
         index_sources(
-            REE, SourceSpec(**{**REE.__dict__, "name": "copy", "raw_prefixes": ("raw/ree_sample",)})
+            REE,
+            SourceSpec(
+                **{
+                    **REE.__dict__,
+                    "name": "copy",
+                    "raw_prefixes": ("raw/ree_sample",),
+                    "owned_values": {"raw/ree_sample": ("copied",)},
+                }
+            ),
         )
     # The trigger maps an object to raw/<its first folder>, so a prefix is exactly that.
     with pytest.raises(ConfigurationError, match="raw/<folder>"):
         SourceSpec(**{**REE.__dict__, "raw_prefixes": ("raw/ree/demand",)})
     with pytest.raises(ConfigurationError, match=r"package\.module:function"):
         CodeRef("documents_to_rows")
+
+
+def test_each_raw_prefix_owns_its_source_values_in_the_shared_tables() -> None:
+    # The labels the sources' parsers put in the `source` column.
+    assert REE.ownership(ree.RAW_PREFIX) == RowOwnership("raw/ree", "source", (ree.REAL_LABEL,))
+    assert REE.ownership(f"{ree.SAMPLE_RAW_PREFIX}/demand") == RowOwnership(
+        "raw/ree_sample", "source", (SAMPLE_LABEL,)
+    )
+    assert ENTSOE.ownership("raw/entsoe") == RowOwnership("raw/entsoe", "source", (entsoe.SOURCE_LABEL,))
+    assert ENERGY_COMPANY.ownership("raw/energy_company") is None  # the only writer of its tables
+    with pytest.raises(ConfigurationError, match="source ree reads raw/ree, raw/ree_sample"):
+        REE.ownership("raw/entsoe")
+
+
+def test_a_table_shared_without_declared_owners_is_refused() -> None:
+    undeclared = SourceSpec(**{**ENTSOE.__dict__, "owned_values": {}})
+    with pytest.raises(
+        ConfigurationError, match="demand_hourly is written from raw/ree, raw/ree_sample, raw/entsoe"
+    ):
+        index_sources(REE, undeclared)
+    claims_sample = SourceSpec(**{**ENTSOE.__dict__, "owned_values": {"raw/entsoe": ("entsoe", "sample")}})
+    with pytest.raises(
+        ConfigurationError, match="source='sample' is claimed by both raw/ree_sample and raw/entsoe"
+    ):
+        index_sources(REE, claims_sample)
+    with pytest.raises(ConfigurationError, match="owned_values must name each raw prefix"):
+        SourceSpec(**{**REE.__dict__, "owned_values": {"raw/ree": ("ree",)}})
+    with pytest.raises(ConfigurationError, match="'ree' is claimed by both raw/ree and raw/ree_sample"):
+        SourceSpec(**{**REE.__dict__, "owned_values": {"raw/ree": ("ree",), "raw/ree_sample": ("ree",)}})
+    with pytest.raises(ConfigurationError, match="owner_column 'origin' is not a column of demand_hourly"):
+        SourceSpec(**{**REE.__dict__, "owner_column": "origin"})
 
 
 def test_options_and_raw_prefixes_are_checked_by_the_source() -> None:
