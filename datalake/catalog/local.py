@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from datalake.catalog.base import Catalog, Column, Partition, Table
+from datalake.catalog.base import Catalog, Column, Partition, PartitionSwitch, Table
 from datalake.errors import CatalogNotFoundError
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
@@ -83,6 +83,28 @@ class LocalCatalog(Catalog):
             doc["partitions"].sort(key=lambda p: p["values"])
             self.store.put_json(self._table_key(database, table), doc)
         return added
+
+    def set_partition_locations(
+        self, database: str, table: str, partitions: Iterable[Partition]
+    ) -> PartitionSwitch:
+        doc = self._load(database, table)
+        current = {tuple(p["values"]): p for p in doc["partitions"]}
+        created = switched = 0
+        for partition in partitions:
+            entry = current.get(tuple(partition.values))
+            if entry is None:
+                entry = {"values": list(partition.values), "location": partition.location}
+                current[tuple(partition.values)] = entry
+                doc["partitions"].append(entry)
+                created += 1
+            elif entry["location"] != partition.location:
+                entry["location"] = partition.location
+                switched += 1
+        if created or switched:
+            doc["partitions"].sort(key=lambda p: p["values"])
+            # One write of the whole document: a reader loads the old partition set or the new one.
+            self.store.put_json(self._table_key(database, table), doc)
+        return PartitionSwitch(created, switched)
 
     def list_partitions(self, database: str, table: str) -> list[Partition]:
         doc = self._load(database, table)

@@ -20,13 +20,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, SOURCE, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
-from datalake.jobs import write_processed, write_quarantine
+from datalake.jobs import read_processed, write_processed, write_quarantine
 from datalake.pipelines.processing import Progress
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
@@ -44,9 +43,9 @@ def _existing(
     spark: SparkSession, store: ObjectStore, spec: DatasetSpec, like: DataFrame
 ) -> DataFrame | None:
     """The processed rows of ``spec`` shaped like ``like`` and marked carried, or None when there are none."""
-    if not any(k.endswith(".parquet") for k in store.list_keys(spec.location)):
+    existing = read_processed(spark, spec, store)
+    if existing is None:
         return None
-    existing = spark.read.option("basePath", store.uri(spec.location)).parquet(store.uri(spec.location))
     for name in like.columns:
         if name not in existing.columns:
             existing = existing.withColumn(name, F.lit(None).cast(like.schema[name].dataType))
@@ -83,16 +82,17 @@ def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, Data
     )
 
 
-def _quarantine(frame: pd.DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
+def _quarantine(frame: DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
     """Write rows to ``quarantine/energy_company/<name>/``; count them, and their reasons, in the report."""
     key = write_quarantine(frame, join_key(SOURCE, name), store, report.run_id)
     if key is None:
         return
     report.keys_written.append(key)
-    report.rows_quarantined += len(frame)
+    counts = frame.groupBy(quality.REASON).count().orderBy(quality.REASON).collect()
+    report.rows_quarantined += sum(row["count"] for row in counts)
     reasons = report.details.setdefault("quarantine_reasons", {})
-    for reason, count in frame[quality.REASON].value_counts().sort_index().items():
-        reasons[f"{name}: {reason}"] = int(count)
+    for row in counts:
+        reasons[f"{name}: {row[quality.REASON]}"] = int(row["count"])
 
 
 def _finish(
@@ -142,7 +142,7 @@ def _finish(
     report.keys_written += write_processed(latest, spec, store, progress)
     counts = {row[CARRIED]: row["count"] for row in latest.groupBy(CARRIED).count().collect()}
     rows_out, carried = counts.get(False, 0), counts.get(True, 0)
-    _quarantine(quarantined.toPandas(), entity, store, report)
+    _quarantine(quarantined, entity, store, report)
     report.rows_out += rows_out
     report.details[f"{entity}_rows_out"] = rows_out
     report.details["rows_carried_over"] = report.details.get("rows_carried_over", 0) + carried
@@ -202,7 +202,7 @@ def process_raw_energy_company(
         unreadable = rows.filter(F.col("entity").isNull()).withColumnRenamed(
             transforms.PROBLEM, quality.REASON
         )
-        _quarantine(unreadable.select(*QUARANTINE_COLUMNS).toPandas(), "unreadable", store, report)
+        _quarantine(unreadable.select(*QUARANTINE_COLUMNS), "unreadable", store, report)
         masters: dict[str, DataFrame] = {}
         for spec in (CLIENTES, PROVEEDORES, TRANSACCIONES):
             masters[spec.table_name] = _finish(

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
-
 from datalake import runtime
 from datalake.catalog.crawler import CrawlReport, LocalCrawler
-from datalake.datasets import DATASETS, dataset_at, get_dataset
+from datalake.catalog.processed import (
+    CurrentPartition,
+    catalog_for,
+    current_partitions,
+    current_table,
+    read_partition,
+    register_processed,
+)
+from datalake.datasets import DATASETS, get_dataset
+from datalake.datasets.spec import DatasetSpec
 from datalake.errors import QueryError
+from datalake.publishing import PUBLISHED_PREFIX
 from datalake.runs import RunReport, list_runs, record_run
 from datalake.settings import Settings, get_settings
 from datalake.storage.base import ObjectStore
-from datalake.storage.paths import join_key, split_table_key
+from datalake.storage.paths import join_key
 
 Progress = Callable[[str], None]
 
@@ -38,34 +44,38 @@ ENERGY_FOLDER = "energy_company"
 def crawl_zones(
     zones: list[str], settings: Settings | None = None, progress: Progress = _quiet
 ) -> list[CrawlReport]:
-    """Run the local crawler over zones, as the crawlers in crawlers/ do on AWS.
+    """Catalog zones: the raw zone is crawled, as the crawlers in crawlers/ do on AWS; the processed
+    zone's tables are the dataset specs' (the jobs register them and their partitions when they
+    publish), so ``processed`` brings each published table's definition in line with its spec.
 
-    Each zone is two crawls: the lake's tables (``energy_company/`` excluded) into the zone's
-    database, and the energy company's into ``energy_raw_database`` / ``energy_processed_database``.
-    Raw CSV drops are catalogued as text: their values are checked by the Glue job, not here.
+    The raw zone is two crawls: the lake's tables (``energy_company/`` excluded) into
+    ``raw_database``, and the energy company's into ``energy_raw_database``. Raw CSV drops are
+    catalogued as text: their values are checked by the Glue job, not here.
     """
     settings = settings or get_settings()
-    crawler = LocalCrawler(runtime.object_store("lake", settings), runtime.catalog(settings), progress)
-    energy_databases = {"raw": settings.energy_raw_database, "processed": settings.energy_processed_database}
+    store = runtime.object_store("lake", settings)
+    catalog = runtime.catalog(settings)
+    crawler = LocalCrawler(store, catalog, progress)
     reports = []
     for zone in zones:
+        if zone == "processed":
+            reports += register_processed(catalog, store, DATASETS.values(), settings)
+            continue
         energy = join_key(zone, ENERGY_FOLDER)
         reports.append(crawler.crawl(zone, zone_database(zone, settings), exclude=(energy,)))
-        reports.append(crawler.crawl(energy, energy_databases[zone], csv_as_text=zone == "raw"))
+        reports.append(crawler.crawl(energy, settings.energy_raw_database, csv_as_text=True))
     return reports
 
 
 SYNC_LEDGER_PREFIX = "_sync"
 
 
-def _partition_files(store: ObjectStore, location: str) -> dict[str, list[str]]:
-    """Data files of a processed table, grouped by partition path."""
-    grouped: dict[str, list[str]] = {}
-    for key in store.list_keys(location):
-        if key.endswith(".parquet"):
-            _root, partition, _name = split_table_key(key)
-            grouped.setdefault(partition, []).append(key)
-    return grouped
+def _published_partitions(
+    store: ObjectStore, spec: DatasetSpec, settings: Settings
+) -> dict[str, CurrentPartition]:
+    """A processed dataset's current partitions by Hive path, as the catalog points at them."""
+    catalog = catalog_for(store, settings)
+    return {p.path: p for p in current_partitions(catalog, store, spec, settings)}
 
 
 def sync_dataset(
@@ -80,10 +90,11 @@ def sync_dataset(
     Each partition's sync replaces exactly that partition's rows in one transaction (see
     :func:`~datalake.warehouse.sync.replace_rows`): new rows inserted, changed ones updated, rows
     no longer in its files (newly quarantined ones, say) deleted, equal ones left as they are.
-    An unpartitioned table is replaced whole the same way. Only partitions whose files changed
-    since their last sync are loaded (a ledger of file checksums under ``_sync/``), unless
-    ``force``; ``partitions`` narrows the set further, as the S3-triggered Lambda does with the
-    partitions an event touched.
+    An unpartitioned table is replaced whole the same way. A partition's files are those in the
+    folder the catalog points it at (never the table's other run folders), and only partitions
+    the catalog points somewhere new since their last sync are loaded (a ledger of locations under
+    ``_sync/``: published folders never change), unless ``force``; ``partitions`` narrows the set
+    further, as the Lambda does with the partitions a publish switched.
     """
     from datalake.warehouse.connection import connection, password_verifier, reader_password
     from datalake.warehouse.roles import ensure_reader_role
@@ -99,19 +110,18 @@ def sync_dataset(
         # /ask logs in as the reader: its password (READER_SECRET_ARN on AWS) is set at every
         # sync, read first so that a secret the role cannot read fails before any upsert.
         password = reader_password(settings)
-        files = _partition_files(store, spec.location)
-        wanted = sorted(files if partitions is None else set(partitions) & set(files))
+        published = _published_partitions(store, spec, settings)
+        wanted = sorted(published if partitions is None else set(partitions) & set(published))
         totals = {"inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0, "duplicates_superseded": 0}
         skipped = 0
         with connection(settings, autocommit=True) as conn:
             for partition in wanted:
-                with report.timed("read"):
-                    payloads = {key: store.get_bytes(key) for key in files[partition]}
-                checksum = hashlib.sha256(b"".join(payloads[k] for k in sorted(payloads))).hexdigest()
-                if not force and ledger.get(partition) == checksum:
+                location = published[partition].location
+                if not force and ledger.get(partition) == location:
                     skipped += 1
                     continue
-                frame = pd.concat([pd.read_parquet(io.BytesIO(b)) for b in payloads.values()])
+                with report.timed("read"):
+                    frame = read_partition(store, spec, published[partition]).to_pandas()
                 report.rows_in += len(frame)
                 scope = partition_scope(spec, partition)
                 check_in_scope(spec, partition, scope, frame)
@@ -125,7 +135,7 @@ def sync_dataset(
                 totals["deleted"] += result.deleted
                 totals["unchanged"] += result.unchanged
                 totals["duplicates_superseded"] += result.duplicates
-                ledger[partition] = checksum
+                ledger[partition] = location
                 store.put_json(ledger_key, ledger)
                 report.keys_written.append(f"{spec.warehouse_table}/{partition}")
                 progress(
@@ -141,13 +151,23 @@ def sync_dataset(
 
 
 def sync_processed_keys(keys: list[str], settings: Settings | None = None) -> list[RunReport]:
-    """Sync the partitions that new processed objects belong to (the S3-event path)."""
+    """Sync the partitions that publishes switched (the S3-event path).
+
+    ``keys`` are objects created in the lake; publish markers
+    (``processed/_published/<dataset>/<run>.json``, see :mod:`datalake.publishing`) name a dataset
+    and the partitions a run switched, and each is synced from where the catalog points now.
+    Other keys (a run's data files, written before its publish) are ignored: until the catalog
+    points at them they are not the lake's data.
+    """
+    settings = settings or get_settings()
+    store = runtime.object_store("lake", settings)
     touched: dict[str, set[str]] = {}
     for key in keys:
-        root, partition, name = split_table_key(key)
-        spec = dataset_at(root)
-        if spec is not None and name.endswith(".parquet"):
-            touched.setdefault(spec.name, set()).add(partition)
+        if not (key.startswith(PUBLISHED_PREFIX + "/") and key.endswith(".json")):
+            continue
+        marker = store.get_json(key)
+        spec = get_dataset(marker["dataset"])
+        touched.setdefault(spec.name, set()).update(marker["partitions"])
     return [
         sync_dataset(dataset, settings, partitions=sorted(parts))
         for dataset, parts in sorted(touched.items())
@@ -233,10 +253,11 @@ def sync_all(
     """Sync every dataset that has processed data (only partitions not yet synced, unless ``force``)."""
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
+    catalog = catalog_for(store, settings)
     return [
         sync_dataset(name, settings, progress, force=force)
         for name, spec in sorted(DATASETS.items())
-        if store.list_keys(spec.location)
+        if current_table(catalog, spec, settings) is not None
     ]
 
 
