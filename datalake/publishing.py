@@ -34,7 +34,7 @@ from datalake.catalog.processed import (
     spec_table,
 )
 from datalake.datasets.spec import DatasetSpec
-from datalake.errors import CatalogNotFoundError
+from datalake.errors import CatalogNotFoundError, DataValidationError
 from datalake.settings import Settings
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key, parse_partition, split_table_key
@@ -170,6 +170,26 @@ def _put_table(catalog: Catalog, table: Table) -> None:
         catalog.put_table(table)
 
 
+def is_publish_marker(key: str) -> bool:
+    """True for a publish marker's key (``processed/_published/<dataset>/<run>.json``)."""
+    return key.startswith(PUBLISHED_PREFIX + "/") and key.endswith(".json")
+
+
+def read_publish_marker(store: ObjectStore, key: str) -> tuple[str, list[str]]:
+    """(dataset, partitions switched) of a publish marker.
+
+    Raises
+    ------
+    DataValidationError
+        The object is not a marker this module wrote (names the key and what is missing).
+    """
+    try:
+        marker = store.get_json(key)
+        return str(marker["dataset"]), [str(p) for p in marker["partitions"]]
+    except (ValueError, KeyError, TypeError) as error:
+        raise DataValidationError(key, f"not a publish marker ({type(error).__name__}: {error})") from None
+
+
 def referenced_runs(spec: DatasetSpec, catalog: Catalog, settings: Settings) -> set[str]:
     """The runs the catalog points at for a dataset (its partitions' locations and the table's)."""
     table = current_table(catalog, spec, settings)
@@ -232,10 +252,12 @@ __all__ = [
     "PUBLISHED_PREFIX",
     "RUNS_FOLDER",
     "Publication",
+    "is_publish_marker",
     "new_run_id",
     "prune_runs",
     "publish_run",
     "published_marker_key",
+    "read_publish_marker",
     "referenced_runs",
     "run_prefix",
 ]

@@ -19,7 +19,7 @@ from datalake.catalog.processed import (
 from datalake.datasets import DATASETS, get_dataset
 from datalake.datasets.spec import DatasetSpec
 from datalake.errors import QueryError
-from datalake.publishing import PUBLISHED_PREFIX
+from datalake.publishing import is_publish_marker, read_publish_marker
 from datalake.runs import RunReport, list_runs, record_run
 from datalake.settings import Settings, get_settings
 from datalake.storage.base import ObjectStore
@@ -162,12 +162,9 @@ def sync_processed_keys(keys: list[str], settings: Settings | None = None) -> li
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
     touched: dict[str, set[str]] = {}
-    for key in keys:
-        if not (key.startswith(PUBLISHED_PREFIX + "/") and key.endswith(".json")):
-            continue
-        marker = store.get_json(key)
-        spec = get_dataset(marker["dataset"])
-        touched.setdefault(spec.name, set()).update(marker["partitions"])
+    for key in filter(is_publish_marker, keys):
+        dataset, partitions = read_publish_marker(store, key)
+        touched.setdefault(get_dataset(dataset).name, set()).update(partitions)
     return [
         sync_dataset(dataset, settings, partitions=sorted(parts))
         for dataset, parts in sorted(touched.items())
