@@ -9,11 +9,11 @@ import math
 import os
 import sys
 from collections.abc import Callable, MutableMapping, Sequence
+from urllib.parse import unquote
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from datalake.catalog.base import Catalog
 from datalake.catalog.processed import catalog_for, current_partitions
@@ -189,8 +189,10 @@ def read_processed(
     current = current_partitions(catalog, store, spec, settings)
     if not current:
         return None
-    schema = StructType.fromDDL(", ".join(f"`{c.name}` {c.type}" for c in spec.columns))
-    frame = spark.read.schema(schema).parquet(*(p.location for p in current))
+    schema = ", ".join(f"`{c.name}` {c.type}" for c in spec.columns)
+    # Hadoop paths take ``=`` as it is: a local location's percent-escapes (file URIs) must go.
+    paths = [unquote(p.location) if p.location.startswith("file:") else p.location for p in current]
+    frame = spark.read.schema(schema).parquet(*paths)
     if not spec.partition_by:
         return frame
     # Partition folders of different runs share no base path, so Spark cannot discover their
