@@ -57,14 +57,31 @@ class LocalCatalog(Catalog):
             raise CatalogNotFoundError(f"table {database}.{name} not found (tables in {database}: {known})")
         return self.store.get_json(key)
 
+    # Locations inside the lake are kept relative to it (a key, ``processed/x/``), so a lake
+    # folder that is moved or copied keeps a catalog that points into itself.
+    def _stored(self, location: str) -> str:
+        try:
+            key = self.store.key_of(location)
+        except ValueError:
+            return location  # outside the lake: kept as given
+        return (key + "/" if location.endswith("/") else key) if key else location
+
+    def _resolved(self, stored: str) -> str:
+        if not stored or "://" in stored or stored.startswith("file:"):
+            return stored
+        uri = self.store.uri(stored.rstrip("/"))
+        return uri + "/" if stored.endswith("/") else uri
+
     def get_table(self, database: str, name: str) -> Table:
-        return _table_from_doc(self._load(database, name)["table"])
+        table = _table_from_doc(self._load(database, name)["table"])
+        return dataclasses.replace(table, location=self._resolved(table.location))
 
     def put_table(self, table: Table) -> None:
         self._require_database(table.database)
         key = self._table_key(table.database, table.name)
         partitions = self.store.get_json(key)["partitions"] if self.store.exists(key) else []
-        self.store.put_json(key, {"table": dataclasses.asdict(table), "partitions": partitions})
+        doc = dataclasses.asdict(dataclasses.replace(table, location=self._stored(table.location)))
+        self.store.put_json(key, {"table": doc, "partitions": partitions})
 
     def delete_table(self, database: str, name: str) -> None:
         self._load(database, name)
@@ -76,7 +93,9 @@ class LocalCatalog(Catalog):
         added = 0
         for partition in partitions:
             if partition.values not in known:
-                doc["partitions"].append({"values": list(partition.values), "location": partition.location})
+                doc["partitions"].append(
+                    {"values": list(partition.values), "location": self._stored(partition.location)}
+                )
                 known.add(partition.values)
                 added += 1
         if added:
@@ -92,13 +111,14 @@ class LocalCatalog(Catalog):
         created = switched = 0
         for partition in partitions:
             entry = current.get(tuple(partition.values))
+            location = self._stored(partition.location)
             if entry is None:
-                entry = {"values": list(partition.values), "location": partition.location}
+                entry = {"values": list(partition.values), "location": location}
                 current[tuple(partition.values)] = entry
                 doc["partitions"].append(entry)
                 created += 1
-            elif entry["location"] != partition.location:
-                entry["location"] = partition.location
+            elif entry["location"] != location:
+                entry["location"] = location
                 switched += 1
         if created or switched:
             doc["partitions"].sort(key=lambda p: p["values"])
@@ -108,7 +128,7 @@ class LocalCatalog(Catalog):
 
     def list_partitions(self, database: str, table: str) -> list[Partition]:
         doc = self._load(database, table)
-        return [Partition(tuple(p["values"]), p["location"]) for p in doc["partitions"]]
+        return [Partition(tuple(p["values"]), self._resolved(p["location"])) for p in doc["partitions"]]
 
 
 def _table_from_doc(doc: dict[str, Any]) -> Table:
