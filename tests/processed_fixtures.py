@@ -63,3 +63,19 @@ def publish_frames(
             store.write_parquet(join_key(folder, path, f"part-{index:05d}-{run_id}.parquet"), table)
     publish_run(spec, store, catalog or LocalCatalog(store), run_id, settings)
     return run_id
+
+
+def demand_day(day: str, demand_mw: float, hours: int = 24) -> pd.DataFrame:
+    """demand_hourly rows of one UTC day (``2024-03-05``), national, all ``demand_mw``."""
+    ts = pd.date_range(f"{day}T00:00Z", periods=hours, freq="h")
+    return pd.DataFrame(
+        {
+            "ts_utc": ts,
+            "local_date": ts.tz_convert("Europe/Madrid").date,
+            "region": "national",
+            "demand_mw": demand_mw,
+            "source": "ree",
+            "tso_forecast_mw": None,
+            "extracted_at": pd.Timestamp("2024-04-02T06:00Z"),
+        }
+    ).astype({"tso_forecast_mw": "float64"})
