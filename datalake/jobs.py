@@ -84,6 +84,15 @@ def resolve_args(
     return {**{n: defaults[n] for n in names if n in defaults}, **resolved}
 
 
+def spark_location(location: str) -> str:
+    """A store URI or catalog location as Spark's Hadoop paths take it.
+
+    Hadoop reads a path's ``=`` as it is: a local location's percent-escapes (``file://`` URIs
+    quote ``=`` as ``%3D``) would name another folder.
+    """
+    return unquote(location) if location.startswith("file:") else location
+
+
 def _ordering(spec: DatasetSpec) -> list[str]:
     """Columns a processed file is sorted by: partition columns, the time column, the key."""
     names = [p.name for p in spec.partition_by]
@@ -153,7 +162,7 @@ def write_processed(
             .write.mode("errorifexists")
             .option("maxRecordsPerFile", settings.processed_rows_per_file)
             .partitionBy(*(p.name for p in spec.partition_by))
-            .parquet(store.uri(run_prefix(spec, run_id)))
+            .parquet(spark_location(store.uri(run_prefix(spec, run_id))))
         )
         if progress and spec.partition_by:
             names = [p.name for p in spec.partition_by]
@@ -190,9 +199,7 @@ def read_processed(
     if not current:
         return None
     schema = ", ".join(f"`{c.name}` {c.type}" for c in spec.columns)
-    # Hadoop paths take ``=`` as it is: a local location's percent-escapes (file URIs) must go.
-    paths = [unquote(p.location) if p.location.startswith("file:") else p.location for p in current]
-    frame = spark.read.schema(schema).parquet(*paths)
+    frame = spark.read.schema(schema).parquet(*(spark_location(p.location) for p in current))
     if not spec.partition_by:
         return frame
     # Partition folders of different runs share no base path, so Spark cannot discover their
@@ -217,7 +224,6 @@ def write_quarantine(df: DataFrame, name: str, store: ObjectStore, run_id: str) 
         return None
     day = dt.datetime.now(dt.UTC).date().isoformat()
     key = join_key(QUARANTINE_PREFIX, name, f"run_date={day}", run_id)
-    df.select(*(F.col(f"`{c}`").cast("string").alias(c) for c in df.columns)).write.mode("overwrite").parquet(
-        store.uri(key)
-    )
+    as_text = df.select(*(F.col(f"`{c}`").cast("string").alias(c) for c in df.columns))
+    as_text.write.mode("overwrite").parquet(spark_location(store.uri(key)))
     return key

@@ -103,6 +103,13 @@ class Catalog(ABC):
         the old location, after it the new one. Partitions not given keep their location.
         """
 
+    def find_table(self, database: str, name: str) -> Table | None:
+        """A table, or None when it (or its database) is missing."""
+        try:
+            return self.get_table(database, name)
+        except CatalogNotFoundError:
+            return None
+
     def has_table(self, database: str, name: str) -> bool:
         """True when the table exists."""
         try:

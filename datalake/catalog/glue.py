@@ -141,6 +141,16 @@ class GlueCatalog(Catalog):
     def get_table(self, database: str, name: str) -> Table:
         return _table_from_glue(self._raw_table(database, name))
 
+    def find_table(self, database: str, name: str) -> Table | None:
+        # One GetTable: the error message's lookups (GetDatabase, GetTables) are not needed here,
+        # and a job's role is not granted them.
+        try:
+            return _table_from_glue(self.client.get_table(DatabaseName=database, Name=name)["Table"])
+        except ClientError as error:
+            if _code(error) != "EntityNotFoundException":
+                raise
+        return None
+
     def put_table(self, table: Table) -> None:
         table_input = _table_input(table)
         try:

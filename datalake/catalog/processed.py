@@ -20,7 +20,6 @@ import pyarrow.parquet as pq
 from datalake.catalog.base import Catalog, Table
 from datalake.catalog.crawler import CrawlReport, TableFinding
 from datalake.datasets.spec import DatasetSpec
-from datalake.errors import CatalogNotFoundError
 from datalake.settings import Settings
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import hive_path, join_key, parse_partition
@@ -93,10 +92,7 @@ def run_id_of(location: str) -> str | None:
 
 def current_table(catalog: Catalog, spec: DatasetSpec, settings: Settings) -> Table | None:
     """The dataset's catalog table, or None before its first publish."""
-    try:
-        return catalog.get_table(processed_database(spec, settings), spec.table_name)
-    except CatalogNotFoundError:
-        return None
+    return catalog.find_table(processed_database(spec, settings), spec.table_name)
 
 
 def current_partitions(
