@@ -249,9 +249,9 @@ def glue_job_data_requests(
     for prefix in sorted(prefixes):
         requests += spark_read_requests(bucket, prefix, f"{job} reads {prefix}", partition)
     for spec in contract.reads_back:
-        # The published folders of each partition: under the table's runs.
+        # The folders the catalog points at: one run's folder (or a partition of it) each.
         requests += spark_read_requests(
-            bucket, runs_prefix(spec), f"{job} merges into {spec.name}", partition
+            bucket, f"{runs_prefix(spec)}/*", f"{job} merges into {spec.name}", partition
         )
     databases = {
         "": arguments.get("--processed_database", ""),

@@ -327,6 +327,8 @@ def role_requests_of_calls(
 #: SDK names it) and a registered version.
 LAUNCHER_JOB_NAME = f"{BASE_JOB_NAME}-20240101000000"
 LAUNCHER_VERSION = "v20240101T000000-000000"
+#: Stands in for the manifest the launcher writes (``<UTC time>.manifest``, see ``default_channel``).
+LAUNCHER_MANIFEST = "20240101T000000Z.manifest"
 
 
 def dlc_image(repository: str, region: str) -> str:
@@ -377,7 +379,7 @@ def launcher_role_requests(
                 "DataSource": {
                     "S3DataSource": {
                         "S3Uri": f"s3://{lake_bucket}/{DEMAND_HOURLY.location}/{MANIFESTS_FOLDER}/"
-                        "20240101T000000Z.manifest",
+                        f"{LAUNCHER_MANIFEST}",
                         "S3DataType": "ManifestFile",
                     }
                 },
