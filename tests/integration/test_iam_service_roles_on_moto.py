@@ -37,6 +37,7 @@ from energy_fixtures import land_fixed_day
 from processed_fixtures import demand_day, publish_frames
 
 from datalake import aws
+from datalake.catalog.glue import GlueCatalog
 from datalake.datasets import DEMAND_HOURLY
 from datalake.deploy.iam_calls import recording_aws_calls
 from datalake.deploy.iam_check import (
@@ -149,7 +150,7 @@ class MirroredSession:
         if isinstance(value, str) and value.startswith(f"s3://{self._bucket}/"):
             key = value.removeprefix(f"s3://{self._bucket}/")
             self.read_paths.append(key)
-            return (self._mirror / key).as_uri()
+            return f"file://{self._mirror / key}"  # Hadoop takes "=" as it is, unescaped
         return value
 
     @property
@@ -180,7 +181,7 @@ class MirroredWrites:
             key = path.removeprefix(f"s3://{writes.bucket}/").rstrip("/")
             writes.write_paths.append(key)
             folder = writes.mirror / key
-            real_parquet(writer, folder.as_uri(), *args, **kwargs)
+            real_parquet(writer, f"file://{folder}", *args, **kwargs)
             for file in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".crc")):
                 relative = file.relative_to(writes.mirror).as_posix()
                 writes.s3.put_object(Bucket=writes.bucket, Key=relative, Body=file.read_bytes())
@@ -277,6 +278,12 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
     )
     made: dict[str, list[Request]] = {}
     for job, extra in GLUE_RUNS:
+        if job == "EntsoeJob":
+            # demand_hourly as an older spec registered it (a column fewer): the publish updates it.
+            older = GlueCatalog(settings=moto_settings).get_table(
+                databases["PROCESSED_DATABASE"], "demand_hourly"
+            )
+            GlueCatalog(settings=moto_settings).put_table(older.with_columns(older.columns[:-1]))
         # Spark reads a copy of the bucket as it is when the run starts (processed files included).
         mirror = tmp_path / "mirror"
         shutil.rmtree(mirror, ignore_errors=True)
@@ -330,6 +337,9 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
     everything = [r for job, rs in made.items() for r in (*rs, *glue_job_platform_requests(transforms, job))]
     report = check_role(role_policy(transforms, "GlueJobRole"), everything)
     assert report.ok, report.summary()
+    # The ENTSO-E run brought demand_hourly's definition back to its spec.
+    table = GlueCatalog(settings=moto_settings).get_table(databases["PROCESSED_DATABASE"], "demand_hourly")
+    assert [c.name for c in table.columns] == DEMAND_HOURLY.column_names
     # The --day run read the processed tables back from their published run folders, wrote new runs
     # and switched the catalog: the master tables' locations, the transactions' touched partitions.
     lake = f"arn:aws:s3:::{bucket}/"
@@ -403,7 +413,6 @@ def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_
             "model_package_group": "datalake-dev-demand-forecaster",
         }
     )
-    from datalake.catalog.glue import GlueCatalog
     from datalake.storage.s3 import S3ObjectStore
 
     # A published demand_hourly: the launcher's manifest names its current files.
