@@ -14,10 +14,12 @@ from urllib.parse import unquote
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructField, StructType
 
 from datalake.catalog.base import Catalog
 from datalake.catalog.processed import catalog_for, current_partitions
 from datalake.datasets.spec import DatasetSpec
+from datalake.errors import DataValidationError
 from datalake.publishing import new_run_id, publish_run, run_prefix
 from datalake.settings import Settings, get_settings
 from datalake.storage.base import ObjectStore
@@ -106,6 +108,42 @@ def spec_frame(df: DataFrame, spec: DatasetSpec) -> DataFrame:
     return df.select(*(F.col(c.name).cast(c.type).alias(c.name) for c in (*spec.columns, *spec.partition_by)))
 
 
+def count_and_check_required(frame: DataFrame, spec: DatasetSpec) -> int:
+    """The rows of ``frame`` (one pass), refusing nulls in the columns the spec declares required.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the first required column holding nulls and how many (the quality checks should
+        have quarantined those rows: writing them would break the files' declared schema).
+    """
+    required = [c.name for c in (*spec.columns, *spec.partition_by) if not c.nullable]
+    counts = frame.agg(
+        F.count(F.lit(1)).alias("_rows"),
+        *(F.sum(F.col(name).isNull().cast("long")).alias(name) for name in required),
+    ).first()
+    assert counts is not None
+    for name in required:
+        if counts[name]:
+            raise DataValidationError(
+                name, f"{counts[name]} null value(s) in a required column of {spec.name}"
+            )
+    return int(counts["_rows"])
+
+
+def with_spec_nullability(frame: DataFrame, spec: DatasetSpec) -> DataFrame:
+    """``frame`` with the spec's nullability in its schema, so the files declare required columns.
+
+    Spark keeps a cast column nullable; the schema is set on the JVM side (no row passes through
+    Python) once :func:`count_and_check_required` has shown the required columns hold no null.
+    """
+    columns = (*spec.columns, *spec.partition_by)
+    schema = StructType([StructField(c.name, frame.schema[c.name].dataType, c.nullable) for c in columns])
+    session = frame.sparkSession
+    jschema = session._jsparkSession.parseDataType(schema.json())
+    return DataFrame(session._jsparkSession.createDataFrame(frame._jdf.rdd(), jschema), session)
+
+
 def write_processed(
     df: DataFrame,
     spec: DatasetSpec,
@@ -121,7 +159,8 @@ def write_processed(
     Spark's Parquet writer writes ``<spec.location>/_runs/<run id>/<partition path>/part-*.parquet``
     (no row passes through the driver: only the row count and the written keys reach it). Files
     are contiguous ranges of (partition columns, time column, primary key), sorted within, about
-    ``settings.processed_rows_per_file`` rows each and at least one per partition touched. Then
+    ``settings.processed_rows_per_file`` rows each (at most twice that: the ranges come from a
+    sample) and at least one per partition touched. Then
     :func:`~datalake.publishing.publish_run` points the catalog's partitions at the new folder:
     partitions the frame does not touch keep theirs, so re-running a window replaces the same
     partitions and nothing else, and a run that dies before the switch changes nothing readers see.
@@ -154,13 +193,15 @@ def write_processed(
     ordering = _ordering(spec)
     frame = spec_frame(df, spec).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        rows = frame.count()
+        rows = count_and_check_required(frame, spec)
         files = max(1, math.ceil(rows / settings.processed_rows_per_file))
         (
-            frame.repartitionByRange(files, *ordering)
+            with_spec_nullability(frame, spec)
+            .repartitionByRange(files, *ordering)
             .sortWithinPartitions(*ordering)
             .write.mode("errorifexists")
-            .option("maxRecordsPerFile", settings.processed_rows_per_file)
+            # Ranges come from a sample, so one may run over the target: twice it is the cap.
+            .option("maxRecordsPerFile", 2 * settings.processed_rows_per_file)
             .partitionBy(*(p.name for p in spec.partition_by))
             .parquet(spark_location(store.uri(run_prefix(spec, run_id))))
         )

@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 from datalake.catalog.local import LocalCatalog
 from datalake.catalog.processed import current_partitions, data_files
 from datalake.datasets import DEMAND_HOURLY
+from datalake.errors import DataValidationError
 from datalake.jobs import read_processed, write_processed
 from datalake.query.duckdb_engine import DuckDBEngine
 from datalake.settings import Settings
@@ -93,9 +94,10 @@ def test_files_are_sorted_by_time_and_key_and_sized_per_the_setting(written) -> 
     for partition in partitions:
         tables = [pq.read_table(store.path(key)) for key in data_files(store, partition)]
         rows = sum(t.num_rows for t in tables)
-        # Each file a contiguous range of at most ROWS_PER_FILE rows: few files, none tiny by design.
-        assert len(tables) <= math.ceil(rows / ROWS_PER_FILE) + 1
-        assert all(0 < t.num_rows <= ROWS_PER_FILE for t in tables)
+        # Each file a contiguous range of about ROWS_PER_FILE rows (ranges come from a sample:
+        # twice that at most), so a partition has about rows / ROWS_PER_FILE files.
+        assert len(tables) <= math.ceil(rows / ROWS_PER_FILE) + 2
+        assert all(0 < t.num_rows <= 2 * ROWS_PER_FILE for t in tables)
         ranges = []
         for table in tables:
             keys = list(zip(*(table.column(c).to_pylist() for c in ORDER), strict=True))
@@ -104,7 +106,8 @@ def test_files_are_sorted_by_time_and_key_and_sized_per_the_setting(written) -> 
         ranges.sort()
         assert all(a[1] < b[0] for a, b in itertools.pairwise(ranges)), "two files' ranges overlap"
         total_files += len(tables)
-    assert total_files <= math.ceil(ROWS / ROWS_PER_FILE) + len(partitions)
+    # One range per ROWS_PER_FILE rows, cut once more where a range spans two partitions.
+    assert total_files <= math.ceil(ROWS / ROWS_PER_FILE) + len(partitions) - 1
 
 
 def test_written_files_keep_the_types_the_spec_declares(written) -> None:
@@ -112,8 +115,17 @@ def test_written_files_keep_the_types_the_spec_declares(written) -> None:
     [partition, *_] = current_partitions(LocalCatalog(store), store, DEMAND_HOURLY, settings)
     schema = pq.read_schema(store.path(data_files(store, partition)[0]))
     expected = DEMAND_HOURLY.arrow_schema()
-    assert schema.names == expected.names
-    assert [f.type for f in schema] == [f.type for f in expected]  # timestamp[us, UTC], date32...
+    # timestamp[us, UTC], date32..., and the required columns declared required.
+    assert schema.remove_metadata() == expected
+
+
+def test_a_null_in_a_required_column_fails_the_write_before_any_file(spark, tmp_path) -> None:
+    store = LocalObjectStore(tmp_path / "lake")
+    settings = Settings(_env_file=None, lake_root=tmp_path / "lake")
+    frame = demand_rows(spark).limit(10).withColumn("region", F.lit(None).cast("string"))
+    with pytest.raises(DataValidationError, match=r"region: 10 null value\(s\)"):
+        write_processed(frame, DEMAND_HOURLY, store, settings=settings)
+    assert store.list_keys("processed", include_hidden=True) == []
 
 
 def test_read_processed_reads_the_published_rows_with_their_partition_columns(spark, written) -> None:
