@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 from collections.abc import Callable
 from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from datalake import runtime
 from datalake.catalog.crawler import CrawlReport, LocalCrawler
@@ -13,7 +19,7 @@ from datalake.catalog.processed import (
     catalog_for,
     current_partitions,
     current_table,
-    read_partition,
+    data_files,
     register_processed,
 )
 from datalake.datasets import DATASETS, get_dataset
@@ -78,6 +84,27 @@ def _published_partitions(
     return {p.path: p for p in current_partitions(catalog, store, spec, settings)}
 
 
+def _ledger_entry(entry: Any) -> dict[str, str]:
+    """A sync ledger entry: ``{"location", "sha256"}``; an older ledger kept the checksum alone."""
+    if isinstance(entry, dict):
+        return entry
+    return {"sha256": entry} if isinstance(entry, str) else {}
+
+
+def _content_digest(payloads: list[bytes]) -> str:
+    """One checksum of a partition's files whatever their names and order (each run names its files)."""
+    digests = sorted(hashlib.sha256(data).hexdigest() for data in payloads)
+    return hashlib.sha256("".join(digests).encode()).hexdigest()
+
+
+def _partition_frame(spec: DatasetSpec, payloads: list[bytes]) -> pd.DataFrame:
+    """The rows of a partition's files (the spec's columns; empty when it has none)."""
+    if not payloads:
+        return spec.arrow_schema().empty_table().to_pandas()
+    tables = [pq.read_table(io.BytesIO(data)) for data in payloads]
+    return pa.concat_tables(tables, promote_options="default").to_pandas()
+
+
 def sync_dataset(
     name: str,
     settings: Settings | None = None,
@@ -92,9 +119,11 @@ def sync_dataset(
     no longer in its files (newly quarantined ones, say) deleted, equal ones left as they are.
     An unpartitioned table is replaced whole the same way. A partition's files are those in the
     folder the catalog points it at (never the table's other run folders), and only partitions
-    the catalog points somewhere new since their last sync are loaded (a ledger of locations under
-    ``_sync/``: published folders never change), unless ``force``; ``partitions`` narrows the set
-    further, as the Lambda does with the partitions a publish switched.
+    the catalog points somewhere new since their last sync are read (a ledger of locations under
+    ``_sync/``: published folders never change), and loaded when their bytes differ from the last
+    synced ones (a re-run that wrote the same files loads nothing), unless ``force``;
+    ``partitions`` narrows the set further, as the Lambda does with the partitions a publish
+    switched.
     """
     from datalake.warehouse.connection import connection, password_verifier, reader_password
     from datalake.warehouse.roles import ensure_reader_role
@@ -105,7 +134,7 @@ def sync_dataset(
     spec = get_dataset(name)
     store = runtime.object_store("lake", settings)
     ledger_key = join_key(SYNC_LEDGER_PREFIX, f"{name}.json")
-    ledger: dict[str, str] = store.get_json(ledger_key) if store.exists(ledger_key) else {}
+    ledger: dict[str, Any] = store.get_json(ledger_key) if store.exists(ledger_key) else {}
     with record_run(f"sync_{name}", store, table=spec.warehouse_table) as report:
         # /ask logs in as the reader: its password (READER_SECRET_ARN on AWS) is set at every
         # sync, read first so that a secret the role cannot read fails before any upsert.
@@ -117,11 +146,20 @@ def sync_dataset(
         with connection(settings, autocommit=True) as conn:
             for partition in wanted:
                 location = published[partition].location
-                if not force and ledger.get(partition) == location:
+                synced = _ledger_entry(ledger.get(partition))
+                if not force and synced.get("location") == location:
                     skipped += 1
                     continue
                 with report.timed("read"):
-                    frame = read_partition(store, spec, published[partition]).to_pandas()
+                    payloads = [store.get_bytes(key) for key in data_files(store, published[partition])]
+                digest = _content_digest(payloads)
+                if not force and synced.get("sha256") == digest:
+                    # A run that wrote the same bytes again (a re-run): nothing to load.
+                    ledger[partition] = {"location": location, "sha256": digest}
+                    store.put_json(ledger_key, ledger)
+                    skipped += 1
+                    continue
+                frame = _partition_frame(spec, payloads)
                 report.rows_in += len(frame)
                 scope = partition_scope(spec, partition)
                 check_in_scope(spec, partition, scope, frame)
@@ -135,7 +173,7 @@ def sync_dataset(
                 totals["deleted"] += result.deleted
                 totals["unchanged"] += result.unchanged
                 totals["duplicates_superseded"] += result.duplicates
-                ledger[partition] = location
+                ledger[partition] = {"location": location, "sha256": digest}
                 store.put_json(ledger_key, ledger)
                 report.keys_written.append(f"{spec.warehouse_table}/{partition}")
                 progress(
