@@ -62,8 +62,10 @@ def print_frame(frame: pd.DataFrame, title: str | None = None, max_rows: int = 5
 
 
 @app.command()
-def crawl(zone: Annotated[Zone, typer.Argument(help="Which zone to crawl.")] = Zone.all) -> None:
-    """Catalog the lake: find tables, infer schemas, register new partitions."""
+def crawl(zone: Annotated[Zone, typer.Argument(help="Which zone to catalog.")] = Zone.all) -> None:
+    """Catalog the lake: crawl the raw zone (find tables, infer schemas, register new partitions);
+    bring the published processed tables in line with their dataset specs (the jobs register the
+    processed tables and partitions when they publish)."""
     from datalake.pipelines.lake import crawl_zones
 
     reports = crawl_zones([zone.value] if zone != Zone.all else ["raw", "processed"], progress=console.log)

@@ -1,19 +1,26 @@
-"""I/O shared by the job scripts: job arguments, and writing processed and quarantined rows."""
+"""I/O shared by the job scripts: job arguments, and reading and writing processed and quarantined rows."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import itertools
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from urllib.parse import unquote
 
-import pandas as pd
-import pyarrow as pa
-from pyspark.sql import DataFrame
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructField, StructType
 
+from datalake.catalog.base import Catalog
+from datalake.catalog.processed import catalog_for, current_partitions
 from datalake.datasets.spec import DatasetSpec
+from datalake.errors import DataValidationError
+from datalake.publishing import new_run_id, publish_run, run_prefix, unpublish_partitions
 from datalake.settings import Settings, get_settings
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import hive_path, join_key
@@ -79,61 +86,205 @@ def resolve_args(
     return {**{n: defaults[n] for n in names if n in defaults}, **resolved}
 
 
+def spark_location(location: str) -> str:
+    """A store URI or catalog location as Spark's Hadoop paths take it.
+
+    Hadoop reads a path's ``=`` as it is: a local location's percent-escapes (``file://`` URIs
+    quote ``=`` as ``%3D``) would name another folder.
+    """
+    return unquote(location) if location.startswith("file:") else location
+
+
+def _ordering(spec: DatasetSpec) -> list[str]:
+    """Columns a processed file is sorted by: partition columns, the time column, the key."""
+    names = [p.name for p in spec.partition_by]
+    names += [spec.time_column] if spec.time_column else []
+    names += list(spec.primary_key)
+    return list(dict.fromkeys(names))
+
+
+def spec_frame(df: DataFrame, spec: DatasetSpec) -> DataFrame:
+    """``df``'s spec columns and partition columns, cast to the spec's types (Glue spelling is Spark's)."""
+    return df.select(*(F.col(c.name).cast(c.type).alias(c.name) for c in (*spec.columns, *spec.partition_by)))
+
+
+def count_and_check_required(frame: DataFrame, spec: DatasetSpec) -> int:
+    """The rows of ``frame`` (one pass), refusing nulls in the columns the spec declares required.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the first required column holding nulls and how many (the quality checks should
+        have quarantined those rows: writing them would break the files' declared schema).
+    """
+    required = [c.name for c in (*spec.columns, *spec.partition_by) if not c.nullable]
+    counts = frame.agg(
+        F.count(F.lit(1)).alias("_rows"),
+        *(F.sum(F.col(name).isNull().cast("long")).alias(name) for name in required),
+    ).first()
+    assert counts is not None
+    for name in required:
+        if counts[name]:
+            raise DataValidationError(
+                name, f"{counts[name]} null value(s) in a required column of {spec.name}"
+            )
+    return int(counts["_rows"])
+
+
+def with_spec_nullability(frame: DataFrame, spec: DatasetSpec) -> DataFrame:
+    """``frame`` with the spec's nullability in its schema, so the files declare required columns.
+
+    Spark keeps a cast column nullable; the schema is set on the JVM side (no row passes through
+    Python) once :func:`count_and_check_required` has shown the required columns hold no null.
+    """
+    columns = (*spec.columns, *spec.partition_by)
+    schema = StructType([StructField(c.name, frame.schema[c.name].dataType, c.nullable) for c in columns])
+    session = frame.sparkSession
+    jschema = session._jsparkSession.parseDataType(schema.json())
+    return DataFrame(session._jsparkSession.createDataFrame(frame._jdf.rdd(), jschema), session)
+
+
 def write_processed(
     df: DataFrame,
     spec: DatasetSpec,
     store: ObjectStore,
     progress: Callable[[str], None] | None = None,
+    *,
+    catalog: Catalog | None = None,
+    settings: Settings | None = None,
+    run_id: str | None = None,
 ) -> list[str]:
-    """Replace each partition that ``df`` touches, atomically, with one sorted Parquet file.
+    """Write ``df`` from the executors to a new run folder of ``spec``, then publish it.
 
-    Partitions the frame does not touch are left alone, so re-running a window rewrites
-    the same keys and nothing else.
+    Spark's Parquet writer writes ``<spec.location>/_runs/<run id>/<partition path>/part-*.parquet``
+    (no row passes through the driver: only the row count and the written keys reach it). Files
+    are contiguous ranges of (partition columns, time column, primary key), sorted within, about
+    ``settings.processed_rows_per_file`` rows each (at most twice that: the ranges come from a
+    sample) and at least one per partition touched. Then
+    :func:`~datalake.publishing.publish_run` points the catalog's partitions at the new folder:
+    partitions the frame does not touch keep theirs, so re-running a window replaces the same
+    partitions and nothing else, and a run that dies before the switch changes nothing readers see.
+
+    Parameters
+    ----------
+    df
+        Rows with the spec's columns and partition columns (others are dropped).
+    spec
+        The dataset: schema, partitions, ordering, location.
+    store
+        The lake's object store (Spark writes to its URIs: ``file://`` locally, ``s3://`` on Glue).
+    progress
+        Called with a line per partition written.
+    catalog
+        The catalog to publish to; the one beside ``store`` when None (:func:`catalog_for`).
+    settings
+        File size, retention and database names; the process-wide settings when None.
+    run_id
+        The run folder's name; a new one when None.
+
+    Returns
+    -------
+    list[str]
+        The keys of the files written.
     """
-    partition_names = [p.name for p in spec.partition_by]
-    frame = df.select(*spec.column_names, *partition_names).toPandas()
-    schema = spec.arrow_schema()
-    keys: list[str] = []
-    groups = frame.groupby(partition_names, sort=True) if partition_names else [((), frame)]
-    for values, rows in groups:
-        values = values if isinstance(values, tuple) else (values,)
-        partition = hive_path(dict(zip(partition_names, values, strict=True)))
-        if spec.time_column:
-            rows = rows.sort_values([spec.time_column, *spec.primary_key])
-        table = pa.Table.from_pandas(rows[spec.column_names], schema=schema, preserve_index=False)
-        keys += store.replace_partition(spec.location, partition, {"part-00000.parquet": table})
-        if progress:
-            progress(f"{spec.name}/{partition}: {len(rows)} rows")
-    return keys
+    settings = settings or get_settings()
+    catalog = catalog or catalog_for(store, settings)
+    run_id = run_id or new_run_id()
+    ordering = _ordering(spec)
+    frame = spec_frame(df, spec).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        rows = count_and_check_required(frame, spec)
+        files = max(1, math.ceil(rows / settings.processed_rows_per_file))
+        (
+            with_spec_nullability(frame, spec)
+            .repartitionByRange(files, *ordering)
+            .sortWithinPartitions(*ordering)
+            .write.mode("errorifexists")
+            # Ranges come from a sample, so one may run over the target: twice it is the cap.
+            .option("maxRecordsPerFile", 2 * settings.processed_rows_per_file)
+            .partitionBy(*(p.name for p in spec.partition_by))
+            .parquet(spark_location(store.uri(run_prefix(spec, run_id))))
+        )
+        if progress and spec.partition_by:
+            names = [p.name for p in spec.partition_by]
+            for row in frame.groupBy(*names).count().orderBy(*names).collect():
+                values = {name: row[name] for name in names}
+                progress(f"{spec.name}/{hive_path(values)}: {row['count']} rows")
+    finally:
+        frame.unpersist()
+    publication = publish_run(spec, store, catalog, run_id, settings)
+    if progress:
+        progress(
+            f"{spec.name}: {rows} rows in {len(publication.keys)} file(s), run {run_id} published "
+            f"({publication.created} partition(s) new, {publication.switched} switched)"
+        )
+    return list(publication.keys)
+
+
+def read_processed(
+    spark: SparkSession,
+    spec: DatasetSpec,
+    store: ObjectStore,
+    *,
+    catalog: Catalog | None = None,
+    settings: Settings | None = None,
+) -> DataFrame | None:
+    """The current rows of a processed dataset, read from where the catalog points.
+
+    Only the published folders are read (never the superseded runs beside them); the partition
+    columns come from the partitions' paths. None before the first publish (or with no data).
+    """
+    settings = settings or get_settings()
+    catalog = catalog or catalog_for(store, settings)
+    current = current_partitions(catalog, store, spec, settings)
+    if not current:
+        return None
+    schema = ", ".join(f"`{c.name}` {c.type}" for c in spec.columns)
+    frame = spark.read.schema(schema).parquet(*(spark_location(p.location) for p in current))
+    if not spec.partition_by:
+        return frame
+    # Partition folders of different runs share no base path, so Spark cannot discover their
+    # columns; each file's path holds them (``.../year=2024/month=3/part-...``).
+    path = F.input_file_name()
+    return frame.select(
+        *spec.column_names,
+        *(
+            F.regexp_extract(path, f"/{p.name}=([^/]+)/", 1).cast(p.type).alias(p.name)
+            for p in spec.partition_by
+        ),
+    )
 
 
 def delete_processed_partitions(
-    spec: DatasetSpec, store: ObjectStore, partitions: Sequence[Mapping[str, object]]
+    spec: DatasetSpec,
+    store: ObjectStore,
+    partitions: Sequence[Mapping[str, object]],
+    *,
+    catalog: Catalog | None = None,
+    settings: Settings | None = None,
 ) -> list[str]:
-    """Remove whole partitions of a processed table (``{"year": 2024, "month": 3}``; ``{}``: the table).
+    """Unpublish whole partitions of a processed table (``{"year": 2024, "month": 3}``).
 
     For a run whose rewrite left a partition with no rows (its raw was deleted): a frame
-    cannot touch a partition it has no row for. Returns the partition paths removed.
+    cannot touch a partition it has no row for, so the partition leaves the catalog instead
+    (:func:`~datalake.publishing.unpublish_partitions`). Returns the partition paths removed.
     """
-    removed = []
-    for values in partitions:
-        path = hive_path(dict(values))
-        if store.list_keys(join_key(spec.location, path)):
-            store.delete_prefix(join_key(spec.location, path))
-            removed.append(path)
-    return removed
+    settings = settings or get_settings()
+    catalog = catalog or catalog_for(store, settings)
+    paths = [hive_path(dict(values)) for values in partitions if values]
+    return unpublish_partitions(spec, store, catalog, paths, settings)
 
 
-def write_quarantine(df: DataFrame | pd.DataFrame, name: str, store: ObjectStore, run_id: str) -> str | None:
+def write_quarantine(df: DataFrame, name: str, store: ObjectStore, run_id: str) -> str | None:
     """Write quarantined rows (every column as text, plus ``reason``) of one dataset (or source) and run.
 
-    ``df`` may be a pandas frame already collected (to count it without a second Spark job).
+    The executors write ``quarantine/<name>/run_date=<day>/<run_id>/part-*.parquet``; returns that
+    folder's key, or None when there are no rows.
     """
-    frame: pd.DataFrame = df if isinstance(df, pd.DataFrame) else df.toPandas()
-    if frame.empty:
+    if df.isEmpty():
         return None
-    frame = frame.astype("string")
     day = dt.datetime.now(dt.UTC).date().isoformat()
-    key = join_key(QUARANTINE_PREFIX, name, f"run_date={day}", f"{run_id}.parquet")
-    store.write_parquet(key, frame)
+    key = join_key(QUARANTINE_PREFIX, name, f"run_date={day}", run_id)
+    as_text = df.select(*(F.col(f"`{c}`").cast("string").alias(c) for c in df.columns))
+    as_text.write.mode("overwrite").parquet(spark_location(store.uri(key)))
     return key

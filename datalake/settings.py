@@ -93,6 +93,20 @@ class Settings(BaseSettings):
         "256 MiB: the landing streams drops, but the Glue job and the DuckDB twin read each raw "
         "file whole (~5x its size in memory), which is what failed in a 1,536 MB Lambda at ~300 MB.",
     )
+    # -- processed zone publishing (issue 16) ----------------------------------------------
+    processed_rows_per_file: int = Field(
+        2_000_000,
+        ge=1,
+        description="Rows per Parquet file the jobs aim at when writing a processed table (each "
+        "file a contiguous range of partition, time and key; a partition gets at least one file).",
+    )
+    processed_retention_hours: float = Field(
+        24.0,
+        ge=0,
+        description="Superseded processed run folders (and folders of runs that never published) "
+        "are deleted this long after they stopped being referenced, so queries still reading the "
+        "old locations finish.",
+    )
     sagemaker_role_arn: str | None = Field(
         None, description="IAM role SageMaker assumes to run training jobs and serve endpoints."
     )

@@ -78,6 +78,8 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    # Parquet timestamps as the processed zone's schema has them (microseconds, UTC), not INT96.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     # Raw files are small (one per day): pack them into fewer tasks than one per file.
     "spark.sql.files.openCostInBytes": str(64 * 1024),
 }

@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
 
     train = argparse.ArgumentParser(add_help=False)
     train.add_argument(
-        "--channel", help="s3:// prefix of the training data (default: processed demand_hourly)"
+        "--channel",
+        help="s3:// prefix (or .manifest) of the training data (default: a manifest of the current "
+        "files of processed demand_hourly, as the catalog points at them)",
     )
     train.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter")
     train.add_argument("--instance-type", help="training instance (SAGEMAKER_TRAINING_INSTANCE_TYPE)")
@@ -92,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _train(args: argparse.Namespace, settings: Settings, session: Any) -> training.TrainingResult:
     request = training.TrainingRequest(
-        channel_uri=args.channel or training.default_channel(settings),
+        channel_uri=args.channel or training.default_channel(settings, session),
         hyperparameters=parse_hyperparameters(args.hp),
         instance_type=args.instance_type,
         role_arn=args.role,

@@ -50,6 +50,14 @@ class Partition:
     location: str
 
 
+@dataclass(frozen=True)
+class PartitionSwitch:
+    """What :meth:`Catalog.set_partition_locations` did: partitions created and switched."""
+
+    created: int = 0
+    switched: int = 0
+
+
 class Catalog(ABC):
     """Catalog adapters (local JSON files, Glue) share this interface."""
 
@@ -84,6 +92,29 @@ class Catalog(ABC):
     @abstractmethod
     def list_partitions(self, database: str, table: str) -> list[Partition]:
         """A table's partitions, sorted by values."""
+
+    @abstractmethod
+    def set_partition_locations(
+        self, database: str, table: str, partitions: Iterable[Partition]
+    ) -> PartitionSwitch:
+        """Point partitions at new locations: new ones are created, existing ones switched.
+
+        This is how a run publishes: readers that look the partition up before the call read
+        the old location, after it the new one. Partitions not given keep their location.
+        """
+
+    @abstractmethod
+    def drop_partitions(self, database: str, table: str, values: Iterable[tuple[str, ...]]) -> int:
+        """Remove partitions (by their values) from the catalog, never their data; missing ones
+        are skipped. Returns how many were removed. A run whose rewrite left a partition without
+        rows unpublishes it this way (readers stop seeing its rows at once)."""
+
+    def find_table(self, database: str, name: str) -> Table | None:
+        """A table, or None when it (or its database) is missing."""
+        try:
+            return self.get_table(database, name)
+        except CatalogNotFoundError:
+            return None
 
     def has_table(self, database: str, name: str) -> bool:
         """True when the table exists."""

@@ -11,12 +11,16 @@ import boto3
 from botocore.exceptions import ClientError
 
 from datalake import aws
-from datalake.catalog.base import Catalog, Column, Partition, Table, TableFormat
+from datalake.catalog.base import Catalog, Column, Partition, PartitionSwitch, Table, TableFormat
 from datalake.errors import CatalogNotFoundError, LakeError
 from datalake.settings import Settings
 
 #: BatchCreatePartition accepts at most this many partitions per call.
 PARTITION_BATCH = 100
+#: BatchUpdatePartition accepts at most this many entries per call.
+PARTITION_UPDATE_BATCH = 100
+#: BatchDeletePartition takes at most 25 partitions per call.
+PARTITION_DELETE_BATCH = 25
 
 #: Table parameter naming the parameters this adapter added (``classification``...), so
 #: reading a table gives back exactly the parameters its writer set.
@@ -139,6 +143,16 @@ class GlueCatalog(Catalog):
     def get_table(self, database: str, name: str) -> Table:
         return _table_from_glue(self._raw_table(database, name))
 
+    def find_table(self, database: str, name: str) -> Table | None:
+        # One GetTable: the error message's lookups (GetDatabase, GetTables) are not needed here,
+        # and a job's role is not granted them.
+        try:
+            return _table_from_glue(self.client.get_table(DatabaseName=database, Name=name)["Table"])
+        except ClientError as error:
+            if _code(error) != "EntityNotFoundException":
+                raise
+        return None
+
     def put_table(self, table: Table) -> None:
         table_input = _table_input(table)
         try:
@@ -170,8 +184,10 @@ class GlueCatalog(Catalog):
             raise self._not_found(database, name) from None
 
     # -- partitions --------------------------------------------------------------------
-    def add_partitions(self, database: str, table: str, partitions: Iterable[Partition]) -> int:
-        raw = self._raw_table(database, table)
+    def _checked_partitions(
+        self, database: str, table: str, raw: dict[str, Any], partitions: Iterable[Partition]
+    ) -> dict[tuple[str, ...], Partition]:
+        """The partitions by values (the last one given wins), checked against the table's keys."""
         n_keys = len(raw.get("PartitionKeys", []))
         unique: dict[tuple[str, ...], Partition] = {}
         for partition in partitions:
@@ -181,24 +197,75 @@ class GlueCatalog(Catalog):
                     f"{len(partition.values)} values; the table has {n_keys} partition keys"
                 )
             _require_s3(partition.location, f"partition {list(partition.values)}")
-            unique.setdefault(tuple(partition.values), partition)
-        inputs = [_partition_input(raw["StorageDescriptor"], p) for p in unique.values()]
-        added = 0
+            unique[tuple(partition.values)] = partition
+        return unique
+
+    def _create_partitions(
+        self, database: str, table: str, inputs: list[dict[str, Any]]
+    ) -> list[tuple[str, ...]]:
+        """BatchCreatePartition in batches; returns the values of those that already existed."""
+        existing: list[tuple[str, ...]] = []
         for batch in _chunks(inputs, PARTITION_BATCH):
             response = self.client.batch_create_partition(
                 DatabaseName=database, TableName=table, PartitionInputList=batch
             )
             errors = response.get("Errors", [])
-            failed = [e for e in errors if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"]
-            if failed:
-                detail = "; ".join(
-                    f"{e['PartitionValues']}: {e['ErrorDetail']['ErrorCode']} "
-                    f"{e['ErrorDetail'].get('ErrorMessage', '')}".strip()
-                    for e in failed[:5]
-                )
-                raise LakeError(f"Glue refused {len(failed)} partition(s) of {database}.{table}: {detail}")
-            added += len(batch) - len(errors)
-        return added
+            _raise_refused(
+                database,
+                table,
+                "PartitionValues",
+                [e for e in errors if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"],
+            )
+            existing += [
+                tuple(e["PartitionValues"])
+                for e in errors
+                if e["ErrorDetail"]["ErrorCode"] == "AlreadyExistsException"
+            ]
+        return existing
+
+    def add_partitions(self, database: str, table: str, partitions: Iterable[Partition]) -> int:
+        raw = self._raw_table(database, table)
+        unique: dict[tuple[str, ...], Partition] = {}
+        for values, partition in self._checked_partitions(database, table, raw, partitions).items():
+            unique.setdefault(values, partition)
+        inputs = [_partition_input(raw["StorageDescriptor"], p) for p in unique.values()]
+        return len(inputs) - len(self._create_partitions(database, table, inputs))
+
+    def set_partition_locations(
+        self, database: str, table: str, partitions: Iterable[Partition]
+    ) -> PartitionSwitch:
+        # Create first (most runs add new days), then switch those that exist: two calls per
+        # hundred partitions at most, and no listing of the table's partitions.
+        raw = self._raw_table(database, table)
+        wanted = self._checked_partitions(database, table, raw, partitions)
+        inputs = [_partition_input(raw["StorageDescriptor"], p) for p in wanted.values()]
+        existing = self._create_partitions(database, table, inputs)
+        entries = [
+            {
+                "PartitionValueList": list(values),
+                "PartitionInput": _partition_input(raw["StorageDescriptor"], wanted[values]),
+            }
+            for values in existing
+        ]
+        for batch in _chunks(entries, PARTITION_UPDATE_BATCH):
+            response = self.client.batch_update_partition(
+                DatabaseName=database, TableName=table, Entries=batch
+            )
+            _raise_refused(database, table, "PartitionValueList", response.get("Errors", []))
+        return PartitionSwitch(created=len(inputs) - len(existing), switched=len(existing))
+
+    def drop_partitions(self, database: str, table: str, values: Iterable[tuple[str, ...]]) -> int:
+        wanted = sorted({tuple(v) for v in values})
+        known = {p.values for p in self.list_partitions(database, table)}
+        present = [list(v) for v in wanted if v in known]
+        for batch in _chunks(present, PARTITION_DELETE_BATCH):
+            response = self.client.batch_delete_partition(
+                DatabaseName=database,
+                TableName=table,
+                PartitionsToDelete=[{"Values": v} for v in batch],
+            )
+            _raise_refused(database, table, "PartitionValues", response.get("Errors", []))
+        return len(present)
 
     def list_partitions(self, database: str, table: str) -> list[Partition]:
         paginator = self.client.get_paginator("get_partitions")
@@ -219,6 +286,18 @@ class GlueCatalog(Catalog):
 # -- Glue shapes ---------------------------------------------------------------------------
 def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
+
+
+def _raise_refused(database: str, table: str, values_field: str, failed: list[dict[str, Any]]) -> None:
+    """LakeError naming the first partitions Glue refused in a batch call, if any."""
+    if not failed:
+        return
+    detail = "; ".join(
+        f"{e.get(values_field)}: {e['ErrorDetail'].get('ErrorCode', '')} "
+        f"{e['ErrorDetail'].get('ErrorMessage', '')}".strip()
+        for e in failed[:5]
+    )
+    raise LakeError(f"Glue refused {len(failed)} partition(s) of {database}.{table}: {detail}")
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from datalake.catalog.base import Catalog, Column, Partition, Table
+from datalake.catalog.base import Catalog, Column, Partition, PartitionSwitch, Table
 from datalake.errors import CatalogNotFoundError
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
@@ -57,14 +57,31 @@ class LocalCatalog(Catalog):
             raise CatalogNotFoundError(f"table {database}.{name} not found (tables in {database}: {known})")
         return self.store.get_json(key)
 
+    # Locations inside the lake are kept relative to it (a key, ``processed/x/``), so a lake
+    # folder that is moved or copied keeps a catalog that points into itself.
+    def _stored(self, location: str) -> str:
+        try:
+            key = self.store.key_of(location)
+        except ValueError:
+            return location  # outside the lake: kept as given
+        return (key + "/" if location.endswith("/") else key) if key else location
+
+    def _resolved(self, stored: str) -> str:
+        if not stored or "://" in stored or stored.startswith("file:"):
+            return stored
+        uri = self.store.uri(stored.rstrip("/"))
+        return uri + "/" if stored.endswith("/") else uri
+
     def get_table(self, database: str, name: str) -> Table:
-        return _table_from_doc(self._load(database, name)["table"])
+        table = _table_from_doc(self._load(database, name)["table"])
+        return dataclasses.replace(table, location=self._resolved(table.location))
 
     def put_table(self, table: Table) -> None:
         self._require_database(table.database)
         key = self._table_key(table.database, table.name)
         partitions = self.store.get_json(key)["partitions"] if self.store.exists(key) else []
-        self.store.put_json(key, {"table": dataclasses.asdict(table), "partitions": partitions})
+        doc = dataclasses.asdict(dataclasses.replace(table, location=self._stored(table.location)))
+        self.store.put_json(key, {"table": doc, "partitions": partitions})
 
     def delete_table(self, database: str, name: str) -> None:
         self._load(database, name)
@@ -76,7 +93,9 @@ class LocalCatalog(Catalog):
         added = 0
         for partition in partitions:
             if partition.values not in known:
-                doc["partitions"].append({"values": list(partition.values), "location": partition.location})
+                doc["partitions"].append(
+                    {"values": list(partition.values), "location": self._stored(partition.location)}
+                )
                 known.add(partition.values)
                 added += 1
         if added:
@@ -84,9 +103,42 @@ class LocalCatalog(Catalog):
             self.store.put_json(self._table_key(database, table), doc)
         return added
 
+    def set_partition_locations(
+        self, database: str, table: str, partitions: Iterable[Partition]
+    ) -> PartitionSwitch:
+        doc = self._load(database, table)
+        current = {tuple(p["values"]): p for p in doc["partitions"]}
+        created = switched = 0
+        for partition in partitions:
+            entry = current.get(tuple(partition.values))
+            location = self._stored(partition.location)
+            if entry is None:
+                entry = {"values": list(partition.values), "location": location}
+                current[tuple(partition.values)] = entry
+                doc["partitions"].append(entry)
+                created += 1
+            elif entry["location"] != location:
+                entry["location"] = location
+                switched += 1
+        if created or switched:
+            doc["partitions"].sort(key=lambda p: p["values"])
+            # One write of the whole document: a reader loads the old partition set or the new one.
+            self.store.put_json(self._table_key(database, table), doc)
+        return PartitionSwitch(created, switched)
+
+    def drop_partitions(self, database: str, table: str, values: Iterable[tuple[str, ...]]) -> int:
+        doc = self._load(database, table)
+        gone = {tuple(v) for v in values}
+        kept = [p for p in doc["partitions"] if tuple(p["values"]) not in gone]
+        removed = len(doc["partitions"]) - len(kept)
+        if removed:
+            doc["partitions"] = kept
+            self.store.put_json(self._table_key(database, table), doc)  # one atomic write
+        return removed
+
     def list_partitions(self, database: str, table: str) -> list[Partition]:
         doc = self._load(database, table)
-        return [Partition(tuple(p["values"]), p["location"]) for p in doc["partitions"]]
+        return [Partition(tuple(p["values"]), self._resolved(p["location"])) for p in doc["partitions"]]
 
 
 def _table_from_doc(doc: dict[str, Any]) -> Table:

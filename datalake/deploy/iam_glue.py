@@ -1,8 +1,9 @@
 """What Glue does with its roles beyond fetching a job's code: the jobs' reads and writes, and the crawlers'.
 
-A Glue job's Spark reads of ``s3://`` go through Glue's S3 filesystem (EMRFS), not boto3, so they
-cannot be recorded; the driver's writes go through :class:`~datalake.storage.s3.S3ObjectStore`.
-Both follow from the job's definition (``--lake_bucket``, ``--raw_prefix``) and the code's contract
+A Glue job's Spark reads and writes of ``s3://`` go through Glue's S3 filesystem (EMRFS), not
+boto3, so they cannot be recorded; the driver's publishing goes through
+:class:`~datalake.storage.s3.S3ObjectStore` and the Glue catalog. Both follow from the job's
+definition (``--lake_bucket``, ``--raw_prefix``, the processed databases) and the code's contract
 (:func:`source_contract`, from the source registry: which tables a job publishes, where it
 quarantines, where it reports),
 which tests/integration/test_iam_service_roles.py holds to the code by running the jobs on moto.
@@ -18,15 +19,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from datalake.catalog.processed import runs_prefix
+from datalake.datasets.energy_company import SOURCE
 from datalake.datasets.spec import DatasetSpec
 from datalake.deploy.iam_check import TemplateRenderer, lambda_functions
 from datalake.deploy.iam_policy import Request, UnsupportedPolicyError
 from datalake.errors import ConfigurationError
 from datalake.jobs import QUARANTINE_PREFIX
+from datalake.pipelines.energy_company import state_root
+from datalake.pipelines.ledger import ledger_key
 from datalake.pipelines.trigger import raw_prefix_jobs
+from datalake.publishing import PUBLISHED_PREFIX
 from datalake.runs import RUNS_PREFIX
 from datalake.sources.registry import GLUE_SCRIPT, SourceSpec, UnknownSourceError, get_source
-from datalake.storage.base import STAGING_PREFIX
 from datalake.storage.paths import join_key
 
 
@@ -39,7 +44,7 @@ class JobContract:
     run_name
         The name of its run reports (``_runs/<run_name>/``).
     publishes
-        The processed tables whose partitions it replaces (staged, copied in, old files deleted).
+        The processed tables it writes runs of and publishes (:mod:`datalake.publishing`).
     quarantines
         The ``quarantine/<name>/`` folders its bad records go to.
     reads_back
@@ -104,22 +109,69 @@ def spark_read_requests(
     ]
 
 
-def publish_requests(bucket: str, location: str, why: str, partition: str = "aws") -> list[Request]:
-    """What replacing partitions of a table with ``S3ObjectStore.replace_partition`` asks S3 for.
+def spark_write_requests(bucket: str, prefix: str, why: str, partition: str = "aws") -> list[Request]:
+    """What Spark on Glue asks S3 for to write files under a prefix (Glue's S3 filesystem, EMRFS).
 
-    The files go to ``_staging/<run>/`` first, are copied in (``CopyObject`` reads the staged file),
-    the partition's old files are deleted, then the staging folder is listed and emptied.
+    The tasks put the files; the committer lists the folder, reads back and deletes its temporary
+    files (``_temporary/``, or the parts of an aborted task) and writes ``_SUCCESS``.
     """
-    files, staged = f"{location.strip('/')}/*", f"{STAGING_PREFIX}/*"
+    files = f"{prefix.strip('/')}/*"
     bucket_arn = _bucket_arn(partition, bucket)
     return [
-        Request("s3:ListBucket", bucket_arn, {"s3:prefix": files}, f"{why} (the partition's old files)"),
-        Request("s3:PutObject", _object_arn(partition, bucket, staged), {}, f"{why} (staged)"),
-        Request("s3:GetObject", _object_arn(partition, bucket, staged), {}, f"{why} (copied in)"),
-        Request("s3:PutObject", _object_arn(partition, bucket, files), {}, f"{why} (copied in)"),
-        Request("s3:DeleteObject", _object_arn(partition, bucket, files), {}, f"{why} (old files pruned)"),
-        Request("s3:ListBucket", bucket_arn, {"s3:prefix": staged}, f"{why} (staging emptied)"),
-        Request("s3:DeleteObject", _object_arn(partition, bucket, staged), {}, f"{why} (staging emptied)"),
+        Request("s3:ListBucket", bucket_arn, {"s3:prefix": files}, f"{why} (committing)"),
+        Request("s3:PutObject", _object_arn(partition, bucket, files), {}, why),
+        Request("s3:GetObject", _object_arn(partition, bucket, files), {}, f"{why} (committing)"),
+        Request("s3:DeleteObject", _object_arn(partition, bucket, files), {}, f"{why} (committing)"),
+    ]
+
+
+#: What publishing a run asks the Glue Data Catalog for: the table (read, created or updated from
+#: the dataset spec), its partitions switched (created or updated in batches), and read back by
+#: retention to know which runs are still referenced.
+PUBLISH_CATALOG_ACTIONS = (
+    "glue:GetTable",
+    "glue:CreateTable",
+    "glue:UpdateTable",
+    "glue:GetPartitions",
+    "glue:BatchCreatePartition",
+    "glue:BatchUpdatePartition",
+    # A partition a run left without rows (its raw deleted) leaves the catalog.
+    "glue:BatchDeletePartition",
+)
+
+
+def publish_requests(
+    bucket: str,
+    spec: DatasetSpec,
+    database: str,
+    why: str,
+    partition: str = "aws",
+    region: str = "eu-west-1",
+    account: str = "123456789012",
+) -> list[Request]:
+    """What writing and publishing one run of a processed table asks S3 and Glue for.
+
+    The executors write ``<table>/_runs/<run>/`` (:func:`spark_write_requests`); the driver lists the
+    table's runs, switches the catalog (:data:`PUBLISH_CATALOG_ACTIONS` on the catalog, the database
+    and the table), writes the publish marker (``processed/_published/<dataset>/``), and marks and
+    deletes runs past their retention (their files read, written and deleted).
+    """
+    runs = runs_prefix(spec)
+    base = f"arn:{partition}:glue:{region}:{account}"
+    catalog = (f"{base}:catalog", f"{base}:database/{database}", f"{base}:table/{database}/{spec.table_name}")
+    return [
+        *spark_write_requests(bucket, runs, f"{why} (the executors write the run)", partition),
+        Request(
+            "s3:PutObject",
+            _object_arn(partition, bucket, f"{join_key(PUBLISHED_PREFIX, spec.name)}/*"),
+            {},
+            f"{why} (the publish marker)",
+        ),
+        *(
+            Request(action, arn, {}, f"{why} (the catalog switch)")
+            for action in PUBLISH_CATALOG_ACTIONS
+            for arn in catalog
+        ),
     ]
 
 
@@ -190,18 +242,33 @@ def glue_job_data_requests(
     for prefix in sorted(prefixes):
         requests += spark_read_requests(bucket, prefix, f"{job} reads {prefix}", partition)
     for spec in contract.reads_back:
-        requests += spark_read_requests(bucket, spec.location, f"{job} merges into {spec.name}", partition)
-    for spec in contract.publishes:
-        requests += publish_requests(bucket, spec.location, f"{job} publishes {spec.name}", partition)
-    requests += [
-        Request(
-            "s3:PutObject",
-            _object_arn(partition, bucket, f"{join_key(QUARANTINE_PREFIX, folder)}/*"),
-            {},
-            f"{job} quarantines bad records",
+        # The folders the catalog points at: one run's folder (or a partition of it) each.
+        requests += spark_read_requests(
+            bucket, f"{runs_prefix(spec)}/*", f"{job} merges into {spec.name}", partition
         )
-        for folder in contract.quarantines
-    ]
+    databases = {
+        "": arguments.get("--processed_database", ""),
+        SOURCE: arguments.get("--energy_processed_database", ""),
+    }
+    for spec in contract.publishes:
+        if not databases.get(spec.zone_folder):
+            raise ConfigurationError(
+                f"{renderer.name}.{job}: DefaultArguments name no processed database for {spec.name} "
+                "(--processed_database, --energy_processed_database)"
+            )
+        requests += publish_requests(
+            bucket,
+            spec,
+            databases[spec.zone_folder],
+            f"{job} publishes {spec.name}",
+            partition,
+            renderer.bindings.region,
+            renderer.bindings.account,
+        )
+    for folder in contract.quarantines:
+        requests += spark_write_requests(
+            bucket, join_key(QUARANTINE_PREFIX, folder), f"{job} quarantines bad records", partition
+        )
     requests.append(
         Request(
             "s3:PutObject",
@@ -210,6 +277,16 @@ def glue_job_data_requests(
             f"{job} writes its run report",
         )
     )
+    # Incremental runs (datalake/pipelines/ledger.py): the ledger of each raw prefix it reads, and
+    # the parsed rows a merging job (the energy company's) keeps between runs.
+    for prefix in sorted(prefixes):
+        ledger = _object_arn(partition, bucket, ledger_key(contract.run_name, prefix))
+        for action in ("s3:GetObject", "s3:PutObject"):
+            requests.append(Request(action, ledger, {}, f"{job} keeps its ledger of {prefix}"))
+        if contract.reads_back:
+            state = _object_arn(partition, bucket, f"{state_root(contract.run_name, prefix)}/*")
+            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+                requests.append(Request(action, state, {}, f"{job} keeps the parsed rows of {prefix}"))
     return requests
 
 

@@ -25,7 +25,7 @@ from datalake.errors import ConfigurationError
 from datalake.models import FORECASTER
 from datalake.models.archive import MODEL_ARCHIVE
 from datalake.models.sagemaker_hosting import VARIANT
-from datalake.models.sagemaker_training import BASE_JOB_NAME, SAGEMAKER_PREFIX
+from datalake.models.sagemaker_training import BASE_JOB_NAME, MANIFESTS_FOLDER, SAGEMAKER_PREFIX
 from datalake.storage.paths import join_key
 
 #: Lists the keys under ``(bucket, prefix)``; None stands every key under it (``prefix*``).
@@ -92,6 +92,26 @@ def channel_requests(
     ]
 
 
+def manifest_channel_requests(
+    uri: str, why: str, partition: str = "aws", objects: ObjectLister = None
+) -> list[Request]:
+    """Reading a ``ManifestFile`` channel: get the manifest, then each object it names.
+
+    The launcher writes a table's manifests in the table's folder
+    (``<table>/_manifests/<time>.manifest``, see ``default_channel``) and names files of that
+    table only, so the objects read are under ``<table>/``.
+    """
+    bucket, key = _split(uri, why)
+    table, found, _name = key.partition(f"/{MANIFESTS_FOLDER}/")
+    if not found:
+        raise ConfigurationError(f"{why}: manifest {uri} is not in a table's {MANIFESTS_FOLDER}/ folder")
+    keys = objects(bucket, f"{table}/") if objects else [f"{table}/*"]
+    return [
+        Request("s3:GetObject", f"arn:{partition}:s3:::{bucket}/{key}", {}, f"{why} (the manifest)"),
+        *(Request("s3:GetObject", f"arn:{partition}:s3:::{bucket}/{k}", {}, why) for k in keys),
+    ]
+
+
 def _log_requests(
     group: str, stream: str, why: str, region: str, account: str, partition: str
 ) -> list[Request]:
@@ -134,9 +154,13 @@ def training_job_requests(
     requests: list[Request] = []
     for channel in job.get("InputDataConfig", []):
         source = channel["DataSource"].get("S3DataSource")
-        if source is None or source.get("S3DataType", "S3Prefix") != "S3Prefix":
-            raise ConfigurationError(f"{why}: channel {channel['ChannelName']} is not an S3Prefix channel")
-        requests += channel_requests(
+        data_type = None if source is None else source.get("S3DataType", "S3Prefix")
+        if data_type not in ("S3Prefix", "ManifestFile"):
+            raise ConfigurationError(
+                f"{why}: channel {channel['ChannelName']} is not an S3Prefix or ManifestFile channel"
+            )
+        reader = channel_requests if data_type == "S3Prefix" else manifest_channel_requests
+        requests += reader(
             str(source["S3Uri"]), f"{why}: channel {channel['ChannelName']}", partition, objects
         )
     output = str(job["OutputDataConfig"]["S3OutputPath"]).rstrip("/")
@@ -303,6 +327,8 @@ def role_requests_of_calls(
 #: SDK names it) and a registered version.
 LAUNCHER_JOB_NAME = f"{BASE_JOB_NAME}-20240101000000"
 LAUNCHER_VERSION = "v20240101T000000-000000"
+#: Stands in for the manifest the launcher writes (``<UTC time>.manifest``, see ``default_channel``).
+LAUNCHER_MANIFEST = "20240101T000000Z.manifest"
 
 
 def dlc_image(repository: str, region: str) -> str:
@@ -322,9 +348,10 @@ def launcher_role_requests(
 ) -> list[Request]:
     """What the launcher's default train and deploy make SageMaker do with the execution role.
 
-    ``launch.py train`` trains on ``processed/demand_hourly/`` with the source bundle and the SDK's
-    drivers uploaded under ``sagemaker/<base job name>/<job>/input/`` and the outputs under
-    ``sagemaker/training/``; ``launch.py deploy`` hosts a registered version, whose archive is
+    ``launch.py train`` trains on a manifest of ``processed/demand_hourly/``'s current files (in its
+    ``_manifests/`` folder) with the source bundle and the SDK's drivers uploaded under
+    ``sagemaker/<base job name>/<job>/input/`` and the outputs under ``sagemaker/training/``;
+    ``launch.py deploy`` hosts a registered version, whose archive is
     ``models/<name>/versions/<version>/model.tar.gz``, on ``endpoint``; a model that reads the
     warehouse runs in the VPC (the launcher refuses it otherwise: RDS is private).
 
@@ -349,7 +376,13 @@ def launcher_role_requests(
         "InputDataConfig": [
             {
                 "ChannelName": "train",
-                "DataSource": {"S3DataSource": {"S3Uri": f"s3://{lake_bucket}/{DEMAND_HOURLY.location}/"}},
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3Uri": f"s3://{lake_bucket}/{DEMAND_HOURLY.location}/{MANIFESTS_FOLDER}/"
+                        f"{LAUNCHER_MANIFEST}",
+                        "S3DataType": "ManifestFile",
+                    }
+                },
             },
             {"ChannelName": "code", "DataSource": {"S3DataSource": {"S3Uri": f"{staged}/code"}}},
             {"ChannelName": "sm_drivers", "DataSource": {"S3DataSource": {"S3Uri": f"{staged}/sm_drivers"}}},

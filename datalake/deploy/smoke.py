@@ -7,9 +7,11 @@ The steps, in order, each timed and printed as it goes:
 2. ``land``: one local day of SAMPLE REE data into the real lake bucket (``raw/ree_sample/``);
 3. ``transform``: the REE Glue job on that prefix (the run the S3 trigger started, or a new one),
    waited for;
-4. ``crawl``: the raw and processed crawlers, waited for;
+4. ``crawl``: the raw crawler, waited for (the job registered the processed tables and partitions
+   it published);
 5. ``query``: Athena counts the day's SAMPLE rows of ``demand_hourly`` (more than 0);
-6. ``sync``: the sync Lambda invoked on the day's processed Parquet, then the API's ``/ask`` reads
+6. ``sync``: the sync Lambda invoked on the newest publish markers of the processed tables, then
+   the API's ``/ask`` reads
    the day's total from the warehouse;
 7. ``api``: ``/health`` (public), ``/health/details`` and ``/ask`` (with the API key) on both front
    ends, API Gateway (``ApiUrl``) and the EC2 host's load balancer (``Ec2ApiUrl``);
@@ -52,14 +54,16 @@ from datalake.deploy.smoke_resources import (
 from datalake.deploy.stack import LayerResult, failed_events, stack_status
 from datalake.deploy.templates import LAYERS, load_template, stack_name
 from datalake.errors import LakeError
+from datalake.publishing import PUBLISHED_PREFIX
 from datalake.settings import Settings
 
 Progress = Callable[[str], None]
 MADRID = ZoneInfo("Europe/Madrid")
 #: The raw prefix the SAMPLE REE data lands under (the REE Glue job's ``--raw_prefix``).
 SAMPLE_PREFIX = "raw/ree_sample"
-#: The crawlers of the zones the REE job reads and writes (logical ids in catalog.yaml).
-SMOKE_CRAWLERS = ("RawCrawler", "ProcessedCrawler")
+#: The crawler of the zone the REE job reads (logical id in catalog.yaml); the job itself registers
+#: what it writes in the processed database.
+SMOKE_CRAWLERS = ("RawCrawler",)
 #: The question /ask answers from the warehouse for the landed day (asked as of the next noon).
 ASK_QUESTION = "total demand yesterday"
 GLUE_FAILED_STATES = frozenset({"FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED"})
@@ -341,7 +345,7 @@ class SmokeRun:
     # -- 4. crawl -----------------------------------------------------------------------------------
 
     def crawler_names(self) -> list[str]:
-        """The raw and processed crawlers' names as catalog.yaml gives them for this env."""
+        """The raw crawler's name as catalog.yaml gives it for this env."""
         catalog = load_template("catalog")["Resources"]
         names = []
         for logical_id in SMOKE_CRAWLERS:
@@ -432,17 +436,19 @@ class SmokeRun:
     # -- 6. sync ------------------------------------------------------------------------------------
 
     def processed_keys(self, bucket: str) -> list[str]:
-        """The processed Parquet of the day's partitions (demand by month, generation by year)."""
+        """The publish markers of the newest runs of demand_hourly and generation (what the sync's
+        queue is notified of: each names the partitions its run switched in the catalog)."""
         s3 = self.client("s3")
-        day = self.day
-        prefixes = (
-            f"processed/demand_hourly/year={day.year}/month={day.month}/",
-            f"processed/generation/year={day.year}/",
-        )
         keys = []
-        for prefix in prefixes:
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                keys += [o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(".parquet")]
+        for dataset in ("demand_hourly", "generation"):
+            prefix = f"{PUBLISHED_PREFIX}/{dataset}/"
+            markers = [
+                o["Key"]
+                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+                for o in page.get("Contents", [])
+                if o["Key"].endswith(".json")
+            ]
+            keys += sorted(markers)[-1:]  # run ids sort by their start time
         return keys
 
     def sync(self) -> str:
@@ -450,7 +456,7 @@ class SmokeRun:
         function = self.output("ingestion", "SyncWarehouseFunctionName")
         keys = self.processed_keys(bucket)
         if not keys:
-            raise StepFailed(f"no processed Parquet for {self.day} in s3://{bucket}/processed/")
+            raise StepFailed(f"no publish marker in s3://{bucket}/{PUBLISHED_PREFIX}/ after the transform")
         lam = self.client("lambda", read_timeout=900, retries={"max_attempts": 1, "mode": "standard"})
         answer = lam.invoke(
             FunctionName=function,

@@ -12,6 +12,7 @@ Nothing is built or published: no wheel, no private index, no custom image.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -37,9 +38,52 @@ BASE_JOB_NAME = "datalake-demand-forecaster"
 SAGEMAKER_PREFIX = "sagemaker"
 
 
-def default_channel(settings: Settings) -> str:
-    """The processed ``demand_hourly`` Parquet prefix in the lake bucket."""
-    return f"s3://{settings.lake_bucket}/{DEMAND_HOURLY.location}/"
+#: Folder of a processed table holding manifests of its current files (hidden from readers).
+MANIFESTS_FOLDER = "_manifests"
+#: A channel URI with this suffix is a manifest (``S3DataType=ManifestFile``), not a prefix.
+MANIFEST_SUFFIX = ".manifest"
+
+
+def default_channel(settings: Settings, boto3_session: boto3.session.Session | None = None) -> str:
+    """A manifest of the current ``demand_hourly`` files, written beside them in the lake.
+
+    The table's folder also holds superseded runs (``_runs/<id>/``, kept for the retention
+    period), so a prefix channel would train on every version at once. The manifest names exactly
+    the files of the partitions the catalog points at (SageMaker's ``ManifestFile`` channel), and
+    lives in the table's folder so the execution role reads it with the same grant as the data.
+
+    Returns
+    -------
+    str
+        ``s3://<lake>/processed/demand_hourly/_manifests/<UTC time>.manifest``.
+    """
+    from datalake import runtime
+    from datalake.catalog.processed import current_partitions, data_files
+
+    lake = S3ObjectStore(settings.lake_bucket, boto3_session=boto3_session, settings=settings)
+    catalog = runtime.catalog(settings, boto3_session)
+    prefix = f"{DEMAND_HOURLY.location}/"
+    keys = [
+        key[len(prefix) :]
+        for partition in current_partitions(catalog, lake, DEMAND_HOURLY, settings)
+        for key in data_files(lake, partition)
+    ]
+    if not keys:
+        raise DataValidationError("channel", f"{DEMAND_HOURLY.name} has no published data to train on")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    key = f"{prefix}{MANIFESTS_FOLDER}/{stamp}{MANIFEST_SUFFIX}"
+    lake.put_bytes(key, json.dumps([{"prefix": lake.uri(prefix) + "/"}, *keys]).encode(), "application/json")
+    return lake.uri(key)
+
+
+def channel_source(channel_uri: str) -> Any:
+    """The SDK's data source of a channel: a manifest (``.manifest``) or an S3 prefix."""
+    from sagemaker.core.shapes import S3DataSource
+
+    data_type = "ManifestFile" if channel_uri.endswith(MANIFEST_SUFFIX) else "S3Prefix"
+    return S3DataSource(
+        s3_uri=channel_uri, s3_data_type=data_type, s3_data_distribution_type="FullyReplicated"
+    )
 
 
 def default_output_path(settings: Settings) -> str:
@@ -195,7 +239,9 @@ def train(
         source = build_source_bundle(Path(scratch) / "code", scripts_dir)
         trainer = build_trainer(request, source, settings, boto3_session)
         trainer.train(
-            input_data_config=[InputData(channel_name="train", data_source=request.channel_uri)],
+            input_data_config=[
+                InputData(channel_name="train", data_source=channel_source(request.channel_uri))
+            ],
             wait=wait,
             logs=logs and wait,
         )

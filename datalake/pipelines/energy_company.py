@@ -39,7 +39,6 @@ import datetime as dt
 import hashlib
 from dataclasses import replace
 
-import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.utils import AnalysisException
@@ -96,16 +95,17 @@ def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, Data
     )
 
 
-def _quarantine(frame: pd.DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
+def _quarantine(frame: DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
     """Write rows to ``quarantine/energy_company/<name>/``; count them, and their reasons, in the report."""
     key = write_quarantine(frame, join_key(SOURCE, name), store, report.run_id)
     if key is None:
         return
     report.keys_written.append(key)
-    report.rows_quarantined += len(frame)
+    counts = frame.groupBy(quality.REASON).count().orderBy(quality.REASON).collect()
+    report.rows_quarantined += sum(row["count"] for row in counts)
     reasons = report.details.setdefault("quarantine_reasons", {})
-    for reason, count in frame[quality.REASON].value_counts().sort_index().items():
-        reasons[f"{name}: {reason}"] = int(count)
+    for row in counts:
+        reasons[f"{name}: {row[quality.REASON]}"] = int(row["count"])
 
 
 def _fingerprints(frame: DataFrame, spec: DatasetSpec) -> dict[tuple, tuple[int, object]]:
@@ -137,18 +137,6 @@ def _publish(
         if progress:
             progress(f"{spec.name}/{path or '(whole table)'}: removed (no rows left)")
     return keys
-
-
-def _quarantine(frame: pd.DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
-    """Write rows to ``quarantine/energy_company/<name>/``; count them, and their reasons, in the report."""
-    key = write_quarantine(frame, join_key(SOURCE, name), store, report.run_id)
-    if key is None:
-        return
-    report.keys_written.append(key)
-    report.rows_quarantined += len(frame)
-    reasons = report.details.setdefault("quarantine_reasons", {})
-    for reason, count in frame[quality.REASON].value_counts().sort_index().items():
-        reasons[f"{name}: {reason}"] = int(count)
 
 
 def _finish(
@@ -196,7 +184,7 @@ def _finish(
     counts = {row[NEW]: row["count"] for row in latest.groupBy(NEW).count().collect()}
     rows_out, carried = counts.get(True, 0), counts.get(False, 0)
     replaced = superseded.filter(~F.col(NEW)).count()
-    _quarantine(quarantined.toPandas(), entity, store, report)
+    _quarantine(quarantined, entity, store, report)
     report.rows_out += rows_out
     report.details[f"{entity}_rows_out"] = rows_out
     report.details["rows_carried_over"] = report.details.get("rows_carried_over", 0) + carried
@@ -344,7 +332,7 @@ def process_raw_energy_company(
         unreadable = parsed.filter(F.col("entity").isNull()).withColumnRenamed(
             transforms.PROBLEM, quality.REASON
         )
-        _quarantine(unreadable.select(*QUARANTINE_COLUMNS).toPandas(), "unreadable", store, report)
+        _quarantine(unreadable.select(*QUARANTINE_COLUMNS), "unreadable", store, report)
         masters: dict[str, DataFrame] = {}
         for spec in (CLIENTES, PROVEEDORES, TRANSACCIONES):
             masters[spec.table_name] = _finish(spark, store, spec, rows, report, is_new, masters, progress)

@@ -9,15 +9,27 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from datalake import runtime
 from datalake.catalog.crawler import CrawlReport, LocalCrawler
-from datalake.datasets import DATASETS, dataset_at, get_dataset
+from datalake.catalog.processed import (
+    CurrentPartition,
+    catalog_for,
+    current_partitions,
+    current_table,
+    data_files,
+    register_processed,
+)
+from datalake.datasets import DATASETS, get_dataset
+from datalake.datasets.spec import DatasetSpec
 from datalake.errors import QueryError
+from datalake.publishing import is_publish_marker, read_publish_marker
 from datalake.runs import RunReport, list_runs, record_run
 from datalake.settings import Settings, get_settings
 from datalake.storage.base import ObjectStore
-from datalake.storage.paths import join_key, split_table_key
+from datalake.storage.paths import join_key
 
 Progress = Callable[[str], None]
 
@@ -38,34 +50,59 @@ ENERGY_FOLDER = "energy_company"
 def crawl_zones(
     zones: list[str], settings: Settings | None = None, progress: Progress = _quiet
 ) -> list[CrawlReport]:
-    """Run the local crawler over zones, as the crawlers in crawlers/ do on AWS.
+    """Catalog zones: the raw zone is crawled, as the crawlers in crawlers/ do on AWS; the processed
+    zone's tables are the dataset specs' (the jobs register them and their partitions when they
+    publish), so ``processed`` brings each published table's definition in line with its spec.
 
-    Each zone is two crawls: the lake's tables (``energy_company/`` excluded) into the zone's
-    database, and the energy company's into ``energy_raw_database`` / ``energy_processed_database``.
-    Raw CSV drops are catalogued as text: their values are checked by the Glue job, not here.
+    The raw zone is two crawls: the lake's tables (``energy_company/`` excluded) into
+    ``raw_database``, and the energy company's into ``energy_raw_database``. Raw CSV drops are
+    catalogued as text: their values are checked by the Glue job, not here.
     """
     settings = settings or get_settings()
-    crawler = LocalCrawler(runtime.object_store("lake", settings), runtime.catalog(settings), progress)
-    energy_databases = {"raw": settings.energy_raw_database, "processed": settings.energy_processed_database}
+    store = runtime.object_store("lake", settings)
+    catalog = runtime.catalog(settings)
+    crawler = LocalCrawler(store, catalog, progress)
     reports = []
     for zone in zones:
+        if zone == "processed":
+            reports += register_processed(catalog, store, DATASETS.values(), settings)
+            continue
         energy = join_key(zone, ENERGY_FOLDER)
         reports.append(crawler.crawl(zone, zone_database(zone, settings), exclude=(energy,)))
-        reports.append(crawler.crawl(energy, energy_databases[zone], csv_as_text=zone == "raw"))
+        reports.append(crawler.crawl(energy, settings.energy_raw_database, csv_as_text=True))
     return reports
 
 
 SYNC_LEDGER_PREFIX = "_sync"
 
 
-def _partition_files(store: ObjectStore, location: str) -> dict[str, list[str]]:
-    """Data files of a processed table, grouped by partition path."""
-    grouped: dict[str, list[str]] = {}
-    for key in store.list_keys(location):
-        if key.endswith(".parquet"):
-            _root, partition, _name = split_table_key(key)
-            grouped.setdefault(partition, []).append(key)
-    return grouped
+def _published_partitions(
+    store: ObjectStore, spec: DatasetSpec, settings: Settings
+) -> dict[str, CurrentPartition]:
+    """A processed dataset's current partitions by Hive path, as the catalog points at them."""
+    catalog = catalog_for(store, settings)
+    return {p.path: p for p in current_partitions(catalog, store, spec, settings)}
+
+
+def _ledger_entry(entry: Any) -> dict[str, str]:
+    """A sync ledger entry: ``{"location", "sha256"}``; an older ledger kept the checksum alone."""
+    if isinstance(entry, dict):
+        return entry
+    return {"sha256": entry} if isinstance(entry, str) else {}
+
+
+def _content_digest(payloads: list[bytes]) -> str:
+    """One checksum of a partition's files whatever their names and order (each run names its files)."""
+    digests = sorted(hashlib.sha256(data).hexdigest() for data in payloads)
+    return hashlib.sha256("".join(digests).encode()).hexdigest()
+
+
+def _partition_frame(spec: DatasetSpec, payloads: list[bytes]) -> pd.DataFrame:
+    """The rows of a partition's files (the spec's columns; empty when it has none)."""
+    if not payloads:
+        return spec.arrow_schema().empty_table().to_pandas()
+    tables = [pq.read_table(io.BytesIO(data)) for data in payloads]
+    return pa.concat_tables(tables, promote_options="default").to_pandas()
 
 
 def sync_dataset(
@@ -80,10 +117,14 @@ def sync_dataset(
     Each partition's sync replaces exactly that partition's rows in one transaction (see
     :func:`~datalake.warehouse.sync.replace_rows`): new rows inserted, changed ones updated, rows
     no longer in its files (newly quarantined ones, say) deleted, equal ones left as they are.
-    An unpartitioned table is replaced whole the same way. Only partitions whose files changed
-    since their last sync are loaded (a ledger of file checksums under ``_sync/``), unless
-    ``force``; ``partitions`` narrows the set further, as the S3-triggered Lambda does with the
-    partitions an event touched.
+    An unpartitioned table is replaced whole the same way. A partition's files are those in the
+    folder the catalog points it at (never the table's other run folders), and only partitions
+    the catalog points somewhere new since their last sync are read (a ledger of locations under
+    ``_sync/``: published folders never change), and loaded when their bytes differ from the last
+    synced ones (a re-run that wrote the same files loads nothing), unless ``force``;
+    ``partitions`` narrows the set further, as the Lambda does with the partitions a publish
+    switched. A partition synced before that the catalog no longer has (a run unpublished it:
+    its raw is gone) loses its warehouse rows, in one transaction too.
     """
     from datalake.warehouse.connection import connection, password_verifier, reader_password
     from datalake.warehouse.roles import ensure_reader_role
@@ -94,24 +135,32 @@ def sync_dataset(
     spec = get_dataset(name)
     store = runtime.object_store("lake", settings)
     ledger_key = join_key(SYNC_LEDGER_PREFIX, f"{name}.json")
-    ledger: dict[str, str] = store.get_json(ledger_key) if store.exists(ledger_key) else {}
+    ledger: dict[str, Any] = store.get_json(ledger_key) if store.exists(ledger_key) else {}
     with record_run(f"sync_{name}", store, table=spec.warehouse_table) as report:
         # /ask logs in as the reader: its password (READER_SECRET_ARN on AWS) is set at every
         # sync, read first so that a secret the role cannot read fails before any upsert.
         password = reader_password(settings)
-        files = _partition_files(store, spec.location)
-        wanted = sorted(files if partitions is None else set(partitions) & set(files))
+        published = _published_partitions(store, spec, settings)
+        wanted = sorted(published if partitions is None else set(partitions) & set(published))
         totals = {"inserted": 0, "updated": 0, "deleted": 0, "unchanged": 0, "duplicates_superseded": 0}
         skipped = 0
         with connection(settings, autocommit=True) as conn:
             for partition in wanted:
-                with report.timed("read"):
-                    payloads = {key: store.get_bytes(key) for key in files[partition]}
-                checksum = hashlib.sha256(b"".join(payloads[k] for k in sorted(payloads))).hexdigest()
-                if not force and ledger.get(partition) == checksum:
+                location = published[partition].location
+                synced = _ledger_entry(ledger.get(partition))
+                if not force and synced.get("location") == location:
                     skipped += 1
                     continue
-                frame = pd.concat([pd.read_parquet(io.BytesIO(b)) for b in payloads.values()])
+                with report.timed("read"):
+                    payloads = [store.get_bytes(key) for key in data_files(store, published[partition])]
+                digest = _content_digest(payloads)
+                if not force and synced.get("sha256") == digest:
+                    # A run that wrote the same bytes again (a re-run): nothing to load.
+                    ledger[partition] = {"location": location, "sha256": digest}
+                    store.put_json(ledger_key, ledger)
+                    skipped += 1
+                    continue
+                frame = _partition_frame(spec, payloads)
                 report.rows_in += len(frame)
                 scope = partition_scope(spec, partition)
                 check_in_scope(spec, partition, scope, frame)
@@ -125,29 +174,55 @@ def sync_dataset(
                 totals["deleted"] += result.deleted
                 totals["unchanged"] += result.unchanged
                 totals["duplicates_superseded"] += result.duplicates
-                ledger[partition] = checksum
+                ledger[partition] = {"location": location, "sha256": digest}
                 store.put_json(ledger_key, ledger)
                 report.keys_written.append(f"{spec.warehouse_table}/{partition}")
                 progress(
                     f"{name}/{partition or '(whole table)'}: {result.inserted} inserted, "
                     f"{result.updated} updated, {result.deleted} deleted, {result.unchanged} unchanged"
                 )
+            gone = sorted(p for p in ledger if p not in published and (partitions is None or p in partitions))
+            for partition in gone:
+                with report.timed("upsert"):
+                    result = replace_rows(
+                        conn,
+                        spec,
+                        _partition_frame(spec, [])[spec.column_names],
+                        partition_scope(spec, partition),
+                    )
+                totals["deleted"] += result.deleted
+                del ledger[partition]
+                store.put_json(ledger_key, ledger)
+                report.keys_written.append(f"{spec.warehouse_table}/{partition}")
+                progress(f"{name}/{partition}: unpublished, {result.deleted} deleted")
             # The verifier, not the clear text, goes into ALTER ROLE: nothing for a server log to keep.
             verifier = password_verifier(conn, settings.reader_role, password) if password else None
             ensure_reader_role(conn, settings.reader_role, verifier, schema="public", login=True)
-        report.details.update(totals, partitions_synced=len(wanted) - skipped, partitions_skipped=skipped)
+        report.details.update(
+            totals,
+            partitions_synced=len(wanted) - skipped,
+            partitions_skipped=skipped,
+            partitions_removed=len(gone),
+        )
         progress(f"{name}: {len(wanted) - skipped} partition(s) synced, {skipped} already up to date")
     return report
 
 
 def sync_processed_keys(keys: list[str], settings: Settings | None = None) -> list[RunReport]:
-    """Sync the partitions that new processed objects belong to (the S3-event path)."""
+    """Sync the partitions that publishes switched (the S3-event path).
+
+    ``keys`` are objects created in the lake; publish markers
+    (``processed/_published/<dataset>/<run>.json``, see :mod:`datalake.publishing`) name a dataset
+    and the partitions a run switched, and each is synced from where the catalog points now.
+    Other keys (a run's data files, written before its publish) are ignored: until the catalog
+    points at them they are not the lake's data.
+    """
+    settings = settings or get_settings()
+    store = runtime.object_store("lake", settings)
     touched: dict[str, set[str]] = {}
-    for key in keys:
-        root, partition, name = split_table_key(key)
-        spec = dataset_at(root)
-        if spec is not None and name.endswith(".parquet"):
-            touched.setdefault(spec.name, set()).add(partition)
+    for key in filter(is_publish_marker, keys):
+        dataset, partitions = read_publish_marker(store, key)
+        touched.setdefault(get_dataset(dataset).name, set()).update(partitions)
     return [
         sync_dataset(dataset, settings, partitions=sorted(parts))
         for dataset, parts in sorted(touched.items())
@@ -233,10 +308,11 @@ def sync_all(
     """Sync every dataset that has processed data (only partitions not yet synced, unless ``force``)."""
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
+    catalog = catalog_for(store, settings)
     return [
         sync_dataset(name, settings, progress, force=force)
         for name, spec in sorted(DATASETS.items())
-        if store.list_keys(spec.location)
+        if current_table(catalog, spec, settings) is not None
     ]
 
 

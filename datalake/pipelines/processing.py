@@ -49,7 +49,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from datalake.datasets.spec import DatasetSpec
-from datalake.jobs import delete_processed_partitions, write_processed, write_quarantine
+from datalake.jobs import delete_processed_partitions, read_processed, write_processed, write_quarantine
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.runs import RunReport
 from datalake.sources.registry import RowOwnership
@@ -92,11 +92,12 @@ class Recompute:
 def read_current(spark: SparkSession, store: ObjectStore, spec: DatasetSpec) -> DataFrame | None:
     """The rows the processed table of ``spec`` holds now (data and partition columns), or None.
 
-    The one place the jobs read processed data back (the energy company's merge, the carry-over).
+    The one place the jobs read processed data back (the energy company's merge, the carry-over):
+    the published folders the catalog points at (:func:`datalake.jobs.read_processed`).
     """
-    if not any(k.endswith(".parquet") for k in store.list_keys(spec.location)):
+    current = read_processed(spark, spec, store)
+    if current is None:
         return None
-    current = spark.read.option("basePath", store.uri(spec.location)).parquet(store.uri(spec.location))
     return current.select(
         *spec.column_names, *(F.col(p.name).cast(p.type).alias(p.name) for p in spec.partition_by)
     )

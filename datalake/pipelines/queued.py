@@ -1,6 +1,7 @@
 """Object events that arrive through an SQS queue: read a batch, act once per group, report failures.
 
-On AWS the lake's object events (EventBridge rules on ``raw/`` and ``processed/``) go to a queue,
+On AWS the lake's object events (EventBridge rules on ``raw/`` and the publish markers under
+``processed/_published/``) go to a queue,
 and a Lambda event source mapping hands the functions batches of messages, at most
 ``MaximumConcurrency`` batches at a time. A backfill that writes hundreds of objects then becomes a
 few batches instead of hundreds of concurrent invocations against one Glue job, one small RDS
@@ -26,13 +27,14 @@ from aws_lambda_powertools.utilities.data_classes import S3Event, SQSEvent
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from datalake import runtime
 from datalake.aws import s3_event_object
-from datalake.datasets import dataset_at
-from datalake.errors import DataValidationError
+from datalake.datasets import get_dataset
+from datalake.errors import DataValidationError, LakeError
 from datalake.pipelines.lake import sync_dataset
 from datalake.pipelines.trigger import GlueJobRuns, TransformBusyError, raw_prefix_of, start_transforms
+from datalake.publishing import is_publish_marker, read_publish_marker
 from datalake.settings import Settings
-from datalake.storage.paths import split_table_key
 
 logger = logging.getLogger(__name__)
 
@@ -138,12 +140,13 @@ def _ordered(ids: Iterable[str], batch_order: list[str]) -> list[str]:
 
 
 def sync_batch(event: SQSEvent, settings: Settings | None = None) -> BatchOutcome:
-    """Sync the processed partitions a batch announces into PostgreSQL: each dataset once.
+    """Sync the processed partitions a batch's publish markers name into PostgreSQL: each dataset once.
 
-    Messages are grouped by dataset; one :func:`~datalake.pipelines.lake.sync_dataset` call per
-    dataset loads all its touched partitions (a partition announced by many messages loads once). A
-    dataset whose sync fails fails exactly the messages that touched it; the partitions it did load
-    are in the sync ledger, so their next delivery skips them.
+    Messages are grouped by dataset (a marker names its dataset and the partitions it switched);
+    one :func:`~datalake.pipelines.lake.sync_dataset` call per dataset loads all its touched
+    partitions (a partition announced by many messages loads once). A dataset whose sync fails
+    fails exactly the messages that touched it; the partitions it did load are in the sync ledger,
+    so their next delivery skips them.
 
     Parameters
     ----------
@@ -159,16 +162,24 @@ def sync_batch(event: SQSEvent, settings: Settings | None = None) -> BatchOutcom
         the runs, the failures and how many keys were not dataset partitions.
     """
     messages, unreadable = read_batch(event)
+    store = runtime.object_store("lake", settings)
     touched: dict[str, dict[str, set[str]]] = {}  # dataset -> partition -> message ids
     ignored = 0
     for message in messages:
         for key, _time in message.objects:
-            root, partition, name = split_table_key(key)
-            spec = dataset_at(root)
-            if spec is None or not name.endswith(".parquet"):
+            # Only publishes are news: a run's data files are not the lake's until the catalog
+            # points at them, and the marker its publish writes then names what it switched.
+            if not is_publish_marker(key):
                 ignored += 1
                 continue
-            touched.setdefault(spec.name, {}).setdefault(partition, set()).add(message.message_id)
+            try:
+                dataset, partitions = read_publish_marker(store, key)
+                name = get_dataset(dataset).name
+            except (LakeError, OSError) as error:
+                unreadable[message.message_id] = str(error)
+                continue
+            for partition in partitions:
+                touched.setdefault(name, {}).setdefault(partition, set()).add(message.message_id)
     failed = set(unreadable)
     runs: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = [{"message_id": i, "error": e} for i, e in unreadable.items()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -51,6 +52,14 @@ _LOCKDOWN = (
 )
 
 
+@dataclass(frozen=True)
+class _Source:
+    """The locations a view reads: one table folder (``whole_table``) or the partitions' folders."""
+
+    whole_table: bool
+    locations: tuple[str, ...]
+
+
 class DuckDBEngine(QueryEngine):
     """The local stand-in for Athena.
 
@@ -82,7 +91,8 @@ class DuckDBEngine(QueryEngine):
         self.default_database = default_database
         self.readable = {name: tuple(columns) for name, columns in readable.items()} if readable else None
         self._connection: duckdb.DuckDBPyConnection | None = None
-        self._views: set[tuple[str, str]] = set()
+        self._views: dict[tuple[str, str], _Source] = {}
+        self._locked_sources: dict[str, _Source] = {}
         self._lock = threading.Lock()
 
     @property
@@ -96,27 +106,40 @@ class DuckDBEngine(QueryEngine):
             if self._connection is not None:
                 self._connection.close()
             self._connection = None
-            self._views = set()
+            self._views = {}
 
     def _connect(self, tables: set[tuple[str, str]]) -> duckdb.DuckDBPyConnection:
-        """The connection, with views for ``tables`` (database, name) created on first use.
+        """The connection, with views for ``tables`` (database, name) as the catalog has them now.
 
         Views are made lazily: binding a view reads file footers or JSON, which a query that
-        never touches the table should not pay for.
+        never touches the table should not pay for. A view is made again when the catalog points
+        its table elsewhere (a run was published), so a long-lived engine reads current data.
         """
-        if self._connection is None:
-            self._connection = self._open_locked() if self.readable is not None else self._open()
-        connection = self._connection
         if self.readable is not None:
-            return connection  # its views were made before the lock; nothing else may be added
-        for database, table_name in sorted(tables - self._views):
+            # Its views were made before the lock and nothing may be added: a publish since means
+            # a new locked connection.
+            sources = {name: self._source(table) for name, table in self._readable_tables().items()}
+            if self._connection is not None and sources != self._locked_sources:
+                self._connection.close()
+                self._connection = None
+            if self._connection is None:
+                self._connection = self._open_locked(sources)
+                self._locked_sources = sources
+            return self._connection
+        if self._connection is None:
+            self._connection = self._open()
+        connection = self._connection
+        for database, table_name in sorted(tables):
             table = self.catalog.get_table(database, table_name)
+            source = self._source(table)
+            if self._views.get((database, table_name)) == source:
+                continue
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(database)}")
             connection.execute(
                 f"CREATE OR REPLACE VIEW {_quote_ident(database)}.{_quote_ident(table_name)} "
-                f"AS {self._view_sql(table)}"
+                f"AS {self._view_sql(table, source)}"
             )
-            self._views.add((database, table_name))
+            self._views[(database, table_name)] = source
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(self.default_database)}")
         connection.execute(f"USE memory.{_quote_ident(self.default_database)}")
         return connection
@@ -126,25 +149,33 @@ class DuckDBEngine(QueryEngine):
         connection.execute("SET TimeZone = 'UTC'")
         return connection
 
-    def _open_locked(self) -> duckdb.DuckDBPyConnection:
+    def _readable_tables(self) -> dict[str, Table]:
+        """The catalogued tables among the readable ones."""
+        assert self.readable is not None
+        known = set(self.catalog.list_tables(self.default_database)) if self._has_database() else set()
+        return {
+            name: self.catalog.get_table(self.default_database, name)
+            for name in sorted(self.readable)
+            if name in known
+        }
+
+    def _open_locked(self, sources: Mapping[str, _Source]) -> duckdb.DuckDBPyConnection:
         """A connection holding only the readable tables' views, then locked."""
         assert self.readable is not None
         connection = self._open()
-        known = set(self.catalog.list_tables(self.default_database)) if self._has_database() else set()
         schema = _quote_ident(self.default_database)
         connection.execute(f"CREATE SCHEMA {schema}")
         folders = []
-        for table_name, columns in sorted(self.readable.items()):
-            if table_name not in known:
-                continue
+        for table_name, source in sorted(sources.items()):
             table = self.catalog.get_table(self.default_database, table_name)
-            select = ", ".join(_quote_ident(c) for c in columns)
+            select = ", ".join(_quote_ident(c) for c in self.readable[table_name])
             connection.execute(
                 f"CREATE VIEW {schema}.{_quote_ident(table_name)} AS "
-                f"SELECT {select} FROM ({self._view_sql(table)})"
+                f"SELECT {select} FROM ({self._view_sql(table, source)})"
             )
-            folders.append(local_path(table.location).rstrip("/") + "/")
-            self._views.add((self.default_database, table_name))
+            # Exactly the folders the catalog points at, not the superseded runs beside them.
+            folders += [local_path(location).rstrip("/") + "/" for location in source.locations]
+            self._views[(self.default_database, table_name)] = source
         connection.execute(f"USE memory.{schema}")
         connection.execute("SET allowed_directories = ?", [folders])
         for statement in _LOCKDOWN:
@@ -154,18 +185,30 @@ class DuckDBEngine(QueryEngine):
     def _has_database(self) -> bool:
         return self.default_database in set(self.catalog.list_databases())
 
-    def _view_sql(self, table: Table) -> str:
-        root = local_path(table.location)
-        has_files = bool(self.catalog.list_partitions(table.database, table.name)) or any(
-            True for _ in _iter_files(root, _EXTENSIONS[table.format])
-        )
+    def _source(self, table: Table) -> _Source:
+        """Where a table's data is now: its partitions' locations, or its own for an unpartitioned one."""
+        if not table.partition_keys:
+            return _Source(True, (table.location,))
+        partitions = self.catalog.list_partitions(table.database, table.name)
+        return _Source(False, tuple(p.location for p in partitions))
+
+    def _view_sql(self, table: Table, source: _Source) -> str:
+        pattern = _EXTENSIONS[table.format]
+        folders = [local_path(location).rstrip("/") for location in source.locations]
+        if source.whole_table:
+            has_files = any(True for _ in _iter_files(folders[0], pattern))
+        else:
+            # Like Athena, a partitioned table is its catalogued partitions and nothing else.
+            has_files = bool(folders)
         if not has_files:
             columns = [*table.columns, *table.partition_keys]
             select = ", ".join(
                 f"CAST(NULL AS {_duck_type(c.type)}) AS {_quote_ident(c.name)}" for c in columns
             )
             return f"SELECT {select} WHERE false"
-        glob = _quote_literal(f"{root.rstrip('/')}/**/{_EXTENSIONS[table.format]}")
+        # Hive partitioning takes the partition values from the ``name=value`` folders of each
+        # path; the ``_runs/<id>`` folders above them have no ``=`` and are ignored.
+        glob = "[" + ", ".join(_quote_literal(f"{folder}/**/{pattern}") for folder in folders) + "]"
         hive_types = ""
         if table.partition_keys:
             pairs = ", ".join(

@@ -378,7 +378,7 @@ ENERGY_COMPANY = SourceSpec(
     raw_prefixes=("raw/energy_company",),
     file_format="csv",
     file_pattern="*.csv",
-    flatten=CodeRef("datalake.transforms.energy_company:files_to_rows"),
+    flatten=CodeRef("datalake.transforms.energy_company:drops_to_rows"),
     builders=(
         DatasetBuilder(CodeRef("datalake.transforms.energy_company:clientes_rows"), CLIENTES),
         DatasetBuilder(CodeRef("datalake.transforms.energy_company:proveedores_rows"), PROVEEDORES),

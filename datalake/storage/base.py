@@ -102,6 +102,21 @@ class ObjectStore(ABC):
     def uri(self, key: str = "") -> str:
         """A URI for a key or prefix that other engines understand (``file://``, ``s3://``)."""
 
+    def key_of(self, uri: str) -> str:
+        """The key of a URI this store made with :meth:`uri` (a catalog location, say).
+
+        Raises
+        ------
+        ValueError
+            The URI points outside this store.
+        """
+        base = self.uri("").rstrip("/")
+        if uri.rstrip("/") == base:
+            return ""
+        if not uri.startswith(base + "/"):
+            raise ValueError(f"location {uri!r} is not in this store ({base}/)")
+        return join_key(uri[len(base) + 1 :])
+
     # -- derived operations -----------------------------------------------------------
     def copy_from(
         self,

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import unquote, urlparse
 
 from datalake.errors import ObjectNotFoundError
 from datalake.storage.base import STAGING_PREFIX, ObjectInfo, ObjectKind, ObjectStore
@@ -244,3 +245,10 @@ class LocalObjectStore(ObjectStore):
 
     def uri(self, key: str = "") -> str:
         return self.path(key).as_uri()
+
+    def key_of(self, uri: str) -> str:
+        parsed = urlparse(uri)
+        path = Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+        if path is None or not (path == self.root or self.root in path.parents):
+            raise ValueError(f"location {uri!r} is not in this store ({self.root.as_uri()}/)")
+        return path.relative_to(self.root).as_posix() if path != self.root else ""

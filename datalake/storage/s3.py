@@ -172,7 +172,9 @@ class S3ObjectStore(ObjectStore):
         was, but the server-side copy-and-prune step that follows is a window of
         milliseconds per object in which a lister can see old and new files together,
         and a crash inside it leaves a mix that the next (idempotent) run repairs.
-        Readers that need snapshot isolation on S3 need a table format (Iceberg).
+        Readers that need snapshot isolation on S3 need a table format (Iceberg), or what the
+        processed zone does: write each run to a new prefix and switch the catalog's partition
+        locations to it (:mod:`datalake.publishing`); the jobs no longer use this method.
         """
         staging = join_key(STAGING_PREFIX, uuid.uuid4().hex)
         old_keys = set(self.list_keys(prefix, include_hidden=True))

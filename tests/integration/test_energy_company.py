@@ -23,6 +23,7 @@ from energy_fixtures import (
     TRANSACCIONES_CSV,
     land_fixed_day,
 )
+from processed_fixtures import published, published_digests
 from pyspark.sql import SparkSession
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
@@ -58,12 +59,13 @@ def lake(spark, tmp_path_factory) -> tuple[Settings, RunReport]:
 
 
 def table(settings: Settings, entity: str) -> pd.DataFrame:
-    return LocalObjectStore(settings.lake_root).read_parquet(f"processed/energy_company/{entity}")
+    spec = next(s for s in (CLIENTES, PROVEEDORES, TRANSACCIONES) if s.table_name == entity)
+    return published(LocalObjectStore(settings.lake_root), spec)
 
 
-def processed_checksums(settings: Settings) -> dict[str, str]:
-    store = LocalObjectStore(settings.lake_root)
-    return {k: hashlib.sha256(store.get_bytes(k)).hexdigest() for k in store.list_keys("processed")}
+def processed_checksums(settings: Settings) -> dict[str, list[str]]:
+    """The bytes of every current processed file, per partition (file names change each run)."""
+    return published_digests(LocalObjectStore(settings.lake_root))
 
 
 def copy_of(settings: Settings, tmp_path: Path) -> Settings:

@@ -10,6 +10,7 @@ import json
 
 import pandas as pd
 import pytest
+from processed_fixtures import published
 from test_entsoe_real_data import (
     ALL_FILES,
     AUTUMN_DAYS,
@@ -47,8 +48,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[LocalObjectStore, Ru
 
 
 def quarantined(store: LocalObjectStore, dataset: str) -> pd.DataFrame:
-    [key] = store.list_keys(f"quarantine/{dataset}")
-    return store.read_parquet(key)
+    # One run: one folder of Parquet files written by the executors.
+    return store.read_parquet(f"quarantine/{dataset}")
 
 
 def test_every_value_is_processed_or_quarantined_with_a_reason(lake) -> None:
@@ -71,7 +72,7 @@ def test_every_value_is_processed_or_quarantined_with_a_reason(lake) -> None:
 
 def test_demand_hourly_has_one_row_per_hour_with_the_tso_forecast(lake) -> None:
     store, _ = lake
-    demand = store.read_parquet(DEMAND_HOURLY.location)
+    demand = published(store, DEMAND_HOURLY)
     assert len(demand) == demand["ts_utc"].nunique() == HOURS_2015_2017 - MISSING_ACTUAL_HOURS
     assert set(demand["source"]) == {"entsoe"} and set(demand["region"]) == {"national"}
     assert demand["tso_forecast_mw"].notna().all()
@@ -88,7 +89,7 @@ def test_demand_hourly_has_one_row_per_hour_with_the_tso_forecast(lake) -> None:
 
 def test_the_two_sources_agree_on_every_hour_one_of_them_was_superseded_for(lake) -> None:
     store, _ = lake
-    demand = store.read_parquet(DEMAND_HOURLY.location).set_index("ts_utc")
+    demand = published(store, DEMAND_HOURLY).set_index("ts_utc")
     lost = quarantined(store, "demand_hourly")
     lost = lost[lost["reason"] == SUPERSEDED]
     records = pd.DataFrame([json.loads(r) for r in lost["raw_record"]])
@@ -102,7 +103,7 @@ def test_the_two_sources_agree_on_every_hour_one_of_them_was_superseded_for(lake
 
 def test_generation_by_technology_adds_up_per_hour(lake) -> None:
     store, _ = lake
-    generation = store.read_parquet(GENERATION.location)
+    generation = published(store, GENERATION)
     assert set(generation["time_grain"]) == {"hour"}
     assert set(generation["technology"]) == {name for name, _ in TECHNOLOGIES.values()} - {
         "Hydro Pumped Storage"

@@ -33,9 +33,14 @@ import httpx
 import pandas as pd
 import pytest
 import requests
+from processed_fixtures import publish_frames
 from psycopg.conninfo import conninfo_to_dict
 
 from datalake import aws
+from datalake.catalog.glue import GlueCatalog
+from datalake.catalog.processed import spec_table
+from datalake.datasets import DEMAND_HOURLY
+from datalake.datasets.energy_company import TRANSACCIONES
 from datalake.deploy.iam_calls import AwsCall, recording_aws_calls
 from datalake.deploy.iam_check import (
     Bindings,
@@ -142,15 +147,10 @@ def deployment(
         )
     processed = exports["datalake-dev-ProcessedDatabaseName"]
     glue.create_database(DatabaseInput={"Name": processed})
-    glue.create_table(
-        DatabaseName=processed,
-        TableInput={
-            "Name": "demand_hourly",
-            "StorageDescriptor": {
-                "Columns": [{"Name": "demand_mw", "Type": "double"}],
-                "Location": f"s3://{deployment.bucket('Lake')}/processed/demand_hourly/",
-            },
-        },
+    glue.create_database(DatabaseInput={"Name": exports["datalake-dev-EnergyProcessedDatabaseName"]})
+    # The table as the jobs register it (from its dataset spec) before any run is published.
+    GlueCatalog(settings=settings).put_table(
+        spec_table(DEMAND_HOURLY, processed, f"s3://{deployment.bucket('Lake')}/processed/demand_hourly/")
     )
     sagemaker = aws.client("sagemaker", settings=settings)
     sagemaker.create_model(
@@ -354,24 +354,56 @@ def demand_frame(day: str, demand_mw: float) -> pd.DataFrame:
     ).astype({"tso_forecast_mw": "float64"})
 
 
+#: The runs processed_lake publishes (March's marker is what the sync events announce).
+MARCH_RUN, APRIL_RUN = "20240402T061509Z-0e7bb46c", "20240402T061510Z-5f1c2a9d"
+MARCH_MARKER = f"processed/_published/demand_hourly/{MARCH_RUN}.json"
+#: An energy company table's publish (its database is the other one the sync reads).
+SALES_MARKER = f"processed/_published/{TRANSACCIONES.name}/{MARCH_RUN}.json"
+
+
 def processed_lake(deployment: Deployment) -> None:
-    """Two processed partitions of demand_hourly in the lake bucket (the sync's input)."""
+    """Two published partitions of demand_hourly (the sync's input): files in the lake bucket, the
+    catalog (moto's Glue) pointing at them, a publish marker per run."""
     from datalake.storage.s3 import S3ObjectStore
 
-    store = S3ObjectStore(deployment.bucket("Lake"), settings=deployment.settings)
-    store.write_parquet(
-        "processed/demand_hourly/year=2024/month=3/part-00000.parquet", demand_frame("2024-03-05", 25_000.0)
+    exports = deployment.bindings("ingestion").exports
+    settings = deployment.settings.model_copy(
+        update={
+            "processed_database": exports["datalake-dev-ProcessedDatabaseName"],
+            "energy_processed_database": exports["datalake-dev-EnergyProcessedDatabaseName"],
+        }
     )
-    store.write_parquet(
-        "processed/demand_hourly/year=2024/month=4/part-00000.parquet", demand_frame("2024-04-01", 26_000.0)
+    store = S3ObjectStore(deployment.bucket("Lake"), settings=settings)
+    for run, month, day, demand_mw in (
+        (MARCH_RUN, 3, "2024-03-05", 25_000.0),
+        (APRIL_RUN, 4, "2024-04-01", 26_000.0),
+    ):
+        frames = {f"year=2024/month={month}": demand_frame(day, demand_mw)}
+        publish_frames(store, DEMAND_HOURLY, frames, run, GlueCatalog(settings=settings), settings)
+    sale = pd.DataFrame(
+        {
+            "transaccion_id": ["a1"],
+            "tipo_transaccion": ["VENTA"],
+            "nombre_cliente_proveedor": ["Ana"],
+            "tipo_energia": ["SOLAR"],
+            "cantidad_comprada_kwh": [100.0],
+            "precio_kwh_cop": [500.0],
+            "precio_total_cop": [50_000.0],
+            "banda_precio": ["promedio"],
+            "fecha_transaccion": [dt.date(2024, 6, 1)],
+            "contraparte_conocida": [True],
+            "fecha_carga": [dt.date(2024, 6, 2)],
+        }
     )
+    frames = {"year=2024/month=6": sale}
+    publish_frames(store, TRANSACCIONES, frames, MARCH_RUN, GlueCatalog(settings=settings), settings)
 
 
 def drop_public_demand_table(embedded_pg: EmbeddedPostgres) -> None:
     import psycopg
 
     with psycopg.connect(embedded_pg.url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS public.demand_hourly")
+        conn.execute("DROP TABLE IF EXISTS public.demand_hourly, public.energy_transacciones")
 
 
 # -- the scenarios: each handler's realistic paths ----------------------------------------------------
@@ -468,8 +500,9 @@ def sync_warehouse_runs(h: Harness) -> LambdaRun:
         h.event_json("s3_processed_object_created.json"),
         h.deployment.bucket("Lake"),
         [
-            "processed/demand_hourly/year=2024/month=3/part-00000.parquet",
-            "quarantine/demand_hourly/run_date=2024-04-02/0e7bb46c8e28.parquet",
+            MARCH_MARKER,
+            SALES_MARKER,
+            "quarantine/demand_hourly/run_date=2024-04-02/0e7bb46c8e28/part-00000.parquet",
         ],
     )
     run = h.run("sync_warehouse", [({}, event), ({}, event)])
@@ -550,9 +583,7 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
     processed_lake(deployment)
     drop_public_demand_table(harness.embedded_pg)
     sync = event_json("s3_processed_object_created.json")
-    sync = s3_event(
-        sync, deployment.bucket("Lake"), ["processed/demand_hourly/year=2024/month=3/part-00000.parquet"]
-    )
+    sync = s3_event(sync, deployment.bucket("Lake"), [MARCH_MARKER])
     [synced] = harness.run("sync_warehouse", [({}, sync)]).answers
     assert not isinstance(synced, Exception), synced
     response = requests.post(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import psycopg
+from processed_fixtures import published_digests
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.pipelines.ingest import ingest_ree
@@ -22,10 +22,11 @@ START, END = dt.date(2024, 10, 26), dt.date(2024, 11, 1)
 REE_DATASETS = (DEMAND_HOURLY, GENERATION)
 
 
-def snapshot(settings: Settings) -> tuple[dict[str, str], dict[str, list[tuple]]]:
-    """(sha256 of every processed file, every warehouse row with its row version, per table)."""
+def snapshot(settings: Settings) -> tuple[dict[str, list[str]], dict[str, list[tuple]]]:
+    """(sha256 of every current processed file per partition, every warehouse row with its row
+    version, per table)."""
     store = LocalObjectStore(settings.lake_root)
-    files = {k: hashlib.sha256(store.get_bytes(k)).hexdigest() for k in store.list_keys("processed")}
+    files = published_digests(store)
     rows = {}
     with psycopg.connect(settings.database_url or "") as conn:
         for spec in REE_DATASETS:

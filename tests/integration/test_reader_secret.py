@@ -11,11 +11,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import psycopg
 import pytest
+from processed_fixtures import demand_day, publish_frames
 
 from datalake import aws, runtime
+from datalake.datasets import DEMAND_HOURLY
 from datalake.deploy.templates import load_template
 from datalake.errors import ConfigurationError, WarehouseUnavailableError
 from datalake.pipelines.lake import sync_dataset
@@ -62,20 +63,16 @@ def _processed_demand(settings: Settings) -> None:
     aws.client("s3", settings=settings).create_bucket(
         Bucket=settings.lake_bucket, CreateBucketConfiguration={"LocationConstraint": settings.aws_region}
     )
-    hours = pd.date_range("2024-03-05T00:00Z", periods=24, freq="h")
-    frame = pd.DataFrame(
-        {
-            "ts_utc": hours,
-            "local_date": hours.tz_convert("Europe/Madrid").date,
-            "region": "national",
-            "demand_mw": 25_000.0,
-            "source": "sample",
-            "tso_forecast_mw": None,
-            "extracted_at": pd.Timestamp("2024-04-02T06:00Z"),
-        }
-    ).astype({"tso_forecast_mw": "float64"})
+    aws.client("glue", settings=settings).create_database(DatabaseInput={"Name": settings.processed_database})
     store = runtime.object_store("lake", settings)
-    store.write_parquet("processed/demand_hourly/year=2024/month=3/part-00000.parquet", frame)
+    rows = demand_day("2024-03-05", 25_000.0)
+    publish_frames(
+        store,
+        DEMAND_HOURLY,
+        {"year=2024/month=3": rows},
+        catalog=runtime.catalog(settings),
+        settings=settings,
+    )
 
 
 def test_finding_14_sync_sets_the_reader_password_from_secrets_manager_and_the_api_logs_in_with_it(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterator
 
 import pytest
+from processed_fixtures import published, published_digests
 from pyspark.sql import SparkSession
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
@@ -50,14 +50,10 @@ def run(spark, store) -> dict:
     return report.to_dict()
 
 
-def checksums(store: LocalObjectStore, prefix: str) -> dict[str, str]:
-    return {k: hashlib.sha256(store.get_bytes(k)).hexdigest() for k in store.list_keys(prefix)}
-
-
 def test_sample_documents_become_both_tables(spark, store) -> None:
     report = run(spark, store)
     assert report["balanced"] and report["rows_quarantined"] == 0
-    demand = store.read_parquet(DEMAND_HOURLY.location)
+    demand = published(store, DEMAND_HOURLY)
     assert list(demand.columns[: len(DEMAND_HOURLY.column_names)]) == DEMAND_HOURLY.column_names
     assert str(demand["ts_utc"].dtype) == "datetime64[us, UTC]"
     assert set(demand["source"]) == {"sample"}
@@ -66,17 +62,18 @@ def test_sample_documents_become_both_tables(spark, store) -> None:
     assert per_day[("peninsular", dt.date(2024, 10, 28))] == 24
     autumn = demand[(demand["region"] == "national") & (demand["local_date"] == dt.date(2024, 10, 27))]
     assert autumn["ts_utc"].is_unique and autumn["ts_utc"].min().isoformat() == "2024-10-26T22:00:00+00:00"
-    generation = store.read_parquet(GENERATION.location)
+    generation = published(store, GENERATION)
     assert {"Eólica", "Nuclear", "Solar fotovoltaica"} <= set(generation["technology"])
     assert report["rows_in"] == len(demand) + len(generation)
 
 
 def test_reruns_are_byte_identical(spark, store) -> None:
     run(spark, store)
-    first = checksums(store, "processed")
+    first = published_digests(store)
+    assert first and all(first.values())
     for _ in range(2):
         run(spark, store)
-        assert checksums(store, "processed") == first
+        assert published_digests(store) == first
 
 
 def test_bad_values_and_unreadable_files_are_quarantined_with_reasons(spark, store) -> None:

@@ -24,12 +24,17 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from processed_fixtures import demand_day, publish_frames
 
 from datalake import aws
+from datalake.catalog.glue import GlueCatalog
+from datalake.catalog.processed import current_partitions, data_files
+from datalake.datasets import DEMAND_HOURLY
 from datalake.errors import ConfigurationError
 from datalake.models.archive import pack_model_dir
 from datalake.models.sagemaker_hosting import DEFAULT_ENDPOINT
 from datalake.settings import Settings
+from datalake.storage.s3 import S3ObjectStore
 
 REPO = Path(__file__).resolve().parents[2]
 ROLE_TRUST = {
@@ -72,6 +77,15 @@ def aws_env(moto_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     role = aws.client("iam", session, moto_settings).create_role(
         RoleName="datalake-sagemaker", AssumeRolePolicyDocument=json.dumps(ROLE_TRUST)
     )["Role"]["Arn"]
+    # Two published runs of demand_hourly: the second supersedes the first's March.
+    aws.client("glue", session, moto_settings).create_database(
+        DatabaseInput={"Name": moto_settings.processed_database}
+    )
+    lake = S3ObjectStore(moto_settings.lake_bucket, settings=moto_settings)
+    glue = GlueCatalog(settings=moto_settings)
+    for months in ((3, 4), (3,)):
+        frames = {f"year=2024/month={m}": demand_day(f"2024-{m:02d}-05", 25_000.0) for m in months}
+        publish_frames(lake, DEMAND_HOURLY, frames, catalog=glue, settings=moto_settings)
     yield moto_settings.model_copy(update={"sagemaker_role_arn": role}), session
 
 
@@ -133,7 +147,19 @@ def test_train_builds_the_training_job_request(
     assert job["OutputDataConfig"]["S3OutputPath"] == f"s3://{settings.artifacts_bucket}/sagemaker/training"
     assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == 3600
     channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]}
-    assert channels["train"] == f"s3://{settings.lake_bucket}/processed/demand_hourly/"
+    # The train channel is a manifest of the current files: the second run's March, the first's April.
+    manifest_uri = channels["train"]
+    assert manifest_uri.startswith(f"s3://{settings.lake_bucket}/processed/demand_hourly/_manifests/")
+    [train] = [c for c in job["InputDataConfig"] if c["ChannelName"] == "train"]
+    assert train["DataSource"]["S3DataSource"]["S3DataType"] == "ManifestFile"
+    lake = S3ObjectStore(settings.lake_bucket, settings=settings)
+    head, *names = json.loads(lake.get_bytes(manifest_uri.split("/", 3)[3]))
+    assert head == {"prefix": f"s3://{settings.lake_bucket}/processed/demand_hourly/"}
+    current = current_partitions(GlueCatalog(settings=settings), lake, DEMAND_HOURLY, settings)
+    assert sorted(f"processed/demand_hourly/{n}" for n in names) == sorted(
+        key for partition in current for key in data_files(lake, partition)
+    )
+    assert len(names) == 2 and len({n.split("/")[1] for n in names}) == 2  # two runs' folders
     assert set(channels) == {"train", "code", "sm_drivers"}
     assert summary["training"]["model_artifacts"] == (
         f"s3://{settings.artifacts_bucket}/sagemaker/training/{job_name}/output/model.tar.gz"

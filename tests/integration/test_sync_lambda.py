@@ -9,13 +9,19 @@ import json
 import pandas as pd
 import psycopg
 import pytest
+from processed_fixtures import publish_frames
 
-from datalake.datasets import DEMAND_HOURLY
+from datalake.catalog.local import LocalCatalog
+from datalake.datasets import DEMAND_HOURLY, GENERATION
+from datalake.publishing import publish_run, run_prefix
 from datalake.runs import list_runs
 from datalake.settings import Settings, get_settings
 from datalake.storage.local import LocalObjectStore
 
 pytest_plugins = ["warehouse_fixtures"]
+
+#: The runs whose publish markers the event fixtures announce (tests/events/*processed*).
+MARCH_RUN, APRIL_RUN = "20240402T061509Z-0e7bb46c", "20240402T061510Z-5f1c2a9d"
 
 
 def demand_rows(month: int, demand_mw: float, day: int = 5) -> pd.DataFrame:
@@ -41,9 +47,8 @@ def lake(pg_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> LocalObjectS
     with psycopg.connect(pg_settings.database_url or "", autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS public.demand_hourly")
     store = LocalObjectStore(pg_settings.lake_root)
-    for month, demand_mw in ((3, 25_000.0), (4, 26_000.0)):
-        table = pd.DataFrame(demand_rows(month, demand_mw))
-        store.write_parquet(f"processed/demand_hourly/year=2024/month={month}/part-00000.parquet", table)
+    for month, demand_mw, run in ((3, 25_000.0, MARCH_RUN), (4, 26_000.0, APRIL_RUN)):
+        publish_frames(store, DEMAND_HOURLY, {f"year=2024/month={month}": demand_rows(month, demand_mw)}, run)
     return store
 
 
@@ -81,9 +86,7 @@ def test_cli_sync_loads_whatever_is_not_yet_synced(lake, pg_settings) -> None:
     unchanged = sync_dataset("demand_hourly")
     assert (unchanged.details["partitions_synced"], unchanged.details["partitions_skipped"]) == (0, 2)
 
-    lake.write_parquet(
-        "processed/demand_hourly/year=2024/month=4/part-00000.parquet", demand_rows(4, 26_500.0)
-    )
+    publish_frames(lake, DEMAND_HOURLY, {"year=2024/month=4": demand_rows(4, 26_500.0)})
     changed = sync_dataset("demand_hourly")
     assert (changed.details["updated"], changed.details["partitions_synced"]) == (24, 1)
     assert len(warehouse_rows(pg_settings)) == 48
@@ -102,10 +105,13 @@ def sync_runs(store: LocalObjectStore) -> list:
 def test_finding_10_queued_batch_syncs_each_touched_partition_once(
     lake, pg_settings, load_lambda, event_json
 ):
-    # Glue wrote month=3 as two part files; the batch announces both, month=4, and (delivered
-    # twice, as EventBridge and SQS may) the first again: four messages, two partitions.
-    lake.write_parquet(
-        "processed/demand_hourly/year=2024/month=3/part-00001.parquet", demand_rows(3, 25_500.0, day=6)
+    # A later run wrote month=3 as two part files. The batch announces the publishes of month=3
+    # and month=4, the first again (delivered twice, as EventBridge and SQS may), and a run's data
+    # file (not published news: ignored): four messages, two partitions, synced as published now.
+    publish_frames(
+        lake,
+        DEMAND_HOURLY,
+        {"year=2024/month=3": [demand_rows(3, 25_000.0), demand_rows(3, 25_500.0, day=6)]},
     )
     event = event_json(SQS_EVENT)
     assert len(event["Records"]) == 4
@@ -140,19 +146,18 @@ def _message(template: dict, message_id: str, key: str) -> dict:
 def test_finding_10_one_bad_message_or_dataset_fails_alone(lake, pg_settings, load_lambda, event_json):
     event = event_json(SQS_EVENT)
     template = event["Records"][0]
-    # A generation partition whose file is not Parquet: that dataset's sync fails...
-    lake.put_bytes("processed/generation/year=2024/month=3/part-00000.parquet", b"not parquet")
+    # A published generation partition whose file is not Parquet: that dataset's sync fails...
+    lake.put_bytes(f"{run_prefix(GENERATION, 'broken')}/year=2024/part-00000.parquet", b"not parquet")
+    publish_run(GENERATION, lake, LocalCatalog(lake), "broken", Settings(_env_file=None))
     broken = _message(
-        template,
-        "0d7d3b0c-1111-4000-8000-00000000000a",
-        "processed/generation/year%3D2024/month%3D3/part-00000.parquet",
+        template, "0d7d3b0c-1111-4000-8000-00000000000a", "processed/_published/generation/broken.json"
     )
     # ...a message that is not an object event at all...
     unreadable = copy.deepcopy(template) | {
         "messageId": "0d7d3b0c-2222-4000-8000-00000000000b",
         "body": "not json",
     }
-    # ...and a key that is no dataset partition, which is simply not synced.
+    # ...and a key that is no publish marker, which is simply not synced.
     other = _message(template, "0d7d3b0c-3333-4000-8000-00000000000c", "processed/demand_hourly/_SUCCESS")
     event["Records"] += [broken, unreadable, other]
 
@@ -177,9 +182,7 @@ def test_queued_batch_sync_deletes_rows_gone_from_a_rewritten_partition(
     assert handler.lambda_handler(event, None) == {"batchItemFailures": []}
     assert len(warehouse_rows(pg_settings)) == 48
     # The job rewrites month=3 with 4 of its hours quarantined; the queue announces it again.
-    lake.write_parquet(
-        "processed/demand_hourly/year=2024/month=3/part-00000.parquet", demand_rows(3, 25_000.0)[4:]
-    )
+    publish_frames(lake, DEMAND_HOURLY, {"year=2024/month=3": demand_rows(3, 25_000.0)[4:]})
 
     assert handler.lambda_handler(event, None) == {"batchItemFailures": []}
 

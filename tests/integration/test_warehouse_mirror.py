@@ -10,7 +10,9 @@ from typing import Any
 import pandas as pd
 import psycopg
 import pytest
+from processed_fixtures import publish_frames
 
+from datalake.datasets import DEMAND_HOURLY
 from datalake.datasets.energy_company import PROVEEDORES
 from datalake.errors import DataValidationError
 from datalake.pipelines.lake import sync_dataset
@@ -19,8 +21,13 @@ from datalake.storage.local import LocalObjectStore
 
 pytest_plugins = ["warehouse_fixtures"]
 
-MARCH = "processed/demand_hourly/year=2024/month=3/part-00000.parquet"
-APRIL = "processed/demand_hourly/year=2024/month=4/part-00000.parquet"
+MARCH = "year=2024/month=3"
+APRIL = "year=2024/month=4"
+
+
+def publish(lake: LocalObjectStore, partition: str, rows: pd.DataFrame) -> None:
+    """A job's run that rewrites one partition of demand_hourly (the catalog then points at it)."""
+    publish_frames(lake, DEMAND_HOURLY, {partition: rows})
 
 
 def demand_rows(start: str, hours: int, demand_mw: float = 25_000.0) -> pd.DataFrame:
@@ -63,8 +70,8 @@ def test_partition_sync_deletes_updates_and_inserts_and_leaves_unchanged_rows_un
 ) -> None:
     # March: 24 hours of the 10th. April's file starts at 2024-03-31T22:00Z, which is already
     # April 1st in Madrid: a UTC-month scope would wrongly delete it with March.
-    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 24))
-    lake.write_parquet(APRIL, demand_rows("2024-03-31T22:00Z", 6, 30_000.0))
+    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 24))
+    publish(lake, APRIL, demand_rows("2024-03-31T22:00Z", 6, 30_000.0))
     first = sync_dataset("demand_hourly")
     assert (first.details["inserted"], first.details["deleted"]) == (30, 0)
     before = stored(pg_settings)
@@ -73,7 +80,7 @@ def test_partition_sync_deletes_updates_and_inserts_and_leaves_unchanged_rows_un
     march.loc[[3, 4], "demand_mw"] = 26_000.0  # updated
     march = march.drop(index=[10, 11, 12])  # newly quarantined: must leave the warehouse
     march = pd.concat([march, demand_rows("2024-03-11T00:00Z", 2)], ignore_index=True)  # inserted
-    lake.write_parquet(MARCH, march)
+    publish(lake, MARCH, march)
     second = sync_dataset("demand_hourly")
 
     counts = {k: second.details[k] for k in ("inserted", "updated", "deleted", "unchanged")}
@@ -97,10 +104,10 @@ def test_partition_sync_deletes_updates_and_inserts_and_leaves_unchanged_rows_un
 def test_a_partition_whose_rows_were_all_quarantined_is_emptied_in_the_warehouse(
     lake: LocalObjectStore, pg_settings: Settings
 ) -> None:
-    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 24))
-    lake.write_parquet(APRIL, demand_rows("2024-04-10T00:00Z", 24))
+    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 24))
+    publish(lake, APRIL, demand_rows("2024-04-10T00:00Z", 24))
     sync_dataset("demand_hourly")
-    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 0))  # the job's empty partition
+    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 0))  # the job's empty partition
 
     report = sync_dataset("demand_hourly")
 
@@ -111,11 +118,11 @@ def test_a_partition_whose_rows_were_all_quarantined_is_emptied_in_the_warehouse
 def test_a_partition_file_holding_another_partitions_rows_is_refused_and_nothing_changes(
     lake: LocalObjectStore, pg_settings: Settings
 ) -> None:
-    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 24))
+    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 24))
     sync_dataset("demand_hourly")
     before = stored(pg_settings)
     # Its last hour is April 1st in Madrid: a replace scoped to March would never delete it later.
-    lake.write_parquet(MARCH, demand_rows("2024-03-31T20:00Z", 3))
+    publish(lake, MARCH, demand_rows("2024-03-31T20:00Z", 3))
 
     with pytest.raises(DataValidationError, match=r"local_date.*outside"):
         sync_dataset("demand_hourly")
@@ -126,7 +133,7 @@ def test_a_partition_file_holding_another_partitions_rows_is_refused_and_nothing
 def test_readers_see_the_old_partition_until_the_sync_commits_then_the_new(
     lake: LocalObjectStore, pg_settings: Settings
 ) -> None:
-    lake.write_parquet(MARCH, demand_rows("2024-03-10T00:00Z", 48))
+    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 48))
     sync_dataset("demand_hourly")
     old_state = (48, 48 * 25_000.0)
     # New March: 20 rows deleted, 10 inserted, 5 updated; no prefix of that work has the old
@@ -134,7 +141,7 @@ def test_readers_see_the_old_partition_until_the_sync_commits_then_the_new(
     march = demand_rows("2024-03-10T00:00Z", 48).iloc[20:].reset_index(drop=True)
     march.loc[:4, "demand_mw"] = 27_000.0
     march = pd.concat([march, demand_rows("2024-03-20T00:00Z", 10)], ignore_index=True)
-    lake.write_parquet(MARCH, march)
+    publish(lake, MARCH, march)
     new_state = (38, float(march["demand_mw"].sum()))
     url = pg_settings.database_url or ""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -191,7 +198,6 @@ def test_readers_see_the_old_partition_until_the_sync_commits_then_the_new(
 def test_an_unpartitioned_energy_table_is_replaced_whole_in_one_sync(
     lake: LocalObjectStore, pg_settings: Settings
 ) -> None:
-    key = f"{PROVEEDORES.location}/part-00000.parquet"
     suppliers = pd.DataFrame(
         {
             "nombre_proveedor": ["ALFA", "BETA", "GAMMA"],
@@ -200,7 +206,7 @@ def test_an_unpartitioned_energy_table_is_replaced_whole_in_one_sync(
             "fecha_carga": [dt.date(2024, 5, 1)] * 3,
         }
     )
-    lake.write_parquet(key, suppliers)
+    publish_frames(lake, PROVEEDORES, {"": suppliers})
     sync_dataset("energy_proveedores")
     url = pg_settings.database_url or ""
     with psycopg.connect(url) as conn:
@@ -212,7 +218,7 @@ def test_an_unpartitioned_energy_table_is_replaced_whole_in_one_sync(
         ignore_index=True,
     )
     changed.loc[1, "tipo_energia"] = "SOLAR"
-    lake.write_parquet(key, changed)
+    publish_frames(lake, PROVEEDORES, {"": changed})
 
     report = sync_dataset("energy_proveedores")
 

@@ -214,25 +214,22 @@ def _glob_match(pattern: str, path: str) -> bool:
 
 
 @pytest.mark.parametrize("spec", sorted(DATASETS.values(), key=lambda s: s.name), ids=lambda s: s.name)
-def test_every_dataset_spec_has_a_crawler_target_and_table(spec: Any) -> None:
+def test_every_dataset_spec_is_published_by_the_jobs_and_crawled_by_no_crawler(spec: Any) -> None:
+    # No crawler reads a processed table's folder: its _runs/<id>/ folders are no partitions.
     folder = f"s3://${{LakeBucket}}/{spec.location}/"
-    covering = []
     for crawler in _crawlers().values():
         [target] = crawler["Targets"]["S3Targets"]
-        root = sub_text(target["Path"])
-        if not folder.startswith(root):
-            continue
-        inside = folder[len(root) :] + "part-00000.parquet"
-        if any(_glob_match(pattern, inside) for pattern in target["Exclusions"]):
-            continue
-        covering.append(crawler)
-    assert len(covering) == 1, f"{spec.name}: {len(covering)} crawlers cover {spec.location}"
-    [crawler] = covering
-    # TableLevelConfiguration counts folders from the bucket: the table is the folder at that depth.
-    level = json.loads(crawler["Configuration"])["Grouping"]["TableLevelConfiguration"]
-    assert spec.location.split("/")[level - 1] == spec.table_name
-    database = crawler["DatabaseName"]["Ref"]
-    assert database in ("ProcessedDatabase", "EnergyProcessedDatabase")
+        assert not folder.startswith(sub_text(target["Path"])), f"a crawler covers {spec.location}"
+    # The jobs register the table and its partitions: their role may, in the spec's database.
+    export = {"": "ProcessedDatabaseName", "energy_company": "EnergyProcessedDatabaseName"}[spec.zone_folder]
+    [role] = [p for _, _, p in resources("AWS::IAM::Role") if "glue-jobs" in sub_text(p.get("RoleName", ""))]
+    statements = [st for policy in role["Policies"] for st in policy["PolicyDocument"]["Statement"]]
+    [publish] = [st for st in statements if st.get("Sid") == "PublishToTheProcessedCatalog"]
+    assert {"glue:BatchCreatePartition", "glue:BatchUpdatePartition", "glue:UpdateTable"} <= set(
+        publish["Action"]
+    )
+    tables = [r for r in publish["Resource"] if "table/${Database}/*" in sub_text(r)]
+    assert any(export in json.dumps(r) for r in tables), f"{spec.name}: no grant on {export}'s tables"
 
 
 def test_named_queries_are_the_sql_files_exactly() -> None:
@@ -404,7 +401,11 @@ LAKE_EVENT_RULES = {
         "StartTransformQueue",
         "StartTransformFunction",
     ),
-    "ProcessedObjectCreatedRule": ([{"prefix": "processed/"}], "SyncWarehouseQueue", "SyncWarehouseFunction"),
+    "ProcessedObjectCreatedRule": (
+        [{"prefix": "processed/_published/"}],
+        "SyncWarehouseQueue",
+        "SyncWarehouseFunction",
+    ),
 }
 
 
@@ -454,9 +455,10 @@ def test_lake_event_bodies_as_eventbridge_delivers_them_name_their_objects(event
             assert (body["source"], body["detail-type"]) == ("aws.s3", "Object Created")
             [(key, _time)] = message_objects(record)
             # The rule patterns match the key EventBridge sends; the handler reads it URL-decoded.
-            prefix = "raw/" if name.startswith("sqs_raw") else "processed/"
+            # Processed events are publish markers (a run's files are not news until published).
+            prefix = "raw/" if name.startswith("sqs_raw") else "processed/_published/"
             assert body["detail"]["object"]["key"].startswith(prefix) and key.startswith(prefix)
-            assert "%3D" not in key and "=" in key
+            assert "%3D" not in key and ("=" in key or key.endswith(".json"))
 
 
 def test_schedules_daily_and_on_demand_backfill() -> None:

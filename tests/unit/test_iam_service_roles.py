@@ -95,17 +95,17 @@ def test_finding_6_service_role_findings_name_the_template_role_and_rule() -> No
 # -- Glue jobs -------------------------------------------------------------------------------------
 
 
-def test_finding_6_a_glue_job_role_that_cannot_prune_old_files_or_read_every_raw_prefix_is_denied() -> None:
+def test_finding_6_a_glue_job_role_that_cannot_prune_old_runs_or_read_every_raw_prefix_is_denied() -> None:
     template = broken("transforms")
-    publish = statement(template, "GlueJobRole", "PublishProcessedPartitions")
+    publish = statement(template, "GlueJobRole", "WriteProcessedRunsAndQuarantine")
     publish["Action"] = [a for a in publish["Action"] if a != "s3:DeleteObject"]
     statement(template, "GlueJobRole", "ReadRaw")["Resource"]["Fn::Sub"][0] = (
         "arn:${AWS::Partition}:s3:::${LakeBucket}/raw/ree/*"
     )
     lost = denied(check_glue_job_roles("dev", {"transforms": template}))
     lake = "arn:aws:s3:::datalake-dev-lake-123456789012"
-    assert f"s3:DeleteObject {lake}/processed/demand_hourly/*" in lost
-    assert f"s3:DeleteObject {lake}/processed/energy_company/clientes/*" in lost
+    assert f"s3:DeleteObject {lake}/processed/demand_hourly/_runs/*" in lost
+    assert f"s3:DeleteObject {lake}/processed/energy_company/clientes/_runs/*" in lost
     # The ENTSO-E and energy company prefixes, and the REE sample prefix the trigger also runs it on.
     for prefix in ("raw/entsoe", "raw/energy_company", "raw/ree_sample"):
         assert f"s3:GetObject {lake}/{prefix}/*" in lost, lost
@@ -117,7 +117,7 @@ def test_finding_6_a_glue_job_role_with_a_prefix_scoped_listing_fails_sparks_fol
     role that may list the whole bucket (a 403, which fails the read, to a prefix-scoped one)."""
     template = broken("transforms")
     statement(template, "GlueJobRole", "ListLake")["Condition"] = {
-        "StringLike": {"s3:prefix": ["raw/*", "processed/*", "_staging/*"]}
+        "StringLike": {"s3:prefix": ["raw/*", "processed/*", "quarantine/*"]}
     }
     lost = [d for r in check_glue_job_roles("dev", {"transforms": template}) for d in r.denied]
     assert lost and all(d.request.action == "s3:ListBucket" and not d.request.context for d in lost)
@@ -126,13 +126,12 @@ def test_finding_6_a_glue_job_role_with_a_prefix_scoped_listing_fails_sparks_fol
 
 def test_finding_6_a_glue_job_role_grant_no_job_uses_is_reported() -> None:
     template = broken("transforms")
-    reports = statement(template, "GlueJobRole", "WriteQuarantineAndRunReports")
+    reports = statement(template, "GlueJobRole", "WriteRunReports")
     reports["Action"] = ["s3:PutObject", "s3:GetObject"]
     assert unused(check_glue_job_roles("dev", {"transforms": template})) == [
-        f"WriteQuarantineAndRunReports: s3:GetObject on arn:aws:s3:::datalake-dev-lake-123456789012/{p} "
+        f"WriteRunReports: s3:GetObject on arn:aws:s3:::datalake-dev-lake-123456789012/{p} "
         "is granted but never used"
         for p in (
-            "quarantine/*",
             "_runs/ree_to_processed/*",
             "_runs/entsoe_to_processed/*",
             "_runs/energy_company_to_processed/*",
@@ -151,11 +150,16 @@ def test_every_glue_job_has_its_sources_contract_and_writes_only_under_its_own_n
     requests = glue_job_data_requests(render, "EnergyCompanyJob")
     writes = sorted({r.resource.split("/", 1)[1] for r in requests if r.action == "s3:PutObject"})
     assert writes == [
+        # Incremental runs: the ledger of its raw prefix and the parsed rows it keeps between runs.
+        "_ledger/energy_company_to_processed/raw/energy_company.json",
         "_runs/energy_company_to_processed/*",
-        "_staging/*",
-        "processed/energy_company/clientes/*",
-        "processed/energy_company/proveedores/*",
-        "processed/energy_company/transacciones/*",
+        "_state/energy_company_to_processed/raw/energy_company/*",
+        "processed/_published/energy_clientes/*",
+        "processed/_published/energy_proveedores/*",
+        "processed/_published/energy_transacciones/*",
+        "processed/energy_company/clientes/_runs/*",
+        "processed/energy_company/proveedores/_runs/*",
+        "processed/energy_company/transacciones/_runs/*",
         "quarantine/energy_company/clientes/*",
         "quarantine/energy_company/proveedores/*",
         "quarantine/energy_company/transacciones/*",
@@ -168,20 +172,20 @@ def test_every_glue_job_has_its_sources_contract_and_writes_only_under_its_own_n
 
 def test_finding_6_a_crawler_role_missing_a_database_or_target_is_denied_and_an_extra_grant_unused() -> None:
     template = broken("catalog")
-    catalog = statement(template, "CrawlerRole", "CatalogTheFourDatabases")
+    catalog = statement(template, "CrawlerRole", "CatalogTheRawDatabases")
     catalog["Resource"] = [r for r in catalog["Resource"] if "EnergyRawDatabaseName" not in str(r)]
     catalog["Action"].append("glue:DeleteTable")
-    listing = statement(template, "CrawlerRole", "ListRawAndProcessedPrefixes")
-    listing["Condition"]["StringLike"]["s3:prefix"] = ["raw/*", "raw/"]
+    listing = statement(template, "CrawlerRole", "ListRawPrefixes")
+    listing["Condition"]["StringLike"]["s3:prefix"] = ["raw/energy_company/*", "raw/energy_company/"]
     reports = check_crawler_roles("dev", {"catalog": template})
     lost = denied(reports)
     assert "glue:CreateTable arn:aws:glue:eu-west-1:123456789012:table/energy_dev_raw_db/*" in lost
     assert "glue:BatchCreatePartition arn:aws:glue:eu-west-1:123456789012:table/energy_dev_raw_db/*" in lost
-    assert "s3:ListBucket arn:aws:s3:::datalake-dev-lake-123456789012" in lost  # processed/ not listable
-    assert not any("datalake_dev_raw" in item for item in lost)
+    assert "s3:ListBucket arn:aws:s3:::datalake-dev-lake-123456789012" in lost  # raw/ not listable
+    assert not any("datalake_dev_raw" in item and "glue:" in item for item in lost)
     extra = unused(reports)
     # DeleteBehavior LOG: no crawler deletes a table.
-    assert any(u.startswith("CatalogTheFourDatabases: glue:DeleteTable on ") for u in extra), extra
+    assert any(u.startswith("CatalogTheRawDatabases: glue:DeleteTable on ") for u in extra), extra
 
 
 def test_crawler_requests_follow_the_schema_change_policy_and_refuse_kms() -> None:
@@ -387,7 +391,7 @@ def test_the_service_roles_run_as_a_deploy_check_family() -> None:
     """``datalake deploy check`` runs these checks: a crawler role missing a database fails it, naming
     the template, the role and the rule, which the check's rule list documents."""
     template = broken("catalog")
-    catalog = statement(template, "CrawlerRole", "CatalogTheFourDatabases")
+    catalog = statement(template, "CrawlerRole", "CatalogTheRawDatabases")
     catalog["Resource"] = [r for r in catalog["Resource"] if "EnergyRawDatabaseName" not in str(r)]
     inputs = CheckInputs.load("dev", Path("/nonexistent/manifest.json"))
     inputs.templates["catalog"] = template

@@ -224,7 +224,7 @@ def test_the_trigger_knows_each_sources_job_and_may_start_it(source: SourceSpec)
 
 def test_the_glue_role_writes_the_run_reports_of_exactly_the_registered_sources() -> None:
     policy = TRANSFORMS["Resources"]["GlueJobRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    [reports] = [s for s in policy["Statement"] if s["Sid"] == "WriteQuarantineAndRunReports"]
+    [reports] = [s for s in policy["Statement"] if s["Sid"] == "WriteRunReports"]
     runs = {
         sub_text(r).split("/_runs/")[1].removesuffix("/*")
         for r in reports["Resource"]
