@@ -105,6 +105,8 @@ def spark_read_requests(
             f"{why}: the folder's HEAD is a 404 only to a role that may list the bucket",
         ),
         Request("s3:ListBucket", _bucket_arn(partition, bucket), {"s3:prefix": f"{folder}/"}, why),
+        # Handed a list of files (the changed raw partitions of an incremental run), Spark lists each.
+        Request("s3:ListBucket", _bucket_arn(partition, bucket), {"s3:prefix": f"{folder}/*"}, why),
         *(Request("s3:GetObject", _object_arn(partition, bucket, key), {}, why) for key in keys),
     ]
 
@@ -280,13 +282,25 @@ def glue_job_data_requests(
     # Incremental runs (datalake/pipelines/ledger.py): the ledger of each raw prefix it reads, and
     # the parsed rows a merging job (the energy company's) keeps between runs.
     for prefix in sorted(prefixes):
-        ledger = _object_arn(partition, bucket, ledger_key(contract.run_name, prefix))
+        key = ledger_key(contract.run_name, prefix)
+        ledger = _object_arn(partition, bucket, key)
         for action in ("s3:GetObject", "s3:PutObject"):
             requests.append(Request(action, ledger, {}, f"{job} keeps its ledger of {prefix}"))
+        # Whether the ledger exists is a listing of its key (see S3ObjectStore.exists).
+        requests.append(
+            Request(
+                "s3:ListBucket",
+                _bucket_arn(partition, bucket),
+                {"s3:prefix": key},
+                f"{job} looks for its ledger of {prefix}",
+            )
+        )
         if contract.reads_back:
-            state = _object_arn(partition, bucket, f"{state_root(contract.run_name, prefix)}/*")
-            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
-                requests.append(Request(action, state, {}, f"{job} keeps the parsed rows of {prefix}"))
+            # Spark writes and reads the kept rows; the driver lists them to prune old runs' folders.
+            state = state_root(contract.run_name, prefix)
+            why = f"{job} keeps the parsed rows of {prefix}"
+            requests += spark_read_requests(bucket, state, why, partition)
+            requests += spark_write_requests(bucket, state, why, partition)
     return requests
 
 

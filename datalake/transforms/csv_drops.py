@@ -115,6 +115,16 @@ def inspect_drops(store: ObjectStore, keys: Sequence[str], max_line_bytes: int) 
     return drops
 
 
+def _drop_at(path: str, by_key: dict[str, Drop]) -> Drop:
+    """The drop whose store key ends ``path`` (a key's segments are matched whole)."""
+    parts = path.split("/")
+    for start in range(len(parts)):
+        drop = by_key.get("/".join(parts[start:]))
+        if drop is not None:
+            return drop
+    raise KeyError(f"{path}: no drop of this run has that key")
+
+
 def _plain(path: str) -> str:
     """A file URI as a comparable path (Spark writes ``file:/x``, pathlib ``file:///x``)."""
     return unquote(re.sub(r"^file:(//)?", "", path))
@@ -345,11 +355,13 @@ def read_drops(
         by_file: dict[str, list[T.Row]] = {}
         for fact in facts:
             by_file.setdefault(_plain(fact["_file"]), []).append(fact)
-        uri_of = {_plain(uri): uri for uri in readable}
+        # Spark names a file by the path it read (s3:// on Glue, a file path here, a mirror of the
+        # bucket in tests): each file is matched by its store key, the tail of that path.
+        by_key = {d.key: d for d in readable.values()}
         accepted: dict[str, Drop] = {}
         kept_facts, combining = [], set()
         for plain, file_facts in by_file.items():
-            drop = readable[uri_of[plain]]
+            drop = _drop_at(plain, by_key)
             assert drop.reading is not None
             seen = {
                 name: any(f[name] for f in file_facts) for name in ("long_line", "not_utf8", "not_latin1")

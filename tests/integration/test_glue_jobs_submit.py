@@ -124,6 +124,9 @@ def land_energy_company(settings: Settings) -> dict[str, str]:
     return {}
 
 
+#: Sources whose transforms run Python on the executors (mapInPandas), so workers import datalake.
+PYTHON_ON_EXECUTORS = {"entsoe"}
+
 JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = {
     "ree": (land_ree, ("processed/demand_hourly", "processed/generation")),
     "entsoe": (land_entsoe, ("processed/demand_hourly",)),
@@ -207,11 +210,14 @@ def test_finding_4_every_glue_job_runs_under_spark_submit_as_glue_runs_it(
     assert report["status"] == "succeeded" and report["rows_out"] > 0, report
     store = LocalObjectStore(settings.lake_root)
     for location in outputs:
-        assert [k for k in store.list_keys(location) if k.endswith(".parquet")], (
+        assert [k for k in store.list_keys(location, include_hidden=True) if k.endswith(".parquet")], (
             f"{source}: nothing in {location}"
         )
-    # The driver and at least one Python worker (mapInPandas) imported datalake, all from the zip.
-    assert len({i["pid"] for i in imports}) >= 2, imports
+    # Everything that imported datalake took it from the zip; where the job runs Python on the
+    # executors (ENTSO-E's mapInPandas), a worker did so besides the driver. REE and the energy
+    # company's transforms are Spark functions only (issue 16), so only their driver imports it.
+    if source in PYTHON_ON_EXECUTORS:
+        assert len({i["pid"] for i in imports}) >= 2, imports
     assert all(".zip" in (i["origin"] or "") for i in imports), imports
     # Finding 5: the job took the launcher's session (local[2] here, Glue's cluster on Glue), not
     # a local[*] one with its own driver heap and loopback address.

@@ -147,6 +147,8 @@ class MirroredSession:
         self.read_paths: list[str] = []
 
     def _translate(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):  # readers take a list of paths too
+            return type(value)(self._translate(v) for v in value)
         if isinstance(value, str) and value.startswith(f"s3://{self._bucket}/"):
             key = value.removeprefix(f"s3://{self._bucket}/")
             self.read_paths.append(key)

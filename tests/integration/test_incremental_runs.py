@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 from pyspark.sql import SparkSession
 
+from datalake.catalog.local import LocalCatalog
+from datalake.catalog.processed import current_partitions, read_current
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
@@ -25,6 +27,7 @@ from datalake.pipelines.energy_company import process_raw_energy_company
 from datalake.pipelines.ledger import ledger_key
 from datalake.pipelines.source_jobs import process_source
 from datalake.runs import RunReport, record_run
+from datalake.settings import get_settings
 from datalake.sources import ree
 from datalake.sources.energy_company_sample import generate_drops
 from datalake.sources.energy_landing import land_drops
@@ -32,7 +35,6 @@ from datalake.sources.ree_sample import sample_client
 from datalake.sources.registry import get_source
 from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
-from datalake.storage.paths import split_table_key
 
 pytestmark = pytest.mark.slow
 
@@ -70,12 +72,12 @@ def tables(
 ) -> dict[str, tuple[list[str], pd.DataFrame]]:
     """Each table's partition paths and its rows (every column), sorted by primary key."""
     out = {}
+    settings, catalog = get_settings(), LocalCatalog(store)
     for spec in specs:
-        keys = [k for k in store.list_keys(spec.location) if k.endswith(".parquet")]
-        partitions = sorted({split_table_key(k)[1] for k in keys})
-        rows = store.read_parquet(spec.location)[spec.column_names] if keys else pd.DataFrame()
-        if keys:
-            rows = rows.sort_values(list(spec.primary_key)).reset_index(drop=True)
+        # What readers see: the partitions the catalog points at, never a superseded run folder.
+        partitions = sorted(p.path for p in current_partitions(catalog, store, spec, settings))
+        rows = read_current(store, catalog, spec, settings)[spec.column_names]
+        rows = rows.sort_values(list(spec.primary_key)).reset_index(drop=True)
         out[spec.name] = (partitions, rows)
     return out
 

@@ -36,6 +36,10 @@ ORDER = ["ts_utc", "region", "source"]
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
+    # A session left by an earlier test would be reused with its own conf: stop it first.
+    active = SparkSession.getActiveSession() or SparkSession._instantiatedSession
+    if active is not None:
+        active.stop()
     builder = SparkSession.builder.config("spark.driver.maxResultSize", "1m")
     session = get_spark("tests-executor-writes", "local[2]", builder=builder)
     assert session.sparkContext.getConf().get("spark.driver.maxResultSize") == "1m"

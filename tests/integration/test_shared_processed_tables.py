@@ -23,6 +23,7 @@ from test_incremental_runs import assert_same_tables, backfill, tables
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.pipelines.lake import sync_processed_keys
 from datalake.pipelines.source_jobs import process_source
+from datalake.publishing import is_publish_marker
 from datalake.runs import RunReport, record_run
 from datalake.settings import Settings, get_settings
 from datalake.sources import entsoe, ree
@@ -82,6 +83,11 @@ def run(spark: SparkSession, store: LocalObjectStore, source: SourceSpec, *, ful
         process_source(source, spark, store, prefix, report, full=full)
     assert report.balanced
     return report
+
+
+def markers(store: LocalObjectStore) -> list[str]:
+    """Every publish marker (processed/_published/...), as the S3 events of the publishes name them."""
+    return [k for k in store.list_keys("processed", include_hidden=True) if is_publish_marker(k)]
 
 
 def rows_of(store: LocalObjectStore, source: str) -> dict[str, pd.DataFrame]:
@@ -154,7 +160,7 @@ def test_runs_of_one_source_keep_the_other_sources_rows_and_equal_full_runs_in_e
     assert run(spark, store, ENTSOE).details["mode"] == "full"
     ours = rows_of(store, "entsoe")
     assert len(ours["demand_hourly"]) == 24 + 25 + 24 and len(ours["generation"]) == 3 * 73
-    sync_processed_keys([k for k in store.list_keys("processed") if k.endswith(".parquet")], pg_settings)
+    sync_processed_keys(markers(store), pg_settings)
 
     # REE's first run is a full one over a lake that already holds ENTSO-E's rows of the same days.
     first = run(spark, store, REE)
@@ -163,7 +169,7 @@ def test_runs_of_one_source_keep_the_other_sources_rows_and_equal_full_runs_in_e
     assert first.details["generation_rows_of_other_owners_kept"] == len(ours["generation"])
     assert_rows_unchanged(ours, rows_of(store, "entsoe"))
     assert len(rows_of(store, "sample")["demand_hourly"]) == 2 * (24 + 25 + 24)  # both regions
-    sync_processed_keys(first.keys_written, pg_settings)
+    sync_processed_keys(markers(store), pg_settings)
     assert_warehouse_mirrors(pg_settings, store)
 
     # An incremental REE run after a revision of the DST day and a new day.
@@ -175,7 +181,7 @@ def test_runs_of_one_source_keep_the_other_sources_rows_and_equal_full_runs_in_e
     again = run(spark, store, REE)
     assert again.details["mode"] == "incremental" and again.details["raw_partitions_changed_count"] == 3
     assert_rows_unchanged(ours, rows_of(store, "entsoe"))
-    sync_processed_keys(again.keys_written, pg_settings)
+    sync_processed_keys(markers(store), pg_settings)
     assert_warehouse_mirrors(pg_settings, store)
 
     entsoe_first = fresh_lake(store, tmp_path / "entsoe_first", spark, (ENTSOE, REE))
@@ -207,7 +213,7 @@ def test_runs_of_one_source_keep_the_other_sources_rows_and_equal_full_runs_in_e
 
     after_entsoe_change = fresh_lake(store, tmp_path / "after_entsoe_change", spark, (REE, ENTSOE))
     assert_same_tables(store, after_entsoe_change, SHARED)
-    sync_processed_keys(report.keys_written, pg_settings)
+    sync_processed_keys(markers(store), pg_settings)
     assert_warehouse_mirrors(pg_settings, store)
 
     # Idempotent: nothing changed, nothing is read or written.

@@ -11,8 +11,11 @@ import pytest
 from tiny_source import READINGS, land_readings, registered
 from typer.testing import CliRunner
 
+from datalake.catalog.local import LocalCatalog
+from datalake.catalog.processed import read_current
 from datalake.cli import app
 from datalake.runs import RUNS_PREFIX
+from datalake.settings import get_settings
 from datalake.storage.local import LocalObjectStore
 
 pytestmark = pytest.mark.slow
@@ -33,7 +36,8 @@ def test_a_registered_source_runs_through_the_cli_and_the_glue_script(
         assert result.exit_code == 0, result.output + repr(result.exception)
         assert "tiny_to_processed: succeeded, 4 in, 2 out, 2 quarantined" in result.output, result.output
 
-        table = store.read_parquet(READINGS.location).sort_values("day")
+        # What readers see: the published run folder the catalog points at.
+        table = read_current(store, LocalCatalog(store), READINGS, get_settings()).sort_values("day")
         assert list(zip(table["station"], table["reading"], strict=True)) == [("MAD", 12.5), ("MAD", 13.0)]
         assert store.list_keys("quarantine/tiny_readings") and store.list_keys("quarantine/tiny_unreadable")
 
