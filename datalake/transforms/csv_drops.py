@@ -298,9 +298,10 @@ def _data_rows(
     )
 
 
-def _unreadable_rows(spark: SparkSession, drops: Sequence[Drop], fields: Sequence[str]) -> DataFrame:
-    """One row per file that cannot be read: line 0, its first bytes, and the reason."""
-    schema = T.StructType(
+def rows_schema(fields: Sequence[str]) -> T.StructType:
+    """The rows :func:`read_drops` gives: where each line came from, the line, its problem, and
+    one string column per name in ``fields``."""
+    return T.StructType(
         [
             T.StructField("path", T.StringType()),
             T.StructField("entity", T.StringType()),
@@ -311,6 +312,11 @@ def _unreadable_rows(spark: SparkSession, drops: Sequence[Drop], fields: Sequenc
             *(T.StructField(name, T.StringType()) for name in fields),
         ]
     )
+
+
+def _unreadable_rows(spark: SparkSession, drops: Sequence[Drop], fields: Sequence[str]) -> DataFrame:
+    """One row per file that cannot be read: line 0, its first bytes, and the reason."""
+    schema = rows_schema(fields)
     rows = [
         (d.uri, None, None, 0, d.preview[:2000].decode("latin-1"), d.problem, *(None for _ in fields))
         for d in drops

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from datalake.datasets.energy_company import (
     BANDAS_PRECIO,
@@ -32,22 +31,12 @@ from datalake.datasets.energy_company import (
 )
 from datalake.sources.energy_company import fold
 from datalake.storage.base import ObjectStore
-from datalake.transforms.csv_drops import PROBLEM, read_drops
+from datalake.transforms.csv_drops import PROBLEM, read_drops, rows_schema
 from datalake.transforms.quality import ParseCheck
 
 #: Every column any entity's header names, in a stable order.
 SOURCE_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(c for s in ENTITIES.values() for c in s.source_columns))
-ROWS = T.StructType(
-    [
-        T.StructField("path", T.StringType()),
-        T.StructField("entity", T.StringType()),
-        T.StructField("fecha_carga", T.DateType()),
-        T.StructField("line_number", T.LongType()),
-        T.StructField("raw_record", T.StringType()),
-        T.StructField(PROBLEM, T.StringType()),
-        *(T.StructField(name, T.StringType()) for name in SOURCE_FIELDS),
-    ]
-)
+ROWS = rows_schema(SOURCE_FIELDS)
 _ACCENTED, _PLAIN = "ÁÀÂÄÉÈÊËÍÌÎÏÓÒÔÖÚÙÛÜÑ", "AAAAEEEEIIIIOOOOUUUUN"
 _DATE_FORMATS = ((r"^\d{4}-\d{1,2}-\d{1,2}$", "yyyy-M-d"), (r"^\d{1,2}/\d{1,2}/\d{4}$", "d/M/yyyy"))
 
