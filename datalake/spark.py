@@ -114,6 +114,19 @@ def spark_runtime(settings: Settings, argv: Sequence[str] | None = None) -> Spar
     return "glue" if glue_started(argv) else "local"
 
 
+#: How much finished work a local session's status store keeps. Spark keeps 1,000 SQL executions,
+#: jobs and stages by default, each execution with its whole plan graph: a session that runs job
+#: after job (tests, notebooks, the demo) kept about 50 MiB per run of a 120-row energy job and
+#: ran out of heap. The UI is off locally, so nothing reads what is dropped.
+LOCAL_STATUS_RETENTION = {
+    "spark.sql.ui.retainedExecutions": "20",
+    "spark.ui.retainedJobs": "50",
+    "spark.ui.retainedStages": "50",
+    "spark.ui.retainedTasks": "1000",
+    "spark.ui.dagGraph.retainedRootRDDs": "50",
+}
+
+
 def session_plan(runtime: SparkRuntime, master: str = "local[*]", driver_memory: str = "4g") -> SessionPlan:
     """What :func:`get_spark` sets before the session starts.
 
@@ -137,6 +150,7 @@ def session_plan(runtime: SparkRuntime, master: str = "local[*]", driver_memory:
             "spark.ui.showConsoleProgress": "false",
             "spark.driver.bindAddress": "127.0.0.1",
             "spark.driver.host": "127.0.0.1",
+            **LOCAL_STATUS_RETENTION,
         },
     )
 

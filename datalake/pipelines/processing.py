@@ -181,6 +181,8 @@ def _publish(
         if progress:
             progress(f"{spec.name}/{path}: removed (no rows left)")
     frame.unpersist()
+    if current is not None and touched:
+        carried.unpersist()
     return keys, carried_count, kept_count
 
 

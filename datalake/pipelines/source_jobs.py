@@ -47,6 +47,26 @@ def process_source(
     RunReport
         ``report``, filled.
     """
+    try:
+        return _process(source, spark, store, raw_prefix, report, progress, full=full, **options)
+    finally:
+        # A run's cached frames must not outlive it: a session that runs job after job (tests, a
+        # notebook) would keep them all, and the columnar cache of a small frame holds far more
+        # heap than Spark's storage memory counts, so it is never evicted and the JVM runs out.
+        spark.catalog.clearCache()
+
+
+def _process(
+    source: SourceSpec,
+    spark: SparkSession,
+    store: ObjectStore,
+    raw_prefix: str,
+    report: RunReport,
+    progress: Progress | None,
+    *,
+    full: bool,
+    **options: Any,
+) -> RunReport:
     if source.process is not None:
         return source.process(spark, store, raw_prefix, report, progress, full=full, **options)
     assert source.unreadable is not None  # SourceSpec refuses the standard pipeline without it

@@ -33,7 +33,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from energy_fixtures import land_fixed_day
+from energy_fixtures import CLIENTES_CSV, LANDED, land_fixed_day
 from processed_fixtures import demand_day, publish_frames
 
 from datalake import aws
@@ -219,15 +219,30 @@ def load_script(name: str) -> ModuleType:
     return module
 
 
-#: The runs: (job, arguments the run adds). The trigger passes --raw_prefix; --day merges one day
-#: into the tables (read back from where the catalog points), switching the partitions it rewrites.
-GLUE_RUNS = (
-    ("ReeJob", {"--raw_prefix": ree.SAMPLE_RAW_PREFIX}),
-    ("EntsoeJob", {}),
-    ("EnergyCompanyJob", {}),
-    # A full re-run after the proveedores drop is withdrawn: the tables change, so the publish
-    # updates the table, switches partitions and unpublishes what is left without rows.
-    ("EnergyCompanyJob", {"--full": "true"}),
+#: A client added in a later clientes drop: the clientes table changes.
+NEW_CLIENT = "CC;7.654.321;Nuevo Cliente;Cali\n".encode("latin-1")
+NEW_CLIENT_DROP = {"clientes_20240604.csv": CLIENTES_CSV + NEW_CLIENT}
+
+#: The runs: (job, arguments the run adds, raw prefix withdrawn before it, drops landed before it).
+#: The trigger passes --raw_prefix; a --full run after a withdrawal rewrites the tables from what
+#: raw is left, switching the partitions that changed and unpublishing those left without rows.
+GLUE_RUNS: tuple[tuple[str, dict[str, str], str | None, dict[str, bytes] | None], ...] = (
+    ("ReeJob", {"--raw_prefix": ree.SAMPLE_RAW_PREFIX}, None, None),
+    ("EntsoeJob", {}, None, None),
+    ("EnergyCompanyJob", {}, None, None),
+    # A later clientes drop: the unpartitioned clientes table is switched (UpdateTable).
+    ("EnergyCompanyJob", {}, None, NEW_CLIENT_DROP),
+    # Without the providers the purchases change: their partitions are switched.
+    ("EnergyCompanyJob", {"--full": "true"}, "raw/energy_company/proveedores/", None),
+    # Without the transactions drop their partitions have no rows left: they leave the catalog.
+    ("EnergyCompanyJob", {"--full": "true"}, "raw/energy_company/transacciones/", None),
+    # Without REE's generation files the generation partitions leave the catalog too.
+    (
+        "ReeJob",
+        {"--raw_prefix": ree.SAMPLE_RAW_PREFIX, "--full": "true"},
+        f"{ree.SAMPLE_RAW_PREFIX}/generation/",
+        None,
+    ),
 )
 
 
@@ -281,10 +296,18 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
         TemplateRenderer(load_template("ingestion"), stand_in_bindings("dev", "ingestion"), "ingestion")
     )
     made: dict[str, list[Request]] = {}
-    for job, extra in GLUE_RUNS:
-        if job == "EnergyCompanyJob" and extra:
-            [withdrawn] = [k for k in keys_under(moto_settings, bucket, "raw/energy_company/proveedores/")]
-            s3.delete_object(Bucket=bucket, Key=withdrawn)
+    for job, extra, withdrawn, drops in GLUE_RUNS:
+        if drops:
+            before = {p for p in (lake / "raw").rglob("*") if p.is_file()}
+            later = LANDED + dt.timedelta(days=1)
+            land_fixed_day(Settings(_env_file=None, lake_runtime="local", lake_root=lake), later, drops)
+            for path in {p for p in (lake / "raw").rglob("*") if p.is_file()} - before:
+                s3.put_object(Bucket=bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes())
+        if withdrawn:
+            gone = keys_under(moto_settings, bucket, withdrawn)
+            assert gone, f"nothing to withdraw under {withdrawn}"
+            for key in gone:
+                s3.delete_object(Bucket=bucket, Key=key)
         if job == "EntsoeJob":
             # demand_hourly as an older spec registered it (a column fewer): the publish updates it.
             older = GlueCatalog(settings=moto_settings).get_table(
@@ -358,10 +381,16 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
     base = f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{databases['ENERGY_PROCESSED_DATABASE']}"
     assert ("glue:UpdateTable", f"{base}/clientes") in day_run
     assert ("glue:BatchUpdatePartition", f"{base}/transacciones") in day_run
-    current = glue.get_partitions(
-        DatabaseName=databases["ENERGY_PROCESSED_DATABASE"], TableName="transacciones"
-    )["Partitions"]
-    assert current and all("/transacciones/_runs/" in p["StorageDescriptor"]["Location"] for p in current)
+    assert ("glue:BatchDeletePartition", f"{base}/transacciones") in day_run
+    # The withdrawn transactions and generation left the catalog: readers see no rows of them.
+    for database, table in (
+        (databases["ENERGY_PROCESSED_DATABASE"], "transacciones"),
+        (databases["PROCESSED_DATABASE"], "generation"),
+    ):
+        assert glue.get_partitions(DatabaseName=database, TableName=table)["Partitions"] == [], table
+    current = glue.get_partitions(DatabaseName=databases["PROCESSED_DATABASE"], TableName="demand_hourly")
+    assert current["Partitions"]
+    assert all("/demand_hourly/_runs/" in p["StorageDescriptor"]["Location"] for p in current["Partitions"])
 
 
 # -- SageMaker ---------------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from datalake.catalog.processed import current_partitions, read_current
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
-from datalake.pipelines.energy_company import process_raw_energy_company
 from datalake.pipelines.ledger import ledger_key
 from datalake.pipelines.source_jobs import process_source
 from datalake.runs import RunReport, record_run
@@ -228,7 +227,9 @@ def land_sample(
 
 def run_energy(spark, store, *, full=False, day=None, progress=None) -> RunReport:
     with record_run(ENERGY_JOB, store) as report:
-        process_raw_energy_company(spark, store, ENERGY_RAW, report, progress, day=day, full=full)
+        process_source(
+            get_source("energy_company"), spark, store, ENERGY_RAW, report, progress, day=day, full=full
+        )
     return report
 
 

@@ -117,7 +117,8 @@ def test_finding_6_a_glue_job_role_with_a_prefix_scoped_listing_fails_sparks_fol
     role that may list the whole bucket (a 403, which fails the read, to a prefix-scoped one)."""
     template = broken("transforms")
     statement(template, "GlueJobRole", "ListLake")["Condition"] = {
-        "StringLike": {"s3:prefix": ["raw/*", "processed/*", "quarantine/*"]}
+        # Every prefix the jobs list by name, so only the folder HEADs (no prefix) are lost.
+        "StringLike": {"s3:prefix": ["raw/*", "processed/*", "quarantine/*", "_ledger/*", "_state/*"]}
     }
     lost = [d for r in check_glue_job_roles("dev", {"transforms": template}) for d in r.denied]
     assert lost and all(d.request.action == "s3:ListBucket" and not d.request.context for d in lost)

@@ -111,6 +111,9 @@ def test_finding_5_local_session_is_still_local_and_loopback(clean_spark_environ
     configured = {c[1]: c[2] for c in before if c[0] == "config"}
     assert configured["spark.driver.host"] == configured["spark.driver.bindAddress"] == "127.0.0.1"
     assert configured["spark.driver.memory"] == "2g"
+    # A session that runs job after job keeps a bounded history, or its heap fills with it.
+    assert int(configured["spark.sql.ui.retainedExecutions"]) <= 100
+    assert int(configured["spark.ui.retainedStages"]) <= 100
 
 
 def test_finding_5_runtime_comes_from_the_settings_and_glue_is_detected(
