@@ -42,7 +42,6 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -238,16 +237,12 @@ def finish_dataset(
 def with_raw_partition(frame: DataFrame, raw_prefix: str) -> DataFrame:
     """Add ``_raw_partition``: the ledger's name of each row's raw partition (from ``path``).
 
-    Spark's ``path`` is a URI (a space is ``%20``); the names are matched on the decoded folder,
-    decoded once per distinct folder (a small collect), never per row.
+    Spark's ``path`` is a URI (a space is ``%20``): the folder is decoded by Spark, per row, with
+    no collect and no literal per folder (ten years of daily folders made a map of thousands of
+    literals that every plan carried). ``+`` is kept: in a URI path it is a plus, not a space.
     """
     folder = F.regexp_extract("path", rf"/{re.escape(join_key(raw_prefix))}/(?:(.*)/)?[^/]*$", 1)
-    frame = frame.withColumn("_folder", folder)
-    folders = [row["_folder"] for row in frame.select("_folder").distinct().collect()]
-    if not folders:
-        return frame.withColumnRenamed("_folder", RAW_PARTITION)
-    names = F.create_map(*(F.lit(x) for f in sorted(folders) for x in (f, unquote(f))))
-    return frame.withColumn(RAW_PARTITION, names[F.col("_folder")]).drop("_folder")
+    return frame.withColumn(RAW_PARTITION, F.url_decode(F.regexp_replace(folder, r"\+", "%2B")))
 
 
 def _around(days: set[dt.date], reach: int) -> set[dt.date]:
