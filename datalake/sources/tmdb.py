@@ -126,25 +126,12 @@ def resolve_credentials(
         the secret's ARN, never a value.
     """
     if settings.tmdb_secret_arn:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         from datalake import aws
 
         arn = settings.tmdb_secret_arn
-        try:
-            client = aws.client("secretsmanager", boto3_session, settings)
-            payload = client.get_secret_value(SecretId=arn)["SecretString"]
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "error")
-            raise ConfigurationError(
-                f"cannot read TMDB secret {arn}: {code}",
-                hint="check TMDB_SECRET_ARN and the role's secretsmanager:GetSecretValue",
-            ) from None
-        except (BotoCoreError, KeyError) as exc:
-            raise ConfigurationError(
-                f"cannot read TMDB secret {arn}: {type(exc).__name__}", hint="check TMDB_SECRET_ARN"
-            ) from None
-        return credentials_from_secret(str(payload), arn)
+        return credentials_from_secret(
+            aws.secret_string(arn, "TMDB", "TMDB_SECRET_ARN", settings, boto3_session), arn
+        )
     token = settings.tmdb_read_access_token.get_secret_value() if settings.tmdb_read_access_token else None
     key = settings.tmdb_api_key.get_secret_value() if settings.tmdb_api_key else None
     return TmdbCredentials(api_key=key or None, read_access_token=token or None)

@@ -204,9 +204,9 @@ def backfill(
         size = chunk_size if limit is None else min(chunk_size, limit - summary.attempted)
         chunk = ids[checkpoint.next_index : checkpoint.next_index + size]
         now = clock()
-        lines, gone = fetch_envelopes(client, chunk, now, top_cast)
-        key = raw_key("backfill", now.date(), chunk[0], checkpoint.chunks_written)
-        write_chunk(store, key, lines)
+        key, lines, gone = _land_chunk(
+            client, store, "backfill", chunk, checkpoint.chunks_written, now, top_cast
+        )
         # Only after the file is there: a crash before this line re-does the chunk into the same key.
         checkpoint.next_index += len(chunk)
         checkpoint.chunks_written += 1
@@ -306,9 +306,7 @@ def daily(
     summary.changed = len(ids)
     for chunk_n, first in enumerate(range(0, len(ids), chunk_size)):
         chunk = ids[first : first + chunk_size]
-        lines, gone = fetch_envelopes(client, chunk, now, top_cast)
-        key = raw_key("daily", end, chunk[0], chunk_n)
-        write_chunk(store, key, lines)
+        key, lines, gone = _land_chunk(client, store, "daily", chunk, chunk_n, now, top_cast)
         summary.written += len(lines)
         summary.gone += gone
         summary.keys.append(key)
@@ -320,6 +318,22 @@ def daily(
         state_key, {"last_success_end": end.isoformat(), "last_run_at": now.isoformat(timespec="seconds")}
     )
     return summary
+
+
+def _land_chunk(
+    client: TmdbClient,
+    store: ObjectStore,
+    run_kind: str,
+    chunk: list[int],
+    chunk_n: int,
+    now: dt.datetime,
+    top_cast: int,
+) -> tuple[str, list[dict[str, Any]], int]:
+    """Fetch one chunk's movies and write them under ``now``'s UTC date; returns (key, lines, gone)."""
+    lines, gone = fetch_envelopes(client, chunk, now, top_cast)
+    key = raw_key(run_kind, now.astimezone(dt.UTC).date(), chunk[0], chunk_n)
+    write_chunk(store, key, lines)
+    return key, lines, gone
 
 
 def _say(progress: Progress | None, message: str) -> None:
