@@ -467,6 +467,7 @@ def ingest_tmdb_changes_command(
     console.print(
         f"tmdb changes {summary.start}..{summary.end}: {summary.changed:,} changed, {summary.written:,} "
         f"written ({summary.gone:,} gone) in {len(summary.keys)} file(s){missed}"
+        + (" (resumed an unfinished window)" if summary.resumed else "")
     )
 
 

@@ -118,10 +118,14 @@ def ingest_tmdb_daily(
     sample: bool = False,
     client: TmdbClient | None = None,
     settings: Settings | None = None,
+    keep_going: Callable[[], bool] | None = None,
     progress: Progress | None = None,
     boto3_session: boto3.session.Session | None = None,
 ) -> tuple[RunReport, tmdb_extract.DailySummary]:
-    """Fetch again the movies TMDB's change feed lists since the last successful run (at most 14 days)."""
+    """Fetch again the movies TMDB's change feed lists since the last successful run (at most 14 days).
+
+    A run that ``keep_going`` stops leaves the rest of its window for the next run (``left``).
+    """
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings, boto3_session)
     job = "ingest_tmdb_daily_sample" if sample else "ingest_tmdb_daily"
@@ -135,13 +139,17 @@ def ingest_tmdb_daily(
             now,
             chunk_size=settings.tmdb_chunk_size,
             top_cast=settings.tmdb_top_cast,
+            keep_going=keep_going,
             progress=progress,
         )
-        report.rows_in, report.rows_out = summary.changed, summary.written
+        report.rows_in, report.rows_out = summary.attempted, summary.written
         report.keys_written = summary.keys
         report.details.update(
             start=summary.start,
             end=summary.end,
+            changed=summary.changed,
+            left=summary.left,
+            resumed=summary.resumed,
             days_missed=summary.days_missed,
             gone=summary.gone,
             requests=http_client.requests_sent,

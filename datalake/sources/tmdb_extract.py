@@ -247,17 +247,25 @@ def changes_window(last_end: dt.date | None, today: dt.date) -> tuple[dt.date, d
     return max(start, earliest), today, missed
 
 
+def daily_pending_key(source: str) -> str:
+    """Where a daily run that ran out of time keeps its window's ids and how far it got."""
+    return join_key(DAILY_CHECKPOINT_PREFIX, source, "pending.json")
+
+
 @dataclass
 class DailySummary:
-    """What one daily run did."""
+    """What one daily run did; ``attempted`` ids = ``written`` lines; ``left`` ids wait for the next run."""
 
     source: str
     start: str
     end: str
     days_missed: int
     changed: int = 0
+    attempted: int = 0
     written: int = 0
     gone: int = 0
+    left: int = 0
+    resumed: bool = False
     keys: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -271,9 +279,14 @@ def daily(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     top_cast: int = DEFAULT_TOP_CAST,
+    keep_going: Callable[[], bool] | None = None,
     progress: Progress | None = None,
 ) -> DailySummary:
     """Fetch again the details of every movie changed since the last successful run.
+
+    The window's ids are kept in the lake (``pending.json``) with how far the run got, so a run
+    that stops (``keep_going`` said so) is resumed by the next one, window and chunk numbers
+    unchanged, before any new window is read; the state moves only when the window is done.
 
     Parameters
     ----------
@@ -286,37 +299,64 @@ def daily(
         Ids per raw file.
     top_cast
         Cast members kept per movie.
+    keep_going
+        Asked before every chunk after the first (a Lambda checks its remaining time).
     progress
         Called with one line per page and per chunk.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     source = client.source_label
-    state_key = daily_state_key(source)
-    state = store.get_json(state_key) if store.exists(state_key) else {}
-    last_end = dt.date.fromisoformat(state["last_success_end"]) if state.get("last_success_end") else None
-    start, end, missed = changes_window(last_end, now.astimezone(dt.UTC).date())
-    summary = DailySummary(source, start.isoformat(), end.isoformat(), missed)
-    if missed:
-        _say(
-            progress,
-            f"tmdb changes: {missed} day(s) before {start} are past TMDB's 14-day window; backfill them",
-        )
-    ids = client.changed_movie_ids(start, end, progress)
+    pending_key = daily_pending_key(source)
+    pending = store.get_json(pending_key) if store.exists(pending_key) else {}
+    if pending and not pending.get("done"):
+        summary = DailySummary(source, pending["start"], pending["end"], pending["days_missed"], resumed=True)
+        _say(progress, f"tmdb changes {summary.start}..{summary.end}: resuming at {pending['next_index']:,}")
+    else:
+        state_key = daily_state_key(source)
+        state = store.get_json(state_key) if store.exists(state_key) else {}
+        last_end = dt.date.fromisoformat(state["last_success_end"]) if state.get("last_success_end") else None
+        start, end, missed = changes_window(last_end, now.astimezone(dt.UTC).date())
+        summary = DailySummary(source, start.isoformat(), end.isoformat(), missed)
+        if missed:
+            _say(
+                progress,
+                f"tmdb changes: {missed} day(s) before {start} are past TMDB's 14-day window; backfill them",
+            )
+        ids = client.changed_movie_ids(start, end, progress)
+        pending = {**asdict(summary), "ids": ids, "next_index": 0, "chunks_written": 0, "done": False}
+        del pending["keys"]
+        store.put_json(pending_key, pending)
+    ids = [int(i) for i in pending["ids"]]
     summary.changed = len(ids)
-    for chunk_n, first in enumerate(range(0, len(ids), chunk_size)):
-        chunk = ids[first : first + chunk_size]
-        key, lines, gone = _land_chunk(client, store, "daily", chunk, chunk_n, now, top_cast)
+    while pending["next_index"] < len(ids):
+        if summary.attempted and keep_going is not None and not keep_going():
+            break
+        chunk = ids[pending["next_index"] : pending["next_index"] + chunk_size]
+        key, lines, gone = _land_chunk(
+            client, store, "daily", chunk, pending["chunks_written"], now, top_cast
+        )
+        pending["next_index"] += len(chunk)
+        pending["chunks_written"] += 1
+        store.put_json(pending_key, pending)
+        summary.attempted += len(chunk)
         summary.written += len(lines)
         summary.gone += gone
         summary.keys.append(key)
         _say(
             progress,
-            f"tmdb changes {start}..{end}: {first + len(chunk):,}/{len(ids):,} ids ({gone} gone) -> {key}",
+            f"tmdb changes {summary.start}..{summary.end}: {pending['next_index']:,}/{len(ids):,} ids "
+            f"({gone} gone) -> {key}",
         )
-    store.put_json(
-        state_key, {"last_success_end": end.isoformat(), "last_run_at": now.isoformat(timespec="seconds")}
-    )
+    summary.left = len(ids) - pending["next_index"]
+    if summary.left == 0:
+        store.put_json(
+            daily_state_key(source),
+            {"last_success_end": summary.end, "last_run_at": now.isoformat(timespec="seconds")},
+        )
+        store.put_json(pending_key, {**pending, "done": True})
     return summary
 
 

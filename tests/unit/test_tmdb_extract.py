@@ -230,6 +230,25 @@ def test_daily_refetches_changed_ids_writes_tombstones_and_moves_its_state(
     assert lake.get_json(tmdb_extract.daily_state_key("tmdb"))["last_success_end"] == "2026-12-04"
 
 
+def test_a_daily_run_out_of_time_leaves_its_window_to_the_next_run(
+    api: tuple[Api, LoopbackTmdb], tmp_path: Path
+) -> None:
+    _state, server = api
+    lake = LocalObjectStore(tmp_path / "lake")
+    first_now = dt.datetime(2026, 12, 4, 6, tzinfo=dt.UTC)
+    with make_client(server) as client:
+        stopped = tmdb_extract.daily(client, lake, first_now, chunk_size=3, keep_going=lambda: False)
+        assert (stopped.attempted, stopped.left, stopped.resumed) == (3, 1, False)
+        assert not lake.exists(tmdb_extract.daily_state_key("tmdb"))  # the window is not done
+        later = dt.datetime(2026, 12, 5, 6, tzinfo=dt.UTC)
+        resumed = tmdb_extract.daily(client, lake, later, chunk_size=3)
+    assert (resumed.start, resumed.end, resumed.attempted, resumed.left) == ("2026-12-03", "2026-12-04", 1, 0)
+    assert resumed.resumed and len(server.paths("/3/movie/changes")) == 1  # the feed was read once
+    assert sorted(line["movie_id"] for line in all_lines(lake)) == [2, 3, 55, 610]
+    assert resumed.keys == [raw_key("daily", later.date(), 610, 1)]  # chunk numbers go on
+    assert lake.get_json(tmdb_extract.daily_state_key("tmdb"))["last_success_end"] == "2026-12-04"
+
+
 # -- the SAMPLE TMDB ------------------------------------------------------------------------------
 
 

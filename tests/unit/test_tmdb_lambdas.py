@@ -163,6 +163,18 @@ def test_the_daily_lambda_reads_the_window_since_its_last_success(
     assert (second["start"], second["end"], second["days_missed"]) == ("2026-12-06", "2026-12-20", 2)
 
 
+def test_a_daily_invocation_out_of_time_fails_and_its_retry_resumes(
+    lake: S3ObjectStore, load_lambda: Callable[[str], ModuleType], event_json: Callable[[str], dict]
+) -> None:
+    handler, event = load_lambda("tmdb_daily"), event_json("eventbridge_scheduled_tmdb_daily.json")
+    with pytest.raises(RuntimeError, match="left; the next invocation resumes"):
+        handler.lambda_handler(event, Context("datalake-dev-tmdb-daily", remaining_ms=20_000))
+    retry = handler.lambda_handler(event, Context("datalake-dev-tmdb-daily", remaining_ms=900_000))
+    assert retry["resumed"] and retry["left"] == 0
+    counts = Counter(line["movie_id"] for line in movie_lines(lake))
+    assert len(counts) == retry["changed"] and set(counts.values()) == {1}
+
+
 def _bundle(function: dict[str, Any]) -> str:
     key = function["Properties"]["Code"]["S3Key"]
     return str(key["Fn::Sub"] if isinstance(key, dict) else key).rsplit("/", 1)[-1].removesuffix(".zip")
