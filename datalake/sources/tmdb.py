@@ -26,7 +26,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -496,11 +496,3 @@ def client_from_settings(
         rate_per_s=settings.tmdb_rate_limit_per_s,
         **options,
     )
-
-
-def iter_chunks(ids: list[int], size: int) -> Iterator[list[int]]:
-    """``ids`` in consecutive slices of ``size``."""
-    if size < 1:
-        raise ValueError(f"chunk size must be >= 1, got {size}")
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
