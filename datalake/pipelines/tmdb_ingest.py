@@ -54,6 +54,8 @@ def ingest_tmdb_backfill(
     keep_going: Callable[[], bool] | None = None,
     progress: Progress | None = None,
     boto3_session: boto3.session.Session | None = None,
+    continuation: bool = False,
+    hand_over: bool = False,
 ) -> tuple[RunReport, tmdb_extract.BackfillSummary]:
     """Work through a TMDB ID export in checkpointed chunks (resumable; ``limit`` caps this run's ids).
 
@@ -75,6 +77,10 @@ def ingest_tmdb_backfill(
         Called with one line per chunk.
     boto3_session
         For the lake bucket and the TMDB secret on the aws runtime.
+    continuation, hand_over
+        The Lambda's chain: a continuation may work on the export its chain holds; ``hand_over``
+        keeps holding it at the end for the continuation queued next
+        (:func:`datalake.sources.tmdb_extract.backfill`).
 
     Returns
     -------
@@ -98,6 +104,8 @@ def ingest_tmdb_backfill(
             top_cast=settings.tmdb_top_cast,
             keep_going=keep_going,
             progress=progress,
+            continuation=continuation,
+            hand_over=hand_over,
         )
         report.rows_in, report.rows_out = summary.attempted, summary.written
         report.keys_written = summary.keys
@@ -275,12 +283,21 @@ def run_backfill_invocation(
         settings=settings,
         keep_going=keep_going,
         boto3_session=boto3_session,
+        continuation=request.invocation > 1,
+        hand_over=function_name is not None,
     )
     export_date = dt.date.fromisoformat(summary.export_date)
     next_event = request.next(export_date, summary.attempted)
     more = not summary.done and (next_event["limit"] is None or next_event["limit"] > 0)
-    if more and function_name:
-        invoke_async(function_name, next_event, settings=settings, boto3_session=boto3_session)
+    store = runtime.object_store("lake", settings, boto3_session)
+    try:
+        if more and function_name:
+            invoke_async(function_name, next_event, settings=settings, boto3_session=boto3_session)
+        else:
+            tmdb_extract.release(store, summary.source, export_date)
+    except BaseException:
+        tmdb_extract.release(store, summary.source, export_date)  # no continuation: a new run may start
+        raise
     return {
         "run_id": report.run_id,
         **{k: v for k, v in summary.to_dict().items() if k != "keys"},

@@ -29,6 +29,9 @@ from datalake.storage.paths import join_key
 BACKFILL_CHECKPOINT_PREFIX = "_checkpoints/tmdb_backfill"
 DAILY_CHECKPOINT_PREFIX = "_checkpoints/tmdb_daily"
 DEFAULT_CHUNK_SIZE = 500
+#: How long a backfill holds its export after its last step (one Lambda invocation, 15 min, and some):
+#: a new run of the same export is refused meanwhile, so two chains never race one checkpoint.
+LEASE = dt.timedelta(minutes=20)
 #: TMDB writes the day's export from about 07:00 UTC and it is complete by 08:00 UTC.
 EXPORT_READY_UTC = dt.time(8, 0)
 
@@ -61,6 +64,8 @@ class BackfillCheckpoint:
     movies_written: int = 0
     gone: int = 0
     updated_at: str | None = None
+    #: Set while a run (or a chain of Lambda invocations) works on the export; None when released.
+    held_until: str | None = None
 
     @property
     def done(self) -> bool:
@@ -96,6 +101,19 @@ def _save(store: ObjectStore, checkpoint: BackfillCheckpoint, now: dt.datetime) 
     store.put_json(
         checkpoint_key(checkpoint.source, dt.date.fromisoformat(checkpoint.export_date)), checkpoint.to_dict()
     )
+
+
+def release(store: ObjectStore, source: str, export_date: dt.date) -> None:
+    """Let a new run take the export (a run that ends without handing over to a continuation)."""
+    checkpoint = load_checkpoint(store, source, export_date)
+    if checkpoint is not None and checkpoint.held_until is not None:
+        checkpoint.held_until = None
+        store.put_json(checkpoint_key(source, export_date), checkpoint.to_dict())
+
+
+def _hold(store: ObjectStore, checkpoint: BackfillCheckpoint, now: dt.datetime) -> None:
+    checkpoint.held_until = (now + LEASE).isoformat(timespec="seconds")
+    _save(store, checkpoint, now)
 
 
 def _load_ids(store: ObjectStore, source: str, export_date: dt.date) -> list[int]:
@@ -159,6 +177,8 @@ def backfill(
     clock: Clock = _utc_now,
     keep_going: Callable[[], bool] | None = None,
     progress: Progress | None = None,
+    continuation: bool = False,
+    hand_over: bool = False,
 ) -> BackfillSummary:
     """Write checkpointed chunks of the export's movies until done, ``limit`` ids, or ``keep_going`` is False.
 
@@ -180,17 +200,71 @@ def backfill(
         Asked before every chunk after the first (a Lambda checks its remaining time).
     progress
         Called with one line per chunk.
+    continuation
+        This run continues a chain that holds the export (the Lambda's own re-invocation); any
+        other run is refused while the export is held.
+    hand_over
+        Keep holding the export at the end (the caller queues a continuation); otherwise, and
+        always on an error, the hold is released.
 
     Returns
     -------
     BackfillSummary
         Where the run started and stopped, lines written, keys, and whether the export is done.
+
+    Raises
+    ------
+    DataValidationError
+        (field ``export_date``) when another run holds the export.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
     checkpoint, ids = start_or_resume(client, store, export_date, clock(), progress)
+    now = clock()
+    if not continuation and checkpoint.held_until and dt.datetime.fromisoformat(checkpoint.held_until) > now:
+        raise DataValidationError(
+            "export_date",
+            f"a backfill of the {export_date} export is running (held until {checkpoint.held_until}, "
+            f"at {checkpoint.next_index:,}/{checkpoint.total_ids:,}); it goes on by itself",
+        )
+    _hold(store, checkpoint, now)
+    try:
+        summary = _work(
+            client,
+            store,
+            checkpoint,
+            ids,
+            export_date,
+            limit,
+            chunk_size,
+            top_cast,
+            clock,
+            keep_going,
+            progress,
+        )
+    except BaseException:
+        release(store, checkpoint.source, export_date)
+        raise
+    if not hand_over or summary.done:
+        release(store, checkpoint.source, export_date)
+    return summary
+
+
+def _work(
+    client: TmdbClient,
+    store: ObjectStore,
+    checkpoint: BackfillCheckpoint,
+    ids: list[int],
+    export_date: dt.date,
+    limit: int | None,
+    chunk_size: int,
+    top_cast: int,
+    clock: Clock,
+    keep_going: Callable[[], bool] | None,
+    progress: Progress | None,
+) -> BackfillSummary:
     summary = BackfillSummary(
         checkpoint.source,
         checkpoint.export_date,
@@ -212,7 +286,7 @@ def backfill(
         checkpoint.chunks_written += 1
         checkpoint.movies_written += len(lines)
         checkpoint.gone += gone
-        _save(store, checkpoint, clock())
+        _hold(store, checkpoint, clock())
         summary.attempted += len(chunk)
         summary.written += len(lines)
         summary.gone += gone

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from tmdb_fixtures import Answer, LoopbackTmdb, gzip_lines, recorded, serve, transport_answer
 
 from datalake import aws
-from datalake.errors import ConfigurationError
+from datalake.errors import ConfigurationError, DataValidationError
 from datalake.settings import Settings
 from datalake.sources import tmdb_extract
 from datalake.sources.tmdb import TmdbClient, TmdbCredentials, TmdbError, resolve_credentials
@@ -190,6 +190,40 @@ def test_limit_caps_each_run_and_the_next_run_goes_on(api: tuple[Api, LoopbackTm
     assert sorted(line["movie_id"] for line in all_lines(lake)) == EXPORT_IDS[:14]
     # The export was downloaded once; the second run read its ids from the lake.
     assert len(server.paths("/p/exports/")) == 1
+
+
+def test_a_held_export_refuses_a_second_run_until_released_or_expired(
+    api: tuple[Api, LoopbackTmdb], tmp_path: Path
+) -> None:
+    _state, server = api
+    lake = LocalObjectStore(tmp_path / "lake")
+    moment = dt.datetime(2026, 12, 4, 9, tzinfo=dt.UTC)
+    with make_client(server) as client:
+        # A chain that hands over to its continuation keeps holding the export.
+        tmdb_extract.backfill(
+            client, lake, DAY, limit=5, chunk_size=5, clock=clock_at(moment), hand_over=True
+        )
+        with pytest.raises(DataValidationError) as refused:
+            tmdb_extract.backfill(client, lake, DAY, limit=5, chunk_size=5, clock=clock_at(moment))
+        assert refused.value.field == "export_date" and "held until 2026-12-04T09:20:00+00:00" in str(
+            refused.value
+        )
+        # Its continuation may go on; a run after the hold expired (a chain that died) may too.
+        going_on = tmdb_extract.backfill(
+            client,
+            lake,
+            DAY,
+            limit=5,
+            chunk_size=5,
+            clock=clock_at(moment),
+            continuation=True,
+            hand_over=True,
+        )
+        later = moment + tmdb_extract.LEASE + dt.timedelta(seconds=1)
+        taken = tmdb_extract.backfill(client, lake, DAY, limit=5, chunk_size=5, clock=clock_at(later))
+    assert (going_on.start_index, taken.start_index, taken.next_index) == (5, 10, 15)
+    checkpoint = tmdb_extract.load_checkpoint(lake, "tmdb", DAY)
+    assert checkpoint is not None and checkpoint.held_until is None  # released at its end
 
 
 # -- daily ----------------------------------------------------------------------------------------

@@ -101,6 +101,10 @@ def test_the_backfill_reinvokes_itself_with_what_is_left_until_its_limit(
     )
     assert json.loads(invoke.params["Payload"]) == continuation == first["next_event"]
     assert (first["attempted"], first["next_index"], first["done"]) == (50, 50, False)
+    # While its chain goes on, a second on-demand request for the same export is refused.
+    with pytest.raises(DataValidationError) as busy:
+        handler.lambda_handler(first_event, Context(FUNCTION, remaining_ms=900_000))
+    assert busy.value.field == "export_date" and "goes on by itself" in str(busy.value)
 
     # The continuation (the very event queued) has time for both chunks it has left, and stops there.
     with recording_aws_calls() as calls:
@@ -113,8 +117,9 @@ def test_the_backfill_reinvokes_itself_with_what_is_left_until_its_limit(
     assert sorted(counts) == export[:120] and set(counts.values()) == {1}
     checkpoint = tmdb_extract.load_checkpoint(lake, "sample", tmdb_extract.dt.date(2026, 12, 4))
     assert checkpoint is not None and (checkpoint.next_index, checkpoint.total_ids) == (120, len(export))
+    assert checkpoint.held_until is None  # its limit reached, the chain let the export go
     reports = lake.list_keys("_runs/ingest_tmdb_backfill_sample", include_hidden=True)
-    assert len(reports) == 2
+    assert len(reports) == 3  # the refused request's run is reported too (failed, with its reason)
 
 
 def test_a_backfill_without_a_limit_goes_on_until_the_export_is_done(
