@@ -103,3 +103,37 @@ def s3_event_object(record: S3EventRecord) -> tuple[str, dt.datetime]:
     """The object key and event time (UTC) of one S3 ObjectCreated record."""
     # S3 event keys arrive URL-encoded ("year%3D2024" and "+" for spaces); eventTime is UTC ISO 8601.
     return unquote_plus(record.s3.get_object.key), dt.datetime.fromisoformat(record.event_time)
+
+
+def secret_string(
+    arn: str,
+    label: str,
+    setting: str,
+    settings: Settings | None = None,
+    boto3_session: boto3.session.Session | None = None,
+) -> str:
+    """The text of a Secrets Manager secret; errors name the secret and the setting, never a value.
+
+    Raises
+    ------
+    ConfigurationError
+        When the secret cannot be read (its error code, or the client's error).
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from datalake.errors import ConfigurationError
+
+    try:
+        return str(
+            client("secretsmanager", boto3_session, settings).get_secret_value(SecretId=arn)["SecretString"]
+        )
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "error")
+        raise ConfigurationError(
+            f"cannot read {label} secret {arn}: {code}",
+            hint=f"check {setting} and the role's secretsmanager:GetSecretValue",
+        ) from None
+    except (BotoCoreError, KeyError) as exc:
+        raise ConfigurationError(
+            f"cannot read {label} secret {arn}: {exc}", hint=f"check {setting}"
+        ) from None

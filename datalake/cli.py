@@ -404,6 +404,73 @@ def ingest_landing_command() -> None:
     )
 
 
+@ingest_app.command("tmdb")
+def ingest_tmdb_command(
+    limit: Annotated[
+        int | None,
+        typer.Option(min=0, help="Most movie ids this run takes (a trial); all that are left by default."),
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option(help='The labelled SAMPLE TMDB, offline (lines say source "sample").')
+    ] = False,
+    export_date: Annotated[
+        str | None,
+        typer.Option(
+            help="The daily ID export to work through (YYYY-MM-DD); the newest complete one by default."
+        ),
+    ] = None,
+) -> None:
+    """Backfill TMDB movies from the daily ID export into raw/tmdb/movie/, in checkpointed chunks.
+
+    Resumable: the checkpoint (_checkpoints/tmdb_backfill/) keeps where the export's backfill
+    stands, so running it again goes on from there. Credentials come from TMDB_READ_ACCESS_TOKEN,
+    TMDB_API_KEY or TMDB_SECRET_ARN.
+    """
+    import datetime as dt
+
+    from datalake.pipelines.tmdb_ingest import ingest_tmdb_backfill
+
+    report, summary = ingest_tmdb_backfill(
+        dt.date.fromisoformat(export_date) if export_date else None,
+        limit=limit,
+        sample=sample,
+        progress=console.log,
+    )
+    _print_report(report)
+    left = summary.total_ids - summary.next_index
+    console.print(
+        f"tmdb backfill of export {summary.export_date}: {summary.written:,} movies written "
+        f"({summary.gone:,} gone) in {len(summary.keys)} file(s); {summary.next_index:,} of "
+        f"{summary.total_ids:,} ids done"
+        + ("" if summary.done else f", {left:,} left (run it again to resume)")
+    )
+
+
+@ingest_app.command("tmdb-changes")
+def ingest_tmdb_changes_command(
+    sample: Annotated[
+        bool, typer.Option(help='The labelled SAMPLE TMDB, offline (lines say source "sample").')
+    ] = False,
+) -> None:
+    """Fetch again the TMDB movies changed since the last successful run (/movie/changes, at most 14 days).
+
+    What the tmdb_daily Lambda does on its schedule; a movie that now answers 404 is written as a
+    tombstone (status "gone").
+    """
+    import datetime as dt
+
+    from datalake.pipelines.tmdb_ingest import ingest_tmdb_daily
+
+    report, summary = ingest_tmdb_daily(dt.datetime.now(dt.UTC), sample=sample, progress=console.log)
+    _print_report(report)
+    missed = f"; {summary.days_missed} day(s) were past the 14-day window" if summary.days_missed else ""
+    console.print(
+        f"tmdb changes {summary.start}..{summary.end}: {summary.changed:,} changed, {summary.written:,} "
+        f"written ({summary.gone:,} gone) in {len(summary.keys)} file(s){missed}"
+        + (" (resumed an unfinished window)" if summary.resumed else "")
+    )
+
+
 generate_app = typer.Typer(help="Write realistic SAMPLE source extracts for demos and benchmarks.")
 app.add_typer(generate_app, name="generate")
 

@@ -82,6 +82,39 @@ class Settings(BaseSettings):
         "datalake-energy-company-to-processed",
         description="Glue job of the energy company (glue_jobs/to_processed.py --source energy_company).",
     )
+    # -- TMDB extraction (issue 17) ---------------------------------------------------------
+    tmdb_base_url: str = Field("https://api.themoviedb.org/3", description="TMDB v3 API root.")
+    tmdb_export_base_url: str = Field(
+        "https://files.tmdb.org/p/exports",
+        description="Where TMDB's daily ID exports (movie_ids_MM_DD_YYYY.json.gz) are; "
+        "no credentials go there.",
+    )
+    tmdb_read_access_token: SecretStr | None = Field(
+        None, description="TMDB read-access token (sent as Authorization: Bearer); wins over TMDB_API_KEY."
+    )
+    tmdb_api_key: SecretStr | None = Field(
+        None, description="TMDB v3 API key (sent as the api_key parameter)."
+    )
+    tmdb_secret_arn: str | None = Field(
+        None,
+        description="Secrets Manager secret with the TMDB credentials (JSON read_access_token and/or "
+        "api_key, or the bare token); wins over TMDB_READ_ACCESS_TOKEN and TMDB_API_KEY.",
+    )
+    tmdb_rate_limit_per_s: float = Field(
+        20.0,
+        gt=0,
+        le=40,
+        description="Most TMDB requests per second (TMDB documents about 40-50; stay under).",
+    )
+    tmdb_top_cast: int = Field(
+        5, ge=0, le=50, description="Top-billed cast members kept per movie (by order)."
+    )
+    tmdb_chunk_size: int = Field(
+        500, ge=1, le=20_000, description="Movies per raw file and per backfill checkpoint step."
+    )
+    tmdb_sample: bool = Field(
+        False, description="TMDB extractors use the labelled SAMPLE TMDB (offline) instead of the API."
+    )
     csv_max_line_bytes: int = Field(
         1_048_576, ge=1_024, description="CSV drops with a longer line (in bytes) are rejected."
     )
@@ -227,6 +260,7 @@ class Settings(BaseSettings):
         "aws_endpoint_url",
         "database_url",
         "athena_output",
+        "tmdb_secret_arn",
         "sagemaker_role_arn",
         "sagemaker_training_image",
         "sagemaker_inference_image",

@@ -328,6 +328,14 @@ def requests_for(
                 f"sagemaker:{op}", f"arn:{partition}:sagemaker:{region}:{account}:endpoint/{name}", {}, why
             )
         ]
+    if service == "lambda" and op == "Invoke":
+        # FunctionName may be a name, a partial ARN or a full ARN (a qualifier is authorized on the function).
+        name = params_name(call, "FunctionName").split(":function:")[-1].split(":")[0]
+        return [
+            Request(
+                "lambda:InvokeFunction", f"arn:{partition}:lambda:{region}:{account}:function:{name}", {}, why
+            )
+        ]
     if service == "ssm" and op in ("GetParameter", "GetParameters"):
         names = [call.params["Name"]] if op == "GetParameter" else list(call.params["Names"])
         return [

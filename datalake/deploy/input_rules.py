@@ -2,7 +2,8 @@
 body and its parameter values for one environment.
 
 CloudFormation refuses a change set whose parameters break their declared constraints, that leaves
-out a parameter without a Default, or whose TemplateBody is over 51,200 bytes. cfn-lint checks
+out a parameter without a Default, or whose template is over 1,000,000 bytes (one over 51,200 is
+uploaded and read from S3, :func:`datalake.deploy.stack.template_source`). cfn-lint checks
 neither a params file's values against AllowedPattern/AllowedValues nor the body's size, so these
 rules do, with the values :func:`datalake.deploy.stack.layer_parameters` would pass.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.deploy.findings import Finding, template_file
-from datalake.deploy.stack import MAX_TEMPLATE_BODY_BYTES
+from datalake.deploy.stack import MAX_TEMPLATE_URL_BYTES
 from datalake.deploy.templates import CLOUDFORMATION_DIR
 
 _CFN = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide"
@@ -35,7 +36,8 @@ RULES: dict[str, tuple[str, str]] = {
         _PARAMETERS_DOC,
     ),
     "template-body-size": (
-        f"a TemplateBody is at most {MAX_TEMPLATE_BODY_BYTES} bytes",
+        f"a template is at most {MAX_TEMPLATE_URL_BYTES} bytes (read from S3; deploy stack uploads one over "
+        "51,200, CloudFormation's TemplateBody limit)",
         f"{_CFN}/cloudformation-limits.html",
     ),
 }
@@ -126,14 +128,15 @@ def check_stack_inputs(
     findings = []
     for layer, template in templates.items():
         size = len((template_dir / f"{layer}.yaml").read_bytes())
-        if size > MAX_TEMPLATE_BODY_BYTES:
+        # Over 51,200 bytes, deploy stack uploads the template and passes a TemplateURL.
+        if size > MAX_TEMPLATE_URL_BYTES:
             findings.append(
                 Finding(
                     "template-body-size",
                     template_file(layer),
                     "(template)",
-                    f"{size} bytes, over CloudFormation's {MAX_TEMPLATE_BODY_BYTES}: split the layer, or "
-                    "upload it and deploy with a TemplateURL",
+                    f"{size} bytes, over CloudFormation's {MAX_TEMPLATE_URL_BYTES} for a template read "
+                    "from S3: split the layer",
                 )
             )
         declared = template.get("Parameters", {})

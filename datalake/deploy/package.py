@@ -55,9 +55,10 @@ LAKE_BUNDLES: dict[str, tuple[str, str]] = {
 
 def lambda_bundles() -> dict[str, tuple[str, str]]:
     """Every Lambda code bundle: each registered source's Lambdas, then :data:`LAKE_BUNDLES`."""
-    from datalake.sources.registry import SOURCES
+    from datalake.sources.registry import PENDING_SOURCE_LAMBDAS, SOURCES
 
-    by_source = {f.name: (f.folder, "") for source in SOURCES.values() for f in source.lambdas}
+    functions = [*(f for source in SOURCES.values() for f in source.lambdas), *PENDING_SOURCE_LAMBDAS]
+    by_source = {f.name: (f.folder, "") for f in functions}
     return {**by_source, **LAKE_BUNDLES}
 
 

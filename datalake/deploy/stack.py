@@ -7,6 +7,7 @@ through :func:`datalake.aws.client`, so ``AWS_ENDPOINT_URL`` (moto in the tests)
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,10 @@ from datalake.settings import Settings, get_settings
 Progress = Callable[[str], None]
 #: CloudFormation refuses a TemplateBody larger than this; larger templates need a TemplateURL.
 MAX_TEMPLATE_BODY_BYTES = 51_200
+#: The most a template read from S3 (TemplateURL) may weigh.
+MAX_TEMPLATE_URL_BYTES = 1_000_000
+#: Where templates too large for a TemplateBody are uploaded, in the artifacts bucket.
+TEMPLATES_PREFIX = "cloudformation"
 #: Stack states that a change set cannot update; the stack has to be deleted first.
 UNRECOVERABLE_STATES = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"})
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
@@ -156,8 +161,7 @@ def deploy_layer(
     cfn = aws.client("cloudformation", boto3_session, settings)
     name = stack_name(params["project"], env, layer)
     body = template_path(layer).read_text(encoding="utf-8")
-    if len(body.encode()) > MAX_TEMPLATE_BODY_BYTES:
-        raise ConfigurationError(f"{layer}.yaml is over CloudFormation's {MAX_TEMPLATE_BODY_BYTES} bytes")
+    source = template_source(layer, env, body, settings, boto3_session, progress)
     status = stack_status(cfn, name)
     if status in UNRECOVERABLE_STATES:
         raise DeployError(
@@ -174,7 +178,7 @@ def deploy_layer(
         StackName=name,
         ChangeSetName=change_set,
         ChangeSetType=change_type,
-        TemplateBody=body,
+        **source,
         Parameters=layer_parameters(layer, env, params, code_version),
         Capabilities=["CAPABILITY_NAMED_IAM"],
         Tags=[{"Key": "project", "Value": params["project"]}, {"Key": "env", "Value": env}],
@@ -258,6 +262,42 @@ def deploy_layers(
     return [
         deploy_layer(layer, env, params, code_version, settings, boto3_session, progress) for layer in chosen
     ]
+
+
+def template_source(
+    layer: str,
+    env: str,
+    body: str,
+    settings: Settings,
+    boto3_session: boto3.session.Session | None = None,
+    progress: Progress = _quiet,
+) -> dict[str, str]:
+    """How a change set gets the template: ``TemplateBody``, or ``TemplateURL`` when it is too large.
+
+    A template over :data:`MAX_TEMPLATE_BODY_BYTES` is uploaded to the artifacts bucket (the storage
+    stack's) under ``cloudformation/<layer>-<digest>.yaml``, named by its content, and read from there.
+
+    Raises
+    ------
+    ConfigurationError
+        When it is over :data:`MAX_TEMPLATE_URL_BYTES`, or the storage stack is not deployed.
+    """
+    data = body.encode()
+    if len(data) <= MAX_TEMPLATE_BODY_BYTES:
+        return {"TemplateBody": body}
+    if len(data) > MAX_TEMPLATE_URL_BYTES:
+        raise ConfigurationError(
+            f"{layer}.yaml is {len(data)} bytes, over CloudFormation's {MAX_TEMPLATE_URL_BYTES} "
+            "for a template read from S3",
+            hint="split the layer",
+        )
+    bucket = bucket_from_storage_stack(env, settings, boto3_session)
+    key = f"{TEMPLATES_PREFIX}/{layer}-{hashlib.sha256(data).hexdigest()[:16]}.yaml"
+    aws.client("s3", boto3_session, settings).put_object(Bucket=bucket, Key=key, Body=data)
+    progress(
+        f"{layer}.yaml is {len(data):,} bytes (over {MAX_TEMPLATE_BODY_BYTES:,}): read from s3://{bucket}/{key}"
+    )
+    return {"TemplateURL": f"https://{bucket}.s3.{settings.aws_region}.amazonaws.com/{key}"}
 
 
 def bucket_from_storage_stack(

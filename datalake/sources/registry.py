@@ -399,6 +399,18 @@ ENERGY_COMPANY = SourceSpec(
 )
 
 
+#: The TMDB extractors (issue 17): the tmdb source lists them as its ``lambdas``.
+TMDB_LAMBDAS = (
+    SourceLambda("tmdb_daily", "TmdbDailySchedule", "daily: /movie/changes since the last successful run"),
+    SourceLambda(
+        "tmdb_backfill", "TmdbBackfillRule", "on demand (source datalake.tmdb-backfill), then itself"
+    ),
+)
+#: Extractor Lambdas whose source is not registered yet (its transform comes apart): bundled all the
+#: same. A name here that a registered source also lists is bundled once.
+PENDING_SOURCE_LAMBDAS: tuple[SourceLambda, ...] = TMDB_LAMBDAS
+
+
 def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
     """A read-only registry of ``sources`` by name.
 

@@ -295,23 +295,9 @@ def _read_secret(
     arn: str, label: str, setting: str, settings: Settings, boto3_session: Any | None
 ) -> dict[str, Any]:
     """A JSON secret with ``username`` and ``password``; errors name the secret, never its value."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from datalake import aws
 
-    try:
-        client = aws.client("secretsmanager", boto3_session, settings)
-        payload = client.get_secret_value(SecretId=arn)["SecretString"]
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "error")
-        raise ConfigurationError(
-            f"cannot read {label} secret {arn}: {code}",
-            hint=f"check {setting} and the role's secretsmanager:GetSecretValue",
-        ) from None
-    except (BotoCoreError, KeyError) as exc:
-        raise ConfigurationError(
-            f"cannot read {label} secret {arn}: {exc}", hint=f"check {setting}"
-        ) from None
+    payload = aws.secret_string(arn, label, setting, settings, boto3_session)
     try:
         secret = json.loads(payload)
     except (ValueError, TypeError):

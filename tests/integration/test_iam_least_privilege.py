@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,6 +36,7 @@ import pytest
 import requests
 from processed_fixtures import publish_frames
 from psycopg.conninfo import conninfo_to_dict
+from tmdb_fixtures import serve, transport_answer
 
 from datalake import aws
 from datalake.catalog.glue import GlueCatalog
@@ -58,6 +60,8 @@ from datalake.deploy.templates import REPO_ROOT, load_template
 from datalake.settings import Settings, get_settings
 from datalake.sources.energy_company_sample import generate_drops
 from datalake.sources.ree_sample import SampleTransport
+from datalake.sources.tmdb_sample import SAMPLE_TOKEN
+from datalake.sources.tmdb_sample import SampleTransport as TmdbSampleTransport
 from datalake.warehouse import EmbeddedPostgres
 
 pytest_plugins = ["warehouse_fixtures"]
@@ -77,6 +81,7 @@ class Deployment:
     reader_secret_arn: str
     api_key_secret_arn: str
     lake_root: Path
+    tmdb_secret_arn: str = ""
 
     def bindings(self, layer: str, **parameters: str) -> Bindings:
         """What ``datalake deploy --env dev`` would give ``layer``, with what AWS assigns bound here."""
@@ -91,7 +96,7 @@ class Deployment:
                 "datalake-dev-PrivateSubnetIds": "subnet-0a,subnet-0b",
                 "datalake-dev-AppSecurityGroupId": "sg-0app",
             },
-            resources={"ApiKeySecret": self.api_key_secret_arn},
+            resources={"ApiKeySecret": self.api_key_secret_arn, "TmdbSecret": self.tmdb_secret_arn},
         )
 
     def bucket(self, kind: str) -> str:
@@ -128,6 +133,10 @@ def deployment(
             Name="datalake/dev/api-key", SecretString=json.dumps({"api_key": API_KEY})
         )["ARN"],
         lake_root=tmp_path / "lake",
+        # The stack creates it empty; the operator puts the read-access token in (here the SAMPLE's).
+        tmdb_secret_arn=secrets.create_secret(
+            Name="TmdbSecret-dev", SecretString=json.dumps({"read_access_token": SAMPLE_TOKEN})
+        )["ARN"],
     )
     s3 = aws.client("s3", settings=settings)
     for kind in ("Lake", "Landing", "Artifacts"):
@@ -512,12 +521,68 @@ def sync_warehouse_runs(h: Harness) -> LambdaRun:
     return run
 
 
+@contextmanager
+def tmdb_api() -> Iterator[dict[str, str]]:
+    """The SAMPLE TMDB over real HTTP on loopback, played as the API (the non-sample path)."""
+    with serve(transport_answer(TmdbSampleTransport())) as server:
+        yield {"TMDB_BASE_URL": f"{server.url}/3", "TMDB_EXPORT_BASE_URL": f"{server.url}/p/exports"}
+
+
+def tmdb_daily_runs(h: Harness) -> LambdaRun:
+    event = h.event_json("eventbridge_scheduled_tmdb_daily.json")
+    # Twice per TmdbSample value: the first run finds no state, the second reads it.
+    invocations = [(p, event) for p in ({"TmdbSample": "false"}, {"TmdbSample": "true"}) for _ in range(2)]
+    with tmdb_api() as api:
+        run = h.run("tmdb_daily", invocations, **api)
+    assert all(isinstance(a, dict) and a["written"] > 100 for a in run.answers), run.answers
+    return run
+
+
+def tmdb_backfill_runs(h: Harness) -> LambdaRun:
+    settings = h.deployment.settings
+    function = "datalake-dev-tmdb-backfill"
+    # moto's Lambda without Docker answers the asynchronous self-invoke (202) without running it.
+    requests.post(
+        f"{h.deployment.moto_server}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10
+    )
+    try:
+        role = aws.client("iam", settings=settings).create_role(
+            RoleName=function, AssumeRolePolicyDocument="{}"
+        )
+        aws.client("lambda", settings=settings).create_function(
+            FunctionName=function,
+            Runtime="python3.11",
+            Role=role["Role"]["Arn"],
+            Handler="handler.lambda_handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        )
+        first, later = h.event_json("tmdb_backfill.json"), h.event_json("tmdb_backfill_continue.json")
+        invocations = [
+            (p, e) for p in ({"TmdbSample": "false"}, {"TmdbSample": "true"}) for e in (first, later)
+        ]
+        with tmdb_api() as api:
+            run = h.run(
+                "tmdb_backfill", invocations, AWS_LAMBDA_FUNCTION_NAME=function, TMDB_CHUNK_SIZE="50", **api
+            )
+    finally:
+        requests.post(
+            f"{h.deployment.moto_server}/moto-api/config", json={"lambda": {"use_docker": True}}, timeout=10
+        )
+    # One chunk per invocation without a context; each queues its continuation.
+    assert [(a["attempted"], a["next_event"]["limit"]) for a in run.answers] == [(50, 70), (50, 20)] * 2, (
+        run.answers
+    )
+    return run
+
+
 SCENARIOS: dict[str, Callable[[Harness], LambdaRun]] = {
     "ree_daily": ree_daily_runs,
     "ree_backfill": ree_backfill_runs,
     "ingest_csv": ingest_csv_runs,
     "start_transform": start_transform_runs,
     "sync_warehouse": sync_warehouse_runs,
+    "tmdb_daily": tmdb_daily_runs,
+    "tmdb_backfill": tmdb_backfill_runs,
 }
 
 

@@ -473,7 +473,7 @@ def test_schedules_daily_and_on_demand_backfill() -> None:
 def test_every_ingestion_function_has_a_dlq_log_retention_and_permission() -> None:
     res = TEMPLATES["ingestion"]["Resources"]
     functions = [n for n, r in res.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 5
+    assert len(functions) == 7
     # Invoked by EventBridge (a permission) or polling a queue (an event source mapping).
     permitted = {
         r["Properties"]["FunctionName"]["Ref"]

@@ -132,11 +132,12 @@ def test_check_names_the_file_resource_and_rule_of_every_familys_failure(tmp_pat
         assert {f.file for f in results["checkov"].findings} == {"cloudformation/storage.yaml"}
 
 
-def test_stack_inputs_name_a_missing_parameter_and_a_template_over_the_body_limit(tmp_path: Path) -> None:
+def test_stack_inputs_name_a_missing_parameter_and_a_template_over_the_size_limit(tmp_path: Path) -> None:
     warehouse = load_template("warehouse")
     del warehouse["Parameters"]["InstanceClass"]["Default"]  # dev.json sets it: nothing to report
     api = load_template("api")
-    api["Metadata"] = {"Padding": "x" * 60_000}  # over CloudFormation's 51,200-byte TemplateBody
+    # Over the 1,000,000 bytes CloudFormation reads from S3 (over 51,200, deploy stack uploads it).
+    api["Metadata"] = {"Padding": "x" * 1_000_001}
     del api["Parameters"]["InstanceType"]["Default"]
     folder = broken_copy(tmp_path, {"warehouse": warehouse, "api": api})
     inputs = CheckInputs.load("dev", no_manifest(tmp_path), None, template_dir=folder)
