@@ -67,13 +67,12 @@ def title_stem(title: object) -> str | None:
 
 
 def _entity_frame(frame: pd.DataFrame, kind: str, id_column: str, name_column: str | None) -> pd.DataFrame:
-    # Ids identify an entity; a name stands in where an id is missing (friendly requests).
-    keys = frame[id_column].astype("string")
+    # Named entities are keyed by their folded name, so a request naming "Pixar" meets the
+    # history of the company TMDB lists with an id; the id stands in where the name is missing.
+    keys = frame[id_column].astype("string").str.replace(r"\.0$", "", regex=True)
     if name_column is not None:
         names = frame[name_column].astype("string").str.strip().str.lower()
-        keys = keys.where(frame[id_column].notna(), "name:" + names)
-    else:
-        keys = keys.str.replace(r"\.0$", "", regex=True)
+        keys = names.where(names.notna() & (names != ""), "id:" + keys)
     return pd.DataFrame(
         {"movie_id": frame["movie_id"].astype("int64"), "kind": kind, "entity": keys}
     ).dropna()

@@ -35,6 +35,7 @@ def test_no_feature_is_a_post_release_signal() -> None:
         assert word not in names, f"a feature mentions {word}"
 
 
+@pytest.mark.slow  # trains a model (module fixture, about 15 s)
 def test_shuffling_post_release_columns_of_the_predicted_films_changes_nothing(
     tables: MovieTables, trained: tuple[MovieSuccessModel, dict]
 ) -> None:
@@ -104,6 +105,7 @@ def test_label_needs_twice_the_budget_and_a_rating_of_six() -> None:
     assert result["success"].tolist()[:3] == [1.0, 0.0, 0.0]
 
 
+@pytest.mark.slow  # trains a model (module fixture, about 15 s)
 def test_model_learns_the_planted_signal_and_beats_the_logistic_baseline_on_later_years(
     trained: tuple[MovieSuccessModel, dict],
 ) -> None:
@@ -116,6 +118,7 @@ def test_model_learns_the_planted_signal_and_beats_the_logistic_baseline_on_late
     assert 0.1 <= report["validation"]["model"]["threshold"] <= 0.9
 
 
+@pytest.mark.slow  # trains a model (module fixture, about 15 s)
 def test_saved_model_predicts_the_same(
     tmp_path, tables: MovieTables, trained: tuple[MovieSuccessModel, dict]
 ) -> None:
