@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -103,7 +102,8 @@ def test_predictions_are_logged_and_listed_with_their_outcome(
         " revenue_usd float8, vote_average float8, vote_count bigint)"
     )
     pg_conn.execute(
-        "INSERT INTO movies VALUES (1, 'Hit Film', 2027, 1e7, 5e7, 7.5, 900), (2, 'Flop Film', 2027, 1e7, 5e6, 5.0, 900)"
+        "INSERT INTO movies VALUES (1, 'Hit Film', 2027, 1e7, 5e7, 7.5, 900),"
+        " (2, 'Flop Film', 2027, 1e7, 5e6, 5.0, 900)"
     )
     film = {"budget_usd": 2e7, "runtime_min": 100, "genres": ["Drama"], "release_date": "2027-05-01"}
     with TestClient(create_app(settings, Services.from_settings(settings))) as client:
