@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -75,3 +78,38 @@ def synthetic_tables(
     return normalise(
         {"movies": movies, "genres": genres, "keywords": keywords, "companies": companies, "people": people}
     )
+
+
+def write_kaggle_csv(tables: MovieTables, path: Path) -> Path:
+    """The tables in the Kaggle file's shape (JSON-in-text bridge columns), for the CSV paths."""
+
+    def as_json(bridge: pd.DataFrame, id_column: str, name_column: str) -> pd.Series:
+        return bridge.groupby("movie_id")[[id_column, name_column]].apply(
+            lambda rows: json.dumps(
+                [{"id": int(i), "name": n} for i, n in zip(rows[id_column], rows[name_column], strict=True)]
+            )
+        )
+
+    movies = tables.movies.set_index("movie_id")
+    frame = pd.DataFrame(
+        {
+            "budget": movies["budget_usd"].fillna(0),
+            "genres": as_json(tables.genres, "genre_id", "genre_name"),
+            "id": movies.index,
+            "keywords": as_json(tables.keywords, "keyword_id", "keyword_name"),
+            "original_language": movies["original_language"],
+            "original_title": movies["original_title"],
+            "overview": movies["overview"],
+            "popularity": movies["popularity"],
+            "production_companies": as_json(tables.companies, "company_id", "company_name"),
+            "release_date": movies["release_date"].dt.strftime("%Y-%m-%d"),
+            "revenue": movies["revenue_usd"].fillna(0),
+            "runtime": movies["runtime_min"],
+            "status": movies["status"],
+            "title": movies["title"],
+            "vote_average": movies["vote_average"],
+            "vote_count": movies["vote_count"],
+        }
+    ).fillna({"genres": "[]", "keywords": "[]", "production_companies": "[]"})
+    frame.to_csv(path, index=False)
+    return path
