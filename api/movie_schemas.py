@@ -23,6 +23,20 @@ FILM_EXAMPLE = {
     "cast": ["Actor Uno", "Actriz Dos"],
 }
 
+PREDICTION_EXAMPLE = {
+    "title": "Luz de invierno",
+    "release_date": "2027-07-16",
+    "success_probability": 0.4213,
+    "success": True,
+    "threshold": 0.17,
+    "model_version": "v20261205T072226-a689fd",
+    "factors": [
+        {"factor": "budget", "effect": -0.061, "direction": "against success"},
+        {"factor": "keywords", "effect": 0.048, "direction": "towards success"},
+        {"factor": "genres", "effect": 0.021, "direction": "towards success"},
+    ],
+}
+
 
 class MovieIn(BaseModel):
     """A film before release: what /predict may use (never revenue, votes or popularity)."""

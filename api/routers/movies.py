@@ -9,7 +9,14 @@ from pydantic import Field
 
 from api import examples
 from api.deps import ClientDep, MoviesDep, RequestSourceDep
-from api.movie_schemas import FILM_EXAMPLE, MovieIn, MoviePrediction, MoviePredictions, MoviesIn
+from api.movie_schemas import (
+    FILM_EXAMPLE,
+    PREDICTION_EXAMPLE,
+    MovieIn,
+    MoviePrediction,
+    MoviePredictions,
+    MoviesIn,
+)
 from datalake.movies.serving import MAX_FILMS
 
 router = APIRouter(tags=["predict"])
@@ -34,7 +41,22 @@ def _predict(movies: MoviesDep, source: str, body: Any) -> dict[str, Any]:
 
 _DOC = dict(
     response_model=MoviePrediction | MoviePredictions,
-    responses=examples.responses(401, 422, 429, 503),
+    responses=examples.responses(
+        401,
+        422,
+        429,
+        503,
+        ok={
+            "content": {
+                "application/json": {
+                    "examples": {
+                        "one film": {"value": PREDICTION_EXAMPLE},
+                        "a list": {"value": {"predictions": [PREDICTION_EXAMPLE]}},
+                    }
+                }
+            }
+        },
+    ),
 )
 
 
