@@ -84,3 +84,26 @@ def test_train_writes_a_servable_model_dir_and_the_handlers_answer(
     with pytest.raises(inference.InferenceError) as wrong_type:
         inference.input_fn("x", "text/csv")
     assert wrong_type.value.status_code == 415
+
+
+@pytest.mark.slow  # trains twice (about 30 s)
+def test_cli_trains_on_a_kaggle_csv_and_keeps_the_champion_on_a_tie(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from datalake.cli import app
+    from datalake.settings import get_settings
+
+    monkeypatch.setenv("LAKE_ROOT", str(tmp_path / "lake"))
+    get_settings.cache_clear()
+    csv = write_kaggle_csv(synthetic_tables(first_year=1996, last_year=2015), tmp_path / "movies.csv")
+    runner = CliRunner()
+    first = runner.invoke(app, ["train", "movie-success", "--input", str(csv)])
+    assert first.exit_code == 0, first.output
+    assert "PROMOTED (first model" in first.output and "logistic_baseline" in first.output
+    second = runner.invoke(app, ["train", "movie-success", "--input", str(csv)])
+    assert second.exit_code == 0, second.output
+    assert "not promoted" in second.output and "champion v" in second.output
+    both = runner.invoke(app, ["train", "movie-success", "--input", str(csv), "--table", "movies"])
+    assert both.exit_code != 0 and "not both" in both.output
