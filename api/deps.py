@@ -13,6 +13,7 @@ from api.errors import ServiceUnavailableError
 from api.security import API_KEY_HEADER, client_identity, retry_after_header
 from api.services import Services
 from api.services.forecasts import ForecastService
+from api.services.movies import MovieSuccessService
 from api.services.predictions import PredictionStore
 from datalake.settings import Settings
 
@@ -44,6 +45,16 @@ def get_predictions(services: ServicesDep) -> PredictionStore:
 
 
 PredictionsDep = Annotated[PredictionStore, Depends(get_predictions)]
+
+
+def get_movies(services: ServicesDep) -> MovieSuccessService:
+    """The movie-success service (built on first use: the API may never serve /predict)."""
+    if services.movies is None:
+        services.movies = MovieSuccessService(services.settings, services.database)
+    return services.movies
+
+
+MoviesDep = Annotated[MovieSuccessService, Depends(get_movies)]
 
 AskFunction = Callable[..., Any]
 

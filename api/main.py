@@ -11,7 +11,7 @@ from fastapi import FastAPI
 import api
 from api.errors import CatchAllMiddleware, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RootPathMiddleware
-from api.routers import ask, forecast, health, predictions
+from api.routers import ask, forecast, health, movies, predictions
 from api.services import Services
 from datalake.settings import Settings, get_settings
 
@@ -82,8 +82,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ask.router)
     app.include_router(forecast.router)
     app.include_router(predictions.router)
+    app.include_router(movies.router)
     # Added last = outermost: the catch-all sees everything, including the size check.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.api_max_body_bytes,
+        path_limits={"/predict": settings.api_predict_max_body_bytes},
+    )
     # Behind an API Gateway stage the docs page must fetch /<stage>/openapi.json and "Try it
     # out" must call /<stage>/...: the scope's root_path does both (servers: [{url: /stage}]).
     app.add_middleware(RootPathMiddleware, root_path=root_path(settings))

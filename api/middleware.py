@@ -21,21 +21,30 @@ class BodySizeLimitMiddleware:
         The wrapped ASGI app.
     max_bytes
         Largest body accepted.
+    path_limits
+        Larger limits for paths under a prefix (``/predict`` takes up to 1,000 films).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = path_limits or {}
 
-    def _too_large(self) -> JSONResponse:
-        return JSONResponse(
-            error_body(f"request body over {self.max_bytes} bytes", field="body"), status_code=413
-        )
+    def _limit(self, scope: Scope) -> int:
+        path = scope.get("path", "")
+        for prefix, limit in self.path_limits.items():
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                return limit
+        return self.max_bytes
+
+    def _too_large(self, limit: int) -> JSONResponse:
+        return JSONResponse(error_body(f"request body over {limit} bytes", field="body"), status_code=413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-length"), None)
         if declared is not None:
             try:
@@ -47,8 +56,8 @@ class BodySizeLimitMiddleware:
                     scope, receive, send
                 )
                 return
-            if length > self.max_bytes:
-                await self._too_large()(scope, receive, send)
+            if length > limit:
+                await self._too_large(limit)(scope, receive, send)
                 return
         received = 0
 
@@ -57,10 +66,10 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # An HTTPException passes FastAPI's body parsing untouched (anything else
                     # would become a 400 there) and reaches the JSON handler as a 413.
-                    raise HTTPException(413, f"request body over {self.max_bytes} bytes")
+                    raise HTTPException(413, f"request body over {limit} bytes")
             return message
 
         started = False
@@ -76,7 +85,7 @@ class BodySizeLimitMiddleware:
         except HTTPException as error:
             if error.status_code != 413 or started:
                 raise
-            await self._too_large()(scope, receive, send)
+            await self._too_large(limit)(scope, receive, send)
 
 
 class RootPathMiddleware:

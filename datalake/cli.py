@@ -556,6 +556,51 @@ def forecast_train(
         )
 
 
+train_app = typer.Typer(help="Train models other than the forecaster (champion/challenger in the registry).")
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("movie-success")
+def train_movie_success_command(
+    table: Annotated[
+        str | None,
+        typer.Option("--table", help="Train on the lake's processed movie tables (movies + bridges)."),
+    ] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="Train on a Kaggle-format TMDB movies CSV instead.")
+    ] = None,
+) -> None:
+    """Train the movie success classifier, score the champion on the same years, promote the better."""
+    from datalake.movies.evaluation import format_report
+    from datalake.movies.tables import read_kaggle_csv, read_lake_tables
+    from datalake.movies.training import train_movie_success
+
+    if input_file is not None and table is not None:
+        raise typer.BadParameter("give --table or --input, not both", param_hint="--input")
+    if table not in (None, "movies"):
+        raise typer.BadParameter(
+            f"{table!r}: the classifier trains on the 'movies' table", param_hint="--table"
+        )
+    if input_file is not None:
+        tables, description = read_kaggle_csv(input_file), f"Kaggle CSV {input_file.name}"
+    else:
+        tables, description = read_lake_tables(), "processed movies tables"
+    console.print(f"training movie_success on {description}: {len(tables.movies):,} films")
+    details = train_movie_success(tables, description)["details"]
+    console.print(format_report(details["evaluation"]))
+    champion = details["champion_scores"]
+    if champion:
+        console.print(
+            f"champion {details['champion_before']} on the same test years: "
+            f"ROC-AUC {champion['roc_auc']:.3f}, "
+            f"PR-AUC {champion['pr_auc']:.3f}, F1 {champion['f1']:.3f}, Brier {champion['brier']:.3f}"
+        )
+    console.print(
+        f"movie_success_train: {details['version']} {'PROMOTED' if details['promoted'] else 'not promoted'} "
+        f"({details['decision']})"
+    )
+
+
 @forecast_app.command("backtest")
 def forecast_backtest(
     start: Annotated[str, typer.Option(help="First Europe/Madrid day, YYYY-MM-DD.")],

@@ -220,6 +220,9 @@ class Settings(BaseSettings):
         return ",".join(entries)
 
     api_max_body_bytes: int = Field(16_384, ge=256, description="Request bodies larger than this get a 413.")
+    api_predict_max_body_bytes: int = Field(
+        1_048_576, ge=256, description="The body limit of POST /predict (a list of up to 1,000 films)."
+    )
     api_db_pool_size: int = Field(4, ge=1, le=100, description="Most PostgreSQL connections per API process.")
     api_forecast_backend: Literal["auto", "local", "endpoint"] = Field(
         "auto",

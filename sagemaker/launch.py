@@ -13,7 +13,9 @@ approves it (the champion). ``deploy`` serves the champion (or ``--version``, if
 ``FORECAST_ENDPOINT``. ``all`` chains the three and promotes when asked to, or when the group has
 no champion yet (the first model, as the local pipeline does). Settings come from the environment
 (``SAGEMAKER_ROLE_ARN``, instance types, images, ``MODEL_PACKAGE_GROUP``, ``FORECAST_ENDPOINT``).
-Each command prints one JSON object.
+Each command prints one JSON object. ``--model movie-success`` does the same for the movie
+success classifier: ``movie_success_train.py`` on a Kaggle-format CSV (``--channel`` required),
+its own registry group (``<MODEL_PACKAGE_GROUP>-movie-success``), deployed to ``--endpoint``.
 """
 
 from __future__ import annotations
@@ -82,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--role", help="execution role ARN (SAGEMAKER_ROLE_ARN)")
+    common.add_argument(
+        "--model",
+        choices=sorted(FAMILIES),
+        default="demand-forecaster",
+        help="model family: movie-success trains movie_success_train.py on a Kaggle-format CSV "
+        "(--channel required) into its own registry group, and deploys to --endpoint",
+    )
 
     commands.add_parser("train", parents=[common, train], help="run a training job")
     register = commands.add_parser("register", parents=[common, promote], help="register a job's model")
@@ -92,8 +101,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Model family -> (registry name, training entry script, base job name).
+FAMILIES = {
+    "demand-forecaster": ("demand_forecaster", "train.py", training.BASE_JOB_NAME),
+    "movie-success": ("movie_success", "movie_success_train.py", "datalake-movie-success"),
+}
+
+
+def _family(args: argparse.Namespace) -> tuple[str, str, str]:
+    return FAMILIES[getattr(args, "model", "demand-forecaster")]
+
+
 def _train(args: argparse.Namespace, settings: Settings, session: Any) -> training.TrainingResult:
+    _, entry_script, base_job_name = _family(args)
+    if entry_script != "train.py" and not args.channel:
+        raise DataValidationError("--channel", f"{args.model} trains on a CSV: give its s3:// URI")
     request = training.TrainingRequest(
+        entry_script=entry_script,
+        base_job_name=base_job_name,
         channel_uri=args.channel or training.default_channel(settings, session),
         hyperparameters=parse_hyperparameters(args.hp),
         instance_type=args.instance_type,
@@ -108,7 +133,7 @@ def _train(args: argparse.Namespace, settings: Settings, session: Any) -> traini
 
 
 def _register(job_name: str, args: argparse.Namespace, settings: Settings, session: Any) -> dict[str, Any]:
-    registry = model_registry(settings, session)
+    registry = model_registry(settings, session, name=_family(args)[0])
     version = training.register_training_job(job_name, registry, settings, session)
     promote = args.promote or (args.command == "all" and registry.champion() is None)
     if promote:
@@ -120,8 +145,11 @@ def _register(job_name: str, args: argparse.Namespace, settings: Settings, sessi
 def _deploy(
     args: argparse.Namespace, settings: Settings, session: Any, version: str | None
 ) -> dict[str, Any]:
+    name = _family(args)[0]
+    if name != "demand_forecaster" and not args.endpoint:
+        raise DataValidationError("--endpoint", f"{args.model} needs an endpoint name of its own")
     deployment = hosting.deploy(
-        model_registry(settings, session),
+        model_registry(settings, session, name=name),
         version,
         settings,
         session,

@@ -7,18 +7,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api import examples
-from api.deps import ClientDep, PredictionsDep
+from api.deps import ClientDep, MoviesDep, PredictionsDep
+from api.movie_schemas import MovieHistoricalPage
 from api.schemas import YEARS, BoundedDate, HistoricalPage
 from api.services.predictions import PredictionFilter
 from datalake.errors import DataValidationError
 
 router = APIRouter(tags=["forecast"])
 MAX_LIMIT = 500
+#: The ``model`` value that lists movie-success predictions (with outcomes) instead of forecasts.
+MOVIE_SUCCESS = "movie-success"
 
 
 @router.get(
     "/historical-predictions",
-    response_model=HistoricalPage,
+    response_model=HistoricalPage | MovieHistoricalPage,
     summary="Served forecasts, filterable by model and date, with errors once actuals exist",
     responses=examples.responses(
         401, 422, 429, 503, ok={"content": {"application/json": {"example": examples.HISTORICAL_RESPONSE}}}
@@ -26,12 +29,14 @@ MAX_LIMIT = 500
 )
 def historical_predictions(
     predictions: PredictionsDep,
+    movies: MoviesDep,
     _client: ClientDep,
     model: Annotated[
         str | None,
         Query(
             max_length=200,
-            description="Only this model version.",
+            description="Only this forecaster version; movie-success lists the movie classifier's "
+            "predictions instead.",
             openapi_examples={"version": {"value": "v20240601T020000-3fa2c1"}},
         ),
     ] = None,
@@ -73,6 +78,15 @@ def historical_predictions(
     the actual, ``error_mw`` (p50 - actual), ``ape_pct`` and whether the actual fell in the
     p10-p90 band; ``summary`` gives MAE, MAPE and band coverage over every matching row.
     """
+    if model == MOVIE_SUCCESS:
+        movie_page = movies.page(limit=limit, offset=offset)
+        following = offset + len(movie_page["items"])
+        return {
+            **movie_page,
+            "limit": limit,
+            "offset": offset,
+            "next_offset": following if following < movie_page["total"] else None,
+        }
     if date_from and date_to and date_from > date_to:
         raise DataValidationError("date_to", f"{date_to} is before date_from {date_from}")
     where = PredictionFilter(model, date_from, date_to, has_actual)

@@ -11,6 +11,7 @@ from api.services.ask_executor import PooledReaderExecutor
 from api.services.db import Database
 from api.services.forecasts import ForecastService
 from api.services.health import ReadinessProbe
+from api.services.movies import MovieSuccessService
 from api.services.predictions import PredictionStore
 from api.services.rate_limits import PostgresRateLimiter, rate_limiter
 from datalake.settings import Settings
@@ -44,6 +45,7 @@ class Services:
     ask_executor: Any | None = None
     catalog: Callable[[], Any] | None = None
     readiness: ReadinessProbe = field(default_factory=ReadinessProbe)
+    movies: MovieSuccessService | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

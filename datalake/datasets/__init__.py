@@ -126,8 +126,32 @@ FORECAST_REQUESTS = DatasetSpec(
     source="api",
 )
 
+MOVIE_PREDICTIONS = DatasetSpec(
+    name="movie_predictions",
+    description="Every movie-success prediction the API served: one row per film per response.",
+    columns=(
+        ColumnSpec("request_id", "string", False, "Unique id of the response"),
+        ColumnSpec("position", "int", False, "The film's place in the request (0 for a single film)"),
+        ColumnSpec("served_at", "timestamp", False, "When the API served it, UTC"),
+        ColumnSpec("model_version", "string", False, "Version of the movie_success model"),
+        ColumnSpec("title", "string", False, "Title as the request gave it"),
+        ColumnSpec("release_date", "date", False, "Release date as the request gave it"),
+        ColumnSpec("release_year", "int", False, "Year of release_date (matches the movies table)"),
+        ColumnSpec("success_probability", "double", False, "Predicted probability of success, 0..1"),
+        ColumnSpec("success", "boolean", False, "success_probability >= threshold"),
+        ColumnSpec("threshold", "double", False, "The model's decision threshold"),
+        ColumnSpec("request_source", "string", False, "How the request came in: http or apigateway"),
+    ),
+    primary_key=("request_id", "position"),
+    time_column="served_at",
+    warehouse_table="movie_predictions",
+    source="api",
+)
+
 #: Tables only the serving database has (the API writes them); no processed files, no crawler.
-WAREHOUSE_DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (PREDICTIONS, FORECAST_REQUESTS)}
+WAREHOUSE_DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec for spec in (PREDICTIONS, FORECAST_REQUESTS, MOVIE_PREDICTIONS)
+}
 
 
 def ask_datasets() -> tuple[DatasetSpec, ...]:

@@ -18,8 +18,20 @@ from datalake.errors import ConfigurationError
 #: The repo's folder of SageMaker scripts (a checkout; the launcher passes its own folder).
 SCRIPTS_DIR = Path(datalake.__file__).resolve().parents[1] / "sagemaker"
 TRAIN_SCRIPT, INFERENCE_SCRIPT, REQUIREMENTS = "train.py", "inference.py", "requirements.txt"
-#: What the forecasting code imports beyond the PyTorch image's torch and numpy.
-CONTAINER_PACKAGES = ("pandas", "pyarrow", "holidays", "pydantic", "pydantic-settings", "psycopg", "rich")
+#: Entry points of the other model families (the movie success classifier), bundled when present.
+FAMILY_SCRIPTS = ("movie_success_train.py", "movie_success_inference.py")
+#: What the models' code imports beyond the PyTorch image's torch and numpy.
+CONTAINER_PACKAGES = (
+    "pandas",
+    "pyarrow",
+    "holidays",
+    "pydantic",
+    "pydantic-settings",
+    "psycopg",
+    "rich",
+    # The movie success classifier (a pickled scikit-learn pipeline).
+    "scikit-learn",
+)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -61,6 +73,9 @@ def build_source_bundle(destination: Path, scripts_dir: Path = SCRIPTS_DIR) -> P
         if not source.is_file():
             raise ConfigurationError(f"no {script} in {scripts_dir}: cannot build the source bundle")
         shutil.copy2(source, destination / script)
+    for script in FAMILY_SCRIPTS:
+        if (Path(scripts_dir) / script).is_file():
+            shutil.copy2(Path(scripts_dir) / script, destination / script)
     bundled = Path(scripts_dir) / REQUIREMENTS
     # Inside a training container datalake is a copied folder, not an installed distribution:
     # the bundle's own requirements.txt is the record of the pins.

@@ -71,6 +71,13 @@ def _split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def family_group(base_group: str, name: str) -> str:
+    """The model package group of a model family: ``MODEL_PACKAGE_GROUP`` for the forecaster,
+    ``<MODEL_PACKAGE_GROUP>-<family>`` for any other, so promoting one family's champion never
+    rejects another's (approval is per group)."""
+    return base_group if name == FORECASTER else f"{base_group}-{name.replace('_', '-')}"
+
+
 class SageMakerModelRegistry:
     """Versions of one model family as model packages in a SageMaker Model Registry group."""
 
@@ -96,7 +103,7 @@ class SageMakerModelRegistry:
         name
             Model family; the key prefix ``models/<name>`` in the artifacts bucket.
         group
-            Model package group; ``MODEL_PACKAGE_GROUP`` when omitted.
+            Model package group; :func:`family_group` of ``MODEL_PACKAGE_GROUP`` when omitted.
         image_uri
             Serving image of new packages; resolved from the settings at :meth:`register` when
             omitted (reading the registry needs no image and no SageMaker SDK).
@@ -105,7 +112,7 @@ class SageMakerModelRegistry:
         """
         self.settings = settings or get_settings()
         self.name = name
-        self.group = group or self.settings.model_package_group
+        self.group = group or family_group(self.settings.model_package_group, name)
         self.image_uri = image_uri
         self._session = boto3_session
         self.client = sagemaker_client or aws.client("sagemaker", boto3_session, self.settings)

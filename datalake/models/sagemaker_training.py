@@ -103,6 +103,8 @@ class TrainingRequest:
     image_uri: str | None = None
     max_runtime_s: int = 3600
     base_job_name: str = BASE_JOB_NAME
+    #: The script the job runs (``movie_success_train.py`` for the movie classifier).
+    entry_script: str = TRAIN_SCRIPT
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def build_trainer(
         base_job_name=request.base_job_name,
         training_image=request.image_uri or framework_image("training", settings, instance_type),
         source_code=SourceCode(
-            source_dir=str(source_dir), entry_script=TRAIN_SCRIPT, requirements=REQUIREMENTS
+            source_dir=str(source_dir), entry_script=request.entry_script, requirements=REQUIREMENTS
         ),
         compute=Compute(instance_type=instance_type, instance_count=1, volume_size_in_gb=30),
         stopping_condition=StoppingCondition(max_runtime_in_seconds=request.max_runtime_s),
@@ -201,7 +203,7 @@ def build_trainer(
         ),
         # The v3 driver reads the entry script from sourcecode.json; the variable names it where
         # DescribeTrainingJob and the console show it, as script mode always has.
-        environment={"SAGEMAKER_PROGRAM": TRAIN_SCRIPT},
+        environment={"SAGEMAKER_PROGRAM": request.entry_script},
     )
 
 

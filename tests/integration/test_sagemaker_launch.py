@@ -180,12 +180,33 @@ def test_train_builds_the_training_job_request(
     s3 = aws.client("s3", session, settings)
     requirements = s3.get_object(Bucket=bucket, Key=f"{code_prefix}/requirements.txt")["Body"].read().decode()
     pins = {r.name: r.specifier for r in map(Requirement, requirements.splitlines())}
-    assert set(pins) == {"pandas", "pyarrow", "holidays", "pydantic", "pydantic-settings", "psycopg", "rich"}
+    assert set(pins) == {
+        "pandas", "pyarrow", "holidays", "pydantic", "pydantic-settings", "psycopg", "rich", "scikit-learn"
+    }  # fmt: skip
     assert pins["pandas"] == SpecifierSet(">=2.1,<3") and pins["pyarrow"] == SpecifierSet(">=15,<26")
     # The SDK's driver channel names the entry script and the requirements to install.
     drivers = channels["sm_drivers"][5:].split("/", 1)[1]
     source = json.loads(s3.get_object(Bucket=bucket, Key=f"{drivers}/sourcecode.json")["Body"].read())
     assert source["entry_script"] == "train.py" and source["requirements"] == "requirements.txt"
+
+
+def test_movie_success_trains_its_own_script_on_a_csv_channel(
+    launch: ModuleType, aws_env: tuple[Settings, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings, session = aws_env
+    with pytest.raises(SystemExit):
+        launch.main(["train", "--model", "movie-success", "--no-logs"], settings, session)
+    assert "--channel" in capsys.readouterr().err
+    sent = capture(session, "CreateTrainingJob")
+    channel = f"s3://{settings.lake_bucket}/raw/tmdb/kaggle/tmdb_5000_movies.csv"
+    summary = launch.main(
+        ["train", "--model", "movie-success", "--channel", channel, "--hp", "train_end=2010", "--no-logs"],
+        settings,
+        session,
+    )
+    assert summary["training"]["job_name"].startswith("datalake-movie-success-")
+    assert sent[0]["Environment"] == {"SAGEMAKER_PROGRAM": "movie_success_train.py"}
+    assert sent[0]["HyperParameters"] == {"train_end": "2010"}
 
 
 def test_all_trains_registers_promotes_and_deploys(

@@ -49,6 +49,22 @@ def test_factory_picks_the_registry_by_runtime(lake_settings: Settings, sm_setti
     registry = model_registry(sm_settings)
     assert isinstance(registry, SageMakerModelRegistry)
     assert registry.group == sm_settings.model_package_group
+    # Another family gets a group of its own: approving its champion leaves the forecaster's alone.
+    movies = model_registry(sm_settings, name="movie_success")
+    assert movies.group == f"{sm_settings.model_package_group}-movie-success"
+
+
+def test_two_families_keep_their_own_champions(sm_settings: Settings, tmp_path: Path) -> None:
+    session = boto3.session.Session(region_name=sm_settings.aws_region)
+    forecaster = SageMakerModelRegistry(settings=sm_settings, boto3_session=session)
+    movies = SageMakerModelRegistry(settings=sm_settings, boto3_session=session, name="movie_success")
+    demand = forecaster.register(model_dir(tmp_path / "f", 1), {"day_ahead_mape_pct": 3.5})
+    forecaster.promote(demand, "first")
+    film = movies.register(model_dir(tmp_path / "m", 2), {"roc_auc": 0.66})
+    movies.promote(film, "first")
+    assert forecaster.champion()["version"] == demand
+    assert movies.champion()["version"] == film
+    assert [r["version"] for r in forecaster.versions()] == [demand]
 
 
 def test_register_promote_and_fetch(sm_settings: Settings, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 import schemathesis
 from api_fixtures import fake_services
 from hypothesis import HealthCheck, given, settings
+from movie_fixtures import synthetic_tables
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -23,6 +24,8 @@ from schemathesis.checks import (
 )
 
 from api.main import create_app
+from api.services.movies import MovieSuccessService
+from datalake.movies.evaluation import YearSplit, fit_model
 from datalake.settings import Settings
 
 #: The readiness probes try the (absent) database on every call: slow here, tested elsewhere.
@@ -34,7 +37,11 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:
     root: Path = tmp_path_factory.mktemp("schemathesis")
     lake = Settings(_env_file=None, lake_root=root / "lake", db_connect_timeout_s=1)
-    app = create_app(lake, fake_services(lake, root))
+    services = fake_services(lake, root)
+    # /predict serves a small trained model (without one it answers 503 by design).
+    model, _ = fit_model(synthetic_tables(films=200), YearSplit(2006, 2010))
+    services.movies = MovieSuccessService(lake, None, load_champion=lambda _dest: model)
+    app = create_app(lake, services)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -71,6 +78,8 @@ def test_every_operation_answers_generated_requests_without_server_errors(
         "GET /forecast",
         "GET /historical-predictions",
     } <= set(tested)
+    assert "POST /predict" in tested and "POST /predict/movie-success" in tested
+    assert 200 in statuses["POST /predict"] and 422 in statuses["POST /predict"]
     # Generated data reached both the happy path and the validation of each operation.
     assert 200 in statuses["GET /forecast"] and 422 in statuses["GET /forecast"]
     assert 422 in statuses["POST /ask"]

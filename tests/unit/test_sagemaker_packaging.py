@@ -39,6 +39,7 @@ def test_source_bundle_carries_the_scripts_the_package_and_pinned_requirements(t
         "pydantic-settings",
         "psycopg[binary]",
         "rich",
+        "scikit-learn",
     ]
 
 

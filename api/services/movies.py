@@ -1,0 +1,196 @@
+"""The movie-success champion in-process, and the log of what it served (``movie_predictions``).
+
+The champion is loaded on first use and re-checked every ``API_REFRESH_S``: a promotion
+reaches a running API without a restart. With no champion yet, a 503 says how to train one.
+Outcomes come from the warehouse's ``movies`` table (same title, case-insensitive, and release
+year) with the label's own rule, so a listed prediction shows whether it was right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from psycopg import sql
+
+from api.errors import ServiceUnavailableError
+from api.services.db import Database
+from datalake.datasets import MOVIE_PREDICTIONS
+from datalake.errors import ObjectNotFoundError
+from datalake.movies import label
+from datalake.movies import serving as movie_serving
+from datalake.movies.model import MovieSuccessModel
+from datalake.settings import Settings
+from datalake.warehouse.ddl import ensure_table
+
+_TABLE = sql.Identifier(MOVIE_PREDICTIONS.warehouse_table or "movie_predictions")
+_COLUMNS = MOVIE_PREDICTIONS.column_names
+_INSERT = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING").format(
+    table=_TABLE,
+    columns=sql.SQL(", ").join(sql.Identifier(c) for c in _COLUMNS),
+    values=sql.SQL(", ").join(sql.Placeholder(c) for c in _COLUMNS),
+)
+# The label's rule in SQL, with its constants as parameters (one definition: datalake.movies.label).
+_OUTCOME = sql.SQL(
+    "LEFT JOIN LATERAL (SELECT CASE WHEN m.budget_usd >= %(min_money)s AND m.revenue_usd >= %(min_money)s"
+    " AND m.vote_count >= %(min_votes)s AND m.vote_average IS NOT NULL"
+    " THEN (m.revenue_usd / m.budget_usd >= %(roi)s AND m.vote_average >= %(rating)s) END AS actual"
+    " FROM movies m WHERE lower(m.title) = lower(p.title) AND m.release_year = p.release_year"
+    " ORDER BY m.vote_count DESC NULLS LAST LIMIT 1) o ON true"
+)
+_NO_OUTCOME = sql.SQL("LEFT JOIN (SELECT NULL::boolean AS actual) o ON true")
+_LABEL_PARAMS = {
+    "min_money": label.MIN_MONEY_USD,
+    "min_votes": label.MIN_VOTES,
+    "roi": label.ROI_THRESHOLD,
+    "rating": label.RATING_THRESHOLD,
+}
+
+
+class MovieSuccessService:
+    """Predicts with the registry's champion (cached) and logs each answer.
+
+    Parameters
+    ----------
+    settings
+        Process settings (registry location, cache time).
+    database
+        Where ``movie_predictions`` lives; None: predictions are not logged (tests of routing).
+    load_champion
+        ``load_champion(destination) -> MovieSuccessModel``; the registry's by default.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database | None,
+        *,
+        load_champion: Callable[[Path], MovieSuccessModel] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self._load = load_champion or (lambda dest: movie_serving.load_champion(dest, settings))
+        self._clock = clock
+        self._model: MovieSuccessModel | None = None
+        self._checked = -1e18
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def model(self) -> MovieSuccessModel:
+        """The champion; raises :class:`ServiceUnavailableError` (503) when none is trained yet."""
+        with self._lock:
+            stale = self._clock() - self._checked > self.settings.api_refresh_s
+            if self._model is None or stale:
+                try:
+                    with tempfile.TemporaryDirectory() as scratch:
+                        loaded = self._load(Path(scratch))
+                except ObjectNotFoundError as error:
+                    raise ServiceUnavailableError(str(error)) from None
+                if self._model is None or loaded.version != self._model.version:
+                    self._model = loaded
+                self._checked = self._clock()
+            return self._model
+
+    def predict(self, films: list[dict[str, Any]], request_source: str = "http") -> list[dict[str, Any]]:
+        """Answers for ``films`` (validated dicts), logged to ``movie_predictions``."""
+        answers = movie_serving.predict_films(self.model(), films)
+        if self.database is not None:
+            self.log(answers, request_source)
+        return answers
+
+    def ensure(self) -> None:
+        if self._ready or self.database is None:
+            return
+        with self.database.connection() as conn:
+            ensure_table(conn, MOVIE_PREDICTIONS)
+        self._ready = True
+
+    def log(self, answers: list[dict[str, Any]], request_source: str) -> None:
+        """Write one row per answered film, in one transaction."""
+        assert self.database is not None
+        self.ensure()
+        request_id, served_at = uuid.uuid4().hex, dt.datetime.now(dt.UTC)
+        rows = [
+            {
+                "request_id": request_id,
+                "position": position,
+                "served_at": served_at,
+                "model_version": answer["model_version"],
+                "title": answer["title"],
+                "release_date": dt.date.fromisoformat(answer["release_date"]),
+                "release_year": dt.date.fromisoformat(answer["release_date"]).year,
+                "success_probability": answer["success_probability"],
+                "success": answer["success"],
+                "threshold": answer["threshold"],
+                "request_source": request_source,
+            }
+            for position, answer in enumerate(answers)
+        ]
+        with self.database.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(_INSERT, rows)
+
+    def page(self, *, limit: int, offset: int) -> dict[str, Any]:
+        """Logged predictions, newest first, each with ``actual_success`` and ``correct`` once known."""
+        if self.database is None:
+            raise ServiceUnavailableError("no warehouse: movie predictions are not logged")
+        self.ensure()
+        with self.database.connection() as conn:
+            has_movies = conn.execute("SELECT to_regclass('public.movies') IS NOT NULL").fetchone()
+            outcome = _OUTCOME if has_movies and has_movies[0] else _NO_OUTCOME
+            base = sql.SQL("FROM {table} p {outcome}").format(table=_TABLE, outcome=outcome)
+            rows = conn.execute(
+                sql.SQL(
+                    "SELECT p.request_id, p.position, p.served_at, p.model_version, p.title, p.release_date,"
+                    " p.success_probability, p.success, p.threshold, o.actual {base}"
+                    " ORDER BY p.served_at DESC, p.request_id, p.position LIMIT %(limit)s OFFSET %(offset)s"
+                ).format(base=base),
+                {**_LABEL_PARAMS, "limit": limit, "offset": offset},
+            ).fetchall()
+            total, known, right = conn.execute(
+                sql.SQL(
+                    "SELECT count(*), count(o.actual), count(*) FILTER (WHERE o.actual = p.success) {base}"
+                ).format(base=base),
+                _LABEL_PARAMS,
+            ).fetchone() or (0, 0, 0)
+        items = [
+            {
+                "request_id": request_id,
+                "position": position,
+                "served_at": served_at,
+                "model_version": version,
+                "title": title,
+                "release_date": release,
+                "success_probability": probability,
+                "success": success,
+                "threshold": threshold,
+                "actual_success": actual,
+                "correct": None if actual is None else actual == success,
+            }
+            for (
+                request_id,
+                position,
+                served_at,
+                version,
+                title,
+                release,
+                probability,
+                success,
+                threshold,
+                actual,
+            ) in rows
+        ]
+        return {
+            "items": items,
+            "total": int(total),
+            "summary": {
+                "with_outcome": int(known),
+                "accuracy": round(right / known, 4) if known else None,
+            },
+        }

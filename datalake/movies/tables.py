@@ -1,0 +1,228 @@
+"""The processed movie tables as pandas frames: from the lake (through the catalog) or a Kaggle CSV.
+
+Both sources give the same :class:`MovieTables`, with the processed tables' columns (see the
+``movies`` dataset specs): ``movies`` plus the four bridges. The Kaggle file has no credits, so
+its ``people`` bridge is empty, and no collection, so ``collection_id`` is null.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from datalake.errors import DataValidationError, UnknownDatasetError
+
+MOVIE_COLUMNS = (
+    "movie_id",
+    "title",
+    "original_title",
+    "original_language",
+    "release_date",
+    "release_year",
+    "runtime_min",
+    "budget_usd",
+    "revenue_usd",
+    "popularity",
+    "vote_average",
+    "vote_count",
+    "status",
+    "collection_id",
+    "overview",
+    "source",
+    "extracted_at",
+)
+BRIDGE_COLUMNS = {
+    "genres": ("movie_id", "genre_id", "genre_name"),
+    "keywords": ("movie_id", "keyword_id", "keyword_name"),
+    "companies": ("movie_id", "company_id", "company_name"),
+    "people": ("movie_id", "person_id", "person_name", "role", "cast_order"),
+}
+#: Processed table of each frame.
+TABLE_NAMES = {
+    "movies": "movies",
+    "genres": "movie_genres",
+    "keywords": "movie_keywords",
+    "companies": "movie_companies",
+    "people": "movie_people",
+}
+
+
+@dataclass(frozen=True)
+class MovieTables:
+    """The movies table and its bridges (director and top cast in ``people``)."""
+
+    movies: pd.DataFrame
+    genres: pd.DataFrame
+    keywords: pd.DataFrame
+    companies: pd.DataFrame
+    people: pd.DataFrame
+
+    def subset(self, movie_ids: pd.Series | np.ndarray | list[int]) -> MovieTables:
+        """Only the given movies, in every frame."""
+        wanted = set(int(m) for m in movie_ids)
+        return MovieTables(
+            **{name: frame[frame["movie_id"].isin(wanted)] for name, frame in self.frames().items()}
+        )
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {
+            "movies": self.movies,
+            "genres": self.genres,
+            "keywords": self.keywords,
+            "companies": self.companies,
+            "people": self.people,
+        }
+
+
+def normalise(tables: Mapping[str, pd.DataFrame]) -> MovieTables:
+    """Typed frames with exactly the contract's columns; a missing column is an error naming it.
+
+    Dates become ``datetime64`` (day precision), budgets and revenues of 0 become NaN (unknown,
+    as the processed tables store them), and ids become ``int64``.
+    """
+    movies = _columns(tables["movies"], MOVIE_COLUMNS, "movies")
+    movies["movie_id"] = movies["movie_id"].astype("int64")
+    movies["release_date"] = pd.to_datetime(movies["release_date"], errors="coerce").dt.normalize()
+    if movies["release_date"].dt.tz is not None:
+        movies["release_date"] = movies["release_date"].dt.tz_localize(None)
+    for column in ("runtime_min", "budget_usd", "revenue_usd", "popularity", "vote_average", "vote_count"):
+        movies[column] = pd.to_numeric(movies[column], errors="coerce").astype("float64")
+    for column in ("budget_usd", "revenue_usd"):
+        movies.loc[movies[column] <= 0, column] = np.nan
+    movies["release_year"] = movies["release_date"].dt.year.astype("Int64")
+    movies = movies.drop_duplicates("movie_id", keep="last").reset_index(drop=True)
+    bridges = {}
+    for name, columns in BRIDGE_COLUMNS.items():
+        frame = _columns(tables.get(name, pd.DataFrame(columns=list(columns))), columns, TABLE_NAMES[name])
+        frame["movie_id"] = frame["movie_id"].astype("int64")
+        bridges[name] = frame.drop_duplicates().reset_index(drop=True)
+    return MovieTables(movies=movies, **bridges)
+
+
+def _columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> pd.DataFrame:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"{table}.{missing[0]}", f"missing column (has: {', '.join(frame.columns)})"
+        )
+    return frame[list(columns)].copy()
+
+
+def _json_list(text: object, field: str, row: int) -> list[dict]:
+    if not isinstance(text, str) or not text.strip():
+        return []
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DataValidationError(f"{field}[row {row}]", f"not a JSON list: {error}") from None
+    return value if isinstance(value, list) else []
+
+
+def read_kaggle_csv(path: Path | str) -> MovieTables:
+    """The Kaggle "TMDB 5000" movies file as processed-table frames (``source="kaggle"``).
+
+    Parameters
+    ----------
+    path
+        A CSV with the Kaggle columns (``id``, ``budget``, ``genres`` as JSON text, ...).
+
+    Returns
+    -------
+    MovieTables
+        ``people`` is empty (the file has no credits); ``collection_id`` is null.
+    """
+    raw = pd.read_csv(path)
+    required = ("id", "title", "budget", "revenue", "release_date", "genres", "runtime", "vote_average")
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise DataValidationError(missing[0], f"not a Kaggle TMDB movies file: no {missing[0]!r} column")
+    movies = pd.DataFrame(
+        {
+            "movie_id": raw["id"],
+            "title": raw["title"],
+            "original_title": raw.get("original_title", raw["title"]),
+            "original_language": raw.get("original_language"),
+            "release_date": raw["release_date"],
+            "release_year": None,
+            "runtime_min": raw["runtime"],
+            "budget_usd": raw["budget"],
+            "revenue_usd": raw["revenue"],
+            "popularity": raw.get("popularity"),
+            "vote_average": raw["vote_average"],
+            "vote_count": raw.get("vote_count"),
+            "status": raw.get("status"),
+            "collection_id": None,
+            "overview": raw.get("overview"),
+            "source": "kaggle",
+            "extracted_at": None,
+        }
+    )
+    bridges: dict[str, pd.DataFrame] = {}
+    for name, column in (
+        ("genres", "genres"),
+        ("keywords", "keywords"),
+        ("companies", "production_companies"),
+    ):
+        _, id_column, name_column = BRIDGE_COLUMNS[name]
+        rows = []
+        if column in raw.columns:
+            for row, (movie_id, text) in enumerate(zip(raw["id"], raw[column], strict=True)):
+                rows.extend(
+                    (movie_id, item.get("id"), item.get("name"))
+                    for item in _json_list(text, column, row)
+                    if isinstance(item, dict)
+                )
+        bridges[name] = pd.DataFrame(rows, columns=["movie_id", id_column, name_column])
+    return normalise({"movies": movies, **bridges})
+
+
+def read_lake_tables(
+    store: object = None,
+    catalog: object = None,
+    settings: object = None,
+    specs: Mapping[str, object] | None = None,
+) -> MovieTables:
+    """The lake's current movie tables, read where the catalog points (never by listing folders).
+
+    Parameters
+    ----------
+    store, catalog, settings
+        The processed zone's object store, its catalog and the lake settings; the configured
+        runtime's when omitted.
+    specs
+        Dataset spec per processed table name (``movies``, ``movie_genres``, ...); the dataset
+        registry's when omitted.
+
+    Returns
+    -------
+    MovieTables
+        Every current row of the five tables.
+    """
+    from datalake import runtime
+    from datalake.catalog.processed import catalog_for, read_current
+    from datalake.datasets import DATASETS
+    from datalake.settings import get_settings
+
+    settings = settings or get_settings()
+    store = store or runtime.object_store("lake", settings)
+    catalog = catalog or catalog_for(store, settings)  # type: ignore[arg-type]
+    specs = specs or DATASETS
+    frames = {}
+    for name, table in TABLE_NAMES.items():
+        spec = specs.get(table)
+        if spec is None:
+            raise UnknownDatasetError(
+                f"no dataset spec {table!r}: the movies tables are not declared in this build",
+                hint="the tmdb source declares them (datalake/datasets/movies.py)",
+            )
+        frames[name] = read_current(store, catalog, spec, settings)  # type: ignore[arg-type]
+    if frames["movies"].empty:
+        raise DataValidationError(
+            "movies", "the processed movies table has no rows: run `datalake transform tmdb` first"
+        )
+    return normalise(frames)
