@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         "datalake-energy-company-to-processed",
         description="Glue job of the energy company (glue_jobs/to_processed.py --source energy_company).",
     )
+    tmdb_glue_job: str = Field(
+        "datalake-tmdb-to-processed",
+        description="Glue job of the tmdb source (glue_jobs/to_processed.py --source tmdb).",
+    )
     csv_max_line_bytes: int = Field(
         1_048_576, ge=1_024, description="CSV drops with a longer line (in bytes) are rejected."
     )
