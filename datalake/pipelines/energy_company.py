@@ -43,12 +43,12 @@ from pyspark.sql import functions as F
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, SOURCE, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
-from datalake.jobs import write_quarantine
 from datalake.pipelines.kept_rows import (
     drop_unreferenced_state,
     keep_parsed,
     kept_parsed,
     publish_changed,
+    quarantine_counted,
 )
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.pipelines.processing import (
@@ -87,16 +87,8 @@ def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, Data
 
 
 def _quarantine(frame: DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
-    """Write rows to ``quarantine/energy_company/<name>/``; count them, and their reasons, in the report."""
-    key = write_quarantine(frame, join_key(SOURCE, name), store, report.run_id)
-    if key is None:
-        return
-    report.keys_written.append(key)
-    counts = frame.groupBy(quality.REASON).count().orderBy(quality.REASON).collect()
-    report.rows_quarantined += sum(row["count"] for row in counts)
-    reasons = report.details.setdefault("quarantine_reasons", {})
-    for row in counts:
-        reasons[f"{name}: {row[quality.REASON]}"] = int(row["count"])
+    """Write rows to ``quarantine/energy_company/<name>/``, counted in the report by reason."""
+    quarantine_counted(frame, join_key(SOURCE, name), store, report, name)
 
 
 def _finish(

@@ -31,8 +31,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from datalake.datasets.movies import MOVIE_TABLES
-from datalake.jobs import write_quarantine
-from datalake.pipelines.kept_rows import drop_unreferenced_state, keep_parsed, kept_parsed, publish_changed
+from datalake.pipelines.kept_rows import (
+    drop_unreferenced_state,
+    keep_parsed,
+    kept_parsed,
+    publish_changed,
+    quarantine_counted,
+)
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.pipelines.processing import RAW_PARTITION, Progress, spark_uri, with_raw_partition
 from datalake.runs import RunReport
@@ -144,18 +149,6 @@ def _report_files(parsed: DataFrame, report: RunReport) -> None:
     report.details["files_rejected"] = [{"path": p, "reason": r} for p, r in rejected[:REPORTED_FILES]]
 
 
-def _quarantine(frame: DataFrame, store: ObjectStore, report: RunReport) -> None:
-    key = write_quarantine(frame, QUARANTINE, store, report.run_id)
-    if key is None:
-        return
-    report.keys_written.append(key)
-    counts = frame.groupBy(quality.REASON).count().orderBy(quality.REASON).collect()
-    report.rows_quarantined += sum(row["count"] for row in counts)
-    reasons = report.details.setdefault("quarantine_reasons", {})
-    for row in counts:
-        reasons[row[quality.REASON]] = int(row["count"])
-
-
 def process_raw_tmdb(
     spark: SparkSession,
     store: ObjectStore,
@@ -231,8 +224,9 @@ def process_raw_tmdb(
             quality.REASON,
             F.lit("superseded by a newer extraction (extracted_at) of the same movie and source"),
         )
-        _quarantine(
+        quarantine_counted(
             problems.select(*QUARANTINE_COLUMNS).unionByName(superseded.select(*QUARANTINE_COLUMNS)),
+            QUARANTINE,
             store,
             report,
         )
