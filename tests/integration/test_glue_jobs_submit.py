@@ -24,6 +24,7 @@ from typing import Any
 import pyspark
 import pytest
 from energy_fixtures import land_fixed_day
+from tmdb_fixtures import land_tmdb_raw
 
 from datalake.deploy.glue_rules import GLUE_RUNTIME_DISTRIBUTIONS
 from datalake.deploy.package import (
@@ -39,7 +40,6 @@ from datalake.settings import Settings
 from datalake.sources import entsoe, ree
 from datalake.sources.ree_sample import sample_client
 from datalake.sources.registry import GLUE_SCRIPT, SOURCES
-from datalake.sources.tmdb_kaggle import land_kaggle_file
 from datalake.storage.local import LocalObjectStore
 
 pytestmark = pytest.mark.slow
@@ -126,31 +126,7 @@ def land_energy_company(settings: Settings) -> dict[str, str]:
 
 
 def land_tmdb(settings: Settings) -> dict[str, str]:
-    """One API envelope and a two-movie file in the Kaggle TMDB 5000 format."""
-    store = LocalObjectStore(settings.lake_root)
-    details = {
-        "id": 550,
-        "title": "Fight Club",
-        "release_date": "1999-10-15",
-        "budget": 63000000,
-        "genres": [],
-    }
-    line = {"movie_id": 550, "extracted_at": "2026-12-04T06:00:00+00:00", "source": "sample", "status": "ok"}
-    key = "raw/tmdb/movie/year=2026/month=12/day=04/details-daily-550-0.jsonl"
-    store.put_bytes(key, (json.dumps({**line, "details": details}) + "\n").encode())
-    header = (
-        "budget,genres,homepage,id,keywords,original_language,original_title,overview,popularity,"
-        "production_companies,production_countries,release_date,revenue,runtime,spoken_languages,"
-        "status,tagline,title,vote_average,vote_count"
-    )
-    rows = [
-        '237000000,"[{""id"": 28, ""name"": ""Action""}]",,19995,[],en,Avatar,A marine.,150.4,[],[],'
-        "2009-12-10,2787965087,162,[],Released,,Avatar,7.2,11800",
-        "0,[],,5,[],en,Four Rooms,,22.9,[],[],1995-12-09,0,98,[],Released,,Four Rooms,6.5,530",
-    ]
-    kaggle = settings.lake_root.parent / "tmdb_5000_movies.csv"
-    kaggle.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-    land_kaggle_file(store, kaggle)
+    land_tmdb_raw(LocalObjectStore(settings.lake_root), settings.lake_root.parent)
     return {}
 
 
