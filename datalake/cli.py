@@ -364,6 +364,19 @@ def ingest_ree_command(
         err_console.print(f"[yellow]failed[/yellow] {failure}")
 
 
+@ingest_app.command("tmdb-csv")
+def ingest_tmdb_command(
+    files: Annotated[
+        list[Path], typer.Argument(help="The Kaggle TMDB 5000 movies CSV (tmdb_5000_movies.csv).")
+    ],
+) -> None:
+    """Land the Kaggle TMDB 5000 movies file unchanged in raw/tmdb/kaggle/ (then: transform tmdb)."""
+    from datalake.pipelines.ingest import ingest_tmdb_csv
+
+    report = ingest_tmdb_csv(files, progress=console.log)
+    _print_report(report)
+
+
 @ingest_app.command("entsoe-csv")
 def ingest_entsoe_command(
     files: Annotated[list[Path], typer.Argument(help="ENTSO-E Total Load exports or the Kaggle energy CSV.")],

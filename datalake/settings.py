@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         "datalake-energy-company-to-processed",
         description="Glue job of the energy company (glue_jobs/to_processed.py --source energy_company).",
     )
+    tmdb_glue_job: str = Field(
+        "datalake-tmdb-to-processed",
+        description="Glue job of the tmdb source (glue_jobs/to_processed.py --source tmdb).",
+    )
     # -- TMDB extraction (issue 17) ---------------------------------------------------------
     tmdb_base_url: str = Field("https://api.themoviedb.org/3", description="TMDB v3 API root.")
     tmdb_export_base_url: str = Field(

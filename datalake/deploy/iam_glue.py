@@ -26,7 +26,7 @@ from datalake.deploy.iam_check import TemplateRenderer, lambda_functions
 from datalake.deploy.iam_policy import Request, UnsupportedPolicyError
 from datalake.errors import ConfigurationError
 from datalake.jobs import QUARANTINE_PREFIX
-from datalake.pipelines.energy_company import state_root
+from datalake.pipelines.kept_rows import state_root
 from datalake.pipelines.ledger import ledger_key
 from datalake.pipelines.trigger import raw_prefix_jobs
 from datalake.publishing import PUBLISHED_PREFIX

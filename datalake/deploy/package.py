@@ -55,9 +55,9 @@ LAKE_BUNDLES: dict[str, tuple[str, str]] = {
 
 def lambda_bundles() -> dict[str, tuple[str, str]]:
     """Every Lambda code bundle: each registered source's Lambdas, then :data:`LAKE_BUNDLES`."""
-    from datalake.sources.registry import PENDING_SOURCE_LAMBDAS, SOURCES
+    from datalake.sources.registry import SOURCES
 
-    functions = [*(f for source in SOURCES.values() for f in source.lambdas), *PENDING_SOURCE_LAMBDAS]
+    functions = [f for source in SOURCES.values() for f in source.lambdas]
     by_source = {f.name: (f.folder, "") for f in functions}
     return {**by_source, **LAKE_BUNDLES}
 

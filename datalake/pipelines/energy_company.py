@@ -36,22 +36,24 @@ partitions left with no row are removed.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import replace
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.utils import AnalysisException
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, SOURCE, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
-from datalake.jobs import delete_processed_partitions, write_processed, write_quarantine
+from datalake.pipelines.kept_rows import (
+    drop_unreferenced_state,
+    keep_parsed,
+    kept_parsed,
+    publish_changed,
+    quarantine_counted,
+)
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.pipelines.processing import (
     RAW_PARTITION,
     Progress,
-    read_current,
-    spark_uri,
     with_raw_partition,
 )
 from datalake.runs import RunReport
@@ -62,21 +64,10 @@ from datalake.transforms import quality
 
 #: True on the rows this run parsed (from changed drops), False on those kept from earlier runs.
 NEW = "_new"
-#: Where the parsed rows of each raw partition are kept between runs (hidden: no reader lists it).
-STATE_PREFIX = "_state"
 #: The tiebreak between rows of one landing day (after ``fecha_carga``), so reruns pick the same row.
 TIEBREAK = ("raw_record", "path", "line_number")
 #: What a quarantined row keeps: where it came from, the line as it was, and why.
 QUARANTINE_COLUMNS = ("path", "line_number", "raw_record", "fecha_carga", quality.REASON)
-
-
-def state_root(job: str, raw_prefix: str) -> str:
-    """``_state/<job>/<raw prefix>``: the parsed rows of each raw partition, one folder per run."""
-    return join_key(STATE_PREFIX, job, join_key(raw_prefix))
-
-
-def _part_id(name: str) -> str:
-    return hashlib.sha1(name.encode()).hexdigest()
 
 
 def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, DataFrame]:
@@ -96,47 +87,8 @@ def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, Data
 
 
 def _quarantine(frame: DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
-    """Write rows to ``quarantine/energy_company/<name>/``; count them, and their reasons, in the report."""
-    key = write_quarantine(frame, join_key(SOURCE, name), store, report.run_id)
-    if key is None:
-        return
-    report.keys_written.append(key)
-    counts = frame.groupBy(quality.REASON).count().orderBy(quality.REASON).collect()
-    report.rows_quarantined += sum(row["count"] for row in counts)
-    reasons = report.details.setdefault("quarantine_reasons", {})
-    for row in counts:
-        reasons[f"{name}: {row[quality.REASON]}"] = int(row["count"])
-
-
-def _fingerprints(frame: DataFrame, spec: DatasetSpec) -> dict[tuple, tuple[int, object]]:
-    """Per partition of ``frame`` (one entry ``()`` when unpartitioned): (rows, sum of row hashes)."""
-    names = [p.name for p in spec.partition_by]
-    row_hash = F.xxhash64(*spec.column_names).cast("decimal(38,0)")
-    sums = frame.groupBy(*names).agg(F.count(F.lit(1)).alias("_n"), F.sum(row_hash).alias("_h"))
-    return {tuple(row[n] for n in names): (row["_n"], row["_h"]) for row in sums.collect() if row["_n"]}
-
-
-def _publish(
-    spark: SparkSession, store: ObjectStore, spec: DatasetSpec, latest: DataFrame, progress: Progress | None
-) -> list[str]:
-    """Rewrite the partitions of ``spec`` whose rows differ from ``latest``'s; remove those it has none of."""
-    names = [p.name for p in spec.partition_by]
-    frame = latest.select(*spec.column_names, *names)
-    wanted = _fingerprints(frame, spec)
-    current = read_current(spark, store, spec)
-    now = _fingerprints(current, spec) if current is not None else {}
-    changed = sorted(values for values, fingerprint in wanted.items() if now.get(values) != fingerprint)
-    keys: list[str] = []
-    if changed and names:
-        partitions = spark.createDataFrame(changed, frame.select(*names).schema)
-        keys = write_processed(frame.join(F.broadcast(partitions), names, "left_semi"), spec, store, progress)
-    elif changed:
-        keys = write_processed(frame, spec, store, progress)
-    gone = [dict(zip(names, values, strict=True)) for values in sorted(set(now) - set(wanted))]
-    for path in delete_processed_partitions(spec, store, gone):
-        if progress:
-            progress(f"{spec.name}/{path or '(whole table)'}: removed (no rows left)")
-    return keys
+    """Write rows to ``quarantine/energy_company/<name>/``, counted in the report by reason."""
+    quarantine_counted(frame, join_key(SOURCE, name), store, report, name)
 
 
 def _finish(
@@ -180,7 +132,7 @@ def _finish(
         .unionByName(bad.filter(F.col(NEW)).select(*QUARANTINE_COLUMNS))
         .unionByName(superseded.filter(F.col(NEW)).select(*QUARANTINE_COLUMNS))
     )
-    report.keys_written += _publish(spark, store, spec, latest, progress)
+    report.keys_written += publish_changed(spark, store, spec, latest, progress)
     counts = {row[NEW]: row["count"] for row in latest.groupBy(NEW).count().collect()}
     rows_out, carried = counts.get(True, 0), counts.get(False, 0)
     replaced = superseded.filter(~F.col(NEW)).count()
@@ -208,59 +160,6 @@ def _parse(
         return empty.withColumn(RAW_PARTITION, F.lit(None).cast("string"))
     rows = transforms.drops_to_rows(spark, store, keys, max_line_bytes)
     return with_raw_partition(rows.cache(), raw_prefix)
-
-
-def _kept_rows(spark: SparkSession, store: ObjectStore, ledger: Ledger, plan: RunPlan) -> DataFrame | None:
-    """The parsed rows, kept by earlier runs, of the partitions this run leaves as they are."""
-    if plan.mode == "full":
-        return None
-    paths = sorted(
-        ledger.entries[name]["state"]
-        for name in plan.skipped
-        if name in ledger.entries and ledger.entries[name].get("state")
-    )
-    if not paths:
-        return None
-    try:
-        return spark.read.schema(transforms.ROWS).parquet(*(spark_uri(store, p) for p in paths))
-    except AnalysisException as error:
-        raise RuntimeError(
-            f"the parsed rows an earlier run kept under {STATE_PREFIX}/ are missing ({error}); "
-            "run again with full=True (--full) to parse every drop"
-        ) from error
-
-
-def _keep_state(
-    store: ObjectStore, parsed: DataFrame, report: RunReport, raw_prefix: str, plan: RunPlan
-) -> dict[str, dict[str, str | None]]:
-    """Write this run's parsed rows under a new run folder; returns each changed partition's ledger extra."""
-    run_folder = join_key(state_root(report.job, raw_prefix), f"run={report.run_id}")
-    present = {row[RAW_PARTITION] for row in parsed.select(RAW_PARTITION).distinct().collect()}
-    if present:
-        by_part = parsed.withColumn("part", F.sha1(RAW_PARTITION)).drop(RAW_PARTITION)
-        by_part.write.partitionBy("part").parquet(spark_uri(store, run_folder))
-    return {
-        name: {"state": join_key(run_folder, f"part={_part_id(name)}") if name in present else None}
-        for name in plan.changed
-    }
-
-
-def _drop_unreferenced_state(store: ObjectStore, job: str, raw_prefix: str, ledger: Ledger) -> None:
-    """Remove the kept rows the ledger no longer points at (superseded, or left by failed runs)."""
-    root = state_root(job, raw_prefix)
-    kept = {entry["state"] for entry in ledger.entries.values() if entry.get("state")}
-    kept_runs = {path.rsplit("/part=", 1)[0] for path in kept}
-    folders: set[str] = set()
-    for key in store.list_keys(root, include_hidden=True):
-        run, _, rest = key[len(root) + 1 :].partition("/")
-        part = rest.split("/", 1)[0]
-        run_folder = join_key(root, run)
-        if run_folder not in kept_runs:
-            folders.add(run_folder)
-        elif part.startswith("part=") and join_key(run_folder, part) not in kept:
-            folders.add(join_key(run_folder, part))
-    for folder in sorted(folders):
-        store.delete_prefix(folder)
 
 
 def process_raw_energy_company(
@@ -322,8 +221,8 @@ def process_raw_energy_company(
         report.rows_in = parsed.count()
         new_paths = sorted(row["path"] for row in parsed.select("path").distinct().collect())
         report.details["files"] = len(new_paths)
-        state = _keep_state(store, parsed, report, raw_prefix, plan)
-        kept = _kept_rows(spark, store, ledger, plan)
+        state = keep_parsed(store, parsed, report, raw_prefix, plan)
+        kept = kept_parsed(spark, store, ledger, plan, transforms.ROWS)
         rows = parsed.drop(RAW_PARTITION)
         rows = rows if kept is None else rows.unionByName(kept)
     # The rows parsed now and those kept are told apart by their files (partitions never share one).
@@ -339,5 +238,5 @@ def process_raw_energy_company(
     parsed.unpersist()
     # Only now, with every table published: a run that died before this leaves the ledger as it was.
     ledger.commit(store, plan, state)
-    _drop_unreferenced_state(store, report.job, raw_prefix, ledger)
+    drop_unreferenced_state(store, report.job, raw_prefix, ledger)
     return report

@@ -163,3 +163,28 @@ def land_energy_drops(
             max_bytes=settings.landing_max_bytes,
         )
     return report
+
+
+def ingest_tmdb_csv(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Land Kaggle TMDB 5000 movies files unchanged in ``raw/tmdb/kaggle/`` (each checked first).
+
+    A file that is not one fails the run naming the missing column; nothing of it lands.
+    """
+    from datalake.sources.tmdb_kaggle import land_kaggle_file
+
+    settings = settings or get_settings()
+    store = runtime.object_store("lake", settings)
+    with record_run("ingest_tmdb_csv", store, files=[str(p) for p in paths]) as report:
+        for path in paths:
+            landed = land_kaggle_file(store, path)
+            report.keys_written.append(landed.key)
+            report.details.setdefault("bytes_landed", 0)
+            report.details["bytes_landed"] += landed.size_bytes
+            if progress:
+                progress(f"{landed.path}: landed at {landed.key} ({landed.size_bytes / 1e6:,.1f} MB)")
+    return report

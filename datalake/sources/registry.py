@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
+from datalake.datasets.movies import MOVIE_COMPANIES, MOVIE_GENRES, MOVIE_KEYWORDS, MOVIE_PEOPLE, MOVIES
 from datalake.datasets.spec import DatasetSpec
 from datalake.errors import ConfigurationError, LakeError
 from datalake.settings import Settings
@@ -398,7 +399,6 @@ ENERGY_COMPANY = SourceSpec(
     reads_back=_ENERGY,
 )
 
-
 #: The TMDB extractors (issue 17): the tmdb source lists them as its ``lambdas``.
 TMDB_LAMBDAS = (
     SourceLambda("tmdb_daily", "TmdbDailySchedule", "daily: /movie/changes since the last successful run"),
@@ -406,9 +406,34 @@ TMDB_LAMBDAS = (
         "tmdb_backfill", "TmdbBackfillRule", "on demand (source datalake.tmdb-backfill), then itself"
     ),
 )
-#: Extractor Lambdas whose source is not registered yet (its transform comes apart): bundled all the
-#: same. A name here that a registered source also lists is bundled once.
-PENDING_SOURCE_LAMBDAS: tuple[SourceLambda, ...] = TMDB_LAMBDAS
+
+_MOVIE_TABLES = (MOVIES, MOVIE_GENRES, MOVIE_KEYWORDS, MOVIE_COMPANIES, MOVIE_PEOPLE)
+TMDB = SourceSpec(
+    name="tmdb",
+    description="Raw TMDB extracts (JSON Lines) and the Kaggle TMDB 5000 file -> the processed movie tables",
+    # One folder (the trigger maps an object to raw/<first folder>): movie/ holds the API's
+    # envelopes, kaggle/ the Kaggle file as landed; one run reads both.
+    raw_prefixes=("raw/tmdb",),
+    file_format="json",
+    file_pattern="*.jsonl",
+    flatten=CodeRef("datalake.transforms.tmdb:envelope_records"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.tmdb:movie_rows"), MOVIES),
+        DatasetBuilder(CodeRef("datalake.transforms.tmdb:genre_rows"), MOVIE_GENRES),
+        DatasetBuilder(CodeRef("datalake.transforms.tmdb:keyword_rows"), MOVIE_KEYWORDS),
+        DatasetBuilder(CodeRef("datalake.transforms.tmdb:company_rows"), MOVIE_COMPANIES),
+        DatasetBuilder(CodeRef("datalake.transforms.tmdb:people_rows"), MOVIE_PEOPLE),
+    ),
+    unreadable=None,
+    problem_source="tmdb",
+    job_setting="tmdb_glue_job",
+    # The newest extraction of a movie wins whatever day it landed, tombstones included: parsed
+    # records are kept between runs and the tables recomputed from them (datalake.pipelines.tmdb).
+    process=CodeRef("datalake.pipelines.tmdb:process_raw_tmdb"),
+    quarantine_folders=("tmdb",),
+    reads_back=_MOVIE_TABLES,
+    lambdas=TMDB_LAMBDAS,
+)
 
 
 def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
@@ -461,7 +486,7 @@ def _check_shared_tables(sources: tuple[SourceSpec, ...]) -> None:
 
 
 #: Every registered source by name; registering one is one entry here.
-SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY)
+SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB)
 
 
 def get_source(name: str) -> SourceSpec:

@@ -24,6 +24,7 @@ from typing import Any
 import pyspark
 import pytest
 from energy_fixtures import land_fixed_day
+from tmdb_landing import land_tmdb_raw
 
 from datalake.deploy.glue_rules import GLUE_RUNTIME_DISTRIBUTIONS
 from datalake.deploy.package import (
@@ -124,6 +125,11 @@ def land_energy_company(settings: Settings) -> dict[str, str]:
     return {}
 
 
+def land_tmdb(settings: Settings) -> dict[str, str]:
+    land_tmdb_raw(LocalObjectStore(settings.lake_root), settings.lake_root.parent)
+    return {}
+
+
 #: Sources whose transforms run Python on the executors (mapInPandas), so workers import datalake.
 PYTHON_ON_EXECUTORS = {"entsoe"}
 
@@ -134,6 +140,7 @@ JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = 
         land_energy_company,
         ("processed/energy_company/clientes", "processed/energy_company/transacciones"),
     ),
+    "tmdb": (land_tmdb, ("processed/movies", "processed/movie_genres")),
 }
 
 

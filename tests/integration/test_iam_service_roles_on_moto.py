@@ -35,6 +35,7 @@ import pytest
 import requests
 from energy_fixtures import CLIENTES_CSV, LANDED, land_fixed_day
 from processed_fixtures import demand_day, publish_frames
+from tmdb_landing import land_tmdb_raw
 
 from datalake import aws
 from datalake.catalog.glue import GlueCatalog
@@ -209,6 +210,7 @@ def land_raw(lake: Path) -> None:
     export.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     entsoe.ingest_files(store, [export])
     land_fixed_day(Settings(_env_file=None, lake_runtime="local", lake_root=lake))
+    land_tmdb_raw(store, lake.parent)
 
 
 def load_script(name: str) -> ModuleType:
@@ -230,6 +232,8 @@ GLUE_RUNS: tuple[tuple[str, dict[str, str], str | None, dict[str, bytes] | None]
     ("ReeJob", {"--raw_prefix": ree.SAMPLE_RAW_PREFIX}, None, None),
     ("EntsoeJob", {}, None, None),
     ("EnergyCompanyJob", {}, None, None),
+    # API envelopes and a Kaggle file: the movie tables (unpartitioned) and the job's kept records.
+    ("TmdbJob", {}, None, None),
     # A later clientes drop: the unpartitioned clientes table is switched (UpdateTable).
     ("EnergyCompanyJob", {}, None, NEW_CLIENT_DROP),
     # Without the providers the purchases change: their partitions are switched.
@@ -267,7 +271,7 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
     land_raw(lake)
     s3 = aws.client("s3", settings=moto_settings)
     raw = [p for p in (lake / "raw").rglob("*") if p.is_file()]
-    assert {p.relative_to(lake).parts[1] for p in raw} == {"ree_sample", "entsoe", "energy_company"}
+    assert {p.relative_to(lake).parts[1] for p in raw} == {"ree_sample", "entsoe", "energy_company", "tmdb"}
     for path in raw:
         s3.put_object(Bucket=bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes())
 

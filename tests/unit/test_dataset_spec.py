@@ -19,10 +19,11 @@ def test_specs_are_consistent(spec: DatasetSpec) -> None:
     assert [c.name for c in data] == spec.column_names
     assert set(spec.primary_key) <= set(spec.column_names)
     assert spec.arrow_schema(with_partitions=True).names == spec.column_names + [k.name for k in keys]
-    # Units are explicit in numeric column names.
+    # Units are explicit in numeric column names; a ratio or a score has none (TMDB's popularity
+    # index and its 0-10 mean rating).
     for column in spec.columns:
         if column.type == "double":
-            assert column.name == "share" or column.name.endswith(
+            assert column.name in ("share", "popularity", "vote_average") or column.name.endswith(
                 ("_mw", "_mwh", "_eur_mwh", "_pct", "_kwh", "_cop")
             ), column.name
 

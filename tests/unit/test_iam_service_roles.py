@@ -132,11 +132,7 @@ def test_finding_6_a_glue_job_role_grant_no_job_uses_is_reported() -> None:
     assert unused(check_glue_job_roles("dev", {"transforms": template})) == [
         f"WriteRunReports: s3:GetObject on arn:aws:s3:::datalake-dev-lake-123456789012/{p} "
         "is granted but never used"
-        for p in (
-            "_runs/ree_to_processed/*",
-            "_runs/entsoe_to_processed/*",
-            "_runs/energy_company_to_processed/*",
-        )
+        for p in (f"_runs/{source.run_name}/*" for source in SOURCES.values())
     ]
 
 

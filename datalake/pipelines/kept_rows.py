@@ -1,0 +1,142 @@
+"""Parsed rows kept between incremental runs, and publishing only the partitions whose rows changed.
+
+For jobs whose tables are a function of every raw file ever landed (drops: the energy company's
+CSV files, TMDB's extracts, where the newest extraction of a key wins whatever day it landed):
+a run parses only the raw partitions that changed since its last successful run
+(:mod:`datalake.pipelines.ledger`), keeps their parsed rows in a hidden state folder
+(``_state/<job>/<raw prefix>/run=<run id>/part=<sha1 of the partition>/``, which the ledger entry
+of each partition names), and computes the tables from the parsed rows of every partition, those
+just parsed and those kept: the rows a full run parses, so the same tables, row for row.
+:func:`publish_changed` then rewrites only the processed partitions whose rows differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.sql.utils import AnalysisException
+
+from datalake.datasets.spec import DatasetSpec
+from datalake.jobs import delete_processed_partitions, write_processed, write_quarantine
+from datalake.pipelines.ledger import Ledger, RunPlan
+from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current, spark_uri
+from datalake.runs import RunReport
+from datalake.storage.base import ObjectStore
+from datalake.storage.paths import join_key
+from datalake.transforms import quality
+
+#: Where the parsed rows of each raw partition are kept between runs (hidden: no reader lists it).
+STATE_PREFIX = "_state"
+
+
+def state_root(job: str, raw_prefix: str) -> str:
+    """``_state/<job>/<raw prefix>``: the parsed rows of each raw partition, one folder per run."""
+    return join_key(STATE_PREFIX, job, join_key(raw_prefix))
+
+
+def _part_id(name: str) -> str:
+    return hashlib.sha1(name.encode()).hexdigest()
+
+
+def fingerprints(frame: DataFrame, spec: DatasetSpec) -> dict[tuple, tuple[int, object]]:
+    """Per partition of ``frame`` (one entry ``()`` when unpartitioned): (rows, sum of row hashes)."""
+    names = [p.name for p in spec.partition_by]
+    row_hash = F.xxhash64(*spec.column_names).cast("decimal(38,0)")
+    sums = frame.groupBy(*names).agg(F.count(F.lit(1)).alias("_n"), F.sum(row_hash).alias("_h"))
+    return {tuple(row[n] for n in names): (row["_n"], row["_h"]) for row in sums.collect() if row["_n"]}
+
+
+def publish_changed(
+    spark: SparkSession, store: ObjectStore, spec: DatasetSpec, latest: DataFrame, progress: Progress | None
+) -> list[str]:
+    """Rewrite the partitions of ``spec`` whose rows differ from ``latest``'s; remove those it has none of."""
+    names = [p.name for p in spec.partition_by]
+    frame = latest.select(*spec.column_names, *names)
+    wanted = fingerprints(frame, spec)
+    current = read_current(spark, store, spec)
+    now = fingerprints(current, spec) if current is not None else {}
+    changed = sorted(values for values, fingerprint in wanted.items() if now.get(values) != fingerprint)
+    keys: list[str] = []
+    if changed and names:
+        partitions = spark.createDataFrame(changed, frame.select(*names).schema)
+        keys = write_processed(frame.join(F.broadcast(partitions), names, "left_semi"), spec, store, progress)
+    elif changed:
+        keys = write_processed(frame, spec, store, progress)
+    gone = [dict(zip(names, values, strict=True)) for values in sorted(set(now) - set(wanted))]
+    for path in delete_processed_partitions(spec, store, gone):
+        if progress:
+            progress(f"{spec.name}/{path or '(whole table)'}: removed (no rows left)")
+    return keys
+
+
+def kept_parsed(
+    spark: SparkSession, store: ObjectStore, ledger: Ledger, plan: RunPlan, schema: T.StructType
+) -> DataFrame | None:
+    """The parsed rows (of ``schema``) earlier runs kept, of the partitions this run leaves as they are."""
+    if plan.mode == "full":
+        return None
+    paths = sorted(
+        ledger.entries[name]["state"]
+        for name in plan.skipped
+        if name in ledger.entries and ledger.entries[name].get("state")
+    )
+    if not paths:
+        return None
+    try:
+        return spark.read.schema(schema).parquet(*(spark_uri(store, p) for p in paths))
+    except AnalysisException as error:
+        raise RuntimeError(
+            f"the parsed rows an earlier run kept under {STATE_PREFIX}/ are missing ({error}); "
+            "run again with full=True (--full) to parse every raw file"
+        ) from error
+
+
+def keep_parsed(
+    store: ObjectStore, parsed: DataFrame, report: RunReport, raw_prefix: str, plan: RunPlan
+) -> dict[str, dict[str, str | None]]:
+    """Write this run's parsed rows under a new run folder; returns each changed partition's ledger extra."""
+    run_folder = join_key(state_root(report.job, raw_prefix), f"run={report.run_id}")
+    present = {row[RAW_PARTITION] for row in parsed.select(RAW_PARTITION).distinct().collect()}
+    if present:
+        by_part = parsed.withColumn("part", F.sha1(RAW_PARTITION)).drop(RAW_PARTITION)
+        by_part.write.partitionBy("part").parquet(spark_uri(store, run_folder))
+    return {
+        name: {"state": join_key(run_folder, f"part={_part_id(name)}") if name in present else None}
+        for name in plan.changed
+    }
+
+
+def drop_unreferenced_state(store: ObjectStore, job: str, raw_prefix: str, ledger: Ledger) -> None:
+    """Remove the kept rows the ledger no longer points at (superseded, or left by failed runs)."""
+    root = state_root(job, raw_prefix)
+    kept = {entry["state"] for entry in ledger.entries.values() if entry.get("state")}
+    kept_runs = {path.rsplit("/part=", 1)[0] for path in kept}
+    folders: set[str] = set()
+    for key in store.list_keys(root, include_hidden=True):
+        run, _, rest = key[len(root) + 1 :].partition("/")
+        part = rest.split("/", 1)[0]
+        run_folder = join_key(root, run)
+        if run_folder not in kept_runs:
+            folders.add(run_folder)
+        elif part.startswith("part=") and join_key(run_folder, part) not in kept:
+            folders.add(join_key(run_folder, part))
+    for folder in sorted(folders):
+        store.delete_prefix(folder)
+
+
+def quarantine_counted(
+    frame: DataFrame, folder: str, store: ObjectStore, report: RunReport, label: str = ""
+) -> None:
+    """Write rows to ``quarantine/<folder>/``; count them and their reasons (``label: reason``)."""
+    key = write_quarantine(frame, folder, store, report.run_id)
+    if key is None:
+        return
+    report.keys_written.append(key)
+    counts = frame.groupBy(quality.REASON).count().orderBy(quality.REASON).collect()
+    report.rows_quarantined += sum(row["count"] for row in counts)
+    reasons = report.details.setdefault("quarantine_reasons", {})
+    for row in counts:
+        reasons[f"{label}: {row[quality.REASON]}" if label else row[quality.REASON]] = int(row["count"])
