@@ -365,7 +365,7 @@ def ingest_ree_command(
 
 
 @ingest_app.command("tmdb-csv")
-def ingest_tmdb_command(
+def ingest_tmdb_csv_command(
     files: Annotated[
         list[Path], typer.Argument(help="The Kaggle TMDB 5000 movies CSV (tmdb_5000_movies.csv).")
     ],

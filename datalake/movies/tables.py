@@ -186,8 +186,13 @@ def read_lake_tables(
     catalog: object = None,
     settings: object = None,
     specs: Mapping[str, object] | None = None,
+    source: str | None = None,
 ) -> MovieTables:
     """The lake's current movie tables, read where the catalog points (never by listing folders).
+
+    The tables hold each source's movies apart (``source`` is part of their keys: the Kaggle
+    snapshot, the SAMPLE TMDB and the API never mix), so one source is read: ``source``, or the
+    first present of :data:`SOURCE_PREFERENCE`.
 
     Parameters
     ----------
@@ -197,6 +202,8 @@ def read_lake_tables(
     specs
         Dataset spec per processed table name (``movies``, ``movie_genres``, ...); the dataset
         registry's when omitted.
+    source
+        ``tmdb``, ``kaggle`` or ``sample``; the first present of :data:`SOURCE_PREFERENCE` when None.
 
     Returns
     -------
@@ -225,4 +232,27 @@ def read_lake_tables(
         raise DataValidationError(
             "movies", "the processed movies table has no rows: run `datalake transform tmdb` first"
         )
-    return normalise(frames)
+    return normalise(one_source(frames, source))
+
+
+#: The source the lake's tables are trained on when none is named: the live API, then the Kaggle
+#: snapshot, then the SAMPLE TMDB.
+SOURCE_PREFERENCE = ("tmdb", "kaggle", "sample")
+
+
+def one_source(frames: Mapping[str, pd.DataFrame], source: str | None = None) -> dict[str, pd.DataFrame]:
+    """The rows of one source in every frame (frames without a ``source`` column are kept whole)."""
+    movies = frames["movies"]
+    if "source" not in movies.columns:
+        return dict(frames)
+    present = set(movies["source"].dropna())
+    if source is None:
+        source = next((s for s in SOURCE_PREFERENCE if s in present), None) or min(present)
+    elif source not in present:
+        raise DataValidationError(
+            "source", f"no movies of source {source!r} in the lake (it has: {', '.join(sorted(present))})"
+        )
+    return {
+        name: frame[frame["source"] == source] if "source" in frame.columns else frame
+        for name, frame in frames.items()
+    }

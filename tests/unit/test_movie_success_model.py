@@ -128,3 +128,22 @@ def test_saved_model_predicts_the_same(
     np.testing.assert_allclose(loaded.probabilities(features), model.probabilities(features))
     factors = loaded.factors(features)
     assert len(factors) == 3 and all(isinstance(f, list) for f in factors)
+
+
+def test_lake_tables_are_read_one_source_at_a_time() -> None:
+    """The Kaggle snapshot and the SAMPLE TMDB share movie ids: a mixed read would join them."""
+    import pandas as pd
+
+    from datalake.errors import DataValidationError
+    from datalake.movies.tables import one_source
+
+    frames = {
+        "movies": pd.DataFrame({"movie_id": [1, 1, 2], "source": ["kaggle", "sample", "sample"]}),
+        "genres": pd.DataFrame({"movie_id": [1, 1], "source": ["kaggle", "sample"], "genre_id": [28, 35]}),
+    }
+    picked = one_source(frames)
+    assert list(picked["movies"]["source"]) == ["kaggle"] and list(picked["genres"]["genre_id"]) == [28]
+    sample = one_source(frames, "sample")
+    assert sorted(sample["movies"]["movie_id"]) == [1, 2] and list(sample["genres"]["genre_id"]) == [35]
+    with pytest.raises(DataValidationError, match="tmdb"):
+        one_source(frames, "tmdb")
