@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
@@ -25,9 +25,11 @@ from datalake.datasets import MOVIE_PREDICTIONS
 from datalake.errors import ObjectNotFoundError
 from datalake.movies import label
 from datalake.movies import serving as movie_serving
-from datalake.movies.model import MovieSuccessModel
 from datalake.settings import Settings
 from datalake.warehouse.ddl import ensure_table
+
+if TYPE_CHECKING:
+    from datalake.movies.model import MovieSuccessModel
 
 _TABLE = sql.Identifier(MOVIE_PREDICTIONS.warehouse_table or "movie_predictions")
 _COLUMNS = MOVIE_PREDICTIONS.column_names
@@ -93,6 +95,11 @@ class MovieSuccessService:
                         loaded = self._load(Path(scratch))
                 except ObjectNotFoundError as error:
                     raise ServiceUnavailableError(str(error)) from None
+                except ModuleNotFoundError as error:  # the API Lambda's layer has no scikit-learn
+                    raise ServiceUnavailableError(
+                        f"movie-success predictions are served where {error.name} is installed "
+                        "(the EC2 API host, or `datalake serve`), not by this deployment"
+                    ) from None
                 if self._model is None or loaded.version != self._model.version:
                     self._model = loaded
                 self._checked = self._clock()

@@ -18,10 +18,10 @@ import pandas as pd
 from datalake.errors import DataValidationError, ObjectNotFoundError
 from datalake.movies import MODEL_NAME
 from datalake.movies.genres import GENRES, genre_name, known_genres
-from datalake.movies.model import MovieSuccessModel
 from datalake.movies.tables import normalise
 
 if TYPE_CHECKING:
+    from datalake.movies.model import MovieSuccessModel
     from datalake.settings import Settings
 
 #: Films one request may carry.
@@ -199,4 +199,7 @@ def load_champion(destination: Path, settings: Settings | None = None) -> MovieS
             "no movie_success model trained yet: run `datalake train movie-success --input "
             "tmdb_5000_movies.csv` (or `--table movies`) first"
         )
+    # scikit-learn is imported only to load a model: the API Lambda's layer leaves it out.
+    from datalake.movies.model import MovieSuccessModel
+
     return MovieSuccessModel.load(registry.fetch(record["version"], Path(destination)))

@@ -15,6 +15,7 @@ import pytest
 
 from datalake.deploy.templates import load_template
 from datalake.settings import Settings
+from datalake.sources.registry import SOURCES
 from datalake.spark import SESSION_CONF, get_spark, glue_started, spark_runtime
 
 LOCAL_ONLY_KEYS = {"spark.master", "spark.driver.host", "spark.driver.bindAddress", "spark.driver.memory"}
@@ -140,7 +141,7 @@ def test_finding_5_glue_jobs_ask_for_glues_session() -> None:
         for r in load_template("transforms")["Resources"].values()
         if r["Type"] == "AWS::Glue::Job"
     ]
-    assert len(jobs) == 3
+    assert len(jobs) == len(SOURCES)  # one job per registered source
     for job in jobs:
         assert job["DefaultArguments"]["--spark_runtime"] == "glue", job["Name"]
     # ...which resolve_args turns into SPARK_RUNTIME, the setting job_session reads.
