@@ -187,7 +187,7 @@ def status() -> None:
             row["location"],
         )
     console.print(tables)
-    runs = RichTable(title="latest runs")
+    runs = RichTable(title="latest run of each job")
     for column in ("job", "started (UTC)", "status", "in", "out", "quarantined", "seconds"):
         runs.add_column(column)
     for run in snapshot["runs"]:
@@ -209,7 +209,7 @@ def demo(
     days: Annotated[int, typer.Option(min=2, max=3660, help="Days of SAMPLE data to backfill.")] = 366,
     start: Annotated[str, typer.Option(help="First local day (YYYY-MM-DD) of the backfill.")] = "2024-01-01",
 ) -> None:
-    """Offline demo on generated SAMPLE data: backfill, Spark, crawl, sync, daily run, queries."""
+    """Offline demo on generated SAMPLE data: backfill, Spark, crawl, sync, daily run, queries, movies."""
     import datetime as dt
 
     from datalake.pipelines.lake import run_demo
@@ -218,6 +218,14 @@ def demo(
     status()
     for title, frame in summary["answers"].items():
         print_frame(frame, title=f"{title} (SAMPLE data)", max_rows=12)
+    film = summary["movie_prediction"]
+    factors = ", ".join(str(f.get("factor", f)) if isinstance(f, dict) else str(f) for f in film["factors"])
+    console.print(
+        f"movie-success {film['model_version']}: {film['title']!r} ({film['release_date']}) "
+        f"{film['success_probability']:.0%} chance of success "
+        f"({'success' if film['success'] else 'no success'} at threshold {film['threshold']:.2f}); "
+        f"pushed most by: {factors}"
+    )
     steps = RichTable(title="demo steps")
     steps.add_column("step")
     steps.add_column("seconds", justify="right")

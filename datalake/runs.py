@@ -121,6 +121,18 @@ def record_run(job: str, store: ObjectStore, **details: Any) -> Iterator[RunRepo
         store.put_json(report_key(report), report.to_dict())
 
 
+def latest_runs(store: ObjectStore) -> list[RunReport]:
+    """The newest run report of each job, newest first (a busy job does not hide the others)."""
+    keys = [k for k in store.list_keys(RUNS_PREFIX, include_hidden=True) if k.endswith(".json")]
+    newest: dict[str, str] = {}
+    for key in keys:
+        job = key[len(RUNS_PREFIX) + 1 :].rsplit("/", 1)[0]
+        if key.rsplit("/", 1)[-1] > newest.get(job, "/").rsplit("/", 1)[-1]:
+            newest[job] = key
+    ordered = sorted(newest.values(), key=lambda k: k.rsplit("/", 1)[-1], reverse=True)
+    return [RunReport.from_dict(store.get_json(k)) for k in ordered]
+
+
 def list_runs(store: ObjectStore, job: str | None = None, limit: int = 20) -> list[RunReport]:
     """The newest run reports first, optionally of one job."""
     keys = store.list_keys(join_key(RUNS_PREFIX, job or ""), include_hidden=True)

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,7 +27,7 @@ from datalake.datasets import DATASETS, get_dataset
 from datalake.datasets.spec import DatasetSpec
 from datalake.errors import QueryError
 from datalake.publishing import is_publish_marker, read_publish_marker
-from datalake.runs import RunReport, list_runs, record_run
+from datalake.runs import RunReport, latest_runs, record_run
 from datalake.settings import Settings, get_settings
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
@@ -332,7 +333,7 @@ def run_daily(
 
 
 def lake_status(settings: Settings | None = None, count_rows: bool = True) -> dict[str, Any]:
-    """Tables with partitions and row counts, the latest runs, and the warehouse state."""
+    """Tables with partitions and row counts, each job's latest run, and the warehouse state."""
     settings = settings or get_settings()
     catalog = runtime.catalog(settings)
     engine = runtime.query_engine(settings) if count_rows else None
@@ -361,7 +362,7 @@ def lake_status(settings: Settings | None = None, count_rows: bool = True) -> di
         "runtime": settings.lake_runtime,
         "lake": runtime.object_store("lake", settings).uri(),
         "tables": tables,
-        "runs": list_runs(runtime.object_store("lake", settings), limit=10),
+        "runs": latest_runs(runtime.object_store("lake", settings)),
         "warehouse": _warehouse_state(settings),
     }
 
@@ -429,7 +430,9 @@ def run_demo(
     Backfill ``days`` of generated REData responses through the real client and raw writer,
     transform with Spark, land and transform one day of the energy company's SAMPLE CSV drops,
     crawl, sync to PostgreSQL, then run one daily increment (the day after the backfill, as
-    EventBridge would) and answer a few example queries.
+    EventBridge would) and answer a few example queries. The movies path runs too: the SAMPLE
+    TMDB's export is backfilled, transformed, synced, the success classifier trained on the lake's
+    tables, and one film predicted.
     """
     import time
     from zoneinfo import ZoneInfo
@@ -446,7 +449,7 @@ def run_demo(
     steps: dict[str, float] = {}
 
     def step(name: str, action: Callable[[], Any]) -> Any:
-        log(f"[{len(steps) + 1}/8] {name}")
+        log(f"[{len(steps) + 1}/{DEMO_STEPS}] {name}")
         began = time.perf_counter()
         result = action()
         steps[name] = round(time.perf_counter() - began, 1)
@@ -467,6 +470,10 @@ def run_demo(
     log(f"      {drops.details.get('accepted', {})} accepted, {drops.rows_quarantined} rejected")
     energy = step("energy company: transform (Spark)", lambda: transform("energy_company", settings=settings))
     log(f"      {energy.rows_in} rows in, {energy.rows_out} out, {energy.rows_quarantined} quarantined")
+    films = step("movies: SAMPLE TMDB export backfilled", lambda: _backfill_sample_movies(settings))
+    log(f"      {films.rows_out} movie records landed in raw/tmdb/movie/")
+    movies = step("movies: transform (Spark)", lambda: transform("tmdb", settings=settings))
+    log(f"      {movies.rows_in} records in, {movies.rows_out} out, {movies.rows_quarantined} quarantined")
     step(
         "crawl raw and processed",
         lambda: [r.raise_for_conflicts() for r in crawl_zones(["raw", "processed"], settings, log)],
@@ -476,6 +483,8 @@ def run_demo(
     daily = step(
         f"daily increment (as at {midnight.isoformat()})", lambda: run_daily(midnight, True, settings, log)
     )
+    trained = step("movies: success classifier trained", lambda: _train_movie_success(settings))
+    log(f"      {trained['line']}")
     engine = runtime.query_engine(settings)
     answers = step(
         "example queries",
@@ -491,4 +500,58 @@ def run_demo(
         f"{sum(r.details['inserted'] for r in synced)} new rows; steps "
         + ", ".join(f"{name.split(' (')[0]} {seconds}s" for name, seconds in steps.items())
     )
-    return {"answers": answers, "steps": steps, "ingest": ingest, "job": job, "daily": daily, "line": line}
+    return {
+        "answers": answers,
+        "steps": steps,
+        "ingest": ingest,
+        "job": job,
+        "daily": daily,
+        "movies": movies,
+        "movie_prediction": trained["prediction"],
+        "line": line,
+    }
+
+
+#: The demo's steps, for its progress lines.
+DEMO_STEPS = 11
+#: The film the demo predicts (the API's documented example).
+DEMO_FILM = {
+    "title": "Luz de invierno",
+    "budget_usd": 40_000_000,
+    "runtime_min": 118,
+    "genres": ["Acción", "Aventura"],
+    "original_language": "es",
+    "release_date": dt.date(2027, 7, 16),
+    "keywords": ["sequel", "based on novel"],
+    "production_companies": ["Warner Bros."],
+}
+
+
+def _backfill_sample_movies(settings: Settings) -> RunReport:
+    from datalake.pipelines.tmdb_ingest import ingest_tmdb_backfill
+
+    report, _summary = ingest_tmdb_backfill(sample=True, settings=settings)
+    return report
+
+
+def _train_movie_success(settings: Settings) -> dict[str, Any]:
+    """Train on the lake's SAMPLE movie tables, promote if better, and predict :data:`DEMO_FILM`."""
+    import tempfile
+
+    from datalake.movies import serving
+    from datalake.movies.tables import read_lake_tables
+    from datalake.movies.training import train_movie_success
+
+    tables = read_lake_tables(settings=settings, source="sample")
+    details = train_movie_success(tables, "SAMPLE movie tables", settings=settings)["details"]
+    scores = details["evaluation"]["test"]["model"]
+    with tempfile.TemporaryDirectory() as scratch:
+        model = serving.load_champion(Path(scratch), settings)
+        film = {**DEMO_FILM, "genres": serving.canonical_genres(list(DEMO_FILM["genres"]))}
+        [prediction] = serving.predict_films(model, [film])
+    line = (
+        f"{len(tables.movies):,} films; challenger ROC-AUC {scores['roc_auc']:.3f} "
+        f"({'promoted' if details['promoted'] else 'not promoted'}); "
+        f"{prediction['title']!r}: {prediction['success_probability']:.0%} chance of success"
+    )
+    return {"line": line, "prediction": prediction}

@@ -62,8 +62,15 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
         "energy company: one day of SAMPLE CSV drops landed",
         "sync to PostgreSQL",
         "daily increment",
+        "movies: SAMPLE TMDB export backfilled",
+        "movies: transform (Spark)",
+        "movies: success classifier trained",
     ):
         assert step in first.stdout, step
+    # One film predicted by the champion trained on the lake's SAMPLE movie tables.
+    assert "'Luz de invierno' (2027-07-16)" in first.stdout and "chance of success" in first.stdout
+    movies = query_json("SELECT count(*) AS n FROM movies WHERE source = 'sample'", lake_env)[0]["n"]
+    assert movies > 100 and warehouse_count(lake_env, "movies") == movies
 
     daily = query_json(
         "SELECT local_date, count(*) AS n FROM demand_hourly WHERE region = 'national' "
@@ -85,6 +92,7 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
 
     run_cli(*args, env=lake_env)
     assert warehouse_count(lake_env, "energy_transacciones") == transacciones  # the same drops again
+    assert warehouse_count(lake_env, "movies") == movies  # the same export again
     assert query_json("SELECT count(*) AS n FROM demand_hourly", lake_env)[0]["n"] == processed
     assert warehouse_count(lake_env, "demand_hourly") == processed
     assert warehouse_count(lake_env, "generation") == generation

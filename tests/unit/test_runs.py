@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from datalake.runs import MAX_REASON_CHARS, list_runs, record_run
+from datalake.runs import MAX_REASON_CHARS, latest_runs, list_runs, record_run
 from datalake.storage.local import LocalObjectStore
 
 
@@ -59,3 +59,15 @@ def test_failed_run_reason_is_cut_to_a_bounded_line(tmp_path) -> None:
     (failed,) = list_runs(store, "job_d")
     assert "\n" not in failed.error and len(failed.error) == MAX_REASON_CHARS
     assert failed.error.startswith("ValueError: xxx") and failed.error.endswith("...")
+
+
+def test_latest_runs_keep_one_per_job_so_a_busy_job_hides_no_other(tmp_path) -> None:
+    store = LocalObjectStore(tmp_path)
+    with record_run("quiet_job", store) as quiet:
+        quiet.rows_in = quiet.rows_out = 1
+    for _ in range(12):
+        with record_run("busy_job", store) as busy:
+            busy.rows_in = busy.rows_out = 2
+    latest = latest_runs(store)
+    assert [r.job for r in latest] == ["busy_job", "quiet_job"]  # newest first
+    assert latest[0].run_id == busy.run_id and latest[1].run_id == quiet.run_id
