@@ -25,6 +25,7 @@ from datalake.deploy.stack import deploy_layers
 from datalake.deploy.templates import load_template
 from datalake.pipelines.trigger import raw_prefix_jobs
 from datalake.settings import Settings
+from datalake.sources.registry import SOURCES
 
 ACCOUNT = "123456789012"  # moto's account id
 PREFIX = "datalake-dev"
@@ -106,9 +107,13 @@ def test_package_then_ingestion_layer_on_moto(
         "ProcessedDatabaseName": "datalake_processed",
         "EnergyRawDatabaseName": "energy_raw_db",
         "EnergyProcessedDatabaseName": "energy_processed_db",
-        "ReeJobName": "datalake-ree-to-processed",
-        "EntsoeJobName": "datalake-entsoe-to-processed",
-        "EnergyCompanyJobName": "datalake-energy-company-to-processed",
+        # The transforms layer exports one job name per registered source (ReeJobName, ...).
+        **{
+            "".join(part.title() for part in source.name.split("_")) + "JobName": getattr(
+                Settings(_env_file=None), source.job_setting
+            )
+            for source in SOURCES.values()
+        },
         "DatabaseSecretArn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:datalake/dev/db-AbCdEf",
         "PrivateSubnetIds": "subnet-0a,subnet-0b",
         "AppSecurityGroupId": "sg-0app",
@@ -203,8 +208,7 @@ def test_package_then_ingestion_layer_on_moto(
     document = ast.literal_eval(unquote(document)) if isinstance(document, str) else document
     [glue] = [s for s in document["Statement"] if "glue:StartJobRun" in s["Action"]]
     assert sorted(glue["Resource"]) == sorted(
-        f"arn:aws:glue:eu-west-1:{ACCOUNT}:job/{exports[k]}"
-        for k in ("ReeJobName", "EntsoeJobName", "EnergyCompanyJobName")
+        f"arn:aws:glue:eu-west-1:{ACCOUNT}:job/{name}" for k, name in exports.items() if k.endswith("JobName")
     )
     sync_policy = iam.get_role_policy(RoleName=f"{PREFIX}-sync-warehouse", PolicyName="sync-warehouse")[
         "PolicyDocument"
