@@ -60,6 +60,7 @@ from datalake.deploy.templates import REPO_ROOT, load_template
 from datalake.settings import Settings, get_settings
 from datalake.sources.energy_company_sample import generate_drops
 from datalake.sources.ree_sample import SampleTransport
+from datalake.sources.registry import SOURCES
 from datalake.sources.tmdb_sample import SAMPLE_TOKEN
 from datalake.sources.tmdb_sample import SampleTransport as TmdbSampleTransport
 from datalake.warehouse import EmbeddedPostgres
@@ -146,7 +147,8 @@ def deployment(
     exports = deployment.bindings("ingestion").exports
     glue = aws.client("glue", settings=settings)
     jobs = load_template("transforms")["Resources"]
-    for kind in ("Ree", "Entsoe", "EnergyCompany"):
+    # One job per registered source (ReeJob, EntsoeJob, EnergyCompanyJob, TmdbJob, ...).
+    for kind in ("".join(part.title() for part in name.split("_")) for name in SOURCES):
         execution = jobs[f"{kind}Job"]["Properties"].get("ExecutionProperty", {"MaxConcurrentRuns": 1})
         glue.create_job(
             Name=exports[f"datalake-dev-{kind}JobName"],
@@ -480,6 +482,7 @@ def start_transform_runs(h: Harness) -> LambdaRun:
         "raw/ree_sample/demand/year=2024/month=01/day=01/ree-demand-national-2024-01-01.json",
         "raw/entsoe/total_load/year=2024/month=01/day=01/entsoe-total-load-2024-01-01.csv",
         "raw/energy_company/clientes/year=2024/month=06/day=03/clientes_2024-06-03.csv",
+        "raw/tmdb/movie/year=2024/month=06/day=03/details-daily-550-0.jsonl",
     ]
     event = s3_event(template, lake, keys, "2024-01-02T05:30:41.118Z")
     # Runs stay STARTING, so the second event finds each job at its limit and looks for a covering run.
@@ -496,9 +499,11 @@ def start_transform_runs(h: Harness) -> LambdaRun:
             timeout=10,
         )
     first, second = run.answers
-    assert isinstance(first, dict) and len(first["started"]) == 4, first
+    assert isinstance(first, dict) and len(first["started"]) == len(keys), first
     # Every job is at its limit the second time: each prefix is covered by the run the first started.
-    assert isinstance(second, dict) and (len(second["started"]), len(second["covered"])) == (0, 4), second
+    assert isinstance(second, dict) and (len(second["started"]), len(second["covered"])) == (0, len(keys)), (
+        second
+    )
     return run
 
 
