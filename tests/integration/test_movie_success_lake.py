@@ -4,6 +4,7 @@ PostgreSQL, and /historical-predictions?model=movie-success judged against the m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -66,10 +67,13 @@ def publish(settings: Settings, tables: MovieTables, specs: dict[str, DatasetSpe
 
 
 @pytest.fixture
-def settings(pg_settings: Settings, pg_conn: psycopg.Connection[Any]) -> Settings:
+def settings(pg_settings: Settings, pg_conn: psycopg.Connection[Any]) -> Iterator[Settings]:
+    # The warehouse is shared by the session's tests: leave no hand-made movies table behind.
     for table in ("movie_predictions", "movies"):
         pg_conn.execute(f"DROP TABLE IF EXISTS {table}")
-    return pg_settings.model_copy(update={"api_refresh_s": 0.0})
+    yield pg_settings.model_copy(update={"api_refresh_s": 0.0})
+    for table in ("movie_predictions", "movies"):
+        pg_conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 @pytest.mark.slow

@@ -264,6 +264,9 @@ def test_the_movie_tables_sync_into_postgresql_with_their_indexes(lake, tmp_path
     settings, _reports = lake
     shutil.copytree(settings.lake_root, tmp_path / "lake")
     settings = settings.model_copy(update={"lake_root": tmp_path / "lake", "database_url": embedded_pg.url})
+    with psycopg.connect(embedded_pg.url, autocommit=True) as conn:  # a fresh mirror of these tables
+        for spec in MOVIE_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {spec.warehouse_table} CASCADE")
     for spec in MOVIE_TABLES:
         first = sync_dataset(spec.name, settings)
         again = sync_dataset(spec.name, settings, force=True)
