@@ -62,12 +62,18 @@ def test_failed_run_reason_is_cut_to_a_bounded_line(tmp_path) -> None:
 
 
 def test_latest_runs_keep_one_per_job_so_a_busy_job_hides_no_other(tmp_path) -> None:
+    import time
+
     store = LocalObjectStore(tmp_path)
     with record_run("quiet_job", store) as quiet:
         quiet.rows_in = quiet.rows_out = 1
+    time.sleep(0.005)  # report names carry the start to the millisecond
+    busy_runs = []
     for _ in range(12):
         with record_run("busy_job", store) as busy:
             busy.rows_in = busy.rows_out = 2
+        busy_runs.append(busy)
     latest = latest_runs(store)
     assert [r.job for r in latest] == ["busy_job", "quiet_job"]  # newest first
-    assert latest[0].run_id == busy.run_id and latest[1].run_id == quiet.run_id
+    newest = max(r.started_at for r in busy_runs)  # runs started in one millisecond are equally new
+    assert latest[0].started_at == newest and latest[1].run_id == quiet.run_id
