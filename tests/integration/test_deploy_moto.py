@@ -25,7 +25,6 @@ from datalake.deploy.stack import deploy_layers
 from datalake.deploy.templates import load_template
 from datalake.pipelines.trigger import raw_prefix_jobs
 from datalake.settings import Settings
-from datalake.sources.registry import SOURCES
 
 ACCOUNT = "123456789012"  # moto's account id
 PREFIX = "datalake-dev"
@@ -99,6 +98,7 @@ def test_package_then_ingestion_layer_on_moto(
             s3.put_object(Bucket=artifacts, Key=f"code/{version}/{missing}", Body=_empty_zip())
 
     cfn = _client("cloudformation", moto_settings)
+    transforms = load_template("transforms")
     exports = {
         "LakeBucketName": deployed_storage["lake"],
         "LandingBucketName": deployed_storage["landing"],
@@ -107,12 +107,11 @@ def test_package_then_ingestion_layer_on_moto(
         "ProcessedDatabaseName": "datalake_processed",
         "EnergyRawDatabaseName": "energy_raw_db",
         "EnergyProcessedDatabaseName": "energy_processed_db",
-        # The transforms layer exports one job name per registered source (ReeJobName, ...).
+        # What the transforms layer exports: one job name per Glue job (ReeJobName, ...).
         **{
-            "".join(part.title() for part in source.name.split("_")) + "JobName": getattr(
-                Settings(_env_file=None), source.job_setting
-            )
-            for source in SOURCES.values()
+            name: transforms["Parameters"][name]["Default"]
+            for name in transforms["Outputs"]
+            if name.endswith("JobName")
         },
         "DatabaseSecretArn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:datalake/dev/db-AbCdEf",
         "PrivateSubnetIds": "subnet-0a,subnet-0b",

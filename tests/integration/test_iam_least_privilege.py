@@ -60,7 +60,6 @@ from datalake.deploy.templates import REPO_ROOT, load_template
 from datalake.settings import Settings, get_settings
 from datalake.sources.energy_company_sample import generate_drops
 from datalake.sources.ree_sample import SampleTransport
-from datalake.sources.registry import SOURCES
 from datalake.sources.tmdb_sample import SAMPLE_TOKEN
 from datalake.sources.tmdb_sample import SampleTransport as TmdbSampleTransport
 from datalake.warehouse import EmbeddedPostgres
@@ -147,11 +146,13 @@ def deployment(
     exports = deployment.bindings("ingestion").exports
     glue = aws.client("glue", settings=settings)
     jobs = load_template("transforms")["Resources"]
-    # One job per registered source (ReeJob, EntsoeJob, EnergyCompanyJob, TmdbJob, ...).
-    for kind in ("".join(part.title() for part in name.split("_")) for name in SOURCES):
-        execution = jobs[f"{kind}Job"]["Properties"].get("ExecutionProperty", {"MaxConcurrentRuns": 1})
+    # Every Glue job of the transforms layer (one per registered source), as its export names it.
+    for logical_id, job in jobs.items():
+        if job["Type"] != "AWS::Glue::Job":
+            continue
+        execution = job["Properties"].get("ExecutionProperty", {"MaxConcurrentRuns": 1})
         glue.create_job(
-            Name=exports[f"datalake-dev-{kind}JobName"],
+            Name=exports[f"datalake-dev-{logical_id}Name"],
             Role=f"arn:aws:iam::{ACCOUNT}:role/datalake-dev-glue-jobs",
             Command={"Name": "glueetl", "ScriptLocation": "s3://artifacts/code/check/glue_jobs/job.py"},
             ExecutionProperty={"MaxConcurrentRuns": int(execution["MaxConcurrentRuns"])},
