@@ -193,7 +193,7 @@ def status() -> None:
     for run in snapshot["runs"]:
         runs.add_row(
             run.job,
-            run.started_at,
+            run.started_at[:19].replace("T", " "),
             run.status,
             str(run.rows_in),
             str(run.rows_out),

@@ -22,6 +22,21 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_last_start = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def run_start_time() -> str:
+    """Now, to the microsecond, strictly later than this process's previous run start.
+
+    Run reports sort by this stamp; two runs started within one clock tick (milliseconds on some
+    hosts) would otherwise sort by their random ids, and "newest first" would be a coin toss.
+    """
+    global _last_start
+    now = utc_now()
+    _last_start = max(now, _last_start + dt.timedelta(microseconds=1))
+    return _last_start.isoformat(timespec="microseconds")
+
+
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """The same instant in UTC; a naive time is taken as UTC (S3 event times are), not the host's zone."""
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
@@ -33,7 +48,7 @@ class RunReport:
 
     job: str
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    started_at: str = field(default_factory=lambda: utc_now().isoformat(timespec="milliseconds"))
+    started_at: str = field(default_factory=run_start_time)
     finished_at: str | None = None
     status: str = "running"
     rows_in: int = 0
