@@ -38,14 +38,18 @@ java: $(STAMP)
 demo: java
 	$(BIN)/datalake demo
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist; one per core of a 2-core CI machine):
+# most integration time is Spark and subprocess latency, which two workers overlap.
+TEST_WORKERS ?= 2
+
 test: java lint-iac
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit
 
 integration: java
-	$(BIN)/python -m pytest -m integration
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m integration
 
 e2e: java
 	$(BIN)/python -m pytest -m e2e

@@ -9,6 +9,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from typing import Any
 from urllib.parse import unquote
 
 from pyspark import StorageLevel
@@ -108,8 +109,14 @@ def spec_frame(df: DataFrame, spec: DatasetSpec) -> DataFrame:
     return df.select(*(F.col(c.name).cast(c.type).alias(c.name) for c in (*spec.columns, *spec.partition_by)))
 
 
-def count_and_check_required(frame: DataFrame, spec: DatasetSpec) -> int:
-    """The rows of ``frame`` (one pass), refusing nulls in the columns the spec declares required.
+def count_and_check_required(frame: DataFrame, spec: DatasetSpec) -> dict[tuple[Any, ...], int]:
+    """The rows of ``frame`` per partition (one pass), refusing nulls in the required columns.
+
+    Returns
+    -------
+    dict
+        Rows per tuple of the spec's partition values (one ``()`` entry for an unpartitioned
+        table; empty when there is no row).
 
     Raises
     ------
@@ -117,18 +124,19 @@ def count_and_check_required(frame: DataFrame, spec: DatasetSpec) -> int:
         Naming the first required column holding nulls and how many (the quality checks should
         have quarantined those rows: writing them would break the files' declared schema).
     """
+    names = [p.name for p in spec.partition_by]
     required = [c.name for c in (*spec.columns, *spec.partition_by) if not c.nullable]
-    counts = frame.agg(
+    # One small row per partition: the count, and the nulls of each required column.
+    groups = frame.groupBy(*names).agg(
         F.count(F.lit(1)).alias("_rows"),
-        *(F.sum(F.col(name).isNull().cast("long")).alias(name) for name in required),
-    ).first()
-    assert counts is not None
+        *(F.sum(F.col(name).isNull().cast("long")).alias(f"_nulls_{name}") for name in required),
+    )
+    counted = groups.collect()
     for name in required:
-        if counts[name]:
-            raise DataValidationError(
-                name, f"{counts[name]} null value(s) in a required column of {spec.name}"
-            )
-    return int(counts["_rows"])
+        nulls = sum(row[f"_nulls_{name}"] for row in counted)
+        if nulls:
+            raise DataValidationError(name, f"{nulls} null value(s) in a required column of {spec.name}")
+    return {tuple(row[name] for name in names): int(row["_rows"]) for row in counted}
 
 
 def with_spec_nullability(frame: DataFrame, spec: DatasetSpec) -> DataFrame:
@@ -193,7 +201,8 @@ def write_processed(
     ordering = _ordering(spec)
     frame = spec_frame(df, spec).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        rows = count_and_check_required(frame, spec)
+        per_partition = count_and_check_required(frame, spec)
+        rows = sum(per_partition.values())
         files = max(1, math.ceil(rows / settings.processed_rows_per_file))
         (
             with_spec_nullability(frame, spec)
@@ -207,15 +216,15 @@ def write_processed(
         )
         if progress and spec.partition_by:
             names = [p.name for p in spec.partition_by]
-            for row in frame.groupBy(*names).count().orderBy(*names).collect():
-                values = {name: row[name] for name in names}
-                progress(f"{spec.name}/{hive_path(values)}: {row['count']} rows")
+            in_order = sorted(per_partition.items(), key=lambda kv: [(v is None, v) for v in kv[0]])
+            for values, count in in_order:
+                progress(f"{spec.name}/{hive_path(dict(zip(names, values, strict=True)))}: {count:,} rows")
     finally:
         frame.unpersist()
     publication = publish_run(spec, store, catalog, run_id, settings)
     if progress:
         progress(
-            f"{spec.name}: {rows} rows in {len(publication.keys)} file(s), run {run_id} published "
+            f"{spec.name}: {rows:,} rows in {len(publication.keys)} file(s), run {run_id} published "
             f"({publication.created} partition(s) new, {publication.switched} switched)"
         )
     return list(publication.keys)
@@ -275,13 +284,16 @@ def delete_processed_partitions(
     return unpublish_partitions(spec, store, catalog, paths, settings)
 
 
-def write_quarantine(df: DataFrame, name: str, store: ObjectStore, run_id: str) -> str | None:
+def write_quarantine(
+    df: DataFrame, name: str, store: ObjectStore, run_id: str, rows: int | None = None
+) -> str | None:
     """Write quarantined rows (every column as text, plus ``reason``) of one dataset (or source) and run.
 
     The executors write ``quarantine/<name>/run_date=<day>/<run_id>/part-*.parquet``; returns that
-    folder's key, or None when there are no rows.
+    folder's key, or None when there are no rows. ``rows``, when the caller has counted them,
+    spares the pass that looks for a first row.
     """
-    if df.isEmpty():
+    if rows == 0 or (rows is None and df.isEmpty()):
         return None
     day = dt.datetime.now(dt.UTC).date().isoformat()
     key = join_key(QUARANTINE_PREFIX, name, f"run_date={day}", run_id)

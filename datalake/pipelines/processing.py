@@ -43,6 +43,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -53,7 +54,7 @@ from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan
 from datalake.runs import RunReport
 from datalake.sources.registry import RowOwnership
 from datalake.storage.base import ObjectStore
-from datalake.storage.paths import join_key
+from datalake.storage.paths import join_key, parse_partition
 from datalake.transforms import quality
 from datalake.transforms.documents import local_date, read_documents
 
@@ -172,16 +173,17 @@ def _publish(
         counts = {row["_mine"]: row["count"] for row in carried.groupBy("_mine").count().collect()}
         carried_count, kept_count = counts.get(True, 0), counts.get(False, 0)
         frame = frame.unionByName(carried.drop("_mine"))
-    frame = frame.cache()
-    keys = write_processed(frame, spec, store, progress)
-    present = {tuple(zip(names, row, strict=True)) for row in frame.select(*names).distinct().collect()}
+    try:
+        keys = write_processed(frame, spec, store, progress)
+    finally:
+        if current is not None and touched:
+            carried.unpersist()
+    # The partitions that still hold rows are those the run wrote files in.
+    present = {tuple((name, int(parse_partition(key)[name])) for name in names) for key in keys}
     emptied = [dict(t) for t in touched if t not in present]
     for path in delete_processed_partitions(spec, store, emptied):
         if progress:
             progress(f"{spec.name}/{path}: removed (no rows left)")
-    frame.unpersist()
-    if current is not None and touched:
-        carried.unpersist()
     return keys, carried_count, kept_count
 
 
@@ -204,33 +206,42 @@ def finish_dataset(
     """
     if "problem" not in typed.columns:
         typed = typed.withColumn("problem", F.lit(None).cast("string"))
-    typed = typed.cache()
-    parse_failed = typed.filter(F.col("problem").isNotNull()).withColumnRenamed("problem", quality.REASON)
     owner = recompute.owner if recompute is not None else None
     checks = [ownership_check(owner)] if owner is not None else []
-    valid, bad = quality.split_valid(typed.filter(F.col("problem").isNull()).drop("problem"), spec, checks)
-    latest, superseded = quality.latest_per_key(
-        valid, list(spec.primary_key), "extracted_at", tiebreak=("raw_record",)
-    )
-    quarantined = parse_failed.unionByName(bad).unionByName(superseded)
-    if recompute is None:
-        keys, carried, kept = write_processed(latest.drop("raw_record"), spec, store, progress), 0, 0
-    else:
-        keys, carried, kept = _publish(latest.drop("raw_record"), spec, store, recompute, progress)
-    rows_out, rows_quarantined = latest.count(), quarantined.count()
-    quarantine_key = write_quarantine(quarantined, spec.name, store, report.run_id)
+    # One cached copy of the rows with their verdicts: the write and the quarantine both read it.
+    judged = quality.judge(
+        typed,
+        spec,
+        list(spec.primary_key),
+        "extracted_at",
+        checks=checks,
+        tiebreak=("raw_record",),
+        problem="problem",
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    latest = judged.filter(F.col(quality.REASON).isNull()).drop(quality.REASON, "raw_record")
+    quarantined = judged.filter(F.col(quality.REASON).isNotNull())
+    try:
+        if recompute is None:
+            keys, carried, kept = write_processed(latest, spec, store, progress), 0, 0
+        else:
+            keys, carried, kept = _publish(latest, spec, store, recompute, progress)
+        counted = judged.groupBy(quality.REASON).count().collect()
+        verdicts = {row[quality.REASON]: row["count"] for row in counted}
+        rows_out = verdicts.pop(None, 0)
+        rows_quarantined = sum(verdicts.values())
+        quarantine_key = write_quarantine(quarantined, spec.name, store, report.run_id, rows_quarantined)
+    finally:
+        judged.unpersist()
     report.keys_written += keys + ([quarantine_key] if quarantine_key else [])
     if rows_quarantined:
-        reasons = quarantined.groupBy(quality.REASON).count().collect()
         report.details.setdefault("quarantine_reasons", {}).update(
-            {f"{spec.name}: {row[quality.REASON]}": row["count"] for row in reasons}
+            {f"{spec.name}: {reason}": count for reason, count in verdicts.items()}
         )
     report.details[f"{spec.name}_rows_out"] = rows_out
     if recompute is not None:
         report.details[f"{spec.name}_rows_carried_over"] = carried
     if owner is not None:
         report.details[f"{spec.name}_rows_of_other_owners_kept"] = kept
-    typed.unpersist()
     return rows_out, rows_quarantined
 
 
@@ -373,11 +384,11 @@ def process_documents(
             documents = read_documents(spark, [spark_uri(store, key) for key in keys], pattern)
         else:  # only deletions: the days lose their rows, nothing is left to read
             documents = spark.createDataFrame([], _DOCUMENTS)
-        flattened = flatten(documents).cache()  # read once: the partition names are taken from it first
+        flattened = flatten(documents)
         on = value_day(flattened) if value_day is not None else local_date()
         values = _scoped(flattened, raw_prefix, plan, days, reach_days, on).cache()
-        report.rows_in = values.count()
-        report.details["files"] = values.select("path").distinct().count()
+        counted = values.agg(F.count(F.lit(1)).alias("rows"), F.countDistinct("path").alias("files")).first()
+        report.rows_in, report.details["files"] = counted["rows"], counted["files"]
     recompute = Recompute(spark, frozenset(days), owner)
     with report.timed("transform+write"):
         out = quarantined = 0
@@ -387,19 +398,18 @@ def process_documents(
         stray = unreadable(values).select(
             F.col("problem").alias(quality.REASON), F.col("path"), F.col("raw_record")
         )
-        stray_count = stray.count()
+        stray_reasons = {
+            row[quality.REASON]: row["count"] for row in stray.groupBy(quality.REASON).count().collect()
+        }
+        stray_count = sum(stray_reasons.values())
         if stray_count:
-            key = write_quarantine(stray, problem_source, store, report.run_id)
+            key = write_quarantine(stray, problem_source, store, report.run_id, stray_count)
             report.keys_written.append(key or "")
             report.details.setdefault("quarantine_reasons", {}).update(
-                {
-                    f"{problem_source}: {row[quality.REASON]}": row["count"]
-                    for row in stray.groupBy(quality.REASON).count().collect()
-                }
+                {f"{problem_source}: {reason}": count for reason, count in stray_reasons.items()}
             )
         report.rows_out, report.rows_quarantined = out, quarantined + stray_count
     values.unpersist()
-    flattened.unpersist()
     # Only now, with every table published: a run that died before this leaves the ledger as it was.
     ledger.commit(store, plan)
     return report

@@ -54,6 +54,19 @@ def split_valid(
     return flagged.filter(F.col(REASON).isNull()).drop(REASON), flagged.filter(F.col(REASON).isNotNull())
 
 
+def _newest_first(newest_by: str, tiebreak: tuple[str, ...], keep: Literal["latest", "earliest"]) -> list:
+    order = F.col(newest_by).desc_nulls_last() if keep == "latest" else F.col(newest_by).asc_nulls_last()
+    return [order, *tiebreak]
+
+
+def _superseded_reason(keys: list[str], newest_by: str, keep: Literal["latest", "earliest"]) -> str:
+    return (
+        f"superseded by a newer revision (by {newest_by}) of the same {', '.join(keys)}"
+        if keep == "latest"
+        else f"duplicate of an earlier arrival (by {newest_by}) of the same {', '.join(keys)}"
+    )
+
+
 def latest_per_key(
     df: DataFrame,
     keys: list[str],
@@ -68,14 +81,41 @@ def latest_per_key(
     extracted at the same moment, so re-runs pick the same winner. ``keep="earliest"`` keeps
     the first arrival instead (repeated events, where a later copy must change nothing).
     """
-    order = F.col(newest_by).desc_nulls_last() if keep == "latest" else F.col(newest_by).asc_nulls_last()
-    window = Window.partitionBy(*keys).orderBy(order, *tiebreak)
+    window = Window.partitionBy(*keys).orderBy(*_newest_first(newest_by, tiebreak, keep))
     ranked = df.withColumn("_rank", F.row_number().over(window)).cache()
     latest = ranked.filter("_rank = 1").drop("_rank")
-    reason = (
-        f"superseded by a newer revision (by {newest_by}) of the same {', '.join(keys)}"
-        if keep == "latest"
-        else f"duplicate of an earlier arrival (by {newest_by}) of the same {', '.join(keys)}"
-    )
+    reason = _superseded_reason(keys, newest_by, keep)
     superseded = ranked.filter("_rank > 1").drop("_rank").withColumn(REASON, F.lit(reason))
     return latest, superseded
+
+
+def judge(
+    df: DataFrame,
+    spec: DatasetSpec,
+    keys: list[str],
+    newest_by: str,
+    *,
+    checks: Sequence[ParseCheck] = (),
+    tiebreak: tuple[str, ...] = (),
+    problem: str | None = None,
+) -> DataFrame:
+    """``df`` with ``reason``: why each row goes to quarantine, null on the rows to keep.
+
+    The verdicts of :func:`split_valid` then :func:`latest_per_key`, in one frame, so a caller
+    caches one copy of its rows instead of three (a ten-year backfill does not fit three). A
+    row's ``problem`` column (found while parsing, dropped here) is its reason as it is; other
+    rows get the failed ``checks`` and broken rules; of the rows left, one per key is kept
+    (the latest by ``newest_by``, then ``tiebreak``) and the others are superseded.
+    """
+    flagged = with_reasons(df, spec, checks)
+    if problem is not None:
+        flagged = flagged.withColumn(REASON, F.coalesce(F.col(problem), F.col(REASON))).drop(problem)
+    valid = F.col(REASON).isNull()
+    # Invalid rows rank apart: a broken row never supersedes a good one.
+    window = Window.partitionBy(valid, *keys).orderBy(*_newest_first(newest_by, tiebreak, "latest"))
+    superseded = F.lit(_superseded_reason(keys, newest_by, "latest"))
+    return (
+        flagged.withColumn("_rank", F.row_number().over(window))
+        .withColumn(REASON, F.when(valid & (F.col("_rank") > 1), superseded).otherwise(F.col(REASON)))
+        .drop("_rank")
+    )

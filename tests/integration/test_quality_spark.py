@@ -70,3 +70,38 @@ def test_ties_on_extraction_time_pick_the_same_winner_whatever_the_input_order(s
         winners.add(tuple(sorted((r["hour"], r["demand_mw"]) for r in latest.collect())))
         assert superseded.count() == 1
     assert winners == {(("h1", 11.0), ("h2", 20.0))}
+
+
+def test_one_frame_of_verdicts_equals_the_split_then_the_dedupe(spark) -> None:
+    """``judge`` is split_valid then latest_per_key in one frame; a broken row never supersedes a good one."""
+    at = pd.to_datetime
+    frame = pd.DataFrame(
+        {
+            "ts_utc": at(["2024-01-01T00:00"] * 4 + ["2024-01-01T01:00"] * 2),
+            "local_date": [dt.date(2024, 1, 1)] * 6,
+            "region": ["national", "national", "national", "peninsular", "national", "national"],
+            # The newest revision of 00:00 national is out of range: the next newest wins.
+            "demand_mw": [30_000.0, 31_000.0, -5.0, 25_000.0, 29_000.0, 29_500.0],
+            "source": ["sample"] * 6,
+            "tso_forecast_mw": [float("nan")] * 6,
+            "extracted_at": at(
+                ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-02", "2024-01-02", "2024-01-02"]
+            ),
+            "problem": [None, None, None, None, "unparsable value 'x'", None],
+        }
+    )
+    df = spark.createDataFrame(frame)
+    keys = list(DEMAND_HOURLY.primary_key)
+    judged = quality.judge(df, DEMAND_HOURLY, keys, "extracted_at", problem="problem")
+    assert "problem" not in judged.columns
+    verdicts = sorted((r["demand_mw"], r["reason"]) for r in judged.collect())
+    valid, bad = quality.split_valid(df.filter("problem is null").drop("problem"), DEMAND_HOURLY)
+    latest, superseded = quality.latest_per_key(valid, keys, "extracted_at")
+    expected = sorted(
+        [(r["demand_mw"], None) for r in latest.collect()]
+        + [(r["demand_mw"], r["reason"]) for r in bad.unionByName(superseded).collect()]
+        + [(29_000.0, "unparsable value 'x'")]
+    )
+    assert verdicts == expected
+    kept = sorted(demand for demand, reason in verdicts if reason is None)
+    assert kept == [25_000.0, 29_500.0, 31_000.0]
