@@ -200,3 +200,33 @@ def get_spark(
 def job_session(app_name: str, settings: Settings) -> SparkSession:
     """The session of one job run, as ``settings`` place it (:func:`spark_runtime`)."""
     return get_spark(app_name, settings.spark_master, settings.spark_driver_memory, spark_runtime(settings))
+
+
+def stop_jvm(timeout_s: float = 30.0) -> bool:
+    """Stop the active session and the JVM behind it; the next :func:`get_spark` starts a fresh one.
+
+    PySpark keeps its JVM for the life of the Python process, across ``SparkSession.stop()``:
+    a long process that runs many unrelated jobs (a test run) carries every earlier job's
+    leftovers in one heap. Returns whether a JVM was running.
+    """
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return False
+    if SparkContext._active_spark_context is not None:
+        SparkContext._active_spark_context.stop()
+    process = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if process is not None:
+        # The gateway server exits when its stdin closes (that is how it follows a dying driver).
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return True

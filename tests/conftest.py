@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +25,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for marker in ("unit", "integration", "e2e"):
             if marker in parts:
                 item.add_marker(getattr(pytest.mark, marker))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_spark_jvm_per_module() -> Iterator[None]:
+    """Each test module that used Spark leaves no JVM behind: the next one starts a fresh heap.
+
+    PySpark keeps one JVM for the whole process; over a full run every module's cached frames,
+    plans and broadcasts in one 4 GB heap made later Spark tests several times slower.
+    """
+    yield
+    if "pyspark" in sys.modules:
+        from datalake.spark import stop_jvm
+
+        stop_jvm()
 
 
 @pytest.fixture(autouse=True)

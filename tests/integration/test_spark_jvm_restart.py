@@ -1,0 +1,21 @@
+"""stop_jvm: a long process (the test run) can start each group of jobs on a fresh JVM."""
+
+from __future__ import annotations
+
+import os
+
+from pyspark import SparkContext
+
+from datalake.spark import get_spark, stop_jvm
+
+
+def test_stop_jvm_ends_the_jvm_and_the_next_session_starts_a_new_one() -> None:
+    first = get_spark("tests-jvm-a", "local[1]")
+    assert first.range(10).count() == 10
+    old_pid = SparkContext._gateway.proc.pid
+    assert stop_jvm() is True
+    assert not os.path.exists(f"/proc/{old_pid}")  # the process is gone, not just disconnected
+    assert stop_jvm() is False  # nothing left to stop
+    second = get_spark("tests-jvm-b", "local[1]")
+    assert second.range(5).count() == 5
+    assert SparkContext._gateway.proc.pid != old_pid
