@@ -43,13 +43,13 @@ demo: java
 TEST_WORKERS ?= 2
 
 test: java lint-iac
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit
 
 integration: java
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m integration
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m integration
 
 e2e: java
 	$(BIN)/python -m pytest -m e2e

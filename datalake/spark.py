@@ -210,14 +210,23 @@ def stop_jvm(timeout_s: float = 30.0) -> bool:
     leftovers in one heap. Returns whether a JVM was running.
     """
     from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+    from pyspark.sql.context import SQLContext
 
     gateway = SparkContext._gateway
     if gateway is None:
         return False
+    session = SparkSession._instantiatedSession
+    if session is not None and session._sc._jsc is not None:
+        session.stop()  # also clears the JVM's default and active sessions
     if SparkContext._active_spark_context is not None:
         SparkContext._active_spark_context.stop()
     process = getattr(gateway, "proc", None)
     gateway.shutdown()
+    # Nothing may hand out an object of the old JVM: every cached session goes with it.
+    SparkSession._instantiatedSession = None
+    SparkSession._activeSession = None
+    SQLContext._instantiatedContext = None
     SparkContext._gateway = None
     SparkContext._jvm = None
     if process is not None:

@@ -34,6 +34,7 @@ if importlib.util.find_spec("datalake") is None:
     # pkgutil namespace that adopts any ``sagemaker/`` folder on sys.path (this one) as a portion.
     sys.path.insert(0, str(HERE.parent))
 
+from datalake import movies  # noqa: E402
 from datalake.errors import DataValidationError, LakeError  # noqa: E402
 from datalake.models import model_registry  # noqa: E402
 from datalake.models import sagemaker_hosting as hosting  # noqa: E402
@@ -104,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 #: Model family -> (registry name, training entry script, base job name).
 FAMILIES = {
     "demand-forecaster": ("demand_forecaster", "train.py", training.BASE_JOB_NAME),
-    "movie-success": ("movie_success", "movie_success_train.py", "datalake-movie-success"),
+    "movie-success": (movies.MODEL_NAME, "movie_success_train.py", movies.BASE_JOB_NAME),
 }
 
 

@@ -45,6 +45,7 @@ from datalake.deploy.iam_sagemaker import (
     LAUNCHER_VERSION,
     launcher_role_requests,
     model_requests,
+    movie_success_launcher_requests,
 )
 from datalake.deploy.templates import LAYERS
 from datalake.errors import ConfigurationError
@@ -218,6 +219,8 @@ def check_sagemaker_role(env: str = "dev", templates: Templates = None) -> list[
     )
     requests = launcher_role_requests(
         lake, artifacts, endpoint, b.region, b.account, b.partition, database_secret_arn=secret
+    ) + movie_success_launcher_requests(
+        lake, artifacts, "datalake-movie-success", b.region, b.account, b.partition
     )
     for archive in archives:
         with_model = _renderer(env, "ml", templates, ModelDataUrl=f"s3://{artifacts}/{archive}")

@@ -336,6 +336,30 @@ def dlc_image(repository: str, region: str) -> str:
     return f"{DLC_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{repository}:latest"
 
 
+def _launcher_training(
+    job: str, base_job_name: str, train_uri: str, data_type: str, artifacts_bucket: str, region: str
+) -> dict[str, Any]:
+    """The ``CreateTrainingJob`` request the launcher makes: the train channel, the source bundle and
+    the SDK's drivers staged under ``sagemaker/<base job name>/<job>/input/``, outputs under
+    ``sagemaker/training/``."""
+    staged = f"s3://{artifacts_bucket}/{join_key(SAGEMAKER_PREFIX, base_job_name, job, 'input')}"
+    return {
+        "TrainingJobName": job,
+        "InputDataConfig": [
+            {
+                "ChannelName": "train",
+                "DataSource": {"S3DataSource": {"S3Uri": train_uri, "S3DataType": data_type}},
+            },
+            {"ChannelName": "code", "DataSource": {"S3DataSource": {"S3Uri": f"{staged}/code"}}},
+            {"ChannelName": "sm_drivers", "DataSource": {"S3DataSource": {"S3Uri": f"{staged}/sm_drivers"}}},
+        ],
+        "OutputDataConfig": {
+            "S3OutputPath": f"s3://{artifacts_bucket}/{join_key(SAGEMAKER_PREFIX, 'training')}"
+        },
+        "AlgorithmSpecification": {"TrainingImage": dlc_image(TRAINING_REPOSITORY, region)},
+    }
+
+
 def launcher_role_requests(
     lake_bucket: str,
     artifacts_bucket: str,
@@ -369,29 +393,10 @@ def launcher_role_requests(
     """
     from datalake.datasets import DEMAND_HOURLY
 
-    job = LAUNCHER_JOB_NAME
-    staged = f"s3://{artifacts_bucket}/{join_key(SAGEMAKER_PREFIX, BASE_JOB_NAME, job, 'input')}"
-    training = {
-        "TrainingJobName": job,
-        "InputDataConfig": [
-            {
-                "ChannelName": "train",
-                "DataSource": {
-                    "S3DataSource": {
-                        "S3Uri": f"s3://{lake_bucket}/{DEMAND_HOURLY.location}/{MANIFESTS_FOLDER}/"
-                        f"{LAUNCHER_MANIFEST}",
-                        "S3DataType": "ManifestFile",
-                    }
-                },
-            },
-            {"ChannelName": "code", "DataSource": {"S3DataSource": {"S3Uri": f"{staged}/code"}}},
-            {"ChannelName": "sm_drivers", "DataSource": {"S3DataSource": {"S3Uri": f"{staged}/sm_drivers"}}},
-        ],
-        "OutputDataConfig": {
-            "S3OutputPath": f"s3://{artifacts_bucket}/{join_key(SAGEMAKER_PREFIX, 'training')}"
-        },
-        "AlgorithmSpecification": {"TrainingImage": dlc_image(TRAINING_REPOSITORY, region)},
-    }
+    manifest = f"s3://{lake_bucket}/{DEMAND_HOURLY.location}/{MANIFESTS_FOLDER}/{LAUNCHER_MANIFEST}"
+    training = _launcher_training(
+        LAUNCHER_JOB_NAME, BASE_JOB_NAME, manifest, "ManifestFile", artifacts_bucket, region
+    )
     version = join_key("models", FORECASTER, "versions", LAUNCHER_VERSION, MODEL_ARCHIVE)
     container = {
         "Image": dlc_image(INFERENCE_REPOSITORY, region),
@@ -406,4 +411,56 @@ def launcher_role_requests(
         partition,
         vpc=database_secret_arn is not None,
         why="SageMaker hosts a registered version",
+    )
+
+
+#: Stands in for the job name ``launch.py --model movie-success`` gives a training job.
+MOVIE_LAUNCHER_JOB_NAME = "datalake-movie-success-20240101000000"
+#: The Kaggle-format CSV the movie-success family trains on, where ``ingest tmdb-csv`` lands it.
+MOVIE_TRAINING_CSV = "tmdb_5000_movies.csv"
+
+
+def movie_success_launcher_requests(
+    lake_bucket: str,
+    artifacts_bucket: str,
+    endpoint: str,
+    region: str,
+    account: str,
+    partition: str = "aws",
+) -> list[Request]:
+    """What ``launch.py all --model movie-success`` makes SageMaker do with the execution role.
+
+    The classifier trains on the Kaggle-format CSV in ``raw/tmdb/kaggle/`` (its ``--channel``),
+    with the source bundle staged under ``sagemaker/<base job name>/<job>/input/``, and its
+    registered versions are hosted from ``models/movie_success/versions/<version>/``. It reads no
+    warehouse, so it needs no VPC.
+
+    Parameters
+    ----------
+    lake_bucket, artifacts_bucket
+        The buckets the launcher's settings name.
+    endpoint
+        The ``--endpoint`` the classifier is served on.
+    region, account, partition
+        Where it runs.
+    """
+    from datalake import movies
+    from datalake.sources.tmdb_kaggle import KAGGLE_PREFIX
+
+    csv = f"s3://{lake_bucket}/{join_key(KAGGLE_PREFIX, MOVIE_TRAINING_CSV)}"
+    training = _launcher_training(
+        MOVIE_LAUNCHER_JOB_NAME, movies.BASE_JOB_NAME, csv, "S3Prefix", artifacts_bucket, region
+    )
+    version = join_key("models", movies.MODEL_NAME, "versions", LAUNCHER_VERSION, MODEL_ARCHIVE)
+    container = {
+        "Image": dlc_image(INFERENCE_REPOSITORY, region),
+        "ModelDataUrl": f"s3://{artifacts_bucket}/{version}",
+    }
+    return training_job_requests(training, region, account, partition) + model_requests(
+        container,
+        [endpoint],
+        region,
+        account,
+        partition,
+        why="SageMaker hosts a registered movie-success version",
     )

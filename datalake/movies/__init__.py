@@ -10,3 +10,5 @@ metrics and baselines), :mod:`training` (champion/challenger through the model r
 
 #: The registry name of the model family (``models/movie_success/`` in the artifacts store).
 MODEL_NAME = "movie_success"
+#: SageMaker names the family's training jobs ``<this>-<timestamp>`` (``launch.py --model movie-success``).
+BASE_JOB_NAME = "datalake-movie-success"

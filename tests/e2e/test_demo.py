@@ -51,6 +51,7 @@ def warehouse_count(env: dict[str, str], table: str) -> int:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+@pytest.mark.slow
 def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     # Ten days around the autumn change, then the daily increment adds the day after.
     args = ("demo", "--days", "10", "--start", "2024-10-21")

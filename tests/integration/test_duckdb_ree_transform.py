@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from benchmarks.duckdb_ree import transform_ree_duckdb
 from datalake.catalog.local import LocalCatalog
@@ -93,6 +94,7 @@ def normalised(reasons: dict[str, int]) -> dict[str, int]:
     return out
 
 
+@pytest.mark.slow
 def test_duckdb_transform_matches_spark(lake_settings: Settings, tmp_path: Path) -> None:
     ingest_ree(START, END, sample=True, settings=lake_settings)
     store = LocalObjectStore(lake_settings.lake_root)
@@ -138,6 +140,7 @@ def test_duckdb_transform_matches_spark(lake_settings: Settings, tmp_path: Path)
     assert set(daily["local_date"]) == {dt.date(2024, 10, 26)}
 
 
+@pytest.mark.slow
 def test_unreadable_and_stray_files_are_quarantined(lake_settings: Settings, tmp_path: Path) -> None:
     # What each kind of unreadable file counts as (the test above runs Spark on the same files).
     ingest_ree(START, START, sample=True, settings=lake_settings)

@@ -52,6 +52,7 @@ def quarantined(store: LocalObjectStore, dataset: str) -> pd.DataFrame:
     return store.read_parquet(f"quarantine/{dataset}")
 
 
+@pytest.mark.slow
 def test_every_value_is_processed_or_quarantined_with_a_reason(lake) -> None:
     _store, report = lake
     assert report.status == "succeeded" and report.balanced
@@ -70,6 +71,7 @@ def test_every_value_is_processed_or_quarantined_with_a_reason(lake) -> None:
     assert all(r.endswith(" missing") for r in reasons if r.startswith("generation:"))
 
 
+@pytest.mark.slow
 def test_demand_hourly_has_one_row_per_hour_with_the_tso_forecast(lake) -> None:
     store, _ = lake
     demand = published(store, DEMAND_HOURLY)
@@ -87,6 +89,7 @@ def test_demand_hourly_has_one_row_per_hour_with_the_tso_forecast(lake) -> None:
     assert mape_pct == REFERENCE_TSO_MAPE_PCT
 
 
+@pytest.mark.slow
 def test_the_two_sources_agree_on_every_hour_one_of_them_was_superseded_for(lake) -> None:
     store, _ = lake
     demand = published(store, DEMAND_HOURLY).set_index("ts_utc")
@@ -101,6 +104,7 @@ def test_the_two_sources_agree_on_every_hour_one_of_them_was_superseded_for(lake
     assert float(abs(records["demand_mw"].to_numpy() - winner).max()) == 0.0
 
 
+@pytest.mark.slow
 def test_generation_by_technology_adds_up_per_hour(lake) -> None:
     store, _ = lake
     generation = published(store, GENERATION)

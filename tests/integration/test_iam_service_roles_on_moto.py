@@ -259,6 +259,7 @@ def spark() -> Iterator[Any]:
     session.stop()
 
 
+@pytest.mark.slow
 def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_role_grants(
     moto_settings: Settings, spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

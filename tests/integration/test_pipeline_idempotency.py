@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import psycopg
+import pytest
 from processed_fixtures import published_digests
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
@@ -43,6 +44,7 @@ def snapshot(settings: Settings) -> tuple[dict[str, list[str]], dict[str, list[t
     return files, rows
 
 
+@pytest.mark.slow
 def test_three_runs_change_nothing_after_the_first(pg_settings: Settings) -> None:
     with psycopg.connect(pg_settings.database_url or "", autocommit=True) as conn:
         for spec in REE_DATASETS:

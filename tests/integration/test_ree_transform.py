@@ -50,6 +50,7 @@ def run(spark, store) -> dict:
     return report.to_dict()
 
 
+@pytest.mark.slow
 def test_sample_documents_become_both_tables(spark, store) -> None:
     report = run(spark, store)
     assert report["balanced"] and report["rows_quarantined"] == 0
@@ -67,6 +68,7 @@ def test_sample_documents_become_both_tables(spark, store) -> None:
     assert report["rows_in"] == len(demand) + len(generation)
 
 
+@pytest.mark.slow
 def test_reruns_are_byte_identical(spark, store) -> None:
     run(spark, store)
     first = published_digests(store)
@@ -76,6 +78,7 @@ def test_reruns_are_byte_identical(spark, store) -> None:
         assert published_digests(store) == first
 
 
+@pytest.mark.slow
 def test_bad_values_and_unreadable_files_are_quarantined_with_reasons(spark, store) -> None:
     key = ree.raw_key("demand", dt.date(2024, 10, 28), "national", prefix=ree.SAMPLE_RAW_PREFIX)
     doc = store.get_json(key)

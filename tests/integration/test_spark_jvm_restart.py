@@ -19,3 +19,13 @@ def test_stop_jvm_ends_the_jvm_and_the_next_session_starts_a_new_one() -> None:
     second = get_spark("tests-jvm-b", "local[1]")
     assert second.range(5).count() == 5
     assert SparkContext._gateway.proc.pid != old_pid
+
+
+def test_no_stale_session_is_handed_out_after_the_jvm_is_gone() -> None:
+    """A module that looks for a leftover session (to stop it) must not find the dead JVM's."""
+    from pyspark.sql import SparkSession
+
+    get_spark("tests-jvm-c", "local[1]")
+    stop_jvm()
+    assert SparkSession.getActiveSession() is None and SparkSession._instantiatedSession is None
+    assert get_spark("tests-jvm-d", "local[1]").range(3).count() == 3

@@ -149,6 +149,7 @@ def kaggle_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_runs_balance_and_say_what_they_did(lake) -> None:
     _settings, (first, second, third) = lake
     kaggle = len(kaggle_rows())
@@ -168,6 +169,7 @@ def test_runs_balance_and_say_what_they_did(lake) -> None:
     assert third.rows_in == 0 and third.details["raw_partitions_changed_count"] == 0
 
 
+@pytest.mark.slow
 def test_quarantine_keeps_each_bad_record_with_its_reason(lake) -> None:
     settings, (first, second, _third) = lake
     store = LocalObjectStore(settings.lake_root)
@@ -184,6 +186,7 @@ def test_quarantine_keeps_each_bad_record_with_its_reason(lake) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_the_newest_extraction_wins_and_a_tombstone_removes_the_movie(lake) -> None:
     settings, _reports = lake
     movies = table(settings, MOVIES).query("source != 'kaggle'").set_index("movie_id")
@@ -205,6 +208,7 @@ def test_the_newest_extraction_wins_and_a_tombstone_removes_the_movie(lake) -> N
         assert rows.query("movie_id == 553 and source == 'tmdb'").empty, spec.name
 
 
+@pytest.mark.slow
 def test_bridge_tables_follow_the_winning_extraction(lake) -> None:
     settings, _reports = lake
     tmdb = {
@@ -223,6 +227,7 @@ def test_bridge_tables_follow_the_winning_extraction(lake) -> None:
     assert people["cast_order"].tolist()[:2] == [0, 1]
 
 
+@pytest.mark.slow
 def test_kaggle_tables_match_counts_computed_from_the_csv(lake) -> None:
     settings, _reports = lake
     rows = kaggle_rows()
@@ -250,6 +255,7 @@ def top_grossing_2012() -> list[tuple[str, int]]:
     return [(r["title"], int(r["revenue"])) for r in rows[:5]]
 
 
+@pytest.mark.slow
 def test_duckdb_answers_the_top_grossing_movies_of_2012(lake) -> None:
     settings, _reports = lake
     engine = runtime.query_engine(settings)
@@ -260,6 +266,7 @@ def test_duckdb_answers_the_top_grossing_movies_of_2012(lake) -> None:
     assert [(t, int(r)) for t, r in answer.itertuples(index=False)] == top_grossing_2012()
 
 
+@pytest.mark.slow
 def test_the_movie_tables_sync_into_postgresql_with_their_indexes(lake, tmp_path, embedded_pg) -> None:
     settings, _reports = lake
     shutil.copytree(settings.lake_root, tmp_path / "lake")
