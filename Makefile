@@ -38,18 +38,19 @@ java: $(STAMP)
 demo: java
 	$(BIN)/datalake demo
 
-# The suite runs on TEST_WORKERS processes (pytest-xdist; one per core of a 2-core CI machine):
+# The suite runs on TEST_WORKERS processes (pytest-xdist, one per core of a 2-core CI machine;
+# loadfile keeps each module on one worker, in order, as its module-scoped fixtures expect):
 # most integration time is Spark and subprocess latency, which two workers overlap.
 TEST_WORKERS ?= 2
 
 test: java lint-iac
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit
 
 integration: java
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m integration
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m integration
 
 e2e: java
 	$(BIN)/python -m pytest -m e2e

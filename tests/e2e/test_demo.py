@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
+# The tests share one lake (the module's fixture) that the first one fills with the demo: under
+# pytest-xdist they run on one worker, in this order (`make test` uses --dist loadfile).
 
 
 def run_cli(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
