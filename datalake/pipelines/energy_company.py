@@ -48,12 +48,12 @@ from datalake.pipelines.kept_rows import (
     keep_parsed,
     kept_parsed,
     publish_changed,
-    quarantine_counted,
 )
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.pipelines.processing import (
     RAW_PARTITION,
     Progress,
+    quarantine_counted,
     with_raw_partition,
 )
 from datalake.runs import RunReport

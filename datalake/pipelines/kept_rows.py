@@ -20,13 +20,12 @@ from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
 from datalake.datasets.spec import DatasetSpec
-from datalake.jobs import delete_processed_partitions, write_processed, write_quarantine
+from datalake.jobs import delete_processed_partitions, write_processed
 from datalake.pipelines.ledger import Ledger, RunPlan
 from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current, spark_uri
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
-from datalake.transforms import quality
 
 #: Where the parsed rows of each raw partition are kept between runs (hidden: no reader lists it).
 STATE_PREFIX = "_state"
@@ -125,18 +124,3 @@ def drop_unreferenced_state(store: ObjectStore, job: str, raw_prefix: str, ledge
             folders.add(join_key(run_folder, part))
     for folder in sorted(folders):
         store.delete_prefix(folder)
-
-
-def quarantine_counted(
-    frame: DataFrame, folder: str, store: ObjectStore, report: RunReport, label: str = ""
-) -> None:
-    """Write rows to ``quarantine/<folder>/``; count them and their reasons (``label: reason``)."""
-    key = write_quarantine(frame, folder, store, report.run_id)
-    if key is None:
-        return
-    report.keys_written.append(key)
-    counts = frame.groupBy(quality.REASON).count().orderBy(quality.REASON).collect()
-    report.rows_quarantined += sum(row["count"] for row in counts)
-    reasons = report.details.setdefault("quarantine_reasons", {})
-    for row in counts:
-        reasons[f"{label}: {row[quality.REASON]}" if label else row[quality.REASON]] = int(row["count"])

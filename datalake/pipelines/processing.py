@@ -187,6 +187,26 @@ def _publish(
     return keys, carried_count, kept_count
 
 
+def quarantine_counted(
+    frame: DataFrame, folder: str, store: ObjectStore, report: RunReport, label: str = ""
+) -> int:
+    """Write rows to ``quarantine/<folder>/``; count them and their reasons (``label: reason``).
+
+    Returns the rows quarantined (also added to ``report.rows_quarantined``).
+    """
+    counts = frame.groupBy(quality.REASON).count().orderBy(quality.REASON).collect()
+    rows = sum(row["count"] for row in counts)
+    key = write_quarantine(frame, folder, store, report.run_id, rows)
+    if key is None:
+        return 0
+    report.keys_written.append(key)
+    report.rows_quarantined += rows
+    reasons = report.details.setdefault("quarantine_reasons", {})
+    for row in counts:
+        reasons[f"{label}: {row[quality.REASON]}" if label else row[quality.REASON]] = int(row["count"])
+    return rows
+
+
 def finish_dataset(
     typed: DataFrame,
     spec: DatasetSpec,
@@ -398,17 +418,9 @@ def process_documents(
         stray = unreadable(values).select(
             F.col("problem").alias(quality.REASON), F.col("path"), F.col("raw_record")
         )
-        stray_reasons = {
-            row[quality.REASON]: row["count"] for row in stray.groupBy(quality.REASON).count().collect()
-        }
-        stray_count = sum(stray_reasons.values())
-        if stray_count:
-            key = write_quarantine(stray, problem_source, store, report.run_id, stray_count)
-            report.keys_written.append(key or "")
-            report.details.setdefault("quarantine_reasons", {}).update(
-                {f"{problem_source}: {reason}": count for reason, count in stray_reasons.items()}
-            )
-        report.rows_out, report.rows_quarantined = out, quarantined + stray_count
+        quarantine_counted(stray, problem_source, store, report, problem_source)
+        report.rows_out = out
+        report.rows_quarantined += quarantined
     values.unpersist()
     # Only now, with every table published: a run that died before this leaves the ledger as it was.
     ledger.commit(store, plan)

@@ -36,10 +36,15 @@ from datalake.pipelines.kept_rows import (
     keep_parsed,
     kept_parsed,
     publish_changed,
-    quarantine_counted,
 )
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
-from datalake.pipelines.processing import RAW_PARTITION, Progress, spark_uri, with_raw_partition
+from datalake.pipelines.processing import (
+    RAW_PARTITION,
+    Progress,
+    quarantine_counted,
+    spark_uri,
+    with_raw_partition,
+)
 from datalake.runs import RunReport
 from datalake.sources.tmdb_kaggle import KAGGLE_COLUMNS, RAW_PREFIX
 from datalake.storage.base import ObjectStore
