@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
@@ -68,22 +69,8 @@ NEW = "_new"
 TIEBREAK = ("raw_record", "path", "line_number")
 #: What a quarantined row keeps: where it came from, the line as it was, and why.
 QUARANTINE_COLUMNS = ("path", "line_number", "raw_record", "fecha_carga", quality.REASON)
-
-
-def _dedupe_master(valid: DataFrame, spec: DatasetSpec) -> tuple[DataFrame, DataFrame]:
-    """(one row per key, newest values; superseded versions with a reason)."""
-    values = [c for c in spec.column_names if c != "fecha_carga"]
-    # The first drop that carried these exact values, so landing the same extract again changes nothing.
-    first_seen = F.min("fecha_carga").over(Window.partitionBy(*values))
-    latest, superseded = quality.latest_per_key(
-        valid.withColumn("_first_seen", first_seen),
-        list(spec.primary_key),
-        "fecha_carga",
-        tiebreak=TIEBREAK,
-    )
-    return latest.withColumn("fecha_carga", F.col("_first_seen")).drop("_first_seen"), superseded.drop(
-        "_first_seen"
-    )
+#: A master row's first drop with its exact values: its ``fecha_carga`` in the table.
+FIRST_SEEN = "_first_seen"
 
 
 def _quarantine(frame: DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
@@ -104,38 +91,51 @@ def _finish(
     """Type, check, dedupe, derive and write one entity from every parsed row; returns the rows written.
 
     ``is_new`` tells the rows this run parsed: only theirs are quarantined and counted out.
+    Every row's verdict (its parse problem, failed checks, or superseded by another row of its
+    key) is one frame, persisted once: the table and the quarantine are both read from it.
     """
     entity = spec.table_name
     typed, checks = transforms.BUILDERS[entity](rows)
-    typed = typed.withColumn(NEW, is_new).cache()
-    problems = typed.filter(F.col(transforms.PROBLEM).isNotNull()).withColumnRenamed(
-        transforms.PROBLEM, quality.REASON
-    )
+    typed = typed.withColumn(NEW, is_new)
     # The columns derived after the checks (price total, band, counterparty) are not checked here.
     parsed = replace(spec, columns=tuple(c for c in spec.columns if c.name in typed.columns))
-    valid, bad = quality.split_valid(typed.filter(F.col(transforms.PROBLEM).isNull()), parsed, checks)
     partitions = [p.name for p in spec.partition_by]
-    valid = valid.select(*parsed.column_names, *partitions, *QUARANTINE_COLUMNS[:3], NEW)
     if spec is TRANSACCIONES:
-        latest, superseded = quality.latest_per_key(
-            valid, ["transaccion_id"], "fecha_carga", TIEBREAK, keep="earliest"
-        )
+        # A transaction keeps its first arrival: a later copy of it changes nothing.
+        keys, keep, extra = ["transaccion_id"], "earliest", []
+    else:
+        # A master keeps its newest values, dated by the first drop that carried those exact
+        # values, so landing the same extract again changes nothing. Rows with equal values
+        # share their verdict (the checks read only those values), so valid rows meet only valid.
+        values = [c for c in parsed.column_names if c != "fecha_carga"]
+        typed = typed.withColumn(FIRST_SEEN, F.min("fecha_carga").over(Window.partitionBy(*values)))
+        keys, keep, extra = list(spec.primary_key), "latest", [FIRST_SEEN]
+    verdict = quality.judge(
+        typed,
+        parsed,
+        keys,
+        "fecha_carga",
+        checks=checks,
+        tiebreak=TIEBREAK,
+        problem=transforms.PROBLEM,
+        keep=keep,
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    kept = verdict.filter(F.col(quality.REASON).isNull()).select(
+        *parsed.column_names, *partitions, NEW, *extra
+    )
+    if spec is TRANSACCIONES:
         latest = transforms.with_derived_columns(
-            latest, masters[CLIENTES.table_name], masters[PROVEEDORES.table_name]
+            kept, masters[CLIENTES.table_name], masters[PROVEEDORES.table_name]
         )
     else:
-        latest, superseded = _dedupe_master(valid, spec)
+        latest = kept.withColumn("fecha_carga", F.col(FIRST_SEEN)).drop(FIRST_SEEN)
     latest = latest.cache()
-    quarantined = (
-        problems.filter(F.col(NEW))
-        .select(*QUARANTINE_COLUMNS)
-        .unionByName(bad.filter(F.col(NEW)).select(*QUARANTINE_COLUMNS))
-        .unionByName(superseded.filter(F.col(NEW)).select(*QUARANTINE_COLUMNS))
-    )
     report.keys_written += publish_changed(spark, store, spec, latest, progress)
     counts = {row[NEW]: row["count"] for row in latest.groupBy(NEW).count().collect()}
     rows_out, carried = counts.get(True, 0), counts.get(False, 0)
-    replaced = superseded.filter(~F.col(NEW)).count()
+    superseded = quality.superseded_reason(keys, "fecha_carga", keep)
+    replaced = verdict.filter(~F.col(NEW) & (F.col(quality.REASON) == superseded)).count()
+    quarantined = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*QUARANTINE_COLUMNS)
     _quarantine(quarantined, entity, store, report)
     report.rows_out += rows_out
     report.details[f"{entity}_rows_out"] = rows_out
@@ -143,7 +143,7 @@ def _finish(
     report.details["rows_superseded_carried"] = report.details.get("rows_superseded_carried", 0) + replaced
     if progress:
         progress(f"{entity}: {rows_out} new row(s) out, {carried} carried over from earlier drops")
-    typed.unpersist()
+    verdict.unpersist()
     return latest
 
 

@@ -260,10 +260,19 @@ def _data_rows(
     # Blank lines are skipped, as Python's csv reading did: every cell blank, or (a line whose
     # cells do not match the header) nothing but spaces, quotes and delimiters.
     residue = F.regexp_replace(F.regexp_replace("_text", '(?U)[\\s"]', ""), F.col("_delimiter"), "")
-    blank = F.when(F.col("_ok"), ~F.concat_ws("", "_cells").rlike("(?U)\\S")).otherwise(residue == "")
+    # A blank line has nothing but spaces, quotes and delimiters, so that cheap test runs first:
+    # Spark pushes this filter into the join with the file table, where every mention of the
+    # cells parses the line again, so they are looked at only for the rare lines that pass it.
+    blank = (
+        F.when(residue != "", F.lit(False))
+        .when(F.col("_ok"), ~F.concat_ws("", "_cells").rlike("(?U)\\S"))
+        .otherwise(F.lit(True))
+    )
     framed = framed.filter(~blank)
     line = F.col("line_number").cast("string")
-    odd_quotes = (F.length("_text") - F.length(F.translate("_text", '"', ""))) % 2 == 1
+    # Most lines have no quote at all: the count is only taken for those that do.
+    quotes = F.length("_text") - F.length(F.regexp_replace("_text", '"', ""))
+    odd_quotes = F.col("_text").contains('"') & (quotes % 2 == 1)
     fields_found = F.size(F.expr('split(_text, concat(_delimiter, \'(?=(?:[^"]*"[^"]*")*[^"]*$)\'), -1)'))
     problem = F.when(
         odd_quotes,

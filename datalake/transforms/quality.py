@@ -59,7 +59,8 @@ def _newest_first(newest_by: str, tiebreak: tuple[str, ...], keep: Literal["late
     return [order, *tiebreak]
 
 
-def _superseded_reason(keys: list[str], newest_by: str, keep: Literal["latest", "earliest"]) -> str:
+def superseded_reason(keys: list[str], newest_by: str, keep: Literal["latest", "earliest"] = "latest") -> str:
+    """The reason a row that lost to another of its key is quarantined with."""
     return (
         f"superseded by a newer revision (by {newest_by}) of the same {', '.join(keys)}"
         if keep == "latest"
@@ -84,7 +85,7 @@ def latest_per_key(
     window = Window.partitionBy(*keys).orderBy(*_newest_first(newest_by, tiebreak, keep))
     ranked = df.withColumn("_rank", F.row_number().over(window)).cache()
     latest = ranked.filter("_rank = 1").drop("_rank")
-    reason = _superseded_reason(keys, newest_by, keep)
+    reason = superseded_reason(keys, newest_by, keep)
     superseded = ranked.filter("_rank > 1").drop("_rank").withColumn(REASON, F.lit(reason))
     return latest, superseded
 
@@ -98,6 +99,7 @@ def judge(
     checks: Sequence[ParseCheck] = (),
     tiebreak: tuple[str, ...] = (),
     problem: str | None = None,
+    keep: Literal["latest", "earliest"] = "latest",
 ) -> DataFrame:
     """``df`` with ``reason``: why each row goes to quarantine, null on the rows to keep.
 
@@ -105,15 +107,16 @@ def judge(
     caches one copy of its rows instead of three (a ten-year backfill does not fit three). A
     row's ``problem`` column (found while parsing, dropped here) is its reason as it is; other
     rows get the failed ``checks`` and broken rules; of the rows left, one per key is kept
-    (the latest by ``newest_by``, then ``tiebreak``) and the others are superseded.
+    (the latest by ``newest_by``, then ``tiebreak``; the earliest with ``keep="earliest"``) and
+    the others are superseded (:func:`superseded_reason`).
     """
     flagged = with_reasons(df, spec, checks)
     if problem is not None:
         flagged = flagged.withColumn(REASON, F.coalesce(F.col(problem), F.col(REASON))).drop(problem)
     valid = F.col(REASON).isNull()
     # Invalid rows rank apart: a broken row never supersedes a good one.
-    window = Window.partitionBy(valid, *keys).orderBy(*_newest_first(newest_by, tiebreak, "latest"))
-    superseded = F.lit(_superseded_reason(keys, newest_by, "latest"))
+    window = Window.partitionBy(valid, *keys).orderBy(*_newest_first(newest_by, tiebreak, keep))
+    superseded = F.lit(superseded_reason(keys, newest_by, keep))
     return (
         flagged.withColumn("_rank", F.row_number().over(window))
         .withColumn(REASON, F.when(valid & (F.col("_rank") > 1), superseded).otherwise(F.col(REASON)))
