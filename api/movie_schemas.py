@@ -28,7 +28,7 @@ PREDICTION_EXAMPLE = {
     "release_date": "2027-07-16",
     "success_probability": 0.4213,
     "success": True,
-    "threshold": 0.17,
+    "threshold": 0.21,
     "model_version": "v20261205T072226-a689fd",
     "factors": [
         {"factor": "budget", "effect": -0.061, "direction": "against success"},

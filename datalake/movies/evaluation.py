@@ -18,7 +18,15 @@ from datalake.errors import DataValidationError
 from datalake.movies import history
 from datalake.movies.features import BASELINE_FEATURES, FEATURE_COLUMNS, build_features
 from datalake.movies.label import outcomes
-from datalake.movies.model import MovieSuccessModel, classifier_pipeline, logistic_pipeline
+from datalake.movies.model import (
+    ADDITIVE_C,
+    SPLINE_COLUMNS,
+    SPLINE_KNOTS,
+    UNUSED_COLUMNS,
+    MovieSuccessModel,
+    classifier_pipeline,
+    logistic_pipeline,
+)
 from datalake.movies.tables import MovieTables
 
 
@@ -160,7 +168,15 @@ def fit_model(
                 "predicts": "success" if majority else "no success",
             },
         },
-        "hyperparameters": pipeline.named_steps["trees"].get_params(),
+        "hyperparameters": {
+            "trees": pipeline.named_steps["blend"].named_estimators_["trees"].get_params(),
+            "additive": {
+                "C": ADDITIVE_C,
+                "spline_knots": SPLINE_KNOTS,
+                "spline_columns": list(SPLINE_COLUMNS),
+            },
+            "unused_columns": list(UNUSED_COLUMNS),
+        },
     }
     reference = X.loc[train_rows, columns].median()
     model = MovieSuccessModel(pipeline, threshold, history.events(tables), reference, report)

@@ -1,5 +1,10 @@
 """The classifier: a scikit-learn pipeline over the pre-release features, its threshold and its files.
 
+The pipeline averages two models' probabilities (soft voting): gradient-boosted trees, which
+find interactions, and a strongly regularised additive logistic model (splines on budget,
+runtime and the keyword and company counts), which extrapolates smoothly to later years.
+On the validation years the blend beat either model alone (docs/movie-success.md).
+
 A :class:`MovieSuccessModel` carries what prediction needs: the fitted pipeline, the decision
 threshold (chosen on validation years, never on test years) and the event stream of its
 training films, so a new film's track-record features are computed as of its own release date.
@@ -16,11 +21,12 @@ import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.ensemble import HistGradientBoostingClassifier, VotingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import SplineTransformer, StandardScaler
 
 from datalake.errors import DataValidationError
 from datalake.movies.features import FEATURE_COLUMNS, build_features
@@ -37,6 +43,15 @@ HYPERPARAMETERS: dict[str, Any] = {
     "min_samples_leaf": 20,
     "l2_regularization": 5.0,
 }
+#: Features the classifier leaves out: the trees overfit the release month (validation ROC-AUC
+#: 0.7175 without it vs 0.7138 with it; 0.684 vs 0.666 on 2001-2005 fitted on <= 2000). It stays
+#: in the frame for the logistic baseline, whose features the issue fixes.
+UNUSED_COLUMNS = ("release_month",)
+#: Features with a curved effect (budget is U-shaped): the additive model gives each a spline.
+SPLINE_COLUMNS = ("log_budget_usd", "runtime_min", "keyword_count", "company_count")
+#: The additive model's inverse L2 strength and spline knots, chosen on the validation years.
+ADDITIVE_C = 0.01
+SPLINE_KNOTS = 5
 #: Feature groups a response explains the probability by (each group's columns move together).
 FACTOR_GROUPS: dict[str, tuple[str, ...]] = {
     "budget": ("log_budget_usd", "budget_known"),
@@ -60,26 +75,71 @@ class DropEmptyColumns(BaseEstimator, TransformerMixin):
 
     Gradient boosting cannot bin a column that is all missing; the columns come back at
     prediction time with values the model never saw, so they are dropped there too.
+
+    Parameters
+    ----------
+    exclude
+        Columns dropped whatever their values (features the model is not to use).
     """
+
+    def __init__(self, exclude: tuple[str, ...] = ()) -> None:
+        self.exclude = exclude
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> DropEmptyColumns:
         frame = pd.DataFrame(X)
-        self.kept_ = [c for c in frame.columns if frame[c].notna().any()]
+        excluded = set(self.exclude)
+        self.kept_ = [c for c in frame.columns if c not in excluded and frame[c].notna().any()]
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(X)[self.kept_]
 
 
-def classifier_pipeline(random_state: int = 0, **overrides: Any) -> Pipeline:
-    """The challenger's pipeline: drop empty columns, then gradient-boosted trees (NaN-aware)."""
-    params = {**HYPERPARAMETERS, **overrides}
-    return Pipeline(
+def _exact(columns: tuple[str, ...]) -> str:
+    return "|".join(f"^{column}$" for column in columns)
+
+
+def additive_pipeline(c: float = ADDITIVE_C, knots: int = SPLINE_KNOTS) -> Pipeline:
+    """An additive logistic model: splines for :data:`SPLINE_COLUMNS`, a straight line for the rest.
+
+    Columns are picked by name at fit time (picklable selectors), so the columns a training set
+    lacks are simply absent. Missing values take the training median; the other columns also
+    get a missing-value indicator.
+    """
+    smooth = make_pipeline(
+        SimpleImputer(strategy="median"),
+        SplineTransformer(n_knots=knots, degree=3),
+        StandardScaler(),
+    )
+    linear = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
+    columns = ColumnTransformer(
         [
-            ("drop_empty", DropEmptyColumns()),
-            ("trees", HistGradientBoostingClassifier(random_state=random_state, **params)),
+            ("smooth", smooth, make_column_selector(pattern=_exact(SPLINE_COLUMNS))),
+            ("linear", linear, make_column_selector(pattern=f"^(?!(?:{_exact(SPLINE_COLUMNS)}))")),
         ]
     )
+    return Pipeline([("columns", columns), ("logistic", LogisticRegression(C=c, max_iter=5000))])
+
+
+def classifier_pipeline(random_state: int = 0, **overrides: Any) -> Pipeline:
+    """The challenger's pipeline: drop unused and empty columns, then trees and the additive model averaged.
+
+    Parameters
+    ----------
+    random_state
+        The trees' seed.
+    **overrides
+        Gradient-boosting hyperparameters replacing :data:`HYPERPARAMETERS`.
+    """
+    params = {**HYPERPARAMETERS, **overrides}
+    blend = VotingClassifier(
+        [
+            ("trees", HistGradientBoostingClassifier(random_state=random_state, **params)),
+            ("additive", additive_pipeline()),
+        ],
+        voting="soft",
+    )
+    return Pipeline([("drop_empty", DropEmptyColumns(exclude=UNUSED_COLUMNS)), ("blend", blend)])
 
 
 def logistic_pipeline() -> Pipeline:

@@ -11,7 +11,13 @@ from datalake.movies import history
 from datalake.movies.evaluation import YearSplit, fit_model
 from datalake.movies.features import FEATURE_COLUMNS, POST_RELEASE_COLUMNS, build_features
 from datalake.movies.label import outcomes
-from datalake.movies.model import MovieSuccessModel
+from datalake.movies.model import (
+    SPLINE_COLUMNS,
+    UNUSED_COLUMNS,
+    MovieSuccessModel,
+    additive_pipeline,
+    classifier_pipeline,
+)
 from datalake.movies.tables import MovieTables
 
 SPLIT = YearSplit(validation_start=2006, train_end=2010)
@@ -128,6 +134,40 @@ def test_saved_model_predicts_the_same(
     np.testing.assert_allclose(loaded.probabilities(features), model.probabilities(features))
     factors = loaded.factors(features)
     assert len(factors) == 3 and all(isinstance(f, list) for f in factors)
+
+
+@pytest.mark.slow  # trains a model (module fixture, about 15 s)
+def test_the_classifier_averages_trees_and_the_additive_model_and_ignores_the_month(
+    tables: MovieTables, trained: tuple[MovieSuccessModel, dict]
+) -> None:
+    model, _ = trained
+    features = model.features(tables.subset(tables.movies["movie_id"].head(40)))
+    blend = model.pipeline.named_steps["blend"]
+    kept = model.pipeline.named_steps["drop_empty"].transform(features[list(FEATURE_COLUMNS)])
+    assert not set(UNUSED_COLUMNS) & set(kept.columns)
+    # Soft voting: the probability is the plain mean of the two models' probabilities.
+    parts = [blend.named_estimators_[name].predict_proba(kept)[:, 1] for name in ("trees", "additive")]
+    np.testing.assert_allclose(model.probabilities(features), np.mean(parts, axis=0))
+    # The release month is left out: moving every film to another month changes nothing.
+    moved = features.assign(release_month=(features["release_month"] % 12) + 1)
+    np.testing.assert_array_equal(model.probabilities(features), model.probabilities(moved))
+
+
+def test_additive_model_bends_only_the_spline_columns_and_skips_absent_ones() -> None:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["log_budget_usd", "runtime_min", "genre_count"])
+    frame.loc[::7, "runtime_min"] = np.nan
+    # A U-shaped effect of budget: a straight line cannot separate it, the spline can.
+    success = (frame["log_budget_usd"].abs() > 0.8).astype(int)
+    fitted = additive_pipeline(c=10.0).fit(frame, success)
+    columns = fitted.named_steps["columns"]
+    smooth = columns.transformers_[0]
+    assert smooth[0] == "smooth" and list(smooth[2]) == ["log_budget_usd", "runtime_min"]
+    assert set(smooth[2]) <= set(SPLINE_COLUMNS)
+    assert list(columns.transformers_[1][2]) == ["genre_count"]
+    assert fitted.score(frame, success) > 0.9
+    straight = classifier_pipeline().named_steps["blend"].named_estimators["additive"]
+    assert straight.named_steps["logistic"].C < 1  # the shipped model is strongly regularised
 
 
 def test_lake_tables_are_read_one_source_at_a_time() -> None:
