@@ -9,7 +9,7 @@ CHECKOV_VERSION := 3.2.533
 CHECKOV_VENV    := .venv-checkov
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: lock demo test unit integration e2e bench bench-energy bench-forecast bench-api serve lint format lint-iac java clean help
+.PHONY: lock demo test unit integration e2e bench bench-energy bench-forecast bench-api serve lint format lint-iac deploy-check java clean help
 
 help:
 	@echo "make demo         run the demo pipeline on generated sample data (local runtime)"
@@ -22,6 +22,7 @@ help:
 	@echo "make serve        run the API on uvicorn (http://127.0.0.1:8000/docs)"
 	@echo "make lint|format  ruff"
 	@echo "make lint-iac     datalake deploy check --env dev|prod (static rules, cfn-lint, checkov in .venv-checkov) + the CloudFormation tests"
+	@echo "make deploy-check datalake deploy check --env dev|prod only (what make test runs before the suite)"
 	@echo "make lock         pin .venv's versions into constraints.txt (what fresh clones install)"
 	@echo "make clean        remove .lake (the local lake) and caches; keeps .venv"
 
@@ -43,7 +44,8 @@ demo: java
 # most integration time is Spark and subprocess latency, which two workers overlap.
 TEST_WORKERS ?= 2
 
-test: java lint-iac
+# The deploy checks only: the full run below includes lint-iac's CloudFormation tests (run twice before).
+test: java deploy-check
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 unit: $(STAMP)
@@ -90,9 +92,11 @@ $(CHECKOV):
 # warnings fail), checkov (skips only in-template, with a comment)), then the tests that read the
 # templates and deploy them to moto. The packaged-code family is left to `datalake deploy check`
 # before a deploy: a local build/ from an earlier package would make the tests depend on it.
-lint-iac: $(STAMP) $(CHECKOV)
+deploy-check: $(STAMP) $(CHECKOV)
 	$(BIN)/datalake deploy check --env dev --checkov $(CHECKOV) --skip package
 	$(BIN)/datalake deploy check --env prod --checkov $(CHECKOV) --skip package
+
+lint-iac: deploy-check
 	$(BIN)/python -m pytest -q tests/unit/test_cloudformation.py tests/unit/test_deploy.py \
 		tests/unit/test_deploy_check.py tests/unit/test_deploy_rules.py tests/unit/test_glue_crawler_rules.py \
 		tests/integration/test_deploy_moto.py
