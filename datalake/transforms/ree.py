@@ -195,6 +195,21 @@ def _typed_entry(entry: Column, fields: Column) -> Column:
     )
 
 
+def _rows_where(frame: DataFrame, condition: Column, array: str | None = None) -> DataFrame:
+    """The rows of ``frame`` where ``condition`` holds (each element of ``array`` as ``s`` when given).
+
+    Not ``filter``: Spark pushes a filter under the projections that parse the documents, writing
+    each column it names out as its JSON parse, so every mention parsed the document again
+    (flattening two years of SAMPLE took 18.5 s, 5.9 s this way). A generated column stops that:
+    the filter on ``_pos`` cannot move below the ``posexplode_outer`` that makes it, and Spark
+    infers no filter from an outer explode's array. Null elements of ``array`` are kept, as
+    ``explode`` keeps them.
+    """
+    items = F.col(array) if array else F.array(F.lit(None).cast("boolean"))
+    chosen = F.posexplode_outer(F.when(condition, items)).alias("_pos", "s")
+    return frame.select("*", chosen).filter(F.col("_pos").isNotNull()).drop("_pos")
+
+
 def documents_to_rows(documents: DataFrame) -> DataFrame:
     """Flatten documents (``path``, ``content``, ``extracted_at``) into one row per value entry.
 
@@ -258,7 +273,7 @@ def documents_to_rows(documents: DataFrame) -> DataFrame:
         .when(entries_of == 0, F.lit("document holds no values"))
     )
     docs = docs.withColumns({"time_grain": grain, "_document_problem": document_problem})
-    whole = docs.filter(F.col("_document_problem").isNotNull()).select(
+    whole = _rows_where(docs, F.col("_document_problem").isNotNull()).select(
         "path",
         "dataset",
         "region",
@@ -275,8 +290,8 @@ def documents_to_rows(documents: DataFrame) -> DataFrame:
         .otherwise(F.substring("content", 1, 2000))
         .alias("raw_record"),
     )
-    series = docs.filter(F.col("_document_problem").isNull()).select(
-        "path", "dataset", "region", "time_grain", "source", "extracted_at", F.explode("_series").alias("s")
+    series = _rows_where(docs, F.col("_document_problem").isNull(), "_series").select(
+        "path", "dataset", "region", "time_grain", "source", "extracted_at", "s"
     )
     raw_entry = F.col("_entry.raw")
     fields = F.when(
