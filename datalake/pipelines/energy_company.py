@@ -120,6 +120,10 @@ def _finish(
         problem=transforms.PROBLEM,
         keep=keep,
     ).persist(StorageLevel.MEMORY_AND_DISK)
+    superseded = quality.superseded_reason(keys, "fecha_carga", keep)
+    # Counting fills the persisted verdict in one job: left to the derived columns, two of its
+    # readers (the price terciles and the rows) ran at once and each built it.
+    replaced = verdict.filter(~F.col(NEW) & (F.col(quality.REASON) == superseded)).count()
     kept = verdict.filter(F.col(quality.REASON).isNull()).select(
         *parsed.column_names, *partitions, NEW, *extra
     )
@@ -133,8 +137,6 @@ def _finish(
     report.keys_written += publish_changed(spark, store, spec, latest, progress)
     counts = {row[NEW]: row["count"] for row in latest.groupBy(NEW).count().collect()}
     rows_out, carried = counts.get(True, 0), counts.get(False, 0)
-    superseded = quality.superseded_reason(keys, "fecha_carga", keep)
-    replaced = verdict.filter(~F.col(NEW) & (F.col(quality.REASON) == superseded)).count()
     quarantined = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*QUARANTINE_COLUMNS)
     _quarantine(quarantined, entity, store, report)
     report.rows_out += rows_out
