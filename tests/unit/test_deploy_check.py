@@ -4,7 +4,8 @@ would send for one environment, and names the file, the resource and the rule of
 
 Each family is run for real over a broken copy of the templates or of a package built here, so a
 passing check means the family looked. checkov runs when DEPLOY_CHECKOV (default
-.venv-checkov/bin/checkov, which `make deploy-check` (so `make test`) creates) exists, and is skipped with the reason when not.
+.venv-checkov/bin/checkov, which `make deploy-check` (so `make test`) creates) exists, and is
+skipped with the reason when not.
 """
 
 from __future__ import annotations
