@@ -38,7 +38,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
@@ -49,6 +48,8 @@ from datalake.pipelines.kept_rows import (
     keep_parsed,
     kept_parsed,
     publish_changed,
+    read_kept,
+    spill,
 )
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.pipelines.processing import (
@@ -84,6 +85,7 @@ def _finish(
     spec: DatasetSpec,
     rows: DataFrame,
     report: RunReport,
+    raw_prefix: str,
     is_new: F.Column,
     masters: dict[str, DataFrame],
     progress: Progress | None,
@@ -92,7 +94,8 @@ def _finish(
 
     ``is_new`` tells the rows this run parsed: only theirs are quarantined and counted out.
     Every row's verdict (its parse problem, failed checks, or superseded by another row of its
-    key) is one frame, persisted once: the table and the quarantine are both read from it.
+    key) is one frame, written once to the run's scratch folder (:func:`spill`): the counts, the
+    table and the quarantine are read from there.
     """
     entity = spec.table_name
     typed, checks = transforms.BUILDERS[entity](rows)
@@ -119,10 +122,10 @@ def _finish(
         tiebreak=TIEBREAK,
         problem=transforms.PROBLEM,
         keep=keep,
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    # Written once and scanned three times (counts, table, quarantine), column-pruned each time.
+    verdict = spill(spark, store, verdict, report, raw_prefix, entity)
     superseded = quality.superseded_reason(keys, "fecha_carga", keep)
-    # Counting fills the persisted verdict in one job: left to the derived columns, two of its
-    # readers (the price terciles and the rows) ran at once and each built it.
     replaced = verdict.filter(~F.col(NEW) & (F.col(quality.REASON) == superseded)).count()
     kept = verdict.filter(F.col(quality.REASON).isNull()).select(
         *parsed.column_names, *partitions, NEW, *extra
@@ -133,7 +136,6 @@ def _finish(
         )
     else:
         latest = kept.withColumn("fecha_carga", F.col(FIRST_SEEN)).drop(FIRST_SEEN)
-    latest = latest.cache()
     report.keys_written += publish_changed(spark, store, spec, latest, progress)
     counts = {row[NEW]: row["count"] for row in latest.groupBy(NEW).count().collect()}
     rows_out, carried = counts.get(True, 0), counts.get(False, 0)
@@ -145,7 +147,6 @@ def _finish(
     report.details["rows_superseded_carried"] = report.details.get("rows_superseded_carried", 0) + replaced
     if progress:
         progress(f"{entity}: {rows_out} new row(s) out, {carried} carried over from earlier drops")
-    verdict.unpersist()
     return latest
 
 
@@ -161,7 +162,7 @@ def _parse(
         empty = spark.createDataFrame([], transforms.ROWS)
         return empty.withColumn(RAW_PARTITION, F.lit(None).cast("string"))
     rows = transforms.drops_to_rows(spark, store, keys, max_line_bytes)
-    return with_raw_partition(rows.cache(), raw_prefix)
+    return with_raw_partition(rows, raw_prefix)
 
 
 def process_raw_energy_company(
@@ -219,14 +220,20 @@ def process_raw_energy_company(
             progress(f"nothing to do under {raw_prefix}")
         return report
     with report.timed("read"):
-        parsed = _parse(spark, store, raw_prefix, plan, max_line_bytes)
+        # Parsed once, written by the executors as this run's state, and read back from there: a
+        # cache of ten million parsed lines does not fit a 2 GB driver beside the work that follows.
+        state = keep_parsed(
+            store, _parse(spark, store, raw_prefix, plan, max_line_bytes), report, raw_prefix, plan
+        )
+        written = [extra["state"] for extra in state.values() if extra["state"]]
+        parsed = read_kept(spark, store, written, transforms.ROWS)
+        if parsed is None:
+            parsed = spark.createDataFrame([], transforms.ROWS)
         report.rows_in = parsed.count()
         new_paths = sorted(row["path"] for row in parsed.select("path").distinct().collect())
         report.details["files"] = len(new_paths)
-        state = keep_parsed(store, parsed, report, raw_prefix, plan)
         kept = kept_parsed(spark, store, ledger, plan, transforms.ROWS)
-        rows = parsed.drop(RAW_PARTITION)
-        rows = rows if kept is None else rows.unionByName(kept)
+        rows = parsed if kept is None else parsed.unionByName(kept)
     # The rows parsed now and those kept are told apart by their files (partitions never share one).
     is_new = F.lit(True) if kept is None else F.col("path").isin(new_paths)
     with report.timed("transform+write"):
@@ -236,8 +243,9 @@ def process_raw_energy_company(
         _quarantine(unreadable.select(*QUARANTINE_COLUMNS), "unreadable", store, report)
         masters: dict[str, DataFrame] = {}
         for spec in (CLIENTES, PROVEEDORES, TRANSACCIONES):
-            masters[spec.table_name] = _finish(spark, store, spec, rows, report, is_new, masters, progress)
-    parsed.unpersist()
+            masters[spec.table_name] = _finish(
+                spark, store, spec, rows, report, raw_prefix, is_new, masters, progress
+            )
     # Only now, with every table published: a run that died before this leaves the ledger as it was.
     ledger.commit(store, plan, state)
     drop_unreferenced_state(store, report.job, raw_prefix, ledger)

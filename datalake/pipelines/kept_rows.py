@@ -71,21 +71,14 @@ def publish_changed(
     return keys
 
 
-def kept_parsed(
-    spark: SparkSession, store: ObjectStore, ledger: Ledger, plan: RunPlan, schema: T.StructType
+def read_kept(
+    spark: SparkSession, store: ObjectStore, paths: list[str], schema: T.StructType
 ) -> DataFrame | None:
-    """The parsed rows (of ``schema``) earlier runs kept, of the partitions this run leaves as they are."""
-    if plan.mode == "full":
-        return None
-    paths = sorted(
-        ledger.entries[name]["state"]
-        for name in plan.skipped
-        if name in ledger.entries and ledger.entries[name].get("state")
-    )
+    """The parsed rows (of ``schema``) kept under the state folders ``paths``; None when there are none."""
     if not paths:
         return None
     try:
-        return spark.read.schema(schema).parquet(*(spark_uri(store, p) for p in paths))
+        return spark.read.schema(schema).parquet(*(spark_uri(store, p) for p in sorted(paths)))
     except AnalysisException as error:
         raise RuntimeError(
             f"the parsed rows an earlier run kept under {STATE_PREFIX}/ are missing ({error}); "
@@ -93,19 +86,57 @@ def kept_parsed(
         ) from error
 
 
+def kept_parsed(
+    spark: SparkSession, store: ObjectStore, ledger: Ledger, plan: RunPlan, schema: T.StructType
+) -> DataFrame | None:
+    """The parsed rows (of ``schema``) earlier runs kept, of the partitions this run leaves as they are."""
+    if plan.mode == "full":
+        return None
+    paths = [
+        ledger.entries[name]["state"]
+        for name in plan.skipped
+        if name in ledger.entries and ledger.entries[name].get("state")
+    ]
+    return read_kept(spark, store, paths, schema)
+
+
 def keep_parsed(
     store: ObjectStore, parsed: DataFrame, report: RunReport, raw_prefix: str, plan: RunPlan
 ) -> dict[str, dict[str, str | None]]:
-    """Write this run's parsed rows under a new run folder; returns each changed partition's ledger extra."""
+    """Write this run's parsed rows under a new run folder; returns each changed partition's ledger extra.
+
+    The executors write the rows, one folder per raw partition; which partitions had rows is read
+    from the folders written, so ``parsed`` is computed once (it need not be cached: a caller can
+    read the rows back with :func:`read_kept`, Parquet being cheaper to scan than to hold).
+    """
     run_folder = join_key(state_root(report.job, raw_prefix), f"run={report.run_id}")
-    present = {row[RAW_PARTITION] for row in parsed.select(RAW_PARTITION).distinct().collect()}
-    if present:
-        by_part = parsed.withColumn("part", F.sha1(RAW_PARTITION)).drop(RAW_PARTITION)
-        by_part.write.partitionBy("part").parquet(spark_uri(store, run_folder))
+    by_part = parsed.withColumn("part", F.sha1(RAW_PARTITION)).drop(RAW_PARTITION)
+    by_part.write.partitionBy("part").parquet(spark_uri(store, run_folder))
+    written = {
+        key[len(run_folder) + 1 :].split("/", 1)[0]
+        for key in store.list_keys(run_folder, include_hidden=True)
+        if key[len(run_folder) + 1 :].startswith("part=")
+    }
     return {
-        name: {"state": join_key(run_folder, f"part={_part_id(name)}") if name in present else None}
+        name: {"state": join_key(run_folder, part) if (part := f"part={_part_id(name)}") in written else None}
         for name in plan.changed
     }
+
+
+def spill(
+    spark: SparkSession, store: ObjectStore, frame: DataFrame, report: RunReport, raw_prefix: str, name: str
+) -> DataFrame:
+    """``frame`` written once by the executors, as Parquet in this run's scratch folder, and read back.
+
+    For a frame several jobs read that is too big to cache: ten million rows of the energy company's
+    verdicts did not fit a 2 GB driver's cache beside the sort that followed (the JVM ran out of
+    heap), while Parquet on disk costs one write and column-pruned scans. The scratch folder
+    (``_state/<job>/<raw prefix>/scratch=<run id>/``) is not in the ledger, so
+    :func:`drop_unreferenced_state` removes it when the run ends (or after a run that failed).
+    """
+    key = join_key(state_root(report.job, raw_prefix), f"scratch={report.run_id}", name)
+    frame.write.mode("overwrite").parquet(spark_uri(store, key))
+    return spark.read.parquet(spark_uri(store, key))
 
 
 def drop_unreferenced_state(store: ObjectStore, job: str, raw_prefix: str, ledger: Ledger) -> None:
