@@ -174,7 +174,7 @@ def summary(results: list[dict[str, Any]]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--rows", type=int, action="append", help="transactions (repeatable; default 1M and 10M)"
+        "--rows", type=int, action="append", help="transactions (repeatable; default 1M, 10M and 30M)"
     )
     parser.add_argument("--workdir", type=Path, help="scratch lake root (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch lake")

@@ -14,10 +14,15 @@ keeps their parsed rows (the CSV lines, as text) in a hidden state folder
 (``_state/<job>/<raw prefix>/run=<run id>/part=<sha1 of the partition>/``; the ledger entry of
 each partition says where its rows are). The tables are then computed from the parsed rows of
 every partition, those just parsed and those kept from earlier runs: the same rows a full run
-parses, so the same tables, row for row. Parsing (Python, per line) is the costly part and is
-done once per drop; the dedupe and derived columns run on Parquet. Only the processed
-partitions whose rows differ are rewritten (a per-partition count and hash comparison), and
-partitions left with no row are removed.
+parses, so the same tables, row for row. Parsing is the costly part and is done once per drop;
+the dedupe and derived columns run on Parquet. Only the processed partitions whose rows differ
+are rewritten (a per-partition count and hash comparison), and partitions left with no row are
+removed.
+
+Nothing of a table's size is cached: the parsed rows are written as the run's state and read back
+from there, and each entity's verdicts are written once to the run's scratch folder
+(:func:`datalake.pipelines.kept_rows.spill`). Ten million transactions did not fit a 2 GB driver
+as cached frames; from Parquet they do, and Glue's executors write each piece.
 
 - ``day``: the drops of that landing day are parsed again (changed or not), every other
   partition is taken as the ledger has it (changes to them wait for the next run);

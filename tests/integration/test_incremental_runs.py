@@ -296,6 +296,8 @@ def test_energy_run_that_fails_leaves_the_ledger_and_the_next_run_redoes_the_wor
     with pytest.raises(Boom):
         run_energy(spark, store, progress=dies_after(2))
     assert store.get_bytes(ledger_key(ENERGY_JOB, ENERGY_RAW)) == ledger
+    # The failed run died after writing a verdict to its scratch folder (kept_rows.spill).
+    assert any("/scratch=" in k for k in store.list_keys("_state", include_hidden=True))
 
     redo = run_energy(spark, store)
     assert redo.details["raw_partitions_changed_count"] == 3 and redo.balanced
@@ -305,3 +307,5 @@ def test_energy_run_that_fails_leaves_the_ledger_and_the_next_run_redoes_the_wor
     # Only the kept rows the ledger points at remain (the failed run's are removed).
     kept_runs = {k.split("/")[4] for k in store.list_keys("_state", include_hidden=True) if "/part=" in k}
     assert len(kept_runs) == 2
+    # No run's scratch folder outlives the next successful run.
+    assert not [k for k in store.list_keys("_state", include_hidden=True) if "/scratch=" in k]
