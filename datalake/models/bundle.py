@@ -32,6 +32,10 @@ CONTAINER_PACKAGES = (
     # The movie success classifier (a pickled scikit-learn pipeline).
     "scikit-learn",
 )
+#: Pinned to the version installed here, not to the declared range: the movie model is a pickle,
+#: which scikit-learn only supports loading on the version that saved it, so the training and the
+#: hosting containers must both get the version this machine trains and tests with.
+EXACT_PACKAGES = ("scikit-learn",)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -48,6 +52,8 @@ def container_requirements() -> list[str]:
     missing = [name for name in CONTAINER_PACKAGES if name not in pins]
     if missing:
         raise ConfigurationError(f"datalake's metadata declares no {', '.join(missing)}")
+    for name in EXACT_PACKAGES:
+        pins[name] = f"{name}=={importlib.metadata.version(name)}"
     return [pins[name] for name in CONTAINER_PACKAGES]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import HistGradientBoostingClassifier, VotingClassifier
@@ -214,6 +215,8 @@ class MovieSuccessModel:
                 "stream": self.stream,
                 "reference": self.reference,
                 "feature_columns": list(FEATURE_COLUMNS),
+                # A pickled pipeline is only supported on the scikit-learn that pickled it.
+                "sklearn_version": sklearn.__version__,
             },
             model_dir / MODEL_FILE,
         )
@@ -231,6 +234,14 @@ class MovieSuccessModel:
         if saved["feature_columns"] != list(FEATURE_COLUMNS):
             raise DataValidationError(
                 "model_dir", f"{model_dir} was trained on other features; retrain with this code"
+            )
+        saved_with = saved.get("sklearn_version")
+        if saved_with is not None and saved_with != sklearn.__version__:
+            # scikit-learn does not support unpickling across versions: predictions may silently change.
+            raise DataValidationError(
+                "model_dir",
+                f"{model_dir} was saved with scikit-learn {saved_with} and this process runs "
+                f"{sklearn.__version__}; install scikit-learn=={saved_with} or retrain with this one",
             )
         metrics_path = model_dir / METRICS_FILE
         metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from movie_fixtures import synthetic_tables
 
+from datalake.errors import DataValidationError
 from datalake.movies import history
 from datalake.movies.evaluation import YearSplit, fit_model
 from datalake.movies.features import FEATURE_COLUMNS, POST_RELEASE_COLUMNS, build_features
 from datalake.movies.label import outcomes
 from datalake.movies.model import (
+    MODEL_FILE,
     SPLINE_COLUMNS,
     UNUSED_COLUMNS,
     MovieSuccessModel,
@@ -134,6 +138,21 @@ def test_saved_model_predicts_the_same(
     np.testing.assert_allclose(loaded.probabilities(features), model.probabilities(features))
     factors = loaded.factors(features)
     assert len(factors) == 3 and all(isinstance(f, list) for f in factors)
+
+
+@pytest.mark.slow  # trains a model (module fixture, about 15 s)
+def test_a_model_saved_by_another_scikit_learn_is_refused_by_name(
+    tmp_path, trained: tuple[MovieSuccessModel, dict]
+) -> None:
+    model, _ = trained
+    model_dir = model.save(tmp_path / "model")
+    saved = joblib.load(model_dir / MODEL_FILE)
+    assert saved["sklearn_version"] == sklearn.__version__
+    joblib.dump({**saved, "sklearn_version": "0.24.2"}, model_dir / MODEL_FILE)
+    with pytest.raises(
+        DataValidationError, match=r"model_dir.*scikit-learn 0\.24\.2.*scikit-learn==0\.24\.2"
+    ):
+        MovieSuccessModel.load(model_dir)
 
 
 @pytest.mark.slow  # trains a model (module fixture, about 15 s)

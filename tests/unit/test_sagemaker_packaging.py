@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
+import re
 import tarfile
 from pathlib import Path
 
@@ -30,7 +32,10 @@ def test_source_bundle_carries_the_scripts_the_package_and_pinned_requirements(t
     assert (bundle / "datalake" / "__init__.py").is_file()
     assert (bundle / "datalake" / "forecasting" / "forecaster.py").is_file()
     assert not list(bundle.rglob("__pycache__")) and not list(bundle.rglob("*.pyc"))
-    names = [line.split("<")[0].split(">")[0] for line in (bundle / "requirements.txt").read_text().split()]
+    lines = (bundle / "requirements.txt").read_text().split()
+    names = [re.split(r"[<>=]", line)[0] for line in lines]
+    # The pickled movie model loads only on the scikit-learn that saved it: exactly this one.
+    assert f"scikit-learn=={importlib.metadata.version('scikit-learn')}" in lines
     assert names == [
         "pandas",
         "pyarrow",
