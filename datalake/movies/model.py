@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import SplineTransformer, StandardScaler
 
-from datalake.errors import DataValidationError
+from datalake.errors import ConfigurationError, DataValidationError
 from datalake.movies.features import FEATURE_COLUMNS, build_features
 from datalake.movies.tables import MovieTables
 
@@ -238,10 +238,10 @@ class MovieSuccessModel:
         saved_with = saved.get("sklearn_version")
         if saved_with is not None and saved_with != sklearn.__version__:
             # scikit-learn does not support unpickling across versions: predictions may silently change.
-            raise DataValidationError(
-                "model_dir",
-                f"{model_dir} was saved with scikit-learn {saved_with} and this process runs "
-                f"{sklearn.__version__}; install scikit-learn=={saved_with} or retrain with this one",
+            # The installation is at fault, not a caller: the API answers 503, not 422.
+            raise ConfigurationError(
+                f"the model in {model_dir} was saved with scikit-learn {saved_with} and this process "
+                f"runs {sklearn.__version__}; install scikit-learn=={saved_with} or retrain with this one"
             )
         metrics_path = model_dir / METRICS_FILE
         metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}

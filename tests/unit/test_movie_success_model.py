@@ -9,7 +9,7 @@ import pytest
 import sklearn
 from movie_fixtures import synthetic_tables
 
-from datalake.errors import DataValidationError
+from datalake.errors import ConfigurationError
 from datalake.movies import history
 from datalake.movies.evaluation import YearSplit, fit_model
 from datalake.movies.features import FEATURE_COLUMNS, POST_RELEASE_COLUMNS, build_features
@@ -149,9 +149,7 @@ def test_a_model_saved_by_another_scikit_learn_is_refused_by_name(
     saved = joblib.load(model_dir / MODEL_FILE)
     assert saved["sklearn_version"] == sklearn.__version__
     joblib.dump({**saved, "sklearn_version": "0.24.2"}, model_dir / MODEL_FILE)
-    with pytest.raises(
-        DataValidationError, match=r"model_dir.*scikit-learn 0\.24\.2.*scikit-learn==0\.24\.2"
-    ):
+    with pytest.raises(ConfigurationError, match=r"scikit-learn 0\.24\.2 .*scikit-learn==0\.24\.2"):
         MovieSuccessModel.load(model_dir)
 
 
