@@ -95,7 +95,7 @@ SESSION_CONF: dict[str, str] = {
 #:
 #: (Glue's own JVMs already run ``-XX:OnOutOfMemoryError='kill -9 %p'``; its launcher owns these
 #: options there.)
-FAIL_FAST_JAVA_OPTIONS = "-XX:+ExitOnOutOfMemoryError -XX:+UseParallelGC"
+LOCAL_JAVA_OPTIONS = "-XX:+ExitOnOutOfMemoryError -XX:+UseParallelGC"
 #: Arguments Glue passes to every job run (with ``--JOB_ID`` and ``--JOB_NAME``).
 GLUE_RUN_ARGUMENT = "--JOB_RUN_ID"
 
@@ -140,8 +140,8 @@ def session_plan(runtime: SparkRuntime, master: str = "local[*]", driver_memory:
 
     Glue: nothing; its launcher already chose the master, the executors and the driver's address,
     and the job must not override them. Local: ``master``, the driver's heap, a loopback driver,
-    no UI, a few shuffle partitions (one machine), and JVMs that exit on an OutOfMemoryError
-    (:data:`FAIL_FAST_JAVA_OPTIONS`).
+    no UI, a few shuffle partitions (one machine), and JVMs that exit on an OutOfMemoryError and
+    collect with the parallel collector (:data:`LOCAL_JAVA_OPTIONS`).
     """
     if runtime == "glue":
         return SessionPlan("glue", None)
@@ -151,8 +151,8 @@ def session_plan(runtime: SparkRuntime, master: str = "local[*]", driver_memory:
         {
             # Only takes effect when this call starts the JVM, which is how local runs start it.
             "spark.driver.memory": driver_memory,
-            "spark.driver.extraJavaOptions": FAIL_FAST_JAVA_OPTIONS,
-            "spark.executor.extraJavaOptions": FAIL_FAST_JAVA_OPTIONS,
+            "spark.driver.extraJavaOptions": LOCAL_JAVA_OPTIONS,
+            "spark.executor.extraJavaOptions": LOCAL_JAVA_OPTIONS,
             "spark.sql.shuffle.partitions": "4",
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",

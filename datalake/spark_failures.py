@@ -1,6 +1,6 @@
 """A Spark job whose JVM died fails at once, and says why in one line.
 
-When the driver JVM exits (on an OutOfMemoryError, with :data:`datalake.spark.FAIL_FAST_JAVA_OPTIONS`),
+When the driver JVM exits (on an OutOfMemoryError, with :data:`datalake.spark.LOCAL_JAVA_OPTIONS`),
 the Python side only sees a lost connection, an empty answer or a truncated Arrow stream. The JVM's
 exit status says what happened; :func:`jvm_failures` turns the two into one
 :class:`~datalake.errors.SparkJVMExitedError` that the run report and the CLI can print in one line.

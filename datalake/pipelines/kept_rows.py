@@ -116,11 +116,8 @@ def keep_parsed(
     run_folder = join_key(state_root(report.job, raw_prefix), f"run={report.run_id}")
     by_part = parsed.withColumn("part", F.sha1(RAW_PARTITION)).drop(RAW_PARTITION)
     by_part.write.partitionBy("part").parquet(spark_uri(store, run_folder))
-    written = {
-        key[len(run_folder) + 1 :].split("/", 1)[0]
-        for key in store.list_keys(run_folder, include_hidden=True)
-        if key[len(run_folder) + 1 :].startswith("part=")
-    }
+    below = [key[len(run_folder) + 1 :] for key in store.list_keys(run_folder, include_hidden=True)]
+    written = {rest.split("/", 1)[0] for rest in below if rest.startswith("part=")}
     return {
         name: {"state": join_key(run_folder, part) if (part := f"part={_part_id(name)}") in written else None}
         for name in plan.changed
