@@ -150,6 +150,13 @@ HEALTH_RESPONSE: dict[str, Any] = {
                 "tables": ["demand_hourly", "generation"],
                 "latency_ms": 3.4,
             },
+            "movie_success": {
+                "ok": True,
+                "backend": "endpoint",
+                "endpoint": "datalake-movie-success",
+                "status": "InService",
+                "latency_ms": 48.7,
+            },
         },
     },
 }

@@ -180,7 +180,7 @@ class Readiness(BaseModel):
 
 
 class HealthReport(BaseModel):
-    """/health/details: liveness and readiness (database, model; catalog reported), check by check."""
+    """/health/details: liveness and readiness (database, model; catalog, movie_success reported)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [examples.HEALTH_RESPONSE]})
 

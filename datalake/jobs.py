@@ -131,7 +131,8 @@ def count_and_check_required(frame: DataFrame, spec: DatasetSpec) -> dict[tuple[
         F.count(F.lit(1)).alias("_rows"),
         *(F.sum(F.col(name).isNull().cast("long")).alias(f"_nulls_{name}") for name in required),
     )
-    counted = groups.collect()
+    # An unpartitioned empty frame still gives the global aggregate's one row (0 rows, null sums).
+    counted = [row for row in groups.collect() if row["_rows"]]
     for name in required:
         nulls = sum(row[f"_nulls_{name}"] for row in counted)
         if nulls:

@@ -179,6 +179,11 @@ class Settings(BaseSettings):
         description="SageMaker endpoint that serves the champion forecaster; when set on the aws runtime "
         "/forecast calls it, and `launch.py deploy` uses it (unset: datalake-demand-forecast).",
     )
+    movie_success_endpoint: str | None = Field(
+        None,
+        description="SageMaker endpoint that serves the movie-success champion; when set on the aws runtime "
+        "/predict calls it, and `launch.py deploy --model movie-success` deploys to it.",
+    )
     api_host: str = Field("127.0.0.1", description="`datalake serve`: the interface uvicorn listens on.")
     api_port: int = Field(8000, ge=1, le=65_535, description="`datalake serve`: the TCP port.")
     api_workers: int = Field(1, ge=1, le=64, description="`datalake serve`: uvicorn worker processes.")
@@ -232,6 +237,12 @@ class Settings(BaseSettings):
         "auto",
         description="Where /forecast runs: local (the champion in-process), endpoint (FORECAST_ENDPOINT), "
         "auto (the endpoint on the aws runtime when FORECAST_ENDPOINT is set, else local).",
+    )
+    api_predict_backend: Literal["auto", "local", "endpoint"] = Field(
+        "auto",
+        description="Where /predict runs: local (the movie-success champion in-process), endpoint "
+        "(MOVIE_SUCCESS_ENDPOINT), auto (the endpoint on the aws runtime when MOVIE_SUCCESS_ENDPOINT "
+        "is set, else local).",
     )
     api_refresh_s: float = Field(
         30.0, ge=0, description="How often the API re-checks the champion and the newest data hour."

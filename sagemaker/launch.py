@@ -79,7 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--reason", default="promoted from launch.py", help="approval description")
 
     deploy = argparse.ArgumentParser(add_help=False)
-    deploy.add_argument("--endpoint", help="endpoint name (FORECAST_ENDPOINT)")
+    deploy.add_argument(
+        "--endpoint",
+        help="endpoint name (FORECAST_ENDPOINT; with --model movie-success, MOVIE_SUCCESS_ENDPOINT)",
+    )
     deploy.add_argument("--endpoint-instance-type", help="SAGEMAKER_INFERENCE_INSTANCE_TYPE override")
     deploy.add_argument("--wait-endpoint", action="store_true", help="wait until the endpoint is InService")
 
@@ -147,14 +150,19 @@ def _deploy(
     args: argparse.Namespace, settings: Settings, session: Any, version: str | None
 ) -> dict[str, Any]:
     name = _family(args)[0]
-    if name != "demand_forecaster" and not args.endpoint:
-        raise DataValidationError("--endpoint", f"{args.model} needs an endpoint name of its own")
+    endpoint = args.endpoint
+    if name != "demand_forecaster":
+        endpoint = endpoint or settings.movie_success_endpoint
+        if not endpoint:
+            raise DataValidationError(
+                "--endpoint", f"{args.model} needs an endpoint name of its own (or MOVIE_SUCCESS_ENDPOINT)"
+            )
     deployment = hosting.deploy(
         model_registry(settings, session, name=name),
         version,
         settings,
         session,
-        endpoint_name=args.endpoint,
+        endpoint_name=endpoint,
         instance_type=args.endpoint_instance_type,
         role_arn=args.role,
         wait=args.wait_endpoint,

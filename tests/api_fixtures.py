@@ -8,6 +8,8 @@ object with question, language, answer, interpretation, sql, columns, rows, engi
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -223,3 +225,18 @@ def fake_services(
 class _FakeCatalog:
     def list_tables(self, database: str) -> list[str]:
         return ["demand_hourly", "generation"]
+
+
+class RecordingRuntime:
+    """A sagemaker-runtime client that records requests and answers from a script."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.answers = list(answers)
+
+    def invoke_endpoint(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return {"Body": io.BytesIO(json.dumps(answer).encode()), "ContentType": "application/json"}

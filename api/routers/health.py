@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 import api
 from api import examples
-from api.deps import ClientDep, ServicesDep
+from api.deps import ClientDep, ServicesDep, get_movies
 from api.schemas import HealthReport, Liveness, Probe
 from api.services import health
 
@@ -37,6 +37,7 @@ def _report(services: ServicesDep) -> HealthReport:
         "database": health.check_database(services.database),
         "model": health.check_model(services.forecasts),
         "catalog": health.check_catalog(services.settings, services.catalog),
+        "movie_success": health.check_movie_success(get_movies(services)),
     }
     ready = health.readiness(checks)
     return HealthReport.model_validate(

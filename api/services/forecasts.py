@@ -16,7 +16,6 @@ answering from the cache; only the very first load makes requests wait.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import tempfile
 import threading
@@ -33,6 +32,7 @@ from pydantic import ValidationError
 from api.errors import ServiceUnavailableError, UpstreamError
 from api.schemas import ForecastResponse
 from api.services.db import Database
+from api.services.endpoints import JsonEndpoint, serving_backend
 from datalake.errors import DataValidationError, LakeError, ObjectNotFoundError
 from datalake.forecasting import serving
 from datalake.settings import Settings
@@ -82,11 +82,7 @@ class ServedForecast:
 
 def forecast_backend(settings: Settings) -> str:
     """``local`` or ``endpoint``, from ``API_FORECAST_BACKEND`` (``auto``: the endpoint on AWS)."""
-    if settings.api_forecast_backend != "auto":
-        return settings.api_forecast_backend
-    if settings.lake_runtime == "aws" and (settings.forecast_endpoint or "").strip():
-        return "endpoint"
-    return "local"
+    return serving_backend(settings.api_forecast_backend, settings.forecast_endpoint, settings)
 
 
 class ForecastService:
@@ -131,8 +127,14 @@ class ForecastService:
         self._load_champion = load_champion or (lambda dest: serving.load_champion(dest, settings))
         self._champion_version = champion_version or (lambda: _registry_champion(settings))
         self._load_history = load_history or (lambda hours: _warehouse_history(hours, settings))
-        self._endpoint_client = endpoint_client
-        self._boto3_session = boto3_session
+        self.endpoint = JsonEndpoint(
+            self.endpoint_name,
+            settings,
+            what="forecast endpoint",
+            hint="FORECAST_ENDPOINT",
+            client=endpoint_client,
+            boto3_session=boto3_session,
+        )
         self._clock = clock
         self._model: serving.ServedModel | None = None
         self._model_checked = 0.0
@@ -320,20 +322,6 @@ class ForecastService:
 
     # -- the SageMaker endpoint ----------------------------------------------------------------------
 
-    def _client(self) -> Any:
-        if self._endpoint_client is None:
-            from datalake import aws
-
-            # Few retries: a caller is waiting. The endpoint's own timeout is 60 s at most.
-            self._endpoint_client = aws.client(
-                "sagemaker-runtime",
-                self._boto3_session,
-                self.settings,
-                retries={"max_attempts": 2, "mode": "standard"},
-                read_timeout=30,
-            )
-        return self._endpoint_client
-
     def _from_endpoint(self, horizon_hours: int) -> ServedForecast:
         key = ("endpoint", self.endpoint_name, horizon_hours)
         cached = self._cached(key)
@@ -354,61 +342,17 @@ class ForecastService:
         UpstreamError
             The model container failed, or its answer is not a forecast of ``horizon_hours``.
         """
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if not self.endpoint_name:
-            raise ServiceUnavailableError("no forecast endpoint configured", hint="set FORECAST_ENDPOINT")
-        try:
-            response = self._client().invoke_endpoint(
-                EndpointName=self.endpoint_name,
-                ContentType="application/json",
-                Accept="application/json",
-                Body=json.dumps({"horizon_hours": horizon_hours}).encode(),
-            )
-            body = response["Body"].read()
-        except ClientError as error:
-            info = error.response.get("Error", {})
-            code, message = info.get("Code", "error"), info.get("Message", "")
-            if code == "ModelError":
-                raise UpstreamError(
-                    f"forecast endpoint {self.endpoint_name}: the model failed "
-                    f"({error.response.get('OriginalStatusCode', '?')}): {message[:300]}"
-                ) from None
-            raise ServiceUnavailableError(
-                f"forecast endpoint {self.endpoint_name} unavailable: {code}: {message[:300]}"
-            ) from None
-        except BotoCoreError as error:
-            raise ServiceUnavailableError(
-                f"forecast endpoint {self.endpoint_name} unreachable: {error}"
-            ) from None
+        answer = self.endpoint.invoke({"horizon_hours": horizon_hours})
         self.stats["endpoint_calls"] += 1
-        return _checked_answer(body, horizon_hours, self.endpoint_name)
+        return _checked_answer(answer, horizon_hours, self.endpoint_name)
 
     def endpoint_status(self) -> str:
-        """The endpoint's ``EndpointStatus`` (``InService``, ``Creating``, ...).
-
-        Raises
-        ------
-        ServiceUnavailableError
-            When it cannot be described (missing, no permission, unreachable).
-        """
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from datalake import aws
-
-        try:
-            client = aws.client("sagemaker", self._boto3_session, self.settings, retries={"max_attempts": 1})
-            return str(client.describe_endpoint(EndpointName=self.endpoint_name)["EndpointStatus"])
-        except (ClientError, BotoCoreError) as error:
-            raise ServiceUnavailableError(f"cannot describe endpoint {self.endpoint_name}: {error}") from None
+        """The endpoint's ``EndpointStatus``; see :meth:`JsonEndpoint.status`."""
+        return self.endpoint.status()
 
 
-def _checked_answer(body: bytes, horizon_hours: int, endpoint: str) -> dict[str, Any]:
+def _checked_answer(answer: Any, horizon_hours: int, endpoint: str) -> dict[str, Any]:
     """The endpoint's JSON, refused unless it is the forecast that was asked for."""
-    try:
-        answer = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise UpstreamError(f"forecast endpoint {endpoint} answered something that is not JSON") from None
     if not isinstance(answer, dict):
         raise UpstreamError(f"forecast endpoint {endpoint} answered a {type(answer).__name__}, not an object")
     missing = [k for k in ("model_version", "data_cutoff", "origin", "points") if k not in answer]

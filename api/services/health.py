@@ -1,9 +1,10 @@
-"""Readiness checks for /health: the database, the model and the catalog, each on its own.
+"""Readiness checks for /health: the database, the model, /predict's model and the catalog.
 
 A check never raises: it reports ``ok``, how long it took and, when not ok, why (one
-line, no secrets). The API is ready when the database and the model are; the catalog is
+line, no secrets). The API is ready when the database and the forecaster are; the catalog is
 reported (Athena and the local SQL engine need it) but does not hold up readiness,
-because /ask and /forecast serve from the warehouse.
+because /ask and /forecast serve from the warehouse, and neither does the movie-success model
+(a deployment may not serve /predict).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from api.services.db import Database
 from api.services.forecasts import ForecastService
+from api.services.movies import MovieSuccessService
 from datalake.errors import LakeError
 from datalake.settings import Settings
 
@@ -66,6 +68,11 @@ def check_model(forecasts: ForecastService) -> dict[str, Any]:
         return {"backend": "in_process", "version": model.version, "context_hours": model.context_hours}
 
     return _timed(run)
+
+
+def check_movie_success(movies: MovieSuccessService) -> dict[str, Any]:
+    """/predict's model: the champion loads (in-process), or its endpoint is InService."""
+    return _timed(movies.status)
 
 
 def check_catalog(settings: Settings, catalog_factory: Callable[[], Any] | None = None) -> dict[str, Any]:

@@ -1,7 +1,11 @@
-"""The movie-success champion in-process, and the log of what it served (``movie_predictions``).
+"""The movie-success champion, in-process or on its SageMaker endpoint, and the log of what it
+served (``movie_predictions``).
 
-The champion is loaded on first use and re-checked every ``API_REFRESH_S``: a promotion
-reaches a running API without a restart. With no champion yet, a 503 says how to train one.
+In-process, the champion is loaded on first use and re-checked every ``API_REFRESH_S``: a
+promotion reaches a running API without a restart. With no champion yet, a 503 says how to train
+one. On AWS with ``MOVIE_SUCCESS_ENDPOINT`` set (the API Lambda, whose layer has no
+scikit-learn), each request goes to the endpoint instead, and its answer is checked before it is
+served or logged.
 Outcomes come from the warehouse's ``movies`` table (same title, case-insensitive, and release
 year) with the label's own rule, so a listed prediction shows whether it was right.
 """
@@ -18,11 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
+from pydantic import ValidationError
 
-from api.errors import ServiceUnavailableError
+from api.errors import ServiceUnavailableError, UpstreamError
+from api.movie_schemas import MoviePrediction
 from api.services.db import Database
+from api.services.endpoints import JsonEndpoint, serving_backend
 from datalake.datasets import MOVIE_PREDICTIONS
-from datalake.errors import ObjectNotFoundError
+from datalake.errors import LakeError, ObjectNotFoundError
 from datalake.movies import label
 from datalake.movies import serving as movie_serving
 from datalake.settings import Settings
@@ -55,17 +62,26 @@ _LABEL_PARAMS = {
 }
 
 
+def predict_backend(settings: Settings) -> str:
+    """``local`` or ``endpoint``, from ``API_PREDICT_BACKEND`` (``auto``: the endpoint on AWS)."""
+    return serving_backend(settings.api_predict_backend, settings.movie_success_endpoint, settings)
+
+
 class MovieSuccessService:
-    """Predicts with the registry's champion (cached) and logs each answer.
+    """Predicts with the champion (in-process and cached, or on its endpoint) and logs each answer.
 
     Parameters
     ----------
     settings
-        Process settings (registry location, cache time).
+        Process settings (registry location, cache time, backend and endpoint).
     database
         Where ``movie_predictions`` lives; None: predictions are not logged (tests of routing).
     load_champion
         ``load_champion(destination) -> MovieSuccessModel``; the registry's by default.
+    endpoint_client
+        A ``sagemaker-runtime`` client for the endpoint backend; built when needed.
+    boto3_session
+        For the AWS clients (endpoint and its status).
     """
 
     def __init__(
@@ -74,10 +90,21 @@ class MovieSuccessService:
         database: Database | None,
         *,
         load_champion: Callable[[Path], MovieSuccessModel] | None = None,
+        endpoint_client: Any | None = None,
+        boto3_session: Any | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.database = database
+        self.backend = predict_backend(settings)
+        self.endpoint = JsonEndpoint(
+            settings.movie_success_endpoint,
+            settings,
+            what="movie-success endpoint",
+            hint="MOVIE_SUCCESS_ENDPOINT",
+            client=endpoint_client,
+            boto3_session=boto3_session,
+        )
         self._load = load_champion or (lambda dest: movie_serving.load_champion(dest, settings))
         self._clock = clock
         self._model: MovieSuccessModel | None = None
@@ -97,8 +124,9 @@ class MovieSuccessService:
                     raise ServiceUnavailableError(str(error)) from None
                 except ModuleNotFoundError as error:  # the API Lambda's layer has no scikit-learn
                     raise ServiceUnavailableError(
-                        f"movie-success predictions are served where {error.name} is installed "
-                        "(the EC2 API host, or `datalake serve`), not by this deployment"
+                        f"{error.name} is not installed here: serve /predict from the movie-success "
+                        "endpoint instead",
+                        hint="set MOVIE_SUCCESS_ENDPOINT (and API_PREDICT_BACKEND=endpoint off AWS)",
                     ) from None
                 if self._model is None or loaded.version != self._model.version:
                     self._model = loaded
@@ -107,10 +135,63 @@ class MovieSuccessService:
 
     def predict(self, films: list[dict[str, Any]], request_source: str = "http") -> list[dict[str, Any]]:
         """Answers for ``films`` (validated dicts), logged to ``movie_predictions``."""
-        answers = movie_serving.predict_films(self.model(), films)
+        if self.backend == "endpoint":
+            answers = self.from_endpoint(films)
+        else:
+            answers = movie_serving.predict_films(self.model(), films)
         if self.database is not None:
             self.log(answers, request_source)
         return answers
+
+    def from_endpoint(self, films: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One ``InvokeEndpoint`` call with ``{"movies": films}``; one checked answer per film.
+
+        Raises
+        ------
+        ServiceUnavailableError
+            No endpoint, or it is missing, not in service, throttling or unreachable (503).
+        UpstreamError
+            The model failed, or it answered something other than one prediction per film (502).
+        """
+        answer = self.endpoint.invoke({"movies": films})
+        predictions = answer.get("predictions") if isinstance(answer, dict) else None
+        label = self.endpoint.label
+        if not isinstance(predictions, list) or len(predictions) != len(films):
+            count = len(predictions) if isinstance(predictions, list) else "no"
+            raise UpstreamError(f"{label} answered {count} predictions for {len(films)} films")
+        checked = []
+        for position, (film, prediction) in enumerate(zip(films, predictions, strict=True)):
+            try:
+                checked.append(MoviePrediction.model_validate(prediction).model_dump(mode="json"))
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                raise UpstreamError(
+                    f"{label} answered a bad predictions.{position}.{where}: {first['msg']}"
+                ) from None
+            if checked[-1]["title"] != film["title"].strip():
+                raise UpstreamError(
+                    f"{label} answered predictions.{position} for {checked[-1]['title']!r}, "
+                    f"not {film['title']!r}"
+                )
+        return checked
+
+    def status(self) -> dict[str, Any]:
+        """What serves /predict: the endpoint's status, or the in-process champion's version.
+
+        Raises
+        ------
+        ServiceUnavailableError
+            The endpoint cannot be described, or no champion is trained yet.
+        LakeError
+            The endpoint exists but is not ``InService``.
+        """
+        if self.backend == "endpoint":
+            status = self.endpoint.status()
+            if status != "InService":
+                raise LakeError(f"{self.endpoint.label} is {status}")
+            return {"backend": "endpoint", "endpoint": self.endpoint.name, "status": status}
+        return {"backend": "in_process", "version": self.model().version}
 
     def ensure(self) -> None:
         if self._ready or self.database is None:

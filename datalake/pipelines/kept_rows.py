@@ -66,7 +66,9 @@ def publish_changed(
     if changed and names:
         partitions = spark.createDataFrame(changed, frame.select(*names).schema)
         keys = write_processed(frame.join(F.broadcast(partitions), names, "left_semi"), spec, store, progress)
-    elif changed:
+    elif changed or (not names and now and not wanted):
+        # An unpartitioned table whose last rows went (every movie tombstoned) is published
+        # empty: it has no partition to unpublish, and readers must stop seeing the old rows.
         keys = write_processed(frame, spec, store, progress)
     gone = [dict(zip(names, values, strict=True)) for values in sorted(set(now) - set(wanted))]
     for path in delete_processed_partitions(spec, store, gone):

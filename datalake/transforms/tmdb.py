@@ -88,6 +88,14 @@ _ENVELOPE = T.StructType(
         T.StructField("_corrupt", T.StringType()),
     ]
 )
+#: The numbers of an envelope line as their JSON text, whatever their type: what a number check
+#: quotes when TMDB sent something that is not a number (one parse for every check of a line).
+_NUMBER_TEXTS = T.StructType(
+    [
+        T.StructField("movie_id", T.StringType()),
+        T.StructField("details", T.StructType([T.StructField(name, T.StringType()) for name in _NUMBERS])),
+    ]
+)
 #: One movie extraction (an envelope line or a Kaggle row), or one file that could not be read.
 RECORDS = T.StructType(
     [
@@ -229,16 +237,13 @@ def envelope_records(documents: DataFrame) -> DataFrame:
     parsed = lines.withColumn(
         "_e",
         F.from_json("raw_record", _ENVELOPE, {"columnNameOfCorruptRecord": "_corrupt", "mode": "PERMISSIVE"}),
-    )
-    e = F.col("_e")
+    ).withColumn("_t", F.from_json("raw_record", _NUMBER_TEXTS))
+    e, texts = F.col("_e"), F.col("_t")
     extracted = F.col("_e.extracted_at").cast("timestamp")
     number_checks = [
         (
-            F.get_json_object("raw_record", f"$.details.{name}").isNotNull() & e["details"][name].isNull(),
-            F.concat(
-                F.lit(f"details.{name}: not a number "),
-                _quoted(F.get_json_object("raw_record", f"$.details.{name}")),
-            ),
+            texts["details"][name].isNotNull() & e["details"][name].isNull(),
+            F.concat(F.lit(f"details.{name}: not a number "), _quoted(texts["details"][name])),
         )
         for name in _NUMBERS
     ]
@@ -251,10 +256,8 @@ def envelope_records(documents: DataFrame) -> DataFrame:
         (not_json, F.lit("not a JSON object (unparsable line)")),
         (
             ~not_json & F.col("raw_record").isNotNull() & e["movie_id"].isNull(),
-            F.when(F.get_json_object("raw_record", "$.movie_id").isNull(), F.lit("no movie_id")).otherwise(
-                F.concat(
-                    F.lit("movie_id: not a number "), _quoted(F.get_json_object("raw_record", "$.movie_id"))
-                )
+            F.when(texts["movie_id"].isNull(), F.lit("no movie_id")).otherwise(
+                F.concat(F.lit("movie_id: not a number "), _quoted(texts["movie_id"]))
             ),
         ),
         (
@@ -289,6 +292,7 @@ def envelope_records(documents: DataFrame) -> DataFrame:
         e["status"].alias("status"),
         F.when(e["status"] == "ok", e["details"]).alias("details"),
         "_e",
+        "_t",
     )
     return _movie_problems(records, checks)
 

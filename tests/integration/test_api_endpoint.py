@@ -8,7 +8,6 @@ default answer must be refused (502), not passed through.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +17,16 @@ import boto3
 import pandas as pd
 import pytest
 import requests
-from api_fixtures import FakeAsk, FakePredictions
+from api_fixtures import FakeAsk, FakePredictions, RecordingRuntime
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.security import ApiKeyGuard
-from api.services import Services
+from api.services import Services, health
 from api.services.db import Database
 from api.services.forecasts import ForecastService
+from api.services.movies import MovieSuccessService
 from datalake.settings import Settings
 
 ENDPOINT = "datalake-demand-forecast"
@@ -121,21 +121,6 @@ def test_an_endpoint_answer_that_is_not_a_forecast_is_a_502(
     with TestClient(app) as client:
         short = client.get("/forecast", params={"hours": 4})
     assert short.status_code == 502 and "2 points for 4 hours" in short.json()["detail"]
-
-
-class RecordingRuntime:
-    """A sagemaker-runtime client that records requests and answers from a script."""
-
-    def __init__(self, *answers: Any) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.answers = list(answers)
-
-    def invoke_endpoint(self, **request: Any) -> dict[str, Any]:
-        self.requests.append(request)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return {"Body": io.BytesIO(json.dumps(answer).encode()), "ContentType": "application/json"}
 
 
 def client_error(code: str, message: str, status: int = 400, **extra: Any) -> ClientError:
@@ -267,3 +252,105 @@ def test_an_endpoint_answer_with_bad_fields_is_a_502(tmp_path: Path) -> None:
     with TestClient(app) as client:
         response = client.get("/forecast")
     assert response.status_code == 502 and "points.5.p50_mw" in response.json()["detail"]
+
+
+# -- /predict on the movie-success endpoint ---------------------------------------------------------
+
+MOVIE_ENDPOINT = "datalake-movie-success"
+FILM = {"title": "Luz de invierno", "budget_usd": 4e7, "genres": ["Acción"], "release_date": "2027-07-16"}
+
+
+def movie_answer(*titles: str, probability: float = 0.42) -> dict[str, Any]:
+    return {
+        "predictions": [
+            {
+                "title": title,
+                "release_date": "2027-07-16",
+                "success_probability": probability,
+                "success": probability >= 0.21,
+                "threshold": 0.21,
+                "model_version": "v20261205T072226-a689fd",
+                "factors": [{"factor": "budget", "effect": -0.06, "direction": "against success"}],
+            }
+            for title in titles
+        ]
+    }
+
+
+def movie_app(settings: Settings, runtime: Any = None) -> tuple[Services, Any]:
+    services, app = build(settings)
+    services.movies = MovieSuccessService(settings, None, endpoint_client=runtime)
+    return services, app
+
+
+def test_predict_comes_from_the_movie_endpoint_through_moto(
+    moto_settings: Settings, moto_server: str
+) -> None:
+    # The aws runtime with MOVIE_SUCCESS_ENDPOINT set: "auto" picks the endpoint.
+    settings = moto_settings.model_copy(update={"movie_success_endpoint": MOVIE_ENDPOINT})
+    assert settings.api_predict_backend == "auto"
+    queue_endpoint_results(moto_server, (json.dumps(movie_answer("Luz de invierno")), "application/json"))
+    services, app = movie_app(settings)
+    assert services.movies is not None and services.movies.backend == "endpoint"
+    with TestClient(app) as client:
+        served = client.post("/predict", json=FILM)
+        # moto answers a body it has seen with the same result, and a new body with its
+        # fixed placeholder once the queue is empty: that is not a prediction.
+        again = client.post("/predict", json=FILM)
+        placeholder = client.post("/predict", json={**FILM, "title": "Otra"})
+    assert served.status_code == 200, served.text
+    assert served.json()["success_probability"] == 0.42 and served.json()["model_version"].startswith("v2026")
+    assert again.json() == served.json()
+    assert placeholder.status_code == 502 and "movie-success endpoint" in placeholder.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "words"),
+    [
+        (movie_answer("Luz de invierno", "Otra"), 502, "2 predictions for 1 films"),
+        ({"predictions": "none"}, 502, "no predictions for 1 films"),
+        (movie_answer("Luz de invierno", probability=1.7), 502, "predictions.0.success_probability"),
+        (movie_answer("Another Film"), 502, "for 'Another Film'"),
+        (
+            client_error("ModelError", "Received client error (400)", OriginalStatusCode=400),
+            502,
+            "model failed",
+        ),
+        (client_error("ValidationError", "Endpoint datalake-movie-success not found."), 503, "not found"),
+    ],
+)
+def test_a_bad_or_failed_movie_endpoint_is_a_502_or_503(
+    tmp_path: Path, answer: Any, status: int, words: str
+) -> None:
+    settings = Settings(
+        _env_file=None,
+        lake_root=tmp_path / "lake",
+        api_predict_backend="endpoint",
+        movie_success_endpoint=MOVIE_ENDPOINT,
+    )
+    _, app = movie_app(settings, RecordingRuntime(answer))
+    with TestClient(app) as client:
+        response = client.post("/predict", json=FILM)
+    assert response.status_code == status and words in response.json()["detail"], response.text
+
+
+def test_no_movie_endpoint_configured_is_a_503_naming_the_setting(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, lake_root=tmp_path / "lake", api_predict_backend="endpoint")
+    _, app = movie_app(settings, RecordingRuntime())
+    with TestClient(app) as client:
+        response = client.post("/predict", json=FILM)
+    assert response.status_code == 503 and "MOVIE_SUCCESS_ENDPOINT" in response.text
+
+
+def test_health_details_report_the_movie_endpoint_without_holding_up_readiness(
+    moto_settings: Settings,
+) -> None:
+    settings = moto_settings.model_copy(
+        update={"movie_success_endpoint": MOVIE_ENDPOINT, "db_connect_timeout_s": 1}
+    )
+    _, app = movie_app(settings)
+    with TestClient(app) as client:
+        checks = client.get("/health/details").json()["readiness"]["checks"]
+    movie = checks["movie_success"]
+    assert movie["ok"] is False and MOVIE_ENDPOINT in movie["error"]
+    assert "movie_success" not in health.REQUIRED

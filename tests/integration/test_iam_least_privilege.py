@@ -633,6 +633,20 @@ def endpoint_answer(hours: int) -> dict[str, Any]:
     }
 
 
+def movie_answer(title: str) -> dict[str, Any]:
+    """What the movie-success endpoint answers for one film (its handler's response shape)."""
+    prediction = {
+        "title": title,
+        "release_date": "2027-07-16",
+        "success_probability": 0.42,
+        "success": True,
+        "threshold": 0.21,
+        "model_version": "v20261205T072226-a689fd",
+        "factors": [{"factor": "budget", "effect": -0.06, "direction": "against success"}],
+    }
+    return {"predictions": [prediction]}
+
+
 def http_api_event(
     template: dict[str, Any], path: str, query: dict[str, str], headers: dict[str, str]
 ) -> dict[str, Any]:
@@ -662,7 +676,10 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
         json={
             "account_id": ACCOUNT,
             "region": REGION,
-            "results": [{"Body": json.dumps(endpoint_answer(6)), "ContentType": "application/json"}],
+            "results": [
+                {"Body": json.dumps(endpoint_answer(6)), "ContentType": "application/json"},
+                {"Body": json.dumps(movie_answer("Luz de invierno")), "ContentType": "application/json"},
+            ],
         },
         timeout=10,
     )
@@ -685,6 +702,7 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
             {"q": "What was the demand yesterday?", "as_of": "2024-03-06T12:00:00+01:00"},
             key,
         ),
+        "/predict": http_api_event(event_json("apigw_http_v2_post_predict.json"), "/predict", {}, key),
     }
     answers = {}
     try:
@@ -702,6 +720,10 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
     assert {"sagemaker.DescribeEndpoint", "glue.GetTables", "sagemaker-runtime.InvokeEndpoint"} <= {
         f"{c.service}.{c.operation}" for c in calls
     }
+    # /predict went to the movie-success endpoint the template names (the Lambda has no scikit-learn).
+    assert bodies["/predict"]["success_probability"] == 0.42, bodies["/predict"]
+    invoked = {c.params["EndpointName"] for c in calls if c.operation == "InvokeEndpoint"}
+    assert invoked == {"datalake-dev-demand-forecast", "datalake-dev-movie-success"}, invoked
 
     requests_made = requests_of_calls(calls, ACCOUNT)
     function = check_role(

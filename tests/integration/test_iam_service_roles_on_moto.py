@@ -62,7 +62,10 @@ from datalake.deploy.iam_sagemaker import (
     LAUNCHER_JOB_NAME,
     LAUNCHER_MANIFEST,
     LAUNCHER_VERSION,
+    MOVIE_LAUNCHER_JOB_NAME,
+    MOVIE_TRAINING_CSV,
     launcher_role_requests,
+    movie_success_launcher_requests,
     role_requests_of_calls,
 )
 from datalake.deploy.templates import REPO_ROOT, load_template
@@ -70,7 +73,9 @@ from datalake.models.archive import pack_model_dir
 from datalake.settings import Settings, get_settings
 from datalake.sources import entsoe, ree
 from datalake.sources.ree_sample import sample_client
+from datalake.sources.tmdb_kaggle import KAGGLE_PREFIX
 from datalake.storage.local import LocalObjectStore
+from datalake.storage.paths import join_key
 
 ACCOUNT = "123456789012"  # moto's account, and the stand-in bindings'
 REGION = "eu-west-1"
@@ -421,19 +426,51 @@ def launch() -> ModuleType:
     return module
 
 
-def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_the_static_check_derives(
-    launch: ModuleType, moto_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@dataclasses.dataclass
+class SageMakerAccount:
+    """The dev ml stack's stand-ins on moto: its buckets and the SageMaker execution role."""
+
+    session: Any
+    bindings: Any
+    lake: str
+    artifacts: str
+    role: str
+
+
+def sagemaker_account(moto_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> SageMakerAccount:
     monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")  # iam:SimulatePrincipalPolicy: not in moto
     session = boto3.session.Session(region_name=REGION)
-    ml_bindings = stand_in_bindings("dev", "ml")
-    exports = ml_bindings.exports
-    lake, artifacts = exports["datalake-dev-LakeBucketName"], exports["datalake-dev-ArtifactsBucketName"]
+    bindings = stand_in_bindings("dev", "ml")
+    lake = bindings.exports["datalake-dev-LakeBucketName"]
+    artifacts = bindings.exports["datalake-dev-ArtifactsBucketName"]
     for bucket in (lake, artifacts):
         make_bucket(moto_settings, bucket)
     role = aws.client("iam", session, moto_settings).create_role(
         RoleName="datalake-dev-sagemaker", AssumeRolePolicyDocument=json.dumps(ROLE_TRUST)
     )["Role"]["Arn"]
+    return SageMakerAccount(session, bindings, lake, artifacts, role)
+
+
+def write_job_model(session: Any, settings: Settings, model: Path) -> None:
+    """After each CreateTrainingJob, put ``model`` packed where the job would (moto never runs one)."""
+
+    def write(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
+        job = parsed["TrainingJobArn"].rsplit("/", 1)[1]
+        key = f"sagemaker/training/{job}/output/model.tar.gz"
+        aws.client("s3", session, settings).put_object(
+            Bucket=settings.artifacts_bucket, Key=key, Body=pack_model_dir(model)
+        )
+
+    session.events.register("after-call.sagemaker.CreateTrainingJob", write)
+
+
+def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_the_static_check_derives(
+    launch: ModuleType, moto_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = sagemaker_account(moto_settings, monkeypatch)
+    session, ml_bindings, role = account.session, account.bindings, account.role
+    exports = ml_bindings.exports
+    lake, artifacts = account.lake, account.artifacts
     secret = aws.client("secretsmanager", session, moto_settings).create_secret(
         Name="datalake/dev/database",
         SecretString=json.dumps(
@@ -468,18 +505,12 @@ def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_
         settings,
     )
 
-    def write_model(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
-        """What a real job writes (moto never runs train.py)."""
-        job = parsed["TrainingJobArn"].rsplit("/", 1)[1]
-        model = tmp_path / "job-model"
-        (model / "code").mkdir(parents=True, exist_ok=True)
-        (model / "config.json").write_text('{"context_hours": 336}')
-        (model / "code" / "inference.py").write_text("# packed by train.py\n")
-        aws.client("s3", session, settings).put_object(
-            Bucket=artifacts, Key=f"sagemaker/training/{job}/output/model.tar.gz", Body=pack_model_dir(model)
-        )
-
-    session.events.register("after-call.sagemaker.CreateTrainingJob", write_model)
+    # What a real job writes (moto never runs train.py).
+    model = tmp_path / "job-model"
+    (model / "code").mkdir(parents=True, exist_ok=True)
+    (model / "config.json").write_text('{"context_hours": 336}')
+    (model / "code" / "inference.py").write_text("# packed by train.py\n")
+    write_job_model(session, settings, model)
     with recording_aws_calls() as calls:
         launch.main(["all", "--no-logs"], settings, session)
     # The serving code's own call with the role: the warehouse's credentials (load_recent's first step).
@@ -522,6 +553,60 @@ def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_
     ml = TemplateRenderer(load_template("ml"), bindings, "ml")
     policy = role_policy(ml, "SageMakerExecutionRole")
     denied = [f"{r.action} {r.resource}" for r in made + served if not policy.decide(r).allowed]
+    assert not denied, denied
+
+
+def test_the_sagemaker_role_allows_what_the_movie_launcher_passes_it_for_as_the_static_check_derives(
+    launch: ModuleType, moto_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = sagemaker_account(moto_settings, monkeypatch)
+    endpoint = "datalake-dev-movie-success"
+    settings = moto_settings.model_copy(
+        update={
+            "lake_bucket": account.lake,
+            "artifacts_bucket": account.artifacts,
+            "sagemaker_role_arn": account.role,
+            "movie_success_endpoint": endpoint,
+            "model_package_group": "datalake-dev-demand-forecaster",
+        }
+    )
+    # The Kaggle file where `datalake ingest tmdb-csv` lands it: the training channel.
+    channel_key = join_key(KAGGLE_PREFIX, MOVIE_TRAINING_CSV)
+    aws.client("s3", account.session, settings).put_object(
+        Bucket=account.lake, Key=channel_key, Body=b"id,title\n1,A\n"
+    )
+    model = tmp_path / "movie-model"
+    (model / "code").mkdir(parents=True)
+    (model / "model.joblib").write_bytes(b"stand-in")
+    (model / "metrics.json").write_text('{"roc_auc": 0.68}')
+    (model / "code" / "inference.py").write_text("# packed by movie_success_train.py\n")
+    write_job_model(account.session, settings, model)
+    channel = f"s3://{account.lake}/{channel_key}"
+    with recording_aws_calls() as calls:
+        summary = launch.main(
+            ["all", "--model", "movie-success", "--channel", channel, "--no-logs"], settings, account.session
+        )
+    assert summary["deployment"]["endpoint_name"] == endpoint  # from MOVIE_SUCCESS_ENDPOINT
+    made = role_requests_of_calls(
+        calls, account.role, ACCOUNT, objects=lambda b, p: keys_under(settings, b, p)
+    )
+    assert ("s3:GetObject", f"arn:aws:s3:::{account.lake}/{channel_key}") in {
+        (r.action, r.resource) for r in made
+    }
+    assert not any(r.action.startswith("secretsmanager:") for r in made)  # no warehouse: no secret
+
+    def wildcard(text: str) -> str:
+        return text.replace(MOVIE_LAUNCHER_JOB_NAME, "*").replace(LAUNCHER_VERSION, "*")
+
+    derived = [
+        Request(r.action, wildcard(r.resource), {k: wildcard(str(v)) for k, v in r.context.items()}, r.why)
+        for r in movie_success_launcher_requests(account.lake, account.artifacts, endpoint, REGION, ACCOUNT)
+    ]
+    assert not uncovered(derived, made), uncovered(derived, made)
+    assert not [f"{d.action} {d.resource}" for d in derived if not any(covers(d, r) for r in made)]
+    ml = TemplateRenderer(load_template("ml"), account.bindings, "ml")
+    policy = role_policy(ml, "SageMakerExecutionRole")
+    denied = [f"{r.action} {r.resource}" for r in made if not policy.decide(r).allowed]
     assert not denied, denied
 
 

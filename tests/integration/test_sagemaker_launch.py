@@ -209,6 +209,22 @@ def test_movie_success_trains_its_own_script_on_a_csv_channel(
     assert sent[0]["HyperParameters"] == {"train_end": "2010"}
 
 
+def test_movie_success_deploys_to_its_own_endpoint_named_by_the_flag_or_the_setting(
+    launch: ModuleType, aws_env: tuple[Settings, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings, session = aws_env
+    with pytest.raises(SystemExit):  # never the forecaster's endpoint by default
+        launch.main(["deploy", "--model", "movie-success"], settings, session)
+    assert "MOVIE_SUCCESS_ENDPOINT" in capsys.readouterr().err
+    # With the setting it goes on to the movie family's own registry group, empty here.
+    named = settings.model_copy(update={"movie_success_endpoint": "datalake-dev-movie-success"})
+    with pytest.raises(SystemExit):
+        launch.main(["deploy", "--model", "movie-success"], named, session)
+    error = capsys.readouterr().err
+    assert "no champion to deploy" in error and "--endpoint" not in error
+    assert aws.client("sagemaker", session, settings).list_endpoints()["Endpoints"] == []
+
+
 def test_all_trains_registers_promotes_and_deploys(
     launch: ModuleType, aws_env: tuple[Settings, Any], tmp_path: Path
 ) -> None:

@@ -37,6 +37,7 @@ from datalake.datasets.movies import (
     MOVIE_TABLES,
     MOVIES,
 )
+from datalake.pipelines.kept_rows import publish_changed
 from datalake.pipelines.lake import sync_dataset, transform
 from datalake.runs import RunReport
 from datalake.settings import Settings
@@ -206,6 +207,29 @@ def test_the_newest_extraction_wins_and_a_tombstone_removes_the_movie(lake) -> N
     for spec in MOVIE_TABLES:
         rows = table(settings, spec)
         assert rows.query("movie_id == 553 and source == 'tmdb'").empty, spec.name
+
+
+def test_a_table_whose_last_rows_are_tombstoned_is_published_empty(spark, tmp_path: Path) -> None:
+    # The movie tables are unpartitioned: with no partition to unpublish, the rows of the only
+    # movie that had people must still leave the table when that movie is tombstoned.
+    store = LocalObjectStore(tmp_path / "lake")
+    schema = ", ".join(f"{column.name} {column.type}" for column in MOVIE_PEOPLE.columns)
+    director = spark.createDataFrame([(600, 7, "Ana Ruiz", "director", None, "tmdb")], schema)
+    assert publish_changed(spark, store, MOVIE_PEOPLE, director, None)
+    assert table_rows(store, MOVIE_PEOPLE) == [(600, "Ana Ruiz")]
+    lines: list[str] = []
+    assert publish_changed(spark, store, MOVIE_PEOPLE, director.limit(0), lines.append)
+    assert table_rows(store, MOVIE_PEOPLE) == []
+    assert "movie_people: 0 rows" in " ".join(lines)
+    # Still a table, with its columns: readers get no rows, not an error.
+    assert list(published(store, MOVIE_PEOPLE).columns) == MOVIE_PEOPLE.column_names
+    # Nothing left to remove: a second empty run publishes nothing new.
+    assert publish_changed(spark, store, MOVIE_PEOPLE, director.limit(0), None) == []
+
+
+def table_rows(store: LocalObjectStore, spec) -> list[tuple]:
+    rows = published(store, spec)
+    return [(int(r.movie_id), r.person_name) for r in rows.itertuples()]
 
 
 @pytest.mark.slow

@@ -392,7 +392,10 @@ def test_health_reports_liveness_and_readiness_separately(client: TestClient) ->
     report = client.get("/health/details").json()
     assert report["liveness"]["alive"] is True
     checks = report["readiness"]["checks"]
-    assert set(checks) == {"database", "model", "catalog"}
+    assert set(checks) == {"database", "model", "catalog", "movie_success"}
+    # No movie-success model trained in this lake: reported, with how to train one.
+    assert checks["movie_success"]["ok"] is False
+    assert "datalake train movie-success" in checks["movie_success"]["error"]
     assert checks["database"]["ok"] is False and "PostgreSQL" in checks["database"]["error"]
     assert checks["model"]["ok"] is True and checks["model"]["version"] == "v-test-1"
     assert checks["catalog"]["ok"] is True and "demand_hourly" in checks["catalog"]["tables"]

@@ -1,12 +1,18 @@
-"""POST /predict through FastAPI's TestClient: one film, lists, 422s naming the field, 503 without a model."""
+"""POST /predict through FastAPI's TestClient: one film, lists, 422s naming the field, 503 without a
+model, and the endpoint backend against the real SageMaker inference handler."""
 
 from __future__ import annotations
 
+import importlib.util
+import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_fixtures import fake_services
+from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 from movie_fixtures import synthetic_tables
 
@@ -123,3 +129,76 @@ def test_a_thousand_films_fit_the_predict_body_limit(client: TestClient) -> None
     response = client.post("/predict", json=films)
     assert response.status_code == 200, response.text[:300]
     assert len(response.json()["predictions"]) == 1000
+
+
+class HandlerRuntime:
+    """A sagemaker-runtime client whose endpoint is the movie model's real inference handler.
+
+    It runs ``sagemaker/movie_success_inference.py`` as the inference toolkit does (``input_fn``,
+    ``predict_fn``, ``output_fn`` on the request's body and headers), so the API's request and
+    the handler's answer meet the same contract as on SageMaker. A handler error becomes the
+    ``ModelError`` SageMaker raises, with the container's status.
+    """
+
+    def __init__(self, model: MovieSuccessModel) -> None:
+        path = Path(__file__).resolve().parents[2] / "sagemaker" / "movie_success_inference.py"
+        spec = importlib.util.spec_from_file_location("sm_movie_inference_for_api", path)
+        assert spec and spec.loader
+        self.handler = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.handler)
+        self.model = model
+        self.requests: list[dict[str, Any]] = []
+
+    def invoke_endpoint(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        try:
+            films = self.handler.input_fn(request["Body"], request["ContentType"])
+            body, content_type = self.handler.output_fn(
+                self.handler.predict_fn(films, self.model), request["Accept"]
+            )
+        except self.handler.InferenceError as error:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ModelError",
+                        "Message": f"Received client error ({error.status_code})",
+                    },
+                    "OriginalStatusCode": error.status_code,
+                    "OriginalMessage": error.message,
+                },
+                "InvokeEndpoint",
+            ) from None
+        return {"Body": io.BytesIO(body.encode()), "ContentType": content_type}
+
+
+def test_the_endpoint_backend_serves_what_the_in_process_model_serves(
+    tmp_path: Path, trained: MovieSuccessModel
+) -> None:
+    films = [FILM, {**FILM, "title": "Otra", "genres": ["Drama"], "keywords": ["sequel"]}]
+    with _client(tmp_path, lambda _dest: trained) as local:
+        expected = local.post("/predict", json=films).json()
+    settings = Settings(
+        _env_file=None,
+        lake_root=tmp_path / "lake",
+        api_predict_backend="endpoint",
+        movie_success_endpoint="datalake-movie-success",
+    )
+    runtime = HandlerRuntime(trained)
+    services = fake_services(settings, tmp_path)
+
+    def no_model(_dest: Path) -> MovieSuccessModel:
+        raise AssertionError("the endpoint backend must not load the model in-process")
+
+    services.movies = MovieSuccessService(settings, None, load_champion=no_model, endpoint_client=runtime)
+    assert services.movies.backend == "endpoint"
+    with TestClient(create_app(settings, services)) as client:
+        one = client.post("/predict", json=films[0])
+        several = client.post("/predict", json=films)
+        unknown = client.post("/predict", json={**FILM, "genres": ["Telenovela"]})
+    assert one.status_code == several.status_code == 200, several.text
+    assert several.json() == expected and one.json() == expected["predictions"][0]
+    assert len(runtime.requests) == 2  # the 422 is the API's own: it never reached the endpoint
+    assert unknown.status_code == 422 and "Telenovela" in unknown.text
+    request = runtime.requests[1]
+    assert request["EndpointName"] == "datalake-movie-success"
+    assert [film["title"] for film in json.loads(request["Body"])["movies"]] == ["Luz de invierno", "Otra"]

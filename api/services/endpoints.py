@@ -1,0 +1,137 @@
+"""A SageMaker endpoint called with JSON: the one place that maps its failures to HTTP errors.
+
+/forecast (the demand forecaster) and /predict (the movie-success classifier) both call an
+endpoint this way when they run on AWS without the model's libraries in the process (the API
+Lambda's layer has neither torch nor scikit-learn).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from api.errors import ServiceUnavailableError, UpstreamError
+from datalake.settings import Settings
+
+
+def serving_backend(choice: str, endpoint_name: str | None, settings: Settings) -> str:
+    """``local`` or ``endpoint`` for a backend setting (``auto``: the endpoint on AWS when one is named)."""
+    if choice != "auto":
+        return choice
+    if settings.lake_runtime == "aws" and (endpoint_name or "").strip():
+        return "endpoint"
+    return "local"
+
+
+class JsonEndpoint:
+    """``InvokeEndpoint`` with a JSON body and a JSON answer, and ``DescribeEndpoint`` for /health.
+
+    Parameters
+    ----------
+    name
+        The endpoint's name; empty means none is configured (every call is a 503).
+    settings
+        For the AWS clients (region, endpoint overrides).
+    what
+        How errors name it ("forecast endpoint", "movie-success endpoint").
+    hint
+        What to set when no endpoint is configured (the setting's environment variable).
+    client
+        A ``sagemaker-runtime`` client; built from ``boto3_session`` and settings on first use.
+    boto3_session
+        For the clients built here.
+    """
+
+    def __init__(
+        self,
+        name: str | None,
+        settings: Settings,
+        *,
+        what: str,
+        hint: str,
+        client: Any | None = None,
+        boto3_session: Any | None = None,
+    ) -> None:
+        self.name = (name or "").strip()
+        self.settings = settings
+        self.what = what
+        self.hint = hint
+        self._client = client
+        self._boto3_session = boto3_session
+
+    @property
+    def label(self) -> str:
+        """``<what> <name>``, as errors say it."""
+        return f"{self.what} {self.name}"
+
+    def runtime(self) -> Any:
+        """The ``sagemaker-runtime`` client (few retries: a caller is waiting)."""
+        if self._client is None:
+            from datalake import aws
+
+            # The endpoint's own timeout is 60 s at most; API Gateway gives up at 29 s.
+            self._client = aws.client(
+                "sagemaker-runtime",
+                self._boto3_session,
+                self.settings,
+                retries={"max_attempts": 2, "mode": "standard"},
+                read_timeout=30,
+            )
+        return self._client
+
+    def invoke(self, payload: Any) -> Any:
+        """Send ``payload`` as JSON; the answer parsed from JSON.
+
+        Raises
+        ------
+        ServiceUnavailableError
+            No endpoint is configured, or it does not exist, is not in service, throttles, or
+            cannot be reached (503).
+        UpstreamError
+            The model container failed, or its answer is not JSON (502).
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not self.name:
+            raise ServiceUnavailableError(f"no {self.what} configured", hint=f"set {self.hint}")
+        try:
+            response = self.runtime().invoke_endpoint(
+                EndpointName=self.name,
+                ContentType="application/json",
+                Accept="application/json",
+                Body=json.dumps(payload, default=str).encode(),
+            )
+            body = response["Body"].read()
+        except ClientError as error:
+            info = error.response.get("Error", {})
+            code, message = info.get("Code", "error"), info.get("Message", "")
+            if code == "ModelError":
+                raise UpstreamError(
+                    f"{self.label}: the model failed "
+                    f"({error.response.get('OriginalStatusCode', '?')}): {message[:300]}"
+                ) from None
+            raise ServiceUnavailableError(f"{self.label} unavailable: {code}: {message[:300]}") from None
+        except BotoCoreError as error:
+            raise ServiceUnavailableError(f"{self.label} unreachable: {error}") from None
+        try:
+            return json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            raise UpstreamError(f"{self.label} answered something that is not JSON") from None
+
+    def status(self) -> str:
+        """The endpoint's ``EndpointStatus`` (``InService``, ``Creating``, ...).
+
+        Raises
+        ------
+        ServiceUnavailableError
+            When it cannot be described (missing, no permission, unreachable).
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from datalake import aws
+
+        try:
+            client = aws.client("sagemaker", self._boto3_session, self.settings, retries={"max_attempts": 1})
+            return str(client.describe_endpoint(EndpointName=self.name)["EndpointStatus"])
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailableError(f"cannot describe {self.label}: {error}") from None
