@@ -94,6 +94,7 @@ _NUMBER_TEXTS = T.StructType(
     [
         T.StructField("movie_id", T.StringType()),
         T.StructField("details", T.StructType([T.StructField(name, T.StringType()) for name in _NUMBERS])),
+        T.StructField("_corrupt", T.StringType()),
     ]
 )
 #: One movie extraction (an envelope line or a Kaggle row), or one file that could not be read.
@@ -237,7 +238,12 @@ def envelope_records(documents: DataFrame) -> DataFrame:
     parsed = lines.withColumn(
         "_e",
         F.from_json("raw_record", _ENVELOPE, {"columnNameOfCorruptRecord": "_corrupt", "mode": "PERMISSIVE"}),
-    ).withColumn("_t", F.from_json("raw_record", _NUMBER_TEXTS))
+    ).withColumn(
+        "_t",
+        F.from_json(
+            "raw_record", _NUMBER_TEXTS, {"columnNameOfCorruptRecord": "_corrupt", "mode": "PERMISSIVE"}
+        ),
+    )
     e, texts = F.col("_e"), F.col("_t")
     extracted = F.col("_e.extracted_at").cast("timestamp")
     number_checks = [
@@ -247,9 +253,10 @@ def envelope_records(documents: DataFrame) -> DataFrame:
         )
         for name in _NUMBERS
     ]
+    # Not JSON at all: its numbers read as text (a schema every JSON object fits) fail too. A line
+    # whose only fault is a wrong type is JSON, and its check below says which field.
     not_json = F.col("raw_record").isNotNull() & (
-        ~F.trim("raw_record").startswith("{")
-        | (e.isNull() | e["_corrupt"].isNotNull()) & e["movie_id"].isNull()
+        ~F.trim("raw_record").startswith("{") | texts.isNull() | texts["_corrupt"].isNotNull()
     )
     checks = [
         (F.col("raw_record").isNull(), F.lit("empty file: no JSON line")),

@@ -44,6 +44,7 @@ from datalake.settings import Settings
 from datalake.sources.tmdb_kaggle import land_kaggle_file
 from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
+from datalake.transforms.tmdb import envelope_records
 
 pytest_plugins = ["warehouse_fixtures"]
 
@@ -225,6 +226,29 @@ def test_a_table_whose_last_rows_are_tombstoned_is_published_empty(spark, tmp_pa
     assert list(published(store, MOVIE_PEOPLE).columns) == MOVIE_PEOPLE.column_names
     # Nothing left to remove: a second empty run publishes nothing new.
     assert publish_changed(spark, store, MOVIE_PEOPLE, director.limit(0), None) == []
+
+
+def test_a_number_sent_as_something_else_is_quoted_as_sent(spark) -> None:
+    at = "2026-12-04T06:00:00+00:00"
+    lines = [
+        envelope(560, at, details(id=560, budget="lots")),
+        envelope(561, at, details(id=561, runtime={"hours": 2}, vote_count=None)),
+        json.dumps({"movie_id": "abc", "extracted_at": at, "source": "tmdb", "status": "ok"}),
+        envelope(562, at, details(id=562, popularity="12.5")),
+        envelope(563, at, details(id=563, popularity=12.5)),
+    ]
+    documents = spark.createDataFrame([("raw/tmdb/x.jsonl", "\n".join(lines))], "path string, content string")
+    problems = {
+        row.line_number: row.problem
+        for row in envelope_records(documents).select("line_number", "problem").collect()
+    }
+    assert problems[1] == "details.budget: not a number 'lots'"
+    assert problems[2] == """details.runtime: not a number '{"hours":2}'"""  # null is no number: unknown
+    # JSON with a wrong type is not "not a JSON object": the reason names the field.
+    assert problems[3].startswith("movie_id: not a number 'abc'")
+    # TMDB sends numbers as numbers: one sent as text is refused too, quoted as sent.
+    assert problems[4] == "details.popularity: not a number '12.5'"
+    assert problems[5] is None
 
 
 def table_rows(store: LocalObjectStore, spec) -> list[tuple]:
