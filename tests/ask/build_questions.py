@@ -336,10 +336,15 @@ def main() -> None:
         "# Values are in the unit of the answer's value column (MW, MWh, or a 0..1 share); times are UTC\n"
         "# hour starts (ISO 8601) or local dates of the buckets.\n"
     )
-    OUT.write_text(
+    write(questions, header, OUT)
+
+
+def write(questions: list[dict[str, Any]], header: str, out: Path) -> None:
+    """The questions as YAML under their comment header."""
+    out.write_text(
         header + yaml.safe_dump(questions, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8"
     )
-    print(f"wrote {len(questions)} questions to {OUT}")
+    print(f"wrote {len(questions)} questions to {out}")
 
 
 if __name__ == "__main__":

@@ -194,3 +194,75 @@ def answer(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, l
             values.append(_summary(part, inner, share))
         return {"values": values}
     raise ValueError(aggregate)
+
+
+# -- the generalisation clusters (tests/ask/build_generalisation.py) ---------------------------------
+
+#: Local weekdays, Monday first (as ``datetime.date.weekday`` numbers them).
+WEEKDAYS = (
+    ("monday", "lunes"), ("tuesday", "martes"), ("wednesday", "miércoles"), ("thursday", "jueves"),
+    ("friday", "viernes"), ("saturday", "sábado"), ("sunday", "domingo"),
+)  # fmt: skip
+
+
+def hourly(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> pd.DataFrame:
+    """Per hour of ``spec``'s periods: ``ts_utc``, ``weekday`` (local, Monday 0) and ``value`` (MW)."""
+    data = series(frames, {**spec, "aggregate": "average"})
+    value = data["value"] if "value" in data else data["part"]
+    weekday = pd.to_datetime(data["local_date"]).dt.weekday
+    return pd.DataFrame({"ts_utc": data["ts_utc"], "weekday": weekday, "value": value})
+
+
+def weekday_means(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """The hourly mean per local weekday, Monday to Sunday."""
+    data = hourly(frames, spec)
+    means = data.groupby("weekday")["value"].mean()
+    return {"values": [float(means[day]) if day in means else None for day in range(7)]}
+
+
+def workday_weekend_means(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """The hourly mean on weekdays (Monday to Friday), then on weekends (local Saturday and Sunday)."""
+    data = hourly(frames, spec)
+    weekend = data["weekday"] >= 5
+    return {"values": [float(data.loc[~weekend, "value"].mean()), float(data.loc[weekend, "value"].mean())]}
+
+
+def weekend_mean(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """The hourly mean over the weekends' hours only."""
+    return {"values": workday_weekend_means(frames, spec)["values"][1:]}
+
+
+def busiest_weekday(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """The weekday with the highest hourly mean: its mean, and its names (English, Spanish)."""
+    means = weekday_means(frames, spec)["values"]
+    best = max(range(7), key=lambda day: (means[day] is not None, means[day] or 0.0))
+    return {"values": [means[best]], "labels": [list(WEEKDAYS[best])]}
+
+
+def forecast_error(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """MAE (MW) or MAPE (%) of the operator's forecast against the actual demand, hour by hour.
+
+    The actual is the lake's demand for the hour (the best source); only hours with both count.
+    """
+    actual = series(frames, {**spec, "measure": "demand"}).set_index("ts_utc")["value"]
+    forecast = series(frames, {**spec, "measure": "forecast"}).set_index("ts_utc")["value"]
+    both = pd.concat([actual.rename("actual"), forecast.rename("forecast")], axis=1, join="inner").dropna()
+    error = (both["actual"] - both["forecast"]).abs()
+    if spec["statistic"] == "mape":
+        return {"values": [float((error / both["actual"]).mean() * 100)]}
+    return {"values": [float(error.mean())]}
+
+
+def measures_side_by_side(
+    frames: dict[str, pd.DataFrame], specs: list[dict[str, Any]]
+) -> dict[str, list[Any]]:
+    """One value per spec (two measures or two technologies over one period), in the order asked."""
+    return {"values": [answer(frames, spec)["values"][0] for spec in specs]}
+
+
+def percent_change(
+    frames: dict[str, pd.DataFrame], before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, list[Any]]:
+    """``(after - before) / before`` in percent, each side answered as its own question."""
+    first, second = answer(frames, before)["values"][0], answer(frames, after)["values"][0]
+    return {"values": [float((second - first) / first * 100)]}
