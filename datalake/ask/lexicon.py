@@ -304,14 +304,19 @@ OTHER_TOPICS = (
     "capacidad instalada", "capacity", "factor de capacidad", "capacity factor", "tiempo atmosferico",
 )  # fmt: skip
 # Parts of periods the time expressions do not read: a question using them is refused.
+# Halves, fortnights and weeks of a month are read (datalake.ask.period_parts); one left unread
+# (no year or month after it to cut) is refused by UNREAD_PERIOD_PARTS.
 PARTIAL_PERIOD = (
-    "primera semana", "segunda semana", "tercera semana", "cuarta semana", "ultima semana de",
-    "primera quincena", "segunda quincena", "quincena", "primer semestre", "segundo semestre", "semestre",
-    "primera mitad", "segunda mitad", "first week of", "second week of", "third week of", "fourth week of",
-    "last week of", "first half", "second half", "fortnight", "principios", "finales", "mediados",
+    "principios", "finales", "mediados",
     "comienzos", "inicios", "beginning of", "end of", "middle of", "early", "late", "mid", "overnight",
     "navidades", "semana santa", "pascua", "easter", "puente", "festivo", "festivos", "holiday",
     "holidays", "laborables", "laborable", "working days", "weekdays", "fines de semana", "weekends",
+)  # fmt: skip
+# A part of a period the time expressions did not attach to a year or a month ("la última
+# quincena", "the first half"): answering without it would answer another question.
+UNREAD_PERIOD_PARTS = ("semestre", "quincena", "fortnight", "first half", "second half", "primera mitad",
+    "segunda mitad", "primera semana de", "segunda semana de", "tercera semana de", "cuarta semana de",
+    "ultima semana de", "first week of", "second week of", "third week of", "fourth week of", "last week of",
 )  # fmt: skip
 # Parts of the day, seasons and fixed-date holidays the time expressions read ("esta mañana", "el
 # verano pasado", "en Navidad"); one left over in the question was not read, so it is refused.
@@ -420,7 +425,7 @@ _CONCEPTS = (
     FORECAST, DEMAND, GENERATION, SHARE, OPERATOR, TOTAL_GENERATION, MAXIMUM, MINIMUM, MORE,
     AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
     EXCHANGES, OTHER_TOPICS, UNSAFE, UNSAFE_WITH_OBJECT, UNSAFE_OBJECTS, UNSUPPORTED, PARTIAL_PERIOD,
-    READ_PERIOD_WORDS, WHICH_TECHNOLOGY,
+    READ_PERIOD_WORDS, UNREAD_PERIOD_PARTS, WHICH_TECHNOLOGY,
     BREAKDOWN, ASCENDING, DESCENDING, PLANTS, LEADING, WHO, tuple(ORDINALS),
 )  # fmt: skip
 

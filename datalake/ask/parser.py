@@ -69,6 +69,7 @@ _THRESHOLD = re.compile(
 )
 # Period qualifiers the parser does not resolve: answering without them would answer another question.
 _PARTIAL_PERIOD, _READ_PERIOD_WORDS = _P(lx.PARTIAL_PERIOD), _P(lx.READ_PERIOD_WORDS)
+_UNREAD_PERIOD_PARTS = _P(lx.UNREAD_PERIOD_PARTS)
 # -- rankings of technologies ---------------------------------------------------------------------
 _TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)
 _BREAKDOWN = _P(lx.BREAKDOWN)
@@ -520,7 +521,7 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
         raise refusal(times.problem, language, "ambiguous")
     # A part of the day, season or holiday the time expressions did not read ("la tarde" of a
     # month): answering without it would answer another question.
-    if _READ_PERIOD_WORDS.search(rest):
+    if _READ_PERIOD_WORDS.search(rest) or _UNREAD_PERIOD_PARTS.search(rest):
         raise refusal("partial_period", language, "ambiguous")
     if _stray_numbers(rest):
         raise refusal("stray_number", language, "not_understood")

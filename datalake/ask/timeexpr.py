@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from datalake.ask import period_parts
 from datalake.ask.lexicon import MONTHS, NUMBER_WORDS, WEEKDAYS
 from datalake.ask.periods import (
     EPOCH,
@@ -103,6 +104,7 @@ class _Atom:
     period: Period | None = None
     year_offset: int | None = None
     day2: int | None = None  # last day of a "20-25" range  # "del año pasado": -1, "de este año": 0
+    part: str | None = None  # a rule of datalake.ask.period_parts ("half_1"), for kind "part"
 
 
 @dataclass(frozen=True)
@@ -440,6 +442,7 @@ def extract_times(text: str, as_of: dt.datetime, language: str) -> TimeExpressio
     ex = _Extractor(text, today, language)
     ex.as_of_hour = add_hours(now.replace(minute=0, second=0, microsecond=0), 0)
 
+    _scan_period_parts(ex)
     _scan_relative_compounds(ex, today)
     _scan_seasons(ex, today)
     _scan_holidays(ex, today)
@@ -877,6 +880,21 @@ def _valid(atom: _Atom, ex: _Extractor) -> bool:
     return True
 
 
+def _scan_period_parts(ex: _Extractor) -> None:
+    """ "La primera semana de", "the second half of": a part atom, cut from the period named next."""
+    anchor = rf"(?:el |la |the )?(?:{_MON}|(?:19|20)\d\d|ano|year|mes|month|este|esta|this|last|pasado)"
+    for language in period_parts.PART_WORDS:
+        names = dict(period_parts.phrases(language))
+        words = "|".join(re.escape(phrase) for phrase in names)
+        articles = "|".join(re.escape(a) for a in period_parts.ARTICLES[language])
+        joiners = "|".join(re.escape(j) for j in period_parts.JOINERS[language])
+        ex.scan(
+            # The joiner is left to the anchor, whose own pattern may start with it ("de 2024").
+            _pattern(rf"(?:(?:{articles}) )?(?P<part>{words})(?= (?:{joiners}) {anchor}(?![^ ]))"),
+            lambda m, names=names: _Atom(0, 0, "part", part=names[m.group("part")]),
+        )
+
+
 def _scan_quarters(ex: _Extractor) -> None:
     def quarter(match: re.Match[str]) -> _Atom:
         year, _ = _year_of(match, ex.today)
@@ -1026,7 +1044,8 @@ def _scan_day_numbers(ex: _Extractor) -> None:
 
 
 def _assemble(ex: _Extractor, today: dt.date) -> TimeExpressions:
-    atoms = sorted((a for a in ex.atoms if a.kind != "clock"), key=lambda a: a.start)
+    parts = [a for a in ex.atoms if a.kind == "part"]
+    atoms = sorted((a for a in ex.atoms if a.kind not in ("clock", "part")), key=lambda a: a.start)
     result = TimeExpressions(spans=list(ex.used))
     atoms = _join_ranges(ex, atoms, result)
     # A bare day number that is not part of a range is not a date (it is "top 5", "3 días").
@@ -1042,8 +1061,15 @@ def _assemble(ex: _Extractor, today: dt.date) -> TimeExpressions:
         period = atom.period if atom.kind in ("period", "range_built") else _resolve(atom, today, ex)
         if period is not None and atom.kind == "day" and _week_of(ex, atom, result):
             period = Period.week(week_start(period.start.date()))
+        part = _part_before(ex, atom, parts)
+        if period is not None and part is not None and part.part is not None:
+            period = period_parts.RULES[part.part].apply(period)
+            if period is None:  # a part this anchor cannot have ("the first week of 2024")
+                ex.problem = ex.problem or "partial_period"
         if period is not None:
             result.periods.append(period)
+    if parts:  # a part with nothing after it to cut
+        ex.problem = ex.problem or "partial_period"
     for atom in atoms:
         if atom.kind == "rolling_hours":
             result.periods.append(_rolling_hours(ex, atom.day or 1))
@@ -1053,6 +1079,17 @@ def _assemble(ex: _Extractor, today: dt.date) -> TimeExpressions:
                 _previous(result.periods, atom.quarter if atom.quarter is not None else 2, today)
             )
     return result
+
+
+def _part_before(ex: _Extractor, atom: _Atom, parts: list[_Atom]) -> _Atom | None:
+    """The part atom just before ``atom`` (only joiners between: "primera semana | de | marzo"), taken."""
+    joiners = {j for words in period_parts.JOINERS.values() for j in words}
+    for part in parts:
+        between = ex.text[part.end : atom.start].split()
+        if part.end <= atom.start and set(between) <= joiners and len(between) <= 1:
+            parts.remove(part)
+            return part
+    return None
 
 
 def _week_of(ex: _Extractor, atom: _Atom, result: TimeExpressions) -> bool:
@@ -1421,4 +1458,5 @@ TIME_WORDS: frozenset[str] = frozenset(
     | {word for phrase in DAY_WORDS for word in phrase.split()}
     | set(MONTHS)
     | set(WEEKDAYS)
+    | {word for phrase in period_parts.all_words() for word in phrase.split()}
 )

@@ -195,3 +195,45 @@ def test_a_period_inside_the_other_narrows_it_unless_they_are_joined_or_compared
     assert eve.aggregate == "total" and eve.period.start.isoformat() == local(2023, 12, 24)
     assert parse("demand in 2023 and in March 2023", AS_OF).aggregate == "compare"
     assert parse("demanda de marzo frente a 2024", AS_OF).aggregate == "compare"
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "expected"),
+    [
+        ("demanda media del primer semestre de 2024", "es", [(local(2024, 1, 1), local(2024, 7, 1))]),
+        ("average demand in the second half of 2023", "en", [(local(2023, 7, 1), local(2024, 1, 1))]),
+        ("la primera mitad del año pasado", "es", [(local(2023, 1, 1), local(2023, 7, 1))]),
+        ("la segunda quincena de febrero de 2024", "es", [(local(2024, 2, 16), local(2024, 3, 1))]),
+        ("the first fortnight of January 2024", "en", [(local(2024, 1, 1), local(2024, 1, 16))]),
+        ("the second half of March 2024", "en", [(local(2024, 3, 16), local(2024, 4, 1))]),
+        ("la primera semana de marzo de 2024", "es", [(local(2024, 3, 1), local(2024, 3, 8))]),
+        ("la tercera semana de marzo", "es", [(local(2024, 3, 15), local(2024, 3, 22))]),
+        ("the last week of February 2024", "en", [(local(2024, 2, 23), local(2024, 3, 1))]),
+        ("la última semana de diciembre de 2023", "es", [(local(2023, 12, 25), local(2024, 1, 1))]),
+        # "Last week" alone is still the week before this one.
+        ("demand last week", "en", [(local(2024, 4, 8), local(2024, 4, 15))]),
+        ("la última semana", "es", [(local(2024, 4, 8), local(2024, 4, 15))]),
+    ],
+)
+def test_halves_fortnights_and_weeks_of_a_month(
+    question: str, language: str, expected: list[tuple[str, str]]
+) -> None:
+    assert spans(question, language) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "demanda de la última quincena",  # a fortnight of what?
+        "demand in the first half",
+        "demanda del primer semestre",
+        "the first week of 2024",  # weeks are cut from a month, not a year
+        "la primera quincena de 2023",
+    ],
+)
+def test_a_part_without_a_year_or_month_to_cut_is_refused(question: str) -> None:
+    from datalake.ask import AskRefusal, parse
+
+    with pytest.raises(AskRefusal) as caught:
+        parse(question, AS_OF)
+    assert caught.value.kind == "ambiguous"
