@@ -259,6 +259,13 @@ TREND = (
     "mes a mes", "month by month", "semana a semana", "week by week", "grafica", "grafico",
     "chart", "plot",
 )  # fmt: skip
+# Asking for the moment of an extreme ("con día y hora", "with the date and time"): every extreme's
+# answer gives it, so these words ask for no bucket ("día" here is not "the day with the most").
+WHEN_OF_EXTREME = (
+    "con dia y hora", "con el dia y la hora", "con fecha y hora", "dia y hora", "fecha y hora",
+    "with day and hour", "with the day and hour", "day and hour", "with date and time",
+    "with the date and time", "date and time",
+)  # fmt: skip
 # Bucketing phrases: "por día", "each week", "per month"; the unit follows.
 PER = ("por", "cada", "per", "each", "by", "a la")
 GRANULARITY: dict[str, str] = {
@@ -425,7 +432,7 @@ _CONCEPTS = (
     FORECAST, DEMAND, GENERATION, SHARE, OPERATOR, TOTAL_GENERATION, MAXIMUM, MINIMUM, MORE,
     AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
     EXCHANGES, OTHER_TOPICS, UNSAFE, UNSAFE_WITH_OBJECT, UNSAFE_OBJECTS, UNSUPPORTED, PARTIAL_PERIOD,
-    READ_PERIOD_WORDS, UNREAD_PERIOD_PARTS, WHICH_TECHNOLOGY,
+    READ_PERIOD_WORDS, UNREAD_PERIOD_PARTS, WHEN_OF_EXTREME, WHICH_TECHNOLOGY,
     BREAKDOWN, ASCENDING, DESCENDING, PLANTS, LEADING, WHO, tuple(ORDINALS),
 )  # fmt: skip
 

@@ -70,6 +70,7 @@ _THRESHOLD = re.compile(
 # Period qualifiers the parser does not resolve: answering without them would answer another question.
 _PARTIAL_PERIOD, _READ_PERIOD_WORDS = _P(lx.PARTIAL_PERIOD), _P(lx.READ_PERIOD_WORDS)
 _UNREAD_PERIOD_PARTS = _P(lx.UNREAD_PERIOD_PARTS)
+_WHEN_OF_EXTREME = _P(lx.WHEN_OF_EXTREME)
 # -- rankings of technologies ---------------------------------------------------------------------
 _TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)
 _BREAKDOWN = _P(lx.BREAKDOWN)
@@ -525,6 +526,7 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
         raise refusal("partial_period", language, "ambiguous")
     if _stray_numbers(rest):
         raise refusal("stray_number", language, "not_understood")
+    rest = " ".join(_WHEN_OF_EXTREME.sub(" ", rest).split())
     measure, technology, ranking = _measure(rest, text, language)
     topic = (
         "forecast"
@@ -855,7 +857,9 @@ def _shape(
         inner = "average" if wants_avg and granularity != "hour" else "total"
         return intent(aggregate="top", granularity=granularity, k=k, order=order, inner=inner)
 
-    if trend_word or (bucket and not extreme and not wants_avg):
+    # "Por mes", "per month" asks for the series, one value per bucket, even of averages ("la
+    # demanda media por mes en 2023"); an adjective ("la demanda media diaria") asks for one value.
+    if trend_word or (bucket and not extreme and (not wants_avg or per is not None)):
         granularity = bucket or (_granularity(noun.group("g")) if noun else _default_trend_grain(period))
         granularity = _fit(granularity, period)
         if _points(period, granularity) > 1000:

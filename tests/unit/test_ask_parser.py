@@ -77,6 +77,18 @@ def test_granularity_k_and_order() -> None:
     assert understood("demanda por semana en febrero de 2024")["granularity"] == "week"
 
 
+def test_per_bucket_averages_are_a_series_and_the_moment_of_a_peak_is_no_bucket() -> None:
+    # "Por mes" asks for one value per month, even of averages; "media diaria" for one value.
+    monthly = understood("demanda media por mes en 2023")
+    assert (monthly["aggregate"], monthly["granularity"], monthly["inner"]) == ("trend", "month", "average")
+    assert understood("average demand per month in the first half of 2023")["aggregate"] == "trend"
+    assert understood("demanda media diaria en marzo")["aggregate"] == "average"
+    # Asking for the day and hour of a peak asks for the peak hour, not for the peak day.
+    for question in ("pico de demanda en 2023, con día y hora", "peak demand in 2023 with the date and time"):
+        peak = understood(question)
+        assert (peak["aggregate"], peak["granularity"]) == ("max", "hour"), question
+
+
 def test_ranking_buckets_uses_whole_buckets_only() -> None:
     week = understood("¿Qué semana de 2023 tuvo la menor demanda?")
     assert week["period"]["start"].startswith("2023-01-02") and week["period"]["end"].startswith("2024-01-01")
