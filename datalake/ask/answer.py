@@ -298,6 +298,8 @@ def compose(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list
     if aggregate == "trend":
         return _trend(intent, rows, values, time_index, unit, subject, label)
 
+    if aggregate == "compare" and intent.change == "percent":
+        return _percent_change(intent, rows[0], unit, subject)
     if aggregate == "compare":
         return _compare(intent, rows, values, unit, subject)
     raise ValueError(f"unknown aggregate {aggregate!r}")
@@ -386,6 +388,26 @@ def _compare(intent: Intent, rows, values, unit, subject) -> str:  # type: ignor
     if es:
         return f"{_capital(what)}: {fa} {labels[0]} frente a {fb} {labels[1]}; diferencia {diff}."
     return f"{_capital(what)}: {fa} {labels[0]} versus {fb} {labels[1]}; difference {diff}."
+
+
+def _percent_change(intent: Intent, row, unit: str, subject: str) -> str:  # type: ignore[no-untyped-def]
+    """ "La demanda eléctrica (media horaria) cambió un -2,4 %: de X en enero a Y en febrero de 2024"."""
+    es = intent.language == "es"
+    earlier, later = sorted(intent.periods[:2], key=lambda p: p.start_utc)
+    first, second, change = _num(row[1]), _num(row[3]), _num(row[4])
+    if first is None or second is None or change is None:
+        missing = earlier.label(intent.language) if first is None else later.label(intent.language)
+        return f"No hay datos de {subject} {missing}." if es else f"There is no data on {subject} {missing}."
+    inner = {"average": ("media horaria", "hourly average"), "max": ("máxima horaria", "hourly peak"),
+             "min": ("mínima horaria", "hourly minimum")}.get(intent.inner)  # fmt: skip
+    what = f"{subject} ({inner[0] if es else inner[1]})" if inner and unit != "share" else subject
+    sign = "+" if change >= 0 else ""
+    pct = number(change, 1, intent.language)
+    fa, fb = formatted(first, unit, intent.language), formatted(second, unit, intent.language)
+    a, b = earlier.label(intent.language), later.label(intent.language)
+    if es:
+        return f"{_capital(what)} cambió un {sign}{pct} %: de {fa} {a} a {fb} {b}."
+    return f"{_capital(what)} changed by {sign}{pct}%: from {fa} {a} to {fb} {b}."
 
 
 _TECHNOLOGY_BY_KEY = {tech.key: tech for tech in TECHNOLOGIES}
@@ -547,6 +569,8 @@ def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
         name += f" {intent.technology.label_es if es else intent.technology.label_en}"
     unit = "%" if plan.unit == "share" else plan.unit
     kind = {"trend": "line", "top": "bar", "compare": "bar"}.get(intent.aggregate, "none")
+    if intent.change == "percent":  # one number: nothing to draw
+        kind = "none"
     x_labels_es = {
         "ts_utc": "Hora (UTC)",
         "local_date": "Día",

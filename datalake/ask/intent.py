@@ -43,6 +43,9 @@ class Intent:
         How many rows a top-k returns; in a ranking, None lists every technology.
     order
         ``desc`` (largest first) or ``asc``.
+    change
+        For a comparison: ``percent`` answers the change from the earlier period to the later one,
+        in percent, as one value (``change_pct``); None answers both values and their difference.
     """
 
     language: str
@@ -55,6 +58,7 @@ class Intent:
     inner: Inner = "total"
     k: int | None = None
     order: Literal["desc", "asc"] = "desc"
+    change: Literal["percent"] | None = None
 
     @property
     def period(self) -> Period:
@@ -81,4 +85,5 @@ class Intent:
             "inner": self.inner,
             "k": self.k,
             "order": self.order,
+            "change": self.change,
         } | ranked

@@ -259,6 +259,14 @@ TREND = (
     "mes a mes", "month by month", "semana a semana", "week by week", "grafica", "grafico",
     "chart", "plot",
 )  # fmt: skip
+# A comparison asked as a percentage change ("¿en qué porcentaje cambió...?", "percentage change"):
+# the answer is one value, from the earlier period to the later. "Porcentaje" alone is a share.
+PERCENT_CHANGE = (
+    "en que porcentaje", "variacion porcentual", "cambio porcentual",
+    "porcentaje de cambio", "porcentaje de variacion", "en porcentaje", "en tanto por ciento",
+    "percentage change", "percent change", "change in percent", "in percent", "in percentage",
+    "by what percentage", "by how many percent",
+)  # fmt: skip
 # Asking for the moment of an extreme ("con día y hora", "with the date and time"): every extreme's
 # answer gives it, so these words ask for no bucket ("día" here is not "the day with the most").
 WHEN_OF_EXTREME = (
@@ -432,7 +440,7 @@ _CONCEPTS = (
     FORECAST, DEMAND, GENERATION, SHARE, OPERATOR, TOTAL_GENERATION, MAXIMUM, MINIMUM, MORE,
     AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
     EXCHANGES, OTHER_TOPICS, UNSAFE, UNSAFE_WITH_OBJECT, UNSAFE_OBJECTS, UNSUPPORTED, PARTIAL_PERIOD,
-    READ_PERIOD_WORDS, UNREAD_PERIOD_PARTS, WHEN_OF_EXTREME, WHICH_TECHNOLOGY,
+    READ_PERIOD_WORDS, UNREAD_PERIOD_PARTS, WHEN_OF_EXTREME, PERCENT_CHANGE, WHICH_TECHNOLOGY,
     BREAKDOWN, ASCENDING, DESCENDING, PLANTS, LEADING, WHO, tuple(ORDINALS),
 )  # fmt: skip
 

@@ -71,6 +71,7 @@ _THRESHOLD = re.compile(
 _PARTIAL_PERIOD, _READ_PERIOD_WORDS = _P(lx.PARTIAL_PERIOD), _P(lx.READ_PERIOD_WORDS)
 _UNREAD_PERIOD_PARTS = _P(lx.UNREAD_PERIOD_PARTS)
 _WHEN_OF_EXTREME = _P(lx.WHEN_OF_EXTREME)
+_PERCENT_CHANGE = _P(lx.PERCENT_CHANGE)
 # -- rankings of technologies ---------------------------------------------------------------------
 _TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)
 _BREAKDOWN = _P(lx.BREAKDOWN)
@@ -527,6 +528,9 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     if _stray_numbers(rest):
         raise refusal("stray_number", language, "not_understood")
     rest = " ".join(_WHEN_OF_EXTREME.sub(" ", rest).split())
+    # Read before the measure: "porcentaje" here is the change's unit, not a share.
+    percent_change = bool(_PERCENT_CHANGE.search(rest))
+    rest = " ".join(_PERCENT_CHANGE.sub(" ", rest).split())
     measure, technology, ranking = _measure(rest, text, language)
     topic = (
         "forecast"
@@ -534,10 +538,10 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
         else ("generation" if measure in ("generation", "share") else "demand")
     )
     region = "peninsular" if _PENINSULAR.search(rest) else "national"
-    periods, measure = _periods(times, rest, as_of, measure, language, topic)
+    periods, measure = _periods(times, rest, as_of, measure, language, topic, percent_change)
     if ranking:
         return _rank(rest, language, measure, technology, region, periods)
-    return _shape(rest, language, measure, technology, region, periods, times, topic)
+    return _shape(rest, language, measure, technology, region, periods, times, topic, percent_change)
 
 
 def _rank(
@@ -672,7 +676,13 @@ def _merge_solar(techs: set[lx.Technology]) -> set[lx.Technology]:
 
 
 def _periods(
-    times: TimeExpressions, rest: str, as_of: dt.datetime, measure: str, language: str, topic: str
+    times: TimeExpressions,
+    rest: str,
+    as_of: dt.datetime,
+    measure: str,
+    language: str,
+    topic: str,
+    percent_change: bool = False,
 ) -> tuple[list[Period], str]:
     """The question's periods, cut at the last complete hour for measured data, and the measure.
 
@@ -680,7 +690,7 @@ def _periods(
     the measure becomes ``forecast`` (the answer says so).
     """
     periods = list(times.periods)
-    if len(periods) == 1 and times.range_parts and _COMPARE.search(rest):
+    if len(periods) == 1 and times.range_parts and (_COMPARE.search(rest) or percent_change):
         # "la diferencia entre enero y febrero": the two ends of the range are the compared periods.
         periods = list(times.range_parts[0])
     if times.shift_year:
@@ -795,6 +805,7 @@ def _shape(
     periods: list[Period],
     times: TimeExpressions,
     topic: str,
+    percent_change: bool = False,
 ) -> Intent:
     def intent(**fields) -> Intent:  # type: ignore[no-untyped-def]
         chosen = periods
@@ -822,7 +833,7 @@ def _shape(
     trend_word = bool(_TREND.search(rest))
     period = periods[0]
 
-    if len(periods) == 2 or _COMPARE.search(rest):
+    if len(periods) == 2 or _COMPARE.search(rest) or percent_change:
         if len(periods) != 2:
             raise refusal("compare_needs_two", language, "ambiguous", topic)
         inner = "total"
@@ -834,7 +845,7 @@ def _shape(
             inner = "average"
         elif all(p.is_hour for p in periods):
             inner = "instant"
-        return intent(aggregate="compare", inner=inner)
+        return intent(aggregate="compare", inner=inner, change="percent" if percent_change else None)
 
     top = _TOP_K.search(rest)
     k_unit = _K_UNIT.search(rest)

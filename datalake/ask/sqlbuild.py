@@ -522,9 +522,35 @@ def _aggregate(
             if is_share
             else ("MWh" if inner == "total" or (inner == "instant" and stem == "generation") else "MW")
         )
+        if intent.change == "percent":
+            return _percent_change(intent, select, name), "change_pct", None, unit
         return select, name, "period", unit
 
     raise ValueError(f"unknown aggregate {aggregate!r}")
+
+
+def _percent_change(intent: Intent, compared: exp.Select, name: str) -> exp.Select:
+    """One row: each period's value, earlier first, and the change from the earlier in percent."""
+    earlier, later = sorted(intent.periods[:2], key=lambda p: p.start_utc)
+
+    def value_of(period: Period) -> exp.Expression:
+        label = exp.Literal.string(period.short_label(intent.language))
+        return exp.Max(this=exp.case().when(exp.column("period").eq(label), exp.column(name)))
+
+    change = exp.Div(
+        this=exp.Mul(
+            this=exp.Literal.number(100),
+            expression=exp.paren(exp.Sub(this=value_of(later), expression=value_of(earlier))),
+        ),
+        expression=exp.Nullif(this=value_of(earlier), expression=exp.Literal.number(0)),
+    )
+    return exp.select(
+        exp.alias_(exp.Literal.string(earlier.short_label(intent.language)), "from_period"),
+        exp.alias_(value_of(earlier), f"from_{name}"),
+        exp.alias_(exp.Literal.string(later.short_label(intent.language)), "to_period"),
+        exp.alias_(value_of(later), f"to_{name}"),
+        exp.alias_(change, "change_pct"),
+    ).from_(compared.subquery("compared"))
 
 
 def coverage_query(intent: Intent, table: str | None = None) -> exp.Select:

@@ -1186,8 +1186,9 @@ def _join_ranges(ex: _Extractor, atoms: list[_Atom], result: TimeExpressions) ->
                 and (joiner != "a" or opener)
             ):
                 built = _range(atom, nxt, ex)
-                if built is not None and _RANGE_JOINERS[joiner] and atom.kind in ("month", "year", "quarter"):
-                    # "entre enero y febrero": a range, or the two periods of a comparison.
+                if built is not None and atom.kind in ("month", "year", "quarter"):
+                    # "entre enero y febrero", "de enero a febrero": a range, or the two periods of
+                    # a comparison ("¿cuánto cambió de enero a febrero?"); the parser decides.
                     first, second = _resolve(atom, ex.today, ex, anchor=nxt), _resolve(nxt, ex.today, ex)
                     if first is not None and second is not None:
                         result.range_parts.append((first, second))

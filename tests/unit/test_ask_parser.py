@@ -89,6 +89,20 @@ def test_per_bucket_averages_are_a_series_and_the_moment_of_a_peak_is_no_bucket(
         assert (peak["aggregate"], peak["granularity"]) == ("max", "hour"), question
 
 
+def test_a_percentage_change_is_one_comparison_from_the_earlier_period() -> None:
+    change = understood("¿En qué porcentaje cambió la demanda media de enero a febrero de 2024?")
+    assert (change["aggregate"], change["change"], change["inner"]) == ("compare", "percent", "average")
+    assert [p["start"][:10] for p in change["periods"]] == ["2024-01-01", "2024-02-01"]
+    grew = understood("how much did wind generation grow in Q1 2024 compared with Q1 2023, in percent?")
+    assert (grew["measure"], grew["technology"], grew["change"]) == ("generation", "wind", "percent")
+    # "What percentage of ..." is still a share, and a range without a change word still one period.
+    assert understood("What percentage of electricity came from wind in 2023?")["measure"] == "share"
+    assert understood("demanda de enero a febrero de 2024")["aggregate"] == "total"
+    with pytest.raises(AskRefusal) as caught:
+        parse("variación porcentual de la demanda en 2023", AS_OF)
+    assert caught.value.kind == "ambiguous"  # a change needs two periods
+
+
 def test_ranking_buckets_uses_whole_buckets_only() -> None:
     week = understood("¿Qué semana de 2023 tuvo la menor demanda?")
     assert week["period"]["start"].startswith("2023-01-02") and week["period"]["end"].startswith("2024-01-01")
