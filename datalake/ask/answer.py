@@ -298,6 +298,8 @@ def compose(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list
     if aggregate == "trend":
         return _trend(intent, rows, values, time_index, unit, subject, label)
 
+    if aggregate == "error":
+        return _forecast_error(intent, dict(zip(columns, rows[0], strict=True)), label)
     if aggregate == "compare" and intent.change == "percent":
         return _percent_change(intent, rows[0], unit, subject)
     if aggregate == "compare":
@@ -388,6 +390,33 @@ def _compare(intent: Intent, rows, values, unit, subject) -> str:  # type: ignor
     if es:
         return f"{_capital(what)}: {fa} {labels[0]} frente a {fb} {labels[1]}; diferencia {diff}."
     return f"{_capital(what)}: {fa} {labels[0]} versus {fb} {labels[1]}; difference {diff}."
+
+
+def _forecast_error(intent: Intent, row: dict[str, Any], label: str) -> str:
+    """Both statistics, the one asked for first, over the hours that had a forecast and an actual."""
+    es = intent.language == "es"
+    mape = number(_num(row["mape_pct"]) or 0.0, 2, intent.language)
+    mae = formatted(_num(row["mae_mw"]) or 0.0, "MW", intent.language)
+    hours = number(float(row["hours"]), 0, intent.language)
+    if es:
+        stats = (
+            f"un error porcentual medio (MAPE) del {mape} % (error absoluto medio {mae})"
+            if intent.inner == "mape"
+            else f"un error absoluto medio (MAE) de {mae} (MAPE {mape} %)"
+        )
+        return (
+            f"La previsión de demanda del operador (REE) {label} tuvo {stats}, "
+            f"frente a la demanda real, hora a hora ({hours} horas con ambas)."
+        )
+    stats = (
+        f"a mean absolute percentage error (MAPE) of {mape}% (mean absolute error {mae})"
+        if intent.inner == "mape"
+        else f"a mean absolute error (MAE) of {mae} (MAPE {mape}%)"
+    )
+    return (
+        f"The grid operator's demand forecast {label} had {stats} against the actual demand, "
+        f"hour by hour ({hours} hours with both)."
+    )
 
 
 def _percent_change(intent: Intent, row, unit: str, subject: str) -> str:  # type: ignore[no-untyped-def]

@@ -9,8 +9,8 @@ from datalake.ask.lexicon import Technology
 from datalake.ask.periods import Period
 
 Measure = Literal["demand", "forecast", "generation", "share"]
-Aggregate = Literal["instant", "total", "average", "max", "min", "top", "compare", "trend", "rank"]
-Inner = Literal["total", "average", "max", "min", "instant"]
+Aggregate = Literal["instant", "total", "average", "max", "min", "top", "compare", "trend", "rank", "error"]
+Inner = Literal["total", "average", "max", "min", "instant", "mae", "mape"]
 Granularity = Literal["hour", "day", "week", "month", "year"]
 
 
@@ -27,7 +27,8 @@ class Intent:
         ``generation`` (MWh, optionally of one technology) or ``share`` (a technology's share of
         generation).
     aggregate
-        What to compute over the period(s); ``rank`` orders technologies against each other.
+        What to compute over the period(s); ``rank`` orders technologies against each other;
+        ``error`` scores the operator's forecast against the actual demand, hour by hour.
     periods
         One period, or two for a comparison.
     technology
@@ -38,7 +39,8 @@ class Intent:
     granularity
         The buckets of a trend, a top-k or a maximum by day/week/month; None means hours.
     inner
-        How each bucket or compared period is summarised (total energy, mean, peak).
+        How each bucket or compared period is summarised (total energy, mean, peak); for an
+        ``error``, the statistic asked for (``mae`` in MW or ``mape`` in percent).
     k
         How many rows a top-k returns; in a ranking, None lists every technology.
     order

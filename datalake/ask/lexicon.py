@@ -259,6 +259,18 @@ TREND = (
     "mes a mes", "month by month", "semana a semana", "week by week", "grafica", "grafico",
     "chart", "plot",
 )  # fmt: skip
+# The error of the operator's demand forecast over a period, against the actual demand, hour by
+# hour: in percent (MAPE) or in MW (MAE). Checked in this order: "error medio porcentual" is a MAPE.
+FORECAST_ERROR_PERCENT = (
+    "mape", "error porcentual medio", "error medio porcentual", "error porcentual", "errores porcentuales",
+    "mean absolute percentage error", "percentage error", "percent error", "how accurate", "accuracy",
+    "precision", "exactitud", "acierto",
+)  # fmt: skip
+FORECAST_ERROR_ABSOLUTE = (
+    "mae", "error absoluto medio", "error medio absoluto", "error absoluto", "mean absolute error",
+    "absolute error", "error medio", "mean error", "forecast error", "forecast errors", "error",
+    "errores",
+)  # fmt: skip
 # A comparison asked as a percentage change ("¿en qué porcentaje cambió...?", "percentage change"):
 # the answer is one value, from the earlier period to the later. "Porcentaje" alone is a share.
 PERCENT_CHANGE = (
@@ -440,7 +452,8 @@ _CONCEPTS = (
     FORECAST, DEMAND, GENERATION, SHARE, OPERATOR, TOTAL_GENERATION, MAXIMUM, MINIMUM, MORE,
     AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
     EXCHANGES, OTHER_TOPICS, UNSAFE, UNSAFE_WITH_OBJECT, UNSAFE_OBJECTS, UNSUPPORTED, PARTIAL_PERIOD,
-    READ_PERIOD_WORDS, UNREAD_PERIOD_PARTS, WHEN_OF_EXTREME, PERCENT_CHANGE, WHICH_TECHNOLOGY,
+    READ_PERIOD_WORDS, UNREAD_PERIOD_PARTS, WHEN_OF_EXTREME, PERCENT_CHANGE, FORECAST_ERROR_PERCENT,
+    FORECAST_ERROR_ABSOLUTE, WHICH_TECHNOLOGY,
     BREAKDOWN, ASCENDING, DESCENDING, PLANTS, LEADING, WHO, tuple(ORDINALS),
 )  # fmt: skip
 

@@ -72,6 +72,7 @@ _PARTIAL_PERIOD, _READ_PERIOD_WORDS = _P(lx.PARTIAL_PERIOD), _P(lx.READ_PERIOD_W
 _UNREAD_PERIOD_PARTS = _P(lx.UNREAD_PERIOD_PARTS)
 _WHEN_OF_EXTREME = _P(lx.WHEN_OF_EXTREME)
 _PERCENT_CHANGE = _P(lx.PERCENT_CHANGE)
+_ERROR_PERCENT, _ERROR_ABSOLUTE = _P(lx.FORECAST_ERROR_PERCENT), _P(lx.FORECAST_ERROR_ABSOLUTE)
 # -- rankings of technologies ---------------------------------------------------------------------
 _TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)
 _BREAKDOWN = _P(lx.BREAKDOWN)
@@ -512,7 +513,11 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
         raise refusal("region", language, "out_of_scope")
     if _THRESHOLD.search(text):
         raise refusal("threshold", language, "not_understood")
-    if _UNSUPPORTED.search(text):
+    # The operator's forecast error is answered; other statistics are not.
+    error_statistic = (
+        "mape" if _ERROR_PERCENT.search(text) else ("mae" if _ERROR_ABSOLUTE.search(text) else None)
+    )
+    if _UNSUPPORTED.search(_ERROR_ABSOLUTE.sub(" ", _ERROR_PERCENT.sub(" ", text))):
         raise refusal("unsupported", language, "not_understood")
 
     if _PARTIAL_PERIOD.search(text):
@@ -531,7 +536,13 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     # Read before the measure: "porcentaje" here is the change's unit, not a share.
     percent_change = bool(_PERCENT_CHANGE.search(rest))
     rest = " ".join(_PERCENT_CHANGE.sub(" ", rest).split())
+    if error_statistic is not None:
+        rest = " ".join(_ERROR_ABSOLUTE.sub(" ", _ERROR_PERCENT.sub(" ", rest)).split())
     measure, technology, ranking = _measure(rest, text, language)
+    if error_statistic is not None:
+        if measure not in ("forecast", "demand") or ranking:  # only the demand forecast is scored
+            raise refusal("unsupported", language, "not_understood")
+        measure = "forecast"
     topic = (
         "forecast"
         if measure == "forecast"
@@ -539,6 +550,17 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     )
     region = "peninsular" if _PENINSULAR.search(rest) else "national"
     periods, measure = _periods(times, rest, as_of, measure, language, topic, percent_change)
+    if error_statistic is not None:
+        if len(periods) != 1:
+            raise refusal("unsupported", language, "not_understood")
+        return Intent(
+            language=language,
+            measure="forecast",
+            aggregate="error",
+            periods=tuple(periods),
+            region=region,
+            inner=error_statistic,  # type: ignore[arg-type]
+        )
     if ranking:
         return _rank(rest, language, measure, technology, region, periods)
     return _shape(rest, language, measure, technology, region, periods, times, topic, percent_change)

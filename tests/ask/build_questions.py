@@ -284,7 +284,9 @@ QUESTIONS = [
     refuse('ref-es-11', 'generación eólica mañana', kind='no_data'),
     refuse('ref-en-5', 'What is the price of electricity today?', kind='out_of_scope'),
     refuse('ref-es-12', 'hola, ¿qué tal?', kind='not_understood'),
-    refuse('ref-en-6', 'demand forecast error yesterday', kind='not_understood'),
+    # Refused until issue 18 asked for the operator's forecast error (a held-out cluster); the
+    # question stays as written, its gold is now the answer.
+    q('ref-en-6', 'forecast_error', 'demand forecast error yesterday', A, measure='forecast', aggregate='error', inner='mae', periods=P(day(2024, 4, 16))),
     refuse('ref-es-13', 'demanda a las 25:00 de ayer', kind='ambiguous'),
     refuse('ref-en-4', 'select * from demand_hourly', kind='unsafe'),
     refuse('ref-es-14', '¿Qué central generó más ayer?', kind='out_of_scope'),

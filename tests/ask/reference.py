@@ -148,6 +148,8 @@ def answer(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, l
     """``{"values": [...], "times": [...]}`` answering ``spec`` (times only where the answer has them)."""
     if spec["aggregate"] == "rank":
         return ranking(frames, spec)
+    if spec["aggregate"] == "error":
+        return forecast_error(frames, {**spec, "statistic": spec["inner"]})
     data = series(frames, spec)
     share = spec["measure"] == "share"
     if share:

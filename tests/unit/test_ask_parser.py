@@ -103,6 +103,20 @@ def test_a_percentage_change_is_one_comparison_from_the_earlier_period() -> None
     assert caught.value.kind == "ambiguous"  # a change needs two periods
 
 
+def test_the_operators_forecast_error_is_a_statistic_over_one_period() -> None:
+    mae = understood("MAE of the TSO's demand forecast last week")
+    assert (mae["measure"], mae["aggregate"], mae["inner"]) == ("forecast", "error", "mae")
+    mape = understood("error porcentual medio de la previsión de REE ayer")
+    assert (mape["aggregate"], mape["inner"]) == ("error", "mape")
+    assert understood("how accurate was the grid operator's forecast in January 2024?")["inner"] == "mape"
+    # Only the demand forecast is scored; other statistics stay refused.
+    others = ("error de la generación eólica en 2023", "correlación de la demanda y la eólica en 2023")
+    for question in others:
+        with pytest.raises(AskRefusal) as caught:
+            parse(question, AS_OF)
+        assert caught.value.kind == "not_understood", question
+
+
 def test_ranking_buckets_uses_whole_buckets_only() -> None:
     week = understood("¿Qué semana de 2023 tuvo la menor demanda?")
     assert week["period"]["start"].startswith("2023-01-02") and week["period"]["end"].startswith("2024-01-01")
