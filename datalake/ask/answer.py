@@ -191,7 +191,7 @@ def compose(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list
     if intent.aggregate == "rank":
         return _ranking(intent, plan, columns, rows)
     es = intent.language == "es"
-    label = intent.period.label(intent.language)
+    label = intent.period.label(intent.language) + _days_said(intent)
     subject = _subject(intent)
     value_index = columns.index(plan.value_column)
     time_index = columns.index(plan.time_column) if plan.time_column in columns else None
@@ -298,6 +298,8 @@ def compose(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list
     if aggregate == "trend":
         return _trend(intent, rows, values, time_index, unit, subject, label)
 
+    if aggregate == "group":
+        return _grouped(intent, rows, values, unit, subject, label)
     if aggregate == "error":
         return _forecast_error(intent, dict(zip(columns, rows[0], strict=True)), label)
     if aggregate == "compare" and intent.change == "percent":
@@ -307,10 +309,33 @@ def compose(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list
     raise ValueError(f"unknown aggregate {aggregate!r}")
 
 
+def _days_said(intent: Intent) -> str:
+    """ ", solo fines de semana": the kind of day whose hours were counted, when the question chose one."""
+    if intent.days is None:
+        return ""
+    es = intent.language == "es"
+    if intent.days == "weekends":
+        return " (solo fines de semana)" if es else " (weekends only)"
+    return " (solo entre semana)" if es else " (weekdays only)"
+
+
+def _expected_hours(intent: Intent) -> int:
+    """The hours of the period, of the kind of day asked for only (local weekdays or weekends)."""
+    period = intent.period
+    if intent.days is None:
+        return period.hours
+    hour, count = period.start, 0
+    while hour < period.end:
+        weekend = hour.astimezone(MADRID).weekday() >= 5
+        count += weekend == (intent.days == "weekends")
+        hour = (hour.astimezone(dt.UTC) + dt.timedelta(hours=1)).astimezone(MADRID)
+    return count
+
+
 def _coverage(intent: Intent, columns: list[str], row: list[Any]) -> str:
     if "hours" not in columns or row[columns.index("hours")] is None:
         return ""
-    hours, expected = int(row[columns.index("hours")]), intent.period.hours
+    hours, expected = int(row[columns.index("hours")]), _expected_hours(intent)
     if hours >= expected:
         return ""
     return (
@@ -390,6 +415,29 @@ def _compare(intent: Intent, rows, values, unit, subject) -> str:  # type: ignor
     if es:
         return f"{_capital(what)}: {fa} {labels[0]} frente a {fb} {labels[1]}; diferencia {diff}."
     return f"{_capital(what)}: {fa} {labels[0]} versus {fb} {labels[1]}; difference {diff}."
+
+
+def _grouped(intent: Intent, rows, values, unit: str, subject: str, label: str) -> str:  # type: ignore[no-untyped-def]
+    """Per weekday or kind of day: every group with its value, or the top one."""
+    es = intent.language == "es"
+    how = ("media horaria", "hourly average") if intent.inner == "average" else ("total", "total")
+    what = f"{subject} ({how[0] if es else how[1]})" if unit != "share" else subject
+    pairs = zip(rows, values, strict=True)
+    items = [(row[1], formatted(v, unit, intent.language)) for row, v in pairs if v is not None]
+    if intent.k is not None and items:
+        name, value = items[0]
+        bare = _bare_subject(subject)
+        if es:
+            most = "menos" if intent.order == "asc" else "más"
+            return f"El día de la semana con {most} {bare} {label} fue el {name}: {value} ({how[0]})."
+        most = "least" if intent.order == "asc" else "most"
+        return f"The day of the week with the {most} {bare} {label} was {name}: {value} ({how[1]})."
+    joined = "; ".join(f"{name} {value}" for name, value in items)
+    if intent.group == "weekday":
+        by = "por día de la semana" if es else "by day of the week"
+    else:
+        by = "entre semana y en fin de semana" if es else "on weekdays and on weekends"
+    return f"{_capital(what)} {by} {label}: {joined}."
 
 
 def _forecast_error(intent: Intent, row: dict[str, Any], label: str) -> str:
@@ -597,7 +645,7 @@ def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
     if intent.technology is not None:
         name += f" {intent.technology.label_es if es else intent.technology.label_en}"
     unit = "%" if plan.unit == "share" else plan.unit
-    kind = {"trend": "line", "top": "bar", "compare": "bar"}.get(intent.aggregate, "none")
+    kind = {"trend": "line", "top": "bar", "compare": "bar", "group": "bar"}.get(intent.aggregate, "none")
     if intent.change == "percent":  # one number: nothing to draw
         kind = "none"
     x_labels_es = {

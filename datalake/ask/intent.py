@@ -9,7 +9,9 @@ from datalake.ask.lexicon import Technology
 from datalake.ask.periods import Period
 
 Measure = Literal["demand", "forecast", "generation", "share"]
-Aggregate = Literal["instant", "total", "average", "max", "min", "top", "compare", "trend", "rank", "error"]
+Aggregate = Literal[
+    "instant", "total", "average", "max", "min", "top", "compare", "trend", "rank", "error", "group"
+]
 Inner = Literal["total", "average", "max", "min", "instant", "mae", "mape"]
 Granularity = Literal["hour", "day", "week", "month", "year"]
 
@@ -28,7 +30,8 @@ class Intent:
         generation).
     aggregate
         What to compute over the period(s); ``rank`` orders technologies against each other;
-        ``error`` scores the operator's forecast against the actual demand, hour by hour.
+        ``error`` scores the operator's forecast against the actual demand, hour by hour;
+        ``group`` gives one value per local weekday or per kind of day (see ``group``).
     periods
         One period, or two for a comparison.
     technology
@@ -45,6 +48,11 @@ class Intent:
         How many rows a top-k returns; in a ranking, None lists every technology.
     order
         ``desc`` (largest first) or ``asc``.
+    days
+        Only the hours of local ``weekdays`` (Monday to Friday) or ``weekends``; None: every day.
+    group
+        For ``group``: ``weekday`` (Monday to Sunday) or ``daytype`` (weekdays, then weekends);
+        with ``k`` the top groups only (the busiest weekday).
     change
         For a comparison: ``percent`` answers the change from the earlier period to the later one,
         in percent, as one value (``change_pct``); None answers both values and their difference.
@@ -61,6 +69,8 @@ class Intent:
     k: int | None = None
     order: Literal["desc", "asc"] = "desc"
     change: Literal["percent"] | None = None
+    days: Literal["weekdays", "weekends"] | None = None
+    group: Literal["weekday", "daytype"] | None = None
 
     @property
     def period(self) -> Period:
@@ -88,4 +98,6 @@ class Intent:
             "k": self.k,
             "order": self.order,
             "change": self.change,
+            "days": self.days,
+            "group": self.group,
         } | ranked

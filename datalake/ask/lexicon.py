@@ -229,11 +229,12 @@ def is_family(tech: Technology) -> bool:
 
 MAXIMUM = (
     "maximo", "maxima", "max", "pico", "punta", "mayor", "mas alta", "mas alto", "record", "maximum",
-    "peak", "highest", "largest", "biggest", "greatest", "most", "record high", "peaked",
+    "peak", "highest", "largest", "biggest", "greatest", "most", "record high", "peaked", "busiest",
+    "ajetreado", "ajetreada",
 )  # fmt: skip
 MINIMUM = (
     "minimo", "minima", "min", "valle", "menor", "mas baja", "mas bajo", "menos", "minimum", "lowest",
-    "least", "smallest", "fewest", "trough", "bottom",
+    "least", "smallest", "fewest", "trough", "bottom", "quietest", "calmest", "tranquilo", "tranquila",
 )  # fmt: skip
 # "más"/"more" mean the maximum only next to a measure: "el día con más demanda".
 MORE = ("mas", "more")
@@ -337,8 +338,24 @@ PARTIAL_PERIOD = (
     "principios", "finales", "mediados",
     "comienzos", "inicios", "beginning of", "end of", "middle of", "early", "late", "mid", "overnight",
     "navidades", "semana santa", "pascua", "easter", "puente", "festivo", "festivos", "holiday",
-    "holidays", "laborables", "laborable", "working days", "weekdays", "fines de semana", "weekends",
+    "holidays",
 )  # fmt: skip
+# Kinds of day (local): the hours of weekends or of weekdays only ("la media de los fines de
+# semana"), both side by side ("entre semana y en fin de semana", "weekday vs weekend"), or one
+# value per weekday ("por día de la semana", "which weekday is busiest").
+WEEKENDS = ("fines de semana", "fin de semana", "findes", "finde", "weekends", "weekend")
+WORKDAYS = (
+    "entre semana", "dias laborables", "dias laborales", "laborables", "laborable", "de lunes a viernes",
+    "working days", "workdays", "weekdays", "monday to friday",
+)  # fmt: skip
+BY_WEEKDAY = (
+    "por dia de la semana", "por dias de la semana", "cada dia de la semana", "dia de la semana",
+    "dias de la semana", "by day of week", "by day of the week", "per day of the week",
+    "each day of the week", "day of the week", "day of week", "by weekday", "per weekday", "weekday",
+)  # fmt: skip
+#: Local weekday names (Monday first), as answers write them.
+WEEKDAY_NAMES_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+WEEKDAY_NAMES_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # A part of a period the time expressions did not attach to a year or a month ("la última
 # quincena", "the first half"): answering without it would answer another question.
 UNREAD_PERIOD_PARTS = ("semestre", "quincena", "fortnight", "first half", "second half", "primera mitad",
@@ -453,6 +470,7 @@ _CONCEPTS = (
     AVERAGE, TOTAL, COMPARE, TREND, PER, TOP, PENINSULAR, NATIONAL, OTHER_REGIONS, PRICES,
     EXCHANGES, OTHER_TOPICS, UNSAFE, UNSAFE_WITH_OBJECT, UNSAFE_OBJECTS, UNSUPPORTED, PARTIAL_PERIOD,
     READ_PERIOD_WORDS, UNREAD_PERIOD_PARTS, WHEN_OF_EXTREME, PERCENT_CHANGE, FORECAST_ERROR_PERCENT,
+    WEEKENDS, WORKDAYS, BY_WEEKDAY,
     FORECAST_ERROR_ABSOLUTE, WHICH_TECHNOLOGY,
     BREAKDOWN, ASCENDING, DESCENDING, PLANTS, LEADING, WHO, tuple(ORDINALS),
 )  # fmt: skip

@@ -73,6 +73,7 @@ _UNREAD_PERIOD_PARTS = _P(lx.UNREAD_PERIOD_PARTS)
 _WHEN_OF_EXTREME = _P(lx.WHEN_OF_EXTREME)
 _PERCENT_CHANGE = _P(lx.PERCENT_CHANGE)
 _ERROR_PERCENT, _ERROR_ABSOLUTE = _P(lx.FORECAST_ERROR_PERCENT), _P(lx.FORECAST_ERROR_ABSOLUTE)
+_WEEKENDS, _WORKDAYS, _BY_WEEKDAY = _P(lx.WEEKENDS), _P(lx.WORKDAYS), _P(lx.BY_WEEKDAY)
 # -- rankings of technologies ---------------------------------------------------------------------
 _TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)
 _BREAKDOWN = _P(lx.BREAKDOWN)
@@ -538,6 +539,7 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     rest = " ".join(_PERCENT_CHANGE.sub(" ", rest).split())
     if error_statistic is not None:
         rest = " ".join(_ERROR_ABSOLUTE.sub(" ", _ERROR_PERCENT.sub(" ", rest)).split())
+    rest, days, group = _kinds_of_day(rest)
     measure, technology, ranking = _measure(rest, text, language)
     if error_statistic is not None:
         if measure not in ("forecast", "demand") or ranking:  # only the demand forecast is scored
@@ -560,10 +562,64 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
             periods=tuple(periods),
             region=region,
             inner=error_statistic,  # type: ignore[arg-type]
+            days=days,  # type: ignore[arg-type]
         )
+    if (days or group) and ranking:
+        raise refusal("rank_compare", language, "ambiguous", "generation")
+    if group is not None:
+        return _grouped(rest, language, measure, technology, region, periods, group, topic)
     if ranking:
         return _rank(rest, language, measure, technology, region, periods)
-    return _shape(rest, language, measure, technology, region, periods, times, topic, percent_change)
+    shaped = _shape(rest, language, measure, technology, region, periods, times, topic, percent_change)
+    return replace(shaped, days=days)
+
+
+def _kinds_of_day(rest: str) -> tuple[str, str | None, str | None]:
+    """``rest`` without its kind-of-day words, the hours kept (``days``) and the grouping asked for.
+
+    Weekends and weekdays named together are compared side by side (``daytype``); a weekday
+    grouping ("por día de la semana", "which weekday") gives one value per weekday.
+    """
+    weekends, workdays = bool(_WEEKENDS.search(rest)), bool(_WORKDAYS.search(rest))
+    by_weekday = bool(_BY_WEEKDAY.search(rest))
+    cleaned = " ".join(_BY_WEEKDAY.sub(" ", _WORKDAYS.sub(" ", _WEEKENDS.sub(" ", rest))).split())
+    if weekends and (workdays or by_weekday):
+        return cleaned, None, "daytype"
+    if by_weekday:
+        return cleaned, None, "weekday"
+    if weekends or workdays:
+        return cleaned, ("weekends" if weekends else "weekdays"), None
+    return rest, None, None
+
+
+def _grouped(
+    rest: str,
+    language: str,
+    measure: str,
+    technology: lx.Technology | None,
+    region: str,
+    periods: list[Period],
+    group: str,
+    topic: str,
+) -> Intent:
+    """One value per weekday or per kind of day: the hourly mean (a total when asked), or the top one."""
+    if len(periods) != 1:
+        raise refusal("compare_needs_two", language, "ambiguous", topic)
+    wants_min = bool(_MIN.search(rest))
+    extreme = wants_min or bool(_MAX.search(rest) or _MORE.search(rest))
+    total = bool(_TOTAL.search(rest)) and not _AVG.search(rest)
+    return Intent(
+        language=language,
+        measure=measure,  # type: ignore[arg-type]
+        aggregate="group",
+        periods=tuple(periods),
+        technology=technology,
+        region=region,
+        inner="total" if total else "average",
+        k=1 if extreme else None,
+        order="asc" if wants_min else "desc",
+        group=group,  # type: ignore[arg-type]
+    )
 
 
 def _rank(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from datalake.ask import lexicon as lx
 from datalake.ask.intent import Intent
 from datalake.ask.lexicon import RANKED_TECHNOLOGIES, Technology
 from datalake.ask.periods import Period
@@ -120,7 +121,7 @@ def needs_hours(intent: Intent) -> bool:
         return intent.inner == "average"
     if intent.aggregate == "average":
         return intent.granularity in (None, "hour")
-    if intent.aggregate == "compare":
+    if intent.aggregate in ("compare", "group"):
         return intent.inner != "total"
     return intent.aggregate in hourly_aggregates and intent.granularity in (None, "hour")
 
@@ -354,6 +355,8 @@ def build_query(intent: Intent, table: str | None = None) -> QueryPlan:
         table = table or GENERATION.warehouse_table
         candidates, series = _generation_series(intent, table)
         value = exp.column("part")
+    if intent.days is not None:
+        series = series.where(_days_condition(intent.days))
     is_share = intent.measure == "share"
     stem, _ = _names(intent)
     select = _aggregate(intent, value, stem, is_share)
@@ -493,6 +496,9 @@ def _aggregate(
         unit = "share" if is_share else ("MWh" if inner == "total" else "MW")
         return select, name, bucket_column, unit
 
+    if aggregate == "group":
+        return _grouped(intent, value, is_share, power, energy, value_name)
+
     if aggregate == "compare":
         first = intent.periods[0]
         which = exp.case().when(
@@ -531,6 +537,60 @@ def _aggregate(
     raise ValueError(f"unknown aggregate {aggregate!r}")
 
 
+def _iso_weekday() -> exp.Expression:
+    """The local weekday of a series row, Monday 1 to Sunday 7."""
+    return exp.Extract(this=exp.var("ISODOW"), expression=exp.column("local_date"))
+
+
+def _days_condition(days: str) -> exp.Expression:
+    """The rows of local weekends (Saturday, Sunday) or of local weekdays only."""
+    weekend = exp.GTE(this=_iso_weekday(), expression=exp.Literal.number(6))
+    return weekend if days == "weekends" else exp.not_(weekend)
+
+
+def _grouped(
+    intent: Intent, value: exp.Expression, is_share: bool, power: str, energy: str, value_name: str | None
+) -> tuple[exp.Select, str, str | None, str]:
+    """One row per local weekday (Monday first) or per kind of day (weekdays, then weekends)."""
+    weekday = _iso_weekday()
+    es = intent.language == "es"
+    if intent.group == "weekday":
+        names = lx.WEEKDAY_NAMES_ES if es else lx.WEEKDAY_NAMES_EN
+        key, key_column, label_column = weekday, "weekday", "weekday_name"
+        label = exp.case()
+        for number, name in enumerate(names, 1):
+            label = label.when(weekday.copy().eq(exp.Literal.number(number)), exp.Literal.string(name))
+    else:
+        weekend = exp.GTE(this=weekday, expression=exp.Literal.number(6))
+        key = exp.case().when(weekend, exp.Literal.number(2)).else_(exp.Literal.number(1))
+        key_column, label_column = "day_type", "day_type_name"
+        label = (
+            exp.case()
+            .when(weekend.copy(), exp.Literal.string("fines de semana" if es else "weekends"))
+            .else_(exp.Literal.string("entre semana" if es else "weekdays"))
+        )
+    inner = intent.inner if intent.inner in ("total", "average") else "average"
+    name = value_name or (power if inner == "average" else energy)
+    select = (
+        exp.select(
+            exp.alias_(key, key_column),
+            exp.alias_(label, label_column),
+            exp.alias_(_summary(inner, value, is_share), name),
+        )
+        .from_("series")
+        .group_by(key.copy(), label.copy())
+    )
+    if intent.k is not None:
+        descending = intent.order == "desc"
+        select = select.order_by(
+            exp.Ordered(this=exp.column(name), desc=descending), exp.Ordered(this=exp.column(key_column))
+        ).limit(intent.k)
+    else:
+        select = select.order_by(key_column)
+    unit = "share" if is_share else ("MW" if inner == "average" else "MWh")
+    return select, name, label_column, unit
+
+
 def _forecast_error(intent: Intent, table: str) -> QueryPlan:
     """The operator's forecast against the actual demand, hour by hour: mean absolute error (MW)
     and mean absolute percentage error (%), over the hours with both.
@@ -566,6 +626,7 @@ def _forecast_error(intent: Intent, table: str) -> QueryPlan:
                 _col("region", spec).eq(exp.Literal.string(intent.region)),
                 _in_periods(intent.periods, _col("ts_utc", spec)),
                 _no_sample_when_real(spec, table, intent.region),
+                *([_days_condition(intent.days)] if intent.days else []),
             )
         )
     )

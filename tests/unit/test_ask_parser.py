@@ -117,6 +117,21 @@ def test_the_operators_forecast_error_is_a_statistic_over_one_period() -> None:
         assert caught.value.kind == "not_understood", question
 
 
+def test_weekends_weekdays_and_weekday_groupings() -> None:
+    weekends = understood("la media de los fines de semana de la demanda en febrero de 2024")
+    assert (weekends["aggregate"], weekends["days"], weekends["group"]) == ("average", "weekends", None)
+    assert understood("total demand on weekdays in March 2024")["days"] == "weekdays"
+    both = understood("weekday vs weekend demand in February 2024")
+    assert (both["aggregate"], both["group"], both["inner"]) == ("group", "daytype", "average")
+    by_day = understood("demanda media por día de la semana en enero de 2024")
+    assert (by_day["group"], by_day["k"]) == ("weekday", None)
+    busiest = understood("which weekday is busiest for electricity demand in 2023?")
+    assert (busiest["group"], busiest["k"], busiest["order"]) == ("weekday", 1, "desc")
+    # A named weekend is a period, not a kind of day.
+    last = understood("demanda el fin de semana pasado")
+    assert last["days"] is None and last["period"]["start"][:10] == "2024-04-13"
+
+
 def test_ranking_buckets_uses_whole_buckets_only() -> None:
     week = understood("¿Qué semana de 2023 tuvo la menor demanda?")
     assert week["period"]["start"].startswith("2023-01-02") and week["period"]["end"].startswith("2024-01-01")
