@@ -302,6 +302,8 @@ def compose(intent: Intent, plan: QueryPlan, columns: list[str], rows: list[list
         return _grouped(intent, rows, values, unit, subject, label)
     if aggregate == "error":
         return _forecast_error(intent, dict(zip(columns, rows[0], strict=True)), label)
+    if aggregate == "compare" and intent.against is not None:
+        return _versus(intent, rows[0], unit, label)
     if aggregate == "compare" and intent.change == "percent":
         return _percent_change(intent, rows[0], unit, subject)
     if aggregate == "compare":
@@ -438,6 +440,34 @@ def _grouped(intent: Intent, rows, values, unit: str, subject: str, label: str) 
     else:
         by = "entre semana y en fin de semana" if es else "on weekdays and on weekends"
     return f"{_capital(what)} {by} {label}: {joined}."
+
+
+def _versus(intent: Intent, row, unit: str, label: str) -> str:  # type: ignore[no-untyped-def]
+    """Two things over one period, in the order asked, and how far apart they are."""
+    es = intent.language == "es"
+    first, second = _num(row[0]), _num(row[1])
+    if intent.against == "forecast":
+        names = ("la demanda real", "la previsión del operador (REE)") if es else (
+            "actual demand", "the grid operator's forecast")  # fmt: skip
+    else:
+        assert intent.technology is not None and not isinstance(intent.against, str | None)
+        names = (
+            (f"la generación {intent.technology.label_es}", f"la {intent.against.label_es}")
+            if es
+            else (f"{intent.technology.label_en} generation", intent.against.label_en)
+        )
+    how = {"average": ("media horaria", "hourly average")}.get(intent.inner, ("total", "total"))
+    shown = [formatted(v, unit, intent.language) if v is not None else "—" for v in (first, second)]
+    gap = ""
+    if first is not None and second is not None:
+        difference = formatted(abs(first - second), unit, intent.language)
+        if es:
+            gap = f"; {'la primera' if first >= second else 'la segunda'} supera a la otra en {difference}"
+        else:
+            gap = f"; the {'first' if first >= second else 'second'} is higher by {difference}"
+    if es:
+        return f"{_capital(names[0])} {label} ({how[0]}): {shown[0]}; {names[1]}: {shown[1]}{gap}."
+    return f"{_capital(names[0])} {label} ({how[1]}): {shown[0]}; {names[1]}: {shown[1]}{gap}."
 
 
 def _forecast_error(intent: Intent, row: dict[str, Any], label: str) -> str:
@@ -646,7 +676,7 @@ def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
         name += f" {intent.technology.label_es if es else intent.technology.label_en}"
     unit = "%" if plan.unit == "share" else plan.unit
     kind = {"trend": "line", "top": "bar", "compare": "bar", "group": "bar"}.get(intent.aggregate, "none")
-    if intent.change == "percent":  # one number: nothing to draw
+    if intent.change == "percent" or intent.against is not None:  # one row: nothing to draw over time
         kind = "none"
     x_labels_es = {
         "ts_utc": "Hora (UTC)",

@@ -48,6 +48,9 @@ class Intent:
         How many rows a top-k returns; in a ranking, None lists every technology.
     order
         ``desc`` (largest first) or ``asc``.
+    against
+        A comparison of two things over one period: a second technology (``technology`` is the
+        first), or ``forecast`` for the actual demand against the operator's forecast.
     days
         Only the hours of local ``weekdays`` (Monday to Friday) or ``weekends``; None: every day.
     group
@@ -69,6 +72,7 @@ class Intent:
     k: int | None = None
     order: Literal["desc", "asc"] = "desc"
     change: Literal["percent"] | None = None
+    against: Technology | Literal["forecast"] | None = None
     days: Literal["weekdays", "weekends"] | None = None
     group: Literal["weekday", "daytype"] | None = None
 
@@ -98,6 +102,7 @@ class Intent:
             "k": self.k,
             "order": self.order,
             "change": self.change,
+            "against": self.against if isinstance(self.against, str | None) else self.against.key,
             "days": self.days,
             "group": self.group,
         } | ranked

@@ -40,6 +40,11 @@ _UNSAFE_COMMAND = re.compile(
 )
 _TECH_BY_PHRASE = {phrase: tech for tech in lx.TECHNOLOGIES for phrase in tech.phrases}
 _TECH = _P(tuple(_TECH_BY_PHRASE))
+# The measured demand, named against the forecast ("real", "actual"; Spanish "actual" is "current").
+_ACTUAL = {
+    "es": _P(("real", "reales", "demanda real", "registrada", "observada", "medida")),
+    "en": _P(("real", "actual", "actual demand", "observed", "measured", "recorded")),
+}
 # Superlatives name an inner peak in a comparison; comparatives ("mayor", "more") only compare.
 _PEAK_WORDS = _P(("pico", "punta", "maximo", "maxima", "max", "maximum", "peak", "record", "peaked"))
 _LOW_WORDS = _P(("minimo", "minima", "min", "minimum", "valle", "trough"))
@@ -540,7 +545,11 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     if error_statistic is not None:
         rest = " ".join(_ERROR_ABSOLUTE.sub(" ", _ERROR_PERCENT.sub(" ", rest)).split())
     rest, days, group = _kinds_of_day(rest)
-    measure, technology, ranking = _measure(rest, text, language)
+    versus = _versus(rest, language) if error_statistic is None else None
+    if versus is not None:
+        measure, technology, ranking = versus[0], versus[1], False
+    else:
+        measure, technology, ranking = _measure(rest, text, language)
     if error_statistic is not None:
         if measure not in ("forecast", "demand") or ranking:  # only the demand forecast is scored
             raise refusal("unsupported", language, "not_understood")
@@ -562,6 +571,22 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
             periods=tuple(periods),
             region=region,
             inner=error_statistic,  # type: ignore[arg-type]
+            days=days,  # type: ignore[arg-type]
+        )
+    if versus is not None:
+        if len(periods) != 1 or group is not None:
+            raise refusal(
+                "two_technologies" if versus[1] else "actual_vs_forecast", language, "ambiguous", topic
+            )
+        return Intent(
+            language=language,
+            measure=measure,  # type: ignore[arg-type]
+            aggregate="compare",
+            periods=tuple(periods),
+            technology=technology,
+            region=region,
+            inner="average" if _AVG.search(rest) else "total",
+            against=versus[2],
             days=days,  # type: ignore[arg-type]
         )
     if (days or group) and ranking:
@@ -706,9 +731,7 @@ def _measure(rest: str, text: str, language: str) -> tuple[str, lx.Technology | 
             raise refusal("demand_by_technology", language, "ambiguous", "generation")
         return ("share" if share else "generation"), technology, True
     if forecast:
-        if re.search(
-            r"(?<![^ ])(?:real|reales|actual demand|demanda real|registrada|observed)(?![^ ])", rest
-        ):
+        if _ACTUAL[language].search(rest):
             raise refusal("actual_vs_forecast", language, "ambiguous", "forecast")
         return "forecast", None, False
     if share:
@@ -722,6 +745,23 @@ def _measure(rest: str, text: str, language: str) -> tuple[str, lx.Technology | 
     if demand:
         return "demand", None, False
     raise refusal("no_measure", language, "not_understood")
+
+
+def _versus(rest: str, language: str) -> tuple[str, lx.Technology | None, lx.Technology | str] | None:
+    """Two things compared over one period: ``("generation", first, second)`` for two technologies
+    ("nuclear vs wind", "¿más solar o eólica?"), ``("demand", None, "forecast")`` for the actual
+    demand against the operator's forecast; None otherwise (rankings and shares are not pairs)."""
+    if _FORECAST.search(rest) and _ACTUAL[language].search(rest):
+        return "demand", None, "forecast"
+    ordered: list[lx.Technology] = []
+    for match in _TECH.finditer(rest):
+        tech = _TECH_BY_PHRASE[match.group(0)]
+        if tech not in ordered:
+            ordered.append(tech)
+    ordered = [t for t in ordered if t in _merge_solar(set(ordered))]
+    if len(ordered) != 2 or _SHARE.search(rest) or _TECHNOLOGY_WORD.search(rest) or _DEMAND.search(rest):
+        return None
+    return "generation", ordered[0], ordered[1]
 
 
 def _is_ranking(rest: str, technology: lx.Technology | None) -> bool:

@@ -347,6 +347,8 @@ def build_query(intent: Intent, table: str | None = None) -> QueryPlan:
         return _technology_ranking(intent, table or GENERATION.warehouse_table)
     if intent.aggregate == "error":
         return _forecast_error(intent, table or DEMAND_HOURLY.warehouse_table)
+    if intent.aggregate == "compare" and intent.against is not None:
+        return _versus(intent, table)
     if intent.measure in ("demand", "forecast"):
         table = table or DEMAND_HOURLY.warehouse_table
         candidates, series = _demand_series(intent, table)
@@ -537,6 +539,56 @@ def _aggregate(
     raise ValueError(f"unknown aggregate {aggregate!r}")
 
 
+def _versus(intent: Intent, table: str | None) -> QueryPlan:
+    """Two things over one period, in one row in the order asked: two technologies' generation,
+    or the actual demand and the operator's forecast (each over its own hours)."""
+    function = exp.Avg if intent.inner == "average" else exp.Sum
+    unit = "MW" if intent.inner == "average" else "MWh"
+    suffix = "mw" if intent.inner == "average" else "mwh"
+    if intent.against == "forecast":
+        candidates, paired = _paired_demand(intent, table or DEMAND_HOURLY.warehouse_table)
+        first, second = f"demand_{suffix}", f"tso_forecast_{suffix}"
+        select = (
+            exp.select(
+                exp.alias_(function(this=exp.column("actual")), first),
+                exp.alias_(function(this=exp.column("forecast")), second),
+            )
+            .from_("paired")
+            .with_("candidates", as_=candidates)
+            .with_("paired", as_=paired)
+        )
+        return QueryPlan(select, first, None, unit)
+    assert intent.technology is not None and isinstance(intent.against, Technology)
+    candidates = _generation_candidates(intent, table or GENERATION.warehouse_table)
+    energy = exp.column("energy_mwh")
+
+    def energy_of(technology: Technology) -> exp.Expression:
+        return exp.Sum(
+            this=exp.case().when(_of_technology(technology), energy.copy()).else_(exp.Literal.number(0))
+        )
+
+    series = (
+        exp.select("ts_utc", "local_date", exp.alias_(energy_of(intent.technology), "part"),
+                   exp.alias_(energy_of(intent.against), "part2"))
+        .from_("candidates")
+        .where(exp.column("row_rank").eq(exp.column("best_rank")))
+        .group_by("ts_utc", "local_date")
+    )  # fmt: skip
+    if intent.days is not None:
+        series = series.where(_days_condition(intent.days))
+    first, second = f"{intent.technology.key}_{suffix}", f"{intent.against.key}_{suffix}"
+    select = (
+        exp.select(
+            exp.alias_(function(this=exp.column("part")), first),
+            exp.alias_(function(this=exp.column("part2")), second),
+        )
+        .from_("series")
+        .with_("candidates", as_=candidates)
+        .with_("series", as_=series)
+    )
+    return QueryPlan(select, first, None, unit)
+
+
 def _iso_weekday() -> exp.Expression:
     """The local weekday of a series row, Monday 1 to Sunday 7."""
     return exp.Extract(this=exp.var("ISODOW"), expression=exp.column("local_date"))
@@ -591,13 +643,13 @@ def _grouped(
     return select, name, label_column, unit
 
 
-def _forecast_error(intent: Intent, table: str) -> QueryPlan:
-    """The operator's forecast against the actual demand, hour by hour: mean absolute error (MW)
-    and mean absolute percentage error (%), over the hours with both.
+def _paired_demand(intent: Intent, table: str) -> tuple[exp.Select, exp.Select]:
+    """(candidates, paired): per hour the actual demand and the operator's forecast, each from the
+    hour's best source having that value (as every demand answer picks).
 
-    Each side is its hour's best source having that value (as every demand answer picks), both
-    picked in one scan and paired by a GROUP BY: no join (with stale statistics PostgreSQL ran a
-    join of two window subqueries as a nested loop, minutes for a year) and no UNION (the guard's).
+    Both are picked in one scan and paired by a GROUP BY: no join (with stale statistics
+    PostgreSQL ran a join of two window subqueries as a nested loop, minutes for a year) and no
+    UNION (the guard refuses set operations).
     """
     spec = DEMAND_HOURLY
 
@@ -643,6 +695,13 @@ def _forecast_error(intent: Intent, table: str) -> QueryPlan:
         .from_("candidates")
         .group_by("ts_utc")
     )
+    return candidates, paired
+
+
+def _forecast_error(intent: Intent, table: str) -> QueryPlan:
+    """The operator's forecast against the actual demand, hour by hour: mean absolute error (MW)
+    and mean absolute percentage error (%), over the hours with both (see :func:`_paired_demand`)."""
+    candidates, paired = _paired_demand(intent, table)
     gap = exp.Abs(this=exp.Sub(this=exp.column("actual"), expression=exp.column("forecast")))
     relative = exp.Div(
         this=gap.copy(), expression=exp.Nullif(this=exp.column("actual"), expression=exp.Literal.number(0))

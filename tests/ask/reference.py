@@ -150,6 +150,10 @@ def answer(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, l
         return ranking(frames, spec)
     if spec["aggregate"] == "error":
         return forecast_error(frames, {**spec, "statistic": spec["inner"]})
+    if spec.get("against"):  # two technologies side by side, in the order asked
+        first = {k: v for k, v in spec.items() if k != "against"} | {"aggregate": spec.get("inner", "total")}
+        second = {**first, "technology": spec["against"]}
+        return measures_side_by_side(frames, [first, second])
     data = series(frames, spec)
     share = spec["measure"] == "share"
     if share:

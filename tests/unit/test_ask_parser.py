@@ -132,6 +132,20 @@ def test_weekends_weekdays_and_weekday_groupings() -> None:
     assert last["days"] is None and last["period"]["start"][:10] == "2024-04-13"
 
 
+def test_two_technologies_or_actual_against_forecast_over_one_period() -> None:
+    pair = understood("¿se generó más solar o eólica en julio de 2023?")
+    assert (pair["aggregate"], pair["technology"], pair["against"]) == ("compare", "solar", "wind")
+    assert understood("nuclear vs wind generation in 2023")["against"] == "wind"
+    actual = understood("actual vs forecast average demand on 2024-03-05")
+    assert (actual["measure"], actual["against"], actual["inner"]) == ("demand", "forecast", "average")
+    # Spanish "actual" is "current": still the forecast alone.
+    assert understood("previsión de demanda actual")["against"] is None
+    # A ranking of technologies is not a pair, nor are two measures of different units.
+    assert understood("¿qué tecnología generó más ayer?")["aggregate"] == "rank"
+    with pytest.raises(AskRefusal):
+        parse("demanda y generación eólica ayer", AS_OF)
+
+
 def test_ranking_buckets_uses_whole_buckets_only() -> None:
     week = understood("¿Qué semana de 2023 tuvo la menor demanda?")
     assert week["period"]["start"].startswith("2023-01-02") and week["period"]["end"].startswith("2024-01-01")
@@ -176,7 +190,8 @@ def test_autumn_repeated_hour_is_its_first_occurrence() -> None:
         ("¿Qué tiempo hace?", "not_understood"),
         ("hola", "not_understood"),
         ("¿Cuál fue la demanda?", "ambiguous"),
-        ("generación eólica y nuclear ayer", "ambiguous"),
+        # Two measures of different units in one question (two technologies are a pair now).
+        ("demanda y generación nuclear ayer", "ambiguous"),
         ("demanda y generación ayer", "ambiguous"),
         ("¿qué cuota tuvo ayer?", "ambiguous"),
         ("demand yesterday at 3", "ambiguous"),
