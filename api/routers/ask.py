@@ -130,6 +130,29 @@ def ask_post(
     return _response(_answer(ask, body.question, body.as_of))
 
 
+@router.post(
+    "/ask-text",
+    response_model=AskResponse,
+    summary="The same as POST /ask (the name the movies brief uses)",
+    responses=_ASK_RESPONSES,
+)
+def ask_text(
+    ask: AskDep,
+    _client: ClientDep,
+    body: Annotated[
+        AskRequest,
+        Body(
+            openapi_examples={
+                "es": {"summary": "In Spanish", "value": examples.ASK_REQUEST_ES},
+                "en": {"summary": "In English, as of a past moment", "value": examples.ASK_REQUEST_EN},
+            }
+        ),
+    ],
+) -> AskResponse:
+    """An alias of ``POST /ask``: the same body, the same answer, the same refusals."""
+    return _response(_answer(ask, body.question, body.as_of))
+
+
 @router.get(
     "/ask",
     response_model=AskResponse,

@@ -385,6 +385,14 @@ def test_historical_predictions_validates_its_filters(client: TestClient) -> Non
     assert client.get("/historical-predictions", params={"limit": 501}).status_code == 422
 
 
+def test_ask_text_is_an_alias_of_ask(client: TestClient) -> None:
+    body = {"question": "¿Cuál fue la demanda máxima ayer?", "as_of": "2024-06-10T12:00:00+02:00"}
+    alias, original = client.post("/ask-text", json=body), client.post("/ask", json=body)
+    assert alias.status_code == original.status_code == 200
+    assert alias.json() == original.json()
+    assert client.post("/ask-text", json={"question": ""}).status_code == 422
+
+
 # -- /health --------------------------------------------------------------------------------------
 
 

@@ -73,6 +73,7 @@ def test_every_operation_answers_generated_requests_without_server_errors(
         tested.append(label)
     assert {
         "POST /ask",
+        "POST /ask-text",
         "GET /ask",
         "POST /ask-visual",
         "GET /forecast",
