@@ -130,7 +130,7 @@ def sync_dataset(
     from datalake.warehouse.connection import connection, password_verifier, reader_password
     from datalake.warehouse.roles import ensure_reader_role
     from datalake.warehouse.scope import check_in_scope, partition_scope
-    from datalake.warehouse.sync import replace_rows
+    from datalake.warehouse.sync import analyze_table, replace_rows
 
     settings = settings or get_settings()
     spec = get_dataset(name)
@@ -196,6 +196,12 @@ def sync_dataset(
                 store.put_json(ledger_key, ledger)
                 report.keys_written.append(f"{spec.warehouse_table}/{partition}")
                 progress(f"{name}/{partition}: unpublished, {result.deleted} deleted")
+            if totals["inserted"] + totals["updated"] + totals["deleted"]:
+                # Fresh statistics now, not at autovacuum's next pass: the first /ask after a
+                # big load would otherwise be planned for the table's old size (a nested loop
+                # over what the planner thinks is one row).
+                with report.timed("analyze"):
+                    analyze_table(conn, spec)
             # The verifier, not the clear text, goes into ALTER ROLE: nothing for a server log to keep.
             verifier = password_verifier(conn, settings.reader_role, password) if password else None
             ensure_reader_role(conn, settings.reader_role, verifier, schema="public", login=True)

@@ -171,6 +171,11 @@ def replace_rows(
     )
 
 
+def analyze_table(conn: psycopg.Connection[Any], spec: DatasetSpec, schema: str = "public") -> None:
+    """Refresh the planner's statistics of the dataset's table (``ANALYZE``, owner only)."""
+    conn.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(table_name(spec))))
+
+
 def _load(
     conn: psycopg.Connection[Any],
     spec: DatasetSpec,

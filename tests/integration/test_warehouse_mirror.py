@@ -101,6 +101,28 @@ def test_partition_sync_deletes_updates_and_inserts_and_leaves_unchanged_rows_un
     assert stored(pg_settings) == after
 
 
+def analyzed(settings: Settings) -> tuple[dt.datetime | None, float]:
+    """(the last manual ANALYZE of demand_hourly, the planner's row estimate)."""
+    with psycopg.connect(settings.database_url or "") as conn:
+        row = conn.execute(
+            "SELECT s.last_analyze, c.reltuples FROM pg_stat_user_tables s"
+            " JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'demand_hourly'"
+        ).fetchone()
+    assert row is not None
+    return row[0], float(row[1])
+
+
+def test_a_sync_that_changes_rows_refreshes_the_planners_statistics(
+    lake: LocalObjectStore, pg_settings: Settings
+) -> None:
+    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 48))
+    sync_dataset("demand_hourly")
+    when, rows = analyzed(pg_settings)
+    assert when is not None and rows == 48  # not autovacuum's guess, nor "never analyzed" (-1)
+    assert sync_dataset("demand_hourly").details["partitions_synced"] == 0
+    assert analyzed(pg_settings)[0] == when  # nothing loaded: no ANALYZE
+
+
 def test_a_partition_whose_rows_were_all_quarantined_is_emptied_in_the_warehouse(
     lake: LocalObjectStore, pg_settings: Settings
 ) -> None:
