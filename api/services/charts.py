@@ -72,7 +72,8 @@ def chart_data(result: Any) -> dict[str, Any]:
         kind = "value"
     x = [_plain(r[columns.index(x_name)]) for r in rows] if x_name else []
     unit = str(chart.get("unit") or "")
-    scale = 100.0 if unit == "%" else 1.0  # the rows hold shares as fractions
+    # The rows hold shares as fractions; a change or an error said in percent is already scaled.
+    scale = 100.0 if unit == "%" and not chart.get("in_percent") else 1.0
     series = [
         {"name": name, "values": [_scaled(_number(r[columns.index(name)]), scale) for r in rows]}
         for name in y_names
@@ -217,6 +218,18 @@ def _bars(axes: Any, data: dict[str, Any], language: str) -> None:
 def _value(axes: Any, data: dict[str, Any], language: str) -> None:
     axes.set_axis_off()
     values = [v for s in data["series"] for v in s["values"] if v is not None]
+    pairs = [
+        (s["name"], s["values"][0]) for s in data["series"] if s["values"] and s["values"][0] is not None
+    ]
+    if len(data["series"]) > 1 and len(pairs) == len(data["series"]):  # a pair side by side
+        unit = f" {data['unit']}" if data["unit"] else ""
+        for position, (name, value) in enumerate(pairs):
+            x = (position + 0.5) / len(pairs)
+            digits = 0 if abs(value) >= 100 else 2
+            axes.text(x, 0.55, format_number(value, language, digits) + unit, ha="center", va="center",
+                      fontsize=24, transform=axes.transAxes)  # fmt: skip
+            axes.text(x, 0.35, name, ha="center", va="center", fontsize=12, transform=axes.transAxes)
+        return
     if values:
         digits = 0 if abs(values[0]) >= 100 else 2
         text = format_number(values[0], language, digits) + (f" {data['unit']}" if data["unit"] else "")

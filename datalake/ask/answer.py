@@ -685,6 +685,8 @@ def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
         "month_start": "Mes",
         "year_start": "Año",
         "period": "Periodo",
+        "weekday_name": "Día de la semana",
+        "day_type_name": "Tipo de día",
     }
     x_labels_en = {
         "ts_utc": "Hour (UTC)",
@@ -693,10 +695,12 @@ def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
         "month_start": "Month",
         "year_start": "Year",
         "period": "Period",
+        "weekday_name": "Day of the week",
+        "day_type_name": "Kind of day",
     }
     x = plan.time_column if kind != "none" else None
     period = intent.period.label(intent.language) if intent.aggregate != "compare" else ""
-    return {
+    chart = {
         "kind": kind,
         "x": x,
         "y": plan.value_column if kind != "none" else None,
@@ -705,6 +709,24 @@ def chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:
         "x_label": (x_labels_es if es else x_labels_en).get(x or "", ""),
         "y_label": f"{name} ({unit})",
     }
+    if intent.aggregate == "error":  # the statistic asked for, not every number of the row
+        chart["y"] = plan.value_column
+    if intent.against is not None:  # both values of the pair, not the first alone
+        chart["y"] = plan.select.named_selects[:2]
+        other = (
+            ("previsión del operador" if es else "operator's forecast")
+            if intent.against == "forecast"
+            else (intent.against.label_es if es else intent.against.label_en)  # type: ignore[union-attr]
+        )
+        chart["title"] = f"{name} {'frente a' if es else 'vs'} {other} {period}".strip()
+    if intent.change == "percent" or (intent.aggregate == "error" and intent.inner == "mape"):
+        # Already in percent (shares are fractions, scaled by the chart).
+        chart["in_percent"] = True
+        chart["unit"] = "%"
+        if intent.change == "percent":
+            chart["y"] = "change_pct"
+            chart["y_label"] = "Cambio (%)" if es else "Change (%)"
+    return chart
 
 
 def _ranking_chart(intent: Intent, plan: QueryPlan) -> dict[str, Any]:

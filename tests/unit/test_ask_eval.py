@@ -139,3 +139,24 @@ def test_the_clusters_the_parser_reads_stay_read(lake: SqlExecutor) -> None:
     report = evaluate(load_questions(GENERALISATION_PATH), partial(ask, settings=SETTINGS, executor=lake))
     assert report.accuracy == 1.0, report.format()
     assert set(report.by_category()) == CLUSTERS
+
+
+def test_the_new_kinds_chart_what_they_answer(lake: SqlExecutor) -> None:
+    from api.services import charts
+
+    def drawn(question: str) -> dict:
+        result = ask(question, AS_OF, settings=SETTINGS, executor=lake)
+        assert charts.render_png(result)[:4] == b"\x89PNG"
+        return charts.chart_data(result)
+
+    by_day = drawn("demanda media por día de la semana en enero de 2024")
+    assert by_day["kind"] == "bar" and by_day["x"][0] == "lunes" and by_day["x_label"] == "Día de la semana"
+    pair = drawn("nuclear vs wind generation in 2023")
+    assert pair["kind"] == "value" and [s["name"] for s in pair["series"]] == ["nuclear_mwh", "wind_mwh"]
+    assert "vs wind" in pair["title"]
+    # Percentages already in percent are not scaled again (shares, as fractions, are).
+    mape = drawn("¿Cuál fue el MAPE de la previsión de demanda del operador en marzo de 2024?")
+    assert mape["unit"] == "%" and 0 < mape["series"][0]["values"][0] < 5
+    change = drawn("¿En qué porcentaje cambió la demanda media de enero a febrero de 2024?")
+    assert [s["name"] for s in change["series"]] == ["change_pct"]
+    assert -10 < change["series"][0]["values"][0] < 0
