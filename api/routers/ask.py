@@ -103,6 +103,18 @@ def _response(result: Any) -> AskResponse:
     )
 
 
+#: The body of POST /ask and of its alias /ask-text, with its documented examples.
+AskBody = Annotated[
+    AskRequest,
+    Body(
+        openapi_examples={
+            "es": {"summary": "In Spanish", "value": examples.ASK_REQUEST_ES},
+            "en": {"summary": "In English, as of a past moment", "value": examples.ASK_REQUEST_EN},
+        }
+    ),
+]
+
+
 @router.post(
     "/ask",
     response_model=AskResponse,
@@ -112,15 +124,7 @@ def _response(result: Any) -> AskResponse:
 def ask_post(
     ask: AskDep,
     _client: ClientDep,
-    body: Annotated[
-        AskRequest,
-        Body(
-            openapi_examples={
-                "es": {"summary": "In Spanish", "value": examples.ASK_REQUEST_ES},
-                "en": {"summary": "In English, as of a past moment", "value": examples.ASK_REQUEST_EN},
-            }
-        ),
-    ],
+    body: AskBody,
 ) -> AskResponse:
     """Answer a question with a sentence, the table behind it, and the SQL that produced it.
 
@@ -139,15 +143,7 @@ def ask_post(
 def ask_text(
     ask: AskDep,
     _client: ClientDep,
-    body: Annotated[
-        AskRequest,
-        Body(
-            openapi_examples={
-                "es": {"summary": "In Spanish", "value": examples.ASK_REQUEST_ES},
-                "en": {"summary": "In English, as of a past moment", "value": examples.ASK_REQUEST_EN},
-            }
-        ),
-    ],
+    body: AskBody,
 ) -> AskResponse:
     """An alias of ``POST /ask``: the same body, the same answer, the same refusals."""
     return _response(_answer(ask, body.question, body.as_of))

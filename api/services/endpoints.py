@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from api.errors import ServiceUnavailableError, UpstreamError
+from datalake.errors import LakeError
 from datalake.settings import Settings
 
 
@@ -135,3 +136,18 @@ class JsonEndpoint:
             return str(client.describe_endpoint(EndpointName=self.name)["EndpointStatus"])
         except (ClientError, BotoCoreError) as error:
             raise ServiceUnavailableError(f"cannot describe {self.label}: {error}") from None
+
+    def readiness(self) -> dict[str, Any]:
+        """What /health/details reports of a model served here: the endpoint and its status.
+
+        Raises
+        ------
+        ServiceUnavailableError
+            When it cannot be described.
+        LakeError
+            When it exists but is not ``InService``.
+        """
+        status = self.status()
+        if status != "InService":
+            raise LakeError(f"{self.label} is {status}")
+        return {"backend": "endpoint", "endpoint": self.name, "status": status}

@@ -346,10 +346,6 @@ class ForecastService:
         self.stats["endpoint_calls"] += 1
         return _checked_answer(answer, horizon_hours, self.endpoint_name)
 
-    def endpoint_status(self) -> str:
-        """The endpoint's ``EndpointStatus``; see :meth:`JsonEndpoint.status`."""
-        return self.endpoint.status()
-
 
 def _checked_answer(answer: Any, horizon_hours: int, endpoint: str) -> dict[str, Any]:
     """The endpoint's JSON, refused unless it is the forecast that was asked for."""

@@ -60,10 +60,7 @@ def check_model(forecasts: ForecastService) -> dict[str, Any]:
 
     def run() -> dict[str, Any]:
         if forecasts.backend == "endpoint":
-            status = forecasts.endpoint_status()
-            if status != "InService":
-                raise LakeError(f"endpoint {forecasts.endpoint_name} is {status}")
-            return {"backend": "endpoint", "endpoint": forecasts.endpoint_name, "status": status}
+            return forecasts.endpoint.readiness()
         model = forecasts.model()
         return {"backend": "in_process", "version": model.version, "context_hours": model.context_hours}
 

@@ -29,7 +29,7 @@ from api.movie_schemas import MoviePrediction
 from api.services.db import Database
 from api.services.endpoints import JsonEndpoint, serving_backend
 from datalake.datasets import MOVIE_PREDICTIONS
-from datalake.errors import LakeError, ObjectNotFoundError
+from datalake.errors import ObjectNotFoundError
 from datalake.movies import label
 from datalake.movies import serving as movie_serving
 from datalake.settings import Settings
@@ -187,10 +187,7 @@ class MovieSuccessService:
             The endpoint exists but is not ``InService``.
         """
         if self.backend == "endpoint":
-            status = self.endpoint.status()
-            if status != "InService":
-                raise LakeError(f"{self.endpoint.label} is {status}")
-            return {"backend": "endpoint", "endpoint": self.endpoint.name, "status": status}
+            return self.endpoint.readiness()
         return {"backend": "in_process", "version": self.model().version}
 
     def ensure(self) -> None:
