@@ -12,7 +12,7 @@ from typing import Any
 
 from datalake.ask.intent import Intent
 from datalake.ask.lexicon import MONTH_NAMES_EN, MONTH_NAMES_ES, TECHNOLOGIES
-from datalake.ask.periods import MADRID, day_text, hour_text
+from datalake.ask.periods import MADRID, Period, day_text, hour_text
 from datalake.ask.sqlbuild import QueryPlan
 
 
@@ -326,11 +326,14 @@ def _expected_hours(intent: Intent) -> int:
     period = intent.period
     if intent.days is None:
         return period.hours
-    hour, count = period.start, 0
-    while hour < period.end:
-        weekend = hour.astimezone(MADRID).weekday() >= 5
-        count += weekend == (intent.days == "weekends")
-        hour = (hour.astimezone(dt.UTC) + dt.timedelta(hours=1)).astimezone(MADRID)
+    # Day by day, not hour by hour: a year is 366 steps, on the path of every answer.
+    weekends, count = intent.days == "weekends", 0
+    day = period.start.astimezone(MADRID).date()
+    while (whole := Period.day(day)).start_utc < period.end_utc:
+        if (day.weekday() >= 5) == weekends:
+            overlap = min(whole.end_utc, period.end_utc) - max(whole.start_utc, period.start_utc)
+            count += int(overlap / dt.timedelta(hours=1))
+        day += dt.timedelta(days=1)
     return count
 
 
@@ -371,33 +374,36 @@ def _trend(intent: Intent, rows, values, time_index, unit, subject, label) -> st
     )
 
 
+#: How a compared period, a group or a pair is summarised, in words (Spanish, English).
+_INNER_WORDS = {
+    "total": ("total", "total"),
+    "average": ("media horaria", "hourly average"),
+    "max": ("máxima horaria", "hourly peak"),
+    "min": ("mínima horaria", "hourly minimum"),
+    "instant": ("", ""),
+}
+
+
+def _inner_words(intent: Intent) -> str:
+    """ "media horaria", "hourly peak": the summary of ``intent.inner`` in the question's language."""
+    return _INNER_WORDS.get(intent.inner, ("", ""))[0 if intent.language == "es" else 1]
+
+
+def _summarised(intent: Intent, subject: str, unit: str, *, say_total: bool = True) -> str:
+    """ "la demanda eléctrica (media horaria)": the subject and how it was summarised (shares as is)."""
+    words = _inner_words(intent)
+    if unit == "share" or not words or (intent.inner == "total" and not say_total):
+        return subject
+    return f"{subject} ({words})"
+
+
 def _compare(intent: Intent, rows, values, unit, subject) -> str:  # type: ignore[no-untyped-def]
     es = intent.language == "es"
     labels = [p.label(intent.language) for p in intent.periods]
     by_label = {row[0]: v for row, v in zip(rows, values, strict=True)}
     keys = [p.short_label(intent.language) for p in intent.periods]
     a, b = by_label.get(keys[0]), by_label.get(keys[1])
-    inner_es = {
-        "total": "total",
-        "average": "media horaria",
-        "max": "máxima horaria",
-        "min": "mínima horaria",
-        "instant": "",
-    }
-    inner_en = {
-        "total": "total",
-        "average": "hourly average",
-        "max": "hourly peak",
-        "min": "hourly minimum",
-        "instant": "",
-    }
-    what = (
-        f"{subject} ({inner_es[intent.inner]})"
-        if es and inner_es[intent.inner] and unit != "share"
-        else f"{subject} ({inner_en[intent.inner]})"
-        if not es and inner_en[intent.inner] and unit != "share"
-        else subject
-    )
+    what = _summarised(intent, subject, unit)
     if a is None or b is None:
         missing = labels[0] if a is None else labels[1]
         return f"No hay datos de {subject} {missing}." if es else f"There is no data on {subject} {missing}."
@@ -422,8 +428,7 @@ def _compare(intent: Intent, rows, values, unit, subject) -> str:  # type: ignor
 def _grouped(intent: Intent, rows, values, unit: str, subject: str, label: str) -> str:  # type: ignore[no-untyped-def]
     """Per weekday or kind of day: every group with its value, or the top one."""
     es = intent.language == "es"
-    how = ("media horaria", "hourly average") if intent.inner == "average" else ("total", "total")
-    what = f"{subject} ({how[0] if es else how[1]})" if unit != "share" else subject
+    how, what = _inner_words(intent), _summarised(intent, subject, unit)
     pairs = zip(rows, values, strict=True)
     items = [(row[1], formatted(v, unit, intent.language)) for row, v in pairs if v is not None]
     if intent.k is not None and items:
@@ -431,9 +436,9 @@ def _grouped(intent: Intent, rows, values, unit: str, subject: str, label: str) 
         bare = _bare_subject(subject)
         if es:
             most = "menos" if intent.order == "asc" else "más"
-            return f"El día de la semana con {most} {bare} {label} fue el {name}: {value} ({how[0]})."
+            return f"El día de la semana con {most} {bare} {label} fue el {name}: {value} ({how})."
         most = "least" if intent.order == "asc" else "most"
-        return f"The day of the week with the {most} {bare} {label} was {name}: {value} ({how[1]})."
+        return f"The day of the week with the {most} {bare} {label} was {name}: {value} ({how})."
     joined = "; ".join(f"{name} {value}" for name, value in items)
     if intent.group == "weekday":
         by = "por día de la semana" if es else "by day of the week"
@@ -456,7 +461,7 @@ def _versus(intent: Intent, row, unit: str, label: str) -> str:  # type: ignore[
             if es
             else (f"{intent.technology.label_en} generation", intent.against.label_en)
         )
-    how = {"average": ("media horaria", "hourly average")}.get(intent.inner, ("total", "total"))
+    how = _inner_words(intent)
     shown = [formatted(v, unit, intent.language) if v is not None else "—" for v in (first, second)]
     gap = ""
     if first is not None and second is not None:
@@ -465,9 +470,7 @@ def _versus(intent: Intent, row, unit: str, label: str) -> str:  # type: ignore[
             gap = f"; {'la primera' if first >= second else 'la segunda'} supera a la otra en {difference}"
         else:
             gap = f"; the {'first' if first >= second else 'second'} is higher by {difference}"
-    if es:
-        return f"{_capital(names[0])} {label} ({how[0]}): {shown[0]}; {names[1]}: {shown[1]}{gap}."
-    return f"{_capital(names[0])} {label} ({how[1]}): {shown[0]}; {names[1]}: {shown[1]}{gap}."
+    return f"{_capital(names[0])} {label} ({how}): {shown[0]}; {names[1]}: {shown[1]}{gap}."
 
 
 def _forecast_error(intent: Intent, row: dict[str, Any], label: str) -> str:
@@ -505,9 +508,7 @@ def _percent_change(intent: Intent, row, unit: str, subject: str) -> str:  # typ
     if first is None or second is None or change is None:
         missing = earlier.label(intent.language) if first is None else later.label(intent.language)
         return f"No hay datos de {subject} {missing}." if es else f"There is no data on {subject} {missing}."
-    inner = {"average": ("media horaria", "hourly average"), "max": ("máxima horaria", "hourly peak"),
-             "min": ("mínima horaria", "hourly minimum")}.get(intent.inner)  # fmt: skip
-    what = f"{subject} ({inner[0] if es else inner[1]})" if inner and unit != "share" else subject
+    what = _summarised(intent, subject, unit, say_total=False)
     sign = "+" if change >= 0 else ""
     pct = number(change, 1, intent.language)
     fa, fb = formatted(first, unit, intent.language), formatted(second, unit, intent.language)

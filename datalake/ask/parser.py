@@ -523,7 +523,7 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     error_statistic = (
         "mape" if _ERROR_PERCENT.search(text) else ("mae" if _ERROR_ABSOLUTE.search(text) else None)
     )
-    if _UNSUPPORTED.search(_ERROR_ABSOLUTE.sub(" ", _ERROR_PERCENT.sub(" ", text))):
+    if _UNSUPPORTED.search(_drop(text, _ERROR_PERCENT, _ERROR_ABSOLUTE)):
         raise refusal("unsupported", language, "not_understood")
 
     if _PARTIAL_PERIOD.search(text):
@@ -538,12 +538,11 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
         raise refusal("partial_period", language, "ambiguous")
     if _stray_numbers(rest):
         raise refusal("stray_number", language, "not_understood")
-    rest = " ".join(_WHEN_OF_EXTREME.sub(" ", rest).split())
     # Read before the measure: "porcentaje" here is the change's unit, not a share.
     percent_change = bool(_PERCENT_CHANGE.search(rest))
-    rest = " ".join(_PERCENT_CHANGE.sub(" ", rest).split())
+    rest = _drop(rest, _WHEN_OF_EXTREME, _PERCENT_CHANGE)
     if error_statistic is not None:
-        rest = " ".join(_ERROR_ABSOLUTE.sub(" ", _ERROR_PERCENT.sub(" ", rest)).split())
+        rest = _drop(rest, _ERROR_PERCENT, _ERROR_ABSOLUTE)
     rest, days, group = _kinds_of_day(rest)
     versus = _versus(rest, language) if error_statistic is None else None
     if versus is not None:
@@ -607,7 +606,7 @@ def _kinds_of_day(rest: str) -> tuple[str, str | None, str | None]:
     """
     weekends, workdays = bool(_WEEKENDS.search(rest)), bool(_WORKDAYS.search(rest))
     by_weekday = bool(_BY_WEEKDAY.search(rest))
-    cleaned = " ".join(_BY_WEEKDAY.sub(" ", _WORKDAYS.sub(" ", _WEEKENDS.sub(" ", rest))).split())
+    cleaned = _drop(rest, _WEEKENDS, _WORKDAYS, _BY_WEEKDAY)
     if weekends and (workdays or by_weekday):
         return cleaned, None, "daytype"
     if by_weekday:
@@ -700,6 +699,13 @@ def _stray_numbers(rest: str) -> bool:
     counted = " ".join(m.group(0) for m in counts)
     leftover = [t for t in rest.split() if t[0].isdigit()]
     return any(number not in counted.split() for number in leftover)
+
+
+def _drop(text: str, *patterns: re.Pattern[str]) -> str:
+    """``text`` without what ``patterns`` match (applied in order), spaces collapsed."""
+    for pattern in patterns:
+        text = pattern.sub(" ", text)
+    return " ".join(text.split())
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:

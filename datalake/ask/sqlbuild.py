@@ -199,6 +199,8 @@ def _generation_candidates(intent: Intent, table: str) -> exp.Select:
 
 
 def _generation_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Select]:
+    """(candidates, series): per hour ``part`` (the technology's energy, or all positive energy),
+    ``whole`` (all positive energy) and, for a pair, ``part2`` (the second technology's)."""
     candidates = _generation_candidates(intent, table)
     energy = exp.column("energy_mwh")
     positive = exp.GT(this=energy.copy(), expression=exp.Literal.number(0))
@@ -208,13 +210,14 @@ def _generation_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Sele
     def energy_when(condition: exp.Expression) -> exp.Expression:
         return exp.Sum(this=exp.case().when(condition, energy.copy()).else_(exp.Literal.number(0)))
 
+    parts = [
+        exp.alias_(energy_when(part_condition), "part"),
+        exp.alias_(energy_when(positive.copy()), "whole"),
+    ]
+    if isinstance(intent.against, Technology):
+        parts.append(exp.alias_(energy_when(_of_technology(intent.against)), "part2"))
     series = (
-        exp.select(
-            "ts_utc",
-            "local_date",
-            exp.alias_(energy_when(part_condition), "part"),
-            exp.alias_(energy_when(positive.copy()), "whole"),
-        )
+        exp.select("ts_utc", "local_date", *parts)
         .from_("candidates")
         .where(exp.column("row_rank").eq(exp.column("best_rank")))
         .group_by("ts_utc", "local_date")
@@ -347,8 +350,8 @@ def build_query(intent: Intent, table: str | None = None) -> QueryPlan:
         return _technology_ranking(intent, table or GENERATION.warehouse_table)
     if intent.aggregate == "error":
         return _forecast_error(intent, table or DEMAND_HOURLY.warehouse_table)
-    if intent.aggregate == "compare" and intent.against is not None:
-        return _versus(intent, table)
+    if intent.aggregate == "compare" and intent.against == "forecast":
+        return _actual_against_forecast(intent, table or DEMAND_HOURLY.warehouse_table)
     if intent.measure in ("demand", "forecast"):
         table = table or DEMAND_HOURLY.warehouse_table
         candidates, series = _demand_series(intent, table)
@@ -501,6 +504,9 @@ def _aggregate(
     if aggregate == "group":
         return _grouped(intent, value, is_share, power, energy, value_name)
 
+    if aggregate == "compare" and intent.against is not None:
+        return _technology_pair(intent)
+
     if aggregate == "compare":
         first = intent.periods[0]
         which = exp.case().when(
@@ -539,54 +545,42 @@ def _aggregate(
     raise ValueError(f"unknown aggregate {aggregate!r}")
 
 
-def _versus(intent: Intent, table: str | None) -> QueryPlan:
-    """Two things over one period, in one row in the order asked: two technologies' generation,
-    or the actual demand and the operator's forecast (each over its own hours)."""
-    function = exp.Avg if intent.inner == "average" else exp.Sum
-    unit = "MW" if intent.inner == "average" else "MWh"
-    suffix = "mw" if intent.inner == "average" else "mwh"
-    if intent.against == "forecast":
-        candidates, paired = _paired_demand(intent, table or DEMAND_HOURLY.warehouse_table)
-        first, second = f"demand_{suffix}", f"tso_forecast_{suffix}"
-        select = (
-            exp.select(
-                exp.alias_(function(this=exp.column("actual")), first),
-                exp.alias_(function(this=exp.column("forecast")), second),
-            )
-            .from_("paired")
-            .with_("candidates", as_=candidates)
-            .with_("paired", as_=paired)
-        )
-        return QueryPlan(select, first, None, unit)
-    assert intent.technology is not None and isinstance(intent.against, Technology)
-    candidates = _generation_candidates(intent, table or GENERATION.warehouse_table)
-    energy = exp.column("energy_mwh")
+def _pair_summary(intent: Intent) -> tuple[type[exp.Func], str, str]:
+    """(aggregate function, unit, column suffix) of a pair: totals, or hourly means."""
+    if intent.inner == "average":
+        return exp.Avg, "MW", "mw"
+    return exp.Sum, "MWh", "mwh"
 
-    def energy_of(technology: Technology) -> exp.Expression:
-        return exp.Sum(
-            this=exp.case().when(_of_technology(technology), energy.copy()).else_(exp.Literal.number(0))
-        )
 
-    series = (
-        exp.select("ts_utc", "local_date", exp.alias_(energy_of(intent.technology), "part"),
-                   exp.alias_(energy_of(intent.against), "part2"))
-        .from_("candidates")
-        .where(exp.column("row_rank").eq(exp.column("best_rank")))
-        .group_by("ts_utc", "local_date")
-    )  # fmt: skip
-    if intent.days is not None:
-        series = series.where(_days_condition(intent.days))
-    first, second = f"{intent.technology.key}_{suffix}", f"{intent.against.key}_{suffix}"
+def _actual_against_forecast(intent: Intent, table: str) -> QueryPlan:
+    """The actual demand and the operator's forecast over one period, in one row (each over its
+    own hours, see :func:`_paired_demand`)."""
+    function, unit, suffix = _pair_summary(intent)
+    candidates, paired = _paired_demand(intent, table)
+    first, second = f"demand_{suffix}", f"tso_forecast_{suffix}"
     select = (
         exp.select(
-            exp.alias_(function(this=exp.column("part")), first),
-            exp.alias_(function(this=exp.column("part2")), second),
+            exp.alias_(function(this=exp.column("actual")), first),
+            exp.alias_(function(this=exp.column("forecast")), second),
         )
-        .from_("series")
+        .from_("paired")
         .with_("candidates", as_=candidates)
-        .with_("series", as_=series)
+        .with_("paired", as_=paired)
     )
     return QueryPlan(select, first, None, unit)
+
+
+def _technology_pair(intent: Intent) -> tuple[exp.Select, str, str | None, str]:
+    """Two technologies' generation over one period, in one row in the order asked (the series'
+    ``part`` and ``part2``)."""
+    assert intent.technology is not None and isinstance(intent.against, Technology)
+    function, unit, suffix = _pair_summary(intent)
+    first, second = f"{intent.technology.key}_{suffix}", f"{intent.against.key}_{suffix}"
+    select = exp.select(
+        exp.alias_(function(this=exp.column("part")), first),
+        exp.alias_(function(this=exp.column("part2")), second),
+    ).from_("series")
+    return select, first, None, unit
 
 
 def _iso_weekday() -> exp.Expression:
@@ -594,10 +588,14 @@ def _iso_weekday() -> exp.Expression:
     return exp.Extract(this=exp.var("ISODOW"), expression=exp.column("local_date"))
 
 
+def _weekend() -> exp.Expression:
+    """Whether a series row is of a local weekend (Saturday or Sunday)."""
+    return exp.GTE(this=_iso_weekday(), expression=exp.Literal.number(6))
+
+
 def _days_condition(days: str) -> exp.Expression:
-    """The rows of local weekends (Saturday, Sunday) or of local weekdays only."""
-    weekend = exp.GTE(this=_iso_weekday(), expression=exp.Literal.number(6))
-    return weekend if days == "weekends" else exp.not_(weekend)
+    """The rows of local weekends or of local weekdays only."""
+    return _weekend() if days == "weekends" else exp.not_(_weekend())
 
 
 def _grouped(
@@ -613,7 +611,7 @@ def _grouped(
         for number, name in enumerate(names, 1):
             label = label.when(weekday.copy().eq(exp.Literal.number(number)), exp.Literal.string(name))
     else:
-        weekend = exp.GTE(this=weekday, expression=exp.Literal.number(6))
+        weekend = _weekend()
         key = exp.case().when(weekend, exp.Literal.number(2)).else_(exp.Literal.number(1))
         key_column, label_column = "day_type", "day_type_name"
         label = (
