@@ -82,8 +82,16 @@ def ask_query_engine(
     settings = settings or get_settings()
     if settings.lake_runtime == "aws":
         return query_engine(settings, boto3_session)
+    from datalake.catalog.processed import processed_database
     from datalake.datasets import ask_datasets
     from datalake.query.duckdb_engine import DuckDBEngine
 
-    readable = {spec.table_name: spec.public_column_names for spec in ask_datasets()}
-    return DuckDBEngine(catalog(settings), default_database=settings.processed_database, readable=readable)
+    # Views take the names the warehouse and /ask's SQL use, wherever the catalog keeps the table.
+    readable = {spec.name: spec.public_column_names for spec in ask_datasets()}
+    located = {spec.name: (processed_database(spec, settings), spec.table_name) for spec in ask_datasets()}
+    return DuckDBEngine(
+        catalog(settings),
+        default_database=settings.processed_database,
+        readable=readable,
+        located=located,
+    )

@@ -485,6 +485,19 @@ def detect_language(words: list[str]) -> str:
     return "en" if english > spanish else "es"
 
 
+def refuse_unsafe(question: str, reading: Reading) -> None:
+    """Refuse SQL, commands and requests to change or leak data, whatever the question is about.
+
+    Raises
+    ------
+    AskRefusal
+        ``unsafe``.
+    """
+    text = reading.text
+    if _SQL_SYNTAX.search(fold(question)) or _UNSAFE.search(text) or _UNSAFE_COMMAND.search(text):
+        raise refusal("unsafe", reading.language, "unsafe")
+
+
 def parse(question: str, as_of: dt.datetime) -> Intent:
     """Understand a question asked at ``as_of``.
 
@@ -506,8 +519,7 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     """
     reading = read(question)
     text, language = reading.text, reading.language
-    if _SQL_SYNTAX.search(fold(question)) or _UNSAFE.search(text) or _UNSAFE_COMMAND.search(text):
-        raise refusal("unsafe", language, "unsafe")
+    refuse_unsafe(question, reading)
     if _PRICES.search(text):
         raise refusal("prices", language, "out_of_scope")
     if _EXCHANGES.search(text):

@@ -6,16 +6,20 @@ import datetime as dt
 import functools
 from typing import Any, Literal
 
+import sqlglot
 from pydantic import BaseModel, ConfigDict
 
 from datalake.ask.answer import chart, compose, data_range, is_empty, json_rows_summary
+from datalake.ask.declared import read_request
 from datalake.ask.errors import AskRefusal, UnsafeQueryError
 from datalake.ask.executors import SqlExecutor, make_executor
 from datalake.ask.fallback import TextToSqlBackend, huggingface_backend, schema_prompt
 from datalake.ask.guard import guard_sql
 from datalake.ask.intent import Intent
+from datalake.ask.kinds import interpretation, kind_of, not_understood
 from datalake.ask.parser import parse, read
 from datalake.ask.periods import MADRID
+from datalake.ask.routing import Routed, route, route_after_refusal
 from datalake.ask.sqlbuild import QueryPlan, build_query, coverage_query
 from datalake.ask.suggestions import suggestions
 from datalake.settings import Settings, get_settings
@@ -110,9 +114,15 @@ def ask(
             kind="too_long",
         )
     executor = executor or make_executor(settings, engine)
+    routed = route(question)
+    if routed is not None:
+        return _declared_answer(question, routed, as_of, executor, settings)
     try:
         intent = parse(question, as_of)
     except AskRefusal as refusal:
+        declared = route_after_refusal(question, refusal)
+        if declared is not None:
+            return _declared_answer(question, declared, as_of, executor, settings)
         model = backend or _configured_backend(settings)
         if refusal.kind != "not_understood" or model is None:
             raise
@@ -148,6 +158,34 @@ def _parser_query(intent: Intent, dialect: str, max_limit: int) -> tuple[QueryPl
     intent holds absolute periods, so a cached entry never answers a different time."""
     plan = build_query(intent)
     return plan, guard_sql(plan.select.sql(dialect=dialect), dialect, max_limit=max_limit)
+
+
+def _declared_answer(
+    question: str, routed: Routed, as_of: dt.datetime, executor: SqlExecutor, settings: Settings
+) -> AskResult:
+    """Answer from the semantic layer: the request's kind builds the SQL, the sentence and the chart."""
+    request = read_request(routed.text, routed.table, routed.language, as_of)
+    kind = kind_of(request)
+    if kind is None:
+        raise not_understood(request)
+    built = kind.build(request, settings.ask_max_rows)
+    sql = guard_sql(
+        sqlglot.transpile(built.sql, read="postgres", write=executor.dialect)[0],
+        executor.dialect,
+        max_limit=settings.ask_max_rows,
+    )
+    columns, rows = executor.run(sql)
+    return AskResult(
+        question=question,
+        language=request.language,  # type: ignore[arg-type]
+        answer=kind.sentence(request, columns, rows),
+        interpretation=interpretation(request, kind, built),
+        sql=sql,
+        columns=columns,
+        rows=rows,
+        engine=executor.name,
+        chart=kind.chart(request, built),
+    )
 
 
 def _as_of(as_of: dt.datetime | None) -> dt.datetime:

@@ -7,6 +7,7 @@ Canonical text values are upper case, NFC, with the Spanish accents (``BOGOTÁ``
 
 from __future__ import annotations
 
+from datalake.datasets.semantics import Dimension, Measure, Semantics, TimeAxis, Words
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
 
 #: Where the company's files live in every zone: raw/, processed/, quarantine/ and rejected/.
@@ -49,6 +50,189 @@ CIUDAD_ALIAS = {"BOGOTA D.C.": "BOGOTÁ", "BOGOTA DC": "BOGOTÁ", "SANTAFE DE BO
 MAX_PLAUSIBLE_PRICE_COP_KWH = 10_000.0
 MAX_PLAUSIBLE_QUANTITY_KWH = 100_000_000.0
 
+# -- what /ask may ask (the semantic layer) ----------------------------------------------------------
+
+_SUBJECT_WORDS = Words(
+    ("empresa de energía", "comercializadora", "la empresa", "nuestra empresa"),
+    ("energy company", "the company", "our company"),
+)
+_ENERGY_TYPES = {
+    "EÓLICA": Words(("eólica", "eólico", "viento"), ("wind",)),
+    "HIDROELÉCTRICA": Words(
+        ("hidroeléctrica", "hidráulica", "hidro"), ("hydro", "hydroelectric", "hydropower")
+    ),
+    "SOLAR": Words(("solar",), ("solar",)),
+    "TÉRMICA": Words(("térmica", "térmico"), ("thermal",)),
+    "NUCLEAR": Words(("nuclear",), ("nuclear",)),
+}
+_ENERGY_TYPE = Dimension(
+    "energy_type",
+    "tipo_energia",
+    Words(
+        ("tipo de energía", "tipos de energía", "fuente de energía", "fuentes de energía"),
+        (
+            "energy type",
+            "energy types",
+            "type of energy",
+            "types of energy",
+            "energy source",
+            "energy sources",
+        ),
+    ),
+    values=_ENERGY_TYPES,
+)
+_CLIENT_SEMANTICS = Semantics(
+    subject="energy_company",
+    entity=Words(("cliente", "clientes", "abonados"), ("client", "clients", "customer", "customers")),
+    entity_names=Words(("cliente", "clientes"), ("client", "clients")),
+    subject_words=_SUBJECT_WORDS,
+    key=(),
+    dimensions=(
+        Dimension(
+            "city",
+            "ciudad",
+            Words(("ciudad", "ciudades", "municipio"), ("city", "cities", "town")),
+            values={c: Words((c.title(),), (c.title(),)) for c in CIUDADES},
+        ),
+        Dimension(
+            "id_type",
+            "tipo_identificacion",
+            Words(
+                ("tipo de identificación", "tipo de documento", "tipo de cliente"),
+                ("identification type", "id type", "client type", "customer type"),
+            ),
+            values={
+                "CC": Words(("personas", "persona natural", "cédula"), ("individuals", "people", "person")),
+                "NIT": Words(("empresas", "empresa", "nit"), ("companies", "businesses", "business")),
+                "CE": Words(
+                    ("extranjeros", "extranjero", "cédula de extranjería"), ("foreigners", "foreign")
+                ),
+            },
+        ),
+    ),
+)
+_SUPPLIER_SEMANTICS = Semantics(
+    subject="energy_company",
+    entity=Words(
+        ("proveedor", "proveedores", "suministradores", "generadores"),
+        ("supplier", "suppliers", "provider", "providers", "vendor", "vendors"),
+    ),
+    entity_names=Words(("proveedor", "proveedores"), ("supplier", "suppliers")),
+    subject_words=_SUBJECT_WORDS,
+    key=(),
+    dimensions=(_ENERGY_TYPE,),
+    time=TimeAxis(
+        "fecha_registro", words=Words(("registrados", "registro", "alta"), ("registered", "signed up"))
+    ),
+)
+_TRANSACTION_SEMANTICS = Semantics(
+    subject="energy_company",
+    entity=Words(
+        ("transacción", "transacciones", "operación", "operaciones", "movimientos"),
+        ("transaction", "transactions", "trade", "trades", "deal", "deals"),
+    ),
+    entity_names=Words(("transacción", "transacciones"), ("transaction", "transactions")),
+    subject_words=_SUBJECT_WORDS,
+    key=(),
+    time=TimeAxis("fecha_transaccion", words=Words(("fecha",), ("date",))),
+    order="amount",
+    measures=(
+        Measure(
+            "energy",
+            "cantidad_comprada_kwh",
+            "kWh",
+            Words(
+                ("energía", "kwh", "kilovatios hora", "cantidad", "volumen"),
+                ("energy", "kwh", "kilowatt hours", "quantity", "volume", "amount of energy"),
+            ),
+        ),
+        Measure(
+            "price",
+            "precio_kwh_cop",
+            "COP/kWh",
+            Words(
+                ("precio", "precios", "tarifa", "precio por kwh", "precio del kwh"),
+                ("price", "prices", "tariff", "unit price", "price per kwh"),
+            ),
+            aggregations=("avg", "max", "min"),
+        ),
+        Measure(
+            "amount",
+            "precio_total_cop",
+            "COP",
+            Words(
+                (
+                    "importe",
+                    "monto",
+                    "gasto",
+                    "gastos",
+                    "gastado",
+                    "gastaron",
+                    "gastan",
+                    "gasta",
+                    "gastó",
+                    "valor",
+                    "facturación",
+                    "facturado",
+                    "dinero",
+                    "pesos",
+                ),
+                (
+                    "spend",
+                    "spent",
+                    "spending",
+                    "spends",
+                    "spends",
+                    "amount",
+                    "value",
+                    "money",
+                    "turnover",
+                    "billed",
+                    "revenue",
+                ),
+            ),
+        ),
+    ),
+    dimensions=(
+        Dimension(
+            "kind",
+            "tipo_transaccion",
+            Words(("tipo de transacción", "tipo de operación"), ("transaction type",)),
+            values={
+                "COMPRA": Words(
+                    ("compras", "compra", "compramos", "comprada", "comprado", "compró"),
+                    ("purchases", "purchase", "bought", "buys", "buying"),
+                ),
+                "VENTA": Words(
+                    ("ventas", "venta", "vendimos", "vendida", "vendido", "vendió"),
+                    ("sales", "sale", "sold", "sells", "selling"),
+                ),
+            },
+        ),
+        _ENERGY_TYPE,
+        Dimension(
+            "price_band",
+            "banda_precio",
+            Words(("banda de precio", "franja de precio"), ("price band",)),
+            values={
+                "económico": Words(("económico", "económicas", "baratas"), ("cheap", "economy", "low price")),
+                "promedio": Words(("banda media", "franja media"), ("mid band", "mid price")),
+                "costoso": Words(("costoso", "costosas", "caras"), ("expensive", "high price")),
+            },
+        ),
+        # Who bought or sold: names of people and firms, so /ask never groups or lists by them.
+        Dimension(
+            "counterparty",
+            "nombre_cliente_proveedor",
+            Words(
+                ("cliente", "clientes", "proveedor", "proveedores", "contraparte"),
+                ("client", "clients", "customer", "customers", "supplier", "suppliers", "counterparty"),
+            ),
+            personal=True,
+        ),
+    ),
+)
+
 LOAD_DATE = ColumnSpec("fecha_carga", "date", False, "Date the drop landed (UTC)")
 
 CLIENTES = DatasetSpec(
@@ -66,6 +250,8 @@ CLIENTES = DatasetSpec(
     primary_key=("tipo_identificacion", "identificacion"),
     time_column="fecha_carga",
     warehouse_table="energy_clientes",
+    askable=True,
+    ask=_CLIENT_SEMANTICS,
     quality_rules=(QualityRule("tipo_identificacion", "allowed_values", allowed=TIPOS_IDENTIFICACION),),
     source=SOURCE,
     source_columns=("tipo_identificacion", "identificacion", "nombre", "ciudad"),
@@ -85,6 +271,8 @@ PROVEEDORES = DatasetSpec(
     primary_key=("nombre_proveedor",),
     time_column="fecha_carga",
     warehouse_table="energy_proveedores",
+    askable=True,
+    ask=_SUPPLIER_SEMANTICS,
     quality_rules=(QualityRule("tipo_energia", "allowed_values", allowed=TIPOS_ENERGIA),),
     source=SOURCE,
     source_columns=("nombre_proveedor", "tipo_energia", "fecha_registro"),
@@ -126,6 +314,8 @@ TRANSACCIONES = DatasetSpec(
     partition_by=(ColumnSpec("year", "int", False), ColumnSpec("month", "int", False)),
     partition_source="fecha_transaccion",
     warehouse_table="energy_transacciones",
+    askable=True,
+    ask=_TRANSACTION_SEMANTICS,
     indexes=(("tipo_transaccion", "tipo_energia"),),
     quality_rules=(
         QualityRule("tipo_transaccion", "allowed_values", allowed=TIPOS_TRANSACCION),

@@ -19,7 +19,17 @@ grossing of a year (``release_year, revenue_usd``), movies by a director or acto
 
 from __future__ import annotations
 
+from datalake.datasets.semantics import (
+    Condition,
+    Dimension,
+    Measure,
+    Semantics,
+    SourceChoice,
+    TimeAxis,
+    Words,
+)
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
+from datalake.movies.genres import GENRES
 
 #: Values of every movie table's ``source``: the API, its labelled SAMPLE stand-in, the Kaggle file.
 MOVIE_SOURCES = ("tmdb", "sample", "kaggle")
@@ -35,6 +45,168 @@ FIRST_FILM_YEAR, LAST_PLAUSIBLE_YEAR = 1870, 2100
 _SOURCE = ColumnSpec("source", "string", False, "tmdb (the API), sample (generated) or kaggle (TMDB 5000)")
 _MOVIE_ID = ColumnSpec("movie_id", "bigint", False, "TMDB movie id")
 _SOURCE_RULE = QualityRule("source", "allowed_values", allowed=MOVIE_SOURCES)
+
+#: A movie and its bridge tables join on these.
+_MOVIE_KEY = ("movie_id", "source")
+#: Fewer votes make a rating noise: a film needs this many to be ranked by its rating.
+MIN_VOTES_TO_RANK = 1_000
+#: Original languages people name (ISO 639-1 -> words); others match by their code.
+_LANGUAGES = {
+    "en": Words(("inglés",), ("English",)),
+    "es": Words(("español", "castellano"), ("Spanish",)),
+    "fr": Words(("francés",), ("French",)),
+    "de": Words(("alemán",), ("German",)),
+    "it": Words(("italiano",), ("Italian",)),
+    "ja": Words(("japonés",), ("Japanese",)),
+    "zh": Words(("chino", "mandarín"), ("Chinese", "Mandarin")),
+    "ko": Words(("coreano",), ("Korean",)),
+    "hi": Words(("hindi",), ("Hindi",)),
+    "ru": Words(("ruso",), ("Russian",)),
+    "pt": Words(("portugués",), ("Portuguese",)),
+}
+
+#: What /ask may ask of the movies (genres and companies through their bridge tables).
+MOVIE_SEMANTICS = Semantics(
+    subject="movies",
+    entity=Words(
+        ("película", "películas", "peli", "pelis", "film", "filmes", "cinta", "cintas", "títulos"),
+        ("movie", "movies", "film", "films", "picture", "pictures", "titles"),
+    ),
+    entity_names=Words(("película", "películas"), ("movie", "movies")),
+    subject_words=Words(("cine", "taquilla", "estreno", "estrenos"), ("cinema", "box office", "releases")),
+    key=_MOVIE_KEY,
+    label="title",
+    order="popularity",
+    row_limit=10,
+    source=SourceChoice("source", ("tmdb", "kaggle", "sample")),
+    time=TimeAxis(
+        "release_date", "release_year", Words(("año", "años", "estreno"), ("year", "years", "release"))
+    ),
+    measures=(
+        Measure(
+            "budget",
+            "budget_usd",
+            "USD",
+            Words(("presupuesto", "coste", "costo", "inversión"), ("budget", "cost", "costs")),
+            superlatives=Words(("más caras", "más cara", "más costosas"), ("most expensive",)),
+        ),
+        Measure(
+            "revenue",
+            "revenue_usd",
+            "USD",
+            Words(
+                ("recaudación", "ingresos", "taquilla", "recaudaron", "recaudó", "ganancias brutas"),
+                ("revenue", "box office", "gross", "grossing", "grossed", "earnings", "earned"),
+            ),
+            superlatives=Words(("más taquilleras", "más taquillera"), ("highest grossing", "top grossing")),
+        ),
+        Measure(
+            "profit",
+            "revenue_usd - budget_usd",
+            "USD",
+            Words(("beneficio", "beneficios", "ganancia", "rentables"), ("profit", "profits", "profitable")),
+            superlatives=Words(("más rentables", "más rentable"), ("most profitable",)),
+        ),
+        Measure(
+            "rating",
+            "vote_average",
+            "/10",
+            Words(
+                (
+                    "valoración",
+                    "valoradas",
+                    "valorada",
+                    "rating",
+                    "nota",
+                    "puntuación",
+                    "calificación",
+                    "calificadas",
+                    "puntuadas",
+                ),
+                ("rating", "rated", "score", "scores", "ratings"),
+            ),
+            aggregations=("avg", "max", "min"),
+            superlatives=Words(("mejores", "mejor"), ("best",)),
+            when=Condition("vote_count > 0", "con votos", "with votes"),
+            ranked_when=Condition(
+                f"vote_count >= {MIN_VOTES_TO_RANK}",
+                f"que tienen al menos {MIN_VOTES_TO_RANK:,} votos".replace(",", "."),
+                f"with at least {MIN_VOTES_TO_RANK:,} votes",
+            ),
+        ),
+        Measure(
+            "popularity",
+            "popularity",
+            "",
+            Words(
+                ("popularidad", "populares", "popular", "famosas", "famosa", "conocidas", "vistas"),
+                ("popularity", "popular", "famous", "best known", "well known"),
+            ),
+            aggregations=("avg", "max", "min"),
+        ),
+        Measure(
+            "runtime",
+            "runtime_min",
+            "min",
+            Words(
+                ("duración", "largas", "larga", "duran", "dura", "minutos"),
+                ("runtime", "length", "long", "longest", "duration", "minutes"),
+            ),
+            aggregations=("avg", "max", "min", "sum"),
+        ),
+        Measure(
+            "votes",
+            "vote_count",
+            "",
+            Words(("votos", "votadas", "votada"), ("votes", "voted")),
+            aggregations=("sum", "avg", "max", "min"),
+        ),
+    ),
+    dimensions=(
+        Dimension(
+            "genre",
+            "genre_name",
+            Words(
+                ("género", "géneros", "categoría", "categorías"),
+                ("genre", "genres", "category", "categories"),
+            ),
+            values={english: Words((spanish,), (english,)) for english, spanish in GENRES.values()}
+            | {
+                "Science Fiction": Words(
+                    ("ciencia ficción", "sci fi"), ("Science Fiction", "sci fi", "scifi")
+                ),
+                "Horror": Words(("terror", "miedo", "horror"), ("Horror", "scary")),
+                "Thriller": Words(("suspense", "thriller", "suspenso"), ("Thriller",)),
+                "War": Words(("bélica", "guerra", "bélicas"), ("War",)),
+                "Animation": Words(("animación", "animadas", "dibujos animados"), ("Animation", "animated")),
+                "Romance": Words(("romance", "románticas", "romántica"), ("Romance", "romantic")),
+                "Comedy": Words(("comedia", "comedias"), ("Comedy", "comedies")),
+                "Documentary": Words(("documental", "documentales"), ("Documentary", "documentaries")),
+                "Family": Words(("familia", "familiares", "familiar"), ("Family",)),
+                "Music": Words(("música", "musical", "musicales"), ("Music", "musical", "musicals")),
+            },
+            table="movie_genres",
+            join=_MOVIE_KEY,
+        ),
+        Dimension(
+            "language",
+            "original_language",
+            Words(("idioma", "idiomas", "lengua"), ("language", "languages")),
+            values=_LANGUAGES,
+        ),
+        Dimension(
+            "company",
+            "company_name",
+            Words(
+                ("productora", "productoras", "estudio", "estudios", "compañía", "compañías"),
+                ("company", "companies", "studio", "studios", "production company"),
+            ),
+            table="movie_companies",
+            join=_MOVIE_KEY,
+        ),
+        Dimension("status", "status", Words(("estado de producción",), ("release status",))),
+    ),
+)
 
 MOVIES = DatasetSpec(
     name="movies",
@@ -66,6 +238,8 @@ MOVIES = DatasetSpec(
     time_column="release_date",
     warehouse_table="movies",
     indexes=(("release_year", "revenue_usd"), ("original_language",)),
+    askable=True,
+    ask=MOVIE_SEMANTICS,
     quality_rules=(
         QualityRule("runtime_min", "range", 0, MAX_RUNTIME_MIN),
         QualityRule("budget_usd", "range", 0, MAX_MONEY_USD),
@@ -93,6 +267,7 @@ MOVIE_GENRES = DatasetSpec(
     warehouse_table="movie_genres",
     indexes=(("genre_name",),),
     quality_rules=(_SOURCE_RULE,),
+    askable=True,
     source="tmdb",
 )
 
@@ -127,6 +302,7 @@ MOVIE_COMPANIES = DatasetSpec(
     warehouse_table="movie_companies",
     indexes=(("company_name",),),
     quality_rules=(_SOURCE_RULE,),
+    askable=True,
     source="tmdb",
 )
 

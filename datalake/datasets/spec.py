@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from datalake import types
 from datalake.catalog.base import Column as CatalogColumn
+from datalake.datasets.semantics import Semantics
 from datalake.storage.paths import join_key
 
 RuleKind = Literal["not_null", "range", "allowed_values"]
@@ -79,6 +80,9 @@ class DatasetSpec:
     source_columns: tuple[str, ...] = ()
     #: /ask may query it (the guard's allow-list and the reader role's grants derive from this).
     askable: bool = False
+    #: What /ask may ask of it (the semantic layer); tables without it are read by the
+    #: electricity parser only.
+    ask: Semantics | None = None
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -98,11 +102,31 @@ class DatasetSpec:
             types.to_arrow(column.type)  # fails early on an unknown type
         if any(p.name in names for p in self.partition_by):
             raise ValueError(f"{self.name}: partition columns must not repeat data columns")
+        if self.ask is not None:
+            self._check_semantics(self.ask)
         if self.partition_by and self.partition_source not in names:
             raise ValueError(
                 f"{self.name}: partition_source {self.partition_source!r} must name the date column "
                 "the partition columns derive from"
             )
+
+    def _check_semantics(self, semantics: Semantics) -> None:
+        if not self.askable:
+            raise ValueError(f"{self.name}: declares what /ask may ask but is not askable")
+        public = set(self.public_column_names)
+        own = [
+            *semantics.key,
+            *([semantics.label] if semantics.label else []),
+            *([semantics.time.column] if semantics.time else []),
+            *([semantics.time.year_column] if semantics.time and semantics.time.year_column else []),
+            *([semantics.source.column] if semantics.source else []),
+            *(d.column for d in semantics.dimensions if d.table is None and not d.personal),
+        ]
+        for column in own:
+            if column not in public:
+                raise ValueError(f"{self.name}: /ask declares {column!r}, not a public column")
+        if semantics.order and semantics.order not in {m.key for m in semantics.measures}:
+            raise ValueError(f"{self.name}: /ask orders by {semantics.order!r}, not a declared measure")
 
     @property
     def column_names(self) -> list[str]:

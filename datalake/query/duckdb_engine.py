@@ -75,6 +75,9 @@ class DuckDBEngine(QueryEngine):
         DuckDB may read files only under those tables' folders (no replacement scans of paths,
         no ``read_csv``, no ATTACH, no extensions), and the configuration is locked so a query
         cannot undo it. None (the default) serves trusted SQL over the whole catalog.
+    located
+        For a readable name that is not a table of ``default_database``: the (database, catalog
+        table) its view reads (``energy_transacciones`` -> ``energy_processed_db.transacciones``).
     """
 
     name = "duckdb"
@@ -86,10 +89,12 @@ class DuckDBEngine(QueryEngine):
         default_database: str,
         *,
         readable: Mapping[str, Sequence[str]] | None = None,
+        located: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         self.catalog = catalog
         self.default_database = default_database
         self.readable = {name: tuple(columns) for name, columns in readable.items()} if readable else None
+        self.located = dict(located or {})
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._views: dict[tuple[str, str], _Source] = {}
         self._locked_sources: dict[str, _Source] = {}
@@ -150,14 +155,18 @@ class DuckDBEngine(QueryEngine):
         return connection
 
     def _readable_tables(self) -> dict[str, Table]:
-        """The catalogued tables among the readable ones."""
+        """The catalogued tables among the readable ones, by the name their view takes."""
         assert self.readable is not None
-        known = set(self.catalog.list_tables(self.default_database)) if self._has_database() else set()
-        return {
-            name: self.catalog.get_table(self.default_database, name)
-            for name in sorted(self.readable)
-            if name in known
-        }
+        databases = set(self.catalog.list_databases())
+        known: dict[str, set[str]] = {}
+        tables = {}
+        for name in sorted(self.readable):
+            database, table_name = self.located.get(name, (self.default_database, name))
+            if database not in known:
+                known[database] = set(self.catalog.list_tables(database)) if database in databases else set()
+            if table_name in known[database]:
+                tables[name] = self.catalog.get_table(database, table_name)
+        return tables
 
     def _open_locked(self, sources: Mapping[str, _Source]) -> duckdb.DuckDBPyConnection:
         """A connection holding only the readable tables' views, then locked."""
@@ -166,8 +175,9 @@ class DuckDBEngine(QueryEngine):
         schema = _quote_ident(self.default_database)
         connection.execute(f"CREATE SCHEMA {schema}")
         folders = []
+        tables = self._readable_tables()
         for table_name, source in sorted(sources.items()):
-            table = self.catalog.get_table(self.default_database, table_name)
+            table = tables[table_name]
             select = ", ".join(_quote_ident(c) for c in self.readable[table_name])
             connection.execute(
                 f"CREATE VIEW {schema}.{_quote_ident(table_name)} AS "

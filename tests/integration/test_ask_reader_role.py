@@ -75,6 +75,8 @@ def test_finding_3_the_reader_reads_only_asks_tables(
     with _reader(pg_settings, role_name) as reader:
         reader.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(pg_schema)))
         assert reader.execute("SELECT count(*) FROM demand_hourly").fetchone() == (3,)
+        # The clients are askable (by city): their public columns only, never a name.
+        assert reader.execute("SELECT count(ciudad) FROM energy_clientes").fetchone() == (len(_clients()),)
         for table in ("energy_clientes", "predictions", "made_later"):
             with pytest.raises(pg_errors.InsufficientPrivilege):
                 reader.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(table)))
@@ -84,7 +86,8 @@ def test_finding_3_the_reader_reads_only_asks_tables(
         (role_name, pg_schema),
     ).fetchall()
     assert {name for (name,) in granted} == {spec.warehouse_table for spec in ask_datasets()} & {
-        "demand_hourly"
+        "demand_hourly",
+        "energy_clientes",
     }
 
 

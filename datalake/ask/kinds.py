@@ -1,0 +1,674 @@
+"""The declared question kinds: each reads a :class:`~datalake.ask.declared.Request`, builds its
+SQL, and writes its sentence and chart in one place.
+
+Kinds are tried in :data:`KINDS` order; the first whose ``applies`` accepts the request answers.
+They know nothing of movies or of the energy company: everything table-specific comes from
+the declarations (:mod:`datalake.datasets.semantics`). A new kind is one class and one entry.
+
+SQL is written in PostgreSQL's dialect over the tables' warehouse names and transpiled to the
+executor's; it then passes the same guard as every other query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import sqlglot
+from sqlglot import exp
+
+from datalake.ask.answer import number
+from datalake.ask.declared import Request, Table
+from datalake.ask.errors import AskRefusal
+from datalake.datasets.semantics import Dimension, Measure
+
+MAIN = "t"  # the main table's alias
+BRIDGE = "g"  # a grouped bridge table's alias
+
+
+@dataclass(frozen=True)
+class Built:
+    """A kind's query: its SQL (PostgreSQL dialect), the column holding the answer's values, and the
+    column naming each row."""
+
+    sql: str
+    value_column: str | None
+    label_column: str | None = None
+
+
+# -- SQL pieces -------------------------------------------------------------------------------------
+
+
+def literal(value: Any) -> str:
+    """A SQL literal (strings quoted, quotes doubled)."""
+    if isinstance(value, str):
+        return exp.Literal.string(value).sql(dialect="postgres")
+    return repr(float(value)) if isinstance(value, float) else str(int(value))
+
+
+def qualified(expression: str, alias: str = MAIN) -> str:
+    """A declared expression with its columns qualified by ``alias``."""
+    tree = sqlglot.parse_one(expression, read="postgres")
+    for column in tree.find_all(exp.Column):
+        column.set("table", exp.to_identifier(alias))
+    return tree.sql(dialect="postgres")
+
+
+def _dimension_ref(dimension: Dimension) -> str:
+    return f"{BRIDGE if dimension.table else MAIN}.{dimension.column}"
+
+
+def _join(table: Table, dimension: Dimension | None) -> str:
+    if dimension is None or dimension.table is None:
+        return ""
+    on = " AND ".join(f"{BRIDGE}.{c} = {MAIN}.{c}" for c in dimension.join)
+    return f" JOIN {dimension.table} AS {BRIDGE} ON {on}"
+
+
+def conditions(request: Request, *, ranked: bool = False, measures: Sequence[Measure] = ()) -> list[str]:
+    """The WHERE conditions every kind shares: the source, the period, the values named, what the
+    measures need (and, for rows ranked by a measure, what ranking them needs)."""
+    semantics, table = request.semantics, request.table
+    where = []
+    if semantics.source is not None:
+        column = semantics.source.column
+        rank = " ".join(f"WHEN {literal(s)} THEN {i}" for i, s in enumerate(semantics.source.preference))
+        where.append(
+            f"{MAIN}.{column} = (SELECT s.{column} FROM {table.name} AS s GROUP BY s.{column} "
+            f"ORDER BY CASE s.{column} {rank} ELSE {len(semantics.source.preference)} END LIMIT 1)"
+        )
+    if request.period is not None and semantics.time is not None:
+        column = f"{MAIN}.{semantics.time.column}"
+        first = request.period.start.date().isoformat()
+        last = request.period.end.date().isoformat()
+        where.append(
+            f"{column} >= CAST({literal(first)} AS DATE) AND {column} < CAST({literal(last)} AS DATE)"
+        )
+    for dimension, values in request.filters:
+        listed = ", ".join(literal(v) for v in values)
+        if dimension.table is None:
+            where.append(f"{MAIN}.{dimension.column} IN ({listed})")
+        else:
+            on = " AND ".join(f"f.{c} = {MAIN}.{c}" for c in dimension.join)
+            where.append(
+                f"EXISTS (SELECT 1 FROM {dimension.table} AS f "
+                f"WHERE {on} AND f.{dimension.column} IN ({listed}))"
+            )
+    for measure in measures:
+        where.append(f"{qualified(measure.expression)} IS NOT NULL")
+        if measure.when is not None:
+            where.append(qualified(measure.when.sql))
+        if ranked and measure.ranked_when is not None:
+            where.append(qualified(measure.ranked_when.sql))
+    return where
+
+
+def _where(parts: list[str]) -> str:
+    return f" WHERE {' AND '.join(parts)}" if parts else ""
+
+
+def _count(request: Request) -> str:
+    key = request.semantics.key
+    if not key:
+        return "COUNT(*)"
+    if len(key) == 1:
+        return f"COUNT(DISTINCT {MAIN}.{key[0]})"
+    # Rows of one source are one per key's first column (the source is fixed by the conditions).
+    return f"COUNT(DISTINCT {MAIN}.{key[0]})"
+
+
+def _aggregate(measure: Measure, aggregation: str | None) -> str:
+    chosen = aggregation if aggregation in measure.aggregations else measure.aggregations[0]
+    return f"{chosen.upper()}({qualified(measure.expression)})"
+
+
+def _chosen(measure: Measure, aggregation: str | None) -> str:
+    return aggregation if aggregation in measure.aggregations else measure.aggregations[0]  # type: ignore[return-value]
+
+
+# -- words in answers -------------------------------------------------------------------------------
+
+#: How an aggregate is said: Spanish as a noun before the measure ("promedio de valoración"), so no
+#: adjective has to agree with the measure's gender.
+_AGGREGATION_WORDS = {
+    "sum": ("total de", "total"),
+    "avg": ("promedio de", "average"),
+    "max": ("máximo de", "maximum"),
+    "min": ("mínimo de", "minimum"),
+}
+
+
+def show(value: Any, unit: str, language: str) -> str:
+    """A value with its unit, readable (``380 M USD``, ``7,2/10``, ``1.234 kWh``)."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if unit in ("USD", "COP") and abs(value) >= 1e6:
+        scaled = value / 1e9 if abs(value) >= 1e9 else value / 1e6
+        word = ("mil M" if language == "es" else "B") if abs(value) >= 1e9 else "M"
+        return f"{number(scaled, 1, language)} {word} {unit}"
+    if unit == "/10":
+        return f"{number(value, 1, language)}/10"
+    decimals = 0 if abs(value) >= 100 or float(value).is_integer() else 1 if abs(value) >= 10 else 2
+    text = number(value, decimals, language)
+    return f"{text} {unit}".strip()
+
+
+def period_words(request: Request) -> str:
+    """ " en 2015" / " in 2015" for the request's period, or nothing."""
+    if request.period is None:
+        return ""
+    es = request.language == "es"
+    start, end = request.period.start.date(), request.period.end.date()
+    if start.month == 1 and start.day == 1 and end.month == 1 and end.day == 1:
+        years = f"{start.year}" if end.year == start.year + 1 else f"{start.year}–{end.year - 1}"
+        return f" {'de' if es else 'from'} {years}"
+    last = end - dt.timedelta(days=1)
+    return (
+        f" {'entre el' if es else 'between'} {start.isoformat()} {'y el' if es else 'and'} {last.isoformat()}"
+    )
+
+
+def filter_words(request: Request) -> str:
+    """ " de Comedia" for the values named, or nothing."""
+    either = " o " if request.language == "es" else " or "
+    named = [either.join(d.value_name(v, request.language) for v in values) for d, values in request.filters]
+    return f" ({', '.join(named)})" if named else ""
+
+
+def aggregate_words(measure: Measure, request: Request) -> str:
+    """ "promedio de valoración" / "average rating"."""
+    word = _AGGREGATION_WORDS[_chosen(measure, request.aggregation)][0 if request.language == "es" else 1]
+    return f"{word} {measure.name(request.language)}"
+
+
+def _rule_words(request: Request, measures: Sequence[Measure], ranked: bool) -> str:
+    es = request.language == "es"
+    rules = [
+        (m.ranked_when.es if es else m.ranked_when.en)
+        for m in measures
+        if ranked and m.ranked_when is not None
+    ]
+    if not rules:
+        return ""
+    return f" ({'solo las ' if es else 'only those '}{'; '.join(rules)})"
+
+
+def _no_rows(request: Request) -> str:
+    es = request.language == "es"
+    entity = request.semantics.entity_name(request.language)
+    return (
+        f"No hay {entity}{filter_words(request)}{period_words(request)} en los datos."
+        if es
+        else f"There are no {entity}{filter_words(request)}{period_words(request)} in the data."
+    )
+
+
+def _listed(items: list[str], language: str) -> str:
+    return "; ".join(items) if len(items) > 2 else (" y " if language == "es" else " and ").join(items)
+
+
+# -- the kinds ----------------------------------------------------------------------------------------
+
+
+class Kind:
+    """One kind of question; subclasses fill the three steps."""
+
+    name: ClassVar[str]
+
+    def applies(self, request: Request) -> bool:
+        """Whether this kind answers ``request``."""
+        raise NotImplementedError
+
+    def build(self, request: Request, max_rows: int) -> Built:
+        """Its SQL (PostgreSQL dialect)."""
+        raise NotImplementedError
+
+    def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
+        """The answer, one sentence with units, in the question's language."""
+        raise NotImplementedError
+
+    def chart(self, request: Request, built: Built) -> dict[str, Any]:
+        """How to draw it (see :func:`datalake.ask.answer.chart`)."""
+        return no_chart()
+
+
+def no_chart() -> dict[str, Any]:
+    """Nothing to draw."""
+    return {"kind": "none", "x": None, "y": None, "unit": "", "title": "", "x_label": "", "y_label": ""}
+
+
+class PersonalData(Kind):
+    """Grouping or ranking by people's names: refused, naming the rule."""
+
+    name = "personal"
+
+    def applies(self, request: Request) -> bool:
+        return request.personal is not None
+
+    def build(self, request: Request, max_rows: int) -> Built:
+        es = request.language == "es"
+        raise AskRefusal(
+            "Los nombres de clientes y proveedores son datos personales: /ask no agrupa ni ordena por "
+            "ellos. Puedo responder por ciudad, tipo de energía o tipo de transacción."
+            if es
+            else "Client and supplier names are personal data: /ask does not group or rank by them. "
+            "I can answer by city, energy type or transaction type.",
+            language=request.language,
+            kind="out_of_scope",
+        )
+
+
+class Values(Kind):
+    """The values a dimension takes ("¿Qué géneros hay?"), with how many rows each has."""
+
+    name = "values"
+
+    def applies(self, request: Request) -> bool:
+        return (
+            request.group is not None
+            and request.listing
+            and not request.measures
+            and not request.counting
+            and not request.distribution
+            and request.k is None
+        )
+
+    def build(self, request: Request, max_rows: int) -> Built:
+        dimension = request.group
+        assert dimension is not None
+        ref = _dimension_ref(dimension)
+        sql = (
+            f"SELECT {ref} AS {dimension.key}, {_count(request)} AS n FROM {request.table.name} AS {MAIN}"
+            f"{_join(request.table, dimension)}{_where([*conditions(request), f'{ref} IS NOT NULL'])} "
+            f"GROUP BY {ref} ORDER BY {ref} LIMIT {max_rows}"
+        )
+        return Built(sql, "n", dimension.key)
+
+    def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
+        dimension = request.group
+        assert dimension is not None
+        es = request.language == "es"
+        if not rows:
+            return _no_rows(request)
+        names = [dimension.value_name(str(r[0]), request.language) for r in rows]
+        what = (
+            dimension.words.es[1] if es and len(dimension.words.es) > 1 else dimension.name(request.language)
+        )
+        return (
+            f"Hay {len(rows)} {what}: {', '.join(names)}."
+            if es
+            else f"There are {len(rows)} {dimension.words.en[1] if len(dimension.words.en) > 1 else what}: "
+            f"{', '.join(names)}."
+        )
+
+
+class Count(Kind):
+    """How many rows ("¿Cuántas películas de comedia hay?"), with any filters and threshold."""
+
+    name = "count"
+
+    def applies(self, request: Request) -> bool:
+        # "¿Cuántos kWh...?" asks for a total, not a count of rows.
+        measured = bool(request.measures) and request.threshold is None
+        return request.counting and not measured and request.group is None and request.time_group is None
+
+    def build(self, request: Request, max_rows: int) -> Built:
+        where = conditions(request)
+        if request.threshold is not None and request.measures:
+            op, value = request.threshold
+            where.append(f"{qualified(request.measures[0].expression)} {op} {literal(value)}")
+        sql = f"SELECT {_count(request)} AS n FROM {request.table.name} AS {MAIN}{_where(where)}"
+        return Built(sql, "n")
+
+    def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
+        n = int(rows[0][0]) if rows and rows[0][0] is not None else 0
+        es = request.language == "es"
+        entity = request.semantics.entity_name(request.language, plural=n != 1)
+        said = f"{filter_words(request)}{_threshold_words(request)}{period_words(request)}"
+        return (
+            f"Hay {number(n, 0, 'es')} {entity}{said}."
+            if es
+            else f"There are {number(n, 0, 'en')} {entity}{said}."
+        )
+
+
+def _threshold_words(request: Request) -> str:
+    if request.threshold is None or not request.measures:
+        return ""
+    op, value = request.threshold
+    measure = request.measures[0]
+    es = request.language == "es"
+    words = {">": ("mayor que", "above"), ">=": ("de al menos", "of at least"), "<": ("menor que", "below")}[
+        op
+    ]
+    shown = show(value, measure.unit, request.language)
+    return f" {'con' if es else 'with'} {measure.name(request.language)} {words[0 if es else 1]} {shown}"
+
+
+class Grouped(Kind):
+    """One value per dimension value or time bucket: rankings of groups, averages by group,
+    distributions, and two named values side by side ("compras vs ventas")."""
+
+    name = "group"
+
+    def applies(self, request: Request) -> bool:
+        return (
+            request.group is not None or request.time_group is not None or self._versus(request) is not None
+        )
+
+    @staticmethod
+    def _versus(request: Request) -> Dimension | None:
+        return next((d for d, values in request.filters if len(values) > 1), None)
+
+    def _dimension(self, request: Request) -> Dimension | None:
+        return request.group or (None if request.time_group else self._versus(request))
+
+    def _key(self, request: Request) -> tuple[str, str]:
+        """The grouping expression and its column name."""
+        dimension = self._dimension(request)
+        if dimension is not None:
+            return _dimension_ref(dimension), dimension.key
+        time = request.semantics.time
+        assert time is not None
+        if request.time_group == "year":
+            ref = (
+                f"{MAIN}.{time.year_column}"
+                if time.year_column
+                else f"EXTRACT(YEAR FROM {MAIN}.{time.column})"
+            )
+            return ref, "year"
+        return f"DATE_TRUNC('month', {MAIN}.{time.column})", "month_start"
+
+    def build(self, request: Request, max_rows: int) -> Built:
+        ref, key = self._key(request)
+        dimension = self._dimension(request)
+        measures = request.measures
+        if request.distribution or (request.counting and not measures) or not measures:
+            measures = (
+                ()
+                if (request.distribution or request.counting or not request.semantics.order)
+                else (request.semantics.measure(request.semantics.order),)
+            )
+        selects = [f"{ref} AS {key}"]
+        for measure in measures:
+            selects.append(
+                f"{_aggregate(measure, request.aggregation)} AS {self._value_name(measure, request)}"
+            )
+        selects.append(f"{_count(request)} AS n")
+        value = self._value_name(measures[0], request) if measures else "n"
+        where = [*conditions(request, measures=measures), f"{ref} IS NOT NULL"]
+        having = ""
+        if request.threshold is not None and measures:
+            op, amount = request.threshold
+            having = f" HAVING {_aggregate(measures[0], request.aggregation)} {op} {literal(amount)}"
+        if request.time_group is not None:
+            order = f"{key} ASC"
+        else:
+            order = f"{value} {'ASC' if request.order == 'asc' else 'DESC'}, {key} ASC"
+        limit = min(request.k or max_rows, max_rows)
+        sql = (
+            f"SELECT {', '.join(selects)} FROM {request.table.name} AS {MAIN}"
+            f"{_join(request.table, dimension)}"
+            f"{_where(where)} GROUP BY {ref}{having} ORDER BY {order} LIMIT {limit}"
+        )
+        return Built(sql, value, key)
+
+    @staticmethod
+    def _value_name(measure: Measure, request: Request) -> str:
+        return f"{_chosen(measure, request.aggregation)}_{measure.key}"
+
+    def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
+        if not rows:
+            return _no_rows(request)
+        es = request.language == "es"
+        dimension = self._dimension(request)
+        measures = [m for m in request.semantics.measures if self._value_name(m, request) in columns]
+        entity = request.semantics.entity_name(request.language)
+
+        def label(value: Any) -> str:
+            if dimension is not None:
+                return dimension.value_name(str(value), request.language)
+            return str(value)[:7] if request.time_group == "month" else str(value)
+
+        def figures(row: list[Any]) -> str:
+            parts = [
+                show(row[columns.index(self._value_name(m, request))], m.unit, request.language)
+                for m in measures
+            ]
+            parts.append(f"{number(row[columns.index('n')], 0, request.language)} {entity}")
+            return ", ".join(parts) if measures else parts[-1]
+
+        shown = rows if len(rows) <= 12 else rows[:12]
+        items = [f"{label(r[0])}: {figures(r)}" for r in shown]
+        more = (
+            (f" (y {len(rows) - 12} más)" if es else f" (and {len(rows) - 12} more)")
+            if len(rows) > 12
+            else ""
+        )
+        if measures:
+            named = (" y " if es else " and ").join(aggregate_words(m, request) for m in measures)
+            head = f"{named[:1].upper()}{named[1:]} {'por' if es else 'by'} {self._key_name(request)}"
+        else:
+            head = f"{entity.capitalize()} {'por' if es else 'by'} {self._key_name(request)}"
+        rule = _rule_words(request, measures, ranked=False)
+        said = f"{filter_words(request)}{period_words(request)}{rule}"
+        return f"{head}{said}: {_listed(items, request.language)}{more}."
+
+    def _key_name(self, request: Request) -> str:
+        es = request.language == "es"
+        dimension = self._dimension(request)
+        if dimension is not None:
+            return dimension.name(request.language)
+        return ("año" if es else "year") if request.time_group == "year" else ("mes" if es else "month")
+
+    def chart(self, request: Request, built: Built) -> dict[str, Any]:
+        es = request.language == "es"
+        measure = next(
+            (m for m in request.semantics.measures if self._value_name(m, request) == built.value_column),
+            None,
+        )
+        y_name = (
+            measure.name(request.language).capitalize()
+            if measure
+            else request.semantics.entity_name(request.language).capitalize()
+        )
+        unit = measure.unit if measure else ""
+        x_name = self._key_name(request).capitalize()
+        return {
+            "kind": "line" if request.time_group == "month" else "bar",
+            "x": built.label_column,
+            "y": built.value_column,
+            "unit": unit,
+            "title": f"{y_name} {'por' if es else 'by'} {self._key_name(request)}{period_words(request)}",
+            "x_label": x_name,
+            "y_label": f"{y_name} ({unit})" if unit else y_name,
+        }
+
+
+class Rows(Kind):
+    """Rows ranked by a measure ("top 10 películas mejor valoradas", "las más caras de 2015"), or
+    the rows past a threshold ("películas con presupuesto mayor a 100M")."""
+
+    name = "rows"
+
+    def applies(self, request: Request) -> bool:
+        # "la media de..." is a total; "las de mayor presupuesto", "las más caras", "top 3" rank rows.
+        ranked = request.order is not None or request.superlative or request.k is not None
+        # "highest budget movies" lists films; "the highest budget" alone is one maximum.
+        listed = request.aggregation is None or (
+            request.entity_named and request.aggregation in ("max", "min")
+        )
+        return request.semantics.label is not None and (request.threshold is not None or (ranked and listed))
+
+    def _measure(self, request: Request) -> Measure:
+        if request.measures:
+            return request.measures[0]
+        return request.semantics.measure(request.semantics.order or request.semantics.measures[0].key)
+
+    def build(self, request: Request, max_rows: int) -> Built:
+        measure = self._measure(request)
+        label = request.semantics.label
+        value = measure.key
+        where = conditions(request, ranked=request.threshold is None, measures=(measure,))
+        if request.threshold is not None:
+            op, amount = request.threshold
+            where.append(f"{qualified(measure.expression)} {op} {literal(amount)}")
+        time = request.semantics.time
+        extra = f", {MAIN}.{time.column} AS {time.column}" if time is not None else ""
+        k = 1 if request.single and request.k is None else request.k
+        limit = min(k or request.semantics.row_limit, max_rows)
+        direction = "ASC" if request.order == "asc" else "DESC"
+        sql = (
+            f"SELECT {MAIN}.{label} AS {label}, {qualified(measure.expression)} AS {value}{extra}, "
+            f"COUNT(*) OVER () AS matching FROM {request.table.name} AS {MAIN}{_where(where)} "
+            f"ORDER BY {value} {direction}, {MAIN}.{label} ASC LIMIT {limit}"
+        )
+        return Built(sql, value, label)
+
+    def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
+        if not rows:
+            return _no_rows(request)
+        es = request.language == "es"
+        measure = self._measure(request)
+        entity = request.semantics.entity_name(request.language)
+        items = []
+        for row in rows:
+            year = ""
+            time = request.semantics.time
+            if time is not None and time.column in columns and row[columns.index(time.column)]:
+                year = f" ({str(row[columns.index(time.column)])[:4]})"
+            items.append(f"{row[0]}{year}: {show(row[1], measure.unit, request.language)}")
+        matching = int(rows[0][columns.index("matching")])
+        said = f"{filter_words(request)}{period_words(request)}"
+        if request.threshold is not None:
+            head = (
+                f"Hay {number(matching, 0, 'es')} {entity}{said}{_threshold_words(request)}"
+                if es
+                else f"There are {number(matching, 0, 'en')} {entity}{said}{_threshold_words(request)}"
+            )
+            if matching > len(rows):
+                head += f"; {'las' if es else 'the'} {len(rows)} {'primeras' if es else 'largest'}"
+            return f"{head}: {_listed(items, request.language)}."
+        most = request.order != "asc"
+        which = (
+            ("de mayor" if most else "de menor") + f" {measure.name('es')}"
+            if es
+            else ("highest" if most else "lowest") + f" {measure.name('en')}"
+        )
+        rule = _rule_words(request, (measure,), ranked=True)
+        named = request.semantics.entity_name(request.language, plural=len(rows) > 1)
+        head = (
+            f"{'La' if len(rows) == 1 else f'Las {len(rows)}'} {named} {which}{said}{rule}"
+            if es
+            else f"The {'' if len(rows) == 1 else f'{len(rows)} '}{named} with the {which}{said}{rule}"
+        )
+        return f"{head}: {_listed(items, request.language)}."
+
+    def chart(self, request: Request, built: Built) -> dict[str, Any]:
+        measure = self._measure(request)
+        name = measure.name(request.language).capitalize()
+        return {
+            "kind": "bar",
+            "x": built.label_column,
+            "y": built.value_column,
+            "unit": measure.unit,
+            "title": f"{name}{period_words(request)}".strip(),
+            "x_label": request.semantics.entity_name(request.language, plural=False).capitalize(),
+            "y_label": f"{name} ({measure.unit})" if measure.unit else name,
+            "orientation": "horizontal",
+        }
+
+
+class Total(Kind):
+    """One aggregate over the rows ("presupuesto medio de las películas de 2015", "total vendido en
+    marzo")."""
+
+    name = "total"
+
+    def applies(self, request: Request) -> bool:
+        return bool(request.measures)
+
+    def build(self, request: Request, max_rows: int) -> Built:
+        selects = [
+            f"{_aggregate(m, request.aggregation)} AS {_chosen(m, request.aggregation)}_{m.key}"
+            for m in request.measures
+        ]
+        selects.append(f"{_count(request)} AS n")
+        where = conditions(request, measures=request.measures)
+        sql = f"SELECT {', '.join(selects)} FROM {request.table.name} AS {MAIN}{_where(where)}"
+        first = request.measures[0]
+        return Built(sql, f"{_chosen(first, request.aggregation)}_{first.key}")
+
+    def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
+        row = rows[0] if rows else []
+        n = int(row[columns.index("n")]) if row else 0
+        if n == 0:
+            return _no_rows(request)
+        parts = []
+        for m in request.measures:
+            value = row[columns.index(f"{_chosen(m, request.aggregation)}_{m.key}")]
+            parts.append(f"{aggregate_words(m, request)}: {show(value, m.unit, request.language)}")
+        entity = request.semantics.entity_name(request.language, plural=n != 1)
+        said = f"{filter_words(request)}{period_words(request)}"
+        head = f"{number(n, 0, request.language)} {entity}{said}"
+        return f"{head[:1].upper()}{head[1:]}: {'; '.join(parts)}."
+
+
+#: The kinds, in the order they are tried.
+KINDS: tuple[Kind, ...] = (PersonalData(), Values(), Count(), Grouped(), Rows(), Total())
+
+
+def kind_of(request: Request) -> Kind | None:
+    """The first kind that answers ``request``, or None."""
+    return next((kind for kind in KINDS if kind.applies(request)), None)
+
+
+def interpretation(request: Request, kind: Kind, built: Built) -> dict[str, Any]:
+    """What was understood, as :class:`~datalake.ask.service.AskResult` shows it."""
+    period = request.period
+    return {
+        "method": "parser",
+        "language": request.language,
+        "dataset": request.table.spec.name,
+        "subject": request.semantics.subject,
+        "kind": kind.name,
+        "aggregate": kind.name,
+        "measure": request.measures[0].key if request.measures else None,
+        "measures": [m.key for m in request.measures],
+        "aggregation": request.aggregation,
+        "group": request.group.key if request.group else request.time_group,
+        "filters": {d.key: list(values) for d, values in request.filters},
+        "period": period.as_dict(request.language) if period is not None else None,
+        "k": request.k,
+        "order": request.order,
+        "threshold": list(request.threshold) if request.threshold else None,
+        "value_column": built.value_column,
+        "unit": next((m.unit for m in request.measures), ""),
+    }
+
+
+def not_understood(request: Request) -> AskRefusal:
+    """The refusal of a request no kind answers: it says what the table offers."""
+    from datalake.ask.suggestions import suggestions
+
+    semantics = request.semantics
+    es = request.language == "es"
+    measures = ", ".join(m.name(request.language) for m in semantics.measures) or "—"
+    dimensions = ", ".join(d.name(request.language) for d in semantics.dimensions if not d.personal) or "—"
+    entity = semantics.entity_name(request.language)
+    reason = (
+        f"No he entendido qué quieres saber de las {entity}: puedo contar, ordenar o agregar "
+        f"({measures}) por {dimensions}."
+        if es
+        else f"I did not understand what to compute about {entity}: I can count, rank or aggregate "
+        f"({measures}) by {dimensions}."
+    )
+    return AskRefusal(
+        reason,
+        suggestions=suggestions(request.language, semantics.subject),
+        language=request.language,
+        kind="not_understood",
+    )

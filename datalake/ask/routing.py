@@ -1,0 +1,83 @@
+"""Which reader answers a question: the declared semantic layer or the electricity parser.
+
+A question that uses a declared subject's anchor words (see :mod:`datalake.ask.declared`) goes
+to that subject's best table; one that anchors in two subjects is refused with the readings
+listed. Anything else goes to the electricity parser; when it does not understand the question,
+the declared subjects whose other words the question uses get a second chance (one: it answers;
+several: the readings are listed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from datalake.ask.declared import (
+    Table,
+    anchored_subjects,
+    best_table,
+    clarify,
+    language_of,
+    mentioned_subjects,
+    read_text,
+    tables,
+)
+from datalake.ask.errors import AskRefusal
+from datalake.ask.parser import read, refuse_unsafe
+from datalake.ask.suggestions import suggestions
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A question for the declared layer: its table, its corrected text and its language."""
+
+    table: Table
+    text: str
+    language: str
+
+
+def route(question: str) -> Routed | None:
+    """The declared table ``question`` is about, or None for the electricity parser.
+
+    Raises
+    ------
+    AskRefusal
+        Unsafe, or about two declared subjects at once (``ambiguous``, the readings listed).
+    """
+    text = read_text(question)
+    return _routed(question, text, anchored_subjects(text))
+
+
+def route_after_refusal(question: str, refusal: AskRefusal) -> Routed | None:
+    """A second chance for a question the electricity parser did not understand, when a declared
+    subject's words are in it. (Out of its scope stays refused: "el precio de la luz" is not the
+    energy company's price.)
+
+    Raises
+    ------
+    AskRefusal
+        The electricity parser found it ambiguous and a declared subject could answer it too:
+        both readings are listed.
+    """
+    if refusal.kind not in ("not_understood", "ambiguous"):
+        return None
+    text = read_text(question)
+    subjects = mentioned_subjects(text)
+    if refusal.kind == "ambiguous":
+        if not subjects:
+            return None
+        language = language_of(text, refusal.language)
+        raise clarify(["electricity", *sorted(subjects)], language, suggestions(language))
+    return _routed(question, text, subjects)
+
+
+def _routed(question: str, text: str, subjects: dict[str, list[Table]]) -> Routed | None:
+    if not subjects:
+        return None
+    reading = read(question)
+    refuse_unsafe(question, reading)
+    language = language_of(text, reading.language)
+    if len(subjects) > 1:
+        raise clarify(sorted(subjects), language, suggestions(language))
+    (subject,) = subjects
+    table = best_table(text, [t for t in tables() if t.semantics.subject == subject])
+    return Routed(table, text, language)

@@ -1,0 +1,186 @@
+"""What /ask may ask of a table: its measures, dimensions and time, with their words (the semantic layer).
+
+A :class:`Semantics` rides on a :class:`~datalake.datasets.spec.DatasetSpec` (``ask=``). The
+declared question kinds (:mod:`datalake.ask.kinds`) read only these declarations, so a table
+becomes answerable by declaring them: no parser code. Words are per language (``es``, ``en``),
+written as people write them; matching folds case and accents and corrects typos.
+
+Expressions are SQL over the table's own (non-personal) columns; bridge dimensions name the
+table they live in and the columns that join it to the main table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Aggregation = Literal["sum", "avg", "max", "min", "count"]
+
+
+@dataclass(frozen=True)
+class Words:
+    """Phrases naming one thing, per language (folded when matched)."""
+
+    es: tuple[str, ...] = ()
+    en: tuple[str, ...] = ()
+
+    def all(self) -> tuple[str, ...]:
+        """Both languages' phrases."""
+        return (*self.es, *self.en)
+
+
+def _first(words: Words, language: str, default: str) -> str:
+    phrases = words.es if language == "es" else words.en
+    return phrases[0] if phrases else default
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A row filter a measure needs, stated in the answer (``vote_count >= 1000``)."""
+
+    sql: str
+    es: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A number /ask may aggregate or rank by.
+
+    Attributes
+    ----------
+    key
+        Its name in interpretations (``budget``).
+    expression
+        SQL over the table's columns (``budget_usd``, ``revenue_usd - budget_usd``).
+    unit
+        How values are shown: ``USD``, ``COP``, ``kWh``, ``min``, ``/10`` or ``""``.
+    words
+        How people name it; ``superlatives`` name its largest values ("más caras" -> budget).
+    aggregations
+        What may be computed over it; the first is the default when a question names none.
+    when
+        Rows where the measure means something (a rating needs votes); always applied.
+    ranked_when
+        Applied when single rows are ranked by it (the best rated need enough votes); stated.
+    """
+
+    key: str
+    expression: str
+    unit: str
+    words: Words
+    aggregations: tuple[Aggregation, ...] = ("sum", "avg", "max", "min")
+    superlatives: Words = field(default_factory=Words)
+    when: Condition | None = None
+    ranked_when: Condition | None = None
+
+    def name(self, language: str) -> str:
+        """Its name in an answer: its first word in ``language``."""
+        return _first(self.words, language, self.key)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A column rows are grouped or filtered by.
+
+    Attributes
+    ----------
+    key
+        Its name in interpretations (``genre``).
+    column
+        The column (in ``table``, or in the main table when ``table`` is None).
+    words
+        How people name it ("género", "genre").
+    values
+        Stored value -> how people name it; values not listed are matched by their own spelling.
+    table
+        A bridge table holding the dimension, joined on ``join`` (one row per main row and value).
+    join
+        Columns the bridge table shares with the main table.
+    personal
+        Values are personal data: never grouped, listed or filtered on (the answer says why).
+    """
+
+    key: str
+    column: str
+    words: Words
+    values: dict[str, Words] = field(default_factory=dict)
+    table: str | None = None
+    join: tuple[str, ...] = ()
+    personal: bool = False
+
+    def name(self, language: str) -> str:
+        """Its name in an answer: its first word in ``language``."""
+        return _first(self.words, language, self.key)
+
+    def value_name(self, value: str, language: str) -> str:
+        """A stored value as an answer in ``language`` shows it (capitalised)."""
+        name = _first(self.values.get(value, Words()), language, value)
+        return name[:1].upper() + name[1:]
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """The table's time: the column periods filter on, and a year column for "por año"."""
+
+    column: str
+    year_column: str | None = None
+    words: Words = field(default_factory=Words)
+
+
+@dataclass(frozen=True)
+class SourceChoice:
+    """Rows come from several sources that must not be added up: read the best one present."""
+
+    column: str
+    preference: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """What /ask may ask of one table.
+
+    Attributes
+    ----------
+    subject
+        The family it belongs to (``movies``, ``energy_company``): what a clarifying refusal names
+        and the evaluation reports by.
+    entity
+        What one row is ("película", "movie"); ``entity_names`` (singular, plural) for answers.
+    label
+        The column naming a row in a listing (``title``); None: rows are only counted.
+    key
+        Columns identifying a row (counted distinct through bridges).
+    measures, dimensions, time
+        See the classes.
+    order
+        The measure rows are listed by when a question names none.
+    row_limit
+        The most rows a listing returns when a question names no number.
+    source
+        See :class:`SourceChoice`.
+    subject_words
+        Words that name the subject without naming this table (``cine``, ``energy company``).
+    """
+
+    subject: str
+    entity: Words
+    entity_names: Words
+    key: tuple[str, ...]
+    measures: tuple[Measure, ...] = ()
+    dimensions: tuple[Dimension, ...] = ()
+    time: TimeAxis | None = None
+    label: str | None = None
+    order: str | None = None
+    row_limit: int = 10
+    source: SourceChoice | None = None
+    subject_words: Words = field(default_factory=Words)
+
+    def entity_name(self, language: str, plural: bool = True) -> str:
+        """ "películas" / "movie"."""
+        names = self.entity_names.es if language == "es" else self.entity_names.en
+        return names[1 if plural else 0]
+
+    def measure(self, key: str) -> Measure:
+        """The measure called ``key``."""
+        return next(m for m in self.measures if m.key == key)
