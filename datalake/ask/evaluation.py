@@ -29,11 +29,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from datalake.ask.errors import AskRefusal
 from datalake.ask.executors import LakeExecutor, SqlExecutor, WarehouseExecutor
-from datalake.datasets import DEMAND_HOURLY, GENERATION
+from datalake.datasets import DATASETS, DEMAND_HOURLY, GENERATION
+from datalake.datasets.spec import DatasetSpec
 from datalake.errors import LakeError
 from datalake.settings import Settings
 
@@ -290,34 +292,74 @@ def _daily(hourly: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_lake(settings: Settings, frames: dict[str, pd.DataFrame]) -> None:
-    """Write the frames as processed Parquet partitions under the local lake root and crawl them."""
+    """Write the frames as processed Parquet partitions under the local lake root and crawl them.
+
+    ``demand_hourly`` and ``generation`` are written and crawled as before; any other frame named
+    after a processed dataset (the movie tables, the energy company's: see
+    :mod:`datalake.ask.eval_frames`) is published as a job publishes it, catalog switch included.
+    """
     from datalake.catalog.crawler import LocalCrawler
     from datalake.catalog.local import LocalCatalog
     from datalake.storage.local import LocalObjectStore
 
     store = LocalObjectStore(settings.lake_root)
-    demand = frames["demand_hourly"]
-    local = demand["ts_utc"].dt.tz_convert(MADRID)
-    for (year, month), part in demand.groupby([local.dt.year, local.dt.month]):
-        store.replace_partition(
-            "processed/demand_hourly",
-            f"year={year}/month={month}",
-            {"part-0.parquet": part.reset_index(drop=True)},
-        )
-    generation = frames["generation"]
-    for year, part in generation.groupby(generation["ts_utc"].dt.tz_convert(MADRID).dt.year):
-        store.replace_partition(
-            "processed/generation", f"year={year}", {"part-0.parquet": part.reset_index(drop=True)}
-        )
+    if "demand_hourly" in frames:
+        demand = frames["demand_hourly"]
+        local = demand["ts_utc"].dt.tz_convert(MADRID)
+        for (year, month), part in demand.groupby([local.dt.year, local.dt.month]):
+            store.replace_partition(
+                "processed/demand_hourly",
+                f"year={year}/month={month}",
+                {"part-0.parquet": part.reset_index(drop=True)},
+            )
+    if "generation" in frames:
+        generation = frames["generation"]
+        for year, part in generation.groupby(generation["ts_utc"].dt.tz_convert(MADRID).dt.year):
+            store.replace_partition(
+                "processed/generation", f"year={year}", {"part-0.parquet": part.reset_index(drop=True)}
+            )
+    # Published tables keep their data under hidden run folders, which the crawl does not list.
     LocalCrawler(store, LocalCatalog(store)).crawl("processed", settings.processed_database)
+    for name in [name for name in frames if name not in _CRAWLED]:
+        _publish(store, settings, DATASETS[name], frames[name])
+
+
+#: The electricity frames, written at fixed paths and crawled (the other datasets are published).
+_CRAWLED = ("demand_hourly", "generation")
+
+
+def _publish(store: Any, settings: Settings, spec: DatasetSpec, frame: pd.DataFrame) -> None:
+    """One run of ``spec`` holding ``frame``, split into its partitions, then published."""
+    from datalake.catalog.local import LocalCatalog
+    from datalake.publishing import new_run_id, publish_run, run_prefix
+    from datalake.storage.paths import hive_path, join_key
+
+    run_id = new_run_id()
+    if spec.partition_by:
+        # Partition values (year, month, ...) come from the spec's date column, as the job derives them.
+        moments = pd.to_datetime(frame[spec.partition_source]).dt
+        names = [column.name for column in spec.partition_by]
+        keys = [getattr(moments, name).rename(name) for name in names]
+        parts = [(hive_path(dict(zip(names, key, strict=True))), rows) for key, rows in frame.groupby(keys)]
+    else:
+        parts = [("", frame)]
+    for path, rows in parts:
+        table = pa.Table.from_pandas(
+            rows[spec.column_names], schema=spec.arrow_schema(), preserve_index=False
+        )
+        store.write_parquet(join_key(run_prefix(spec, run_id), path, f"part-00000-{run_id}.parquet"), table)
+    publish_run(spec, store, LocalCatalog(store), run_id, settings)
 
 
 def load_warehouse(conn: Any, frames: dict[str, pd.DataFrame], schema: str = "public") -> None:
-    """Upsert the frames into ``schema`` of the connected PostgreSQL (tables created as needed)."""
+    """Upsert the frames into ``schema`` of the connected PostgreSQL (tables created as needed).
+
+    Each frame goes to the table of the processed dataset it is named after.
+    """
     from datalake.warehouse.sync import upsert_frame
 
-    upsert_frame(conn, DEMAND_HOURLY, frames["demand_hourly"], schema=schema, statement_timeout_ms=0)
-    upsert_frame(conn, GENERATION, frames["generation"], schema=schema, statement_timeout_ms=0)
+    for name, frame in frames.items():
+        upsert_frame(conn, DATASETS[name], frame, schema=schema, statement_timeout_ms=0)
 
 
 @contextmanager

@@ -1,0 +1,266 @@
+"""Fixed frames for evaluating /ask on the movie tables and on the energy company's tables.
+
+:func:`movie_frames` builds ``movies``, ``movie_genres``, ``movie_keywords`` and
+``movie_companies`` from the Kaggle TMDB 5000 file with pandas, as the lake holds them
+(``source`` ``kaggle``; a budget, revenue or runtime of 0 is unknown: NULL; genres, keywords and
+companies from the file's JSON columns). :func:`energy_frames` builds ``energy_clientes``,
+``energy_proveedores`` and ``energy_transacciones`` as the processed tables hold them, from
+closed-form formulas (no randomness): January to June 2024, seven cities, the five energy types,
+purchases (COMPRA) and sales (VENTA), with group sizes chosen so that no ranking ties.
+
+Both sets load into the lake and the warehouse with the loaders of
+:mod:`datalake.ask.evaluation`, next to (or instead of) :func:`~datalake.ask.evaluation.sample_frames`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from datalake.datasets.energy_company import (
+    BANDAS_PRECIO,
+    CLIENTES,
+    PROVEEDORES,
+    TIPOS_ENERGIA,
+    TRANSACCIONES,
+)
+from datalake.datasets.movies import MOVIE_COMPANIES, MOVIE_GENRES, MOVIE_KEYWORDS, MOVIES
+
+#: The shared data folder beside the checkout (never copied into the repository).
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+KAGGLE_MOVIES_CSV = SHARED_DATA / "tmdb" / "tmdb_5000_movies.csv"
+#: When the Kaggle file "landed" (its rows' ``extracted_at``), UTC.
+KAGGLE_EXTRACTED_AT = pd.Timestamp("2025-01-02", tz="UTC")
+
+#: Clients per city: every count differs, so a ranking of cities has no ties.
+CLIENT_CITIES = (
+    ("BOGOTÁ", 12),
+    ("MEDELLÍN", 9),
+    ("CALI", 7),
+    ("BARRANQUILLA", 5),
+    ("CARTAGENA", 4),
+    ("BUCARAMANGA", 2),
+    ("PEREIRA", 1),
+)
+#: Suppliers per energy type (every count differs) and the name stem of each.
+SUPPLIER_TYPES = (
+    ("HIDROELÉCTRICA", 5, "HIDRO"),
+    ("SOLAR", 4, "SOL"),
+    ("EÓLICA", 3, "VIENTOS"),
+    ("TÉRMICA", 2, "TERMO"),
+    ("NUCLEAR", 1, "ÁTOMO"),
+)
+#: Wholesale price per energy type, COP/kWh; sales are at a margin over it.
+BASE_PRICE_COP_KWH = {
+    "EÓLICA": 260.0,
+    "HIDROELÉCTRICA": 210.0,
+    "SOLAR": 280.0,
+    "TÉRMICA": 480.0,
+    "NUCLEAR": 350.0,
+}
+SALE_MARGIN = 1.8
+FIRST_DAY, LAST_DAY = dt.date(2024, 1, 1), dt.date(2024, 6, 30)
+ENERGY_LOAD_DATE = dt.date(2024, 7, 1)
+#: Sales per day, and every how many sales one goes to a counterparty missing from clientes.
+SALES_PER_DAY, UNKNOWN_CLIENT_EVERY = 3, 37
+_FIRST_NAMES = ("MARÍA", "JUAN", "SOFÍA", "ANDRÉS", "CAMILA", "JULIÁN", "LUCÍA", "ÓSCAR", "PAULA", "TOMÁS")
+_LAST_NAMES = ("GÓMEZ", "RODRÍGUEZ", "PÉREZ", "MUÑOZ", "OSPINA", "VÉLEZ", "ROJAS", "DÍAZ", "PEÑA")
+_COMPANIES = ("INDUSTRIAS", "TEXTILES", "ALIMENTOS", "CEMENTOS", "LOGÍSTICA")
+#: Region words differ from their first letter, so names sort alike under any collation.
+_REGIONS = ("ANDINA", "CARIBE", "PACÍFICO", "ORIENTE", "VALLE")
+
+
+# -- movies -----------------------------------------------------------------------------------------
+
+
+def movie_frames(path: Path | str = KAGGLE_MOVIES_CSV) -> dict[str, pd.DataFrame]:
+    """The Kaggle TMDB 5000 file as the lake's movie tables (spec columns only, ``source`` kaggle).
+
+    Parameters
+    ----------
+    path
+        The Kaggle ``tmdb_5000_movies.csv`` (the shared data's copy by default).
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        ``movies``, ``movie_genres``, ``movie_keywords`` and ``movie_companies``.
+    """
+    raw = pd.read_csv(path, dtype={"id": "int64"}, keep_default_na=False, na_values=[""])
+    release = pd.to_datetime(raw["release_date"], format="%Y-%m-%d", errors="coerce")
+    movies = pd.DataFrame(
+        {
+            "movie_id": raw["id"],
+            "title": _text(raw["title"]),
+            "original_title": _text(raw["original_title"]),
+            "original_language": _text(raw["original_language"]),
+            "release_date": release.dt.date.astype(object).where(release.notna(), None),
+            "release_year": release.dt.year.astype("Int64"),
+            # TMDB's 0 means "unknown": the lake stores NULL (the transform's rule).
+            "runtime_min": _unknown_zero(raw["runtime"]),
+            "budget_usd": _unknown_zero(raw["budget"]),
+            "revenue_usd": _unknown_zero(raw["revenue"]),
+            "popularity": raw["popularity"].astype("float64"),
+            "vote_average": raw["vote_average"].astype("float64"),
+            "vote_count": raw["vote_count"].astype("Int64"),
+            "status": _text(raw["status"]),
+            "collection_id": pd.array([pd.NA] * len(raw), dtype="Int64"),  # the file has no collections
+            "overview": _text(raw["overview"]),
+            "source": "kaggle",
+            "extracted_at": KAGGLE_EXTRACTED_AT,
+        }
+    )
+    return {
+        "movies": movies[MOVIES.column_names],
+        "movie_genres": _named(raw, "genres", "genre_id", "genre_name")[MOVIE_GENRES.column_names],
+        "movie_keywords": _named(raw, "keywords", "keyword_id", "keyword_name")[MOVIE_KEYWORDS.column_names],
+        "movie_companies": _named(raw, "production_companies", "company_id", "company_name")[
+            MOVIE_COMPANIES.column_names
+        ],
+    }
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Trimmed text; NULL (None) where nothing is left."""
+    trimmed = values.astype("string").str.strip()
+    return trimmed.where(trimmed.notna() & (trimmed != ""), None).astype(object)
+
+
+def _unknown_zero(values: pd.Series) -> pd.Series:
+    return values.where(values.notna() & (values != 0)).astype("Int64")
+
+
+def _named(raw: pd.DataFrame, column: str, id_name: str, name_name: str) -> pd.DataFrame:
+    """A JSON list of ``{id, name}`` per movie -> one row per movie and entry (an id listed twice once)."""
+    entries = raw[["id", column]].assign(entry=raw[column].fillna("[]").map(json.loads)).explode("entry")
+    entries = entries[entries["entry"].notna()]
+    frame = pd.DataFrame(
+        {
+            "movie_id": entries["id"].to_numpy(),
+            id_name: [int(e["id"]) for e in entries["entry"]],
+            name_name: _text(pd.Series([e.get("name") for e in entries["entry"]], dtype=object)).to_numpy(),
+            "source": "kaggle",
+        }
+    )
+    frame = frame.sort_values(["movie_id", id_name, name_name], na_position="last", kind="stable")
+    return frame.drop_duplicates(["movie_id", id_name]).reset_index(drop=True)
+
+
+# -- energy company ---------------------------------------------------------------------------------
+
+
+def energy_frames() -> dict[str, pd.DataFrame]:
+    """The energy company's processed tables, from formulas (see the module docstring).
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        ``energy_clientes``, ``energy_proveedores`` and ``energy_transacciones`` (spec columns only).
+    """
+    clientes = _clientes()
+    proveedores = _proveedores()
+    transacciones = _transacciones(clientes, proveedores)
+    return {
+        "energy_clientes": clientes[CLIENTES.column_names],
+        "energy_proveedores": proveedores[PROVEEDORES.column_names],
+        "energy_transacciones": transacciones[TRANSACCIONES.column_names],
+    }
+
+
+def _clientes() -> pd.DataFrame:
+    cities = [city for city, count in CLIENT_CITIES for _ in range(count)]
+    rows = []
+    for index, city in enumerate(cities):
+        # Cities interleave over the list so each identification type appears in several cities.
+        if index % 4 == 0:
+            tipo = "NIT"
+            nombre = f"{_COMPANIES[index % 5]} {_REGIONS[(index // 5) % 5]} {index:02d} S.A.S."
+        else:
+            tipo = "CE" if index % 9 == 5 else "CC"
+            surnames = f"{_LAST_NAMES[index % 9]} {_LAST_NAMES[(index * 4) % 9]}"
+            nombre = f"{_FIRST_NAMES[index % 10]} {surnames} {index:02d}"
+        identificacion = str(10_000_000 + (index * 7_919_113) % 89_999_989)
+        rows.append((tipo, identificacion, nombre, city))
+    frame = pd.DataFrame(rows, columns=["tipo_identificacion", "identificacion", "nombre", "ciudad"])
+    return frame.assign(fecha_carga=ENERGY_LOAD_DATE)
+
+
+def _proveedores() -> pd.DataFrame:
+    rows = []
+    for tipo, count, stem in SUPPLIER_TYPES:
+        for number in range(1, count + 1):
+            position = len(rows)
+            registered = dt.date(2015, 1, 15) + dt.timedelta(days=173 * position + 11 * number)
+            rows.append((f"{stem} {_REGIONS[position % 5]} {number} S.A. E.S.P.", tipo, registered))
+    frame = pd.DataFrame(rows, columns=["nombre_proveedor", "tipo_energia", "fecha_registro"])
+    return frame.assign(fecha_carga=ENERGY_LOAD_DATE)
+
+
+def _transacciones(clientes: pd.DataFrame, proveedores: pd.DataFrame) -> pd.DataFrame:
+    # A weighted cycle of energy types for sales (5:4:3:2:1), so their counts differ too.
+    sale_types = [tipo for tipo, count, _ in SUPPLIER_TYPES for _ in range(count)]
+    rows = []
+    sale = 0
+    for day_number in range((LAST_DAY - FIRST_DAY).days + 1):
+        day = FIRST_DAY + dt.timedelta(days=day_number)
+        season = 1 + 0.12 * np.sin(2 * np.pi * (day_number - 20) / 182)
+        for slot in range(SALES_PER_DAY):
+            tipo = sale_types[(day_number * 2 + slot * 7) % len(sale_types)]
+            if sale % UNKNOWN_CLIENT_EVERY == UNKNOWN_CLIENT_EVERY - 1:
+                nombre = f"CLIENTE NO REGISTRADO {sale:03d}"
+            else:
+                nombre = clientes["nombre"].iat[(day_number * 7 + slot * 13) % len(clientes)]
+            kwh = 12_000 * season + 4_000 * np.sin(sale * 0.7) + ((sale * 7919) % 97) * 97.0
+            price = (
+                BASE_PRICE_COP_KWH[tipo]
+                * SALE_MARGIN
+                * (1 + 0.06 * np.sin(day_number / 9) + ((sale * 31) % 17 - 8) * 0.005)
+            )
+            rows.append(("VENTA", nombre, tipo, round(float(kwh), 1), round(float(price), 2), day))
+            sale += 1
+        if day_number % 2 == 0:  # a purchase every other day, from the suppliers in turn
+            purchase = day_number // 2
+            supplier = proveedores.iloc[(purchase * 4) % len(proveedores)]
+            tipo = supplier["tipo_energia"]
+            kwh = 80_000 * season + 18_000 * np.cos(purchase * 0.9) + ((purchase * 613) % 89) * 150.0
+            price = BASE_PRICE_COP_KWH[tipo] * (
+                1 + 0.05 * np.cos(day_number / 11) + ((purchase * 17) % 13 - 6) * 0.007
+            )
+            rows.append(
+                (
+                    "COMPRA",
+                    supplier["nombre_proveedor"],
+                    tipo,
+                    round(float(kwh), 1),
+                    round(float(price), 2),
+                    day,
+                )
+            )
+    frame = pd.DataFrame(rows, columns=list(TRANSACCIONES.source_columns))
+    frame["transaccion_id"] = [
+        hashlib.sha256("|".join(str(value) for value in row).encode()).hexdigest()
+        for row in frame[list(TRANSACCIONES.source_columns)].itertuples(index=False)
+    ]
+    frame["precio_total_cop"] = (frame["cantidad_comprada_kwh"] * frame["precio_kwh_cop"]).round(2)
+    frame["banda_precio"] = _price_bands(frame)
+    known = set(clientes["nombre"]) | set(proveedores["nombre_proveedor"])
+    frame["contraparte_conocida"] = frame["nombre_cliente_proveedor"].isin(known)
+    return frame.assign(fecha_carga=ENERGY_LOAD_DATE)
+
+
+def _price_bands(frame: pd.DataFrame) -> pd.Series:
+    """The tercile of the price within its energy type over the batch (exact 1/3 and 2/3 percentiles)."""
+    cheap, average, dear = BANDAS_PRECIO
+    bands = pd.Series(dear, index=frame.index, dtype=object)
+    for tipo in TIPOS_ENERGIA:
+        prices = frame.loc[frame["tipo_energia"] == tipo, "precio_kwh_cop"]
+        if prices.empty:
+            continue
+        first, second = np.percentile(prices, [100 / 3, 200 / 3])
+        bands[prices.index] = np.where(prices <= first, cheap, np.where(prices <= second, average, dear))
+    return bands
