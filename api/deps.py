@@ -60,7 +60,7 @@ AskFunction = Callable[..., Any]
 
 
 def get_ask(services: ServicesDep) -> AskFunction:
-    """``ask(question, as_of)``: :func:`datalake.ask.ask` with the process settings.
+    """``ask(question, as_of)``: :func:`datalake.ask.ask` with the process settings and forecaster.
 
     Raises
     ------
@@ -73,7 +73,11 @@ def get_ask(services: ServicesDep) -> AskFunction:
         from datalake.ask import ask
     except ImportError as error:
         raise ServiceUnavailableError(f"/ask is not available in this build: {error}") from None
-    options: dict[str, Any] = {"settings": services.settings}
+    # Future demand is answered by the champion /forecast serves (same model, caches and errors).
+    options: dict[str, Any] = {
+        "settings": services.settings,
+        "forecaster": lambda hours: services.forecasts.forecast(hours).answer,
+    }
     if services.ask_executor is not None:
         options["executor"] = services.ask_executor  # the process's reader pool
     services.ask = functools.partial(ask, **options)

@@ -20,6 +20,7 @@ from datalake.errors import (
     CatalogNotFoundError,
     ConfigurationError,
     DataValidationError,
+    ForecastUnavailableError,
     LakeError,
     ObjectNotFoundError,
     QueryError,
@@ -76,7 +77,12 @@ def lake_error_response(error: LakeError) -> JSONResponse:
     if isinstance(error, ObjectNotFoundError | UnknownDatasetError):
         return JSONResponse(error_body(str(error)), status_code=404)
     if isinstance(
-        error, ServiceUnavailableError | WarehouseUnavailableError | ConfigurationError | CatalogNotFoundError
+        error,
+        ServiceUnavailableError
+        | ForecastUnavailableError
+        | WarehouseUnavailableError
+        | ConfigurationError
+        | CatalogNotFoundError,
     ):
         logger.warning("503: %s", error)
         return JSONResponse(

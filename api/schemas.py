@@ -78,6 +78,14 @@ class ChartSeries(BaseModel):
     values: list[float | None]
 
 
+class ChartBand(BaseModel):
+    """An uncertainty band around the line (a forecast's p10 to p90), one bound per x."""
+
+    name: str = Field(description="What the band is, e.g. p10-p90.")
+    low: list[float | None]
+    high: list[float | None]
+
+
 class ChartData(BaseModel):
     """/ask-visual?format=json: what the PNG would show."""
 
@@ -96,6 +104,7 @@ class ChartData(BaseModel):
     )
     x: list[Any]
     series: list[ChartSeries]
+    band: ChartBand | None = Field(None, description="A forecast's p10-p90 band around its p50 line.")
 
 
 class ForecastPoint(BaseModel):

@@ -852,6 +852,7 @@ def ask_question(
     import datetime as dt
 
     from datalake.ask import AskRefusal, ask
+    from datalake.ask.future import champion_forecaster
     from datalake.timebounds import is_date_arithmetic_error, is_supported_year, year_range_reason
 
     try:
@@ -861,7 +862,14 @@ def ask_question(
     if moment is not None and not is_supported_year(moment):
         raise typer.BadParameter(f"--as-of: {year_range_reason(moment.year)}")
     try:
-        result = ask(question, moment, settings=get_settings(), engine=engine.value if engine else None)
+        settings = get_settings()
+        result = ask(
+            question,
+            moment,
+            settings=settings,
+            engine=engine.value if engine else None,
+            forecaster=champion_forecaster(settings),  # loaded only for a question about the future
+        )
     except AskRefusal as refusal:
         err_console.print(f"[yellow]refused ({refusal.kind}):[/yellow] {refusal.reason}")
         for suggestion in refusal.suggestions:

@@ -58,6 +58,11 @@ class WarehouseUnavailableError(LakeError):
     """PostgreSQL cannot be reached or started."""
 
 
+class ForecastUnavailableError(LakeError):
+    """A demand forecast cannot be made now: no champion is trained, no recent demand to forecast
+    from, or the model failed (the API's 503: try later, not the caller's fault)."""
+
+
 class DataValidationError(LakeError, ValueError):
     """Input data breaks its dataset spec; names the field and the reason."""
 

@@ -56,7 +56,8 @@ def chart_data(result: Any) -> dict[str, Any]:
         ``question``, ``language``, ``answer``, ``kind`` (``line``, ``bar`` or ``value``),
         ``title``, ``x_label``, ``y_label``, ``unit``, ``orientation`` (``horizontal``,
         ``vertical`` or None: bars choose by their labels), ``x`` and ``series``
-        (``[{"name", "values"}]``).
+        (``[{"name", "values"}]``), and ``band`` (``{"name", "low", "high"}``: a forecast's
+        p10-p90 around its p50 line) when the chart names one, else None.
     """
     chart = dict(getattr(result, "chart", None) or {})
     columns = [str(c) for c in result.columns]
@@ -80,6 +81,11 @@ def chart_data(result: Any) -> dict[str, Any]:
     ]
     language = str(getattr(result, "language", "en") or "en")
     orientation = chart.get("orientation")
+    bounds = list(chart.get("band") or [])
+    band = None
+    if kind == "line" and len(bounds) == 2 and all(b in columns for b in bounds):
+        low, high = ([_scaled(_number(r[columns.index(name)]), scale) for r in rows] for name in bounds)
+        band = {"name": f"{bounds[0].split('_')[0]}-{bounds[1].split('_')[0]}", "low": low, "high": high}
     return {
         "question": str(getattr(result, "question", "")),
         "language": language,
@@ -92,6 +98,7 @@ def chart_data(result: Any) -> dict[str, Any]:
         "orientation": orientation if orientation in ("horizontal", "vertical") else None,
         "x": x,
         "series": series,
+        "band": band,
     }
 
 
@@ -164,10 +171,15 @@ def _line(axes: Any, data: dict[str, Any], language: str) -> None:
         axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     else:
         x = [str(v) for v in data["x"]]
+    band = data.get("band")
+    if band:  # drawn first, under the line it surrounds
+        low = [math.nan if v is None else v for v in band["low"]]
+        high = [math.nan if v is None else v for v in band["high"]]
+        axes.fill_between(x, low, high, alpha=0.25, linewidth=0, label=band["name"])
     for series in data["series"]:
         values = [math.nan if v is None else v for v in series["values"]]
         axes.plot(x, values, linewidth=1.6, label=series["name"])
-    if len(data["series"]) > 1:
+    if len(data["series"]) > 1 or band:
         axes.legend(frameon=False)
     axes.set_xlabel(data["x_label"])
     axes.set_ylabel(_axis_label(data["y_label"], data["unit"]))

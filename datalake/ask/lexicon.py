@@ -51,7 +51,7 @@ FORECAST = (
 DEMAND = (
     "demanda", "consumo", "consumida", "consumido", "consumieron", "consumio", "carga", "uso",
     "usada", "usado", "consumir", "consumimos", "consumen", "demand", "load", "consumption", "consumed",
-    "needed",
+    "needed", "need", "necesitara", "necesitaran",
     "consume", "consumes", "consuming", "usage", "used", "use",
 )  # fmt: skip
 GENERATION = (

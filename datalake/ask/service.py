@@ -14,6 +14,7 @@ from datalake.ask.declared import read_request
 from datalake.ask.errors import AskRefusal, UnsafeQueryError
 from datalake.ask.executors import SqlExecutor, make_executor
 from datalake.ask.fallback import TextToSqlBackend, huggingface_backend, schema_prompt
+from datalake.ask.future import Forecaster, forecast_answer, forecast_period
 from datalake.ask.guard import guard_sql
 from datalake.ask.intent import Intent
 from datalake.ask.kinds import interpretation, kind_of, not_understood
@@ -71,6 +72,7 @@ def ask(
     engine: str | None = None,
     executor: SqlExecutor | None = None,
     backend: TextToSqlBackend | None = None,
+    forecaster: Forecaster | None = None,
 ) -> AskResult:
     """Answer a Spanish or English question about demand and generation from the data.
 
@@ -89,6 +91,9 @@ def ask(
         Runs the guarded SQL instead of the engine's executor (tests record every statement).
     backend
         Text-to-SQL fallback; the Hugging Face model of ``ASK_MODEL_ID`` when omitted and set.
+    forecaster
+        Answers demand questions about the future (:mod:`datalake.ask.future`); without one they
+        read the operator's forecast column, as the evaluation set expects.
 
     Returns
     -------
@@ -100,6 +105,8 @@ def ask(
         Too long, not understood, ambiguous, out of scope or unsafe; nothing ran.
     datalake.errors.QueryError, datalake.errors.WarehouseUnavailableError
         The engine failed.
+    datalake.errors.ForecastUnavailableError
+        A question for the forecaster, which cannot answer (no champion, no recent data).
     """
     settings = settings or get_settings()
     as_of = _as_of(as_of)
@@ -127,6 +134,9 @@ def ask(
         if refusal.kind != "not_understood" or model is None:
             raise
         return _model_answer(question, refusal, model, executor, settings)
+    if forecaster is not None and (ahead := forecast_period(question, intent, as_of)) is not None:
+        fields = forecast_answer(intent, ahead, as_of, forecaster).fields()
+        return AskResult(question=question, language=intent.language, **fields)  # type: ignore[arg-type]
     plan, sql = _parser_query(intent, executor.dialect, settings.ask_max_rows)
     columns, rows = executor.run(sql)
     interpretation = intent.as_dict() | {"value_column": plan.value_column, "unit": plan.unit}

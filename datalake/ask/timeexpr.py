@@ -199,6 +199,7 @@ def _relative_periods(today: dt.date) -> list[tuple[str, Period]]:
     next_month = month_start(today.year, today.month + 1)
     last_year_day = shift_years(today, -1)
     d = dt.timedelta
+    coming_saturday = monday + d(days=5 if today.weekday() < 5 else 12)
     entries: list[tuple[tuple[str, ...], Period]] = [
         (
             (
@@ -261,6 +262,24 @@ def _relative_periods(today: dt.date) -> list[tuple[str, Period]]:
         (
             ("este fin de semana", "este finde", "this weekend"),
             Period.days(monday + d(days=5), monday + d(days=7), "este fin de semana", "this weekend"),
+        ),
+        (
+            (
+                "el fin de semana que viene",
+                "fin de semana que viene",
+                "el proximo fin de semana",
+                "proximo fin de semana",
+                "el finde que viene",
+                "finde que viene",
+                "next weekend",
+                "the next weekend",
+                "the coming weekend",
+                "this coming weekend",
+            ),
+            # The first weekend not begun yet: this week's on a weekday, next week's on a weekend.
+            Period.days(
+                coming_saturday, coming_saturday + d(days=2), "el fin de semana que viene", "next weekend"
+            ),
         ),
         (
             ("antes de ayer", "anteayer", "antier", "the day before yesterday", "day before yesterday"),
@@ -924,6 +943,20 @@ def _scan_weekdays(ex: _Extractor, today: dt.date) -> None:
             r"of the previous week)"
         ),
         of_last_week,
+    )
+
+    def upcoming(match: re.Match[str]) -> _Atom:
+        # "El jueves que viene", "next Thursday", "para el jueves": the first one after today.
+        target = WEEKDAYS[match.group("w") or match.group("w2") or match.group("w3")]
+        ahead = (target - today.weekday()) % 7 or 7
+        return _Atom(0, 0, "period", period=Period.day(today + dt.timedelta(days=ahead)))
+
+    ex.scan(
+        _pattern(
+            rf"(?:el |on )?(?:proximo|next|this coming|the coming|coming) (?P<w>{_DOW})"
+            rf"|(?:el )?(?P<w2>{_DOW}) (?:que viene|proximo)|para el (?P<w3>{_DOW})"
+        ),
+        upcoming,
     )
 
     def recent(match: re.Match[str]) -> _Atom:
