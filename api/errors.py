@@ -21,6 +21,7 @@ from datalake.errors import (
     ConfigurationError,
     DataValidationError,
     LakeError,
+    ModelUnavailableError,
     ObjectNotFoundError,
     QueryError,
     SourceError,
@@ -76,13 +77,20 @@ def lake_error_response(error: LakeError) -> JSONResponse:
     if isinstance(error, ObjectNotFoundError | UnknownDatasetError):
         return JSONResponse(error_body(str(error)), status_code=404)
     if isinstance(
-        error, ServiceUnavailableError | WarehouseUnavailableError | ConfigurationError | CatalogNotFoundError
+        error,
+        ServiceUnavailableError
+        | WarehouseUnavailableError
+        | ConfigurationError
+        | CatalogNotFoundError
+        | ModelUnavailableError,
     ):
         logger.warning("503: %s", error)
+        # A model's rate limit says when to come back; everything else refreshes in RETRY_AFTER_S.
+        retry_after = getattr(error, "retry_after_s", None) or RETRY_AFTER_S
         return JSONResponse(
             error_body(str(error), hint=error.hint),
             status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_S)},
+            headers={"Retry-After": str(retry_after)},
         )
     if isinstance(error, UpstreamError | SourceError):
         logger.error("502: %s", error)
