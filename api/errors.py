@@ -22,6 +22,7 @@ from datalake.errors import (
     DataValidationError,
     ForecastUnavailableError,
     LakeError,
+    ModelUnavailableError,
     ObjectNotFoundError,
     QueryError,
     SourceError,
@@ -82,13 +83,16 @@ def lake_error_response(error: LakeError) -> JSONResponse:
         | ForecastUnavailableError
         | WarehouseUnavailableError
         | ConfigurationError
-        | CatalogNotFoundError,
+        | CatalogNotFoundError
+        | ModelUnavailableError,
     ):
         logger.warning("503: %s", error)
+        # A model's rate limit says when to come back; everything else refreshes in RETRY_AFTER_S.
+        retry_after = getattr(error, "retry_after_s", None) or RETRY_AFTER_S
         return JSONResponse(
             error_body(str(error), hint=error.hint),
             status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_S)},
+            headers={"Retry-After": str(retry_after)},
         )
     if isinstance(error, UpstreamError | SourceError):
         logger.error("502: %s", error)

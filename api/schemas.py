@@ -57,10 +57,15 @@ class AskResponse(BaseModel):
     language: Literal["es", "en"]
     answer: str = Field(description="One sentence, in the question's language.")
     interpretation: dict[str, Any] = Field(description="What the question was taken to mean.")
-    sql: str = Field(description="The SQL that ran (generated from the interpretation, never from the text).")
+    sql: str = Field(
+        description="The SQL that ran: built from the interpretation (never from the text), or written by "
+        "the text-to-SQL model (ASK_BACKEND) and let through by the same guard."
+    )
     columns: list[str]
     rows: list[list[Any]]
-    engine: str = Field(description="Which engine answered (postgres, duckdb, athena).")
+    engine: str = Field(
+        description="Which engine answered (warehouse, lake), or hf:<model id> when a model wrote the SQL."
+    )
 
 
 class AskRefusalBody(BaseModel):

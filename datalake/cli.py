@@ -839,6 +839,12 @@ class EvalEngine(StrEnum):
     both = "both"
 
 
+class AskBackend(StrEnum):
+    parser = "parser"
+    hf = "hf"
+    parser_hf = "parser+hf"
+
+
 @ask_app.command("question")
 def ask_question(
     question: Annotated[str, typer.Argument(help="The question, e.g. '¿Cuál fue la demanda total ayer?'.")],
@@ -900,6 +906,13 @@ def ask_eval(
         typer.Option(help="Warehouse: this PostgreSQL (owner URL; a scratch schema), not a temporary one."),
     ] = None,
     min_accuracy: Annotated[float, typer.Option(min=0, max=1, help="Exit non-zero below this.")] = 0.95,
+    backend: Annotated[
+        AskBackend,
+        typer.Option(
+            help="Who writes the SQL: the parser, hf (the model of ASK_MODEL_ID for every question; "
+            "needs HF_TOKEN) or parser+hf (the model for what the parser does not understand)."
+        ),
+    ] = AskBackend.parser,
 ) -> None:
     """Load the fixed evaluation dataset into a scratch lake and/or PostgreSQL and score the question set."""
     from functools import partial
@@ -913,18 +926,28 @@ def ask_eval(
         scratch_lake,
         scratch_warehouse,
     )
+    from datalake.ask.fallback import hf_token
 
+    # The backend is this option's, whatever ASK_BACKEND says.
+    settings = get_settings().model_copy(update={"ask_backend": backend.value})
+    if backend != AskBackend.parser and not settings.ask_hf_base_url and not hf_token(settings):
+        err_console.print(
+            f"error: --backend {backend.value} calls {settings.ask_model_id} on Hugging Face and needs "
+            "HF_TOKEN (or HF_TOKEN_SECRET_ARN); none is set",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
     items = load_questions(questions or QUESTIONS_PATH)
     frames = sample_frames()
-    # The evaluation scores the parser: the model fallback stays off whatever ASK_MODEL_ID says.
-    settings = get_settings().model_copy(update={"ask_model_id": None})
     engines = ["lake", "warehouse"] if engine == EvalEngine.both else [engine.value]
     worst = 1.0
     for name in engines:
         scratch = scratch_lake(frames) if name == "lake" else scratch_warehouse(frames, url=database_url)
         with scratch as executor:
             report = evaluate(items, partial(ask, settings=settings, executor=executor))
-        console.print(f"[bold]{name}[/bold]: {len(items)} questions")
+        console.print(f"[bold]{name}[/bold] ({backend.value}): {len(items)} questions")
         console.print(report.format(), markup=False, highlight=False)
         worst = min(worst, report.accuracy)
     if worst < min_accuracy:

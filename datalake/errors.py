@@ -99,3 +99,15 @@ class SourceError(LakeError):
 
 class SparkJVMExitedError(LakeError):
     """Spark's JVM ended while a job ran (out of memory, killed): the job cannot go on."""
+
+
+class ModelUnavailableError(LakeError):
+    """A hosted model (/ask's text-to-SQL model) did not answer: timeout, rate limit, server error.
+
+    The API answers 503 with the reason; ``retry_after_s`` is the server's Retry-After when it
+    sent one.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after_s = retry_after_s

@@ -10,6 +10,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: /ask's default text-to-SQL model (see ``Settings.ask_model_id``).
+DEFAULT_ASK_MODEL_ID = "Qwen/Qwen2.5-Coder-32B-Instruct"
+
 
 class Settings(BaseSettings):
     """Lake settings, read from the environment (and a `.env` file when present).
@@ -253,9 +256,41 @@ class Settings(BaseSettings):
     ask_max_rows: int = Field(1_000, ge=1, le=100_000, description="/ask: LIMIT of every guarded query.")
     ask_statement_timeout_ms: int = Field(10_000, ge=100, description="/ask: per-query statement timeout.")
     ask_max_question_chars: int = Field(500, ge=10, description="/ask: longer questions are refused.")
-    ask_model_id: str | None = Field(
+    # -- /ask's text-to-SQL model (Hugging Face Inference) --
+    ask_backend: Literal["parser", "hf", "parser+hf"] = Field(
+        "parser",
+        description="/ask: who writes the SQL. parser (the rule parser alone), hf (the model of ASK_MODEL_ID "
+        "for every question), parser+hf (the model only for questions the parser does not understand, "
+        "never for ones it refused on purpose). The model's SQL passes the same guard.",
+    )
+    # Qwen2.5-Coder-32B-Instruct: a code model tuned on SQL among other languages, one of the strongest
+    # open models on the Spider and BIRD text-to-SQL benchmarks in its report; it answers with the
+    # query (no reasoning preamble to strip), Hugging Face's Inference Providers serve it for chat
+    # completion, and its open weights (Apache-2.0) run on a TGI or vLLM server behind ASK_HF_BASE_URL.
+    ask_model_id: str = Field(
+        DEFAULT_ASK_MODEL_ID,
+        description="/ask: the Hugging Face model (chat completion) that writes SQL when ASK_BACKEND uses "
+        "it; by default a code model strong at text-to-SQL, served by Hugging Face's Inference Providers.",
+    )
+    ask_hf_base_url: str | None = Field(
         None,
-        description="/ask: Hugging Face text-to-SQL model tried when the parser fails; unset turns it off.",
+        description="/ask: an OpenAI-compatible server (a dedicated Inference Endpoint, TGI, vLLM) whose "
+        "/v1/chat/completions answers for the model; unset: Hugging Face's Inference Providers router.",
+    )
+    ask_hf_timeout_s: float = Field(
+        30.0, gt=0, le=300, description="/ask: give up on the model after this long (a 503)."
+    )
+    ask_hf_max_tokens: int = Field(
+        768, ge=64, le=8_192, description="/ask: the most tokens the model may write for one query."
+    )
+    hf_token: SecretStr | None = Field(
+        None,
+        description="Hugging Face access token (Inference Providers); needed unless ASK_HF_BASE_URL is set.",
+    )
+    hf_token_secret_arn: str | None = Field(
+        None,
+        description="Secrets Manager secret with the Hugging Face token (the bare token, or JSON hf_token "
+        "or token); wins over HF_TOKEN.",
     )
     reader_password: SecretStr | None = Field(
         None, description="Password of READER_ROLE; unset for trust/peer auth (the embedded server)."
@@ -279,6 +314,8 @@ class Settings(BaseSettings):
         "database_url",
         "athena_output",
         "tmdb_secret_arn",
+        "hf_token_secret_arn",
+        "ask_hf_base_url",
         "sagemaker_role_arn",
         "sagemaker_training_image",
         "sagemaker_inference_image",
@@ -287,6 +324,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ask_model_id", mode="before")
+    @classmethod
+    def _blank_is_the_default_model(cls, value: object) -> object:
+        # An empty ASK_MODEL_ID= line (older .env files) means the default model, not a model named "".
+        return (
+            DEFAULT_ASK_MODEL_ID if value is None or (isinstance(value, str) and not value.strip()) else value
+        )
 
     @property
     def pg_data_dir(self) -> Path:

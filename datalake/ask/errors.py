@@ -17,8 +17,10 @@ class AskRefusal(LakeError):
     language
         ``"es"`` or ``"en"``.
     kind
-        ``not_understood``, ``ambiguous``, ``out_of_scope``, ``unsafe``, ``too_long``, ``no_data``
-        or ``model_failed``: lets callers (and the model fallback) tell the cases apart.
+        ``not_understood``, ``ambiguous``, ``out_of_scope``, ``unsafe``, ``too_long``, ``no_data``;
+        for the text-to-SQL model's answers ``model_no_sql`` (its reply held no SQL),
+        ``model_unsafe`` (the guard refused its SQL) or ``model_query_failed`` (the engine did):
+        lets callers (and the model fallback) tell the cases apart.
     """
 
     def __init__(

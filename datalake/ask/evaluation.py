@@ -526,6 +526,8 @@ def check(result: Any, gold: dict[str, Any]) -> tuple[bool, str]:
     if gold.get("refuse"):
         return False, f"answered instead of refusing: {result.answer}"
     interpretation = result.interpretation
+    if interpretation.get("method") == "model":
+        return _check_model_answer(result, gold)
     for key in ("measure", "aggregate", "technology", "region", "granularity", "k", "order"):
         if key in gold and interpretation.get(key) != gold[key]:
             return False, f"{key} {interpretation.get(key)!r} != {gold[key]!r}"
@@ -541,17 +543,9 @@ def check(result: Any, gold: dict[str, Any]) -> tuple[bool, str]:
         if len(expected) > 1 and len(values) != len(expected) and len(result.rows) == 1:
             # Several values asked for at once (two measures side by side) may come as one row.
             values = [cell for cell in result.rows[0] if _is_number(cell)]
-        if len(values) != len(expected):
-            return False, f"{len(values)} values, expected {len(expected)}: {values[:5]}"
-        for got, want in zip(values, expected, strict=True):
-            if want is None and got is None:
-                continue
-            if (
-                got is None
-                or want is None
-                or not math.isclose(float(got), float(want), rel_tol=1e-6, abs_tol=1e-6)
-            ):
-                return False, f"value {got} != {want}"
+        mismatch = _values_mismatch(values, expected)
+        if mismatch:
+            return False, mismatch
     for position, accepted in enumerate(gold.get("labels") or []):
         row = result.rows[position] if position < len(result.rows) else []
         said = {_folded(cell) for cell in row if isinstance(cell, str)}
@@ -573,6 +567,61 @@ def check(result: Any, gold: dict[str, Any]) -> tuple[bool, str]:
             _same_time(g, w) for g, w in zip(got_times, times, strict=True)
         ):
             return False, f"times {got_times[:5]} != {times}"
+    return True, ""
+
+
+def _values_mismatch(values: list[Any], expected: list[Any]) -> str:
+    """Why ``values`` are not ``expected`` (within 1e-6), or "" when they are."""
+    if len(values) != len(expected):
+        return f"{len(values)} values, expected {len(expected)}: {values[:5]}"
+    for got, want in zip(values, expected, strict=True):
+        if want is None and got is None:
+            continue
+        if got is None or want is None or not _close(got, want):
+            return f"value {got} != {want}"
+    return ""
+
+
+def _close(got: Any, want: Any) -> bool:
+    try:
+        return math.isclose(float(got), float(want), rel_tol=1e-6, abs_tol=1e-6)
+    except (TypeError, ValueError):  # a model's column of text
+        return False
+
+
+def _check_model_answer(result: Any, gold: dict[str, Any]) -> tuple[bool, str]:
+    """A model's answer has no interpretation to compare: its result must hold the gold values
+    (a column of them, or the numbers of its one row), the gold times (a column of them) and the
+    gold technologies (a column naming them in any language or source)."""
+    columns = [[row[i] for row in result.rows] for i in range(len(result.columns))]
+    expected = gold.get("values", [gold["value"]] if "value" in gold else None)
+    if expected is not None:
+        candidates = columns + [[c for c in result.rows[0] if _is_number(c)]] * (len(result.rows) == 1)
+        if not any(not _values_mismatch(column, expected) for column in candidates):
+            return False, f"no column holds {expected[:5]}: {result.columns} {result.rows[:3]}"
+    times = gold.get("times", [gold["at"]] if "at" in gold else None)
+    if times is not None and not any(
+        len(column) == len(times) and all(_same_time(g, w) for g, w in zip(column, times, strict=True))
+        for column in columns
+    ):
+        return False, f"no column holds the times {times[:5]}"
+    if "technologies" in gold:
+        from datalake.ask.lexicon import TECHNOLOGIES
+
+        names = {t.key: {_folded(n) for n in (t.key, t.label_es, t.label_en, *t.names)} for t in TECHNOLOGIES}
+        if not any(
+            len(column) == len(gold["technologies"])
+            and all(
+                isinstance(cell, str) and _folded(cell) in names.get(key, {key})
+                for cell, key in zip(column, gold["technologies"], strict=True)
+            )
+            for column in columns
+        ):
+            return False, f"no column names the technologies {gold['technologies']}"
+    for position, accepted in enumerate(gold.get("labels") or []):
+        row = result.rows[position] if position < len(result.rows) else []
+        if not {_folded(cell) for cell in row if isinstance(cell, str)} & {_folded(n) for n in accepted}:
+            return False, f"row {position} names none of {accepted}: {list(row)[:4]}"
     return True, ""
 
 

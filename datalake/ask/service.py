@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 from datalake.ask.answer import chart, compose, data_range, is_empty, json_rows_summary
 from datalake.ask.declared import read_request
-from datalake.ask.errors import AskRefusal, UnsafeQueryError
+from datalake.ask.errors import AskRefusal
 from datalake.ask.executors import SqlExecutor, make_executor
-from datalake.ask.fallback import TextToSqlBackend, huggingface_backend, schema_prompt
+from datalake.ask.fallback import TextToSqlBackend, configured_backend, run_model_query
 from datalake.ask.future import Forecaster, forecast_answer, forecast_period
 from datalake.ask.guard import guard_sql
 from datalake.ask.intent import Intent
@@ -46,7 +46,8 @@ class AskResult(BaseModel):
     columns, rows
         Its result (JSON values; times in ISO 8601, UTC).
     engine
-        ``warehouse`` or ``lake``.
+        ``warehouse`` or ``lake``; ``hf:<model id>`` when a model wrote the SQL (which ran on
+        the engine named by ``interpretation["executor"]``).
     chart
         ``kind`` (line, bar, none), ``x``, ``y``, ``unit``, ``title``, ``x_label``, ``y_label``.
     """
@@ -90,7 +91,9 @@ def ask(
     executor
         Runs the guarded SQL instead of the engine's executor (tests record every statement).
     backend
-        Text-to-SQL fallback; the Hugging Face model of ``ASK_MODEL_ID`` when omitted and set.
+        Text-to-SQL model; the one ``ASK_BACKEND`` names when omitted (none for ``parser``).
+        Given, it answers what the parser does not understand (every question when
+        ``ASK_BACKEND=hf``).
     forecaster
         Answers demand questions about the future (:mod:`datalake.ask.future`); without one they
         read the operator's forecast column, as the evaluation set expects.
@@ -102,11 +105,14 @@ def ask(
     Raises
     ------
     AskRefusal
-        Too long, not understood, ambiguous, out of scope or unsafe; nothing ran.
+        Too long, not understood, ambiguous, out of scope or unsafe; nothing ran. The model's
+        reply had no SQL (``model_no_sql``) or SQL the guard refused (``model_unsafe``).
     datalake.errors.QueryError, datalake.errors.WarehouseUnavailableError
         The engine failed.
     datalake.errors.ForecastUnavailableError
         A question for the forecaster, which cannot answer (no champion, no recent data).
+    datalake.errors.ModelUnavailableError
+        The model did not answer (timeout, rate limit, server error).
     """
     settings = settings or get_settings()
     as_of = _as_of(as_of)
@@ -121,6 +127,10 @@ def ask(
             kind="too_long",
         )
     executor = executor or make_executor(settings, engine)
+    model = backend or configured_backend(settings)
+    if model is not None and settings.ask_backend == "hf":
+        language = read(question).language
+        return _model_answer(question, as_of, language, suggestions(language), model, executor, settings)
     routed = route(question)
     if routed is not None:
         return _declared_answer(question, routed, as_of, executor, settings)
@@ -130,10 +140,12 @@ def ask(
         declared = route_after_refusal(question, refusal)
         if declared is not None:
             return _declared_answer(question, declared, as_of, executor, settings)
-        model = backend or _configured_backend(settings)
+        # Only what the parser does not understand: never a question it refused on purpose.
         if refusal.kind != "not_understood" or model is None:
             raise
-        return _model_answer(question, refusal, model, executor, settings)
+        return _model_answer(
+            question, as_of, refusal.language, refusal.suggestions, model, executor, settings
+        )
     if forecaster is not None and (ahead := forecast_period(question, intent, as_of)) is not None:
         fields = forecast_answer(intent, ahead, as_of, forecaster).fields()
         return AskResult(question=question, language=intent.language, **fields)  # type: ignore[arg-type]
@@ -204,29 +216,25 @@ def _as_of(as_of: dt.datetime | None) -> dt.datetime:
     return as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=MADRID)
 
 
-def _configured_backend(settings: Settings) -> TextToSqlBackend | None:
-    model_id = (settings.ask_model_id or "").strip()
-    return huggingface_backend(model_id) if model_id else None
-
-
 def _model_answer(
-    question: str, refusal: AskRefusal, backend: TextToSqlBackend, executor: SqlExecutor, settings: Settings
+    question: str,
+    as_of: dt.datetime,
+    language: str,
+    refusal_suggestions: list[str],
+    backend: TextToSqlBackend,
+    executor: SqlExecutor,
+    settings: Settings,
 ) -> AskResult:
     """Answer through the model: its SQL passes the guard or the question is refused."""
-    language = refusal.language
-    generated = backend.generate_sql(question, schema=schema_prompt(), dialect=executor.dialect)
-    try:
-        sql = guard_sql(generated, executor.dialect, max_limit=settings.ask_max_rows)
-    except UnsafeQueryError as error:
-        reason = (
-            f"No he entendido la pregunta y la consulta del modelo no es segura ({error.reason})."
-            if language == "es"
-            else f"The question was not understood and the model's query is not safe ({error.reason})."
-        )
-        raise AskRefusal(
-            reason, suggestions=refusal.suggestions, language=language, kind="model_failed"
-        ) from None
-    columns, rows = executor.run(sql)
+    sql, columns, rows = run_model_query(
+        question,
+        backend,
+        executor,
+        as_of=as_of,
+        max_rows=settings.ask_max_rows,
+        language=language,
+        suggestions=refusal_suggestions,
+    )
     summary = json_rows_summary(columns, rows, language)
     answer = (
         f"Respuesta del modelo {backend.name} (no del analizador; revisa la SQL): {summary}"
@@ -237,10 +245,15 @@ def _model_answer(
         question=question,
         language=language,  # type: ignore[arg-type]
         answer=answer,
-        interpretation={"method": "model", "model_id": backend.name, "language": language},
+        interpretation={
+            "method": "model",
+            "model_id": backend.name,
+            "language": language,
+            "executor": executor.name,
+        },
         sql=sql,
         columns=columns,
         rows=rows,
-        engine=executor.name,
+        engine=backend.engine,
         chart={"kind": "none", "x": None, "y": None, "unit": "", "title": "", "x_label": "", "y_label": ""},
     )

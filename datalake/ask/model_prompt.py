@@ -1,0 +1,126 @@
+"""The text-to-SQL model's instructions: /ask's semantic layer written out as a prompt.
+
+The prompt is built from what the parser itself relies on: the dataset specs (tables, columns,
+their descriptions and units; the same list as the guard's allow-list), the lake's rules
+(Europe/Madrid periods as UTC bounds on ``ts_utc``, one source per hour, MWh as the sum of
+hourly MW, generation's best rows per day, shares), the technology names each source uses
+(:mod:`datalake.ask.lexicon`), worked examples (:mod:`datalake.ask.model_examples`) and, last,
+the moment the question is asked, so "yesterday" means something.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import sqlglot
+
+from datalake.ask.lexicon import RANKED_TECHNOLOGIES, WEEKDAY_NAMES_EN
+from datalake.ask.model_examples import EXAMPLES, EXAMPLES_DIALECT
+from datalake.ask.periods import MADRID
+from datalake.datasets import ask_datasets
+
+#: How each executor's dialect is named to the model.
+DIALECT_NAMES = {"postgres": "PostgreSQL", "athena": "Trino (Amazon Athena)", "duckdb": "DuckDB"}
+
+#: The model's reply when the tables cannot answer (anything without SQL is refused the same way).
+NO_SQL = "NO_SQL"
+
+_INSTRUCTIONS = """\
+You write one SQL query in the {dialect} dialect that answers a question (in Spanish or English) \
+about electricity demand and generation in Spain.
+Reply with the query alone, in one ```sql fenced block, without explanations. If these tables \
+cannot answer the question, reply with {no_sql}: and the reason in one line."""
+
+_RULES = f"""\
+Rules:
+- One SELECT statement (WITH is allowed). Only the tables and columns above, unqualified (no \
+schema prefix). No other statement, no second statement, no system tables.
+- Functions: SUM, AVG, MIN, MAX, COUNT, ROUND, ABS, COALESCE, NULLIF, GREATEST, LEAST, CASE, \
+CAST, DATE_TRUNC, EXTRACT, window functions (ROW_NUMBER, RANK, LAG, LEAD). Nothing else.
+- Units: demand_mw is the mean demand of an hour in MW; a period's demand energy in MWh is \
+SUM(demand_mw) over its hours, its mean demand AVG(demand_mw). energy_mwh is the energy of the \
+row's period (an hour or a day, see time_grain) in MWh. share is a fraction 0..1, never a percent.
+- Time: questions speak Europe/Madrid time (CET, UTC+1; CEST, UTC+2 from the last Sunday of \
+March to the last Sunday of October, changes at 01:00 UTC). ts_utc is the UTC start of the \
+hour: filter a Madrid period with UTC bounds, ts_utc >= CAST('<UTC start>' AS TIMESTAMP) AND \
+ts_utc < CAST('<UTC end>' AS TIMESTAMP) (half-open). local_date is already the Madrid day. A day \
+runs 00:00-24:00 Madrid time (23 or 25 hours on a change day), a week starts on Monday, \
+"yesterday", "last week", "last month" count from the moment the question is asked (below). \
+Return times as ts_utc (UTC) or local_date.
+- Sources: an hour can have rows from several sources. Take one per hour: ree, else entsoe, \
+else sample; sample rows only when the table has no ree or entsoe rows for the region.
+- Generation: per local_date use the best (source, time_grain) rows present, hourly before \
+daily, so no day counts twice; skip technology_group = 'total' rows; the total generation is \
+the sum of the positive energy_mwh of every technology, a share is a technology's energy over it.
+- region is 'national' unless the question says peninsular (península, mainland).
+- Technologies (technology values per source, ree's Spanish and entsoe's English): \
+{"; ".join(f"{t.label_en}: {', '.join(repr(n) for n in t.names)}" for t in RANKED_TECHNOLOGIES)}. \
+Renewable and non-renewable are technology_group 'Renovable' and 'No-Renovable'.
+- Name result columns after their unit: demand_mw, demand_mwh, energy_mwh, generation_mwh, share."""
+
+
+def schema_prompt() -> str:
+    """The tables the model may query, as ``CREATE TABLE`` text with each column's meaning.
+
+    The same list as the guard's allow-list: /ask's datasets, without their personal columns.
+    """
+    lines = []
+    for spec in ask_datasets():
+        columns = [c for c in spec.columns if not c.personal]
+        lines.append(f"-- {spec.description}")
+        lines.append(f"CREATE TABLE {spec.warehouse_table} (")
+        for index, column in enumerate(columns):
+            comma = "," if index < len(columns) - 1 else ""
+            comment = f"  -- {column.description}" if column.description else ""
+            lines.append(f"  {column.name} {column.type}{comma}{comment}")
+        lines.append(");")
+    return "\n".join(lines)
+
+
+def asked_at_text(moment: dt.datetime) -> str:
+    """``moment`` as the prompt names it: Madrid wall time, weekday and UTC offset."""
+    local = moment.astimezone(MADRID)
+    offset = local.strftime("%z")
+    weekday = WEEKDAY_NAMES_EN[local.weekday()]  # not %A: that follows the process's locale
+    return f"{local:%Y-%m-%d %H:%M} ({weekday}), Europe/Madrid, UTC{offset[:3]}:{offset[3:]}"
+
+
+@lru_cache(maxsize=8)
+def examples_prompt(dialect: str) -> str:
+    """The worked examples, their SQL in ``dialect``."""
+    parts = ["Examples:"]
+    for example in EXAMPLES:
+        sql = example.sql
+        if dialect != EXAMPLES_DIALECT:
+            sql = sqlglot.transpile(sql, read=EXAMPLES_DIALECT, write=dialect)[0]
+        parts.append(
+            f"Question (asked {asked_at_text(example.asked_at)}): {example.question}\n```sql\n{sql}\n```"
+        )
+    return "\n\n".join(parts)
+
+
+def system_prompt(dialect: str, as_of: dt.datetime) -> str:
+    """Everything the model is told before the question.
+
+    Parameters
+    ----------
+    dialect
+        The executor's sqlglot dialect (``postgres``, ``athena``).
+    as_of
+        When the question is asked (aware).
+
+    Returns
+    -------
+    str
+        Instructions, tables, rules, examples and the moment of the question.
+    """
+    return "\n\n".join(
+        [
+            _INSTRUCTIONS.format(dialect=DIALECT_NAMES.get(dialect, dialect), no_sql=NO_SQL),
+            "Tables:\n" + schema_prompt(),
+            _RULES,
+            examples_prompt(dialect),
+            f"The question is asked now: {asked_at_text(as_of)}.",
+        ]
+    )
