@@ -15,6 +15,7 @@ with the readings listed when it anchors in two subjects.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -25,7 +26,7 @@ from datalake.ask.errors import AskRefusal
 from datalake.ask.periods import Period
 from datalake.ask.text import Speller, fold, tokens
 from datalake.ask.timeexpr import TIME_WORDS, extract_times
-from datalake.ask.words import GRAMMAR
+from datalake.ask.words import COMMON_WORDS, GRAMMAR
 from datalake.datasets import ask_datasets
 from datalake.datasets.semantics import Aggregation, Dimension, Measure, Semantics, Words
 from datalake.datasets.spec import DatasetSpec
@@ -79,13 +80,16 @@ class Request:
     filters
         Dimension -> the stored values named ("comedia": Comedy).
     period
-        The period named, filtering the table's time column.
+        The period named, filtering the table's time column (from the first to the last when
+        several are named).
+    periods
+        Several periods compared ("2014 vs 2015"): rows of each, one bucket each.
     k
         Rows asked for ("top 5"); None when not said.
     order
         ``desc`` or ``asc``; None when not said.
-    threshold
-        ``(">", 1e8)`` for "mayor a 100M", applied to the first measure.
+    thresholds
+        "mayor a 100M", "with at least 1000 votes": each bound to the measure it follows or names.
     counting, listing, distribution, superlative, single
         Words asking to count, to list a dimension's values, for a distribution, for a
         superlative measure ("más caras"), or for one row ("la película").
@@ -93,6 +97,10 @@ class Request:
         A personal dimension the question groups or ranks by (refused).
     entity_named
         The question names the table's rows ("películas"): "highest budget movies" lists films.
+    unknown_counted
+        "cuántas entradas": a word counted that names nothing of the table (refused).
+    versus
+        Two or more values of this dimension are compared ("compras vs ventas"): in the order named.
     """
 
     language: str
@@ -103,9 +111,10 @@ class Request:
     time_group: str | None = None
     filters: tuple[tuple[Dimension, tuple[str, ...]], ...] = ()
     period: Period | None = None
+    periods: tuple[Period, ...] = ()
     k: int | None = None
     order: str | None = None
-    threshold: tuple[str, float] | None = None
+    thresholds: tuple[Threshold, ...] = ()
     counting: bool = False
     listing: bool = False
     distribution: bool = False
@@ -113,19 +122,41 @@ class Request:
     single: bool = False
     personal: Dimension | None = None
     entity_named: bool = False
+    unknown_counted: str | None = None
+    versus: Dimension | None = None
 
     @property
     def semantics(self) -> Semantics:
         """The table's declarations."""
         return self.table.semantics
 
+    @property
+    def threshold(self) -> Threshold | None:
+        """The first threshold, if any."""
+        return self.thresholds[0] if self.thresholds else None
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """``measure op value`` ("presupuesto mayor a 100M"); no measure: the request's first."""
+
+    op: str
+    value: float
+    measure: Measure | None = None
+    start: int = 0
+    end: int = 0
+
 
 # -- compiled words ---------------------------------------------------------------------------------
 
 
 def _pattern(phrases: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
-    folded = tuple({" ".join(tokens(fold(p))) for p in phrases} - {""})
-    return lx.phrase_pattern(folded) if folded else None
+    """Any of ``phrases`` on token boundaries, folded, singular or plural ("solar", "solares")."""
+    folded = sorted({" ".join(tokens(fold(p))) for p in phrases} - {""}, key=len, reverse=True)
+    if not folded:
+        return None
+    body = "|".join(re.escape(p) for p in folded)
+    return re.compile(rf"(?<![^ ])(?:{body})(?:e?s)?(?![^ ])")
 
 
 @functools.cache
@@ -145,7 +176,7 @@ def _declared_words(semantics: Semantics, *, time: bool = True) -> list[str]:
     time words, "año", "fecha", name no subject)."""
     words = [*semantics.entity.all(), *semantics.subject_words.all()]
     for measure in semantics.measures:
-        words += [*measure.words.all(), *measure.superlatives.all()]
+        words += [*measure.words.all(), *measure.superlatives.all(), *measure.least.all()]
     for dimension in semantics.dimensions:
         words += dimension.words.all()
         for value in dimension.values:
@@ -188,7 +219,8 @@ def _speller() -> Speller:
     grammar = [p for language in GRAMMAR.values() for phrases in language.values() for p in phrases]
     declared = [w for table in tables() for w in _declared_words(table.semantics)]
     targets = _folded_words(grammar + declared)
-    return Speller(lx.VOCABULARY | TIME_WORDS | targets, targets | TIME_WORDS)
+    common = _folded_words([w for language in COMMON_WORDS.values() for w in language])
+    return Speller(lx.VOCABULARY | TIME_WORDS | targets | common, targets | TIME_WORDS)
 
 
 def read_text(question: str) -> str:
@@ -211,6 +243,31 @@ def anchored_subjects(text: str) -> dict[str, list[Table]]:
         if table.anchors is not None and table.anchors.search(text):
             found.setdefault(table.semantics.subject, []).append(table)
     return found
+
+
+def orders_a_change(text: str) -> bool:
+    """The question opens with an order to change data ("update the budget of Avatar to 0")."""
+    found = _grammar("write").match(text.strip())
+    return found is not None
+
+
+def named_subjects(text: str, subjects: dict[str, list[Table]]) -> list[str]:
+    """Of ``subjects``, those the question names by their rows or their own words ("películas",
+    "la empresa de energía"), not only by a measure or a value they share with others."""
+    return [
+        subject
+        for subject, found in subjects.items()
+        if any(c.role in ("entity", "subject") for table in found for c in claims(text, table))
+    ]
+
+
+def strongest_subject(text: str, subjects: dict[str, list[Table]]) -> str | None:
+    """The subject whose tables' words the question uses clearly more than any other's, or None."""
+    scores = sorted(
+        ((max(table_score(text, t) for t in tables() if t.semantics.subject == s), s) for s in subjects),
+        reverse=True,
+    )
+    return scores[0][1] if len(scores) == 1 or scores[0][0] > scores[1][0] else None
 
 
 def mentioned_subjects(text: str) -> dict[str, list[Table]]:
@@ -240,13 +297,22 @@ def best_table(text: str, candidates: list[Table]) -> Table:
     """The table whose words ``text`` uses most: its entity and measures count double (they name
     what is asked), dimensions and values once."""
 
-    def score(table: Table) -> tuple[int, int]:
-        weights = {"entity": 2, "measure": 2, "superlative": 2, "dimension": 1, "value": 1}
-        points = sum(weights[c.role] for c in claims(text, table))
-        # Earlier tables win ties: the registry lists the main table before its bridges.
-        return points, -tables().index(table)
+    # Earlier tables win ties: the registry lists the main table before its bridges.
+    return max(candidates, key=lambda table: (table_score(text, table), -tables().index(table)))
 
-    return max(candidates, key=score)
+
+def table_score(text: str, table: Table) -> int:
+    """How much of ``text`` names ``table``: rows, subject and measures count double."""
+    weights = {
+        "entity": 2,
+        "subject": 2,
+        "measure": 2,
+        "superlative": 2,
+        "least": 2,
+        "dimension": 1,
+        "value": 1,
+    }
+    return sum(weights[c.role] for c in claims(text, table))
 
 
 @dataclass(frozen=True)
@@ -255,7 +321,7 @@ class Claim:
 
     start: int
     end: int
-    role: str  # entity, measure, superlative, dimension or value
+    role: str  # entity, subject, measure, superlative, least, dimension or value
     measure: Measure | None = None
     dimension: Dimension | None = None
     value: str | None = None
@@ -273,9 +339,11 @@ def claims(text: str, table: Table) -> list[Claim]:
             found.extend(Claim(m.start(), m.end(), role, **owner) for m in pattern.finditer(text))  # type: ignore[arg-type]
 
     add(semantics.entity, "entity")
+    add(semantics.subject_words, "subject")
     for measure in semantics.measures:
         add(measure.words, "measure", measure=measure)
         add(measure.superlatives, "superlative", measure=measure)
+        add(measure.least, "least", measure=measure)
     for dimension in semantics.dimensions:
         add(dimension.words, "dimension", dimension=dimension)
         for value in dimension.values:
@@ -318,20 +386,43 @@ def _threshold_pattern() -> re.Pattern[str]:
         rf"(?:(?:de|a|que|than|of) )?(?:usd |dolares |dollars |cop |pesos )?(?P<n>{_NUMBER})"
         rf"(?: (?P<b>{alternatives('billion')})| (?P<m>{alternatives('million')})"
         rf"| (?P<t>{alternatives('thousand')}))?"
+        rf"(?: (?P<hours>{alternatives('hours')}))?"
         r"(?![^ ])"
     )
 
 
-def _threshold(text: str) -> tuple[tuple[str, float] | None, str]:
-    found = _threshold_pattern().search(text)
-    if found is None:
-        return None, text
-    value = _number(found["n"])
-    value *= 1e9 if found["b"] else 1e6 if found["m"] else 1e3 if found["t"] else 1
-    op = ">" if found["gt"] else "<"
-    if found["gt"] and re.search(r"al menos|at least|minimo de", found.group(0)):
-        op = ">="
-    return (op, value), text[: found.start()] + " " + text[found.end() :]
+def _blank(text: str, start: int, end: int) -> str:
+    """``text`` with ``[start, end)`` made spaces: positions of what follows stay put."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _thresholds(text: str) -> tuple[list[Threshold], str]:
+    found = []
+    for match in _threshold_pattern().finditer(text):
+        value = _number(match["n"])
+        value *= 1e9 if match["b"] else 1e6 if match["m"] else 1e3 if match["t"] else 1
+        op = ">" if match["gt"] else "<"
+        if match["gt"] and re.search(r"al menos|at least|minimo de", match.group(0)):
+            op = ">="
+        if match["lt"] and re.search(r"at most|como mucho|maximo de|no mas de", match.group(0)):
+            op = "<="
+        # "3 horas" of a measure in minutes is 180; the unit is checked once the measure is known.
+        found.append(Threshold(op, value * (60 if match["hours"] else 1), None, match.start(), match.end()))
+    for threshold in found:
+        text = _blank(text, threshold.start, threshold.end)
+    return found, text
+
+
+def _bind(thresholds: list[Threshold], named: list[Claim]) -> tuple[Threshold, ...]:
+    """Each threshold's measure: one named right after it ("1000 votes"), else the nearest before."""
+    bound = []
+    measures = [c for c in named if c.measure is not None]
+    for threshold in thresholds:
+        after = [c for c in measures if 0 <= c.start - threshold.end <= 2]
+        before = [c for c in measures if c.end <= threshold.start]
+        claim = after[0] if after else (before[-1] if before else None)
+        bound.append(dataclasses.replace(threshold, measure=claim.measure if claim else None))
+    return tuple(bound)
 
 
 _TOP_K = re.compile(
@@ -343,17 +434,24 @@ _K_BEFORE_ENTITY = re.compile(rf"(?<![^ ])(?P<n>{_NUMBER}) (?=[a-z])")
 def _top_k(text: str, table: Table) -> tuple[int | None, str]:
     found = _TOP_K.search(text)
     if found is None:
-        # "5 películas", "3 géneros": a number right before the entity or a dimension's words.
+        # "5 películas", "3 géneros", "5 most popular": a number before the rows, a dimension or a
+        # superlative.
         for match in _K_BEFORE_ENTITY.finditer(text):
             after = text[match.end() :]
-            named = [table.entity, *(_words_pattern(d.words) for d in table.semantics.dimensions)]
+            named = [
+                table.entity,
+                _grammar("most"),
+                _grammar("least"),
+                *(_words_pattern(d.words) for d in table.semantics.dimensions),
+                *(_words_pattern(m.superlatives) for m in table.semantics.measures),
+                *(_words_pattern(m.least) for m in table.semantics.measures),
+            ]
             if any(p is not None and p.match(after) for p in named):
                 found = match
                 break
     if found is None:
         return None, text
-    k = int(_number(found["n"]))
-    return k, text[: found.start("n")] + " " + text[found.end("n") :]
+    return int(_number(found["n"])), _blank(text, found.start("n"), found.end("n"))
 
 
 def _aggregation(text: str) -> Aggregation | None:
@@ -372,36 +470,23 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
         A date that does not exist or is ambiguous.
     """
     semantics = table.semantics
-    threshold, text = _threshold(text)
+    thresholds, text = _thresholds(text)
     k, text = _top_k(text, table)
-    times = extract_times(text, as_of, language) if semantics.time is not None else None
-    if times is not None and times.problem:
-        raise AskRefusal(
-            "La fecha de la pregunta no es válida o es ambigua." if language == "es"
-            else "The question's date is not valid or is ambiguous.",
-            language=language,
-            kind="ambiguous",
-        )  # fmt: skip
-    period = None
-    if times is not None and times.periods:
-        first, last = times.periods[0], times.periods[-1]
-        period = Period(first.start, last.end, first.name_es, first.name_en)
-        for start, end in sorted(times.spans, reverse=True):
-            text = text[:start] + " " * (end - start) + text[end:]
-        text = " ".join(text.split())
+    period, periods, text = _periods(text, table, language, as_of)
     named = claims(text, table)
     measures: list[Measure] = []
-    superlative = False
     for claim in named:
         if claim.measure is not None and claim.measure not in measures:
             measures.append(claim.measure)
-        superlative |= claim.role == "superlative"
+    superlative = any(c.role == "superlative" for c in named)
+    least = any(c.role == "least" for c in named)
     filters: dict[str, tuple[Dimension, list[str]]] = {}
     group: Dimension | None = None
     personal: Dimension | None = None
     by = _grammar("by")
-    entity_named = any(c.role == "entity" for c in named)
+    entities = [c for c in named if c.role == "entity"]
     ranked = k is not None or bool(_grammar("top").search(text) or _grammar("most").search(text))
+    single = bool(_grammar("one").search(text)) or any(_singular(text, c) for c in entities)
     for claim in named:
         dimension = claim.dimension
         if dimension is None:
@@ -414,28 +499,31 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
         before = " ".join(text[: claim.start].split()[-2:])
         if dimension.personal:
             # "top clients by spend", "los clientes que más gastan": rows would be people.
-            if by.search(before) or (not entity_named and (ranked or measures)):
+            if by.search(before) or (not entities and (ranked or measures)):
                 personal = dimension
             continue
         if group is None:
-            grouped = bool(by.search(before) or (k is not None and not entity_named))
+            which = bool(_grammar("which").search(before))
+            grouped = bool(by.search(before) or (k is not None and not entities) or which)
             listed = bool(_grammar("list").search(text) or _grammar("distribution").search(text))
             if grouped or listed or _grammar("count").search(text):
                 group = dimension
-    time_group = next((c for c in TIME_GROUPS if _grammar(c).search(text)), None)
-    if time_group is None and semantics.time is not None and semantics.time.year_column:
-        # "distribución de películas por año de estreno"
-        year_words = _words_pattern(Words(("año", "años"), ("year", "years")))
-        found = year_words.search(text) if year_words else None
-        if found is not None and by.search(" ".join(text[: found.start()].split()[-1:])):
-            time_group = "year"
+                # "which city has the most clients": one group.
+                single = single or (which and _singular(text, claim) and ranked)
+    time_group = _time_group(text, by)
+    if time_group is None and len(periods) > 1:
+        time_group = _bucket_of(periods)
+    if _grammar("which_year").search(text) or _grammar("which_month").search(text):
+        time_group = "year" if _grammar("which_year").search(text) else "month"
+        single = single or ranked
     order = None
-    if _grammar("least").search(text) and not threshold:
+    if (least or _grammar("least").search(text)) and not thresholds:
         order = "asc"
-    elif _grammar("most").search(text) or _grammar("top").search(text) or k is not None:
+    elif superlative or ranked:
         order = "desc"
     # Values of the dimension grouped by are kept only when two or more are named (compras vs ventas).
     chosen = tuple((d, tuple(v)) for d, v in filters.values() if d != group or len(v) > 1)
+    versus = next((d for d, v in chosen if len(v) > 1), None)
     return Request(
         language=language,
         table=table,
@@ -445,17 +533,88 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
         time_group=time_group if semantics.time is not None else None,
         filters=chosen,
         period=period,
+        periods=periods if len(periods) > 1 else (),
         k=k,
         order=order,
-        threshold=threshold,
+        thresholds=_bind(thresholds, named),
         counting=bool(_grammar("count").search(text)),
         listing=bool(_grammar("list").search(text)),
         distribution=bool(_grammar("distribution").search(text)),
-        superlative=superlative,
-        single=bool(_grammar("one").search(text)),
+        superlative=superlative or least,
+        single=single,
         personal=personal,
-        entity_named=entity_named,
+        entity_named=bool(entities),
+        unknown_counted=_unknown_counted(text, named),
+        versus=versus,
     )
+
+
+def _singular(text: str, claim: Claim) -> bool:
+    """The claim's words are singular ("movie", "ciudad"): plural words end in s in both languages."""
+    return not text[claim.start : claim.end].endswith("s")
+
+
+def _periods(
+    text: str, table: Table, language: str, as_of: dt.datetime
+) -> tuple[Period | None, tuple[Period, ...], str]:
+    """The period named (first to last) and each period when several are, with their words blanked."""
+    if table.semantics.time is None:
+        return None, (), text
+    times = extract_times(text, as_of, language)
+    if times.problem:
+        raise AskRefusal(
+            "La fecha de la pregunta no es válida o es ambigua." if language == "es"
+            else "The question's date is not valid or is ambiguous.",
+            language=language,
+            kind="ambiguous",
+        )  # fmt: skip
+    if not times.periods:
+        return None, (), text
+    for start, end in times.spans:
+        text = _blank(text, start, end)
+    first = times.periods[0]
+    ordered = tuple(sorted(times.periods, key=lambda p: p.start))
+    span = Period(ordered[0].start, max(p.end for p in ordered), first.name_es, first.name_en)
+    return span, (ordered if len(ordered) > 1 else ()), text
+
+
+def _bucket_of(periods: tuple[Period, ...]) -> str | None:
+    """``year`` or ``month`` when every period compared is a whole one."""
+    starts = [p.start for p in periods]
+    if all(s.month == 1 and s.day == 1 and e.year == s.year + 1 and e.month == 1 for s, e in
+           ((p.start, p.end) for p in periods)):  # fmt: skip
+        return "year"
+    if all(s.day == 1 and p.end.day == 1 for s, p in zip(starts, periods, strict=True)):
+        return "month"
+    return None
+
+
+def _time_group(text: str, by: re.Pattern[str]) -> str | None:
+    found = next((c for c in TIME_GROUPS if _grammar(c).search(text)), None)
+    if found is not None:
+        return found
+    # "distribución de películas por año de estreno"
+    year_words = _words_pattern(Words(("año", "años"), ("year", "years")))
+    match = year_words.search(text) if year_words else None
+    if match is not None and by.search(" ".join(text[: match.start()].split()[-1:])):
+        return "year"
+    return None
+
+
+def _unknown_counted(text: str, named: list[Claim]) -> str | None:
+    """The noun after "cuántas"/"how many" when it names nothing the table has ("entradas")."""
+    found = _grammar("count").search(text)
+    if found is None:
+        return None
+    rest = text[found.end() :].split()
+    fillers = {"de", "las", "los", "el", "la", "the", "of", "en", "in", "total", "distintas", "distintos"}
+    word = next((w for w in rest if w not in fillers), None)
+    if word is None:
+        return None
+    position = text.index(word, found.end())
+    if any(c.start <= position < c.end for c in named) or word.isdigit():
+        return None
+    return word
 
 
 @functools.cache

@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 
 from datalake.ask.answer import number
-from datalake.ask.declared import Request, Table
+from datalake.ask.declared import Request, Table, Threshold
 from datalake.ask.errors import AskRefusal
 from datalake.datasets.semantics import Dimension, Measure
 
@@ -67,9 +67,17 @@ def _join(table: Table, dimension: Dimension | None) -> str:
     return f" JOIN {dimension.table} AS {BRIDGE} ON {on}"
 
 
-def conditions(request: Request, *, ranked: bool = False, measures: Sequence[Measure] = ()) -> list[str]:
-    """The WHERE conditions every kind shares: the source, the period, the values named, what the
-    measures need (and, for rows ranked by a measure, what ranking them needs)."""
+def conditions(
+    request: Request,
+    *,
+    ranked: bool = False,
+    measures: Sequence[Measure] = (),
+    grouped: Dimension | None = None,
+    thresholds: bool = False,
+) -> list[str]:
+    """The WHERE conditions every kind shares: the source, the period(s), the values named, what the
+    measures need (and, for rows ranked by a measure, what ranking them needs), and the
+    thresholds on rows when asked."""
     semantics, table = request.semantics, request.table
     where = []
     if semantics.source is not None:
@@ -81,14 +89,17 @@ def conditions(request: Request, *, ranked: bool = False, measures: Sequence[Mea
         )
     if request.period is not None and semantics.time is not None:
         column = f"{MAIN}.{semantics.time.column}"
-        first = request.period.start.date().isoformat()
-        last = request.period.end.date().isoformat()
-        where.append(
-            f"{column} >= CAST({literal(first)} AS DATE) AND {column} < CAST({literal(last)} AS DATE)"
-        )
+        spans = [
+            f"({column} >= CAST({literal(p.start.date().isoformat())} AS DATE) "
+            f"AND {column} < CAST({literal(p.end.date().isoformat())} AS DATE))"
+            for p in (request.periods or (request.period,))
+        ]
+        where.append(spans[0] if len(spans) == 1 else f"({' OR '.join(spans)})")
     for dimension, values in request.filters:
         listed = ", ".join(literal(v) for v in values)
-        if dimension.table is None:
+        if dimension.table is not None and dimension == grouped:
+            where.append(f"{BRIDGE}.{dimension.column} IN ({listed})")  # the joined rows themselves
+        elif dimension.table is None:
             where.append(f"{MAIN}.{dimension.column} IN ({listed})")
         else:
             on = " AND ".join(f"f.{c} = {MAIN}.{c}" for c in dimension.join)
@@ -102,7 +113,23 @@ def conditions(request: Request, *, ranked: bool = False, measures: Sequence[Mea
             where.append(qualified(measure.when.sql))
         if ranked and measure.ranked_when is not None:
             where.append(qualified(measure.ranked_when.sql))
+    if thresholds:
+        for threshold in request.thresholds:
+            measure = threshold_measure(request, threshold)
+            where.append(f"{qualified(measure.expression)} {threshold.op} {literal(threshold.value)}")
+            if measure.when is not None:
+                where.append(qualified(measure.when.sql))
     return where
+
+
+def threshold_measure(request: Request, threshold: Threshold) -> Measure:
+    """The measure a threshold applies to: its own, the request's first, or the table's order."""
+    if threshold.measure is not None:
+        return threshold.measure
+    if request.measures:
+        return request.measures[0]
+    semantics = request.semantics
+    return semantics.measure(semantics.order or semantics.measures[0].key)
 
 
 def _where(parts: list[str]) -> str:
@@ -312,14 +339,11 @@ class Count(Kind):
 
     def applies(self, request: Request) -> bool:
         # "¿Cuántos kWh...?" asks for a total, not a count of rows.
-        measured = bool(request.measures) and request.threshold is None
+        measured = bool(request.measures) and not request.thresholds
         return request.counting and not measured and request.group is None and request.time_group is None
 
     def build(self, request: Request, max_rows: int) -> Built:
-        where = conditions(request)
-        if request.threshold is not None and request.measures:
-            op, value = request.threshold
-            where.append(f"{qualified(request.measures[0].expression)} {op} {literal(value)}")
+        where = conditions(request, thresholds=True)
         sql = f"SELECT {_count(request)} AS n FROM {request.table.name} AS {MAIN}{_where(where)}"
         return Built(sql, "n")
 
@@ -336,16 +360,21 @@ class Count(Kind):
 
 
 def _threshold_words(request: Request) -> str:
-    if request.threshold is None or not request.measures:
-        return ""
-    op, value = request.threshold
-    measure = request.measures[0]
     es = request.language == "es"
-    words = {">": ("mayor que", "above"), ">=": ("de al menos", "of at least"), "<": ("menor que", "below")}[
-        op
-    ]
-    shown = show(value, measure.unit, request.language)
-    return f" {'con' if es else 'with'} {measure.name(request.language)} {words[0 if es else 1]} {shown}"
+    said = []
+    for threshold in request.thresholds:
+        measure = threshold_measure(request, threshold)
+        words = {
+            ">": ("mayor que", "above"),
+            ">=": ("de al menos", "of at least"),
+            "<": ("menor que", "below"),
+            "<=": ("de como mucho", "of at most"),
+        }[threshold.op]
+        shown = show(threshold.value, measure.unit, request.language)
+        said.append(f"{measure.name(request.language)} {words[0 if es else 1]} {shown}")
+    if not said:
+        return ""
+    return f" {'con' if es else 'with'} " + (" y " if es else " and ").join(said)
 
 
 class Grouped(Kind):
@@ -355,16 +384,10 @@ class Grouped(Kind):
     name = "group"
 
     def applies(self, request: Request) -> bool:
-        return (
-            request.group is not None or request.time_group is not None or self._versus(request) is not None
-        )
-
-    @staticmethod
-    def _versus(request: Request) -> Dimension | None:
-        return next((d for d, values in request.filters if len(values) > 1), None)
+        return request.group is not None or request.time_group is not None or request.versus is not None
 
     def _dimension(self, request: Request) -> Dimension | None:
-        return request.group or (None if request.time_group else self._versus(request))
+        return request.group or (None if request.time_group else request.versus)
 
     def _key(self, request: Request) -> tuple[str, str]:
         """The grouping expression and its column name."""
@@ -386,12 +409,11 @@ class Grouped(Kind):
         ref, key = self._key(request)
         dimension = self._dimension(request)
         measures = request.measures
-        if request.distribution or (request.counting and not measures) or not measures:
-            measures = (
-                ()
-                if (request.distribution or request.counting or not request.semantics.order)
-                else (request.semantics.measure(request.semantics.order),)
-            )
+        if not measures and not (request.distribution or request.counting or request.entity_named):
+            # "compras vs ventas", "ventas por mes": the table's own measure; "películas por
+            # género": how many.
+            order = request.semantics.order
+            measures = (request.semantics.measure(order),) if order else ()
         selects = [f"{ref} AS {key}"]
         for measure in measures:
             selects.append(
@@ -399,16 +421,24 @@ class Grouped(Kind):
             )
         selects.append(f"{_count(request)} AS n")
         value = self._value_name(measures[0], request) if measures else "n"
-        where = [*conditions(request, measures=measures), f"{ref} IS NOT NULL"]
+        where = [*conditions(request, measures=measures, grouped=dimension), f"{ref} IS NOT NULL"]
         having = ""
-        if request.threshold is not None and measures:
-            op, amount = request.threshold
-            having = f" HAVING {_aggregate(measures[0], request.aggregation)} {op} {literal(amount)}"
-        if request.time_group is not None:
+        if request.thresholds and measures:
+            threshold = request.thresholds[0]
+            aggregate = _aggregate(measures[0], request.aggregation)
+            having = f" HAVING {aggregate} {threshold.op} {literal(threshold.value)}"
+        direction = "ASC" if request.order == "asc" else "DESC"
+        ranked = request.single or request.k is not None or request.order is not None
+        if request.versus is not None and dimension == request.versus:
+            # In the order the question names them: "compras vs ventas" lists purchases first.
+            values = next(v for d, v in request.filters if d is request.versus)
+            cases = " ".join(f"WHEN {literal(v)} THEN {i}" for i, v in enumerate(values))
+            order = f"CASE {ref} {cases} END"
+        elif request.time_group is not None and not ranked:
             order = f"{key} ASC"
         else:
-            order = f"{value} {'ASC' if request.order == 'asc' else 'DESC'}, {key} ASC"
-        limit = min(request.k or max_rows, max_rows)
+            order = f"{value} {direction}, {key} ASC"
+        limit = min(1 if request.single and request.k is None else request.k or max_rows, max_rows)
         sql = (
             f"SELECT {', '.join(selects)} FROM {request.table.name} AS {MAIN}"
             f"{_join(request.table, dimension)}"
@@ -501,7 +531,7 @@ class Rows(Kind):
         listed = request.aggregation is None or (
             request.entity_named and request.aggregation in ("max", "min")
         )
-        return request.semantics.label is not None and (request.threshold is not None or (ranked and listed))
+        return request.semantics.label is not None and (bool(request.thresholds) or (ranked and listed))
 
     def _measure(self, request: Request) -> Measure:
         if request.measures:
@@ -512,14 +542,12 @@ class Rows(Kind):
         measure = self._measure(request)
         label = request.semantics.label
         value = measure.key
-        where = conditions(request, ranked=request.threshold is None, measures=(measure,))
-        if request.threshold is not None:
-            op, amount = request.threshold
-            where.append(f"{qualified(measure.expression)} {op} {literal(amount)}")
+        where = conditions(request, ranked=not request.thresholds, measures=(measure,), thresholds=True)
         time = request.semantics.time
         extra = f", {MAIN}.{time.column} AS {time.column}" if time is not None else ""
         k = 1 if request.single and request.k is None else request.k
-        limit = min(k or request.semantics.row_limit, max_rows)
+        # Past a threshold every row is the answer (the sentence names the first few).
+        limit = min(k or (max_rows if request.thresholds else request.semantics.row_limit), max_rows)
         direction = "ASC" if request.order == "asc" else "DESC"
         sql = (
             f"SELECT {MAIN}.{label} AS {label}, {qualified(measure.expression)} AS {value}{extra}, "
@@ -543,14 +571,15 @@ class Rows(Kind):
             items.append(f"{row[0]}{year}: {show(row[1], measure.unit, request.language)}")
         matching = int(rows[0][columns.index("matching")])
         said = f"{filter_words(request)}{period_words(request)}"
-        if request.threshold is not None:
+        if request.thresholds:
+            items = items[: request.semantics.row_limit]
             head = (
                 f"Hay {number(matching, 0, 'es')} {entity}{said}{_threshold_words(request)}"
                 if es
                 else f"There are {number(matching, 0, 'en')} {entity}{said}{_threshold_words(request)}"
             )
-            if matching > len(rows):
-                head += f"; {'las' if es else 'the'} {len(rows)} {'primeras' if es else 'largest'}"
+            if matching > len(items):
+                head += f"; {'las' if es else 'the'} {len(items)} {'primeras' if es else 'largest'}"
             return f"{head}: {_listed(items, request.language)}."
         most = request.order != "asc"
         which = (
@@ -583,38 +612,41 @@ class Rows(Kind):
 
 
 class Total(Kind):
-    """One aggregate over the rows ("presupuesto medio de las películas de 2015", "total vendido en
-    marzo")."""
+    """One aggregate over the rows ("presupuesto medio de las películas de 2015", "¿cuánto vendimos
+    en enero?": the table's own measure when none is named)."""
 
     name = "total"
 
     def applies(self, request: Request) -> bool:
-        return bool(request.measures)
+        return bool(request.measures) or request.semantics.order is not None
+
+    @staticmethod
+    def _measures(request: Request) -> tuple[Measure, ...]:
+        order = request.semantics.order
+        return request.measures or ((request.semantics.measure(order),) if order else ())
 
     def build(self, request: Request, max_rows: int) -> Built:
+        measures = self._measures(request)
+        names = [f"{_chosen(m, request.aggregation)}_{m.key}" for m in measures]
         selects = [
-            f"{_aggregate(m, request.aggregation)} AS {_chosen(m, request.aggregation)}_{m.key}"
-            for m in request.measures
+            f"{_aggregate(m, request.aggregation)} AS {n}" for m, n in zip(measures, names, strict=True)
         ]
-        selects.append(f"{_count(request)} AS n")
-        where = conditions(request, measures=request.measures)
+        where = conditions(request, measures=measures, thresholds=True)
         sql = f"SELECT {', '.join(selects)} FROM {request.table.name} AS {MAIN}{_where(where)}"
-        first = request.measures[0]
-        return Built(sql, f"{_chosen(first, request.aggregation)}_{first.key}")
+        return Built(sql, names[0])
 
     def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
         row = rows[0] if rows else []
-        n = int(row[columns.index("n")]) if row else 0
-        if n == 0:
+        if not row or all(cell is None for cell in row):  # no rows: every aggregate is NULL
             return _no_rows(request)
-        parts = []
-        for m in request.measures:
-            value = row[columns.index(f"{_chosen(m, request.aggregation)}_{m.key}")]
-            parts.append(f"{aggregate_words(m, request)}: {show(value, m.unit, request.language)}")
-        entity = request.semantics.entity_name(request.language, plural=n != 1)
-        said = f"{filter_words(request)}{period_words(request)}"
-        head = f"{number(n, 0, request.language)} {entity}{said}"
-        return f"{head[:1].upper()}{head[1:]}: {'; '.join(parts)}."
+        parts = [
+            f"{aggregate_words(m, request)}: {show(cell, m.unit, request.language)}"
+            for m, cell in zip(self._measures(request), row, strict=True)
+        ]
+        said = f"{filter_words(request)}{_threshold_words(request)}{period_words(request)}"
+        entity = request.semantics.entity_name(request.language)
+        head = f"{'; '.join(parts)} ({entity}{said.replace(' (', ', ').replace(')', '')})"
+        return f"{head[:1].upper()}{head[1:]}."
 
 
 #: The kinds, in the order they are tried.
@@ -622,7 +654,23 @@ KINDS: tuple[Kind, ...] = (PersonalData(), Values(), Count(), Grouped(), Rows(),
 
 
 def kind_of(request: Request) -> Kind | None:
-    """The first kind that answers ``request``, or None."""
+    """The first kind that answers ``request``, or None.
+
+    Raises
+    ------
+    AskRefusal
+        The question counts something the table does not hold ("¿cuántas entradas...?").
+    """
+    if request.unknown_counted is not None:
+        es = request.language == "es"
+        entity = request.semantics.entity_name(request.language)
+        raise AskRefusal(
+            f"No hay datos de «{request.unknown_counted}»: puedo contar {entity}."
+            if es
+            else f"There is no data on '{request.unknown_counted}': I can count {entity}.",
+            language=request.language,
+            kind="not_understood",
+        )
     return next((kind for kind in KINDS if kind.applies(request)), None)
 
 
@@ -644,7 +692,7 @@ def interpretation(request: Request, kind: Kind, built: Built) -> dict[str, Any]
         "period": period.as_dict(request.language) if period is not None else None,
         "k": request.k,
         "order": request.order,
-        "threshold": list(request.threshold) if request.threshold else None,
+        "thresholds": [[threshold_measure(request, t).key, t.op, t.value] for t in request.thresholds],
         "value_column": built.value_column,
         "unit": next((m.unit for m in request.measures), ""),
     }

@@ -18,11 +18,14 @@ from datalake.ask.declared import (
     clarify,
     language_of,
     mentioned_subjects,
+    named_subjects,
+    orders_a_change,
     read_text,
+    strongest_subject,
     tables,
 )
 from datalake.ask.errors import AskRefusal
-from datalake.ask.parser import read, refuse_unsafe
+from datalake.ask.parser import read, refusal, refuse_unsafe
 from datalake.ask.suggestions import suggestions
 
 
@@ -76,8 +79,15 @@ def _routed(question: str, text: str, subjects: dict[str, list[Table]]) -> Route
     reading = read(question)
     refuse_unsafe(question, reading)
     language = language_of(text, reading.language)
+    if orders_a_change(text):
+        raise refusal("unsafe", language, "unsafe")
     if len(subjects) > 1:
-        raise clarify(sorted(subjects), language, suggestions(language))
-    (subject,) = subjects
+        # One subject named by its rows or its own words wins; none named: the clearly stronger one.
+        named = named_subjects(text, subjects)
+        subject = named[0] if len(named) == 1 else None if named else strongest_subject(text, subjects)
+        if subject is None:
+            raise clarify(sorted(subjects), language, suggestions(language))
+    else:
+        (subject,) = subjects
     table = best_table(text, [t for t in tables() if t.semantics.subject == subject])
     return Routed(table, text, language)

@@ -57,13 +57,15 @@ _SUBJECT_WORDS = Words(
     ("energy company", "the company", "our company"),
 )
 _ENERGY_TYPES = {
-    "EÓLICA": Words(("eólica", "eólico", "viento"), ("wind",)),
+    # "energía solar" is the value, not the measure "energía".
+    "EÓLICA": Words(("eólica", "eólico", "viento", "energía eólica"), ("wind", "wind energy", "wind power")),
     "HIDROELÉCTRICA": Words(
-        ("hidroeléctrica", "hidráulica", "hidro"), ("hydro", "hydroelectric", "hydropower")
+        ("hidroeléctrica", "hidráulica", "hidro", "energía hidroeléctrica"),
+        ("hydro", "hydroelectric", "hydropower", "hydro energy"),
     ),
-    "SOLAR": Words(("solar",), ("solar",)),
-    "TÉRMICA": Words(("térmica", "térmico"), ("thermal",)),
-    "NUCLEAR": Words(("nuclear",), ("nuclear",)),
+    "SOLAR": Words(("solar", "energía solar"), ("solar", "solar energy", "solar power")),
+    "TÉRMICA": Words(("térmica", "térmico", "energía térmica"), ("thermal", "thermal energy")),
+    "NUCLEAR": Words(("nuclear", "energía nuclear"), ("nuclear", "nuclear energy", "nuclear power")),
 }
 _ENERGY_TYPE = Dimension(
     "energy_type",
@@ -155,6 +157,10 @@ _TRANSACTION_SEMANTICS = Semantics(
                 ("price", "prices", "tariff", "unit price", "price per kwh"),
             ),
             aggregations=("avg", "max", "min"),
+            superlatives=Words(
+                ("más caro", "más cara", "más caros", "más caras"), ("most expensive", "priciest")
+            ),
+            least=Words(("más barato", "más barata", "más baratos", "más baratas"), ("cheapest",)),
         ),
         Measure(
             "amount",
@@ -176,6 +182,7 @@ _TRANSACTION_SEMANTICS = Semantics(
                     "facturado",
                     "dinero",
                     "pesos",
+                    "cop",
                 ),
                 (
                     "spend",

@@ -89,6 +89,9 @@ MOVIE_SEMANTICS = Semantics(
             "USD",
             Words(("presupuesto", "coste", "costo", "inversión"), ("budget", "cost", "costs")),
             superlatives=Words(("más caras", "más cara", "más costosas"), ("most expensive",)),
+            least=Words(
+                ("más baratas", "más barata", "de menor presupuesto"), ("cheapest", "least expensive")
+            ),
         ),
         Measure(
             "revenue",
@@ -126,7 +129,10 @@ MOVIE_SEMANTICS = Semantics(
                 ("rating", "rated", "score", "scores", "ratings"),
             ),
             aggregations=("avg", "max", "min"),
-            superlatives=Words(("mejores", "mejor"), ("best",)),
+            superlatives=Words(
+                ("mejores", "mejor", "mejor valoradas", "mejor puntuadas"), ("best", "top rated")
+            ),
+            least=Words(("peores", "peor", "peor valoradas"), ("worst", "worst rated", "lowest rated")),
             when=Condition("vote_count > 0", "con votos", "with votes"),
             ranked_when=Condition(
                 f"vote_count >= {MIN_VOTES_TO_RANK}",
@@ -149,10 +155,11 @@ MOVIE_SEMANTICS = Semantics(
             "runtime_min",
             "min",
             Words(
-                ("duración", "largas", "larga", "duran", "dura", "minutos"),
-                ("runtime", "length", "long", "longest", "duration", "minutes"),
+                ("duración", "duran", "dura", "minutos"), ("runtime", "length", "duration", "minutes", "last")
             ),
             aggregations=("avg", "max", "min", "sum"),
+            superlatives=Words(("más largas", "más larga", "largas"), ("longest", "long")),
+            least=Words(("más cortas", "más corta", "cortas"), ("shortest", "short")),
         ),
         Measure(
             "votes",

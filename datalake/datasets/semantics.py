@@ -56,7 +56,8 @@ class Measure:
     unit
         How values are shown: ``USD``, ``COP``, ``kWh``, ``min``, ``/10`` or ``""``.
     words
-        How people name it; ``superlatives`` name its largest values ("más caras" -> budget).
+        How people name it; ``superlatives`` name its largest values ("más caras" -> budget) and
+        ``least`` its smallest ("más cortas" -> runtime).
     aggregations
         What may be computed over it; the first is the default when a question names none.
     when
@@ -71,6 +72,7 @@ class Measure:
     words: Words
     aggregations: tuple[Aggregation, ...] = ("sum", "avg", "max", "min")
     superlatives: Words = field(default_factory=Words)
+    least: Words = field(default_factory=Words)
     when: Condition | None = None
     ranked_when: Condition | None = None
 

@@ -11,3 +11,5 @@ from datalake.ask.words import en, es
 
 #: Concept -> phrases, per language.
 GRAMMAR: dict[str, dict[str, tuple[str, ...]]] = {"es": es.WORDS, "en": en.WORDS}
+#: Everyday words that are never typos of a declared word ("tenemos" is not "géneros").
+COMMON_WORDS: dict[str, tuple[str, ...]] = {"es": es.COMMON, "en": en.COMMON}
