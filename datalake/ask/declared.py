@@ -101,6 +101,8 @@ class Request:
         "cuántas entradas": a word counted that names nothing of the table (refused).
     versus
         Two or more values of this dimension are compared ("compras vs ventas"): in the order named.
+    how_much
+        Words asking for an amount ("cuánto", "how much", "total") without naming the measure.
     """
 
     language: str
@@ -124,6 +126,7 @@ class Request:
     entity_named: bool = False
     unknown_counted: str | None = None
     versus: Dimension | None = None
+    how_much: bool = False
 
     @property
     def semantics(self) -> Semantics:
@@ -546,6 +549,7 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
         entity_named=bool(entities),
         unknown_counted=_unknown_counted(text, named),
         versus=versus,
+        how_much=bool(_grammar("how_much").search(text) or _aggregation(text)),
     )
 
 

@@ -618,7 +618,8 @@ class Total(Kind):
     name = "total"
 
     def applies(self, request: Request) -> bool:
-        return bool(request.measures) or request.semantics.order is not None
+        # Without a measure, only a question that asks for an amount ("¿cuánto vendimos?").
+        return bool(request.measures) or (request.semantics.order is not None and request.how_much)
 
     @staticmethod
     def _measures(request: Request) -> tuple[Measure, ...]:

@@ -128,9 +128,14 @@ COMMON: tuple[str, ...] = (
     "all",
     "time",
     "ever",
+    "file",
+    "files",
+    "read",
+    "password",
 )
 
 WORDS |= {
+    "how_much": ("how much", "total", "in total", "sum"),
     "which_year": ("which year", "what year", "in which year", "in what year"),
     "which_month": ("which month", "what month", "in which month", "in what month"),
     "which": ("which", "what"),
