@@ -153,13 +153,14 @@ class Threshold:
 # -- compiled words ---------------------------------------------------------------------------------
 
 
-def _pattern(phrases: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
-    """Any of ``phrases`` on token boundaries, folded, singular or plural ("solar", "solares")."""
+def _pattern(phrases: tuple[str, ...] | list[str], *, plural: bool = True) -> re.Pattern[str] | None:
+    """Any of ``phrases`` on token boundaries, folded; a declared word also in the plural ("solar",
+    "solares"), a grammar phrase only as written ("which movie" is not "which movies")."""
     folded = sorted({" ".join(tokens(fold(p))) for p in phrases} - {""}, key=len, reverse=True)
     if not folded:
         return None
     body = "|".join(re.escape(p) for p in folded)
-    return re.compile(rf"(?<![^ ])(?:{body})(?:e?s)?(?![^ ])")
+    return re.compile(rf"(?<![^ ])(?:{body}){'(?:e?s)?' if plural else ''}(?![^ ])")
 
 
 @functools.cache
@@ -169,7 +170,7 @@ def _words_pattern(words: Words) -> re.Pattern[str] | None:
 
 @functools.cache
 def _grammar(concept: str) -> re.Pattern[str]:
-    pattern = _pattern([p for language in GRAMMAR.values() for p in language[concept]])
+    pattern = _pattern([p for language in GRAMMAR.values() for p in language[concept]], plural=False)
     assert pattern is not None
     return pattern
 
@@ -429,7 +430,8 @@ def _bind(thresholds: list[Threshold], named: list[Claim]) -> tuple[Threshold, .
 
 
 _TOP_K = re.compile(
-    rf"(?<![^ ])(?:top|las|los|the|primeras|primeros|first|mejores|best) (?P<n>{_NUMBER})(?![^ ])"
+    rf"(?<![^ ])(?:top|las|los|the|primeras|primeros|first|mejores|best|which|what|que|cuales) "
+    rf"(?P<n>{_NUMBER})(?![^ ])"
 )
 _K_BEFORE_ENTITY = re.compile(rf"(?<![^ ])(?P<n>{_NUMBER}) (?=[a-z])")
 
@@ -476,6 +478,8 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
     thresholds, text = _thresholds(text)
     k, text = _top_k(text, table)
     period, periods, text = _periods(text, table, language, as_of)
+    if _grammar("all_time").search(text):  # "of all time": every row, whatever the time words said
+        period, periods = None, ()
     named = claims(text, table)
     measures: list[Measure] = []
     for claim in named:
@@ -507,7 +511,9 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
             continue
         if group is None:
             which = bool(_grammar("which").search(before))
-            grouped = bool(by.search(before) or (k is not None and not entities) or which)
+            # "los 3 géneros con más películas": the dimension, named before the rows, is listed.
+            first = not entities or claim.start < entities[0].start
+            grouped = bool(by.search(before) or (k is not None and first) or which)
             listed = bool(_grammar("list").search(text) or _grammar("distribution").search(text))
             if grouped or listed or _grammar("count").search(text):
                 group = dimension
@@ -516,7 +522,10 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
     time_group = _time_group(text, by)
     if time_group is None and len(periods) > 1:
         time_group = _bucket_of(periods)
-    if _grammar("which_year").search(text) or _grammar("which_month").search(text):
+    singular_row = any(_singular(text, c) for c in entities)
+    if not singular_row and (_grammar("which_year").search(text) or _grammar("which_month").search(text)):
+        # "¿Qué año tuvo más estrenos?" ranks years; "¿en qué año se estrenó la película con más
+        # votos?" asks for one film, whose date the answer gives.
         time_group = "year" if _grammar("which_year").search(text) else "month"
         single = single or ranked
     order = None

@@ -43,6 +43,8 @@ class Built:
 
 def literal(value: Any) -> str:
     """A SQL literal (strings quoted, quotes doubled)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     if isinstance(value, str):
         return exp.Literal.string(value).sql(dialect="postgres")
     return repr(float(value)) if isinstance(value, float) else str(int(value))
@@ -147,6 +149,8 @@ def _count(request: Request) -> str:
 
 
 def _aggregate(measure: Measure, aggregation: str | None) -> str:
+    if measure.ratio_of is not None:
+        return f"SUM({qualified(measure.expression)}) / NULLIF(SUM({qualified(measure.ratio_of)}), 0)"
     chosen = aggregation if aggregation in measure.aggregations else measure.aggregations[0]
     return f"{chosen.upper()}({qualified(measure.expression)})"
 
@@ -164,6 +168,7 @@ _AGGREGATION_WORDS = {
     "avg": ("promedio de", "average"),
     "max": ("máximo de", "maximum"),
     "min": ("mínimo de", "minimum"),
+    "ratio": ("", ""),
 }
 
 
@@ -208,7 +213,7 @@ def filter_words(request: Request) -> str:
 def aggregate_words(measure: Measure, request: Request) -> str:
     """ "promedio de valoración" / "average rating"."""
     word = _AGGREGATION_WORDS[_chosen(measure, request.aggregation)][0 if request.language == "es" else 1]
-    return f"{word} {measure.name(request.language)}"
+    return f"{word} {measure.name(request.language)}".strip()
 
 
 def _rule_words(request: Request, measures: Sequence[Measure], ranked: bool) -> str:
@@ -301,6 +306,8 @@ class Values(Kind):
             and not request.counting
             and not request.distribution
             and request.k is None
+            and request.order is None
+            and not request.single
         )
 
     def build(self, request: Request, max_rows: int) -> Built:
@@ -320,7 +327,7 @@ class Values(Kind):
         es = request.language == "es"
         if not rows:
             return _no_rows(request)
-        names = [dimension.value_name(str(r[0]), request.language) for r in rows]
+        names = [dimension.value_name(r[0], request.language) for r in rows]
         what = (
             dimension.words.es[1] if es and len(dimension.words.es) > 1 else dimension.name(request.language)
         )
@@ -438,7 +445,8 @@ class Grouped(Kind):
             order = f"{key} ASC"
         else:
             order = f"{value} {direction}, {key} ASC"
-        limit = min(1 if request.single and request.k is None else request.k or max_rows, max_rows)
+        one = request.single and request.k is None and request.versus is None
+        limit = min(1 if one else request.k or max_rows, max_rows)
         sql = (
             f"SELECT {', '.join(selects)} FROM {request.table.name} AS {MAIN}"
             f"{_join(request.table, dimension)}"
@@ -460,7 +468,7 @@ class Grouped(Kind):
 
         def label(value: Any) -> str:
             if dimension is not None:
-                return dimension.value_name(str(value), request.language)
+                return dimension.value_name(value, request.language)
             return str(value)[:7] if request.time_group == "month" else str(value)
 
         def figures(row: list[Any]) -> str:
@@ -611,6 +619,41 @@ class Rows(Kind):
         }
 
 
+class Listing(Kind):
+    """The rows themselves, by name ("¿Qué proveedores de energía solar tenemos?")."""
+
+    name = "list"
+
+    def applies(self, request: Request) -> bool:
+        return (
+            request.semantics.label is not None
+            and request.entity_named
+            and request.listing
+            and not request.measures
+            and not request.counting
+        )
+
+    def build(self, request: Request, max_rows: int) -> Built:
+        label = request.semantics.label
+        sql = (
+            f"SELECT {MAIN}.{label} AS {label}, COUNT(*) OVER () AS n FROM {request.table.name} AS {MAIN}"
+            f"{_where(conditions(request, thresholds=True))} ORDER BY {MAIN}.{label} LIMIT {max_rows}"
+        )
+        return Built(sql, "n", label)
+
+    def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
+        if not rows:
+            return _no_rows(request)
+        es = request.language == "es"
+        entity = request.semantics.entity_name(request.language, plural=len(rows) != 1)
+        names = [str(r[0]) for r in rows[: request.semantics.row_limit]]
+        more = len(rows) - len(names)
+        tail = (f" y {more} más" if es else f" and {more} more") if more else ""
+        said = f"{filter_words(request)}{period_words(request)}"
+        head = f"Hay {len(rows)} {entity}{said}" if es else f"There are {len(rows)} {entity}{said}"
+        return f"{head}: {', '.join(names)}{tail}."
+
+
 class Total(Kind):
     """One aggregate over the rows ("presupuesto medio de las películas de 2015", "¿cuánto vendimos
     en enero?": the table's own measure when none is named)."""
@@ -651,7 +694,7 @@ class Total(Kind):
 
 
 #: The kinds, in the order they are tried.
-KINDS: tuple[Kind, ...] = (PersonalData(), Values(), Count(), Grouped(), Rows(), Total())
+KINDS: tuple[Kind, ...] = (PersonalData(), Values(), Count(), Grouped(), Rows(), Listing(), Total())
 
 
 def kind_of(request: Request) -> Kind | None:
@@ -670,7 +713,7 @@ def kind_of(request: Request) -> Kind | None:
             if es
             else f"There is no data on '{request.unknown_counted}': I can count {entity}.",
             language=request.language,
-            kind="not_understood",
+            kind="out_of_scope",
         )
     return next((kind for kind in KINDS if kind.applies(request)), None)
 

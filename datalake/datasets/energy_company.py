@@ -122,6 +122,7 @@ _SUPPLIER_SEMANTICS = Semantics(
     entity_names=Words(("proveedor", "proveedores"), ("supplier", "suppliers")),
     subject_words=_SUBJECT_WORDS,
     key=(),
+    label="nombre_proveedor",  # a company's name, not a person's
     dimensions=(_ENERGY_TYPE,),
     time=TimeAxis(
         "fecha_registro", words=Words(("registrados", "registro", "alta"), ("registered", "signed up"))
@@ -163,6 +164,17 @@ _TRANSACTION_SEMANTICS = Semantics(
             least=Words(("más barato", "más barata", "más baratos", "más baratas"), ("cheapest",)),
         ),
         Measure(
+            "weighted_price",
+            "precio_total_cop",
+            "COP/kWh",
+            Words(
+                ("precio medio ponderado", "precio ponderado", "precio promedio ponderado"),
+                ("weighted average price", "weighted price", "volume weighted price"),
+            ),
+            aggregations=("ratio",),
+            ratio_of="cantidad_comprada_kwh",
+        ),
+        Measure(
             "amount",
             "precio_total_cop",
             "COP",
@@ -195,7 +207,6 @@ _TRANSACTION_SEMANTICS = Semantics(
                     "money",
                     "turnover",
                     "billed",
-                    "revenue",
                 ),
             ),
         ),
@@ -225,6 +236,25 @@ _TRANSACTION_SEMANTICS = Semantics(
                 "económico": Words(("económico", "económicas", "baratas"), ("cheap", "economy", "low price")),
                 "promedio": Words(("banda media", "franja media"), ("mid band", "mid price")),
                 "costoso": Words(("costoso", "costosas", "caras"), ("expensive", "high price")),
+            },
+        ),
+        Dimension(
+            "known_counterparty",
+            "contraparte_conocida",
+            Words(("contraparte conocida",), ("known counterparty",)),
+            values={
+                False: Words(
+                    (
+                        "contraparte desconocida",
+                        "cliente desconocido",
+                        "proveedor desconocido",
+                        "desconocida",
+                    ),
+                    ("unknown counterparty", "unknown client", "unknown supplier", "unknown"),
+                ),
+                True: Words(
+                    ("contraparte conocida", "cliente conocido"), ("known counterparty", "known client")
+                ),
             },
         ),
         # Who bought or sold: names of people and firms, so /ask never groups or lists by them.

@@ -206,7 +206,15 @@ MOVIE_SEMANTICS = Semantics(
             "company_name",
             Words(
                 ("productora", "productoras", "estudio", "estudios", "compañía", "compañías"),
-                ("company", "companies", "studio", "studios", "production company"),
+                (
+                    "company",
+                    "companies",
+                    "studio",
+                    "studios",
+                    "production company",
+                    "production companies",
+                    "producers",
+                ),
             ),
             table="movie_companies",
             join=_MOVIE_KEY,

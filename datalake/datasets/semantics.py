@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Aggregation = Literal["sum", "avg", "max", "min", "count"]
+Aggregation = Literal["sum", "avg", "max", "min", "count", "ratio"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ class Measure:
         Rows where the measure means something (a rating needs votes); always applied.
     ranked_when
         Applied when single rows are ranked by it (the best rated need enough votes); stated.
+    ratio_of
+        With the ``ratio`` aggregation: the sum of ``expression`` over the sum of this (a price
+        weighted by volume is total COP over total kWh).
     """
 
     key: str
@@ -75,6 +78,7 @@ class Measure:
     least: Words = field(default_factory=Words)
     when: Condition | None = None
     ranked_when: Condition | None = None
+    ratio_of: str | None = None
 
     def name(self, language: str) -> str:
         """Its name in an answer: its first word in ``language``."""
@@ -94,7 +98,7 @@ class Dimension:
     words
         How people name it ("género", "genre").
     values
-        Stored value -> how people name it; values not listed are matched by their own spelling.
+        Stored value (text, or True/False for a flag) -> how people name it; only these are matched.
     table
         A bridge table holding the dimension, joined on ``join`` (one row per main row and value).
     join
@@ -106,7 +110,7 @@ class Dimension:
     key: str
     column: str
     words: Words
-    values: dict[str, Words] = field(default_factory=dict)
+    values: dict[str | bool, Words] = field(default_factory=dict)
     table: str | None = None
     join: tuple[str, ...] = ()
     personal: bool = False
@@ -115,9 +119,9 @@ class Dimension:
         """Its name in an answer: its first word in ``language``."""
         return _first(self.words, language, self.key)
 
-    def value_name(self, value: str, language: str) -> str:
+    def value_name(self, value: str | bool, language: str) -> str:
         """A stored value as an answer in ``language`` shows it (capitalised)."""
-        name = _first(self.values.get(value, Words()), language, value)
+        name = _first(self.values.get(value, Words()), language, str(value))
         return name[:1].upper() + name[1:]
 
 

@@ -135,6 +135,7 @@ COMMON: tuple[str, ...] = (
 )
 
 WORDS |= {
+    "all_time": ("of all time", "all time", "ever"),
     "how_much": ("how much", "total", "in total", "sum"),
     "which_year": ("which year", "what year", "in which year", "in what year"),
     "which_month": ("which month", "what month", "in which month", "in what month"),

@@ -195,6 +195,7 @@ COMMON: tuple[str, ...] = (
 )
 
 WORDS |= {
+    "all_time": ("de todos los tiempos", "de la historia", "de siempre", "jamás"),
     "how_much": ("cuánto", "cuánta", "cuántos pesos", "total", "en total", "suma"),
     # "¿Qué año...?", "¿en qué mes...?": one bucket of time, ranked.
     "which_year": ("qué año", "en qué año", "cuál año", "cuál fue el año"),
