@@ -19,7 +19,9 @@ import dataclasses
 import datetime as dt
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from datalake.ask import lexicon as lx
 from datalake.ask.errors import AskRefusal
@@ -227,14 +229,24 @@ def _speller() -> Speller:
     return Speller(lx.VOCABULARY | TIME_WORDS | targets | common, targets | TIME_WORDS)
 
 
+_NAME = re.compile(r"(?<=[\s(\"'«“])[A-ZÁÉÍÓÚÑÜ][^\W\d_]+")
+
+
+def known_word(word: str) -> bool:
+    """Whether a folded word is one the parser knows (grammar, declared, time or everyday words)."""
+    return word in _speller().vocabulary
+
+
 def read_text(question: str) -> str:
-    """The question folded, with signs as words and typos corrected against the declared words."""
+    """The question folded, with signs as words and typos corrected against the declared words
+    (names are left as written: a capitalised word inside the question is not a typo)."""
+    names = {fold(w) for w in _NAME.findall(question)}
     text = fold(question).replace(">=", " al menos ").replace(">", " mayor a ").replace("<", " menor a ")
     text = re.sub(r"(\d)[.,](\d{3})(?!\d)", r"\1\2", text)  # 100.000 / 100,000: thousands
     text = re.sub(r"(\d)[.,](\d{3})(?!\d)", r"\1\2", text)
     text = re.sub(r"(\d),(\d)", r"\1.\2", text)  # 1,5 millones: a decimal comma
     text = re.sub(r"(\d)([a-z])", r"\1 \2", text)  # 100m -> 100 m
-    return " ".join(_speller().correct(t) for t in tokens(text.replace("$", " ")))
+    return " ".join(t if t in names else _speller().correct(t) for t in tokens(text.replace("$", " ")))
 
 
 # -- routing ----------------------------------------------------------------------------------------
@@ -466,8 +478,15 @@ def _aggregation(text: str) -> Aggregation | None:
     return None
 
 
-def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> Request:
-    """What ``text`` (see :func:`read_text`) asks of ``table``.
+def read_request(
+    text: str,
+    table: Table,
+    language: str,
+    as_of: dt.datetime,
+    named: Sequence[tuple[Dimension, Any, str]] = (),
+) -> Request:
+    """What ``text`` (see :func:`read_text`) asks of ``table``; ``named`` are values only the data
+    knows that the question names (dimension, value, their folded words).
 
     Raises
     ------
@@ -475,11 +494,15 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
         A date that does not exist or is ambiguous.
     """
     semantics = table.semantics
+    for _, _, words in named:  # "Marvel Studios" is a company, not the word "studios"
+        text = re.sub(rf"(?<![^ ]){re.escape(words)}(?![^ ])", lambda m: " " * len(m.group(0)), text)
     thresholds, text = _thresholds(text)
     k, text = _top_k(text, table)
+    all_time = bool(_grammar("all_time").search(text))
     period, periods, text = _periods(text, table, language, as_of)
-    if _grammar("all_time").search(text):  # "of all time": every row, whatever the time words said
+    if all_time:  # "of all time": every row, whatever the time words said
         period, periods = None, ()
+    data_values = named
     named = claims(text, table)
     measures: list[Measure] = []
     for claim in named:
@@ -487,13 +510,17 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
             measures.append(claim.measure)
     superlative = any(c.role == "superlative" for c in named)
     least = any(c.role == "least" for c in named)
-    filters: dict[str, tuple[Dimension, list[str]]] = {}
+    filters: dict[str, tuple[Dimension, list[Any]]] = {}
+    for dimension, value, _ in data_values:
+        values = filters.setdefault(dimension.key, (dimension, []))[1]
+        if value not in values:
+            values.append(value)
     group: Dimension | None = None
     personal: Dimension | None = None
     by = _grammar("by")
     entities = [c for c in named if c.role == "entity"]
     ranked = k is not None or bool(_grammar("top").search(text) or _grammar("most").search(text))
-    single = bool(_grammar("one").search(text)) or any(_singular(text, c) for c in entities)
+    single = bool(_grammar("one").search(text)) or any(_one_row(text, c) for c in entities)
     for claim in named:
         dimension = claim.dimension
         if dimension is None:
@@ -522,7 +549,8 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
     time_group = _time_group(text, by)
     if time_group is None and len(periods) > 1:
         time_group = _bucket_of(periods)
-    singular_row = any(_singular(text, c) for c in entities)
+    # "la película con más votos" is one film; "movie releases" is not ("movie" qualifies a noun).
+    singular_row = any(_one_row(text, c) for c in entities)
     if not singular_row and (_grammar("which_year").search(text) or _grammar("which_month").search(text)):
         # "¿Qué año tuvo más estrenos?" ranks years; "¿en qué año se estrenó la película con más
         # votos?" asks for one film, whose date the answer gives.
@@ -565,6 +593,13 @@ def read_request(text: str, table: Table, language: str, as_of: dt.datetime) -> 
 def _singular(text: str, claim: Claim) -> bool:
     """The claim's words are singular ("movie", "ciudad"): plural words end in s in both languages."""
     return not text[claim.start : claim.end].endswith("s")
+
+
+def _one_row(text: str, claim: Claim) -> bool:
+    """The rows are named in the singular with an article ("la película más larga", "the most
+    popular movie"), not as a noun's qualifier ("movie releases") or a verb ("we trade")."""
+    before = text[: claim.start].split()[-3:]
+    return _singular(text, claim) and bool({"la", "el", "the", "una", "un", "a"} & set(before))
 
 
 def _periods(

@@ -23,6 +23,7 @@ from datalake.ask.periods import MADRID
 from datalake.ask.routing import Routed, route, route_after_refusal
 from datalake.ask.sqlbuild import QueryPlan, build_query, coverage_query
 from datalake.ask.suggestions import suggestions
+from datalake.ask.vocabulary import named_values
 from datalake.settings import Settings, get_settings
 
 
@@ -186,7 +187,8 @@ def _declared_answer(
     question: str, routed: Routed, as_of: dt.datetime, executor: SqlExecutor, settings: Settings
 ) -> AskResult:
     """Answer from the semantic layer: the request's kind builds the SQL, the sentence and the chart."""
-    request = read_request(routed.text, routed.table, routed.language, as_of)
+    named = [(v.dimension, v.value, v.words) for v in named_values(question, routed.table, executor)]
+    request = read_request(routed.text, routed.table, routed.language, as_of, named)
     kind = kind_of(request)
     if kind is None:
         raise not_understood(request)

@@ -218,6 +218,7 @@ MOVIE_SEMANTICS = Semantics(
             ),
             table="movie_companies",
             join=_MOVIE_KEY,
+            open=True,
         ),
         Dimension("status", "status", Words(("estado de producción",), ("release status",))),
     ),

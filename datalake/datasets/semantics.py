@@ -105,6 +105,8 @@ class Dimension:
         Columns the bridge table shares with the main table.
     personal
         Values are personal data: never grouped, listed or filtered on (the answer says why).
+    open
+        Values come from the data, named with their capitals ("Pixar"; :mod:`datalake.ask.vocabulary`).
     """
 
     key: str
@@ -114,6 +116,7 @@ class Dimension:
     table: str | None = None
     join: tuple[str, ...] = ()
     personal: bool = False
+    open: bool = False
 
     def name(self, language: str) -> str:
         """Its name in an answer: its first word in ``language``."""
@@ -186,6 +189,12 @@ class Semantics:
         """ "películas" / "movie"."""
         names = self.entity_names.es if language == "es" else self.entity_names.en
         return names[1 if plural else 0]
+
+    @property
+    def label_dimension(self) -> Dimension:
+        """The label as a dimension: a question may name rows by it ("Avatar o Titanic")."""
+        assert self.label is not None
+        return Dimension(self.label, self.label, Words(), open=True)
 
     def measure(self, key: str) -> Measure:
         """The measure called ``key``."""

@@ -415,3 +415,50 @@ def test_a_new_table_is_answerable_from_its_declaration_alone(books: DuckExecuto
     assert answer("average pages of books published in 2003", books).rows[0][0] == 210.0
     assert {k.name for k in KINDS} >= {"values", "count", "group", "rows", "total", "personal"}
     assert json.dumps(answer("libros por estante", books).chart)  # a chart a client can draw
+
+
+# -- values only the data knows ---------------------------------------------------------------------------
+
+
+def test_companies_and_titles_are_read_from_the_data(
+    movie_lake: DuckExecutor, movies: dict[str, pd.DataFrame]
+) -> None:
+    companies = movies["movie_companies"]
+    pixar = companies[companies.company_name == "Pixar Animation Studios"].movie_id.nunique()
+    assert answer("cuántas películas produjo Pixar", movie_lake).rows == [[pixar]]  # the one company so named
+    films = movies["movies"].set_index("title")
+    versus = answer("¿Recaudó más Avatar o Titanic?", movie_lake)
+    assert [r[:2] for r in versus.rows] == [
+        ["Avatar", films.loc["Avatar", "revenue_usd"]],
+        ["Titanic", films.loc["Titanic", "revenue_usd"]],
+    ]  # in the order named
+    knight = films.loc["The Dark Knight Rises", "movie_id"]
+    bridge = movies["movie_genres"]
+    genres = sorted(bridge[bridge.movie_id == knight].genre_name)
+    assert [r[0] for r in answer("what genres is The Dark Knight Rises?", movie_lake).rows] == genres
+    # Capitalised words that are the parser's own ("Top", "Drama") or numbers are not looked up.
+    assert answer("Top 10 Drama movies by budget", movie_lake).interpretation["filters"] == {
+        "genre": ["Drama"]
+    }
+
+
+@pytest.mark.slow
+def test_the_dataset_sets_reach_their_target_on_the_lake() -> None:
+    from functools import partial
+
+    from datalake.ask.evaluation import (
+        ENERGY_COMPANY_PATH,
+        MOVIES_PATH,
+        evaluate,
+        frames_for,
+        load_questions,
+        scratch_lake,
+    )
+
+    items = [*load_questions(MOVIES_PATH), *load_questions(ENERGY_COMPANY_PATH)]
+    with scratch_lake(frames_for(items)) as executor:
+        report = evaluate(items, partial(ask, settings=SETTINGS, executor=executor))
+    accuracy = report.dataset_accuracy()
+    print(report.format())
+    assert set(accuracy) == {"movies", "energy_company"}
+    assert min(accuracy.values()) >= 0.97, accuracy

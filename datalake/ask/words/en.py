@@ -135,6 +135,17 @@ COMMON: tuple[str, ...] = (
 )
 
 WORDS |= {
+    "greater": WORDS["greater"]
+    + (
+        "longer than",
+        "bigger than",
+        "more expensive than",
+    ),
+    "less": WORDS["less"]
+    + (
+        "shorter than",
+        "cheaper than",
+    ),
     "all_time": ("of all time", "all time", "ever"),
     "how_much": ("how much", "total", "in total", "sum"),
     "which_year": ("which year", "what year", "in which year", "in what year"),

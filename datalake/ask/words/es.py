@@ -195,6 +195,18 @@ COMMON: tuple[str, ...] = (
 )
 
 WORDS |= {
+    "greater": WORDS["greater"]
+    + (
+        "más largas que",
+        "más larga que",
+        "más caras que",
+    ),
+    "less": WORDS["less"]
+    + (
+        "más cortas que",
+        "más corta que",
+        "más baratas que",
+    ),
     "all_time": ("de todos los tiempos", "de la historia", "de siempre", "jamás"),
     "how_much": ("cuánto", "cuánta", "cuántos pesos", "total", "en total", "suma"),
     # "¿Qué año...?", "¿en qué mes...?": one bucket of time, ranked.
