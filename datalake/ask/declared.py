@@ -226,7 +226,8 @@ def _speller() -> Speller:
     declared = [w for table in tables() for w in _declared_words(table.semantics)]
     targets = _folded_words(grammar + declared)
     common = _folded_words([w for language in COMMON_WORDS.values() for w in language])
-    return Speller(lx.VOCABULARY | TIME_WORDS | targets | common, targets | TIME_WORDS)
+    # Two edits only in long words: "dentro" is not a typo of "dinero", "pelicuas" is of "peliculas".
+    return Speller(lx.VOCABULARY | TIME_WORDS | targets | common, targets | TIME_WORDS, two_edits_from=8)
 
 
 _NAME = re.compile(r"(?<=[\s(\"'«“])[A-ZÁÉÍÓÚÑÜ][^\W\d_]+")

@@ -764,3 +764,15 @@ def not_understood(request: Request) -> AskRefusal:
         language=request.language,
         kind="not_understood",
     )
+
+
+def no_data_yet(request: Request) -> AskRefusal:
+    """The refusal of a question about a declared table the engine does not hold yet."""
+    es = request.language == "es"
+    entity = request.semantics.entity_name(request.language)
+    reason = (
+        f"Todavía no hay datos de {entity} en el lago: ejecuta su ingesta y su transformación."
+        if es
+        else f"There is no {entity} data in the lake yet: run its ingestion and transform."
+    )
+    return AskRefusal(reason, language=request.language, kind="no_data")

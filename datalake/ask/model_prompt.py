@@ -19,6 +19,7 @@ from datalake.ask.lexicon import RANKED_TECHNOLOGIES, WEEKDAY_NAMES_EN
 from datalake.ask.model_examples import EXAMPLES, EXAMPLES_DIALECT
 from datalake.ask.periods import MADRID
 from datalake.datasets import ask_datasets
+from datalake.datasets.spec import DatasetSpec
 
 #: How each executor's dialect is named to the model.
 DIALECT_NAMES = {"postgres": "PostgreSQL", "athena": "Trino (Amazon Athena)", "duckdb": "DuckDB"}
@@ -75,7 +76,45 @@ def schema_prompt() -> str:
             comment = f"  -- {column.description}" if column.description else ""
             lines.append(f"  {column.name} {column.type}{comma}{comment}")
         lines.append(");")
+        if spec.ask is not None:
+            lines += semantics_lines(spec)
     return "\n".join(lines)
+
+
+def semantics_lines(spec: DatasetSpec) -> list[str]:
+    """What the semantic layer declares of a table, as comments: measures with units and rules,
+    dimensions with their stored values and names, the time column, which source to read."""
+    semantics = spec.ask
+    assert semantics is not None
+    lines = [f"-- {spec.warehouse_table}: one row is a {semantics.entity_name('en', plural=False)}"]
+    if semantics.source is not None:
+        preferred = ", ".join(repr(s) for s in semantics.source.preference)
+        lines.append(f"--   read one {semantics.source.column} only, the first present of {preferred}")
+    for measure in semantics.measures:
+        rule = f"; only where {measure.when.sql}" if measure.when else ""
+        ranked = f"; to rank rows by it, {measure.ranked_when.sql}" if measure.ranked_when else ""
+        ratio = f" / {measure.ratio_of} (sum over sum)" if measure.ratio_of else ""
+        lines.append(
+            f"--   measure {measure.key} = {measure.expression}{ratio} [{measure.unit or 'score'}]"
+            f" ({', '.join(measure.words.all()[:4])}){rule}{ranked}"
+        )
+    for dimension in semantics.dimensions:
+        where = (
+            f"{dimension.table}.{dimension.column} (join on {', '.join(dimension.join)})"
+            if dimension.table
+            else dimension.column
+        )
+        if dimension.personal:
+            lines.append(f"--   {dimension.column} is personal data: never select, group or filter on it")
+            continue
+        values = "; ".join(
+            f"{value!r} = {' / '.join(names.all()[:3])}"
+            for value, names in list(dimension.values.items())[:25]
+        )
+        lines.append(f"--   dimension {dimension.key}: {where}" + (f"; values {values}" if values else ""))
+    if semantics.time is not None:
+        lines.append(f"--   time: {semantics.time.column} (a date)")
+    return lines
 
 
 def asked_at_text(moment: dt.datetime) -> str:

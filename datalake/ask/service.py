@@ -17,13 +17,14 @@ from datalake.ask.fallback import TextToSqlBackend, configured_backend, run_mode
 from datalake.ask.future import Forecaster, forecast_answer, forecast_period
 from datalake.ask.guard import guard_sql
 from datalake.ask.intent import Intent
-from datalake.ask.kinds import interpretation, kind_of, not_understood
+from datalake.ask.kinds import interpretation, kind_of, no_data_yet, not_understood
 from datalake.ask.parser import parse, read
 from datalake.ask.periods import MADRID
 from datalake.ask.routing import Routed, route, route_after_refusal
 from datalake.ask.sqlbuild import QueryPlan, build_query, coverage_query
 from datalake.ask.suggestions import suggestions
 from datalake.ask.vocabulary import named_values
+from datalake.errors import QueryError
 from datalake.settings import Settings, get_settings
 
 
@@ -198,7 +199,13 @@ def _declared_answer(
         executor.dialect,
         max_limit=settings.ask_max_rows,
     )
-    columns, rows = executor.run(sql)
+    try:
+        columns, rows = executor.run(sql)
+    except QueryError as error:
+        if "does not exist" not in str(error):
+            raise
+        # The dataset is declared but not in this lake or warehouse yet: say so, not a 500.
+        raise no_data_yet(request) from None
     return AskResult(
         question=question,
         language=request.language,  # type: ignore[arg-type]

@@ -41,14 +41,15 @@ _SUGGESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 def suggestions(language: str, topic: str | None = None) -> list[str]:
-    """Three answerable questions in ``language`` (``es``/``en``), about ``topic`` when given.
+    """Answerable questions in ``language`` (``es``/``en``), about ``topic`` when given.
 
     Parameters
     ----------
     language
         ``"es"`` or ``"en"``.
     topic
-        ``demand``, ``generation`` or ``forecast``; a mix of demand and generation when None.
+        ``demand``, ``generation``, ``forecast`` or a declared subject (``movies``,
+        ``energy_company``); when None, one from each: electricity and every declared dataset.
 
     Returns
     -------
@@ -57,4 +58,21 @@ def suggestions(language: str, topic: str | None = None) -> list[str]:
     table = _SUGGESTIONS.get(language, _SUGGESTIONS["es"])
     if topic in table:
         return list(table[topic])
-    return [table["demand"][0], table["generation"][1], table["demand"][1]]
+    declared = _declared_examples(language)
+    if topic in declared:
+        return list(declared[topic])
+    # Three: electricity's, then one of each declared dataset (two of electricity's without them).
+    others = [examples[0] for examples in declared.values()]
+    return [table["demand"][0], *others, table["generation"][1]][:3]
+
+
+def _declared_examples(language: str) -> dict[str, list[str]]:
+    """Subject -> the example questions its tables declare, in ``language``."""
+    from datalake.datasets import ask_datasets
+
+    found: dict[str, list[str]] = {}
+    for spec in ask_datasets():
+        if spec.ask is not None:
+            words = spec.ask.examples.es if language == "es" else spec.ask.examples.en
+            found.setdefault(spec.ask.subject, []).extend(words)
+    return {subject: examples for subject, examples in found.items() if examples}

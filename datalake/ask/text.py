@@ -83,9 +83,14 @@ class Speller:
         never corrected.
     targets
         The words a typo may become; the whole vocabulary when omitted.
+    two_edits_from
+        Words at least this long may be two edits away from their correction; shorter ones one.
     """
 
-    def __init__(self, vocabulary: Iterable[str], targets: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, vocabulary: Iterable[str], targets: Iterable[str] | None = None, two_edits_from: int = 6
+    ) -> None:
+        self.two_edits_from = two_edits_from
         self.vocabulary = frozenset(w for w in vocabulary if w.isalpha())
         allowed = self.vocabulary if targets is None else frozenset(w for w in targets if w.isalpha())
         self._by_length: dict[int, list[str]] = {}
@@ -105,7 +110,7 @@ class Speller:
             base = word.removesuffix(suffix)
             if base != word and base in self.vocabulary and len(base) >= 4:
                 return base
-        limit = 1 if len(word) <= 5 else 2
+        limit = 1 if len(word) < self.two_edits_from else 2
         best: list[tuple[int, str]] = []
         for length in range(len(word) - limit, len(word) + limit + 1):
             for candidate in self._by_length.get(length, ()):

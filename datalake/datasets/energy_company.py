@@ -130,6 +130,10 @@ _SUPPLIER_SEMANTICS = Semantics(
 )
 _TRANSACTION_SEMANTICS = Semantics(
     subject="energy_company",
+    examples=Words(
+        ("Compras vs ventas en marzo de 2024", "¿Cuántos clientes hay por ciudad?"),
+        ("Purchases versus sales in March 2024", "Clients per city"),
+    ),
     entity=Words(
         ("transacción", "transacciones", "operación", "operaciones", "movimientos"),
         ("transaction", "transactions", "trade", "trades", "deal", "deals"),

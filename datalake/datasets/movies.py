@@ -74,6 +74,10 @@ MOVIE_SEMANTICS = Semantics(
     ),
     entity_names=Words(("película", "películas"), ("movie", "movies")),
     subject_words=Words(("cine", "taquilla", "estreno", "estrenos"), ("cinema", "box office", "releases")),
+    examples=Words(
+        ("¿Top 10 películas mejor valoradas?", "¿Rating promedio por género?"),
+        ("Top 10 best rated movies", "Average rating by genre"),
+    ),
     key=_MOVIE_KEY,
     label="title",
     order="popularity",

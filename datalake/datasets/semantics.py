@@ -170,6 +170,8 @@ class Semantics:
         See :class:`SourceChoice`.
     subject_words
         Words that name the subject without naming this table (``cine``, ``energy company``).
+    examples
+        Questions it answers, offered with refusals (per language).
     """
 
     subject: str
@@ -184,6 +186,7 @@ class Semantics:
     row_limit: int = 10
     source: SourceChoice | None = None
     subject_words: Words = field(default_factory=Words)
+    examples: Words = field(default_factory=Words)
 
     def entity_name(self, language: str, plural: bool = True) -> str:
         """ "películas" / "movie"."""

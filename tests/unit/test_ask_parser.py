@@ -9,6 +9,7 @@ import pytest
 from datalake.ask import AskRefusal, parse
 from datalake.ask.parser import detect_language, read
 from datalake.ask.periods import MADRID
+from datalake.ask.routing import route
 
 AS_OF = dt.datetime(2024, 4, 17, 14, 30, tzinfo=MADRID)
 
@@ -209,8 +210,14 @@ def test_refusals_say_why_and_suggest_answerable_questions(question: str, kind: 
     refusal = caught.value
     assert refusal.kind == kind, refusal.reason
     assert refusal.reason and 2 <= len(refusal.suggestions) <= 3
-    for suggestion in refusal.suggestions:  # the suggestions are questions the parser answers
-        assert parse(suggestion, AS_OF).measure in ("demand", "generation", "share", "forecast")
+    for suggestion in refusal.suggestions:  # questions /ask answers: electricity's or a declared table's
+        routed = route(suggestion)
+        assert routed is not None or parse(suggestion, AS_OF).measure in (
+            "demand",
+            "generation",
+            "share",
+            "forecast",
+        )
 
 
 def test_refusals_come_in_the_questions_language() -> None:

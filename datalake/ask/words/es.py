@@ -129,6 +129,14 @@ WORDS: dict[str, tuple[str, ...]] = {
 
 #: Everyday words the typo corrector leaves alone.
 COMMON: tuple[str, ...] = (
+    "dentro",
+    "fuera",
+    "cerca",
+    "antes",
+    "después",
+    "durante",
+    "mientras",
+    "aproximadamente",
     "tenemos",
     "tiene",
     "tienen",
