@@ -42,17 +42,21 @@ demo: java
 # The suite runs on TEST_WORKERS processes (pytest-xdist, one per core of a 2-core CI machine;
 # loadfile keeps each module on one worker, in order, as its module-scoped fixtures expect):
 # most integration time is Spark and subprocess latency, which two workers overlap.
+# --no-loadscope-reorder hands the modules out in collection order, which tests/conftest.py sorts
+# slow tests first; xdist would otherwise reorder them by test count, leaving the long one-test
+# modules (the out-of-memory job, the SQL guard fuzz) among the last ones handed out.
 TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The deploy checks only: the full run below includes lint-iac's CloudFormation tests (run twice before).
 test: java deploy-check
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest $(XDIST)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit
 
 integration: java
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m integration
+	$(BIN)/python -m pytest $(XDIST) -m integration
 
 e2e: java
 	$(BIN)/python -m pytest -m e2e

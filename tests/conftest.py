@@ -27,6 +27,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(getattr(pytest.mark, marker))
     # The slow tests first (in their order): with several workers, the long ones then overlap
     # each other and the short ones fill the gaps, instead of one long test running alone at the end.
+    # (--dist loadfile hands out whole modules in this order only with --no-loadscope-reorder, as
+    # the Makefile runs it; by default xdist reorders the modules by their number of tests.)
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

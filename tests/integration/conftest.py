@@ -1,4 +1,5 @@
-"""Integration fixtures: a real S3-compatible server (SeaweedFS) next to the moto server."""
+"""Integration fixtures: a real S3-compatible server (SeaweedFS) next to the moto server, and a lake
+the REE Glue job already processed (shared by the job failure tests)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ree_fixtures import backfill_sample_demand, run_python_job
+
+from datalake.storage.local import LocalObjectStore
 
 #: Credentials the server enforces; the same values the autouse fixture in tests/conftest.py
 #: puts in the environment, so every boto3 client in a test signs requests it accepts.
@@ -203,3 +207,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def ree_sample_processed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The root of a lake with the SAMPLE demand days processed once by the REE Glue job: read-only,
+    copy it (``ree_fixtures.copy_lake``) to run more jobs on it."""
+    lake_root = tmp_path_factory.mktemp("ree-sample-processed") / "lake"
+    backfill_sample_demand(LocalObjectStore(lake_root))
+    first = run_python_job(lake_root)
+    assert first.returncode == 0, first.stderr[-2000:]
+    return lake_root

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from ree_fixtures import backfill_sample_demand
+from ree_fixtures import backfill_sample_demand, copy_lake, run_python_job
 
 from datalake.catalog.local import CATALOG_PREFIX
 from datalake.pipelines.lake import crawl_zones
 from datalake.runs import RUNS_PREFIX
 from datalake.settings import Settings
-from datalake.storage.local import LocalObjectStore
 
 pytestmark = pytest.mark.slow
 
@@ -61,32 +57,12 @@ def lake_checksums(lake_root: Path) -> dict[str, str]:
     }
 
 
-def run_job(lake_root: Path, command: list[str]) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "LAKE_ROOT": str(lake_root),
-        "SPARK_MASTER": "local[1]",
-        "SPARK_DRIVER_MEMORY": "512m",
-        "SPARK_RUNTIME": "local",
-    }
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=HANG_TIMEOUT_S)
-
-
 def test_out_of_memory_job_exits_non_zero_with_one_line_reason_and_keeps_published_data(
-    tmp_path: Path,
+    ree_sample_processed: Path, tmp_path: Path
 ) -> None:
+    # A first run published the SAMPLE days (once for the session; this test runs on a copy).
     lake_root = tmp_path / "lake"
-    lake = LocalObjectStore(lake_root)
-    backfill_sample_demand(lake)
-    first = run_job(
-        lake_root,
-        [
-            sys.executable,
-            str(ROOT / "glue_jobs" / "to_processed.py"),
-            *("--source", "ree", "--raw_prefix", "raw/ree_sample"),
-        ],
-    )
-    assert first.returncode == 0, first.stderr[-2000:]
+    lake = copy_lake(ree_sample_processed, lake_root)
     for report in crawl_zones(["processed"], Settings(_env_file=None, lake_root=lake_root)):
         report.raise_for_conflicts()
     # New revisions of every day, so a publish that went through would change the files.
@@ -96,9 +72,12 @@ def test_out_of_memory_job_exits_non_zero_with_one_line_reason_and_keeps_publish
     assert any(key.startswith(f"{CATALOG_PREFIX}/") for key in before), sorted(before)
 
     # A hang raises subprocess.TimeoutExpired here, and fails the test.
-    failed = run_job(
+    failed = run_python_job(
         lake_root,
-        [sys.executable, "-c", RUN_OUT_OF_MEMORY.format(jobs=str(ROOT / "glue_jobs"), rows=TOO_MANY_ROWS)],
+        ["-c", RUN_OUT_OF_MEMORY.format(jobs=str(ROOT / "glue_jobs"), rows=TOO_MANY_ROWS)],
+        timeout=HANG_TIMEOUT_S,
+        SPARK_DRIVER_MEMORY="512m",
+        SPARK_RUNTIME="local",
     )
 
     assert failed.returncode != 0, failed.stdout[-2000:]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from processed_fixtures import published, published_digests
-from ree_fixtures import backfill_sample_demand
+from ree_fixtures import backfill_sample_demand, copy_lake, run_python_job
 
 from datalake.catalog.local import LocalCatalog
 from datalake.catalog.processed import current_partitions, run_id_of
@@ -63,28 +61,19 @@ def published_runs(store: LocalObjectStore) -> set[str | None]:
 
 
 def run_job(lake_root: Path, moment: str | None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LAKE_ROOT": str(lake_root), "SPARK_MASTER": "local[1]"}
+    """The REE Glue job on the lake; killed at ``moment`` of its first processed write, if given."""
     if moment is None:
-        command = [
-            sys.executable,
-            str(ROOT / "glue_jobs" / "to_processed.py"),
-            "--source",
-            "ree",
-            "--raw_prefix",
-            "raw/ree_sample",
-        ]
-    else:
-        command = [sys.executable, "-c", KILLER.format(jobs=str(ROOT / "glue_jobs"), moment=moment)]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        return run_python_job(lake_root)
+    return run_python_job(lake_root, ["-c", KILLER.format(jobs=str(ROOT / "glue_jobs"), moment=moment)])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", ["before_switch", "mid_write"])
-def test_killed_transform_leaves_the_previous_data_readable_and_complete(tmp_path: Path, moment: str) -> None:
-    lake = LocalObjectStore(tmp_path / "lake")
-    backfill_sample_demand(lake)
-    first = run_job(tmp_path / "lake", None)
-    assert first.returncode == 0, first.stderr[-2000:]
+def test_killed_transform_leaves_the_previous_data_readable_and_complete(
+    ree_sample_processed: Path, tmp_path: Path, moment: str
+) -> None:
+    # A first run published the SAMPLE days (once for the session; this test runs on a copy).
+    lake = copy_lake(ree_sample_processed, tmp_path / "lake")
     before = current_files(lake)
     rows_before = published(lake, DEMAND_HOURLY)
     runs_before = published_runs(lake)
