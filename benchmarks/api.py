@@ -50,6 +50,12 @@ ASK_QUESTIONS: list[tuple[str, str]] = [
     ("GET", "Average demand in the last 5 years by year"),
     ("POST", "¿Qué tecnología generó más el mes pasado?"),
     ("GET", "Generation mix last week"),
+    # The declared datasets (issue 18): the Kaggle TMDB 5000 movies and the energy company.
+    ("POST", "¿Top 10 películas mejor valoradas?"),
+    ("GET", "Top 5 genres by popularity"),
+    ("POST", "¿Películas con presupuesto mayor a 100M?"),
+    ("GET", "¿Cuántas películas produjo Pixar?"),
+    ("POST", "compras vs ventas en marzo de 2024"),
 ]
 FORECASTS: list[dict[str, Any]] = [{"days": 1}, {"days": 7}, {"hours": 1}, {"days": 14}]
 TECHNOLOGIES = {
@@ -143,19 +149,26 @@ def load_warehouse(url: str, years: int, last_day: dt.date) -> dict[str, Any]:
     began = time.perf_counter()
     demand = sample_demand(first_day, days)
     generation = sample_generation(first_day, days)
+    from datalake.ask.eval_frames import energy_frames, movie_frames
+    from datalake.datasets import DATASETS
+
+    declared = {**movie_frames(), **energy_frames()}
     with connect(url, settings=settings, autocommit=True) as conn:
-        for table in ("demand_hourly", "generation", "predictions"):
+        for table in ("demand_hourly", "generation", "predictions", *declared):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         upsert_frame(conn, DEMAND_HOURLY, demand, statement_timeout_ms=0)
         upsert_frame(conn, GENERATION, generation, statement_timeout_ms=0)
-        conn.execute("ANALYZE demand_hourly")
-        conn.execute("ANALYZE generation")
+        for name, frame in declared.items():
+            upsert_frame(conn, DATASETS[name], frame, statement_timeout_ms=0)
+        for table in ("demand_hourly", "generation", *declared):
+            conn.execute(f"ANALYZE {table}")
     return {
         "years": years,
         "first_day": first_day.isoformat(),
         "last_day": last_day.isoformat(),
         "demand_rows": len(demand),
         "generation_rows": len(generation),
+        "movies": len(declared["movies"]),
         "load_s": round(time.perf_counter() - began, 1),
     }
 

@@ -156,6 +156,10 @@ WAREHOUSE_DATASETS: dict[str, DatasetSpec] = {
 }
 
 
+for _spec in (*DATASETS.values(), *WAREHOUSE_DATASETS.values()):
+    _spec.check_semantics()
+
+
 def ask_datasets() -> tuple[DatasetSpec, ...]:
     """The datasets /ask may read, in registry order (the semantic layer widens this deliberately).
 

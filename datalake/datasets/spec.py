@@ -102,15 +102,21 @@ class DatasetSpec:
             types.to_arrow(column.type)  # fails early on an unknown type
         if any(p.name in names for p in self.partition_by):
             raise ValueError(f"{self.name}: partition columns must not repeat data columns")
-        if self.ask is not None:
-            self._check_semantics(self.ask)
         if self.partition_by and self.partition_source not in names:
             raise ValueError(
                 f"{self.name}: partition_source {self.partition_source!r} must name the date column "
                 "the partition columns derive from"
             )
 
-    def _check_semantics(self, semantics: Semantics) -> None:
+    def check_semantics(self) -> None:
+        """Fail when what /ask may ask of the table names columns it lacks or may not read.
+
+        Called for every registered dataset at import (a spec derived with ``dataclasses.replace``
+        for a step of a job is not a table /ask reads, and is not checked).
+        """
+        semantics = self.ask
+        if semantics is None:
+            return
         if not self.askable:
             raise ValueError(f"{self.name}: declares what /ask may ask but is not askable")
         public = set(self.public_column_names)
