@@ -521,7 +521,7 @@ def read_request(
     by = _grammar("by")
     entities = [c for c in named if c.role == "entity"]
     ranked = k is not None or bool(_grammar("top").search(text) or _grammar("most").search(text))
-    single = bool(_grammar("one").search(text)) or any(_one_row(text, c) for c in entities)
+    single = bool(_grammar("one").search(text)) or any(_one_row(text, c, named) for c in entities)
     for claim in named:
         dimension = claim.dimension
         if dimension is None:
@@ -551,7 +551,7 @@ def read_request(
     if time_group is None and len(periods) > 1:
         time_group = _bucket_of(periods)
     # "la película con más votos" is one film; "movie releases" is not ("movie" qualifies a noun).
-    singular_row = any(_one_row(text, c) for c in entities)
+    singular_row = any(_one_row(text, c, named) for c in entities)
     if not singular_row and (_grammar("which_year").search(text) or _grammar("which_month").search(text)):
         # "¿Qué año tuvo más estrenos?" ranks years; "¿en qué año se estrenó la película con más
         # votos?" asks for one film, whose date the answer gives.
@@ -596,11 +596,14 @@ def _singular(text: str, claim: Claim) -> bool:
     return not text[claim.start : claim.end].endswith("s")
 
 
-def _one_row(text: str, claim: Claim) -> bool:
+def _one_row(text: str, claim: Claim, named: list[Claim]) -> bool:
     """The rows are named in the singular with an article ("la película más larga", "the most
     popular movie"), not as a noun's qualifier ("movie releases") or a verb ("we trade")."""
     before = text[: claim.start].split()[-3:]
-    return _singular(text, claim) and bool({"la", "el", "the", "una", "un", "a"} & set(before))
+    qualifier = any(0 < c.start - claim.end <= 1 and c.role in ("entity", "subject") for c in named)
+    return (
+        _singular(text, claim) and not qualifier and bool({"la", "el", "the", "una", "un", "a"} & set(before))
+    )
 
 
 def _periods(
