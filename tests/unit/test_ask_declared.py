@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
+from ask_fixtures import DuckExecutor
 
 from datalake.ask import declared, guard
 from datalake.ask.errors import AskRefusal
-from datalake.ask.executors import json_value
 from datalake.ask.guard import guard_sql
 from datalake.ask.kinds import KINDS
 from datalake.ask.service import ask
@@ -36,26 +35,6 @@ pytestmark = pytest.mark.unit
 KAGGLE_CSV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tmdb" / "tmdb_5000_movies.csv"
 SETTINGS = Settings(_env_file=None)
 AS_OF = dt.datetime(2016, 6, 1, 12)
-
-
-class DuckExecutor:
-    """A real DuckDB holding the given tables; records what ran."""
-
-    name = "duckdb-test"
-    dialect = "duckdb"
-
-    def __init__(self, frames: dict[str, pd.DataFrame]) -> None:
-        self.connection = duckdb.connect()
-        for table, frame in frames.items():
-            self.connection.register("frame", frame)
-            self.connection.execute(f"CREATE TABLE {table} AS SELECT * FROM frame")
-            self.connection.unregister("frame")
-        self.statements: list[str] = []
-
-    def run(self, sql: str) -> tuple[list[str], list[list[Any]]]:
-        self.statements.append(sql)
-        cursor = self.connection.execute(sql)
-        return [d[0] for d in cursor.description], [[json_value(v) for v in r] for r in cursor.fetchall()]
 
 
 @pytest.fixture(scope="module")
