@@ -11,7 +11,6 @@ executor's; it then passes the same guard as every other query.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -179,7 +178,7 @@ def show(value: Any, unit: str, language: str) -> str:
     value = float(value)
     if unit in ("USD", "COP") and abs(value) >= 1e6:
         scaled = value / 1e9 if abs(value) >= 1e9 else value / 1e6
-        word = ("mil M" if language == "es" else "B") if abs(value) >= 1e9 else "M"
+        word = ("mil millones de" if language == "es" else "B") if abs(value) >= 1e9 else "M"
         return f"{number(scaled, 1, language)} {word} {unit}"
     if unit == "/10":
         return f"{number(value, 1, language)}/10"
@@ -189,7 +188,7 @@ def show(value: Any, unit: str, language: str) -> str:
 
 
 def period_words(request: Request) -> str:
-    """ " en 2015" / " in 2015" for the request's period, or nothing."""
+    """ " de 2015" / " from 2015" for whole years, else the period in words ("en octubre de 2024")."""
     if request.period is None:
         return ""
     es = request.language == "es"
@@ -197,10 +196,7 @@ def period_words(request: Request) -> str:
     if start.month == 1 and start.day == 1 and end.month == 1 and end.day == 1:
         years = f"{start.year}" if end.year == start.year + 1 else f"{start.year}–{end.year - 1}"
         return f" {'de' if es else 'from'} {years}"
-    last = end - dt.timedelta(days=1)
-    return (
-        f" {'entre el' if es else 'between'} {start.isoformat()} {'y el' if es else 'and'} {last.isoformat()}"
-    )
+    return f" {request.period.label(request.language)}"
 
 
 def filter_words(request: Request) -> str:
@@ -476,7 +472,9 @@ class Grouped(Kind):
                 show(row[columns.index(self._value_name(m, request))], m.unit, request.language)
                 for m in measures
             ]
-            parts.append(f"{number(row[columns.index('n')], 0, request.language)} {entity}")
+            n = row[columns.index("n")]
+            named = request.semantics.entity_name(request.language, plural=n != 1)
+            parts.append(f"{number(n, 0, request.language)} {named}")
             return ", ".join(parts) if measures else parts[-1]
 
         shown = rows if len(rows) <= 12 else rows[:12]
