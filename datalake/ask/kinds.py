@@ -774,3 +774,12 @@ def no_data_yet(request: Request) -> AskRefusal:
         else f"There is no {entity} data in the lake yet: run its ingestion and transform."
     )
     return AskRefusal(reason, language=request.language, kind="no_data")
+
+
+def coverage_sql(request: Request) -> str | None:
+    """The first and last dates the table holds (for an empty answer about a period), or None."""
+    time = request.semantics.time
+    if request.period is None or time is None:
+        return None
+    column = f"{MAIN}.{time.column}"
+    return f"SELECT MIN({column}) AS first_day, MAX({column}) AS last_day FROM {request.table.name} AS {MAIN}"

@@ -17,7 +17,7 @@ from datalake.ask.fallback import TextToSqlBackend, configured_backend, run_mode
 from datalake.ask.future import Forecaster, forecast_answer, forecast_period
 from datalake.ask.guard import guard_sql
 from datalake.ask.intent import Intent
-from datalake.ask.kinds import interpretation, kind_of, no_data_yet, not_understood
+from datalake.ask.kinds import coverage_sql, interpretation, kind_of, no_data_yet, not_understood
 from datalake.ask.parser import parse, read
 from datalake.ask.periods import MADRID
 from datalake.ask.routing import Routed, route, route_after_refusal
@@ -206,10 +206,19 @@ def _declared_answer(
             raise
         # The dataset is declared but not in this lake or warehouse yet: say so, not a 500.
         raise no_data_yet(request) from None
+    answer = kind.sentence(request, columns, rows)
+    coverage = coverage_sql(request)
+    if coverage is not None and (not rows or all(cell is None for cell in rows[0])):
+        # Say which dates the table does hold, so "none in 2023" is not a dead end.
+        _, (first_last, *_) = executor.run(
+            guard_sql(sqlglot.transpile(coverage, read="postgres", write=executor.dialect)[0],
+                      executor.dialect, max_limit=1)
+        )  # fmt: skip
+        answer += data_range(*first_last, request.language)
     return AskResult(
         question=question,
         language=request.language,  # type: ignore[arg-type]
-        answer=kind.sentence(request, columns, rows),
+        answer=answer,
         interpretation=interpretation(request, kind, built),
         sql=sql,
         columns=columns,

@@ -171,6 +171,7 @@ def test_the_biggest_budgets_of_a_year_and_of_a_year_with_no_films(
     assert result.interpretation["kind"] == "rows" and "USD" in result.answer and "2015" in result.answer
     empty = answer("¿Películas de mayor presupuesto de 2023?", movie_lake)
     assert empty.rows == [] and "No hay películas" in empty.answer and "2023" in empty.answer
+    assert "Los datos disponibles van del" in empty.answer and "2017" in empty.answer  # what there is
     assert answer("Highest budget movies of 2015", movie_lake).rows == result.rows
 
 
