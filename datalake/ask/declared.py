@@ -52,8 +52,8 @@ class Table:
     spec: DatasetSpec
     semantics: Semantics
     entity: re.Pattern[str]
-    subject: re.Pattern[str] | None
     anchors: re.Pattern[str] | None
+    words: re.Pattern[str] | None
 
     @property
     def name(self) -> str:
@@ -135,11 +135,6 @@ class Request:
         """The table's declarations."""
         return self.table.semantics
 
-    @property
-    def threshold(self) -> Threshold | None:
-        """The first threshold, if any."""
-        return self.thresholds[0] if self.thresholds else None
-
 
 @dataclass(frozen=True)
 class Threshold:
@@ -213,8 +208,8 @@ def tables() -> tuple[Table, ...]:
                 spec=spec,
                 semantics=semantics,
                 entity=_words_pattern(semantics.entity),  # type: ignore[arg-type]
-                subject=_words_pattern(semantics.subject_words),
                 anchors=_pattern(anchors),
+                words=_pattern(_declared_words(semantics)),
             )
         )
     return tuple(compiled)
@@ -291,8 +286,7 @@ def mentioned_subjects(text: str) -> dict[str, list[Table]]:
     """Subjects any of whose words (anchors or shared with electricity) ``text`` uses."""
     found: dict[str, list[Table]] = {}
     for table in tables():
-        pattern = _pattern(_declared_words(table.semantics))
-        if pattern is not None and pattern.search(text):
+        if table.words is not None and table.words.search(text):
             found.setdefault(table.semantics.subject, []).append(table)
     return found
 
@@ -375,11 +369,6 @@ def claims(text: str, table: Table) -> list[Claim]:
 # -- reading a request ------------------------------------------------------------------------------
 
 _NUMBER = rf"(?:\d+(?:\.\d+)?|{'|'.join(w for w, n in lx.NUMBER_WORDS.items() if n >= 2)})"
-
-
-def _match(words: Words, text: str) -> re.Match[str] | None:
-    pattern = _words_pattern(words)
-    return pattern.search(text) if pattern is not None else None
 
 
 def _value_words(dimension: Dimension, value: str) -> Words:
@@ -512,10 +501,14 @@ def read_request(
     superlative = any(c.role == "superlative" for c in named)
     least = any(c.role == "least" for c in named)
     filters: dict[str, tuple[Dimension, list[Any]]] = {}
-    for dimension, value, _ in data_values:
+
+    def add_filter(dimension: Dimension, value: Any) -> None:
         values = filters.setdefault(dimension.key, (dimension, []))[1]
         if value not in values:
             values.append(value)
+
+    for dimension, value, _ in data_values:
+        add_filter(dimension, value)
     group: Dimension | None = None
     personal: Dimension | None = None
     by = _grammar("by")
@@ -527,9 +520,7 @@ def read_request(
         if dimension is None:
             continue
         if claim.role == "value" and not dimension.personal:
-            values = filters.setdefault(dimension.key, (dimension, []))[1]
-            if claim.value not in values:
-                values.append(claim.value)  # type: ignore[arg-type]
+            add_filter(dimension, claim.value)
             continue
         before = " ".join(text[: claim.start].split()[-2:])
         if dimension.personal:
@@ -632,11 +623,10 @@ def _periods(
 
 def _bucket_of(periods: tuple[Period, ...]) -> str | None:
     """``year`` or ``month`` when every period compared is a whole one."""
-    starts = [p.start for p in periods]
-    if all(s.month == 1 and s.day == 1 and e.year == s.year + 1 and e.month == 1 for s, e in
-           ((p.start, p.end) for p in periods)):  # fmt: skip
+    if all(p.start.month == 1 and p.start.day == 1 and p.end.year == p.start.year + 1 and p.end.month == 1
+           for p in periods):  # fmt: skip
         return "year"
-    if all(s.day == 1 and p.end.day == 1 for s, p in zip(starts, periods, strict=True)):
+    if all(p.start.day == 1 and p.end.day == 1 for p in periods):
         return "month"
     return None
 

@@ -124,9 +124,12 @@ def conditions(
 
 
 def threshold_measure(request: Request, threshold: Threshold) -> Measure:
-    """The measure a threshold applies to: its own, the request's first, or the table's order."""
-    if threshold.measure is not None:
-        return threshold.measure
+    """The measure a threshold applies to: its own, else the request's main one."""
+    return threshold.measure or main_measure(request)
+
+
+def main_measure(request: Request) -> Measure:
+    """The first measure the question names, else the table's order, else its first measure."""
     if request.measures:
         return request.measures[0]
     semantics = request.semantics
@@ -139,23 +142,23 @@ def _where(parts: list[str]) -> str:
 
 def _count(request: Request) -> str:
     key = request.semantics.key
-    if not key:
-        return "COUNT(*)"
-    if len(key) == 1:
-        return f"COUNT(DISTINCT {MAIN}.{key[0]})"
     # Rows of one source are one per key's first column (the source is fixed by the conditions).
-    return f"COUNT(DISTINCT {MAIN}.{key[0]})"
+    return f"COUNT(DISTINCT {MAIN}.{key[0]})" if key else "COUNT(*)"
 
 
 def _aggregate(measure: Measure, aggregation: str | None) -> str:
     if measure.ratio_of is not None:
         return f"SUM({qualified(measure.expression)}) / NULLIF(SUM({qualified(measure.ratio_of)}), 0)"
-    chosen = aggregation if aggregation in measure.aggregations else measure.aggregations[0]
-    return f"{chosen.upper()}({qualified(measure.expression)})"
+    return f"{_chosen(measure, aggregation).upper()}({qualified(measure.expression)})"
 
 
 def _chosen(measure: Measure, aggregation: str | None) -> str:
     return aggregation if aggregation in measure.aggregations else measure.aggregations[0]  # type: ignore[return-value]
+
+
+def value_name(measure: Measure, request: Request) -> str:
+    """The column an aggregated measure is answered in (``avg_rating``, ``sum_amount``)."""
+    return f"{_chosen(measure, request.aggregation)}_{measure.key}"
 
 
 # -- words in answers -------------------------------------------------------------------------------
@@ -324,15 +327,9 @@ class Values(Kind):
         if not rows:
             return _no_rows(request)
         names = [dimension.value_name(r[0], request.language) for r in rows]
-        what = (
-            dimension.words.es[1] if es and len(dimension.words.es) > 1 else dimension.name(request.language)
-        )
-        return (
-            f"Hay {len(rows)} {what}: {', '.join(names)}."
-            if es
-            else f"There are {len(rows)} {dimension.words.en[1] if len(dimension.words.en) > 1 else what}: "
-            f"{', '.join(names)}."
-        )
+        phrases = dimension.words.es if es else dimension.words.en
+        what = phrases[1] if len(phrases) > 1 else dimension.name(request.language)  # the plural
+        return f"{'Hay' if es else 'There are'} {len(rows)} {what}: {', '.join(names)}."
 
 
 class Count(Kind):
@@ -419,11 +416,9 @@ class Grouped(Kind):
             measures = (request.semantics.measure(order),) if order else ()
         selects = [f"{ref} AS {key}"]
         for measure in measures:
-            selects.append(
-                f"{_aggregate(measure, request.aggregation)} AS {self._value_name(measure, request)}"
-            )
+            selects.append(f"{_aggregate(measure, request.aggregation)} AS {value_name(measure, request)}")
         selects.append(f"{_count(request)} AS n")
-        value = self._value_name(measures[0], request) if measures else "n"
+        value = value_name(measures[0], request) if measures else "n"
         where = [*conditions(request, measures=measures, grouped=dimension), f"{ref} IS NOT NULL"]
         having = ""
         if request.thresholds and measures:
@@ -450,16 +445,12 @@ class Grouped(Kind):
         )
         return Built(sql, value, key)
 
-    @staticmethod
-    def _value_name(measure: Measure, request: Request) -> str:
-        return f"{_chosen(measure, request.aggregation)}_{measure.key}"
-
     def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
         if not rows:
             return _no_rows(request)
         es = request.language == "es"
         dimension = self._dimension(request)
-        measures = [m for m in request.semantics.measures if self._value_name(m, request) in columns]
+        measures = [m for m in request.semantics.measures if value_name(m, request) in columns]
         entity = request.semantics.entity_name(request.language)
 
         def label(value: Any) -> str:
@@ -469,8 +460,7 @@ class Grouped(Kind):
 
         def figures(row: list[Any]) -> str:
             parts = [
-                show(row[columns.index(self._value_name(m, request))], m.unit, request.language)
-                for m in measures
+                show(row[columns.index(value_name(m, request))], m.unit, request.language) for m in measures
             ]
             n = row[columns.index("n")]
             named = request.semantics.entity_name(request.language, plural=n != 1)
@@ -503,7 +493,7 @@ class Grouped(Kind):
     def chart(self, request: Request, built: Built) -> dict[str, Any]:
         es = request.language == "es"
         measure = next(
-            (m for m in request.semantics.measures if self._value_name(m, request) == built.value_column),
+            (m for m in request.semantics.measures if value_name(m, request) == built.value_column),
             None,
         )
         y_name = (
@@ -539,13 +529,8 @@ class Rows(Kind):
         )
         return request.semantics.label is not None and (bool(request.thresholds) or (ranked and listed))
 
-    def _measure(self, request: Request) -> Measure:
-        if request.measures:
-            return request.measures[0]
-        return request.semantics.measure(request.semantics.order or request.semantics.measures[0].key)
-
     def build(self, request: Request, max_rows: int) -> Built:
-        measure = self._measure(request)
+        measure = main_measure(request)
         label = request.semantics.label
         value = measure.key
         where = conditions(request, ranked=not request.thresholds, measures=(measure,), thresholds=True)
@@ -566,7 +551,7 @@ class Rows(Kind):
         if not rows:
             return _no_rows(request)
         es = request.language == "es"
-        measure = self._measure(request)
+        measure = main_measure(request)
         entity = request.semantics.entity_name(request.language)
         items = []
         for row in rows:
@@ -603,7 +588,7 @@ class Rows(Kind):
         return f"{head}: {_listed(items, request.language)}."
 
     def chart(self, request: Request, built: Built) -> dict[str, Any]:
-        measure = self._measure(request)
+        measure = main_measure(request)
         name = measure.name(request.language).capitalize()
         return {
             "kind": "bar",
@@ -669,7 +654,7 @@ class Total(Kind):
 
     def build(self, request: Request, max_rows: int) -> Built:
         measures = self._measures(request)
-        names = [f"{_chosen(m, request.aggregation)}_{m.key}" for m in measures]
+        names = [value_name(m, request) for m in measures]
         selects = [
             f"{_aggregate(m, request.aggregation)} AS {n}" for m, n in zip(measures, names, strict=True)
         ]

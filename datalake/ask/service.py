@@ -17,7 +17,14 @@ from datalake.ask.fallback import TextToSqlBackend, configured_backend, run_mode
 from datalake.ask.future import Forecaster, forecast_answer, forecast_period
 from datalake.ask.guard import guard_sql
 from datalake.ask.intent import Intent
-from datalake.ask.kinds import coverage_sql, interpretation, kind_of, no_data_yet, not_understood
+from datalake.ask.kinds import (
+    coverage_sql,
+    interpretation,
+    kind_of,
+    no_chart,
+    no_data_yet,
+    not_understood,
+)
 from datalake.ask.parser import parse, read
 from datalake.ask.periods import MADRID
 from datalake.ask.routing import Routed, route, route_after_refusal
@@ -194,11 +201,7 @@ def _declared_answer(
     if kind is None:
         raise not_understood(request)
     built = kind.build(request, settings.ask_max_rows)
-    sql = guard_sql(
-        sqlglot.transpile(built.sql, read="postgres", write=executor.dialect)[0],
-        executor.dialect,
-        max_limit=settings.ask_max_rows,
-    )
+    sql = _guarded(built.sql, executor, settings.ask_max_rows)
     try:
         columns, rows = executor.run(sql)
     except QueryError as error:
@@ -210,10 +213,7 @@ def _declared_answer(
     coverage = coverage_sql(request)
     if coverage is not None and (not rows or all(cell is None for cell in rows[0])):
         # Say which dates the table does hold, so "none in 2023" is not a dead end.
-        _, (first_last, *_) = executor.run(
-            guard_sql(sqlglot.transpile(coverage, read="postgres", write=executor.dialect)[0],
-                      executor.dialect, max_limit=1)
-        )  # fmt: skip
+        _, (first_last, *_) = executor.run(_guarded(coverage, executor, 1))
         answer += data_range(*first_last, request.language)
     return AskResult(
         question=question,
@@ -226,6 +226,12 @@ def _declared_answer(
         engine=executor.name,
         chart=kind.chart(request, built),
     )
+
+
+def _guarded(sql: str, executor: SqlExecutor, max_limit: int) -> str:
+    """A kind's SQL (PostgreSQL dialect) in the executor's dialect, through the guard."""
+    dialect = executor.dialect
+    return guard_sql(sqlglot.transpile(sql, read="postgres", write=dialect)[0], dialect, max_limit=max_limit)
 
 
 def _as_of(as_of: dt.datetime | None) -> dt.datetime:
@@ -273,5 +279,5 @@ def _model_answer(
         columns=columns,
         rows=rows,
         engine=backend.engine,
-        chart={"kind": "none", "x": None, "y": None, "unit": "", "title": "", "x_label": "", "y_label": ""},
+        chart=no_chart(),
     )
