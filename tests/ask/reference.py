@@ -272,3 +272,30 @@ def percent_change(
     """``(after - before) / before`` in percent, each side answered as its own question."""
     first, second = answer(frames, before)["values"][0], answer(frames, after)["values"][0]
     return {"values": [float((second - first) / first * 100)]}
+
+
+# -- the held-out electricity set (tests/ask/build_heldout_electricity.py) ---------------------------
+
+
+def quietest_weekday(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """The weekday with the lowest hourly mean: its mean, and its names (English, Spanish)."""
+    means = weekday_means(frames, spec)["values"]
+    present = [day for day in range(7) if means[day] is not None]
+    worst = min(present, key=lambda day: means[day])
+    return {"values": [means[worst]], "labels": [list(WEEKDAYS[worst])]}
+
+
+def one_weekday_mean(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """The hourly mean over the hours of one local weekday (``spec["weekday"]``, Monday 0)."""
+    return {"values": [weekday_means(frames, spec)["values"][spec["weekday"]]]}
+
+
+def extreme_bucket(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """Only the time of the top bucket (a day or a month by its total): "which day had the most"
+    asks for the day, whatever size the asker reads next to it."""
+    return {"times": answer(frames, spec)["times"]}
+
+
+def top_technologies(frames: dict[str, pd.DataFrame], spec: dict[str, Any]) -> dict[str, list[Any]]:
+    """Only the ranked technologies' keys: "which source led" asks for the source."""
+    return {"technologies": ranking(frames, spec)["technologies"]}

@@ -268,6 +268,27 @@ def movies_by(
     **filters: Any,
 ) -> Gold:
     """Per genre, company or language: movies counted, or ``column`` summed or averaged; by value."""
+    values, names = _movie_groups(frames, dimension, statistic, column, **filters)
+    return ranked(values, names, k)
+
+
+def movies_by_ascending(
+    frames: Frames,
+    dimension: str,
+    statistic: str,
+    column: str | None = None,
+    k: int | None = None,
+    **filters: Any,
+) -> Gold:
+    """As :func:`movies_by`, smallest first ("the genres with the worst mean rating")."""
+    values, names = _movie_groups(frames, dimension, statistic, column, **filters)
+    return ranked(values, names, k, ascending=True)
+
+
+def _movie_groups(
+    frames: Frames, dimension: str, statistic: str, column: str | None, **filters: Any
+) -> tuple[pd.Series, dict[Any, list[str]]]:
+    """Per group of ``dimension``: the statistic's value, and each group's accepted names."""
     joined, key = _with_dimension(frames, dimension, movie_rows(frames, **filters))
     if statistic == "count":
         values = joined.groupby(key)["movie_id"].nunique()
@@ -276,15 +297,21 @@ def movies_by(
         grouped = measure.groupby(key)["_v"]
         values = grouped.sum(min_count=1) if statistic == "sum" else grouped.mean()
     translations = {"genre": GENRE_NAMES, "language": LANGUAGE_NAMES}.get(dimension)
-    names = {group: _names(group, translations) for group in values.index}
-    return ranked(values, names, k)
+    return values, {group: _names(group, translations) for group in values.index}
 
 
 def movies_per_year(
-    frames: Frames, statistic: str = "count", column: str | None = None, years: tuple[int, int] | None = None
+    frames: Frames,
+    statistic: str = "count",
+    column: str | None = None,
+    years: tuple[int, int] | None = None,
+    **filters: Any,
 ) -> Gold:
-    """Per release year with movies (time order): movies counted or ``column`` averaged."""
-    rows = movie_rows(frames, years=years)
+    """Per release year with movies (time order): movies counted or ``column`` averaged.
+
+    ``filters`` (a genre, a company, ...) are those of :func:`movie_rows`.
+    """
+    rows = movie_rows(frames, years=years, **filters)
     rows = rows[rows["release_year"].notna()]
     if statistic == "count":
         values = rows.groupby("release_year")["movie_id"].count()
@@ -314,6 +341,11 @@ def company_list(frames: Frames, title: str) -> Gold:
         companies["movie_id"].isin(movie_rows(frames, title=title)["movie_id"]), "company_name"
     ]
     return {"labels": alphabetical(names.dropna())}
+
+
+def language_list(frames: Frames) -> Gold:
+    """Every original language of the movies (ISO 639-1 code, or its name), alphabetical by code."""
+    return {"labels": alphabetical(frames["movies"]["original_language"].dropna(), LANGUAGE_NAMES)}
 
 
 # -- energy company ---------------------------------------------------------------------------------
@@ -429,3 +461,43 @@ def names_of(frames: Frames, table: str, column: str, **equal: Any) -> Gold:
     for name, value in equal.items():
         rows = rows[rows[name] == value]
     return {"labels": alphabetical(rows[column], ENERGY_TYPE_NAMES)}
+
+
+def count_transactions_over(frames: Frames, column: str, threshold: float, **filters: Any) -> Gold:
+    """How many transactions have ``column`` strictly above ``threshold``."""
+    rows = transactions(frames, **filters)
+    return values_only([int((rows[column] > threshold).sum())])
+
+
+def transaction_compare(frames: Frames, statistic: str, column: str, *filter_sets: dict[str, Any]) -> Gold:
+    """One statistic (``count``, ``sum`` or ``mean`` of ``column``) per filter set, in the order asked."""
+    values = []
+    for filters in filter_sets:
+        rows = transactions(frames, **filters)
+        if statistic == "count":
+            values.append(len(rows))
+        else:
+            values.append(rows[column].sum() if statistic == "sum" else rows[column].mean())
+    return values_only(values)
+
+
+def largest_transactions(frames: Frames, column: str, k: int, **filters: Any) -> Gold:
+    """The ``k`` largest transactions by ``column``: their values and dates, largest first."""
+    rows = transactions(frames, **filters).sort_values([column, "fecha_transaccion"], ascending=[False, True])
+    top = rows.head(k)
+    return {
+        "values": [_number(v) for v in top[column]],
+        "times": [str(day) for day in top["fecha_transaccion"]],
+    }
+
+
+def months_ranked(
+    frames: Frames, column: str | None, k: int, ascending: bool = False, **filters: Any
+) -> Gold:
+    """The ``k`` months with the largest (smallest) ``column`` sum, with each month's first day."""
+    series = monthly(frames, column, **filters)
+    pairs = sorted(
+        zip(series["values"], series["times"], strict=True),
+        key=lambda pair: (pair[0] if ascending else -pair[0], pair[1]),
+    )[:k]
+    return {"values": [value for value, _ in pairs], "times": [time for _, time in pairs]}

@@ -117,6 +117,32 @@ def test_the_generalisation_set_covers_each_cluster_in_both_languages_with_refer
     assert all(q["gold"]["values"] and None not in q["gold"]["values"] for q in questions)
 
 
+HELDOUT_ELECTRICITY_PATH = QUESTIONS_PATH.with_name("heldout_electricity.yaml")
+HELDOUT_KINDS = {
+    "instant", "totals", "peak", "trend", "compare", "forecast", "forecast_error", "weekday", "technology",
+    "refusal",
+}  # fmt: skip
+
+
+def test_the_heldout_electricity_set_is_bilingual_with_reference_gold() -> None:
+    """The held-out set (scored on demand, not by default) is what the pandas reference writes."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ask"))
+    try:
+        from build_heldout_electricity import build
+    finally:
+        sys.path.pop(0)
+    questions = load_questions(HELDOUT_ELECTRICITY_PATH)
+    assert build() == questions  # regenerate with tests/ask/build_heldout_electricity.py if this fails
+    assert {q["category"] for q in questions} == HELDOUT_KINDS
+    for kind in HELDOUT_KINDS:
+        ids = [q["id"] for q in questions if q["category"] == kind]
+        assert any("-es-" in i for i in ids) and any("-en-" in i for i in ids), kind
+    assert len({q["id"] for q in questions}) == len(questions) >= 70
+    answered = [q["gold"] for q in questions if not q["gold"].get("refuse")]
+    assert all(g.get("values") or g.get("times") or g.get("technologies") for g in answered)
+    assert all(None not in g.get("values", []) for g in answered)
+
+
 def result(columns: list[str], rows: list[list], value_column: str = "value") -> SimpleNamespace:
     return SimpleNamespace(
         interpretation={"value_column": value_column}, columns=columns, rows=rows, chart={}, answer=""
