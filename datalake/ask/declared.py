@@ -145,6 +145,7 @@ class Threshold:
     measure: Measure | None = None
     start: int = 0
     end: int = 0
+    unit: str | None = None  # "min" when said in hours ("más de 2 horas")
 
 
 # -- compiled words ---------------------------------------------------------------------------------
@@ -389,10 +390,11 @@ def _threshold_pattern() -> re.Pattern[str]:
 
     return re.compile(
         rf"(?<![^ ])(?:(?P<gt>{alternatives('greater')})|(?P<lt>{alternatives('less')})) "
-        rf"(?:(?:de|a|que|than|of) )?(?:usd |dolares |dollars |cop |pesos )?(?P<n>{_NUMBER})"
+        rf"(?:(?:de|a|que|than|of|los|las|the) )?(?:usd |dolares |dollars |cop |pesos )?(?P<n>{_NUMBER})"
         rf"(?: (?P<b>{alternatives('billion')})| (?P<m>{alternatives('million')})"
         rf"| (?P<t>{alternatives('thousand')}))?"
-        rf"(?: (?P<hours>{alternatives('hours')}))?"
+        rf"(?: (?P<half_before>{alternatives('half')}))?(?: (?P<hours>{alternatives('hours')}))?"
+        rf"(?: (?P<half_after>{alternatives('half')}))?"
         r"(?![^ ])"
     )
 
@@ -405,7 +407,7 @@ def _blank(text: str, start: int, end: int) -> str:
 def _thresholds(text: str) -> tuple[list[Threshold], str]:
     found = []
     for match in _threshold_pattern().finditer(text):
-        value = _number(match["n"])
+        value = _number(match["n"]) + (0.5 if match["half_before"] or match["half_after"] else 0)
         value *= 1e9 if match["b"] else 1e6 if match["m"] else 1e3 if match["t"] else 1
         op = ">" if match["gt"] else "<"
         if match["gt"] and re.search(r"al menos|at least|minimo de", match.group(0)):
@@ -413,21 +415,27 @@ def _thresholds(text: str) -> tuple[list[Threshold], str]:
         if match["lt"] and re.search(r"at most|como mucho|maximo de|no mas de", match.group(0)):
             op = "<="
         # "3 horas" of a measure in minutes is 180; the unit is checked once the measure is known.
-        found.append(Threshold(op, value * (60 if match["hours"] else 1), None, match.start(), match.end()))
+        minutes = "min" if match["hours"] else None
+        found.append(Threshold(op, value * (60 if minutes else 1), None, match.start(), match.end(), minutes))
     for threshold in found:
         text = _blank(text, threshold.start, threshold.end)
     return found, text
 
 
-def _bind(thresholds: list[Threshold], named: list[Claim]) -> tuple[Threshold, ...]:
-    """Each threshold's measure: one named right after it ("1000 votes"), else the nearest before."""
+def _bind(thresholds: list[Threshold], named: list[Claim], semantics: Semantics) -> tuple[Threshold, ...]:
+    """Each threshold's measure: one named right after it ("1000 votes"), else the nearest before,
+    else the one measure in the threshold's unit ("más de 2 horas": the runtime)."""
     bound = []
     measures = [c for c in named if c.measure is not None]
     for threshold in thresholds:
         after = [c for c in measures if 0 <= c.start - threshold.end <= 2]
         before = [c for c in measures if c.end <= threshold.start]
         claim = after[0] if after else (before[-1] if before else None)
-        bound.append(dataclasses.replace(threshold, measure=claim.measure if claim else None))
+        measure = claim.measure if claim else None
+        in_unit = [m for m in semantics.measures if threshold.unit and m.unit == threshold.unit]
+        if measure is None and len(in_unit) == 1:
+            measure = in_unit[0]
+        bound.append(dataclasses.replace(threshold, measure=measure))
     return tuple(bound)
 
 
@@ -438,12 +446,19 @@ _TOP_K = re.compile(
 _K_BEFORE_ENTITY = re.compile(rf"(?<![^ ])(?P<n>{_NUMBER}) (?=[a-z])")
 
 
+def _is_year(number: str) -> bool:
+    return number.isdigit() and 1900 <= int(number) <= 2100
+
+
 def _top_k(text: str, table: Table) -> tuple[int | None, str]:
-    found = _TOP_K.search(text)
+    # A year is never a count of rows: "the 2015 movies", "the 1990s".
+    found = next((m for m in _TOP_K.finditer(text) if not _is_year(m["n"])), None)
     if found is None:
         # "5 películas", "3 géneros", "5 most popular": a number before the rows, a dimension or a
         # superlative.
         for match in _K_BEFORE_ENTITY.finditer(text):
+            if _is_year(match["n"]):
+                continue
             after = text[match.end() :]
             named = [
                 table.entity,
@@ -492,6 +507,8 @@ def read_request(
     period, periods, text = _periods(text, table, language, as_of)
     if all_time:  # "of all time": every row, whatever the time words said
         period, periods = None, ()
+    if period is not None and period.start > as_of:
+        raise _future_refusal(table, period, language)
     data_values = named
     named = claims(text, table)
     measures: list[Measure] = []
@@ -538,16 +555,23 @@ def read_request(
                 group = dimension
                 # "which city has the most clients": one group.
                 single = single or (which and _singular(text, claim) and ranked)
+    if not entities and group is None and ranked and not _grammar("count").search(text):
+        # "las 5 compras más grandes", "which 3 comedies made the most money": a value names the rows.
+        entities = [c for c in named if c.role == "value" and not c.dimension.personal]  # type: ignore[union-attr]
+        single = single or any(_one_row(text, c, named) for c in entities)
     time_group = _time_group(text, by)
     if time_group is None and len(periods) > 1:
         time_group = _bucket_of(periods)
     # "la película con más votos" is one film; "movie releases" is not ("movie" qualifies a noun).
     singular_row = any(_one_row(text, c, named) for c in entities)
-    if not singular_row and (_grammar("which_year").search(text) or _grammar("which_month").search(text)):
+    squeezed = " ".join(text.split())  # "which 2 months": the number was blanked
+    if not singular_row and (
+        _grammar("which_year").search(squeezed) or _grammar("which_month").search(squeezed)
+    ):
         # "¿Qué año tuvo más estrenos?" ranks years; "¿en qué año se estrenó la película con más
         # votos?" asks for one film, whose date the answer gives.
-        time_group = "year" if _grammar("which_year").search(text) else "month"
-        single = single or ranked
+        time_group = "year" if _grammar("which_year").search(squeezed) else "month"
+        single = single or (ranked and k in (None, 1))
     order = None
     if (least or _grammar("least").search(text)) and not thresholds:
         order = "asc"
@@ -568,7 +592,7 @@ def read_request(
         periods=periods if len(periods) > 1 else (),
         k=k,
         order=order,
-        thresholds=_bind(thresholds, named),
+        thresholds=_bind(thresholds, named, semantics),
         counting=bool(_grammar("count").search(text)),
         listing=bool(_grammar("list").search(text)),
         distribution=bool(_grammar("distribution").search(text)),
@@ -582,6 +606,19 @@ def read_request(
     )
 
 
+def _future_refusal(table: Table, period: Period, language: str) -> AskRefusal:
+    """A declared table holds what happened: "what will Avatar 3 gross next year?" is a forecast
+    nothing here makes (only electricity demand has a forecaster)."""
+    subject = SUBJECT_NAMES.get(table.semantics.subject, (table.semantics.subject,) * 2)
+    if language == "es":
+        when = period.name_es or "ese periodo"
+        reason = f"Los datos de {subject[0]} solo cubren lo ya ocurrido: no hay previsiones para {when}."
+    else:
+        when = period.name_en or "that period"
+        reason = f"The data of {subject[1]} covers only what has happened: there is no forecast for {when}."
+    return AskRefusal(reason, language=language, kind="out_of_scope")
+
+
 def _singular(text: str, claim: Claim) -> bool:
     """The claim's words are singular ("movie", "ciudad"): plural words end in s in both languages."""
     return not text[claim.start : claim.end].endswith("s")
@@ -593,7 +630,9 @@ def _one_row(text: str, claim: Claim, named: list[Claim]) -> bool:
     before = text[: claim.start].split()[-3:]
     qualifier = any(0 < c.start - claim.end <= 1 and c.role in ("entity", "subject") for c in named)
     return (
-        _singular(text, claim) and not qualifier and bool({"la", "el", "the", "una", "un", "a"} & set(before))
+        _singular(text, claim)
+        and not qualifier
+        and bool({"la", "el", "the", "una", "un", "a", "our", "nuestra", "nuestro"} & set(before))
     )
 
 

@@ -132,6 +132,9 @@ def main_measure(request: Request) -> Measure:
     """The first measure the question names, else the table's order, else its first measure."""
     if request.measures:
         return request.measures[0]
+    bound = [t.measure for t in request.thresholds if t.measure is not None]
+    if bound:  # "películas de más de 2 horas": the runtime
+        return bound[0]
     semantics = request.semantics
     return semantics.measure(semantics.order or semantics.measures[0].key)
 
@@ -514,6 +517,12 @@ class Grouped(Kind):
         }
 
 
+def _row_label(request: Request) -> str | None:
+    """What names a row in an answer: the table's label, else its time (a transaction is its date)."""
+    time = request.semantics.time
+    return request.semantics.label or (time.column if time is not None else None)
+
+
 class Rows(Kind):
     """Rows ranked by a measure ("top 10 películas mejor valoradas", "las más caras de 2015"), or
     the rows past a threshold ("películas con presupuesto mayor a 100M")."""
@@ -527,15 +536,16 @@ class Rows(Kind):
         listed = request.aggregation is None or (
             request.entity_named and request.aggregation in ("max", "min")
         )
-        return request.semantics.label is not None and (bool(request.thresholds) or (ranked and listed))
+        return _row_label(request) is not None and (bool(request.thresholds) or (ranked and listed))
 
     def build(self, request: Request, max_rows: int) -> Built:
         measure = main_measure(request)
-        label = request.semantics.label
+        label = _row_label(request)
         value = measure.key
         where = conditions(request, ranked=not request.thresholds, measures=(measure,), thresholds=True)
         time = request.semantics.time
-        extra = f", {MAIN}.{time.column} AS {time.column}" if time is not None else ""
+        dated = time is not None and time.column != label
+        extra = f", {MAIN}.{time.column} AS {time.column}" if dated else ""
         k = 1 if request.single and request.k is None else request.k
         # Past a threshold every row is the answer (the sentence names the first few).
         limit = min(k or (max_rows if request.thresholds else request.semantics.row_limit), max_rows)
@@ -557,7 +567,12 @@ class Rows(Kind):
         for row in rows:
             year = ""
             time = request.semantics.time
-            if time is not None and time.column in columns and row[columns.index(time.column)]:
+            if (
+                time is not None
+                and time.column != columns[0]
+                and time.column in columns
+                and row[columns.index(time.column)]
+            ):
                 year = f" ({str(row[columns.index(time.column)])[:4]})"
             items.append(f"{row[0]}{year}: {show(row[1], measure.unit, request.language)}")
         matching = int(rows[0][columns.index("matching")])

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from datalake.ask import lexicon as lx
 from datalake.ask.declared import (
     Table,
     anchored_subjects,
     best_table,
+    claims,
     clarify,
     language_of,
     mentioned_subjects,
@@ -47,7 +49,11 @@ def route(question: str) -> Routed | None:
         Unsafe, or about two declared subjects at once (``ambiguous``, the readings listed).
     """
     text = read_text(question)
-    return _routed(question, text, anchored_subjects(text))
+    subjects = anchored_subjects(text)
+    if subjects and _OTHER_TOPICS.search(text) and not any(_asks_a_measure(text, t) for t in _all(subjects)):
+        # "the weather in Bogotá": a topic no dataset holds, whatever place or row it names.
+        return None
+    return _routed(question, text, subjects)
 
 
 def route_after_refusal(question: str, refusal: AskRefusal) -> Routed | None:
@@ -61,16 +67,40 @@ def route_after_refusal(question: str, refusal: AskRefusal) -> Routed | None:
         The electricity parser found it ambiguous and a declared subject could answer it too:
         both readings are listed.
     """
-    if refusal.kind not in ("not_understood", "ambiguous"):
+    if refusal.kind not in ("not_understood", "ambiguous", "out_of_scope"):
         return None
     text = read_text(question)
     subjects = mentioned_subjects(text)
+    if refusal.kind == "out_of_scope":
+        # "precio promedio del kWh por tipo de energía" is out of electricity's scope but a declared
+        # table's measure with its dimension; "el precio de la luz" names a measure only: refused.
+        subjects = {
+            subject: found
+            for subject, found in subjects.items()
+            if any(_asks_a_measure(text, t) and _names_more(text, t) for t in found)
+        }
     if refusal.kind == "ambiguous":
         if not subjects:
             return None
         language = language_of(text, refusal.language)
         raise clarify(["electricity", *sorted(subjects)], language, suggestions(language))
     return _routed(question, text, subjects)
+
+
+_OTHER_TOPICS = lx.phrase_pattern(lx.OTHER_TOPICS)
+
+
+def _all(subjects: dict[str, list[Table]]) -> list[Table]:
+    return [table for found in subjects.values() for table in found]
+
+
+def _asks_a_measure(text: str, table: Table) -> bool:
+    return any(c.role in ("measure", "superlative", "least") for c in claims(text, table))
+
+
+def _names_more(text: str, table: Table) -> bool:
+    """Besides a measure, the question names the table's rows, a dimension or one of its values."""
+    return any(c.role in ("entity", "subject", "dimension", "value") for c in claims(text, table))
 
 
 def _routed(question: str, text: str, subjects: dict[str, list[Table]]) -> Routed | None:

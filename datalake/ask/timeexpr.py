@@ -467,6 +467,7 @@ def extract_times(text: str, as_of: dt.datetime, language: str) -> TimeExpressio
     _scan_holidays(ex, today)
     _scan_numeric(ex)
     _scan_named_days(ex, today)
+    _scan_decades_and_since(ex, today)
     _scan_quarters(ex)
     _scan_month_days(ex, today)
     _scan_weekdays(ex, today)
@@ -912,6 +913,45 @@ def _scan_period_parts(ex: _Extractor) -> None:
             _pattern(rf"(?:(?:{articles}) )?(?P<part>{words})(?= (?:{joiners}) {anchor}(?![^ ]))"),
             lambda m, names=names: _Atom(0, 0, "part", part=names[m.group("part")]),
         )
+
+
+def _decade_start(digits: str) -> int:
+    """ "1990" -> 1990; two digits are the nearest decade of the past century or this one ("90", "10")."""
+    number = int(digits)
+    return number if number >= 100 else (2000 + number if number <= 20 else 1900 + number)
+
+
+def _scan_decades_and_since(ex: _Extractor, today: dt.date) -> None:
+    """ "In the 1990s", "los años 90", "la década de 1980": ten years; "desde 2010", "since 2015":
+    from that year to today (a range to another year is read by the ranges instead)."""
+
+    def decade(match: re.Match[str]) -> _Atom | None:
+        first = _decade_start(match.group("d"))
+        if first % 10:
+            return None
+        period = Period.days(dt.date(first, 1, 1), dt.date(first + 10, 1, 1))
+        name = (f"los años {str(first)[2:] if first < 2000 else first}", f"the {first}s")
+        return _Atom(0, 0, "period", period=Period(period.start, period.end, *name))
+
+    ex.scan(_pattern(r"(?:(?:en|in|during) )?(?:los |the )?(?P<d>(?:19|20)?\d0) s"), decade)
+    ex.scan(_pattern(r"(?:en )?(?:los |la )?(?:anos|decada de(?: los)?) (?P<d>(?:19|20)?\d0)"), decade)
+
+    def since(match: re.Match[str]) -> _Atom | None:
+        first = int(match.group("y"))
+        if first > today.year:
+            return None
+        period = Period.days(dt.date(first, 1, 1), today + dt.timedelta(days=1))
+        return _Atom(
+            0, 0, "period", period=Period(period.start, period.end, f"desde {first}", f"since {first}")
+        )
+
+    ex.scan(
+        _pattern(
+            r"(?:desde|since|a partir de) (?:el |the )?(?:ano |year )?(?P<y>(?:19|20)\d\d)"
+            r"(?! (?:hasta|to|until|till|through|al|a|y|and|-) )(?! [0-3]?\d )"
+        ),
+        since,
+    )
 
 
 def _scan_quarters(ex: _Extractor) -> None:

@@ -69,11 +69,23 @@ _LANGUAGES = {
 MOVIE_SEMANTICS = Semantics(
     subject="movies",
     entity=Words(
-        ("película", "películas", "peli", "pelis", "film", "filmes", "cinta", "cintas", "títulos"),
-        ("movie", "movies", "film", "films", "picture", "pictures", "titles"),
+        (
+            "película",
+            "películas",
+            "peli",
+            "pelis",
+            "film",
+            "filmes",
+            "cinta",
+            "cintas",
+            "títulos",
+            "estrenos",
+        ),
+        ("movie", "movies", "film", "films", "picture", "pictures", "titles", "releases"),
     ),
     entity_names=Words(("película", "películas"), ("movie", "movies")),
-    subject_words=Words(("cine", "taquilla", "estreno", "estrenos"), ("cinema", "box office", "releases")),
+    # "taquilla"/"box office" is the revenue measure; "estrenos"/"releases" are the rows.
+    subject_words=Words(("cine", "estreno"), ("cinema",)),
     examples=Words(
         ("¿Top 10 películas mejor valoradas?", "¿Rating promedio por género?"),
         ("Top 10 best rated movies", "Average rating by genre"),
@@ -91,7 +103,10 @@ MOVIE_SEMANTICS = Semantics(
             "budget",
             "budget_usd",
             "USD",
-            Words(("presupuesto", "coste", "costo", "inversión"), ("budget", "cost", "costs")),
+            Words(
+                ("presupuesto", "coste", "costo", "inversión", "gastó", "gastaron", "costó producir"),
+                ("budget", "cost", "costs", "spent making", "spent on making", "cost to make"),
+            ),
             superlatives=Words(("más caras", "más cara", "más costosas"), ("most expensive",)),
             least=Words(
                 ("más baratas", "más barata", "de menor presupuesto"), ("cheapest", "least expensive")
@@ -105,7 +120,10 @@ MOVIE_SEMANTICS = Semantics(
                 ("recaudación", "ingresos", "taquilla", "recaudaron", "recaudó", "ganancias brutas"),
                 ("revenue", "box office", "gross", "grossing", "grossed", "earnings", "earned"),
             ),
-            superlatives=Words(("más taquilleras", "más taquillera"), ("highest grossing", "top grossing")),
+            superlatives=Words(
+                ("más taquilleras", "más taquillera", "ganaron más dinero", "ganó más dinero"),
+                ("highest grossing", "top grossing", "made the most money", "earned the most"),
+            ),
         ),
         Measure(
             "profit",
@@ -159,7 +177,8 @@ MOVIE_SEMANTICS = Semantics(
             "runtime_min",
             "min",
             Words(
-                ("duración", "duran", "dura", "minutos"), ("runtime", "length", "duration", "minutes", "last")
+                ("duración", "duran", "dura", "minutos"),
+                ("runtime", "length", "duration", "minutes", "lasts", "lasting"),
             ),
             aggregations=("avg", "max", "min", "sum"),
             superlatives=Words(("más largas", "más larga", "largas"), ("longest", "long")),

@@ -169,10 +169,13 @@ def test_the_biggest_budgets_of_a_year_and_of_a_year_with_no_films(
     assert [r[0] for r in result.rows] == expected.title.tolist()
     assert [r[1] for r in result.rows] == expected.budget_usd.tolist()
     assert result.interpretation["kind"] == "rows" and "USD" in result.answer and "2015" in result.answer
-    empty = answer("¿Películas de mayor presupuesto de 2023?", movie_lake)
+    empty = answer("¿Películas de mayor presupuesto de 2023?", movie_lake, dt.datetime(2024, 4, 17, 12))
     assert empty.rows == [] and "No hay películas" in empty.answer and "2023" in empty.answer
     assert "Los datos disponibles van del" in empty.answer and "2017" in empty.answer  # what there is
     assert answer("Highest budget movies of 2015", movie_lake).rows == result.rows
+    with pytest.raises(AskRefusal) as future:  # asked in 2016, 2023 is a forecast nobody makes here
+        answer("¿Películas de mayor presupuesto de 2023?", movie_lake)
+    assert future.value.kind == "out_of_scope"
 
 
 def test_top_genres_by_popularity_and_average_rating_by_genre(
@@ -428,6 +431,7 @@ def test_the_dataset_sets_reach_their_target_on_the_lake() -> None:
 
     from datalake.ask.evaluation import (
         ENERGY_COMPANY_PATH,
+        HELDOUT_DATASETS_PATH,
         MOVIES_PATH,
         evaluate,
         frames_for,
@@ -436,9 +440,78 @@ def test_the_dataset_sets_reach_their_target_on_the_lake() -> None:
     )
 
     items = [*load_questions(MOVIES_PATH), *load_questions(ENERGY_COMPANY_PATH)]
+    items += load_questions(HELDOUT_DATASETS_PATH)
     with scratch_lake(frames_for(items)) as executor:
         report = evaluate(items, partial(ask, settings=SETTINGS, executor=executor))
     accuracy = report.dataset_accuracy()
     print(report.format())
     assert set(accuracy) == {"movies", "energy_company"}
     assert min(accuracy.values()) >= 0.97, accuracy
+
+
+# -- kinds a held-out set found missing (2026-12-06) ----------------------------------------------------
+
+JUNE_2024 = dt.datetime(2024, 6, 1, 12)
+
+
+def test_a_value_names_the_rows_it_ranks_and_a_transaction_is_named_by_its_date(
+    energy_lake: DuckExecutor,
+) -> None:
+    result = answer("las 2 ventas más grandes", energy_lake, JUNE_2024)
+    assert [str(r[0])[:10] for r in result.rows] == ["2024-03-04", "2024-03-05"]  # ties: earliest first
+    assert [r[1] for r in result.rows] == [40_000.0, 40_000.0]
+    biggest = answer("what was our biggest purchase?", energy_lake, JUNE_2024)
+    assert len(biggest.rows) == 1 and biggest.rows[0][1] == 50_000.0
+
+
+def test_a_declared_price_is_answered_and_the_price_of_electricity_stays_out_of_scope(
+    energy_lake: DuckExecutor,
+) -> None:
+    result = answer("precio promedio del kwh por tipo de energia", energy_lake, JUNE_2024)
+    assert sorted(r[0] for r in result.rows) == ["EÓLICA", "SOLAR"]
+    with pytest.raises(AskRefusal) as refused:
+        answer("¿cuál es el precio de la luz hoy?", energy_lake, JUNE_2024)
+    assert refused.value.kind == "out_of_scope"
+    with pytest.raises(AskRefusal) as weather:
+        answer("what's the weather in Bogotá tomorrow?", energy_lake, JUNE_2024)
+    assert weather.value.kind == "out_of_scope"
+
+
+def test_a_future_period_of_a_declared_table_is_refused_not_answered_empty(energy_lake: DuckExecutor) -> None:
+    with pytest.raises(AskRefusal) as refused:
+        answer("¿cuántas compras habrá el mes que viene?", energy_lake, JUNE_2024)
+    assert refused.value.kind == "out_of_scope" and "previsiones" in refused.value.reason
+
+
+def test_a_threshold_in_hours_is_the_runtime_and_orders_the_list(
+    movie_lake: DuckExecutor, movies: dict[str, pd.DataFrame]
+) -> None:
+    films = movies["movies"]
+    long = films[films.runtime_min > 150]
+    result = answer("películas de más de 2 horas y media", movie_lake)
+    assert result.rows[0][3] == len(long)
+    assert [r[1] for r in result.rows] == sorted(long.runtime_min, reverse=True)[: len(result.rows)]
+
+
+def test_decades_and_open_ranges_are_periods() -> None:
+    from datalake.ask.timeexpr import extract_times
+
+    as_of = dt.datetime(2024, 4, 17, 12, tzinfo=dt.UTC)
+    spans = {
+        text: [
+            (p.start.date().isoformat(), p.end.date().isoformat())
+            for p in extract_times(text, as_of, "en").periods
+        ]
+        for text in (
+            "movies of the 1990 s",
+            "en los anos 80",
+            "peliculas desde 2010",
+            "demanda desde 2023 hasta 2024",
+        )
+    }
+    assert spans == {
+        "movies of the 1990 s": [("1990-01-01", "2000-01-01")],
+        "en los anos 80": [("1980-01-01", "1990-01-01")],
+        "peliculas desde 2010": [("2010-01-01", "2024-04-18")],  # to the day asked
+        "demanda desde 2023 hasta 2024": [("2023-01-01", "2025-01-01")],  # a range stays a range
+    }
