@@ -10,8 +10,14 @@ import datetime as dt
 import math
 from typing import Any
 
-from datalake.ask.intent import Intent
-from datalake.ask.lexicon import MONTH_NAMES_EN, MONTH_NAMES_ES, TECHNOLOGIES
+from datalake.ask.intent import DAYS_KEPT, Intent
+from datalake.ask.lexicon import (
+    MONTH_NAMES_EN,
+    MONTH_NAMES_ES,
+    TECHNOLOGIES,
+    WEEKDAY_NAMES_EN,
+    WEEKDAY_NAMES_ES,
+)
 from datalake.ask.periods import MADRID, Period, day_text, hour_text
 from datalake.ask.sqlbuild import QueryPlan
 
@@ -318,7 +324,12 @@ def _days_said(intent: Intent) -> str:
     es = intent.language == "es"
     if intent.days == "weekends":
         return " (solo fines de semana)" if es else " (weekends only)"
-    return " (solo entre semana)" if es else " (weekdays only)"
+    if intent.days == "weekdays":
+        return " (solo entre semana)" if es else " (weekdays only)"
+    (weekday,) = DAYS_KEPT[intent.days]
+    name = WEEKDAY_NAMES_ES[weekday] if es else WEEKDAY_NAMES_EN[weekday]
+    plural = name + "s" if not name.endswith("s") else name  # sábados, Mondays; los lunes
+    return f" (solo los {plural})" if es else f" ({plural} only)"
 
 
 def _expected_hours(intent: Intent) -> int:
@@ -327,10 +338,10 @@ def _expected_hours(intent: Intent) -> int:
     if intent.days is None:
         return period.hours
     # Day by day, not hour by hour: a year is 366 steps, on the path of every answer.
-    weekends, count = intent.days == "weekends", 0
+    kept, count = DAYS_KEPT[intent.days], 0
     day = period.start.astimezone(MADRID).date()
     while (whole := Period.day(day)).start_utc < period.end_utc:
-        if (day.weekday() >= 5) == weekends:
+        if day.weekday() in kept:
             overlap = min(whole.end_utc, period.end_utc) - max(whole.start_utc, period.start_utc)
             count += int(overlap / dt.timedelta(hours=1))
         day += dt.timedelta(days=1)

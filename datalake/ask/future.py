@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from datalake.ask import lexicon as lx
 from datalake.ask.answer import power
-from datalake.ask.intent import Intent
+from datalake.ask.intent import DAYS_KEPT, Intent
 from datalake.ask.parser import read
 from datalake.ask.periods import MADRID, UTC, Period, hour_text
 from datalake.errors import DataValidationError, ForecastUnavailableError, ObjectNotFoundError
@@ -262,8 +262,7 @@ def _check_reach(
 def _kept(ts: dt.datetime, days: str | None) -> bool:
     if days is None:
         return True
-    weekend = ts.astimezone(MADRID).weekday() >= 5
-    return weekend if days == "weekends" else not weekend
+    return ts.astimezone(MADRID).weekday() in DAYS_KEPT[days]
 
 
 def _sentence(intent: Intent, period: Period, rows: list[list[Any]], version: str) -> str:

@@ -8,6 +8,15 @@ from typing import Any, Literal
 from datalake.ask.lexicon import Technology
 from datalake.ask.periods import Period
 
+#: Intent.days for one weekday, Monday first.
+WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: The local weekdays (Monday 0) each value of :attr:`Intent.days` keeps.
+DAYS_KEPT: dict[str, frozenset[int]] = {
+    "weekdays": frozenset(range(5)),
+    "weekends": frozenset({5, 6}),
+    **{key: frozenset({number}) for number, key in enumerate(WEEKDAY_KEYS)},
+}
+
 Measure = Literal["demand", "forecast", "generation", "share"]
 Aggregate = Literal[
     "instant", "total", "average", "max", "min", "top", "compare", "trend", "rank", "error", "group"
@@ -52,7 +61,8 @@ class Intent:
         A comparison of two things over one period: a second technology (``technology`` is the
         first), or ``forecast`` for the actual demand against the operator's forecast.
     days
-        Only the hours of local ``weekdays`` (Monday to Friday) or ``weekends``; None: every day.
+        Only the hours of local ``weekdays`` (Monday to Friday), ``weekends`` or one weekday
+        (``monday``... ``sunday``, "los sábados"); None: every day (see :data:`DAYS_KEPT`).
     group
         For ``group``: ``weekday`` (Monday to Sunday) or ``daytype`` (weekdays, then weekends);
         with ``k`` the top groups only (the busiest weekday).
@@ -73,7 +83,7 @@ class Intent:
     order: Literal["desc", "asc"] = "desc"
     change: Literal["percent"] | None = None
     against: Technology | Literal["forecast"] | None = None
-    days: Literal["weekdays", "weekends"] | None = None
+    days: str | None = None
     group: Literal["weekday", "daytype"] | None = None
 
     @property

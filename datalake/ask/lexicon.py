@@ -44,6 +44,22 @@ WEEKDAYS: dict[str, int] = _joined("WEEKDAYS")
 WEEKDAY_NAMES_ES, WEEKDAY_NAMES_EN = es.WEEKDAY_NAMES, en.WEEKDAY_NAMES
 NUMBER_WORDS: dict[str, int] = _joined("NUMBER_WORDS")
 
+
+def _every_weekday() -> dict[str, int]:
+    phrases: dict[str, int] = {}
+    for language in _LANGUAGES:
+        for template in language.EVERY_WEEKDAY:
+            for plural, number in language.WEEKDAY_PLURALS.items():
+                day = next(d for d, n in language.WEEKDAYS.items() if n == number)
+                phrases[fold(template.format(day=day, plural=plural))] = number
+    return phrases
+
+
+# "Los sábados de 2024", "on Mondays": the hours of that weekday only (Monday 0), never one date.
+EVERY_WEEKDAY: dict[str, int] = _every_weekday()
+# "La media de lunes a domingo": one value per weekday (not a range of two dates).
+EVERY_DAY: tuple[str, ...] = tuple(fold(p) for language in _LANGUAGES for p in language.EVERY_DAY)
+
 # -- measures -------------------------------------------------------------------------------------
 
 FORECAST = _about("forecast")
@@ -182,6 +198,7 @@ VOCABULARY: frozenset[str] = frozenset(
     | set(FUNCTION_WORDS)
     | {w for concept in _CONCEPTS for w in _words(concept)}
     | {w for tech in TECHNOLOGIES for w in _words(tech.phrases)}
+    | _words(tuple(EVERY_WEEKDAY))
 )
 
 

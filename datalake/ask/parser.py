@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from datalake.ask import lexicon as lx
 from datalake.ask.errors import AskRefusal
-from datalake.ask.intent import Intent
+from datalake.ask.intent import WEEKDAY_KEYS, Intent
 from datalake.ask.periods import EPOCH, MADRID, Period, add_hours, local_hour, month_start
 from datalake.ask.suggestions import suggestions
 from datalake.ask.text import Speller, fold, tokens
@@ -79,6 +79,7 @@ _WHEN_OF_EXTREME = _P(lx.WHEN_OF_EXTREME)
 _PERCENT_CHANGE = _P(lx.PERCENT_CHANGE)
 _ERROR_PERCENT, _ERROR_ABSOLUTE = _P(lx.FORECAST_ERROR_PERCENT), _P(lx.FORECAST_ERROR_ABSOLUTE)
 _WEEKENDS, _WORKDAYS, _BY_WEEKDAY = _P(lx.WEEKENDS), _P(lx.WORKDAYS), _P(lx.BY_WEEKDAY)
+_EVERY_WEEKDAY, _EVERY_DAY = _P(tuple(lx.EVERY_WEEKDAY)), _P(lx.EVERY_DAY)
 # -- rankings of technologies ---------------------------------------------------------------------
 _TECHNOLOGY_WORD = _P(lx.WHICH_TECHNOLOGY)
 _BREAKDOWN = _P(lx.BREAKDOWN)
@@ -540,6 +541,12 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
 
     if _PARTIAL_PERIOD.search(text):
         raise refusal("partial_period", language, "ambiguous")
+    # "Los sábados de 2024" keeps one weekday's hours; "de lunes a domingo" asks for each weekday.
+    # Neither is a date, so they are read before the time expressions.
+    every = _EVERY_WEEKDAY.search(text)
+    one_weekday = WEEKDAY_KEYS[lx.EVERY_WEEKDAY[every.group(0)]] if every else None
+    each_weekday = bool(_EVERY_DAY.search(text))
+    text = _drop(text, _EVERY_WEEKDAY, _EVERY_DAY)
     times = extract_times(text, as_of, language)
     rest = _without(text, times.spans)
     if times.problem:
@@ -556,9 +563,16 @@ def parse(question: str, as_of: dt.datetime) -> Intent:
     if error_statistic is not None:
         rest = _drop(rest, _ERROR_PERCENT, _ERROR_ABSOLUTE)
     rest, days, group = _kinds_of_day(rest)
+    days = days or one_weekday
+    group = group or ("weekday" if each_weekday and days is None else None)
     versus = _versus(rest, language) if error_statistic is None else None
     if versus is not None:
         measure, technology, ranking = versus[0], versus[1], False
+    elif error_statistic is not None and not any(
+        p.search(rest) for p in (_FORECAST, _DEMAND, _GENERATION, _SHARE)
+    ):
+        # "forecast error (MAE) last month": the error's words named the forecast they score.
+        measure, technology, ranking = "forecast", None, False
     else:
         measure, technology, ranking = _measure(rest, text, language)
     if error_statistic is not None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from datalake.ask import lexicon as lx
-from datalake.ask.intent import Intent
+from datalake.ask.intent import DAYS_KEPT, Intent
 from datalake.ask.lexicon import RANKED_TECHNOLOGIES, Technology
 from datalake.ask.periods import Period
 from datalake.datasets import DEMAND_HOURLY, GENERATION, DatasetSpec
@@ -594,8 +594,9 @@ def _weekend() -> exp.Expression:
 
 
 def _days_condition(days: str) -> exp.Expression:
-    """The rows of local weekends or of local weekdays only."""
-    return _weekend() if days == "weekends" else exp.not_(_weekend())
+    """The rows of the local weekdays ``days`` keeps (weekends, weekdays, one weekday)."""
+    iso = sorted(number + 1 for number in DAYS_KEPT[days])
+    return exp.In(this=_iso_weekday(), expressions=[exp.Literal.number(n) for n in iso])
 
 
 def _grouped(

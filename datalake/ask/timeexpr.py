@@ -70,6 +70,7 @@ _QUARTERS = {
     "third": 3,
     "fourth": 4,
     "last": 4,
+    "ultimo": 4,
 }
 _RANGE_OPENERS = ("entre", "desde", "del", "de", "from", "between")
 _RANGE_JOINERS = {
@@ -401,6 +402,17 @@ def _relative_periods(today: dt.date) -> list[tuple[str, Period]]:
                 "ytd",
             ),
             Period.year(today.year, "este año", "this year"),
+        ),
+        (
+            (
+                "el ano que viene",
+                "ano que viene",
+                "el proximo ano",
+                "proximo ano",
+                "next year",
+                "the coming year",
+            ),
+            Period.year(today.year + 1, "el año que viene", "next year"),
         ),
         (
             (
@@ -1259,9 +1271,12 @@ def _join_ranges(ex: _Extractor, atoms: list[_Atom], result: TimeExpressions) ->
                 and (joiner != "a" or opener)
             ):
                 built = _range(atom, nxt, ex)
-                if built is not None and atom.kind in ("month", "year", "quarter"):
+                if built is not None and (
+                    atom.kind in ("month", "year", "quarter") or atom.kind == nxt.kind == "period"
+                ):
                     # "entre enero y febrero", "de enero a febrero": a range, or the two periods of
-                    # a comparison ("¿cuánto cambió de enero a febrero?"); the parser decides.
+                    # a comparison ("¿cuánto cambió de enero a febrero?", "from summer 2023 to summer
+                    # 2024"); the parser decides.
                     first, second = _resolve(atom, ex.today, ex, anchor=nxt), _resolve(nxt, ex.today, ex)
                     if first is not None and second is not None:
                         result.range_parts.append((first, second))
@@ -1380,6 +1395,8 @@ def _resolve(atom: _Atom, today: dt.date, ex: _Extractor, anchor: _Atom | None =
                 ex.invalid()
                 return None
         return Period.day(day)
+    if atom.kind == "period":
+        return atom.period
     return None
 
 

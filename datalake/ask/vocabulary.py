@@ -21,7 +21,7 @@ from typing import Any
 from datalake.ask.declared import Table, known_word
 from datalake.ask.executors import SqlExecutor
 from datalake.ask.guard import guard_sql
-from datalake.ask.text import fold
+from datalake.ask.text import fold, tokens
 from datalake.datasets.semantics import Dimension
 
 #: How long a table's values are reused before they are read again.
@@ -61,11 +61,16 @@ def named_values(question: str, table: Table, executor: SqlExecutor) -> list[Nam
     for dimension in open_dimensions(table):
         vocabulary = _vocabulary(executor, table, dimension)
         for run in runs:
-            key = " ".join(fold(run).split())
+            key = _key(run)
             values = vocabulary.get(key) or _by_prefix(vocabulary, key)
             if values is not None and len(values) == 1:
                 found.append(NamedValue(dimension, values[0], key))
     return found
+
+
+def _key(name: str) -> str:
+    """A name as the question's tokens spell it: "Warner Bros." and "Warner Bros" are one."""
+    return " ".join(tokens(fold(name)))
 
 
 def open_dimensions(table: Table) -> list[Dimension]:
@@ -97,7 +102,7 @@ def _vocabulary(executor: SqlExecutor, table: Table, dimension: Dimension) -> di
     _, rows = executor.run(sql)
     vocabulary: dict[str, list[Any]] = {}
     for (value,) in rows:
-        vocabulary.setdefault(" ".join(fold(str(value)).split()), []).append(value)
+        vocabulary.setdefault(_key(str(value)), []).append(value)
     with _lock:
         _cached(executor)[(source, dimension.column)] = (now, vocabulary)
     return vocabulary

@@ -15,6 +15,7 @@ import pytest
 from datalake.ask import AskResult, ask
 from datalake.ask.evaluation import (
     GENERALISATION_PATH,
+    HELDOUT_ELECTRICITY_PATH,
     QUESTIONS_PATH,
     check,
     evaluate,
@@ -117,7 +118,6 @@ def test_the_generalisation_set_covers_each_cluster_in_both_languages_with_refer
     assert all(q["gold"]["values"] and None not in q["gold"]["values"] for q in questions)
 
 
-HELDOUT_ELECTRICITY_PATH = QUESTIONS_PATH.with_name("heldout_electricity.yaml")
 HELDOUT_KINDS = {
     "instant", "totals", "peak", "trend", "compare", "forecast", "forecast_error", "weekday", "technology",
     "refusal",
@@ -165,6 +165,42 @@ def test_the_clusters_the_parser_reads_stay_read(lake: SqlExecutor) -> None:
     report = evaluate(load_questions(GENERALISATION_PATH), partial(ask, settings=SETTINGS, executor=lake))
     assert report.accuracy == 1.0, report.format()
     assert set(report.by_category()) == CLUSTERS
+
+
+def test_the_heldout_electricity_set_reaches_the_target(lake: SqlExecutor) -> None:
+    """Written without reading the parser (90.8 % on its first run): at least 97 % now."""
+    report = evaluate(
+        load_questions(HELDOUT_ELECTRICITY_PATH), partial(ask, settings=SETTINGS, executor=lake)
+    )
+    assert report.accuracy >= 0.97, report.format()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # one weekday every week, not one date
+        ("¿cuál fue la demanda media de los sábados de marzo de 2024?", ("days", "saturday")),
+        ("average demand on Sundays in March 2024", ("days", "sunday")),
+        # each weekday, not a range of two dates
+        ("demanda media de lunes a domingo en marzo de 2024", ("group", "weekday")),
+        # the error's words name the forecast they score
+        ("forecast error (MAE) last month", ("aggregate", "error")),
+    ],
+)
+def test_kinds_of_day_and_error_words_the_heldout_set_found(question: str, expected: tuple[str, str]) -> None:
+    from datalake.ask.parser import parse
+
+    intent = parse(question, AS_OF)
+    assert getattr(intent, expected[0]) == expected[1]
+    assert intent.period.start.month == 3 and intent.period.start.year == 2024
+
+
+def test_a_weekday_every_week_counts_only_its_hours(lake: SqlExecutor) -> None:
+    result = ask(
+        "¿cuál fue la demanda media de los sábados de marzo de 2024?", AS_OF, settings=SETTINGS, executor=lake
+    )
+    assert "ISODOW" in result.sql.upper() and "(6)" in result.sql.replace(" ", "")
+    assert "solo los sábados" in result.answer
 
 
 def test_the_new_kinds_chart_what_they_answer(lake: SqlExecutor) -> None:

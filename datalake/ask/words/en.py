@@ -351,6 +351,13 @@ FUNCTION_WORDS: tuple[str, ...] = (
     "any", "our", "spain", "up", "down", "change", "changed", "increase", "decrease", "rose", "fell",
     "higher", "lower", "than", "as", "by", "per", "o", "clock", "am", "pm",
 )  # fmt: skip
+#: Every day of the week named as a span ("Monday to Sunday"): one value per weekday.
+EVERY_DAY: tuple[str, ...] = ("monday to sunday", "monday through sunday", "every day of the week")
+#: One weekday every week ("on Saturdays", "every Monday"): ``{day}`` a weekday, ``{plural}`` its plural.
+EVERY_WEEKDAY: tuple[str, ...] = ("{plural}", "on {plural}", "every {day}", "all {plural}")
+WEEKDAY_PLURALS: dict[str, int] = {
+    "mondays": 0, "tuesdays": 1, "wednesdays": 2, "thursdays": 3, "fridays": 4, "saturdays": 5, "sundays": 6,
+}  # fmt: skip
 #: Month and weekday names (Monday first) as answers write them.
 MONTH_NAMES: tuple[str, ...] = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -351,7 +351,7 @@ PARSER: dict[str, tuple[str, ...]] = {
     ),
     "percent_change": (
         "en que porcentaje", "variacion porcentual", "cambio porcentual", "porcentaje de cambio",
-        "porcentaje de variacion", "en porcentaje", "en tanto por ciento",
+        "porcentaje de variacion", "en porcentaje", "en tanto por ciento", "en %",
     ),
     "read_period_words": (
         "manana", "tarde", "noche", "madrugada", "anoche", "invierno", "verano", "primavera", "otono",
@@ -450,6 +450,13 @@ FUNCTION_WORDS: tuple[str, ...] = (
     "crecio", "cayo", "cambio", "cambiado", "aumento", "disminuyo", "vez", "veces", "cual", "quien", "creo",
     "crees", "cree", "tabla", "table",
 )  # fmt: skip
+#: Every day of the week named as a span ("la media de lunes a domingo"): one value per weekday.
+EVERY_DAY: tuple[str, ...] = ("de lunes a domingo", "todos los dias de la semana")
+#: One weekday every week ("los sábados", "cada lunes"): ``{day}`` a weekday, ``{plural}`` its plural.
+EVERY_WEEKDAY: tuple[str, ...] = ("los {plural}", "todos los {plural}", "cada {day}")
+WEEKDAY_PLURALS: dict[str, int] = {
+    "lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabados": 5, "domingos": 6,
+}  # fmt: skip
 #: Month and weekday names (Monday first) as answers write them.
 MONTH_NAMES: tuple[str, ...] = (
     "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
