@@ -20,6 +20,7 @@ from datalake.ask.periods import EPOCH, MADRID, Period, add_hours, local_hour, m
 from datalake.ask.suggestions import suggestions
 from datalake.ask.text import Speller, fold, tokens
 from datalake.ask.timeexpr import TIME_WORDS, TimeExpressions, extract_times, hour_period
+from datalake.datasets import all_table_names
 
 _P = lx.phrase_pattern
 _FORECAST, _DEMAND, _GENERATION, _SHARE = _P(lx.FORECAST), _P(lx.DEMAND), _P(lx.GENERATION), _P(lx.SHARE)
@@ -169,7 +170,11 @@ _SQL_SYNTAX = re.compile(
     r"\bdrop\s+(?:table|database|schema|view|index|user|role|function)\b|\bupdate\s+\w+\s+set\b|"
     r"\bcreate\s+(?:or\s+replace\s+)?(?:table|database|schema|view|index|user|role|function|temp)\b|"
     r"\bcopy\s+\w+\s+(?:from|to)\b|\bmerge\s+into\b|\battach\s+(?:database\s+)?['\"]|\b(?:or|and)\b\s+['\"]?\w+['\"]?\s*=\s*"
-    r"['\"]?\w+|['\"]\s*(?:or|and)\b|=\s*['\"]|\bfrom\s+(?:demand_hourly|generation|pg_|information_schema)",
+    r"['\"]?\w+|['\"]\s*(?:or|and)\b|=\s*['\"]|\bfrom\s+(?:pg_|information_schema\b|"
+    # A table the lake knows by an identifier nobody writes in prose ("demand_hourly"): the
+    # registry's names, not a list kept here ("from movies" is plain English).
+    + "|".join(sorted((re.escape(n) for n in all_table_names() if "_" in n), key=len, reverse=True))
+    + r"\b)",
     re.IGNORECASE,
 )
 
