@@ -29,7 +29,7 @@ NO_SQL = "NO_SQL"
 
 _INSTRUCTIONS = """\
 You write one SQL query in the {dialect} dialect that answers a question (in Spanish or English) \
-about electricity demand and generation in Spain.
+about the tables below: electricity demand and generation in Spain, and every other dataset listed.
 Reply with the query alone, in one ```sql fenced block, without explanations. If these tables \
 cannot answer the question, reply with {no_sql}: and the reason in one line."""
 
