@@ -3,8 +3,9 @@
 Three parts:
 
 - :class:`TemplateRenderer` renders a template's intrinsic functions (``Ref``, ``Fn::Sub``,
-  ``Fn::GetAtt``, ``Fn::ImportValue``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``) with
-  :class:`Bindings` (parameters, exports, physical names) instead of a deployed stack;
+  ``Fn::GetAtt``, ``Fn::ImportValue``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``, and ``Fn::If``
+  on the template's ``Conditions``) with :class:`Bindings` (parameters, exports, physical names)
+  instead of a deployed stack;
   :func:`role_policy` gives a role's inline policies as a :class:`~datalake.deploy.iam_policy.Policy`.
 - :func:`lambda_platform_requests` derives what the Lambda service does with a function's role
   (write its logs, dead-letter failed events, attach its VPC network interfaces, poll its queues),
@@ -111,7 +112,7 @@ class TemplateRenderer:
         ------
         ConfigurationError
             For a reference with no value (an unbound export, parameter or physical id) or an
-            intrinsic function this renderer does not evaluate (``Fn::If``, ``Fn::GetAZs``...).
+            intrinsic function this renderer does not evaluate (``Fn::GetAZs``, ``Fn::Cidr``...).
         """
         if isinstance(value, list):
             items = [self.render(v, f"{where}[{i}]") for i, v in enumerate(value)]
@@ -150,7 +151,42 @@ class TemplateRenderer:
         if key == "Fn::Split":
             delimiter, text = argument
             return str(self.render(text, where)).split(str(delimiter))
+        if key == "Fn::If":
+            # A grant behind a condition (an optional secret) exists only where the condition holds.
+            name, if_true, if_false = argument
+            return self.render(if_true if self.condition(str(name), where) else if_false, where)
         raise self._fail(where, f"{key} is not evaluated by the IAM check")
+
+    def condition(self, name: str, where: str = "") -> bool:
+        """Whether the template's condition ``name`` holds with these bindings.
+
+        Raises
+        ------
+        ConfigurationError
+            When the template declares no such condition, or it uses a function other than
+            ``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or`` and ``Condition``.
+        """
+        conditions = self.template.get("Conditions", {})
+        if name not in conditions:
+            raise self._fail(where, f"condition {name} is not declared")
+        return self._holds(conditions[name], f"{where}(condition {name})")
+
+    def _holds(self, expression: Any, where: str) -> bool:
+        if isinstance(expression, dict) and len(expression) == 1:
+            [(key, argument)] = expression.items()
+            if key == "Condition":
+                return self.condition(str(argument), where)
+            if key == "Fn::Equals":
+                left, right = (self.render(value, where) for value in argument)
+                return str(left) == str(right)  # CloudFormation compares the values as strings
+            if key == "Fn::Not":
+                [inner] = argument
+                return not self._holds(inner, where)
+            if key == "Fn::And":
+                return all(self._holds(inner, where) for inner in argument)
+            if key == "Fn::Or":
+                return any(self._holds(inner, where) for inner in argument)
+        raise self._fail(where, f"{expression!r} is not a condition the IAM check evaluates")
 
     def _sub(self, argument: Any, where: str) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument
@@ -377,6 +413,8 @@ def role_policy(renderer: TemplateRenderer, role: str) -> Policy:
         for policy in props.get("Policies", [])
     ]
     for logical_id, other in renderer.resources.items():
+        if "Condition" in other and not renderer.condition(other["Condition"], f".{logical_id}"):
+            continue  # not created with these parameters
         if other["Type"] == "AWS::IAM::Policy" and {"Ref": role} in other["Properties"].get("Roles", []):
             documents.append(renderer.render(other["Properties"]["PolicyDocument"], f".{logical_id}"))
     return Policy.parse(name, documents)

@@ -86,6 +86,13 @@ RULES: dict[str, tuple[str, str]] = {
         "UpdateReplacePolicy Retain (or Snapshot where the type has snapshots)",
         f"{_CFN}/aws-attribute-deletionpolicy.html",
     ),
+    "optional-resource-granted-when-set": (
+        "an IAM statement whose Resource comes from a parameter that may be empty (an optional secret's "
+        "ARN) is granted only under a condition that the parameter is set (Fn::If on "
+        "!Not [!Equals [!Ref P, '']]): IAM refuses an empty Resource, and a role keeps no grant it "
+        "cannot use",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html",
+    ),
     "named-secret-deletable": (
         "a deleted secret keeps its name for its 7-30 day recovery window, so a secret with an "
         "explicit Name is either retained or left unnamed (the ARN travels instead)",
@@ -672,6 +679,100 @@ def named_secrets_retained(templates: Templates) -> list[Finding]:
     ]
 
 
+# -- grants on optional parameters -----------------------------------------------------------------
+
+
+def _parameters_set_by(template: Template, expression: Any) -> set[str]:
+    """The parameters a condition expression requires to be non-empty (``!Not [!Equals [!Ref P, ""]]``,
+    through ``Condition`` and ``Fn::And``)."""
+    if not isinstance(expression, dict) or len(expression) != 1:
+        return set()
+    [(key, argument)] = expression.items()
+    if key == "Condition":
+        return _parameters_set_by(template, template.get("Conditions", {}).get(argument))
+    if key == "Fn::And":
+        return set().union(*(_parameters_set_by(template, inner) for inner in argument))
+    if key == "Fn::Not":
+        [inner] = argument
+        if isinstance(inner, dict) and list(inner) == ["Fn::Equals"]:
+            operands = inner["Fn::Equals"]
+            refs = [o["Ref"] for o in operands if isinstance(o, dict) and list(o) == ["Ref"]]
+            if len(refs) == 1 and "" in operands:
+                return {str(refs[0])}
+    return set()
+
+
+def _statements_with_guards(
+    value: Any, guards: frozenset[str]
+) -> Iterator[tuple[dict[str, Any], frozenset[str]]]:
+    """Each statement under ``value`` with the conditions whose true branch holds it."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _statements_with_guards(item, guards)
+    elif isinstance(value, dict) and list(value) == ["Fn::If"]:
+        name, if_true, if_false = value["Fn::If"]
+        yield from _statements_with_guards(if_true, guards | {name})
+        yield from _statements_with_guards(if_false, guards)
+    elif isinstance(value, dict) and "Effect" in value:
+        yield value, guards
+
+
+def _guarded_references(value: Any, guards: frozenset[str]) -> Iterator[tuple[str, frozenset[str]]]:
+    """Each parameter or resource a Resource value refers to, with the conditions that guard it."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _guarded_references(item, guards)
+    elif isinstance(value, dict) and list(value) == ["Fn::If"]:
+        name, if_true, if_false = value["Fn::If"]
+        yield from _guarded_references(if_true, guards | {name})
+        yield from _guarded_references(if_false, guards)
+    else:
+        for name, _ in references(value):
+            yield name, guards
+
+
+def _may_be_empty(template: Template, layer: str, name: str, params: Params) -> bool:
+    declared = template.get("Parameters", {}).get(name)
+    if declared is None:
+        return False
+    if str(declared.get("Default", "x")) == "":
+        return True
+    return any(str(p["layers"].get(layer, {}).get(name, "x")) == "" for p in params.values())
+
+
+def optional_resources_granted_when_set(templates: Templates, params: Params) -> list[Finding]:
+    """Every IAM statement naming a parameter that may be empty sits under a condition that it is set."""
+    findings = []
+    for layer, name, resource in _resources(
+        templates, "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"
+    ):
+        template = templates[layer]
+        props = resource.get("Properties", {})
+        documents = [policy.get("PolicyDocument", {}) for policy in props.get("Policies", [])]
+        if "PolicyDocument" in props:
+            documents.append(props["PolicyDocument"])
+        # A policy resource's own Condition guards every statement in it.
+        outer = frozenset({resource["Condition"]} if "Condition" in resource else ())
+        for document in documents:
+            for statement, guards in _statements_with_guards(document.get("Statement", []), outer):
+                for parameter, inner in _guarded_references(statement.get("Resource"), guards):
+                    if not _may_be_empty(template, layer, parameter, params):
+                        continue
+                    conditions = template.get("Conditions", {})
+                    if any(parameter in _parameters_set_by(template, conditions.get(c)) for c in inner):
+                        continue
+                    findings.append(
+                        _finding(
+                            layer,
+                            name,
+                            "optional-resource-granted-when-set",
+                            f"statement {statement.get('Sid', '?')} grants on {parameter}, which may be "
+                            f"empty, outside a condition that {parameter} is set",
+                        )
+                    )
+    return findings
+
+
 # -- all of them ----------------------------------------------------------------------------------
 
 TemplateRule = Callable[[Templates], list[Finding]]
@@ -682,7 +783,11 @@ TEMPLATE_RULES: tuple[TemplateRule, ...] = (
     data_stores_retained,
     named_secrets_retained,
 )
-PARAMS_RULES: tuple[ParamsRule, ...] = (rds_engine_versions, names_scoped_by_env)
+PARAMS_RULES: tuple[ParamsRule, ...] = (
+    rds_engine_versions,
+    names_scoped_by_env,
+    optional_resources_granted_when_set,
+)
 ENVIRONMENTS = ("dev", "prod")
 
 

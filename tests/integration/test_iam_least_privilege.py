@@ -660,8 +660,56 @@ def http_api_event(
     return event
 
 
+#: The token /ask's model backend reads from its secret, and a question the parser does not understand
+#: (parser+hf sends it to the model).
+HF_TOKEN = "hf_iam_check_token"
+MODEL_QUESTION = "¿cuántas filas peninsulares hay en 2024?"
+MODEL_SQL = "SELECT COUNT(*) AS n FROM demand_hourly"
+
+
+@contextmanager
+def chat_completions(sql: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A loopback stand-in for Hugging Face's router (an OpenAI-compatible chat-completions server)
+    that answers every request with ``sql``; yields its URL and the requests it received."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            received.append({"path": self.path, "authorization": self.headers.get("Authorization"), **body})
+            message = {"role": "assistant", "content": f"```sql\n{sql}\n```"}
+            payload = json.dumps(
+                {
+                    "id": "chatcmpl-iam",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model"),
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *_args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("ask_backend", ["parser", "parser+hf"])
 def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_nothing_more(
-    harness: Harness,
+    harness: Harness, ask_backend: str
 ) -> None:
     deployment, event_json = harness.deployment, harness.event_json
     # The warehouse as a sync leaves it: demand_hourly loaded and the reader's password set.
@@ -686,33 +734,27 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
     assert response.status_code == 201, response.text
 
     template = load_template("api")
-    renderer = TemplateRenderer(template, deployment.bindings("api"), "api")
-    use_function_environment(harness.monkeypatch, renderer, "ApiFunction", deployment)
-    from api.lambda_handler import build_handler
-
-    handler = build_handler()
-    recorded = event_json("apigw_http_v2_get_ask.json")
-    key = {"x-api-key": API_KEY}
-    invocations = {
-        "/health/details": http_api_event(recorded, "/health/details", {}, key),
-        "/forecast": http_api_event(recorded, "/forecast", {"hours": "6"}, key),
-        "/ask": http_api_event(
-            recorded,
-            "/ask",
-            {"q": "What was the demand yesterday?", "as_of": "2024-03-06T12:00:00+01:00"},
-            key,
-        ),
-        "/predict": http_api_event(event_json("apigw_http_v2_post_predict.json"), "/predict", {}, key),
-    }
-    answers = {}
-    try:
-        with recording_aws_calls() as calls:
-            for path, event in invocations.items():
-                answers[path] = handler(event, None)
-    finally:
-        handler.app.state.services.close()  # the container's pools: other tests drop their tables
+    # The model backend as a stack turns it on: AskBackend and the token's secret (HfTokenSecretArn);
+    # the router is stood in for by a loopback server (ASK_HF_BASE_URL, which the template never sets).
+    parameters, model_env = {}, {}
+    hf_secret_arn = ""
+    if ask_backend != "parser":
+        secrets = aws.client("secretsmanager", settings=deployment.settings)
+        hf_secret_arn = secrets.create_secret(Name="datalake/dev/hf-token", SecretString=HF_TOKEN)["ARN"]
+        parameters = {"AskBackend": ask_backend, "HfTokenSecretArn": hf_secret_arn}
+    renderer = TemplateRenderer(template, deployment.bindings("api", **parameters), "api")
+    with chat_completions(MODEL_SQL) as (model_url, model_requests):
+        if ask_backend != "parser":
+            model_env = {"ASK_HF_BASE_URL": model_url}
+        use_function_environment(harness.monkeypatch, renderer, "ApiFunction", deployment, **model_env)
+        calls, answers = invoke_the_api(harness)
     bodies = {path: json.loads(answer["body"]) for path, answer in answers.items()}
-    assert {path: a["statusCode"] for path, a in answers.items()} == dict.fromkeys(invocations, 200), bodies
+    # The parser alone refuses the model question as not understood (422); parser+hf answers it.
+    expected = {
+        **dict.fromkeys(answers, 200),
+        "/ask (model question)": 422 if ask_backend == "parser" else 200,
+    }
+    assert {path: a["statusCode"] for path, a in answers.items()} == expected, bodies
     checks = bodies["/health/details"]["readiness"]["checks"]
     assert checks["model"]["ok"] and checks["model"]["status"] == "InService", checks
     assert checks["catalog"]["ok"] and "demand_hourly" in checks["catalog"]["tables"], checks
@@ -724,6 +766,19 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
     assert bodies["/predict"]["success_probability"] == 0.42, bodies["/predict"]
     invoked = {c.params["EndpointName"] for c in calls if c.operation == "InvokeEndpoint"}
     assert invoked == {"datalake-dev-demand-forecast", "datalake-dev-movie-success"}, invoked
+    # The model question: the parser alone refuses it and never calls the model; parser+hf reads the
+    # token from the secret the template names and sends it with the question.
+    token_reads = [
+        c for c in calls if c.operation == "GetSecretValue" and c.params["SecretId"] == hf_secret_arn
+    ]
+    if ask_backend == "parser":
+        assert model_requests == [] and not token_reads
+        assert not any(s.sid == "ReadHfToken" for s in role_policy(renderer, "ApiHostRole").statements)
+    else:
+        assert len(token_reads) == 1, calls
+        [request] = model_requests
+        assert request["authorization"] == f"Bearer {HF_TOKEN}"
+        assert bodies["/ask (model question)"]["engine"].startswith("hf:"), bodies["/ask (model question)"]
 
     requests_made = requests_of_calls(calls, ACCOUNT)
     function = check_role(
@@ -733,3 +788,32 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
     # The EC2 host runs the same app (same code, same calls) under its own role.
     host = check_role(role_policy(renderer, "ApiHostRole"), requests_made, exempt=API_HOST_EXEMPT)
     assert function.ok and host.ok, f"{function.summary()}\n{host.summary()}"
+
+
+def invoke_the_api(harness: Harness) -> tuple[list[AwsCall], dict[str, dict[str, Any]]]:
+    """/health/details, /forecast, /ask (one question the parser answers, one it does not) and
+    /predict through the Lambda handler, recording every AWS call."""
+    event_json = harness.event_json
+    from api.lambda_handler import build_handler
+
+    handler = build_handler()
+    recorded = event_json("apigw_http_v2_get_ask.json")
+    key = {"x-api-key": API_KEY}
+    as_of = "2024-03-06T12:00:00+01:00"
+    invocations = {
+        "/health/details": http_api_event(recorded, "/health/details", {}, key),
+        "/forecast": http_api_event(recorded, "/forecast", {"hours": "6"}, key),
+        "/ask": http_api_event(
+            recorded, "/ask", {"q": "What was the demand yesterday?", "as_of": as_of}, key
+        ),
+        "/ask (model question)": http_api_event(recorded, "/ask", {"q": MODEL_QUESTION, "as_of": as_of}, key),
+        "/predict": http_api_event(event_json("apigw_http_v2_post_predict.json"), "/predict", {}, key),
+    }
+    answers = {}
+    try:
+        with recording_aws_calls() as calls:
+            for path, event in invocations.items():
+                answers[path] = handler(event, None)
+    finally:
+        handler.app.state.services.close()  # the container's pools: other tests drop their tables
+    return list(calls), answers

@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from datalake.datasets import DATASETS
+from datalake.deploy.iam_check import TemplateRenderer, role_policy
+from datalake.deploy.iam_roles import stand_in_bindings
 from datalake.deploy.package import DEPENDENCY_LAYERS, LAMBDA_BUNDLES, lambda_requirements
 from datalake.deploy.templates import LAYERS, REPO_ROOT, load_params, load_template
 from datalake.pipelines.trigger import raw_prefix_jobs
-from datalake.settings import Settings
+from datalake.settings import DEFAULT_ASK_MODEL_ID, Settings
 from datalake.sources.registry import get_source
 
 TEMPLATES = {layer: load_template(layer) for layer in LAYERS}
@@ -286,7 +289,11 @@ def policy_statements() -> list[tuple[str, str, dict]]:
             if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
                 documents.append(props["PolicyDocument"])
             for document in documents:
-                found += [(layer, name, s) for s in document["Statement"]]
+                for statement in document["Statement"]:
+                    # A conditional statement (!If [Condition, statement, !Ref AWS::NoValue]) is
+                    # checked as the statement it grants where its condition holds.
+                    branches = statement["Fn::If"][1:] if list(statement) == ["Fn::If"] else [statement]
+                    found += [(layer, name, s) for s in branches if "Effect" in s]
     return found
 
 
@@ -624,6 +631,146 @@ def test_finding_14_reader_secret_is_generated_and_read_by_exactly_the_sync_and_
     assert "Environment=READER_SECRET_ARN=${ReaderSecretArn}" in user_data
 
 
+# -- /ask's Hugging Face model: off by default, its token read only where a stack names it ----------
+
+#: The settings /ask's model reads (datalake/ask/fallback.py) -> the api parameter that sets each on
+#: both front ends. The environment variable is the field's name in capitals (Settings has no prefix).
+ASK_MODEL_PARAMETERS = {
+    "ask_backend": "AskBackend",
+    "ask_model_id": "AskHfModel",
+    "hf_token_secret_arn": "HfTokenSecretArn",
+}
+HF_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datalake/dev/hf-token-AbCdEf"
+#: The roles that run the API: the only ones that may read the token.
+API_ROLES = {("api", "ApiHostRole"), ("api", "ApiFunctionRole")}
+
+
+def rendered_api(**parameters: str) -> tuple[TemplateRenderer, dict[str, str], dict[str, str]]:
+    """The api layer as deployed to dev: its renderer, the Lambda's environment and the host's
+    systemd ``Environment=`` lines, with stand-ins for what AWS assigns."""
+    template = TEMPLATES["api"]
+    renderer = TemplateRenderer(template, stand_in_bindings("dev", "api", template, **parameters), "api")
+    function = renderer.render(template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"])
+    script, variables = api_host_user_data()
+    # The Sub's own variables are other stacks' exports: placeholders do (none is a setting here),
+    # as for the stack's name (no binding has it).
+    placeholders = {name: f"<{name}>" for name in [*variables, "AWS::StackName"]}
+    placeholders["VpcCidr"] = DEV["layers"]["network"]["VpcCidr"]  # FORWARDED_ALLOW_IPS is validated
+    script = renderer.render({"Fn::Sub": [script, placeholders]})
+    host = dict(
+        line.strip().removeprefix("Environment=").split("=", 1)
+        for line in script.splitlines()
+        if line.strip().startswith("Environment=")
+    )
+    return renderer, function, host
+
+
+def settings_from(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings as the app reads them from exactly this environment (no .env file)."""
+    for name in [n for n in os.environ if n.lower() in Settings.model_fields]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return Settings(_env_file=None)
+
+
+def test_ask_model_parameters_set_the_settings_the_code_reads_and_default_to_the_parser() -> None:
+    api = TEMPLATES["api"]
+    fields = Settings.model_fields
+    assert set(ASK_MODEL_PARAMETERS) <= set(fields)
+    assert api["Parameters"]["AskBackend"]["AllowedValues"] == list(
+        get_args(fields["ask_backend"].annotation)
+    )
+    assert api["Parameters"]["AskBackend"]["Default"] == fields["ask_backend"].default == "parser"
+    for param in ("AskHfModel", "HfTokenSecretArn"):
+        assert api["Parameters"][param]["Default"] == ""
+    for env, params in (("dev", DEV), ("prod", PROD)):
+        layer = params["layers"]["api"]
+        assert (layer["AskBackend"], layer["AskHfModel"], layer["HfTokenSecretArn"]) == ("parser", "", ""), (
+            env
+        )
+    # Both front ends get each setting from its parameter; the Lambda gets the secret only when set.
+    variables = api["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    user_data, _ = api_host_user_data()
+    for field_name, param in ASK_MODEL_PARAMETERS.items():
+        name = field_name.upper()
+        expected = {"Ref": param}
+        if param == "HfTokenSecretArn":
+            expected = {"Fn::If": ["HasHfToken", expected, {"Ref": "AWS::NoValue"}]}
+        assert variables[name] == expected, name
+        assert f"Environment={name}=${{{param}}}" in user_data.splitlines(), name
+    assert api["Conditions"]["HasHfToken"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "HfTokenSecretArn"}, ""]}]}
+    # The secret is named in full (the grant is on that ARN, not a pattern); the model id cannot
+    # break out of its systemd line.
+    secret_pattern = api["Parameters"]["HfTokenSecretArn"]["AllowedPattern"]
+    for value, allowed in (
+        ("", True),
+        (HF_SECRET, True),
+        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:datalake/dev/hf-token", False),
+        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:*", False),
+        ("*", False),
+    ):
+        assert bool(re.fullmatch(secret_pattern, value)) is allowed, value
+    model_pattern = api["Parameters"]["AskHfModel"]["AllowedPattern"]
+    for value, allowed in (
+        ("", True),
+        (DEFAULT_ASK_MODEL_ID, True),
+        ("org/model v2", False),
+        ("org/model\nEnvironment=ASK_BACKEND=hf", False),
+    ):
+        assert bool(re.fullmatch(model_pattern, value)) is allowed, value
+
+
+def test_ask_model_needs_its_token_secret_to_deploy() -> None:
+    rule = TEMPLATES["api"]["Rules"]["AskModelHasItsToken"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AskBackend"}, "parser"]}]}
+    [assertion] = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "HfTokenSecretArn"}, ""]}]}
+
+
+@pytest.mark.parametrize(
+    ("parameters", "backend", "secret"),
+    [
+        ({}, "parser", None),
+        ({"AskBackend": "parser+hf", "HfTokenSecretArn": HF_SECRET}, "parser+hf", HF_SECRET),
+        ({"AskBackend": "hf", "HfTokenSecretArn": HF_SECRET, "AskHfModel": "org/sql-model"}, "hf", HF_SECRET),
+    ],
+)
+def test_only_the_api_roles_read_the_hf_token_and_only_when_a_stack_names_it(
+    parameters: dict[str, str], backend: str, secret: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renderer, function, host = rendered_api(**parameters)
+    model = parameters.get("AskHfModel") or DEFAULT_ASK_MODEL_ID
+    # What each front end's settings read: an empty model id is the default, an empty ARN no secret.
+    assert ("HF_TOKEN_SECRET_ARN" in function) is (secret is not None)
+    for environment in (function, host):
+        settings = settings_from(environment, monkeypatch)
+        assert (settings.ask_backend, settings.ask_model_id, settings.hf_token_secret_arn) == (
+            backend,
+            model,
+            secret,
+        )
+    # Each API role reads the token's secret in one statement of one action on exactly that ARN;
+    # without it, neither role has any grant beyond the three secrets it always reads.
+    for _, role in sorted(API_ROLES):
+        statements = role_policy(renderer, role).statements
+        secret_grants = {
+            (s.sid, s.actions, s.resources)
+            for s in statements
+            if any(a.startswith("secretsmanager:") for a in s.actions)
+        }
+        hf = {grant for grant in secret_grants if grant[0] == "ReadHfToken"}
+        assert hf == ({("ReadHfToken", ("secretsmanager:GetSecretValue",), (secret,))} if secret else set())
+        assert {sid for sid, _, _ in secret_grants - hf} == {"ReadApiSecrets", "ReadReaderPassword"}
+    # No other role of any layer names the parameter, and the grant sits under its condition.
+    named = set()
+    for layer, template in TEMPLATES.items():
+        for name, resource in template["Resources"].items():
+            if "HfTokenSecretArn" in json.dumps(resource) and resource["Type"].startswith("AWS::IAM::"):
+                named.add((layer, name))
+    assert named == API_ROLES
+
+
 # -- issue 14, finding 8: TLS and WAF in front of the EC2 API -------------------------------------------
 
 PROD = load_params("prod")
@@ -780,7 +927,7 @@ def test_finding_8_waf_acl_guards_the_load_balancer_with_a_rate_rule_per_ip() ->
 
 def test_finding_8_prod_requires_a_certificate_and_sets_rate_limits() -> None:
     api = TEMPLATES["api"]
-    [rule] = api["Rules"].values()
+    rule = api["Rules"]["ProdServesTheApiOverHttps"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Env"}, "prod"]}
     [assertion] = rule["Assertions"]
     assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]}

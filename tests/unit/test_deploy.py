@@ -114,6 +114,72 @@ def test_the_api_lambda_imports_nothing_its_layer_leaves_out() -> None:
     _import_blocked([], ["api.lambda_handler", "datalake.forecasting.serving"], blocked)
 
 
+#: A chat-completions server on the loopback, then /ask's model call through it: run in a fresh
+#: interpreter where ``BLOCKED`` modules cannot be imported (the API layer's exclusions and hf_xet).
+_MODEL_CALL_WITHOUT = """
+import json, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+for name in BLOCKED: sys.modules[name] = None
+
+class Chat(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        message = {"role": "assistant", "content": "SELECT 1 AS answered_by_" + body["model"].split("/")[-1]}
+        payload = json.dumps({
+            "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *_):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Chat)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+from datalake.ask.fallback import HuggingFaceTextToSql
+url = f"http://127.0.0.1:{server.server_address[1]}"
+backend = HuggingFaceTextToSql("org/sql", base_url=url, token="hf_x")
+print(backend.complete("how many rows?", prompt="answer with SQL"))
+"""
+
+
+def test_the_api_layer_keeps_huggingface_hub_but_not_hf_xet_which_the_model_call_never_imports() -> None:
+    api_layer = pkg.DEPENDENCY_LAYERS["layer-api-dependencies"]
+    # /ask's model backend is the API's: its layer installs huggingface_hub, the pipelines' does not.
+    assert any(r.lower().startswith("huggingface") for r in pkg.lambda_requirements(api_layer))
+    assert "huggingface-hub" in pkg.DEPENDENCY_LAYERS["layer-dependencies"]
+    # hf-xet comes with it (a dependency) and is stripped from the zip, package and metadata alike.
+    for name, dropped in (
+        ("python/hf_xet/hf_xet.abi3.so", True),
+        ("python/hf_xet-1.8.0.dist-info/METADATA", True),
+        ("python/huggingface_hub/inference/_client.py", False),
+        ("python/huggingface_hub-2.4.0.dist-info/METADATA", False),
+    ):
+        assert pkg.stripped_from_layer(name) is dropped, name
+    # ...which the chat completion never needs: it answers with hf_xet unimportable.
+    blocked = sorted({pkg.EXCLUDED_MODULES[d] for d in api_layer if d in pkg.EXCLUDED_MODULES} | {"hf_xet"})
+    result = subprocess.run(
+        [sys.executable, "-c", f"BLOCKED = {blocked!r}\n{_MODEL_CALL_WITHOUT}"],
+        capture_output=True,
+        text=True,
+        env={
+            "PYTHONPATH": str(REPO_ROOT),
+            "PATH": "/usr/bin:/bin",
+            "NO_PROXY": "127.0.0.1",
+            "HF_HUB_OFFLINE": "0",
+        },
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "SELECT 1 AS answered_by_sql"
+
+
 def test_without_matplotlib_a_chart_is_a_503_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
     from api.errors import ServiceUnavailableError
     from api.services import charts

@@ -187,6 +187,8 @@ def test_finding_8_api_host_is_an_auto_scaling_group_that_rolls_each_release_on_
         "Environment=API_RATE_LIMIT_PER_MINUTE=${ApiRateLimitPerMinute}",
         "Environment=FORWARDED_ALLOW_IPS=${VpcCidr}",
         "Environment=FORECAST_ENDPOINT=${EndpointName}",
+        "Environment=ASK_BACKEND=${AskBackend}",
+        "Environment=HF_TOKEN_SECRET_ARN=${HfTokenSecretArn}",
         "ExecStart=/opt/datalake/venv/bin/datalake serve --host 0.0.0.0 --port ${ApiPort} --workers 2",
         "systemctl enable --now datalake-api.service",
     ):
@@ -364,9 +366,72 @@ def test_finding_9_data_stores_secrets_and_audit_logs_are_retained_and_no_secret
     assert rules.named_secrets_retained(templates) == []
 
 
+# -- grants on optional parameters (/ask's Hugging Face token) --------------------------------------------
+
+
+def _api_role_statements(templates: dict[str, dict[str, Any]], role: str) -> list[Any]:
+    return templates["api"]["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def _hf_grant(statements: list[Any]) -> dict[str, Any]:
+    [grant] = [s for s in statements if "Fn::If" in s]
+    return grant
+
+
+def test_an_optional_secret_is_granted_only_under_the_condition_that_it_is_set() -> None:
+    assert rules.optional_resources_granted_when_set(TEMPLATES, PARAMS) == []
+    # The shipped grant: both API roles, behind HasHfToken, which tests HfTokenSecretArn.
+    for role in ("ApiHostRole", "ApiFunctionRole"):
+        condition, statement, otherwise = _hf_grant(_api_role_statements(TEMPLATES, role))["Fn::If"]
+        assert (condition, statement["Resource"], otherwise) == (
+            "HasHfToken",
+            {"Ref": "HfTokenSecretArn"},
+            {"Ref": "AWS::NoValue"},
+        )
+
+    # Unconditional: an empty HfTokenSecretArn would be an empty Resource (IAM refuses the policy).
+    templates = broken()
+    statements = _api_role_statements(templates, "ApiFunctionRole")
+    grant = _hf_grant(statements)
+    statements[statements.index(grant)] = grant["Fn::If"][1]
+    [found] = rules.optional_resources_granted_when_set(templates, PARAMS)
+    assert (found.layer, found.resource, found.rule) == (
+        "api",
+        "ApiFunctionRole",
+        "optional-resource-granted-when-set",
+    )
+    assert "ReadHfToken" in found.message and "HfTokenSecretArn" in found.message
+
+    # Behind a condition about another parameter: still unguarded.
+    templates = broken()
+    templates["api"]["Conditions"]["HasHfToken"] = {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]
+    }
+    found = rules.optional_resources_granted_when_set(templates, PARAMS)
+    assert {f.resource for f in found} == {"ApiHostRole", "ApiFunctionRole"}
+
+    # A Resource list that adds the optional ARN to a required one needs the guard on that item.
+    templates = broken()
+    statements = _api_role_statements(templates, "ApiHostRole")
+    [reader] = [s for s in statements if s.get("Sid") == "ReadReaderPassword"]
+    reader["Resource"] = [{"Ref": "ReaderSecretArn"}, {"Ref": "HfTokenSecretArn"}]
+    assert {f.resource for f in rules.optional_resources_granted_when_set(templates, PARAMS)} == {
+        "ApiHostRole"
+    }
+    reader["Resource"][1] = {"Fn::If": ["HasHfToken", {"Ref": "HfTokenSecretArn"}, {"Ref": "AWS::NoValue"}]}
+    assert rules.optional_resources_granted_when_set(templates, PARAMS) == []
+
+    # A parameter that is empty in one environment's params file counts as optional too.
+    params = copy.deepcopy(PARAMS)
+    params["dev"]["layers"]["api"]["ReaderSecretArn"] = ""
+    found = rules.optional_resources_granted_when_set(TEMPLATES, params)
+    assert {f.resource for f in found} == {"ApiHostRole", "ApiFunctionRole"}
+    assert all("ReaderSecretArn" in f.message for f in found)
+
+
 def test_every_static_rule_passes_over_the_shipped_templates() -> None:
     """What `datalake deploy check` will run: every rule, all layers, dev and prod parameters."""
     findings = rules.check_templates()
     assert not findings, shown(findings)
-    assert len(rules.TEMPLATE_RULES) + len(rules.PARAMS_RULES) == 6
+    assert len(rules.TEMPLATE_RULES) + len(rules.PARAMS_RULES) == 7
     assert all(url.startswith("https://") for _, url in rules.RULES.values())

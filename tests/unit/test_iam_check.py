@@ -338,9 +338,96 @@ def test_the_renderer_names_what_it_cannot_resolve() -> None:
         role_policy(renderer(resources={}), "Role")
     with pytest.raises(ConfigurationError, match="parameter Env has no default"):
         role_policy(renderer(parameters={}), "Role")
-    with pytest.raises(ConfigurationError, match="Fn::If is not evaluated"):
+    with pytest.raises(ConfigurationError, match="condition Prod is not declared"):
         renderer().render({"Fn::If": ["Prod", "a", "b"]})
+    with pytest.raises(ConfigurationError, match="Fn::Cidr is not evaluated"):
+        renderer().render({"Fn::Cidr": ["10.0.0.0/16", 2, 8]})
     assert renderer().render(["a", {"Ref": "AWS::NoValue"}, "b"]) == ["a", "b"]
+
+
+#: Conditions as api.yaml writes them: an optional secret ARN, and combinations of conditions.
+CONDITIONAL = {
+    "Parameters": {"Env": {"Type": "String"}, "TokenArn": {"Type": "String", "Default": ""}},
+    "Conditions": {
+        "HasToken": {"Fn::Not": [{"Fn::Equals": [{"Ref": "TokenArn"}, ""]}]},
+        "IsProd": {"Fn::Equals": ["prod", {"Ref": "Env"}]},
+        "ProdWithToken": {"Fn::And": [{"Condition": "HasToken"}, {"Condition": "IsProd"}]},
+        "ProdOrToken": {"Fn::Or": [{"Condition": "HasToken"}, {"Condition": "IsProd"}]},
+    },
+    "Resources": {
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Policies": [
+                    {
+                        "PolicyName": "p",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Fn::If": [
+                                        "HasToken",
+                                        {
+                                            "Sid": "ReadToken",
+                                            "Effect": "Allow",
+                                            "Action": "secretsmanager:GetSecretValue",
+                                            "Resource": {"Ref": "TokenArn"},
+                                        },
+                                        {"Ref": "AWS::NoValue"},
+                                    ]
+                                },
+                                {
+                                    "Sid": "Always",
+                                    "Effect": "Allow",
+                                    "Action": "s3:GetObject",
+                                    "Resource": "a",
+                                },
+                            ],
+                        },
+                    }
+                ]
+            },
+        },
+        "ProdOnly": {
+            "Type": "AWS::IAM::Policy",
+            "Condition": "IsProd",
+            "Properties": {
+                "Roles": [{"Ref": "Role"}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Sid": "Prod", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "b"}
+                    ],
+                },
+            },
+        },
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "token", "sids", "conditions"),
+    [
+        (
+            "dev",
+            "",
+            {"Always"},
+            {"HasToken": False, "IsProd": False, "ProdWithToken": False, "ProdOrToken": False},
+        ),
+        ("dev", f"{SECRETS}hf-AbCdEf", {"Always", "ReadToken"}, {"HasToken": True, "ProdWithToken": False}),
+        ("prod", "", {"Always", "Prod"}, {"IsProd": True, "ProdWithToken": False, "ProdOrToken": True}),
+        ("prod", f"{SECRETS}hf-AbCdEf", {"Always", "ReadToken", "Prod"}, {"ProdWithToken": True}),
+    ],
+)
+def test_the_renderer_grants_a_conditional_statement_only_where_its_condition_holds(
+    env: str, token: str, sids: set[str], conditions: dict[str, bool]
+) -> None:
+    render = TemplateRenderer(CONDITIONAL, Bindings(parameters={"Env": env, "TokenArn": token}), "test")
+    assert {name: render.condition(name) for name in conditions} == conditions
+    rules = role_policy(render, "Role")
+    assert {s.sid for s in rules.statements} == sids
+    secret = Request("secretsmanager:GetSecretValue", token or f"{SECRETS}hf-AbCdEf")
+    assert rules.decide(secret).allowed is bool(token)
 
 
 def test_the_platform_requests_of_a_function_follow_its_resources() -> None:
