@@ -375,10 +375,14 @@ def ingest_ree_command(
 @ingest_app.command("tmdb-csv")
 def ingest_tmdb_csv_command(
     files: Annotated[
-        list[Path], typer.Argument(help="The Kaggle TMDB 5000 movies CSV (tmdb_5000_movies.csv).")
+        list[Path],
+        typer.Argument(
+            help="The Kaggle TMDB 5000 CSVs: tmdb_5000_movies.csv and, optionally, tmdb_5000_credits.csv "
+            "(told apart by their headers; the credits fill movie_people)."
+        ),
     ],
 ) -> None:
-    """Land the Kaggle TMDB 5000 movies file unchanged in raw/tmdb/kaggle/ (then: transform tmdb)."""
+    """Land the Kaggle TMDB 5000 movies (and credits) CSVs unchanged in raw/tmdb/kaggle/ (then transform)."""
     from datalake.pipelines.ingest import ingest_tmdb_csv
 
     report = ingest_tmdb_csv(files, progress=console.log)

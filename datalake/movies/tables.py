@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from datalake.errors import DataValidationError, UnknownDatasetError
+from datalake.sources.tmdb_kaggle import CREDITS_FILE, KAGGLE_CREDITS_COLUMNS, kaggle_file_kind
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +132,6 @@ def _json_list(text: object, field: str, row: int) -> list[dict]:
 
 #: The Kaggle credits file's name: read from beside the movies file when no credits file is named.
 KAGGLE_CREDITS_NAME = "tmdb_5000_credits.csv"
-#: The credits file's columns (``title`` is not read: the movies file has it).
-KAGGLE_CREDITS_COLUMNS = ("movie_id", "cast", "crew")
 
 
 def kaggle_credits_path(movies: Path | str, credits: Path | str | None = None) -> Path | None:
@@ -154,7 +153,7 @@ def is_kaggle_credits(path: Path | str) -> bool:
     """Whether a CSV's header is the Kaggle credits file's (``movie_id``, ``cast``, ``crew``)."""
     with Path(path).open(encoding="utf-8", errors="replace", newline="") as handle:
         header = next(csv.reader([handle.readline().lstrip("\ufeff")]), [])
-    return set(KAGGLE_CREDITS_COLUMNS) <= {column.strip() for column in header}
+    return kaggle_file_kind(header) == CREDITS_FILE
 
 
 def read_kaggle_credits(path: Path | str, movie_ids: pd.Series | None = None) -> pd.DataFrame:
