@@ -375,10 +375,14 @@ def ingest_ree_command(
 @ingest_app.command("tmdb-csv")
 def ingest_tmdb_csv_command(
     files: Annotated[
-        list[Path], typer.Argument(help="The Kaggle TMDB 5000 movies CSV (tmdb_5000_movies.csv).")
+        list[Path],
+        typer.Argument(
+            help="The Kaggle TMDB 5000 CSVs: tmdb_5000_movies.csv and, optionally, tmdb_5000_credits.csv "
+            "(told apart by their headers; the credits fill movie_people)."
+        ),
     ],
 ) -> None:
-    """Land the Kaggle TMDB 5000 movies file unchanged in raw/tmdb/kaggle/ (then: transform tmdb)."""
+    """Land the Kaggle TMDB 5000 movies (and credits) CSVs unchanged in raw/tmdb/kaggle/ (then transform)."""
     from datalake.pipelines.ingest import ingest_tmdb_csv
 
     report = ingest_tmdb_csv(files, progress=console.log)
@@ -590,23 +594,40 @@ def train_movie_success_command(
     input_file: Annotated[
         Path | None, typer.Option("--input", help="Train on a Kaggle-format TMDB movies CSV instead.")
     ] = None,
+    credits_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--credits",
+            help="The Kaggle credits CSV (movie_id,title,cast,crew) for --input: directors and top cast. "
+            "Default: tmdb_5000_credits.csv beside the --input file, when there is one.",
+        ),
+    ] = None,
 ) -> None:
     """Train the movie success classifier, score the champion on the same years, promote the better."""
     from datalake.movies.evaluation import format_report
-    from datalake.movies.tables import read_kaggle_csv, read_lake_tables
+    from datalake.movies.tables import kaggle_credits_path, people_summary, read_kaggle_csv, read_lake_tables
     from datalake.movies.training import train_movie_success
 
     if input_file is not None and table is not None:
         raise typer.BadParameter("give --table or --input, not both", param_hint="--input")
+    if credits_file is not None and input_file is None:
+        raise typer.BadParameter(
+            "--credits goes with --input (the Kaggle movies CSV)", param_hint="--credits"
+        )
     if table not in (None, "movies"):
         raise typer.BadParameter(
             f"{table!r}: the classifier trains on the 'movies' table", param_hint="--table"
         )
     if input_file is not None:
-        tables, description = read_kaggle_csv(input_file), f"Kaggle CSV {input_file.name}"
+        credits_path = kaggle_credits_path(input_file, credits_file)
+        tables = read_kaggle_csv(input_file, credits_path)
+        description = f"Kaggle CSV {input_file.name}" + (
+            f" + credits {credits_path.name}" if credits_path else " (no credits file)"
+        )
     else:
         tables, description = read_lake_tables(), "processed movies tables"
     console.print(f"training movie_success on {description}: {len(tables.movies):,} films")
+    console.print(people_summary(tables))
     details = train_movie_success(tables, description)["details"]
     console.print(format_report(details["evaluation"]))
     champion = details["champion_scores"]

@@ -1,8 +1,10 @@
 """SageMaker script-mode training entry point for the movie success classifier.
 
 The same contract as ``train.py``: ``SM_CHANNEL_TRAIN`` (a Kaggle-format TMDB movies CSV, or a
-folder holding one), ``SM_MODEL_DIR``, ``SM_OUTPUT_DATA_DIR`` and the hyperparameters
-(``SM_HPS``, and ``--name value`` arguments): ``validation_start`` and ``train_end`` (years).
+folder holding one, and optionally the Kaggle credits CSV, recognised by its header, whose
+directors and top cast feed the people track records), ``SM_MODEL_DIR``, ``SM_OUTPUT_DATA_DIR``
+and the hyperparameters (``SM_HPS``, and ``--name value`` arguments): ``validation_start`` and
+``train_end`` (years).
 Run by hand it trains on the lake's processed movie tables when no channel is given:
 
     python sagemaker/movie_success_train.py --train ../shared/data/tmdb/tmdb_5000_movies.csv
@@ -59,13 +61,26 @@ def hyperparameters(argv: list[str] | None = None, environ: dict[str, str] | Non
 
 
 def csv_file(channel: Path) -> Path:
-    """The channel's CSV (the channel itself when it is a file)."""
+    """The channel's movies CSV (the channel itself when it is a file); a credits CSV is not one."""
+    return channel_files(channel)[0]
+
+
+def channel_files(channel: Path) -> tuple[Path, Path | None]:
+    """(the movies CSV, the credits CSV or None) of a channel, told apart by their headers.
+
+    A channel that is a file is the movies CSV; its credits are the ``tmdb_5000_credits.csv``
+    beside it, when there is one.
+    """
+    from datalake.movies.tables import is_kaggle_credits, kaggle_credits_path
+
     if channel.is_file():
-        return channel
+        return channel, kaggle_credits_path(channel)
     files = sorted(channel.rglob("*.csv"))
-    if not files:
-        raise DataValidationError("train", f"no .csv file under {channel}")
-    return files[0]
+    credits = [f for f in files if is_kaggle_credits(f)]
+    movies = [f for f in files if f not in credits]
+    if not movies:
+        raise DataValidationError("train", f"no movies .csv file under {channel}")
+    return movies[0], credits[0] if credits else None
 
 
 def package_code(model_dir: Path) -> Path:
@@ -83,7 +98,7 @@ def package_code(model_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train, score on the test years, write the model and the report; returns the report."""
     from datalake.movies.evaluation import YearSplit, fit_model, format_report
-    from datalake.movies.tables import read_kaggle_csv, read_lake_tables
+    from datalake.movies.tables import people_summary, read_kaggle_csv, read_lake_tables
     from datalake.settings import get_settings
 
     params = hyperparameters(argv)
@@ -93,8 +108,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         params.pop("output_data_dir", None) or os.environ.get("SM_OUTPUT_DATA_DIR") or local_root / "output"
     )
     channel = params.pop("train", None) or os.environ.get("SM_CHANNEL_TRAIN")
-    tables = read_kaggle_csv(csv_file(Path(channel))) if channel else read_lake_tables()
-    print(f"films: {len(tables.movies):,}", flush=True)
+    if channel:
+        movies_csv, credits_csv = channel_files(Path(channel))
+        tables = read_kaggle_csv(movies_csv, credits_csv)
+        print(f"movies: {movies_csv}; credits: {credits_csv or 'none in the channel'}", flush=True)
+    else:
+        tables = read_lake_tables()
+    print(f"films: {len(tables.movies):,}; {people_summary(tables)}", flush=True)
     model, report = fit_model(tables, YearSplit(**params))
     model.save(model_dir)
     package_code(model_dir)

@@ -113,3 +113,57 @@ def write_kaggle_csv(tables: MovieTables, path: Path) -> Path:
     ).fillna({"genres": "[]", "keywords": "[]", "production_companies": "[]"})
     frame.to_csv(path, index=False)
     return path
+
+
+#: Director names the synthetic credits reuse across years, so that track records form.
+CREDITS_DIRECTORS = tuple(f"Synthetic Director {n}" for n in range(1, 9))
+#: Actor names the synthetic credits reuse (each film credits seven of them).
+CREDITS_ACTORS = tuple(f"Synthetic Actor {n}" for n in range(1, 21))
+
+
+def credits_for(movie_id: int) -> tuple[list[dict], list[dict]]:
+    """Deterministic Kaggle-format (cast, crew) of one film: a handful of people reused across films.
+
+    The crew has a producer and the director (a second director when ``movie_id % 7 == 0``); the
+    cast has seven entries (billing ``order`` 0..6) listed out of billing order, and the
+    second-billed actor is billed again at 3 (a second character), as TMDB lists people with two
+    roles: the top five by billing are four people.
+    """
+    director = movie_id % len(CREDITS_DIRECTORS)
+    crew = [
+        {"credit_id": f"c{movie_id}p", "department": "Production", "gender": 0, "id": 9000,
+         "job": "Producer", "name": "Synthetic Producer"},
+        {"credit_id": f"c{movie_id}d", "department": "Directing", "gender": 2, "id": 5000 + director,
+         "job": "Director", "name": CREDITS_DIRECTORS[director]},
+    ]  # fmt: skip
+    if movie_id % 7 == 0:
+        second = (director + 1) % len(CREDITS_DIRECTORS)
+        crew.append(
+            {"credit_id": f"c{movie_id}e", "department": "Directing", "gender": 1, "id": 5000 + second,
+             "job": "Director", "name": CREDITS_DIRECTORS[second]}
+        )  # fmt: skip
+    actors = [(movie_id * 3 + k) % len(CREDITS_ACTORS) for k in range(6)]
+    # Billing 0..6; the second-billed actor is billed again at 3 (a second character).
+    billed = [
+        (7000 + a, CREDITS_ACTORS[a], order) for order, a in enumerate([*actors[:3], actors[1], *actors[3:]])
+    ]
+    listed = billed[3:] + billed[:3]  # not in billing order: the reader must sort by ``order``
+    cast = [
+        {"cast_id": n, "character": f"Role {order}", "credit_id": f"c{movie_id}a{n}", "gender": 0,
+         "id": person_id, "name": name, "order": order}
+        for n, (person_id, name, order) in enumerate(listed)
+    ]  # fmt: skip
+    return cast, crew
+
+
+def write_kaggle_credits(movie_ids: list[int] | np.ndarray, path: Path, titles: dict | None = None) -> Path:
+    """A Kaggle-format credits CSV (``movie_id,title,cast,crew``) of :func:`credits_for` each film."""
+    rows = []
+    for movie_id in movie_ids:
+        cast, crew = credits_for(int(movie_id))
+        title = (titles or {}).get(int(movie_id), f"Film {movie_id}")
+        rows.append(
+            {"movie_id": int(movie_id), "title": title, "cast": json.dumps(cast), "crew": json.dumps(crew)}
+        )
+    pd.DataFrame(rows, columns=["movie_id", "title", "cast", "crew"]).to_csv(path, index=False)
+    return path

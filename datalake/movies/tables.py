@@ -1,13 +1,17 @@
 """The processed movie tables as pandas frames: from the lake (through the catalog) or a Kaggle CSV.
 
 Both sources give the same :class:`MovieTables`, with the processed tables' columns (see the
-``movies`` dataset specs): ``movies`` plus the four bridges. The Kaggle file has no credits, so
-its ``people`` bridge is empty, and no collection, so ``collection_id`` is null.
+``movies`` dataset specs): ``movies`` plus the four bridges. The Kaggle movies file has no
+credits: its ``people`` bridge comes from the Kaggle credits file (``tmdb_5000_credits.csv``)
+when one is given or lies beside it, and is empty otherwise. It has no collection, so
+``collection_id`` is null.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +20,9 @@ import numpy as np
 import pandas as pd
 
 from datalake.errors import DataValidationError, UnknownDatasetError
+from datalake.sources.tmdb_kaggle import CREDITS_FILE, KAGGLE_CREDITS_COLUMNS, kaggle_file_kind
+
+logger = logging.getLogger(__name__)
 
 MOVIE_COLUMNS = (
     "movie_id",
@@ -123,18 +130,136 @@ def _json_list(text: object, field: str, row: int) -> list[dict]:
     return value if isinstance(value, list) else []
 
 
-def read_kaggle_csv(path: Path | str) -> MovieTables:
-    """The Kaggle "TMDB 5000" movies file as processed-table frames (``source="kaggle"``).
+#: The Kaggle credits file's name: read from beside the movies file when no credits file is named.
+KAGGLE_CREDITS_NAME = "tmdb_5000_credits.csv"
+
+
+def kaggle_credits_path(movies: Path | str, credits: Path | str | None = None) -> Path | None:
+    """The credits file to read with the Kaggle movies file ``movies``, or None.
+
+    ``credits`` when given (it must exist); otherwise :data:`KAGGLE_CREDITS_NAME` beside
+    ``movies`` when that file is there.
+    """
+    if credits is not None:
+        path = Path(credits)
+        if not path.is_file():
+            raise DataValidationError("credits", f"no credits file at {path}")
+        return path
+    sibling = Path(movies).with_name(KAGGLE_CREDITS_NAME)
+    return sibling if sibling.is_file() else None
+
+
+def is_kaggle_credits(path: Path | str) -> bool:
+    """Whether a CSV's header is the Kaggle credits file's (``movie_id``, ``cast``, ``crew``)."""
+    with Path(path).open(encoding="utf-8", errors="replace", newline="") as handle:
+        header = next(csv.reader([handle.readline().lstrip("\ufeff")]), [])
+    return kaggle_file_kind(header) == CREDITS_FILE
+
+
+def read_kaggle_credits(path: Path | str, movie_ids: pd.Series | None = None) -> pd.DataFrame:
+    """The Kaggle credits file as ``people`` bridge rows, by the API path's rules.
+
+    Each movie's directors (crew whose job is ``Director``) and its first
+    :data:`~datalake.sources.tmdb_raw.DEFAULT_TOP_CAST` cast members by ``order`` are kept,
+    trimmed by the same function as the API extracts (:func:`~datalake.sources.tmdb_raw.trim_credits`);
+    a person credited twice in one role keeps the higher billing, as ``movie_people`` does.
+
+    Parameters
+    ----------
+    path
+        A CSV with the columns ``movie_id``, ``cast`` and ``crew`` (JSON-in-text lists).
+    movie_ids
+        The films to keep; credits of any other film are left out (and counted in a log line).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``movie_id``, ``person_id``, ``person_name``, ``role`` (``director``/``cast``), ``cast_order``.
+
+    Raises
+    ------
+    DataValidationError
+        When a column is missing, or a ``cast``/``crew`` cell is not a JSON list of people with an
+        ``id``: the field names the column and row, the message the file.
+    """
+    # Imported here: the serving container reads tables without the TMDB client's dependencies.
+    from datalake.sources.tmdb_raw import DEFAULT_TOP_CAST, trim_credits
+
+    path = Path(path)
+    raw = pd.read_csv(path, dtype={"cast": "string", "crew": "string"}, keep_default_na=False)
+    missing = [c for c in KAGGLE_CREDITS_COLUMNS if c not in raw.columns]
+    if missing:
+        raise DataValidationError(
+            missing[0], f"{path.name} is not a Kaggle TMDB credits file: no {missing[0]!r} column"
+        )
+    ids = pd.to_numeric(raw["movie_id"], errors="coerce")
+    if ids.isna().any():
+        row = int(ids.isna().to_numpy().argmax())
+        raise DataValidationError(
+            f"movie_id[row {row}]", f"{path.name}: not a movie id {raw['movie_id'].iloc[row]!r}"
+        )
+    if movie_ids is not None:
+        known = ids.isin(set(int(m) for m in movie_ids))
+        if not known.all():
+            logger.info(
+                "%s: credits of %d film(s) not in the movies file left out", path.name, int((~known).sum())
+            )
+    else:
+        known = pd.Series(True, index=raw.index)
+    rows: list[tuple[int, object, object, str, object]] = []
+    for row in np.flatnonzero(known.to_numpy()):
+        movie_id = int(ids.iloc[row])
+        people = {
+            field: _people_list(raw[field].iloc[row], field, int(row), path.name)
+            for field in ("cast", "crew")
+        }
+        trimmed = trim_credits({"credits": people}, DEFAULT_TOP_CAST)["credits"]
+        rows.extend((movie_id, p["id"], p.get("name"), "director", None) for p in trimmed["crew"])
+        rows.extend((movie_id, p["id"], p.get("name"), "cast", p.get("order")) for p in trimmed["cast"])
+    people = pd.DataFrame(rows, columns=list(BRIDGE_COLUMNS["people"]))
+    people["cast_order"] = pd.to_numeric(people["cast_order"], errors="coerce").astype("Int64")
+    # One row per (film, role, person), the higher billing first (people_rows in the transform).
+    people = people.sort_values(
+        ["movie_id", "role", "person_id", "cast_order", "person_name"], kind="mergesort"
+    )
+    return people.drop_duplicates(["movie_id", "role", "person_id"]).reset_index(drop=True)
+
+
+def _people_list(text: object, field: str, row: int, file_name: str) -> list[dict]:
+    """One ``cast``/``crew`` cell: a JSON list of objects each with an ``id`` (an empty cell is none)."""
+    if pd.isna(text) or not str(text).strip():
+        return []
+    where = f"{field}[row {row}]"
+    try:
+        value = json.loads(str(text))
+    except json.JSONDecodeError as error:
+        raise DataValidationError(where, f"{file_name}: not a JSON list: {error}") from None
+    if not isinstance(value, list):
+        raise DataValidationError(where, f"{file_name}: not a JSON list (a {type(value).__name__})")
+    for n, person in enumerate(value):
+        if not isinstance(person, dict) or person.get("id") is None:
+            raise DataValidationError(f"{where}[{n}]", f"{file_name}: a person needs an 'id'")
+    return value
+
+
+def read_kaggle_csv(path: Path | str, credits: Path | str | None = None) -> MovieTables:
+    """The Kaggle "TMDB 5000" movies file (and its credits file) as processed-table frames.
 
     Parameters
     ----------
     path
         A CSV with the Kaggle columns (``id``, ``budget``, ``genres`` as JSON text, ...).
+    credits
+        The Kaggle credits CSV (``movie_id``, ``cast``, ``crew``). When None, a
+        ``tmdb_5000_credits.csv`` beside ``path`` is read if there is one
+        (:func:`kaggle_credits_path` says which file that is).
 
     Returns
     -------
     MovieTables
-        ``people`` is empty (the file has no credits); ``collection_id`` is null.
+        ``source="kaggle"``; ``people`` holds each film's directors and top-billed cast from the
+        credits file (:func:`read_kaggle_credits`), and is empty without one; ``collection_id``
+        is null.
     """
     raw = pd.read_csv(path)
     required = ("id", "title", "budget", "revenue", "release_date", "genres", "runtime", "vote_average")
@@ -178,7 +303,25 @@ def read_kaggle_csv(path: Path | str) -> MovieTables:
                     if isinstance(item, dict)
                 )
         bridges[name] = pd.DataFrame(rows, columns=["movie_id", id_column, name_column])
+    credits_path = kaggle_credits_path(path, credits)
+    if credits_path is not None:
+        bridges["people"] = read_kaggle_credits(credits_path, raw["id"])
     return normalise({"movies": movies, **bridges})
+
+
+def people_summary(tables: MovieTables) -> str:
+    """One line: how many films have a director and how many a credited cast (the people features' reach)."""
+    films = len(tables.movies)
+    with_role = {
+        role: tables.people.loc[tables.people["role"] == role, "movie_id"].nunique()
+        for role in ("director", "cast")
+    }
+    if not with_role["director"] and not with_role["cast"]:
+        return f"credits: none (0 of {films:,} films have a director or cast; no people track records)"
+    return (
+        f"credits: {with_role['director']:,} of {films:,} films have a director, "
+        f"{with_role['cast']:,} a credited cast"
+    )
 
 
 def read_lake_tables(

@@ -171,7 +171,7 @@ def ingest_tmdb_csv(
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
-    """Land Kaggle TMDB 5000 movies files unchanged in ``raw/tmdb/kaggle/`` (each checked first).
+    """Land Kaggle TMDB 5000 files (movies, credits) unchanged in ``raw/tmdb/kaggle/`` (each checked first).
 
     A file that is not one fails the run naming the missing column; nothing of it lands.
     """
@@ -183,8 +183,12 @@ def ingest_tmdb_csv(
         for path in paths:
             landed = land_kaggle_file(store, path)
             report.keys_written.append(landed.key)
+            report.details.setdefault("kinds", {})[landed.key] = landed.kind
             report.details.setdefault("bytes_landed", 0)
             report.details["bytes_landed"] += landed.size_bytes
             if progress:
-                progress(f"{landed.path}: landed at {landed.key} ({landed.size_bytes / 1e6:,.1f} MB)")
+                progress(
+                    f"{landed.path} ({landed.kind} file): landed at {landed.key} "
+                    f"({landed.size_bytes / 1e6:,.1f} MB)"
+                )
     return report

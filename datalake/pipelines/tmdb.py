@@ -17,9 +17,11 @@ reach it. Re-reading every raw file each run would be correct too, but parses ev
 a growing backfill again each day.
 
 Counts (``rows_in == rows_out + rows_quarantined`` over the records this run parsed): each
-record (an envelope line, a Kaggle row, or a file that could not be read at all) is either the
-newest of its movie and source (``rows_out``; ``details["tombstones_applied"]`` counts the
-``gone`` ones, which remove their movie), or quarantined under ``quarantine/tmdb/`` with its
+record (an envelope line, a Kaggle movies or credits row, or a file that could not be read at
+all) is either the newest of its movie and source (``rows_out``; ``details["tombstones_applied"]``
+counts the ``gone`` ones, which remove their movie, and ``details["credits_records"]`` the Kaggle
+credits, which fill ``movie_people``; ``details["credits_without_movie"]`` those whose movie the
+tables do not hold), or quarantined under ``quarantine/tmdb/`` with its
 reason: its problem, or ``superseded`` by a newer extraction. Records kept from earlier runs are
 counted apart (``details["records_carried_over"]``). Every file read ends accepted (its records
 in the tables or in quarantine) or rejected (``details["files_rejected"]``, with the reason).
@@ -46,7 +48,13 @@ from datalake.pipelines.processing import (
     with_raw_partition,
 )
 from datalake.runs import RunReport
-from datalake.sources.tmdb_kaggle import KAGGLE_COLUMNS, RAW_PREFIX
+from datalake.sources.tmdb_kaggle import (
+    CREDITS_FILE,
+    KAGGLE_COLUMNS,
+    KAGGLE_CREDITS_COLUMNS,
+    RAW_PREFIX,
+    kaggle_file_kind,
+)
 from datalake.storage.base import ObjectStore
 from datalake.transforms import quality
 from datalake.transforms import tmdb as transforms
@@ -87,7 +95,7 @@ def _rejected(spark: SparkSession, store: ObjectStore, rejected: list[tuple[str,
 
 
 def _kaggle(spark: SparkSession, store: ObjectStore, key: str) -> DataFrame | str:
-    """The records of one landed Kaggle file, or why it cannot be read as one.
+    """The records of one landed Kaggle file (movies or credits, by its header), or why it cannot be read.
 
     Each file is read on its own: Spark's CSV reader takes the first file's header for all.
     """
@@ -98,6 +106,14 @@ def _kaggle(spark: SparkSession, store: ObjectStore, key: str) -> DataFrame | st
         .option("mode", "PERMISSIVE")
         .csv(spark_uri(store, key))
     )
+    if kaggle_file_kind(rows.columns) == CREDITS_FILE:
+        return transforms.kaggle_credit_records(
+            rows.select(
+                *KAGGLE_CREDITS_COLUMNS,
+                F.col("_metadata.file_path").alias("path"),
+                F.col("_metadata.file_modification_time").alias("extracted_at"),
+            )
+        )
     missing = [c for c in KAGGLE_COLUMNS if c not in rows.columns]
     if missing:
         return f"not the Kaggle TMDB 5000 format: no column {missing[0]!r}"
@@ -235,13 +251,19 @@ def process_raw_tmdb(
             store,
             report,
         )
+        # At most six rows: (new or kept) x (ok, gone, credits).
         outcome = {(r[NEW], r["status"]): r["count"] for r in latest.groupBy(NEW, "status").count().collect()}
         new_ok, new_gone = outcome.get((True, "ok"), 0), outcome.get((True, "gone"), 0)
-        report.rows_out = new_ok + new_gone
+        new_credits = outcome.get((True, transforms.CREDITS_STATUS), 0)
+        report.rows_out = new_ok + new_gone + new_credits
         report.details.update(
             tombstones_applied=new_gone,
-            records_carried_over=outcome.get((False, "ok"), 0) + outcome.get((False, "gone"), 0),
+            credits_records=new_credits,
+            records_carried_over=sum(n for (new, _), n in outcome.items() if not new),
         )
+        if new_credits or outcome.get((False, transforms.CREDITS_STATUS), 0):
+            # Credits of a movie the tables do not hold are kept (the movie may land later) but unused.
+            report.details["credits_without_movie"] = transforms.credits_without_movie(latest).count()
     parsed.unpersist()
     latest.unpersist()
     # Only now, with every table published: a run that died before this leaves the ledger as it was.
@@ -251,7 +273,9 @@ def process_raw_tmdb(
         progress(
             f"tmdb: {report.rows_in:,} record(s) read from {report.details['files']:,} file(s) "
             f"({report.details['files_rejected_count']:,} rejected); {new_ok:,} movie version(s) in, "
-            f"{new_gone:,} tombstone(s) applied, {report.rows_quarantined:,} quarantined; "
+            f"{new_gone:,} tombstone(s) applied, {new_credits:,} movie credits in "
+            f"({report.details.get('credits_without_movie', 0):,} of movies not in the tables, left out), "
+            f"{report.rows_quarantined:,} quarantined; "
             f"movies now {report.details['movies_rows']:,} row(s)"
         )
     return report

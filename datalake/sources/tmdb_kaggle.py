@@ -1,9 +1,12 @@
-"""The Kaggle TMDB 5000 movies file: check it is one, and land it unchanged in the raw zone.
+"""The Kaggle TMDB 5000 files: check each is one, and land it unchanged in the raw zone.
 
-``datalake ingest tmdb-csv FILE`` lands the file, byte for byte, at
+The dataset is two files: the movies (``tmdb_5000_movies.csv``) and their credits
+(``tmdb_5000_credits.csv``: ``movie_id, title, cast, crew``), told apart by their headers.
+``datalake ingest tmdb-csv FILE...`` lands each, byte for byte, at
 ``raw/tmdb/kaggle/year=YYYY/month=MM/day=DD/<file name>`` (the landing day, UTC: a drop);
-``datalake transform tmdb`` then builds the movie tables from it with ``source = kaggle``
-(``datalake.pipelines.tmdb``). No Spark here: only the header is read, with Python's csv module.
+``datalake transform tmdb`` then builds the movie tables from them with ``source = kaggle``
+(``datalake.pipelines.tmdb``); the credits fill ``movie_people``. No Spark here: only the
+header is read, with Python's csv module.
 """
 
 from __future__ import annotations
@@ -42,21 +45,36 @@ KAGGLE_COLUMNS = (
     "keywords",
     "production_companies",
 )
+#: Columns of the Kaggle credits file (``title`` is there too; the movies file's is the one used).
+KAGGLE_CREDITS_COLUMNS = ("movie_id", "cast", "crew")
+#: What :func:`kaggle_file_kind` calls each of the two files.
+MOVIES_FILE, CREDITS_FILE = "movies", "credits"
 #: The header is read from the first bytes only (a 20-column header is well under this).
 _HEADER_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
 class LandedFile:
-    """One landed Kaggle file: where it came from, its raw key and its size."""
+    """One landed Kaggle file: where it came from, its raw key, its size and which file it is."""
 
     path: str
     key: str
     size_bytes: int
+    kind: str = MOVIES_FILE
+
+
+def kaggle_file_kind(columns: list[str] | tuple[str, ...]) -> str | None:
+    """``movies``, ``credits`` or None: which Kaggle TMDB 5000 file a header (its column names) is."""
+    present = {c.strip() for c in columns}
+    if set(KAGGLE_CREDITS_COLUMNS) <= present and "id" not in present:
+        return CREDITS_FILE
+    if set(KAGGLE_COLUMNS) <= present:
+        return MOVIES_FILE
+    return None
 
 
 def check_kaggle_header(header_text: str, where: str) -> list[str]:
-    """The column names of a Kaggle TMDB 5000 file's first line; refuses any other file.
+    """The column names of a Kaggle TMDB 5000 file's first line (movies or credits); refuses any other.
 
     Parameters
     ----------
@@ -68,18 +86,22 @@ def check_kaggle_header(header_text: str, where: str) -> list[str]:
     Raises
     ------
     DataValidationError
-        Naming the first column the movie tables need that the header lacks.
+        Naming the first column the header lacks of the file it looks more like (the credits
+        file when it has a ``cast`` or ``crew`` column and no ``id``, else the movies file).
     """
     first = next(csv.reader(io.StringIO(header_text.lstrip("\ufeff"))), [])
     columns = [c.strip() for c in first]
-    missing = [c for c in KAGGLE_COLUMNS if c not in columns]
-    if missing:
-        raise DataValidationError(
-            missing[0],
-            f"{where} is not the Kaggle TMDB 5000 movies file: its header has no {missing[0]!r} column "
-            f"(expected {', '.join(KAGGLE_COLUMNS)})",
-        )
-    return columns
+    if kaggle_file_kind(columns) is not None:
+        return columns
+    # The column named is the first one missing from the file it looks more like.
+    looks_like_credits = bool({"cast", "crew"} & set(columns)) and "id" not in columns
+    expected = KAGGLE_CREDITS_COLUMNS if looks_like_credits else KAGGLE_COLUMNS
+    missing = [c for c in expected if c not in columns]
+    raise DataValidationError(
+        missing[0],
+        f"{where} is not a Kaggle TMDB 5000 file: its header has no {missing[0]!r} column "
+        f"(the {CREDITS_FILE if looks_like_credits else MOVIES_FILE} file has {', '.join(expected)})",
+    )
 
 
 def kaggle_key(file_name: str, landed_on: dt.date) -> str:
@@ -90,21 +112,22 @@ def kaggle_key(file_name: str, landed_on: dt.date) -> str:
 def land_kaggle_file(
     store: ObjectStore, path: str | os.PathLike[str], landed_at: dt.datetime | None = None
 ) -> LandedFile:
-    """Check ``path`` is the Kaggle TMDB 5000 movies CSV and land it unchanged in raw.
+    """Check ``path`` is a Kaggle TMDB 5000 CSV (movies or credits) and land it unchanged in raw.
 
     Parameters
     ----------
     store
         The lake's object store.
     path
-        The CSV file (``tmdb_5000_movies.csv``).
+        The CSV file (``tmdb_5000_movies.csv`` or ``tmdb_5000_credits.csv``, told by its header).
     landed_at
         The landing moment (its UTC day names the partition); now when None.
 
     Returns
     -------
     LandedFile
-        The raw key and the bytes landed. Landing the same file on the same day writes the same key.
+        The raw key, the bytes landed and the file's kind (``movies`` or ``credits``). Landing
+        the same file on the same day writes the same key.
 
     Raises
     ------
@@ -117,9 +140,9 @@ def land_kaggle_file(
         raise DataValidationError("file", f"{source.name}: {problem or 'not a .csv file'}")
     with source.open("rb") as handle:
         head = handle.read(_HEADER_BYTES)
-    check_kaggle_header(head.decode("utf-8", errors="replace"), source.name)
+    columns = check_kaggle_header(head.decode("utf-8", errors="replace"), source.name)
     landed_at = landed_at or dt.datetime.now(dt.UTC)
     key = kaggle_key(source.name, landed_at.astimezone(dt.UTC).date())
     with source.open("rb") as handle:
         store.put_stream(key, handle, content_type="text/csv")
-    return LandedFile(str(source), key, source.stat().st_size)
+    return LandedFile(str(source), key, source.stat().st_size, kaggle_file_kind(columns) or MOVIES_FILE)

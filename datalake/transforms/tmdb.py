@@ -7,9 +7,15 @@ is the body of ``GET /movie/{id}?append_to_response=keywords,credits`` as TMDB s
 - an API extract (``raw/tmdb/movie/.../*.jsonl``): one envelope per line
   (``movie_id``, ``extracted_at``, ``source``, ``status`` ``ok``/``gone``, ``details``), parsed with
   ``from_json``; a ``gone`` envelope is a tombstone;
-- the Kaggle TMDB 5000 file (``raw/tmdb/kaggle/.../*.csv``): one row per movie, read by Spark's
-  CSV reader; its JSON-in-text columns (``genres``, ``keywords``, ``production_companies``) are
-  parsed with ``from_json`` into the same shape (no credits: the Kaggle credits file is not used).
+- the Kaggle TMDB 5000 movies file (``raw/tmdb/kaggle/.../*.csv``): one row per movie, read by
+  Spark's CSV reader; its JSON-in-text columns (``genres``, ``keywords``, ``production_companies``)
+  are parsed with ``from_json`` into the same shape, without credits;
+- the Kaggle credits file beside it (``movie_id, title, cast, crew``): one **credits record** per
+  movie (``status`` :data:`CREDITS_STATUS`, ``details`` holding only ``id`` and ``credits``, cut
+  to the directors and the top-billed cast as the API extractor cuts them). A credits record is
+  never a movie: the newest one of each movie stands beside the newest movie record, and
+  :func:`people_rows` takes a Kaggle movie's people from it (credits of a movie the tables do not
+  hold are left out: :func:`credits_without_movie` counts them).
 
 Everything runs on Spark's own functions; no Python runs per row. A record with a ``problem``
 (unparsable line, no id, an impossible date, a negative runtime, ...) is quarantined with it;
@@ -26,12 +32,15 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from datalake.datasets.movies import MOVIE_COMPANIES, MOVIE_GENRES, MOVIE_KEYWORDS, MOVIE_PEOPLE, MOVIES
-from datalake.sources.tmdb_kaggle import KAGGLE_COLUMNS
+from datalake.sources.tmdb_kaggle import KAGGLE_COLUMNS, KAGGLE_CREDITS_COLUMNS
+from datalake.sources.tmdb_raw import DEFAULT_TOP_CAST
 from datalake.transforms import quality
 
 #: Sub-folders of ``raw/tmdb``: API extracts (JSON Lines) and the Kaggle file as landed.
 MOVIE_FOLDER, KAGGLE_FOLDER = "movie", "kaggle"
 PROBLEM = "problem"
+#: The ``status`` of a credits record (a Kaggle credits row): people for a movie, not a movie.
+CREDITS_STATUS = "credits"
 
 _NAMED = T.ArrayType(T.StructType([T.StructField("id", T.LongType()), T.StructField("name", T.StringType())]))
 _CAST = T.StructType(
@@ -369,6 +378,63 @@ def kaggle_records(rows: DataFrame) -> DataFrame:
     return _movie_problems(records, [])
 
 
+def kaggle_credit_records(rows: DataFrame, top_cast: int = DEFAULT_TOP_CAST) -> DataFrame:
+    """Kaggle credits rows (text columns, ``path``, ``extracted_at``) -> :data:`RECORDS`.
+
+    Each row is a credits record (``status`` :data:`CREDITS_STATUS`, ``source`` ``kaggle``) whose
+    ``details`` has the ``id`` and the ``credits`` in the API's shape, cut as
+    :func:`datalake.sources.tmdb_raw.trim_credits` cuts an extract: the crew whose job is
+    Director and the first ``top_cast`` cast members by ``order``. A ``movie_id`` that is not a
+    number, or a ``cast``/``crew`` cell that is not a JSON list of people, is a ``problem``;
+    a person without an ``id`` is one too (:func:`_movie_problems`).
+    """
+    text = {name: F.nullif(F.trim(F.col(name)), F.lit("")) for name in KAGGLE_CREDITS_COLUMNS}
+    movie_id = text["movie_id"].cast("long")
+    cast = F.from_json(text["cast"], T.ArrayType(_CAST))
+    crew = F.from_json(text["crew"], T.ArrayType(_CREW))
+    # Billing order first (a missing order last, as trim_credits does); struct order breaks ties.
+    by_order = F.sort_array(
+        F.transform(
+            cast, lambda m: F.struct(F.coalesce(m["order"], F.lit(1_000_000)).alias("_k"), m.alias("_m"))
+        )
+    )
+    top = F.transform(F.slice(by_order, 1, max(top_cast, 0)), lambda s: s["_m"])
+    directors = F.filter(crew, lambda m: m["job"] == "Director")
+    details = F.struct(
+        *(
+            (movie_id if f.name == "id" else F.struct(top.alias("cast"), directors.alias("crew")))
+            .cast(f.dataType)
+            .alias(f.name)
+            if f.name in ("id", "credits")
+            else F.lit(None).cast(f.dataType).alias(f.name)
+            for f in DETAILS.fields
+        )
+    )
+    checks = [
+        (text["movie_id"].isNull(), F.lit("no movie_id")),
+        (
+            text["movie_id"].isNotNull() & movie_id.isNull(),
+            F.concat(F.lit("movie_id: not a number "), _quoted(text["movie_id"])),
+        ),
+        *(
+            (text[name].isNotNull() & parsed.isNull(), F.lit(f"{name}: not a JSON list of people"))
+            for name, parsed in (("cast", cast), ("crew", crew))
+        ),
+    ]
+    records = rows.select(
+        "path",
+        F.lit(None).cast("long").alias("line_number"),
+        F.to_json(F.struct(*(F.col(c) for c in KAGGLE_CREDITS_COLUMNS))).alias("raw_record"),
+        _problems(*checks).alias(PROBLEM),
+        movie_id.alias("movie_id"),
+        F.lit("kaggle").alias("source"),
+        F.col("extracted_at"),
+        F.lit(CREDITS_STATUS).alias("status"),
+        details.alias("details"),
+    )
+    return _movie_problems(records, [])
+
+
 def rejected_files(files: DataFrame, reason: Column) -> DataFrame:
     """Files that could not be read at all (``path``) -> one :data:`RECORDS` row each with ``reason``."""
     return files.select(
@@ -384,9 +450,15 @@ def latest_records(records: DataFrame) -> tuple[DataFrame, DataFrame]:
     """Valid records -> (the newest of each movie and source, the superseded ones with a ``reason``).
 
     The newest by ``extracted_at`` wins, a tombstone (``gone``) included: its movie then has no row
-    in any table (:func:`movie_rows` and the bridge builders take only ``ok`` winners).
+    in any table (:func:`movie_rows` and the bridge builders take only ``ok`` winners). Credits
+    records are ranked apart: the newest credits of a movie stand beside its newest extraction.
     """
-    return quality.latest_per_key(records, ["movie_id", "source"], "extracted_at", tiebreak=TIEBREAK)
+    # A credits record competes only with the movie's other credits records.
+    marked = records.withColumn("_credits", F.coalesce(F.col("status") == CREDITS_STATUS, F.lit(False)))
+    latest, superseded = quality.latest_per_key(
+        marked, ["movie_id", "source", "_credits"], "extracted_at", tiebreak=TIEBREAK
+    )
+    return latest.drop("_credits"), superseded.drop("_credits")
 
 
 def _present(latest: DataFrame) -> DataFrame:
@@ -433,13 +505,26 @@ def company_rows(latest: DataFrame) -> DataFrame:
     )
 
 
+def _credits_of_present(latest: DataFrame) -> DataFrame:
+    """The newest credits records of movies present in the tables (same movie and source)."""
+    credits = latest.filter(F.col("status") == CREDITS_STATUS)
+    return credits.join(_present(latest).select("movie_id", "source"), ["movie_id", "source"], "left_semi")
+
+
+def credits_without_movie(latest: DataFrame) -> DataFrame:
+    """The newest credits records whose movie the tables do not hold (left out of ``movie_people``)."""
+    credits = latest.filter(F.col("status") == CREDITS_STATUS)
+    return credits.join(_present(latest).select("movie_id", "source"), ["movie_id", "source"], "left_anti")
+
+
 def people_rows(latest: DataFrame) -> DataFrame:
     """The newest records -> ``movie_people``: each crew member whose job is Director, and the cast.
 
-    The cast is as extracted (the extractor keeps the top-billed); an actor credited twice (two
+    The credits are the extraction's own (API) or the movie's newest credits record (Kaggle). The
+    cast is as extracted (the extractor keeps the top-billed); an actor credited twice (two
     characters) keeps the higher billing.
     """
-    present = _present(latest)
+    present = _present(latest).unionByName(_credits_of_present(latest))
     directors = present.select(
         "movie_id",
         "source",

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from movie_fixtures import synthetic_tables, write_kaggle_csv
+from movie_fixtures import synthetic_tables, write_kaggle_credits, write_kaggle_csv
 
 from datalake.errors import DataValidationError
 from datalake.movies.tables import read_kaggle_csv
@@ -38,6 +38,25 @@ def test_kaggle_csv_round_trip_keeps_films_and_bridges(tmp_path: Path) -> None:
     read = read_kaggle_csv(write_kaggle_csv(tables, tmp_path / "movies.csv"))
     assert len(read.movies) == 60 and len(read.genres) == len(tables.genres)
     assert read.people.empty and (read.movies["source"] == "kaggle").all()
+
+
+def test_a_credits_csv_in_the_channel_is_told_apart_by_its_header_and_read(tmp_path: Path) -> None:
+    train = load_script("movie_success_train")
+    tables = synthetic_tables(films=60)
+    channel = tmp_path / "train"
+    channel.mkdir()
+    movies = write_kaggle_csv(tables, channel / "tmdb_5000_movies.csv")
+    # "tmdb_5000_credits.csv" sorts before the movies file: the header, not the name, tells them apart.
+    credits = write_kaggle_credits(
+        tables.movies["movie_id"].to_numpy()[:50], channel / "tmdb_5000_credits.csv"
+    )
+    assert train.channel_files(channel) == (movies, credits)
+    assert train.csv_file(channel) == movies
+    assert train.channel_files(movies) == (movies, credits)  # a file channel: its sibling
+    read = read_kaggle_csv(*train.channel_files(channel))
+    assert read.people.loc[read.people["role"] == "director", "movie_id"].nunique() == 50
+    credits.unlink()
+    assert train.channel_files(channel) == (movies, None)
 
 
 def test_hyperparameters_are_years_and_unknown_ones_refused() -> None:

@@ -1,4 +1,4 @@
-"""`datalake ingest tmdb-csv`: the Kaggle TMDB 5000 file lands unchanged; another file is refused by name."""
+"""`datalake ingest tmdb-csv`: the Kaggle TMDB 5000 files (movies, credits) land unchanged; others refused."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from datalake.cli import app
 from datalake.errors import DataValidationError
 from datalake.runs import list_runs
 from datalake.settings import get_settings
-from datalake.sources.tmdb_kaggle import KAGGLE_COLUMNS, check_kaggle_header, land_kaggle_file
+from datalake.sources.tmdb_kaggle import (
+    CREDITS_FILE,
+    KAGGLE_COLUMNS,
+    MOVIES_FILE,
+    check_kaggle_header,
+    kaggle_file_kind,
+    land_kaggle_file,
+)
 from datalake.storage.local import LocalObjectStore
 
 KAGGLE_FILE = Path("/work/shared/data/tmdb/tmdb_5000_movies.csv")
@@ -26,6 +33,14 @@ ROW = (
     '"[{""id"": 1463, ""name"": ""culture clash""}]",'
     'en,Avatar,"A marine, on Pandora.",150.437577,"[{""name"": ""Ingenious Film Partners"", ""id"": 289}]",'
     "[],2009-12-10,2787965087,162,[],Released,Enter the World of Pandora.,Avatar,7.2,11800"
+)
+CREDITS_HEADER = "movie_id,title,cast,crew"
+CREDITS_ROW = (
+    '19995,Avatar,"[{""cast_id"": 242, ""character"": ""Jake Sully"", '
+    '""credit_id"": ""5602a8a7c3a3685532001c9a"", '
+    '""gender"": 2, ""id"": 65731, ""name"": ""Sam Worthington"", ""order"": 0}]",'
+    '"[{""credit_id"": ""52fe48009251416c750aca23"", ""department"": ""Directing"", ""gender"": 2, '
+    '""id"": 2710, ""job"": ""Director"", ""name"": ""James Cameron""}]"'
 )
 
 
@@ -59,13 +74,38 @@ def test_a_file_lands_byte_for_byte_under_its_landing_day(lake: LocalObjectStore
 def test_cli_refuses_another_csv_naming_the_column_and_lands_nothing(
     lake: LocalObjectStore, tmp_path: Path
 ) -> None:
-    credits = tmp_path / "tmdb_5000_credits.csv"
-    credits.write_text("movie_id,title,cast,crew\n19995,Avatar,[],[]\n")
-    result = CliRunner().invoke(app, ["ingest", "tmdb-csv", str(credits)])
+    other = tmp_path / "prices.csv"
+    other.write_text("date,price\n2026-01-01,3.5\n")
+    result = CliRunner().invoke(app, ["ingest", "tmdb-csv", str(other)])
     assert result.exit_code != 0
     assert isinstance(result.exception, DataValidationError)
-    assert "tmdb_5000_credits.csv" in str(result.exception) and "'id'" in str(result.exception)
+    assert "prices.csv is not a Kaggle TMDB 5000 file" in str(result.exception)
+    assert result.exception.field == "id"
+    # A credits file without its crew column is named as a credits file missing 'crew'.
+    credits = tmp_path / "tmdb_5000_credits.csv"
+    credits.write_text("movie_id,title,cast\n19995,Avatar,[]\n")
+    result = CliRunner().invoke(app, ["ingest", "tmdb-csv", str(credits)])
+    assert result.exit_code != 0 and result.exception.field == "crew"
+    assert "the credits file has movie_id, cast, crew" in str(result.exception)
     assert lake.list_keys("raw") == []
+
+
+def test_the_credits_file_is_told_by_its_header_and_lands_beside_the_movies(
+    lake: LocalObjectStore, tmp_path: Path
+) -> None:
+    assert kaggle_file_kind(HEADER.split(",")) == MOVIES_FILE
+    assert kaggle_file_kind(CREDITS_HEADER.split(",")) == CREDITS_FILE
+    assert kaggle_file_kind(["movie_id", "cast"]) is None
+    movies, credits = tmp_path / "tmdb_5000_movies.csv", tmp_path / "tmdb_5000_credits.csv"
+    movies.write_text(HEADER + "\n" + ROW + "\n")
+    credits.write_text(CREDITS_HEADER + "\n" + CREDITS_ROW + "\n")
+    result = CliRunner().invoke(app, ["ingest", "tmdb-csv", str(movies), str(credits)])
+    assert result.exit_code == 0, result.output
+    keys = lake.list_keys("raw/tmdb/kaggle")
+    assert sorted(Path(k).name for k in keys) == ["tmdb_5000_credits.csv", "tmdb_5000_movies.csv"]
+    assert len({Path(k).parent for k in keys}) == 1  # one landing day: one partition
+    [credits_key] = [k for k in keys if k.endswith("credits.csv")]
+    assert lake.get_bytes(credits_key) == credits.read_bytes()
 
 
 @pytest.mark.skipif(not KAGGLE_FILE.is_file(), reason=f"the Kaggle TMDB 5000 file is not at {KAGGLE_FILE}")
