@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from datalake.ask import period_parts
@@ -25,68 +26,76 @@ from datalake.ask.periods import (
     shift_years,
     week_start,
 )
+from datalake.ask.words import en, es
+
+# -- the words, per language (datalake.ask.words), composed --------------------------------------
+#
+# Every word or phrase of a time expression is data in the language modules; this module joins
+# the languages (a question may mix them) and builds its patterns from them. What is literal here
+# is structure: digits, separators ("-", "/", ":") and the patterns' shapes.
+
+_LANGUAGES = (es, en)
+
+
+def _words(concept: str) -> tuple[str, ...]:
+    """A ``TIME`` slot's phrases in every language, in order, each once."""
+    return tuple(dict.fromkeys(p for language in _LANGUAGES for p in language.TIME[concept]))
+
+
+def _any(concept: str) -> str:
+    """A regex alternative of a ``TIME`` slot's phrases in every language, in their order."""
+    return _alternation(_words(concept))
+
+
+def _alternation(phrases: tuple[str, ...] | list[str]) -> str:
+    """``a|b|c``; a slot no language fills never matches (``(?!)``)."""
+    return "|".join(phrases) if phrases else "(?!)"
+
+
+def _joined(table: str) -> dict:  # type: ignore[type-arg]
+    """One of the languages' word -> value tables, joined (``DAY_NUMBERS``, ``QUARTERS``...)."""
+    return {word: value for language in _LANGUAGES for word, value in getattr(language, table).items()}
+
+
+def _by_rule(table: str) -> dict[str, tuple[str, ...]]:
+    """A rule -> phrases table of every language, joined: each rule's phrases, Spanish first."""
+    rules: dict[str, tuple[str, ...]] = {}
+    for language in _LANGUAGES:
+        for rule, phrases in getattr(language, table).items():
+            rules[rule] = rules.get(rule, ()) + tuple(phrases)
+    return rules
+
+
+def _names(rule: str, **values: object) -> tuple[str, str]:
+    """The (Spanish, English) names of a rule's period, with ``values`` filled in."""
+    return es.TIME_NAMES[rule].format(**values), en.TIME_NAMES[rule].format(**values)
+
 
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DOW = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _NUM = r"\d{1,3}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
-_ORD = r"(?: (?:st|nd|rd|th|o|er|a))?"
-_ES_DAYS = (  # noqa: SIM905
-    "uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince dieciseis "
-    "diecisiete dieciocho diecinueve veinte veintiuno veintidos veintitres veinticuatro veinticinco "
-    "veintiseis veintisiete veintiocho veintinueve treinta"
-).split()
-_EN_DAYS = (  # noqa: SIM905
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
-).split()
+_ORD = rf"(?: (?:{_alternation(_words('day_suffixes') + _words('ordinal_suffixes'))}))?"
 #: Days of the month in words: "el quince de abril", "the fifteenth of April".
-DAY_WORDS: dict[str, int] = {
-    **{word: number for number, word in enumerate(_ES_DAYS, 1)},
-    **{word: number for number, word in enumerate(_EN_DAYS, 1)},
-    "primero": 1, "treinta y uno": 31, "thirtieth": 30, "thirty first": 31,
-    **{f"twenty {word}": 20 + number for number, word in enumerate(_EN_DAYS[:9], 1)},
-}  # fmt: skip
+DAY_WORDS: dict[str, int] = _joined("DAY_NUMBERS")
 _DAY_WORD = "|".join(sorted(DAY_WORDS, key=len, reverse=True))
 _D = rf"(?P<d>[0-3]?\d{_ORD}|{_DAY_WORD})"
 _Y = r"(?P<y>(?:19|20)\d\d)"
-_YREL = (
-    r"(?P<yrel>el ano pasado|ano pasado|el ano anterior|ano anterior|este ano|el presente ano|"
-    r"last year|this year|previous year|the previous year|the last year)"
-)
-_YSUF = rf"(?: (?:de |del |of |in )?(?:{_Y}|{_YREL}))?"
-_QUARTERS = {
-    "primer": 1,
-    "primero": 1,
-    "1": 1,
-    "segundo": 2,
-    "2": 2,
-    "tercer": 3,
-    "tercero": 3,
-    "3": 3,
-    "cuarto": 4,
-    "4": 4,
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "last": 4,
-    "ultimo": 4,
-}
-_RANGE_OPENERS = ("entre", "desde", "del", "de", "from", "between")
+# "Del año pasado", "of this year": a year relative to today's (last year -1, this year 0).
+_YEAR_THIS = _words("year_this")
+_YREL = rf"(?P<yrel>{_alternation(_words('year_last') + _YEAR_THIS)})"
+_YSUF = rf"(?: (?:(?:{_any('year_joiners')}) )?(?:{_Y}|{_YREL}))?"
+# Quarters by ordinal ("el primer trimestre") or by digit ("Q1", "1er trimestre").
+_QUARTERS = {**_joined("QUARTERS"), **{str(n): n for n in range(1, 5)}}
+_RANGE_OPENERS = _words("range_openers")
+# Joiner -> whether it joins only after "entre"/"between" ("marzo y abril" are two periods). The
+# dash is a joiner in every language ("20-25").
 _RANGE_JOINERS = {
-    "y": True,
-    "and": True,
-    "al": False,
-    "a": False,
-    "hasta": False,
-    "to": False,
-    "until": False,
-    "till": False,
-    "through": False,
-    "thru": False,
+    **{word: True for word in _words("range_and")},
+    **{word: False for word in _words("range_to") + _words("range_to_after_opener")},
     "-": False,
 }
-_FILLERS = ("el", "la", "las", "the", "dia", "de", "del", "of")
+# Words a range's gap may carry besides its joiner ("del 3 al 10", "from the 3rd to the 10th").
+_FILLERS = _words("range_fillers")
 
 
 def _pattern(body: str) -> re.Pattern[str]:
@@ -188,256 +197,92 @@ def _year_of(match: re.Match[str], today: dt.date) -> tuple[int | None, int | No
         return int(groups["y"]), None
     relative = groups.get("yrel")
     if relative:
-        return None, 0 if ("este" in relative or "this" in relative or "presente" in relative) else -1
+        return None, 0 if relative in _YEAR_THIS else -1
     return None, None
+
+
+def _day(offset: int) -> Callable[[dt.date], tuple[dt.date, dt.date]]:
+    return lambda today: (today + dt.timedelta(days=offset), today + dt.timedelta(days=offset + 1))
+
+
+def _week(offset: int) -> Callable[[dt.date], tuple[dt.date, dt.date]]:
+    def days(today: dt.date) -> tuple[dt.date, dt.date]:
+        monday = week_start(today) + dt.timedelta(days=7 * offset)
+        return monday, monday + dt.timedelta(days=7)
+
+    return days
+
+
+def _month(offset: int, years: int = 0) -> Callable[[dt.date], tuple[dt.date, dt.date]]:
+    return lambda today: (
+        month_start(today.year + years, today.month + offset),
+        month_start(today.year + years, today.month + offset + 1),
+    )
+
+
+def _year(offset: int) -> Callable[[dt.date], tuple[dt.date, dt.date]]:
+    return lambda today: (dt.date(today.year + offset, 1, 1), dt.date(today.year + offset + 1, 1, 1))
+
+
+def _weekend(today: dt.date, offset: int) -> tuple[dt.date, dt.date]:
+    saturday = week_start(today) + dt.timedelta(days=5 + 7 * offset)
+    return saturday, saturday + dt.timedelta(days=2)
+
+
+def _same_week_last_year(today: dt.date) -> tuple[dt.date, dt.date]:
+    monday = week_start(today - dt.timedelta(days=364))  # 52 weeks back: the same weekdays
+    return monday, monday + dt.timedelta(days=7)
+
+
+def _same_day_last_year(today: dt.date) -> tuple[dt.date, dt.date]:
+    day = shift_years(today, -1)
+    return day, day + dt.timedelta(days=1)
+
+
+#: Relative periods by name: the days ``[first, last_excluded)`` each means on a given day. The
+#: phrases that say them are per-language data (``RELATIVE_PERIODS``), their names ``TIME_NAMES``.
+RELATIVE_RULES: dict[str, Callable[[dt.date], tuple[dt.date, dt.date]]] = {
+    "same_month_year-1": _month(0, years=-1),
+    "same_day_year-1": _same_day_last_year,
+    "same_week_year-1": _same_week_last_year,
+    "weekend-1": lambda today: _weekend(today, -1),
+    "weekend": lambda today: _weekend(today, 0),
+    # The first weekend not begun yet: this week's on a weekday, next week's on a weekend.
+    "weekend+1": lambda today: _weekend(today, 0 if today.weekday() < 5 else 1),
+    "day-2": _day(-2),
+    "day-1": _day(-1),
+    "day+1": _day(1),
+    "day+2": _day(2),
+    "day": _day(0),
+    "week-1": _week(-1),
+    "week": _week(0),
+    "week+1": _week(1),
+    "month-1": _month(-1),
+    "month": _month(0),
+    "month+1": _month(1),
+    "year-1": _year(-1),
+    "year": _year(0),
+    "year+1": _year(1),
+    # Unnamed: the exact label already says "en todo el histórico".
+    "all_time": lambda today: (EPOCH, today + dt.timedelta(days=1)),
+}
+_RELATIVE_PHRASES = _by_rule("RELATIVE_PERIODS")
+
+
+def relative_period(rule: str, today: dt.date) -> Period:
+    """The period a relative rule (:data:`RELATIVE_RULES`) means on ``today``, with its names."""
+    first, last_excluded = RELATIVE_RULES[rule](today)
+    names = _names(rule) if rule in es.TIME_NAMES else (None, None)
+    return Period.days(first, last_excluded, *names)
 
 
 def _relative_periods(today: dt.date) -> list[tuple[str, Period]]:
     """Fixed relative phrases, longest first, with the period each means."""
-    monday = week_start(today)
-    this_month = (today.year, today.month)
-    previous_month = month_start(today.year, today.month - 1)
-    next_month = month_start(today.year, today.month + 1)
-    last_year_day = shift_years(today, -1)
-    d = dt.timedelta
-    coming_saturday = monday + d(days=5 if today.weekday() < 5 else 12)
-    entries: list[tuple[tuple[str, ...], Period]] = [
-        (
-            (
-                "el mismo mes del ano pasado",
-                "mismo mes del ano pasado",
-                "el mismo mes del ano anterior",
-                "mismo mes del ano anterior",
-                "the same month last year",
-                "same month last year",
-                "the same month of last year",
-                "same month of last year",
-                "the same month a year ago",
-                "same month the previous year",
-                "the same month the previous year",
-            ),
-            Period.month(
-                today.year - 1, today.month, "el mismo mes del año pasado", "the same month last year"
-            ),
-        ),
-        (
-            (
-                "el mismo dia del ano pasado",
-                "mismo dia del ano pasado",
-                "el mismo dia del ano anterior",
-                "the same day last year",
-                "same day last year",
-                "the same day a year ago",
-            ),
-            Period.day(last_year_day, "el mismo día del año pasado", "the same day last year"),
-        ),
-        (
-            (
-                "la misma semana del ano pasado",
-                "misma semana del ano pasado",
-                "the same week last year",
-                "same week last year",
-            ),
-            Period.week(
-                week_start(today - d(days=364)), "la misma semana del año pasado", "the same week last year"
-            ),
-        ),
-        (
-            (
-                "el fin de semana pasado",
-                "fin de semana pasado",
-                "el pasado fin de semana",
-                "pasado fin de semana",
-                "el finde pasado",
-                "finde pasado",
-                "el ultimo finde",
-                "el ultimo fin de semana",
-                "last weekend",
-                "the last weekend",
-                "past weekend",
-                "the past weekend",
-                "previous weekend",
-            ),
-            Period.days(monday - d(days=2), monday, "el fin de semana pasado", "last weekend"),
-        ),
-        (
-            ("este fin de semana", "este finde", "this weekend"),
-            Period.days(monday + d(days=5), monday + d(days=7), "este fin de semana", "this weekend"),
-        ),
-        (
-            (
-                "el fin de semana que viene",
-                "fin de semana que viene",
-                "el proximo fin de semana",
-                "proximo fin de semana",
-                "el finde que viene",
-                "finde que viene",
-                "next weekend",
-                "the next weekend",
-                "the coming weekend",
-                "this coming weekend",
-            ),
-            # The first weekend not begun yet: this week's on a weekday, next week's on a weekend.
-            Period.days(
-                coming_saturday, coming_saturday + d(days=2), "el fin de semana que viene", "next weekend"
-            ),
-        ),
-        (
-            ("antes de ayer", "anteayer", "antier", "the day before yesterday", "day before yesterday"),
-            Period.day(today - d(days=2), "anteayer", "the day before yesterday"),
-        ),
-        (("ayer", "yesterday"), Period.day(today - d(days=1), "ayer", "yesterday")),
-        (
-            ("pasado manana", "the day after tomorrow", "day after tomorrow"),
-            Period.day(today + d(days=2), "pasado mañana", "the day after tomorrow"),
-        ),
-        (
-            (
-                "hoy",
-                "today",
-                "en lo que va de dia",
-                "so far today",
-                "el dia de hoy",
-            ),
-            Period.day(today, "hoy", "today"),
-        ),
-        (
-            (
-                "la semana pasada",
-                "semana pasada",
-                "la ultima semana",
-                "ultima semana",
-                "last week",
-                "the last week",
-                "past week",
-                "the past week",
-            ),
-            Period.week(monday - d(days=7), "la semana pasada", "last week"),
-        ),
-        (
-            (
-                "esta semana",
-                "la semana actual",
-                "semana actual",
-                "en lo que va de semana",
-                "this week",
-                "the current week",
-                "current week",
-                "so far this week",
-                "week to date",
-            ),
-            Period.week(monday, "esta semana", "this week"),
-        ),
-        (
-            (
-                "la semana que viene",
-                "semana que viene",
-                "la proxima semana",
-                "proxima semana",
-                "la semana siguiente",
-                "next week",
-                "the next week",
-                "the coming week",
-            ),
-            Period.week(monday + d(days=7), "la semana que viene", "next week"),
-        ),
-        (
-            (
-                "el mes pasado",
-                "mes pasado",
-                "el ultimo mes",
-                "ultimo mes",
-                "last month",
-                "the last month",
-                "past month",
-                "the past month",
-            ),
-            Period.month(previous_month.year, previous_month.month, "el mes pasado", "last month"),
-        ),
-        (
-            (
-                "este mes",
-                "el mes actual",
-                "mes actual",
-                "el mes en curso",
-                "mes en curso",
-                "en lo que va de mes",
-                "this month",
-                "the current month",
-                "current month",
-                "so far this month",
-                "month to date",
-            ),
-            Period.month(*this_month, "este mes", "this month"),
-        ),
-        (
-            ("el mes que viene", "mes que viene", "el proximo mes", "proximo mes", "next month"),
-            Period.month(next_month.year, next_month.month, "el mes que viene", "next month"),
-        ),
-        (
-            (
-                "el ano pasado",
-                "ano pasado",
-                "el ultimo ano",
-                "last year",
-                "the last year",
-                "past year",
-                "the past year",
-            ),
-            Period.year(today.year - 1, "el año pasado", "last year"),
-        ),
-        (
-            (
-                "este ano",
-                "el ano actual",
-                "ano actual",
-                "el ano en curso",
-                "en lo que va de ano",
-                "en lo que llevamos de ano",
-                "this year",
-                "the current year",
-                "current year",
-                "so far this year",
-                "year to date",
-                "ytd",
-            ),
-            Period.year(today.year, "este año", "this year"),
-        ),
-        (
-            (
-                "el ano que viene",
-                "ano que viene",
-                "el proximo ano",
-                "proximo ano",
-                "next year",
-                "the coming year",
-            ),
-            Period.year(today.year + 1, "el año que viene", "next year"),
-        ),
-        (
-            (
-                "todo el historico",
-                "el historico",
-                "historico",
-                "historica",
-                "de la historia",
-                "de todos los tiempos",
-                "en toda la serie",
-                "toda la serie",
-                "todos los datos",
-                "all time",
-                "of all time",
-                "ever",
-                "all the data",
-                "all data",
-                "whole history",
-                "on record",
-            ),
-            # Unnamed: the exact label already says "en todo el histórico".
-            Period(Period.day(EPOCH).start, Period.day(today + d(days=1)).start),
-        ),
+    out = [
+        (phrase, relative_period(rule, today))
+        for rule, phrases in _RELATIVE_PHRASES.items()
+        for phrase in phrases
     ]
-    out = [(phrase, period) for phrases, period in entries for phrase in phrases]
     return sorted(out, key=lambda item: len(item[0]), reverse=True)
 
 
@@ -484,44 +329,13 @@ def extract_times(text: str, as_of: dt.datetime, language: str) -> TimeExpressio
     _scan_month_days(ex, today)
     _scan_weekdays(ex, today)
     _scan_months(ex, today)
-    # "La semana anterior", "the month before": the one before the other period of the question,
-    # or before the current one when the question has no other.
-    ex.scan(
-        _pattern(
-            r"(?:(?:el|la) )?(?P<u>dia|semana|mes|ano) (?:anterior|previo|previa|precedente)"
-            r"|(?:the )?(?:previous|preceding|prior) (?P<u2>day|week|month|year)"
-            r"|(?:the )?(?P<u3>day|week|month|year) before(?! yesterday| last)"
-        ),
-        lambda m: _Atom(
-            0,
-            0,
-            "previous",
-            period=None,
-            year=None,
-            month=None,
-            day=None,
-            quarter={"dia": 1, "day": 1, "semana": 2, "week": 2, "mes": 3, "month": 3, "ano": 4, "year": 4}[
-                m.group("u") or m.group("u2") or m.group("u3")
-            ],
-        ),
-    )
-    # "frente a la anterior", "vs the previous one": the period before the other, of its length.
-    ex.scan(
-        _pattern(
-            r"(?:(?:la|el|al) )?(?:anterior|precedente)"
-            r"|(?:the )?(?:previous|preceding|prior) one|the one before"
-        ),
-        lambda m: _Atom(0, 0, "previous", quarter=0),
-    )
-    tomorrow = Period.day(today + dt.timedelta(days=1), "mañana", "tomorrow")
-    # "mañana" is also "morning": "por la mañana", "de la mañana", "esta mañana" are not tomorrow.
-    ex.scan(
-        re.compile(r"(?<![^ ])(?<!la )(?<!esta )(?<!pasado )(?<!after )(?:manana|tomorrow)(?![^ ])"),
-        lambda m: _Atom(0, 0, "period", period=tomorrow),
-    )
+    _scan_previous(ex)
+    _scan_tomorrow(ex, today)
     for phrase, period in _relative_periods(today):
         ex.scan(_pattern(re.escape(phrase)), lambda m, p=period: _Atom(0, 0, "period", period=p))
-    ex.scan(_pattern(rf"(?:el |en |in |del |de |during |durante )?(?:ano |year |the year )?{_Y}"), _year_atom)
+    ex.scan(
+        _pattern(rf"(?:(?:{_any('year_atom_before')}) )?(?:(?:{_any('year_atom_word')}) )?{_Y}"), _year_atom
+    )
     clock, clock_range = _scan_clock(ex)
     day_part = _scan_day_parts(ex, today)
     _scan_day_numbers(ex)
@@ -537,21 +351,70 @@ def extract_times(text: str, as_of: dt.datetime, language: str) -> TimeExpressio
     return result
 
 
-# -- scanners -------------------------------------------------------------------------------------
+# -- scanners ---------------------------------------------------------------------------------
 
-#: Parts of the day as local hours ``[first, end)`` with their names after a day ("ayer por la
-#: tarde") and for today ("esta tarde"); every answer's label spells the hours out.
+_UNIT_ORDER = {"day": 1, "week": 2, "month": 3, "year": 4}
+
+
+def _first_group(match: re.Match[str], prefix: str) -> str | None:
+    """The first matched group named ``prefix`` + a number (one per language's alternative)."""
+    return next((v for k, v in match.groupdict().items() if k.startswith(prefix) and v), None)
+
+
+def _scan_previous(ex: _Extractor) -> None:
+    """ "La semana anterior", "the month before": the one before the other period of the question,
+    or before the current one when the question has no other; "frente a la anterior", "vs the
+    previous one": the period before the other, of its length."""
+    forms = []
+    for i, language in enumerate(_LANGUAGES):
+        words = language.TIME
+        units = _alternation([w for w, unit in language.TIME_UNITS.items() if unit != "hour"])
+        article = rf"(?:(?:{_alternation(words['previous_unit_article'])}) )?"
+        forms += [
+            rf"{article}(?P<u{i}a>{units}) (?:{_alternation(words['previous_after_unit'])})",
+            rf"{article}(?:{_alternation(words['previous_before_unit'])}) (?P<u{i}b>{units})",
+            rf"{article}(?P<u{i}c>{units}) (?:{_alternation(words['before_after_unit'])})"
+            rf"(?! (?:{_alternation(words['not_after_before'])}))",
+        ]
+    units = _joined("TIME_UNITS")
+    ex.scan(
+        _pattern("|".join(forms)),
+        lambda m: _Atom(0, 0, "previous", quarter=_UNIT_ORDER[units[_first_group(m, "u") or ""]]),
+    )
+    ex.scan(_pattern(_any("previous_one")), lambda m: _Atom(0, 0, "previous", quarter=0))
+
+
+def _scan_tomorrow(ex: _Extractor, today: dt.date) -> None:
+    """ "Mañana", "tomorrow"; the Spanish word is also "morning": "por la mañana", "esta mañana" are
+    not tomorrow (nor is "pasado mañana", a relative period)."""
+    tomorrow = relative_period("day+1", today)
+    not_after = "".join(rf"(?<!{word} )" for word in _words("not_tomorrow_after"))
+    ex.scan(
+        re.compile(rf"(?<![^ ]){not_after}(?:{_any('tomorrow')})(?![^ ])"),
+        lambda m: _Atom(0, 0, "period", period=tomorrow),
+    )
+
+
+#: Parts of the day by name: local hours ``[first, end)``; every answer's label spells them out.
+#: Their words are per-language data (``DAY_PARTS``), their names ``TIME_NAMES``: after a day
+#: (``morning``: "ayer por la mañana") and for today (``morning_today``: "esta mañana").
+DAY_PART_HOURS: dict[str, tuple[int, int]] = {
+    "small_hours": (0, 6),
+    "morning": (6, 12),
+    "long_afternoon": (12, 20),
+    "afternoon": (12, 18),
+    "evening": (18, 24),
+    "night": (20, 24),
+}
+#: A part of the day's word -> its hours, its names after a day and its names for today.
 DAY_PARTS: dict[str, tuple[tuple[int, int], tuple[str, str], tuple[str, str]]] = {
-    "madrugada": ((0, 6), ("de madrugada", "in the small hours"), ("esta madrugada", "early this morning")),
-    "manana": ((6, 12), ("por la mañana", "in the morning"), ("esta mañana", "this morning")),
-    "morning": ((6, 12), ("por la mañana", "in the morning"), ("esta mañana", "this morning")),
-    "tarde": ((12, 20), ("por la tarde", "in the afternoon"), ("esta tarde", "this afternoon")),
-    "afternoon": ((12, 18), ("por la tarde", "in the afternoon"), ("esta tarde", "this afternoon")),
-    "evening": ((18, 24), ("por la noche", "in the evening"), ("esta noche", "this evening")),
-    "noche": ((20, 24), ("por la noche", "at night"), ("esta noche", "tonight")),
-    "night": ((20, 24), ("por la noche", "at night"), ("esta noche", "tonight")),
+    word: (DAY_PART_HOURS[rule], _names(rule), _names(f"{rule}_today"))
+    for rule, words in _by_rule("DAY_PARTS").items()
+    for word in words
 }
 _PART = "|".join(DAY_PARTS)
+# The part that "tonight", "anoche" and "at night" name.
+_NIGHT = next(word for word in DAY_PARTS if DAY_PARTS[word][0] == DAY_PART_HOURS["night"])
 
 
 def _scan_day_parts(ex: _Extractor, today: dt.date) -> tuple[tuple[int, int], tuple[str, str] | None] | None:
@@ -565,15 +428,15 @@ def _scan_day_parts(ex: _Extractor, today: dt.date) -> tuple[tuple[int, int], tu
     named_day = False
 
     def part_of(match: re.Match[str]) -> str:
-        return next((p for p in (match.groupdict().get(k) for k in ("p", "p2", "p3")) if p), "night")
+        return match.groupdict().get("p") or _NIGHT
 
     def with_day(match: re.Match[str]) -> _Atom:
         nonlocal named_day
         part = part_of(match)
         found.append(part)
         named_day = True
-        if match.group("last"):
-            day = Period.day(today - dt.timedelta(days=1), "anoche", "last night")
+        if match.group("prev"):
+            day = Period.day(today - dt.timedelta(days=1), *_names("last_night"))
         else:
             day = Period.day(today, *DAY_PARTS[part][2])
         return _Atom(0, 0, "period", period=day)
@@ -582,16 +445,16 @@ def _scan_day_parts(ex: _Extractor, today: dt.date) -> tuple[tuple[int, int], tu
         found.append(part_of(match))
         return _Atom(0, 0, "clock")
 
-    ex.scan(_pattern(rf"(?:esta|this) (?P<p>{_PART})|tonight|(?P<last>anoche|last night)"), with_day)
     ex.scan(
         _pattern(
-            rf"(?:(?:por|de|en|durante|a) )?la (?P<p>{_PART})|(?:in|during) the (?P<p2>{_PART})"
-            r"|at (?P<p3>night)"
+            rf"(?:{_any('day_part_this')}) (?P<p>{_PART})|{_any('tonight')}|(?P<prev>{_any('last_night')})"
         ),
-        alone,
+        with_day,
     )
+    ex.scan(_pattern(rf"(?:(?:{_any('day_part_before')}) (?P<p>{_PART})|{_any('at_night')})"), alone)
     # "ayer tarde", "yesterday morning", "monday night"; a bare "mañana" is tomorrow (scanned before).
-    ex.scan(_pattern(r"(?P<p>madrugada|tarde|noche|morning|afternoon|evening|night)"), alone)
+    not_alone = _words("day_part_not_alone")
+    ex.scan(_pattern(rf"(?P<p>{_alternation([p for p in DAY_PARTS if p not in not_alone])})"), alone)
     if not found:
         return None
     if len({DAY_PARTS[p][0] for p in found}) > 1:
@@ -600,17 +463,10 @@ def _scan_day_parts(ex: _Extractor, today: dt.date) -> tuple[tuple[int, int], tu
     return hours, None if named_day else names
 
 
-#: Meteorological seasons (whole months): first month of each.
-_SEASONS = {
-    "primavera": 3, "spring": 3, "verano": 6, "summer": 6, "otono": 9, "autumn": 9, "fall": 9,
-    "invierno": 12, "winter": 12,
-}  # fmt: skip
-_SEASON_NAMES = {
-    3: ("la primavera", "spring"),
-    6: ("el verano", "summer"),
-    9: ("el otoño", "autumn"),
-    12: ("el invierno", "winter"),
-}
+#: Meteorological seasons by name (whole months): first month of each. Their words are
+#: per-language data (``SEASONS``), their names ``TIME_NAMES``.
+SEASON_MONTHS: dict[str, int] = {"spring": 3, "summer": 6, "autumn": 9, "winter": 12}
+_SEASONS = {word: rule for rule, words in _by_rule("SEASONS").items() for word in words}
 
 
 def season(first_month: int, year: int) -> Period:
@@ -621,58 +477,55 @@ def season(first_month: int, year: int) -> Period:
 
 def _scan_seasons(ex: _Extractor, today: dt.date) -> None:
     """ "El verano pasado", "last winter", "summer 2023", "este otoño", "en primavera"."""
+    this_words, verbs = _words("season_this"), _words("season_verbs")
+    last_words = _words("season_last")
 
     def handle(match: re.Match[str]) -> _Atom | None:
-        first_month = _SEASONS[match.group("s")]
+        rule = _SEASONS[match.group("s")]
+        first_month = SEASON_MONTHS[rule]
         year, offset = _year_of(match, today)
         before, after = match.group("pre"), match.group("post")
-        if match.group("s") == "fall" and not (before or year or offset is not None or match.group("art")):
+        if match.group("s") in verbs and not (before or year or offset is not None or match.group("art")):
             return None  # "did demand fall": a verb
-        name_es, name_en = _SEASON_NAMES[first_month]
         if year is None and offset is not None:
             year = today.year + offset
         if year is not None:
-            label = (f"{name_es} de {year}", f"in {name_en} {year}")
+            label = _names(f"{rule}_of_year", year=year)
         else:
             # The winter that started last December belongs to this year.
             year = today.year + (1 if first_month == 12 and today.month == 12 else 0)
-            this = before in ("este", "esta", "this")
-            last = bool(after) or before in ("last", "past", "previous", "el pasado", "la pasada")
+            this = before in this_words
+            last = bool(after) or before in last_words
             while not this and (
                 season(first_month, year).start.date() > today
                 or (last and season(first_month, year).end.date() > today)
             ):
                 year -= 1
-            if last:
-                label = (f"{name_es} pasad{'a' if first_month == 3 else 'o'}", f"last {name_en}")
-            elif this:
-                article = "esta" if first_month == 3 else "este"
-                label = (f"{article} {name_es.split()[1]}", f"this {name_en}")
-            else:
-                label = (name_es, f"in {name_en}")
+            label = _names(f"{rule}_last" if last else f"{rule}_this" if this else rule)
         period = season(first_month, year)
         return _Atom(0, 0, "period", period=Period(period.start, period.end, *label))
 
-    seasons = "|".join(_SEASONS)
     ex.scan(
         _pattern(
-            rf"(?:(?:en|durante|in|during) )?(?P<art>el |la |the )?"
-            r"(?:(?P<pre>este|esta|this|last|past|previous|el pasado|la pasada) )?"
-            rf"(?P<s>{seasons})(?: (?P<post>pasado|pasada|anterior))?(?: of)?{_YSUF}"
+            rf"(?:(?:{_any('season_in')}) )?(?P<art>(?:{_any('articles')}) )?"
+            rf"(?:(?P<pre>{_alternation(this_words + last_words)}) )?"
+            rf"(?P<s>{_alternation(list(_SEASONS))})(?: (?P<post>{_any('last_after')}))?"
+            rf"(?: (?:{_any('season_of')}))?{_YSUF}"
         ),
         handle,
     )
 
 
-#: Fixed-date holidays: (month, day), the period's names, and the phrases that say it.
-_HOLIDAY_DAYS = (
-    ((12, 25), ("el día de Navidad", "on Christmas Day"), ("navidad", "christmas", "christmas day")),
-    ((12, 24), ("en Nochebuena", "on Christmas Eve"), ("nochebuena", "christmas eve")),
-    ((12, 31), ("en Nochevieja", "on New Year's Eve"), ("nochevieja", "new year s eve", "new years eve")),
-    ((1, 1), ("el día de Año Nuevo", "on New Year's Day"), ("ano nuevo", "new year s day", "new years day")),
-    ((1, 6), ("el día de Reyes", "on Epiphany"), ("reyes", "epiphany")),
-)
-_HOLIDAYS = {phrase: (day, names) for day, names, phrases in _HOLIDAY_DAYS for phrase in phrases}
+#: Fixed-date holidays by name: (month, day). Their phrases are per-language data (``HOLIDAYS``),
+#: their names ``TIME_NAMES``.
+HOLIDAY_DATES: dict[str, tuple[int, int]] = {
+    "christmas_day": (12, 25),
+    "christmas_eve": (12, 24),
+    "new_years_eve": (12, 31),
+    "new_years_day": (1, 1),
+    "epiphany": (1, 6),
+}
+_HOLIDAYS = {phrase: rule for rule, phrases in _by_rule("HOLIDAYS").items() for phrase in phrases}
 
 
 def _scan_holidays(ex: _Extractor, today: dt.date) -> None:
@@ -683,25 +536,27 @@ def _scan_holidays(ex: _Extractor, today: dt.date) -> None:
     """
 
     def handle(match: re.Match[str]) -> _Atom | None:
-        (month, day), (name_es, name_en) = _HOLIDAYS[match.group("h")]
+        rule = _HOLIDAYS[match.group("h")]
+        month, day = HOLIDAY_DATES[rule]
         year, offset = _year_of(match, today)
         if year is None and offset is not None:
             year = today.year + offset
         if year is None:
-            latest = today - dt.timedelta(days=1) if match.group("last") or match.group("post") else today
+            latest = today - dt.timedelta(days=1) if match.group("prev") or match.group("post") else today
             when = _most_recent_day(month, day, latest)
             if when is None:
                 return None
         else:
             when = dt.date(year, month, day)
-        return _Atom(0, 0, "period", period=Period.day(when, name_es, name_en))
+        return _Atom(0, 0, "period", period=Period.day(when, *_names(rule)))
 
     holidays = "|".join(re.escape(h) for h in sorted(_HOLIDAYS, key=len, reverse=True))
     ex.scan(
         _pattern(
-            rf"(?:(?:en|on|el|the|durante|during) )*(?:dia de )?(?P<last>last |la pasada |el pasado )?"
-            rf"(?P<h>{holidays})(?! holidays| week| period| season| time| break| vacation)"
-            rf"(?: (?P<post>pasada|pasado|anterior))?{_YSUF}"
+            rf"(?:(?:{_any('holiday_before')}) )*(?:(?:{_any('holiday_day_of')}) )?"
+            rf"(?P<prev>(?:{_any('holiday_last')}) )?"
+            rf"(?P<h>{holidays})(?! (?:{_any('holiday_season')}))"
+            rf"(?: (?P<post>{_any('last_after')}))?{_YSUF}"
         ),
         handle,
     )
@@ -713,72 +568,75 @@ def _year_atom(match: re.Match[str]) -> _Atom:
 
 def _scan_relative_compounds(ex: _Extractor, today: dt.date) -> None:
     """Rolling windows ("los últimos 7 días"), "hace N días", "N weeks ago", "same period last year"."""
+    article = _any("article")
     ex.scan(
         _pattern(
-            r"(?:el |the )?(?:mismo periodo|same period|periodo equivalente)(?: (?:del|of|de|in))?"
-            r"(?: el| the)? (?:ano pasado|ano anterior|last year|previous year|a year ago|the year before)"
-            r"|(?:interanual|year over year|year on year|yoy)"
+            rf"(?:(?:{article}) )?(?:{_any('same_period')})(?: (?:{_any('same_period_of')}))?"
+            rf"(?: (?:{article}))? (?:{_any('same_period_year_before')})"
+            rf"|(?:{_any('year_on_year')})"
         ),
         lambda m: _Atom(0, 0, "shift"),
     )
 
-    def rolling(match: re.Match[str]) -> _Atom | None:
+    def rolling(match: re.Match[str], units: dict[str, str]) -> _Atom | None:
         count = _number(match.group("n")) if match.group("n") else 1
-        unit = match.group("u")
+        unit = units[match.group("u")]
         if count <= 0 or count > 3660:
             return None
-        if unit.startswith(("hora", "hour")):
+        if unit == "hour":
             return _Atom(0, 0, "rolling_hours", day=count)
-        days = {"d": 1, "s": 7, "w": 7}.get(unit[0])
-        if unit.startswith(("mes", "month")):
+        if unit == "month":
             first = month_start(today.year, today.month - count)
             return _Atom(0, 0, "period", period=Period.days(first, month_start(today.year, today.month)))
-        if unit.startswith(("ano", "year")):
+        if unit == "year":
             return _Atom(
                 0,
                 0,
                 "period",
                 period=Period.days(dt.date(today.year - count, 1, 1), dt.date(today.year, 1, 1)),
             )
-        if days is None:
-            return None
+        days = 1 if unit == "day" else 7
         return _Atom(0, 0, "period", period=Period.days(today - dt.timedelta(days=days * count), today))
 
-    ex.scan(
-        _pattern(
-            rf"(?:(?:en |durante )?(?:los|las) )?(?:ultimos|ultimas|pasados|pasadas) (?P<n>{_NUM}) "
-            r"(?P<u>dias|semanas|meses|anos|horas)"
-        ),
-        rolling,
-    )
-    ex.scan(
-        _pattern(
-            rf"(?:in |over |during )?(?:the )?(?:last|past|previous) (?P<n>{_NUM}) "
-            r"(?P<u>days|weeks|months|years|hours)"
-        ),
-        rolling,
-    )
-
-    def ago(match: re.Match[str]) -> _Atom | None:
+    def ago(match: re.Match[str], units: dict[str, str]) -> _Atom | None:
         count = _number(match.group("n")) if match.group("n") else 1
-        unit = match.group("u")
-        if unit.startswith(("dia", "day")):
+        unit = units[match.group("u")]
+        if unit == "day":
             return _Atom(0, 0, "period", period=Period.day(today - dt.timedelta(days=count)))
-        if unit.startswith(("semana", "week")):
+        if unit == "week":
             return _Atom(0, 0, "period", period=Period.week(week_start(today - dt.timedelta(days=7 * count))))
-        if unit.startswith(("mes", "month")):
+        if unit == "month":
             first = month_start(today.year, today.month - count)
             return _Atom(0, 0, "period", period=Period.month(first.year, first.month))
         return _Atom(0, 0, "period", period=Period.year(today.year - count))
 
-    ex.scan(
-        _pattern(rf"hace (?:(?P<n>{_NUM}) )?(?P<u>dias?|semanas?|mes|meses|anos?)"),
-        ago,
-    )
-    ex.scan(
-        _pattern(rf"(?:(?P<n>{_NUM})|an?) (?P<u>days?|weeks?|months?|years?) ago"),
-        ago,
-    )
+    # Each language's own units and word order: "los últimos 3 días", "the last 3 days".
+    for language in _LANGUAGES:
+        words, plural = language.TIME, language.TIME_UNITS_PLURAL
+        ex.scan(
+            _pattern(
+                rf"(?:(?:{_alternation(words['rolling_before'])}) )?(?:{_alternation(words['rolling_last'])})"
+                rf" (?P<n>{_NUM}) (?P<u>{_alternation(list(plural))})"
+            ),
+            lambda m, plural=plural: rolling(m, plural),
+        )
+    for language in _LANGUAGES:
+        # "Hace 3 días" (the word first, the count optional) or "3 days ago", "a week ago".
+        words = language.TIME
+        units = {
+            word: unit
+            for word, unit in (language.TIME_UNITS | language.TIME_UNITS_PLURAL).items()
+            if unit != "hour"
+        }
+        unit_words = _alternation(sorted(units, key=len, reverse=True))
+        if words["ago_before"]:
+            body = rf"(?:{_alternation(words['ago_before'])}) (?:(?P<n>{_NUM}) )?(?P<u>{unit_words})"
+        else:
+            body = (
+                rf"(?:(?P<n>{_NUM})|(?:{_alternation(words['ago_one'])})) (?P<u>{unit_words})"
+                rf" (?:{_alternation(words['ago_after'])})"
+            )
+        ex.scan(_pattern(body), lambda m, units=units: ago(m, units))
 
 
 def _scan_numeric(ex: _Extractor) -> None:
@@ -846,8 +704,20 @@ def _scan_month_days(ex: _Extractor, today: dt.date) -> None:
         ex.invalid()
         return None
 
-    ex.scan(_pattern(r"(?:el )?dia (?P<d>[0-3]?\d)(?! (?:de|del) )"), month_day)
-    ex.scan(_pattern(r"on the (?P<d>[0-3]?\d) (?:st|nd|rd|th)(?! of)"), month_day)
+    # "El día 15" (not "el día 15 de marzo"), "on the 15th" (not "the 15th of March").
+    ex.scan(
+        _pattern(
+            rf"(?:{_any('day_of_month_before')}) (?P<d>[0-3]?\d)(?! (?:{_any('day_of_month_not_before')}) )"
+        ),
+        month_day,
+    )
+    ex.scan(
+        _pattern(
+            rf"(?:{_any('day_of_month_on')}) (?P<d>[0-3]?\d) (?:{_any('day_suffixes')})"
+            rf"(?! (?:{_any('day_of_month_not_after_suffix')}))"
+        ),
+        month_day,
+    )
 
 
 def _scan_named_days(ex: _Extractor, today: dt.date) -> None:
@@ -863,14 +733,15 @@ def _scan_named_days(ex: _Extractor, today: dt.date) -> None:
             return None
         return _Atom(0, 0, "range_days", year=year, month=month, day=first, day2=last, year_offset=offset)
 
+    openers, of = _any("named_range_openers"), _any("named_day_of")
     ex.scan(
         _pattern(
-            rf"(?:del |from |between )?(?P<d1>[0-3]?\d)-(?P<d2>[0-3]?\d) (?:de |of )?(?P<mon>{_MON}){_YSUF}"
+            rf"(?:(?:{openers}) )?(?P<d1>[0-3]?\d)-(?P<d2>[0-3]?\d) (?:(?:{of}) )?(?P<mon>{_MON}){_YSUF}"
         ),
         day_range,
     )
     ex.scan(
-        _pattern(rf"(?:del |from |between )?(?P<mon>{_MON}) (?P<d1>[0-3]?\d)-(?P<d2>[0-3]?\d){_YSUF}"),
+        _pattern(rf"(?:(?:{openers}) )?(?P<mon>{_MON}) (?P<d1>[0-3]?\d)-(?P<d2>[0-3]?\d){_YSUF}"),
         day_range,
     )
 
@@ -887,14 +758,19 @@ def _scan_named_days(ex: _Extractor, today: dt.date) -> None:
         )
         return atom if _valid(atom, ex) else None
 
-    weekday = rf"(?:(?:el |on )?(?:{_DOW}) (?:the )?)?"
+    the = _any("day_the")
+    weekday = rf"(?:(?:(?:{_any('weekday_article')}) )?(?:{_DOW}) (?:(?:{the}) )?)?"
     ex.scan(
         _pattern(
-            rf"{weekday}(?:el |the )?(?:dia )?{_D} (?:de |of )?(?:(?:el )?mes de )?(?P<mon>{_MON}){_YSUF}"
+            rf"{weekday}(?:(?:{_any('article')}) )?(?:(?:{_any('named_day_word')}) )?{_D} (?:(?:{of}) )?"
+            rf"(?:(?:{_any('named_day_month_of')}) )?(?P<mon>{_MON}){_YSUF}"
         ),
         named,
     )
-    ex.scan(_pattern(rf"{weekday}(?:on )?(?P<mon>{_MON}) (?:the )?{_D}{_YSUF}"), named)
+    ex.scan(
+        _pattern(rf"{weekday}(?:(?:{_any('named_day_on')}) )?(?P<mon>{_MON}) (?:(?:{the}) )?{_D}{_YSUF}"),
+        named,
+    )
 
 
 def day_number(text: str) -> int:
@@ -914,7 +790,7 @@ def _valid(atom: _Atom, ex: _Extractor) -> bool:
 
 def _scan_period_parts(ex: _Extractor) -> None:
     """ "La primera semana de", "the second half of": a part atom, cut from the period named next."""
-    anchor = rf"(?:el |la |the )?(?:{_MON}|(?:19|20)\d\d|ano|year|mes|month|este|esta|this|last|pasado)"
+    anchor = rf"(?:(?:{_any('articles')}) )?(?:{_MON}|(?:19|20)\d\d|{_any('part_anchors')})"
     for language in period_parts.PART_WORDS:
         names = dict(period_parts.phrases(language))
         words = "|".join(re.escape(phrase) for phrase in names)
@@ -942,25 +818,35 @@ def _scan_decades_and_since(ex: _Extractor, today: dt.date) -> None:
         if first % 10:
             return None
         period = Period.days(dt.date(first, 1, 1), dt.date(first + 10, 1, 1))
-        name = (f"los años {str(first)[2:] if first < 2000 else first}", f"the {first}s")
+        name = _names("decade", decade=first, short_decade=str(first)[2:] if first < 2000 else first)
         return _Atom(0, 0, "period", period=Period(period.start, period.end, *name))
 
-    ex.scan(_pattern(r"(?:(?:en|in|during) )?(?:los |the )?(?P<d>(?:19|20)?\d0) s"), decade)
-    ex.scan(_pattern(r"(?:en )?(?:los |la )?(?:anos|decada de(?: los)?) (?P<d>(?:19|20)?\d0)"), decade)
+    ex.scan(
+        _pattern(
+            rf"(?:(?:{_any('decade_in')}) )?(?:(?:{_any('decade_article')}) )?"
+            rf"(?P<d>(?:19|20)?\d0) (?:{_any('decade_suffix')})"
+        ),
+        decade,
+    )
+    ex.scan(
+        _pattern(
+            rf"(?:(?:{_any('decade_of_in')}) )?(?:(?:{_any('decade_of_article')}) )?"
+            rf"(?:{_any('decade_of')}) (?P<d>(?:19|20)?\d0)"
+        ),
+        decade,
+    )
 
     def since(match: re.Match[str]) -> _Atom | None:
         first = int(match.group("y"))
         if first > today.year:
             return None
         period = Period.days(dt.date(first, 1, 1), today + dt.timedelta(days=1))
-        return _Atom(
-            0, 0, "period", period=Period(period.start, period.end, f"desde {first}", f"since {first}")
-        )
+        return _Atom(0, 0, "period", period=Period(period.start, period.end, *_names("since", year=first)))
 
     ex.scan(
         _pattern(
-            r"(?:desde|since|a partir de) (?:el |the )?(?:ano |year )?(?P<y>(?:19|20)\d\d)"
-            r"(?! (?:hasta|to|until|till|through|al|a|y|and|-) )(?! [0-3]?\d )"
+            rf"(?:{_any('since')}) (?:(?:{_any('article')}) )?(?:(?:{_any('since_year_word')}) )?"
+            rf"(?P<y>(?:19|20)\d\d)(?! (?:{_any('since_not_before')}|-) )(?! [0-3]?\d )"
         ),
         since,
     )
@@ -974,12 +860,17 @@ def _scan_quarters(ex: _Extractor) -> None:
     ordinals = "|".join(sorted(_QUARTERS, key=len, reverse=True))
     ex.scan(
         _pattern(
-            rf"(?:el |en el |in the |the )?(?P<q>{ordinals}){_ORD} (?:trimestre|quarter)"
-            rf"(?: (?:del|de|of))?{_YSUF}"
+            rf"(?:(?:{_any('quarter_before')}) )?(?P<q>{ordinals}){_ORD} (?:{_any('quarter')})"
+            rf"(?: (?:{_any('quarter_of')}))?{_YSUF}"
         ),
         quarter,
     )
-    ex.scan(_pattern(rf"(?:en el |el |in )?(?:q|t) (?P<q>[1-4]){_YSUF}"), quarter)
+    ex.scan(
+        _pattern(
+            rf"(?:(?:{_any('quarter_short_before')}) )?(?:{_any('quarter_letters')}) (?P<q>[1-4]){_YSUF}"
+        ),
+        quarter,
+    )
 
 
 def _scan_weekdays(ex: _Extractor, today: dt.date) -> None:
@@ -989,13 +880,8 @@ def _scan_weekdays(ex: _Extractor, today: dt.date) -> None:
         day = monday - dt.timedelta(days=7) + dt.timedelta(days=WEEKDAYS[match.group("w")])
         return _Atom(0, 0, "period", period=Period.day(day))
 
-    ex.scan(
-        _pattern(
-            rf"(?:el |on )?(?P<w>{_DOW}) (?:de la semana pasada|de la semana anterior|of last week|last week|"
-            r"of the previous week)"
-        ),
-        of_last_week,
-    )
+    article = _any("weekday_article")
+    ex.scan(_pattern(rf"(?:(?:{article}) )?(?P<w>{_DOW}) (?:{_any('of_last_week')})"), of_last_week)
 
     def upcoming(match: re.Match[str]) -> _Atom:
         # "El jueves que viene", "next Thursday", "para el jueves": the first one after today.
@@ -1005,8 +891,9 @@ def _scan_weekdays(ex: _Extractor, today: dt.date) -> None:
 
     ex.scan(
         _pattern(
-            rf"(?:el |on )?(?:proximo|next|this coming|the coming|coming) (?P<w>{_DOW})"
-            rf"|(?:el )?(?P<w2>{_DOW}) (?:que viene|proximo)|para el (?P<w3>{_DOW})"
+            rf"(?:(?:{article}) )?(?:{_any('next_before_weekday')}) (?P<w>{_DOW})"
+            rf"|(?:(?:{_any('next_article_after_weekday')}) )?(?P<w2>{_DOW}) (?:{_any('next_after_weekday')})"
+            rf"|(?:{_any('for_weekday')}) (?P<w3>{_DOW})"
         ),
         upcoming,
     )
@@ -1018,8 +905,8 @@ def _scan_weekdays(ex: _Extractor, today: dt.date) -> None:
 
     ex.scan(
         _pattern(
-            r"(?:el |este |this |on |last |el pasado |el ultimo |the last |past )?"
-            rf"(?P<w>{_DOW})(?: pasado| last)?"
+            rf"(?:(?:{_any('recent_before_weekday')}) )?"
+            rf"(?P<w>{_DOW})(?: (?:{_any('recent_after_weekday')}))?"
         ),
         recent,
     )
@@ -1032,10 +919,19 @@ def _scan_months(ex: _Extractor, today: dt.date) -> None:
         return _Atom(0, 0, "month", year=year, month=month)
 
     ex.scan(
-        _pattern(rf"(?:el |en |in )?(?:pasado |ultimo |last |past |previous )(?:mes de )?(?P<mon>{_MON})"),
+        _pattern(
+            rf"(?:(?:{_any('month_last_article')}) )?(?:{_any('month_last_before')}) "
+            rf"(?:(?:{_any('month_of')}) )?(?P<mon>{_MON})"
+        ),
         previous,
     )
-    ex.scan(_pattern(rf"(?:el |en |in )?(?:mes de )?(?P<mon>{_MON}) pasado"), previous)
+    ex.scan(
+        _pattern(
+            rf"(?:(?:{_any('month_last_article')}) )?(?:(?:{_any('month_of')}) )?(?P<mon>{_MON})"
+            rf" (?:{_any('month_last_after')})"
+        ),
+        previous,
+    )
 
     def month(match: re.Match[str]) -> _Atom:
         year, offset = _year_of(match, today)
@@ -1043,10 +939,18 @@ def _scan_months(ex: _Extractor, today: dt.date) -> None:
 
     ex.scan(
         _pattern(
-            rf"(?:el |en |in |durante |during )?(?:(?:el )?mes de |the month of )?(?P<mon>{_MON}){_YSUF}"
+            rf"(?:(?:{_any('month_before')}) )?(?:(?:{_any('month_of_named')}) )?(?P<mon>{_MON}){_YSUF}"
         ),
         month,
     )
+
+
+#: Clock words -> ``am``/``pm``/``night`` (what they make of the hour; see ``CLOCK_PARTS``).
+_CLOCK_PARTS: dict[str, str] = _joined("CLOCK_PARTS")
+# Parts of the day after "de la"/"por la" ("a las 9 de la noche"), and "am"/"pm" after an hour: the
+# same table, told apart by whether the word is a part of the day.
+_day_part_clock = [word for word in _CLOCK_PARTS if word in DAY_PARTS]
+_ampm = [word for word in _CLOCK_PARTS if word not in DAY_PARTS]
 
 
 def _scan_clock(ex: _Extractor) -> tuple[ClockTime | None, tuple[int, int] | None]:
@@ -1054,9 +958,10 @@ def _scan_clock(ex: _Extractor) -> tuple[ClockTime | None, tuple[int, int] | Non
     ranges: list[tuple[int, int]] = []
 
     def to_24h(hour: int, part: str | None, minutes: bool) -> ClockTime | None:
-        if (part in ("pm", "p m", "tarde") and hour < 12) or (part == "noche" and 7 <= hour < 12):
+        meaning = _CLOCK_PARTS.get(part or "")
+        if (meaning == "pm" and hour < 12) or (meaning == "night" and 7 <= hour < 12):
             hour += 12
-        elif part in ("am", "a m", "manana", "madrugada") and hour == 12:
+        elif meaning == "am" and hour == 12:
             hour = 0
         if not 0 <= hour <= 24:
             return None
@@ -1064,9 +969,10 @@ def _scan_clock(ex: _Extractor) -> tuple[ClockTime | None, tuple[int, int] | Non
         ambiguous = part is None and not minutes and ex.language == "en" and 1 <= hour <= 11
         return ClockTime(hour, ambiguous)
 
+    # "A las 9 de la noche", "at 3 pm", "a las 15 h".
     part = (
-        r"(?: (?:(?:de|por) la (?P<part>manana|tarde|noche|madrugada)|(?P<ampm>am|pm|a m|p m)"
-        r"|o clock|h|hs|horas|hrs))?"
+        rf"(?: (?:(?:{_any('clock_day_part_of')}) (?P<part>{_alternation(_day_part_clock)})"
+        rf"|(?P<ampm>{_alternation(_ampm)})|{_any('clock_hour_words')}))?"
     )
 
     def clock(match: re.Match[str]) -> _Atom | None:
@@ -1087,23 +993,31 @@ def _scan_clock(ex: _Extractor) -> tuple[ClockTime | None, tuple[int, int] | Non
         return _Atom(0, 0, "clock")
 
     hm = r"(?P<h>[0-2]?\d)(?::(?P<mm>\d{2}))?"
+    suffix = _any("clock_range_suffixes")
     ex.scan(
         _pattern(
-            r"(?:entre las|desde las|de las|between|from) (?P<h>[0-2]?\d)(?::\d{2})?(?: (?P<p1>am|pm|h))? "
-            r"(?:y las|hasta las|a las|and|to|until) (?P<h2>[0-2]?\d)(?::\d{2})?(?: (?P<p2>am|pm|h))?"
+            rf"(?:{_any('clock_range_from')}) (?P<h>[0-2]?\d)(?::\d{{2}})?(?: (?P<p1>{suffix}))? "
+            rf"(?:{_any('clock_range_to')}) (?P<h2>[0-2]?\d)(?::\d{{2}})?(?: (?P<p2>{suffix}))?"
         ),
         clock_range,
     )
-    ex.scan(_pattern(rf"(?:a|sobre|hacia|alrededor de) (?:las|la) {hm}{part}"), clock)
-    ex.scan(_pattern(rf"(?:at|around|about) {hm}{part}"), clock)
+    for language in _LANGUAGES:  # "a las 3", "at 3": each language's own words, in its order
+        at, article = _alternation(language.TIME["clock_at"]), language.TIME["clock_at_article"]
+        before = rf"(?:{at}) (?:{_alternation(article)}) " if article else rf"(?:{at}) "
+        ex.scan(_pattern(rf"{before}{hm}{part}"), clock)
     ex.scan(_pattern(r"(?P<h>[0-2]?\d):(?P<mm>\d{2})" + part), clock)
-    ex.scan(_pattern(r"(?P<h>[0-2]?\d)(?P<mm>) (?:(?P<ampm>am|pm|a m|p m)|h)(?P<part>)"), clock)
     ex.scan(
-        _pattern(r"(?:a |al |at |around )?(?:mediodia|medio dia|noon|midday|the middle of the day)"),
+        _pattern(
+            rf"(?P<h>[0-2]?\d)(?P<mm>) (?:(?P<ampm>{_alternation(_ampm)})|{_any('clock_suffixes')})(?P<part>)"
+        ),
+        clock,
+    )
+    ex.scan(
+        _pattern(rf"(?:(?:{_any('noon_at')}) )?(?:{_any('noon')})"),
         lambda m: found.append(ClockTime(12)) or _Atom(0, 0, "clock"),
     )
     ex.scan(
-        _pattern(r"(?:a |at )?(?:medianoche|la medianoche|midnight)"),
+        _pattern(rf"(?:(?:{_any('midnight_at')}) )?(?:{_any('midnight')})"),
         lambda m: found.append(ClockTime(0)) or _Atom(0, 0, "clock"),
     )
     if len(found) > 1 and len({c.hour for c in found}) > 1:
@@ -1111,13 +1025,16 @@ def _scan_clock(ex: _Extractor) -> tuple[ClockTime | None, tuple[int, int] | Non
     return (found[0] if found else None), (ranges[0] if ranges else None)
 
 
+_DAY_NUMBER_FILLERS = _words("day_number_fillers")
+
+
 def _scan_day_numbers(ex: _Extractor) -> None:
     """Bare day numbers next to range words ("entre el 20 y el 25 de octubre")."""
-    for match in _pattern(r"(?P<d>[0-3]?\d)(?: (?:st|nd|rd|th))?").finditer(ex.text):
+    for match in _pattern(rf"(?P<d>[0-3]?\d)(?: (?:{_any('day_suffixes')}))?").finditer(ex.text):
         if not ex.free(match.start(), match.end()):
             continue
         before = ex.text[: match.start()].split()[-2:]
-        words = [w for w in before if w not in ("el", "the", "dia")]
+        words = [w for w in before if w not in _DAY_NUMBER_FILLERS]
         previous = words[-1] if words else (before[-1] if before else "")
         if previous in _RANGE_OPENERS or previous in _RANGE_JOINERS:
             day = int(match.group("d"))
@@ -1180,7 +1097,7 @@ def _part_before(ex: _Extractor, atom: _Atom, parts: list[_Atom]) -> _Atom | Non
 def _week_of(ex: _Extractor, atom: _Atom, result: TimeExpressions) -> bool:
     """Whether a day is named as its week ("la semana del 8 de abril", "the week of April 8")."""
     before = ex.text[: atom.start].rstrip()
-    for words in ("la semana del", "semana del", "la semana de", "semana de", "the week of", "week of"):
+    for words in _words("week_of"):
         if before.endswith(words) and (len(before) == len(words) or before[-len(words) - 1] == " "):
             result.spans.append((len(before) - len(words), atom.start))
             return True
@@ -1193,12 +1110,10 @@ def _previous(others: list[Period], unit: int, today: dt.date) -> Period:
         monday = week_start(today)
         previous_month = month_start(today.year, today.month - 1)
         return {
-            1: Period.day(today - dt.timedelta(days=1), "el día anterior", "the day before"),
-            2: Period.week(monday - dt.timedelta(days=7), "la semana anterior", "the previous week"),
-            3: Period.month(
-                previous_month.year, previous_month.month, "el mes anterior", "the previous month"
-            ),
-            4: Period.year(today.year - 1, "el año anterior", "the previous year"),
+            1: Period.day(today - dt.timedelta(days=1), *_names("previous_day")),
+            2: Period.week(monday - dt.timedelta(days=7), *_names("previous_week")),
+            3: Period.month(previous_month.year, previous_month.month, *_names("previous_month")),
+            4: Period.year(today.year - 1, *_names("previous_year")),
         }[unit]
     other = others[0]
     first, after = other.start.date(), (other.clipped_from or other.end).date()
@@ -1222,6 +1137,13 @@ def _previous(others: list[Period], unit: int, today: dt.date) -> Period:
 def _rolling_hours(ex: _Extractor, count: int) -> Period:
     assert ex.as_of_hour is not None
     return Period(add_hours(ex.as_of_hour, -count), ex.as_of_hour)
+
+
+_ARTICLES = _words("articles")
+_OPENER_FILLERS = _words("range_opener_fillers")
+_RANGE_BETWEEN = _words("range_between")
+# "De enero a febrero": the Spanish "a" joins a range only after an opener ("a" is also "to" a place).
+_JOINERS_AFTER_OPENER = _words("range_to_after_opener")
 
 
 def _join_ranges(ex: _Extractor, atoms: list[_Atom], result: TimeExpressions) -> list[_Atom]:
@@ -1256,19 +1178,17 @@ def _join_ranges(ex: _Extractor, atoms: list[_Atom], result: TimeExpressions) ->
         if i + 1 < len(atoms):
             nxt = atoms[i + 1]
             gap = ex.text[atom.end : nxt.start].split()
-            gap = [w for w in gap if w not in _FILLERS or w in ("de", "del")]
-            joiner = " ".join(w for w in gap if w not in ("el", "la", "the"))
-            preceding = [w for w in ex.text[: atom.start].split() if w not in ("el", "la", "the", "dia")]
+            gap = [w for w in gap if w not in _FILLERS]
+            joiner = " ".join(w for w in gap if w not in _ARTICLES)
+            preceding = [w for w in ex.text[: atom.start].split() if w not in _OPENER_FILLERS]
             before = preceding[-1:] or [""]
             opener = before[0] in _RANGE_OPENERS or atom_text_starts(ex, atom)
             # "y"/"and" make a range only after "entre"/"between": "marzo y abril" are two periods.
-            strict_opener = before[0] in ("entre", "between") or atom_text_starts(
-                ex, atom, ("entre", "between")
-            )
+            strict_opener = before[0] in _RANGE_BETWEEN or atom_text_starts(ex, atom, _RANGE_BETWEEN)
             if (
                 joiner in _RANGE_JOINERS
                 and (strict_opener if _RANGE_JOINERS[joiner] else True)
-                and (joiner != "a" or opener)
+                and (joiner not in _JOINERS_AFTER_OPENER or opener)
             ):
                 built = _range(atom, nxt, ex)
                 if built is not None and (
@@ -1408,144 +1328,10 @@ def hour_period(day_period: Period, hour: int) -> Period | None:
     return Period(start, add_hours(start, 1), day_period.name_es, day_period.name_en)
 
 
-_PATTERN_WORDS = [
-    "hace",
-    "ago",
-    "ultimos",
-    "ultimas",
-    "pasados",
-    "pasadas",
-    "pasado",
-    "pasada",
-    "last",
-    "past",
-    "previous",
-    "dias",
-    "semanas",
-    "meses",
-    "anos",
-    "horas",
-    "dia",
-    "semana",
-    "mes",
-    "ano",
-    "hora",
-    "days",
-    "weeks",
-    "months",
-    "years",
-    "hours",
-    "day",
-    "week",
-    "month",
-    "year",
-    "entre",
-    "desde",
-    "del",
-    "de",
-    "al",
-    "hasta",
-    "from",
-    "between",
-    "and",
-    "to",
-    "until",
-    "through",
-    "till",
-    "thru",
-    "trimestre",
-    "quarter",
-    "primer",
-    "primero",
-    "segundo",
-    "tercer",
-    "tercero",
-    "cuarto",
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "mediodia",
-    "medio",
-    "medianoche",
-    "noon",
-    "midnight",
-    "midday",
-    "manana",
-    "tomorrow",
-    "tarde",
-    "noche",
-    "madrugada",
-    "am",
-    "pm",
-    "clock",
-    "sobre",
-    "hacia",
-    "alrededor",
-    "around",
-    "about",
-    "at",
-    "las",
-    "la",
-    "el",
-    "mismo",
-    "misma",
-    "periodo",
-    "equivalente",
-    "same",
-    "period",
-    "interanual",
-    "year",
-    "over",
-    "on",
-    "yoy",
-    "este",
-    "esta",
-    "this",
-    "ultimo",
-    "durante",
-    "during",
-    "in",
-    "en",
-    "of",
-    "the",
-    "st",
-    "nd",
-    "rd",
-    "th",
-    "er",
-    "anoche",
-    "tonight",
-    "morning",
-    "afternoon",
-    "evening",
-    "night",
-    "madrugada",
-    "esta",
-    "navidad",
-    "nochebuena",
-    "nochevieja",
-    "nuevo",
-    "reyes",
-    "christmas",
-    "eve",
-    "epiphany",
-    "new",
-    "s",
-    "primavera",
-    "verano",
-    "otono",
-    "invierno",
-    "spring",
-    "summer",
-    "autumn",
-    "fall",
-    "winter",
-]
 #: Every word a time expression uses: the typo corrector must know them (or it would "fix" them).
 TIME_WORDS: frozenset[str] = frozenset(
     {word for phrase, _ in _relative_periods(dt.date(2024, 1, 1)) for word in phrase.split()}
-    | set(_PATTERN_WORDS)
+    | set(_words("pattern_words"))
     | {word for phrase in DAY_WORDS for word in phrase.split()}
     | set(MONTHS)
     | set(WEEKDAYS)
