@@ -655,7 +655,7 @@ def _scan_numeric(ex: _Extractor) -> None:
 
     def numeric(match: re.Match[str]) -> _Atom | None:
         a, b = int(match.group("a")), int(match.group("b"))
-        year_text = match.group("y")
+        year_text = match.groupdict().get("y")  # "15/04" has no year group
         year = None
         if year_text:
             year = int(year_text) + (2000 if len(year_text) == 2 else 0)

@@ -515,3 +515,23 @@ def test_decades_and_open_ranges_are_periods() -> None:
         "peliculas desde 2010": [("2010-01-01", "2024-04-18")],  # to the day asked
         "demanda desde 2023 hasta 2024": [("2023-01-01", "2025-01-01")],  # a range stays a range
     }
+
+
+def test_a_day_and_month_without_a_year_is_the_latest_such_day() -> None:
+    """ "15/04" alone once raised IndexError (no year group) instead of reading a date."""
+    from datalake.ask.timeexpr import extract_times
+
+    as_of = dt.datetime(2024, 4, 17, 12, tzinfo=dt.UTC)
+    for text in ("demanda del 15/04", "demanda el 15/04 a las 10"):
+        times = extract_times(text, as_of, "es")
+        assert [p.start.date() for p in times.periods] == [dt.date(2024, 4, 15)] and times.problem is None
+
+
+def test_both_languages_declare_the_same_time_words() -> None:
+    """Each language module names every slot and rule of the time expressions (a missing one would
+    only fail at import, in whichever process read it first)."""
+    from datalake.ask.words import en, es
+
+    # (Day parts differ by design: Spanish "tarde" runs to 20:00, English has afternoon and evening.)
+    for table in ("TIME", "RELATIVE_PERIODS", "SEASONS", "HOLIDAYS", "TIME_NAMES"):
+        assert set(getattr(es, table)) == set(getattr(en, table)), table
