@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_datasets as ref
 from build_questions import write
 from dataset_questions import GoldOf, item, refusal, with_gold
+from energy_golds import by_type, count, mean_by_kind, month, monthly, per, total, where
 
 from datalake.ask.eval_frames import energy_frames
 
@@ -43,44 +44,12 @@ def refuse(id_: str, question: str, kind: str | None = None) -> dict[str, Any]:
     return refusal(id_, question, E, dataset=DATASET, kind=kind)
 
 
-def month(m: int) -> tuple[str, str]:
-    return f"2024-{m:02d}", f"2024-{m:02d}"
-
-
-def per(table: str, column: str, k: int | None = None) -> GoldOf:
-    return lambda f: ref.count_by(f, table, column, k)
-
-
-def where(table: str, **equal: Any) -> GoldOf:
-    return lambda f: ref.count_where(f, table, **equal)
-
-
-def count(**filters: Any) -> GoldOf:
-    return lambda f: ref.count_transactions(f, **filters)
-
-
-def mean_by_kind(column: str) -> GoldOf:
-    return lambda f: ref.transaction_mean_by_kind(f, column)
-
-
 def means(columns: list[str], **filters: Any) -> GoldOf:
     return lambda f: ref.transaction_means(f, columns, **filters)
 
 
-def total(column: str, **filters: Any) -> GoldOf:
-    return lambda f: ref.transaction_total(f, column, **filters)
-
-
 def versus(column: str, months: tuple[str, str]) -> GoldOf:
     return lambda f: ref.purchases_vs_sales(f, column, months)
-
-
-def by_type(column: str, statistic: str = "sum", k: int | None = None, **filters: Any) -> GoldOf:
-    return lambda f: ref.by_energy_type(f, column, statistic, k, **filters)
-
-
-def monthly(column: str | None, **filters: Any) -> GoldOf:
-    return lambda f: ref.monthly(f, column, **filters)
 
 
 # fmt: off

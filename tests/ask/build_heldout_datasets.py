@@ -25,6 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_datasets as ref
 from build_questions import write
 from dataset_questions import GoldOf, item, refusal, with_gold
+from energy_golds import by_type, month, monthly, per, where
+from energy_golds import count as n_transactions
+from energy_golds import mean_by_kind as by_kind
+from energy_golds import total as t_total
+from movie_golds import compare, count, genres, mean, top, total
 
 from datalake.ask.eval_frames import energy_frames, movie_frames
 
@@ -54,22 +59,6 @@ def m_refuse(id_: str, question: str, kind: str | None = None) -> dict[str, Any]
     return refusal(id_, question, A, dataset=MOVIES, kind=kind)
 
 
-def top(column: str, k: int = ref.DEFAULT_K, ascending: bool = False, **filters: Any) -> GoldOf:
-    return lambda f: ref.top_movies(f, column, k, ascending, **filters)
-
-
-def count(over: tuple[str, float] | None = None, **filters: Any) -> GoldOf:
-    return lambda f: ref.count_movies(f, over, **filters)
-
-
-def total(column: str, **filters: Any) -> GoldOf:
-    return lambda f: ref.movie_total(f, column, **filters)
-
-
-def mean(column: str, **filters: Any) -> GoldOf:
-    return lambda f: ref.movie_mean(f, column, **filters)
-
-
 def by(
     dimension: str, statistic: str, column: str | None = None, k: int | None = None, ascending: bool = False
 ) -> GoldOf:
@@ -84,14 +73,6 @@ def per_year(statistic: str, column: str | None, years: tuple[int, int], **filte
 
 def over(column: str, threshold: float, **filters: Any) -> GoldOf:
     return lambda f: ref.movies_over(f, column, threshold, None, **filters)
-
-
-def compare(statistic: str, column: str, *filter_sets: dict[str, Any]) -> GoldOf:
-    return lambda f: ref.movie_compare(f, statistic, column, *filter_sets)
-
-
-def genres(title: str | None = None) -> GoldOf:
-    return lambda f: ref.genre_list(f, title)
 
 
 def companies(title: str) -> GoldOf:
@@ -109,44 +90,12 @@ def e_refuse(id_: str, question: str, kind: str | None = None) -> dict[str, Any]
     return refusal(id_, question, E, dataset=ENERGY, kind=kind)
 
 
-def month(number: int) -> tuple[str, str]:
-    return f"2024-{number:02d}", f"2024-{number:02d}"
-
-
-def per(table: str, column: str, k: int | None = None) -> GoldOf:
-    return lambda f: ref.count_by(f, table, column, k)
-
-
-def where(table: str, **equal: Any) -> GoldOf:
-    return lambda f: ref.count_where(f, table, **equal)
-
-
-def n_transactions(**filters: Any) -> GoldOf:
-    return lambda f: ref.count_transactions(f, **filters)
-
-
 def n_over(column: str, threshold: float, **filters: Any) -> GoldOf:
     return lambda f: ref.count_transactions_over(f, column, threshold, **filters)
 
 
-def t_total(column: str, **filters: Any) -> GoldOf:
-    return lambda f: ref.transaction_total(f, column, **filters)
-
-
 def t_mean(column: str, **filters: Any) -> GoldOf:
     return lambda f: ref.transaction_means(f, [column], **filters)
-
-
-def by_kind(column: str) -> GoldOf:
-    return lambda f: ref.transaction_mean_by_kind(f, column)
-
-
-def by_type(column: str, statistic: str = "sum", k: int | None = None, **filters: Any) -> GoldOf:
-    return lambda f: ref.by_energy_type(f, column, statistic, k, **filters)
-
-
-def monthly(column: str | None, **filters: Any) -> GoldOf:
-    return lambda f: ref.monthly(f, column, **filters)
 
 
 def t_compare(statistic: str, column: str, *filter_sets: dict[str, Any]) -> GoldOf:

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_datasets as ref
 from build_questions import write
 from dataset_questions import GoldOf, item, refusal, with_gold
+from movie_golds import compare, count, genres, mean, top, total
 
 from datalake.ask.eval_frames import movie_frames
 
@@ -41,22 +42,6 @@ def refuse(id_: str, question: str, kind: str | None = None) -> dict[str, Any]:
     return refusal(id_, question, A, dataset=DATASET, kind=kind)
 
 
-def top(column: str, k: int = ref.DEFAULT_K, ascending: bool = False, **filters: Any) -> GoldOf:
-    return lambda f: ref.top_movies(f, column, k, ascending, **filters)
-
-
-def count(over: tuple[str, float] | None = None, **filters: Any) -> GoldOf:
-    return lambda f: ref.count_movies(f, over, **filters)
-
-
-def total(column: str, **filters: Any) -> GoldOf:
-    return lambda f: ref.movie_total(f, column, **filters)
-
-
-def mean(column: str, **filters: Any) -> GoldOf:
-    return lambda f: ref.movie_mean(f, column, **filters)
-
-
 def by(
     dimension: str, statistic: str, column: str | None = None, k: int | None = None, **filters: Any
 ) -> GoldOf:
@@ -71,14 +56,6 @@ def per_year(
 
 def over(column: str, threshold: float, order_by: str | None = None, **filters: Any) -> GoldOf:
     return lambda f: ref.movies_over(f, column, threshold, order_by, **filters)
-
-
-def compare(statistic: str, column: str, *filter_sets: dict[str, Any]) -> GoldOf:
-    return lambda f: ref.movie_compare(f, statistic, column, *filter_sets)
-
-
-def genres(title: str | None = None) -> GoldOf:
-    return lambda f: ref.genre_list(f, title)
 
 
 BEST = ref.MIN_VOTES_BEST_RATED
