@@ -18,12 +18,13 @@ from datalake.datasets.semantics import Words
 
 __all__ = ["TECHNOLOGIES", "Technology"]
 
-_LANGUAGES = (es, en)
+#: The languages the words come in (each a data module of :mod:`datalake.ask.words`).
+LANGUAGES = (es, en)
 
 
 def _grammar(concept: str) -> tuple[str, ...]:
     """A grammar concept's phrases in every language, folded, each once."""
-    return tuple(dict.fromkeys(fold(p) for language in _LANGUAGES for p in language.PARSER[concept]))
+    return tuple(dict.fromkeys(fold(p) for language in LANGUAGES for p in language.PARSER[concept]))
 
 
 def _about(concept: str) -> tuple[str, ...]:
@@ -32,22 +33,22 @@ def _about(concept: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(fold(p) for p in words.es + words.en))
 
 
-def _joined(table: str) -> dict:  # type: ignore[type-arg]
+def joined(table: str) -> dict:  # type: ignore[type-arg]
     """One of the languages' word -> value tables, joined (``MONTHS``, ``WEEKDAYS``...)."""
-    return {fold(word): value for language in _LANGUAGES for word, value in getattr(language, table).items()}
+    return {fold(word): value for language in LANGUAGES for word, value in getattr(language, table).items()}
 
 
-MONTHS: dict[str, int] = _joined("MONTHS")
+MONTHS: dict[str, int] = joined("MONTHS")
 MONTH_NAMES_ES, MONTH_NAMES_EN = es.MONTH_NAMES, en.MONTH_NAMES
-WEEKDAYS: dict[str, int] = _joined("WEEKDAYS")
+WEEKDAYS: dict[str, int] = joined("WEEKDAYS")
 #: Local weekday names (Monday first), as answers write them.
 WEEKDAY_NAMES_ES, WEEKDAY_NAMES_EN = es.WEEKDAY_NAMES, en.WEEKDAY_NAMES
-NUMBER_WORDS: dict[str, int] = _joined("NUMBER_WORDS")
+NUMBER_WORDS: dict[str, int] = joined("NUMBER_WORDS")
 
 
 def _every_weekday() -> dict[str, int]:
     phrases: dict[str, int] = {}
-    for language in _LANGUAGES:
+    for language in LANGUAGES:
         for template in language.EVERY_WEEKDAY:
             for plural, number in language.WEEKDAY_PLURALS.items():
                 day = next(d for d, n in language.WEEKDAYS.items() if n == number)
@@ -58,7 +59,7 @@ def _every_weekday() -> dict[str, int]:
 # "Los sábados de 2024", "on Mondays": the hours of that weekday only (Monday 0), never one date.
 EVERY_WEEKDAY: dict[str, int] = _every_weekday()
 # "La media de lunes a domingo": one value per weekday (not a range of two dates).
-EVERY_DAY: tuple[str, ...] = tuple(fold(p) for language in _LANGUAGES for p in language.EVERY_DAY)
+EVERY_DAY: tuple[str, ...] = tuple(fold(p) for language in LANGUAGES for p in language.EVERY_DAY)
 
 # -- measures -------------------------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ PERCENT_CHANGE = _grammar("percent_change")
 WHEN_OF_EXTREME = _grammar("when_of_extreme")
 # Bucketing phrases: "por día", "each week", "per month"; the unit follows.
 PER = _grammar("per")
-GRANULARITY: dict[str, str] = _joined("GRANULARITY")
+GRANULARITY: dict[str, str] = joined("GRANULARITY")
 TOP = _grammar("top")
 
 # -- regions and scope ----------------------------------------------------------------------------
@@ -153,7 +154,7 @@ BREAKDOWN = _grammar("breakdown")
 # "La principal fuente", "which technology led": the first of a ranking.
 LEADING = _grammar("leading")
 # "La segunda tecnología que más generó", "the third largest source": the top k down to it.
-ORDINALS: dict[str, int] = _joined("ORDINALS")
+ORDINALS: dict[str, int] = joined("ORDINALS")
 # "¿Quién generó más?": the subject is a technology.
 WHO = _grammar("who")
 # "De menor a mayor" or "de mayor a menor" orders a ranking; "mayor" and "menor" there ask for neither.

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from datalake.ask import period_parts
-from datalake.ask.lexicon import MONTHS, NUMBER_WORDS, WEEKDAYS
+from datalake.ask.lexicon import LANGUAGES, MONTHS, NUMBER_WORDS, WEEKDAYS, joined
 from datalake.ask.periods import (
     EPOCH,
     MADRID,
@@ -34,12 +34,10 @@ from datalake.ask.words import en, es
 # the languages (a question may mix them) and builds its patterns from them. What is literal here
 # is structure: digits, separators ("-", "/", ":") and the patterns' shapes.
 
-_LANGUAGES = (es, en)
-
 
 def _words(concept: str) -> tuple[str, ...]:
     """A ``TIME`` slot's phrases in every language, in order, each once."""
-    return tuple(dict.fromkeys(p for language in _LANGUAGES for p in language.TIME[concept]))
+    return tuple(dict.fromkeys(p for language in LANGUAGES for p in language.TIME[concept]))
 
 
 def _any(concept: str) -> str:
@@ -52,15 +50,10 @@ def _alternation(phrases: tuple[str, ...] | list[str]) -> str:
     return "|".join(phrases) if phrases else "(?!)"
 
 
-def _joined(table: str) -> dict:  # type: ignore[type-arg]
-    """One of the languages' word -> value tables, joined (``DAY_NUMBERS``, ``QUARTERS``...)."""
-    return {word: value for language in _LANGUAGES for word, value in getattr(language, table).items()}
-
-
 def _by_rule(table: str) -> dict[str, tuple[str, ...]]:
     """A rule -> phrases table of every language, joined: each rule's phrases, Spanish first."""
     rules: dict[str, tuple[str, ...]] = {}
-    for language in _LANGUAGES:
+    for language in LANGUAGES:
         for rule, phrases in getattr(language, table).items():
             rules[rule] = rules.get(rule, ()) + tuple(phrases)
     return rules
@@ -76,7 +69,7 @@ _DOW = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _NUM = r"\d{1,3}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 _ORD = rf"(?: (?:{_alternation(_words('day_suffixes') + _words('ordinal_suffixes'))}))?"
 #: Days of the month in words: "el quince de abril", "the fifteenth of April".
-DAY_WORDS: dict[str, int] = _joined("DAY_NUMBERS")
+DAY_WORDS: dict[str, int] = joined("DAY_NUMBERS")
 _DAY_WORD = "|".join(sorted(DAY_WORDS, key=len, reverse=True))
 _D = rf"(?P<d>[0-3]?\d{_ORD}|{_DAY_WORD})"
 _Y = r"(?P<y>(?:19|20)\d\d)"
@@ -85,7 +78,7 @@ _YEAR_THIS = _words("year_this")
 _YREL = rf"(?P<yrel>{_alternation(_words('year_last') + _YEAR_THIS)})"
 _YSUF = rf"(?: (?:(?:{_any('year_joiners')}) )?(?:{_Y}|{_YREL}))?"
 # Quarters by ordinal ("el primer trimestre") or by digit ("Q1", "1er trimestre").
-_QUARTERS = {**_joined("QUARTERS"), **{str(n): n for n in range(1, 5)}}
+_QUARTERS = {**joined("QUARTERS"), **{str(n): n for n in range(1, 5)}}
 _RANGE_OPENERS = _words("range_openers")
 # Joiner -> whether it joins only after "entre"/"between" ("marzo y abril" are two periods). The
 # dash is a joiner in every language ("20-25").
@@ -366,7 +359,7 @@ def _scan_previous(ex: _Extractor) -> None:
     or before the current one when the question has no other; "frente a la anterior", "vs the
     previous one": the period before the other, of its length."""
     forms = []
-    for i, language in enumerate(_LANGUAGES):
+    for i, language in enumerate(LANGUAGES):
         words = language.TIME
         units = _alternation([w for w, unit in language.TIME_UNITS.items() if unit != "hour"])
         article = rf"(?:(?:{_alternation(words['previous_unit_article'])}) )?"
@@ -376,7 +369,7 @@ def _scan_previous(ex: _Extractor) -> None:
             rf"{article}(?P<u{i}c>{units}) (?:{_alternation(words['before_after_unit'])})"
             rf"(?! (?:{_alternation(words['not_after_before'])}))",
         ]
-    units = _joined("TIME_UNITS")
+    units = joined("TIME_UNITS")
     ex.scan(
         _pattern("|".join(forms)),
         lambda m: _Atom(0, 0, "previous", quarter=_UNIT_ORDER[units[_first_group(m, "u") or ""]]),
@@ -611,7 +604,7 @@ def _scan_relative_compounds(ex: _Extractor, today: dt.date) -> None:
         return _Atom(0, 0, "period", period=Period.year(today.year - count))
 
     # Each language's own units and word order: "los últimos 3 días", "the last 3 days".
-    for language in _LANGUAGES:
+    for language in LANGUAGES:
         words, plural = language.TIME, language.TIME_UNITS_PLURAL
         ex.scan(
             _pattern(
@@ -620,7 +613,7 @@ def _scan_relative_compounds(ex: _Extractor, today: dt.date) -> None:
             ),
             lambda m, plural=plural: rolling(m, plural),
         )
-    for language in _LANGUAGES:
+    for language in LANGUAGES:
         # "Hace 3 días" (the word first, the count optional) or "3 days ago", "a week ago".
         words = language.TIME
         units = {
@@ -946,7 +939,7 @@ def _scan_months(ex: _Extractor, today: dt.date) -> None:
 
 
 #: Clock words -> ``am``/``pm``/``night`` (what they make of the hour; see ``CLOCK_PARTS``).
-_CLOCK_PARTS: dict[str, str] = _joined("CLOCK_PARTS")
+_CLOCK_PARTS: dict[str, str] = joined("CLOCK_PARTS")
 # Parts of the day after "de la"/"por la" ("a las 9 de la noche"), and "am"/"pm" after an hour: the
 # same table, told apart by whether the word is a part of the day.
 _day_part_clock = [word for word in _CLOCK_PARTS if word in DAY_PARTS]
@@ -1001,7 +994,7 @@ def _scan_clock(ex: _Extractor) -> tuple[ClockTime | None, tuple[int, int] | Non
         ),
         clock_range,
     )
-    for language in _LANGUAGES:  # "a las 3", "at 3": each language's own words, in its order
+    for language in LANGUAGES:  # "a las 3", "at 3": each language's own words, in its order
         at, article = _alternation(language.TIME["clock_at"]), language.TIME["clock_at_article"]
         before = rf"(?:{at}) (?:{_alternation(article)}) " if article else rf"(?:{at}) "
         ex.scan(_pattern(rf"{before}{hm}{part}"), clock)
