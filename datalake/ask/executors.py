@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import pandas as pd
 
+from datalake.datasets import DEMAND_DAILY
 from datalake.errors import ConfigurationError, QueryError
 from datalake.settings import Settings
 
@@ -85,6 +86,8 @@ class WarehouseExecutor:
 
     name = "warehouse"
     dialect = "postgres"
+    #: The daily rollup of demand_hourly the sync keeps (datalake.warehouse.rollups).
+    daily_demand_table: str | None = DEMAND_DAILY.warehouse_table
     #: (owner URL, role, schema) already ensured by this process.
     _ensured: ClassVar[set[tuple[str, str, str]]] = set()
     _lock: ClassVar[threading.Lock] = threading.Lock()
@@ -196,6 +199,8 @@ class LakeExecutor:
 
     name = "lake"
     dialect = "athena"
+    #: Columnar files need no rollup: questions read the hours.
+    daily_demand_table: str | None = None
 
     def __init__(self, engine: QueryEngine, timeout_ms: int = 10_000) -> None:
         self.engine = engine

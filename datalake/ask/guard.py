@@ -23,16 +23,17 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import traverse_scope
 
 from datalake.ask.errors import UnsafeQueryError
-from datalake.datasets import all_table_names, ask_datasets
+from datalake.datasets import ASK_ROLLUPS, all_table_names, ask_datasets
 
 #: Longer SQL is refused before parsing (the parser's own queries are a few kB).
 MAX_SQL_CHARS = 20_000
 
 #: The tables questions may read (dataset, catalog and warehouse names) and their columns, personal
-#: columns left out; nothing else (the API's own tables, catalogs, system views) is reachable.
+#: columns left out, and the warehouse's rollups of them; nothing else (the API's own tables,
+#: catalogs, system views) is reachable.
 ALLOWED_TABLES: dict[str, frozenset[str]] = {
     name.lower(): frozenset(spec.public_column_names)
-    for spec in ask_datasets()
+    for spec in (*ask_datasets(), *ASK_ROLLUPS)
     for name in {spec.name, spec.table_name, spec.warehouse_table}
     if name
 }

@@ -158,8 +158,17 @@ def ask(
     if forecaster is not None and (ahead := forecast_period(question, intent, as_of)) is not None:
         fields = forecast_answer(intent, ahead, as_of, forecaster).fields()
         return AskResult(question=question, language=intent.language, **fields)  # type: ignore[arg-type]
-    plan, sql = _parser_query(intent, executor.dialect, settings.ask_max_rows)
-    columns, rows = executor.run(sql)
+    daily_table = getattr(executor, "daily_demand_table", None)
+    plan, sql = _parser_query(intent, executor.dialect, settings.ask_max_rows, daily_table)
+    try:
+        columns, rows = executor.run(sql)
+    except QueryError as error:
+        hourly = _parser_query(intent, executor.dialect, settings.ask_max_rows)
+        if hourly[1] == sql or "does not exist" not in str(error):
+            raise
+        # A warehouse not synced since its rollup came: the hours give the same answer.
+        plan, sql = hourly
+        columns, rows = executor.run(sql)
     interpretation = intent.as_dict() | {"value_column": plan.value_column, "unit": plan.unit}
     answer = compose(intent, plan, columns, rows)
     if is_empty(plan, columns, rows):
@@ -183,11 +192,13 @@ def ask(
 
 
 @functools.lru_cache(maxsize=1024)
-def _parser_query(intent: Intent, dialect: str, max_limit: int) -> tuple[QueryPlan, str]:
+def _parser_query(
+    intent: Intent, dialect: str, max_limit: int, daily_table: str | None = None
+) -> tuple[QueryPlan, str]:
     """Build, render and guard once per distinct question: building and guarding the AST costs
     more than the query on a warm warehouse, and dashboards repeat the same questions. The
     intent holds absolute periods, so a cached entry never answers a different time."""
-    plan = build_query(intent)
+    plan = build_query(intent, daily_table=daily_table)
     return plan, guard_sql(plan.select.sql(dialect=dialect), dialect, max_limit=max_limit)
 
 

@@ -25,10 +25,9 @@ from datalake.ask import lexicon as lx
 from datalake.ask.intent import DAYS_KEPT, Intent
 from datalake.ask.lexicon import RANKED_TECHNOLOGIES, Technology
 from datalake.ask.periods import Period
-from datalake.datasets import DEMAND_HOURLY, GENERATION, DatasetSpec
+from datalake.datasets import DEMAND_DAILY, DEMAND_HOURLY, GENERATION, SAMPLE_SOURCE, DatasetSpec
+from datalake.datasets import DEMAND_SOURCE_PREFERENCE as SOURCE_PREFERENCE
 
-SOURCE_PREFERENCE = ("ree", "entsoe", "sample")
-SAMPLE_SOURCE = "sample"
 _BUCKET_COLUMNS = {
     "hour": "ts_utc",
     "day": "local_date",
@@ -157,6 +156,75 @@ def _demand_series(intent: Intent, table: str) -> tuple[exp.Select, exp.Select]:
         .where(exp.column("source_pick").eq(exp.Literal.number(1)))
     )
     return candidates, series
+
+
+_DAY_GRAINS = ("day", "week", "month", "year")
+
+
+def _whole_days(period: Period) -> bool:
+    return period.start.time() == dt.time(0) and period.end.time() == dt.time(0)
+
+
+def answerable_by_days(intent: Intent) -> bool:
+    """Whether the per-day sums and hour counts of :data:`~datalake.datasets.DEMAND_DAILY` answer
+    ``intent`` exactly: a total or a mean of demand (or of the operator's forecast) over whole
+    local days, per day or longer, or per weekday. An hour's value, a peak hour or a part of a
+    day needs the hours."""
+    if intent.measure not in ("demand", "forecast") or not all(_whole_days(p) for p in intent.periods):
+        return False
+    if intent.aggregate in ("total", "average", "group"):
+        return True
+    if intent.aggregate in ("max", "min", "top"):
+        return intent.granularity in _DAY_GRAINS
+    if intent.aggregate == "trend":
+        return intent.granularity in _DAY_GRAINS and intent.inner in ("total", "average")
+    return False
+
+
+def _date_literal(day: dt.date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.build("date"))
+
+
+def _daily_demand_series(intent: Intent, table: str) -> exp.Select:
+    """Per local day of the periods: ``value`` (the day's MWh) and ``hours`` (hours with a value),
+    from the warehouse's rollup of ``demand_hourly`` (:mod:`datalake.warehouse.rollups`), with the
+    hourly series' rule: sample days only when the region has no real day at all."""
+    spec = DEMAND_DAILY
+    stem = "tso_forecast" if intent.measure == "forecast" else "demand"
+    day = _col("local_date", spec)
+    in_periods = [
+        exp.and_(
+            exp.GTE(this=day.copy(), expression=_date_literal(p.start.date())),
+            exp.LT(this=day.copy(), expression=_date_literal(p.end.date())),
+        )
+        for p in intent.periods
+    ]
+    real_days = (
+        exp.select(exp.Literal.number(1))
+        .from_(exp.to_table(table).as_("real_rows"))
+        .where(
+            exp.and_(
+                exp.Not(this=_col("sample", spec, "real_rows")),
+                _col("region", spec, "real_rows").eq(exp.Literal.string(intent.region)),
+            )
+        )
+    )
+    return (
+        exp.select(
+            day,
+            exp.alias_(_col(f"{stem}_mwh", spec), "value"),
+            exp.alias_(_col(f"{stem}_hours", spec), "hours"),
+        )
+        .from_(exp.to_table(table))
+        .where(
+            exp.and_(
+                _col("region", spec).eq(exp.Literal.string(intent.region)),
+                in_periods[0] if len(in_periods) == 1 else exp.paren(exp.or_(*in_periods)),
+                exp.GT(this=_col(f"{stem}_hours", spec), expression=exp.Literal.number(0)),
+                exp.paren(exp.or_(exp.Not(this=_col("sample", spec)), exp.not_(exp.Exists(this=real_days)))),
+            )
+        )
+    )
 
 
 def _generation_candidates(intent: Intent, table: str) -> exp.Select:
@@ -332,7 +400,7 @@ def _names(intent: Intent) -> tuple[str, str]:
     return stem, "MWh"
 
 
-def build_query(intent: Intent, table: str | None = None) -> QueryPlan:
+def build_query(intent: Intent, table: str | None = None, daily_table: str | None = None) -> QueryPlan:
     """The SELECT that answers ``intent``.
 
     Parameters
@@ -341,6 +409,9 @@ def build_query(intent: Intent, table: str | None = None) -> QueryPlan:
         The understood question.
     table
         The table to read; the dataset's warehouse table (also its lake table name) by default.
+    daily_table
+        Where the engine keeps :data:`~datalake.datasets.DEMAND_DAILY` (the warehouse does), if
+        anywhere: a question it answers (:func:`answerable_by_days`) reads days, not hours.
 
     Returns
     -------
@@ -352,10 +423,16 @@ def build_query(intent: Intent, table: str | None = None) -> QueryPlan:
         return _forecast_error(intent, table or DEMAND_HOURLY.warehouse_table)
     if intent.aggregate == "compare" and intent.against == "forecast":
         return _actual_against_forecast(intent, table or DEMAND_HOURLY.warehouse_table)
-    if intent.measure in ("demand", "forecast"):
+    daily = daily_table is not None and answerable_by_days(intent)
+    candidates: exp.Select | None
+    if daily:
+        assert daily_table is not None
+        candidates, series = None, _daily_demand_series(intent, daily_table)
+        value: exp.Expression = exp.column("value")
+    elif intent.measure in ("demand", "forecast"):
         table = table or DEMAND_HOURLY.warehouse_table
         candidates, series = _demand_series(intent, table)
-        value: exp.Expression = exp.column("value")
+        value = exp.column("value")
     else:
         table = table or GENERATION.warehouse_table
         candidates, series = _generation_series(intent, table)
@@ -364,9 +441,11 @@ def build_query(intent: Intent, table: str | None = None) -> QueryPlan:
         series = series.where(_days_condition(intent.days))
     is_share = intent.measure == "share"
     stem, _ = _names(intent)
-    select = _aggregate(intent, value, stem, is_share)
+    select = _aggregate(intent, value, stem, is_share, daily)
     plan_select, value_column, time_column, unit = select
-    plan_select = plan_select.with_("candidates", as_=candidates).with_("series", as_=series)
+    if candidates is not None:
+        plan_select = plan_select.with_("candidates", as_=candidates)
+    plan_select = plan_select.with_("series", as_=series)
     return QueryPlan(plan_select, value_column, time_column, unit)
 
 
@@ -374,9 +453,23 @@ def _ratio(part: exp.Expression, whole: exp.Expression) -> exp.Expression:
     return exp.Div(this=part, expression=exp.Nullif(this=whole, expression=exp.Literal.number(0)))
 
 
-def _summary(inner: str, value: exp.Expression, is_share: bool) -> exp.Expression:
+def _hours(daily: bool) -> exp.Expression:
+    """The hours with a value among the series' rows (days carry their count)."""
+    if daily:  # no day: 0 hours, as COUNT(*) says, not NULL
+        return exp.Coalesce(this=exp.Sum(this=exp.column("hours")), expressions=[exp.Literal.number(0)])
+    return exp.Count(this=exp.Star())
+
+
+def _summary(inner: str, value: exp.Expression, is_share: bool, daily: bool = False) -> exp.Expression:
     if is_share:
         return _ratio(exp.Sum(this=exp.column("part")), exp.Sum(this=exp.column("whole")))
+    if daily:
+        # Days hold sums: a total adds them, a mean is over their hours (never a mean of days).
+        if inner == "total":
+            return exp.Sum(this=value.copy())
+        if inner == "average":
+            return _ratio(exp.Sum(this=value.copy()), _hours(daily))
+        raise ValueError(f"{inner} needs the hours, not days")  # answerable_by_days keeps it out
     function = {"total": exp.Sum, "instant": exp.Sum, "average": exp.Avg, "max": exp.Max, "min": exp.Min}[
         inner
     ]
@@ -384,7 +477,7 @@ def _summary(inner: str, value: exp.Expression, is_share: bool) -> exp.Expressio
 
 
 def _aggregate(
-    intent: Intent, value: exp.Expression, stem: str, is_share: bool
+    intent: Intent, value: exp.Expression, stem: str, is_share: bool, daily: bool = False
 ) -> tuple[exp.Select, str, str | None, str]:
     aggregate = intent.aggregate
     hourly_share = _ratio(exp.column("part"), exp.column("whole"))
@@ -413,14 +506,14 @@ def _aggregate(
         if is_share:
             columns += share_parts
         elif intent.measure != "generation":  # generation may come in daily rows: no hour count
-            columns.append(exp.alias_(exp.Count(this=exp.Star()), "hours"))
+            columns.append(exp.alias_(_hours(daily), "hours"))
         return exp.select(*columns).from_("series"), name, None, "share" if is_share else "MWh"
 
     if aggregate == "average":
         if intent.granularity in (None, "hour"):
             columns = [
-                exp.alias_(exp.Avg(this=value.copy()), power),
-                exp.alias_(exp.Count(this=exp.Star()), "hours"),
+                exp.alias_(_summary("average", value, False, daily), power),
+                exp.alias_(_hours(daily), "hours"),
             ]
             return exp.select(*columns).from_("series"), power, None, "MW"
         name = f"{energy}_per_{intent.granularity}"
@@ -458,7 +551,7 @@ def _aggregate(
         select = (
             exp.select(
                 exp.alias_(_bucket(granularity), bucket_column),
-                exp.alias_(_summary(inner, value, is_share), name),
+                exp.alias_(_summary(inner, value, is_share, daily), name),
             )
             .from_("series")
             .group_by(_bucket(granularity))
@@ -492,7 +585,7 @@ def _aggregate(
         select = (
             exp.select(
                 exp.alias_(_bucket(granularity), bucket_column),
-                exp.alias_(_summary(inner, value, is_share), name),
+                exp.alias_(_summary(inner, value, is_share, daily), name),
             )
             .from_("series")
             .group_by(_bucket(granularity))
@@ -502,7 +595,7 @@ def _aggregate(
         return select, name, bucket_column, unit
 
     if aggregate == "group":
-        return _grouped(intent, value, is_share, power, energy, value_name)
+        return _grouped(intent, value, is_share, power, energy, value_name, daily)
 
     if aggregate == "compare" and intent.against is not None:
         return _technology_pair(intent)
@@ -600,7 +693,13 @@ def _days_condition(days: str) -> exp.Expression:
 
 
 def _grouped(
-    intent: Intent, value: exp.Expression, is_share: bool, power: str, energy: str, value_name: str | None
+    intent: Intent,
+    value: exp.Expression,
+    is_share: bool,
+    power: str,
+    energy: str,
+    value_name: str | None,
+    daily: bool = False,
 ) -> tuple[exp.Select, str, str | None, str]:
     """One row per local weekday (Monday first) or per kind of day (weekdays, then weekends)."""
     weekday = _iso_weekday()
@@ -626,7 +725,7 @@ def _grouped(
         exp.select(
             exp.alias_(key, key_column),
             exp.alias_(label, label_column),
-            exp.alias_(_summary(inner, value, is_share), name),
+            exp.alias_(_summary(inner, value, is_share, daily), name),
         )
         .from_("series")
         .group_by(key.copy(), label.copy())

@@ -10,6 +10,11 @@ from datalake.errors import UnknownDatasetError
 # Spain's peak demand is about 45 GW; anything above 60 GW is a unit or parsing error.
 MAX_PLAUSIBLE_DEMAND_MW = 60_000.0
 
+#: Per hour, the first of these sources with a value wins (/ask, the forecaster, the daily rollup);
+#: ``sample`` is generated data, used only where a region has no real row at all.
+DEMAND_SOURCE_PREFERENCE: tuple[str, ...] = ("ree", "entsoe", "sample")
+SAMPLE_SOURCE = "sample"
+
 DEMAND_HOURLY = DatasetSpec(
     name="demand_hourly",
     description="Hourly electricity demand in Spain, one row per hour, region and source.",
@@ -150,9 +155,38 @@ MOVIE_PREDICTIONS = DatasetSpec(
     source="api",
 )
 
-#: Tables only the serving database has (the API writes them); no processed files, no crawler.
+DEMAND_DAILY = DatasetSpec(
+    name="demand_daily",
+    description=(
+        "demand_hourly summed per Europe/Madrid day and region, each hour from its preferred source "
+        "(ree, else entsoe); generated sample rows apart. Kept by the warehouse sync in the same "
+        "transaction as demand_hourly, so /ask reads days, not hours, for questions about days and longer."
+    ),
+    columns=(
+        ColumnSpec("local_date", "date", False, "Day in Europe/Madrid"),
+        ColumnSpec("region", "string", False, "national or peninsular"),
+        ColumnSpec("sample", "boolean", False, "The day's generated (sample) rows; false: the real sources'"),
+        ColumnSpec("demand_mwh", "double", True, "Sum of the day's hourly demand, MWh (null: no hour)"),
+        ColumnSpec("demand_hours", "int", False, "Hours with a demand value"),
+        ColumnSpec("tso_forecast_mwh", "double", True, "Sum of the day's hourly operator forecast, MWh"),
+        ColumnSpec("tso_forecast_hours", "int", False, "Hours with an operator forecast"),
+    ),
+    primary_key=("local_date", "region", "sample"),
+    warehouse_table="demand_daily",
+    # /ask's "are there real rows for this region?" probe.
+    indexes=(("region", "sample"),),
+    source="warehouse",
+)
+
+#: Warehouse tables /ask's own SQL reads besides the askable datasets: rollups the sync derives.
+#: The guard's allow-list and the reader role's grants include them; the lake and the
+#: text-to-SQL prompt do not (the lake has no such table).
+ASK_ROLLUPS: tuple[DatasetSpec, ...] = (DEMAND_DAILY,)
+
+#: Tables only the serving database has (the API writes them, or the sync derives them); no
+#: processed files, no crawler.
 WAREHOUSE_DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec for spec in (PREDICTIONS, FORECAST_REQUESTS, MOVIE_PREDICTIONS)
+    spec.name: spec for spec in (PREDICTIONS, FORECAST_REQUESTS, MOVIE_PREDICTIONS, DEMAND_DAILY)
 }
 
 
@@ -164,7 +198,8 @@ def ask_datasets() -> tuple[DatasetSpec, ...]:
     """The datasets /ask may read, in registry order (the semantic layer widens this deliberately).
 
     The SQL guard's allow-list, the warehouse reader role's grants and the lake's locked-down
-    DuckDB views all derive from this one list, minus each spec's personal columns.
+    DuckDB views all derive from this one list, minus each spec's personal columns (the guard
+    and the grants add :data:`ASK_ROLLUPS`).
     """
     return tuple(spec for spec in (*DATASETS.values(), *WAREHOUSE_DATASETS.values()) if spec.askable)
 
@@ -192,11 +227,15 @@ def dataset_at(location: str) -> DatasetSpec | None:
 
 
 __all__ = [
+    "ASK_ROLLUPS",
     "DATASETS",
+    "DEMAND_DAILY",
     "DEMAND_HOURLY",
+    "DEMAND_SOURCE_PREFERENCE",
     "FORECAST_REQUESTS",
     "GENERATION",
     "PREDICTIONS",
+    "SAMPLE_SOURCE",
     "WAREHOUSE_DATASETS",
     "ColumnSpec",
     "DatasetSpec",

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from datalake.datasets import DEMAND_HOURLY
+from datalake.datasets import DEMAND_HOURLY, DEMAND_SOURCE_PREFERENCE, SAMPLE_SOURCE
 from datalake.errors import ConfigurationError, DataValidationError
 from datalake.sources import entsoe
 
@@ -37,8 +37,7 @@ if TYPE_CHECKING:
 
 HOUR = pd.Timedelta(hours=1)
 #: Per hour, the first of these sources with a row wins; ``sample`` is generated data.
-SOURCE_PREFERENCE: tuple[str, ...] = ("ree", "entsoe", "sample")
-SAMPLE_SOURCE = "sample"
+SOURCE_PREFERENCE = DEMAND_SOURCE_PREFERENCE
 REGIONS: tuple[str, ...] = next(
     rule.allowed for rule in DEMAND_HOURLY.quality_rules if rule.column == "region"
 )

@@ -136,12 +136,13 @@ def reader_url(url: str, role: str, password: str | None = None) -> str:
 def _readable_columns(
     conn: psycopg.Connection[Any], schema: str, datasets: Sequence[DatasetSpec] | None
 ) -> dict[str, list[str]]:
-    """Warehouse table -> its non-personal columns present in ``schema``, for /ask's datasets."""
-    from datalake.datasets import ask_datasets
+    """Warehouse table -> its non-personal columns present in ``schema``, for /ask's datasets
+    (and the rollups the sync derives from them)."""
+    from datalake.datasets import ASK_ROLLUPS, ask_datasets
 
     wanted = {
         spec.warehouse_table: spec.public_column_names
-        for spec in (ask_datasets() if datasets is None else datasets)
+        for spec in ((*ask_datasets(), *ASK_ROLLUPS) if datasets is None else datasets)
         if spec.warehouse_table
     }
     present: dict[str, set[str]] = {}

@@ -12,6 +12,9 @@ always holds. Pass ``on_duplicate="raise"`` to refuse such input instead.
 :func:`replace_rows` mirrors instead: in the same one transaction it also deletes the rows of a
 scope (one processed partition, or the whole table) that the frame no longer has, counted in
 ``deleted``. Readers see the scope's old rows until the commit, then the new ones.
+
+Both rewrite the rollups kept of the table (:mod:`datalake.warehouse.rollups`) for the days they
+touched, in the same transaction.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from datalake import types
 from datalake.datasets.spec import ColumnSpec, DatasetSpec
 from datalake.errors import DataValidationError
 from datalake.warehouse.ddl import ensure_table, table_identifier, table_name
+from datalake.warehouse.rollups import refresh_rollups
 from datalake.warehouse.scope import RowScope
 
 logger = logging.getLogger(__name__)
@@ -216,6 +220,7 @@ def _load(
         deleted = 0
         if scope is not None:
             deleted = conn.execute(_delete_missing_sql(spec, schema, staging, scope)).rowcount
+        refresh_rollups(conn, spec, schema, staging, scope)
         conn.execute(sql.SQL("DROP TABLE {}").format(staging))
     inserted, updated = (int(row[0]), int(row[1])) if row else (0, 0)
     staged = len(typed)
