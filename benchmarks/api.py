@@ -154,13 +154,14 @@ def load_warehouse(url: str, years: int, last_day: dt.date) -> dict[str, Any]:
 
     declared = {**movie_frames(), **energy_frames()}
     with connect(url, settings=settings, autocommit=True) as conn:
-        for table in ("demand_hourly", "generation", "predictions", *declared):
+        for table in ("demand_hourly", "demand_daily", "generation", "predictions", *declared):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         upsert_frame(conn, DEMAND_HOURLY, demand, statement_timeout_ms=0)
         upsert_frame(conn, GENERATION, generation, statement_timeout_ms=0)
         for name, frame in declared.items():
             upsert_frame(conn, DATASETS[name], frame, statement_timeout_ms=0)
-        for table in ("demand_hourly", "generation", *declared):
+        # demand_daily: the rollup the load of demand_hourly keeps (datalake.warehouse.rollups).
+        for table in ("demand_hourly", "demand_daily", "generation", *declared):
             conn.execute(f"ANALYZE {table}")
     return {
         "years": years,

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from api.services.db import Database
+from datalake.datasets import DEMAND_DAILY
 from datalake.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class PooledReaderExecutor:
 
     name = "warehouse"
     dialect = "postgres"
+    #: The daily rollup of demand_hourly the sync keeps (datalake.warehouse.rollups).
+    daily_demand_table: str | None = DEMAND_DAILY.warehouse_table
 
     def __init__(
         self,

@@ -35,6 +35,9 @@ class SqlExecutor(Protocol):
     name: str
     #: sqlglot dialect the SQL must be written in.
     dialect: str
+    #: Where the engine keeps the daily rollup of demand_hourly (``demand_daily``), if it does.
+    #: Optional: an executor without the attribute reads the hours.
+    daily_demand_table: str | None
 
     def run(self, sql: str) -> tuple[list[str], Rows]:
         """Run ``sql`` and return its column names and rows (JSON-ready values)."""

@@ -37,6 +37,8 @@ def refresh_rollups(
     schema: str,
     staging: sql.Identifier | None,
     scope: RowScope | None,
+    *,
+    rebuild: bool = False,
 ) -> None:
     """Recompute the rollups of ``spec`` for the days a load touched (call inside its transaction).
 
@@ -52,11 +54,14 @@ def refresh_rollups(
         The load's staging table (its rows' days are touched); None when nothing was staged.
     scope
         The replaced scope (all its days are touched), or None for an upsert.
+    rebuild
+        Recompute every day: the table was just created, so rollup rows of a table dropped
+        before may be left.
     """
     for rollup in ROLLUPS.get(spec.name, ()):
         created = ensure_table(conn, rollup, schema).created
         # A rollup created now starts with every day of the table (a warehouse loaded before it existed).
-        days = sql.SQL("TRUE") if created else _touched_days(staging, scope)
+        days = sql.SQL("TRUE") if created or rebuild else _touched_days(staging, scope)
         _refresh_demand_daily(conn, schema, days)
 
 

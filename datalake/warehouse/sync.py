@@ -209,8 +209,7 @@ def _load(
     with conn.transaction():
         if statement_timeout_ms is not None:
             conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(statement_timeout_ms),))
-        if ensure:
-            ensure_table(conn, spec, schema)
+        created = ensure_table(conn, spec, schema).created if ensure else False
         if typed.empty and scope is None:
             return UpsertResult(qualified, rows_in, duplicates, 0, 0, 0)
         staging = sql.Identifier(f"_stage_{table_name(spec)}")
@@ -220,7 +219,7 @@ def _load(
         deleted = 0
         if scope is not None:
             deleted = conn.execute(_delete_missing_sql(spec, schema, staging, scope)).rowcount
-        refresh_rollups(conn, spec, schema, staging, scope)
+        refresh_rollups(conn, spec, schema, staging, scope, rebuild=created)
         conn.execute(sql.SQL("DROP TABLE {}").format(staging))
     inserted, updated = (int(row[0]), int(row[1])) if row else (0, 0)
     staged = len(typed)

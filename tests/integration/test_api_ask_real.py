@@ -73,6 +73,8 @@ def test_english_question_by_get(client: TestClient, series: pd.Series) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["language"] == "en"
+    # A whole day's mean: the API's pooled reader reads the warehouse's daily rollup.
+    assert "FROM demand_daily" in body["sql"], body["sql"]
     local = series.tz_convert("Europe/Madrid")
     expected = float(local[local.index.date == pd.Timestamp("2024-01-29").date()].mean())
     assert any(abs(value - expected) < 1.0 for value in numbers(body["rows"])), (expected, body["rows"])

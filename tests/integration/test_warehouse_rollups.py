@@ -170,6 +170,14 @@ def test_a_warehouse_loaded_before_the_rollup_gets_every_day_at_its_next_load(
     assert_rollup_matches(pg_conn, pg_schema, pd.concat([old, one_more_day], ignore_index=True))
 
 
+def test_a_table_created_again_drops_the_days_of_the_one_before(pg_conn: Conn, pg_schema: str) -> None:
+    upsert_frame(pg_conn, DEMAND_HOURLY, hours("2023-06-01", 10, "ree", seed=12), schema=pg_schema)
+    pg_conn.execute(sql.SQL("DROP TABLE {}.demand_hourly").format(sql.Identifier(pg_schema)))
+    fresh = hours("2024-03-01", 2, "ree", seed=13)
+    upsert_frame(pg_conn, DEMAND_HOURLY, fresh, schema=pg_schema)
+    assert_rollup_matches(pg_conn, pg_schema, fresh)
+
+
 def test_ask_reads_days_for_whole_days_and_hours_otherwise_with_the_same_answers(
     pg_settings: Settings, pg_conn: Conn, pg_schema: str, role_name: str
 ) -> None:
