@@ -241,7 +241,13 @@ def _declared_answer(
 
 def _guarded(sql: str, executor: SqlExecutor, max_limit: int) -> str:
     """A kind's SQL (PostgreSQL dialect) in the executor's dialect, through the guard."""
-    dialect = executor.dialect
+    return _transpiled_and_guarded(sql, executor.dialect, max_limit)
+
+
+@functools.lru_cache(maxsize=1024)
+def _transpiled_and_guarded(sql: str, dialect: str, max_limit: int) -> str:
+    # Parsing twice (transpile, guard) costs more than most declared queries; the result depends
+    # on the text alone, and the kinds build the same text for the same question.
     return guard_sql(sqlglot.transpile(sql, read="postgres", write=dialect)[0], dialect, max_limit=max_limit)
 
 
