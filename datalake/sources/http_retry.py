@@ -19,7 +19,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import httpx
 
@@ -177,3 +177,62 @@ class ScrubSecrets(logging.Filter):
         """Stop filtering them."""
         for name in HTTP_LOGGERS:
             logging.getLogger(name).removeFilter(self)
+
+
+class HttpSource:
+    """The plumbing every source client shares: its HTTP client, retry policy, waits and log filter.
+
+    Parameters
+    ----------
+    http
+        An httpx client to use (left open); a new one is made, and closed by :meth:`close`, when None.
+    policy
+        How to retry (:class:`RetryPolicy`).
+    sleep, rng
+        How to wait between attempts (injectable: tests never sleep).
+    secrets
+        Values that travel in request URLs: the HTTP libraries' log records are scrubbed of them
+        while the client is open.
+    """
+
+    def __init__(
+        self,
+        *,
+        http: httpx.Client | None,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None],
+        rng: random.Random | None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self._policy = policy
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.Client(follow_redirects=True)
+        self._log_filter = ScrubSecrets(secrets)
+        self._log_filter.attach()
+
+    def close(self) -> None:
+        """Close the HTTP client when this object made it; stop filtering the HTTP logs."""
+        self._log_filter.detach()
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _retrying(
+        self,
+        send: Callable[[], httpx.Response],
+        refusal: Callable[[httpx.Response, int], E | None],
+        failure: Callable[[httpx.TransportError, int], E],
+        gave_up: Callable[[E, str], E],
+        who: str = "the API",
+    ) -> httpx.Response:
+        """:func:`send_with_retries` with this client's policy and waits."""
+        return send_with_retries(
+            send, refusal, failure, gave_up, policy=self._policy, sleep=self._sleep, rng=self._rng, who=who
+        )

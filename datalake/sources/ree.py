@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from datalake.errors import DataValidationError, SourceError
-from datalake.sources.http_retry import RetryPolicy, send_with_retries
+from datalake.sources.http_retry import HttpSource, RetryPolicy
 from datalake.sources.sample import MADRID, SAMPLE_LABEL
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import date_partition_key, join_key
@@ -218,7 +218,7 @@ def _clip(text: str) -> str:
     return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
 
 
-class ReeClient:
+class ReeClient(HttpSource):
     """A client of REData with chunking and polite retries.
 
     Retries 429, 5xx, timeouts and connection errors up to ``max_retries`` times, waiting what
@@ -244,30 +244,11 @@ class ReeClient:
     ) -> None:
         if lang not in ("es", "en"):
             raise ValueError(f"REData speaks 'es' or 'en', not {lang!r}")
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+        policy = RetryPolicy(max_retries, backoff_s, max_backoff_s, max_retry_after_s)
+        super().__init__(http=http, policy=policy, sleep=sleep, rng=rng)
         self.base_url = base_url.rstrip("/")
         self.lang = lang
         self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
-        self.max_retry_after_s = max_retry_after_s
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(follow_redirects=True)
-
-    def close(self) -> None:
-        """Close the HTTP client when this object created it."""
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> ReeClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def url(self, path: str) -> str:
         """The URL of a widget path such as ``demanda/evolucion``."""
@@ -357,15 +338,11 @@ class ReeClient:
                 attempts=attempt,
             )
 
-        policy = RetryPolicy(self.max_retries, self.backoff_s, self.max_backoff_s, self.max_retry_after_s)
-        return send_with_retries(
+        return self._retrying(
             lambda: self._http.get(url, params=params, headers=_HEADERS, timeout=self.timeout_s),
             refusal,
             failure,
             _gave_up,
-            policy=policy,
-            sleep=self._sleep,
-            rng=self._rng,
         )
 
 

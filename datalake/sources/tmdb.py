@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from datalake.errors import ConfigurationError, SourceError
-from datalake.sources.http_retry import RetryPolicy, ScrubSecrets, scrub, send_with_retries
+from datalake.sources.http_retry import HttpSource, RetryPolicy, scrub
 
 if TYPE_CHECKING:
     import boto3
@@ -207,7 +207,7 @@ class RateLimiter:
 # -- the client -------------------------------------------------------------------------------
 
 
-class TmdbClient:
+class TmdbClient(HttpSource):
     """A client of TMDB v3 with a client-side rate limit and retries.
 
     Parameters
@@ -255,28 +255,11 @@ class TmdbClient:
         self.base_url = base_url.rstrip("/")
         self.export_base_url = export_base_url.rstrip("/")
         self.timeout_s = timeout_s
-        self._policy = RetryPolicy(max_retries, backoff_s, max_backoff_s, max_retry_after_s)
+        policy = RetryPolicy(max_retries, backoff_s, max_backoff_s, max_retry_after_s)
+        super().__init__(http=http, policy=policy, sleep=sleep, rng=rng, secrets=credentials.values)
         self.source_label = source_label
         self.requests_sent = 0
-        self._sleep = sleep
-        self._rng = rng or random.Random()
         self._limiter = RateLimiter(rate_per_s, clock=clock, sleep=sleep)
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(follow_redirects=True)
-        self._log_filter = ScrubSecrets(credentials.values)
-        self._log_filter.attach()
-
-    def close(self) -> None:
-        """Close the HTTP client when this object made it; stop filtering the HTTP logs."""
-        self._log_filter.detach()
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> TmdbClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"TmdbClient({self.base_url!r}, auth={self.credentials.method})"
@@ -401,16 +384,7 @@ class TmdbClient:
                 attempts=attempt,
             )
 
-        return send_with_retries(
-            send,
-            refusal,
-            failure,
-            _gave_up,
-            policy=self._policy,
-            sleep=self._sleep,
-            rng=self._rng,
-            who="TMDB",
-        )
+        return self._retrying(send, refusal, failure, _gave_up, who="TMDB")
 
     def _status_error(self, response: httpx.Response, shown: str, attempt: int) -> TmdbError:
         status = response.status_code
