@@ -335,8 +335,8 @@ def run_lambda_command(
 
 def _print_report(report: RunReport) -> None:
     console.print(
-        f"{report.job}: {report.status}, {report.rows_in} in, {report.rows_out} out, "
-        f"{report.rows_quarantined} quarantined, {len(report.keys_written)} keys, "
+        f"{report.job}: {report.status}, {report.rows_in:,} in, {report.rows_out:,} out, "
+        f"{report.rows_quarantined:,} quarantined, {len(report.keys_written):,} keys, "
         f"{report.timings_s.get('total', 0):.1f}s"
     )
 

@@ -21,7 +21,8 @@ URLs are shown and stored without it, every message and stored text is scrubbed 
 HTTP library's request log is filtered while a client is open.
 
 Raw files hold one day's rows of one route in EIA's envelope, under
-``raw/eia/<route>/year=/month=/day=/`` by the day the prices are about, named
+``raw/eia/<route>/year=/month=/day=/`` (the route as one folder, ``petroleum-pri-spt``) by the day
+the prices are about, named
 ``eia-<route>-<day>-fetched-<fetch day>.json``: a re-run on the same day overwrites the same
 key, a later extraction that differs (a revision) lands beside the older ones, so raw keeps the
 history and the processed table takes the newest extraction of each (date, series). An
@@ -341,8 +342,9 @@ class EiaClient(HttpSource):
         An httpx client to use (left open); a new one is made (and closed) when None.
     page_rows
         Rows asked for per page (at most :data:`MAX_ROWS_PER_PAGE`).
-    max_retries, backoff_s, max_backoff_s, max_retry_after_s
-        See :class:`~datalake.sources.http_retry.RetryPolicy`.
+    retry
+        How 429, 5xx and transport errors are retried (:class:`~datalake.sources.http_retry.RetryPolicy`:
+        5 retries, full-jitter backoff, ``Retry-After`` honoured up to 300 s).
     sleep, rng
         Injectable so tests never wait.
     """
@@ -355,10 +357,7 @@ class EiaClient(HttpSource):
         http: httpx.Client | None = None,
         page_rows: int = MAX_ROWS_PER_PAGE,
         timeout_s: float = 30.0,
-        max_retries: int = 5,
-        backoff_s: float = 1.0,
-        max_backoff_s: float = 60.0,
-        max_retry_after_s: float = 300.0,
+        retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -366,8 +365,9 @@ class EiaClient(HttpSource):
             raise ValueError(f"page_rows must be 1..{MAX_ROWS_PER_PAGE}, got {page_rows}")
         self._api_key = api_key or None
         self._secrets = (self._api_key,) if self._api_key else ()
-        policy = RetryPolicy(max_retries, backoff_s, max_backoff_s, max_retry_after_s)
-        super().__init__(http=http, policy=policy, sleep=sleep, rng=rng, secrets=self._secrets)
+        super().__init__(
+            http=http, policy=retry or RetryPolicy(), sleep=sleep, rng=rng, secrets=self._secrets
+        )
         self.base_url = base_url.rstrip("/")
         self.page_rows = page_rows
         self.timeout_s = timeout_s
@@ -602,20 +602,24 @@ def client_from_settings(
 
 
 def route_slug(route: str) -> str:
-    """``petroleum/pri/spt`` -> ``petroleum-pri-spt`` (file names)."""
+    """``petroleum/pri/spt`` -> ``petroleum-pri-spt``: the route's raw folder and file names.
+
+    One folder level, as every source's datasets have (``raw/<source>/<dataset>/``): the raw
+    crawler makes a table of each folder at that depth.
+    """
     return route.strip("/").replace("/", "-")
 
 
 def raw_key(route: str, day: dt.date, fetched_on: dt.date, *, prefix: str = RAW_PREFIX) -> str:
     """The key of one route's rows of ``day`` as extracted on ``fetched_on``."""
     name = f"eia-{route_slug(route)}-{day.isoformat()}-fetched-{fetched_on.isoformat()}.json"
-    return date_partition_key(join_key(prefix, route), day, name)
+    return date_partition_key(join_key(prefix, route_slug(route)), day, name)
 
 
 def unplaced_key(route: str, fetched_on: dt.date, *, prefix: str = RAW_PREFIX) -> str:
     """Where rows whose ``period`` is not a day land (under the fetch day); the transform quarantines them."""
     name = f"eia-{route_slug(route)}-unplaced-fetched-{fetched_on.isoformat()}.json"
-    return date_partition_key(join_key(prefix, route), fetched_on, name)
+    return date_partition_key(join_key(prefix, route_slug(route)), fetched_on, name)
 
 
 def period_day(row: Mapping[str, Any]) -> dt.date | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ import pandas as pd
 import psycopg
 import pytest
 from processed_fixtures import published
-from pyspark.sql import SparkSession
 
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.pipelines.eia_ingest import ingest_eia
@@ -33,7 +31,6 @@ from datalake.pipelines.lake import sync_dataset, transform
 from datalake.runs import RunReport
 from datalake.settings import Settings
 from datalake.sources.eia import EiaFetch, raw_key, write_fetch
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 
 pytest_plugins = ["warehouse_fixtures"]
@@ -88,7 +85,7 @@ def land_first_extraction(store: LocalObjectStore) -> None:
     write_fetch(store, fetch_of(spt, "petroleum/pri/spt", spt["response"]["data"] + bad), T1)
     gas = recorded("natural_gas_pri_fut_data_daily_henry_hub_recorded_trimmed.json")
     write_fetch(store, fetch_of(gas, "natural-gas/pri/fut"), T1)
-    folder = "raw/eia/petroleum/pri/spt/year=2026/month=09/day=02"
+    folder = "raw/eia/petroleum-pri-spt/year=2026/month=09/day=02"
     store.put_bytes(f"{folder}/broken.json", b'{"response": {"data": [')
     store.put_bytes(f"{folder}/foreign.json", json.dumps(spt).encode())
     empty = store.get_json(raw_key("petroleum/pri/spt", dt.date(2026, 9, 1), T1.date()))
@@ -103,14 +100,8 @@ def land_first_extraction(store: LocalObjectStore) -> None:
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-eia", "local[1]")
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
-def lake(spark, tmp_path_factory) -> tuple[Settings, list[RunReport]]:
+def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[RunReport]]:
+    # transform() starts the session the settings say (local[1]); the JVM goes with the module.
     root = tmp_path_factory.mktemp("eia") / "lake"
     settings = Settings(_env_file=None, lake_runtime="local", lake_root=root, spark_master="local[1]")
     store = LocalObjectStore(root)
@@ -177,7 +168,7 @@ def test_prices_are_typed_named_and_in_their_units(lake) -> None:
 def test_history_stays_in_raw_and_the_older_revision_is_quarantined_as_superseded(lake) -> None:
     settings, (_first, second, _third, _fourth) = lake
     store = LocalObjectStore(settings.lake_root)
-    day = store.list_keys("raw/eia/petroleum/pri/spt/year=2026/month=09/day=01")
+    day = store.list_keys("raw/eia/petroleum-pri-spt/year=2026/month=09/day=01")
     assert [k.rsplit("-fetched-", 1)[1] for k in day] == ["2026-09-29.json", "2026-09-30.json"]
     superseded = {k: v for k, v in second.details["quarantine_reasons"].items() if "superseded" in k}
     assert sum(superseded.values()) == 2  # the older WTI and Brent rows of 1 September

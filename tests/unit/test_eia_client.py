@@ -32,6 +32,7 @@ from datalake.sources.eia import (
     resolve_api_key,
     write_fetch,
 )
+from datalake.sources.http_retry import RetryPolicy
 from datalake.storage.local import LocalObjectStore
 
 EIA_API = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eia_api"
@@ -277,7 +278,7 @@ def test_repeated_5xx_gives_up_after_the_retries_naming_the_cause(eia: LoopbackT
         503, b"<html><title>503 Service Unavailable</title></html>", {"Content-Type": "text/html"}
     )
     eia.play_first(f"{SPT}/data/", *[failing] * 3)
-    with client(eia, max_retries=2) as api, pytest.raises(EiaError) as caught:
+    with client(eia, retry=RetryPolicy(max_retries=2)) as api, pytest.raises(EiaError) as caught:
         api.fetch("petroleum/pri/spt", ["RWTC"], *DAYS)
     assert caught.value.cause == "server_error" and caught.value.retryable and not caught.value.fatal
     assert "server error (HTTP 503" in str(caught.value) and "gave up after 3 attempts" in str(caught.value)
@@ -287,7 +288,10 @@ def test_repeated_5xx_gives_up_after_the_retries_naming_the_cause(eia: LoopbackT
 def test_a_retry_after_over_the_limit_gives_up_at_once(eia: LoopbackTmdb) -> None:
     eia.play_first(f"{SPT}/data/", Answer.json(429, {}, **{"Retry-After": "3600"}))
     sleeps = Sleeps()
-    with client(eia, sleep=sleeps, max_retry_after_s=60) as api, pytest.raises(EiaError) as caught:
+    with (
+        client(eia, sleep=sleeps, retry=RetryPolicy(max_retry_after_s=60)) as api,
+        pytest.raises(EiaError) as caught,
+    ):
         api.fetch("petroleum/pri/spt", ["RWTC"], *DAYS)
     assert "EIA asked to wait 3600 s, over the 60 s limit" in str(caught.value) and sleeps == []
 
@@ -339,7 +343,7 @@ def test_a_transport_failure_is_retried_and_reported_without_the_key() -> None:
     # Nothing listens on port 9 of loopback (discard): connection refused, every attempt.
     sleeps = Sleeps()
     with (
-        EiaClient(KEY, "http://127.0.0.1:9/v2", sleep=sleeps, max_retries=1) as api,
+        EiaClient(KEY, "http://127.0.0.1:9/v2", sleep=sleeps, retry=RetryPolicy(max_retries=1)) as api,
         pytest.raises(EiaError) as caught,
     ):
         api.fetch("petroleum/pri/spt", ["RWTC"], *DAYS)
@@ -407,7 +411,7 @@ def test_raw_files_are_by_day_and_a_revision_lands_beside_the_older_extraction(
     assert (first.days_written, first.rows_written) == (4, 7)
     key = raw_key("petroleum/pri/spt", dt.date(2026, 9, 1), NOW.date())
     assert key == (
-        "raw/eia/petroleum/pri/spt/year=2026/month=09/day=01/"
+        "raw/eia/petroleum-pri-spt/year=2026/month=09/day=01/"
         "eia-petroleum-pri-spt-2026-09-01-fetched-2026-09-29.json"
     )
     day = store.get_json(key)
@@ -424,11 +428,11 @@ def test_raw_files_are_by_day_and_a_revision_lands_beside_the_older_extraction(
     revised.rows[-1]["value"] = "91.45"
     landed = write_fetch(store, revised, later)
     assert landed.keys == [raw_key("petroleum/pri/spt", dt.date(2026, 9, 1), later.date())]
-    assert len(store.list_keys("raw/eia/petroleum/pri/spt/year=2026/month=09/day=01")) == 2
+    assert len(store.list_keys("raw/eia/petroleum-pri-spt/year=2026/month=09/day=01")) == 2
     # Re-run on the same day with other rows: the same key is overwritten, never a third file.
     revised.rows[-1]["value"] = "91.5"
     assert write_fetch(store, revised, later).keys == landed.keys
-    assert len(store.list_keys("raw/eia/petroleum/pri/spt/year=2026/month=09/day=01")) == 2
+    assert len(store.list_keys("raw/eia/petroleum-pri-spt/year=2026/month=09/day=01")) == 2
 
 
 def test_rows_whose_period_is_not_a_day_land_together_for_the_transform_to_quarantine(
@@ -443,7 +447,7 @@ def test_rows_whose_period_is_not_a_day_land_together_for_the_transform_to_quara
     assert landed.rows_written == 8
     unplaced = [k for k in landed.keys if "unplaced" in k]
     assert unplaced == [
-        "raw/eia/petroleum/pri/spt/year=2026/month=09/day=29/eia-petroleum-pri-spt-unplaced-fetched-2026-09-29.json"
+        "raw/eia/petroleum-pri-spt/year=2026/month=09/day=29/eia-petroleum-pri-spt-unplaced-fetched-2026-09-29.json"
     ]
     assert store.get_json(unplaced[0])["response"]["data"][1] == "not a row"
 

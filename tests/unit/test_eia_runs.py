@@ -23,6 +23,7 @@ from datalake.sources.eia_sample import (
     prices,
     sample_client,
 )
+from datalake.sources.http_retry import RetryPolicy
 from datalake.storage.local import LocalObjectStore
 
 SERIES = eia.parse_series("petroleum/pri/spt:RWTC,petroleum/pri/spt:RBRTE,natural-gas/pri/fut:RNGWHHD")
@@ -56,7 +57,7 @@ def client_on(transport: SampleTransport) -> eia.EiaClient:
         SAMPLE_API_KEY,
         SAMPLE_BASE_URL,
         http=httpx.Client(transport=transport),
-        max_retries=0,
+        retry=RetryPolicy(max_retries=0),
         sleep=lambda _s: None,
     )
 
