@@ -263,7 +263,8 @@ def describe_error(status: int, body: str) -> tuple[str, str | None]:
         elif lowered.startswith("not found"):
             cause = "not_found"
         else:
-            cause = _cause_of_status(status if status >= 400 else int(doc.get("code") or 400))
+            code = doc.get("code")
+            cause = _cause_of_status(status if status >= 400 else code if isinstance(code, int) else 400)
         return cause, _clip(words)
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return _cause_of_status(status), _clip(" ".join(first.split())) if first else None
@@ -495,6 +496,13 @@ class EiaClient(HttpSource):
                     url=shown,
                 )
             page_total = read_total(response.get("total"), shown)
+            if pages and data and data == rows[-len(data) :]:
+                # An API that ignores offset would answer page one forever: count would match, rows not.
+                raise EiaError(
+                    f"EIA {CAUSES['bad_response']} ({shown}): the same rows again at offset {len(rows):,}",
+                    cause="bad_response",
+                    url=shown,
+                )
             if total is not None and page_total != total:
                 log.warning("EIA %s: total changed from %d to %d between pages", route, total, page_total)
             total = page_total

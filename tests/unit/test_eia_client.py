@@ -172,6 +172,14 @@ def test_the_recorded_henry_hub_answer_counting_more_rows_than_it_holds_is_incom
     assert [s.query["offset"] for s in eia.seen] == [["0"], ["3"]]
 
 
+def test_an_api_that_ignores_offset_is_caught_not_counted_as_complete(eia: LoopbackTmdb) -> None:
+    page = copy.deepcopy(recorded("petroleum_pri_spt_data_daily_wti_brent_shape.json"))
+    page["response"]["total"] = "8"  # four rows a page, the same four each time
+    eia.play_first(f"{SPT}/data/", Answer.json(200, page), Answer.json(200, page))
+    with client(eia, page_rows=4) as api, pytest.raises(EiaError, match="the same rows again at offset 4"):
+        api.fetch("petroleum/pri/spt", ["RWTC", "RBRTE"], *DAYS)
+
+
 def test_an_unknown_series_is_no_error_but_no_rows(eia: LoopbackTmdb) -> None:
     with client(eia) as api:
         fetch = api.fetch("petroleum/pri/spt", ["RWTX"], *DAYS)
