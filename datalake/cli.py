@@ -335,8 +335,8 @@ def run_lambda_command(
 
 def _print_report(report: RunReport) -> None:
     console.print(
-        f"{report.job}: {report.status}, {report.rows_in} in, {report.rows_out} out, "
-        f"{report.rows_quarantined} quarantined, {len(report.keys_written)} keys, "
+        f"{report.job}: {report.status}, {report.rows_in:,} in, {report.rows_out:,} out, "
+        f"{report.rows_quarantined:,} quarantined, {len(report.keys_written):,} keys, "
         f"{report.timings_s.get('total', 0):.1f}s"
     )
 
@@ -494,6 +494,50 @@ def ingest_tmdb_changes_command(
         f"written ({summary.gone:,} gone) in {len(summary.keys)} file(s){missed}"
         + (" (resumed an unfinished window)" if summary.resumed else "")
     )
+
+
+@ingest_app.command("eia")
+def ingest_eia_command(
+    start: Annotated[
+        str | None,
+        typer.Option(help="First day, YYYY-MM-DD; each route's first available day by default (a backfill)."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last day, YYYY-MM-DD (included); today (UTC) by default.")
+    ] = None,
+    sample: Annotated[
+        bool,
+        typer.Option(help="Generated SAMPLE prices through the same client, offline, under raw/eia_sample."),
+    ] = False,
+    refresh: Annotated[
+        bool, typer.Option(help="Fetch again the years the backfill checkpoint has done.")
+    ] = False,
+) -> None:
+    """Fetch EIA daily spot prices (EIA_SERIES: WTI, Brent, Henry Hub) into raw/eia/<route>/, a file a day.
+
+    Resumable: finished years are kept in _checkpoints/eia_backfill/, so running it again goes on
+    from there. The key comes from EIA_API_KEY or EIA_SECRET_ARN and never shows in any output.
+    """
+    import datetime as dt
+
+    from datalake.pipelines.eia_ingest import ingest_eia, summary_lines
+
+    try:
+        first = dt.date.fromisoformat(start) if start else None
+        last = dt.date.fromisoformat(end) if end else None
+    except ValueError as error:
+        raise typer.BadParameter(f"--start/--end: {error} (expected YYYY-MM-DD)") from None
+    if first and last and last < first:
+        raise typer.BadParameter(f"--end {last} is before --start {first}")
+    report, summary = ingest_eia(first, last, sample=sample, refresh=refresh, progress=console.log)
+    _print_report(report)
+    for line in summary_lines(summary):
+        console.print(line, markup=False, highlight=False)
+    for failure in summary.failed:
+        err_console.print(
+            f"[yellow]failed[/yellow] {failure['route']} {failure['start']}..{failure['end']}: ", end=""
+        )
+        err_console.print(failure["reason"], markup=False, highlight=False)
 
 
 generate_app = typer.Typer(help="Write realistic SAMPLE source extracts for demos and benchmarks.")

@@ -122,6 +122,31 @@ class Settings(BaseSettings):
     tmdb_sample: bool = Field(
         False, description="TMDB extractors use the labelled SAMPLE TMDB (offline) instead of the API."
     )
+    # -- EIA Open Data API v2 (issue 19) -----------------------------------------------------
+    eia_base_url: str = Field("https://api.eia.gov/v2", description="EIA Open Data API v2 root.")
+    eia_api_key: SecretStr | None = Field(
+        None, description="EIA API key (sent as the api_key query parameter; never logged or stored)."
+    )
+    eia_secret_arn: str | None = Field(
+        None,
+        description="Secrets Manager secret with the EIA API key (JSON api_key, or the bare key); "
+        "wins over EIA_API_KEY.",
+    )
+    eia_series: str = Field(
+        "petroleum/pri/spt:RWTC,petroleum/pri/spt:RBRTE,natural-gas/pri/fut:RNGWHHD",
+        description="Daily series to ingest, comma-separated route:series (WTI Cushing and Brent spot, "
+        "USD per barrel; Henry Hub spot, USD per MMBtu by default).",
+    )
+    eia_daily_lookback_days: int = Field(
+        14, ge=1, le=366, description="Days the daily EIA run fetches again, so late revisions win."
+    )
+    eia_sample: bool = Field(
+        False, description="EIA extractors use the labelled SAMPLE generator (offline) instead of the API."
+    )
+    eia_glue_job: str = Field(
+        "datalake-eia-to-processed",
+        description="Glue job of the eia source (glue_jobs/to_processed.py --source eia).",
+    )
     csv_max_line_bytes: int = Field(
         1_048_576, ge=1_024, description="CSV drops with a longer line (in bytes) are rejected."
     )
@@ -314,6 +339,7 @@ class Settings(BaseSettings):
         "database_url",
         "athena_output",
         "tmdb_secret_arn",
+        "eia_secret_arn",
         "hf_token_secret_arn",
         "ask_hf_base_url",
         "sagemaker_role_arn",

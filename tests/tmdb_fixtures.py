@@ -115,12 +115,13 @@ def serve(answer: Callable[[str, dict[str, list[str]], dict[str, str]], Answer])
 def transport_answer(
     transport: httpx.BaseTransport,
 ) -> Callable[[str, dict[str, list[str]], dict[str, str]], Answer]:
-    """Answers from an in-process transport (the SAMPLE TMDB) played over real HTTP."""
+    """Answers from an in-process transport (the SAMPLE TMDB or EIA) played over real HTTP."""
 
     def answer(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Answer:
         request = httpx.Request(
             "GET",
-            httpx.URL(f"http://tmdb.invalid{path}", params={k: v[0] for k, v in query.items()}),
+            # Every value of a repeated parameter (EIA's facets[series][]=RWTC&facets[series][]=RBRTE).
+            httpx.URL(f"http://sample.invalid{path}", params=[(k, v) for k, vs in query.items() for v in vs]),
             headers={k: v for k, v in headers.items() if k in ("authorization",)},
         )
         reply = transport.handle_request(request)

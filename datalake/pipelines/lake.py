@@ -401,6 +401,12 @@ DEMO_QUERIES: dict[str, str] = {
         "FROM demand_hourly "
         "WHERE region = 'national' AND year(local_date) = 2024 ORDER BY demand_mw DESC LIMIT 1"
     ),
+    "WTI and Brent by month, USD/bbl (EIA SAMPLE prices)": (
+        "SELECT CAST(date_trunc('month', date) AS date) AS month, "
+        "round(avg(CASE WHEN series_id = 'RWTC' THEN price END), 2) AS wti_usd_bbl, "
+        "round(avg(CASE WHEN series_id = 'RBRTE' THEN price END), 2) AS brent_usd_bbl "
+        "FROM energy_prices_daily WHERE source = 'sample' GROUP BY 1 ORDER BY 1"
+    ),
     "Renewable share of national generation by month": (
         "SELECT month(local_date) AS month, round(100 * sum(CASE WHEN technology_group = 'Renovable' "
         "THEN energy_mwh ELSE 0 END) / sum(CASE WHEN technology_group <> 'total' THEN energy_mwh END), 1) "
@@ -438,13 +444,15 @@ def run_demo(
     crawl, sync to PostgreSQL, then run one daily increment (the day after the backfill, as
     EventBridge would) and answer a few example queries. The movies path runs too: the SAMPLE
     TMDB's export is backfilled, transformed, synced, the success classifier trained on the lake's
-    tables, and one film predicted.
+    tables, and one film predicted; and the SAMPLE EIA prices of the same days (WTI, Brent, Henry
+    Hub) through the EIA client, transformed into energy_prices_daily and synced.
     """
     import time
     from zoneinfo import ZoneInfo
 
     from datalake.pipelines.ingest import ingest_ree
     from datalake.query.named_queries import run_named_query
+    from datalake.sources.eia import SAMPLE_RAW_PREFIX as EIA_SAMPLE_RAW_PREFIX
     from datalake.sources.ree import SAMPLE_RAW_PREFIX
     from datalake.spark import check_java
 
@@ -480,6 +488,18 @@ def run_demo(
     log(f"      {films.rows_out} movie records landed in raw/tmdb/movie/")
     movies = step("movies: transform (Spark)", lambda: transform("tmdb", settings=settings))
     log(f"      {movies.rows_in} records in, {movies.rows_out} out, {movies.rows_quarantined} quarantined")
+    prices = step(
+        f"EIA: SAMPLE daily prices backfilled {start}..{end}",
+        lambda: _backfill_sample_prices(start, end, settings),
+    )
+    log(f"      {prices.rows_in:,} prices received, {len(prices.keys_written):,} day files landed")
+    energy_prices = step(
+        "EIA: transform (Spark)", lambda: transform("eia", EIA_SAMPLE_RAW_PREFIX, settings, log)
+    )
+    log(
+        f"      {energy_prices.rows_in:,} prices in, {energy_prices.rows_out:,} out, "
+        f"{energy_prices.rows_quarantined:,} quarantined"
+    )
     step(
         "crawl raw and processed",
         lambda: [r.raise_for_conflicts() for r in crawl_zones(["raw", "processed"], settings, log)],
@@ -519,7 +539,7 @@ def run_demo(
 
 
 #: The demo's steps, for its progress lines.
-DEMO_STEPS = 11
+DEMO_STEPS = 13
 #: The film the demo predicts (the API's documented example).
 DEMO_FILM = {
     "title": "Luz de invierno",
@@ -531,6 +551,13 @@ DEMO_FILM = {
     "keywords": ["sequel", "based on novel"],
     "production_companies": ["Warner Bros."],
 }
+
+
+def _backfill_sample_prices(start: dt.date, end: dt.date, settings: Settings) -> RunReport:
+    from datalake.pipelines.eia_ingest import ingest_eia
+
+    report, _summary = ingest_eia(start, end, sample=True, settings=settings)
+    return report
 
 
 def _backfill_sample_movies(settings: Settings) -> RunReport:

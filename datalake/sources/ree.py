@@ -14,7 +14,6 @@ Raw files hold the API's JSON unchanged, one request per (dataset, geo, local da
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import html
 import json
 import random
@@ -27,6 +26,7 @@ from typing import Any
 import httpx
 
 from datalake.errors import DataValidationError, SourceError
+from datalake.sources.http_retry import HttpSource, RetryPolicy
 from datalake.sources.sample import MADRID, SAMPLE_LABEL
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import date_partition_key, join_key
@@ -166,27 +166,6 @@ def request_params(
     }
 
 
-def retry_after_s(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds a ``Retry-After`` header asks to wait, from delta-seconds or an HTTP date.
-
-    None when absent or unreadable; a date in the past means 0.
-    """
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
-
-
 def describe_error_body(body: str, content_type: str = "") -> str | None:
     """The API's own words about an error, in one short line.
 
@@ -239,7 +218,7 @@ def _clip(text: str) -> str:
     return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
 
 
-class ReeClient:
+class ReeClient(HttpSource):
     """A client of REData with chunking and polite retries.
 
     Retries 429, 5xx, timeouts and connection errors up to ``max_retries`` times, waiting what
@@ -265,30 +244,11 @@ class ReeClient:
     ) -> None:
         if lang not in ("es", "en"):
             raise ValueError(f"REData speaks 'es' or 'en', not {lang!r}")
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+        policy = RetryPolicy(max_retries, backoff_s, max_backoff_s, max_retry_after_s)
+        super().__init__(http=http, policy=policy, sleep=sleep, rng=rng)
         self.base_url = base_url.rstrip("/")
         self.lang = lang
         self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
-        self.max_retry_after_s = max_retry_after_s
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(follow_redirects=True)
-
-    def close(self) -> None:
-        """Close the HTTP client when this object created it."""
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> ReeClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def url(self, path: str) -> str:
         """The URL of a widget path such as ``demanda/evolucion``."""
@@ -366,41 +326,24 @@ class ReeClient:
 
     # -- retries ----------------------------------------------------------------------------
     def _send(self, url: str, params: Mapping[str, str], full_url: str) -> httpx.Response:
-        attempt = 0
-        while True:
-            attempt += 1
-            wait_asked: float | None = None
-            try:
-                response = self._http.get(url, params=params, headers=_HEADERS, timeout=self.timeout_s)
-            except httpx.TransportError as exc:  # timeouts, refused and dropped connections
-                error = SourceError(
-                    f"REE API request to {full_url} failed: {type(exc).__name__}: {str(exc) or 'no detail'}",
-                    url=full_url,
-                    detail=str(exc) or type(exc).__name__,
-                    retryable=True,
-                    attempts=attempt,
-                )
-            else:
-                if response.is_success:
-                    return response
-                error = _status_error(response, full_url, attempt)
-                wait_asked = retry_after_s(response.headers.get("Retry-After"))
-            if not error.retryable:
-                raise error
-            if attempt > self.max_retries:
-                raise _gave_up(error, attempt)
-            if wait_asked is not None and wait_asked > self.max_retry_after_s:
-                raise _gave_up(
-                    error,
-                    attempt,
-                    f"the API asked to wait {wait_asked:.0f} s, "
-                    f"over the {self.max_retry_after_s:.0f} s limit",
-                )
-            self._sleep(wait_asked if wait_asked is not None else self._backoff_s(attempt))
+        def refusal(response: httpx.Response, attempt: int) -> SourceError | None:
+            return None if response.is_success else _status_error(response, full_url, attempt)
 
-    def _backoff_s(self, attempt: int) -> float:
-        ceiling = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
-        return self._rng.uniform(0.0, ceiling)
+        def failure(exc: httpx.TransportError, attempt: int) -> SourceError:
+            return SourceError(
+                f"REE API request to {full_url} failed: {type(exc).__name__}: {str(exc) or 'no detail'}",
+                url=full_url,
+                detail=str(exc) or type(exc).__name__,
+                retryable=True,
+                attempts=attempt,
+            )
+
+        return self._retrying(
+            lambda: self._http.get(url, params=params, headers=_HEADERS, timeout=self.timeout_s),
+            refusal,
+            failure,
+            _gave_up,
+        )
 
 
 def _status_error(response: httpx.Response, url: str, attempt: int) -> SourceError:
@@ -417,15 +360,14 @@ def _status_error(response: httpx.Response, url: str, attempt: int) -> SourceErr
     )
 
 
-def _gave_up(error: SourceError, attempts: int, why: str | None = None) -> SourceError:
-    reason = why or f"gave up after {attempts} attempts"
+def _gave_up(error: SourceError, why: str) -> SourceError:
     return SourceError(
-        f"{error} ({reason})",
+        f"{error} ({why})",
         url=error.url,
         status=error.status,
         detail=error.detail,
         retryable=True,
-        attempts=attempts,
+        attempts=error.attempts,
     )
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.datasets.movies import MOVIE_COMPANIES, MOVIE_GENRES, MOVIE_KEYWORDS, MOVIE_PEOPLE, MOVIES
+from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.datasets.spec import DatasetSpec
 from datalake.errors import ConfigurationError, LakeError
 from datalake.settings import Settings
@@ -435,6 +436,26 @@ TMDB = SourceSpec(
     lambdas=TMDB_LAMBDAS,
 )
 
+EIA = SourceSpec(
+    name="eia",
+    description="Raw EIA API v2 day files (daily spot prices) -> processed energy_prices_daily",
+    # raw/eia_sample holds the labelled SAMPLE generator's files: same job, its own prefix.
+    raw_prefixes=("raw/eia", "raw/eia_sample"),
+    file_format="json",
+    file_pattern="*.json",
+    flatten=CodeRef("datalake.transforms.eia:documents_to_rows"),
+    builders=(DatasetBuilder(CodeRef("datalake.transforms.eia:price_rows"), ENERGY_PRICES_DAILY),),
+    unreadable=CodeRef("datalake.transforms.eia:unreadable_rows"),
+    problem_source="eia_unreadable",
+    # Raw days are the days the prices are about; each row's day is its period.
+    value_day=CodeRef("datalake.transforms.eia:price_day"),
+    owned_values={"raw/eia": ("eia",), "raw/eia_sample": ("sample",)},
+    job_setting="eia_glue_job",
+    lambdas=(
+        SourceLambda("eia_daily", "EiaDailySchedule", "daily: re-fetch the last 14 days (revisions win)"),
+    ),
+)
+
 
 def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
     """A read-only registry of ``sources`` by name.
@@ -486,7 +507,7 @@ def _check_shared_tables(sources: tuple[SourceSpec, ...]) -> None:
 
 
 #: Every registered source by name; registering one is one entry here.
-SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB)
+SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA)
 
 
 def get_source(name: str) -> SourceSpec:

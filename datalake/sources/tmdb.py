@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import logging
 import random
 import threading
 import time
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from datalake.errors import ConfigurationError, SourceError
-from datalake.sources.ree import retry_after_s
+from datalake.sources.http_retry import HttpSource, RetryPolicy, scrub
 
 if TYPE_CHECKING:
     import boto3
@@ -53,7 +52,6 @@ DEFAULT_RATE_PER_S = 20.0
 REAL_LABEL = "tmdb"
 _HEADERS = {"Accept": "application/json", "User-Agent": "datalake-tmdb/0.1"}
 _DETAIL_CHARS = 200
-_REDACTED = "***"
 
 
 @dataclass(frozen=True, repr=False)
@@ -206,38 +204,10 @@ class RateLimiter:
         return waited
 
 
-# -- logs -------------------------------------------------------------------------------------
-
-
-class _ScrubSecrets(logging.Filter):
-    """Replaces the secret values in a record of the HTTP libraries (httpx logs request URLs)."""
-
-    def __init__(self, values: tuple[str, ...]) -> None:
-        super().__init__()
-        self.values = values
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(v in message for v in self.values):
-            record.msg, record.args = scrub(message, self.values), None
-        return True
-
-
-_HTTP_LOGGERS = ("httpx", "httpcore")
-
-
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret value replaced by ``***``."""
-    for value in secrets:
-        if value:
-            text = text.replace(value, _REDACTED)
-    return text
-
-
 # -- the client -------------------------------------------------------------------------------
 
 
-class TmdbClient:
+class TmdbClient(HttpSource):
     """A client of TMDB v3 with a client-side rate limit and retries.
 
     Parameters
@@ -281,39 +251,15 @@ class TmdbClient:
         rng: random.Random | None = None,
         source_label: str = REAL_LABEL,
     ) -> None:
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")
         self.export_base_url = export_base_url.rstrip("/")
         self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
-        self.max_retry_after_s = max_retry_after_s
+        policy = RetryPolicy(max_retries, backoff_s, max_backoff_s, max_retry_after_s)
+        super().__init__(http=http, policy=policy, sleep=sleep, rng=rng, secrets=credentials.values)
         self.source_label = source_label
         self.requests_sent = 0
-        self._sleep = sleep
-        self._rng = rng or random.Random()
         self._limiter = RateLimiter(rate_per_s, clock=clock, sleep=sleep)
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(follow_redirects=True)
-        self._log_filter = _ScrubSecrets(credentials.values)
-        for name in _HTTP_LOGGERS:
-            logging.getLogger(name).addFilter(self._log_filter)
-
-    def close(self) -> None:
-        """Close the HTTP client when this object made it; stop filtering the HTTP logs."""
-        for name in _HTTP_LOGGERS:
-            logging.getLogger(name).removeFilter(self._log_filter)
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> TmdbClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"TmdbClient({self.base_url!r}, auth={self.credentials.method})"
@@ -420,41 +366,25 @@ class TmdbClient:
     def _send(
         self, url: str, params: Mapping[str, Any], headers: Mapping[str, str], shown: str
     ) -> httpx.Response:
-        attempt = 0
-        while True:
-            attempt += 1
-            wait_asked: float | None = None
+        def send() -> httpx.Response:
             self._limiter.acquire()
             self.requests_sent += 1
-            try:
-                response = self._http.get(url, params=params, headers=headers, timeout=self.timeout_s)
-            except httpx.TransportError as exc:  # timeouts, refused and dropped connections
-                reason = self._scrub(f"{type(exc).__name__}: {str(exc) or 'no detail'}")
-                error: TmdbError = TmdbError(
-                    f"TMDB request to {shown} failed: {reason}",
-                    url=shown,
-                    detail=reason,
-                    retryable=True,
-                    attempts=attempt,
-                )
-            else:
-                if response.is_success:
-                    return response
-                error = self._status_error(response, shown, attempt)
-                wait_asked = retry_after_s(response.headers.get("Retry-After"))
-            if not error.retryable:
-                raise error
-            if attempt > self.max_retries:
-                raise _gave_up(error, f"gave up after {attempt} attempts")
-            if wait_asked is not None and wait_asked > self.max_retry_after_s:
-                raise _gave_up(
-                    error,
-                    f"TMDB asked to wait {wait_asked:.0f} s, over the {self.max_retry_after_s:.0f} s limit",
-                )
-            self._sleep(wait_asked if wait_asked is not None else self._backoff_s(attempt))
+            return self._http.get(url, params=params, headers=headers, timeout=self.timeout_s)
 
-    def _backoff_s(self, attempt: int) -> float:
-        return self._rng.uniform(0.0, min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)))
+        def refusal(response: httpx.Response, attempt: int) -> TmdbError | None:
+            return None if response.is_success else self._status_error(response, shown, attempt)
+
+        def failure(exc: httpx.TransportError, attempt: int) -> TmdbError:
+            reason = self._scrub(f"{type(exc).__name__}: {str(exc) or 'no detail'}")
+            return TmdbError(
+                f"TMDB request to {shown} failed: {reason}",
+                url=shown,
+                detail=reason,
+                retryable=True,
+                attempts=attempt,
+            )
+
+        return self._retrying(send, refusal, failure, _gave_up, who="TMDB")
 
     def _status_error(self, response: httpx.Response, shown: str, attempt: int) -> TmdbError:
         status = response.status_code

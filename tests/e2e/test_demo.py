@@ -68,6 +68,8 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
         "movies: SAMPLE TMDB export backfilled",
         "movies: transform (Spark)",
         "movies: success classifier trained",
+        "EIA: SAMPLE daily prices backfilled",
+        "EIA: transform (Spark)",
     ):
         assert step in first.stdout, step
     # One film predicted by the champion trained on the lake's SAMPLE movie tables.

@@ -130,6 +130,15 @@ def land_tmdb(settings: Settings) -> dict[str, str]:
     return {}
 
 
+def land_eia(settings: Settings) -> dict[str, str]:
+    """A week of the SAMPLE EIA prices through the real client (WTI, Brent, Henry Hub)."""
+    from datalake.pipelines.eia_ingest import ingest_eia
+
+    now = dt.datetime.combine(DAY + dt.timedelta(days=30), dt.time(12), dt.UTC)
+    ingest_eia(DAY, DAY + dt.timedelta(days=6), sample=True, now=now, settings=settings)
+    return {"--raw_prefix": "raw/eia_sample"}
+
+
 #: Sources whose transforms run Python on the executors (mapInPandas), so workers import datalake.
 PYTHON_ON_EXECUTORS = {"entsoe"}
 
@@ -141,6 +150,7 @@ JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = 
         ("processed/energy_company/clientes", "processed/energy_company/transacciones"),
     ),
     "tmdb": (land_tmdb, ("processed/movies", "processed/movie_genres")),
+    "eia": (land_eia, ("processed/energy_prices_daily",)),
 }
 
 

@@ -36,7 +36,7 @@ import pytest
 import requests
 from processed_fixtures import publish_frames
 from psycopg.conninfo import conninfo_to_dict
-from tmdb_fixtures import serve, transport_answer
+from tmdb_fixtures import Answer, serve, transport_answer
 
 from datalake import aws
 from datalake.catalog.glue import GlueCatalog
@@ -58,6 +58,8 @@ from datalake.deploy.iam_check import (
 )
 from datalake.deploy.templates import REPO_ROOT, load_template
 from datalake.settings import Settings, get_settings
+from datalake.sources.eia_sample import SAMPLE_API_KEY as EIA_SAMPLE_API_KEY
+from datalake.sources.eia_sample import SampleTransport as EiaSampleTransport
 from datalake.sources.energy_company_sample import generate_drops
 from datalake.sources.ree_sample import SampleTransport
 from datalake.sources.tmdb_sample import SAMPLE_TOKEN
@@ -82,6 +84,7 @@ class Deployment:
     api_key_secret_arn: str
     lake_root: Path
     tmdb_secret_arn: str = ""
+    eia_secret_arn: str = ""
 
     def bindings(self, layer: str, **parameters: str) -> Bindings:
         """What ``datalake deploy --env dev`` would give ``layer``, with what AWS assigns bound here."""
@@ -96,7 +99,11 @@ class Deployment:
                 "datalake-dev-PrivateSubnetIds": "subnet-0a,subnet-0b",
                 "datalake-dev-AppSecurityGroupId": "sg-0app",
             },
-            resources={"ApiKeySecret": self.api_key_secret_arn, "TmdbSecret": self.tmdb_secret_arn},
+            resources={
+                "ApiKeySecret": self.api_key_secret_arn,
+                "TmdbSecret": self.tmdb_secret_arn,
+                "EiaSecret": self.eia_secret_arn,
+            },
         )
 
     def bucket(self, kind: str) -> str:
@@ -136,6 +143,10 @@ def deployment(
         # The stack creates it empty; the operator puts the read-access token in (here the SAMPLE's).
         tmdb_secret_arn=secrets.create_secret(
             Name="TmdbSecret-dev", SecretString=json.dumps({"read_access_token": SAMPLE_TOKEN})
+        )["ARN"],
+        # Likewise the EIA key (the SAMPLE API's, which it checks as EIA does).
+        eia_secret_arn=secrets.create_secret(
+            Name="EiaSecret-dev", SecretString=json.dumps({"api_key": EIA_SAMPLE_API_KEY})
         )["ARN"],
     )
     s3 = aws.client("s3", settings=settings)
@@ -581,6 +592,27 @@ def tmdb_backfill_runs(h: Harness) -> LambdaRun:
     return run
 
 
+def eia_daily_runs(h: Harness) -> LambdaRun:
+    event = h.event_json("eventbridge_scheduled_eia_daily.json")
+    # Twice per EiaSample value: the first run lists empty day folders and writes, the second
+    # reads each day's newest extraction and, finding it unchanged, writes only its run report.
+    invocations = [(p, event) for p in ({"EiaSample": "false"}, {"EiaSample": "true"}) for _ in range(2)]
+    sample = transport_answer(EiaSampleTransport())
+
+    def as_the_api(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Answer:
+        # The SAMPLE's prices played as the real API (without its label), for the EiaSample=false path:
+        # the raw writer refuses labelled rows under raw/eia.
+        reply = sample(path, query, headers)
+        doc = json.loads(reply.body)
+        doc.pop("sample", None)
+        return Answer(reply.status, json.dumps(doc).encode(), reply.headers)
+
+    with serve(as_the_api) as server:
+        run = h.run("eia_daily", invocations, EIA_BASE_URL=f"{server.url}/v2")
+    assert [a["files_written"] for a in run.answers] == [22, 0, 22, 0], run.answers
+    return run
+
+
 SCENARIOS: dict[str, Callable[[Harness], LambdaRun]] = {
     "ree_daily": ree_daily_runs,
     "ree_backfill": ree_backfill_runs,
@@ -589,6 +621,7 @@ SCENARIOS: dict[str, Callable[[Harness], LambdaRun]] = {
     "sync_warehouse": sync_warehouse_runs,
     "tmdb_daily": tmdb_daily_runs,
     "tmdb_backfill": tmdb_backfill_runs,
+    "eia_daily": eia_daily_runs,
 }
 
 

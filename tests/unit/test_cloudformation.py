@@ -156,7 +156,7 @@ def test_glue_job_names_reach_the_trigger_from_the_transforms_stack() -> None:
     starter = TEMPLATES["ingestion"]["Resources"]["StartTransformRole"]["Properties"]["Policies"][0]
     [statement] = [s for s in starter["PolicyDocument"]["Statement"] if "glue:StartJobRun" in s["Action"]]
     granted = {sub_text(r).rsplit("/", 1)[1] for r in statement["Resource"]}
-    assert granted == {"${ReeJob}", "${EntsoeJob}", "${EnergyCompanyJob}", "${TmdbJob}"}
+    assert granted == {"${ReeJob}", "${EntsoeJob}", "${EnergyCompanyJob}", "${TmdbJob}", "${EiaJob}"}
 
 
 def test_lambda_layers_leave_out_torch_and_spark() -> None:
@@ -480,7 +480,7 @@ def test_schedules_daily_and_on_demand_backfill() -> None:
 def test_every_ingestion_function_has_a_dlq_log_retention_and_permission() -> None:
     res = TEMPLATES["ingestion"]["Resources"]
     functions = [n for n, r in res.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 7
+    assert len(functions) == 8
     # Invoked by EventBridge (a permission) or polling a queue (an event source mapping).
     permitted = {
         r["Properties"]["FunctionName"]["Ref"]

@@ -20,11 +20,15 @@ def test_specs_are_consistent(spec: DatasetSpec) -> None:
     assert set(spec.primary_key) <= set(spec.column_names)
     assert spec.arrow_schema(with_partitions=True).names == spec.column_names + [k.name for k in keys]
     # Units are explicit in numeric column names; a ratio or a score has none (TMDB's popularity
-    # index and its 0-10 mean rating).
+    # index and its 0-10 mean rating). A table whose rows are in different units (EIA's prices:
+    # USD/bbl for crude oil, USD/MMBtu for gas) says each row's in a non-null ``unit`` column.
+    row_unit = "unit" in spec.column_names and not spec.column("unit").nullable
     for column in spec.columns:
         if column.type == "double":
-            assert column.name in ("share", "popularity", "vote_average") or column.name.endswith(
-                ("_mw", "_mwh", "_eur_mwh", "_pct", "_kwh", "_cop")
+            assert (
+                column.name in ("share", "popularity", "vote_average")
+                or column.name.endswith(("_mw", "_mwh", "_eur_mwh", "_pct", "_kwh", "_cop"))
+                or (row_unit and column.name == "price")
             ), column.name
 
 

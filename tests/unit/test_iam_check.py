@@ -463,7 +463,11 @@ def layer_bindings(layer: str) -> Bindings:
         region="eu-west-1",
         parameters={"ReaderSecretArn": f"{SECRETS}reader-AbC"},
         exports={"datalake-dev-DatabaseSecretArn": f"{SECRETS}db-AbC"},
-        resources={"ApiKeySecret": f"{SECRETS}key-AbC", "TmdbSecret": f"{SECRETS}tmdb-AbC"},
+        resources={
+            "ApiKeySecret": f"{SECRETS}key-AbC",
+            "TmdbSecret": f"{SECRETS}tmdb-AbC",
+            "EiaSecret": f"{SECRETS}eia-AbC",
+        },
     )
 
 

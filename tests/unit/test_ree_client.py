@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from datalake.errors import DataValidationError, SourceError
+from datalake.sources.http_retry import retry_after_s
 from datalake.sources.ree import (
     RAW_PREFIX,
     SAMPLE_RAW_PREFIX,
@@ -34,7 +35,6 @@ from datalake.sources.ree import (
     parse_values,
     plan_chunks,
     raw_key,
-    retry_after_s,
     write_raw,
 )
 from datalake.sources.ree_sample import SAMPLE_BASE_URL, SampleTransport, sample_client, sample_document

@@ -70,7 +70,7 @@ def job_of(source: SourceSpec) -> tuple[str, dict[str, Any]]:
 
 def test_an_unknown_source_is_refused_naming_the_registered_ones() -> None:
     with pytest.raises(UnknownSourceError) as error:
-        get_source("eia")
+        get_source("no_such_source")
     assert all(name in str(error.value) for name in SOURCES), str(error.value)
     assert get_source("ree") is REE
 
