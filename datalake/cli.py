@@ -305,19 +305,78 @@ def transform_command(
 
 @run_app.command("daily")
 def run_daily_command(
-    sample: Annotated[bool, typer.Option(help="Use the SAMPLE generator instead of the live API.")] = False,
+    sample: Annotated[bool, typer.Option(help="Use the SAMPLE generators instead of the live APIs.")] = False,
     now: Annotated[str | None, typer.Option(help="Pretend it is this ISO time (default: now).")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Only this source's scheduled Lambda (repeatable); all by default."),
+    ] = None,
+    extract_only: Annotated[
+        bool, typer.Option(help="Only the scheduled Lambdas' steps: no transform, crawl or sync (no Spark).")
+    ] = False,
 ) -> None:
-    """Extract the last 48 hours, transform, crawl and sync."""
+    """Run every scheduled source's daily step (its Lambda's work), then transform, crawl and sync.
+
+    One source failing never stops the others. The summary lists each source's outcome, the run
+    report (_runs/run_daily/) records it, and a failure posts an alert to ALERT_WEBHOOK_URL when set;
+    the exit status is 1 when a source failed.
+    """
     import datetime as dt
 
-    from datalake.pipelines.lake import run_daily
+    from datalake.errors import ConfigurationError
+    from datalake.pipelines.daily import DailySteps, run_daily, scheduled_steps
 
     moment = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:
         raise typer.BadParameter("--now needs a UTC offset, e.g. 2025-01-02T00:00+01:00")
-    for report in run_daily(moment, sample, progress=console.log):
-        _print_report(report)
+    try:
+        scheduled_steps(source)
+    except ConfigurationError as error:
+        raise typer.BadParameter(f"{error} ({error.hint})", param_hint="--source") from None
+    run = run_daily(
+        moment, sample, progress=console.log, sources=source, steps=None if extract_only else DailySteps()
+    )
+    table = RichTable(title=f"daily run at {moment.isoformat(timespec='minutes')}")
+    for column in ("source", "Lambda", "status", "runs", "in", "out", "quarantined", "seconds", "why"):
+        table.add_column(
+            column, justify="right" if column in ("in", "out", "quarantined", "seconds") else "left"
+        )
+    for outcome in run.outcomes:
+        table.add_row(
+            outcome.source,
+            outcome.function,
+            Text(outcome.status, style="red" if outcome.failed else "green"),
+            ", ".join(r.job for r in outcome.runs) or "-",
+            f"{sum(r.rows_in for r in outcome.runs):,}",
+            f"{sum(r.rows_out for r in outcome.runs):,}",
+            f"{sum(r.rows_quarantined for r in outcome.runs):,}",
+            f"{outcome.seconds:,.1f}",
+            Text(f"{outcome.step}: {outcome.error}" if outcome.failed else ""),
+        )
+    for step in run.lake_steps:
+        table.add_row(
+            step.name,
+            "-",
+            Text(step.status, style="red" if step.failed else "green"),
+            ", ".join(sorted({r.job for r in step.runs})) or "-",
+            f"{sum(r.rows_in for r in step.runs):,}",
+            f"{sum(r.rows_out for r in step.runs):,}",
+            f"{sum(r.rows_quarantined for r in step.runs):,}",
+            f"{step.seconds:,.1f}",
+            Text(step.error or ""),
+        )
+    console.print(table)
+    if run.alert is not None:
+        console.print(run.alert.line(), markup=False, highlight=False)
+    failed = len(run.failures)
+    console.print(
+        f"{len(run.outcomes) - sum(o.failed for o in run.outcomes)} of {len(run.outcomes)} source(s) "
+        f"succeeded{f', {failed} step(s) failed' if failed else ''}; run report {run.report_uri}",
+        markup=False,
+        highlight=False,
+    )
+    if failed:
+        raise typer.Exit(1)
 
 
 @run_app.command("lambda")
