@@ -22,6 +22,7 @@ from datalake.sources.registry import SOURCES
 
 if TYPE_CHECKING:
     from datalake.deploy.smoke import SmokeReport
+    from datalake.pipelines.freshness import SourceStatus
 
 app = typer.Typer(
     help="An analytics lake for Spanish energy data: local by default, AWS with LAKE_RUNTIME=aws.",
@@ -169,7 +170,7 @@ def sync(
 
 @app.command()
 def status() -> None:
-    """Tables, partitions, row counts, and the latest runs."""
+    """Tables, partitions, row counts, the latest runs, and each source's last success and freshness."""
     from datalake.pipelines.lake import lake_status
 
     snapshot = lake_status()
@@ -201,7 +202,29 @@ def status() -> None:
             str(run.timings_s.get("total", "")),
         )
     console.print(runs)
+    console.print(_sources_table(snapshot["sources"]))
     console.print(f"warehouse: {snapshot['warehouse']}")
+
+
+def _sources_table(statuses: list[SourceStatus]) -> RichTable:
+    """Each source's last success, newest data and whether it is stale (age against its expected lag)."""
+    table = RichTable(title="sources: last success and freshness")
+    for column in ("source", "schedule", "last success (UTC)", "newest data", "age", "expected", "fresh"):
+        table.add_column(column, justify="right" if column in ("age", "expected") else "left")
+    for status in statuses:
+        reading = status.freshness
+        last = status.last_success[:16].replace("T", " ") if status.last_success else "never"
+        if status.last_run_status not in (None, "succeeded"):
+            last += f" (last run {status.last_run_status})"
+        if reading is None:
+            newest, age, expected, verdict = "-", "-", "-", Text("no expectation", style="dim")
+        else:
+            newest = reading.newest[:19].replace("T", " ") if reading.newest else "none"
+            age = "-" if reading.age_hours is None else f"{reading.age_hours:,.1f} h"
+            expected = f"{reading.expected_lag_hours} h"
+            verdict = Text("STALE", style="bold red") if reading.stale else Text("fresh", style="green")
+        table.add_row(status.source, ", ".join(status.scheduled) or "-", last, newest, age, expected, verdict)
+    return table
 
 
 @app.command()

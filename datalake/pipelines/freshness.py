@@ -252,3 +252,70 @@ def freshness_line(reading: FreshnessReading) -> str:
         f"{reading.source}: newest {reading.table}.{reading.column} {reading.newest}, "
         f"{reading.age_hours:,.1f} h old (expected within {reading.expected_lag_hours} h): {verdict}"
     )
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One source's line of ``datalake status``.
+
+    Attributes
+    ----------
+    source
+        The registered source.
+    scheduled
+        Its scheduled Lambdas (empty: its data arrives by hand or by event).
+    last_success
+        When its newest succeeded processing run (``<name>_to_processed``) finished (UTC, ISO), or None.
+    last_run_status
+        The status of its newest processing run of all (``failed`` after a success shows here).
+    freshness
+        How fresh it is now; None when it declares no expected lag.
+    """
+
+    source: str
+    scheduled: tuple[str, ...]
+    last_success: str | None
+    last_run_status: str | None
+    freshness: FreshnessReading | None
+
+
+def source_statuses(
+    settings: Settings,
+    *,
+    store: ObjectStore | None = None,
+    catalog: Catalog | None = None,
+    now: dt.datetime | None = None,
+    runs_read: int = 50,
+) -> list[SourceStatus]:
+    """Every registered source's last successful processing run, newest data and freshness.
+
+    Parameters
+    ----------
+    settings
+        Lake settings.
+    store, catalog
+        The lake and its catalog; the runtime's when None.
+    now
+        The time ages are counted to; the clock by default.
+    runs_read
+        How many of a source's newest run reports are read looking for its last success.
+    """
+    from datalake.runs import list_runs
+    from datalake.sources import registry
+
+    store = store or runtime.object_store("lake", settings)
+    catalog = catalog or runtime.catalog(settings)
+    statuses = []
+    for source in registry.SOURCES.values():
+        runs = list_runs(store, source.run_name, limit=runs_read)
+        succeeded = next((r for r in runs if r.status == "succeeded"), None)
+        statuses.append(
+            SourceStatus(
+                source=source.name,
+                scheduled=tuple(function.name for function in source.scheduled_lambdas),
+                last_success=(succeeded.finished_at or succeeded.started_at) if succeeded else None,
+                last_run_status=runs[0].status if runs else None,
+                freshness=read_freshness(source, store, catalog, settings, now),
+            )
+        )
+    return statuses

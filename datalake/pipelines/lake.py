@@ -350,7 +350,8 @@ def sync_all(
 
 
 def lake_status(settings: Settings | None = None, count_rows: bool = True) -> dict[str, Any]:
-    """Tables with partitions and row counts, each job's latest run, and the warehouse state."""
+    """Tables with partitions and row counts, each job's latest run, each source's last success and
+    freshness, and the warehouse state."""
     settings = settings or get_settings()
     catalog = runtime.catalog(settings)
     engine = runtime.query_engine(settings) if count_rows else None
@@ -375,11 +376,15 @@ def lake_status(settings: Settings | None = None, count_rows: bool = True) -> di
                     "location": table.location,
                 }
             )
+    from datalake.pipelines.freshness import source_statuses
+
+    store = runtime.object_store("lake", settings)
     return {
         "runtime": settings.lake_runtime,
-        "lake": runtime.object_store("lake", settings).uri(),
+        "lake": store.uri(),
         "tables": tables,
-        "runs": latest_runs(runtime.object_store("lake", settings)),
+        "runs": latest_runs(store),
+        "sources": source_statuses(settings, store=store, catalog=catalog),
         "warehouse": _warehouse_state(settings),
     }
 

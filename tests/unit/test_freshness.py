@@ -13,8 +13,10 @@ from typing import Any
 import pandas as pd
 import pytest
 from processed_fixtures import demand_day, publish_frames
+from typer.testing import CliRunner
 
 from datalake.catalog.local import LocalCatalog
+from datalake.cli import app
 from datalake.datasets import DEMAND_HOURLY
 from datalake.datasets.spec import ColumnSpec, DatasetSpec
 from datalake.pipelines.freshness import (
@@ -25,10 +27,11 @@ from datalake.pipelines.freshness import (
     newest_value,
     read_freshness,
     record_run_metrics,
+    source_statuses,
 )
-from datalake.runs import RunReport
+from datalake.runs import RunReport, report_key
 from datalake.settings import Settings
-from datalake.sources.registry import REE, CodeRef, DatasetBuilder, Freshness, SourceSpec
+from datalake.sources.registry import REE, SOURCES, CodeRef, DatasetBuilder, Freshness, SourceSpec
 from datalake.storage.local import LocalObjectStore
 
 NOW = dt.datetime(2024, 4, 12, 6, 0, tzinfo=dt.UTC)
@@ -201,3 +204,44 @@ def test_metric_data_is_the_runs_seconds_and_the_age_when_known(
         (DATA_AGE_METRIC, 6.0, "None"),
     ]
     assert all(m["Dimensions"] == [{"Name": "Source", "Value": "events"}] for m in data)
+
+
+def _report(store: LocalObjectStore, job: str, started: str, status: str) -> None:
+    report = RunReport(job=job, started_at=started, status=status, finished_at=started[:17] + "59+00:00")
+    store.put_json(report_key(report), report.to_dict())
+
+
+def test_status_shows_each_sources_last_success_newest_data_and_staleness(
+    lake: LocalObjectStore, lake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish_frames(
+        lake, DEMAND_HOURLY, {"year=2024/month=4": rows("2024-04-11", "ree")}, settings=lake_settings
+    )
+    _report(lake, "ree_to_processed", "2024-04-11T05:40:00.000001+00:00", "succeeded")
+    _report(lake, "ree_to_processed", "2024-04-12T05:40:00.000001+00:00", "failed")
+    statuses = {s.source: s for s in source_statuses(lake_settings, store=lake, now=NOW)}
+    assert list(statuses) == list(SOURCES)  # every registered source, in registration order
+    ree = statuses["ree"]
+    assert (ree.scheduled, ree.last_success, ree.last_run_status) == (
+        ("ree_daily",),
+        "2024-04-11T05:40:59+00:00",
+        "failed",
+    )
+    assert ree.freshness is not None and (ree.freshness.newest, ree.freshness.age_hours) == (
+        "2024-04-11",
+        30.0,
+    )
+    assert not ree.freshness.stale
+    tmdb = statuses["tmdb"]
+    assert tmdb.last_success is None and tmdb.freshness is not None and tmdb.freshness.stale  # no movies yet
+    assert statuses["entsoe"].freshness is None and statuses["entsoe"].scheduled == ()
+
+    # The command: one line per source, formatted (the clock is now: April 2024 is long stale).
+    monkeypatch.setenv("LAKE_ROOT", str(lake_settings.lake_root))
+    result = CliRunner().invoke(app, ["status"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    lines = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.count("│") > 6}
+    assert "2024-04-11 05:40 (last run failed)" in lines["ree"] and "2024-04-11" in lines["ree"]
+    assert "STALE" in lines["ree"] and "48 h" in lines["ree"] and "ree_daily" in lines["ree"]
+    assert "never" in lines["tmdb"] and "none" in lines["tmdb"] and "STALE" in lines["tmdb"]
+    assert "no expectation" in lines["entsoe"] and "no expectation" in lines["energy_company"]
