@@ -1116,6 +1116,31 @@ def deploy_stack(
     console.print(f"{len(results)} layer(s) deployed")
 
 
+@deploy_app.command("monitoring")
+def deploy_monitoring(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only say whether the file is up to date (exit 1 when not).")
+    ] = False,
+) -> None:
+    """Write cloudformation/monitoring.yaml from the source registry: the alerts topic, each scheduled
+    Lambda's Errors and dead-letter alarms, each source's freshness alarm, the operations dashboard."""
+    from datalake.deploy.monitoring import TEMPLATE, monitoring_template, render, write_template
+
+    if check:
+        current = TEMPLATE.is_file() and TEMPLATE.read_text(encoding="utf-8") == render(monitoring_template())
+        console.print(f"{TEMPLATE.name}: {'up to date' if current else 'OUT OF DATE (run without --check)'}")
+        if not current:
+            raise typer.Exit(1)
+        return
+    changed = write_template()
+    template = monitoring_template()
+    alarms = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    console.print(
+        f"{TEMPLATE.name}: {'written' if changed else 'unchanged'}, {len(alarms)} alarms "
+        f"({', '.join(alarms)}) and the operations dashboard"
+    )
+
+
 @deploy_app.command("check")
 def deploy_check(
     env: Annotated[str, typer.Option(help="Parameter set: cloudformation/params/<env>.json.")] = "dev",

@@ -29,6 +29,8 @@ LAYERS: tuple[str, ...] = (
     "ingestion",
     "ml",
     "api",
+    # Alarms and the operations dashboard: written from the source registry (datalake.deploy.monitoring).
+    "monitoring",
 )
 
 

@@ -39,6 +39,11 @@ class UnknownSourceError(LakeError, KeyError):
         return str(self.args[0])
 
 
+def pascal_case(name: str) -> str:
+    """A registry name as the templates' logical ids spell it (``energy_company`` -> ``EnergyCompany``)."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
 @dataclass(frozen=True)
 class CodeRef:
     """A function named as ``"package.module:function"``, imported on first use.
@@ -144,7 +149,7 @@ class SourceLambda:
     @property
     def logical_name(self) -> str:
         """The templates' logical-id stem of its resources (``ree_daily`` -> ``ReeDaily``)."""
-        return "".join(part.capitalize() for part in self.name.split("_"))
+        return pascal_case(self.name)
 
 
 @dataclass(frozen=True)
