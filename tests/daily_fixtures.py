@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+from loopback import loopback_server
 
 from datalake.errors import SourceError
 from datalake.runs import RunReport, record_run
@@ -73,15 +73,9 @@ def webhook(status: int = 200, delay_s: float = 0.0) -> Iterator[Webhook]:
         def log_message(self, *_args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with loopback_server(Handler) as base:
+        state.base = base
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def api_down_step(now: dt.datetime, *, sample: bool, settings: Settings, progress: Any = None) -> RunReport:

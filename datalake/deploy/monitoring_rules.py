@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from datalake.deploy.findings import Finding, template_file
+from datalake.deploy.templates import sub_text
 from datalake.pipelines.freshness import PUBLISHED_METRICS, SOURCE_DIMENSION
 
 _CW = "https://docs.aws.amazon.com/AmazonCloudWatch/latest"
@@ -115,22 +116,12 @@ def _resources(templates: Templates, kind: str) -> Iterator[tuple[str, str, Mapp
                 yield layer, name, resource.get("Properties", {})
 
 
-def _sub_text(value: Any) -> str | None:
-    """The text of a ``Fn::Sub`` (either form) or a literal string; None for anything else."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Sub" in value:
-        sub = value["Fn::Sub"]
-        return sub[0] if isinstance(sub, list) else sub
-    return None
-
-
 def glue_metrics_namespaces(templates: Templates) -> set[str]:
     """The ``--metrics_namespace`` texts the templates' Glue jobs are given (where run metrics go)."""
     return {
         text
         for _layer, _name, props in _resources(templates, "AWS::Glue::Job")
-        if (text := _sub_text((props.get("DefaultArguments") or {}).get("--metrics_namespace")))
+        if (text := sub_text((props.get("DefaultArguments") or {}).get("--metrics_namespace")))
     }
 
 
@@ -208,7 +199,7 @@ def alarm_violations(templates: Templates) -> list[Finding]:
                     report(
                         "alarm-actions-to-topic", f"{key} target {target!r} is not an SNS topic of {layer}"
                     )
-        namespace = _sub_text(props.get("Namespace"))
+        namespace = sub_text(props.get("Namespace"))
         dimensions = {str(d.get("Name")) for d in props.get("Dimensions") or []}
         problem = metric_problem(namespace, str(props.get("MetricName")), dimensions, own)
         if problem:
@@ -222,7 +213,7 @@ _VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 def rendered_body(value: Any) -> tuple[str, set[str]] | None:
     """A DashboardBody's text with every ``${...}`` variable replaced by a placeholder, and the
     ``<LogicalId>.Arn`` attributes it names; None when it is neither a string nor a ``Fn::Sub``."""
-    text = _sub_text(value)
+    text = sub_text(value)
     if text is None:
         return None
     arns = {m[: -len(".Arn")] for m in _VARIABLE.findall(text) if m.endswith(".Arn")}
@@ -282,7 +273,7 @@ def dashboard_violations(templates: Templates) -> list[Finding]:
     # The body is compared once rendered: ${Project}/${Env} reads <Project>/<Env> there.
     own = {_VARIABLE.sub(lambda m: f"<{m.group(1)}>", v) for v in glue_metrics_namespaces(templates)}
     for layer, name, props in _resources(templates, "AWS::CloudWatch::Dashboard"):
-        dashboard = _sub_text(props.get("DashboardName"))
+        dashboard = sub_text(props.get("DashboardName"))
         plain = _VARIABLE.sub("x", dashboard or "")
         if not dashboard or not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", plain):
             found.append(

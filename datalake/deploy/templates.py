@@ -82,6 +82,16 @@ def load_template(layer_or_path: str | Path) -> dict[str, Any]:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=_TemplateLoader)
 
 
+def sub_text(value: Any) -> str | None:
+    """A literal string, or the format string of an ``Fn::Sub`` (either form); None for other intrinsics."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return sub[0] if isinstance(sub, list) else sub
+    return None
+
+
 def stack_name(project: str, env: str, layer: str) -> str:
     """The stack of one layer: ``<project>-<env>-<layer>`` (its exports use the same prefix)."""
     return f"{project}-{env}-{layer}"

@@ -41,30 +41,25 @@ class DailyRunFailed(LakeError):
 
 
 @dataclass
-class SourceOutcome:
-    """What one scheduled Lambda's daily step, and its source's transforms, did.
+class StepOutcome:
+    """What one step of a daily run did (a lake-wide step: the crawl, the sync).
 
     Attributes
     ----------
-    source, function
-        The source and its scheduled Lambda.
+    name
+        The step (for a source's steps: the source).
     status
         ``succeeded`` or ``failed``.
-    step
-        Where it failed (``extract``, ``transform raw/ree``); None when it did not.
     error
-        Why, in one line (:func:`datalake.runs.failure_reason`).
+        Why it failed, in one line (:func:`datalake.runs.failure_reason`).
     seconds
-        Wall time of its steps.
+        Its wall time.
     runs
-        The run reports of its steps, in order (a failed step's own report is not here: its
-        ``_runs/`` record is).
+        The run reports it produced, in order (a failed run's own report is in ``_runs/``).
     """
 
-    source: str
-    function: str
+    name: str
     status: str = "succeeded"
-    step: str | None = None
     error: str | None = None
     seconds: float = 0.0
     runs: list[RunReport] = field(default_factory=list)
@@ -72,10 +67,6 @@ class SourceOutcome:
     @property
     def failed(self) -> bool:
         return self.status != "succeeded"
-
-    @property
-    def label(self) -> str:
-        return self.source
 
     def to_dict(self) -> dict[str, Any]:
         """Its record in the daily run report: the outcome and each run by job and id."""
@@ -96,21 +87,18 @@ class SourceOutcome:
 
 
 @dataclass
-class LakeStep:
-    """A lake-wide step after the sources (the crawl, the sync): its outcome."""
+class SourceOutcome(StepOutcome):
+    """What one scheduled Lambda's daily step, and its source's transforms, did.
 
-    name: str
-    status: str = "succeeded"
-    error: str | None = None
-    seconds: float = 0.0
-    runs: list[RunReport] = field(default_factory=list)
+    ``name`` is the source; ``function`` its scheduled Lambda; ``step`` where it failed
+    (``extract``, ``transform raw/ree``), None when it did not.
+    """
 
-    @property
-    def failed(self) -> bool:
-        return self.status != "succeeded"
+    function: str = ""
+    step: str | None = None
 
     @property
-    def label(self) -> str:
+    def source(self) -> str:
         return self.name
 
 
@@ -120,13 +108,13 @@ class DailyRun:
 
     now: dt.datetime
     outcomes: list[SourceOutcome]
-    lake_steps: list[LakeStep]
+    lake_steps: list[StepOutcome]
     report: RunReport
     report_uri: str
     alert: AlertDelivery | None = None
 
     @property
-    def failures(self) -> list[SourceOutcome | LakeStep]:
+    def failures(self) -> list[StepOutcome]:
         return [o for o in (*self.outcomes, *self.lake_steps) if o.failed]
 
 
@@ -201,7 +189,7 @@ def run_source(
     ``steps`` None runs the extract alone (no Spark, no transform).
     """
     assert function.daily is not None  # scheduled_lambdas() holds only those with one
-    outcome = SourceOutcome(source.name, function.name)
+    outcome = SourceOutcome(source.name, function=function.name)
     began = time.perf_counter()
     step = "extract"
     try:
@@ -218,8 +206,8 @@ def run_source(
     return outcome
 
 
-def _lake_step(name: str, action: Callable[[], Any]) -> LakeStep:
-    step = LakeStep(name)
+def _lake_step(name: str, action: Callable[[], Any]) -> StepOutcome:
+    step = StepOutcome(name)
     began = time.perf_counter()
     try:
         result = action()
@@ -291,7 +279,7 @@ def run_daily(
     selected = scheduled_steps(sources)
     store = runtime.object_store("lake", settings)
     outcomes: list[SourceOutcome] = []
-    lake_steps: list[LakeStep] = []
+    lake_steps: list[StepOutcome] = []
     names = [source.name for source, _function in selected]
     run: DailyRun | None = None
     try:
@@ -307,9 +295,7 @@ def run_daily(
             report.rows_quarantined = sum(o.failed for o in outcomes)
             report.keys_written = [key for o in outcomes for r in o.runs for key in r.keys_written]
             report.details["outcomes"] = [o.to_dict() for o in outcomes]
-            report.details["lake_steps"] = [
-                {k: v for k, v in asdict(s).items() if k != "runs"} for s in lake_steps
-            ]
+            report.details["lake_steps"] = [s.to_dict() for s in lake_steps]
             run = DailyRun(now, outcomes, lake_steps, report, store.uri(report_key(report)))
             if run.failures:
                 if settings.alert_webhook_url is not None:
@@ -320,7 +306,7 @@ def run_daily(
                     )
                     report.details["alert"] = run.alert.to_dict()
                     progress(run.alert.line())
-                failed = "; ".join(f"{o.label}: {o.error}" for o in run.failures)
+                failed = "; ".join(f"{o.name}: {o.error}" for o in run.failures)
                 raise DailyRunFailed(f"{len(run.failures)} failed: {failed}")
     except DailyRunFailed:
         pass  # recorded as the run's reason; each outcome says what failed

@@ -30,7 +30,7 @@ from datalake.deploy.monitoring_rules import (
     rendered_body,
     stale_monitoring_template,
 )
-from datalake.deploy.templates import LAYERS, load_params, load_template
+from datalake.deploy.templates import LAYERS, load_params, load_template, sub_text
 from datalake.pipelines.freshness import DATA_AGE_METRIC, PUBLISHED_METRICS, RUN_SECONDS_METRIC
 from datalake.sources.registry import SOURCES, Freshness, SourceLambda, SourceSpec, scheduled_lambdas
 
@@ -40,12 +40,11 @@ INGESTION = TEMPLATES["ingestion"]["Resources"]
 TRANSFORMS = TEMPLATES["transforms"]["Resources"]
 
 
-def sub_text(value: Any) -> str:
-    if isinstance(value, dict) and "Fn::Sub" in value:
-        sub = value["Fn::Sub"]
-        return sub[0] if isinstance(sub, list) else sub
-    assert isinstance(value, str), value
-    return value
+def text(value: Any) -> str:
+    """A literal or a ``Fn::Sub``'s text (anything else fails the test)."""
+    found = sub_text(value)
+    assert found is not None, value
+    return found
 
 
 def alarms(metric: str) -> dict[str, dict[str, Any]]:
@@ -57,7 +56,7 @@ def alarms(metric: str) -> dict[str, dict[str, Any]]:
 
 
 def dimension(alarm: dict[str, Any], name: str) -> str:
-    [value] = [sub_text(d["Value"]) for d in alarm["Dimensions"] if d["Name"] == name]
+    [value] = [text(d["Value"]) for d in alarm["Dimensions"] if d["Name"] == name]
     return value
 
 
@@ -67,7 +66,7 @@ def ingestion_function(function: SourceLambda) -> dict[str, Any]:
         r["Properties"]
         for r in INGESTION.values()
         if r["Type"] == "AWS::Lambda::Function"
-        and sub_text(r["Properties"]["Code"]["S3Key"]).endswith(f"/lambda/{function.name}.zip")
+        and text(r["Properties"]["Code"]["S3Key"]).endswith(f"/lambda/{function.name}.zip")
     ]
     return props
 
@@ -93,16 +92,14 @@ def test_every_scheduled_lambda_has_an_errors_and_a_dead_letter_alarm_on_its_own
 ) -> None:
     props = ingestion_function(function)
     [errors] = [
-        a
-        for a in alarms("Errors").values()
-        if dimension(a, "FunctionName") == sub_text(props["FunctionName"])
+        a for a in alarms("Errors").values() if dimension(a, "FunctionName") == text(props["FunctionName"])
     ]
     assert errors["Namespace"] == "AWS/Lambda" and errors["Statistic"] == "Sum"
     # The queue its failed events go to: the function's own DeadLetterConfig (also its rule's).
     queue = props["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
     rule_targets = INGESTION[function.rule]["Properties"]["Targets"]
     assert all(t["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] == queue for t in rule_targets)
-    queue_name = sub_text(INGESTION[queue]["Properties"]["QueueName"])
+    queue_name = text(INGESTION[queue]["Properties"]["QueueName"])
     [letters] = [
         a
         for a in alarms("ApproximateNumberOfMessagesVisible").values()
@@ -113,7 +110,7 @@ def test_every_scheduled_lambda_has_an_errors_and_a_dead_letter_alarm_on_its_own
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
         assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}] == alarm["OKActions"]
     # The names follow the ingestion layer's convention, which the generator relies on.
-    assert sub_text(props["FunctionName"]) == monitoring.function_name(function)
+    assert text(props["FunctionName"]) == monitoring.function_name(function)
     assert queue_name == monitoring.dead_letter_queue_name(function)
 
 
@@ -125,7 +122,7 @@ def test_no_alarm_watches_a_function_that_is_not_scheduled() -> None:
 
 def _job_namespaces() -> set[str]:
     return {
-        sub_text(r["Properties"]["DefaultArguments"]["--metrics_namespace"])
+        text(r["Properties"]["DefaultArguments"]["--metrics_namespace"])
         for r in TRANSFORMS.values()
         if r["Type"] == "AWS::Glue::Job"
     }
@@ -140,7 +137,7 @@ def test_every_glue_job_publishes_its_run_metrics_where_its_role_may() -> None:
     assert grant["Resource"] == "*"  # PutMetricData has no resource-level permissions...
     # ...so the namespace condition is the whole scope: exactly the jobs' namespace.
     assert set(grant["Condition"]) == {"StringEquals"}
-    assert {sub_text(grant["Condition"]["StringEquals"]["cloudwatch:namespace"])} == _job_namespaces()
+    assert {text(grant["Condition"]["StringEquals"]["cloudwatch:namespace"])} == _job_namespaces()
     assert _job_namespaces() == {monitoring.METRICS_NAMESPACE}
 
 
@@ -150,7 +147,7 @@ def test_every_glue_job_publishes_its_run_metrics_where_its_role_may() -> None:
 def test_every_expected_freshness_has_its_alarm_on_the_metric_the_jobs_publish(source: SourceSpec) -> None:
     assert source.freshness is not None
     [alarm] = [a for a in alarms(DATA_AGE_METRIC).values() if dimension(a, "Source") == source.name]
-    assert {sub_text(alarm["Namespace"])} == _job_namespaces()
+    assert {text(alarm["Namespace"])} == _job_namespaces()
     lag = source.freshness.expected_lag_hours
     assert (alarm["Threshold"], alarm["Period"], alarm["Statistic"]) == (lag, lag * 3600, "Minimum")
     # No processing run in the window is no evidence of fresh data: missing data breaches.
@@ -165,7 +162,7 @@ def test_sources_without_an_expected_lag_have_no_freshness_alarm() -> None:
 
 def test_the_alerts_topic_takes_an_optional_email_and_only_this_stacks_alarms() -> None:
     template = TEMPLATES["monitoring"]
-    assert sub_text(MONITORING["AlertsTopic"]["Properties"]["TopicName"]) == "${Project}-${Env}-alerts"
+    assert text(MONITORING["AlertsTopic"]["Properties"]["TopicName"]) == "${Project}-${Env}-alerts"
     assert template["Parameters"]["AlertEmail"]["Default"] == ""
     subscription = MONITORING["AlertsEmailSubscription"]
     assert subscription["Condition"] == "HasAlertEmail"
@@ -178,7 +175,7 @@ def test_the_alerts_topic_takes_an_optional_email_and_only_this_stacks_alarms() 
         statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
         and statement["Action"] == "sns:Publish"
     )
-    assert sub_text(statement["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(":alarm:${Project}-${Env}-*")
+    assert text(statement["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(":alarm:${Project}-${Env}-*")
     for env in ("dev", "prod"):
         assert load_params(env)["layers"]["monitoring"] == {"AlertEmail": ""}
 
@@ -208,11 +205,9 @@ def test_the_dashboard_shows_runs_dead_letters_job_seconds_freshness_and_api_lat
     assert ("AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", "<LoadBalancer>") in metrics
     # The API's identifiers come from the api layer's exports.
     variables = props["DashboardBody"]["Fn::Sub"][1]
-    api_exports = {
-        sub_text(o["Export"]["Name"]) for o in TEMPLATES["api"]["Outputs"].values() if "Export" in o
-    }
+    api_exports = {text(o["Export"]["Name"]) for o in TEMPLATES["api"]["Outputs"].values() if "Export" in o}
     for variable in ("ApiId", "LoadBalancer"):
-        assert sub_text(variables[variable]["Fn::ImportValue"]) in api_exports
+        assert text(variables[variable]["Fn::ImportValue"]) in api_exports
     [alarm_widget] = [w for w in body["widgets"] if w["type"] == "alarm"]
     every_alarm = {n for n, r in MONITORING.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
     assert {
@@ -238,7 +233,7 @@ def test_a_newly_registered_source_gets_its_alarms_and_dashboard_lines_from_its_
     assert {"PricesDailyErrorsAlarm", "PricesDailyDeadLetterAlarm", "PricesFreshnessAlarm"} <= set(resources)
     freshness = resources["PricesFreshnessAlarm"]["Properties"]
     assert (freshness["Threshold"], freshness["Period"]) == (36, 129_600)
-    assert "prices-daily-dlq" in sub_text(resources["OperationsDashboard"]["Properties"]["DashboardBody"])
+    assert "prices-daily-dlq" in text(resources["OperationsDashboard"]["Properties"]["DashboardBody"])
     assert monitoring_violations({**TEMPLATES, "monitoring": template}) == []
 
 
