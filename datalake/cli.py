@@ -347,7 +347,7 @@ def run_daily_command(
     import datetime as dt
 
     from datalake.errors import ConfigurationError
-    from datalake.pipelines.daily import DailySteps, run_daily, scheduled_steps
+    from datalake.pipelines.daily import DailySteps, SourceOutcome, run_daily, scheduled_steps
 
     moment = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:
@@ -360,33 +360,30 @@ def run_daily_command(
         moment, sample, progress=console.log, sources=source, steps=None if extract_only else DailySteps()
     )
     table = RichTable(title=f"daily run at {moment.isoformat(timespec='minutes')}")
-    for column in ("source", "Lambda", "status", "runs", "in", "out", "quarantined", "seconds", "why"):
-        table.add_column(
-            column, justify="right" if column in ("in", "out", "quarantined", "seconds") else "left"
-        )
-    for outcome in run.outcomes:
+    figures = ("extracted", "rows processed", "quarantined", "seconds")
+    for column in ("source", "Lambda", "status", "runs", *figures, "why"):
+        table.add_column(column, justify="right" if column in figures else "left")
+    for outcome in (*run.outcomes, *run.lake_steps):
+        # The extract counts what its Lambda counts (files, ids); the processing runs count rows.
+        if isinstance(outcome, SourceOutcome):
+            function, where, extract, processed = (
+                outcome.function,
+                outcome.step,
+                outcome.runs[:1],
+                outcome.runs[1:],
+            )
+        else:
+            function, where, extract, processed = "-", outcome.name, [], outcome.runs
         table.add_row(
-            outcome.source,
-            outcome.function,
+            outcome.name,
+            function,
             Text(outcome.status, style="red" if outcome.failed else "green"),
-            ", ".join(r.job for r in outcome.runs) or "-",
-            f"{sum(r.rows_in for r in outcome.runs):,}",
-            f"{sum(r.rows_out for r in outcome.runs):,}",
+            ", ".join(dict.fromkeys(r.job for r in outcome.runs)) or "-",
+            f"{sum(r.rows_out for r in extract):,}" if extract else "-",
+            f"{sum(r.rows_out for r in processed):,}" if processed else "-",
             f"{sum(r.rows_quarantined for r in outcome.runs):,}",
             f"{outcome.seconds:,.1f}",
-            Text(f"{outcome.step}: {outcome.error}" if outcome.failed else ""),
-        )
-    for step in run.lake_steps:
-        table.add_row(
-            step.name,
-            "-",
-            Text(step.status, style="red" if step.failed else "green"),
-            ", ".join(sorted({r.job for r in step.runs})) or "-",
-            f"{sum(r.rows_in for r in step.runs):,}",
-            f"{sum(r.rows_out for r in step.runs):,}",
-            f"{sum(r.rows_quarantined for r in step.runs):,}",
-            f"{step.seconds:,.1f}",
-            Text(step.error or ""),
+            Text(f"{where}: {outcome.error}" if outcome.failed else ""),
         )
     console.print(table)
     if run.alert is not None:
