@@ -152,6 +152,10 @@ class SourceLambda:
         return pascal_case(self.name)
 
 
+#: The longest expected lag a source may declare (31 days): staleness is for data on a schedule.
+MAX_EXPECTED_LAG_HOURS = 31 * 24
+
+
 @dataclass(frozen=True)
 class Freshness:
     """How fresh a source's processed data is expected to be.
@@ -180,11 +184,11 @@ class Freshness:
                 f"freshness: {self.dataset.name}.{self.column} is a {kind}, not a date or timestamp"
             )
         hours = self.expected_lag / dt.timedelta(hours=1)
-        # Whole hours: the alarm's threshold is in hours and its period (the lag) a whole minute count.
-        if hours < 1 or hours != int(hours) or hours > 7 * 24:
+        # Whole hours: the freshness alarm's threshold is in hours, its period a whole minute count.
+        if hours < 1 or hours != int(hours) or hours > MAX_EXPECTED_LAG_HOURS:
             raise ConfigurationError(
-                f"freshness: expected lag of {self.dataset.name} must be whole hours, 1 to 168 (a "
-                f"CloudWatch alarm evaluates at most 7 days), got {self.expected_lag}"
+                f"freshness: expected lag of {self.dataset.name} must be whole hours, 1 to "
+                f"{MAX_EXPECTED_LAG_HOURS}, got {self.expected_lag}"
             )
 
     @property

@@ -149,7 +149,9 @@ def test_every_expected_freshness_has_its_alarm_on_the_metric_the_jobs_publish(s
     [alarm] = [a for a in alarms(DATA_AGE_METRIC).values() if dimension(a, "Source") == source.name]
     assert {text(alarm["Namespace"])} == _job_namespaces()
     lag = source.freshness.expected_lag_hours
-    assert (alarm["Threshold"], alarm["Period"], alarm["Statistic"]) == (lag, lag * 3600, "Minimum")
+    # The window is the lag, within the 7 days CloudWatch evaluates.
+    window_s = min(lag, 168) * 3600
+    assert (alarm["Threshold"], alarm["Period"], alarm["Statistic"]) == (lag, window_s, "Minimum")
     # No processing run in the window is no evidence of fresh data: missing data breaches.
     assert alarm["TreatMissingData"] == "breaching"
     assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}]
@@ -233,6 +235,12 @@ def test_a_newly_registered_source_gets_its_alarms_and_dashboard_lines_from_its_
     assert {"PricesDailyErrorsAlarm", "PricesDailyDeadLetterAlarm", "PricesFreshnessAlarm"} <= set(resources)
     freshness = resources["PricesFreshnessAlarm"]["Properties"]
     assert (freshness["Threshold"], freshness["Period"]) == (36, 129_600)
+    # Weekly data (a lag over 7 days) is watched over CloudWatch's longest window, 7 days.
+    weekly = dataclasses.replace(
+        prices, freshness=Freshness(DEMAND_HOURLY, "local_date", dt.timedelta(days=12))
+    )
+    [alarm] = monitoring.freshness_alarm(weekly).values()
+    assert (alarm["Properties"]["Threshold"], alarm["Properties"]["Period"]) == (288, 604_800)
     assert "prices-daily-dlq" in text(resources["OperationsDashboard"]["Properties"]["DashboardBody"])
     assert monitoring_violations({**TEMPLATES, "monitoring": template}) == []
 

@@ -379,8 +379,8 @@ def test_freshness_is_declared_on_a_published_date_column_in_whole_hours() -> No
         Freshness(DEMAND_HOURLY, "region", dt.timedelta(hours=48))
     with pytest.raises(ConfigurationError, match="'day' is not a column of demand_hourly"):
         Freshness(DEMAND_HOURLY, "day", dt.timedelta(hours=48))
-    for lag in (dt.timedelta(minutes=90), dt.timedelta(days=8), dt.timedelta(0)):
-        with pytest.raises(ConfigurationError, match="whole hours, 1 to 168"):
+    for lag in (dt.timedelta(minutes=90), dt.timedelta(days=32), dt.timedelta(0)):
+        with pytest.raises(ConfigurationError, match="whole hours, 1 to 744"):
             Freshness(DEMAND_HOURLY, "local_date", lag)
     with pytest.raises(ConfigurationError, match="freshness reads generation, which it does not publish"):
         SourceSpec(
