@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from datalake import runtime
+from datalake.errors import IncompleteRunError
 from datalake.runs import RunReport, record_run
 from datalake.settings import Settings, get_settings
 from datalake.sources import entsoe, ree
@@ -97,6 +98,34 @@ def ingest_ree_daily(
         record_run(job, store, now=now.isoformat()) as report,
     ):
         _fill(report, ree.daily(http_client, store, now, progress=progress, prefix=prefix))
+    return report
+
+
+def raise_for_failed_days(report: RunReport) -> None:
+    """Fail a daily REE run that left days undone (its written days stay).
+
+    Raises
+    ------
+    IncompleteRunError
+        Naming how many days failed and the first few with their reasons.
+    """
+    failed = report.details.get("failed") or []
+    if failed:
+        raise IncompleteRunError(f"{len(failed)} day(s) failed: {failed[:3]}")
+
+
+def ree_daily_step(
+    now: dt.datetime, *, sample: bool, settings: Settings, progress: Progress | None = None
+) -> RunReport:
+    """What the ree_daily Lambda does on its schedule, for ``datalake run daily``.
+
+    Raises
+    ------
+    IncompleteRunError
+        When a day failed, as the Lambda's invocation does.
+    """
+    report = ingest_ree_daily(now, sample=sample, settings=settings, progress=progress)
+    raise_for_failed_days(report)
     return report
 
 

@@ -20,11 +20,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,6 +33,7 @@ import httpx
 import pandas as pd
 import pytest
 import requests
+from loopback import loopback_server
 from processed_fixtures import publish_frames
 from psycopg.conninfo import conninfo_to_dict
 from tmdb_fixtures import Answer, serve, transport_answer
@@ -352,14 +352,8 @@ def ree_api() -> Iterator[str]:
         def log_message(self, *_args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_server(Handler) as url:
+        yield url
 
 
 def demand_frame(day: str, demand_mw: float) -> pd.DataFrame:
@@ -730,14 +724,8 @@ def chat_completions(sql: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         def log_message(self, *_args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_server(Handler) as url:
+        yield url, received
 
 
 @pytest.mark.parametrize("ask_backend", ["parser", "parser+hf"])

@@ -344,9 +344,10 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
         with recording_aws_calls() as calls:
             status = load_script(script).main(argv)
         assert status == 0, f"{job} {extra} failed"
-        # The driver's calls: S3 (listing runs, markers, retention) and the catalog switch. The
-        # harness's own uploads of Spark's files (EMRFS's puts) are among the S3 calls.
-        assert {call.service for call in calls} == {"s3", "glue"}, {
+        # The driver's calls: S3 (listing runs, markers, retention), the catalog switch and, at the
+        # end, the run metrics. The harness's own uploads of Spark's files (EMRFS's puts) are among
+        # the S3 calls.
+        assert {call.service for call in calls} == {"s3", "glue", "cloudwatch"}, {
             f"{c.service}.{c.operation}" for c in calls
         }
         assert session.read_paths, f"{job}: Spark read nothing"
