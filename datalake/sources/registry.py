@@ -567,8 +567,16 @@ EIA = SourceSpec(
     owned_values={"raw/eia": ("eia",), "raw/eia_sample": ("sample",)},
     job_setting="eia_glue_job",
     lambdas=(
-        SourceLambda("eia_daily", "EiaDailySchedule", "daily: re-fetch the last 14 days (revisions win)"),
+        SourceLambda(
+            "eia_daily",
+            "EiaDailySchedule",
+            "daily: re-fetch the last 14 days (revisions win)",
+            daily=CodeRef("datalake.pipelines.eia_ingest:eia_daily_step"),
+        ),
     ),
+    # Spot prices are for business days and EIA publishes them in weekly batches: a week and a
+    # long weekend behind is normal, more is stale.
+    freshness=Freshness(ENERGY_PRICES_DAILY, "date", dt.timedelta(days=10)),
 )
 
 

@@ -15,6 +15,7 @@ import pytest
 from processed_fixtures import demand_day, publish_frames
 from typer.testing import CliRunner
 
+from datalake import cli
 from datalake.catalog.local import LocalCatalog
 from datalake.cli import app
 from datalake.datasets import DEMAND_HOURLY
@@ -238,6 +239,8 @@ def test_status_shows_each_sources_last_success_newest_data_and_staleness(
 
     # The command: one line per source, formatted (the clock is now: April 2024 is long stale).
     monkeypatch.setenv("LAKE_ROOT", str(lake_settings.lake_root))
+    # The console's width is fixed when it is made (COLUMNS at import): set it, as xdist workers vary.
+    monkeypatch.setattr(cli.console, "width", 200)
     result = CliRunner().invoke(app, ["status"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     lines = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.count("│") > 6}

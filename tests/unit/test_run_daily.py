@@ -17,6 +17,7 @@ from daily_fixtures import TOKEN_PATH, scheduled_source, webhook, with_sources
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from datalake import cli
 from datalake.alerts import post_alert, redact_url
 from datalake.cli import app
 from datalake.errors import ConfigurationError
@@ -42,23 +43,26 @@ def daily_report(settings: Settings) -> RunReport:
     return report
 
 
+#: The registry's scheduled Lambdas, in registration order: (source, function).
+SCHEDULED = [(s.name, f.name) for s in SOURCES.values() for f in s.scheduled_lambdas]
+
+
 def test_every_scheduled_lambda_of_the_registry_runs_its_daily_step(lake_settings: Settings) -> None:
     lines: list[str] = []
     run = run_daily(NOW, True, lake_settings, lines.append, steps=None)
-    # The registry's scheduled Lambdas, in registration order: nothing listed by hand.
-    assert [(o.source, o.function) for o in run.outcomes] == [("ree", "ree_daily"), ("tmdb", "tmdb_daily")]
-    assert [o.status for o in run.outcomes] == ["succeeded", "succeeded"]
-    assert [[r.job for r in o.runs] for o in run.outcomes] == [
-        ["ingest_ree_daily_sample"],
-        ["ingest_tmdb_daily_sample"],
-    ]
+    # Nothing listed by hand: what the registry schedules runs, REE, TMDB and EIA among them.
+    assert [(o.source, o.function) for o in run.outcomes] == SCHEDULED
+    assert {("ree", "ree_daily"), ("tmdb", "tmdb_daily"), ("eia", "eia_daily")} <= set(SCHEDULED)
+    assert [o.status for o in run.outcomes] == ["succeeded"] * len(SCHEDULED)
+    assert [[r.job for r in o.runs] for o in run.outcomes] == [[f"ingest_{f}_sample"] for _s, f in SCHEDULED]
     assert run.lake_steps == [] and run.alert is None  # extracts only; nothing failed
     report = daily_report(lake_settings)
-    assert (report.status, report.rows_in, report.rows_out, report.rows_quarantined) == ("succeeded", 2, 2, 0)
-    assert [o["status"] for o in report.details["outcomes"]] == ["succeeded", "succeeded"]
+    n = len(SCHEDULED)
+    assert (report.status, report.rows_in, report.rows_out, report.rows_quarantined) == ("succeeded", n, n, 0)
+    assert [o["status"] for o in report.details["outcomes"]] == ["succeeded"] * n
     assert run.report_uri.endswith(f"/_runs/run_daily/{Path(run.report_uri).name}")
     assert report.keys_written and all(
-        k.startswith(("raw/ree_sample/", "raw/tmdb/")) for k in report.keys_written
+        k.startswith(("raw/ree_sample/", "raw/tmdb/", "raw/eia_sample/")) for k in report.keys_written
     )
 
 
@@ -69,26 +73,26 @@ def test_one_failing_source_never_stops_the_others_and_the_alert_says_which(
     with webhook() as hook, with_sources(monkeypatch, scheduled_source("prices", BROKEN)):
         settings = settings_with(lake_settings, hook.url)
         run = run_daily(NOW, True, settings, lines.append, steps=None)
-    # The failing source ran first; REE and TMDB still ran and succeeded.
+    # The failing source ran first; every other scheduled source still ran and succeeded.
     assert [(o.source, o.status) for o in run.outcomes] == [
         ("prices", "failed"),
-        ("ree", "succeeded"),
-        ("tmdb", "succeeded"),
+        *[(source, "succeeded") for source, _f in SCHEDULED],
     ]
     failed = run.outcomes[0]
     assert failed.step == "extract" and failed.runs == []
     assert failed.error == "SourceError: prices API: 503 Service Unavailable after 4 attempts"
     # The report records the failure, marked failed with the reason, each outcome kept.
     report = daily_report(settings)
+    n = len(SCHEDULED)
     assert report.status == "failed" and (report.rows_in, report.rows_out, report.rows_quarantined) == (
-        3,
-        2,
+        n + 1,
+        n,
         1,
     )
     assert report.error == (
         "DailyRunFailed: 1 failed: prices: SourceError: prices API: 503 Service Unavailable after 4 attempts"
     )
-    assert [o["status"] for o in report.details["outcomes"]] == ["failed", "succeeded", "succeeded"]
+    assert [o["status"] for o in report.details["outcomes"]] == ["failed"] + ["succeeded"] * n
     # One alert, in the incoming-webhook shape: a JSON object with one "text", posted to the URL.
     [posted] = hook.received
     assert posted["path"] == TOKEN_PATH and posted["content_type"] == "application/json"
@@ -96,7 +100,7 @@ def test_one_failing_source_never_stops_the_others_and_the_alert_says_which(
     text = posted["json"]["text"]
     assert (
         text.splitlines()[0]
-        == "datalake daily run at 2024-10-28T05:30+00:00 (local runtime): 1 of 3 step(s) failed"
+        == f"datalake daily run at 2024-10-28T05:30+00:00 (local runtime): 1 of {n + 1} step(s) failed"
     )
     assert "- prices (prices_daily) FAILED at extract: SourceError: prices API: 503" in text
     assert "- ree (ree_daily) succeeded in" in text and run.report_uri in text
@@ -170,9 +174,11 @@ def test_transforms_follow_the_prefixes_each_extract_wrote_and_a_bad_run_fails_o
 
     steps = DailySteps(transform=transform, crawl=lambda s, p: lake_calls.append("crawl"), sync=sync)
     run = run_daily(NOW, True, lake_settings, steps=steps)
-    # The S3 trigger's rule: a job run per raw prefix the extract wrote (REE's sample prefix here).
-    assert calls == [("ree", "raw/ree_sample"), ("tmdb", "raw/tmdb")]
-    ree, tmdb = run.outcomes
+    # The S3 trigger's rule: a job run per raw prefix the extract wrote (the sample prefixes here).
+    sample_prefix = {"ree": "raw/ree_sample", "tmdb": "raw/tmdb", "eia": "raw/eia_sample"}
+    assert calls == [(source, sample_prefix[source]) for source, _f in SCHEDULED]
+    outcomes = {o.source: o for o in run.outcomes}
+    ree, tmdb = outcomes["ree"], outcomes["tmdb"]
     assert ree.status == "succeeded" and [r.job for r in ree.runs] == [
         "ingest_ree_daily_sample",
         "ree_to_processed",
@@ -200,6 +206,8 @@ def test_the_cli_summarises_each_source_and_exits_1_when_one_failed(
 ) -> None:
     monkeypatch.setenv("LAKE_ROOT", str(lake_settings.lake_root))
     runner = CliRunner()
+    # The console's width is fixed when it is made (COLUMNS at import): set it, as xdist workers vary.
+    monkeypatch.setattr(cli.console, "width", 200)
     args = ["run", "daily", "--sample", "--extract-only", "--now", NOW.isoformat()]
     ok = runner.invoke(app, [*args, "--source", "ree"], env={"COLUMNS": "200"})
     assert ok.exit_code == 0, ok.output
@@ -215,7 +223,7 @@ def test_the_cli_summarises_each_source_and_exits_1_when_one_failed(
     assert "extract: SourceError: prices API: 503" in failed.output
     assert f"alert posted to {hook.base}/… (HTTP 200)" in failed.output and TOKEN_PATH not in failed.output
     assert len(hook.received) == 1
-    refused = runner.invoke(app, [*args, "--source", "entsoe"])
+    refused = runner.invoke(app, [*args, "--source", "entsoe"], env={"COLUMNS": "200"}, terminal_width=200)
     assert refused.exit_code == 2 and "no scheduled Lambda for source entsoe" in refused.output
 
 
