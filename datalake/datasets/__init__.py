@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.datasets.movies import MOVIE_TABLES
+from datalake.datasets.owid import OWID_TABLES
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
 from datalake.errors import UnknownDatasetError
 
@@ -77,7 +78,7 @@ GENERATION = DatasetSpec(
 
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
-    for spec in (DEMAND_HOURLY, GENERATION, CLIENTES, PROVEEDORES, TRANSACCIONES, *MOVIE_TABLES)
+    for spec in (DEMAND_HOURLY, GENERATION, CLIENTES, PROVEEDORES, TRANSACCIONES, *MOVIE_TABLES, *OWID_TABLES)
 }
 
 # What the API served. The same model on the same data gives the same forecast, so the hourly

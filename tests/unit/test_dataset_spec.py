@@ -13,6 +13,13 @@ def test_registry_and_unknown_dataset() -> None:
         get_dataset("nope")
 
 
+UNITLESS = ("share", "popularity", "vote_average", "population", "value")
+UNIT_SUFFIXES = (
+    *("_mw", "_mwh", "_eur_mwh", "_pct", "_kwh", "_cop", "_twh", "_intl_usd_2011"),
+    *("_gco2e_per_kwh", "_kwh_per_intl_usd", "_mtco2e"),
+)
+
+
 @pytest.mark.parametrize("spec", list(DATASETS.values()), ids=list(DATASETS))
 def test_specs_are_consistent(spec: DatasetSpec) -> None:
     data, keys = spec.catalog_columns()
@@ -20,12 +27,11 @@ def test_specs_are_consistent(spec: DatasetSpec) -> None:
     assert set(spec.primary_key) <= set(spec.column_names)
     assert spec.arrow_schema(with_partitions=True).names == spec.column_names + [k.name for k in keys]
     # Units are explicit in numeric column names; a ratio or a score has none (TMDB's popularity
-    # index and its 0-10 mean rating).
+    # index and its 0-10 mean rating), a count of people is one (OWID's population), and a long
+    # form's value has its unit in its own column (world_energy_indicators.unit).
     for column in spec.columns:
         if column.type == "double":
-            assert column.name in ("share", "popularity", "vote_average") or column.name.endswith(
-                ("_mw", "_mwh", "_eur_mwh", "_pct", "_kwh", "_cop")
-            ), column.name
+            assert column.name in UNITLESS or column.name.endswith(UNIT_SUFFIXES), column.name
 
 
 def test_spec_rejects_unknown_key_column() -> None:
