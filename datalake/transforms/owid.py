@@ -154,12 +154,11 @@ def value_problem(raw: Column, column: Column, minimum: Column) -> Column:
     bound (null: none), the message the rule's own (``... outside [0.0, None]``).
     """
     number = raw.cast("double")
+    # OWID writes a change from zero as "inf": a value, but none a double column should hold.
+    not_finite = F.lower(raw).rlike(_NOT_FINITE) | F.isnan(number) | (F.abs(number) == float("inf"))
     return (
-        F.when(~raw.rlike(_NUMBER), F.format_string("%s: not a number '%s'", column, raw))
-        .when(
-            F.isnan(number) | (F.abs(number) == float("inf")),
-            F.format_string("%s: not finite '%s'", column, raw),
-        )
+        F.when(not_finite, F.format_string("%s: not finite '%s'", column, raw))
+        .when(~raw.rlike(_NUMBER), F.format_string("%s: not a number '%s'", column, raw))
         .when(
             minimum.isNotNull() & (number < minimum),
             F.format_string("%s outside [%s, None]", column, minimum.cast("string")),
