@@ -298,7 +298,13 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
     land_raw(lake)
     s3 = aws.client("s3", settings=moto_settings)
     raw = [p for p in (lake / "raw").rglob("*") if p.is_file()]
-    assert {p.relative_to(lake).parts[1] for p in raw} == {"ree_sample", "entsoe", "energy_company", "tmdb"}
+    assert {p.relative_to(lake).parts[1] for p in raw} == {
+        "ree_sample",
+        "entsoe",
+        "energy_company",
+        "tmdb",
+        "owid",
+    }
     for path in raw:
         s3.put_object(Bucket=bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes())
 
