@@ -125,7 +125,10 @@ def land_energy_drops(
     progress: Progress | None = None,
     boto3_session: boto3.session.Session | None = None,
 ) -> RunReport:
-    """Land energy company CSV drops from the landing bucket in raw, or reject them with a reason.
+    """Land the drops of the landing bucket in raw, or reject them with a reason.
+
+    The energy company's CSV extracts and OWID's energy data and codebook (CSV or XLSX) share the
+    landing: each drop goes where its header says (``datalake.sources.energy_landing``).
 
     Parameters
     ----------
