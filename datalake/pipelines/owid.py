@@ -276,9 +276,11 @@ def process_raw_owid(
         report.keys_written += publish_changed(spark, store, WORLD_ENERGY_INDICATORS, indicators, progress)
         report.details["world_energy_indicators_rows"] = indicators.count()
         new_out = latest.filter(F.col(NEW))
-        # The bad values of the rows in the table (a quarantined row keeps its values in raw_record).
-        bad = transforms.bad_values(rows.filter(F.col(NEW))).join(
-            new_out.select("path", "line_number"), ["path", "line_number"], "left_semi"
+        # The bad values of the rows in the table (a quarantined row keeps its values in raw_record):
+        # only the few rows energy_rows counted some in are looked at again.
+        flagged = new_out.filter(F.col("bad_values") > 0).select("path", "line_number")
+        bad = transforms.bad_values(
+            rows.filter(F.col(NEW)).join(flagged, ["path", "line_number"], "left_semi")
         )
         _values(new_out, bad, store, report)
         bad_rows = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull())
