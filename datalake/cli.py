@@ -488,15 +488,42 @@ def ingest_entsoe_command(
 
 
 @ingest_app.command("landing")
-def ingest_landing_command() -> None:
-    """Land the energy company's CSV drops waiting in landing/ (what the ingest_csv Lambda does per S3 event).
+def ingest_landing_command(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files to drop in landing/ and land now (an upload to the landing bucket on AWS); "
+            "none: every drop waiting in landing/."
+        ),
+    ] = None,
+) -> None:
+    """Land the CSV/XLSX drops in landing/ (what the ingest_csv Lambda does per S3 event).
 
-    Each file goes to raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv by its
-    header, or to rejected/energy_company/ with a .reason.json record. Landing keeps the originals.
+    Each file goes where its header says: the energy company's entities to
+    raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv, Our World in Data's energy
+    data and codebook (CSV or XLSX, either column set) to raw/owid/<energy|codebook>/..., or to
+    rejected/ with a .reason.json record. Landing keeps the originals.
     """
-    from datalake.pipelines.ingest import land_energy_drops
+    from datalake.pipelines.ingest import land_energy_drops, land_files
 
-    report = land_energy_drops(progress=console.log)
+    report = land_files(files, progress=console.log) if files else land_energy_drops(progress=console.log)
+    _print_landing(report)
+
+
+@ingest_app.command("owid")
+def ingest_owid_command(
+    url: Annotated[
+        list[str] | None,
+        typer.Option(help="A file to fetch (repeatable); OWID_ENERGY_URL and OWID_CODEBOOK_URL by default."),
+    ] = None,
+) -> None:
+    """Fetch OWID's published energy dataset and codebook, and land them (then: transform owid)."""
+    from datalake.pipelines.ingest import ingest_owid
+
+    _print_landing(ingest_owid(url, progress=console.log))
+
+
+def _print_landing(report: RunReport) -> None:
     accepted = report.details.get("accepted", {})
     rejected = report.details.get("rejected", {})
     _print_report(report)
@@ -506,6 +533,14 @@ def ingest_landing_command() -> None:
         f"{report.rows_quarantined} rejected "
         f"({', '.join(f'{reason} {n}' for reason, n in sorted(rejected.items())) or 'none'})"
     )
+    from datalake.sources.drop_names import printable
+
+    for rejection in report.details.get("rejections", []):
+        # Names and details as text, escaped: a drop's name may hold terminal control characters.
+        line = (
+            f"  rejected {printable(rejection['source_key'])}: {rejection['reason']}: {rejection['detail']}"
+        )
+        console.print(Text(printable(line)))
 
 
 @ingest_app.command("tmdb")

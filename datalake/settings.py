@@ -89,6 +89,19 @@ class Settings(BaseSettings):
         "datalake-tmdb-to-processed",
         description="Glue job of the tmdb source (glue_jobs/to_processed.py --source tmdb).",
     )
+    owid_glue_job: str = Field(
+        "datalake-owid-to-processed",
+        description="Glue job of the owid source (glue_jobs/to_processed.py --source owid).",
+    )
+    owid_energy_url: str = Field(
+        "https://raw.githubusercontent.com/owid/energy-data/master/owid-energy-data.csv",
+        description="Where OWID publishes its energy dataset (`datalake ingest owid` fetches it).",
+    )
+    owid_codebook_url: str = Field(
+        "https://raw.githubusercontent.com/owid/energy-data/master/owid-energy-codebook.csv",
+        description="Where OWID publishes the dataset's codebook.",
+    )
+    owid_timeout_s: float = Field(60.0, gt=0, description="Seconds each OWID download may take.")
     # -- TMDB extraction (issue 17) ---------------------------------------------------------
     tmdb_base_url: str = Field("https://api.themoviedb.org/3", description="TMDB v3 API root.")
     tmdb_export_base_url: str = Field(

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.datasets.movies import MOVIE_COMPANIES, MOVIE_GENRES, MOVIE_KEYWORDS, MOVIE_PEOPLE, MOVIES
+from datalake.datasets.owid import OWID_TABLES, QUARANTINE_FOLDERS
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.datasets.spec import DatasetSpec
 from datalake.errors import ConfigurationError, LakeError
@@ -580,6 +581,32 @@ EIA = SourceSpec(
 )
 
 
+OWID = SourceSpec(
+    name="owid",
+    description="Raw OWID energy drops (CSV or XLSX, both column sets) and codebook -> world_energy, "
+    "world_energy_indicators, world_energy_codebook",
+    # One folder: energy/ holds the data files, codebook/ the codebooks, both as they landed.
+    raw_prefixes=("raw/owid",),
+    file_format="csv",  # or XLSX workbooks: the job reads each file whole (datalake.transforms.owid)
+    file_pattern="*",
+    flatten=CodeRef("datalake.transforms.owid:files_to_rows"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.owid:world_energy"), OWID_TABLES[0]),
+        DatasetBuilder(CodeRef("datalake.transforms.owid:indicator_rows"), OWID_TABLES[1]),
+        DatasetBuilder(CodeRef("datalake.transforms.owid:codebook_table"), OWID_TABLES[2]),
+    ),
+    unreadable=None,
+    problem_source="owid/unreadable",
+    job_setting="owid_glue_job",
+    # The newest drop holding a (country, year) wins whatever day it landed, so the tables are a
+    # function of every drop: parsed rows are kept between runs (datalake.pipelines.owid).
+    process=CodeRef("datalake.pipelines.owid:process_raw_owid"),
+    # Its drops land through the landing Lambda of the energy company (ingest_csv), which routes them.
+    quarantine_folders=tuple(QUARANTINE_FOLDERS.values()),
+    reads_back=OWID_TABLES,
+)
+
+
 def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
     """A read-only registry of ``sources`` by name.
 
@@ -630,7 +657,7 @@ def _check_shared_tables(sources: tuple[SourceSpec, ...]) -> None:
 
 
 #: Every registered source by name; registering one is one entry here.
-SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA)
+SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA, OWID)
 
 
 def get_source(name: str) -> SourceSpec:

@@ -466,17 +466,22 @@ def ingest_csv_runs(h: Harness) -> LambdaRun:
     [clientes] = [path for path in drops.iterdir() if path.name.startswith("clientes")]
     s3.put_object(Bucket=landing, Key="extractos/clientes 2024-06-03.csv", Body=clientes.read_bytes())
     s3.put_object(Bucket=landing, Key="extractos/notas.csv", Body=b"\x00\x01\x02 not a csv \xff\xfe")
+    # OWID's drops share the landing: one lands in raw/owid/, one (a header alone) in rejected/owid/.
+    s3.put_object(Bucket=landing, Key="owid/energy.csv", Body=b"country,year,iso_code\nSpain,2019,ESP\n")
+    s3.put_object(Bucket=landing, Key="owid/header-only.csv", Body=b"country,year,iso_code\n")
+    owid = ["owid/energy.csv", "owid/header-only.csv"]
     template = h.event_json("s3_landing_object_created.json")
     event = s3_event(
         template,
         landing,
-        ["extractos/clientes 2024-06-03.csv", *keys, "extractos/notas.csv"],
+        ["extractos/clientes 2024-06-03.csv", *keys, "extractos/notas.csv", *owid],
         template["Records"][0]["eventTime"],
     )
     run = h.run("ingest_csv", [({}, event)])
     [summary] = run.answers
     assert isinstance(summary, dict), summary
-    assert summary["rows_out"] == len(keys) + 1 and summary["rows_quarantined"] == 1, summary
+    assert summary["rows_out"] == len(keys) + 2 and summary["rows_quarantined"] == 2, summary
+    assert summary["details"]["accepted"]["owid_energy"] == 1, summary
     return run
 
 
