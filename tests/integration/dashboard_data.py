@@ -83,9 +83,10 @@ def owid_frame() -> pd.DataFrame:
 
     raw = pd.read_csv(OWID_CSV, encoding="utf-8-sig")
     raw = raw[raw["country"].isin(OWID_COUNTRIES)].rename(columns=RENAMED_COLUMNS)
-    frame = raw[["country", "iso_code", "year"]].copy()
-    for name, indicator in BY_NAME.items():
-        frame[indicator.column] = raw[name] if name in raw else float("nan")
-    frame["is_aggregate"] = frame["country"].eq("World")
-    frame["landed_on"] = dt.date(2020, 12, 1)
+    columns = {name: raw[name] for name in ("country", "iso_code", "year")}
+    # The 2020 file lacks some current indicators: null, as the OWID job fills them.
+    columns |= {i.column: raw[name] if name in raw else float("nan") for name, i in BY_NAME.items()}
+    frame = pd.DataFrame(columns).assign(
+        is_aggregate=raw["country"].eq("World"), landed_on=dt.date(2020, 12, 1)
+    )
     return frame[[c.name for c in WORLD_ENERGY.columns]]
