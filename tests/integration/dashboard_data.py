@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import psycopg
 
 from benchmarks.api import sample_demand, sample_generation
+from datalake.datasets import DATASETS, DEMAND_HOURLY, GENERATION
+from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.sources.eia import KNOWN_SERIES
 from datalake.sources.eia_sample import prices as sample_prices
+from datalake.warehouse import upsert_frame
 
 #: The fixed time range every panel is expanded for.
 TIME_FROM = dt.datetime(2019, 6, 1, tzinfo=dt.UTC)
@@ -27,13 +32,17 @@ PRICE_DAYS = (dt.date(2018, 1, 1), dt.date(2020, 12, 31))
 ELECTRICITY_FIRST_DAY, ELECTRICITY_DAYS = dt.date(2020, 12, 1), 14
 #: Days the national region has real (ree) demand: the panel shows only these hours there.
 REE_DAYS = (dt.date(2020, 12, 10), dt.date(2020, 12, 11))
-#: An EIA WTI price that the dashboard must show instead of the sample's for that day.
-EIA_WTI_DAY, EIA_WTI_PRICE = dt.date(2020, 12, 1), 44.55
+#: An EIA WTI price that the dashboard must show instead of the sample's for that day (a dollar
+#: above it: different enough to tell apart, close enough not to draw a spike in the docs' picture).
+EIA_WTI_DAY = dt.date(2020, 12, 1)
+EIA_WTI_PRICE = round(sample_prices()["RWTC"][EIA_WTI_DAY] + 1.0, 2)
 OWID_CSV = (
     Path(__file__).resolve().parents[2].parent / "shared" / "data" / "owid" / "owid-energy-data_2020-12.csv"
 )
 OWID_COUNTRIES = ("Spain", "World", "France", "Germany")
 EXTRACTED_AT = pd.Timestamp("2026-01-01", tz="UTC")
+#: Whether the OWID tables can be loaded: the spec is on this branch and the shared file is here.
+OWID_LOADED = "world_energy" in DATASETS and OWID_CSV.exists()
 
 
 def price_frame() -> pd.DataFrame:
@@ -90,3 +99,12 @@ def owid_frame() -> pd.DataFrame:
         is_aggregate=raw["country"].eq("World"), landed_on=dt.date(2020, 12, 1)
     )
     return frame[[c.name for c in WORLD_ENERGY.columns]]
+
+
+def load_dashboard_tables(conn: psycopg.Connection[Any], schema: str) -> None:
+    """Create and fill the dashboard's tables in ``schema`` (world_energy when :data:`OWID_LOADED`)."""
+    upsert_frame(conn, ENERGY_PRICES_DAILY, price_frame(), schema=schema)
+    upsert_frame(conn, DEMAND_HOURLY, demand_frame(), schema=schema)
+    upsert_frame(conn, GENERATION, generation_frame(), schema=schema)
+    if OWID_LOADED:
+        upsert_frame(conn, DATASETS["world_energy"], owid_frame(), schema=schema)

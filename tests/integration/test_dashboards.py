@@ -19,27 +19,24 @@ import pytest
 from dashboard_data import (
     EIA_WTI_DAY,
     EIA_WTI_PRICE,
-    OWID_CSV,
+    OWID_LOADED,
     REE_DAYS,
     TIME_FROM,
     TIME_TO,
     demand_frame,
     generation_frame,
-    owid_frame,
+    load_dashboard_tables,
     price_frame,
 )
 from psycopg import sql
 
 from datalake.dashboards import VARIABLES, Panel, all_panels, expand_macros
-from datalake.datasets import DATASETS, DEMAND_HOURLY, GENERATION
-from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.settings import Settings
-from datalake.warehouse import EmbeddedPostgres, connect, upsert_frame
+from datalake.warehouse import EmbeddedPostgres, connect
 from datalake.warehouse.roles import ensure_reader_role
 
 pytest_plugins = ["warehouse_fixtures"]
 
-OWID_LOADED = "world_energy" in DATASETS and OWID_CSV.exists()
 DASHBOARD_TABLES = ("energy_prices_daily", "demand_hourly", "generation", "world_energy")
 #: One value per variable, as a user would pick them (a repeated panel gets one country at a time).
 VALUES: dict[str, str | list[str]] = {
@@ -74,11 +71,7 @@ def warehouse(embedded_pg: EmbeddedPostgres) -> Iterator[tuple[Settings, str, st
     schema, role = f"dash_{uuid.uuid4().hex[:8]}", f"grafana_{uuid.uuid4().hex[:8]}"
     with connect(embedded_pg.url, settings=settings, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        upsert_frame(conn, ENERGY_PRICES_DAILY, price_frame(), schema=schema)
-        upsert_frame(conn, DEMAND_HOURLY, demand_frame(), schema=schema)
-        upsert_frame(conn, GENERATION, generation_frame(), schema=schema)
-        if OWID_LOADED:
-            upsert_frame(conn, DATASETS["world_energy"], owid_frame(), schema=schema)
+        load_dashboard_tables(conn, schema)
         # The grants the sync gives the reader (datasets=None: /ask's datasets and rollups).
         ensure_reader_role(conn, role, schema=schema)
     try:
