@@ -76,7 +76,11 @@ def demand_sql() -> str:
 
 
 def generation_sql() -> str:
-    """Generation by technology for ``$region`` at grain ``$grain`` (long: time, metric, value)."""
+    """Generation by technology for ``$region`` at grain ``$grain``.
+
+    Long rows (time, metric, value): in the time-series format Grafana's SQL data sources make
+    one series per ``metric``.
+    """
     return (
         "WITH picked AS (\n"
         "  SELECT DISTINCT ON (t.ts_utc, t.technology) t.ts_utc, t.technology, t.energy_mwh\n"
@@ -204,10 +208,31 @@ def prices_panels() -> list[Panel]:
             bars=True,
             description="Mean of the month's trading days.",
         ),
-        Panel("stat", "Latest price of $series", price_change_sql(None), width=6, height=4),
-        Panel("stat", "Change over a day", price_change_sql(1), width=6, height=4, unit="percent"),
-        Panel("stat", "Change over a week", price_change_sql(7), width=6, height=4, unit="percent"),
-        Panel("stat", "Change over a year", price_change_sql(365), width=6, height=4, unit="percent"),
+        Panel("stat", "${series:text}: latest price", price_change_sql(None), width=6, height=4),
+        Panel(
+            "stat",
+            "${series:text}: change over a day",
+            price_change_sql(1),
+            width=6,
+            height=4,
+            unit="percent",
+        ),
+        Panel(
+            "stat",
+            "${series:text}: change over a week",
+            price_change_sql(7),
+            width=6,
+            height=4,
+            unit="percent",
+        ),
+        Panel(
+            "stat",
+            "${series:text}: change over a year",
+            price_change_sql(365),
+            width=6,
+            height=4,
+            unit="percent",
+        ),
         Panel(
             "timeseries",
             "Henry Hub natural gas (USD/MMBtu)",
@@ -355,9 +380,6 @@ def _panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
         }
     else:
         body["options"] = {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True}}
-    if panel.title.startswith("Spain: generation mix"):
-        # Long rows (time, metric, value) become one series per technology.
-        body["transformations"] = [{"id": "prepareTimeSeries", "options": {"format": "multi"}}]
     if panel.time_from:
         body["timeFrom"] = panel.time_from
     if panel.repeat:
@@ -484,9 +506,9 @@ def expand_macros(
     - ``$__timeFilter(col)`` -> ``col BETWEEN '<from>' AND '<to>'`` (RFC 3339, UTC);
     - ``$__timeFrom()`` / ``$__timeTo()`` -> ``'<from>'`` / ``'<to>'``;
 
-    and template variables ``$name`` / ``${name}``: a single value is substituted as it is (the
-    SQL quotes it: ``'$region'``), a list (a multi-value variable) as a quoted, comma-separated
-    list (``'Spain','World'``), as Grafana does for SQL data sources.
+    and template variables ``$name`` / ``${name}`` (no ``:format``): a single value is substituted
+    as it is (the SQL quotes it: ``'$region'``), a list (a multi-value variable) as a quoted,
+    comma-separated list (``'Spain','World'``), as Grafana does for SQL data sources.
 
     Parameters
     ----------
@@ -519,7 +541,10 @@ def expand_macros(
         raise ValueError(f"unsupported Grafana macro ${name}({argument})")
 
     def variable(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(3)
+        name, fmt = match.group(1) or match.group(3), match.group(2)
+        if fmt is not None:
+            # ${var:format} changes the quoting; the panels' SQL uses none, so none is emulated.
+            raise ValueError(f"unsupported variable format ${{{name}:{fmt}}}")
         if name not in variables:
             raise ValueError(f"no value for template variable ${name}")
         value = variables[name]

@@ -50,10 +50,10 @@ EXPECTED_COLUMNS = {
     "WTI and Brent (USD/bbl)": ["time", "WTI", "Brent"],
     "Brent minus WTI (USD/bbl)": ["time", "Brent - WTI"],
     "Monthly average prices": ["time", "WTI USD/bbl", "Brent USD/bbl", "Henry Hub USD/MMBtu"],
-    "Latest price of $series": ["time", "price"],
-    "Change over a day": ["time", "change %"],
-    "Change over a week": ["time", "change %"],
-    "Change over a year": ["time", "change %"],
+    "${series:text}: latest price": ["time", "price"],
+    "${series:text}: change over a day": ["time", "change %"],
+    "${series:text}: change over a week": ["time", "change %"],
+    "${series:text}: change over a year": ["time", "change %"],
     "Henry Hub natural gas (USD/MMBtu)": ["time", "Henry Hub"],
     "Spain: hourly demand ($region)": ["time", "demand MW", "TSO forecast MW"],
     "Spain: generation mix ($region, per $grain)": ["time", "metric", "value"],
@@ -179,12 +179,18 @@ def test_the_changes_compare_the_latest_price_with_earlier_ones(warehouse: tuple
     by_day = wti.groupby("date")["price"].first()
     by_day = by_day[by_day.index <= TIME_TO.date()]
     latest_day, latest = by_day.index[-1], by_day.iloc[-1]
-    _, [(time, price)] = panel_rows(warehouse, "Latest price of $series")
+    _, [(time, price)] = panel_rows(warehouse, "${series:text}: latest price")
     assert (time.date(), price) == (latest_day, latest)
     for title, before_day in (
-        ("Change over a day", by_day.index[-2]),
-        ("Change over a week", by_day.index[by_day.index <= latest_day - dt.timedelta(days=7)][-1]),
-        ("Change over a year", by_day.index[by_day.index <= latest_day - dt.timedelta(days=365)][-1]),
+        ("${series:text}: change over a day", by_day.index[-2]),
+        (
+            "${series:text}: change over a week",
+            by_day.index[by_day.index <= latest_day - dt.timedelta(days=7)][-1],
+        ),
+        (
+            "${series:text}: change over a year",
+            by_day.index[by_day.index <= latest_day - dt.timedelta(days=365)][-1],
+        ),
     ):
         _, [(_, change)] = panel_rows(warehouse, title)
         assert change == pytest.approx(100 * (latest / by_day[before_day] - 1), abs=0.006), title

@@ -68,7 +68,7 @@ def test_the_dashboard_is_a_grafana_model() -> None:
         assert panel["targets"] and all(t["rawSql"].strip() and t["refId"] for t in panel["targets"])
     defined = {v["name"] for v in model["templating"]["list"]}
     for panel in panels:
-        used = set(re.findall(r"\$(?!__)(\w+)", json.dumps(panel)))
+        used = set(re.findall(r"\$\{?(?!__)(\w+)", json.dumps(panel)))
         assert used <= defined, (panel["title"], used - defined)
         assert panel.get("repeat", next(iter(defined))) in defined
 
@@ -157,6 +157,7 @@ def test_variables_single_values_as_they_are_lists_quoted() -> None:
     [
         ("$__timeGroup(ts, '1h')", "unsupported Grafana macro"),
         ("x = '$nope'", "no value for template variable"),
+        ("x IN (${series:csv})", "unsupported variable format"),
     ],
 )
 def test_what_it_cannot_expand_is_an_error(text: str, message: str) -> None:
