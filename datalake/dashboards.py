@@ -24,8 +24,9 @@ from typing import Any
 
 from datalake.datasets import DEMAND_SOURCE_PREFERENCE, SAMPLE_SOURCE
 
-#: Grafana 12's dashboard schema version.
-SCHEMA_VERSION = 41
+#: The newest classic dashboard schema (grafana/grafana, apps/dashboard/pkg/migration/schemaversion:
+#: V42 and V43 migrate hidden-series overrides and formatTime transformations, neither used here).
+SCHEMA_VERSION = 43
 DASHBOARD_UID = "datalake-energy"
 #: The provisioned data source's uid (dashboards/provisioning/datasources/warehouse.yaml).
 DATASOURCE = {"type": "grafana-postgresql-datasource", "uid": "datalake-warehouse"}

@@ -86,7 +86,7 @@ def test_the_provisioned_data_source_is_the_dashboards_and_takes_its_connection_
         source["jsonData"]["sslmode"],
     ):
         assert re.fullmatch(r"\$\{[A-Z_]+\}", value), value
-    assert source["secureJsonData"]["password"] == "${READER_PASSWORD}"
+    assert source["secureJsonData"]["password"] == "$READER_PASSWORD"
     [provider] = yaml.safe_load((PROVISIONING / "dashboards" / "datalake.yaml").read_text())["providers"]
     assert provider["type"] == "file" and provider["options"]["path"].startswith("${")
 
