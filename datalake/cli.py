@@ -22,6 +22,7 @@ from datalake.sources.registry import SOURCES
 
 if TYPE_CHECKING:
     from datalake.deploy.smoke import SmokeReport
+    from datalake.pipelines.freshness import SourceStatus
 
 app = typer.Typer(
     help="An analytics lake for Spanish energy data: local by default, AWS with LAKE_RUNTIME=aws.",
@@ -169,7 +170,7 @@ def sync(
 
 @app.command()
 def status() -> None:
-    """Tables, partitions, row counts, and the latest runs."""
+    """Tables, partitions, row counts, the latest runs, and each source's last success and freshness."""
     from datalake.pipelines.lake import lake_status
 
     snapshot = lake_status()
@@ -201,7 +202,29 @@ def status() -> None:
             str(run.timings_s.get("total", "")),
         )
     console.print(runs)
+    console.print(_sources_table(snapshot["sources"]))
     console.print(f"warehouse: {snapshot['warehouse']}")
+
+
+def _sources_table(statuses: list[SourceStatus]) -> RichTable:
+    """Each source's last success, newest data and whether it is stale (age against its expected lag)."""
+    table = RichTable(title="sources: last success and freshness")
+    for column in ("source", "schedule", "last success (UTC)", "newest data", "age", "expected", "fresh"):
+        table.add_column(column, justify="right" if column in ("age", "expected") else "left")
+    for status in statuses:
+        reading = status.freshness
+        last = status.last_success[:16].replace("T", " ") if status.last_success else "never"
+        if status.last_run_status not in (None, "succeeded"):
+            last += f" (last run {status.last_run_status})"
+        if reading is None:
+            newest, age, expected, verdict = "-", "-", "-", Text("no expectation", style="dim")
+        else:
+            newest = reading.newest[:19].replace("T", " ") if reading.newest else "none"
+            age = "-" if reading.age_hours is None else f"{reading.age_hours:,.1f} h"
+            expected = f"{reading.expected_lag_hours} h"
+            verdict = Text("STALE", style="bold red") if reading.stale else Text("fresh", style="green")
+        table.add_row(status.source, ", ".join(status.scheduled) or "-", last, newest, age, expected, verdict)
+    return table
 
 
 @app.command()
@@ -305,19 +328,75 @@ def transform_command(
 
 @run_app.command("daily")
 def run_daily_command(
-    sample: Annotated[bool, typer.Option(help="Use the SAMPLE generator instead of the live API.")] = False,
+    sample: Annotated[bool, typer.Option(help="Use the SAMPLE generators instead of the live APIs.")] = False,
     now: Annotated[str | None, typer.Option(help="Pretend it is this ISO time (default: now).")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Only this source's scheduled Lambda (repeatable); all by default."),
+    ] = None,
+    extract_only: Annotated[
+        bool, typer.Option(help="Only the scheduled Lambdas' steps: no transform, crawl or sync (no Spark).")
+    ] = False,
 ) -> None:
-    """Extract the last 48 hours, transform, crawl and sync."""
+    """Run every scheduled source's daily step (its Lambda's work), then transform, crawl and sync.
+
+    One source failing never stops the others. The summary lists each source's outcome, the run
+    report (_runs/run_daily/) records it, and a failure posts an alert to ALERT_WEBHOOK_URL when set;
+    the exit status is 1 when a source failed.
+    """
     import datetime as dt
 
-    from datalake.pipelines.lake import run_daily
+    from datalake.errors import ConfigurationError
+    from datalake.pipelines.daily import DailySteps, SourceOutcome, run_daily, scheduled_steps
 
     moment = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:
         raise typer.BadParameter("--now needs a UTC offset, e.g. 2025-01-02T00:00+01:00")
-    for report in run_daily(moment, sample, progress=console.log):
-        _print_report(report)
+    try:
+        scheduled_steps(source)
+    except ConfigurationError as error:
+        raise typer.BadParameter(f"{error} ({error.hint})", param_hint="--source") from None
+    run = run_daily(
+        moment, sample, progress=console.log, sources=source, steps=None if extract_only else DailySteps()
+    )
+    table = RichTable(title=f"daily run at {moment.isoformat(timespec='minutes')}")
+    figures = ("extracted", "rows processed", "quarantined", "seconds")
+    for column in ("source", "Lambda", "status", "runs", *figures, "why"):
+        table.add_column(column, justify="right" if column in figures else "left")
+    for outcome in (*run.outcomes, *run.lake_steps):
+        # The extract counts what its Lambda counts (files, ids); the processing runs count rows.
+        if isinstance(outcome, SourceOutcome):
+            function, where, extract, processed = (
+                outcome.function,
+                outcome.step,
+                outcome.runs[:1],
+                outcome.runs[1:],
+            )
+        else:
+            function, where, extract, processed = "-", outcome.name, [], outcome.runs
+        table.add_row(
+            outcome.name,
+            function,
+            Text(outcome.status, style="red" if outcome.failed else "green"),
+            ", ".join(dict.fromkeys(r.job for r in outcome.runs)) or "-",
+            f"{sum(r.rows_out for r in extract):,}" if extract else "-",
+            f"{sum(r.rows_out for r in processed):,}" if processed else "-",
+            f"{sum(r.rows_quarantined for r in outcome.runs):,}",
+            f"{outcome.seconds:,.1f}",
+            Text(f"{where}: {outcome.error}" if outcome.failed else ""),
+        )
+    console.print(table)
+    if run.alert is not None:
+        console.print(run.alert.line(), markup=False, highlight=False)
+    failed = len(run.failures)
+    console.print(
+        f"{len(run.outcomes) - sum(o.failed for o in run.outcomes)} of {len(run.outcomes)} source(s) "
+        f"succeeded{f', {failed} step(s) failed' if failed else ''}; run report {run.report_uri}",
+        markup=False,
+        highlight=False,
+    )
+    if failed:
+        raise typer.Exit(1)
 
 
 @run_app.command("lambda")
@@ -409,15 +488,42 @@ def ingest_entsoe_command(
 
 
 @ingest_app.command("landing")
-def ingest_landing_command() -> None:
-    """Land the energy company's CSV drops waiting in landing/ (what the ingest_csv Lambda does per S3 event).
+def ingest_landing_command(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files to drop in landing/ and land now (an upload to the landing bucket on AWS); "
+            "none: every drop waiting in landing/."
+        ),
+    ] = None,
+) -> None:
+    """Land the CSV/XLSX drops in landing/ (what the ingest_csv Lambda does per S3 event).
 
-    Each file goes to raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv by its
-    header, or to rejected/energy_company/ with a .reason.json record. Landing keeps the originals.
+    Each file goes where its header says: the energy company's entities to
+    raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv, Our World in Data's energy
+    data and codebook (CSV or XLSX, either column set) to raw/owid/<energy|codebook>/..., or to
+    rejected/ with a .reason.json record. Landing keeps the originals.
     """
-    from datalake.pipelines.ingest import land_energy_drops
+    from datalake.pipelines.ingest import land_energy_drops, land_files
 
-    report = land_energy_drops(progress=console.log)
+    report = land_files(files, progress=console.log) if files else land_energy_drops(progress=console.log)
+    _print_landing(report)
+
+
+@ingest_app.command("owid")
+def ingest_owid_command(
+    url: Annotated[
+        list[str] | None,
+        typer.Option(help="A file to fetch (repeatable); OWID_ENERGY_URL and OWID_CODEBOOK_URL by default."),
+    ] = None,
+) -> None:
+    """Fetch OWID's published energy dataset and codebook, and land them (then: transform owid)."""
+    from datalake.pipelines.ingest import ingest_owid
+
+    _print_landing(ingest_owid(url, progress=console.log))
+
+
+def _print_landing(report: RunReport) -> None:
     accepted = report.details.get("accepted", {})
     rejected = report.details.get("rejected", {})
     _print_report(report)
@@ -427,6 +533,14 @@ def ingest_landing_command() -> None:
         f"{report.rows_quarantined} rejected "
         f"({', '.join(f'{reason} {n}' for reason, n in sorted(rejected.items())) or 'none'})"
     )
+    from datalake.sources.drop_names import printable
+
+    for rejection in report.details.get("rejections", []):
+        # Names and details as text, escaped: a drop's name may hold terminal control characters.
+        line = (
+            f"  rejected {printable(rejection['source_key'])}: {rejection['reason']}: {rejection['detail']}"
+        )
+        console.print(Text(printable(line)))
 
 
 @ingest_app.command("tmdb")
@@ -1076,6 +1190,31 @@ def deploy_stack(
             table.add_row(key, value)
         console.print(table)
     console.print(f"{len(results)} layer(s) deployed")
+
+
+@deploy_app.command("monitoring")
+def deploy_monitoring(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only say whether the file is up to date (exit 1 when not).")
+    ] = False,
+) -> None:
+    """Write cloudformation/monitoring.yaml from the source registry: the alerts topic, each scheduled
+    Lambda's Errors and dead-letter alarms, each source's freshness alarm, the operations dashboard."""
+    from datalake.deploy.monitoring import TEMPLATE, monitoring_template, render, write_template
+
+    if check:
+        current = TEMPLATE.is_file() and TEMPLATE.read_text(encoding="utf-8") == render(monitoring_template())
+        console.print(f"{TEMPLATE.name}: {'up to date' if current else 'OUT OF DATE (run without --check)'}")
+        if not current:
+            raise typer.Exit(1)
+        return
+    changed = write_template()
+    template = monitoring_template()
+    alarms = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    console.print(
+        f"{TEMPLATE.name}: {'written' if changed else 'unchanged'}, {len(alarms)} alarms "
+        f"({', '.join(alarms)}) and the operations dashboard"
+    )
 
 
 @deploy_app.command("check")

@@ -97,6 +97,14 @@ class SourceError(LakeError):
         self.attempts = attempts
 
 
+class IncompleteRunError(LakeError, RuntimeError):
+    """A scheduled run finished with part of its work undone (days that failed, ids left for later).
+
+    Its written files stay; the Lambda invocation fails so that its retries, its dead-letter queue
+    and its alarms see it, and ``datalake run daily`` reports the source as failed.
+    """
+
+
 class SparkJVMExitedError(LakeError):
     """Spark's JVM ended while a job ran (out of memory, killed): the job cannot go on."""
 

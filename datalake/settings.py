@@ -89,6 +89,19 @@ class Settings(BaseSettings):
         "datalake-tmdb-to-processed",
         description="Glue job of the tmdb source (glue_jobs/to_processed.py --source tmdb).",
     )
+    owid_glue_job: str = Field(
+        "datalake-owid-to-processed",
+        description="Glue job of the owid source (glue_jobs/to_processed.py --source owid).",
+    )
+    owid_energy_url: str = Field(
+        "https://raw.githubusercontent.com/owid/energy-data/master/owid-energy-data.csv",
+        description="Where OWID publishes its energy dataset (`datalake ingest owid` fetches it).",
+    )
+    owid_codebook_url: str = Field(
+        "https://raw.githubusercontent.com/owid/energy-data/master/owid-energy-codebook.csv",
+        description="Where OWID publishes the dataset's codebook.",
+    )
+    owid_timeout_s: float = Field(60.0, gt=0, description="Seconds each OWID download may take.")
     # -- TMDB extraction (issue 17) ---------------------------------------------------------
     tmdb_base_url: str = Field("https://api.themoviedb.org/3", description="TMDB v3 API root.")
     tmdb_export_base_url: str = Field(
@@ -243,6 +256,13 @@ class Settings(BaseSettings):
         "to memory, with a warning, while the database cannot be reached).",
     )
 
+    @field_validator("metrics_namespace")
+    @classmethod
+    def _not_an_aws_namespace(cls, value: str) -> str:
+        if value.startswith("AWS/"):
+            raise ValueError("AWS/ namespaces are CloudWatch's own; custom metrics go elsewhere")
+        return value
+
     @field_validator("forwarded_allow_ips")
     @classmethod
     def _addresses_or_networks(cls, value: str) -> str:
@@ -327,6 +347,21 @@ class Settings(BaseSettings):
         "password); the sync sets the role's password from it and the API logs in with it. Wins over "
         "READER_PASSWORD.",
     )
+    # -- schedules and alerts (issue 19) --
+    metrics_namespace: str = Field(
+        "datalake/dev",
+        pattern=r"^[A-Za-z0-9._/#:-]{1,255}$",
+        description="CloudWatch namespace of the run metrics a processing run publishes on the aws runtime "
+        "(its source's data age, its seconds): the stack's <project>/<env>, which its IAM grant names.",
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        None,
+        description="`datalake run daily`: an incoming webhook (Slack, Teams) that gets a JSON alert "
+        '({"text": ...}) when a source fails. Its path is a credential: only its host is ever logged.',
+    )
+    alert_webhook_timeout_s: float = Field(
+        10.0, gt=0, le=60, description="`datalake run daily`: give up posting the alert after this long."
+    )
     # -- `datalake deploy check` (issue 15) --
     deploy_checkov: Path = Field(
         Path(".venv-checkov/bin/checkov"),
@@ -345,6 +380,7 @@ class Settings(BaseSettings):
         "sagemaker_role_arn",
         "sagemaker_training_image",
         "sagemaker_inference_image",
+        "alert_webhook_url",
         mode="before",
     )
     @classmethod

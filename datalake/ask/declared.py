@@ -38,6 +38,8 @@ SUBJECT_NAMES = {
     "movies": ("las películas (TMDB)", "movies (TMDB)"),
     "energy_company": ("la empresa de energía (clientes, proveedores, transacciones)",
                        "the energy company (clients, suppliers, transactions)"),
+    "energy_prices": ("los precios de la energía (WTI, Brent, Henry Hub)",
+                      "energy prices (WTI, Brent, Henry Hub)"),
     "electricity": ("la electricidad en España (demanda y generación)",
                     "Spanish electricity (demand and generation)"),
 }  # fmt: skip

@@ -264,3 +264,45 @@ def _price_bands(frame: pd.DataFrame) -> pd.Series:
         first, second = np.percentile(prices, [100 / 3, 200 / 3])
         bands[prices.index] = np.where(prices <= first, cheap, np.where(prices <= second, average, dear))
     return bands
+
+
+# -- energy prices ----------------------------------------------------------------------------------
+
+#: The years of EIA prices the evaluation holds (WTI, Brent and Henry Hub on NY business days).
+PRICE_FIRST_DAY, PRICE_LAST_DAY = dt.date(2019, 1, 1), dt.date(2021, 12, 31)
+#: When the generated prices "landed" (their rows' ``extracted_at``), UTC.
+PRICES_EXTRACTED_AT = pd.Timestamp("2022-01-03", tz="UTC")
+
+
+def price_frames(seed: int = 11) -> dict[str, pd.DataFrame]:
+    """``energy_prices_daily`` for 2019-2021 from the SAMPLE EIA generator, as the transform writes it.
+
+    The generator (:mod:`datalake.sources.eia_sample`) is deterministic per seed; the series'
+    names, products, areas and units are the ones the transform gives the known series
+    (:data:`datalake.sources.eia.KNOWN_SERIES`). Rows say ``source`` ``sample``: generated, not EIA's.
+
+    Parameters
+    ----------
+    seed
+        The generator's seed.
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        ``energy_prices_daily`` (spec columns only), one row per business day and series.
+    """
+    from datalake.datasets.prices import ENERGY_PRICES_DAILY
+    from datalake.sources.eia import KNOWN_SERIES
+    from datalake.sources.eia_sample import prices
+
+    rows = []
+    for series_id, by_day in prices(seed).items():
+        series = KNOWN_SERIES[series_id]
+        for day, price in by_day.items():
+            if PRICE_FIRST_DAY <= day <= PRICE_LAST_DAY:
+                rows.append((day, series_id, series.name, series.product, series.area, price, series.unit))
+    columns = ["date", "series_id", "series_name", "product", "area", "price", "unit"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame = frame.assign(source="sample", extracted_at=PRICES_EXTRACTED_AT)
+    frame = frame.sort_values(["date", "series_id"], kind="stable").reset_index(drop=True)
+    return {"energy_prices_daily": frame[ENERGY_PRICES_DAILY.column_names]}

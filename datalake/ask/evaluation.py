@@ -54,6 +54,9 @@ ENERGY_COMPANY_PATH = QUESTIONS_PATH.with_name("energy_company.yaml")
 #: movies 86.2 %, energy company 81.0 %); kept fixed since.
 HELDOUT_ELECTRICITY_PATH = QUESTIONS_PATH.with_name("heldout_electricity.yaml")
 HELDOUT_DATASETS_PATH = QUESTIONS_PATH.with_name("heldout_datasets.yaml")
+#: Held-out price questions (issue 19), written before energy_prices_daily had an ask= declaration
+#: (3/32 before it, all refusals; 20/32 with the first declaration; 22/32 after its fix); fixed since.
+HELDOUT_PRICES_PATH = QUESTIONS_PATH.with_name("heldout_prices.yaml")
 #: What ``datalake ask eval`` scores by default: every set, each dataset against its own target.
 EVALUATION_SETS = (
     QUESTIONS_PATH,
@@ -62,6 +65,7 @@ EVALUATION_SETS = (
     ENERGY_COMPANY_PATH,
     HELDOUT_ELECTRICITY_PATH,
     HELDOUT_DATASETS_PATH,
+    HELDOUT_PRICES_PATH,
 )
 EXTRACTED_AT = pd.Timestamp("2025-01-02", tz="UTC")
 #: Hours missing from every demand source (gaps the answers must report, not hide).
@@ -508,8 +512,8 @@ def load_questions(path: Path | str = QUESTIONS_PATH) -> list[dict[str, Any]]:
 
 
 def frames_for(questions: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
-    """The evaluation tables the questions need: electricity always, movies and the energy company
-    when a question is about them."""
+    """The evaluation tables the questions need: electricity always, movies, the energy company and
+    the energy prices when a question is about them."""
     from datalake.ask import eval_frames
 
     frames = sample_frames()
@@ -518,6 +522,8 @@ def frames_for(questions: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
         frames |= eval_frames.movie_frames()
     if "energy_company" in datasets:
         frames |= eval_frames.energy_frames()
+    if "energy_prices" in datasets:
+        frames |= eval_frames.price_frames()
     return frames
 
 

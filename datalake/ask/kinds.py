@@ -62,10 +62,19 @@ def _dimension_ref(dimension: Dimension) -> str:
 
 
 def _join(table: Table, dimension: Dimension | None) -> str:
+    """The join to a bridge dimension's table, one row per (row of the table, value) whatever the
+    bridge repeats: a row is counted and averaged once in each of its groups."""
     if dimension is None or dimension.table is None:
         return ""
     on = " AND ".join(f"{BRIDGE}.{c} = {MAIN}.{c}" for c in dimension.join)
-    return f" JOIN {dimension.table} AS {BRIDGE} ON {on}"
+    columns = ", ".join((*dimension.join, dimension.column))
+    return f" JOIN (SELECT DISTINCT {columns} FROM {dimension.table}) AS {BRIDGE} ON {on}"
+
+
+def _grouped_count(request: Request, dimension: Dimension | None) -> str:
+    """How many rows in each group: the join (:func:`_join`) brings each row once per group, so
+    COUNT(*) is exact, and PostgreSQL can hash it (a COUNT(DISTINCT) sorts every joined row)."""
+    return "COUNT(*)" if dimension is not None and dimension.table is not None else _count(request)
 
 
 def conditions(
@@ -317,7 +326,8 @@ class Values(Kind):
         assert dimension is not None
         ref = _dimension_ref(dimension)
         sql = (
-            f"SELECT {ref} AS {dimension.key}, {_count(request)} AS n FROM {request.table.name} AS {MAIN}"
+            f"SELECT {ref} AS {dimension.key}, {_grouped_count(request, dimension)} AS n "
+            f"FROM {request.table.name} AS {MAIN}"
             f"{_join(request.table, dimension)}{_where([*conditions(request), f'{ref} IS NOT NULL'])} "
             f"GROUP BY {ref} ORDER BY {ref} LIMIT {max_rows}"
         )
@@ -420,7 +430,7 @@ class Grouped(Kind):
         selects = [f"{ref} AS {key}"]
         for measure in measures:
             selects.append(f"{_aggregate(measure, request.aggregation)} AS {value_name(measure, request)}")
-        selects.append(f"{_count(request)} AS n")
+        selects.append(f"{_grouped_count(request, dimension)} AS n")
         value = value_name(measures[0], request) if measures else "n"
         where = [*conditions(request, measures=measures, grouped=dimension), f"{ref} IS NOT NULL"]
         having = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.datasets.movies import MOVIE_TABLES
+from datalake.datasets.owid import OWID_TABLES
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
 from datalake.errors import UnknownDatasetError
@@ -91,6 +92,7 @@ DATASETS: dict[str, DatasetSpec] = {
         TRANSACCIONES,
         *MOVIE_TABLES,
         ENERGY_PRICES_DAILY,
+        *OWID_TABLES,
     )
 }
 

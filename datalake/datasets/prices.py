@@ -2,12 +2,77 @@
 
 from __future__ import annotations
 
+from datalake.datasets.semantics import Dimension, Measure, Semantics, SourceChoice, TimeAxis, Words
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
 
 #: WTI settled at -36.98 USD/bbl on 2020-04-20 and Brent peaked near 144 in 2008; Henry Hub's
 #: record is about 24 USD/MMBtu. A price outside this range is a unit or parsing error.
 MIN_PLAUSIBLE_PRICE = -100.0
 MAX_PLAUSIBLE_PRICE = 500.0
+
+# -- what /ask may ask (the semantic layer) ----------------------------------------------------------
+
+#: The series the lake names itself (``series_name``) -> how people name them.
+_SERIES = {
+    "WTI": Words(
+        ("wti", "west texas", "petróleo de texas"), ("wti", "west texas intermediate", "west texas")
+    ),
+    "Brent": Words(("brent", "petróleo brent", "crudo brent"), ("brent", "brent crude", "brent oil")),
+    "Henry Hub": Words(("henry hub",), ("henry hub",)),
+}
+PRICE_SEMANTICS = Semantics(
+    subject="energy_prices",
+    # A row is one series' price on one trading day: "¿cuántos días...?" counts rows.
+    entity=Words(("día", "días", "cotización", "cotizaciones"), ("day", "days", "quote", "quotes")),
+    entity_names=Words(("día", "días"), ("day", "days")),
+    subject_words=Words(("precios de la energía", "eia"), ("energy prices", "eia")),
+    key=(),
+    # A listing names each price by its day ("the 3 highest WTI prices": three days).
+    label="date",
+    order="price",
+    measures=(
+        Measure(
+            "price",
+            "price",
+            # WTI and Brent are in USD per barrel, Henry Hub in USD per MMBtu: a measure has one unit,
+            # so the answer says dollars and the series says per what.
+            "USD",
+            Words(
+                ("precio", "precios", "cotización", "valor", "dólares"),
+                ("price", "prices", "spot price", "value", "dollars"),
+            ),
+            aggregations=("avg", "max", "min"),
+            superlatives=Words(("más caro", "más alto", "más alta"), ("highest", "most expensive", "peak")),
+            least=Words(("más barato", "más bajo", "más baja"), ("lowest", "cheapest")),
+        ),
+    ),
+    dimensions=(
+        Dimension(
+            "series",
+            "series_name",
+            Words(("serie", "series", "referencia", "índice"), ("series", "benchmark", "index")),
+            values=_SERIES,
+        ),
+        Dimension(
+            "product",
+            "product",
+            Words(("producto", "productos"), ("product", "products", "commodity")),
+            values={
+                "crude oil": Words(("petróleo", "crudo", "barril"), ("crude oil", "oil", "crude", "barrel")),
+                "natural gas": Words(("gas natural", "gas"), ("natural gas", "gas")),
+            },
+        ),
+    ),
+    time=TimeAxis(
+        "date", words=Words(("fecha", "cuándo", "qué día"), ("date", "when", "which day", "on which day"))
+    ),
+    # Real EIA rows and generated SAMPLE rows never mix: the real ones when present.
+    source=SourceChoice("source", ("eia", "sample")),
+    examples=Words(
+        ("¿Cuál fue el precio del Brent ayer?", "Precio medio del WTI en 2020"),
+        ("Average WTI price in 2020", "Highest Henry Hub price last year"),
+    ),
+)
 
 ENERGY_PRICES_DAILY = DatasetSpec(
     name="energy_prices_daily",
@@ -36,4 +101,5 @@ ENERGY_PRICES_DAILY = DatasetSpec(
     ),
     source="eia",
     askable=True,
+    ask=PRICE_SEMANTICS,
 )

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datalake.deploy import fanout_rules, glue_rules, iam_roles, input_rules, linters, package_rules, rules
+from datalake.deploy import (
+    fanout_rules,
+    glue_rules,
+    iam_roles,
+    input_rules,
+    linters,
+    monitoring_rules,
+    package_rules,
+    rules,
+)
 from datalake.deploy.findings import Finding
 from datalake.deploy.package import MANIFEST, read_manifest
 from datalake.deploy.templates import CLOUDFORMATION_DIR, LAYERS, REPO_ROOT, load_params, load_template
@@ -128,6 +137,15 @@ RULE_FAMILIES: list[RuleFamily] = [
         lambda i: fanout_rules.fanout_violations(i.templates, i.params["layers"]),
     ),
     RuleFamily(
+        "monitoring",
+        "CloudWatch's alarm and dashboard rules, and the monitoring layer up to date with the registry "
+        "(datalake.deploy.monitoring_rules)",
+        lambda i: (
+            monitoring_rules.monitoring_violations(i.templates)
+            + monitoring_rules.stale_monitoring_template(i.templates)
+        ),
+    ),
+    RuleFamily(
         "iam-service-roles",
         "what Glue, its jobs, the crawlers, SageMaker and Athena do with their roles, both ways "
         "(datalake.deploy.iam_roles)",
@@ -155,6 +173,7 @@ RULE_DOCS: dict[str, tuple[str, str]] = {
     **glue_rules.CRAWLER_RULES,
     **glue_rules.JOB_RULES,
     **fanout_rules.FANOUT_RULES,
+    **monitoring_rules.MONITORING_RULES,
     **iam_roles.IAM_RULES,
     **input_rules.RULES,
     **package_rules.RULES,

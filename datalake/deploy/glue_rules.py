@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.deploy.findings import Finding, template_file
-from datalake.deploy.templates import LAYERS, REPO_ROOT, load_template
+from datalake.deploy.templates import LAYERS, REPO_ROOT, load_template, sub_text
 
 CRAWLERS_DIR = REPO_ROOT / "crawlers"
 _GLUE_DG = "https://docs.aws.amazon.com/glue/latest/dg"
@@ -180,16 +180,6 @@ def cron_problem(expression: str) -> str | None:
 # -- crawlers -------------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str | None:
-    """A literal string, or the format string of an ``Fn::Sub``; None for other intrinsics."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and "Fn::Sub" in value:
-        sub = value["Fn::Sub"]
-        return sub[0] if isinstance(sub, list) else sub
-    return None
-
-
 def _schedule(crawler: Mapping[str, Any]) -> str | None:
     schedule = crawler.get("Schedule")
     if isinstance(schedule, Mapping):  # CloudFormation: {ScheduleExpression: ...}
@@ -280,7 +270,7 @@ def crawler_violations(crawler: Mapping[str, Any], source: str, resource: str) -
     level = grouping.get("TableLevelConfiguration") if isinstance(grouping, dict) else None
     if level is not None:
         for target in s3_targets:
-            path = _text(target.get("Path"))
+            path = sub_text(target.get("Path"))
             if path is None:
                 continue
             depth = _path_depth(path)
@@ -351,7 +341,7 @@ def job_violations(job: Mapping[str, Any], source: str, resource: str) -> list[F
     """Every rule an ``AWS::Glue::Job``'s properties break (its Python code and modules)."""
     found: list[Finding] = []
     arguments = job.get("DefaultArguments") or {}
-    extra_files = _text(arguments.get("--extra-py-files"))
+    extra_files = sub_text(arguments.get("--extra-py-files"))
     for path in (extra_files or "").split(","):
         if path and not path.strip().endswith((".py", ".zip")):
             found.append(
@@ -359,8 +349,8 @@ def job_violations(job: Mapping[str, Any], source: str, resource: str) -> list[F
                     "job-extra-py-files-importable", source, resource, f"--extra-py-files has {path.strip()}"
                 )
             )
-    modules = _text(arguments.get("--additional-python-modules"))
-    installer = _text(arguments.get("--python-modules-installer-option")) or ""
+    modules = sub_text(arguments.get("--additional-python-modules"))
+    installer = sub_text(arguments.get("--python-modules-installer-option")) or ""
     if modules and modules.strip().endswith(".txt") and "-r" not in installer.split():
         found.append(
             Finding(

@@ -344,9 +344,17 @@ def requests_for(
             )
             for n in names
         ]
+    if service == "cloudwatch" and op == "PutMetricData":
+        return [metric_data_request(params_name(call, "Namespace"), why)]
     if service == "sts" and op == "GetCallerIdentity":
         return []  # answered to any valid credentials; IAM policies cannot deny it
     raise UnmappedCallError(f"no IAM rule for {service}.{op}", hint="add it to datalake/deploy/iam_calls.py")
+
+
+def metric_data_request(namespace: str, why: str) -> Request:
+    """``cloudwatch:PutMetricData`` into ``namespace``: no resource-level permissions, so IAM
+    scopes it by the ``cloudwatch:namespace`` condition key alone."""
+    return Request("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": namespace}, why)
 
 
 def params_name(call: AwsCall, field_name: str) -> str:

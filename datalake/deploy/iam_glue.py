@@ -22,6 +22,7 @@ from typing import Any
 from datalake.catalog.processed import runs_prefix
 from datalake.datasets.energy_company import SOURCE
 from datalake.datasets.spec import DatasetSpec
+from datalake.deploy.iam_calls import metric_data_request
 from datalake.deploy.iam_check import TemplateRenderer, lambda_functions
 from datalake.deploy.iam_policy import Request, UnsupportedPolicyError
 from datalake.errors import ConfigurationError
@@ -31,6 +32,7 @@ from datalake.pipelines.ledger import ledger_key
 from datalake.pipelines.trigger import raw_prefix_jobs
 from datalake.publishing import PUBLISHED_PREFIX
 from datalake.runs import RUNS_PREFIX
+from datalake.settings import Settings
 from datalake.sources.registry import GLUE_SCRIPT, SourceSpec, UnknownSourceError, get_source
 from datalake.storage.paths import join_key
 
@@ -226,7 +228,7 @@ def glue_job_data_requests(
     -------
     list of Request
         Spark's reads of each raw prefix (and of the tables it merges into); publishing each
-        processed table; its quarantine files and its run reports.
+        processed table; its quarantine files, its run reports and its run metrics.
     """
     props = renderer.resources[job]["Properties"]
     arguments = {
@@ -279,6 +281,10 @@ def glue_job_data_requests(
             f"{job} writes its run report",
         )
     )
+    # Each run ends by publishing its run metrics (datalake.pipelines.freshness.record_run_metrics)
+    # into the namespace its arguments name (the settings' default when they name none).
+    namespace = arguments.get("--metrics_namespace", Settings.model_fields["metrics_namespace"].default)
+    requests.append(metric_data_request(namespace, f"{job} publishes its run metrics"))
     # Incremental runs (datalake/pipelines/ledger.py): the ledger of each raw prefix it reads, and
     # the parsed rows a merging job (the energy company's) keeps between runs.
     for prefix in sorted(prefixes):

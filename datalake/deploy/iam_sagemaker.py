@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from datalake.deploy.iam_calls import AwsCall
+from datalake.deploy.iam_calls import AwsCall, metric_data_request
 from datalake.deploy.iam_policy import Request
 from datalake.errors import ConfigurationError
 from datalake.models import FORECASTER
@@ -124,10 +124,6 @@ def _log_requests(
     ]
 
 
-def _metric_request(namespace: str, why: str) -> Request:
-    return Request("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": namespace}, why)
-
-
 def training_job_requests(
     job: Mapping[str, Any], region: str, account: str, partition: str = "aws", objects: ObjectLister = None
 ) -> list[Request]:
@@ -180,7 +176,7 @@ def training_job_requests(
     requests += _log_requests(
         TRAINING_LOG_GROUP, f"{name}/algo-1-1700000000", why, region, account, partition
     )
-    requests.append(_metric_request(TRAINING_NAMESPACE, why))
+    requests.append(metric_data_request(TRAINING_NAMESPACE, why))
     if job.get("VpcConfig"):
         requests += [Request(action, "*", {}, why) for action in SAGEMAKER_VPC_ACTIONS]
     return requests
@@ -226,7 +222,7 @@ def model_requests(
     for endpoint in endpoints:
         group = f"{ENDPOINT_LOG_GROUP}/{endpoint}"
         requests += _log_requests(group, f"{VARIANT}/i-0123456789abcdef0", why, region, account, partition)
-    requests.append(_metric_request(ENDPOINT_NAMESPACE, why))
+    requests.append(metric_data_request(ENDPOINT_NAMESPACE, why))
     if vpc:
         requests += [Request(action, "*", {}, why) for action in SAGEMAKER_VPC_ACTIONS]
     secret = (container.get("Environment") or {}).get(DATABASE_SECRET_VARIABLE)

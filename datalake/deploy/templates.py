@@ -29,6 +29,8 @@ LAYERS: tuple[str, ...] = (
     "ingestion",
     "ml",
     "api",
+    # Alarms and the operations dashboard: written from the source registry (datalake.deploy.monitoring).
+    "monitoring",
 )
 
 
@@ -78,6 +80,16 @@ def load_template(layer_or_path: str | Path) -> dict[str, Any]:
     path = Path(layer_or_path) if str(layer_or_path).endswith((".yaml", ".yml")) else None
     path = path or template_path(str(layer_or_path))
     return yaml.load(path.read_text(encoding="utf-8"), Loader=_TemplateLoader)
+
+
+def sub_text(value: Any) -> str | None:
+    """A literal string, or the format string of an ``Fn::Sub`` (either form); None for other intrinsics."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return sub[0] if isinstance(sub, list) else sub
+    return None
 
 
 def stack_name(project: str, env: str, layer: str) -> str:

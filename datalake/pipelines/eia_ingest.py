@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datalake import runtime
+from datalake.errors import IncompleteRunError
 from datalake.runs import RunReport, record_run
 from datalake.settings import Settings, get_settings
 from datalake.sources import eia
@@ -163,6 +164,36 @@ def ingest_eia_daily(
             )
         )
     return run.report, summary
+
+
+def raise_for_failed_ranges(summary: eia.IngestSummary) -> None:
+    """Fail a daily EIA run that left request ranges undone (the days it wrote stay).
+
+    Raises
+    ------
+    IncompleteRunError
+        Naming how many ranges failed or were not attempted, and the first reasons.
+    """
+    if summary.failed or summary.not_attempted:
+        raise IncompleteRunError(
+            f"{len(summary.failed)} request range(s) failed, {summary.not_attempted} not attempted: "
+            f"{[f['reason'] for f in summary.failed[:3]]}"
+        )
+
+
+def eia_daily_step(
+    now: dt.datetime, *, sample: bool, settings: Settings, progress: Progress | None = None
+) -> RunReport:
+    """What the eia_daily Lambda does on its schedule, for ``datalake run daily``.
+
+    Raises
+    ------
+    IncompleteRunError
+        When a request range failed, as the Lambda's invocation does.
+    """
+    report, summary = ingest_eia_daily(now, sample=sample, settings=settings, progress=progress)
+    raise_for_failed_ranges(summary)
+    return report
 
 
 def summary_lines(summary: eia.IngestSummary) -> list[str]:

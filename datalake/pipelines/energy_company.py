@@ -52,11 +52,12 @@ from datalake.pipelines.kept_rows import (
     drop_unreferenced_state,
     keep_parsed,
     kept_parsed,
+    plan_kept_run,
     publish_changed,
     read_kept,
     spill,
 )
-from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
+from datalake.pipelines.ledger import RunPlan
 from datalake.pipelines.processing import (
     RAW_PARTITION,
     Progress,
@@ -208,22 +209,13 @@ def process_raw_energy_company(
     RunReport
         ``report``, filled.
     """
-    report.details.update(raw_prefix=raw_prefix, day=day.isoformat() if day else None)
-    ledger = Ledger.load(store, report.job, raw_prefix)
-    listing = list_raw_partitions(store, raw_prefix)
-    plan = plan_run(ledger, listing, full=full, only_days={day} if day is not None else None)
-    report.details.update(plan.details(plan.changed))
-    if progress:
-        progress(
-            f"{plan.mode} run ({plan.reason}): {len(plan.changed)} raw partition(s) to parse, "
-            f"{len(plan.deleted)} gone, {len(plan.skipped)} kept as they were"
-        )
-    if not plan.changed and not plan.deleted:
-        if plan.mode == "full":
-            ledger.commit(store, plan)
-        if progress:
-            progress(f"nothing to do under {raw_prefix}")
+    report.details["day"] = day.isoformat() if day else None
+    planned = plan_kept_run(
+        store, report, raw_prefix, progress, full=full, only_days={day} if day is not None else None
+    )
+    if planned is None:
         return report
+    ledger, plan = planned
     with report.timed("read"):
         # Parsed once, written by the executors as this run's state, and read back from there: a
         # cache of ten million parsed lines does not fit a 2 GB driver beside the work that follows.

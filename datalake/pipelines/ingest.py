@@ -6,15 +6,18 @@ import datetime as dt
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from datalake import runtime
+from datalake.errors import IncompleteRunError
 from datalake.runs import RunReport, record_run
 from datalake.settings import Settings, get_settings
 from datalake.sources import entsoe, ree
 
 if TYPE_CHECKING:
     import boto3
+    import httpx
 
 Progress = Callable[[str], None]
 
@@ -100,6 +103,34 @@ def ingest_ree_daily(
     return report
 
 
+def raise_for_failed_days(report: RunReport) -> None:
+    """Fail a daily REE run that left days undone (its written days stay).
+
+    Raises
+    ------
+    IncompleteRunError
+        Naming how many days failed and the first few with their reasons.
+    """
+    failed = report.details.get("failed") or []
+    if failed:
+        raise IncompleteRunError(f"{len(failed)} day(s) failed: {failed[:3]}")
+
+
+def ree_daily_step(
+    now: dt.datetime, *, sample: bool, settings: Settings, progress: Progress | None = None
+) -> RunReport:
+    """What the ree_daily Lambda does on its schedule, for ``datalake run daily``.
+
+    Raises
+    ------
+    IncompleteRunError
+        When a day failed, as the Lambda's invocation does.
+    """
+    report = ingest_ree_daily(now, sample=sample, settings=settings, progress=progress)
+    raise_for_failed_days(report)
+    return report
+
+
 def ingest_entsoe(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -123,7 +154,10 @@ def land_energy_drops(
     progress: Progress | None = None,
     boto3_session: boto3.session.Session | None = None,
 ) -> RunReport:
-    """Land energy company CSV drops from the landing bucket in raw, or reject them with a reason.
+    """Land the drops of the landing bucket in raw, or reject them with a reason.
+
+    The energy company's CSV extracts and OWID's energy data and codebook (CSV or XLSX) share the
+    landing: each drop goes where its header says (``datalake.sources.energy_landing``).
 
     Parameters
     ----------
@@ -163,6 +197,73 @@ def land_energy_drops(
             max_bytes=settings.landing_max_bytes,
         )
     return report
+
+
+def land_files(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Drop local files in the landing zone (``landing/<file name>``) and land them, now.
+
+    What an upload to the landing bucket does on AWS (the ingest_csv Lambda lands it on the
+    S3 event; landing it here too writes the same keys). Each file goes where its header says
+    (:func:`land_energy_drops`): the energy company's entities, or OWID's data and codebook.
+    """
+    from datalake.sources.drop_names import safe_name
+
+    settings = settings or get_settings()
+    landing = runtime.object_store("landing", settings)
+    now = dt.datetime.now(dt.UTC)
+    drops = []
+    for path in map(Path, paths):
+        key = safe_name(path.name)
+        with path.open("rb") as stream:
+            landing.put_stream(key, stream)
+        drops.append((key, now))
+    return land_energy_drops(drops, settings=settings, progress=progress)
+
+
+def ingest_owid(
+    urls: Sequence[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    client: httpx.Client | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Fetch OWID's published files (``OWID_ENERGY_URL``, ``OWID_CODEBOOK_URL``) and land them.
+
+    Each is dropped in the landing zone as ``owid/<file name>`` and landed like any drop, so a
+    fetched file and a dropped one take the same checks to ``raw/owid/``.
+
+    Raises
+    ------
+    SourceError
+        A URL that cannot be fetched (unreachable, an HTTP error, too large), naming it; nothing
+        of that run is landed.
+    """
+    import httpx
+
+    from datalake.sources.owid import fetch_owid
+
+    settings = settings or get_settings()
+    landing = runtime.object_store("landing", settings)
+    urls = list(urls) if urls else [settings.owid_energy_url, settings.owid_codebook_url]
+    own = client is None
+    http = client or httpx.Client(timeout=settings.owid_timeout_s, follow_redirects=True)
+    try:
+        fetched = fetch_owid(landing, urls, client=http, max_bytes=settings.landing_max_bytes)
+    finally:
+        if own:
+            http.close()
+    now = dt.datetime.now(dt.UTC)
+    for item in fetched:
+        if progress:
+            progress(f"{item.url}: {item.size_bytes / 1e6:,.1f} MB fetched into landing/{item.landing_key}")
+    return land_energy_drops(
+        [(item.landing_key, now) for item in fetched], settings=settings, progress=progress
+    )
 
 
 def ingest_tmdb_csv(

@@ -12,6 +12,7 @@ just parsed and those kept: the rows a full run parses, so the same tables, row 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from pyspark.sql import DataFrame, SparkSession
@@ -21,7 +22,7 @@ from pyspark.sql.utils import AnalysisException
 
 from datalake.datasets.spec import DatasetSpec
 from datalake.jobs import delete_processed_partitions, write_processed
-from datalake.pipelines.ledger import Ledger, RunPlan
+from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current, spark_uri
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
@@ -38,6 +39,38 @@ def state_root(job: str, raw_prefix: str) -> str:
 
 def _part_id(name: str) -> str:
     return hashlib.sha1(name.encode()).hexdigest()
+
+
+def plan_kept_run(
+    store: ObjectStore,
+    report: RunReport,
+    raw_prefix: str,
+    progress: Progress | None,
+    *,
+    full: bool = False,
+    only_days: set[dt.date] | None = None,
+) -> tuple[Ledger, RunPlan] | None:
+    """The ledger and plan of a run over ``raw_prefix`` (said in ``report`` and to ``progress``).
+
+    None when no raw partition changed or went since the last run: there is nothing to do (a
+    full run over an empty prefix still records its ledger).
+    """
+    report.details["raw_prefix"] = raw_prefix
+    ledger = Ledger.load(store, report.job, raw_prefix)
+    plan = plan_run(ledger, list_raw_partitions(store, raw_prefix), full=full, only_days=only_days)
+    report.details.update(plan.details(plan.changed))
+    if progress:
+        progress(
+            f"{plan.mode} run ({plan.reason}): {len(plan.changed)} raw partition(s) to parse, "
+            f"{len(plan.deleted)} gone, {len(plan.skipped)} kept as they were"
+        )
+    if not plan.changed and not plan.deleted:
+        if plan.mode == "full":
+            ledger.commit(store, plan)
+        if progress:
+            progress(f"nothing to do under {raw_prefix}")
+        return None
+    return ledger, plan
 
 
 def fingerprints(frame: DataFrame, spec: DatasetSpec) -> dict[tuple, tuple[int, object]]:

@@ -7,7 +7,7 @@ import hashlib
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -25,12 +25,15 @@ from datalake.catalog.processed import (
 )
 from datalake.datasets import DATASETS, get_dataset
 from datalake.datasets.spec import DatasetSpec
-from datalake.errors import QueryError
+from datalake.errors import LakeError, QueryError
 from datalake.publishing import is_publish_marker, read_publish_marker
 from datalake.runs import RunReport, latest_runs, record_run
 from datalake.settings import Settings, get_settings
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
+
+if TYPE_CHECKING:
+    import boto3
 
 Progress = Callable[[str], None]
 
@@ -243,21 +246,30 @@ def _run_job(
     settings: Settings | None,
     progress: Progress,
     full: bool = False,
+    finish: Callable[[ObjectStore, RunReport, float], None] | None = None,
+    boto3_session: boto3.session.Session | None = None,
 ) -> RunReport:
     """Run one Spark job and record it; a failure (a JVM that died included) is recorded, then raised.
 
-    ``full`` makes the job ignore its ledger and reprocess every raw file.
+    ``full`` makes the job ignore its ledger and reprocess every raw file. ``finish`` is called
+    after a run that succeeded, before its report is written, with the store, the report and the
+    seconds the run took (the run metrics).
 
     The session starts inside the recorded block, so a JVM that cannot start is a failed run too.
     """
+    import time
+
     from datalake.spark import job_session
     from datalake.spark_failures import jvm_failures
 
     settings = settings or get_settings()
-    store = runtime.object_store("lake", settings)
+    store = runtime.object_store("lake", settings, boto3_session)
+    started = time.perf_counter()
     with record_run(job, store, raw_prefix=raw_prefix) as report, jvm_failures():
         spark = job_session(job, settings)
         process(spark, store, raw_prefix, report, progress, full=full)
+        if finish is not None:
+            finish(store, report, time.perf_counter() - started)
     return report
 
 
@@ -267,9 +279,14 @@ def transform(
     settings: Settings | None = None,
     progress: Progress = _quiet,
     full: bool = False,
+    boto3_session: boto3.session.Session | None = None,
     **options: Any,
 ) -> RunReport:
-    """Run a registered source's Glue job logic locally on Spark: raw files -> processed tables.
+    """Run a registered source's Glue job logic on Spark: raw files -> processed tables.
+
+    The run ends by measuring how fresh the source is now (``details["freshness"]`` of its
+    report) and, on the aws runtime, publishing that and the run's seconds as CloudWatch metrics
+    (:func:`datalake.pipelines.freshness.record_run_metrics`).
 
     Parameters
     ----------
@@ -283,6 +300,8 @@ def transform(
         Called with a line per table written.
     full
         Reprocess every raw file, ignoring what earlier runs already processed.
+    boto3_session
+        Session for S3, Glue and CloudWatch on the aws runtime.
     **options
         The source's own options, typed (the energy company's ``day``).
 
@@ -298,6 +317,7 @@ def transform(
     """
     from functools import partial
 
+    from datalake.pipelines.freshness import record_run_metrics
     from datalake.pipelines.source_jobs import process_source
     from datalake.sources.registry import get_source
 
@@ -306,7 +326,13 @@ def transform(
     settings = settings or get_settings()
     keywords = source.process_keywords(settings, options)
     process = partial(process_source, source, **keywords)
-    return _run_job(source.run_name, process, prefix, settings, progress, full)
+
+    def finish(store: ObjectStore, report: RunReport, seconds: float) -> None:
+        record_run_metrics(
+            source, report, seconds, settings, store=store, boto3_session=boto3_session, progress=progress
+        )
+
+    return _run_job(source.run_name, process, prefix, settings, progress, full, finish, boto3_session)
 
 
 def sync_all(
@@ -323,23 +349,9 @@ def sync_all(
     ]
 
 
-def run_daily(
-    now: dt.datetime, sample: bool = False, settings: Settings | None = None, progress: Progress = _quiet
-) -> list[RunReport]:
-    """Extract, transform, crawl and sync, in the order EventBridge and the S3 triggers run them."""
-    from datalake.pipelines.ingest import ingest_ree_daily
-    from datalake.sources.ree import RAW_PREFIX, SAMPLE_RAW_PREFIX
-
-    settings = settings or get_settings()
-    extract = ingest_ree_daily(now, sample=sample, settings=settings, progress=progress)
-    job = transform("ree", SAMPLE_RAW_PREFIX if sample else RAW_PREFIX, settings, progress)
-    for report in crawl_zones(["raw", "processed"], settings, progress):
-        report.raise_for_conflicts()
-    return [extract, job, *sync_all(settings, progress)]
-
-
 def lake_status(settings: Settings | None = None, count_rows: bool = True) -> dict[str, Any]:
-    """Tables with partitions and row counts, each job's latest run, and the warehouse state."""
+    """Tables with partitions and row counts, each job's latest run, each source's last success and
+    freshness, and the warehouse state."""
     settings = settings or get_settings()
     catalog = runtime.catalog(settings)
     engine = runtime.query_engine(settings) if count_rows else None
@@ -364,11 +376,15 @@ def lake_status(settings: Settings | None = None, count_rows: bool = True) -> di
                     "location": table.location,
                 }
             )
+    from datalake.pipelines.freshness import source_statuses
+
+    store = runtime.object_store("lake", settings)
     return {
         "runtime": settings.lake_runtime,
-        "lake": runtime.object_store("lake", settings).uri(),
+        "lake": store.uri(),
         "tables": tables,
-        "runs": latest_runs(runtime.object_store("lake", settings)),
+        "runs": latest_runs(store),
+        "sources": source_statuses(settings, store=store, catalog=catalog),
         "warehouse": _warehouse_state(settings),
     }
 
@@ -450,6 +466,7 @@ def run_demo(
     import time
     from zoneinfo import ZoneInfo
 
+    from datalake.pipelines.daily import run_daily
     from datalake.pipelines.ingest import ingest_ree
     from datalake.query.named_queries import run_named_query
     from datalake.sources.eia import SAMPLE_RAW_PREFIX as EIA_SAMPLE_RAW_PREFIX
@@ -507,8 +524,12 @@ def run_demo(
     step("sync to PostgreSQL", lambda: sync_all(settings, log))
     midnight = dt.datetime.combine(end + dt.timedelta(days=2), dt.time(0), ZoneInfo("Europe/Madrid"))
     daily = step(
-        f"daily increment (as at {midnight.isoformat()})", lambda: run_daily(midnight, True, settings, log)
+        f"daily increment (as at {midnight.isoformat()})",
+        # REE's schedule alone: the movies path above already ran TMDB's extract and transform.
+        lambda: run_daily(midnight, True, settings, log, sources=["ree"]),
     )
+    if daily.failures:
+        raise LakeError(f"the daily increment failed: {daily.report.error}")
     trained = step("movies: success classifier trained", lambda: _train_movie_success(settings))
     log(f"      {trained['line']}")
     engine = runtime.query_engine(settings)
@@ -519,7 +540,7 @@ def run_demo(
             | {title: run_named_query(name, settings) for title, name in DEMO_NAMED_QUERIES.items()}
         ),
     )
-    synced = daily[2:]
+    synced = [run for lake_step in daily.lake_steps if lake_step.name == "sync" for run in lake_step.runs]
     line = (
         f"{ingest.rows_in} sample files requested, {job.rows_out} rows processed, "
         f"{job.rows_quarantined} quarantined; daily increment synced "

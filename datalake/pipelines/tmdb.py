@@ -37,9 +37,10 @@ from datalake.pipelines.kept_rows import (
     drop_unreferenced_state,
     keep_parsed,
     kept_parsed,
+    plan_kept_run,
     publish_changed,
 )
-from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
+from datalake.pipelines.ledger import RunPlan
 from datalake.pipelines.processing import (
     RAW_PARTITION,
     Progress,
@@ -201,21 +202,10 @@ def process_raw_tmdb(
     RunReport
         ``report``, filled (see the module's docstring for the counts).
     """
-    report.details["raw_prefix"] = raw_prefix
-    ledger = Ledger.load(store, report.job, raw_prefix)
-    plan = plan_run(ledger, list_raw_partitions(store, raw_prefix), full=full)
-    report.details.update(plan.details(plan.changed))
-    if progress:
-        progress(
-            f"{plan.mode} run ({plan.reason}): {len(plan.changed)} raw partition(s) to parse, "
-            f"{len(plan.deleted)} gone, {len(plan.skipped)} kept as they were"
-        )
-    if not plan.changed and not plan.deleted:
-        if plan.mode == "full":
-            ledger.commit(store, plan)
-        if progress:
-            progress(f"nothing to do under {raw_prefix}")
+    planned = plan_kept_run(store, report, raw_prefix, progress, full=full)
+    if planned is None:
         return report
+    ledger, plan = planned
     with report.timed("read"):
         parsed = parse_changed(spark, store, raw_prefix, plan).cache()
         report.rows_in = parsed.count()

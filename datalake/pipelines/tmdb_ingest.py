@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datalake import runtime
-from datalake.errors import DataValidationError
+from datalake.errors import DataValidationError, IncompleteRunError
 from datalake.runs import RunReport, record_run
 from datalake.settings import Settings, get_settings
 from datalake.sources import tmdb_extract
@@ -163,6 +163,35 @@ def ingest_tmdb_daily(
             requests=http_client.requests_sent,
         )
     return report, summary
+
+
+def raise_for_ids_left(summary: tmdb_extract.DailySummary) -> None:
+    """Fail a daily TMDB run that ran out of time: the next run resumes its window (``pending.json``).
+
+    Raises
+    ------
+    IncompleteRunError
+        Naming how many of the window's changed ids are left.
+    """
+    if summary.left:
+        raise IncompleteRunError(
+            f"{summary.left} of {summary.changed} changed ids left; the next invocation resumes"
+        )
+
+
+def tmdb_daily_step(
+    now: dt.datetime, *, sample: bool, settings: Settings, progress: Progress | None = None
+) -> RunReport:
+    """What the tmdb_daily Lambda does on its schedule, for ``datalake run daily`` (no time limit here).
+
+    Raises
+    ------
+    IncompleteRunError
+        When ids were left, as the Lambda's invocation does.
+    """
+    report, summary = ingest_tmdb_daily(now, sample=sample, settings=settings, progress=progress)
+    raise_for_ids_left(summary)
+    return report
 
 
 def invoke_async(

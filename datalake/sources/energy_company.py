@@ -33,6 +33,7 @@ RejectReason = Literal[
     "bad_name",
     "symlink",
     "not_a_file",
+    "bad_workbook",
 ]
 
 # Text files hold no NUL and few other control bytes (tab, newline, carriage return, form feed).
@@ -130,6 +131,33 @@ def _text_lines(scan: TextScan, encoding: Encoding) -> list[str]:
     return lines
 
 
+def checked_lines(scan: TextScan) -> tuple[Encoding, list[str]]:
+    """The checks every text drop passes, and its encoding and first lines with text (NFC).
+
+    Raises
+    ------
+    Rejected
+        ``empty`` (no bytes or no line with text), ``binary``, ``line_too_long`` or ``encoding``.
+    """
+    if scan.blank:
+        raise Rejected("empty", f"the file has {scan.size} byte(s) and no text")
+    sample = scan.sample
+    if b"\x00" in sample or len(_CONTROL.findall(sample)) > len(sample) // 100:
+        raise Rejected("binary", "the file holds NUL or control bytes; a CSV extract is text")
+    if scan.long_line:
+        long = scan.long_line
+        raise Rejected(
+            "line_too_long",
+            f"line {long.number} (byte offset {long.offset}) has {long.length:,} bytes; "
+            f"the limit is {scan.max_line_bytes:,} (csv_max_line_bytes)",
+        )
+    encoding = _encoding(scan)
+    lines = _text_lines(scan, encoding)
+    if not lines:
+        raise Rejected("empty", f"the file has {scan.size} byte(s) and no line with text")
+    return encoding, lines
+
+
 def read_scan(scan: TextScan) -> Reading:
     """Decide on a scanned drop: how to read it, or why it cannot be read.
 
@@ -149,22 +177,7 @@ def read_scan(scan: TextScan) -> Reading:
         With the reason: ``empty`` (no bytes, or a header and no rows), ``binary``, ``encoding``,
         ``line_too_long``, ``missing_header`` or ``wrong_header``.
     """
-    if scan.blank:
-        raise Rejected("empty", f"the file has {scan.size} byte(s) and no text")
-    sample = scan.sample
-    if b"\x00" in sample or len(_CONTROL.findall(sample)) > len(sample) // 100:
-        raise Rejected("binary", "the file holds NUL or control bytes; a CSV extract is text")
-    if scan.long_line:
-        long = scan.long_line
-        raise Rejected(
-            "line_too_long",
-            f"line {long.number} (byte offset {long.offset}) has {long.length:,} bytes; "
-            f"the limit is {scan.max_line_bytes:,} (csv_max_line_bytes)",
-        )
-    encoding = _encoding(scan)
-    lines = _text_lines(scan, encoding)
-    if not lines:
-        raise Rejected("empty", f"the file has {scan.size} byte(s) and no line with text")
+    encoding, lines = checked_lines(scan)
     entity, delimiter, header = _match_header(lines[0].rstrip("\r\n"))
     if len(lines) < 2:
         raise Rejected("empty", f"a {entity} header and no data rows")

@@ -12,6 +12,11 @@ and the first 16 hex digits of the drop's SHA-256, or to
 The digest keeps two different drops of one name and day apart, and sends the same drop landed
 again to the same key. A drop rejected before it was read has only the reason record, keyed by a
 digest of its landing key and time; its original stays in landing.
+
+The landing zone is shared: an XLSX workbook, or a CSV whose header names Our World in Data's
+columns, is OWID's (``datalake.sources.owid``) and goes to
+``raw/owid/<energy|codebook>/year=/month=/day=/<stem>.<digest>.<csv|xlsx>`` or
+``rejected/owid/``, by the same rules.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from dataclasses import dataclass
 
 from datalake.datasets.energy_company import SOURCE
 from datalake.runs import RunReport, as_utc
+from datalake.sources import owid
 from datalake.sources.drop_names import name_problem, printable, recordable, safe_name
 from datalake.sources.energy_company import Rejected, read_scan
-from datalake.sources.text_scan import read_chunks, scan_chunks
+from datalake.sources.text_scan import TextScan, read_chunks, scan_chunks
+from datalake.sources.xlsx import is_workbook, looks_like_xlsx
 from datalake.storage.base import STAGING_PREFIX, ObjectInfo, ObjectStore
 from datalake.storage.paths import date_partition_key, join_key
 
@@ -185,6 +192,14 @@ def land_drop(
     assert info is not None  # described whenever nothing refused it
     with landing.open_read(source_key, info.version) as stream:
         scan = scan_chunks(read_chunks(stream), max_line_bytes)
+    if looks_like_xlsx(scan.sample):
+        # A workbook is a zip, read from its end: the whole drop (at most LANDING_MAX_BYTES).
+        with landing.open_read(source_key, info.version) as stream:
+            data = stream.read()
+        if is_workbook(data):
+            return _land_owid(landing, lake, source_key, landed_at, name, scan, info, data)
+    elif owid.is_owid_csv(scan):
+        return _land_owid(landing, lake, source_key, landed_at, name, scan, info, None)
     try:
         reading = read_scan(scan)
     except Rejected as rejection:
@@ -195,6 +210,32 @@ def land_drop(
     key = raw_key(reading.entity, landed_at, name, scan.sha256)
     lake.copy_from(landing, source_key, key, "text/csv", info.version)
     return LandingOutcome(source_key, landed_at, key, reading.entity, reading.encoding, reading.delimiter)
+
+
+def _land_owid(
+    landing: ObjectStore,
+    lake: ObjectStore,
+    source_key: str,
+    landed_at: dt.datetime,
+    name: str,
+    scan: TextScan,
+    info: ObjectInfo,
+    workbook: bytes | None,
+) -> LandingOutcome:
+    """An OWID drop (its workbook's bytes, or None for a CSV) -> ``raw/owid/<kind>/...``
+    unchanged, or ``rejected/owid/`` with its reason."""
+    form: owid.Format = "csv" if workbook is None else "xlsx"
+    try:
+        kind = owid.check_csv_drop(scan) if workbook is None else owid.check_xlsx_drop(workbook)
+    except Rejected as rejection:
+        key = owid.rejected_key(landed_at, name, scan.sha256, form)
+        return _reject(
+            landing, lake, source_key, landed_at, key, rejection, scan.size, info.version, copy=True
+        )
+    key = owid.raw_key(kind, landed_at, name, scan.sha256, form)
+    content_type = "text/csv" if form == "csv" else owid.XLSX_CONTENT_TYPE
+    lake.copy_from(landing, source_key, key, content_type, info.version)
+    return LandingOutcome(source_key, landed_at, key, f"{owid.SOURCE}_{kind}")
 
 
 def landing_keys(landing: ObjectStore) -> list[str]:

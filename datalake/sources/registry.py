@@ -23,6 +23,7 @@ from typing import Any, Literal
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
 from datalake.datasets.movies import MOVIE_COMPANIES, MOVIE_GENRES, MOVIE_KEYWORDS, MOVIE_PEOPLE, MOVIES
+from datalake.datasets.owid import OWID_TABLES, QUARANTINE_FOLDERS
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.datasets.spec import DatasetSpec
 from datalake.errors import ConfigurationError, LakeError
@@ -38,6 +39,11 @@ class UnknownSourceError(LakeError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+def pascal_case(name: str) -> str:
+    """A registry name as the templates' logical ids spell it (``energy_company`` -> ``EnergyCompany``)."""
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
 @dataclass(frozen=True)
@@ -110,15 +116,87 @@ class SourceLambda:
 
     ``rule`` is the logical id of the EventBridge rule in cloudformation/ingestion.yaml that
     invokes it (a schedule, an on-demand event, an S3 event).
+
+    ``daily`` is set exactly for a Lambda on an EventBridge schedule (a ``ScheduleExpression``
+    rule; tests/unit/test_source_registry.py holds the two equal): what it does, on whichever
+    runtime the settings name, as ``datalake run daily`` runs it::
+
+        (now: datetime, *, sample: bool, settings: Settings, progress) -> RunReport
+
+    raising when the invocation would fail. A scheduled Lambda gets, from this one declaration,
+    its place in ``datalake run daily`` and its Errors and dead-letter-queue alarms in
+    cloudformation/monitoring.yaml (``datalake deploy monitoring`` writes them).
     """
 
     name: str
     rule: str
     description: str
+    daily: CodeRef | None = None
 
     @property
     def folder(self) -> str:
         return f"lambdas/{self.name}"
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether an EventBridge schedule invokes it (it declares its ``daily`` step)."""
+        return self.daily is not None
+
+    @property
+    def function_name(self) -> str:
+        """The function's name after ``<project>-<env>-`` (``ree_daily`` -> ``ree-daily``), as the
+        templates name it, its dead-letter queue (``<name>-dlq``) and its log group."""
+        return self.name.replace("_", "-")
+
+    @property
+    def logical_name(self) -> str:
+        """The templates' logical-id stem of its resources (``ree_daily`` -> ``ReeDaily``)."""
+        return pascal_case(self.name)
+
+
+#: The longest expected lag a source may declare (31 days): staleness is for data on a schedule.
+MAX_EXPECTED_LAG_HOURS = 31 * 24
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh a source's processed data is expected to be.
+
+    Attributes
+    ----------
+    dataset
+        The processed table whose newest value says how fresh the source is (one of its datasets).
+    column
+        Its date or timestamp column giving that value (a date counts from its start, UTC).
+    expected_lag
+        The most that value may lag behind the clock before the source is stale: ``datalake status``
+        says so, and its freshness alarm fires (cloudformation/monitoring.yaml).
+    """
+
+    dataset: DatasetSpec
+    column: str
+    expected_lag: dt.timedelta
+
+    def __post_init__(self) -> None:
+        if self.column not in self.dataset.column_names:
+            raise ConfigurationError(f"freshness: {self.column!r} is not a column of {self.dataset.name}")
+        kind = self.dataset.column(self.column).type
+        if kind not in ("date", "timestamp"):
+            raise ConfigurationError(
+                f"freshness: {self.dataset.name}.{self.column} is a {kind}, not a date or timestamp"
+            )
+        hours = self.expected_lag / dt.timedelta(hours=1)
+        # Whole hours: the freshness alarm's threshold is in hours, its period a whole minute count.
+        if hours < 1 or hours != int(hours) or hours > MAX_EXPECTED_LAG_HOURS:
+            raise ConfigurationError(
+                f"freshness: expected lag of {self.dataset.name} must be whole hours, 1 to "
+                f"{MAX_EXPECTED_LAG_HOURS}, got {self.expected_lag}"
+            )
+
+    @property
+    def expected_lag_hours(self) -> int:
+        """The expected lag in hours (the freshness alarm's threshold)."""
+        return int(self.expected_lag / dt.timedelta(hours=1))
 
 
 @dataclass(frozen=True)
@@ -172,6 +250,9 @@ class SourceSpec:
         written from more than one raw prefix needs it (:func:`index_sources` checks).
     owner_column
         The column of its datasets that names which raw prefix's rows a row is.
+    freshness
+        How fresh its processed data should be; None: no expectation (files dropped by hand), so no
+        freshness alarm and no stale flag. Its processing runs record (and on AWS publish) the age.
     """
 
     name: str
@@ -193,6 +274,7 @@ class SourceSpec:
     value_day: CodeRef | None = None
     owned_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     owner_column: str = "source"
+    freshness: Freshness | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -206,6 +288,11 @@ class SourceSpec:
             raise ConfigurationError(f"source {self.name}: the standard pipeline needs an unreadable builder")
         if self.owned_values:
             self._check_owned_values()
+        if self.freshness is not None and self.freshness.dataset not in self.datasets:
+            raise ConfigurationError(
+                f"source {self.name}: freshness reads {self.freshness.dataset.name}, "
+                "which it does not publish"
+            )
 
     def _check_owned_values(self) -> None:
         if set(self.owned_values) != set(self.raw_prefixes):
@@ -256,6 +343,16 @@ class SourceSpec:
     def job_arguments(self) -> dict[str, str]:
         """The Glue job's own DefaultArguments (besides the lake settings every job gets)."""
         return {"--source": self.name, "--raw_prefix": self.raw_prefix}
+
+    @property
+    def scheduled_lambdas(self) -> tuple[SourceLambda, ...]:
+        """Its Lambdas on an EventBridge schedule (each declares its ``daily`` step)."""
+        return tuple(function for function in self.lambdas if function.scheduled)
+
+    @property
+    def owner_values(self) -> tuple[str, ...]:
+        """Every value of ``owner_column`` its rows carry; empty when it owns every row of its tables."""
+        return tuple(value for values in self.owned_values.values() for value in values)
 
     @property
     def max_concurrent_runs(self) -> int:
@@ -351,9 +448,18 @@ REE = SourceSpec(
     owned_values={"raw/ree": ("ree",), "raw/ree_sample": ("sample",)},
     job_setting="ree_glue_job",
     lambdas=(
-        SourceLambda("ree_daily", "DailySchedule", "daily: re-fetch the days the last 48 hours touch"),
+        SourceLambda(
+            "ree_daily",
+            "DailySchedule",
+            "daily: re-fetch the days the last 48 hours touch",
+            daily=CodeRef("datalake.pipelines.ingest:ree_daily_step"),
+        ),
         SourceLambda("ree_backfill", "BackfillRule", "on demand: put-events source datalake.backfill"),
     ),
+    # The daily run (05:30 UTC) lands the Madrid days the last 48 hours touch, today's included:
+    # newest local_date is the run's day, about 6 hours old then and 30 before the next run. 48
+    # hours means the newest day is at least two days before the run's, a day missed.
+    freshness=Freshness(DEMAND_HOURLY, "local_date", dt.timedelta(hours=48)),
 )
 
 ENTSOE = SourceSpec(
@@ -371,6 +477,7 @@ ENTSOE = SourceSpec(
     problem_source="entsoe_unreadable",
     owned_values={"raw/entsoe": ("entsoe",)},
     job_setting="entsoe_glue_job",
+    # No freshness expectation: its files are downloaded by hand, on no schedule.
 )
 
 _ENERGY = (CLIENTES, PROVEEDORES, TRANSACCIONES)
@@ -398,11 +505,17 @@ ENERGY_COMPANY = SourceSpec(
         join_key("energy_company", name) for name in (*(s.table_name for s in _ENERGY), "unreadable")
     ),
     reads_back=_ENERGY,
+    # No freshness expectation: the company drops its extracts when it has them, on no schedule.
 )
 
 #: The TMDB extractors (issue 17): the tmdb source lists them as its ``lambdas``.
 TMDB_LAMBDAS = (
-    SourceLambda("tmdb_daily", "TmdbDailySchedule", "daily: /movie/changes since the last successful run"),
+    SourceLambda(
+        "tmdb_daily",
+        "TmdbDailySchedule",
+        "daily: /movie/changes since the last successful run",
+        daily=CodeRef("datalake.pipelines.tmdb_ingest:tmdb_daily_step"),
+    ),
     SourceLambda(
         "tmdb_backfill", "TmdbBackfillRule", "on demand (source datalake.tmdb-backfill), then itself"
     ),
@@ -434,6 +547,9 @@ TMDB = SourceSpec(
     quarantine_folders=("tmdb",),
     reads_back=_MOVIE_TABLES,
     lambdas=TMDB_LAMBDAS,
+    # The daily run (09:00 UTC) extracts the day's changed movies: the newest extraction is about
+    # a day old before the next run; 48 hours means a day's changes are missing.
+    freshness=Freshness(MOVIES, "extracted_at", dt.timedelta(hours=48)),
 )
 
 EIA = SourceSpec(
@@ -452,8 +568,42 @@ EIA = SourceSpec(
     owned_values={"raw/eia": ("eia",), "raw/eia_sample": ("sample",)},
     job_setting="eia_glue_job",
     lambdas=(
-        SourceLambda("eia_daily", "EiaDailySchedule", "daily: re-fetch the last 14 days (revisions win)"),
+        SourceLambda(
+            "eia_daily",
+            "EiaDailySchedule",
+            "daily: re-fetch the last 14 days (revisions win)",
+            daily=CodeRef("datalake.pipelines.eia_ingest:eia_daily_step"),
+        ),
     ),
+    # Spot prices are for business days and EIA publishes them in weekly batches: a week and a
+    # long weekend behind is normal, more is stale.
+    freshness=Freshness(ENERGY_PRICES_DAILY, "date", dt.timedelta(days=10)),
+)
+
+
+OWID = SourceSpec(
+    name="owid",
+    description="Raw OWID energy drops (CSV or XLSX, both column sets) and codebook -> world_energy, "
+    "world_energy_indicators, world_energy_codebook",
+    # One folder: energy/ holds the data files, codebook/ the codebooks, both as they landed.
+    raw_prefixes=("raw/owid",),
+    file_format="csv",  # or XLSX workbooks: the job reads each file whole (datalake.transforms.owid)
+    file_pattern="*",
+    flatten=CodeRef("datalake.transforms.owid:files_to_rows"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.owid:world_energy"), OWID_TABLES[0]),
+        DatasetBuilder(CodeRef("datalake.transforms.owid:indicator_rows"), OWID_TABLES[1]),
+        DatasetBuilder(CodeRef("datalake.transforms.owid:codebook_table"), OWID_TABLES[2]),
+    ),
+    unreadable=None,
+    problem_source="owid/unreadable",
+    job_setting="owid_glue_job",
+    # The newest drop holding a (country, year) wins whatever day it landed, so the tables are a
+    # function of every drop: parsed rows are kept between runs (datalake.pipelines.owid).
+    process=CodeRef("datalake.pipelines.owid:process_raw_owid"),
+    # Its drops land through the landing Lambda of the energy company (ingest_csv), which routes them.
+    quarantine_folders=tuple(QUARANTINE_FOLDERS.values()),
+    reads_back=OWID_TABLES,
 )
 
 
@@ -507,7 +657,7 @@ def _check_shared_tables(sources: tuple[SourceSpec, ...]) -> None:
 
 
 #: Every registered source by name; registering one is one entry here.
-SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA)
+SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA, OWID)
 
 
 def get_source(name: str) -> SourceSpec:
@@ -524,6 +674,11 @@ def get_source(name: str) -> SourceSpec:
         raise UnknownSourceError(
             f"unknown source {name!r}; registered sources: {', '.join(sorted(SOURCES))}"
         ) from None
+
+
+def scheduled_lambdas() -> list[tuple[SourceSpec, SourceLambda]]:
+    """Every registered Lambda on an EventBridge schedule, with its source, in registration order."""
+    return [(source, function) for source in SOURCES.values() for function in source.scheduled_lambdas]
 
 
 def raw_prefix_sources() -> dict[str, SourceSpec]:

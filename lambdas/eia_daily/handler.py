@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from datalake.pipelines.eia_ingest import ingest_eia_daily
+from datalake.pipelines.eia_ingest import ingest_eia_daily, raise_for_failed_ranges
 from datalake.settings import get_settings
 
 logger = Logger(service="eia_daily")
@@ -23,10 +23,6 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext | None) -> di
     result = {k: v for k, v in report.to_dict().items() if k != "keys_written"}
     result["files_written"] = len(summary.keys)
     logger.info("eia daily ingest", extra=result)
-    if summary.failed or summary.not_attempted:
-        # Fail the invocation so the dead-letter queue and alarms see it; the days written stay.
-        raise RuntimeError(
-            f"{len(summary.failed)} request range(s) failed, {summary.not_attempted} not attempted: "
-            f"{[f['reason'] for f in summary.failed[:3]]}"
-        )
+    # Fail the invocation so the dead-letter queue and alarms see it; the days written stay.
+    raise_for_failed_ranges(summary)
     return result

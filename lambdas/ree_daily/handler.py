@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from datalake.pipelines.ingest import ingest_ree_daily
+from datalake.pipelines.ingest import ingest_ree_daily, raise_for_failed_days
 from datalake.settings import get_settings
 
 logger = Logger(service="ree_daily")
@@ -22,7 +22,6 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext | None) -> di
     report = ingest_ree_daily(now, sample=get_settings().ree_sample)
     summary = {k: v for k, v in report.to_dict().items() if k != "keys_written"}
     logger.info("ree daily ingest", extra=summary)
-    if report.details["failed"]:
-        # Fail the invocation so the dead-letter queue and alarms see it; written days stay.
-        raise RuntimeError(f"{len(report.details['failed'])} day(s) failed: {report.details['failed'][:3]}")
+    # Fail the invocation when a day failed, so the dead-letter queue and alarms see it; written days stay.
+    raise_for_failed_days(report)
     return summary

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from datalake.pipelines.tmdb_ingest import ingest_tmdb_daily, time_keeper
+from datalake.pipelines.tmdb_ingest import ingest_tmdb_daily, raise_for_ids_left, time_keeper
 from datalake.settings import get_settings
 
 logger = Logger(service="tmdb_daily")
@@ -24,9 +24,6 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext | None) -> di
     result = {"run_id": report.run_id, **{k: v for k, v in summary.to_dict().items() if k != "keys"}}
     result["files_written"] = len(summary.keys)
     logger.info("tmdb daily ingest", extra=result)
-    if summary.left:
-        # Out of time: fail the invocation so Lambda retries it; the retry resumes the window (pending.json).
-        raise RuntimeError(
-            f"{summary.left} of {summary.changed} changed ids left; the next invocation resumes"
-        )
+    # Out of time: fail the invocation so Lambda retries it; the retry resumes the window (pending.json).
+    raise_for_ids_left(summary)
     return result

@@ -24,6 +24,7 @@ from typing import Any
 import pyspark
 import pytest
 from energy_fixtures import land_fixed_day
+from owid_fixtures import as_xlsx, current_shape, subset_2020
 from tmdb_landing import land_tmdb_raw
 
 from datalake.deploy.glue_rules import GLUE_RUNTIME_DISTRIBUTIONS
@@ -139,8 +140,22 @@ def land_eia(settings: Settings) -> dict[str, str]:
     return {"--raw_prefix": "raw/eia_sample"}
 
 
+def land_owid(settings: Settings) -> dict[str, str]:
+    """A 2020-shaped CSV, the same rows in the current shape, and an XLSX, landed as drops."""
+    from datalake.pipelines.ingest import land_energy_drops
+
+    data = subset_2020(("Spain", "World"), (2018, 2019))
+    files = {"owid-2020.csv": data, "owid-current.csv": current_shape(data), "owid.xlsx": as_xlsx(data)}
+    landing = LocalObjectStore(settings.lake_root / "landing")
+    for name, body in files.items():
+        landing.put_bytes(name, body)
+    moment = dt.datetime.combine(DAY, dt.time(8), dt.UTC)
+    land_energy_drops([(name, moment) for name in files], settings=settings)
+    return {}
+
+
 #: Sources whose transforms run Python on the executors (mapInPandas), so workers import datalake.
-PYTHON_ON_EXECUTORS = {"entsoe"}
+PYTHON_ON_EXECUTORS = {"entsoe", "owid"}
 
 JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = {
     "ree": (land_ree, ("processed/demand_hourly", "processed/generation")),
@@ -151,6 +166,7 @@ JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = 
     ),
     "tmdb": (land_tmdb, ("processed/movies", "processed/movie_genres")),
     "eia": (land_eia, ("processed/energy_prices_daily",)),
+    "owid": (land_owid, ("processed/world_energy", "processed/world_energy_indicators")),
 }
 
 

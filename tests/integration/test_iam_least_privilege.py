@@ -20,11 +20,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,6 +33,7 @@ import httpx
 import pandas as pd
 import pytest
 import requests
+from loopback import loopback_server
 from processed_fixtures import publish_frames
 from psycopg.conninfo import conninfo_to_dict
 from tmdb_fixtures import Answer, serve, transport_answer
@@ -352,14 +352,8 @@ def ree_api() -> Iterator[str]:
         def log_message(self, *_args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_server(Handler) as url:
+        yield url
 
 
 def demand_frame(day: str, demand_mw: float) -> pd.DataFrame:
@@ -472,17 +466,22 @@ def ingest_csv_runs(h: Harness) -> LambdaRun:
     [clientes] = [path for path in drops.iterdir() if path.name.startswith("clientes")]
     s3.put_object(Bucket=landing, Key="extractos/clientes 2024-06-03.csv", Body=clientes.read_bytes())
     s3.put_object(Bucket=landing, Key="extractos/notas.csv", Body=b"\x00\x01\x02 not a csv \xff\xfe")
+    # OWID's drops share the landing: one lands in raw/owid/, one (a header alone) in rejected/owid/.
+    s3.put_object(Bucket=landing, Key="owid/energy.csv", Body=b"country,year,iso_code\nSpain,2019,ESP\n")
+    s3.put_object(Bucket=landing, Key="owid/header-only.csv", Body=b"country,year,iso_code\n")
+    owid = ["owid/energy.csv", "owid/header-only.csv"]
     template = h.event_json("s3_landing_object_created.json")
     event = s3_event(
         template,
         landing,
-        ["extractos/clientes 2024-06-03.csv", *keys, "extractos/notas.csv"],
+        ["extractos/clientes 2024-06-03.csv", *keys, "extractos/notas.csv", *owid],
         template["Records"][0]["eventTime"],
     )
     run = h.run("ingest_csv", [({}, event)])
     [summary] = run.answers
     assert isinstance(summary, dict), summary
-    assert summary["rows_out"] == len(keys) + 1 and summary["rows_quarantined"] == 1, summary
+    assert summary["rows_out"] == len(keys) + 2 and summary["rows_quarantined"] == 2, summary
+    assert summary["details"]["accepted"]["owid_energy"] == 1, summary
     return run
 
 
@@ -730,14 +729,8 @@ def chat_completions(sql: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         def log_message(self, *_args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_server(Handler) as url:
+        yield url, received
 
 
 @pytest.mark.parametrize("ask_backend", ["parser", "parser+hf"])

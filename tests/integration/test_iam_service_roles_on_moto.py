@@ -70,8 +70,10 @@ from datalake.deploy.iam_sagemaker import (
 )
 from datalake.deploy.templates import REPO_ROOT, load_template
 from datalake.models.archive import pack_model_dir
+from datalake.runs import RunReport
 from datalake.settings import Settings, get_settings
 from datalake.sources import entsoe, ree
+from datalake.sources.energy_landing import land_drops
 from datalake.sources.ree_sample import sample_client
 from datalake.sources.tmdb_kaggle import KAGGLE_PREFIX
 from datalake.storage.local import LocalObjectStore
@@ -198,6 +200,12 @@ class MirroredWrites:
         monkeypatch.setattr(DataFrameWriter, "parquet", parquet)
 
 
+OWID_DROP = (
+    b"country,year,iso_code,primary_energy_consumption\n"
+    b"Spain,2019,ESP,1589.265\nWorld,2019,OWID_WRL,162194.29\n"
+)
+
+
 def land_raw(lake: Path) -> None:
     """One day of each source's raw files, as their extractors and landing leave them."""
     store = LocalObjectStore(lake)
@@ -216,6 +224,17 @@ def land_raw(lake: Path) -> None:
     entsoe.ingest_files(store, [export])
     land_fixed_day(Settings(_env_file=None, lake_runtime="local", lake_root=lake))
     land_tmdb_raw(store, lake.parent)
+    # An OWID drop (the current column order), landed through the shared landing.
+    landing = LocalObjectStore(lake.parent / "owid-landing")
+    landing.put_bytes("owid-energy-data.csv", OWID_DROP)
+    land_drops(
+        landing,
+        store,
+        [("owid-energy-data.csv", LANDED)],
+        RunReport("land"),
+        max_line_bytes=10_000,
+        max_bytes=10**6,
+    )
 
 
 def load_script(name: str) -> ModuleType:
@@ -239,6 +258,8 @@ GLUE_RUNS: tuple[tuple[str, dict[str, str], str | None, dict[str, bytes] | None]
     ("EnergyCompanyJob", {}, None, None),
     # API envelopes and a Kaggle file: the movie tables (unpartitioned) and the job's kept records.
     ("TmdbJob", {}, None, None),
+    # OWID's drop: its three unpartitioned tables and its kept rows.
+    ("OwidJob", {}, None, None),
     # A later clientes drop: the unpartitioned clientes table is switched (UpdateTable).
     ("EnergyCompanyJob", {}, None, NEW_CLIENT_DROP),
     # Without the providers the purchases change: their partitions are switched.
@@ -277,7 +298,13 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
     land_raw(lake)
     s3 = aws.client("s3", settings=moto_settings)
     raw = [p for p in (lake / "raw").rglob("*") if p.is_file()]
-    assert {p.relative_to(lake).parts[1] for p in raw} == {"ree_sample", "entsoe", "energy_company", "tmdb"}
+    assert {p.relative_to(lake).parts[1] for p in raw} == {
+        "ree_sample",
+        "entsoe",
+        "energy_company",
+        "tmdb",
+        "owid",
+    }
     for path in raw:
         s3.put_object(Bucket=bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes())
 
@@ -344,9 +371,10 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
         with recording_aws_calls() as calls:
             status = load_script(script).main(argv)
         assert status == 0, f"{job} {extra} failed"
-        # The driver's calls: S3 (listing runs, markers, retention) and the catalog switch. The
-        # harness's own uploads of Spark's files (EMRFS's puts) are among the S3 calls.
-        assert {call.service for call in calls} == {"s3", "glue"}, {
+        # The driver's calls: S3 (listing runs, markers, retention), the catalog switch and, at the
+        # end, the run metrics. The harness's own uploads of Spark's files (EMRFS's puts) are among
+        # the S3 calls.
+        assert {call.service for call in calls} == {"s3", "glue", "cloudwatch"}, {
             f"{c.service}.{c.operation}" for c in calls
         }
         assert session.read_paths, f"{job}: Spark read nothing"

@@ -156,7 +156,14 @@ def test_glue_job_names_reach_the_trigger_from_the_transforms_stack() -> None:
     starter = TEMPLATES["ingestion"]["Resources"]["StartTransformRole"]["Properties"]["Policies"][0]
     [statement] = [s for s in starter["PolicyDocument"]["Statement"] if "glue:StartJobRun" in s["Action"]]
     granted = {sub_text(r).rsplit("/", 1)[1] for r in statement["Resource"]}
-    assert granted == {"${ReeJob}", "${EntsoeJob}", "${EnergyCompanyJob}", "${TmdbJob}", "${EiaJob}"}
+    assert granted == {
+        "${ReeJob}",
+        "${EntsoeJob}",
+        "${EnergyCompanyJob}",
+        "${TmdbJob}",
+        "${EiaJob}",
+        "${OwidJob}",
+    }
 
 
 def test_lambda_layers_leave_out_torch_and_spark() -> None:

@@ -13,6 +13,13 @@ def test_registry_and_unknown_dataset() -> None:
         get_dataset("nope")
 
 
+UNITLESS = ("share", "popularity", "vote_average", "population", "value")
+UNIT_SUFFIXES = (
+    *("_mw", "_mwh", "_eur_mwh", "_pct", "_kwh", "_cop", "_twh", "_intl_usd_2011"),
+    *("_gco2e_per_kwh", "_kwh_per_intl_usd", "_mtco2e"),
+)
+
+
 @pytest.mark.parametrize("spec", list(DATASETS.values()), ids=list(DATASETS))
 def test_specs_are_consistent(spec: DatasetSpec) -> None:
     data, keys = spec.catalog_columns()
@@ -20,14 +27,16 @@ def test_specs_are_consistent(spec: DatasetSpec) -> None:
     assert set(spec.primary_key) <= set(spec.column_names)
     assert spec.arrow_schema(with_partitions=True).names == spec.column_names + [k.name for k in keys]
     # Units are explicit in numeric column names; a ratio or a score has none (TMDB's popularity
-    # index and its 0-10 mean rating). A table whose rows are in different units (EIA's prices:
-    # USD/bbl for crude oil, USD/MMBtu for gas) says each row's in a non-null ``unit`` column.
+    # index and its 0-10 mean rating), a count of people is one (OWID's population), and a long
+    # form's value has its unit in its own column (world_energy_indicators.unit). A table whose rows
+    # are in different units (EIA's prices: USD/bbl for crude oil, USD/MMBtu for gas) says each
+    # row's in a non-null ``unit`` column.
     row_unit = "unit" in spec.column_names and not spec.column("unit").nullable
     for column in spec.columns:
         if column.type == "double":
             assert (
-                column.name in ("share", "popularity", "vote_average")
-                or column.name.endswith(("_mw", "_mwh", "_eur_mwh", "_pct", "_kwh", "_cop"))
+                column.name in UNITLESS
+                or column.name.endswith(UNIT_SUFFIXES)
                 or (row_unit and column.name == "price")
             ), column.name
 

@@ -30,12 +30,15 @@ from datalake.sources.registry import (
     REE,
     SOURCES,
     CodeRef,
+    Freshness,
     RowOwnership,
+    SourceLambda,
     SourceSpec,
     UnknownSourceError,
     get_source,
     index_sources,
     raw_prefix_sources,
+    scheduled_lambdas,
 )
 from datalake.sources.sample import SAMPLE_LABEL
 
@@ -319,3 +322,71 @@ def test_the_cli_passes_a_sources_own_options_and_refuses_bad_values() -> None:
     assert missing.exit_code == 2 and "--day: needs a value" in missing.output, missing.output
     listed = runner.invoke(app, ["transform", "--help"], env={"COLUMNS": "200"})
     assert all(f"- {name}:" in listed.output for name in SOURCES), listed.output
+
+
+# -- schedules and freshness (issue 19) -----------------------------------------------------------
+
+
+def _schedule_targets() -> dict[str, str]:
+    """``{logical id of a function: its rule}`` for every EventBridge schedule of the ingestion layer."""
+    resources = INGESTION["Resources"]
+    return {
+        target["Arn"]["Fn::GetAtt"][0]: name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in resource["Properties"]
+        for target in resource["Properties"]["Targets"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "function"),
+    [(s, f) for s in SOURCES.values() for f in s.lambdas],
+    ids=lambda v: v.name if hasattr(v, "name") else "",
+)
+def test_a_source_lambda_declares_its_daily_step_exactly_when_a_schedule_invokes_it(
+    source: SourceSpec, function: SourceLambda
+) -> None:
+    rule = INGESTION["Resources"][function.rule]["Properties"]
+    on_schedule = "ScheduleExpression" in rule
+    fix = "a schedule: declare daily=CodeRef(...), its local run" if on_schedule else "no schedule"
+    assert on_schedule == function.scheduled, (
+        f"{function.name} (source {source.name}): {function.rule} is {fix}"
+    )
+    if function.scheduled:
+        assert function.daily is not None and callable(function.daily.resolve()), function.daily
+        assert function.function_name == function.name.replace("_", "-")
+
+
+def test_every_scheduled_function_is_a_registered_source_lambda() -> None:
+    functions = {
+        name: sub_text(resource["Properties"]["Code"]["S3Key"]).rsplit("/", 1)[1].removesuffix(".zip")
+        for name, resource in INGESTION["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    scheduled = {functions[logical_id] for logical_id in _schedule_targets()}
+    assert scheduled == {function.name for _source, function in scheduled_lambdas()}
+    assert scheduled >= {"ree_daily", "tmdb_daily"}
+
+
+def test_freshness_is_declared_on_a_published_date_column_in_whole_hours() -> None:
+    from datalake.datasets import DEMAND_HOURLY, GENERATION
+
+    assert REE.freshness == Freshness(DEMAND_HOURLY, "local_date", dt.timedelta(hours=48))
+    assert get_source("tmdb").freshness is not None and get_source("tmdb").freshness.column == "extracted_at"
+    # Files dropped by hand have no expected cadence.
+    assert ENTSOE.freshness is None and ENERGY_COMPANY.freshness is None
+    with pytest.raises(ConfigurationError, match=r"demand_hourly\.region is a string, not a date"):
+        Freshness(DEMAND_HOURLY, "region", dt.timedelta(hours=48))
+    with pytest.raises(ConfigurationError, match="'day' is not a column of demand_hourly"):
+        Freshness(DEMAND_HOURLY, "day", dt.timedelta(hours=48))
+    for lag in (dt.timedelta(minutes=90), dt.timedelta(days=32), dt.timedelta(0)):
+        with pytest.raises(ConfigurationError, match="whole hours, 1 to 744"):
+            Freshness(DEMAND_HOURLY, "local_date", lag)
+    with pytest.raises(ConfigurationError, match="freshness reads generation, which it does not publish"):
+        SourceSpec(
+            **{
+                **ENTSOE.__dict__,
+                "builders": ENTSOE.builders[:1],
+                "freshness": Freshness(GENERATION, "local_date", dt.timedelta(hours=24)),
+            }
+        )

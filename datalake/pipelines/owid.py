@@ -1,0 +1,333 @@
+"""Raw OWID files -> world_energy, world_energy_indicators, world_energy_codebook (+ quarantine, report).
+
+Every OWID drop is a snapshot of the whole dataset (or of its codebook), and the tables are a
+function of every drop landed: a (country, year) row, or a codebook entry, comes from the newest
+drop holding it (by landing day, then, between drops of one day, the one whose data reaches the
+later year). So a newer vintage replaces each row it has, and a row it lacks (a region OWID
+dropped, a partial drop) stays as the older drop gave it: an upsert, never a replace of the whole
+table; ``landed_on`` says which drop each row comes from. Revisions of one row never mix values of
+two vintages.
+
+As for the energy company and TMDB (:mod:`datalake.pipelines.kept_rows`), a run parses only the
+raw partitions changed since its last success, keeps their parsed rows in the job's state
+folder, and computes the tables from the rows of every partition, just parsed or kept: the tables
+of a full run, row for row; only the tables whose rows differ are rewritten.
+
+Counts (``rows_in == rows_out + rows_quarantined`` over the rows this run parsed): a row is a data
+row of the energy file, a row of the codebook, or a file that could not be read at all. It is in
+the tables (``rows_out``) or quarantined under ``quarantine/owid/`` with its reason (a bad year, no
+country, a cell count other than the header's, a repeat of a line of the same file, a codebook
+unit that contradicts the column's name, superseded by a newer drop, an unreadable file). Values
+are checked one by one: a value that is not a number or breaks its column's range is null in
+``world_energy`` and goes to ``quarantine/owid/world_energy_values/`` with its reason, and
+``details["values"]`` counts them (``in == out + quarantined``) apart from the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from datalake.datasets.owid import (
+    BY_NAME,
+    QUARANTINE_FOLDERS,
+    WORLD_ENERGY,
+    WORLD_ENERGY_CODEBOOK,
+    WORLD_ENERGY_INDICATORS,
+)
+from datalake.jobs import write_quarantine
+from datalake.pipelines.kept_rows import (
+    drop_unreferenced_state,
+    keep_parsed,
+    kept_parsed,
+    plan_kept_run,
+    publish_changed,
+    spill,
+)
+from datalake.pipelines.ledger import RunPlan
+from datalake.pipelines.processing import (
+    RAW_PARTITION,
+    Progress,
+    quarantine_counted,
+    spark_uri,
+    with_raw_partition,
+)
+from datalake.runs import RunReport
+from datalake.storage.base import ObjectStore
+from datalake.transforms import owid as transforms
+from datalake.transforms import quality
+from datalake.transforms.documents import read_binary_documents
+
+#: True on the rows this run parsed, False on those kept from earlier runs.
+NEW = "_new"
+#: The parsed rows as kept between runs.
+KEPT = T.StructType([*transforms.PARSED.fields, T.StructField("landed_on", T.DateType())])
+QUARANTINE = QUARANTINE_FOLDERS
+#: ``world_energy`` as judged row by row: its range rules on values are checked value by value
+#: (:func:`datalake.transforms.owid.value_problem`), which leaves a bad value null, not the row out.
+ROW_RULES = replace(
+    WORLD_ENERGY,
+    quality_rules=tuple(r for r in WORLD_ENERGY.quality_rules if r.column not in transforms.MINIMUM),
+)
+_ROW_QUARANTINE = ("path", "line_number", "raw_record", "landed_on", quality.REASON)
+#: At most this many rejected files are named in a run report (the count is always there).
+REPORTED_FILES = 200
+#: The figures a run's summary quotes, per place: (indicator, label).
+HEADLINE = (("primary_energy_consumption", "primary energy"), ("renewables_share_energy", "renewables"))
+HEADLINE_PLACES = ("World", "Spain")
+
+
+def _parse(spark: SparkSession, store: ObjectStore, raw_prefix: str, plan: RunPlan) -> DataFrame:
+    """The :data:`KEPT` rows (plus ``_raw_partition``) of the files in the changed raw partitions."""
+    keys = [key for name in sorted(plan.changed) for key in plan.partitions[name].keys]
+    if not keys:
+        empty = spark.createDataFrame([], KEPT)
+        return empty.withColumn(RAW_PARTITION, F.lit(None).cast("string"))
+    files = read_binary_documents(spark, [spark_uri(store, key) for key in keys])
+    return with_raw_partition(transforms.files_to_rows(files).select(*KEPT.fieldNames()), raw_prefix)
+
+
+def _report_files(parsed: DataFrame, report: RunReport) -> None:
+    """Every file read is accepted (its rows typed) or rejected (one row, its reason), with header facts."""
+    files = parsed.groupBy("path").agg(
+        F.first("kind", ignorenulls=True).alias("kind"),
+        F.first(F.when(F.col("kind").isNull(), F.col(transforms.PROBLEM)), ignorenulls=True).alias("why"),
+        F.first("ignored_columns", ignorenulls=True).alias("ignored"),
+        F.first("renamed_columns", ignorenulls=True).alias("renamed"),
+    )
+    rows = sorted(files.collect(), key=lambda row: row["path"])  # one row per file read
+    rejected = [{"path": r["path"], "reason": r["why"]} for r in rows if r["kind"] is None]
+    report.details["files"] = len(rows)
+    report.details["files_accepted"] = len(rows) - len(rejected)
+    report.details["files_rejected_count"] = len(rejected)
+    report.details["files_rejected"] = rejected[:REPORTED_FILES]
+    report.details["columns_ignored"] = {r["path"]: r["ignored"].split(",") for r in rows if r["ignored"]}
+    report.details["columns_renamed"] = {r["path"]: r["renamed"].split(",") for r in rows if r["renamed"]}
+
+
+def _outcome(verdict: DataFrame, keys: list[str], report: RunReport, name: str) -> tuple[int, int]:
+    """(rows of this run in the table, kept rows a row of this run superseded), into ``details``."""
+    superseded = quality.superseded_reason(keys, "landed_on")
+    counts = (
+        verdict.groupBy(
+            NEW,
+            F.col(quality.REASON).isNull().alias("_out"),
+            (F.col(quality.REASON) == superseded).alias("_sup"),
+        )
+        .count()
+        .collect()
+    )
+    tally = {(r[NEW], r["_out"], r["_sup"]): r["count"] for r in counts}
+    rows_out = tally.get((True, True, None), 0)
+    carried = tally.get((False, True, None), 0)
+    replaced = tally.get((False, False, True), 0)
+    report.details[f"{name}_rows_out"] = rows_out
+    report.details[f"{name}_rows_carried_over"] = carried
+    report.details[f"{name}_rows_superseded_carried"] = replaced
+    return rows_out, carried
+
+
+def _values(world_new: DataFrame, bad: DataFrame, store: ObjectStore, report: RunReport) -> None:
+    """Count this run's values (in the table or quarantined) and write the bad ones."""
+    present = sum(F.when(F.col(i.column).isNotNull(), 1).otherwise(0) for i in BY_NAME.values())
+    out = world_new.agg(F.sum(present)).first()[0] or 0
+    kinds = bad.groupBy(F.regexp_replace(quality.REASON, r" '.*'$", "").alias("kind")).count().collect()
+    quarantined = sum(row["count"] for row in kinds)
+    key = write_quarantine(bad, QUARANTINE["values"], store, report.run_id, quarantined)
+    if key:
+        report.keys_written.append(key)
+    report.details["values"] = {"in": out + quarantined, "out": out, "quarantined": quarantined}
+    report.details["value_quarantine_reasons"] = {
+        row["kind"]: row["count"] for row in sorted(kinds, key=lambda r: r["kind"])
+    }
+
+
+def headline(world: DataFrame) -> dict[str, dict[str, Any]]:
+    """Per place of :data:`HEADLINE_PLACES` in ``world``: its newest year with primary energy, and figures."""
+    primary = BY_NAME["primary_energy_consumption"].column
+    rows = world.filter(F.col("country").isin(list(HEADLINE_PLACES)) & F.col(primary).isNotNull())
+    newest = rows.groupBy("country").agg(F.max("year").alias("year"))
+    picked = rows.join(newest, ["country", "year"]).select(
+        "country", "year", *(BY_NAME[name].column for name, _label in HEADLINE)
+    )
+    return {row["country"]: row.asDict() for row in picked.collect()}
+
+
+def describe(report: RunReport) -> str:
+    """One line saying what a run did, figures formatted with their units."""
+    d = report.details
+    values = d.get("values", {})
+    line = (
+        f"owid: {report.rows_in:,} row(s) read from {d.get('files', 0):,} file(s) "
+        f"({d.get('files_rejected_count', 0):,} rejected); "
+        f"world_energy {d.get('world_energy_rows', 0):,} rows "
+        f"({d.get('places', 0):,} countries and regions, {d.get('aggregates', 0):,} of them aggregates"
+        + (f", {d['years'][0]}-{d['years'][1]}" if d.get("years") else "")
+        + f"), world_energy_indicators {d.get('world_energy_indicators_rows', 0):,} values, "
+        f"codebook {d.get('world_energy_codebook_rows', 0):,} entries; {report.rows_quarantined:,} row(s) "
+        f"and {values.get('quarantined', 0):,} value(s) quarantined"
+    )
+    for place, figures in sorted(d.get("headline", {}).items(), key=lambda item: item[0] != "World"):
+        parts = []
+        for name, label in HEADLINE:
+            indicator = BY_NAME[name]
+            value = figures.get(indicator.column)
+            if value is not None:
+                unit = indicator.unit.short
+                parts.append(
+                    f"{label} {value:,.1f} {unit}"
+                    if unit != "%"
+                    else f"{label} {value:.1f} % of primary energy"
+                )
+        line += f". {place} {figures['year']}: " + ", ".join(parts)
+    return line
+
+
+def _table_facts(world: DataFrame, report: RunReport) -> None:
+    facts = world.agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.countDistinct("country").alias("places"),
+        F.countDistinct(F.when(F.col("is_aggregate"), F.col("country"))).alias("aggregates"),
+        F.min("year").alias("first"),
+        F.max("year").alias("last"),
+    ).first()
+    report.details.update(
+        world_energy_rows=facts["rows"],
+        places=facts["places"],
+        aggregates=facts["aggregates"],
+        years=[facts["first"], facts["last"]] if facts["rows"] else None,
+        headline=headline(world),
+    )
+
+
+def process_raw_owid(
+    spark: SparkSession,
+    store: ObjectStore,
+    raw_prefix: str,
+    report: RunReport,
+    progress: Progress | None = None,
+    *,
+    full: bool = False,
+) -> RunReport:
+    """Build the OWID tables from the drops under ``raw_prefix`` changed since the last successful run.
+
+    The ``process`` of the ``owid`` source (:class:`~datalake.sources.registry.SourceSpec`).
+
+    Parameters
+    ----------
+    spark
+        Glue's session, or ``local[*]`` here: its executors parse the files (``mapInPandas``).
+    store
+        Where raw, the kept rows (``_state/``), the tables and the quarantine are.
+    raw_prefix
+        ``raw/owid``, or one of its folders (``raw/owid/energy``).
+    report
+        Filled with the counts, the files read and rejected, the plan and the tables' figures;
+        its ``job`` names the ledger.
+    progress
+        Told the plan, each table published and, at the end, :func:`describe`'s line.
+    full
+        Parse every drop again: the tables, the kept rows and the ledger are rebuilt from raw.
+
+    Returns
+    -------
+    RunReport
+        ``report`` (the module's docstring says what it counts).
+    """
+    planned = plan_kept_run(store, report, raw_prefix, progress, full=full)
+    if planned is None:
+        return report
+    ledger, plan = planned
+    with report.timed("read"):
+        parsed = _parse(spark, store, raw_prefix, plan).cache()
+        report.rows_in = parsed.count()
+        _report_files(parsed, report)
+        # The rows of readable files are kept; an unreadable file is quarantined once, by this run.
+        state = keep_parsed(store, parsed.filter(F.col("kind").isNotNull()), report, raw_prefix, plan)
+        kept = kept_parsed(spark, store, ledger, plan, KEPT)
+        rows = parsed.drop(RAW_PARTITION).withColumn(NEW, F.lit(True))
+        if kept is not None:
+            rows = rows.unionByName(kept.withColumn(NEW, F.lit(False)))
+    with report.timed("transform+write"):
+        typed, checks = transforms.energy_rows(rows, carry=(NEW,))
+        typed = transforms.with_vintage(transforms.with_file_duplicates(typed))
+        keys = list(WORLD_ENERGY.primary_key)
+        verdict = quality.judge(
+            typed,
+            ROW_RULES,
+            keys,
+            "landed_on",
+            checks=checks,
+            tiebreak=("_older_vintage", "path", "line_number"),
+            problem=transforms.PROBLEM,
+        )
+        # Written once and scanned several times (counts, tables, quarantines, values).
+        verdict = spill(spark, store, verdict, report, raw_prefix, WORLD_ENERGY.name)
+        energy_out, _carried = _outcome(verdict, keys, report, WORLD_ENERGY.name)
+        latest = verdict.filter(F.col(quality.REASON).isNull())
+        world = transforms.world_energy(latest)
+        report.keys_written += publish_changed(spark, store, WORLD_ENERGY, world, progress)
+        _table_facts(world, report)
+        indicators = transforms.indicator_rows(world)
+        report.keys_written += publish_changed(spark, store, WORLD_ENERGY_INDICATORS, indicators, progress)
+        report.details["world_energy_indicators_rows"] = indicators.count()
+        new_out = latest.filter(F.col(NEW))
+        # The bad values of the rows in the table (a quarantined row keeps its values in raw_record):
+        # only the few rows energy_rows counted some in are looked at again.
+        flagged = new_out.filter(F.col("bad_values") > 0).select("path", "line_number")
+        bad = transforms.bad_values(
+            rows.filter(F.col(NEW)).join(flagged, ["path", "line_number"], "left_semi")
+        )
+        _values(new_out, bad, store, report)
+        bad_rows = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull())
+        quarantine_counted(
+            bad_rows.select(*_ROW_QUARANTINE, "country", F.col("raw_year").alias("year")),
+            QUARANTINE["energy"],
+            store,
+            report,
+            WORLD_ENERGY.name,
+        )
+
+        book, book_checks = transforms.codebook_rows(rows, carry=(NEW,))
+        book_verdict = quality.judge(
+            book,
+            WORLD_ENERGY_CODEBOOK,
+            ["indicator"],
+            "landed_on",
+            checks=book_checks,
+            tiebreak=("path", "line_number"),
+            problem=transforms.PROBLEM,
+        ).cache()
+        book_out, _carried = _outcome(book_verdict, ["indicator"], report, WORLD_ENERGY_CODEBOOK.name)
+        codebook = transforms.codebook_table(book_verdict.filter(F.col(quality.REASON).isNull()))
+        report.keys_written += publish_changed(spark, store, WORLD_ENERGY_CODEBOOK, codebook, progress)
+        entries = codebook.select("indicator", F.col("column_name").isNull().alias("unread")).collect()
+        report.details["world_energy_codebook_rows"] = len(entries)
+        report.details["codebook_columns_not_read"] = sorted(r["indicator"] for r in entries if r["unread"])
+        quarantine_counted(
+            book_verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*_ROW_QUARANTINE),
+            QUARANTINE["codebook"],
+            store,
+            report,
+            WORLD_ENERGY_CODEBOOK.name,
+        )
+        book_verdict.unpersist()
+
+        unreadable = parsed.filter(F.col("kind").isNull()).withColumnRenamed(
+            transforms.PROBLEM, quality.REASON
+        )
+        quarantine_counted(
+            unreadable.select(*_ROW_QUARANTINE), QUARANTINE["unreadable"], store, report, "unreadable"
+        )
+        report.rows_out = energy_out + book_out
+    parsed.unpersist()
+    # Only now, with every table published: a run that died before this leaves the ledger as it was.
+    ledger.commit(store, plan, state)
+    drop_unreferenced_state(store, report.job, raw_prefix, ledger)
+    if progress:
+        progress(describe(report))
+    return report
