@@ -212,6 +212,8 @@ WORLD_ENERGY = DatasetSpec(
     ),
     primary_key=("country", "year"),
     warehouse_table="world_energy",
+    # Readable by the reader role (the dashboards, /ask's guard and its text-to-SQL backend).
+    askable=True,
     indexes=(("iso_code", "year"),),
     quality_rules=(
         QualityRule("year", "range", FIRST_YEAR, LAST_YEAR),
@@ -235,6 +237,8 @@ WORLD_ENERGY_INDICATORS = DatasetSpec(
     ),
     primary_key=("country", "year", "indicator"),
     warehouse_table="world_energy_indicators",
+    # Readable by the reader role (the dashboards, /ask's guard and its text-to-SQL backend).
+    askable=True,
     indexes=(("indicator", "year"),),
     source=SOURCE,
 )
@@ -253,6 +257,8 @@ WORLD_ENERGY_CODEBOOK = DatasetSpec(
     ),
     primary_key=("indicator",),
     warehouse_table="world_energy_codebook",
+    # Readable by the reader role (the dashboards, /ask's guard and its text-to-SQL backend).
+    askable=True,
     source=SOURCE,
 )
 

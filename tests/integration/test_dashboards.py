@@ -150,12 +150,7 @@ def test_the_reader_may_read_every_dashboard_table(warehouse: tuple[Settings, st
         *(panel_tables(p.sql) for p in all_panels()), *(panel_tables(v.query) for v in VARIABLES)
     )
     loaded = used if OWID_LOADED else used - {"world_energy"}
-    unreadable = loaded - readable_tables(warehouse)
-    if unreadable == {"world_energy"}:
-        # Known gap, not this dashboard's to close: the OWID spec is not askable, so the sync
-        # grants the reader nothing on it and the OWID panels show "permission denied".
-        pytest.xfail("world_energy is not askable: the reader role has no SELECT on it")
-    assert not unreadable
+    assert not loaded - readable_tables(warehouse)
 
 
 def test_a_real_price_wins_over_the_sample_of_its_day(warehouse: tuple[Settings, str, str]) -> None:
