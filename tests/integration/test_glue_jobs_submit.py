@@ -48,7 +48,13 @@ pytestmark = pytest.mark.slow
 SPARK_SUBMIT = Path(pyspark.__file__).parent / "bin" / "spark-submit"
 GLUE_ENV = Path(__file__).with_name("glue_env")
 #: What the CloudFormation intrinsics in DefaultArguments resolve to in this stand-in account.
-RESOLVED = {"AWS::Region": "eu-west-1", "ArtifactsBucket": "datalake-dev-artifacts", "CodeVersion": "test"}
+RESOLVED = {
+    "AWS::Region": "eu-west-1",
+    "ArtifactsBucket": "datalake-dev-artifacts",
+    "CodeVersion": "test",
+    "Project": "datalake",
+    "Env": "dev",
+}
 DAY = dt.date(2024, 6, 3)
 TRANSFORMS = load_template("transforms")
 
