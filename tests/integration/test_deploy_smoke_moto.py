@@ -506,7 +506,7 @@ def test_smoke_runs_every_step_in_order_and_tears_down_what_it_created(
     # Every layer after storage got the packaged code version.
     assert [kw["code_version"] for s, o, kw in rehearsal.log if s == "deploy"] == [None] + [
         "0123456789ab"
-    ] * 7
+    ] * (len(stacks) - 1)
     # The SAMPLE day really landed (moto's S3, through the real REE client and raw writer).
     raw = rehearsal.s3.list_objects_v2(Bucket=rehearsal.lake, Prefix="raw/ree_sample/")["Contents"]
     assert raw and all("year=2024/month=05/day=14/" in o["Key"] for o in raw)
