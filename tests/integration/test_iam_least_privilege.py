@@ -62,6 +62,7 @@ from datalake.sources.eia_sample import SAMPLE_API_KEY as EIA_SAMPLE_API_KEY
 from datalake.sources.eia_sample import SampleTransport as EiaSampleTransport
 from datalake.sources.energy_company_sample import generate_drops
 from datalake.sources.ree_sample import SampleTransport
+from datalake.sources.registry import SOURCES
 from datalake.sources.tmdb_sample import SAMPLE_TOKEN
 from datalake.sources.tmdb_sample import SampleTransport as TmdbSampleTransport
 from datalake.warehouse import EmbeddedPostgres
@@ -494,7 +495,12 @@ def start_transform_runs(h: Harness) -> LambdaRun:
         "raw/entsoe/total_load/year=2024/month=01/day=01/entsoe-total-load-2024-01-01.csv",
         "raw/energy_company/clientes/year=2024/month=06/day=03/clientes_2024-06-03.csv",
         "raw/tmdb/movie/year=2024/month=06/day=03/details-daily-550-0.jsonl",
+        "raw/eia/petroleum-pri-spt/year=2024/month=06/day=03/eia-petroleum-pri-spt-2024-06-03-fetched-2024-06-04.json",
+        "raw/eia_sample/petroleum-pri-spt/year=2024/month=06/day=03/eia-petroleum-pri-spt-2024-06-03-fetched-2024-06-04.json",
+        "raw/owid/energy/year=2024/month=06/day=03/owid-energy-data.0123456789abcdef.csv",
     ]
+    # Every registered source's job is started: a grant for one the test leaves out would read as unused.
+    assert {key.split("/")[1] for key in keys} >= {s.name for s in SOURCES.values()}
     event = s3_event(template, lake, keys, "2024-01-02T05:30:41.118Z")
     # Runs stay STARTING, so the second event finds each job at its limit and looks for a covering run.
     transition = {"model_name": "glue::job_run", "transition": {"progression": "manual", "times": 10**6}}
