@@ -235,6 +235,17 @@ def land_raw(lake: Path) -> None:
         max_line_bytes=10_000,
         max_bytes=10**6,
     )
+    # A week of EIA's SAMPLE prices through the real client and raw writer.
+    from datalake.pipelines.eia_ingest import ingest_eia
+
+    first = dt.date(2024, 6, 3)
+    ingest_eia(
+        first,
+        first + dt.timedelta(days=6),
+        sample=True,
+        now=dt.datetime(2024, 7, 3, 12, tzinfo=dt.UTC),
+        settings=Settings(_env_file=None, lake_runtime="local", lake_root=lake),
+    )
 
 
 def load_script(name: str) -> ModuleType:
@@ -260,6 +271,8 @@ GLUE_RUNS: tuple[tuple[str, dict[str, str], str | None, dict[str, bytes] | None]
     ("TmdbJob", {}, None, None),
     # OWID's drop: its three unpartitioned tables and its kept rows.
     ("OwidJob", {}, None, None),
+    # A week of SAMPLE EIA prices: energy_prices_daily, partitioned by the days they are about.
+    ("EiaJob", {"--raw_prefix": "raw/eia_sample"}, None, None),
     # A later clientes drop: the unpartitioned clientes table is switched (UpdateTable).
     ("EnergyCompanyJob", {}, None, NEW_CLIENT_DROP),
     # Without the providers the purchases change: their partitions are switched.
@@ -304,6 +317,7 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
         "energy_company",
         "tmdb",
         "owid",
+        "eia_sample",
     }
     for path in raw:
         s3.put_object(Bucket=bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes())
