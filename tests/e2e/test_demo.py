@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ree_fixtures import SHORT_JOB_SUBMIT_ARGS
 
 BIN = Path(sys.executable).parent
 # The tests share one lake (the module's fixture) that the first one fills with the demo: under
@@ -33,7 +34,12 @@ def lake_env() -> Iterator[dict[str, str]]:
     # the embedded PostgreSQL (run as its own user under root) out of its data directory.
     root = Path(tempfile.mkdtemp(prefix="datalake-demo-")) / "lake"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKE_", "DATABASE_", "AWS_ENDPOINT"))}
-    env.update(LAKE_ROOT=str(root), COLUMNS="200", SPARK_MASTER="local[2]")
+    env.update(
+        LAKE_ROOT=str(root),
+        COLUMNS="200",
+        SPARK_MASTER="local[2]",
+        PYSPARK_SUBMIT_ARGS=SHORT_JOB_SUBMIT_ARGS,
+    )
     try:
         yield env
     finally:
