@@ -399,6 +399,60 @@ def run_daily_command(
         raise typer.Exit(1)
 
 
+@run_app.command("sales-etl")
+def run_sales_etl_command(
+    files: Annotated[
+        Path | None,
+        typer.Option(
+            "--files",
+            help="A folder with the Rossmann drops (rossmann-sales.xlsx, store.csv) to read directly; "
+            "default: the processed store_sales_daily and stores tables (the sales_etl source).",
+        ),
+    ] = None,
+    stores: Annotated[
+        str | None, typer.Option(help="Only these stores, comma-separated (quick runs), e.g. 1,2,3.")
+    ] = None,
+) -> None:
+    """Store sales ETL: processed tables -> features (a versioned dataset in the lake) -> MLflow."""
+    from datalake.sales.etl import run_sales_etl
+
+    subset = [int(s) for s in stores.split(",")] if stores else None
+    details = run_sales_etl(files=files, stores_subset=subset, progress=console.log)["details"]
+    console.print(
+        f"sales-etl: features {details['dataset_version']} ({details['rows']:,} rows: "
+        f"{details['rows_train']:,} train, {details['rows_test']:,} test from "
+        f"{details['split_dates']['test_start']} to {details['split_dates']['test_end']}); "
+        f"MLflow run {details['mlflow_run_id']}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@run_app.command("sales-retrain")
+def run_sales_retrain_command(
+    dataset_version: Annotated[
+        str | None, typer.Option(help="The features version to train on (default: the latest).")
+    ] = None,
+) -> None:
+    """Store sales retraining: a challenger vs the champion on the last six weeks; promote the better."""
+    from datalake.sales.retrain import retrain_sales_model
+
+    details = retrain_sales_model(dataset_version=dataset_version, progress=console.log)["details"]
+    if details.get("trained"):
+        champion = details["rmspe_test_champion"]
+        console.print(
+            f"sales-retrain: version {details['version']} "
+            f"{'PROMOTED' if details['promoted'] else 'not promoted'} ({details['decision']}); "
+            f"test RMSPE {details['rmspe_test']:.4f}"
+            + (f", champion {champion:.4f}" if champion is not None else "")
+            + f", baseline {details['rmspe_baseline']:.4f}; trained in {details['train_seconds']} s",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        console.print(f"sales-retrain: {details['decision']}", markup=False, highlight=False)
+
+
 @run_app.command("lambda")
 def run_lambda_command(
     name: Annotated[str, typer.Argument(help="A folder of lambdas/: sync_warehouse, start_transform, ...")],
@@ -916,6 +970,30 @@ def forecast_plot(
     console.print(
         f"wrote {path} ({answer['horizon_hours']} h from {answer['origin']}, model {answer['model_version']})"
     )
+
+
+mlflow_app = typer.Typer(
+    help="MLflow experiments and registry (SQLite under the lake root unless MLFLOW_TRACKING_URI)."
+)
+app.add_typer(mlflow_app, name="mlflow")
+
+
+@mlflow_app.command("ui")
+def mlflow_ui_command(
+    host: Annotated[str, typer.Option(help="Interface the UI listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port of the UI.")] = 5000,
+) -> None:
+    """Open the MLflow UI on the lake's tracking store (runs until interrupted)."""
+    from datalake import tracking
+
+    settings = get_settings()
+    console.print(f"MLflow UI on http://{host}:{port} for {tracking.tracking_uri(settings)}", markup=False)
+    process = tracking.start_ui(settings, host, port)
+    try:
+        raise typer.Exit(process.wait())
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait()
 
 
 @app.command()
