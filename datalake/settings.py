@@ -230,6 +230,11 @@ class Settings(BaseSettings):
         description="MLflow tracking server (on AWS the SageMaker managed MLflow tracking server's ARN or "
         "URL); unset: a SQLite store with artifacts under LAKE_ROOT/mlflow.",
     )
+    mlflow_track_training: bool = Field(
+        True,
+        description="Also log the forecaster's and the movie classifier's training runs (params, metrics) "
+        "to MLflow, beside their own registry, so every model's experiments are in one place.",
+    )
     api_host: str = Field("127.0.0.1", description="`datalake serve`: the interface uvicorn listens on.")
     api_port: int = Field(8000, ge=1, le=65_535, description="`datalake serve`: the TCP port.")
     api_workers: int = Field(1, ge=1, le=64, description="`datalake serve`: uvicorn worker processes.")

@@ -19,6 +19,9 @@ from datalake.settings import Settings
 # xdist workers on two cores, scikit-learn's histogram gradient boosting spun OpenMP threads that
 # waited on each other. test_movie_success_lake.py took 129 s with the default, 12 s with one.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# The forecaster's and movie classifier's copies of their training runs in MLflow cost a SQLite
+# store per lake (seconds of migrations); the tests that check them turn it on in their Settings.
+os.environ.setdefault("MLFLOW_TRACK_TRAINING", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

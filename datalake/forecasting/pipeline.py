@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from collections.abc import Callable
@@ -84,6 +85,33 @@ def fit_on_split(
     return forecaster, training
 
 
+def _log_to_mlflow(
+    settings: Settings,
+    challenger: TransformerForecaster,
+    training: Any,
+    scores: dict[str, float | None],
+    champion_scores: dict[str, float | None] | None,
+    version: str,
+    promoted: bool,
+    split: Split,
+) -> str | None:
+    """The training run's params and metrics in MLflow's ``demand-forecaster`` experiment."""
+    from datalake import tracking
+
+    metrics: dict[str, float | None] = {**scores, "epochs": getattr(training, "epochs", None)}
+    metrics["train_seconds"] = getattr(training, "seconds", None)
+    if champion_scores:
+        metrics.update({f"champion_{name}": value for name, value in champion_scores.items()})
+    return tracking.log_training_run(
+        "demand-forecaster",
+        f"forecaster-{version}",
+        {**dataclasses.asdict(challenger.config), "split": str(split), "registry_version": version},
+        metrics,
+        settings,
+        tags={"promoted": str(promoted).lower(), "registry": "datalake.models"},
+    )
+
+
 def train_forecaster(
     series: DemandSeries,
     config: ForecastConfig | None = None,
@@ -134,6 +162,11 @@ def train_forecaster(
             promoted, reason = False, "champion kept: challenger not better on day-ahead MAPE"
         if promoted:
             registry.promote(version, reason)
+        if settings.mlflow_track_training:
+            with report.timed("mlflow"):
+                report.details["mlflow_run_id"] = _log_to_mlflow(
+                    settings, challenger, training, scores, champion_scores, version, promoted, split
+                )
         report.rows_in = int(series.demand_mw.notna().sum())
         report.details.update(
             version=version,

@@ -76,6 +76,18 @@ def train_movie_success(
             promoted, reason = False, "champion kept: challenger not better on test ROC-AUC"
         if promoted:
             registry.promote(version, reason)
+        if settings.mlflow_track_training:
+            from datalake import tracking
+
+            with report.timed("mlflow"):
+                report.details["mlflow_run_id"] = tracking.log_training_run(
+                    "movie-success",
+                    f"movie-success-{version}",
+                    {"data": data_description, "split": split.describe(), "registry_version": version},
+                    {**scores, **{f"champion_{k}": v for k, v in (champion_scores or {}).items()}},
+                    settings,
+                    tags={"promoted": str(promoted).lower(), "registry": "datalake.models"},
+                )
         report.details.update(
             version=version,
             promoted=promoted,
