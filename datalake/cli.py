@@ -50,13 +50,17 @@ class OutputFormat(StrEnum):
 
 
 def print_frame(frame: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> None:
-    """A DataFrame as a rich table, cut at ``max_rows`` with a note."""
+    """A DataFrame as a rich table for people (numbers formatted), cut at ``max_rows`` with a note."""
+    from datalake.formatting import format_cell
+
     table = RichTable(title=title, show_lines=False)
-    for column in frame.columns:
-        table.add_column(Text(str(column)), overflow="fold")
+    columns = [str(column) for column in frame.columns]
+    for column, dtype in zip(columns, frame.dtypes, strict=True):
+        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        table.add_column(Text(column), overflow="fold", justify="right" if numeric else "left")
     for row in frame.head(max_rows).itertuples(index=False):
         # Text, not markup: a cell holding "[/bold]" or "[link=...]" is data, shown as typed.
-        table.add_row(*(Text("" if pd.isna(v) else str(v)) for v in row))
+        table.add_row(*(Text(format_cell(v, c)) for v, c in zip(row, columns, strict=True)))
     console.print(table)
     if len(frame) > max_rows:
         console.print(f"[dim]… {len(frame) - max_rows} more rows[/dim]")
