@@ -33,8 +33,18 @@ ingest_app = typer.Typer(help="Land source data in the raw zone (what the extrac
 app.add_typer(ingest_app, name="ingest")
 db_app = typer.Typer(help="The serving PostgreSQL: embedded under the lake root unless DATABASE_URL is set.")
 app.add_typer(db_app, name="db")
-console = Console()
+# Progress lines carry their time, not the source file and line that logged them (--verbose does).
+console = Console(log_path=False)
 err_console = Console(stderr=True)
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the source file and line of each progress line.")
+    ] = False,
+) -> None:
+    console._log_render.show_path = verbose
 
 
 class Zone(StrEnum):

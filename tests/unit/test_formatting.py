@@ -54,3 +54,20 @@ def test_the_cli_table_shows_formatted_numbers(
     out = capsys.readouterr().out
     assert "156,293,558.99" in out and "4,815" in out and "2024" in out
     assert "156293558.98999998" not in out and "2,024" not in out
+
+
+def test_progress_lines_name_their_source_line_only_when_verbose(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from datalake import cli
+
+    monkeypatch.setattr(cli.console, "width", 120)
+    monkeypatch.setattr(cli.console._log_render, "show_path", False)
+    for flags, shows_path in (([], False), (["--verbose"], True), ([], False)):
+        CliRunner().invoke(cli.app, [*flags, "ingest", "--help"])
+        cli.console.log("a progress line")
+        out = capsys.readouterr().out
+        assert "a progress line" in out
+        assert ("test_formatting.py:" in out) is shows_path, out
