@@ -53,7 +53,7 @@ PARSED = T.StructType(
 )
 #: A whole number as a CSV or a workbook writes it (``12``, ``12.0``).
 _WHOLE = r"^[+-]?\d+(\.0+)?$"
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_ISO_DATE = r"^(\d{4})-(\d{2})-(\d{2})$"
 #: Excel's day 0 (its serials count from 1899-12-30, past the 1900 leap-year bug).
 EXCEL_EPOCH = "1899-12-30"
 _TRUE, _FALSE = ("1", "1.0", "true"), ("0", "0.0", "false")
@@ -137,8 +137,11 @@ def flag(text: Column) -> Column:
 def parse_date(text: Column) -> Column:
     """An Excel serial (XLSX) or ``YYYY-MM-DD`` (CSV) as a date; null when it is neither."""
     serial = F.date_add(F.lit(EXCEL_EPOCH).cast("date"), text.cast("double").cast("int"))
+    # make_date, not to_date: an impossible day (2024-02-30) is null, where to_date's parser
+    # may raise Spark's legacy-parser upgrade error instead.
+    parts = [F.regexp_extract(text, _ISO_DATE, i).cast("int") for i in (1, 2, 3)]
     return F.when(text.rlike(_WHOLE) & (text.cast("double").between(1, 2_958_465)), serial).when(
-        text.rlike(_ISO_DATE), F.to_date(text, "yyyy-MM-dd")
+        text.rlike(_ISO_DATE), F.make_date(*parts)
     )
 
 
