@@ -515,8 +515,9 @@ def ingest_landing_command(
 
     Each file goes where its header says: the energy company's entities to
     raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv, Our World in Data's energy
-    data and codebook (CSV or XLSX, either column set) to raw/owid/<energy|codebook>/..., or to
-    rejected/ with a .reason.json record. Landing keeps the originals.
+    data and codebook (CSV or XLSX, either column set) to raw/owid/<energy|codebook>/..., Rossmann's
+    store sales and stores to raw/store_sales/<sales|stores>/..., or to rejected/ with a
+    .reason.json record. Landing keeps the originals.
     """
     from datalake.pipelines.ingest import land_energy_drops, land_files
 
