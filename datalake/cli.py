@@ -33,8 +33,18 @@ ingest_app = typer.Typer(help="Land source data in the raw zone (what the extrac
 app.add_typer(ingest_app, name="ingest")
 db_app = typer.Typer(help="The serving PostgreSQL: embedded under the lake root unless DATABASE_URL is set.")
 app.add_typer(db_app, name="db")
-console = Console()
+# Progress lines carry their time, not the source file and line that logged them (--verbose does).
+console = Console(log_path=False)
 err_console = Console(stderr=True)
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the source file and line of each progress line.")
+    ] = False,
+) -> None:
+    console._log_render.show_path = verbose
 
 
 class Zone(StrEnum):
@@ -50,13 +60,17 @@ class OutputFormat(StrEnum):
 
 
 def print_frame(frame: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> None:
-    """A DataFrame as a rich table, cut at ``max_rows`` with a note."""
+    """A DataFrame as a rich table for people (numbers formatted), cut at ``max_rows`` with a note."""
+    from datalake.formatting import format_cell
+
     table = RichTable(title=title, show_lines=False)
-    for column in frame.columns:
-        table.add_column(Text(str(column)), overflow="fold")
+    columns = [str(column) for column in frame.columns]
+    for column, dtype in zip(columns, frame.dtypes, strict=True):
+        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        table.add_column(Text(column), overflow="fold", justify="right" if numeric else "left")
     for row in frame.head(max_rows).itertuples(index=False):
         # Text, not markup: a cell holding "[/bold]" or "[link=...]" is data, shown as typed.
-        table.add_row(*(Text("" if pd.isna(v) else str(v)) for v in row))
+        table.add_row(*(Text(format_cell(v, c)) for v, c in zip(row, columns, strict=True)))
     console.print(table)
     if len(frame) > max_rows:
         console.print(f"[dim]… {len(frame) - max_rows} more rows[/dim]")
@@ -555,8 +569,9 @@ def ingest_landing_command(
 
     Each file goes where its header says: the energy company's entities to
     raw/energy_company/<entity>/year=/month=/day=/<stem>.<digest>.csv, Our World in Data's energy
-    data and codebook (CSV or XLSX, either column set) to raw/owid/<energy|codebook>/..., or to
-    rejected/ with a .reason.json record. Landing keeps the originals.
+    data and codebook (CSV or XLSX, either column set) to raw/owid/<energy|codebook>/..., Rossmann's
+    store sales and stores to raw/store_sales/<sales|stores>/..., or to rejected/ with a
+    .reason.json record. Landing keeps the originals.
     """
     from datalake.pipelines.ingest import land_energy_drops, land_files
 

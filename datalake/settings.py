@@ -93,6 +93,10 @@ class Settings(BaseSettings):
         "datalake-owid-to-processed",
         description="Glue job of the owid source (glue_jobs/to_processed.py --source owid).",
     )
+    store_sales_glue_job: str = Field(
+        "datalake-store-sales-to-processed",
+        description="Glue job of the store_sales source (glue_jobs/to_processed.py --source store_sales).",
+    )
     owid_energy_url: str = Field(
         "https://raw.githubusercontent.com/owid/energy-data/master/owid-energy-data.csv",
         description="Where OWID publishes its energy dataset (`datalake ingest owid` fetches it).",

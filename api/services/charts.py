@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from api.errors import ServiceUnavailableError
+from datalake.formatting import format_number
 
 # matplotlib is imported when a chart is drawn, not with the app: the API's Lambda layer leaves the
 # plotting stack out to stay under Lambda's 250 MB (there /ask-visual answers ?format=json, and the
@@ -137,14 +138,6 @@ def render_png(result: Any, *, width_in: float = 9.0, height_in: float = 4.8, dp
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
-
-
-def format_number(value: float, language: str, digits: int = 0) -> str:
-    """``12,345.6`` in English, ``12.345,6`` in Spanish."""
-    text = f"{value:,.{digits}f}"
-    if language == "es":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
 
 
 def _axis_label(label: str, unit: str) -> str:

@@ -20,14 +20,12 @@ from datalake.ask.lexicon import (
 )
 from datalake.ask.periods import MADRID, Period, day_text, hour_text
 from datalake.ask.sqlbuild import QueryPlan
+from datalake.formatting import format_number
 
 
 def number(value: float, decimals: int, language: str) -> str:
     """``31,245.5`` in English, ``31.245,5`` in Spanish."""
-    text = f"{value:,.{decimals}f}"
-    if language == "es":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return format_number(value, language, decimals)
 
 
 def energy(mwh: float, language: str) -> str:

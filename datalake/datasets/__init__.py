@@ -7,6 +7,7 @@ from datalake.datasets.movies import MOVIE_TABLES
 from datalake.datasets.owid import OWID_TABLES
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
+from datalake.datasets.store_sales import STORE_SALES_TABLES
 from datalake.errors import UnknownDatasetError
 
 # Spain's peak demand is about 45 GW; anything above 60 GW is a unit or parsing error.
@@ -93,6 +94,7 @@ DATASETS: dict[str, DatasetSpec] = {
         *MOVIE_TABLES,
         ENERGY_PRICES_DAILY,
         *OWID_TABLES,
+        *STORE_SALES_TABLES,
     )
 }
 

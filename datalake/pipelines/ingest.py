@@ -156,8 +156,9 @@ def land_energy_drops(
 ) -> RunReport:
     """Land the drops of the landing bucket in raw, or reject them with a reason.
 
-    The energy company's CSV extracts and OWID's energy data and codebook (CSV or XLSX) share the
-    landing: each drop goes where its header says (``datalake.sources.energy_landing``).
+    The energy company's CSV extracts, OWID's energy data and codebook and Rossmann's store sales
+    and stores (CSV or XLSX) share the landing: each drop goes where its header says
+    (``datalake.sources.energy_landing``).
 
     Parameters
     ----------
@@ -209,7 +210,8 @@ def land_files(
 
     What an upload to the landing bucket does on AWS (the ingest_csv Lambda lands it on the
     S3 event; landing it here too writes the same keys). Each file goes where its header says
-    (:func:`land_energy_drops`): the energy company's entities, or OWID's data and codebook.
+    (:func:`land_energy_drops`): the energy company's entities, OWID's data and codebook, or
+    Rossmann's sales and stores.
     """
     from datalake.sources.drop_names import safe_name
 

@@ -13,8 +13,11 @@ The digest keeps two different drops of one name and day apart, and sends the sa
 again to the same key. A drop rejected before it was read has only the reason record, keyed by a
 digest of its landing key and time; its original stays in landing.
 
-The landing zone is shared: an XLSX workbook, or a CSV whose header names Our World in Data's
-columns, is OWID's (``datalake.sources.owid``) and goes to
+The landing zone is shared: a CSV or XLSX drop whose header names Rossmann's sales or store
+columns is the store-sales source's (``datalake.sources.store_sales``) and goes to
+``raw/store_sales/<sales|stores>/year=/month=/day=/<stem>.<digest>.<csv|xlsx>`` or
+``rejected/store_sales/``; any other XLSX workbook, or a CSV whose header names Our World in
+Data's columns, is OWID's (``datalake.sources.owid``) and goes to
 ``raw/owid/<energy|codebook>/year=/month=/day=/<stem>.<digest>.<csv|xlsx>`` or
 ``rejected/owid/``, by the same rules.
 """
@@ -25,10 +28,11 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import ModuleType
 
 from datalake.datasets.energy_company import SOURCE
 from datalake.runs import RunReport, as_utc
-from datalake.sources import owid
+from datalake.sources import owid, store_sales
 from datalake.sources.drop_names import name_problem, printable, recordable, safe_name
 from datalake.sources.energy_company import Rejected, read_scan
 from datalake.sources.text_scan import TextScan, read_chunks, scan_chunks
@@ -197,9 +201,13 @@ def land_drop(
         with landing.open_read(source_key, info.version) as stream:
             data = stream.read()
         if is_workbook(data):
-            return _land_owid(landing, lake, source_key, landed_at, name, scan, info, data)
+            # Read by header: Rossmann's workbooks are the store-sales source's, the others OWID's.
+            headed = store_sales if store_sales.is_store_sales_workbook(data) else owid
+            return _land_headed(headed, landing, lake, source_key, landed_at, name, scan, info, data)
+    elif store_sales.is_store_sales_csv(scan):
+        return _land_headed(store_sales, landing, lake, source_key, landed_at, name, scan, info, None)
     elif owid.is_owid_csv(scan):
-        return _land_owid(landing, lake, source_key, landed_at, name, scan, info, None)
+        return _land_headed(owid, landing, lake, source_key, landed_at, name, scan, info, None)
     try:
         reading = read_scan(scan)
     except Rejected as rejection:
@@ -212,7 +220,8 @@ def land_drop(
     return LandingOutcome(source_key, landed_at, key, reading.entity, reading.encoding, reading.delimiter)
 
 
-def _land_owid(
+def _land_headed(
+    module: ModuleType,
     landing: ObjectStore,
     lake: ObjectStore,
     source_key: str,
@@ -222,20 +231,21 @@ def _land_owid(
     info: ObjectInfo,
     workbook: bytes | None,
 ) -> LandingOutcome:
-    """An OWID drop (its workbook's bytes, or None for a CSV) -> ``raw/owid/<kind>/...``
-    unchanged, or ``rejected/owid/`` with its reason."""
-    form: owid.Format = "csv" if workbook is None else "xlsx"
+    """A drop of a source read by header (``module``: :mod:`datalake.sources.owid` or
+    :mod:`datalake.sources.store_sales`), its workbook's bytes or None for a CSV ->
+    ``raw/<source>/<kind>/...`` unchanged, or ``rejected/<source>/`` with its reason."""
+    form = "csv" if workbook is None else "xlsx"
     try:
-        kind = owid.check_csv_drop(scan) if workbook is None else owid.check_xlsx_drop(workbook)
+        kind = module.check_csv_drop(scan) if workbook is None else module.check_xlsx_drop(workbook)
     except Rejected as rejection:
-        key = owid.rejected_key(landed_at, name, scan.sha256, form)
+        key = module.rejected_key(landed_at, name, scan.sha256, form)
         return _reject(
             landing, lake, source_key, landed_at, key, rejection, scan.size, info.version, copy=True
         )
-    key = owid.raw_key(kind, landed_at, name, scan.sha256, form)
-    content_type = "text/csv" if form == "csv" else owid.XLSX_CONTENT_TYPE
+    key = module.raw_key(kind, landed_at, name, scan.sha256, form)
+    content_type = "text/csv" if form == "csv" else module.XLSX_CONTENT_TYPE
     lake.copy_from(landing, source_key, key, content_type, info.version)
-    return LandingOutcome(source_key, landed_at, key, f"{owid.SOURCE}_{kind}")
+    return LandingOutcome(source_key, landed_at, key, f"{module.SOURCE}_{kind}")
 
 
 def landing_keys(landing: ObjectStore) -> list[str]:

@@ -26,6 +26,8 @@ from datalake.datasets.movies import MOVIE_COMPANIES, MOVIE_GENRES, MOVIE_KEYWOR
 from datalake.datasets.owid import OWID_TABLES, QUARANTINE_FOLDERS
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.datasets.spec import DatasetSpec
+from datalake.datasets.store_sales import QUARANTINE_FOLDERS as STORE_SALES_QUARANTINE
+from datalake.datasets.store_sales import STORE_SALES_DAILY, STORES_TABLE
 from datalake.errors import ConfigurationError, LakeError
 from datalake.settings import Settings
 from datalake.storage.paths import join_key
@@ -606,6 +608,30 @@ OWID = SourceSpec(
     reads_back=OWID_TABLES,
 )
 
+STORE_SALES = SourceSpec(
+    name="store_sales",
+    description="Raw Rossmann store-sales drops (daily sales and store attributes, CSV or XLSX) -> "
+    "store_sales_daily, stores",
+    # One folder: sales/ holds the daily sales files, stores/ the store attributes, both as they landed.
+    raw_prefixes=("raw/store_sales",),
+    file_format="csv",  # or XLSX workbooks: the job reads each file whole (datalake.transforms.store_sales)
+    file_pattern="*",
+    flatten=CodeRef("datalake.transforms.store_sales:files_to_rows"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.store_sales:store_sales_daily"), STORE_SALES_DAILY),
+        DatasetBuilder(CodeRef("datalake.transforms.store_sales:stores"), STORES_TABLE),
+    ),
+    unreadable=None,
+    problem_source="store_sales/unreadable",
+    job_setting="store_sales_glue_job",
+    # The newest drop holding a (store, day) or a store wins whatever day it landed, so the tables
+    # are a function of every drop: parsed rows are kept between runs (datalake.pipelines.store_sales).
+    process=CodeRef("datalake.pipelines.store_sales:process_raw_store_sales"),
+    # Its drops land through the landing Lambda of the energy company (ingest_csv), which routes them.
+    quarantine_folders=tuple(STORE_SALES_QUARANTINE.values()),
+    reads_back=(STORE_SALES_DAILY, STORES_TABLE),
+)
+
 
 def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
     """A read-only registry of ``sources`` by name.
@@ -657,7 +683,7 @@ def _check_shared_tables(sources: tuple[SourceSpec, ...]) -> None:
 
 
 #: Every registered source by name; registering one is one entry here.
-SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA, OWID)
+SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA, OWID, STORE_SALES)
 
 
 def get_source(name: str) -> SourceSpec:

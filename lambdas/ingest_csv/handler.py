@@ -1,5 +1,5 @@
-"""Lambda: a drop lands (S3 ObjectCreated) -> a copy in raw/energy_company/ or raw/owid/ (an OWID CSV
-or XLSX, told by its header), or in rejected/ with why."""
+"""Lambda: a drop lands (S3 ObjectCreated) -> a copy in raw/energy_company/, raw/owid/ (an OWID CSV
+or XLSX) or raw/store_sales/ (Rossmann's sales or stores), told by its header, or in rejected/ with why."""
 
 from __future__ import annotations
 

@@ -160,8 +160,26 @@ def land_owid(settings: Settings) -> dict[str, str]:
     return {}
 
 
+def land_store_sales(settings: Settings) -> dict[str, str]:
+    """Three days of the shared Rossmann sales of stores 1-5 (a workbook) and store.csv, landed as drops."""
+    from store_sales_fixtures import STORE_CSV, sales_xlsx, shared_bytes, shared_sales
+
+    from datalake.pipelines.ingest import land_energy_drops
+
+    files = {
+        "rossmann-sales.xlsx": sales_xlsx(shared_sales(range(1, 6), 3)),
+        "store.csv": shared_bytes(STORE_CSV),
+    }
+    landing = LocalObjectStore(settings.lake_root / "landing")
+    for name, body in files.items():
+        landing.put_bytes(name, body)
+    moment = dt.datetime.combine(DAY, dt.time(8), dt.UTC)
+    land_energy_drops([(name, moment) for name in files], settings=settings)
+    return {}
+
+
 #: Sources whose transforms run Python on the executors (mapInPandas), so workers import datalake.
-PYTHON_ON_EXECUTORS = {"entsoe", "owid"}
+PYTHON_ON_EXECUTORS = {"entsoe", "owid", "store_sales"}
 
 JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = {
     "ree": (land_ree, ("processed/demand_hourly", "processed/generation")),
@@ -173,6 +191,7 @@ JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = 
     "tmdb": (land_tmdb, ("processed/movies", "processed/movie_genres")),
     "eia": (land_eia, ("processed/energy_prices_daily",)),
     "owid": (land_owid, ("processed/world_energy", "processed/world_energy_indicators")),
+    "store_sales": (land_store_sales, ("processed/store_sales_daily", "processed/stores")),
 }
 
 

@@ -471,6 +471,13 @@ def ingest_csv_runs(h: Harness) -> LambdaRun:
     s3.put_object(Bucket=landing, Key="owid/energy.csv", Body=b"country,year,iso_code\nSpain,2019,ESP\n")
     s3.put_object(Bucket=landing, Key="owid/header-only.csv", Body=b"country,year,iso_code\n")
     owid = ["owid/energy.csv", "owid/header-only.csv"]
+    # Rossmann's drops too: one lands in raw/store_sales/, one (a header alone) in rejected/store_sales/.
+    sales_header = b"Store,DayOfWeek,Date,Sales,Customers,Open,Promo,StateHoliday,SchoolHoliday\n"
+    s3.put_object(
+        Bucket=landing, Key="rossmann/sales.csv", Body=sales_header + b"1,3,2024-07-31,5263,555,1,1,0,1\n"
+    )
+    s3.put_object(Bucket=landing, Key="rossmann/header-only.csv", Body=sales_header)
+    owid += ["rossmann/sales.csv", "rossmann/header-only.csv"]
     template = h.event_json("s3_landing_object_created.json")
     event = s3_event(
         template,
@@ -481,8 +488,9 @@ def ingest_csv_runs(h: Harness) -> LambdaRun:
     run = h.run("ingest_csv", [({}, event)])
     [summary] = run.answers
     assert isinstance(summary, dict), summary
-    assert summary["rows_out"] == len(keys) + 2 and summary["rows_quarantined"] == 2, summary
+    assert summary["rows_out"] == len(keys) + 3 and summary["rows_quarantined"] == 3, summary
     assert summary["details"]["accepted"]["owid_energy"] == 1, summary
+    assert summary["details"]["accepted"]["store_sales_sales"] == 1, summary
     return run
 
 
@@ -498,6 +506,7 @@ def start_transform_runs(h: Harness) -> LambdaRun:
         "raw/eia/petroleum-pri-spt/year=2024/month=06/day=03/eia-petroleum-pri-spt-2024-06-03-fetched-2024-06-04.json",
         "raw/eia_sample/petroleum-pri-spt/year=2024/month=06/day=03/eia-petroleum-pri-spt-2024-06-03-fetched-2024-06-04.json",
         "raw/owid/energy/year=2024/month=06/day=03/owid-energy-data.0123456789abcdef.csv",
+        "raw/store_sales/sales/year=2024/month=06/day=03/rossmann-sales.0123456789abcdef.xlsx",
     ]
     # Every registered source's job is started: a grant for one the test leaves out would read as unused.
     assert {key.split("/")[1] for key in keys} >= {s.name for s in SOURCES.values()}

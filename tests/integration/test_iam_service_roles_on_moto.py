@@ -205,6 +205,15 @@ OWID_DROP = (
     b"Spain,2019,ESP,1589.265\nWorld,2019,OWID_WRL,162194.29\n"
 )
 
+#: A Rossmann sales drop (two stores, one day) and its stores.
+STORE_SALES_DROPS = {
+    "sales.csv": b"Store,DayOfWeek,Date,Sales,Customers,Open,Promo,StateHoliday,SchoolHoliday\n"
+    b"1,3,2024-07-31,5263,555,1,1,0,1\n2,3,2024-07-31,6064,625,1,1,0,1\n",
+    "store.csv": b"Store,StoreType,Assortment,CompetitionDistance,CompetitionOpenSinceMonth,"
+    b"CompetitionOpenSinceYear,Promo2,Promo2SinceWeek,Promo2SinceYear,PromoInterval\n"
+    b'1,c,a,1270,9,2008,0,,,\n2,a,a,570,11,2007,1,13,2010,"Jan,Apr,Jul,Oct"\n',
+}
+
 
 def land_raw(lake: Path) -> None:
     """One day of each source's raw files, as their extractors and landing leave them."""
@@ -227,10 +236,12 @@ def land_raw(lake: Path) -> None:
     # An OWID drop (the current column order), landed through the shared landing.
     landing = LocalObjectStore(lake.parent / "owid-landing")
     landing.put_bytes("owid-energy-data.csv", OWID_DROP)
+    for name, body in STORE_SALES_DROPS.items():  # Rossmann's drops take the same landing
+        landing.put_bytes(name, body)
     land_drops(
         landing,
         store,
-        [("owid-energy-data.csv", LANDED)],
+        [("owid-energy-data.csv", LANDED), *((name, LANDED) for name in STORE_SALES_DROPS)],
         RunReport("land"),
         max_line_bytes=10_000,
         max_bytes=10**6,
@@ -271,6 +282,8 @@ GLUE_RUNS: tuple[tuple[str, dict[str, str], str | None, dict[str, bytes] | None]
     ("TmdbJob", {}, None, None),
     # OWID's drop: its three unpartitioned tables and its kept rows.
     ("OwidJob", {}, None, None),
+    # Rossmann's drops: store_sales_daily (partitioned by year), stores and its kept rows.
+    ("StoreSalesJob", {}, None, None),
     # A week of SAMPLE EIA prices: energy_prices_daily, partitioned by the days they are about.
     ("EiaJob", {"--raw_prefix": "raw/eia_sample"}, None, None),
     # A later clientes drop: the unpartitioned clientes table is switched (UpdateTable).
@@ -317,6 +330,7 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
         "energy_company",
         "tmdb",
         "owid",
+        "store_sales",
         "eia_sample",
     }
     for path in raw:
