@@ -420,7 +420,7 @@ def run_sales_etl_command(
         typer.Option(
             "--files",
             help="A folder with the Rossmann drops (rossmann-sales.xlsx, store.csv) to read directly; "
-            "default: the processed store_sales_daily and stores tables (the sales_etl source).",
+            "default: transform the store_sales source's drops, then read its processed tables.",
         ),
     ] = None,
     stores: Annotated[

@@ -1,13 +1,15 @@
 """``datalake run sales-etl``: landing -> transform (the sales_etl source) -> features -> MLflow.
 
-The landing and transform steps belong to the ``sales_etl`` source (its Glue job writes
-``store_sales_daily`` and ``stores``). :func:`sales_tables` is the seam: it reads those processed
-tables when the source is registered and has run, and otherwise the shared Rossmann files, with
-the same columns (:func:`datalake.sales.data.read_rossmann_files`).
+The landing and transform steps belong to the ``store_sales`` source (its Glue job writes
+``store_sales_daily`` and ``stores``; drops land with ``datalake ingest landing``). :func:`sales_tables`
+runs its transform through the source registry, then reads the published partitions of both
+processed tables; ``--files`` reads the shared Rossmann files directly instead, into the same
+columns (:func:`datalake.sales.data.read_rossmann_files`).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,21 +25,38 @@ from datalake.sales.features import FeatureConfig
 from datalake.sales.split import TimeSplit
 from datalake.settings import Settings, get_settings
 
-#: The source that lands and transforms the sales drops (registered by the sales_etl work).
-SOURCE_NAME = "sales_etl"
+#: The source that lands and transforms the sales drops (datalake/sources/registry.py).
+SOURCE_NAME = "store_sales"
+
+
+def _published_frame(name: str, settings: Settings) -> pd.DataFrame | None:
+    """A processed table's rows from the partitions the catalog points at (None before any publish)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from datalake.catalog.processed import catalog_for, current_partitions, data_files
+    from datalake.datasets import get_dataset
+
+    store = runtime.object_store("lake", settings)
+    spec = get_dataset(name)
+    partitions = current_partitions(catalog_for(store, settings), store, spec, settings)
+    tables = [
+        pq.read_table(io.BytesIO(store.get_bytes(key)), columns=spec.column_names)
+        for partition in partitions
+        for key in data_files(store, partition)
+    ]
+    if not tables:
+        return None
+    return pa.concat_tables(tables, promote_options="default").to_pandas()
 
 
 def _processed_tables(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """``store_sales_daily`` and ``stores`` from the processed zone, when the source wrote them."""
-    store = runtime.object_store("lake", settings)
-    tables = []
-    for name in ("store_sales_daily", "stores"):
-        prefix = f"processed/{name}/"
-        if not store.list_keys(prefix):
-            return None
-        tables.append(store.read_parquet(prefix))
-    sales, stores = tables
-    sales = sales.assign(date=pd.to_datetime(sales["date"]))
+    sales = _published_frame("store_sales_daily", settings)
+    stores = _published_frame("stores", settings)
+    if sales is None or stores is None:
+        return None
+    sales = sales.assign(date=pd.to_datetime(sales["date"]), sales=sales["sales"].astype("float64"))
     return sales, stores
 
 
@@ -63,8 +82,8 @@ def sales_tables(
             from datalake.pipelines.lake import transform
 
             spec = SOURCES[SOURCE_NAME]
-            progress(f"transform: {SOURCE_NAME} raw -> processed")
-            transform(spec.name, spec.check_raw_prefix(None), progress=progress)
+            progress(f"transform: {SOURCE_NAME} raw -> processed (only drops landed since its last run)")
+            transform(spec.name, spec.check_raw_prefix(None), settings=settings, progress=progress)
         tables = _processed_tables(settings)
         if tables is None:
             raise FileNotFoundError(
