@@ -655,6 +655,13 @@ def read_request(
             extreme=not thresholds and (ranked or superlative or least or aggregation in ("max", "min")),
         )
         single = single or one_year
+    # "¿qué país tuvo la mayor cuota...?", "which country used the most...": one row.
+    single = single or any(
+        c.role == "entity"
+        and _singular(text, c)
+        and _grammar("which").search(" ".join(text[: c.start].split()[-1:]))
+        for c in named
+    )
     if (
         aggregation in ("max", "min")
         and k is None
@@ -747,8 +754,17 @@ def _future_refusal(table: Table, period: Period, language: str) -> AskRefusal:
 
 
 def _singular(text: str, claim: Claim) -> bool:
-    """The claim's words are singular ("movie", "ciudad"): plural words end in s in both languages."""
-    return not text[claim.start : claim.end].endswith("s")
+    """The claim's words are singular ("movie", "ciudad"): a declared singular name ("país"), else
+    plural words end in s in both languages."""
+    words = text[claim.start : claim.end]
+    return words in _singular_names() or not words.endswith("s")
+
+
+@functools.cache
+def _singular_names() -> frozenset[str]:
+    """Every table's rows' singular names, folded ("pais" ends in s and is one country)."""
+    names = [n for t in tables() for n in (t.semantics.entity_names.es[:1] + t.semantics.entity_names.en[:1])]
+    return frozenset(" ".join(tokens(fold(n))) for n in names)
 
 
 def _one_row(text: str, claim: Claim, named: list[Claim]) -> bool:

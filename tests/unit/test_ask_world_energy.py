@@ -168,3 +168,11 @@ def test_a_yearly_axis_must_be_an_integer_column() -> None:
     wrong = dataclasses.replace(semantics, time=TimeAxis("country", grain="year"))
     with pytest.raises(ValueError, match="integer"):
         dataclasses.replace(WORLD_ENERGY, ask=wrong).check_semantics()
+
+
+def test_which_country_in_the_singular_is_one_row(world: DuckExecutor) -> None:
+    # "país" ends in s and is singular: one country, the regions (Europe 95 %) left out.
+    one = answer("¿Qué país tuvo la mayor cuota renovable de la energía primaria en 2019?", world)
+    assert [row[0] for row in one.rows] == ["Iceland"]
+    several = answer("¿Qué países tuvieron la mayor cuota renovable de la energía primaria en 2019?", world)
+    assert [row[0] for row in several.rows][:3] == ["Iceland", "Kosovo", "Portugal"]
