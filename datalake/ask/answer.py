@@ -167,6 +167,12 @@ def data_range(first_hour: Any, last_hour: Any, language: str) -> str:
             if language == "es"
             else " There is no data for this measure yet."
         )
+    if isinstance(first_hour, int) and isinstance(last_hour, int):  # a table of whole years (OWID's)
+        return (
+            f" Los datos disponibles van de {first_hour} a {last_hour}."
+            if language == "es"
+            else f" The data covers {first_hour} to {last_hour}."
+        )
     first = _as_datetime(first_hour).astimezone(MADRID).date()
     last = _as_datetime(last_hour).astimezone(MADRID).date()
     if language == "es":

@@ -40,6 +40,8 @@ SUBJECT_NAMES = {
                        "the energy company (clients, suppliers, transactions)"),
     "energy_prices": ("los precios de la energía (WTI, Brent, Henry Hub)",
                       "energy prices (WTI, Brent, Henry Hub)"),
+    "world_energy": ("la energía en el mundo por país y año (Our World in Data)",
+                     "world energy by country and year (Our World in Data)"),
     "electricity": ("la electricidad en España (demanda y generación)",
                     "Spanish electricity (demand and generation)"),
 }  # fmt: skip
@@ -107,6 +109,12 @@ class Request:
         Two or more values of this dimension are compared ("compras vs ventas"): in the order named.
     how_much
         Words asking for an amount ("cuánto", "how much", "total") without naming the measure.
+    counts_rows
+        The count words name the table's rows right after them ("how many days of Brent prices").
+    latest
+        The newest time the data holds is asked for ("the latest Henry Hub price"), no period named.
+    difference
+        Two values compared are subtracted, time by time ("the Brent-WTI spread").
     """
 
     language: str
@@ -131,6 +139,9 @@ class Request:
     unknown_counted: str | None = None
     versus: Dimension | None = None
     how_much: bool = False
+    counts_rows: bool = False
+    latest: bool = False
+    difference: bool = False
 
     @property
     def semantics(self) -> Semantics:
@@ -181,6 +192,10 @@ def _declared_words(semantics: Semantics, *, time: bool = True) -> list[str]:
     words = [*semantics.entity.all(), *semantics.subject_words.all()]
     for measure in semantics.measures:
         words += [*measure.words.all(), *measure.superlatives.all(), *measure.least.all()]
+        # Parts are everyday words ("share", "consumo"): read for anchors (time=False) they would
+        # take electricity's questions, so they only count once a subject is chosen.
+        if time:
+            words += [p for part in (*measure.parts, *measure.optional_parts) for p in part.all()]
     for dimension in semantics.dimensions:
         words += dimension.words.all()
         for value in dimension.values:
@@ -344,29 +359,82 @@ class Claim:
 def claims(text: str, table: Table) -> list[Claim]:
     """What ``text`` names of ``table``, in order; a word belongs to one phrase only, the longest
     ("tipo de energía" is the dimension, not the measure "energía")."""
-    semantics = table.semantics
-    found: list[Claim] = []
-
-    def add(words: Words, role: str, **owner: object) -> None:
-        pattern = _words_pattern(words)
-        if pattern is not None:
-            found.extend(Claim(m.start(), m.end(), role, **owner) for m in pattern.finditer(text))  # type: ignore[arg-type]
-
-    add(semantics.entity, "entity")
-    add(semantics.subject_words, "subject")
-    for measure in semantics.measures:
-        add(measure.words, "measure", measure=measure)
-        add(measure.superlatives, "superlative", measure=measure)
-        add(measure.least, "least", measure=measure)
-    for dimension in semantics.dimensions:
-        add(dimension.words, "dimension", dimension=dimension)
-        for value in dimension.values:
-            add(_value_words(dimension, value), "value", dimension=dimension, value=value)
+    found = [
+        Claim(m.start(), m.end(), role, **owner)  # type: ignore[arg-type]
+        for pattern, role, owner in _claim_patterns(table.name)
+        for m in pattern.finditer(text)
+    ]
+    found.extend(_composed_claims(text, table))
     kept: list[Claim] = []
     for claim in sorted(found, key=lambda c: (c.start - c.end, c.start)):
         if all(claim.end <= k.start or claim.start >= k.end for k in kept):
             kept.append(claim)
     return sorted(kept, key=lambda c: c.start)
+
+
+@functools.cache
+def _claim_patterns(table_name: str) -> tuple[tuple[re.Pattern[str], str, dict[str, Any]], ...]:
+    """Each phrase pattern of a table with the role and owner of what it names (compiled once: a
+    question is read against every table's words, and hashing the declarations each time costs
+    more than the matching)."""
+    semantics = next(t.semantics for t in tables() if t.name == table_name)
+    listed: list[tuple[Words, str, dict[str, Any]]] = [
+        (semantics.entity, "entity", {}),
+        (semantics.subject_words, "subject", {}),
+    ]
+    for measure in semantics.measures:
+        listed += [
+            (measure.words, "measure", {"measure": measure}),
+            (measure.superlatives, "superlative", {"measure": measure}),
+            (measure.least, "least", {"measure": measure}),
+        ]
+    for dimension in semantics.dimensions:
+        listed.append((dimension.words, "dimension", {"dimension": dimension}))
+        for value in dimension.values:
+            listed.append((_value_words(dimension, value), "value", {"dimension": dimension, "value": value}))
+    return tuple(
+        (p, role, owner) for words, role, owner in listed if (p := _words_pattern(words)) is not None
+    )
+
+
+@functools.cache
+def _part_patterns(
+    table_name: str,
+) -> tuple[tuple[Measure, tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]], ...]:
+    """The measures declared by parts, with their required and optional parts compiled."""
+    semantics = next(t.semantics for t in tables() if t.name == table_name)
+    return tuple(
+        (
+            m,
+            tuple(_words_pattern(p) for p in m.parts),  # type: ignore[misc]
+            tuple(_words_pattern(p) for p in m.optional_parts),  # type: ignore[misc]
+        )
+        for m in semantics.measures
+        if m.parts
+    )
+
+
+def _composed_claims(text: str, table: Table) -> list[Claim]:
+    """The measure named by its parts (:attr:`~datalake.datasets.semantics.Measure.parts`): of the
+    measures whose every required part the question uses, the one using the most parts (the most
+    specific: "renewable share of electricity" is the electricity share, "renewable share" the
+    energy one); the first declared on a tie. One claim per part found."""
+    best: tuple[int, list[Claim]] | None = None
+    for measure, required, optional in _part_patterns(table.name):
+        spans = []
+        for pattern in required:
+            match = pattern.search(text)
+            if match is None:
+                break
+            spans.append(match)
+        else:
+            for pattern in optional:
+                match = pattern.search(text)
+                if match is not None:
+                    spans.append(match)
+            if best is None or len(spans) > best[0]:
+                best = (len(spans), [Claim(m.start(), m.end(), "measure", measure=measure) for m in spans])
+    return best[1] if best is not None else []
 
 
 # -- reading a request ------------------------------------------------------------------------------
@@ -565,7 +633,9 @@ def read_request(
     if time_group is None and len(periods) > 1:
         time_group = _bucket_of(periods)
     # "la película con más votos" is one film; "movie releases" is not ("movie" qualifies a noun).
-    singular_row = any(_one_row(text, c, named) for c in entities)
+    # Only the table's own rows named in the singular ("la película"): a value before a measure
+    # ("the highest average Brent price") names no row.
+    singular_row = any(_one_row(text, c, named) for c in entities if c.role == "entity")
     squeezed = " ".join(text.split())  # "which 2 months": the number was blanked
     if not singular_row and (
         _grammar("which_year").search(squeezed) or _grammar("which_month").search(squeezed)
@@ -574,8 +644,35 @@ def read_request(
         # votos?" asks for one film, whose date the answer gives.
         time_group = "year" if _grammar("which_year").search(squeezed) else "month"
         single = single or (ranked and k in (None, 1))
+    aggregation = _aggregation(text)
+    if semantics.time is not None and semantics.time.yearly:
+        time_group, one_year = _yearly_time_group(
+            squeezed,
+            semantics,
+            time_group,
+            period,
+            rows_named=any(c.role == "entity" for c in named) or group is not None,
+            extreme=not thresholds and (ranked or superlative or least or aggregation in ("max", "min")),
+        )
+        single = single or one_year
+    # "¿qué país tuvo la mayor cuota...?", "which country used the most...": one row.
+    single = single or any(
+        c.role == "entity"
+        and _singular(text, c)
+        and _grammar("which").search(" ".join(text[: c.start].split()[-1:]))
+        for c in named
+    )
+    if (
+        aggregation in ("max", "min")
+        and k is None
+        and group is None
+        and time_group is None
+        and not any(c.role == "entity" and not _singular(text, c) for c in named)
+    ):
+        # "máximo del Henry Hub en 2021", "lowest WTI price in 2020": one row, not a top ten.
+        single = True
     order = None
-    if (least or _grammar("least").search(text)) and not thresholds:
+    if (least or _grammar("least").search(text) or aggregation == "min") and not thresholds:
         order = "asc"
     elif superlative or ranked:
         order = "desc"
@@ -586,7 +683,7 @@ def read_request(
         language=language,
         table=table,
         measures=tuple(measures),
-        aggregation=_aggregation(text),
+        aggregation=aggregation,
         group=group,
         time_group=time_group if semantics.time is not None else None,
         filters=chosen,
@@ -596,6 +693,9 @@ def read_request(
         order=order,
         thresholds=_bind(thresholds, named, semantics),
         counting=bool(_grammar("count").search(text)),
+        counts_rows=_counts_rows(text, named),
+        latest=semantics.time is not None and period is None and bool(_grammar("latest").search(text)),
+        difference=bool(_grammar("difference").search(text)),
         listing=bool(_grammar("list").search(text)),
         distribution=bool(_grammar("distribution").search(text)),
         superlative=superlative or least,
@@ -606,6 +706,38 @@ def read_request(
         versus=versus,
         how_much=bool(_grammar("how_much").search(text) or _aggregation(text)),
     )
+
+
+def _yearly_time_group(
+    text: str,
+    semantics: Semantics,
+    time_group: str | None,
+    period: Period | None,
+    *,
+    rows_named: bool,
+    extreme: bool,
+) -> tuple[str | None, bool]:
+    """The time buckets of a table whose time is whole years, and whether one bucket is asked for.
+
+    Named rules: there are no months in yearly data; "when" (the axis' own words) with a
+    superlative asks which year ("when was Spain's use per person highest?"); a maximum or minimum
+    of one series over several years is answered with its year ("lowest share since 2000"); a
+    trend over several years ("evolución ... desde 2010") is one value per year.
+    """
+    if time_group == "month":
+        time_group = None
+    if time_group is not None or rows_named:
+        return time_group, False
+    years = period is None or period.end.year - period.start.year > 1 or period.end.month > 1
+    time = semantics.time
+    asks_when = (
+        time is not None and (pattern := _words_pattern(time.words)) is not None and pattern.search(text)
+    )
+    if extreme and (asks_when or years):
+        return "year", True
+    if years and _grammar("trend").search(text):
+        return "year", False
+    return None, False
 
 
 def _future_refusal(table: Table, period: Period, language: str) -> AskRefusal:
@@ -622,8 +754,17 @@ def _future_refusal(table: Table, period: Period, language: str) -> AskRefusal:
 
 
 def _singular(text: str, claim: Claim) -> bool:
-    """The claim's words are singular ("movie", "ciudad"): plural words end in s in both languages."""
-    return not text[claim.start : claim.end].endswith("s")
+    """The claim's words are singular ("movie", "ciudad"): a declared singular name ("país"), else
+    plural words end in s in both languages."""
+    words = text[claim.start : claim.end]
+    return words in _singular_names() or not words.endswith("s")
+
+
+@functools.cache
+def _singular_names() -> frozenset[str]:
+    """Every table's rows' singular names, folded ("pais" ends in s and is one country)."""
+    names = [n for t in tables() for n in (t.semantics.entity_names.es[:1] + t.semantics.entity_names.en[:1])]
+    return frozenset(" ".join(tokens(fold(n))) for n in names)
 
 
 def _one_row(text: str, claim: Claim, named: list[Claim]) -> bool:
@@ -682,6 +823,20 @@ def _time_group(text: str, by: re.Pattern[str]) -> str | None:
     if match is not None and by.search(" ".join(text[: match.start()].split()[-1:])):
         return "year"
     return None
+
+
+def _counts_rows(text: str, named: list[Claim]) -> bool:
+    """The count words are followed by the table's rows ("how many days of Brent prices", "cuántos
+    países"): rows are counted even when a measure is named after them."""
+    found = _grammar("count").search(text)
+    if found is None:
+        return False
+    following = [c for c in named if c.start >= found.end()]
+    return (
+        bool(following)
+        and following[0].role == "entity"
+        and not text[found.end() : following[0].start].strip()
+    )
 
 
 def _unknown_counted(text: str, named: list[Claim]) -> str | None:

@@ -306,3 +306,61 @@ def price_frames(seed: int = 11) -> dict[str, pd.DataFrame]:
     frame = frame.assign(source="sample", extracted_at=PRICES_EXTRACTED_AT)
     frame = frame.sort_values(["date", "series_id"], kind="stable").reset_index(drop=True)
     return {"energy_prices_daily": frame[ENERGY_PRICES_DAILY.column_names]}
+
+
+# -- world energy (OWID) ----------------------------------------------------------------------------
+
+#: OWID's 2020 energy file in the shared data (the held-out world-energy questions' gold reads it too).
+OWID_ENERGY_CSV = SHARED_DATA / "owid" / "owid-energy-data_2020-12.csv"
+#: When the 2020 file "landed" (its rows' ``landed_on``).
+OWID_LANDED_ON = dt.date(2020, 12, 1)
+
+
+def owid_aggregates(country: pd.Series, iso_code: pd.Series) -> pd.Series:
+    """``is_aggregate`` as the OWID job computes it (:func:`datalake.transforms.owid.aggregate_flag`),
+    in pandas: by name first, then an ISO code is a country, an ``OWID_*`` code a region unless
+    OWID coined it for a country, and no code a region unless a vintage lists the country without one."""
+    from datalake.datasets.owid import AGGREGATE_NAMES, COUNTRIES_WITHOUT_CODE, OWID_COUNTRY_CODES
+
+    code = iso_code.fillna("").astype(str).str.strip()
+    by_code = np.where(
+        code.str.fullmatch(r"[A-Z]{3}"),
+        False,
+        np.where(
+            code.str.startswith("OWID_"),
+            ~code.isin(OWID_COUNTRY_CODES),
+            ~country.isin(COUNTRIES_WITHOUT_CODE),
+        ),
+    )
+    return pd.Series(np.where(country.isin(AGGREGATE_NAMES), True, by_code), index=country.index, dtype=bool)
+
+
+def world_energy_frames(path: Path = OWID_ENERGY_CSV) -> dict[str, pd.DataFrame]:
+    """``world_energy`` from OWID's 2020 file, as the OWID job writes it: every row, columns renamed
+    to the lake's (unit suffixes), the current indicators the 2020 file lacks as null, regions
+    flagged ``is_aggregate``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The shared file is not there.
+    """
+    from datalake.datasets.owid import BY_NAME, RENAMED_COLUMNS, WORLD_ENERGY
+
+    raw = pd.read_csv(path, encoding="utf-8-sig").rename(columns=RENAMED_COLUMNS)
+    raw["country"] = raw["country"].str.strip()
+    iso = raw["iso_code"].where(raw["iso_code"].notna(), None)
+    columns: dict[str, object] = {
+        "country": raw["country"],
+        "iso_code": iso,
+        "year": raw["year"].astype("int32"),
+    }
+    columns |= {
+        i.column: pd.to_numeric(raw[name], errors="coerce") if name in raw else np.nan
+        for name, i in BY_NAME.items()
+    }
+    frame = pd.DataFrame(columns).assign(
+        is_aggregate=owid_aggregates(raw["country"], raw["iso_code"]), landed_on=OWID_LANDED_ON
+    )
+    frame = frame.drop_duplicates(["country", "year"], keep="last")
+    return {"world_energy": frame[WORLD_ENERGY.column_names].reset_index(drop=True)}

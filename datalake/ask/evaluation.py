@@ -55,8 +55,15 @@ ENERGY_COMPANY_PATH = QUESTIONS_PATH.with_name("energy_company.yaml")
 HELDOUT_ELECTRICITY_PATH = QUESTIONS_PATH.with_name("heldout_electricity.yaml")
 HELDOUT_DATASETS_PATH = QUESTIONS_PATH.with_name("heldout_datasets.yaml")
 #: Held-out price questions (issue 19), written before energy_prices_daily had an ask= declaration
-#: (3/32 before it, all refusals; 20/32 with the first declaration; 22/32 after its fix); fixed since.
+#: (3/32 before it, all refusals; 20/32 with the first declaration; 22/32 after its fix; 30/32 with
+#: the general rules of the world-energy branch: latest, differences, counts of rows, one extreme);
+#: fixed since.
 HELDOUT_PRICES_PATH = QUESTIONS_PATH.with_name("heldout_prices.yaml")
+#: Held-out world-energy questions (issue 19), written before world_energy had an ask= declaration,
+#: gold from pandas over OWID's 2020 file (tests/ask/reference_world_energy.py); fixed since
+#: (2/27 before the declaration, the refusals; 25/27 with it; 27/27 once a question the electricity
+#: tables hold nothing for is read by the one declared table it names).
+HELDOUT_WORLD_ENERGY_PATH = QUESTIONS_PATH.with_name("heldout_world_energy.yaml")
 #: What ``datalake ask eval`` scores by default: every set, each dataset against its own target.
 EVALUATION_SETS = (
     QUESTIONS_PATH,
@@ -66,6 +73,7 @@ EVALUATION_SETS = (
     HELDOUT_ELECTRICITY_PATH,
     HELDOUT_DATASETS_PATH,
     HELDOUT_PRICES_PATH,
+    HELDOUT_WORLD_ENERGY_PATH,
 )
 EXTRACTED_AT = pd.Timestamp("2025-01-02", tz="UTC")
 #: Hours missing from every demand source (gaps the answers must report, not hide).
@@ -524,6 +532,8 @@ def frames_for(questions: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
         frames |= eval_frames.energy_frames()
     if "energy_prices" in datasets:
         frames |= eval_frames.price_frames()
+    if "world_energy" in datasets:
+        frames |= eval_frames.world_energy_frames()
     return frames
 
 

@@ -11,6 +11,7 @@ executor's; it then passes the same guard as every other query.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -21,6 +22,7 @@ from sqlglot import exp
 from datalake.ask.answer import number
 from datalake.ask.declared import Request, Table, Threshold
 from datalake.ask.errors import AskRefusal
+from datalake.ask.periods import Period
 from datalake.datasets.semantics import Dimension, Measure
 
 MAIN = "t"  # the main table's alias
@@ -99,12 +101,23 @@ def conditions(
         )
     if request.period is not None and semantics.time is not None:
         column = f"{MAIN}.{semantics.time.column}"
-        spans = [
-            f"({column} >= CAST({literal(p.start.date().isoformat())} AS DATE) "
-            f"AND {column} < CAST({literal(p.end.date().isoformat())} AS DATE))"
-            for p in (request.periods or (request.period,))
-        ]
+        if semantics.time.yearly:
+            spans = [
+                f"({column} >= {first} AND {column} <= {last})"
+                for first, last in (years_of(p) for p in (request.periods or (request.period,)))
+            ]
+        else:
+            spans = [
+                f"({column} >= CAST({literal(p.start.date().isoformat())} AS DATE) "
+                f"AND {column} < CAST({literal(p.end.date().isoformat())} AS DATE))"
+                for p in (request.periods or (request.period,))
+            ]
         where.append(spans[0] if len(spans) == 1 else f"({' OR '.join(spans)})")
+    if request.latest and semantics.time is not None:
+        where.append(_latest_time(request))
+    if semantics.entity_when is not None and request.entity_named and not _label_filtered(request):
+        # "los 3 países...", "how many countries...": countries, not the World or Europe.
+        where.append(qualified(semantics.entity_when))
     for dimension, values in request.filters:
         listed = ", ".join(literal(v) for v in values)
         if dimension.table is not None and dimension == grouped:
@@ -130,6 +143,42 @@ def conditions(
             if measure.when is not None:
                 where.append(qualified(measure.when.sql))
     return where
+
+
+def _latest_time(request: Request) -> str:
+    """The condition keeping the newest time that rows of the values named have ("latest")."""
+    semantics, table = request.semantics, request.table
+    assert semantics.time is not None
+    time = semantics.time.column
+    where = []
+    if semantics.source is not None:
+        column = semantics.source.column
+        where.append(f"n.{column} = {MAIN}.{column}")  # the source every row read is from
+    for dimension, values in request.filters:
+        if dimension.table is None:
+            where.append(f"n.{dimension.column} IN ({', '.join(literal(v) for v in values)})")
+    return f"{MAIN}.{time} = (SELECT MAX(n.{time}) FROM {table.name} AS n{_where(where)})"
+
+
+def years_of(period: Period) -> tuple[int, int]:
+    """The first and last whole years a period touches (an integer-year axis cannot split a year:
+    "last week" on yearly data is this year)."""
+    end = period.end - dt.timedelta(microseconds=1)
+    return period.start.year, max(period.start.year, end.year)
+
+
+def _label_filtered(request: Request) -> bool:
+    """The question names the rows by their label ("España"): they are what they are named."""
+    label = request.semantics.label
+    return any(d.column == label and d.table is None for d, _ in request.filters)
+
+
+def unit(measure: Measure, request: Request, row_values: dict[str, list[Any]] | None = None) -> str:
+    """The unit a measure's values are in for this request: per value of a dimension when declared
+    (Brent in USD/bbl, Henry Hub in USD/MMBtu), from the values filtered or the row's own."""
+    values: dict[str, list[Any]] = {d.key: list(v) for d, v in request.filters}
+    values |= row_values or {}
+    return measure.unit_of(values)
 
 
 def threshold_measure(request: Request, threshold: Threshold) -> Measure:
@@ -352,11 +401,13 @@ class Count(Kind):
 
     def applies(self, request: Request) -> bool:
         # "¿Cuántos kWh...?" asks for a total, not a count of rows.
-        measured = bool(request.measures) and not request.thresholds
+        measured = bool(request.measures) and not request.thresholds and not request.counts_rows
         return request.counting and not measured and request.group is None and request.time_group is None
 
     def build(self, request: Request, max_rows: int) -> Built:
-        where = conditions(request, thresholds=True)
+        # "how many days of Brent prices", "countries with a primary energy consumption": rows with one.
+        measures = request.measures if request.counts_rows else ()
+        where = conditions(request, thresholds=True, measures=measures)
         sql = f"SELECT {_count(request)} AS n FROM {request.table.name} AS {MAIN}{_where(where)}"
         return Built(sql, "n")
 
@@ -383,7 +434,7 @@ def _threshold_words(request: Request) -> str:
             "<": ("menor que", "below"),
             "<=": ("de como mucho", "of at most"),
         }[threshold.op]
-        shown = show(threshold.value, measure.unit, request.language)
+        shown = show(threshold.value, unit(measure, request), request.language)
         said.append(f"{measure.name(request.language)} {words[0 if es else 1]} {shown}")
     if not said:
         return ""
@@ -410,12 +461,12 @@ class Grouped(Kind):
         time = request.semantics.time
         assert time is not None
         if request.time_group == "year":
-            ref = (
-                f"{MAIN}.{time.year_column}"
-                if time.year_column
-                else f"EXTRACT(YEAR FROM {MAIN}.{time.column})"
-            )
-            return ref, "year"
+            if time.yearly:
+                return f"{MAIN}.{time.column}", "year"
+            if time.year_column:
+                return f"{MAIN}.{time.year_column}", "year"
+            # A date's year bucket is named by its first day, as its months are.
+            return f"DATE_TRUNC('year', {MAIN}.{time.column})", "year_start"
         return f"DATE_TRUNC('month', {MAIN}.{time.column})", "month_start"
 
     def build(self, request: Request, max_rows: int) -> Built:
@@ -469,11 +520,16 @@ class Grouped(Kind):
         def label(value: Any) -> str:
             if dimension is not None:
                 return dimension.value_name(value, request.language)
-            return str(value)[:7] if request.time_group == "month" else str(value)
+            return str(value)[:7] if request.time_group == "month" else str(value)[:4]
+
+        def own(row: list[Any]) -> dict[str, list[Any]]:
+            # A row of one series is in that series' unit ("Brent: 64 USD/bbl").
+            return {dimension.key: [row[0]]} if dimension is not None else {}
 
         def figures(row: list[Any]) -> str:
             parts = [
-                show(row[columns.index(value_name(m, request))], m.unit, request.language) for m in measures
+                show(row[columns.index(value_name(m, request))], unit(m, request, own(row)), request.language)
+                for m in measures
             ]
             n = row[columns.index("n")]
             named = request.semantics.entity_name(request.language, plural=n != 1)
@@ -514,16 +570,16 @@ class Grouped(Kind):
             if measure
             else request.semantics.entity_name(request.language).capitalize()
         )
-        unit = measure.unit if measure else ""
+        unit_said = unit(measure, request) if measure else ""
         x_name = self._key_name(request).capitalize()
         return {
             "kind": "line" if request.time_group == "month" else "bar",
             "x": built.label_column,
             "y": built.value_column,
-            "unit": unit,
+            "unit": unit_said,
             "title": f"{y_name} {'por' if es else 'by'} {self._key_name(request)}{period_words(request)}",
             "x_label": x_name,
-            "y_label": f"{y_name} ({unit})" if unit else y_name,
+            "y_label": f"{y_name} ({unit_said})" if unit_said else y_name,
         }
 
 
@@ -584,7 +640,7 @@ class Rows(Kind):
                 and row[columns.index(time.column)]
             ):
                 year = f" ({str(row[columns.index(time.column)])[:4]})"
-            items.append(f"{row[0]}{year}: {show(row[1], measure.unit, request.language)}")
+            items.append(f"{row[0]}{year}: {show(row[1], unit(measure, request), request.language)}")
         matching = int(rows[0][columns.index("matching")])
         said = f"{filter_words(request)}{period_words(request)}"
         if request.thresholds:
@@ -619,10 +675,10 @@ class Rows(Kind):
             "kind": "bar",
             "x": built.label_column,
             "y": built.value_column,
-            "unit": measure.unit,
+            "unit": unit(measure, request),
             "title": f"{name}{period_words(request)}".strip(),
             "x_label": request.semantics.entity_name(request.language, plural=False).capitalize(),
-            "y_label": f"{name} ({measure.unit})" if measure.unit else name,
+            "y_label": f"{name} ({unit(measure, request)})" if unit(measure, request) else name,
             "orientation": "horizontal",
         }
 
@@ -662,6 +718,65 @@ class Listing(Kind):
         return f"{head}: {', '.join(names)}{tail}."
 
 
+def _one_day(period: Period | None) -> bool:
+    return period is not None and period.end - period.start <= dt.timedelta(hours=25)
+
+
+class Difference(Kind):
+    """Two values of a dimension subtracted time by time, then aggregated ("average spread between
+    Brent and WTI in 2020": the mean of the daily Brent - WTI over the days both have a price)."""
+
+    name = "difference"
+
+    def applies(self, request: Request) -> bool:
+        values = next((v for d, v in request.filters if d is request.versus), ())
+        return request.difference and len(values) == 2 and request.semantics.time is not None
+
+    def build(self, request: Request, max_rows: int) -> Built:
+        measure = main_measure(request)
+        dimension = request.versus
+        assert dimension is not None and request.semantics.time is not None
+        first, second = next(v for d, v in request.filters if d is dimension)
+        ref, expression = _dimension_ref(dimension), qualified(measure.expression)
+        time = f"{MAIN}.{request.semantics.time.column}"
+        aggregation = _chosen(measure, request.aggregation)
+        name = f"{aggregation}_difference"
+        inner = (
+            f"SELECT {time} AS at_time, "
+            f"MAX(CASE WHEN {ref} = {literal(first)} THEN {expression} END) - "
+            f"MAX(CASE WHEN {ref} = {literal(second)} THEN {expression} END) AS difference "
+            f"FROM {request.table.name} AS {MAIN}{_join(request.table, dimension)}"
+            f"{_where(conditions(request, measures=(measure,), grouped=dimension))} GROUP BY {time}"
+        )
+        sql = (
+            f"SELECT {aggregation.upper()}(d.difference) AS {name}, COUNT(*) AS n "
+            f"FROM ({inner}) AS d WHERE d.difference IS NOT NULL"
+        )
+        return Built(sql, name)
+
+    def sentence(self, request: Request, columns: list[str], rows: list[list[Any]]) -> str:
+        row = rows[0] if rows else []
+        if not row or row[0] is None:
+            return _no_rows(request)
+        es = request.language == "es"
+        measure = main_measure(request)
+        dimension = request.versus
+        assert dimension is not None
+        first, second = (
+            dimension.value_name(v, request.language)
+            for v in next(v for d, v in request.filters if d is dimension)
+        )
+        word = _AGGREGATION_WORDS[_chosen(measure, request.aggregation)][0 if es else 1]
+        what = f"{word} diferencia" if es else f"{word} difference"
+        shown = show(row[0], unit(measure, request), request.language)
+        times = number(row[1], 0, request.language)
+        counted = request.semantics.entity_name(request.language)
+        return (
+            f"{what[:1].upper()}{what[1:]} {first} − {second}{period_words(request)}: {shown} "
+            f"({'sobre' if es else 'over'} {times} {counted})."
+        )
+
+
 class Total(Kind):
     """One aggregate over the rows ("presupuesto medio de las películas de 2015", "¿cuánto vendimos
     en enero?": the table's own measure when none is named)."""
@@ -669,8 +784,12 @@ class Total(Kind):
     name = "total"
 
     def applies(self, request: Request) -> bool:
-        # Without a measure, only a question that asks for an amount ("¿cuánto vendimos?").
-        return bool(request.measures) or (request.semantics.order is not None and request.how_much)
+        # Without a measure, only a question that asks for an amount ("¿cuánto vendimos?"), or the
+        # value of named rows at one instant ("what was brent on 2021-01-04?", "the latest WTI").
+        instant = bool(request.filters) and (request.latest or _one_day(request.period))
+        return bool(request.measures) or (
+            request.semantics.order is not None and (request.how_much or instant)
+        )
 
     @staticmethod
     def _measures(request: Request) -> tuple[Measure, ...]:
@@ -683,6 +802,9 @@ class Total(Kind):
         selects = [
             f"{_aggregate(m, request.aggregation)} AS {n}" for m, n in zip(measures, names, strict=True)
         ]
+        time = request.semantics.time
+        if request.latest and time is not None:  # the answer says which day (or year) is the latest
+            selects.append(f"MAX({MAIN}.{time.column}) AS {time.column}")
         where = conditions(request, measures=measures, thresholds=True)
         sql = f"SELECT {', '.join(selects)} FROM {request.table.name} AS {MAIN}{_where(where)}"
         return Built(sql, names[0])
@@ -691,18 +813,31 @@ class Total(Kind):
         row = rows[0] if rows else []
         if not row or all(cell is None for cell in row):  # no rows: every aggregate is NULL
             return _no_rows(request)
+        measures = self._measures(request)
         parts = [
-            f"{aggregate_words(m, request)}: {show(cell, m.unit, request.language)}"
-            for m, cell in zip(self._measures(request), row, strict=True)
+            f"{aggregate_words(m, request)}: {show(cell, unit(m, request), request.language)}"
+            for m, cell in zip(measures, row[: len(measures)], strict=True)
         ]
         said = f"{filter_words(request)}{_threshold_words(request)}{period_words(request)}"
+        if request.latest and len(row) > len(measures):
+            latest = str(row[len(measures)])[:10]
+            said += f", {'último dato' if request.language == 'es' else 'latest'}: {latest}"
         entity = request.semantics.entity_name(request.language)
         head = f"{'; '.join(parts)} ({entity}{said.replace(' (', ', ').replace(')', '')})"
         return f"{head[:1].upper()}{head[1:]}."
 
 
 #: The kinds, in the order they are tried.
-KINDS: tuple[Kind, ...] = (PersonalData(), Values(), Count(), Grouped(), Rows(), Listing(), Total())
+KINDS: tuple[Kind, ...] = (
+    PersonalData(),
+    Values(),
+    Count(),
+    Difference(),
+    Grouped(),
+    Rows(),
+    Listing(),
+    Total(),
+)
 
 
 def kind_of(request: Request) -> Kind | None:
@@ -746,7 +881,7 @@ def interpretation(request: Request, kind: Kind, built: Built) -> dict[str, Any]
         "order": request.order,
         "thresholds": [[threshold_measure(request, t).key, t.op, t.value] for t in request.thresholds],
         "value_column": built.value_column,
-        "unit": next((m.unit for m in request.measures), ""),
+        "unit": next((unit(m, request) for m in request.measures), ""),
     }
 
 

@@ -87,6 +87,25 @@ def route_after_refusal(question: str, refusal: AskRefusal) -> Routed | None:
     return _routed(question, text, subjects)
 
 
+def route_when_empty(question: str) -> Routed | None:
+    """A second reading of a question the electricity tables hold nothing for ("cuota de la solar en
+    la electricidad de España en 2019" on a lake whose hours start in 2023): the one declared
+    subject that the question asks a measure of and names a value, a dimension or the rows of.
+
+    Raises
+    ------
+    AskRefusal
+        Unsafe (as every routing does).
+    """
+    text = read_text(question)
+    subjects = {
+        subject: found
+        for subject, found in mentioned_subjects(text).items()
+        if any(_asks_a_measure(text, t) and _names_more(text, t) for t in found)
+    }
+    return _routed(question, text, subjects) if len(subjects) == 1 else None
+
+
 _OTHER_TOPICS = lx.phrase_pattern(lx.OTHER_TOPICS)
 
 

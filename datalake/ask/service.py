@@ -27,7 +27,7 @@ from datalake.ask.kinds import (
 )
 from datalake.ask.parser import parse, read
 from datalake.ask.periods import MADRID
-from datalake.ask.routing import Routed, route, route_after_refusal
+from datalake.ask.routing import Routed, route, route_after_refusal, route_when_empty
 from datalake.ask.sqlbuild import QueryPlan, build_query, coverage_query
 from datalake.ask.suggestions import suggestions
 from datalake.ask.vocabulary import named_values
@@ -148,7 +148,17 @@ def ask(
     except AskRefusal as refusal:
         declared = route_after_refusal(question, refusal)
         if declared is not None:
-            return _declared_answer(question, declared, as_of, executor, settings)
+            try:
+                result = _declared_answer(question, declared, as_of, executor, settings)
+            except AskRefusal as second:
+                if refusal.kind == "out_of_scope" and second.kind == "no_data":
+                    raise refusal from None  # the second reader's table is not in this lake
+                raise
+            if refusal.kind == "out_of_scope" and _found_nothing(result):
+                # A second chance that finds nothing does not replace the parser's reason ("demanda
+                # eléctrica de Francia ayer": no French electricity here; world energy has no "ayer").
+                raise refusal from None
+            return result
         # Only what the parser does not understand: never a question it refused on purpose.
         if refusal.kind != "not_understood" or model is None:
             raise
@@ -172,6 +182,9 @@ def ask(
     interpretation = intent.as_dict() | {"value_column": plan.value_column, "unit": plan.unit}
     answer = compose(intent, plan, columns, rows)
     if is_empty(plan, columns, rows):
+        other = _declared_instead(question, as_of, executor, settings)
+        if other is not None:
+            return other
         # Say what the data does cover, so "no data yesterday" on a stale lake is not a dead end.
         coverage = guard_sql(
             coverage_query(intent).sql(dialect=executor.dialect), executor.dialect, max_limit=1
@@ -237,6 +250,24 @@ def _declared_answer(
         engine=executor.name,
         chart=kind.chart(request, built),
     )
+
+
+def _declared_instead(
+    question: str, as_of: dt.datetime, executor: SqlExecutor, settings: Settings
+) -> AskResult | None:
+    """The answer of the one declared table that holds what the electricity tables do not (a
+    country's yearly share in OWID for a year before the hours start), or None."""
+    try:
+        routed = route_when_empty(question)
+        result = _declared_answer(question, routed, as_of, executor, settings) if routed else None
+    except AskRefusal:
+        return None
+    return None if result is None or _found_nothing(result) else result
+
+
+def _found_nothing(result: AskResult) -> bool:
+    """The answer has no rows, or only empty aggregates."""
+    return not result.rows or all(cell is None for row in result.rows for cell in row)
 
 
 def _guarded(sql: str, executor: SqlExecutor, max_limit: int) -> str:

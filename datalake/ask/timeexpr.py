@@ -994,6 +994,13 @@ def _scan_clock(ex: _Extractor) -> tuple[ClockTime | None, tuple[int, int] | Non
         ),
         clock_range,
     )
+    ex.scan(  # "de 10:00 a 14:00": a bare range needs its minutes
+        _pattern(
+            rf"(?:{_any('clock_range_from_minutes')}) (?P<h>[0-2]?\d):\d{{2}}(?: (?P<p1>{suffix}))? "
+            rf"(?:{_any('clock_range_to_minutes')}) (?P<h2>[0-2]?\d):\d{{2}}(?: (?P<p2>{suffix}))?"
+        ),
+        clock_range,
+    )
     for language in LANGUAGES:  # "a las 3", "at 3": each language's own words, in its order
         at, article = _alternation(language.TIME["clock_at"]), language.TIME["clock_at_article"]
         before = rf"(?:{at}) (?:{_alternation(article)}) " if article else rf"(?:{at}) "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from datalake.datasets.owid_semantics import world_energy_semantics
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
 
 #: Where OWID's files live in every zone: raw/owid/, quarantine/owid/, rejected/owid/.
@@ -214,6 +215,8 @@ WORLD_ENERGY = DatasetSpec(
     warehouse_table="world_energy",
     # Readable by the reader role (the dashboards, /ask's guard and its text-to-SQL backend).
     askable=True,
+    # What /ask may ask of it: the indicators by their words, countries apart from regions.
+    ask=world_energy_semantics(BY_NAME),
     indexes=(("iso_code", "year"),),
     quality_rules=(
         QualityRule("year", "range", FIRST_YEAR, LAST_YEAR),

@@ -14,11 +14,12 @@ MAX_PLAUSIBLE_PRICE = 500.0
 
 #: The series the lake names itself (``series_name``) -> how people name them.
 _SERIES = {
+    # Names are matched folded; the first is how answers write it ("WTI", not "Wti").
     "WTI": Words(
-        ("wti", "west texas", "petróleo de texas"), ("wti", "west texas intermediate", "west texas")
+        ("WTI", "west texas", "petróleo de texas"), ("WTI", "west texas intermediate", "west texas")
     ),
     "Brent": Words(("brent", "petróleo brent", "crudo brent"), ("brent", "brent crude", "brent oil")),
-    "Henry Hub": Words(("henry hub",), ("henry hub",)),
+    "Henry Hub": Words(("Henry Hub",), ("Henry Hub",)),
 }
 PRICE_SEMANTICS = Semantics(
     subject="energy_prices",
@@ -34,14 +35,19 @@ PRICE_SEMANTICS = Semantics(
         Measure(
             "price",
             "price",
-            # WTI and Brent are in USD per barrel, Henry Hub in USD per MMBtu: a measure has one unit,
-            # so the answer says dollars and the series says per what.
+            # WTI and Brent are in USD per barrel, Henry Hub in USD per MMBtu: dollars when they are
+            # mixed, the series' own unit otherwise (unit_by).
             "USD",
             Words(
                 ("precio", "precios", "cotización", "valor", "dólares"),
                 ("price", "prices", "spot price", "value", "dollars"),
             ),
             aggregations=("avg", "max", "min"),
+            # The answer names the unit of the series or product asked about.
+            unit_by={
+                "series": {"WTI": "USD/bbl", "Brent": "USD/bbl", "Henry Hub": "USD/MMBtu"},
+                "product": {"crude oil": "USD/bbl", "natural gas": "USD/MMBtu"},
+            },
             superlatives=Words(("más caro", "más alto", "más alta"), ("highest", "most expensive", "peak")),
             least=Words(("más barato", "más bajo", "más baja"), ("lowest", "cheapest")),
         ),

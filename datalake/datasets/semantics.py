@@ -67,6 +67,15 @@ class Measure:
     ratio_of
         With the ``ratio`` aggregation: the sum of ``expression`` over the sum of this (a price
         weighted by volume is total COP over total kWh).
+    parts, optional_parts
+        Another way to name it: one phrase of each part anywhere in the question ("porcentaje de
+        la energía primaria ... renovable" is the renewable share of energy). Of the measures so
+        named, the one with the most parts present wins; ``optional_parts`` count without being
+        needed ("renewable share" names the share of energy, "renewable share of electricity" the
+        share of electricity, whose parts include electricity).
+    unit_by
+        Per-row units: dimension key -> (its value -> unit) (the series Brent in USD/bbl, Henry Hub
+        in USD/MMBtu); ``unit`` is what the values share when rows of several units are mixed.
     """
 
     key: str
@@ -79,10 +88,19 @@ class Measure:
     when: Condition | None = None
     ranked_when: Condition | None = None
     ratio_of: str | None = None
+    parts: tuple[Words, ...] = ()
+    optional_parts: tuple[Words, ...] = ()
+    unit_by: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def name(self, language: str) -> str:
         """Its name in an answer: its first word in ``language``."""
         return _first(self.words, language, self.key)
+
+    def unit_of(self, values: dict[str, list[object]]) -> str:
+        """The unit of values filtered or labelled by ``values`` (dimension key -> values): the
+        per-value unit when they all share one, else :attr:`unit`."""
+        found = {units.get(str(v)) for key, units in self.unit_by.items() for v in values.get(key, ())}
+        return found.pop() if len(found) == 1 and None not in found else self.unit
 
 
 @dataclass(frozen=True)
@@ -130,11 +148,22 @@ class Dimension:
 
 @dataclass(frozen=True)
 class TimeAxis:
-    """The table's time: the column periods filter on, and a year column for "por año"."""
+    """The table's time: the column periods filter on, and a year column for "por año".
+
+    ``grain`` is ``day`` for a date column, ``year`` for an integer year column (OWID's ``year``):
+    periods then filter whole years (a period touching part of a year takes that year), time
+    buckets are years only, and the axis' ``words`` ("cuándo", "when") ask which year.
+    """
 
     column: str
     year_column: str | None = None
     words: Words = field(default_factory=Words)
+    grain: Literal["day", "year"] = "day"
+
+    @property
+    def yearly(self) -> bool:
+        """Whether the column holds integer years."""
+        return self.grain == "year"
 
 
 @dataclass(frozen=True)
@@ -172,6 +201,9 @@ class Semantics:
         Words that name the subject without naming this table (``cine``, ``energy company``).
     examples
         Questions it answers, offered with refusals (per language).
+    entity_when
+        SQL a row must meet to be one of the table's rows when a question names them ("países":
+        a country, not a region such as the World or Europe); applied then, and never otherwise.
     """
 
     subject: str
@@ -187,6 +219,7 @@ class Semantics:
     source: SourceChoice | None = None
     subject_words: Words = field(default_factory=Words)
     examples: Words = field(default_factory=Words)
+    entity_when: str | None = None
 
     def entity_name(self, language: str, plural: bool = True) -> str:
         """ "películas" / "movie"."""

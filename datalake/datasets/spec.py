@@ -131,6 +131,15 @@ class DatasetSpec:
         for column in own:
             if column not in public:
                 raise ValueError(f"{self.name}: /ask declares {column!r}, not a public column")
+        time = semantics.time
+        if (
+            time is not None
+            and time.yearly
+            and self.column(time.column).type not in ("int", "bigint", "smallint")
+        ):
+            raise ValueError(
+                f"{self.name}: /ask's yearly time axis {time.column!r} must be an integer column"
+            )
         if semantics.order and semantics.order not in {m.key for m in semantics.measures}:
             raise ValueError(f"{self.name}: /ask orders by {semantics.order!r}, not a declared measure")
 

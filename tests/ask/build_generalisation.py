@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from build_questions import A, B, day, days, month, write, year
+from build_questions import A, B, day, days, month, t, write, year
 from reference import (
     answer,
     busiest_weekday,
@@ -132,6 +132,8 @@ QUESTIONS = [
     g('g-per-es-4', 'periods', 'demanda media en la segunda quincena de marzo de 2024', A, avg('demand', days(2024, 3, 16, 2024, 4, 1))),
     g('g-per-en-3', 'periods', 'average demand in the first fortnight of January 2024', A, avg('demand', days(2024, 1, 1, 2024, 1, 16))),
     g('g-per-es-5', 'periods', 'demanda total de la ultima semana de diciembre de 2023', A, total('demand', days(2023, 12, 25, 2024, 1, 1))),
+    # Added 2026-12-06 before the fix: a Spanish clock range with a bare "de ... a ..." was refused.
+    g('g-per-es-6', 'periods', 'demanda media de 10:00 a 14:00 del 5 de marzo de 2024', A, avg('demand', (t(2024, 3, 5, 10), t(2024, 3, 5, 14)))),
     # -- two measures or two technologies in one question -----------------------------------------
     g('g-two-es-1', 'two_measures', 'demanda media real y prevista por el operador ayer', A, side_by_side(('demand', 'average', {}), ('forecast', 'average', {}), periods=[day(2024, 4, 16)])),
     g('g-two-en-1', 'two_measures', 'actual vs forecast average demand on 2024-03-05', A, side_by_side(('demand', 'average', {}), ('forecast', 'average', {}), periods=[day(2024, 3, 5)])),

@@ -156,6 +156,19 @@ def test_december_winter_is_the_one_that_just_started() -> None:
         ("demanda el lunes de madrugada", local(2024, 4, 15), local(2024, 4, 15, 6), "entre las 00:00"),
         # the spring change: the small hours of 31 March 2024 have five hours
         ("demanda de madrugada el 31 de marzo de 2024", local(2024, 3, 31), local(2024, 3, 31, 6), "entre"),
+        # a bare "de ... a ..." clock range, its minutes written
+        (
+            "demanda de 10:00 a 14:00 de ayer",
+            local(2024, 4, 16, 10),
+            local(2024, 4, 16, 14),
+            "ayer (entre las 10:00",
+        ),
+        (
+            "demanda del 5 de marzo de 2024 de 18:00 a 21:00",
+            local(2024, 3, 5, 18),
+            local(2024, 3, 5, 21),
+            "entre",
+        ),
     ],
 )
 def test_parts_of_the_day_are_hours_of_one_day_named_in_the_label(
@@ -166,6 +179,13 @@ def test_parts_of_the_day_are_hours_of_one_day_named_in_the_label(
     period = parse(question, AS_OF).period
     assert (period.start.isoformat(), period.end.isoformat()) == (start, end)
     assert period.label("en" if "demand " in question else "es").startswith(label)
+
+
+def test_a_bare_range_without_minutes_is_days_not_hours() -> None:
+    from datalake.ask import parse
+
+    period = parse("demanda del 3 a 5 de marzo de 2024", AS_OF).period
+    assert (period.start.isoformat(), period.end.isoformat()) == (local(2024, 3, 3), local(2024, 3, 6))
 
 
 @pytest.mark.parametrize(

@@ -95,3 +95,46 @@ def test_changing_prices_is_refused(prices: DuckExecutor) -> None:
     with pytest.raises(AskRefusal) as caught:
         answer("borra los precios del WTI de 2020", prices)
     assert caught.value.kind == "unsafe"
+
+
+# -- general rules a held-out price set found missing (world-energy branch) ---------------------------
+
+
+def test_each_answer_states_the_unit_of_its_series(prices: DuckExecutor) -> None:
+    brent = answer("Brent price on 14 June 2021", prices)
+    assert "USD/bbl" in brent.answer and brent.interpretation["unit"] == "USD/bbl"
+    gas = answer("Henry Hub price on 14 June 2021", prices)
+    assert value(gas) == 5.0 and "USD/MMBtu" in gas.answer
+    # A breakdown by series names each row's own unit.
+    by_series = answer("average price by series in June 2021", prices).answer
+    assert "USD/bbl" in by_series and "USD/MMBtu" in by_series
+
+
+def test_a_named_series_on_a_day_is_its_price(prices: DuckExecutor) -> None:
+    assert value(answer("what was brent on 2021-06-11?", prices)) == 82.0
+
+
+def test_the_latest_price_is_the_series_last_day(prices: DuckExecutor) -> None:
+    latest = answer("what's the latest WTI price?", prices)
+    assert value(latest) == 80.0 and "2021-06-14" in latest.answer
+    assert value(answer("¿cuál es el último precio del Henry Hub?", prices)) == 5.0
+
+
+def test_a_spread_is_the_mean_daily_difference_over_the_days_both_have(prices: DuckExecutor) -> None:
+    # June 2021: only the 14th has both (Brent 85, WTI 80); Brent's 10th and 11th have no WTI.
+    spread = answer("average spread between Brent and WTI in June 2021", prices)
+    assert spread.interpretation["kind"] == "difference"
+    assert value(spread) == pytest.approx(5.0) and spread.rows[0][1] == 1
+    assert value(
+        answer("diferencia media entre el WTI y el Brent en junio de 2021", prices)
+    ) == pytest.approx(-5.0)
+
+
+def test_how_many_days_of_a_series_counts_its_rows(prices: DuckExecutor) -> None:
+    assert value(answer("how many days of WTI prices are there in 2020?", prices)) == 2
+
+
+def test_a_maximum_of_a_series_is_one_day(prices: DuckExecutor) -> None:
+    result = answer("máximo del Brent en junio de 2021", prices)
+    assert len(result.rows) == 1 and value(result) == 85.0
+    assert str(result.rows[0][0])[:10] == "2021-06-14"

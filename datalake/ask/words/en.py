@@ -156,6 +156,10 @@ COMMON: tuple[str, ...] = (
     "files",
     "read",
     "password",
+    # "paid" is not a typo of "país".
+    "paid",
+    "pay",
+    "pays",
 )
 
 WORDS |= {
@@ -171,6 +175,8 @@ WORDS |= {
         "cheaper than",
     ),
     "all_time": ("of all time", "all time", "ever"),
+    # One value per time bucket: "evolution of Spain's renewable share since 2010".
+    "trend": ("trend", "evolution", "over time", "year by year", "time series", "how has", "evolved"),
     "how_much": ("how much", "total", "in total", "sum"),
     "which_year": ("which year", "what year", "in which year", "in what year", "which years", "what years"),
     "which_month": (
@@ -182,6 +188,10 @@ WORDS |= {
         "what months",
     ),
     "which": ("which", "what"),
+    # The newest time the data holds: "what's the latest Henry Hub price?".
+    "latest": ("latest", "most recent", "newest", "last available", "last known"),
+    # Two values of a dimension subtracted, day by day: "the Brent-WTI spread".
+    "difference": ("spread", "difference", "gap", "differential"),
     "hours": ("hours", "hour", "hrs", "h"),
     "write": (
         "update",
@@ -536,6 +546,8 @@ TIME: dict[str, tuple[str, ...]] = {
     "clock_range_from": ("between", "from"),
     "clock_range_to": ("and", "to", "until"),
     "clock_range_suffixes": ("am", "pm"),
+    "clock_range_from_minutes": (),
+    "clock_range_to_minutes": (),
     "clock_at": ("at", "around", "about"),
     "clock_at_article": (),
     "clock_suffixes": ("h",),

@@ -94,6 +94,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "mayor que",
         "mayor de",
         "más de",
+        "más del",
         "superior a",
         "superiores a",
         "por encima de",
@@ -115,6 +116,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "menor que",
         "menor de",
         "menos de",
+        "menos del",
         "inferior a",
         "inferiores a",
         "por debajo de",
@@ -242,6 +244,15 @@ WORDS |= {
         "más baratas que",
     ),
     "all_time": ("de todos los tiempos", "de la historia", "de siempre", "jamás"),
+    # One value per time bucket: "evolución de la cuota renovable desde 2010".
+    "trend": (
+        "evolución",
+        "tendencia",
+        "a lo largo del tiempo",
+        "año a año",
+        "serie",
+        "cómo ha evolucionado",
+    ),
     "how_much": ("cuánto", "cuánta", "cuántos pesos", "total", "en total", "suma"),
     # "¿Qué año...?", "¿en qué mes...?": one bucket of time, ranked.
     "which_year": (
@@ -264,6 +275,10 @@ WORDS |= {
     ),
     # "¿Qué ciudad...?": one group, ranked.
     "which": ("qué", "cuál", "cuáles", "en qué"),
+    # El último dato que hay: "¿cuál es el último precio del Brent?".
+    "latest": ("último", "última", "más reciente", "último dato", "último disponible"),
+    # Dos valores de una dimensión restados día a día: "el diferencial Brent-WTI".
+    "difference": ("diferencia", "diferencial", "brecha", "spread"),
     "hours": ("horas", "hora", "h"),
     # Orders to change data: never answered, whatever follows.
     "write": (
@@ -650,6 +665,9 @@ TIME: dict[str, tuple[str, ...]] = {
     "clock_range_from": ("entre las", "desde las", "de las"),
     "clock_range_to": ("y las", "hasta las", "a las"),
     "clock_range_suffixes": ("h",),
+    # "de 10:00 a 14:00": bare "de ... a ..." only with the minutes written (else "de 3 a 5" is days).
+    "clock_range_from_minutes": ("de",),
+    "clock_range_to_minutes": ("a",),
     "clock_at": ("a", "sobre", "hacia", "alrededor de"),
     "clock_at_article": ("las", "la"),
     "clock_suffixes": ("h",),
