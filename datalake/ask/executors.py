@@ -91,6 +91,8 @@ class WarehouseExecutor:
     dialect = "postgres"
     #: The daily rollup of demand_hourly the sync keeps (datalake.warehouse.rollups).
     daily_demand_table: str | None = DEMAND_DAILY.warehouse_table
+    #: It keeps the per-value totals of bridge groupings (datalake.datasets.BRIDGE_TOTALS).
+    declared_rollups = True
     #: (owner URL, role, schema) already ensured by this process.
     _ensured: ClassVar[set[tuple[str, str, str]]] = set()
     _lock: ClassVar[threading.Lock] = threading.Lock()
