@@ -46,6 +46,11 @@ class SqlExecutor(Protocol):
 
 def json_value(value: Any) -> Any:
     """A result cell as a JSON-ready value (see the module docstring)."""
+    kind = type(value)
+    if kind is str or kind is int:  # most cells: as they are (a bool's type is bool, below)
+        return value
+    if kind is float:
+        return None if math.isnan(value) or math.isinf(value) else value
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):

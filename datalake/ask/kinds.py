@@ -11,6 +11,7 @@ executor's; it then passes the same guard as every other query.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -49,8 +50,10 @@ def literal(value: Any) -> str:
     return repr(float(value)) if isinstance(value, float) else str(int(value))
 
 
+@functools.lru_cache(maxsize=512)
 def qualified(expression: str, alias: str = MAIN) -> str:
-    """A declared expression with its columns qualified by ``alias``."""
+    """A declared expression with its columns qualified by ``alias`` (cached: the declarations
+    are few, and parsing one costs more than the rest of building most queries)."""
     tree = sqlglot.parse_one(expression, read="postgres")
     for column in tree.find_all(exp.Column):
         column.set("table", exp.to_identifier(alias))
@@ -679,7 +682,8 @@ class Rows(Kind):
         measure = main_measure(request)
         entity = request.semantics.entity_name(request.language)
         items = []
-        for row in rows:
+        # A threshold lists the first few of all the rows that pass it (the count says how many).
+        for row in rows[: request.semantics.row_limit] if request.thresholds else rows:
             year = ""
             time = request.semantics.time
             if (
@@ -693,7 +697,6 @@ class Rows(Kind):
         matching = int(rows[0][columns.index("matching")])
         said = f"{filter_words(request)}{period_words(request)}"
         if request.thresholds:
-            items = items[: request.semantics.row_limit]
             head = (
                 f"Hay {number(matching, 0, 'es')} {entity}{said}{_threshold_words(request)}"
                 if es
