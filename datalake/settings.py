@@ -225,6 +225,11 @@ class Settings(BaseSettings):
         description="SageMaker endpoint that serves the movie-success champion; when set on the aws runtime "
         "/predict calls it, and `launch.py deploy --model movie-success` deploys to it.",
     )
+    mlflow_tracking_uri: str | None = Field(
+        None,
+        description="MLflow tracking server (on AWS the SageMaker managed MLflow tracking server's ARN or "
+        "URL); unset: a SQLite store with artifacts under LAKE_ROOT/mlflow.",
+    )
     api_host: str = Field("127.0.0.1", description="`datalake serve`: the interface uvicorn listens on.")
     api_port: int = Field(8000, ge=1, le=65_535, description="`datalake serve`: the TCP port.")
     api_workers: int = Field(1, ge=1, le=64, description="`datalake serve`: uvicorn worker processes.")
@@ -381,6 +386,7 @@ class Settings(BaseSettings):
         "sagemaker_training_image",
         "sagemaker_inference_image",
         "alert_webhook_url",
+        "mlflow_tracking_uri",
         mode="before",
     )
     @classmethod
