@@ -24,7 +24,7 @@ import pytest
 
 from datalake.deploy import check, stepfunctions_rules
 from datalake.deploy.glue_rules import cron_problem
-from datalake.deploy.iam_check import TemplateRenderer, check_role, role_policy
+from datalake.deploy.iam_check import TemplateRenderer, check_role, lambda_platform_requests, role_policy
 from datalake.deploy.iam_policy import Request
 from datalake.deploy.iam_roles import STAND_IN_ACCOUNT, stand_in_bindings
 from datalake.deploy.package import LAMBDA_BUNDLES
@@ -422,3 +422,23 @@ def test_every_mlflow_action_granted_exists() -> None:
         if action.startswith("sagemaker-mlflow:")
     }
     assert granted and granted <= actions, granted - actions
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_promote_role_allows_its_calls_and_nothing_else(env: str) -> None:
+    """Both ways: Lambda's own writes, the archive read and datalake.sales_aws.promote_training_output's
+    MLflow calls (get_registered_model, set_registered_model_alias, set_model_version_tag)."""
+    render = renderer(env)
+    server = render.render({"Fn::GetAtt": ["MlflowTrackingServer", "TrackingServerArn"]})
+    bucket = render.bindings.exports[f"datalake-{env}-ArtifactsBucketName"]
+    job = f"datalake-{env}-sales-{SAMPLE_UUID}"
+    requests = [
+        *lambda_platform_requests(render, "SalesPromoteFunction"),
+        Request("s3:GetObject", f"arn:aws:s3:::{bucket}/sagemaker/sales/{job}/output/model.tar.gz"),
+        *(
+            Request(f"sagemaker-mlflow:{action}", server)
+            for action in ("GetRegisteredModel", "SetRegisteredModelAlias", "SetModelVersionTag")
+        ),
+    ]
+    report = check_role(role_policy(render, "SalesPromoteRole"), requests)
+    assert report.ok, report.summary()
