@@ -442,3 +442,13 @@ def test_the_promote_role_allows_its_calls_and_nothing_else(env: str) -> None:
     ]
     report = check_role(role_policy(render, "SalesPromoteRole"), requests)
     assert report.ok, report.summary()
+
+
+def test_the_code_bundle_holds_the_script_the_training_job_runs(tmp_path: Path) -> None:
+    from datalake.models.bundle import build_source_bundle
+
+    program = STATES["TrainChallenger"]["Parameters"]["HyperParameters"]["sagemaker_program"]
+    bundle = build_source_bundle(tmp_path / "code", REPO_ROOT / "sagemaker")
+    assert (bundle / program).is_file() and (bundle / "datalake" / "sales_aws.py").is_file()
+    # The script imports only what the bundle carries (its logic is datalake.sales_aws).
+    assert "from datalake.sales_aws import" in (bundle / program).read_text()
