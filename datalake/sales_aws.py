@@ -36,15 +36,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from datalake.errors import ConfigurationError, DataValidationError
+from datalake.sales import CHALLENGER, CHAMPION, FEATURES_PREFIX, MODEL_NAME
+from datalake.sales import promotion_decision as decide
 from datalake.settings import Settings, get_settings
 from datalake.storage.base import ObjectStore
 from datalake.storage.local import LocalObjectStore
 
-#: The registered model and its aliases (the names the sales model uses).
-MODEL_NAME = "store-sales"
-CHAMPION, CHALLENGER = "champion", "challenger"
-#: The features dataset's prefix in the lake: the training job's ``features`` channel.
-FEATURES_PREFIX = "features/store_sales"
 #: The training job's channel holding the features (``/opt/ml/input/data/features``).
 FEATURES_CHANNEL = "features"
 #: What the training job writes beside the model, read back by the promote step.
@@ -270,18 +267,8 @@ def evaluation_from_archive(archive: bytes) -> TrainingEvaluation:
 
 
 def promotion_decision(evaluation: TrainingEvaluation) -> tuple[bool, str]:
-    """Whether the challenger becomes champion, and why: the first model does; later ones only with a
-    lower test RMSPE than the champion's on the same window."""
-    if evaluation.champion_version is None or evaluation.rmspe_test_champion is None:
-        return True, "first model: no champion yet"
-    if evaluation.rmspe_test < evaluation.rmspe_test_champion:
-        return True, (
-            f"challenger RMSPE {evaluation.rmspe_test:.4f} < champion's {evaluation.rmspe_test_champion:.4f}"
-        )
-    return False, (
-        f"champion kept: challenger RMSPE {evaluation.rmspe_test:.4f} >= "
-        f"champion's {evaluation.rmspe_test_champion:.4f}"
-    )
+    """Whether the challenger becomes champion, and why (the rule ``datalake run sales-retrain`` uses)."""
+    return decide(evaluation.rmspe_test, evaluation.champion_version, evaluation.rmspe_test_champion)
 
 
 class AliasRegistry(Protocol):

@@ -15,14 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlglot
-from sqlglot import exp
-
 from datalake.datasets.semantics import Dimension, Measure
 from datalake.datasets.spec import ColumnSpec, DatasetSpec
-
-#: Aliases in the rollup's SELECT: the main table and the distinct bridge pairs.
-_MAIN, _BRIDGE = "t", "g"
 
 
 @dataclass(frozen=True)
@@ -49,40 +43,6 @@ class BridgeTotals:
     def table(self) -> str:
         """Its warehouse table."""
         return self.spec.warehouse_table or self.spec.name
-
-    def select_sql(self) -> str:
-        """The SELECT computing every rollup row (PostgreSQL), over the tables as ``{main}`` and
-        ``{bridge}`` (the caller fills in the schema-qualified names), in :attr:`spec`'s column order.
-
-        The rows are those /ask's grouped SQL joins (datalake.ask.kinds: each row once per value,
-        whatever the bridge repeats), so a count is COUNT(*) and a measure's count and sum take
-        the rows where it is not null and its ``when`` holds, as /ask's conditions do.
-        """
-        dimension = self.dimension
-        on = " AND ".join(f"{_BRIDGE}.{c} = {_MAIN}.{c}" for c in dimension.join)
-        pairs = ", ".join((*dimension.join, dimension.column))
-        keys = [f"{_BRIDGE}.{dimension.column}"]
-        if self.source_column:
-            keys.insert(0, f"{_MAIN}.{self.source_column}")
-        selects = [*keys, "COUNT(*)"]
-        for measure in self.measures:
-            value = _qualified(measure.expression)
-            holds = f"{value} IS NOT NULL"
-            if measure.when is not None:
-                holds += f" AND {_qualified(measure.when.sql)}"
-            selects += [f"COUNT(*) FILTER (WHERE {holds})", f"SUM({value}) FILTER (WHERE {holds})"]
-        return (
-            f"SELECT {', '.join(selects)} FROM {{main}} AS {_MAIN}"
-            f" JOIN (SELECT DISTINCT {pairs} FROM {{bridge}}) AS {_BRIDGE} ON {on}"
-            f" WHERE {_BRIDGE}.{dimension.column} IS NOT NULL GROUP BY {', '.join(keys)}"
-        )
-
-
-def _qualified(expression: str) -> str:
-    tree = sqlglot.parse_one(expression, read="postgres")
-    for column in tree.find_all(exp.Column):
-        column.set("table", exp.to_identifier(_MAIN))
-    return tree.sql(dialect="postgres")
 
 
 def bridge_totals(main: DatasetSpec, dimension: Dimension) -> BridgeTotals:

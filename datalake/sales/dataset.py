@@ -20,11 +20,12 @@ from typing import Any
 
 import pandas as pd
 
+from datalake.sales import FEATURES_PREFIX
 from datalake.sales.features import STATE_HOLIDAY_CODES, FeatureConfig, build_features, feature_columns
 from datalake.sales.split import TimeSplit, before
 from datalake.storage.base import ObjectStore
 
-PREFIX = "features/store_sales"
+PREFIX = FEATURES_PREFIX
 #: Columns kept beside the features: the target and what scoring needs.
 TARGET_COLUMNS = ["date", "sales", "customers", "open", "split"]
 

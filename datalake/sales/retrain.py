@@ -24,7 +24,7 @@ import pandas as pd
 
 from datalake import runtime, tracking
 from datalake.runs import record_run
-from datalake.sales import MODEL_NAME, TRAIN_EXPERIMENT
+from datalake.sales import CHALLENGER, CHAMPION, MODEL_NAME, TRAIN_EXPERIMENT, promotion_decision
 from datalake.sales.dataset import FeatureDataset, read_feature_dataset
 from datalake.sales.features import FeatureConfig
 from datalake.sales.metrics import baseline_predictions, rmspe
@@ -32,7 +32,6 @@ from datalake.sales.model import DEFAULT_PARAMS, MODEL_FILE, SalesModel
 from datalake.sales.plots import residual_figure
 from datalake.settings import Settings, get_settings
 
-CHAMPION, CHALLENGER = "champion", "challenger"
 #: Bump when the model code changes what the same data and parameters produce.
 MODEL_FORMAT = 1
 #: The model file's folder inside each MLflow run's artifacts.
@@ -211,16 +210,7 @@ def retrain_sales_model(
             },
         ).version
         client.set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
-        if champion_version is None:
-            promoted, reason = True, "first model: no champion yet"
-        elif challenger_rmspe < champion_rmspe:
-            promoted = True
-            reason = f"challenger RMSPE {challenger_rmspe:.4f} < champion's {champion_rmspe:.4f}"
-        else:
-            promoted = False
-            reason = (
-                f"champion kept: challenger RMSPE {challenger_rmspe:.4f} >= champion's {champion_rmspe:.4f}"
-            )
+        promoted, reason = promotion_decision(challenger_rmspe, champion_version, champion_rmspe)
         if promoted:
             client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
         client.set_model_version_tag(MODEL_NAME, version, "decision", reason)

@@ -23,7 +23,9 @@ import logging
 from typing import Any
 
 import psycopg
+import sqlglot
 from psycopg import sql
+from sqlglot import exp
 
 from datalake.datasets import (
     BRIDGE_TOTALS,
@@ -51,6 +53,46 @@ for _totals in BRIDGE_TOTALS:
     )
     for _name in dict.fromkeys((_totals.main.name, _bridge)):
         BRIDGE_ROLLUPS[_name] = (*BRIDGE_ROLLUPS.get(_name, ()), _totals)
+
+
+#: Aliases in a bridge rollup's SELECT: the main table and the distinct bridge pairs.
+_MAIN, _BRIDGE = "t", "g"
+
+
+def bridge_totals_sql(totals: BridgeTotals) -> str:
+    """The SELECT computing every row of ``totals`` (PostgreSQL), over the tables as ``{main}`` and
+    ``{bridge}`` (the caller fills in the schema-qualified names), in its spec's column order.
+
+    The rows are those /ask's grouped SQL joins (datalake.ask.kinds: each row once per value,
+    whatever the bridge repeats), so a count is COUNT(*) and a measure's count and sum take
+    the rows where it is not null and its ``when`` holds, as /ask's conditions do.
+    """
+    dimension = totals.dimension
+    on = " AND ".join(f"{_BRIDGE}.{c} = {_MAIN}.{c}" for c in dimension.join)
+    pairs = ", ".join((*dimension.join, dimension.column))
+    keys = [f"{_BRIDGE}.{dimension.column}"]
+    if totals.source_column:
+        keys.insert(0, f"{_MAIN}.{totals.source_column}")
+    selects = [*keys, "COUNT(*)"]
+    for measure in totals.measures:
+        value = _qualified(measure.expression)
+        holds = f"{value} IS NOT NULL"
+        if measure.when is not None:
+            holds += f" AND {_qualified(measure.when.sql)}"
+        selects += [f"COUNT(*) FILTER (WHERE {holds})", f"SUM({value}) FILTER (WHERE {holds})"]
+    return (
+        f"SELECT {', '.join(selects)} FROM {{main}} AS {_MAIN}"
+        f" JOIN (SELECT DISTINCT {pairs} FROM {{bridge}}) AS {_BRIDGE} ON {on}"
+        f" WHERE {_BRIDGE}.{dimension.column} IS NOT NULL GROUP BY {', '.join(keys)}"
+    )
+
+
+def _qualified(expression: str) -> str:
+    """A declared expression with its columns qualified by the main table's alias."""
+    tree = sqlglot.parse_one(expression, read="postgres")
+    for column in tree.find_all(exp.Column):
+        column.set("table", exp.to_identifier(_MAIN))
+    return tree.sql(dialect="postgres")
 
 
 def refresh_rollups(
@@ -112,7 +154,7 @@ def _refresh_bridge_totals(conn: psycopg.Connection[Any], schema: str, totals: B
         sql.SQL("INSERT INTO {target} ({columns}) ").format(
             target=target, columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in totals.spec.columns)
         )
-        + sql.SQL(totals.select_sql()).format(  # type: ignore[arg-type]  # text from the declarations
+        + sql.SQL(bridge_totals_sql(totals)).format(  # type: ignore[arg-type]  # text from the declarations
             main=sql.Identifier(schema, main_name), bridge=sql.Identifier(schema, bridge_name)
         )
     ).rowcount

@@ -17,6 +17,7 @@ from datalake.ask import WarehouseExecutor, ask
 from datalake.ask.evaluation import load_warehouse
 from datalake.datasets import BRIDGE_TOTALS, DATASETS
 from datalake.settings import Settings
+from datalake.warehouse.rollups import bridge_totals_sql
 from datalake.warehouse.sync import upsert_frame
 
 pytest_plugins = ["warehouse_fixtures"]
@@ -100,7 +101,7 @@ def rollup_rows(conn: Conn, schema: str, table: str) -> list[tuple[Any, ...]]:
 def recomputed(conn: Conn, schema: str, table: str) -> list[tuple[Any, ...]]:
     """The rollup's rows recomputed now from the tables, by its own declared SELECT."""
     totals = next(t for t in BRIDGE_TOTALS if t.table == table)
-    query = sql.SQL(totals.select_sql()).format(  # type: ignore[arg-type]
+    query = sql.SQL(bridge_totals_sql(totals)).format(  # type: ignore[arg-type]
         main=sql.Identifier(schema, "movies"), bridge=sql.Identifier(schema, totals.dimension.table or "")
     )
     return sorted(conn.execute(query).fetchall(), key=lambda row: (row[0], row[1]))
