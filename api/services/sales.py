@@ -119,7 +119,19 @@ def parse_csv(payload: bytes) -> list[dict[str, Any]]:
         text = payload.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataValidationError("file", "the CSV is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text))
+    # newline="": quoted fields may hold line breaks, and a lone \r ends a line as csv expects.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = _csv_rows(reader)
+    except csv.Error as error:
+        raise DataValidationError("file", f"not a readable CSV (line {reader.line_num}): {error}") from None
+    if not rows:
+        raise DataValidationError("rows", "the CSV has a header but no rows")
+    return rows
+
+
+def _csv_rows(reader: Any) -> list[dict[str, Any]]:
+    """Validated rows of ``reader`` (a ``csv.reader`` at the header line)."""
     header = next(reader, None)
     if not header:
         raise DataValidationError("file", "the CSV is empty (a header line is needed)")
@@ -144,8 +156,6 @@ def parse_csv(payload: bytes) -> list[dict[str, Any]]:
             raise DataValidationError(
                 f"rows.{len(rows)}.{where}", f"{first['msg']} (CSV line {reader.line_num})"
             ) from None
-    if not rows:
-        raise DataValidationError("rows", "the CSV has a header but no rows")
     return rows
 
 

@@ -143,6 +143,7 @@ def test_a_bad_row_is_422_naming_the_field(client: TestClient, body: object, fie
         (HEADER + "2,2024-02-26,1,x,0\n", "rows.0.state_holiday"),
         ("store_id,date,promo,school_holiday\n2,2024-02-26,1,0\n", "file.state_holiday"),
         (HEADER, "rows"),
+        (HEADER + "2," + "9" * 200_000 + ",1,0,0\n", "file"),  # a field over csv's size limit
     ],
 )  # fmt: skip
 def test_a_bad_csv_is_422_naming_the_row_and_field(client: TestClient, csv_text: str, field: str) -> None:
