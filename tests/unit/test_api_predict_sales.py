@@ -105,9 +105,10 @@ def test_a_csv_upload_as_a_file_or_a_body_matches_the_json_answer(client: TestCl
         {**ROW, "date": "2024-02-27", "open": False},
     ]
     expected = client.post("/predict/sales", json=json_rows).json()
-    upload = client.post("/predict/sales/csv", files={"file": ("days.csv", csv_text, "text/csv")})
-    assert upload.status_code == 200, upload.text
-    assert upload.json() == expected
+    for path in ("/predict/sales", "/predict/sales/csv"):
+        upload = client.post(path, files={"file": ("days.csv", csv_text, "text/csv")})
+        assert upload.status_code == 200, (path, upload.text)
+        assert upload.json() == expected
     raw = client.post("/predict/sales/csv", content=csv_text, headers={"Content-Type": "text/csv"})
     assert raw.status_code == 200, raw.text
     assert raw.json() == expected
@@ -147,7 +148,7 @@ def test_a_bad_row_is_422_naming_the_field(client: TestClient, body: object, fie
     ],
 )  # fmt: skip
 def test_a_bad_csv_is_422_naming_the_row_and_field(client: TestClient, csv_text: str, field: str) -> None:
-    response = client.post("/predict/sales/csv", files={"file": ("days.csv", csv_text, "text/csv")})
+    response = client.post("/predict/sales", files={"file": ("days.csv", csv_text, "text/csv")})
     assert response.status_code == 422, response.text
     assert response.json()["field"] == field
 
@@ -156,7 +157,7 @@ def test_more_than_ten_thousand_rows_is_a_json_422(client: TestClient) -> None:
     too_many = client.post("/predict/sales", json=[ROW] * (MAX_ROWS + 1))
     assert too_many.status_code == 422 and too_many.json()["detail"]
     csv_text = HEADER + "2,2024-02-26,1,0,0\n" * (MAX_ROWS + 1)
-    upload = client.post("/predict/sales/csv", files={"file": ("days.csv", csv_text, "text/csv")})
+    upload = client.post("/predict/sales", files={"file": ("days.csv", csv_text, "text/csv")})
     assert upload.status_code == 422 and upload.json()["field"] == "rows"
     # Exactly the limit is served (and fits the body limit of /predict/sales).
     full = client.post("/predict/sales", json={"rows": [ROW] * MAX_ROWS})
@@ -175,7 +176,7 @@ def test_no_champion_yet_is_503_saying_how_to_train_one_and_health_says_absent(
         assert response.status_code == 503, response.text
         assert "sales-retrain" in response.json()["hint"]
         csv_text = HEADER + "2,2024-02-26,1,0,0\n"
-        upload = client.post("/predict/sales/csv", content=csv_text, headers={"Content-Type": "text/csv"})
+        upload = client.post("/predict/sales", content=csv_text, headers={"Content-Type": "text/csv"})
         assert upload.status_code == 503
         check = client.get("/health/details").json()["readiness"]["checks"]["store_sales"]
     assert check["champion"] == "absent" and check["version"] is None
