@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.schemas import YEARS, BoundedDate
-from datalake.sales.predict import MAX_ROWS
+from datalake.sales import MAX_PREDICT_ROWS as MAX_ROWS
 
 #: A JSON row is about 110 bytes: 10,000 of them (with spaces) fit in 4 MiB, and a CSV far less.
 MAX_BODY_BYTES = 4 * 1024 * 1024

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
@@ -31,9 +31,12 @@ from api.services.db import Database
 from datalake.datasets import SALES_PREDICTIONS
 from datalake.datasets.store_sales import STORE_SALES_DAILY
 from datalake.errors import DataValidationError
-from datalake.sales.predict import MAX_ROWS, LoadedModel, RowError, load_alias, predict_sales
+from datalake.sales import MAX_PREDICT_ROWS as MAX_ROWS
 from datalake.settings import Settings
 from datalake.warehouse.ddl import ensure_table
+
+if TYPE_CHECKING:  # the model needs scikit-learn, which the API Lambda's layer lacks: import on use
+    from datalake.sales.predict import LoadedModel, RowError
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,12 @@ _CSV_ALIASES = {
     "schoolholiday": "school_holiday",
 }
 _CSV_REQUIRED = ("store_id", "date", "promo", "state_holiday", "school_holiday")
+
+
+def _load_alias(alias: str, settings: Settings) -> LoadedModel:
+    from datalake.sales.predict import load_alias
+
+    return load_alias(alias, settings)
 
 
 def _bad_row(error: RowError) -> DataValidationError:
@@ -191,7 +200,7 @@ class StoreSalesService:
     ) -> None:
         self.settings = settings
         self.database = database
-        self._load = load_champion or (lambda: load_alias("champion", settings))
+        self._load = load_champion or (lambda: _load_alias("champion", settings))
         self._clock = clock
         self._loaded: LoadedModel | None = None
         self._checked = -1e18
@@ -209,6 +218,11 @@ class StoreSalesService:
                 loaded = self._load()
             except LookupError as error:
                 raise ServiceUnavailableError(str(error), hint=HINT) from None
+            except ModuleNotFoundError as error:  # the API Lambda's layer has no scikit-learn
+                raise ServiceUnavailableError(
+                    f"{error.name} is not installed here: /predict/sales needs the full API build",
+                    hint="serve /predict/sales from `datalake serve` (EC2) or a build with scikit-learn",
+                ) from None
             except Exception as error:  # the registry is unreachable: keep serving what we have
                 if self._loaded is None:
                     logger.error("store_sales champion could not be loaded: %s", error)
@@ -236,6 +250,8 @@ class StoreSalesService:
             No champion yet (503 with the command that trains one).
         """
         loaded = self.champion()
+        from datalake.sales.predict import RowError, predict_sales  # loaded: scikit-learn is there
+
         try:
             answer = predict_sales(rows, loaded, self.settings)
         except RowError as error:

@@ -4,6 +4,9 @@ the field, closed days, the 503 without a champion, the champion cache and /heal
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,3 +218,24 @@ def test_the_champion_is_loaded_once_and_rechecked_only_after_the_refresh_time(
         # The alias moved: the next answer comes from the new version.
         assert client.post("/predict/sales", json=ROW).json()["model_version"] == "moved"
     assert len(calls) == 3
+
+
+def test_the_api_imports_without_scikit_learn_and_answers_503(tmp_path: Path) -> None:
+    """The API Lambda's layer has no scikit-learn: the app must still import, and the route say why."""
+    script = f"""
+import sys
+sys.modules["sklearn"] = None  # import sklearn now raises ModuleNotFoundError
+from fastapi.testclient import TestClient
+from api.main import create_app
+from datalake.settings import Settings
+settings = Settings(_env_file=None, lake_root={str(tmp_path / "lake")!r}, db_connect_timeout_s=1)
+with TestClient(create_app(settings)) as client:
+    response = client.post("/predict/sales", json={ROW!r})
+assert "datalake.sales.model" not in sys.modules
+print(response.status_code, response.json()["detail"])
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env={**os.environ}
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("503 sklearn") and "is not installed here" in done.stdout, done.stdout
