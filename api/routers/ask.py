@@ -64,6 +64,9 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 
 def _cell(value: Any) -> Any:
     """A JSON-safe cell: no NaN or infinity (JSON has none), times as ISO text."""
+    kind = type(value)
+    if kind is str or kind is int or value is None:  # most cells (the executors' are JSON-ready)
+        return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Decimal):

@@ -39,6 +39,8 @@ class PooledReaderExecutor:
     dialect = "postgres"
     #: The daily rollup of demand_hourly the sync keeps (datalake.warehouse.rollups).
     daily_demand_table: str | None = DEMAND_DAILY.warehouse_table
+    #: It keeps the per-value totals of bridge groupings (datalake.datasets.BRIDGE_TOTALS).
+    declared_rollups = True
 
     def __init__(
         self,

@@ -46,6 +46,11 @@ class SqlExecutor(Protocol):
 
 def json_value(value: Any) -> Any:
     """A result cell as a JSON-ready value (see the module docstring)."""
+    kind = type(value)
+    if kind is str or kind is int:  # most cells: as they are (a bool's type is bool, below)
+        return value
+    if kind is float:
+        return None if math.isnan(value) or math.isinf(value) else value
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
@@ -91,6 +96,8 @@ class WarehouseExecutor:
     dialect = "postgres"
     #: The daily rollup of demand_hourly the sync keeps (datalake.warehouse.rollups).
     daily_demand_table: str | None = DEMAND_DAILY.warehouse_table
+    #: It keeps the per-value totals of bridge groupings (datalake.datasets.BRIDGE_TOTALS).
+    declared_rollups = True
     #: (owner URL, role, schema) already ensured by this process.
     _ensured: ClassVar[set[tuple[str, str, str]]] = set()
     _lock: ClassVar[threading.Lock] = threading.Lock()

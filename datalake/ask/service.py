@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import sqlglot
 from pydantic import BaseModel, ConfigDict
@@ -18,6 +18,7 @@ from datalake.ask.future import Forecaster, forecast_answer, forecast_period
 from datalake.ask.guard import guard_sql
 from datalake.ask.intent import Intent
 from datalake.ask.kinds import (
+    Built,
     coverage_sql,
     interpretation,
     kind_of,
@@ -224,15 +225,32 @@ def _declared_answer(
     kind = kind_of(request)
     if kind is None:
         raise not_understood(request)
-    built = kind.build(request, settings.ask_max_rows)
-    sql = _guarded(built.sql, executor, settings.ask_max_rows)
-    try:
-        columns, rows = executor.run(sql)
-    except QueryError as error:
-        if "does not exist" not in str(error):
-            raise
-        # The dataset is declared but not in this lake or warehouse yet: say so, not a 500.
-        raise no_data_yet(request) from None
+
+    def from_tables() -> tuple[Built, str, list[str], list[list[Any]]]:
+        built = kind.build(request, settings.ask_max_rows)
+        sql = _guarded(built.sql, executor, settings.ask_max_rows)
+        try:
+            columns, rows = executor.run(sql)
+        except QueryError as error:
+            _declared_failure(error, request)
+        return built, sql, columns, rows
+
+    answered = None
+    # The warehouse keeps rollups of some groupings (datalake.datasets.BRIDGE_TOTALS); the lake does not.
+    rolled = kind.rolled_up(request, settings.ask_max_rows) if _keeps_rollups(executor) else None
+    if rolled is not None:
+        sql = _guarded(rolled.sql, executor, settings.ask_max_rows)
+        try:
+            columns, rows = executor.run(sql)
+        except QueryError as error:
+            message = str(error)
+            if "does not exist" not in message and "permission denied" not in message:
+                _declared_failure(error, request)
+            # A warehouse not synced (or its reader not granted) since the rollup came: the tables.
+        else:
+            # No group in the rollup: the tables say whether that is so, or why (a table not there yet).
+            answered = (rolled, sql, columns, rows) if rows else None
+    built, sql, columns, rows = answered or from_tables()
     answer = kind.sentence(request, columns, rows)
     coverage = coverage_sql(request)
     if coverage is not None and (not rows or all(cell is None for cell in rows[0])):
@@ -268,6 +286,19 @@ def _declared_instead(
 def _found_nothing(result: AskResult) -> bool:
     """The answer has no rows, or only empty aggregates."""
     return not result.rows or all(cell is None for row in result.rows for cell in row)
+
+
+def _declared_failure(error: QueryError, request: Any) -> NoReturn:
+    """Re-raise a declared query's failure; a table not there yet is the dataset's refusal."""
+    if "does not exist" not in str(error):
+        raise error
+    # The dataset is declared but not in this lake or warehouse yet: say so, not a 500.
+    raise no_data_yet(request) from None
+
+
+def _keeps_rollups(executor: SqlExecutor) -> bool:
+    """Whether the executor's engine keeps the declared rollups (the warehouse's executors say so)."""
+    return bool(getattr(executor, "declared_rollups", False))
 
 
 def _guarded(sql: str, executor: SqlExecutor, max_limit: int) -> str:

@@ -10,6 +10,7 @@ rest of the question without them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -269,14 +270,19 @@ def relative_period(rule: str, today: dt.date) -> Period:
     return Period.days(first, last_excluded, *names)
 
 
-def _relative_periods(today: dt.date) -> list[tuple[str, Period]]:
-    """Fixed relative phrases, longest first, with the period each means."""
+@functools.lru_cache(maxsize=8)
+def _relative_periods(today: dt.date) -> tuple[tuple[str, re.Pattern[str], Period], ...]:
+    """Fixed relative phrases, longest first, with their pattern and the period each means.
+
+    Cached per day: about 150 periods, the same for every question asked that day (they cost
+    more than the rest of reading most questions).
+    """
     out = [
-        (phrase, relative_period(rule, today))
+        (phrase, _pattern(re.escape(phrase)), relative_period(rule, today))
         for rule, phrases in _RELATIVE_PHRASES.items()
         for phrase in phrases
     ]
-    return sorted(out, key=lambda item: len(item[0]), reverse=True)
+    return tuple(sorted(out, key=lambda item: len(item[0]), reverse=True))
 
 
 def _most_recent_day(month: int, day: int, today: dt.date) -> dt.date | None:
@@ -324,8 +330,9 @@ def extract_times(text: str, as_of: dt.datetime, language: str) -> TimeExpressio
     _scan_months(ex, today)
     _scan_previous(ex)
     _scan_tomorrow(ex, today)
-    for phrase, period in _relative_periods(today):
-        ex.scan(_pattern(re.escape(phrase)), lambda m, p=period: _Atom(0, 0, "period", period=p))
+    for phrase, pattern, period in _relative_periods(today):
+        if phrase in text:  # the pattern matches the phrase itself: most are not in the question
+            ex.scan(pattern, lambda m, p=period: _Atom(0, 0, "period", period=p))
     ex.scan(
         _pattern(rf"(?:(?:{_any('year_atom_before')}) )?(?:(?:{_any('year_atom_word')}) )?{_Y}"), _year_atom
     )
@@ -1330,7 +1337,7 @@ def hour_period(day_period: Period, hour: int) -> Period | None:
 
 #: Every word a time expression uses: the typo corrector must know them (or it would "fix" them).
 TIME_WORDS: frozenset[str] = frozenset(
-    {word for phrase, _ in _relative_periods(dt.date(2024, 1, 1)) for word in phrase.split()}
+    {word for phrase, *_ in _relative_periods(dt.date(2024, 1, 1)) for word in phrase.split()}
     | set(_words("pattern_words"))
     | {word for phrase in DAY_WORDS for word in phrase.split()}
     | set(MONTHS)

@@ -11,6 +11,7 @@ Studios").
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 import time
@@ -44,9 +45,9 @@ class NamedValue:
     words: str
 
 
-_cache: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], tuple[float, dict[str, list[Any]]]]] = (
-    weakref.WeakKeyDictionary()
-)
+#: Executor -> (table, column) -> (when read, values by name, the names sorted).
+_Cached = tuple[float, dict[str, list[Any]], list[str]]
+_cache: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], _Cached]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -59,10 +60,10 @@ def named_values(question: str, table: Table, executor: SqlExecutor) -> list[Nam
         return []
     found = []
     for dimension in open_dimensions(table):
-        vocabulary = _vocabulary(executor, table, dimension)
+        vocabulary, names = _vocabulary(executor, table, dimension)
         for run in runs:
             key = _key(run)
-            values = vocabulary.get(key) or _by_prefix(vocabulary, key)
+            values = vocabulary.get(key) or _by_prefix(vocabulary, names, key)
             if values is not None and len(values) == 1:
                 found.append(NamedValue(dimension, values[0], key))
     return found
@@ -82,18 +83,29 @@ def open_dimensions(table: Table) -> list[Dimension]:
     return dimensions
 
 
-def _by_prefix(vocabulary: dict[str, list[Any]], key: str) -> list[Any] | None:
-    matches = [values for name, values in vocabulary.items() if name.startswith(key + " ")]
+def _by_prefix(vocabulary: dict[str, list[Any]], names: list[str], key: str) -> list[Any] | None:
+    """The values whose name starts with ``key`` and a space ("Pixar" -> "Pixar Animation
+    Studios"): a contiguous run of the sorted ``names`` (a scan of every name cost ~5,000
+    comparisons per question and dimension)."""
+    prefix = key + " "
+    matches = []
+    at = bisect.bisect_left(names, prefix)
+    while at < len(names) and names[at].startswith(prefix):
+        matches.append(vocabulary[names[at]])
+        at += 1
     return [v for values in matches for v in values] if matches else None
 
 
-def _vocabulary(executor: SqlExecutor, table: Table, dimension: Dimension) -> dict[str, list[Any]]:
+def _vocabulary(
+    executor: SqlExecutor, table: Table, dimension: Dimension
+) -> tuple[dict[str, list[Any]], list[str]]:
+    """The dimension's values by name, and the names sorted (cached per executor for TTL_S)."""
     source = dimension.table or table.name
     now = time.monotonic()
     with _lock:
         cached = _cached(executor).get((source, dimension.column))
     if cached is not None and now - cached[0] < TTL_S:
-        return cached[1]
+        return cached[1], cached[2]
     sql = guard_sql(
         f"SELECT DISTINCT {dimension.column} FROM {source} WHERE {dimension.column} IS NOT NULL",
         executor.dialect,
@@ -103,12 +115,13 @@ def _vocabulary(executor: SqlExecutor, table: Table, dimension: Dimension) -> di
     vocabulary: dict[str, list[Any]] = {}
     for (value,) in rows:
         vocabulary.setdefault(_key(str(value)), []).append(value)
+    names = sorted(vocabulary)
     with _lock:
-        _cached(executor)[(source, dimension.column)] = (now, vocabulary)
-    return vocabulary
+        _cached(executor)[(source, dimension.column)] = (now, vocabulary, names)
+    return vocabulary, names
 
 
-def _cached(executor: SqlExecutor) -> dict[tuple[str, str], tuple[float, dict[str, list[Any]]]]:
+def _cached(executor: SqlExecutor) -> dict[tuple[str, str], _Cached]:
     try:
         return _cache.setdefault(executor, {})
     except TypeError:  # an executor that cannot be weakly referenced reads its values every time

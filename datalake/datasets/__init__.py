@@ -6,6 +6,7 @@ from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONE
 from datalake.datasets.movies import MOVIE_TABLES
 from datalake.datasets.owid import OWID_TABLES
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
+from datalake.datasets.rollups import BridgeTotals, declared_bridge_totals
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
 from datalake.datasets.store_sales import STORE_SALES_TABLES
 from datalake.errors import UnknownDatasetError
@@ -215,16 +216,20 @@ DEMAND_DAILY = DatasetSpec(
     source="warehouse",
 )
 
+#: Per-value totals of each table grouped through a bridge dimension (``movies_by_genre``),
+#: derived from the semantic layer (datalake.datasets.rollups); the sync keeps them.
+BRIDGE_TOTALS: tuple[BridgeTotals, ...] = declared_bridge_totals(tuple(DATASETS.values()))
+
 #: Warehouse tables /ask's own SQL reads besides the askable datasets: rollups the sync derives.
 #: The guard's allow-list and the reader role's grants include them; the lake and the
 #: text-to-SQL prompt do not (the lake has no such table).
-ASK_ROLLUPS: tuple[DatasetSpec, ...] = (DEMAND_DAILY,)
+ASK_ROLLUPS: tuple[DatasetSpec, ...] = (DEMAND_DAILY, *(r.spec for r in BRIDGE_TOTALS))
 
 #: Tables only the serving database has (the API writes them, or the sync derives them); no
 #: processed files, no crawler.
 WAREHOUSE_DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
-    for spec in (PREDICTIONS, FORECAST_REQUESTS, MOVIE_PREDICTIONS, SALES_PREDICTIONS, DEMAND_DAILY)
+    for spec in (PREDICTIONS, FORECAST_REQUESTS, MOVIE_PREDICTIONS, SALES_PREDICTIONS, *ASK_ROLLUPS)
 }
 
 
@@ -266,6 +271,7 @@ def dataset_at(location: str) -> DatasetSpec | None:
 
 __all__ = [
     "ASK_ROLLUPS",
+    "BRIDGE_TOTALS",
     "DATASETS",
     "DEMAND_DAILY",
     "DEMAND_HOURLY",

@@ -25,6 +25,7 @@ from datalake.deploy import (
     monitoring_rules,
     package_rules,
     rules,
+    stepfunctions_rules,
 )
 from datalake.deploy.findings import Finding
 from datalake.deploy.package import MANIFEST, read_manifest
@@ -146,6 +147,12 @@ RULE_FAMILIES: list[RuleFamily] = [
         ),
     ),
     RuleFamily(
+        "stepfunctions",
+        "the Amazon States Language's transitions, catch-alls that notify, definition substitutions "
+        "(datalake.deploy.stepfunctions_rules)",
+        lambda i: stepfunctions_rules.state_machine_violations(i.templates),
+    ),
+    RuleFamily(
         "iam-service-roles",
         "what Glue, its jobs, the crawlers, SageMaker and Athena do with their roles, both ways "
         "(datalake.deploy.iam_roles)",
@@ -174,6 +181,7 @@ RULE_DOCS: dict[str, tuple[str, str]] = {
     **glue_rules.JOB_RULES,
     **fanout_rules.FANOUT_RULES,
     **monitoring_rules.MONITORING_RULES,
+    **stepfunctions_rules.STEPFUNCTIONS_RULES,
     **iam_roles.IAM_RULES,
     **input_rules.RULES,
     **package_rules.RULES,

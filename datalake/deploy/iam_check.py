@@ -257,7 +257,7 @@ class TemplateRenderer:
         fields = {"name": name, "p": b.partition, "r": b.region, "a": b.account}
         if attribute == "Ref" and ref:
             return ref.format(**fields)
-        if attribute in ("Arn", "TopicArn") and arn:
+        if attribute in ("Arn", "TopicArn", "TrackingServerArn") and arn:
             return arn.format(**fields)
         if attribute in ("QueueName", "TopicName"):
             return name
@@ -279,6 +279,16 @@ _DERIVED: dict[str, tuple[str, str, str]] = {
     "AWS::Glue::Job": ("Name", "{name}", ""),
     "AWS::Glue::Database": ("DatabaseInput.Name", "{name}", ""),
     "AWS::Events::Rule": ("Name", "{name}", "arn:{p}:events:{r}:{a}:rule/{name}"),
+    "AWS::SageMaker::MlflowTrackingServer": (
+        "TrackingServerName",
+        "{name}",
+        "arn:{p}:sagemaker:{r}:{a}:mlflow-tracking-server/{name}",
+    ),
+    "AWS::StepFunctions::StateMachine": (
+        "StateMachineName",
+        "arn:{p}:states:{r}:{a}:stateMachine:{name}",
+        "arn:{p}:states:{r}:{a}:stateMachine:{name}",
+    ),
 }
 
 

@@ -406,6 +406,8 @@ def monitoring_template(sources: Sequence[SourceSpec] | None = None) -> dict[str
             "AlertsTopicArn": {
                 "Description": "Subscribe more endpoints here (chat, paging); every alarm publishes to it",
                 "Value": _ref(TOPIC),
+                # Later layers (mlops) publish their failures and point their alarms here.
+                "Export": {"Name": _sub("${Project}-${Env}-AlertsTopicArn")},
             },
             "DashboardUrl": {
                 "Value": _sub(

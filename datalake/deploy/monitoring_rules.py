@@ -44,7 +44,8 @@ MONITORING_RULES: dict[str, tuple[str, str]] = {
         _ALARM_API,
     ),
     "alarm-actions-to-topic": (
-        "every alarm notifies (AlarmActions, at most 5 per state) and only this template's SNS topics",
+        "every alarm notifies (AlarmActions, at most 5 per state) and only SNS topics: this template's, or "
+        "one another layer exports (the monitoring layer's alerts topic)",
         f"{_CW}/monitoring/Notify_Users_Alarm_Changes.html",
     ),
     "alarm-metric-known": (
@@ -100,6 +101,9 @@ AWS_METRICS: dict[tuple[str, str], frozenset[str]] = {
     # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
     ("AWS/ApplicationELB", "TargetResponseTime"): frozenset({"LoadBalancer"}),
     ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"): frozenset({"LoadBalancer"}),
+    # https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html
+    ("AWS/States", "ExecutionsFailed"): frozenset({"StateMachineArn"}),
+    ("AWS/States", "ExecutionsTimedOut"): frozenset({"StateMachineArn"}),
 }
 
 Templates = Mapping[str, Mapping[str, Any]]
@@ -151,10 +155,23 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def exported_topics(templates: Templates) -> list[Any]:
+    """The ``Fn::ImportValue`` arguments that name an SNS topic some layer exports (its ``Ref``)."""
+    exported = []
+    for template in templates.values():
+        topics = {n for n, r in template.get("Resources", {}).items() if r.get("Type") == "AWS::SNS::Topic"}
+        for output in (template.get("Outputs") or {}).values():
+            value = output.get("Value")
+            if "Export" in output and isinstance(value, dict) and value.get("Ref") in topics:
+                exported.append(output["Export"]["Name"])
+    return exported
+
+
 def alarm_violations(templates: Templates) -> list[Finding]:
     """Every alarm rule (:data:`MONITORING_RULES`) the templates' ``AWS::CloudWatch::Alarm`` break."""
     found: list[Finding] = []
     own = glue_metrics_namespaces(templates)
+    imported_topics = exported_topics(templates)
     for layer, name, props in _resources(templates, "AWS::CloudWatch::Alarm"):
         topics = {
             n for n, r in templates[layer].get("Resources", {}).items() if r.get("Type") == "AWS::SNS::Topic"
@@ -195,9 +212,12 @@ def alarm_violations(templates: Templates) -> list[Finding]:
             if len(targets) > MAX_ACTIONS:
                 report("alarm-actions-to-topic", f"{key} has {len(targets)} actions (at most {MAX_ACTIONS})")
             for target in targets:
-                if not (isinstance(target, dict) and target.get("Ref") in topics):
+                own_topic = isinstance(target, dict) and target.get("Ref") in topics
+                imported = isinstance(target, dict) and target.get("Fn::ImportValue") in imported_topics
+                if not (own_topic or imported):
                     report(
-                        "alarm-actions-to-topic", f"{key} target {target!r} is not an SNS topic of {layer}"
+                        "alarm-actions-to-topic",
+                        f"{key} target {target!r} is neither an SNS topic of {layer} nor an exported one",
                     )
         namespace = sub_text(props.get("Namespace"))
         dimensions = {str(d.get("Name")) for d in props.get("Dimensions") or []}

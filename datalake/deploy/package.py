@@ -49,6 +49,7 @@ Progress = Callable[[str], None]
 LAKE_BUNDLES: dict[str, tuple[str, str]] = {
     "start_transform": ("lambdas/start_transform", ""),
     "sync_warehouse": ("lambdas/sync_warehouse", ""),
+    "sales_promote": ("lambdas/sales_promote", ""),
     "api": ("api", "api"),
 }
 

@@ -31,6 +31,8 @@ LAYERS: tuple[str, ...] = (
     "api",
     # Alarms and the operations dashboard: written from the source registry (datalake.deploy.monitoring).
     "monitoring",
+    # The store-sales retraining pipeline and MLflow tracking server; imports the alerts topic.
+    "mlops",
 )
 
 

@@ -18,8 +18,9 @@ from datalake.errors import ConfigurationError
 #: The repo's folder of SageMaker scripts (a checkout; the launcher passes its own folder).
 SCRIPTS_DIR = Path(datalake.__file__).resolve().parents[1] / "sagemaker"
 TRAIN_SCRIPT, INFERENCE_SCRIPT, REQUIREMENTS = "train.py", "inference.py", "requirements.txt"
-#: Entry points of the other model families (the movie success classifier), bundled when present.
-FAMILY_SCRIPTS = ("movie_success_train.py", "movie_success_inference.py")
+#: Entry points of the other model families (the movie success classifier, the store-sales model that
+#: the mlops state machine trains), bundled when present.
+FAMILY_SCRIPTS = ("movie_success_train.py", "movie_success_inference.py", "sales_train.py")
 #: What the models' code imports beyond the PyTorch image's torch and numpy.
 CONTAINER_PACKAGES = (
     "pandas",

@@ -10,6 +10,11 @@ pick alone took 67 ms of a 5-year question on the benchmark's warehouse).
 The days a load touches (those of the rows it staged, and its replace scope) are deleted from
 the rollup and recomputed from the table, inside the load's transaction: readers see the table
 and its rollup change together, and a failed load leaves both as they were.
+
+The bridge totals (:data:`datalake.datasets.BRIDGE_TOTALS`: ``movies_by_genre``,
+``movies_by_company``) hold a table per value of a bridge dimension; any load of the table or of
+its bridge recomputes them whole, in the same transaction (a movie's genres can move it between
+groups; the benchmark's 4,803 movies take milliseconds).
 """
 
 from __future__ import annotations
@@ -20,7 +25,15 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from datalake.datasets import DEMAND_DAILY, DEMAND_HOURLY, DEMAND_SOURCE_PREFERENCE, SAMPLE_SOURCE
+from datalake.datasets import (
+    BRIDGE_TOTALS,
+    DATASETS,
+    DEMAND_DAILY,
+    DEMAND_HOURLY,
+    DEMAND_SOURCE_PREFERENCE,
+    SAMPLE_SOURCE,
+)
+from datalake.datasets.rollups import BridgeTotals
 from datalake.datasets.spec import DatasetSpec
 from datalake.warehouse.ddl import ensure_table, table_identifier
 from datalake.warehouse.scope import RowScope
@@ -29,6 +42,15 @@ logger = logging.getLogger(__name__)
 
 #: Table -> the rollups kept of it.
 ROLLUPS: dict[str, tuple[DatasetSpec, ...]] = {DEMAND_HOURLY.name: (DEMAND_DAILY,)}
+
+#: Table -> the bridge totals (datalake.datasets.rollups) that read it: the main table and the bridge.
+BRIDGE_ROLLUPS: dict[str, tuple[BridgeTotals, ...]] = {}
+for _totals in BRIDGE_TOTALS:
+    _bridge = next(
+        s.name for s in DATASETS.values() if (s.warehouse_table or s.name) == _totals.dimension.table
+    )
+    for _name in dict.fromkeys((_totals.main.name, _bridge)):
+        BRIDGE_ROLLUPS[_name] = (*BRIDGE_ROLLUPS.get(_name, ()), _totals)
 
 
 def refresh_rollups(
@@ -63,6 +85,38 @@ def refresh_rollups(
         # A rollup created now starts with every day of the table (a warehouse loaded before it existed).
         days = sql.SQL("TRUE") if created or rebuild else _touched_days(staging, scope)
         _refresh_demand_daily(conn, schema, days)
+    for totals in BRIDGE_ROLLUPS.get(spec.name, ()):
+        _refresh_bridge_totals(conn, schema, totals)
+
+
+def _refresh_bridge_totals(conn: psycopg.Connection[Any], schema: str, totals: BridgeTotals) -> None:
+    """Recompute every row of a bridge rollup from its two tables (empty while one is missing).
+
+    Whole, not by touched rows: a movie's genres may move it between groups, and the join of a
+    catalogue's movies to their genres is one pass (the benchmark's 4,803 movies: milliseconds).
+    """
+    ensure_table(conn, totals.spec, schema)
+    target = table_identifier(totals.spec, schema)
+    conn.execute(sql.SQL("DELETE FROM {}").format(target))
+    bridge_name = totals.dimension.table
+    assert bridge_name is not None
+    main_name = totals.main.warehouse_table or totals.main.name
+    present = conn.execute(
+        "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL"
+        " AND to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL",
+        (schema, main_name, schema, bridge_name),
+    ).fetchone()
+    if not (present and present[0]):
+        return
+    inserted = conn.execute(
+        sql.SQL("INSERT INTO {target} ({columns}) ").format(
+            target=target, columns=sql.SQL(", ").join(sql.Identifier(c.name) for c in totals.spec.columns)
+        )
+        + sql.SQL(totals.select_sql()).format(  # type: ignore[arg-type]  # text from the declarations
+            main=sql.Identifier(schema, main_name), bridge=sql.Identifier(schema, bridge_name)
+        )
+    ).rowcount
+    logger.debug("%s: %d rows recomputed", totals.table, inserted)
 
 
 def _touched_days(staging: sql.Identifier | None, scope: RowScope | None) -> sql.Composable:

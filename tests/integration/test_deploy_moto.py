@@ -22,7 +22,7 @@ import pytest
 
 from datalake.deploy.package import package
 from datalake.deploy.stack import deploy_layers
-from datalake.deploy.templates import load_template
+from datalake.deploy.templates import load_params, load_template
 from datalake.pipelines.trigger import raw_prefix_jobs
 from datalake.settings import Settings
 
@@ -381,3 +381,143 @@ def test_a_template_over_the_body_limit_is_read_from_the_artifacts_bucket(moto_s
     assert len(lines) == 1 and f"s3://{artifacts}/{key}" in lines[0]
     small = template_source("warehouse", "dev", template_path("warehouse").read_text(), moto_settings)
     assert list(small) == ["TemplateBody"]
+
+
+def _stand_in_tracking_server(template: dict, arn_parameter: str) -> dict:
+    """The mlops template without its MLflow tracking server (moto's CloudFormation has none): each
+    ``GetAtt MlflowTrackingServer.TrackingServerArn`` becomes a parameter holding a stand-in ARN."""
+    target = {"Fn::GetAtt": ["MlflowTrackingServer", "TrackingServerArn"]}
+
+    def swap(value: object) -> object:
+        if value == target:
+            return {"Ref": arn_parameter}
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    stripped = json.loads(json.dumps(template))
+    stripped["Resources"].pop("MlflowTrackingServer")
+    stripped["Parameters"][arn_parameter] = {"Type": "String"}
+    return swap(stripped)  # type: ignore[return-value]
+
+
+def test_mlops_layer_on_moto_and_its_rendered_state_machine(moto_settings: Settings) -> None:
+    """The MLOps layer as moto builds it, and its state machine definition as deployed.
+
+    moto gaps, each asserted so that a fixed moto shows up here: no AWS::SageMaker::MlflowTrackingServer
+    (a stand-in ARN takes its GetAtt), no AWS::CloudWatch::Alarm (skipped), and an
+    AWS::StepFunctions::StateMachine written with ``Definition`` gets an empty definition. The
+    definition is therefore rendered with the deployed resources' names and ARNs and created through
+    the Step Functions API, which must accept and return it; its rules (ASL, IAM per integration, names)
+    are tested in tests/unit/test_mlops_template.py.
+    """
+    from datalake.deploy.iam_check import Bindings, TemplateRenderer
+
+    s3 = _client("s3", moto_settings)
+    artifacts, lake = f"{PREFIX}-artifacts-{ACCOUNT}", f"{PREFIX}-lake-{ACCOUNT}"
+    for bucket in (artifacts, lake):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    version = "0123456789ab"
+    for key in ("lambda/sales_promote.zip", "lambda/layer-core.zip", "lambda/layer-dependencies.zip"):
+        s3.put_object(Bucket=artifacts, Key=f"code/{version}/{key}", Body=_empty_zip())
+    topic = _client("sns", moto_settings).create_topic(Name=f"{PREFIX}-alerts")["TopicArn"]
+    exports = {
+        "ArtifactsBucketName": artifacts,
+        "LakeBucketName": lake,
+        "RawDatabaseName": "datalake_dev_raw",
+        "ProcessedDatabaseName": "datalake_dev_processed",
+        "EnergyRawDatabaseName": "energy_dev_raw_db",
+        "EnergyProcessedDatabaseName": "energy_dev_processed_db",
+        "StoreSalesJobName": f"{PREFIX}-store-sales-to-processed",
+        "AlertsTopicArn": topic,
+    }
+    stub = {
+        "Resources": {
+            "Marker": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": "/test/stub-mlops-exports", "Type": "String", "Value": "x"},
+            }
+        },
+        "Outputs": {k: {"Value": v, "Export": {"Name": f"{PREFIX}-{k}"}} for k, v in exports.items()},
+    }
+    cfn = _client("cloudformation", moto_settings)
+    cfn.create_stack(StackName="stub-mlops-exports", TemplateBody=json.dumps(stub))
+    server_arn = f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:mlflow-tracking-server/{PREFIX}-mlflow"
+    mlops = load_template("mlops")
+    params = load_params("dev")["layers"]["mlops"]
+    cfn.create_stack(
+        StackName=f"{PREFIX}-mlops",
+        TemplateBody=json.dumps(_stand_in_tracking_server(mlops, "StandInTrackingServerArn")),
+        Parameters=[
+            {"ParameterKey": "Env", "ParameterValue": "dev"},
+            {"ParameterKey": "CodeVersion", "ParameterValue": version},
+            {"ParameterKey": "StandInTrackingServerArn", "ParameterValue": server_arn},
+            *({"ParameterKey": k, "ParameterValue": v} for k, v in params.items()),
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    [stack] = cfn.describe_stacks(StackName=f"{PREFIX}-mlops")["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["MlflowTrackingUri"] == server_arn
+
+    lam = _client("lambda", moto_settings)
+    promote = lam.get_function_configuration(FunctionName=f"{PREFIX}-sales-promote")
+    assert promote["Environment"]["Variables"]["MLFLOW_TRACKING_URI"] == server_arn
+    assert promote["Role"].endswith(f":role/{PREFIX}-sales-promote")
+    events = _client("events", moto_settings)
+    rule = events.describe_rule(Name=f"{PREFIX}-sales-pipeline")
+    assert (
+        rule["ScheduleExpression"] == params["ScheduleExpression"]
+        and rule["State"] == params["ScheduleState"]
+    )
+    [target] = events.list_targets_by_rule(Rule=f"{PREFIX}-sales-pipeline")["Targets"]
+    assert target["Arn"] == outputs["SalesPipelineArn"]
+    assert target["RoleArn"].endswith(f":role/{PREFIX}-sales-schedule")
+
+    sfn = _client("stepfunctions", moto_settings)
+    deployed = sfn.describe_state_machine(stateMachineArn=outputs["SalesPipelineArn"])
+    assert deployed["roleArn"].endswith(f":role/{PREFIX}-sales-pipeline")
+    assert deployed["definition"] == ""  # moto's gap: it reads DefinitionString only
+    cloudwatch = _client("cloudwatch", moto_settings)
+    assert cloudwatch.describe_alarms(AlarmNamePrefix=f"{PREFIX}-sales")["MetricAlarms"] == []  # skipped
+
+    # The definition as CloudFormation would render it with these resources.
+    iam = _client("iam", moto_settings)
+    renderer = TemplateRenderer(
+        mlops,
+        Bindings(
+            parameters={"Project": "datalake", "Env": "dev", "CodeVersion": version, **params},
+            exports={f"{PREFIX}-{k}": v for k, v in exports.items()},
+            attributes={
+                "MlflowTrackingServer.TrackingServerArn": server_arn,
+                "SalesTrainingRole.Arn": iam.get_role(RoleName=f"{PREFIX}-sales-training")["Role"]["Arn"],
+                "SalesPromoteFunction.Arn": promote["FunctionArn"],
+            },
+            account=ACCOUNT,
+        ),
+        "mlops",
+    )
+    machine = mlops["Resources"]["SalesPipeline"]["Properties"]
+    substitutions = renderer.render(machine["DefinitionSubstitutions"])
+    text = json.dumps(machine["Definition"])
+    for name, value in substitutions.items():
+        text = text.replace("${" + name + "}", str(value))
+    assert "${" not in text.replace("States.Format('", "")  # every placeholder has its value
+    created = sfn.create_state_machine(
+        name=f"{PREFIX}-sales-pipeline-rendered", definition=text, roleArn=deployed["roleArn"]
+    )
+    described = sfn.describe_state_machine(stateMachineArn=created["stateMachineArn"])
+    definition = json.loads(described["definition"])
+    train = definition["States"]["TrainChallenger"]["Parameters"]
+    assert train["RoleArn"] == iam.get_role(RoleName=f"{PREFIX}-sales-training")["Role"]["Arn"]
+    assert (
+        train["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
+        == f"s3://{lake}/features/store_sales/"
+    )
+    assert train["Environment"]["MLFLOW_TRACKING_URI"] == server_arn
+    assert definition["States"]["RunSalesEtl"]["Parameters"]["JobName"] == exports["StoreSalesJobName"]
+    assert definition["States"]["NotifyFailure"]["Parameters"]["TopicArn"] == topic
+    assert definition["States"]["EvaluateAndPromote"]["Parameters"]["FunctionName"] == promote["FunctionArn"]

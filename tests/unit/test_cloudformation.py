@@ -17,6 +17,7 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from datalake.datasets import DATASETS
+from datalake.deploy import stepfunctions_rules
 from datalake.deploy.iam_check import TemplateRenderer, role_policy
 from datalake.deploy.iam_roles import stand_in_bindings
 from datalake.deploy.package import DEPENDENCY_LAYERS, LAMBDA_BUNDLES, lambda_requirements
@@ -46,6 +47,9 @@ WILDCARD_RESOURCE_ACTIONS = frozenset(
         "ec2:UnassignPrivateIpAddresses",
         "ecr:GetAuthorizationToken",
         "cloudwatch:PutMetricData",
+        # A state machine's LoggingConfiguration: CloudWatch Logs' vended-log delivery calls
+        # (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
+        *stepfunctions_rules.LOG_DELIVERY_ACTIONS,
     }
 )
 

@@ -319,6 +319,7 @@ def test_package_family_checks_what_the_templates_reference(packaged: tuple[Path
     assert set(found) == {
         ("package-artifact-referenced", "cloudformation/ingestion.yaml", "DependenciesLayer"),
         ("package-artifact-referenced", "cloudformation/api.yaml", "ApiDependenciesLayer"),
+        ("package-artifact-referenced", "cloudformation/mlops.yaml", "PromoteDependenciesLayer"),
     }
     assert all("built with --no-dependencies" in message for message in found.values())
 
@@ -346,7 +347,7 @@ def test_package_family_names_each_function_over_lambdas_250_mb(
     findings = _package_findings(_inputs(build, _with_layers(build, manifest, unzipped_mb=251)))
     functions = {
         name
-        for layer in ("ingestion", "api")
+        for layer in LAYERS
         for name, resource in load_template(layer)["Resources"].items()
         if resource["Type"] == "AWS::Lambda::Function"
     }
