@@ -33,7 +33,9 @@ def settings(
     # The warehouse is shared by the session's tests: leave no table of ours behind.
     for table in _TABLES:
         pg_conn.execute(f"DROP TABLE IF EXISTS {table}")
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # mlflow exports the last store used
+    # mlflow exports the last store used as MLFLOW_TRACKING_URI, which pg_settings may have read.
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    pg_settings = pg_settings.model_copy(update={"mlflow_tracking_uri": None})
     tables = (synthetic_sales(stores=3, days=420), synthetic_stores(3))
     monkeypatch.setattr(etl, "read_rossmann_files", lambda folder: tables)
     run_sales_etl(pg_settings, files=Path("synthetic"), progress=lambda _: None)

@@ -35,7 +35,10 @@ ROW = {"store_id": 2, "date": "2024-02-26", "promo": True, "state_holiday": "0",
 def champion_lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A lake with a registered champion (ETL + one quick retrain on synthetic stores)."""
     root = tmp_path_factory.mktemp("sales-api")
-    settings = Settings(_env_file=None, lake_root=root / "lake", db_connect_timeout_s=1)
+    # This lake's own store, whatever MLFLOW_TRACKING_URI an earlier test left (mlflow exports it).
+    settings = Settings(
+        _env_file=None, lake_root=root / "lake", db_connect_timeout_s=1, mlflow_tracking_uri=None
+    )
     tables = (synthetic_sales(stores=STORES, days=420), synthetic_stores(STORES))
     # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI: leave the environment as it was.
     with pytest.MonkeyPatch.context() as patch:
@@ -173,7 +176,9 @@ def test_no_champion_yet_is_503_saying_how_to_train_one_and_health_says_absent(
 ) -> None:
     # Loading the other lake's champion exported its store as MLFLOW_TRACKING_URI (mlflow does).
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    empty = Settings(_env_file=None, lake_root=tmp_path / "empty-lake", db_connect_timeout_s=1)
+    empty = Settings(
+        _env_file=None, lake_root=tmp_path / "empty-lake", db_connect_timeout_s=1, mlflow_tracking_uri=None
+    )
     with _client(empty, tmp_path) as client:
         response = client.post("/predict/sales", json=ROW)
         assert response.status_code == 503, response.text
