@@ -15,6 +15,7 @@ from api.services import Services
 from api.services.forecasts import ForecastService
 from api.services.movies import MovieSuccessService
 from api.services.predictions import PredictionStore
+from api.services.sales import StoreSalesService
 from datalake.settings import Settings
 
 
@@ -55,6 +56,16 @@ def get_movies(services: ServicesDep) -> MovieSuccessService:
 
 
 MoviesDep = Annotated[MovieSuccessService, Depends(get_movies)]
+
+
+def get_sales(services: ServicesDep) -> StoreSalesService:
+    """The store-sales service (built on first use: the API may never serve /predict/sales)."""
+    if services.sales is None:
+        services.sales = StoreSalesService(services.settings, services.database)
+    return services.sales
+
+
+SalesDep = Annotated[StoreSalesService, Depends(get_sales)]
 
 AskFunction = Callable[..., Any]
 

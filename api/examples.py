@@ -157,6 +157,14 @@ HEALTH_RESPONSE: dict[str, Any] = {
                 "status": "InService",
                 "latency_ms": 48.7,
             },
+            "store_sales": {
+                "ok": True,
+                "backend": "in_process",
+                "champion": "present",
+                "version": "3",
+                "alias": "champion",
+                "latency_ms": 4.2,
+            },
         },
     },
 }

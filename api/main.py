@@ -11,7 +11,8 @@ from fastapi import FastAPI
 import api
 from api.errors import CatchAllMiddleware, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RootPathMiddleware
-from api.routers import ask, forecast, health, movies, predictions
+from api.routers import ask, forecast, health, movies, predictions, sales
+from api.sales_schemas import MAX_BODY_BYTES as SALES_MAX_BODY_BYTES
 from api.services import Services
 from datalake.settings import Settings, get_settings
 
@@ -24,6 +25,8 @@ Spanish electricity demand and generation, from an analytics lake that runs on A
   **/ask-visual** draws the answer (PNG) or gives the chart's data.
 * **/forecast** gives hourly p10/p50/p90 demand for the next 1 to 14 days from the champion model;
   **/historical-predictions** lists what was served, with the error once the actual is known.
+* **/predict/sales** predicts a store's daily sales (one row, up to 10,000, or a CSV) from the
+  store-sales champion; `/historical-predictions?model=store-sales` lists them with their errors.
 * **/health/live** and **/health/ready** (and **/health**) say only whether the API is alive and ready,
   for load balancers; **/health/details** gives each check (database, model, catalog) to key holders.
 
@@ -83,11 +86,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(forecast.router)
     app.include_router(predictions.router)
     app.include_router(movies.router)
+    app.include_router(sales.router)
     # Added last = outermost: the catch-all sees everything, including the size check.
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.api_max_body_bytes,
-        path_limits={"/predict": settings.api_predict_max_body_bytes},
+        # The first matching prefix wins: /predict/sales (10,000 rows) before /predict (1,000 films).
+        path_limits={
+            "/predict/sales": max(SALES_MAX_BODY_BYTES, settings.api_predict_max_body_bytes),
+            "/predict": settings.api_predict_max_body_bytes,
+        },
     )
     # Behind an API Gateway stage the docs page must fetch /<stage>/openapi.json and "Try it
     # out" must call /<stage>/...: the scope's root_path does both (servers: [{url: /stage}]).

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 import api
 from api import examples
-from api.deps import ClientDep, ServicesDep, get_movies
+from api.deps import ClientDep, ServicesDep, get_movies, get_sales
 from api.schemas import HealthReport, Liveness, Probe
 from api.services import health
 
@@ -38,6 +38,7 @@ def _report(services: ServicesDep) -> HealthReport:
         "model": health.check_model(services.forecasts),
         "catalog": health.check_catalog(services.settings, services.catalog),
         "movie_success": health.check_movie_success(get_movies(services)),
+        "store_sales": health.check_store_sales(get_sales(services)),
     }
     ready = health.readiness(checks)
     return HealthReport.model_validate(

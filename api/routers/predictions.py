@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api import examples
-from api.deps import ClientDep, MoviesDep, PredictionsDep
+from api.deps import ClientDep, MoviesDep, PredictionsDep, SalesDep
 from api.movie_schemas import MovieHistoricalPage
+from api.sales_schemas import SalesHistoricalPage
 from api.schemas import YEARS, BoundedDate, HistoricalPage
 from api.services.predictions import PredictionFilter
 from datalake.errors import DataValidationError
@@ -17,11 +18,13 @@ router = APIRouter(tags=["forecast"])
 MAX_LIMIT = 500
 #: The ``model`` value that lists movie-success predictions (with outcomes) instead of forecasts.
 MOVIE_SUCCESS = "movie-success"
+#: The ``model`` value that lists store-sales predictions (with the day's actual sales) instead.
+STORE_SALES = "store-sales"
 
 
 @router.get(
     "/historical-predictions",
-    response_model=HistoricalPage | MovieHistoricalPage,
+    response_model=HistoricalPage | MovieHistoricalPage | SalesHistoricalPage,
     summary="Served forecasts, filterable by model and date, with errors once actuals exist",
     responses=examples.responses(
         401, 422, 429, 503, ok={"content": {"application/json": {"example": examples.HISTORICAL_RESPONSE}}}
@@ -30,13 +33,15 @@ MOVIE_SUCCESS = "movie-success"
 def historical_predictions(
     predictions: PredictionsDep,
     movies: MoviesDep,
+    sales: SalesDep,
     _client: ClientDep,
     model: Annotated[
         str | None,
         Query(
             max_length=200,
             description="Only this forecaster version; movie-success lists the movie classifier's "
-            "predictions instead.",
+            "predictions instead, store-sales the store-sales model's (date_from/date_to/has_actual "
+            "then filter the predicted day).",
             openapi_examples={"version": {"value": "v20240601T020000-3fa2c1"}},
         ),
     ] = None,
@@ -89,6 +94,17 @@ def historical_predictions(
         }
     if date_from and date_to and date_from > date_to:
         raise DataValidationError("date_to", f"{date_to} is before date_from {date_from}")
+    if model == STORE_SALES:
+        sales_page = sales.page(
+            limit=limit, offset=offset, date_from=date_from, date_to=date_to, has_actual=has_actual
+        )
+        following = offset + len(sales_page["items"])
+        return {
+            **sales_page,
+            "limit": limit,
+            "offset": offset,
+            "next_offset": following if following < sales_page["total"] else None,
+        }
     where = PredictionFilter(model, date_from, date_to, has_actual)
     page = predictions.page(where, limit=limit, offset=offset)
     following = offset + len(page["items"])

@@ -14,6 +14,7 @@ from api.services.health import ReadinessProbe
 from api.services.movies import MovieSuccessService
 from api.services.predictions import PredictionStore
 from api.services.rate_limits import PostgresRateLimiter, rate_limiter
+from api.services.sales import StoreSalesService
 from datalake.settings import Settings
 
 
@@ -46,6 +47,7 @@ class Services:
     catalog: Callable[[], Any] | None = None
     readiness: ReadinessProbe = field(default_factory=ReadinessProbe)
     movies: MovieSuccessService | None = None
+    sales: StoreSalesService | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any
 from api.services.db import Database
 from api.services.forecasts import ForecastService
 from api.services.movies import MovieSuccessService
+from api.services.sales import StoreSalesService
 from datalake.errors import LakeError
 from datalake.settings import Settings
 
@@ -70,6 +71,11 @@ def check_model(forecasts: ForecastService) -> dict[str, Any]:
 def check_movie_success(movies: MovieSuccessService) -> dict[str, Any]:
     """/predict's model: the champion loads (in-process), or its endpoint is InService."""
     return _timed(movies.status)
+
+
+def check_store_sales(sales: StoreSalesService) -> dict[str, Any]:
+    """/predict/sales's model: the champion's version, or ``champion: absent`` (none trained yet)."""
+    return _timed(sales.status)
 
 
 def check_catalog(settings: Settings, catalog_factory: Callable[[], Any] | None = None) -> dict[str, Any]:

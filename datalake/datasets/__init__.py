@@ -169,6 +169,30 @@ MOVIE_PREDICTIONS = DatasetSpec(
     source="api",
 )
 
+SALES_PREDICTIONS = DatasetSpec(
+    name="sales_predictions",
+    description="Every store-sales prediction the API served: one row per store and day per response.",
+    columns=(
+        ColumnSpec("request_id", "string", False, "Unique id of the response"),
+        ColumnSpec("position", "int", False, "The row's place in the request (0 for a single row)"),
+        ColumnSpec("served_at", "timestamp", False, "When the API served it, UTC"),
+        ColumnSpec("model_version", "string", False, "Version of the store_sales model"),
+        ColumnSpec("model_alias", "string", False, "The registry alias that served it (champion)"),
+        ColumnSpec("store_id", "int", False, "Rossmann store number"),
+        ColumnSpec("date", "date", False, "Day predicted"),
+        ColumnSpec("promo", "boolean", False, "A store promotion runs that day"),
+        ColumnSpec("state_holiday", "string", False, "0 none, a public holiday, b Easter, c Christmas"),
+        ColumnSpec("school_holiday", "boolean", False, "Public schools are closed that day"),
+        ColumnSpec("predicted_sales", "double", False, "Predicted turnover of the day, EUR (0 when closed)"),
+        ColumnSpec("closed", "boolean", False, "The request said the store is closed that day"),
+        ColumnSpec("request_source", "string", False, "How the request came in: http or apigateway"),
+    ),
+    primary_key=("request_id", "position"),
+    time_column="served_at",
+    warehouse_table="sales_predictions",
+    source="api",
+)
+
 DEMAND_DAILY = DatasetSpec(
     name="demand_daily",
     description=(
@@ -204,7 +228,8 @@ ASK_ROLLUPS: tuple[DatasetSpec, ...] = (DEMAND_DAILY, *(r.spec for r in BRIDGE_T
 #: Tables only the serving database has (the API writes them, or the sync derives them); no
 #: processed files, no crawler.
 WAREHOUSE_DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec for spec in (PREDICTIONS, FORECAST_REQUESTS, MOVIE_PREDICTIONS, *ASK_ROLLUPS)
+    spec.name: spec
+    for spec in (PREDICTIONS, FORECAST_REQUESTS, MOVIE_PREDICTIONS, SALES_PREDICTIONS, *ASK_ROLLUPS)
 }
 
 

@@ -9,6 +9,9 @@ ETL_EXPERIMENT = "store-sales-etl"
 TRAIN_EXPERIMENT = "store-sales-train"
 #: Days ahead the model predicts: lags and rolling windows never look closer than this.
 HORIZON_DAYS = 42
+#: The most rows one prediction call takes (the API's batch limit); here so the API can read it
+#: without importing the model (scikit-learn).
+MAX_PREDICT_ROWS = 10_000
 #: Where the versioned features dataset lives in the lake (the SageMaker training channel on AWS).
 FEATURES_PREFIX = "features/store_sales"
 

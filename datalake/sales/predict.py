@@ -18,13 +18,13 @@ from typing import Any
 import pandas as pd
 
 from datalake import tracking
-from datalake.sales import MODEL_NAME
+from datalake.sales import MAX_PREDICT_ROWS, MODEL_NAME
 from datalake.sales.features import STATE_HOLIDAY_CODES
 from datalake.sales.model import SalesModel
 from datalake.settings import Settings, get_settings
 
 #: The most rows one call takes (the API's batch limit).
-MAX_ROWS = 10_000
+MAX_ROWS = MAX_PREDICT_ROWS
 _REQUIRED = ("store_id", "date", "promo", "state_holiday", "school_holiday")
 
 

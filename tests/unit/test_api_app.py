@@ -400,7 +400,9 @@ def test_health_reports_liveness_and_readiness_separately(client: TestClient) ->
     report = client.get("/health/details").json()
     assert report["liveness"]["alive"] is True
     checks = report["readiness"]["checks"]
-    assert set(checks) == {"database", "model", "catalog", "movie_success"}
+    assert set(checks) == {"database", "model", "catalog", "movie_success", "store_sales"}
+    # The store-sales champion is reported (present with its version, or absent), never an error.
+    assert checks["store_sales"]["ok"] is True and checks["store_sales"]["champion"] in ("present", "absent")
     # No movie-success model trained in this lake: reported, with how to train one.
     assert checks["movie_success"]["ok"] is False
     assert "datalake train movie-success" in checks["movie_success"]["error"]
@@ -436,8 +438,9 @@ def test_every_operation_documents_examples(client: TestClient) -> None:
             if parameter["in"] == "query":
                 assert parameter.get("examples"), (path, method, parameter["name"])
         if "requestBody" in op:
-            media = op["requestBody"]["content"]["application/json"]
-            assert media.get("examples"), (path, method)
+            # JSON, or a CSV upload (/predict/sales/csv: multipart or text/csv), each with an example.
+            for kind, media in op["requestBody"]["content"].items():
+                assert media.get("examples") or media.get("example"), (path, method, kind)
     assert spec["paths"]["/ask"]["post"]["responses"]["422"]["content"]["application/json"]["example"][
         "suggestions"
     ]

@@ -16,6 +16,7 @@ import schemathesis
 from api_fixtures import fake_services
 from hypothesis import HealthCheck, given, settings
 from movie_fixtures import synthetic_tables
+from sales_fixtures import synthetic_sales, synthetic_stores
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -25,7 +26,11 @@ from schemathesis.checks import (
 
 from api.main import create_app
 from api.services.movies import MovieSuccessService
+from api.services.sales import StoreSalesService
 from datalake.movies.evaluation import YearSplit, fit_model
+from datalake.sales.dataset import build_feature_dataset
+from datalake.sales.predict import LoadedModel
+from datalake.sales.retrain import fit_challenger
 from datalake.settings import Settings
 
 #: The readiness probes try the (absent) database on every call: slow here, tested elsewhere.
@@ -41,6 +46,10 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSch
     # /predict serves a small trained model (without one it answers 503 by design).
     model, _ = fit_model(synthetic_tables(films=200), YearSplit(2006, 2010))
     services.movies = MovieSuccessService(lake, None, load_champion=lambda _dest: model)
+    # /predict/sales too (stores 1-3; the registry round trip is tested in test_api_predict_sales).
+    sales = build_feature_dataset(synthetic_sales(stores=3, days=300), synthetic_stores(3))
+    sales_model = LoadedModel(fit_challenger(sales, {"max_iter": 20, "max_leaf_nodes": 15}), "1", "champion")
+    services.sales = StoreSalesService(lake, None, load_champion=lambda: sales_model)
     app = create_app(lake, services)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
@@ -82,7 +91,8 @@ def test_every_operation_answers_generated_requests_without_server_errors(
     assert "POST /predict" in tested and "POST /predict/movie-success" in tested
     assert 422 in statuses["POST /predict"]
     # The happy path of /predict is its documented examples: generated genres are rarely known names.
-    for path in ("/predict", "/predict/movie-success"):
+    assert 422 in statuses["POST /predict/sales"] and 200 in statuses["POST /predict/sales"]
+    for path in ("/predict", "/predict/movie-success", "/predict/sales"):
         operation = api_schema[path]["POST"]
         examples = operation.definition.raw["requestBody"]["content"]["application/json"]["examples"]
         assert examples, path
