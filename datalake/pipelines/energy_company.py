@@ -80,9 +80,14 @@ QUARANTINE_COLUMNS = ("path", "line_number", "raw_record", "fecha_carga", qualit
 FIRST_SEEN = "_first_seen"
 
 
-def _quarantine(frame: DataFrame, name: str, store: ObjectStore, report: RunReport) -> None:
-    """Write rows to ``quarantine/energy_company/<name>/``, counted in the report by reason."""
-    quarantine_counted(frame, join_key(SOURCE, name), store, report, name)
+def _quarantine(
+    frame: DataFrame, name: str, store: ObjectStore, report: RunReport, counts: dict[str, int] | None = None
+) -> None:
+    """Write rows to ``quarantine/energy_company/<name>/``, counted in the report by reason.
+
+    ``counts`` (rows per reason), when already known, spares the pass that counts them.
+    """
+    quarantine_counted(frame, join_key(SOURCE, name), store, report, name, counts=counts)
 
 
 def _finish(
@@ -129,10 +134,25 @@ def _finish(
         problem=transforms.PROBLEM,
         keep=keep,
     )
+    # Only what the counts, the table and the quarantine read: the raw_* copies of the parsed
+    # columns served the checks alone, and Spark prunes them before the shuffle of the ranking.
+    needed = [*parsed.column_names, *partitions, NEW, *extra, *QUARANTINE_COLUMNS]
+    verdict = verdict.select(*dict.fromkeys(needed))
     # Written once and scanned three times (counts, table, quarantine), column-pruned each time.
     verdict = spill(spark, store, verdict, report, raw_prefix, entity)
     superseded = quality.superseded_reason(keys, "fecha_carga", keep)
-    replaced = verdict.filter(~F.col(NEW) & (F.col(quality.REASON) == superseded)).count()
+    # Every count this entity reports, from one small aggregate (a row per origin and reason):
+    # each Spark job has a fixed cost (planning, code generation, scheduling), so three count
+    # jobs per entity became one.
+    tallies = {
+        (row[NEW], row[quality.REASON]): int(row["count"])
+        for row in verdict.groupBy(NEW, quality.REASON).count().collect()
+    }
+    replaced = tallies.get((False, superseded), 0)
+    # The derived columns add columns, never rows (every kept row has the tipo_energia the price
+    # band joins on: it is required), so the rows written are the kept verdicts.
+    rows_out, carried = tallies.get((True, None), 0), tallies.get((False, None), 0)
+    quarantine_counts = {reason: n for (new, reason), n in tallies.items() if new and reason is not None}
     kept = verdict.filter(F.col(quality.REASON).isNull()).select(
         *parsed.column_names, *partitions, NEW, *extra
     )
@@ -142,11 +162,9 @@ def _finish(
         )
     else:
         latest = kept.withColumn("fecha_carga", F.col(FIRST_SEEN)).drop(FIRST_SEEN)
-    report.keys_written += publish_changed(spark, store, spec, latest, progress)
-    counts = {row[NEW]: row["count"] for row in latest.groupBy(NEW).count().collect()}
-    rows_out, carried = counts.get(True, 0), counts.get(False, 0)
+    report.keys_written += publish_changed(spark, store, spec, latest, progress, rows=rows_out + carried)
     quarantined = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*QUARANTINE_COLUMNS)
-    _quarantine(quarantined, entity, store, report)
+    _quarantine(quarantined, entity, store, report, quarantine_counts)
     report.rows_out += rows_out
     report.details[f"{entity}_rows_out"] = rows_out
     report.details["rows_carried_over"] = report.details.get("rows_carried_over", 0) + carried
@@ -226,9 +244,23 @@ def process_raw_energy_company(
         parsed = read_kept(spark, store, written, transforms.ROWS)
         if parsed is None:
             parsed = spark.createDataFrame([], transforms.ROWS)
-        report.rows_in = parsed.count()
-        new_paths = sorted(row["path"] for row in parsed.select("path").distinct().collect())
+        # Rows in, the files read and the unreadable files' reasons: one aggregate, a row per file
+        # (and per reason of a file that could not be read), instead of three passes.
+        unreadable_reason = F.when(F.col("entity").isNull(), F.col(transforms.PROBLEM))
+        per_file = (
+            parsed.groupBy(
+                "path", F.col("entity").isNull().alias("_unreadable"), unreadable_reason.alias("_why")
+            )
+            .count()
+            .collect()
+        )
+        report.rows_in = sum(int(row["count"]) for row in per_file)
+        new_paths = sorted({row["path"] for row in per_file})
         report.details["files"] = len(new_paths)
+        unreadable_counts: dict[str, int] = {}
+        for row in per_file:
+            if row["_unreadable"]:
+                unreadable_counts[row["_why"]] = unreadable_counts.get(row["_why"], 0) + int(row["count"])
         kept = kept_parsed(spark, store, ledger, plan, transforms.ROWS)
         rows = parsed if kept is None else parsed.unionByName(kept)
     # The rows parsed now and those kept are told apart by their files (partitions never share one).
@@ -237,7 +269,7 @@ def process_raw_energy_company(
         unreadable = parsed.filter(F.col("entity").isNull()).withColumnRenamed(
             transforms.PROBLEM, quality.REASON
         )
-        _quarantine(unreadable.select(*QUARANTINE_COLUMNS), "unreadable", store, report)
+        _quarantine(unreadable.select(*QUARANTINE_COLUMNS), "unreadable", store, report, unreadable_counts)
         masters: dict[str, DataFrame] = {}
         for spec in (CLIENTES, PROVEEDORES, TRANSACCIONES):
             masters[spec.table_name] = _finish(

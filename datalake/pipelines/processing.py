@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from pyspark import StorageLevel
@@ -188,22 +188,35 @@ def _publish(
 
 
 def quarantine_counted(
-    frame: DataFrame, folder: str, store: ObjectStore, report: RunReport, label: str = ""
+    frame: DataFrame,
+    folder: str,
+    store: ObjectStore,
+    report: RunReport,
+    label: str = "",
+    *,
+    counts: Mapping[str, int] | None = None,
 ) -> int:
     """Write rows to ``quarantine/<folder>/``; count them and their reasons (``label: reason``).
 
+    ``counts`` (rows per reason), when the caller already has them from an aggregate of its own,
+    spares the pass that counts ``frame``: each Spark job has a fixed cost that dominates small runs.
     Returns the rows quarantined (also added to ``report.rows_quarantined``).
     """
-    counts = frame.groupBy(quality.REASON).count().orderBy(quality.REASON).collect()
-    rows = sum(row["count"] for row in counts)
+    if counts is None:
+        rows_by_reason = frame.groupBy(quality.REASON).count().collect()
+        counts = {row[quality.REASON]: int(row["count"]) for row in rows_by_reason}
+    # In Spark's order of the reasons (nulls first; UTF-8 byte order is code point order).
+    ordered = sorted(counts.items(), key=lambda item: (item[0] is not None, item[0] or ""))
+    counts = {reason: n for reason, n in ordered if n}
+    rows = sum(counts.values())
     key = write_quarantine(frame, folder, store, report.run_id, rows)
     if key is None:
         return 0
     report.keys_written.append(key)
     report.rows_quarantined += rows
     reasons = report.details.setdefault("quarantine_reasons", {})
-    for row in counts:
-        reasons[f"{label}: {row[quality.REASON]}" if label else row[quality.REASON]] = int(row["count"])
+    for reason, count in counts.items():
+        reasons[f"{label}: {reason}" if label else reason] = count
     return rows
 
 
