@@ -89,6 +89,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     for name in list(os.environ):
         if name.startswith(("LAKE_", "AWS_", "DATABASE_", "ATHENA_")):
             monkeypatch.delenv(name, raising=False)
+    # mlflow.set_tracking_uri writes MLFLOW_TRACKING_URI into os.environ: an earlier test's store
+    # must not become a later test's setting.
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
