@@ -45,7 +45,10 @@ class LoadedModel:
     alias: str
 
 
+#: Loaded versions per (tracking store, version), oldest first. A long-lived API process sees the
+#: alias move with each promotion: without a bound every version ever served would stay in memory.
 _cache: dict[tuple[str, str], LoadedModel] = {}
+MAX_LOADED_VERSIONS = 3
 _lock = threading.Lock()
 
 
@@ -75,6 +78,8 @@ def load_alias(alias: str = "champion", settings: Settings | None = None) -> Loa
             with tempfile.TemporaryDirectory() as scratch:
                 model = load_registered(client, version, Path(scratch))
             _cache[key] = LoadedModel(model, str(version.version), alias)
+            while len(_cache) > MAX_LOADED_VERSIONS:
+                del _cache[next(iter(_cache))]
         loaded = _cache[key]
     return LoadedModel(loaded.model, loaded.version, alias)
 

@@ -67,3 +67,31 @@ def test_the_saved_model_predicts_what_the_fitted_one_did(loaded: LoadedModel, t
     assert np.allclose(reloaded.predict_rows(test), predicted)
     assert score == pytest.approx(rmspe(test["sales"], predicted))
     assert score < 0.1  # 5 % noise around a weekly pattern and a promo lift the features carry
+
+
+def test_a_long_lived_process_keeps_only_the_newest_loaded_versions(
+    loaded: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each promotion moves the alias; the versions loaded before it are let go (a bounded cache)."""
+    from types import SimpleNamespace
+
+    from datalake.sales import predict
+
+    versions = iter(range(1, 7))
+    loads: list[str] = []
+
+    class Registry:  # the one registry call load_alias makes
+        def get_model_version_by_alias(self, _name: str, _alias: str) -> SimpleNamespace:
+            return SimpleNamespace(version=next(versions))
+
+    def load_registered(_client: object, version: SimpleNamespace, _scratch: Path) -> SalesModel:
+        loads.append(str(version.version))
+        return loaded.model
+
+    monkeypatch.setattr(predict, "_cache", {})
+    monkeypatch.setattr(predict.tracking, "client", lambda _settings: Registry())
+    monkeypatch.setattr(predict.tracking, "tracking_uri", lambda _settings: "sqlite:///test.db")
+    monkeypatch.setattr("datalake.sales.retrain.load_registered", load_registered)
+    served = [predict.load_alias("champion").version for _ in range(6)]
+    assert served == loads == ["1", "2", "3", "4", "5", "6"]
+    assert [version for _, version in predict._cache] == ["4", "5", "6"]
