@@ -35,6 +35,7 @@ from datalake.runs import RunReport, as_utc
 from datalake.sources import owid, store_sales
 from datalake.sources.drop_names import name_problem, printable, recordable, safe_name
 from datalake.sources.energy_company import Rejected, read_scan
+from datalake.sources.header_files import XLSX_CONTENT_TYPE
 from datalake.sources.text_scan import TextScan, read_chunks, scan_chunks
 from datalake.sources.xlsx import is_workbook, looks_like_xlsx
 from datalake.storage.base import STAGING_PREFIX, ObjectInfo, ObjectStore
@@ -243,7 +244,7 @@ def _land_headed(
             landing, lake, source_key, landed_at, key, rejection, scan.size, info.version, copy=True
         )
     key = module.raw_key(kind, landed_at, name, scan.sha256, form)
-    content_type = "text/csv" if form == "csv" else module.XLSX_CONTENT_TYPE
+    content_type = "text/csv" if form == "csv" else XLSX_CONTENT_TYPE
     lake.copy_from(landing, source_key, key, content_type, info.version)
     return LandingOutcome(source_key, landed_at, key, f"{module.SOURCE}_{kind}")
 

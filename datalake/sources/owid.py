@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,8 +31,17 @@ from datalake.datasets.owid import BY_NAME, CODEBOOK_COLUMNS, KEY_COLUMNS, RENAM
 from datalake.errors import SourceError
 from datalake.runs import as_utc
 from datalake.sources.energy_company import Rejected, checked_lines
-from datalake.sources.text_scan import BOM, TextScan
-from datalake.sources.xlsx import WorkbookError, looks_like_xlsx, read_xlsx_rows
+from datalake.sources.header_files import (
+    Format,
+    ParsedRow,
+    data_row,
+    file_rows,
+    header_cell,
+    keyed_name,
+    scanned_header,
+    xlsx_rows,
+)
+from datalake.sources.text_scan import TextScan
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import date_partition_key, join_key
 
@@ -42,13 +50,6 @@ REJECTED_PREFIX = join_key("rejected", SOURCE)
 #: The two kinds of OWID file, and their folders under raw/owid/.
 ENERGY, CODEBOOK = "energy", "codebook"
 Kind = Literal["energy", "codebook"]
-Format = Literal["csv", "xlsx"]
-#: Hex digits of the drop's SHA-256 in its raw name (as the energy company's drops).
-DIGEST_CHARS = 16
-#: A workbook's parts may unpack to this many times the drop's size (OWID's XLSX: about 10x).
-UNPACK_RATIO = 40
-#: What a workbook is served as.
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The energy data's identity columns, which every data file has.
 REQUIRED = KEY_COLUMNS
 
@@ -77,21 +78,6 @@ class ParsedFile:
     format: Format
     header: Header
     rows: list[ParsedRow] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ParsedRow:
-    """One data row: its line (sheet row), its cells by column name, the raw record, its problem."""
-
-    line_number: int
-    cells: dict[str, str]
-    raw_record: str
-    problem: str | None = None
-
-
-def header_cell(raw: str) -> str:
-    """A header cell as a name: no BOM, no surrounding space, lower case."""
-    return raw.replace("\ufeff", "").strip().lower()
 
 
 def read_header(cells: list[str | None]) -> Header:
@@ -129,49 +115,6 @@ def read_header(cells: list[str | None]) -> Header:
     return Header(kind, columns, renamed, unknown, missing)
 
 
-def _row(header: Header, line: int, cells: list[str | None], pad: bool) -> ParsedRow:
-    """A data row by column name; a cell count other than the header's is the row's problem.
-
-    ``pad``: the format leaves trailing empty cells out (XLSX), so a short row is not an error.
-    """
-    raw = ",".join(cell or "" for cell in cells)
-    width = len(header.columns)
-    if len(cells) > width or (len(cells) < width and not pad):
-        return ParsedRow(line, {}, raw, f"line {line}: {len(cells)} field(s), the header has {width}")
-    values = {
-        name: value.strip()
-        for name, value in zip(header.columns, cells, strict=False)
-        if name is not None and value is not None and value.strip() != ""
-    }
-    return ParsedRow(line, values, raw)
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (a BOM dropped), else Latin-1 when no byte says otherwise."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if any(0x80 <= byte <= 0x9F for byte in data):
-            raise Rejected(
-                "encoding", f"neither UTF-8 (invalid byte at offset {error.start}) nor Latin-1 text"
-            ) from None
-        return data.decode("latin-1")
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str | None]]]:
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            yield reader.line_num, list(cells)
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str | None]]]:
-    try:
-        yield from read_xlsx_rows(data, max_unpacked_bytes=max(len(data) * UNPACK_RATIO, 1 << 20))
-    except WorkbookError as error:
-        raise Rejected("bad_workbook", f"not a readable XLSX workbook: {error}") from None
-
-
 def parse_file(data: bytes) -> ParsedFile:
     """Read a whole OWID file (CSV or XLSX, told by its first bytes) by its header.
 
@@ -191,15 +134,12 @@ def parse_file(data: bytes) -> ParsedFile:
         ``empty`` (no header, or no data row), ``encoding``, ``bad_workbook``, ``missing_header``
         or ``wrong_header``.
     """
-    if not data.strip():
-        raise Rejected("empty", f"the file has {len(data)} byte(s) and no text")
-    form: Format = "xlsx" if looks_like_xlsx(data) else "csv"
-    rows = _xlsx_rows(data) if form == "xlsx" else _csv_rows(data)
+    form, rows = file_rows(data)
     first = next(rows, None)
     if first is None:
         raise Rejected("empty", "the file has no line with text")
     header = read_header(first[1])
-    parsed = [_row(header, line, cells, pad=form == "xlsx") for line, cells in rows]
+    parsed = [data_row(header.columns, line, cells, pad=form == "xlsx") for line, cells in rows]
     if not parsed:
         raise Rejected("empty", f"an OWID {header.kind} header and no data rows")
     return ParsedFile(form, header, parsed)
@@ -214,11 +154,7 @@ def is_owid_csv(scan: TextScan) -> bool:
     Workbooks are OWID's whatever their header (:func:`~datalake.sources.xlsx.is_workbook`): the
     energy company drops CSV only.
     """
-    if not scan.head:
-        return False
-    first = scan.head[0].decode("utf-8-sig" if scan.sample.startswith(BOM) else "latin-1", "replace")
-    names = {header_cell(cell) for cell in next(csv.reader([first]), [])}
-    names = {RENAMED_COLUMNS.get(name, name) for name in names}
+    names = {RENAMED_COLUMNS.get(header_cell(cell), header_cell(cell)) for cell in scanned_header(scan)}
     return set(REQUIRED) <= names or set(CODEBOOK_COLUMNS) <= names
 
 
@@ -246,7 +182,7 @@ def check_xlsx_drop(data: bytes) -> Kind:
     Rejected
         ``bad_workbook``, ``empty``, ``missing_header`` or ``wrong_header``.
     """
-    rows = _xlsx_rows(data)
+    rows = xlsx_rows(data)
     first = next(rows, None)
     if first is None:
         raise Rejected("empty", "the workbook's first sheet has no row with a value")
@@ -254,12 +190,6 @@ def check_xlsx_drop(data: bytes) -> Kind:
     if next(rows, None) is None:
         raise Rejected("empty", f"an OWID {header.kind} header and no data rows")
     return header.kind
-
-
-def keyed_name(name: str, digest: str, form: Format) -> str:
-    """``owid-energy-data.csv`` -> ``owid-energy-data.<digest>.csv`` (the extension its format's)."""
-    stem = name.rsplit(".", 1)[0] if name.lower().endswith((".csv", ".xlsx")) else name
-    return f"{stem}.{digest[:DIGEST_CHARS]}.{form}"
 
 
 def raw_key(kind: Kind, landed_at: dt.datetime, name: str, digest: str, form: Format) -> str:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -34,20 +33,22 @@ from datalake.datasets.store_sales import (
 )
 from datalake.runs import as_utc
 from datalake.sources.energy_company import Rejected, checked_lines
-from datalake.sources.owid import header_cell
-from datalake.sources.text_scan import BOM, TextScan
-from datalake.sources.xlsx import WorkbookError, looks_like_xlsx, read_xlsx_rows
+from datalake.sources.header_files import (
+    Format,
+    ParsedRow,
+    data_row,
+    file_rows,
+    header_cell,
+    keyed_name,
+    scanned_header,
+    xlsx_rows,
+)
+from datalake.sources.text_scan import TextScan
 from datalake.storage.paths import date_partition_key, join_key
 
 RAW_PREFIX = join_key("raw", SOURCE)
 REJECTED_PREFIX = join_key("rejected", SOURCE)
 Kind = Literal["sales", "stores"]
-Format = Literal["csv", "xlsx"]
-#: Hex digits of the drop's SHA-256 in its raw name (as the energy company's and OWID's drops).
-DIGEST_CHARS = 16
-#: A workbook's parts may unpack to this many times the drop's size (the sales workbook: about 9x).
-UNPACK_RATIO = 40
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Columns a file of each kind may lack: the given day of week is not read (it is recomputed).
 OPTIONAL = {SALES: ("dayofweek",), STORES: ()}
 
@@ -59,16 +60,6 @@ class Header:
     kind: Kind
     fields: tuple[str | None, ...]
     unknown: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ParsedRow:
-    """One data row: its line (sheet row), its cells by field name, the raw record, its problem."""
-
-    line_number: int
-    cells: dict[str, str]
-    raw_record: str
-    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +79,7 @@ def _kind_of(names: set[str]) -> Kind | None:
     return None
 
 
-def is_store_sales_header(cells: list[str | None]) -> bool:
+def is_store_sales_header(cells: Sequence[str | None]) -> bool:
     """True when a header row names Rossmann's sales columns or its store columns."""
     return _kind_of({header_cell(cell or "") for cell in cells}) is not None
 
@@ -122,49 +113,6 @@ def read_header(cells: list[str | None]) -> Header:
     return Header(kind, fields, unknown)
 
 
-def _row(header: Header, line: int, cells: list[str | None], pad: bool) -> ParsedRow:
-    """A data row by field name; a cell count other than the header's is the row's problem.
-
-    ``pad``: XLSX leaves trailing empty cells out, so a short row is not an error there.
-    """
-    raw = ",".join(cell or "" for cell in cells)
-    width = len(header.fields)
-    if len(cells) > width or (len(cells) < width and not pad):
-        return ParsedRow(line, {}, raw, f"line {line}: {len(cells)} field(s), the header has {width}")
-    values = {
-        name: value.strip()
-        for name, value in zip(header.fields, cells, strict=False)
-        if name is not None and value is not None and value.strip() != ""
-    }
-    return ParsedRow(line, values, raw)
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (a BOM dropped), else Latin-1 when no byte says otherwise."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if any(0x80 <= byte <= 0x9F for byte in data):
-            raise Rejected(
-                "encoding", f"neither UTF-8 (invalid byte at offset {error.start}) nor Latin-1 text"
-            ) from None
-        return data.decode("latin-1")
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str | None]]]:
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            yield reader.line_num, list(cells)
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str | None]]]:
-    try:
-        yield from read_xlsx_rows(data, max_unpacked_bytes=max(len(data) * UNPACK_RATIO, 1 << 20))
-    except WorkbookError as error:
-        raise Rejected("bad_workbook", f"not a readable XLSX workbook: {error}") from None
-
-
 def parse_file(data: bytes) -> ParsedFile:
     """Read a whole Rossmann file (CSV or XLSX, told by its first bytes) by its header.
 
@@ -184,15 +132,12 @@ def parse_file(data: bytes) -> ParsedFile:
         ``empty`` (no header, or no data row), ``encoding``, ``bad_workbook``, ``missing_header``
         or ``wrong_header``.
     """
-    if not data.strip():
-        raise Rejected("empty", f"the file has {len(data)} byte(s) and no text")
-    form: Format = "xlsx" if looks_like_xlsx(data) else "csv"
-    rows = _xlsx_rows(data) if form == "xlsx" else _csv_rows(data)
+    form, rows = file_rows(data)
     first = next(rows, None)
     if first is None:
         raise Rejected("empty", "the file has no line with text")
     header = read_header(first[1])
-    parsed = [_row(header, line, cells, pad=form == "xlsx") for line, cells in rows]
+    parsed = [data_row(header.fields, line, cells, pad=form == "xlsx") for line, cells in rows]
     if not parsed:
         raise Rejected("empty", f"a {header.kind} header and no data rows")
     return ParsedFile(form, header, parsed)
@@ -203,16 +148,13 @@ def parse_file(data: bytes) -> ParsedFile:
 
 def is_store_sales_csv(scan: TextScan) -> bool:
     """True when a scanned text drop's first line names Rossmann's sales or store columns."""
-    if not scan.head:
-        return False
-    first = scan.head[0].decode("utf-8-sig" if scan.sample.startswith(BOM) else "latin-1", "replace")
-    return is_store_sales_header(next(csv.reader([first]), []))
+    return is_store_sales_header(scanned_header(scan))
 
 
 def is_store_sales_workbook(data: bytes) -> bool:
     """True when a workbook's first row names Rossmann's columns (only that row is read)."""
     try:
-        first = next(_xlsx_rows(data), None)
+        first = next(xlsx_rows(data), None)
     except Rejected:
         return False
     return first is not None and is_store_sales_header(first[1])
@@ -242,7 +184,7 @@ def check_xlsx_drop(data: bytes) -> Kind:
     Rejected
         ``bad_workbook``, ``empty``, ``missing_header`` or ``wrong_header``.
     """
-    rows = _xlsx_rows(data)
+    rows = xlsx_rows(data)
     first = next(rows, None)
     if first is None:
         raise Rejected("empty", "the workbook's first sheet has no row with a value")
@@ -250,12 +192,6 @@ def check_xlsx_drop(data: bytes) -> Kind:
     if next(rows, None) is None:
         raise Rejected("empty", f"a {header.kind} header and no data rows")
     return header.kind
-
-
-def keyed_name(name: str, digest: str, form: Format) -> str:
-    """``rossmann-sales.xlsx`` -> ``rossmann-sales.<digest>.xlsx`` (the extension its format's)."""
-    stem = name.rsplit(".", 1)[0] if name.lower().endswith((".csv", ".xlsx")) else name
-    return f"{stem}.{digest[:DIGEST_CHARS]}.{form}"
 
 
 def raw_key(kind: Kind, landed_at: dt.datetime, name: str, digest: str, form: Format) -> str:
