@@ -48,6 +48,7 @@ from datalake.errors import DataValidationError
 from datalake.fxsignal.serving import SignalSource, merge_rates
 from datalake.realtime.events import PRICES_STREAM, PriceEvent, decode_event
 from datalake.realtime.ports import Notification, Notifier, Portfolio, PortfolioStore, StoredRecord
+from datalake.settings import Settings
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
 
@@ -371,15 +372,11 @@ def outcome_json(outcome: AdviceOutcome) -> str:
     return json.dumps(outcome.summary(), default=str)
 
 
-def advisor_config(settings: Any) -> AdvisorConfig:
-    """The advisor's knobs from settings (``ADVISOR_MIN_INTERVAL_MINUTES``, ``ADVISOR_NOTIFY_HOLD``).
-
-    Read with defaults so the advisor runs before those settings exist in every deployment.
-    """
-    minutes = float(getattr(settings, "advisor_min_interval_minutes", 60))
+def advisor_config(settings: Settings) -> AdvisorConfig:
+    """The advisor's knobs from settings (``ADVISOR_MIN_INTERVAL_MINUTES``, ``ADVISOR_NOTIFY_HOLD``)."""
     return AdvisorConfig(
-        min_interval=dt.timedelta(minutes=minutes),
-        notify_hold=bool(getattr(settings, "advisor_notify_hold", False)),
+        min_interval=dt.timedelta(minutes=settings.advisor_min_interval_minutes),
+        notify_hold=settings.advisor_notify_hold,
     )
 
 

@@ -383,3 +383,14 @@ def test_the_lambda_asks_the_endpoint_and_reports_only_transient_failures(
     assert handler.lambda_handler(kinesis_event(batch), None) == {
         "batchItemFailures": [{"itemIdentifier": batch[0].sequence_number}]
     }
+
+
+def test_the_advisor_knobs_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datalake.realtime.advisor import advisor_config
+    from datalake.settings import Settings
+
+    assert advisor_config(Settings(_env_file=None)) == AdvisorConfig(min_interval=dt.timedelta(minutes=60))
+    monkeypatch.setenv("ADVISOR_MIN_INTERVAL_MINUTES", "15")
+    monkeypatch.setenv("ADVISOR_NOTIFY_HOLD", "true")
+    config = advisor_config(Settings(_env_file=None))
+    assert config.min_interval == dt.timedelta(minutes=15) and config.notify_hold
