@@ -307,3 +307,25 @@ def test_sagemaker_train_and_inference_handlers_on_the_sample(tmp_path: Path) ->
         with pytest.raises(inference.InferenceError) as error:
             call()
         assert error.value.status_code == status
+
+
+def test_cli_trains_the_signal_and_keeps_the_champion_on_a_tie(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from datalake.cli import app
+    from datalake.fxsignal.serving import load_champion
+    from datalake.settings import get_settings
+
+    monkeypatch.setenv("LAKE_ROOT", str(tmp_path / "lake"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    first = runner.invoke(app, ["train", "fx-signal", "--source", "sample"])
+    assert first.exit_code == 0, first.output
+    assert "training fx_signal on SAMPLE" in first.output and "PROMOTED (first model" in first.output
+    second = runner.invoke(app, ["train", "fx-signal", "--source", "sample"])
+    assert second.exit_code == 0 and "not promoted (champion kept" in second.output
+    champion = load_champion(tmp_path / "fetched")
+    assert champion.version in first.output and champion.history.index[-1] == sample_series().index[-1]
+    get_settings.cache_clear()
