@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -176,21 +178,44 @@ class InProcessSignal:
     Parameters
     ----------
     model
-        A loaded model; when None the champion is fetched on first use (into a temporary folder).
+        A fixed model; when None the champion is fetched on first use and fetched again when a
+        newer one was promoted, checked every ``API_REFRESH_S`` (a long-running local consumer
+        picks up a promotion without a restart).
     settings
         Lake settings for the registry.
+    clock
+        Monotonic seconds, for the refresh.
     """
 
-    def __init__(self, model: FxSignalModel | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        model: FxSignalModel | None = None,
+        settings: Settings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._model = model
+        self._fixed = model is not None
         self._settings = settings
+        self._clock = clock
+        self._checked = -math.inf
 
     def model(self) -> FxSignalModel:
-        if self._model is None:
-            import tempfile
+        """The model to answer with (the champion, refreshed when due)."""
+        if self._fixed:
+            assert self._model is not None
+            return self._model
+        from datalake.models import model_registry
+        from datalake.settings import get_settings
 
-            with tempfile.TemporaryDirectory() as scratch:
-                self._model = load_champion(Path(scratch), self._settings)
+        settings = self._settings or get_settings()
+        if self._model is None or self._clock() - self._checked > settings.api_refresh_s:
+            record = model_registry(settings, name=MODEL_NAME).champion()
+            if self._model is None or record is None or record["version"] != self._model.version:
+                import tempfile
+
+                with tempfile.TemporaryDirectory() as scratch:
+                    self._model = load_champion(Path(scratch), settings)
+            self._checked = self._clock()
         return self._model
 
     def signal(self, recent: pd.Series) -> dict[str, Any]:

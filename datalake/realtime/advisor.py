@@ -47,7 +47,7 @@ import pandas as pd
 from datalake.errors import DataValidationError
 from datalake.fxsignal.serving import SignalSource, merge_rates
 from datalake.realtime.events import PRICES_STREAM, PriceEvent, decode_event
-from datalake.realtime.ports import Notification, Notifier, Portfolio, PortfolioStore, StoredRecord
+from datalake.realtime.ports import Notification, Notifier, Portfolio, PortfolioStore, StoredRecord, Stream
 from datalake.settings import Settings
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
@@ -409,3 +409,50 @@ def advisor_dependencies(settings: Any | None = None, boto3_session: Any | None 
         "limiter": ObjectStoreRateLimiter(lake),
         "config": advisor_config(settings),
     }
+
+
+#: The advisor's consumer name on the local stream (its own checkpoints, apart from the processor's).
+CONSUMER = "trade_advisor"
+
+
+def consume_prices(
+    stream: Stream, *, consumer: str = CONSUMER, batch_size: int = 100, **dependencies: Any
+) -> list[AdviceOutcome]:
+    """Drain the ``prices`` stream once, as the Kinesis event source mapping would (``datalake stream run``).
+
+    Each shard is read in batches after the consumer's checkpoint; a batch is checkpointed to its
+    last record, or, when it reports a failed sequence number, to the record before it, and the
+    shard is left for the next run (the mapping would retry from there).
+
+    Parameters
+    ----------
+    stream
+        The local (or any) :class:`~datalake.realtime.ports.Stream`.
+    consumer
+        Checkpoint name.
+    batch_size
+        Records per batch.
+    **dependencies
+        The keyword arguments of :func:`advise_on_batch` (:func:`advisor_dependencies`).
+
+    Returns
+    -------
+    list[AdviceOutcome]
+        One per batch read.
+    """
+    outcomes = []
+    for shard in stream.shards(PRICES_STREAM):
+        while True:
+            batch = stream.read(PRICES_STREAM, shard, consumer, batch_size)
+            if not batch:
+                break
+            outcome = advise_on_batch(batch, **dependencies)
+            outcomes.append(outcome)
+            if outcome.failed_sequence_numbers:
+                numbers = [r.sequence_number for r in batch]
+                failed_at = numbers.index(outcome.failed_sequence_numbers[0])
+                if failed_at > 0:
+                    stream.checkpoint(PRICES_STREAM, shard, consumer, numbers[failed_at - 1])
+                break
+            stream.checkpoint(PRICES_STREAM, shard, consumer, batch[-1].sequence_number)
+    return outcomes

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datalake.errors import ConfigurationError, DataValidationError
+from datalake.errors import ConfigurationError, DataValidationError, ObjectNotFoundError
 from datalake.fxsignal import serving
 from datalake.fxsignal.backtest import WalkForward, score_backtest, score_signals, walk_forward_signals
 from datalake.fxsignal.features import MIN_HISTORY, build_features, label_moves, labelled_frame
@@ -329,3 +329,25 @@ def test_cli_trains_the_signal_and_keeps_the_champion_on_a_tie(
     champion = load_champion(tmp_path / "fetched")
     assert champion.version in first.output and champion.history.index[-1] == sample_series().index[-1]
     get_settings.cache_clear()
+
+
+def test_the_in_process_signal_serves_the_champion_and_picks_up_a_promotion(
+    tmp_path: Path, lake_settings
+) -> None:  # type: ignore[no-untyped-def]
+    from datalake.fxsignal import MODEL_NAME
+    from datalake.models import model_registry
+
+    registry = model_registry(lake_settings, name=MODEL_NAME)
+    rates = sample_series(300)
+    source = serving.InProcessSignal(settings=lake_settings, clock=lambda: now[0])
+    now = [0.0]
+    with pytest.raises(ObjectNotFoundError, match="no fx_signal model trained yet"):
+        source.signal(rates.iloc[-5:])
+    first = registry.register(fit_signal_model(rates).save(tmp_path / "a"), {})
+    registry.promote(first, "test")
+    assert source.signal(rates.iloc[-5:])["model_version"] == first
+    second = registry.register(fit_signal_model(rates, params={"C": 1.0}).save(tmp_path / "b"), {})
+    registry.promote(second, "test")
+    assert source.signal(rates.iloc[-5:])["model_version"] == first  # checked again only after API_REFRESH_S
+    now[0] = lake_settings.api_refresh_s + 1
+    assert source.signal(rates.iloc[-5:])["model_version"] == second

@@ -394,3 +394,48 @@ def test_the_advisor_knobs_come_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ADVISOR_NOTIFY_HOLD", "true")
     config = advisor_config(Settings(_env_file=None))
     assert config.min_interval == dt.timedelta(minutes=15) and config.notify_hold
+
+
+class FakeStream:
+    """One shard of the prices stream with per-consumer checkpoints (sequence numbers as padded strings)."""
+
+    def __init__(self, batch: list[StoredRecord]) -> None:
+        self.records = batch
+        self.checkpoints: dict[str, str] = {}
+
+    def shards(self, stream: str) -> list[str]:
+        return ["shardId-000000000000"] if stream == "prices" else []
+
+    def read(self, stream: str, shard_id: str, consumer: str, limit: int) -> list[StoredRecord]:
+        after = self.checkpoints.get(consumer, "")
+        return [r for r in self.records if r.sequence_number > after][:limit]
+
+    def checkpoint(self, stream: str, shard_id: str, consumer: str, sequence_number: str) -> None:
+        self.checkpoints[consumer] = sequence_number
+
+
+def test_the_local_consumer_checkpoints_batches_and_stops_before_a_failed_price() -> None:
+    from datalake.realtime.advisor import consume_prices
+
+    batch = records(
+        price("2026-12-07", "3990.00"),
+        b"junk",
+        price("2026-12-08", "4012.50"),
+        price("2026-12-09", "4020.00"),
+    )
+    stream, notifier, limiter = FakeStream(batch), FakeNotifier(), InMemoryRateLimiter()
+    deps: dict[str, Any] = {
+        "portfolios": FakePortfolios(PEOPLE), "notifier": notifier, "history": NoHistory(),
+        "limiter": limiter, "signals": FakeSignals(error=ConnectionError("endpoint down")), "now": lambda: T0,
+    }  # fmt: skip
+    down = consume_prices(stream, batch_size=3, **deps)
+    # The first batch's newest price is its third record: checkpointed up to the record before it.
+    assert len(down) == 1 and stream.checkpoints == {"trade_advisor": batch[1].sequence_number}
+    deps["signals"] = FakeSignals()
+    up = consume_prices(stream, batch_size=3, **deps)
+    assert [o.price_event_id for o in up] == [price("2026-12-09", "4020.00").event_id]
+    assert stream.checkpoints == {"trade_advisor": batch[-1].sequence_number} and up[0].published == [
+        "ana",
+        "cai",
+    ]
+    assert consume_prices(stream, **deps) == []  # nothing new
