@@ -295,9 +295,9 @@ def advise_on_batch(
     -------
     AdviceOutcome
         Who was notified, who was held back, and what to retry. A series the model cannot use is
-        ``no_advice`` (not retried); an error of the signal source or the notifier is raised only
-        when nothing else can say which records to retry: the newest price's sequence number is
-        reported as failed instead.
+        ``no_advice`` (not retried). Any other failure (the lake, the endpoint, the portfolios or
+        the notifier) is logged and reported as the newest price's sequence number in
+        ``failed_sequence_numbers``, so the batch is retried from that price; nothing is raised.
     """
     config = config or AdvisorConfig()
     clock = now or (lambda: dt.datetime.now(dt.UTC))
@@ -310,28 +310,30 @@ def advise_on_batch(
     outcome.superseded = len(prices) - 1
     outcome.price_event_id = newest.event_id
     batch_rates = rates_of([event for _, event in prices if event.valid_from <= newest.valid_from])
-    lake_rates = history.recent_rates(newest.valid_from, config.history_days)
-    # The batch's copy of a day wins over the lake's.
-    recent = merge_rates(lake_rates, batch_rates) if not lake_rates.empty else batch_rates
     try:
+        lake_rates = history.recent_rates(newest.valid_from, config.history_days)
+        # The batch's copy of a day wins over the lake's.
+        recent = merge_rates(lake_rates, batch_rates) if not lake_rates.empty else batch_rates
         answer = signals.signal(recent)
     except DataValidationError as error:
         outcome.no_advice = str(error)
         logger.warning("no advice for price %s: %s", newest.event_id, error)
         return outcome
     except Exception:
-        logger.exception("the signal source failed for price %s: retrying the batch", newest.event_id)
+        logger.exception(
+            "no signal for price %s (history or model failed): retrying the batch", newest.event_id
+        )
         outcome.failed_sequence_numbers = [record.sequence_number]
         return outcome
     outcome.signal, outcome.as_of = answer["signal"], answer.get("as_of")
     outcome.model_version = answer.get("model_version")
     if answer["signal"] == "hold" and not config.notify_hold:
         return outcome
-    holders = portfolios.holders(AUDIENCE[answer["signal"]])
-    outcome.audience = len(holders)
     stamp = clock()
-    allowed = limiter.allowed([p.user_id for p in holders], stamp, config.min_interval)
     try:
+        holders = portfolios.holders(AUDIENCE[answer["signal"]])
+        outcome.audience = len(holders)
+        allowed = limiter.allowed([p.user_id for p in holders], stamp, config.min_interval)
         for portfolio in sorted(holders, key=lambda p: p.user_id):
             if portfolio.user_id not in allowed:
                 outcome.rate_limited.append(portfolio.user_id)
@@ -358,7 +360,7 @@ def advise_on_batch(
     except Exception:
         # Whoever was published stays limited; the retry re-publishes the rest (deduplicated).
         logger.exception(
-            "publishing failed after %d notifications: retrying the batch", len(outcome.published)
+            "notifying failed after %d notifications: retrying the batch", len(outcome.published)
         )
         outcome.failed_sequence_numbers = [record.sequence_number]
     finally:

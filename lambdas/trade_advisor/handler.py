@@ -6,8 +6,8 @@ time), beside the stream processor on the same stream. The work is
 recent rates from the lake's ``raw/realtime/prices/`` plus the batch, the SageMaker endpoint
 ``SIGNAL_ENDPOINT`` (``InvokeEndpoint``), the holders from the portfolios table, and SNS, each
 notification deduplicated per user and price event and rate-limited per user. A transient failure
-(the endpoint or SNS down) is reported as ``batchItemFailures`` so the mapping retries from the
-newest price; nothing else fails the batch.
+(S3, the endpoint, DynamoDB or SNS down) is reported as ``batchItemFailures`` so the mapping
+retries from the newest price; nothing else fails the batch.
 """
 
 from __future__ import annotations

@@ -209,6 +209,17 @@ def test_other_records_are_skipped_a_gappy_series_is_no_advice_and_an_outage_is_
     down, _ = run(batch, signals=FakeSignals(error=ConnectionError("endpoint down")))
     assert down.failed_sequence_numbers == [batch[0].sequence_number]  # the newest price, not the last record
 
+    class Unreachable:
+        def recent_rates(self, until: dt.date, days: int) -> pd.Series:
+            raise OSError("S3 unreachable")
+
+        def holders(self, currency: str) -> list[Portfolio]:
+            raise OSError("DynamoDB unreachable")
+
+    for broken in ({"history": Unreachable()}, {"portfolios": Unreachable()}):
+        failed, _ = run(batch, **broken)
+        assert failed.failed_sequence_numbers == [batch[0].sequence_number] and failed.published == []
+
 
 def test_a_notifier_failure_retries_the_batch_and_the_retry_reaches_only_the_rest() -> None:
     batch = records(price("2026-12-08", "4012.50"))
