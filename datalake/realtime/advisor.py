@@ -24,7 +24,7 @@ of precedence (a later source wins on the same day):
 - the rates bundled in the model (the last 63 rates of its training data, inside the model
   directory, so on AWS inside the endpoint);
 - the ``raw/realtime/prices/`` partitions of the lake (the stream processor's copy of every
-  price event), read for the last ``history_days`` arrival days;
+  price event), the partitions of the ``history_days`` arrival days up to the batch's arrival;
 - the price events of the batch itself (the stream processor may not have written them yet).
 
 When the last 21 rates have a gap of more than a week (the lake holds no prices since the model's
@@ -85,8 +85,9 @@ class AdvisorConfig:
 class PriceHistory(Protocol):
     """Recent daily rates known to the lake."""
 
-    def recent_rates(self, until: dt.date, days: int) -> pd.Series:
-        """Rates (pesos per dollar) by validity day, for days up to ``until``, from the last ``days`` days."""
+    def recent_rates(self, until: dt.date, arrived_by: dt.date, days: int) -> pd.Series:
+        """Rates (pesos per dollar) by validity day up to ``until``, of the prices that arrived in the
+        ``days`` days up to ``arrived_by`` (UTC)."""
         ...
 
 
@@ -147,11 +148,12 @@ class LakePriceHistory:
     def __init__(self, lake: ObjectStore, prefix: str = RAW_PRICES_PREFIX) -> None:
         self.lake, self.prefix = lake, prefix
 
-    def recent_rates(self, until: dt.date, days: int) -> pd.Series:
-        # Partitions are by arrival day; a TRM arrives the day before it is valid, so read one more.
+    def recent_rates(self, until: dt.date, arrived_by: dt.date, days: int) -> pd.Series:
+        # Partitions are by arrival day (a TRM arrives the day before it is valid; a backfill long
+        # after): the window is the batch's arrival, not the validity, so a backfill finds its rates.
         events: list[PriceEvent] = []
-        for offset in range(days + 2):
-            day = until + dt.timedelta(days=1) - dt.timedelta(days=offset)
+        for offset in range(days + 1):
+            day = arrived_by - dt.timedelta(days=offset)
             folder = join_key(self.prefix, f"year={day:%Y}", f"month={day:%m}", f"day={day:%d}")
             for key in self.lake.list_keys(folder):
                 if key.endswith(".jsonl"):
@@ -311,7 +313,8 @@ def advise_on_batch(
     outcome.price_event_id = newest.event_id
     batch_rates = rates_of([event for _, event in prices if event.valid_from <= newest.valid_from])
     try:
-        lake_rates = history.recent_rates(newest.valid_from, config.history_days)
+        arrived_by = max(r.arrived_at for r in records).astimezone(dt.UTC).date()
+        lake_rates = history.recent_rates(newest.valid_from, arrived_by, config.history_days)
         # The batch's copy of a day wins over the lake's.
         recent = merge_rates(lake_rates, batch_rates) if not lake_rates.empty else batch_rates
         answer = signals.signal(recent)

@@ -86,7 +86,7 @@ class FakeSignals:
 
 
 class NoHistory:
-    def recent_rates(self, until: dt.date, days: int) -> pd.Series:
+    def recent_rates(self, until: dt.date, arrived_by: dt.date, days: int) -> pd.Series:
         return pd.Series(dtype=float)
 
 
@@ -176,10 +176,10 @@ def test_a_redelivered_batch_notifies_nobody_twice_and_the_rate_limit_holds_user
 def test_the_model_gets_the_lake_history_overlaid_with_the_batch() -> None:
     class History:
         def __init__(self) -> None:
-            self.asked: list[tuple[dt.date, int]] = []
+            self.asked: list[tuple[dt.date, dt.date, int]] = []
 
-        def recent_rates(self, until: dt.date, days: int) -> pd.Series:
-            self.asked.append((until, days))
+        def recent_rates(self, until: dt.date, arrived_by: dt.date, days: int) -> pd.Series:
+            self.asked.append((until, arrived_by, days))
             return pd.Series({pd.Timestamp("2026-12-04"): 3950.0, pd.Timestamp("2026-12-07"): 1.0})
 
     history, signals = History(), FakeSignals()
@@ -189,7 +189,7 @@ def test_the_model_gets_the_lake_history_overlaid_with_the_batch() -> None:
         history=history,
         signals=signals,
     )
-    assert history.asked == [(dt.date(2026, 12, 8), 45)]
+    assert history.asked == [(dt.date(2026, 12, 8), T0.date(), 45)]
     assert signals.seen[0].to_dict() == {
         pd.Timestamp("2026-12-04"): 3950.0,
         pd.Timestamp("2026-12-07"): 3990.0,  # the batch's event wins over the lake's copy
@@ -210,7 +210,7 @@ def test_other_records_are_skipped_a_gappy_series_is_no_advice_and_an_outage_is_
     assert down.failed_sequence_numbers == [batch[0].sequence_number]  # the newest price, not the last record
 
     class Unreachable:
-        def recent_rates(self, until: dt.date, days: int) -> pd.Series:
+        def recent_rates(self, until: dt.date, arrived_by: dt.date, days: int) -> pd.Series:
             raise OSError("S3 unreachable")
 
         def holders(self, currency: str) -> list[Portfolio]:
@@ -252,11 +252,18 @@ def test_lake_history_reads_the_raw_price_partitions_up_to_the_day(tmp_path: Pat
         encode_event(price("2026-12-08", "4012.50", T0)),
     ])  # fmt: skip
     write_raw(lake, dt.date(2026, 9, 1), "s-0-0", [encode_event(price("2026-09-01", "3800.00"))])  # too old
-    rates = LakePriceHistory(lake).recent_rates(dt.date(2026, 12, 8), days=45)
+    history = LakePriceHistory(lake)
+    rates = history.recent_rates(dt.date(2026, 12, 8), dt.date(2026, 12, 7), days=45)
     assert rates.to_dict() == {pd.Timestamp("2026-12-07"): 3991.0, pd.Timestamp("2026-12-08"): 4012.5}
-    assert LakePriceHistory(lake).recent_rates(dt.date(2026, 12, 7), days=45).to_dict() == {
+    assert history.recent_rates(dt.date(2026, 12, 7), dt.date(2026, 12, 7), days=45).to_dict() == {
         pd.Timestamp("2026-12-07"): 3991.0
     }
+    # Only what had arrived by then: the Dec 7 partition is after Dec 6.
+    assert history.recent_rates(dt.date(2026, 12, 8), dt.date(2026, 12, 6), days=45).to_dict() == {
+        pd.Timestamp("2026-12-07"): 3990.0
+    }
+    # A window reaching back to September finds the old price too.
+    assert len(history.recent_rates(dt.date(2026, 12, 8), dt.date(2026, 12, 7), days=100)) == 3
 
 
 def test_the_lake_limiter_survives_a_new_invocation_and_forgets_old_entries(tmp_path: Path) -> None:
@@ -278,8 +285,8 @@ def test_the_in_process_model_advises_from_the_lake_history_and_refuses_a_gap(tm
     lake = LocalObjectStore(tmp_path / "lake")
     tail = rates.iloc[370:]
     events = [price(day.date().isoformat(), f"{rate:.2f}", T0) for day, rate in tail.items()]
-    for event in events[:-1]:  # the newest is only in the batch, not yet in the lake
-        write_raw(lake, event.valid_from - dt.timedelta(days=1), event.event_id, [encode_event(event)])
+    for age, event in enumerate(events[-2::-1], start=1):  # the newest is only in the batch, not in the lake
+        write_raw(lake, T0.date() - dt.timedelta(days=age), event.event_id, [encode_event(event)])
     outcome, _ = run(records(events[-1]), signals=InProcessSignal(model), history=LakePriceHistory(lake))
     assert outcome.no_advice is None and outcome.as_of == tail.index[-1].date().isoformat()
     from datalake.fxsignal.features import build_features
