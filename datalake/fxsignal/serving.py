@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from datalake.errors import DataValidationError, LakeError, ObjectNotFoundError
+from datalake.errors import ConfigurationError, DataValidationError, LakeError, ObjectNotFoundError
 from datalake.fxsignal import MODEL_NAME, SIGNALS
 
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ class EndpointSignal:
 
     def __init__(self, endpoint_name: str, client: Any) -> None:
         if not (endpoint_name or "").strip():
-            raise LakeError("no buy/sell endpoint configured", hint="set SIGNAL_ENDPOINT")
+            raise ConfigurationError("no buy/sell endpoint configured", hint="set SIGNAL_ENDPOINT")
         self.endpoint_name = endpoint_name.strip()
         self.client = client
 
