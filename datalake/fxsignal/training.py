@@ -156,6 +156,21 @@ def train_fx_signal(
             reason += "; the champion was trained on part of the holdout (its scores are optimistic)"
         if promoted:
             registry.promote(version, reason)
+        if settings.mlflow_track_training:
+            from datalake import tracking
+
+            with report.timed("mlflow"):
+                report.details["mlflow_run_id"] = tracking.log_training_run(
+                    "fx-signal",
+                    f"fx-signal-{version}",
+                    {"data": data_description, "split": split.describe(), "registry_version": version},
+                    {
+                        **evaluation["holdout"],
+                        **{f"champion_{k}": v for k, v in (champion_scores or {}).items()},
+                    },
+                    settings,
+                    tags={"promoted": str(promoted).lower(), "registry": "datalake.models"},
+                )
         report.details.update(
             version=version,
             promoted=promoted,
