@@ -351,3 +351,17 @@ def test_the_in_process_signal_serves_the_champion_and_picks_up_a_promotion(
     assert source.signal(rates.iloc[-5:])["model_version"] == first  # checked again only after API_REFRESH_S
     now[0] = lake_settings.api_refresh_s + 1
     assert source.signal(rates.iloc[-5:])["model_version"] == second
+
+
+def test_the_benchmark_runs_both_windows_on_the_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("bench_fx_signal", REPO / "benchmarks" / "fx_signal.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    results = bench.main(["--source", "sample", "--final-years", "2"])
+    printed = capsys.readouterr().out
+    assert "SAMPLE: 2019-01-01..2024-09-30, 1,500 daily rates" in printed and "FINAL TEST" in printed
+    final = results["SAMPLE"]["final"]
+    assert final["always_hold"]["net_pnl_pct"] == 0 and final["model"]["days"] > 400
+    # The final window starts two years before the end, after the development window.
+    assert final["model"]["days"] + results["SAMPLE"]["development"]["model"]["days"] < 1500
