@@ -386,7 +386,9 @@ class Settings(BaseSettings):
     advisor_min_interval_minutes: float = Field(
         60.0,
         gt=0,
-        description="Trade advisor: at most one buy/sell notification per user per this many minutes.",
+        le=10_080,
+        description="Trade advisor: at most one buy/sell notification per user per this many minutes "
+        "(at most a week).",
     )
     advisor_notify_hold: bool = Field(
         False, description="Trade advisor: also notify holders when the signal is hold (off: only buy/sell)."

@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 RAW_PRICES_PREFIX = f"raw/realtime/{PRICES_STREAM}"
 #: Who hears each signal: the holders of the currency they would sell to act on it.
 AUDIENCE: dict[str, str] = {"buy": "COP", "sell": "USD", "hold": "USD"}
+#: The longest per-user interval (ADVISOR_MIN_INTERVAL_MINUTES is capped at it): older entries are dropped.
+MAX_INTERVAL = dt.timedelta(days=7)
 #: The rate limiter's state in the lake bucket (hidden: no crawler or listing sees it).
 LIMITER_KEY = "_realtime_state/trade_advisor/last_notified.json"
 
@@ -133,8 +135,8 @@ class ObjectStoreRateLimiter(InMemoryRateLimiter):
 
     def record(self, user_ids: Sequence[str], now: dt.datetime) -> None:
         super().record(user_ids, now)
-        # Entries older than a day limit nobody (intervals are minutes to hours): drop them.
-        horizon = now - dt.timedelta(days=1)
+        # Entries older than the longest interval allowed (a week) limit nobody: drop them.
+        horizon = now - MAX_INTERVAL
         self.last = {user: at for user, at in self.last.items() if at >= horizon}
         self.store.put_json(self.key, {user: at.isoformat() for user, at in sorted(self.last.items())})
 

@@ -268,11 +268,13 @@ def test_lake_history_reads_the_raw_price_partitions_up_to_the_day(tmp_path: Pat
 
 def test_the_lake_limiter_survives_a_new_invocation_and_forgets_old_entries(tmp_path: Path) -> None:
     lake = LocalObjectStore(tmp_path / "lake")
-    ObjectStoreRateLimiter(lake).record(["ana"], T0 - dt.timedelta(days=2))
+    ObjectStoreRateLimiter(lake).record(["ana"], T0 - dt.timedelta(days=8))
+    ObjectStoreRateLimiter(lake).record(["cai"], T0 - dt.timedelta(days=6))
     ObjectStoreRateLimiter(lake).record(["ben"], T0)
     limiter = ObjectStoreRateLimiter(lake)
-    assert set(limiter.last) == {"ben"} and lake.exists(LIMITER_KEY)
+    assert set(limiter.last) == {"ben", "cai"} and lake.exists(LIMITER_KEY)  # a week kept
     assert limiter.allowed(["ana", "ben"], T0 + dt.timedelta(minutes=5), dt.timedelta(minutes=60)) == {"ana"}
+    assert limiter.allowed(["cai"], T0, dt.timedelta(days=7)) == set()
     assert lake.list_keys("") == []  # hidden from listings and crawlers
 
 
@@ -408,6 +410,9 @@ def test_the_advisor_knobs_come_from_the_environment(monkeypatch: pytest.MonkeyP
     from datalake.settings import Settings
 
     assert advisor_config(Settings(_env_file=None)) == AdvisorConfig(min_interval=dt.timedelta(minutes=60))
+    monkeypatch.setenv("ADVISOR_MIN_INTERVAL_MINUTES", "20000")
+    with pytest.raises(ValueError, match="advisor_min_interval_minutes"):
+        Settings(_env_file=None)
     monkeypatch.setenv("ADVISOR_MIN_INTERVAL_MINUTES", "15")
     monkeypatch.setenv("ADVISOR_NOTIFY_HOLD", "true")
     config = advisor_config(Settings(_env_file=None))
