@@ -21,8 +21,8 @@ locally) beside the stream processor, and for each batch:
 **Price history.** The model's features span the last 21 daily rates. They come from, in order
 of precedence (a later source wins on the same day):
 
-- the rates bundled in the model (the last 63 rates of its training data, inside the model
-  directory, so on AWS inside the endpoint);
+- the rates bundled in the model (the last 63 rates of the series it was built from, its
+  holdout included; inside the model directory, so on AWS inside the endpoint);
 - the ``raw/realtime/prices/`` partitions of the lake (the stream processor's copy of every
   price event), the partitions of the ``history_days`` arrival days up to the batch's arrival;
 - the price events of the batch itself (the stream processor may not have written them yet).
@@ -35,7 +35,6 @@ and nothing is retried: retraining on recent rates, or a backfill of the price s
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -372,11 +371,6 @@ def advise_on_batch(
         if outcome.published:
             limiter.record(outcome.published, stamp)
     return outcome
-
-
-def outcome_json(outcome: AdviceOutcome) -> str:
-    """The outcome's summary as one JSON line (the Lambda's log)."""
-    return json.dumps(outcome.summary(), default=str)
 
 
 def advisor_config(settings: Settings) -> AdvisorConfig:
