@@ -65,10 +65,22 @@ def build_features(rates: pd.Series) -> pd.DataFrame:
     )[list(FEATURE_COLUMNS)]
 
 
+#: A next observation further away than this (calendar days) is not a next-day move: no label.
+#: The TRM's longest window is 6 days (Holy Week 2008); the spot file has two month-long holes.
+MAX_NEXT_DAYS = 7
+
+
 def next_returns(rates: pd.Series) -> pd.Series:
-    """The log return from each day to the next observation (missing on the last day)."""
+    """The log return from each day to the next observation.
+
+    Missing on the last day, and where the next observation is more than :data:`MAX_NEXT_DAYS`
+    calendar days later (a hole in the data, not a next-day move).
+    """
     logs = np.log(rates.astype(float))
-    return logs.shift(-1) - logs
+    returns = logs.shift(-1) - logs
+    following = pd.Series(rates.index, index=rates.index).shift(-1)
+    too_far = (following - rates.index.to_series()) > pd.Timedelta(days=MAX_NEXT_DAYS)
+    return returns.mask(too_far.to_numpy())
 
 
 def label_moves(returns: pd.Series, threshold: float = DEFAULT_THRESHOLD) -> pd.Series:

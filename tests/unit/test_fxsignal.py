@@ -141,6 +141,10 @@ def test_features_use_only_past_rates_and_labels_follow_the_threshold() -> None:
     assert pd.isna(label_moves(moves, 0.003).iloc[4])
     frame = labelled_frame(rates)
     assert frame.index[-1] == rates.index[-2]  # the last day has no next day: no label
+    holed = rates.drop(rates.index[60:70])  # two weeks missing: day 59's next rate is no next-day move
+    assert (
+        rates.index[59] not in labelled_frame(holed).index and rates.index[58] in labelled_frame(holed).index
+    )
     assert np.isclose(
         frame["next_return"].iloc[0], np.log(rates.iloc[MIN_HISTORY] / rates.iloc[MIN_HISTORY - 1])
     )
