@@ -457,3 +457,32 @@ def consume_prices(
                 break
             stream.checkpoint(PRICES_STREAM, shard, consumer, batch[-1].sequence_number)
     return outcomes
+
+
+def sample_price_events(
+    end: dt.date, days: int = 30, seed: int = 7, observed_at: dt.datetime | None = None
+) -> list[PriceEvent]:
+    """SAMPLE USD/COP price events for the ``days`` business days up to ``end`` (provider ``SAMPLE``).
+
+    For demos and simulations: put on the ``prices`` stream, they give the advisor a complete
+    feature window ending today whatever the model was trained on (the real TRM history ends in
+    2025). The same arguments give the same events (and event ids).
+    """
+    from datalake.fxsignal.series import sample_series
+
+    start = pd.bdate_range(end=end, periods=days)[0]
+    rates = sample_series(days=days, seed=seed, start=start.date().isoformat())
+    stamp = observed_at or dt.datetime.combine(end, dt.time(0), dt.UTC)
+    events = []
+    for day, rate in rates.items():
+        value = Decimal(f"{rate:.2f}")
+        events.append(
+            PriceEvent(
+                event_id=PriceEvent.make_id("SAMPLE", day.date(), value),
+                rate_cop_per_usd=value,
+                valid_from=day.date(),
+                provider="SAMPLE",
+                observed_at=stamp,
+            )
+        )
+    return events

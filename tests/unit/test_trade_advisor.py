@@ -462,3 +462,18 @@ def test_the_local_consumer_checkpoints_batches_and_stops_before_a_failed_price(
         "cai",
     ]
     assert consume_prices(stream, **deps) == []  # nothing new
+
+
+def test_sample_price_events_fill_a_feature_window_ending_on_the_day() -> None:
+    from datalake.fxsignal.serving import check_window
+    from datalake.realtime.advisor import rates_of, sample_price_events
+
+    events = sample_price_events(dt.date(2026, 12, 7), days=30)
+    assert [e.event_id for e in events] == [
+        e.event_id for e in sample_price_events(dt.date(2026, 12, 7), days=30)
+    ]
+    assert events[-1].valid_from == dt.date(2026, 12, 7) and len(events) == 30
+    assert {e.provider for e in events} == {"SAMPLE"} and all(e.valid_from.weekday() < 5 for e in events)
+    check_window(rates_of(events))  # no hole: a model trained on anything can advise on them
+    model = fit_signal_model(sample_series(300))  # its own rates end in 2020
+    assert InProcessSignal(model).signal(rates_of(events))["as_of"] == "2026-12-07"
