@@ -110,12 +110,28 @@ def outcome_line(event: TransactionEvent, result: ApplyResult, processed_at: dt.
     }
 
 
-def _apply_all(portfolios: PortfolioStore, events: Sequence[TransactionEvent]) -> list[ApplyResult]:
-    """Apply in order; a store with ``apply_many`` (PostgreSQL) does it in one DB transaction."""
+def _apply_all(
+    portfolios: PortfolioStore, events: Sequence[TransactionEvent]
+) -> tuple[list[ApplyResult], Exception | None]:
+    """Apply in order: the results of the events done, and the error that stopped the rest.
+
+    A store with ``apply_many`` (PostgreSQL) applies the batch in one DB transaction: all of it
+    or, on an error, none. Otherwise each ``apply`` stands alone and the events before a
+    failure stay done.
+    """
     apply_many = getattr(portfolios, "apply_many", None)
     if apply_many is not None:
-        return list(apply_many(events))
-    return [portfolios.apply(event) for event in events]
+        try:
+            return list(apply_many(events)), None
+        except Exception as error:
+            return [], error
+    results: list[ApplyResult] = []
+    for event in events:
+        try:
+            results.append(portfolios.apply(event))
+        except Exception as error:
+            return results, error
+    return results, None
 
 
 def process_batch(
@@ -211,11 +227,7 @@ def _process_shard_batch(
     if not transactions:
         return outcome
     # 3. Apply, in stream order.
-    try:
-        results = _apply_all(portfolios, [e for _, e in transactions])
-    except Exception as error:
-        first = records.index(transactions[0][0])
-        return fail_from(first, error)
+    results, failure = _apply_all(portfolios, [e for _, e in transactions])
     processed_at = clock()
     outcome.results = results
     for result in results:
@@ -226,18 +238,20 @@ def _process_shard_batch(
         else:
             outcome.duplicate += 1
     # 4. Outcomes beside the raw file (the same name); a retry rewrites the same key.
-    lines = [
-        json.dumps(outcome_line(event, result, processed_at))
-        for (_, event), result in zip(transactions, results, strict=True)
-    ]
-    try:
-        key = batch_key(OUTCOMES, records)
-        lake.put_bytes(key, ("\n".join(lines) + "\n").encode(), "application/x-ndjson")
-        outcome.outcome_keys.append(key)
-    except Exception as error:
-        # Applied already: a retry finds them duplicate and writes the outcomes again.
-        first = records.index(transactions[0][0])
-        return fail_from(first, error)
+    if results:
+        lines = [
+            json.dumps(outcome_line(event, result, processed_at))
+            for (_, event), result in zip(transactions, results, strict=False)
+        ]
+        try:
+            key = batch_key(OUTCOMES, records)
+            lake.put_bytes(key, ("\n".join(lines) + "\n").encode(), "application/x-ndjson")
+            outcome.outcome_keys.append(key)
+        except Exception as error:
+            # Applied already: a retry finds them duplicate and writes the outcomes again.
+            return fail_from(records.index(transactions[0][0]), error)
+    if failure is not None:
+        return fail_from(records.index(transactions[len(results)][0]), failure)
     return outcome
 
 
@@ -345,12 +359,12 @@ def consume(
                     done = [r for r in done if r.sequence_number < first_failed]
                 if done:
                     stream.checkpoint(name, shard, consumer, done[-1].sequence_number)
+                if on_batch is not None:
+                    on_batch(name, outcome)
                 outcome.failed_sequence_numbers = []  # counted in retries, not in the totals
                 outcome.results = []  # the summary keeps counts, not every result
                 summary.by_stream[name].add(outcome)
                 summary.batches += 1
-                if on_batch is not None:
-                    on_batch(name, outcome)
                 if failed:
                     summary.retries += 1
                     time.sleep(retry_s)
