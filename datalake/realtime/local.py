@@ -571,8 +571,10 @@ class PgPortfolioStore(_PgTables):
         """``{event_id: (status, reason)}`` of the transactions recorded among ``event_ids``."""
         rows = self._run(
             lambda conn: conn.execute(
-                f"SELECT event_id, status, reason FROM {TRANSACTIONS} WHERE event_id = ANY(%s)",
-                (list(event_ids),),
+                # The ids as one JSON document: adapting a Python list of 100,000 strings costs seconds.
+                f"SELECT event_id, status, reason FROM {TRANSACTIONS}"
+                " WHERE event_id IN (SELECT jsonb_array_elements_text(%s::jsonb))",
+                (json.dumps(list(event_ids)),),
             ).fetchall()
         )
         return {row[0]: (row[1], row[2]) for row in rows}

@@ -32,6 +32,7 @@ from typing import Any
 from datalake.realtime.events import (
     STREAMS,
     TRANSACTIONS_STREAM,
+    StreamEvent,
     TransactionEvent,
     decode_event,
 )
@@ -186,7 +187,7 @@ def _process_shard_batch(
     letters: list[DeadLetter] = []
     for record in records:
         try:
-            event = decode_event(record.data)
+            event = fast_decode(record.data, stream)
         except ValueError as error:
             letters.append(DeadLetter(record, _reason(error)))
             continue
@@ -253,6 +254,21 @@ def _process_shard_batch(
     if failure is not None:
         return fail_from(records.index(transactions[len(results)][0]), failure)
     return outcome
+
+
+def fast_decode(data: bytes, stream: str) -> StreamEvent:
+    """:func:`~datalake.realtime.events.decode_event`, parsing the stream's own kind in one step.
+
+    Pydantic validates JSON bytes directly about twice as fast as ``json.loads`` then a model;
+    anything that does not parse that way goes through ``decode_event`` for the same result and
+    the same error (the poison record's reason).
+    """
+    if stream == TRANSACTIONS_STREAM:
+        try:
+            return TransactionEvent.model_validate_json(data)
+        except ValueError:
+            pass
+    return decode_event(data)
 
 
 def _expected_kind(stream: str) -> str:

@@ -21,10 +21,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from datalake.realtime.events import TRANSACTIONS_STREAM, TransactionEvent, decode_event
+from datalake.realtime.events import TRANSACTIONS_STREAM, TransactionEvent
 from datalake.realtime.ingest import ingest_transactions
 from datalake.realtime.ports import DeadLetters, PortfolioStore, Stream
-from datalake.realtime.processor import OUTCOMES, RAW_PREFIX, BatchOutcome, ConsumeSummary, consume
+from datalake.realtime.processor import (
+    OUTCOMES,
+    RAW_PREFIX,
+    BatchOutcome,
+    ConsumeSummary,
+    consume,
+    fast_decode,
+)
 from datalake.storage.base import ObjectStore
 
 #: Producer ticks per second: each tick posts what the rate allows since the start, in one put.
@@ -70,10 +77,9 @@ def lake_outcomes(
     """Every outcome line the processor wrote: ``{event_id: [(file key, status, reason), ...]}``."""
     found: dict[str, list[tuple[str, str, str]]] = {}
     for key in lake.list_keys(f"{RAW_PREFIX}/{OUTCOMES}"):
-        for line in lake.get_bytes(key).splitlines():
-            if not line.strip():
-                continue
-            row = json.loads(line)
+        lines = [line for line in lake.get_bytes(key).splitlines() if line.strip()]
+        # One parse per file (as a JSON array): the per-call overhead dominates for short lines.
+        for row in json.loads(b"[" + b",".join(lines) + b"]"):
             if event_ids is None or row["event_id"] in event_ids:
                 found.setdefault(row["event_id"], []).append((key, row["status"], row["reason"] or ""))
     return found
@@ -166,7 +172,7 @@ def stream_events(stream: Any, event_ids: set[str] | None = None) -> list[Transa
     for shard in stream.shards(TRANSACTIONS_STREAM):
         for record in stream.scan(TRANSACTIONS_STREAM, shard):
             try:
-                event = decode_event(record.data)
+                event = fast_decode(record.data, TRANSACTIONS_STREAM)
             except ValueError:
                 continue  # poison: not a transaction
             if isinstance(event, TransactionEvent) and (event_ids is None or event.event_id in event_ids):
