@@ -304,6 +304,48 @@ class LocalStream:
                 tmp.unlink()
         _fsync_dir(path.parent)
 
+    def latest(self, stream: str, shard: str) -> str | None:
+        """The sequence number of the shard's last whole record; None when it has none."""
+        try:
+            fd = os.open(self.shard_dir(stream, shard) / LOG_NAME, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            size = os.fstat(fd).st_size
+            end = size
+            while end > 0:
+                start = max(0, end - _TAIL_CHUNK)
+                tail = os.pread(fd, end - start, start)
+                # The last newline ends the last whole line (a torn tail after it does not count).
+                last_newline = tail.rfind(b"\n")
+                if last_newline < 0:
+                    end = start
+                    continue
+                stop = start + last_newline + 1
+                begin = stop - 1
+                while begin > 0:
+                    chunk_start = max(0, begin - _TAIL_CHUNK)
+                    chunk = os.pread(fd, begin - chunk_start, chunk_start)
+                    found = chunk.rfind(b"\n")
+                    if found >= 0:
+                        begin = chunk_start + found + 1
+                        break
+                    begin = chunk_start
+                line = os.pread(fd, stop - begin, begin)
+                if _decode_line(line) is not None:
+                    return f"{begin:0{SEQUENCE_DIGITS}d}"
+                end = begin  # a corrupt last line: the one before it
+            return None
+        finally:
+            os.close(fd)
+
+    def caught_up(self, stream: str, consumer: str) -> bool:
+        """True when the consumer's checkpoint is at the last record of every shard (no scan)."""
+        return all(
+            self.latest(stream, shard) in (None, self.checkpointed(stream, shard, consumer))
+            for shard in self.shards(stream)
+        )
+
     def pending(self, stream: str, consumer: str) -> int:
         """Records of every shard after the consumer's checkpoints (its lag, in records)."""
         return sum(

@@ -36,6 +36,8 @@ from datalake.storage.base import ObjectStore
 
 #: Producer ticks per second: each tick posts what the rate allows since the start, in one put.
 TICKS_PER_S = 20
+#: Most records per put (Kinesis PutRecords takes up to 500).
+MAX_PUT = 500
 
 
 # -- replay and verification --------------------------------------------------------------------
@@ -327,7 +329,7 @@ def simulate_trading(
     try:
         while posts < total:
             elapsed = time.perf_counter() - started
-            due = min(total, int(rate * elapsed) + 1)
+            due = min(total, int(rate * elapsed) + 1, posts + MAX_PUT)
             if due > posts:
                 bodies = transaction_bodies(
                     due - posts, user_ids, rng, run=run, start=posts, repeat_share=repeat_share

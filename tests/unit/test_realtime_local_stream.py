@@ -84,6 +84,20 @@ def test_a_torn_last_line_is_never_read_and_the_next_put_truncates_it(stream: Lo
     assert len(stream.read("transactions", "shard-000", "c", 10)) == 6
 
 
+def test_latest_and_caught_up_find_the_last_whole_record(stream: LocalStream) -> None:
+    assert stream.latest("transactions", "shard-000") is None
+    assert stream.caught_up("transactions", "c")
+    numbers = stream.put("transactions", [*records(2), StreamRecord("u1", b"y" * 200_000)])
+    assert stream.latest("transactions", "shard-000") == numbers[-1]  # a line longer than a tail chunk
+    assert not stream.caught_up("transactions", "c")
+    log = stream.shard_dir("transactions", "shard-000") / LOG_NAME
+    with open(log, "ab") as handle:
+        handle.write(b"00000000\t1\tdTE=\teyJuIjo5fQ==\n0badc0de\t12")  # corrupt line, then a torn one
+    assert stream.latest("transactions", "shard-000") == numbers[-1]
+    stream.checkpoint("transactions", "shard-000", "c", numbers[-1])
+    assert stream.caught_up("transactions", "c")
+
+
 def test_partition_keys_spread_over_shards_and_keep_their_order(tmp_path: Path) -> None:
     stream = LocalStream(settings=Settings(_env_file=None, lake_root=tmp_path / "lake"), shards=4)
     assert stream.shards("transactions") == ["shard-000", "shard-001", "shard-002", "shard-003"]
