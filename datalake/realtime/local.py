@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 #: Where the logs live under the lake root (hidden: no crawler or lake listing sees it).
 STREAMS_DIR = "_streams"
 LOG_NAME = "log"
+#: Beside each log: its fsync'd length, which readers do not read past.
+DURABLE_NAME = "durable"
 #: Sequence numbers are the byte offset of the record in its shard's log, zero-padded so that
 #: string order is numeric order (Kinesis' are strings too, and longer than 64 bits).
 SEQUENCE_DIGITS = 20
@@ -112,9 +114,10 @@ class LocalStream:
     Each ``put`` appends its records to their shards' logs in one write under an exclusive
     file lock and fsyncs before returning, so any number of writer processes can share a
     stream and an acknowledged record survives a crash. Readers take no lock: they return
-    only whole lines whose checksum matches, so a line being written, or one torn by a crash,
-    is never read; the next writer truncates a torn tail before appending (earlier records
-    are never touched). Checkpoints are one small file per consumer, replaced atomically.
+    only whole lines whose checksum matches, up to the fsync'd length the last writer
+    recorded, so a line being written, one not yet on disk, or one torn by a crash is never
+    read; the next writer truncates a torn tail before appending (earlier records are never
+    touched). Checkpoints are one small file per consumer, replaced atomically.
 
     Parameters
     ----------
@@ -197,11 +200,34 @@ class LocalStream:
             while written < len(payload):
                 written += os.pwrite(fd, payload[written:], end + written)
             os.fsync(fd)
+            # Readers stop at the durable end: a record is never read (and checkpointed past)
+            # before it is on disk, so a power cut cannot leave a checkpoint beyond the log.
+            self._set_durable_end(folder, end + len(payload))
         finally:
             os.close(fd)  # closing releases the lock
         if created:
             _fsync_dir(folder)
         return offsets
+
+    @staticmethod
+    def _set_durable_end(folder: Path, end: int) -> None:
+        """Record the log's fsync'd length (one fixed-width write, in place; under the writer lock)."""
+        fd = os.open(folder / DURABLE_NAME, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(fd, f"{end:0{SEQUENCE_DIGITS}d}\n".encode(), 0)
+        finally:
+            os.close(fd)
+
+    def durable_end(self, stream: str, shard: str) -> int | None:
+        """How many bytes of the shard's log are known to be on disk; None when it has no log yet."""
+        try:
+            text = (self.shard_dir(stream, shard) / DURABLE_NAME).read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            return int(text.strip() or b"0")
+        except ValueError:
+            return 0  # torn (a crash mid-write of the marker): nothing is read until the next put
 
     @staticmethod
     def _repair_tail(fd: int) -> int:
@@ -244,6 +270,9 @@ class LocalStream:
         the torn tail of a writer that died.
         """
         path = self.shard_dir(stream, shard) / LOG_NAME
+        durable = self.durable_end(stream, shard)
+        if durable is None:
+            return
         try:
             handle = open(path, "rb")  # noqa: SIM115 (closed below; a generator holds it)
         except FileNotFoundError:
@@ -256,7 +285,8 @@ class LocalStream:
             count = 0
             while limit is None or count < limit:
                 offset = handle.tell()
-                decoded = _decode_line(handle.readline())
+                line = handle.readline()
+                decoded = _decode_line(line) if offset + len(line) <= durable else None
                 if decoded is None:
                     return
                 arrived_us, key, data = decoded
@@ -306,13 +336,13 @@ class LocalStream:
 
     def latest(self, stream: str, shard: str) -> str | None:
         """The sequence number of the shard's last whole record; None when it has none."""
+        durable = self.durable_end(stream, shard)
         try:
             fd = os.open(self.shard_dir(stream, shard) / LOG_NAME, os.O_RDONLY)
         except FileNotFoundError:
             return None
         try:
-            size = os.fstat(fd).st_size
-            end = size
+            end = min(os.fstat(fd).st_size, durable or 0)
             while end > 0:
                 start = max(0, end - _TAIL_CHUNK)
                 tail = os.pread(fd, end - start, start)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from datalake.realtime.local import LOG_NAME, LocalStream
+from datalake.realtime.local import LOG_NAME, LocalStream, _encode_line
 from datalake.realtime.ports import StreamRecord
 from datalake.settings import Settings
 
@@ -82,6 +82,23 @@ def test_a_torn_last_line_is_never_read_and_the_next_put_truncates_it(stream: Lo
     stream.put("transactions", records(1, start=5))
     assert [r.data for r in stream.read("transactions", "shard-000", "c", 10)][-1] == b'{"n":5}'
     assert len(stream.read("transactions", "shard-000", "c", 10)) == 6
+
+
+def test_a_record_not_yet_on_disk_is_not_read(stream: LocalStream) -> None:
+    """Readers stop at the fsync'd length: a consumer never checkpoints past what a power cut keeps."""
+    numbers = stream.put("transactions", records(2))
+    log = stream.shard_dir("transactions", "shard-000") / LOG_NAME
+    # A writer wrote a whole line and died before its fsync (and before recording the new length).
+    with open(log, "ab") as handle:
+        handle.write(_encode_line(StreamRecord("u1", b"unsynced"), 1))
+    assert [r.sequence_number for r in stream.read("transactions", "shard-000", "c", 10)] == numbers
+    assert stream.latest("transactions", "shard-000") == numbers[-1]
+    # The next put keeps the intact line (delivery is at least once) and makes it durable with its own.
+    stream.put("transactions", records(1, start=9))
+    assert [r.data for r in stream.read("transactions", "shard-000", "c", 10)][-2:] == [
+        b"unsynced",
+        b'{"n":9}',
+    ]
 
 
 def test_latest_and_caught_up_find_the_last_whole_record(stream: LocalStream) -> None:
