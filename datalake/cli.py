@@ -1509,10 +1509,11 @@ def stream_run_command(
     Without --follow it stops once every shard is caught up. A run killed at any moment loses
     nothing and applies nothing twice: the next run goes on from the last checkpoint.
     """
+    import contextlib
     import threading
 
     from datalake.realtime.events import STREAMS
-    from datalake.realtime.processor import consume
+    from datalake.realtime.processor import CONSUMER, consume
 
     settings = get_settings()
     names = tuple(stream or STREAMS)
@@ -1528,18 +1529,22 @@ def stream_run_command(
         if follow and records:
             console.log(f"{name}: {records:,} record(s)", markup=False, highlight=False)
 
+    stream_port = runtime.stream(settings)
+    # Locally one processor per consumer name at a time (Lambda's event source mapping is one on AWS).
+    lease = getattr(stream_port, "exclusive", None)
     try:
-        summary = consume(
-            runtime.stream(settings),
-            lake=runtime.object_store("lake", settings),
-            portfolios=runtime.portfolio_store(settings),
-            dead_letters=runtime.dead_letters(settings),
-            streams=names,
-            batch_size=batch_size or settings.realtime_batch_size,
-            follow=follow,
-            stop=interrupted.is_set,
-            on_batch=progress,
-        )
+        with lease(CONSUMER) if lease is not None else contextlib.nullcontext():
+            summary = consume(
+                stream_port,
+                lake=runtime.object_store("lake", settings),
+                portfolios=runtime.portfolio_store(settings),
+                dead_letters=runtime.dead_letters(settings),
+                streams=names,
+                batch_size=batch_size or settings.realtime_batch_size,
+                follow=follow,
+                stop=interrupted.is_set,
+                on_batch=progress,
+            )
     except KeyboardInterrupt:
         console.print("interrupted: the last checkpoint stands; a new run goes on from there", markup=False)
         raise typer.Exit(130) from None
@@ -1572,6 +1577,9 @@ def simulate_trading_command(
 ) -> None:
     """Post simulated buys and sells (ingest -> stream -> processor -> portfolios), a share of them
     retried with the same idempotency key, and report throughput and ingest-to-portfolio latency."""
+    import contextlib
+
+    from datalake.realtime.processor import CONSUMER
     from datalake.realtime.simulate import parse_rate, simulate_trading
 
     try:
@@ -1579,19 +1587,22 @@ def simulate_trading_command(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--rate") from None
     settings = get_settings()
-    result = simulate_trading(
-        users=users,
-        rate=per_second,
-        seconds=seconds,
-        stream=runtime.stream(settings),
-        lake=runtime.object_store("lake", settings),
-        portfolios=runtime.portfolio_store(settings),
-        dead_letters=runtime.dead_letters(settings),
-        check=verify,
-        seed=seed,
-        batch_size=settings.realtime_batch_size,
-        progress=console.log,
-    )
+    stream_port = runtime.stream(settings)
+    lease = getattr(stream_port, "exclusive", None)  # its processor is the stream's one consumer
+    with lease(CONSUMER) if lease is not None else contextlib.nullcontext():
+        result = simulate_trading(
+            users=users,
+            rate=per_second,
+            seconds=seconds,
+            stream=stream_port,
+            lake=runtime.object_store("lake", settings),
+            portfolios=runtime.portfolio_store(settings),
+            dead_letters=runtime.dead_letters(settings),
+            check=verify,
+            seed=seed,
+            batch_size=settings.realtime_batch_size,
+            progress=console.log,
+        )
     console.print(_consume_table(f"simulation {result.run}", dict(result.consumed.by_stream), result.seconds))
     console.print(
         f"{result.posts:,} posts ({len({e.event_id for e in result.accepted}):,} distinct transactions) "

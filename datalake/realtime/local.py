@@ -34,6 +34,7 @@ import httpx
 import psycopg
 
 from datalake.alerts import redact_url
+from datalake.errors import LakeError
 from datalake.realtime.events import TransactionEvent
 from datalake.realtime.ports import (
     ApplyResult,
@@ -106,6 +107,10 @@ def _decode_line(line: bytes) -> tuple[int, str, bytes] | None:
         )
     except ValueError:
         return None
+
+
+class ConsumerBusyError(LakeError):
+    """Another process is consuming the stream under the same consumer name."""
 
 
 class LocalStream:
@@ -376,6 +381,35 @@ class LocalStream:
             for shard in self.shards(stream)
         )
 
+    @contextlib.contextmanager
+    def exclusive(self, consumer: str) -> Iterator[None]:
+        """Hold ``consumer``'s lease while consuming: a second process with the same name is refused.
+
+        Two processors under one name would move one checkpoint back and forth (harmless to the
+        portfolios, which apply each id once, but wasted work). The lease is a file lock: the
+        kernel releases it when its process dies, so a killed processor never blocks the next.
+
+        Raises
+        ------
+        ConsumerBusyError
+            Another process holds the lease.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f".consumer-{_check_name('consumer', consumer)}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConsumerBusyError(
+                f"another process is consuming {self.root} as {consumer!r}",
+                hint="stop the other `datalake stream run` first (or wait for it to finish)",
+            ) from None
+        try:
+            yield
+        finally:
+            os.close(fd)
+
     def pending(self, stream: str, consumer: str) -> int:
         """Records of every shard after the consumer's checkpoints (its lag, in records)."""
         return sum(
@@ -523,6 +557,14 @@ class PgPortfolioStore(_PgTables):
         """
         if not events:
             return []
+        times: dict[dt.datetime, str] = {}  # a batch shares few distinct times (one per put)
+
+        def iso(moment: dt.datetime) -> str:
+            text = times.get(moment)
+            if text is None:
+                text = times[moment] = moment.isoformat()
+            return text
+
         rows = [
             {
                 "ord": index,
@@ -531,8 +573,8 @@ class PgPortfolioStore(_PgTables):
                 "currency": e.currency,
                 "type": e.type,
                 "amount": str(e.amount),
-                "client_time": e.client_time.isoformat(),
-                "received_at": e.received_at.isoformat(),
+                "client_time": iso(e.client_time),
+                "received_at": iso(e.received_at),
             }
             for index, e in enumerate(events)
         ]

@@ -96,7 +96,14 @@ def batch_key(kind: str, records: Sequence[StoredRecord]) -> str:
     )
 
 
-def outcome_line(event: TransactionEvent, result: ApplyResult, processed_at: dt.datetime) -> dict[str, Any]:
+def iso_utc(moment: dt.datetime) -> str:
+    """``2026-12-06T10:00:00.123456Z``: ISO 8601 in UTC."""
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def outcome_line(
+    event: TransactionEvent, result: ApplyResult, processed_at: dt.datetime | str
+) -> dict[str, Any]:
     """One line of an outcomes file (decimals as strings, the time in ISO 8601 UTC)."""
     return {
         "event_id": event.event_id,
@@ -107,7 +114,7 @@ def outcome_line(event: TransactionEvent, result: ApplyResult, processed_at: dt.
         "status": result.status,
         "reason": result.reason,
         "balance_after": None if result.balance is None else str(result.balance),
-        "processed_at": processed_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "processed_at": processed_at if isinstance(processed_at, str) else iso_utc(processed_at),
     }
 
 
@@ -240,8 +247,9 @@ def _process_shard_batch(
             outcome.duplicate += 1
     # 4. Outcomes beside the raw file (the same name); a retry rewrites the same key.
     if results:
+        stamp = iso_utc(processed_at)  # once per batch
         lines = [
-            json.dumps(outcome_line(event, result, processed_at))
+            json.dumps(outcome_line(event, result, stamp))
             for (_, event), result in zip(transactions, results, strict=False)
         ]
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from datalake.realtime.local import LOG_NAME, LocalStream, _encode_line
+from datalake.realtime.local import LOG_NAME, ConsumerBusyError, LocalStream, _encode_line
 from datalake.realtime.ports import StreamRecord
 from datalake.settings import Settings
 
@@ -178,3 +178,13 @@ def test_a_writer_process_and_a_reader_at_once(stream: LocalStream, tmp_path: Pa
     for start in range(0, len(got), 20):
         chunk = got[start : start + 20]
         assert [c.split(b"-")[1] for c in chunk] == [str(i).encode() for i in range(20)]
+
+
+def test_one_process_at_a_time_holds_a_consumer_lease(stream: LocalStream) -> None:
+    with stream.exclusive("stream_processor"):
+        with pytest.raises(ConsumerBusyError, match="stream_processor"), stream.exclusive("stream_processor"):
+            pass
+        with stream.exclusive("trade_advisor"):  # another consumer name is free
+            pass
+    with stream.exclusive("stream_processor"):  # released on exit
+        pass
