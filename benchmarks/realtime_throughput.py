@@ -18,6 +18,7 @@ Each run ends with the replay check (lost and duplicated must be 0).
 
     .venv/bin/python benchmarks/realtime_throughput.py
     .venv/bin/python benchmarks/realtime_throughput.py --transactions 100000 --rate 3000 --seconds 20
+    .venv/bin/python benchmarks/realtime_throughput.py --batch-size 2000
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(settings: Settings, label: str, transactions: int, rate: float | None) -> dict[str, float]:
+def run(
+    settings: Settings, label: str, transactions: int, rate: float | None, batch_size: int
+) -> dict[str, float]:
     """One run on a fresh lake root; returns its figures."""
     lake_root = settings.lake_root / label
     settings = settings.model_copy(update={"lake_root": lake_root})
@@ -67,6 +70,7 @@ def run(settings: Settings, label: str, transactions: int, rate: float | None) -
         "PYTHONPATH": str(REPO),
         "LAKE_ROOT": str(lake_root),
         "DATABASE_URL": settings.database_url or "",
+        "REALTIME_BATCH_SIZE": str(batch_size),
     }
     processor = subprocess.Popen(
         [sys.executable, "-m", "datalake.cli", "stream", "run", "--follow", "--stream", "transactions"],
@@ -156,8 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", type=float, default=2_000.0, help="Transactions per second of the paced run."
     )
     parser.add_argument("--seconds", type=float, default=15.0, help="Length of the paced run.")
+    parser.add_argument(
+        "--batch-size", type=int, default=500, help="Records per processor batch (REALTIME_BATCH_SIZE)."
+    )
     args = parser.parse_args(argv)
-    print(f"{os.cpu_count()} CPU(s); load average {os.getloadavg()[0]:.2f} at the start", flush=True)
+    print(
+        f"{os.cpu_count()} CPU(s); load average {os.getloadavg()[0]:.2f} at the start; "
+        f"batches of up to {args.batch_size:,} records",
+        flush=True,
+    )
     scratch = Path(tempfile.mkdtemp(prefix="datalake-rt-bench-"))
     server = None
     try:
@@ -166,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             server = EmbeddedPostgres(scratch / "_pg")
             url = server.start()
         settings = Settings(_env_file=None, lake_root=scratch / "lake", database_url=url)
-        saturation = run(settings, "saturation", args.transactions, None)
-        paced = run(settings, "paced", int(args.rate * args.seconds), args.rate)
+        saturation = run(settings, "saturation", args.transactions, None, args.batch_size)
+        paced = run(settings, "paced", int(args.rate * args.seconds), args.rate, args.batch_size)
     finally:
         if server is not None:
             server.stop()

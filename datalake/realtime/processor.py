@@ -221,7 +221,9 @@ def _process_shard_batch(
     try:
         if events:
             key = batch_key(stream, records)
-            lake.put_bytes(key, b"\n".join(r.data for r, _ in events) + b"\n", "application/x-ndjson")
+            lake.put_bytes(
+                key, b"\n".join(_one_line(r.data) for r, _ in events) + b"\n", "application/x-ndjson"
+            )
             outcome.raw_keys.append(key)
         # 2. Dead letters before any effect: a poison record never blocks the shard.
         if letters:
@@ -277,6 +279,14 @@ def fast_decode(data: bytes, stream: str) -> StreamEvent:
         except ValueError:
             pass
     return decode_event(data)
+
+
+def _one_line(data: bytes) -> bytes:
+    """The record's bytes as they are, unless they hold a line break (JSON from another producer,
+    pretty-printed): then the same JSON re-written on one line, so the file stays JSON Lines."""
+    if b"\n" not in data and b"\r" not in data:
+        return data
+    return json.dumps(json.loads(data), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _expected_kind(stream: str) -> str:

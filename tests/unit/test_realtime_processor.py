@@ -265,3 +265,17 @@ def test_prices_go_to_raw_only(stream: LocalStream, lake: LocalObjectStore) -> N
     assert (outcome.prices, outcome.applied, outcome.outcome_keys) == (1, 0, [])
     assert outcome.raw_keys[0].startswith("raw/realtime/prices/year=")
     assert lake.get_bytes(outcome.raw_keys[0]) == encode_event(price) + b"\n"
+
+
+def test_a_pretty_printed_event_is_one_raw_line(stream: LocalStream, lake: LocalObjectStore) -> None:
+    event = ingest_transactions([body("fe", "buy", "2.00", "p")], stream=stream)[0]
+    pretty = json.dumps(json.loads(encode_event(event)), indent=2).encode()
+    stream.put("transactions", [StreamRecord("fe", pretty)])
+    records = stored(stream)
+    outcome = process_batch(
+        records, lake=lake, portfolios=MemoryPortfolios(), dead_letters=MemoryDeadLetters()
+    )
+    lines = lake.get_bytes(outcome.raw_keys[0]).splitlines()
+    assert lines[0] == records[0].data  # bytes as on the stream
+    assert len(lines) == 2 and json.loads(lines[1]) == json.loads(pretty)
+    assert (outcome.applied, outcome.duplicate) == (1, 1)
