@@ -302,3 +302,54 @@ def test_verify_catches_a_lost_and_a_doubled_transaction(clean: Settings, tmp_pa
     lake.put_bytes(key.replace("shard-000-", "shard-000-9"), lake.get_bytes(key))
     report = verify(events, portfolios=store, lake=lake)
     assert report.duplicated == 10 and not report.ok
+
+
+def test_stream_run_processes_both_streams_and_prints_the_summary(clean: Settings, tmp_path: Path) -> None:
+    from datalake.realtime.events import PriceEvent, encode_event
+    from datalake.realtime.ingest import ingest_transactions
+    from datalake.realtime.ports import StreamRecord
+
+    settings = clean.model_copy(update={"lake_root": tmp_path / "lake"})
+    stream = LocalStream(settings=settings)
+    bodies = [
+        {"user_id": f"w{i % 5}", "type": "buy", "amount": "1.00", "currency": "USD",
+         "client_time": "2026-12-06T10:00:00Z", "idempotency_key": f"k{i}"}
+        for i in range(1200)
+    ]  # fmt: skip
+    ingest_transactions(bodies, stream=stream)
+    stream.put("transactions", [StreamRecord("w0", b"{broken")])
+    price = PriceEvent(
+        event_id="px-9",
+        rate_cop_per_usd=Decimal("4001"),
+        valid_from=NOW.date(),
+        provider="trm",
+        observed_at=NOW,
+    )
+    stream.put("prices", [StreamRecord("USD/COP", encode_event(price))])
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "LAKE_ROOT": str(settings.lake_root),
+        "DATABASE_URL": clean.database_url or "",
+        "COLUMNS": "200",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "datalake.cli", "stream", "run", "--batch-size", "500"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if line.count("│") > 5}
+    # records, applied, rejected, duplicate, poison, prices
+    assert [cell.strip() for cell in rows["transactions"].split("│")[2:8]] == [
+        "1,201",
+        "1,200",
+        "0",
+        "0",
+        "1",
+        "0",
+    ]
+    assert [cell.strip() for cell in rows["prices"].split("│")[2:8]] == ["1", "0", "0", "0", "0", "1"]
+    assert "1,202 record(s) in 4 batch(es)" in done.stdout
+    (letter,) = PgDeadLetters(settings).letters()
+    assert letter.record.data == b"{broken" and letter.reason.startswith("not JSON")
+    assert PgPortfolioStore(settings).get("w0").balances == {"USD": Decimal("240.00")}  # type: ignore[union-attr]
