@@ -337,7 +337,7 @@ def consume(
     batch_size: int = 500,
     follow: bool = False,
     stop: Callable[[], bool] | None = None,
-    poll_s: float = 0.2,
+    poll_s: float = 0.05,
     retry_s: float = 1.0,
     on_batch: Callable[[str, BatchOutcome], None] | None = None,
     now: Callable[[], dt.datetime] | None = None,
