@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from datalake.errors import ObjectNotFoundError
 from datalake.realtime.events import (
     STREAMS,
     TRANSACTIONS_STREAM,
@@ -256,6 +257,8 @@ def _process_shard_batch(
         ]
         try:
             key = batch_key(OUTCOMES, records)
+            if any(result.status == "duplicate" for result in results):
+                lines = _keep_first_outcomes(lake, key, lines)
             lake.put_bytes(key, ("\n".join(lines) + "\n").encode(), "application/x-ndjson")
             outcome.outcome_keys.append(key)
         except Exception as error:
@@ -279,6 +282,33 @@ def fast_decode(data: bytes, stream: str) -> StreamEvent:
         except ValueError:
             pass
     return decode_event(data)
+
+
+def _keep_first_outcomes(lake: ObjectStore, key: str, lines: list[str]) -> list[str]:
+    """``lines`` where the same batch's earlier file said what took effect, its line instead.
+
+    The same key means the same records (one shard, the same first and last sequence numbers),
+    so line ``i`` of both files is the same transaction. When a processor dies after applying a
+    batch and writing its outcomes but before its checkpoint, the batch comes again and the
+    store answers ``duplicate``: the file keeps the ``applied``/``rejected`` lines of the first
+    delivery rather than losing them.
+    """
+    try:
+        earlier = lake.get_bytes(key).splitlines()
+    except ObjectNotFoundError:
+        return lines
+    if len(earlier) != len(lines):
+        return lines
+    kept = []
+    for new, old in zip(lines, earlier, strict=True):
+        first = json.loads(old)
+        again = json.loads(new)
+        took_effect = first.get("status") in ("applied", "rejected")
+        if again["status"] == "duplicate" and took_effect and first.get("event_id") == again["event_id"]:
+            kept.append(old.decode())
+        else:
+            kept.append(new)
+    return kept
 
 
 def _one_line(data: bytes) -> bytes:

@@ -145,6 +145,9 @@ def test_repeated_idempotency_keys_are_applied_once(stream: LocalStream, lake: L
     again = process_batch(stored(stream), lake=lake, portfolios=portfolios, dead_letters=MemoryDeadLetters())
     assert (again.applied, again.duplicate) == (0, 3)
     assert again.raw_keys == outcome.raw_keys and again.outcome_keys == outcome.outcome_keys
+    # ... and the outcomes file keeps what took effect the first time (the retried post stays a duplicate).
+    lines = [json.loads(line) for line in lake.get_bytes(again.outcome_keys[0]).splitlines()]
+    assert [line["status"] for line in lines] == ["applied", "duplicate", "applied"]
     assert portfolios.balances == {("bo", "USD"): Decimal("15.00")}
     assert set(portfolios.effects.values()) == {1}
 
