@@ -477,8 +477,8 @@ T = TypeVar("T")
 class _PgTables:
     """One lazily opened connection to the serving database, with the schema set up once.
 
-    A connection error closes the connection (the next call opens a new one) and is raised:
-    callers treat it as transient.
+    Database errors are raised (callers treat them as transient); a broken connection is
+    dropped so that the next call opens a new one.
     """
 
     def __init__(self, settings: Settings | None = None, *, url: str | None = None) -> None:
@@ -508,9 +508,12 @@ class _PgTables:
             conn = self._connection()
             try:
                 return work(conn)
-            except psycopg.OperationalError:
-                conn.close()
-                self._conn = None
+            except psycopg.Error:
+                # A lost connection is replaced on the next call; after a deadlock or a timeout the
+                # transaction was rolled back and the connection is still good.
+                if conn.broken or conn.closed:
+                    conn.close()
+                    self._conn = None
                 raise
 
     def close(self) -> None:

@@ -353,3 +353,18 @@ def test_stream_run_processes_both_streams_and_prints_the_summary(clean: Setting
     (letter,) = PgDeadLetters(settings).letters()
     assert letter.record.data == b"{broken" and letter.reason.startswith("not JSON")
     assert PgPortfolioStore(settings).get("w0").balances == {"USD": Decimal("240.00")}  # type: ignore[union-attr]
+
+
+def test_a_lost_connection_is_a_transient_error_and_the_next_call_reconnects(clean: Settings) -> None:
+    store = PgPortfolioStore(clean)
+    store.apply(tx("fa", "buy", "3", "a"))
+    with connect(clean.database_url or "", settings=clean, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = 'datalake-realtime'"
+        )
+    with pytest.raises(psycopg.OperationalError):
+        store.apply(tx("fa", "buy", "4", "b"))
+    # Nothing of the failed call was applied; the retry reconnects and applies it once.
+    assert store.apply(tx("fa", "buy", "4", "b")).status == "applied"
+    assert store.get("fa").balances == {"USD": Decimal(7)}  # type: ignore[union-attr]
