@@ -17,7 +17,7 @@ from rich.text import Text
 from datalake import runtime
 from datalake.errors import LakeError
 from datalake.runs import RunReport
-from datalake.settings import get_settings
+from datalake.settings import Settings, get_settings
 from datalake.sources.registry import SOURCES
 
 if TYPE_CHECKING:
@@ -249,27 +249,39 @@ def demo(
     """Offline demo on generated SAMPLE data: backfill, Spark, crawl, sync, daily run, queries, movies."""
     import datetime as dt
 
-    from datalake.pipelines.lake import run_demo
+    from datalake.pipelines.demo import run_demo
 
     summary = run_demo(dt.date.fromisoformat(start), days, console=console)
     status()
     for title, frame in summary["answers"].items():
         print_frame(frame, title=f"{title} (SAMPLE data)", max_rows=12)
-    film = summary["movie_prediction"]
-    factors = ", ".join(str(f.get("factor", f)) if isinstance(f, dict) else str(f) for f in film["factors"])
-    console.print(
-        f"movie-success {film['model_version']}: {film['title']!r} ({film['release_date']}) "
-        f"{film['success_probability']:.0%} chance of success "
-        f"({'success' if film['success'] else 'no success'} at threshold {film['threshold']:.2f}); "
-        f"pushed most by: {factors}"
-    )
+    if summary["forecast"] is not None:
+        print_frame(summary["forecast"], title="Next week's national demand by day (quick SAMPLE forecaster)")
+    predictions = RichTable(title="one prediction from each model (SAMPLE data)")
+    predictions.add_column("model")
+    predictions.add_column("prediction")
+    for model, line in summary["predictions"].items():
+        predictions.add_row(model, line)
+    console.print(predictions)
+    asked = RichTable(title="/ask, answered in-process (SAMPLE data)")
+    asked.add_column("question")
+    asked.add_column("answer")
+    for question, answer in summary["asked"].items():
+        asked.add_row(question, answer)
+    console.print(asked)
     steps = RichTable(title="demo steps")
     steps.add_column("step")
     steps.add_column("seconds", justify="right")
     for name, seconds in summary["steps"].items():
-        steps.add_row(name, f"{seconds:.1f}")
+        steps.add_row(name, f"{seconds:,.1f}")
     console.print(steps)
     console.print(f"[bold green]demo finished[/bold green]: {summary['line']}")
+    settings = get_settings()
+    console.print(
+        f"Browse it: `make serve` starts the API at http://{settings.api_host}:{settings.api_port}/docs "
+        '(and the web app when installed); `datalake ask "..."` asks from the terminal.',
+        markup=False,
+    )
 
 
 run_app = typer.Typer(help="Chained runs, as the schedules and S3 triggers run them on AWS.")
@@ -1518,6 +1530,35 @@ def _consume_table(title: str, by_stream: dict[str, object], seconds: float) -> 
     return table
 
 
+def _advise_on_prices(stream_port: object, settings: Settings) -> None:
+    """The trade advisor over the new price events (its own checkpoint), as its Lambda on AWS."""
+    from datalake.fxsignal.serving import MODEL_NAME
+    from datalake.models import model_registry
+    from datalake.realtime.advisor import advisor_dependencies, consume_prices
+
+    if model_registry(settings, name=MODEL_NAME).champion() is None:
+        console.print(
+            "trade advisor: no fx_signal champion yet (`datalake train fx-signal`): price events kept, "
+            "advice starts once one is promoted",
+            markup=False,
+        )
+        return
+    outcomes = consume_prices(stream_port, **advisor_dependencies(settings))  # type: ignore[arg-type]
+    advised = [o for o in outcomes if o.signal]
+    console.print(
+        f"trade advisor: {sum(o.price_events for o in outcomes):,} price event(s), "
+        + (
+            f"latest signal {advised[-1].signal} ({advised[-1].as_of}, model {advised[-1].model_version}); "
+            if advised
+            else "no advice; "
+        )
+        + f"{sum(len(o.published) for o in outcomes):,} notification(s) published, "
+        f"{sum(len(o.rate_limited) for o in outcomes):,} rate-limited",
+        markup=False,
+        highlight=False,
+    )
+
+
 @stream_app.command("run")
 def stream_run_command(
     follow: Annotated[
@@ -1542,7 +1583,7 @@ def stream_run_command(
     import contextlib
     import threading
 
-    from datalake.realtime.events import STREAMS
+    from datalake.realtime.events import PRICES_STREAM, STREAMS
     from datalake.realtime.processor import CONSUMER, consume
 
     settings = get_settings()
@@ -1579,6 +1620,8 @@ def stream_run_command(
         console.print("interrupted: the last checkpoint stands; a new run goes on from there", markup=False)
         raise typer.Exit(130) from None
     console.print(_consume_table("stream processor", dict(summary.by_stream), summary.seconds))
+    if PRICES_STREAM in names:
+        _advise_on_prices(stream_port, settings)
     total = summary.total
     console.print(
         f"{total.records:,} record(s) in {summary.batches:,} batch(es), {summary.seconds:,.1f} s"

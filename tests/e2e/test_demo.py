@@ -76,8 +76,15 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
         "movies: success classifier trained",
         "EIA: SAMPLE daily prices backfilled",
         "EIA: transform (Spark)",
+        "USD/COP buy/sell signal trained",
+        "/ask: 5 questions in Spanish and English",
     ):
         assert step in first.stdout, step
+    # Eleven days of demand are too few for the quick forecaster: it says so instead of training.
+    assert "skipped: 11 days of SAMPLE demand" in first.stdout
+    # Every /ask question the demo asks is answered on its own SAMPLE data.
+    assert "5/5 questions answered" in first.stdout
+    assert "COP/USD" in first.stdout and "make serve" in first.stdout
     # One film predicted by the champion trained on the lake's SAMPLE movie tables.
     assert "'Luz de invierno' (2027-07-16)" in first.stdout and "chance of success" in first.stdout
     movies = query_json("SELECT count(*) AS n FROM movies WHERE source = 'sample'", lake_env)[0]["n"]
