@@ -241,6 +241,16 @@ def _sources_table(statuses: list[SourceStatus]) -> RichTable:
     return table
 
 
+def _pairs_table(title: str, headers: tuple[str, str], pairs: dict[str, str]) -> RichTable:
+    """A two-column table of names and lines (the demo's predictions and answers)."""
+    table = RichTable(title=title)
+    for header in headers:
+        table.add_column(header)
+    for name, line in pairs.items():
+        table.add_row(name, line)
+    return table
+
+
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(min=2, max=3660, help="Days of SAMPLE data to backfill.")] = 366,
@@ -257,18 +267,14 @@ def demo(
         print_frame(frame, title=f"{title} (SAMPLE data)", max_rows=12)
     if summary["forecast"] is not None:
         print_frame(summary["forecast"], title="Next week's national demand by day (quick SAMPLE forecaster)")
-    predictions = RichTable(title="one prediction from each model (SAMPLE data)")
-    predictions.add_column("model")
-    predictions.add_column("prediction")
-    for model, line in summary["predictions"].items():
-        predictions.add_row(model, line)
-    console.print(predictions)
-    asked = RichTable(title="/ask, answered in-process (SAMPLE data)")
-    asked.add_column("question")
-    asked.add_column("answer")
-    for question, answer in summary["asked"].items():
-        asked.add_row(question, answer)
-    console.print(asked)
+    console.print(
+        _pairs_table(
+            "one prediction from each model (SAMPLE data)", ("model", "prediction"), summary["predictions"]
+        )
+    )
+    console.print(
+        _pairs_table("/ask, answered in-process (SAMPLE data)", ("question", "answer"), summary["asked"])
+    )
     steps = RichTable(title="demo steps")
     steps.add_column("step")
     steps.add_column("seconds", justify="right")
