@@ -769,6 +769,49 @@ def generate_energy_company_command(
         console.print(f"wrote {path}: {count:,} rows")
 
 
+@generate_app.command("owid")
+def generate_owid_command(
+    out: Annotated[Path, typer.Option(help="Folder to write the two CSV drops to.")] = Path("landing"),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 17,
+    first_year: Annotated[int, typer.Option(help="First year of every place.")] = 2000,
+    last_year: Annotated[int, typer.Option(help="Last year of every place.")] = 2023,
+) -> None:
+    """Write a SAMPLE Our World in Data energy file and its codebook (current OWID column format)."""
+    from datalake.sources.owid_sample import generate_owid_drops
+
+    for path in generate_owid_drops(out, seed=seed, first_year=first_year, last_year=last_year):
+        console.print(f"wrote {path}: {sum(1 for _ in path.open(encoding='utf-8')) - 1:,} rows")
+
+
+@generate_app.command("store-sales")
+def generate_store_sales_command(
+    out: Annotated[Path, typer.Option(help="Folder to write the two CSV drops to.")] = Path("landing"),
+    stores: Annotated[int, typer.Option(min=1, max=5_000, help="Stores to generate.")] = 20,
+    start: Annotated[str, typer.Option(help="First day of the sales (YYYY-MM-DD).")] = "2022-08-01",
+    end: Annotated[str, typer.Option(help="Last day of the sales (YYYY-MM-DD).")] = "2024-07-31",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 23,
+    dirty_rows: Annotated[
+        int,
+        typer.Option(min=0, help="Dirty rows to inject (sales on a closed day, negative, unknown store)."),
+    ] = 0,
+) -> None:
+    """Write SAMPLE Rossmann drops: daily sales (train.csv's columns) and store attributes (store.csv's)."""
+    import datetime as dt
+
+    from datalake.sources.store_sales_sample import generate_store_sales_drops
+
+    paths = generate_store_sales_drops(
+        out,
+        stores,
+        dt.date.fromisoformat(start),
+        dt.date.fromisoformat(end),
+        seed=seed,
+        dirty_rows=dirty_rows,
+    )
+    for path in paths:
+        console.print(f"wrote {path}: {sum(1 for _ in path.open(encoding='utf-8')) - 1:,} rows")
+
+
 forecast_app = typer.Typer(help="The hourly demand forecaster: train, backtest, predict, plot.")
 app.add_typer(forecast_app, name="forecast")
 InputOption = Annotated[
