@@ -61,13 +61,26 @@ DEMO_NAMED_QUERIES = {
 DEMO_ENERGY_ROWS = 5_000
 
 
-def _land_energy_day(day: dt.date, settings: Settings) -> RunReport:
-    """Generate one day of SAMPLE drops into the local landing folder and land them, as S3 events would."""
+def _land_sample_drops(day: dt.date, settings: Settings) -> RunReport:
+    """Generate the SAMPLE file drops into the local landing folder and land them, as S3 events would.
+
+    One day of the energy company's extracts, the OWID energy file and its codebook, and the
+    Rossmann-shaped sales and store files: the landing tells them apart by their headers.
+    """
     from datalake.pipelines.ingest import land_energy_drops
     from datalake.sources.energy_company_sample import generate_drops
+    from datalake.sources.owid_sample import generate_owid_drops
+    from datalake.sources.store_sales_sample import generate_store_sales_drops
 
-    generate_drops(settings.lake_root / runtime.LOCAL_BUCKET_DIRS["landing"], DEMO_ENERGY_ROWS, day)
+    landing = settings.lake_root / runtime.LOCAL_BUCKET_DIRS["landing"]
+    generate_drops(landing, DEMO_ENERGY_ROWS, day)
+    generate_owid_drops(landing)
+    generate_store_sales_drops(landing, stores=DEMO_STORES)
     return land_energy_drops(settings=settings)
+
+
+#: Stores in the demo's SAMPLE sales (two years of days each).
+DEMO_STORES = 20
 
 
 def run_demo(
@@ -131,11 +144,17 @@ def run_demo(
     job = step("transform (Spark)", lambda: transform("ree", SAMPLE_RAW_PREFIX, settings, log))
     log(f"      {job.rows_in:,} values in, {job.rows_out:,} out, {job.rows_quarantined:,} quarantined")
     drops = step(
-        "energy company: one day of SAMPLE CSV drops landed", lambda: _land_energy_day(end, settings)
+        "SAMPLE drops landed: one day of the energy company, world energy (OWID), store sales",
+        lambda: _land_sample_drops(end, settings),
     )
     log(f"      {drops.details.get('accepted', {})} accepted, {drops.rows_quarantined:,} rejected")
-    energy = step("energy company: transform (Spark)", lambda: transform("energy_company", settings=settings))
-    log(f"      {energy.rows_in:,} rows in, {energy.rows_out:,} out, {energy.rows_quarantined:,} quarantined")
+    for source, title in (
+        ("energy_company", "energy company"),
+        ("owid", "world energy"),
+        ("store_sales", "store sales"),
+    ):
+        run = step(f"{title}: transform (Spark)", lambda source=source: transform(source, settings=settings))
+        log(f"      {run.rows_in:,} rows in, {run.rows_out:,} out, {run.rows_quarantined:,} quarantined")
     films = step("movies: SAMPLE TMDB export backfilled", lambda: _backfill_sample_movies(settings))
     log(f"      {films.rows_out:,} movie records landed in raw/tmdb/movie/")
     movies = step("movies: transform (Spark)", lambda: transform("tmdb", settings=settings))
@@ -178,6 +197,9 @@ def run_demo(
     )
     log(f"      {week['line']}")
     predictions["demand forecaster"] = week["line"]
+    sales = step("store sales: features, a quick retrain and a prediction", lambda: _train_sales(settings))
+    log(f"      {sales['line']}")
+    predictions["store-sales"] = sales["line"]
     signal = step("USD/COP buy/sell signal trained", lambda: _train_fx_signal(settings))
     log(f"      {signal['line']}")
     predictions["fx-signal"] = signal["line"]
@@ -218,7 +240,7 @@ def run_demo(
 
 
 #: The demo's steps, for its progress lines.
-DEMO_STEPS = 17
+DEMO_STEPS = 20
 #: The quick forecaster's budget: stated in the step's name, far below a real training's.
 DEMO_FORECAST_EPOCHS = 2
 #: Days of demand the quick forecaster needs: two weeks of context, then training, validation
@@ -230,7 +252,7 @@ DEMO_QUESTIONS: tuple[str, ...] = (
     "What was the average WTI price last week?",
     "¿Cuántas películas de acción hay?",
     "Which city has the most clients?",
-    "¿Qué porcentaje de la generación fue renovable ayer?",
+    "Which country consumed the most primary energy in 2022?",
 )
 
 
@@ -289,6 +311,45 @@ def quick_forecast(series: DemandSeries, settings: Settings, log: Progress = _qu
         f"epochs; next week's mean demand {points['p50_mw'].mean():,.0f} MW"
     )
     return {"line": line, "days": summary, "skipped": None}
+
+
+def _train_sales(settings: Settings) -> dict[str, Any]:
+    """Features from the processed SAMPLE sales, a challenger against the champion, one prediction.
+
+    The trees fit on one thread: on two cores shared with the JVM that is ten times faster than
+    the default pool (measured 2.9 s against 33.7 s).
+    """
+    from threadpoolctl import threadpool_limits
+
+    from datalake.sales.etl import run_sales_etl
+    from datalake.sales.predict import predict_sales
+    from datalake.sales.retrain import retrain_sales_model
+
+    etl = run_sales_etl(settings, progress=_quiet)["details"]
+    with threadpool_limits(1):
+        trained = retrain_sales_model(settings, progress=_quiet)["details"]
+        day = dt.date.fromisoformat(str(etl["split_dates"]["test_end"])[:10]) + dt.timedelta(days=1)
+        rows = [
+            {
+                "store_id": 1,
+                "date": day.isoformat(),
+                "promo": True,
+                "state_holiday": "0",
+                "school_holiday": False,
+            }
+        ]
+        [predicted] = predict_sales(rows, settings=settings)["predictions"]
+    sold = f"store 1 on {day} with a promo: {predicted['predicted_sales']:,.0f} sales"
+    if not trained.get("trained", True):  # a re-run on the same features: the champion answers
+        return {"line": f"{trained['decision']}; {sold}", "prediction": predicted}
+    champion = trained.get("rmspe_test_champion")
+    line = (
+        f"version {trained['version']} ({'promoted' if trained['promoted'] else 'not promoted'}): "
+        f"test RMSPE {trained['rmspe_test']:.3f} against a baseline of {trained['rmspe_baseline']:.3f}"
+        + (f" and a champion of {champion:.3f}" if champion is not None else "")
+        + f"; {sold}"
+    )
+    return {"line": line, "prediction": predicted}
 
 
 def _train_fx_signal(settings: Settings) -> dict[str, Any]:

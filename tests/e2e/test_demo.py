@@ -68,7 +68,10 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     for step in (
         "backfill SAMPLE REData",
         "transform (Spark)",
-        "energy company: one day of SAMPLE CSV drops landed",
+        "SAMPLE drops landed: one day of the energy company, world energy (OWID), store sales",
+        "world energy: transform (Spark)",
+        "store sales: transform (Spark)",
+        "store sales: features, a quick retrain and a prediction",
         "sync to PostgreSQL",
         "daily increment",
         "movies: SAMPLE TMDB export backfilled",
@@ -108,7 +111,16 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     ]
     assert transacciones > 4_000 and warehouse_count(lake_env, "energy_transacciones") == transacciones
 
-    run_cli(*args, env=lake_env)
+    world = query_json("SELECT count(*) AS n FROM world_energy", lake_env)[0]["n"]
+    sales = query_json("SELECT count(*) AS n FROM store_sales_daily", lake_env)[0]["n"]
+    assert world > 300 and warehouse_count(lake_env, "world_energy") == world
+    assert sales > 10_000 and warehouse_count(lake_env, "store_sales_daily") == sales
+    assert "store-sales" in first.stdout and "test RMSPE" in first.stdout
+
+    second = run_cli(*args, env=lake_env)
+    assert "nothing trained" in second.stdout  # the same SAMPLE sales features: no second fit
+    assert warehouse_count(lake_env, "world_energy") == world
+    assert warehouse_count(lake_env, "store_sales_daily") == sales
     assert warehouse_count(lake_env, "energy_transacciones") == transacciones  # the same drops again
     assert warehouse_count(lake_env, "movies") == movies  # the same export again
     assert query_json("SELECT count(*) AS n FROM demand_hourly", lake_env)[0]["n"] == processed
