@@ -24,17 +24,33 @@ PAGES = Path(__file__).resolve().parent / "pages"
 
 def main() -> None:
     """Set the page, the language switch and the navigation, then run the chosen page."""
-    st.set_page_config(page_title="Datalake", page_icon="⚡", layout="wide")
+    st.set_page_config(page_title="Datalake", page_icon=":material/bolt:", layout="wide")
     language_toggle()
     st.sidebar.caption(t("api_at", url=client().base_url))
     pages = [
-        st.Page(str(PAGES / "ask.py"), title=t("page_ask"), icon="💬", url_path="ask", default=True),
-        st.Page(str(PAGES / "forecast.py"), title=t("page_forecast"), icon="📈", url_path="forecast"),
-        st.Page(str(PAGES / "energy.py"), title=t("page_energy"), icon="⚡", url_path="energy"),
-        st.Page(str(PAGES / "movies.py"), title=t("page_movies"), icon="🎬", url_path="movies"),
-        st.Page(str(PAGES / "sales.py"), title=t("page_sales"), icon="🛒", url_path="sales"),
-        st.Page(str(PAGES / "company.py"), title=t("page_company"), icon="🏭", url_path="company"),
-        st.Page(str(PAGES / "status.py"), title=t("page_status"), icon="🩺", url_path="status"),
+        st.Page(
+            str(PAGES / "ask.py"), title=t("page_ask"), icon=":material/chat:", url_path="ask", default=True
+        ),
+        st.Page(
+            str(PAGES / "forecast.py"),
+            title=t("page_forecast"),
+            icon=":material/show_chart:",
+            url_path="forecast",
+        ),
+        st.Page(str(PAGES / "energy.py"), title=t("page_energy"), icon=":material/bolt:", url_path="energy"),
+        st.Page(str(PAGES / "movies.py"), title=t("page_movies"), icon=":material/movie:", url_path="movies"),
+        st.Page(
+            str(PAGES / "sales.py"), title=t("page_sales"), icon=":material/storefront:", url_path="sales"
+        ),
+        st.Page(
+            str(PAGES / "company.py"), title=t("page_company"), icon=":material/factory:", url_path="company"
+        ),
+        st.Page(
+            str(PAGES / "status.py"),
+            title=t("page_status"),
+            icon=":material/monitor_heart:",
+            url_path="status",
+        ),
     ]
     st.navigation(pages).run()
 

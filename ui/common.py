@@ -81,17 +81,17 @@ def client() -> ApiClient:
 def show_error(error: ApiError) -> None:
     """Say in a sentence what went wrong (never a traceback)."""
     if error.kind == "down":
-        st.error(t("err_down", url=client().base_url), icon="🔌")
+        st.error(t("err_down", url=client().base_url), icon=":material/cloud_off:")
     elif error.kind == "slow":
-        st.warning(t("err_slow"), icon="⏳")
+        st.warning(t("err_slow"), icon=":material/hourglass_empty:")
     elif error.kind == "unavailable":
-        st.warning(t("err_unavailable", detail=error.detail), icon="🛠️")
+        st.warning(t("err_unavailable", detail=error.detail), icon=":material/construction:")
     elif error.kind == "refused":
-        st.warning(t("err_refused", detail=error.detail), icon="✋")
+        st.warning(t("err_refused", detail=error.detail), icon=":material/block:")
     elif error.kind == "server":
-        st.error(t("err_server", status=error.status), icon="⚠️")
+        st.error(t("err_server", status=error.status), icon=":material/error:")
     else:
-        st.error(t("err_bad_answer"), icon="⚠️")
+        st.error(t("err_bad_answer"), icon=":material/error:")
 
 
 def call(action: Callable[[], T], *, spinner: bool = True) -> T | None:

@@ -14,6 +14,8 @@ from ui.common import call, client, language, people_frame, t, when
 
 #: /forecast serves 1 to 14 days (MAX_HORIZON_HOURS // 24 in the API).
 MAX_DAYS = 14
+#: Days of actual demand drawn before the forecast.
+HISTORY_DAYS = 7
 HISTORY_QUESTION = {"es": "Demanda horaria de la última semana", "en": "Hourly demand last week"}
 
 
@@ -26,10 +28,12 @@ def history(lang: str, cutoff: str) -> pd.DataFrame:
     series = data.get("series") or []
     if data.get("kind") != "line" or not series or len(series[0].get("values") or []) != len(data["x"]):
         return pd.DataFrame(columns=["time", "demand_mw"])
-    times = (
-        pd.to_datetime(data["x"], utc=True, format="ISO8601").tz_convert("Europe/Madrid").tz_localize(None)
-    )
-    return pd.DataFrame({"time": times, "demand_mw": series[0]["values"]}).dropna()
+    times = pd.to_datetime(data["x"], utc=True, format="ISO8601")
+    frame = pd.DataFrame({"time": times, "demand_mw": series[0]["values"]}).dropna()
+    # Only the days just before the cut-off belong beside the forecast.
+    end = pd.to_datetime(cutoff, utc=True)
+    frame = frame[(frame["time"] <= end) & (frame["time"] > end - pd.Timedelta(days=HISTORY_DAYS))]
+    return frame.assign(time=frame["time"].dt.tz_convert("Europe/Madrid").dt.tz_localize(None))
 
 
 def band_chart(points: list[dict[str, Any]], past: pd.DataFrame, lang: str) -> alt.LayerChart:
@@ -43,7 +47,11 @@ def band_chart(points: list[dict[str, Any]], past: pd.DataFrame, lang: str) -> a
         alt.Chart(frame)
         .mark_area(opacity=0.3, color="#ff7f0e")
         .encode(
-            x, alt.Y("p10_mw:Q", title=t("fc_demand")), y2="p90_mw:Q", tooltip=["time", "p10_mw", "p90_mw"]
+            x,
+            # Demand never nears 0 MW: a zero-based axis would flatten the band.
+            alt.Y("p10_mw:Q", title=t("fc_demand"), scale=alt.Scale(zero=False)),
+            y2="p90_mw:Q",
+            tooltip=["time", "p10_mw", "p50_mw", "p90_mw"],
         )
     )
     median = alt.Chart(frame).mark_line(color="#ff7f0e").encode(x, y="p50_mw:Q")

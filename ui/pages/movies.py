@@ -46,7 +46,8 @@ def show_prediction(result: dict[str, Any], lang: str) -> None:
     """The probability, the verdict at the model's threshold, and the factors as bars."""
     probability = result["success_probability"]
     verdict = t("mv_success") if result["success"] else t("mv_no_success")
-    st.metric(t("mv_probability"), f"{format_number(100 * probability, lang, 1)} %", verdict)
+    st.metric(t("mv_probability"), f"{format_number(100 * probability, lang, 1)} %")
+    (st.success if result["success"] else st.info)(verdict)
     st.caption(
         t(
             "mv_threshold",

@@ -14,6 +14,8 @@ from datalake.formatting import format_number
 from ui.common import call, client, language, people_frame, t, when
 
 RESULT_KEY = "sales_result"
+#: Results up to this many rows are drawn as a plain table, bigger ones as a scrolling grid.
+TABLE_ROWS = 100
 HOLIDAYS = ("0", "a", "b", "c")
 HOLIDAY_NAMES = {
     "a": {"es": "Festivo público", "en": "Public holiday"},
@@ -48,12 +50,11 @@ def show_result(answer: dict[str, Any], lang: str) -> None:
     st.subheader(t("sl_result"))
     st.metric(t("sl_total"), f"{format_number(float(frame['predicted_sales'].sum()), lang, 2)} €")
     shown = frame[["store_id", "date", "predicted_sales", "closed"]]
-    st.dataframe(
-        people_frame(list(shown.columns), shown.astype(object).values.tolist(), lang),
-        hide_index=True,
-        width="stretch",
-        key="sales-result-table",
-    )
+    table = people_frame(list(shown.columns), shown.astype(object).values.tolist(), lang)
+    if len(table) <= TABLE_ROWS:  # a plain table reads (and prints) best; a grid scrolls big uploads
+        st.table(table.set_index("store_id"))
+    else:
+        st.dataframe(table, hide_index=True, width="stretch", key="sales-result-table")
     st.altair_chart(sales_chart(frame), width="stretch")
     st.download_button(
         t("download_csv"),

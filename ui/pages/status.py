@@ -62,14 +62,14 @@ def main() -> None:
     checks: dict[str, dict[str, Any]] = report["readiness"]["checks"]
     liveness = report["liveness"]
     if report["readiness"]["ready"]:
-        st.success(t("st_ready"), icon="✅")
+        st.success(t("st_ready"), icon=":material/check_circle:")
     else:
-        st.warning(t("st_degraded"), icon="⚠️")
+        st.warning(t("st_degraded"), icon=":material/warning:")
     st.caption(t("st_version", version=liveness["version"], uptime=_uptime(liveness["uptime_s"], lang)))
 
     st.subheader(t("st_models"))
     models = [
-        [MODEL_CHECKS[name][lang], "✅" if check.get("ok") else "❌", _detail(check), check.get("latency_ms")]
+        [MODEL_CHECKS[name][lang], "✓" if check.get("ok") else "✗", _detail(check), check.get("latency_ms")]
         for name, check in checks.items()
         if name in MODEL_CHECKS
     ]
@@ -83,7 +83,7 @@ def main() -> None:
         f"**{t('st_tables')}** ({format_number(len(tables), lang)}): " + ", ".join(f"`{n}`" for n in tables)
     )
     others = [
-        [name, "✅" if check.get("ok") else "❌", _detail(check), check.get("latency_ms")]
+        [name, "✓" if check.get("ok") else "✗", _detail(check), check.get("latency_ms")]
         for name, check in checks.items()
         if name not in MODEL_CHECKS
     ]
