@@ -6,33 +6,12 @@ from typing import Any
 
 import streamlit as st
 
-from datalake.ask.suggestions import suggestions
-from datalake.datasets import ask_datasets
 from ui.client import ApiError
-from ui.common import chart_from_data, client, language, show_table, t
+from ui.common import chart_from_data, client, language, show_error, show_table, t
+from ui.questions import SUBJECT_NAMES, example_questions
 
 CHAT_KEY = "ask_chat"
 PENDING_KEY = "ask_pending"
-SUBJECT_NAMES = {
-    "electricity": {"es": "Electricidad", "en": "Electricity"},
-    "energy_company": {"es": "Empresa de energía", "en": "Energy company"},
-    "movies": {"es": "Películas", "en": "Movies"},
-    "energy_prices": {"es": "Precios de la energía", "en": "Energy prices"},
-    "world_energy": {"es": "Energía en el mundo", "en": "World energy"},
-}
-
-
-def example_questions(lang: str) -> dict[str, list[str]]:
-    """Subject -> example questions: electricity's, then those every declared dataset gives."""
-    found: dict[str, list[str]] = {
-        "electricity": [*suggestions(lang, "demand")[:2], suggestions(lang, "generation")[0]]
-    }
-    for spec in ask_datasets():
-        if spec.ask is not None:
-            listed = found.setdefault(spec.ask.subject, [])
-            words = spec.ask.examples.es if lang == "es" else spec.ask.examples.en
-            listed.extend(question for question in words if question not in listed)
-    return {subject: questions for subject, questions in found.items() if questions}
 
 
 def ask_now(question: str) -> dict[str, Any]:
@@ -69,8 +48,6 @@ def show_turn(turn: dict[str, Any], index: int) -> None:
                 st.button(suggestion, key=f"suggest-{index}-{number}", on_click=_queue, args=(suggestion,))
             return
         if error is not None:
-            from ui.common import show_error
-
             show_error(error)
             return
         answer = turn["answer"]

@@ -11,12 +11,12 @@ import streamlit as st
 from datalake.formatting import format_number
 from ui.client import ApiError
 from ui.common import call, client, language, people_frame, t, when
+from ui.questions import HISTORY_QUESTION
 
 #: /forecast serves 1 to 14 days (MAX_HORIZON_HOURS // 24 in the API).
 MAX_DAYS = 14
 #: Days of actual demand drawn before the forecast.
 HISTORY_DAYS = 7
-HISTORY_QUESTION = {"es": "Demanda horaria de la última semana", "en": "Hourly demand last week"}
 
 
 def history(lang: str, cutoff: str) -> pd.DataFrame:

@@ -12,9 +12,9 @@ import streamlit as st
 from datalake.formatting import format_number
 from datalake.movies.genres import GENRES
 from ui.common import call, client, dashboard_question, language, t
+from ui.questions import TOP_MOVIES_QUESTION
 
 RESULT_KEY = "movie_result"
-TOP_QUESTION = {"es": "¿Top 10 películas mejor valoradas?", "en": "Top 10 best rated movies"}
 #: English genre name -> its name in each language (the API takes either).
 GENRE_LABELS = {
     english: {"en": english, "es": spanish} for english, spanish in GENRES.values() if english != "Foreign"
@@ -118,7 +118,7 @@ def main() -> None:
         show_prediction(st.session_state[RESULT_KEY], lang)
     st.divider()
     st.subheader(t("mv_top"))
-    dashboard_question(TOP_QUESTION[lang], key="top-movies")
+    dashboard_question(TOP_MOVIES_QUESTION[lang], key="top-movies")
 
 
 main()
