@@ -200,3 +200,11 @@ def test_the_app_has_the_language_switch_and_every_page(api: FakeApi) -> None:
     assert test.title[0].value == "Ask the data"
     test.switch_page(str(UI / "pages" / "forecast.py")).run()
     assert not test.exception and test.title[0].value == "Electricity demand forecast"
+
+
+def test_the_api_key_is_sent_on_every_call_when_set(api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEY", "page-key")
+    test = page("status", "en")
+    assert not test.exception
+    assert len(api.requests) >= 4  # /health/details and three histories
+    assert {r["headers"].get("X-API-Key") for r in api.requests} == {"page-key"}
