@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,6 +18,8 @@ from ui.client import ApiClient, ApiError
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES, browser_language, text
 
 T = TypeVar("T")
+#: ISO 8601 text with a time of day, as the API writes moments (``2024-06-09T22:00:00Z``).
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 LANGUAGE_KEY = "lang"
 SWITCH_KEY = "lang_switch"
 
@@ -107,7 +110,10 @@ def call(action: Callable[[], T], *, spinner: bool = True) -> T | None:
 
 
 def cell(value: Any, column: str, lang: str) -> str:
-    """One table cell for people: :func:`datalake.formatting.format_cell`, in ``lang``'s separators."""
+    """One table cell for people: :func:`datalake.formatting.format_cell`, in ``lang``'s separators;
+    an API timestamp (ISO text with a time) as Madrid wall time."""
+    if isinstance(value, str) and _ISO_MOMENT.match(value):
+        return when(value)
     if lang == "en" or isinstance(value, bool) or not isinstance(value, numbers.Real):
         return format_cell(value, column)
     english = format_cell(value, column)

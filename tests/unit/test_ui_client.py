@@ -104,3 +104,10 @@ def test_cells_are_formatted_for_people_in_each_language() -> None:
     assert frame.iloc[0].tolist() == ["2024", "156.293.558,99", "0,42"]
     frame = people_frame(["year", "energy_mwh", "share"], [[2024, 156293558.98999998, 0.4213]], "en")
     assert frame.iloc[0].tolist() == ["2024", "156,293,558.99", "0.42"]
+
+
+def test_api_moments_read_as_madrid_wall_time_and_dates_stay() -> None:
+    from ui.common import people_frame
+
+    frame = people_frame(["ts_utc", "date"], [["2024-06-09T22:00:00Z", "2024-06-10"]], "es")
+    assert frame.iloc[0].tolist() == ["2024-06-10 00:00", "2024-06-10"]  # UTC+2 in summer
