@@ -127,10 +127,22 @@ def cell(value: Any, column: str, lang: str) -> str:
 
 
 def people_frame(columns: list[str], rows: list[list[Any]], lang: str) -> pd.DataFrame:
-    """The rows as text formatted for people (thousands separators, at most two decimals)."""
+    """The rows as text formatted for people (thousands separators, at most two decimals).
+
+    Columns of API moments are shown in Madrid time, so their header says so (``ts_utc`` becomes
+    ``ts (Madrid)``).
+    """
+    moments = {
+        column
+        for index, column in enumerate(columns)
+        if any(
+            isinstance(row[index], str) and _ISO_MOMENT.match(row[index]) for row in rows if index < len(row)
+        )
+    }
+    headers = [f"{c.removesuffix('_utc')} (Madrid)" if c in moments else c for c in columns]
     return pd.DataFrame(
         [[cell(value, column, lang) for value, column in zip(row, columns, strict=False)] for row in rows],
-        columns=columns,
+        columns=headers,
     )
 
 
@@ -172,6 +184,8 @@ def chart_from_data(data: dict[str, Any]) -> alt.Chart | None:
         return None
     frame = pd.concat(frames, ignore_index=True)
     x_title = data.get("x_label") or ""
+    if x_type == "T":  # the times were turned into Madrid wall time above
+        x_title = x_title.replace("(UTC)", "(Madrid)")
     y_title = data.get("y_label") or ""
     color = alt.Color("series:N", legend=alt.Legend(title=None)) if len(frames) > 1 else alt.value("#1f77b4")
     if kind == "bar":
@@ -191,7 +205,12 @@ def chart_from_data(data: dict[str, Any]) -> alt.Chart | None:
         chart = (
             alt.Chart(frame)
             .mark_line()
-            .encode(alt.X(f"x:{x_type}", title=x_title), alt.Y("value:Q", title=y_title), color=color)
+            .encode(
+                alt.X(f"x:{x_type}", title=x_title),
+                # A line's level matters less than its shape: no axis forced down to 0.
+                alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+                color=color,
+            )
         )
         band = data.get("band")
         if band and len(band.get("low") or []) == len(x):

@@ -53,8 +53,9 @@ COMPANY_QUESTIONS = {
 
 #: The top movies, by the rules /ask uses (rating, with a minimum of votes).
 TOP_MOVIES_QUESTION = {"es": "¿Top 10 películas mejor valoradas?", "en": "Top 10 best rated movies"}
-#: The actual demand drawn before a forecast (asked as of the forecast's data cut-off).
-HISTORY_QUESTION = {"es": "Demanda horaria de la última semana", "en": "Hourly demand last week"}
+#: The actual demand drawn before a forecast, asked as of its data cut-off (the 7 whole days before
+#: the cut-off's day).
+HISTORY_QUESTION = {"es": "Demanda horaria de los últimos 7 días", "en": "Hourly demand over the last 7 days"}
 
 SUBJECT_NAMES = {
     "electricity": {"es": "Electricidad", "en": "Electricity"},

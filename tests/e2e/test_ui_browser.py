@@ -1,10 +1,11 @@
 """The web app in a real browser: the API (api.main.create_app on uvicorn) and `datalake ui` on
 loopback, Debian's chromium driven headless by Playwright.
 
-The API is the real app on real HTTP, with small stand-ins behind it so the tour needs no lake:
-an untrained tiny forecaster (real forecasts, logged to a recorder), /ask's keyword stand-in
-(tests/api_fixtures.py), and a movie classifier and a store-sales model trained here on synthetic
-data in a few seconds. A screenshot of every page lands under the test's temporary folder.
+The API is the real app on real HTTP over a small local lake: three weeks of hourly demand up to
+this hour (a daily sine, 22,000 to 28,000 MW) published to the processed zone, which the real /ask
+parser answers from (ASK_ENGINE=lake, DuckDB) and an untrained tiny forecaster reads (real
+forecasts, logged to a recorder); a movie classifier and a store-sales model are fitted here on
+synthetic data in a few seconds. A screenshot of every page lands under the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
+import pandas as pd
 import pytest
 from api_fixtures import FakePredictions, fake_services
 from movie_fixtures import synthetic_tables
+from processed_fixtures import publish_frames
 from sales_fixtures import synthetic_sales, synthetic_stores
 
 pytestmark = pytest.mark.slow
@@ -44,6 +48,39 @@ SALES_CSV = (
     "3,2024-02-27,1,0,0,1\n"
     "2,2024-02-27,0,0,0,0\n"
 )
+
+#: The lake's demand: a daily sine around 25,000 MW, so yesterday's peak is 28,000 and its mean 25,000.
+DEMAND_DAYS = 21
+
+
+def demand_series() -> pd.Series:
+    """Hourly national demand for the last DEMAND_DAYS days, up to the current hour (UTC)."""
+    end = pd.Timestamp.now(tz="UTC").floor("h")
+    hours = pd.date_range(end - pd.Timedelta(days=DEMAND_DAYS), end, freq="h")
+    phase = (hours.tz_convert("Europe/Madrid").hour.to_numpy() - 12) * 2 * np.pi / 24
+    return pd.Series(25_000.0 + 3_000.0 * np.sin(phase), index=hours, name="demand_mw")
+
+
+def publish_demand(settings: Any, series: pd.Series) -> None:
+    """demand_hourly in the lake's processed zone, partitioned as the job does (Madrid year/month)."""
+    from datalake import runtime
+    from datalake.datasets import DEMAND_HOURLY
+
+    local = series.index.tz_convert("Europe/Madrid")
+    frame = pd.DataFrame(
+        {
+            "ts_utc": series.index,
+            "local_date": local.date,
+            "region": "national",
+            "demand_mw": series.to_numpy(),
+            "source": "ree",
+            "tso_forecast_mw": np.nan,
+            "extracted_at": series.index[-1],
+        }
+    )
+    parts = {f"year={y}/month={m}": rows for (y, m), rows in frame.groupby([local.year, local.month])}
+    publish_frames(runtime.object_store("lake", settings), DEMAND_HOURLY, parts, settings=settings)
+
 
 if CHROMIUM is None:
     pytest.skip(
@@ -74,9 +111,14 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from datalake.settings import Settings
 
     root = tmp_path_factory.mktemp("ui-api")
-    settings = Settings(_env_file=None, lake_root=root / "lake", db_connect_timeout_s=1)
+    settings = Settings(_env_file=None, lake_root=root / "lake", db_connect_timeout_s=1, ask_engine="lake")
+    series = demand_series()
+    publish_demand(settings, series)
     recorder = FakePredictions()
-    services = fake_services(settings, root, predictions=recorder)
+    services = fake_services(
+        settings, root, predictions=recorder, load_history=lambda hours: series.iloc[-hours:]
+    )
+    services.ask = None  # the real datalake.ask, over the lake's DuckDB
     movie_model, _ = fit_model(synthetic_tables(), YearSplit(2006, 2010))
     movie_model.version = "v-movies-e2e"
     services.movies = MovieSuccessService(settings, None, load_champion=lambda _dest: movie_model)
@@ -218,14 +260,18 @@ def test_ask_in_both_languages_defaulting_to_the_browsers(page: Any, screens: Pa
     expect = playwright_api.expect
     expect(page.get_by_role("heading", name="Pregunta a los datos")).to_be_visible()  # es-ES browser
     ask(page, "¿Cuál fue la demanda máxima ayer?")
-    expect(page.get_by_text("31.245 MW")).to_be_visible()
+    # The real parser's sentence, with the lake's peak written the Spanish way.
+    expect(page.get_by_text("El máximo horario de la demanda eléctrica en España ayer")).to_be_visible()
+    expect(page.get_by_text("28.000 MW").first).to_be_visible()
     settled(page)
     speak(page, "English")
     expect(page.get_by_role("heading", name="Ask the data")).to_be_visible()
-    ask(page, "Which technology generated the most last month?")
-    expect(page.get_by_text("Wind led.")).to_be_visible()
+    ask(page, "Hourly demand yesterday")
+    expect(page.get_by_text("Hourly trend of electricity demand in Spain yesterday")).to_be_visible()
     expect(page.get_by_text("SQL used").last).to_be_visible()
-    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(1)  # the ranking's bars
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(1)  # yesterday's hours as a line
+    # Tables: the peak with its hour (one row, two columns), then yesterday's hours.
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(2)
     settled(page)
     page.screenshot(path=str(screens / "ask.png"), full_page=True)
 
@@ -236,6 +282,8 @@ def test_forecast_slider_asks_for_more_days(page: Any, screens: Path, api: dict[
     expect(page.get_by_role("heading", name="Electricity demand forecast")).to_be_visible()
     expect(page.get_by_text("v-test-1")).to_be_visible()
     settled(page)
+    # The week of actual demand before the cut-off is drawn beside the band.
+    expect(page.get_by_text("No history to draw beside the forecast.")).to_have_count(0)
     served_before = len(api["forecasts"].logged)
     slider = page.get_by_role("slider")
     slider.focus()

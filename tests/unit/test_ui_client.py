@@ -111,3 +111,4 @@ def test_api_moments_read_as_madrid_wall_time_and_dates_stay() -> None:
 
     frame = people_frame(["ts_utc", "date"], [["2024-06-09T22:00:00Z", "2024-06-10"]], "es")
     assert frame.iloc[0].tolist() == ["2024-06-10 00:00", "2024-06-10"]  # UTC+2 in summer
+    assert frame.columns.tolist() == ["ts (Madrid)", "date"]

@@ -15,7 +15,7 @@ from ui.questions import HISTORY_QUESTION
 
 #: /forecast serves 1 to 14 days (MAX_HORIZON_HOURS // 24 in the API).
 MAX_DAYS = 14
-#: Days of actual demand drawn before the forecast.
+#: Days of actual demand drawn before the forecast (whole days, ending the day before the cut-off).
 HISTORY_DAYS = 7
 
 
@@ -32,7 +32,7 @@ def history(lang: str, cutoff: str) -> pd.DataFrame:
     frame = pd.DataFrame({"time": times, "demand_mw": series[0]["values"]}).dropna()
     # Only the days just before the cut-off belong beside the forecast.
     end = pd.to_datetime(cutoff, utc=True)
-    frame = frame[(frame["time"] <= end) & (frame["time"] > end - pd.Timedelta(days=HISTORY_DAYS))]
+    frame = frame[(frame["time"] <= end) & (frame["time"] > end - pd.Timedelta(days=HISTORY_DAYS + 1))]
     return frame.assign(time=frame["time"].dt.tz_convert("Europe/Madrid").dt.tz_localize(None))
 
 
