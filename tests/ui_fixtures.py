@@ -102,7 +102,8 @@ SALES_HISTORY = {
 class FakeApi:
     """How the stand-in behaves, and what it was asked.
 
-    ``mode``: ``ok``, ``slow`` (sleeps ``delay_s`` before answering) or ``error`` (500 on every route).
+    ``mode``: ``ok``, ``slow`` (sleeps ``delay_s`` before answering), ``error`` (500 on every route)
+    or ``garbage`` (200 with a JSON body of no expected shape).
     """
 
     mode: str = "ok"
@@ -116,6 +117,8 @@ class FakeApi:
         """(status, JSON body) for one request."""
         if self.mode == "error":
             return 500, {"detail": "internal error"}
+        if self.mode == "garbage":
+            return 200, {"unexpected": True}
         if self.mode == "slow":
             time.sleep(self.delay_s)
         data: Any = None

@@ -135,13 +135,19 @@ class ApiClient:
             raise ApiError("bad_answer", f"{path} did not answer JSON", response.status_code)
         return body
 
+    def _shaped(self, body: Any, path: str, *keys: str) -> dict[str, Any]:
+        """``body`` when it is an object with ``keys`` (the API's schema), else ``bad_answer``."""
+        if not isinstance(body, dict) or any(key not in body for key in keys):
+            raise ApiError("bad_answer", f"{path} answered without {', '.join(keys)}")
+        return body
+
     # -- the routes the app uses, as the API defines them --
     def ask(self, question: str, as_of: str | None = None) -> dict[str, Any]:
         """POST /ask: the answer sentence, columns, rows and SQL (ApiError ``refused`` with suggestions)."""
         body: dict[str, Any] = {"question": question}
         if as_of:
             body["as_of"] = as_of
-        return self._call("POST", "/ask", json=body)
+        return self._shaped(self._call("POST", "/ask", json=body), "/ask", "answer", "columns", "rows", "sql")
 
     def ask_chart(self, question: str, as_of: str | None = None) -> dict[str, Any]:
         """POST /ask-visual?format=json: the chart's kind, x, series (and band) for a question."""
@@ -152,26 +158,33 @@ class ApiClient:
 
     def forecast(self, days: int) -> dict[str, Any]:
         """GET /forecast?days=N: hourly p10/p50/p90, the model version and the data cut-off."""
-        return self._call("GET", "/forecast", params={"days": days})
+        answer = self._call("GET", "/forecast", params={"days": days})
+        return self._shaped(answer, "/forecast", "model_version", "data_cutoff", "points")
 
     def historical(self, model: str | None = None, limit: int = 100, **filters: Any) -> dict[str, Any]:
         """GET /historical-predictions: served predictions with their errors and a summary."""
         params: dict[str, Any] = {"limit": limit, **{k: v for k, v in filters.items() if v is not None}}
         if model:
             params["model"] = model
-        return self._call("GET", "/historical-predictions", params=params)
+        page = self._call("GET", "/historical-predictions", params=params)
+        return self._shaped(page, "/historical-predictions", "items")
 
     def predict_movie(self, film: dict[str, Any]) -> dict[str, Any]:
         """POST /predict: one film's success probability, verdict and factors."""
-        return self._call("POST", "/predict", json=film)
+        answer = self._call("POST", "/predict", json=film)
+        return self._shaped(
+            answer, "/predict", "success_probability", "success", "threshold", "model_version"
+        )
 
     def predict_sales(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         """POST /predict/sales with JSON rows."""
-        return self._call("POST", "/predict/sales", json={"rows": rows})
+        answer = self._call("POST", "/predict/sales", json={"rows": rows})
+        return self._shaped(answer, "/predict/sales", "predictions")
 
     def predict_sales_csv(self, name: str, content: bytes) -> dict[str, Any]:
         """POST /predict/sales/csv with the file as the multipart field ``file``."""
-        return self._call("POST", "/predict/sales/csv", files={"file": (name, content, "text/csv")})
+        answer = self._call("POST", "/predict/sales/csv", files={"file": (name, content, "text/csv")})
+        return self._shaped(answer, "/predict/sales/csv", "predictions")
 
     def health(self) -> dict[str, Any]:
         """GET /health/live: whether the process answers (``{"status": "ok"}``)."""
@@ -179,4 +192,4 @@ class ApiClient:
 
     def health_details(self) -> dict[str, Any]:
         """GET /health/details: each check (database, model, catalog, the other models)."""
-        return self._call("GET", "/health/details")
+        return self._shaped(self._call("GET", "/health/details"), "/health/details", "liveness", "readiness")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import numbers
 import re
@@ -17,6 +18,7 @@ from datalake.formatting import format_cell, format_number
 from ui.client import ApiClient, ApiError
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES, browser_language, text
 
+logger = logging.getLogger("ui")
 T = TypeVar("T")
 #: ISO 8601 text with a time of day, as the API writes moments (``2024-06-09T22:00:00Z``).
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -95,6 +97,18 @@ def show_error(error: ApiError) -> None:
         st.error(t("err_server", status=error.status), icon=":material/error:")
     else:
         st.error(t("err_bad_answer"), icon=":material/error:")
+
+
+def guarded(page: Callable[[], None]) -> None:
+    """Run a page's ``main``; anything it did not expect is logged and said in a sentence.
+
+    Streamlit's rerun and stop signals are BaseExceptions, so they pass through.
+    """
+    try:
+        page()
+    except Exception:
+        logger.exception("page failed")
+        st.error(t("err_unexpected"), icon=":material/error:")
 
 
 def call(action: Callable[[], T], *, spinner: bool = True) -> T | None:

@@ -42,6 +42,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "La API respondió algo inesperado.",
         "en": "The API answered something unexpected.",
     },
+    "err_unexpected": {
+        "es": "Algo salió mal al mostrar esta página. Inténtalo de nuevo; si sigue, avisa al equipo.",
+        "en": "Something went wrong showing this page. Try again; if it persists, tell the data team.",
+    },
     "sql": {"es": "SQL usada", "en": "SQL used"},
     "download_csv": {"es": "Descargar CSV", "en": "Download CSV"},
     "no_rows": {"es": "Sin filas.", "en": "No rows."},

@@ -43,6 +43,9 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "none",
         "--browser.gatherUsageStats",
         "false",
+        # Never a traceback in the browser (the app catches what it can; this is the backstop).
+        "--client.showErrorDetails",
+        "none",
     ]
 
 

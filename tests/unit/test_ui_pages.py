@@ -208,3 +208,31 @@ def test_the_api_key_is_sent_on_every_call_when_set(api: FakeApi, monkeypatch: p
     assert not test.exception
     assert len(api.requests) >= 4  # /health/details and three histories
     assert {r["headers"].get("X-API-Key") for r in api.requests} == {"page-key"}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_an_answer_of_an_unexpected_shape_is_a_sentence_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    with fake_api(FakeApi(mode="garbage")) as url:
+        monkeypatch.setenv("API_BASE_URL", url)
+        test = page(name, "en")
+        if name == "ask":
+            test.chat_input[0].set_value("What was the total demand yesterday?").run()
+        assert not test.exception
+        # The client checks each body's shape: the page says the API answered something unexpected.
+        assert any("The API answered something unexpected" in e.value for e in test.error), name
+
+
+def test_a_page_that_fails_anyway_says_so_in_a_sentence() -> None:
+    test = AppTest.from_string(
+        "from ui.common import guarded\n"
+        "def main():\n"
+        "    raise KeyError('a field the page expected')\n"
+        "guarded(main)\n",
+        default_timeout=TIMEOUT_S,
+    )
+    test.session_state["lang"] = "es"
+    test.run()
+    assert not test.exception
+    assert "Algo salió mal al mostrar esta página" in test.error[0].value

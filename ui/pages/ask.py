@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from ui.client import ApiError
-from ui.common import chart_from_data, client, language, show_error, show_table, t
+from ui.common import chart_from_data, client, guarded, language, show_error, show_table, t
 from ui.questions import SUBJECT_NAMES, example_questions
 
 CHAT_KEY = "ask_chat"
@@ -83,4 +83,4 @@ def main() -> None:
         st.button(t("ask_clear"), on_click=chat.clear)
 
 
-main()
+guarded(main)

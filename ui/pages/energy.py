@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import dashboard_question, language, t
+from ui.common import dashboard_question, guarded, language, t
 from ui.questions import PANELS
 
 
@@ -20,4 +20,4 @@ def main() -> None:
                 dashboard_question(question, key=f"{name}-{number}")
 
 
-main()
+guarded(main)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from datalake.formatting import format_number
 from ui.client import ApiError
-from ui.common import call, client, language, people_frame, t, when
+from ui.common import call, client, guarded, language, people_frame, t, when
 from ui.questions import HISTORY_QUESTION
 
 #: /forecast serves 1 to 14 days (MAX_HORIZON_HOURS // 24 in the API).
@@ -108,4 +108,4 @@ def main() -> None:
     accuracy(lang)
 
 
-main()
+guarded(main)

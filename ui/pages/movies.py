@@ -11,7 +11,7 @@ import streamlit as st
 
 from datalake.formatting import format_number
 from datalake.movies.genres import GENRES
-from ui.common import call, client, dashboard_question, language, t
+from ui.common import call, client, dashboard_question, guarded, language, t
 from ui.questions import TOP_MOVIES_QUESTION
 
 RESULT_KEY = "movie_result"
@@ -121,4 +121,4 @@ def main() -> None:
     dashboard_question(TOP_MOVIES_QUESTION[lang], key="top-movies")
 
 
-main()
+guarded(main)

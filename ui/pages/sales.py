@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from datalake.formatting import format_number
-from ui.common import call, client, language, people_frame, t, when
+from ui.common import call, client, guarded, language, people_frame, t, when
 
 RESULT_KEY = "sales_result"
 #: Results up to this many rows are drawn as a plain table, bigger ones as a scrolling grid.
@@ -128,4 +128,4 @@ def main() -> None:
     show_history(lang)
 
 
-main()
+guarded(main)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from datalake.formatting import format_number
 from ui.client import ApiError
-from ui.common import call, client, language, people_frame, t, when
+from ui.common import call, client, guarded, language, people_frame, t, when
 
 #: The checks that are models, and what to call them.
 MODEL_CHECKS = {
@@ -96,4 +96,4 @@ def main() -> None:
     st.dataframe(people_frame(run_names, runs, lang), hide_index=True, width="stretch", key="runs")
 
 
-main()
+guarded(main)
