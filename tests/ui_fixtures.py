@@ -24,7 +24,7 @@ from loopback import loopback_server
 from api import examples
 from api.movie_schemas import PREDICTION_EXAMPLE
 
-REFUSED_WORDS = ("fútbol", "football", "mundial", "world cup")
+REFUSED_WORDS = ("fútbol", "football", "mundial", "world cup", "henry hub")
 SALES_ROW = re.compile(r"^\s*(\d+),(\d{4}-\d{2}-\d{2}),", re.M)
 
 

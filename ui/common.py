@@ -251,8 +251,14 @@ def show_answer_chart(question: str, *, as_of: str | None = None) -> None:
 
 def dashboard_question(question: str, *, key: str) -> None:
     """A dashboard panel: a question's sentence and chart (or table), or why there is none."""
-    answer = call(lambda: client().ask(question))
-    if answer is None:
+    try:
+        with st.spinner(t("loading")):
+            answer = client().ask(question)
+    except ApiError as error:
+        if error.kind == "refused" and error.detail:  # /ask's reason (no data yet, ...), said kindly
+            st.info(error.detail, icon=":material/info:")
+        else:
+            show_error(error)
         return
     st.markdown(f"**{answer['answer']}**")
     try:

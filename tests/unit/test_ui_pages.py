@@ -12,6 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from ui_fixtures import FakeApi, fake_api
 
+from api import examples
+
 UI = Path(__file__).resolve().parents[2] / "ui"
 PAGES = ("ask", "forecast", "energy", "movies", "sales", "company", "status")
 TIMEOUT_S = 30
@@ -103,6 +105,9 @@ def test_energy_and_company_pages_draw_each_panel(api: FakeApi) -> None:
     assert len(energy.tabs) == 3
     asked = [r for r in api.requests if r["path"] == "/ask"]
     assert len(asked) == 6
+    # The Henry Hub panel is refused: its reason is shown as a note, not as an error.
+    assert [i.value for i in energy.info] == [examples.ASK_REFUSAL["detail"]]
+    assert not energy.error and not energy.warning
     company = page("company", "es")
     assert not company.exception
     assert "Answer to: Compras vs ventas en marzo de 2024" in texts(company)
