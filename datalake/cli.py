@@ -1118,7 +1118,10 @@ def ui_command(
     api = api_url or os.environ.get("API_BASE_URL") or f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"web app on http://{host}:{port} over the API at {api}", markup=False)
     try:
-        raise typer.Exit(subprocess.call(streamlit_command(host, port), env=streamlit_environment(api)))
+        # The app reads its environment only: a key set in .env (the settings) is handed over.
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        env = streamlit_environment(api, api_key=key)
+        raise typer.Exit(subprocess.call(streamlit_command(host, port), env=env))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 

@@ -49,7 +49,9 @@ def streamlit_command(host: str, port: int) -> list[str]:
     ]
 
 
-def streamlit_environment(api_url: str, base: dict[str, str] | None = None) -> dict[str, str]:
+def streamlit_environment(
+    api_url: str, base: dict[str, str] | None = None, api_key: str | None = None
+) -> dict[str, str]:
     """The app's environment: ``API_BASE_URL`` set, and the repository importable (``ui``, ``datalake``).
 
     Parameters
@@ -58,6 +60,8 @@ def streamlit_environment(api_url: str, base: dict[str, str] | None = None) -> d
         The API's base URL.
     base
         The environment to start from (this process's by default); API_KEY passes through.
+    api_key
+        The API key from the settings (a ``.env`` file), used when the environment has none.
 
     Returns
     -------
@@ -65,6 +69,8 @@ def streamlit_environment(api_url: str, base: dict[str, str] | None = None) -> d
     """
     env = dict(os.environ if base is None else base)
     env["API_BASE_URL"] = api_url
+    if api_key and not env.get("API_KEY"):
+        env["API_KEY"] = api_key
     repo = str(APP.parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
     return env

@@ -61,3 +61,9 @@ def test_the_environment_makes_the_repository_importable_and_keeps_the_key() -> 
     assert env["PYTHONPATH"].split(":") == [repo, "/elsewhere"]
     assert env["API_KEY"] == "k" and env["API_BASE_URL"] == "http://127.0.0.1:8000"
     assert "--server.headless" in streamlit_command("127.0.0.1", 8501)
+
+
+def test_a_key_from_the_settings_reaches_the_app_unless_the_environment_has_one() -> None:
+    assert streamlit_environment("http://a", {}, api_key="from-dotenv")["API_KEY"] == "from-dotenv"
+    assert streamlit_environment("http://a", {"API_KEY": "env"}, api_key="from-dotenv")["API_KEY"] == "env"
+    assert "API_KEY" not in streamlit_environment("http://a", {}, api_key=None)
