@@ -16,7 +16,7 @@ import streamlit as st
 
 from datalake.formatting import format_cell, format_number
 from ui.client import ApiClient, ApiError
-from ui.i18n import LANGUAGE_NAMES, LANGUAGES, browser_language, text
+from ui.i18n import COLUMN_LABELS, LANGUAGE_NAMES, LANGUAGES, YES_NO, browser_language, text
 
 logger = logging.getLogger("ui")
 T = TypeVar("T")
@@ -128,6 +128,9 @@ def cell(value: Any, column: str, lang: str) -> str:
     an API timestamp (ISO text with a time) as Madrid wall time."""
     if isinstance(value, str) and _ISO_MOMENT.match(value):
         return when(value)
+    if isinstance(value, bool):
+        yes, no = YES_NO.get(lang, YES_NO["en"])
+        return yes if value else no
     if lang == "en" or isinstance(value, bool) or not isinstance(value, numbers.Real):
         return format_cell(value, column)
     english = format_cell(value, column)
@@ -143,8 +146,8 @@ def cell(value: Any, column: str, lang: str) -> str:
 def people_frame(columns: list[str], rows: list[list[Any]], lang: str) -> pd.DataFrame:
     """The rows as text formatted for people (thousands separators, at most two decimals).
 
-    Columns of API moments are shown in Madrid time, so their header says so (``ts_utc`` becomes
-    ``ts (Madrid)``).
+    Known columns get a header in ``lang`` (:data:`ui.i18n.COLUMN_LABELS`); columns of API moments
+    are shown in Madrid time, so their header says so (``ts_utc`` becomes ``Hora (Madrid)``).
     """
     moments = {
         column
@@ -153,7 +156,11 @@ def people_frame(columns: list[str], rows: list[list[Any]], lang: str) -> pd.Dat
             isinstance(row[index], str) and _ISO_MOMENT.match(row[index]) for row in rows if index < len(row)
         )
     }
-    headers = [f"{c.removesuffix('_utc')} (Madrid)" if c in moments else c for c in columns]
+    headers = []
+    for column in columns:
+        name = column.removesuffix("_utc") if column in moments else column
+        label = COLUMN_LABELS.get(name, {}).get(lang)
+        headers.append(label or (f"{name} (Madrid)" if column in moments else column))
     return pd.DataFrame(
         [[cell(value, column, lang) for value, column in zip(row, columns, strict=False)] for row in rows],
         columns=headers,

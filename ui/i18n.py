@@ -167,6 +167,31 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+#: Headers for the columns the API's tables carry (others keep their names: /ask's SQL aliases).
+COLUMN_LABELS: dict[str, dict[str, str]] = {
+    "ts": {"es": "Hora (Madrid)", "en": "Hour (Madrid)"},
+    "ts_local": {"es": "Hora (Madrid)", "en": "Hour (Madrid)"},
+    "demand_mw": {"es": "Demanda (MW)", "en": "Demand (MW)"},
+    "store_id": {"es": "Tienda", "en": "Store"},
+    "date": {"es": "Día", "en": "Day"},
+    "predicted_sales": {"es": "Ventas previstas (€)", "en": "Predicted sales (€)"},
+    "actual_sales": {"es": "Ventas reales (€)", "en": "Actual sales (€)"},
+    "error": {"es": "Error (€)", "en": "Error (€)"},
+    "ape_pct": {"es": "Error (%)", "en": "Error (%)"},
+    "closed": {"es": "Cerrada", "en": "Closed"},
+    "served_at": {"es": "Servida (Madrid)", "en": "Served (Madrid)"},
+    "model": {"es": "Modelo", "en": "Model"},
+    "model_version": {"es": "Versión del modelo", "en": "Model version"},
+    "predictions": {"es": "Predicciones", "en": "Predictions"},
+    "data_cutoff": {"es": "Datos hasta (Madrid)", "en": "Data up to (Madrid)"},
+    "p50_mw": {"es": "Previsión p50 (MW)", "en": "Forecast p50 (MW)"},
+    "actual_mw": {"es": "Real (MW)", "en": "Actual (MW)"},
+    "error_mw": {"es": "Error (MW)", "en": "Error (MW)"},
+    "in_band": {"es": "En la banda p10-p90", "en": "In the p10-p90 band"},
+}
+YES_NO = {"es": ("Sí", "No"), "en": ("Yes", "No")}
+
+
 def text(key: str, language: str, **values: object) -> str:
     """The text ``key`` in ``language`` (Spanish when missing), with ``values`` filled in.
 

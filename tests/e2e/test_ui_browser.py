@@ -339,7 +339,7 @@ def test_a_sales_csv_upload_gives_the_result_table(page: Any, screens: Path, tmp
     expect(table.locator("tbody tr")).to_have_count(4)  # one row per CSV line, in its order
     expect(table.locator("tbody tr").nth(2)).to_contain_text("2024-02-27")
     closed = table.locator("tbody tr").nth(3)
-    expect(closed).to_contain_text("True")  # the closed day (open=0)
+    expect(closed).to_contain_text("Yes")  # the closed day (open=0)
     expect(page.get_by_test_id("stMetric").filter(has_text="Total predicted sales")).to_contain_text("€")
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
     settled(page)

@@ -111,4 +111,7 @@ def test_api_moments_read_as_madrid_wall_time_and_dates_stay() -> None:
 
     frame = people_frame(["ts_utc", "date"], [["2024-06-09T22:00:00Z", "2024-06-10"]], "es")
     assert frame.iloc[0].tolist() == ["2024-06-10 00:00", "2024-06-10"]  # UTC+2 in summer
-    assert frame.columns.tolist() == ["ts (Madrid)", "date"]
+    assert frame.columns.tolist() == ["Hora (Madrid)", "Día"]
+    frame = people_frame(["start_utc", "closed", "count"], [["2024-06-09T22:00:00Z", True, 3]], "en")
+    assert frame.columns.tolist() == ["start (Madrid)", "Closed", "count"]
+    assert frame.iloc[0].tolist() == ["2024-06-10 00:00", "Yes", "3"]

@@ -134,7 +134,7 @@ def test_movies_form_sends_the_film_and_shows_probability_and_factors(api: FakeA
 def test_sales_form_and_csv_upload_give_table_chart_download_and_history(api: FakeApi) -> None:
     test = page("sales", "en")
     assert not test.exception
-    assert test.dataframe[-1].value.iloc[0]["error"] == "163.42"  # the history with its error
+    assert test.dataframe[-1].value.iloc[0]["Error (€)"] == "163.42"  # the history with its error
     test.button[0].click().run()
     assert not test.exception
     assert any(r["path"] == "/predict/sales" for r in api.requests)
@@ -142,7 +142,7 @@ def test_sales_form_and_csv_upload_give_table_chart_download_and_history(api: Fa
     test.file_uploader[0].set_value(("days.csv", csv, "text/csv")).run()
     assert not test.exception
     result = test.table[0].value.reset_index()
-    assert result["store_id"].tolist() == ["1", "2"] and result["predicted_sales"].tolist() == [
+    assert result["Store"].tolist() == ["1", "2"] and result["Predicted sales (€)"].tolist() == [
         "5,000",
         "5,100.50",
     ]
@@ -162,7 +162,7 @@ def test_status_shows_readiness_models_tables_and_latest_runs(api: FakeApi) -> N
     models = test.dataframe[0].value
     assert models["Check"].tolist() == ["Demand forecaster", "Movie success", "Store sales"]
     runs = test.dataframe[-1].value
-    assert runs["predictions"].tolist() == ["1", "0", "1"]
+    assert runs["Predictions"].tolist() == ["1", "0", "1"]
 
 
 def _closed_port() -> str:

@@ -52,7 +52,7 @@ def show_result(answer: dict[str, Any], lang: str) -> None:
     shown = frame[["store_id", "date", "predicted_sales", "closed"]]
     table = people_frame(list(shown.columns), shown.astype(object).values.tolist(), lang)
     if len(table) <= TABLE_ROWS:  # a plain table reads (and prints) best; a grid scrolls big uploads
-        st.table(table.set_index("store_id"))
+        st.table(table.set_index(table.columns[0]))  # the store, instead of a row number
     else:
         st.dataframe(table, hide_index=True, width="stretch", key="sales-result-table")
     st.altair_chart(sales_chart(frame), width="stretch")
