@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import math
 import numbers
+import os
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -78,8 +79,6 @@ def _client(base_url: str | None, api_key: str | None) -> ApiClient:
 
 def client() -> ApiClient:
     """The API client for API_BASE_URL and API_KEY (one per process and setting)."""
-    import os
-
     return _client(os.environ.get("API_BASE_URL"), os.environ.get("API_KEY"))
 
 
@@ -256,11 +255,28 @@ def show_answer_chart(question: str, *, as_of: str | None = None) -> None:
         st.altair_chart(chart, width="stretch")
 
 
+#: Seconds a dashboard panel's answer is reused: switching tabs or language does not ask again.
+PANEL_TTL_S = 60
+
+
+@st.cache_data(ttl=PANEL_TTL_S, show_spinner=False)
+def _panel(base_url: str, api_key: str | None, question: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """/ask's answer and /ask-visual's chart data for a panel (failures raise: never cached)."""
+    api = _client(base_url, api_key)
+    answer = api.ask(question)
+    if len(answer.get("rows") or []) < 2:
+        return answer, None
+    try:
+        return answer, api.ask_chart(question)
+    except ApiError:  # the sentence is there; the chart is a bonus
+        return answer, None
+
+
 def dashboard_question(question: str, *, key: str) -> None:
     """A dashboard panel: a question's sentence and chart (or table), or why there is none."""
     try:
         with st.spinner(t("loading")):
-            answer = client().ask(question)
+            answer, chart_data = _panel(os.environ.get("API_BASE_URL"), os.environ.get("API_KEY"), question)
     except ApiError as error:
         if error.kind == "refused" and error.detail:  # /ask's reason (no data yet, ...), said kindly
             st.info(error.detail, icon=":material/info:")
@@ -268,10 +284,7 @@ def dashboard_question(question: str, *, key: str) -> None:
             show_error(error)
         return
     st.markdown(f"**{answer['answer']}**")
-    try:
-        chart = chart_from_data(client().ask_chart(question))
-    except ApiError:  # the sentence is there; the chart is a bonus
-        chart = None
+    chart = chart_from_data(chart_data) if chart_data else None
     if chart is not None:
         st.altair_chart(chart, width="stretch")
     elif len(answer.get("rows") or []) > 1:

@@ -105,6 +105,9 @@ def test_energy_and_company_pages_draw_each_panel(api: FakeApi) -> None:
     assert len(energy.tabs) == 3
     asked = [r for r in api.requests if r["path"] == "/ask"]
     assert len(asked) == 6
+    energy.run()  # a rerun (a tab or language switch) reuses the panels' answers for a minute...
+    # ... and asks again only the refused one (failures are never cached).
+    assert len([r for r in api.requests if r["path"] == "/ask"]) == 7
     # The Henry Hub panel is refused: its reason is shown as a note, not as an error.
     assert [i.value for i in energy.info] == [examples.ASK_REFUSAL["detail"]]
     assert not energy.error and not energy.warning
