@@ -164,6 +164,7 @@ def test_status_shows_readiness_models_tables_and_latest_runs(api: FakeApi) -> N
     assert "The API is ready" in shown and "demand_hourly" in shown
     models = test.dataframe[0].value
     assert models["Check"].tolist() == ["Demand forecaster", "Movie success", "Store sales"]
+    assert test.dataframe[1].value["Check"].tolist() == ["Database", "Catalog"]
     runs = test.dataframe[-1].value
     assert runs["Predictions"].tolist() == ["1", "0", "1"]
 

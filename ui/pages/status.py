@@ -16,6 +16,11 @@ MODEL_CHECKS = {
     "movie_success": {"es": "Éxito de películas", "en": "Movie success"},
     "store_sales": {"es": "Ventas de tiendas", "en": "Store sales"},
 }
+#: The other checks, by name.
+CHECK_NAMES = {
+    "database": {"es": "Base de datos", "en": "Database"},
+    "catalog": {"es": "Catálogo", "en": "Catalog"},
+}
 #: /historical-predictions' model values: the forecaster (None), the movie and the sales models.
 RUN_MODELS = {None: "model", "movie-success": "movie_success", "store-sales": "store_sales"}
 
@@ -83,7 +88,12 @@ def main() -> None:
         f"**{t('st_tables')}** ({format_number(len(tables), lang)}): " + ", ".join(f"`{n}`" for n in tables)
     )
     others = [
-        [name, "✓" if check.get("ok") else "✗", _detail(check), check.get("latency_ms")]
+        [
+            CHECK_NAMES.get(name, {}).get(lang, name),
+            "✓" if check.get("ok") else "✗",
+            _detail(check),
+            check.get("latency_ms"),
+        ]
         for name, check in checks.items()
         if name not in MODEL_CHECKS
     ]
