@@ -36,7 +36,7 @@ def history(lang: str, cutoff: str) -> pd.DataFrame:
     return frame.assign(time=frame["time"].dt.tz_convert("Europe/Madrid").dt.tz_localize(None))
 
 
-def band_chart(points: list[dict[str, Any]], past: pd.DataFrame, lang: str) -> alt.LayerChart:
+def band_chart(points: list[dict[str, Any]], past: pd.DataFrame) -> alt.LayerChart:
     """History as a grey line, then the p50 line inside its shaded p10-p90 band."""
     frame = pd.DataFrame(points)
     frame["time"] = (
@@ -103,7 +103,7 @@ def main() -> None:
             past = history(lang, answer["data_cutoff"])
         if past.empty:
             st.caption(t("fc_no_history"))
-        st.altair_chart(band_chart(answer["points"], past, lang), width="stretch")
+        st.altair_chart(band_chart(answer["points"], past), width="stretch")
         st.caption(f"{t('fc_band')} · {len(answer['points'])} h · {answer.get('served_by', '')}")
     accuracy(lang)
 

@@ -30,7 +30,7 @@ def _detail(check: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in check.items() if k not in skip and v not in (None, ""))
 
 
-def _uptime(seconds: float, lang: str) -> str:
+def _uptime(seconds: float) -> str:
     hours, rest = divmod(int(seconds), 3600)
     return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
 
@@ -70,7 +70,7 @@ def main() -> None:
         st.success(t("st_ready"), icon=":material/check_circle:")
     else:
         st.warning(t("st_degraded"), icon=":material/warning:")
-    st.caption(t("st_version", version=liveness["version"], uptime=_uptime(liveness["uptime_s"], lang)))
+    st.caption(t("st_version", version=liveness["version"], uptime=_uptime(liveness["uptime_s"])))
 
     st.subheader(t("st_models"))
     models = [
