@@ -1187,6 +1187,36 @@ def serve(
     )
 
 
+@app.command("ui")
+def ui_command(
+    host: Annotated[str, typer.Option(help="Interface the web app listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65_535, help="TCP port of the web app.")] = 8501,
+    api_url: Annotated[
+        str | None,
+        typer.Option(help="The API's base URL (default: API_BASE_URL, else http://API_HOST:API_PORT)."),
+    ] = None,
+) -> None:
+    """Run the web app (Streamlit) over the API: ask, forecast, dashboards, movies, sales, status.
+
+    It calls the API only (start it with `datalake serve`); API_KEY is sent when set.
+    """
+    import os
+    import subprocess
+
+    from ui.launch import streamlit_command, streamlit_environment
+
+    settings = get_settings()
+    api = api_url or os.environ.get("API_BASE_URL") or f"http://{settings.api_host}:{settings.api_port}"
+    console.print(f"web app on http://{host}:{port} over the API at {api}", markup=False)
+    try:
+        # The app reads its environment only: a key set in .env (the settings) is handed over.
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        env = streamlit_environment(api, api_key=key)
+        raise typer.Exit(subprocess.call(streamlit_command(host, port), env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
 ask_app = typer.Typer(help="Questions in Spanish or English answered from the data (what /ask does).")
 app.add_typer(ask_app, name="ask")
 
