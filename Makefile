@@ -19,7 +19,7 @@ help:
 	@echo "make bench-energy energy company Glue job on 1, 10 and 30 M transactions vs DuckDB (rows/s, ratio, peak memory)"
 	@echo "make bench-forecast  forecaster training time and inference latency (p50/p99)"
 	@echo "make bench-api    API load test on loopback: p50/p99 and req/s of /ask and /forecast (1 and 10 years)"
-	@echo "make serve        run the API on uvicorn (http://127.0.0.1:8000/docs)"
+	@echo "make serve        run the API (http://127.0.0.1:8000/docs) and the web app (http://127.0.0.1:8501)"
 	@echo "make lint|format  ruff"
 	@echo "make lint-iac     datalake deploy check --env dev|prod (static rules, cfn-lint, checkov in .venv-checkov) + the CloudFormation tests"
 	@echo "make deploy-check datalake deploy check --env dev|prod only (what make test runs before the suite)"
@@ -82,8 +82,14 @@ bench-forecast: $(STAMP)
 bench-api: $(STAMP)
 	$(BIN)/python benchmarks/api.py
 
+# The API and the web app together; Ctrl-C stops both.
+API_PORT ?= 8000
+UI_PORT ?= 8501
 serve: $(STAMP)
-	$(BIN)/datalake serve
+	@echo "API:     http://127.0.0.1:$(API_PORT)/docs"
+	@echo "web app: http://127.0.0.1:$(UI_PORT)"
+	@API_PORT=$(API_PORT) $(BIN)/datalake ui --port $(UI_PORT) --api-url http://127.0.0.1:$(API_PORT) & ui=$$!; \
+		trap 'kill $$ui 2>/dev/null' EXIT INT TERM; API_PORT=$(API_PORT) $(BIN)/datalake serve
 
 # Pin the versions in .venv (after a green `make test`) so fresh clones install the same stack.
 lock: $(STAMP)

@@ -285,7 +285,7 @@ def demo(
     settings = get_settings()
     console.print(
         f"Browse it: `make serve` starts the API at http://{settings.api_host}:{settings.api_port}/docs "
-        '(and the web app when installed); `datalake ask "..."` asks from the terminal.',
+        'and the web app at http://127.0.0.1:8501; `datalake ask "..."` asks from the terminal.',
         markup=False,
     )
 
