@@ -376,6 +376,38 @@ class Settings(BaseSettings):
     alert_webhook_timeout_s: float = Field(
         10.0, gt=0, le=60, description="`datalake run daily`: give up posting the alert after this long."
     )
+    # -- the USD/COP price collector and the realtime lake source (issue 21, rt-prices) --
+    # trm_url belongs to the real-time block (issue 21); declared here until that block lands.
+    trm_url: str = Field(
+        "https://www.datos.gov.co/resource/32sa-8pi3.json",
+        description="The price collector: the official TRM (USD/COP) on datos.gov.co's Socrata API "
+        "(a bare JSON array of {valor, unidad, vigenciadesde, vigenciahasta}).",
+    )
+    price_provider: Literal["datos.gov.co"] = Field(
+        "datos.gov.co", description="The price collector: which provider TRM_URL is (its answer's shape)."
+    )
+    trm_app_token: SecretStr | None = Field(
+        None, description="The price collector: an optional Socrata app token (X-App-Token header)."
+    )
+    trm_timeout_s: float = Field(10.0, gt=0, le=60, description="The price collector: seconds per request.")
+    trm_max_retries: int = Field(
+        3, ge=0, le=10, description="The price collector: retries of a 429, 5xx or transport error."
+    )
+    trm_stale_after_hours: float = Field(
+        12.0,
+        ge=0,
+        description="The price collector: alert when the newest rate's validity ended (midnight in Bogotá "
+        "after its last valid day) more than this many hours ago.",
+    )
+    alerts_topic_arn: str | None = Field(
+        None,
+        description="AWS runtime: the alerts SNS topic (the monitoring stack's AlertsTopic) the price "
+        "collector's stale-price alert is published to; locally ALERT_WEBHOOK_URL gets it.",
+    )
+    realtime_glue_job: str = Field(
+        "datalake-realtime-to-processed",
+        description="Glue job of the realtime source: raw stream events -> processed portfolio_events.",
+    )
     # -- `datalake deploy check` (issue 15) --
     deploy_checkov: Path = Field(
         Path(".venv-checkov/bin/checkov"),
@@ -396,6 +428,8 @@ class Settings(BaseSettings):
         "sagemaker_inference_image",
         "alert_webhook_url",
         "mlflow_tracking_uri",
+        "alerts_topic_arn",
+        "trm_app_token",
         mode="before",
     )
     @classmethod
