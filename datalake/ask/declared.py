@@ -42,6 +42,8 @@ SUBJECT_NAMES = {
                       "energy prices (WTI, Brent, Henry Hub)"),
     "world_energy": ("la energía en el mundo por país y año (Our World in Data)",
                      "world energy by country and year (Our World in Data)"),
+    "portfolio": ("las transacciones de la app de divisas (compras y ventas de USD y COP)",
+                  "the currency app's transactions (buys and sells of USD and COP)"),
     "electricity": ("la electricidad en España (demanda y generación)",
                     "Spanish electricity (demand and generation)"),
 }  # fmt: skip
@@ -292,12 +294,24 @@ def named_subjects(text: str, subjects: dict[str, list[Table]]) -> list[str]:
 
 
 def strongest_subject(text: str, subjects: dict[str, list[Table]]) -> str | None:
-    """The subject whose tables' words the question uses clearly more than any other's, or None."""
+    """The subject whose tables' words the question uses clearly more than any other's, or None.
+
+    On equal scores, the subject whose words cover more of the question wins ("¿cuántos dólares se
+    compraron?" names a price measure, "dólares", and two things of the currency app's transactions,
+    "dólares" and "compraron"); equal on both: None.
+    """
     scores = sorted(
-        ((max(table_score(text, t) for t in tables() if t.semantics.subject == s), s) for s in subjects),
+        ((max(_strength(text, t) for t in tables() if t.semantics.subject == s), s) for s in subjects),
         reverse=True,
     )
     return scores[0][1] if len(scores) == 1 or scores[0][0] > scores[1][0] else None
+
+
+def _strength(text: str, table: Table) -> tuple[int, int]:
+    """(:func:`table_score`, characters of the question its claims cover)."""
+    found = claims(text, table)
+    weights = {"entity": 2, "subject": 2, "measure": 2, "superlative": 2, "least": 2}
+    return sum(weights.get(c.role, 1) for c in found), sum(c.end - c.start for c in found)
 
 
 def mentioned_subjects(text: str) -> dict[str, list[Table]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -426,14 +427,14 @@ def portfolio_frames() -> dict[str, pd.DataFrame]:
                         "event_id": f"tx-{digest}",
                         "user_id": user,
                         "type": kind,
-                        "amount": amount,
+                        "amount": Decimal(f"{amount:.2f}"),
                         "currency": currency,
                         "client_time": received - pd.Timedelta(seconds=2 + u),
                         "received_at": received,
                         "local_date": day,
                         "status": status,
-                        "reason": reason,
-                        "balance_after": balance,
+                        "reject_reason": reason,
+                        "balance_after": Decimal(f"{balance:.2f}"),
                         "processed_at": received + pd.Timedelta(milliseconds=150),
                         "extracted_at": PORTFOLIO_EXTRACTED_AT,
                     }

@@ -59,7 +59,7 @@ PORTFOLIO_QUESTIONS = [
     q('rt-cnt-es-2', 'count', '¿cuántas transacciones hubo en noviembre?', of(ref.count, *NOVEMBER)),
     q('rt-cnt-en-2', 'count', 'how many buy transactions were there last week?', of(ref.count, *LAST_WEEK, type='buy')),
     q('rt-cnt-es-3', 'count', 'número de ventas rechazadas el mes pasado', of(ref.count, *NOVEMBER, type='sell', status='rejected')),
-    q('rt-cnt-en-3', 'count', 'how many transactions were rejected for insufficient balance in November?', of(ref.count, *NOVEMBER, status='rejected', reason='insufficient_balance')),
+    q('rt-cnt-en-3', 'count', 'how many transactions were rejected for insufficient balance in November?', of(ref.count, *NOVEMBER, status='rejected', reject_reason='insufficient_balance')),
     q('rt-cnt-es-4', 'count', '¿cuántas transacciones llevamos hoy?', of(ref.count, *TODAY)),
     q('rt-cnt-en-4', 'count', 'how many transactions did user-03 make in November?', of(ref.count, *NOVEMBER, user_id='user-03')),
     # -- amounts bought or sold (applied transactions) -------------------------------------------
