@@ -33,6 +33,8 @@ MAX_VALUES = 100_000
 _CAPITALISED = re.compile(
     r"[A-ZÁÉÍÓÚÑÜ][\w'’.:&-]*(?:\s+(?:[A-ZÁÉÍÓÚÑÜ0-9][\w'’.:&-]*|of|the|and|de|del|la|el|los|las|y|&|in|on|a))*"
 )
+#: An identifier written in lower case ("user-03", "tx_9f2"): letters, a - _ or :, then a digit.
+_IDENTIFIER = re.compile(r"(?<![\w-])[a-z]+[-_:]\d[\w:-]*(?![\w-])")
 _TRAILING = re.compile(r"(?:\s+(?:of|the|and|de|del|la|el|los|las|y|&|in|on|a))+$")
 
 
@@ -52,8 +54,11 @@ _lock = threading.Lock()
 
 
 def named_values(question: str, table: Table, executor: SqlExecutor) -> list[NamedValue]:
-    """The open values ``question`` names in ``table`` (none when it has no capitalised words)."""
+    """The open values ``question`` names in ``table`` (none when it has no capitalised words or
+    lower-case identifiers)."""
     runs = [_TRAILING.sub("", m.group(0)) for m in _CAPITALISED.finditer(question)]
+    # Ids have no capitals: a user id named as stored ("user-03") is looked up too.
+    runs += [m.group(0).rstrip(".:") for m in _IDENTIFIER.finditer(question)]
     # A run of known words or numbers ("Top 10", "Drama") names no value of the data.
     runs = [r for r in runs if any(not known_word(w) and not w.isdigit() for w in fold(r).split())]
     if not runs:

@@ -19,18 +19,18 @@ import datetime as dt
 import json
 import shutil
 from decimal import Decimal
-from typing import Any
 
 import pandas as pd
 import psycopg
 import pytest
 from processed_fixtures import published
+from realtime_fixtures import batch_key, lines, outcome, transaction
 
 from datalake.catalog.crawler import LocalCrawler
 from datalake.catalog.local import LocalCatalog
 from datalake.datasets.realtime import PORTFOLIO_EVENTS
 from datalake.pipelines.lake import sync_dataset, transform
-from datalake.realtime.events import PriceEvent, TransactionEvent, TransactionRequest, encode_event
+from datalake.realtime.events import PriceEvent, encode_event
 from datalake.runs import RunReport
 from datalake.settings import Settings
 from datalake.storage.local import LocalObjectStore
@@ -40,45 +40,6 @@ pytestmark = pytest.mark.slow
 
 DAY1 = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
 DAY2 = dt.datetime(2026, 12, 3, 8, 0, tzinfo=dt.UTC)
-
-
-def transaction(
-    user: str, kind: str, amount: str, currency: str, key: str, at: dt.datetime
-) -> TransactionEvent:
-    request = TransactionRequest(
-        user_id=user,
-        type=kind,  # type: ignore[arg-type]
-        amount=Decimal(amount),
-        currency=currency,  # type: ignore[arg-type]
-        client_time=at - dt.timedelta(seconds=3),
-        idempotency_key=key,
-    )
-    return TransactionEvent.from_request(request, at)
-
-
-def outcome(
-    event: TransactionEvent, status: str, balance: str, at: dt.datetime, reason: str | None = None
-) -> bytes:
-    doc: dict[str, Any] = {
-        "event_id": event.event_id,
-        "user_id": event.user_id,
-        "currency": event.currency,
-        "type": event.type,
-        "amount": str(event.amount),
-        "status": status,
-        "reason": reason,
-        "balance_after": balance,
-        "processed_at": at.isoformat().replace("+00:00", "Z"),
-    }
-    return json.dumps(doc).encode()
-
-
-def batch_key(stream: str, day: dt.datetime, name: str) -> str:
-    return f"raw/realtime/{stream}/year={day:%Y}/month={day:%m}/day={day:%d}/{name}.jsonl"
-
-
-def lines(*records: bytes) -> bytes:
-    return b"\n".join(records) + b"\n"
 
 
 BUY = transaction("user-1", "buy", "100.00", "USD", "k1", DAY1)
