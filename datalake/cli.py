@@ -870,6 +870,36 @@ def train_movie_success_command(
     )
 
 
+@train_app.command("fx-signal")
+def train_fx_signal_command(
+    source: Annotated[
+        str,
+        typer.Option(help="auto (the shared TRM export when present, else SAMPLE), trm, spot_m5 or sample."),
+    ] = "auto",
+    input_file: Annotated[
+        Path | None,
+        typer.Option("--input", help="A TRM export CSV or 5-minute spot .csv.gz instead of --source."),
+    ] = None,
+) -> None:
+    """Train the USD/COP buy/sell signal, score the champion on the same holdout, promote the better."""
+    from datalake.fxsignal.series import load_history, read_channel
+    from datalake.fxsignal.training import train_fx_signal
+
+    rates = read_channel(input_file) if input_file is not None else load_history(source)
+    description = f"{rates.attrs['source']} {rates.index[0].date()}..{rates.index[-1].date()}"
+    console.print(f"training fx_signal on {description}: {len(rates):,} daily rates")
+    details = train_fx_signal(rates, description)["details"]
+    holdout = details["evaluation"]["holdout"]
+    console.print(
+        f"holdout {details['evaluation']['holdout_start']}..{details['evaluation']['holdout_end']}: "
+        f"accuracy {holdout['accuracy']:.3f}, net P&L {holdout['net_pnl_pct']:.2f} % after costs"
+    )
+    console.print(
+        f"fx_signal_train: {details['version']} {'PROMOTED' if details['promoted'] else 'not promoted'} "
+        f"({details['decision']})"
+    )
+
+
 @forecast_app.command("backtest")
 def forecast_backtest(
     start: Annotated[str, typer.Option(help="First Europe/Madrid day, YYYY-MM-DD.")],
@@ -1466,6 +1496,163 @@ def _print_smoke(report: SmokeReport) -> None:
         err_console.print(line, markup=False, highlight=False)
     else:
         console.print("smoke passed", markup=False)
+
+
+stream_app = typer.Typer(help="The real-time streams: locally an fsync'd log per stream under the lake root.")
+app.add_typer(stream_app, name="stream")
+simulate_app = typer.Typer(help="Drive the real-time path with simulated users (issue 21).")
+app.add_typer(simulate_app, name="simulate")
+
+
+def _consume_table(title: str, by_stream: dict[str, object], seconds: float) -> RichTable:
+    """Per-stream counts of a consumer run (what the stream processor did)."""
+    table = RichTable(title=title)
+    figures = ("records", "applied", "rejected", "duplicate", "poison", "prices", "records/s")
+    table.add_column("stream")
+    for column in figures:
+        table.add_column(column, justify="right")
+    for name, outcome in by_stream.items():
+        counts = [getattr(outcome, column) for column in figures[:-1]]
+        rate = counts[0] / seconds if seconds > 0 else 0.0
+        table.add_row(name, *(f"{count:,}" for count in counts), f"{rate:,.0f}")
+    return table
+
+
+@stream_app.command("run")
+def stream_run_command(
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep consuming new records until interrupted (Ctrl-C).")
+    ] = False,
+    stream: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stream", help="Only this stream (repeatable): transactions, prices; both by default."
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Records per batch (default REALTIME_BATCH_SIZE).", min=1, max=10_000)
+    ] = None,
+) -> None:
+    """Run the stream processor over the streams: raw micro-batches to the lake, transactions to the
+    portfolios, poison records to the dead letters; checkpoint after each batch.
+
+    Without --follow it stops once every shard is caught up. A run killed at any moment loses
+    nothing and applies nothing twice: the next run goes on from the last checkpoint.
+    """
+    import contextlib
+    import threading
+
+    from datalake.realtime.events import STREAMS
+    from datalake.realtime.processor import CONSUMER, consume
+
+    settings = get_settings()
+    names = tuple(stream or STREAMS)
+    unknown = [name for name in names if name not in STREAMS]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown stream {unknown[0]!r}; one of {', '.join(STREAMS)}", param_hint="--stream"
+        )
+    interrupted = threading.Event()
+
+    def progress(name: str, outcome: object) -> None:
+        records = getattr(outcome, "records", 0)
+        if follow and records:
+            console.log(f"{name}: {records:,} record(s)", markup=False, highlight=False)
+
+    stream_port = runtime.stream(settings)
+    # Locally one processor per consumer name at a time (Lambda's event source mapping is one on AWS).
+    lease = getattr(stream_port, "exclusive", None)
+    try:
+        with lease(CONSUMER) if lease is not None else contextlib.nullcontext():
+            summary = consume(
+                stream_port,
+                lake=runtime.object_store("lake", settings),
+                portfolios=runtime.portfolio_store(settings),
+                dead_letters=runtime.dead_letters(settings),
+                streams=names,
+                batch_size=batch_size or settings.realtime_batch_size,
+                follow=follow,
+                stop=interrupted.is_set,
+                on_batch=progress,
+            )
+    except KeyboardInterrupt:
+        console.print("interrupted: the last checkpoint stands; a new run goes on from there", markup=False)
+        raise typer.Exit(130) from None
+    console.print(_consume_table("stream processor", dict(summary.by_stream), summary.seconds))
+    total = summary.total
+    console.print(
+        f"{total.records:,} record(s) in {summary.batches:,} batch(es), {summary.seconds:,.1f} s"
+        f"{f'; {summary.retries:,} batch(es) retried' if summary.retries else ''}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@simulate_app.command("trading")
+def simulate_trading_command(
+    users: Annotated[int, typer.Option(help="Simulated users.", min=1, max=1_000_000)] = 100,
+    rate: Annotated[str, typer.Option(help="Transactions per second, e.g. 200/s.")] = "100/s",
+    seconds: Annotated[float, typer.Option(help="How long to post transactions.", min=0.1)] = 10.0,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Replay the accepted transactions and compare with the stored portfolios; "
+            "exit 1 unless nothing was lost or applied twice.",
+        ),
+    ] = False,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed of the generated users' choices and amounts.")
+    ] = None,
+) -> None:
+    """Post simulated buys and sells (ingest -> stream -> processor -> portfolios), a share of them
+    retried with the same idempotency key, and report throughput and ingest-to-portfolio latency."""
+    import contextlib
+
+    from datalake.realtime.processor import CONSUMER
+    from datalake.realtime.simulate import parse_rate, simulate_trading
+
+    try:
+        per_second = parse_rate(rate)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--rate") from None
+    settings = get_settings()
+    stream_port = runtime.stream(settings)
+    lease = getattr(stream_port, "exclusive", None)  # its processor is the stream's one consumer
+    with lease(CONSUMER) if lease is not None else contextlib.nullcontext():
+        result = simulate_trading(
+            users=users,
+            rate=per_second,
+            seconds=seconds,
+            stream=stream_port,
+            lake=runtime.object_store("lake", settings),
+            portfolios=runtime.portfolio_store(settings),
+            dead_letters=runtime.dead_letters(settings),
+            check=verify,
+            seed=seed,
+            batch_size=settings.realtime_batch_size,
+            progress=console.log,
+        )
+    console.print(_consume_table(f"simulation {result.run}", dict(result.consumed.by_stream), result.seconds))
+    console.print(
+        f"{result.posts:,} posts ({len({e.event_id for e in result.accepted}):,} distinct transactions) "
+        f"in {result.seconds:,.1f} s: {result.throughput_per_s:,.0f} transactions/s; ingest -> portfolio "
+        f"latency p50 {result.latency_percentile_ms(0.5):,.1f} ms, "
+        f"p99 {result.latency_percentile_ms(0.99):,.1f} ms",
+        markup=False,
+        highlight=False,
+    )
+    if result.report is not None:
+        console.print(result.report.line(), markup=False, highlight=False)
+        for example in result.report.examples:
+            err_console.print(f"  {example}", markup=False, highlight=False)
+        if not result.report.ok:
+            if result.report.mismatched:
+                err_console.print(
+                    f"{result.report.mismatched:,} balance(s) or status(es) differ from the replay",
+                    markup=False,
+                )
+            raise typer.Exit(1)
 
 
 def main() -> None:
