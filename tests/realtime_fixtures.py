@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from datalake.realtime.events import TransactionEvent, TransactionRequest, encode_event
+from datalake.realtime.events import TRANSACTIONS_STREAM, TransactionEvent, TransactionRequest, encode_event
+from datalake.realtime.ports import ApplyResult, DeadLetter, Portfolio, StoredRecord
+from datalake.realtime.processor import process_batch
 from datalake.storage.base import ObjectStore
 
 
@@ -70,3 +73,56 @@ def land_batch(
         ),
     )
     return [buy, sell, beyond]
+
+
+class MemoryPortfolios:
+    """The portfolio store's rules in memory: each event id once, a sell beyond the balance rejected."""
+
+    def __init__(self) -> None:
+        self.balances: dict[tuple[str, str], Decimal] = {}
+        self.seen: dict[str, str] = {}
+
+    def apply(self, event: TransactionEvent) -> ApplyResult:
+        pair = (event.user_id, event.currency)
+        balance = self.balances.get(pair, Decimal(0))
+        if event.event_id in self.seen:
+            return ApplyResult(event.event_id, "duplicate", f"already_{self.seen[event.event_id]}", balance)
+        if event.type == "sell" and balance < event.amount:
+            self.seen[event.event_id] = "rejected"
+            return ApplyResult(event.event_id, "rejected", "insufficient_balance", balance)
+        balance += event.amount if event.type == "buy" else -event.amount
+        self.balances[pair] = balance
+        self.seen[event.event_id] = "applied"
+        return ApplyResult(event.event_id, "applied", None, balance)
+
+    def get(self, user_id: str) -> Portfolio | None:
+        found = {c: b for (u, c), b in self.balances.items() if u == user_id}
+        return Portfolio(user_id, found) if found else None
+
+    def holders(self, currency: str) -> list[Portfolio]:
+        return []
+
+
+class MemoryDeadLetters:
+    def __init__(self) -> None:
+        self.letters: list[DeadLetter] = []
+
+    def send(self, letters: Sequence[DeadLetter]) -> None:
+        self.letters += letters
+
+
+def process_with_the_stream_processor(
+    store: ObjectStore, events: Sequence[TransactionEvent], arrived: dt.datetime, deliveries: int = 2
+) -> MemoryDeadLetters:
+    """The real stream processor (``process_batch``) over one batch of ``events`` on shard 0, delivered
+    ``deliveries`` times (at least once: a redelivered batch rewrites the same keys)."""
+    records = [
+        StoredRecord(
+            TRANSACTIONS_STREAM, "shardId-000000000000", str(900 + n), e.user_id, encode_event(e), arrived
+        )
+        for n, e in enumerate(events)
+    ]
+    portfolios, letters = MemoryPortfolios(), MemoryDeadLetters()
+    for _ in range(deliveries):
+        process_batch(records, lake=store, portfolios=portfolios, dead_letters=letters, now=lambda: arrived)
+    return letters

@@ -202,7 +202,8 @@ def portfolio_event_rows(values: DataFrame) -> DataFrame:
             F.col("_received").alias("received_at"),
             day.alias("local_date"),
             F.coalesce(F.col("outcome_status"), F.lit("pending")).alias("status"),
-            F.col("outcome_reason").alias("reject_reason"),
+            # Only a rejection's reason: a duplicate's ("already_applied") says what another delivery did.
+            F.when(F.col("outcome_status") == "rejected", F.col("outcome_reason")).alias("reject_reason"),
             balance.alias("balance_after"),
             _timestamp("outcome_processed_at").alias("processed_at"),
             "extracted_at",

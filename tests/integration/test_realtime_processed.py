@@ -24,7 +24,7 @@ import pandas as pd
 import psycopg
 import pytest
 from processed_fixtures import published
-from realtime_fixtures import batch_key, lines, outcome, transaction
+from realtime_fixtures import batch_key, lines, outcome, process_with_the_stream_processor, transaction
 
 from datalake.catalog.crawler import LocalCrawler
 from datalake.catalog.local import LocalCatalog
@@ -47,6 +47,10 @@ SELL = transaction("user-1", "sell", "30.50", "USD", "k2", DAY1 + dt.timedelta(s
 TOO_BIG = transaction("user-1", "sell", "500.00", "USD", "k3", DAY1 + dt.timedelta(seconds=2))
 PENDING = transaction("user-2", "buy", "1000000.00", "COP", "k4", DAY1 + dt.timedelta(seconds=3))
 LATER = transaction("user-2", "buy", "12.25", "USD", "k5", DAY2)
+#: Through the real stream processor on 30 November: a buy, a sell beyond it, the buy posted again.
+NOV30 = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+P_BUY = transaction("user-9", "buy", "40.00", "USD", "p1", NOV30)
+P_SELL = transaction("user-9", "sell", "50.00", "USD", "p2", NOV30 + dt.timedelta(seconds=1))
 
 
 def land_first_batch(store: LocalObjectStore) -> None:
@@ -91,6 +95,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[RunRe
     settings = Settings(_env_file=None, lake_runtime="local", lake_root=root, spark_master="local[1]")
     store = LocalObjectStore(root)
     land_first_batch(store)
+    letters = process_with_the_stream_processor(store, [P_BUY, P_SELL, P_BUY], NOV30)
+    assert letters.letters == []
     first = transform("realtime", settings=settings)
     store.put_bytes(
         batch_key("transactions", DAY2, "shardId-000000000000-107-107"), lines(encode_event(LATER))
@@ -107,12 +113,12 @@ def events(settings: Settings) -> pd.DataFrame:
 def test_each_line_is_a_row_or_quarantined_with_its_reason(lake) -> None:
     _settings, (first, second) = lake
     assert first.status == "succeeded" and first.balanced and second.balanced
-    # 7 transaction lines and 1 outcome without its transaction; price lines are no value.
-    assert (first.rows_in, first.rows_out, first.rows_quarantined) == (8, 4, 4)
+    # 7 + 3 transaction lines and 1 outcome without its transaction; price lines are no value.
+    assert (first.rows_in, first.rows_out, first.rows_quarantined) == (11, 6, 5)
     reasons = {k: v for k, v in first.details["quarantine_reasons"].items()}
     assert reasons == {
         "portfolio_events: amount '12.345' is not a decimal number with at most 2 places": 1,
-        "portfolio_events: duplicate event_id: a redelivery or retried post of a transaction already kept": 1,
+        "portfolio_events: duplicate event_id: a redelivery or retried post of a transaction already kept": 2,
         "realtime_unreadable: transaction line is not a JSON object": 1,
         "realtime_unreadable: outcome without its transaction line in the lake": 1,
     }
@@ -121,7 +127,7 @@ def test_each_line_is_a_row_or_quarantined_with_its_reason(lake) -> None:
 
 def test_a_transaction_carries_the_outcome_that_took_effect(lake) -> None:
     settings, _reports = lake
-    table = events(settings)
+    table = events(settings).query("user_id != 'user-9'")
     got = [
         (r.event_id, r.user_id, r.type, r.amount, r.currency, r.status, r.reject_reason, r.balance_after)
         for r in table.itertuples()
@@ -136,9 +142,23 @@ def test_a_transaction_carries_the_outcome_that_took_effect(lake) -> None:
         (LATER.event_id, "user-2", "buy", Decimal("12.25"), "USD", "applied", None, Decimal("12.25")),
     ]  # fmt: skip
     first = table.iloc[0]
+    assert first["event_id"] == BUY.event_id
     assert pd.Timestamp(first["received_at"]).tz_localize(None) == pd.Timestamp("2026-12-02 09:00:00")
     assert pd.Timestamp(first["client_time"]).tz_localize(None) == pd.Timestamp("2026-12-02 08:59:57")
     assert str(first["local_date"])[:10] == "2026-12-02"  # 10:00 in Madrid
+
+
+def test_the_stream_processors_own_files_give_one_row_per_transaction(lake) -> None:
+    settings, _reports = lake
+    table = events(settings).query("user_id == 'user-9'")
+    # Posted twice and the batch delivered twice: the buy once, applied; the sale beyond it rejected.
+    assert [(r.event_id, r.status, r.reject_reason, r.balance_after) for r in table.itertuples()] == [
+        (P_BUY.event_id, "applied", None, Decimal("40.00")),
+        (P_SELL.event_id, "rejected", "insufficient_balance", Decimal("40.00")),
+    ]
+    store = LocalObjectStore(settings.lake_root)
+    outcomes = store.get_bytes(batch_key("outcomes", NOV30, "shardId-000000000000-900-902")).splitlines()
+    assert [json.loads(line)["status"] for line in outcomes] == ["applied", "rejected", "duplicate"]
 
 
 def test_the_raw_events_are_crawled_and_queryable(lake) -> None:
@@ -162,7 +182,7 @@ def test_the_raw_events_are_crawled_and_queryable(lake) -> None:
     location = outcomes.location.removeprefix("file://")
     counted = duckdb.sql(
         f"SELECT status, count(*) FROM read_json_auto('{location}/**/*.jsonl', hive_partitioning = true) "
-        "WHERE day = 2 GROUP BY status ORDER BY status"
+        "WHERE day = 2 AND month = 12 GROUP BY status ORDER BY status"
     ).fetchall()
     assert counted == [("applied", 3), ("duplicate", 1), ("rejected", 1)]
 
@@ -175,7 +195,7 @@ def test_the_table_syncs_into_postgresql(lake, tmp_path, embedded_pg) -> None:
         conn.execute("DROP TABLE IF EXISTS portfolio_events CASCADE")
     first = sync_dataset("portfolio_events", settings)
     again = sync_dataset("portfolio_events", settings, force=True)
-    assert first.details["inserted"] == 5 and again.details["unchanged"] == 5
+    assert first.details["inserted"] == 7 and again.details["unchanged"] == 7
     with psycopg.connect(embedded_pg.url) as conn:
         rows = conn.execute(
             "SELECT status, count(*), sum(amount) FROM portfolio_events WHERE currency = 'USD' "
@@ -185,5 +205,5 @@ def test_the_table_syncs_into_postgresql(lake, tmp_path, embedded_pg) -> None:
             "SELECT count(*) FROM portfolio_events "
             "WHERE status = 'rejected' AND local_date = DATE '2026-12-02'"
         ).fetchone()
-    assert rows == [("applied", 3, Decimal("142.75")), ("rejected", 1, Decimal("500.00"))]
+    assert rows == [("applied", 4, Decimal("182.75")), ("rejected", 2, Decimal("550.00"))]
     assert rejected_yesterday == (1,)
