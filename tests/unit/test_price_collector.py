@@ -379,7 +379,7 @@ def test_an_alert_that_was_not_delivered_is_tried_again(
 # -- the Lambda -----------------------------------------------------------------------------------------
 
 
-def test_the_lambda_polls_on_its_schedule_and_fails_on_a_provider_error(
+def test_the_lambda_polls_on_its_schedule_into_the_local_stream_and_fails_on_a_provider_error(
     socrata: tuple[LoopbackTmdb, Socrata],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -387,25 +387,29 @@ def test_the_lambda_polls_on_its_schedule_and_fails_on_a_provider_error(
     event_json,
 ) -> None:
     server, _holder = socrata
-    stream = ListStream()
     monkeypatch.setenv("LAKE_ROOT", str(tmp_path / "lake"))
+    monkeypatch.setenv("LAKE_RUNTIME", "local")
     monkeypatch.setenv("TRM_URL", server.url + RESOURCE)
     monkeypatch.setenv("TRM_MAX_RETRIES", "0")
     monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
     get_settings.cache_clear()
-    # The runtime's stream selector (datalake.runtime.stream) is swapped for the in-memory stream.
-    monkeypatch.setattr(runtime, "stream", lambda settings=None, boto3_session=None: stream, raising=False)
     handler = load_lambda("price_collector")
     event = event_json("eventbridge_scheduled_price_collector.json")
     try:
         result = handler.lambda_handler(event, None)
         assert result["outcome"] == "put" and result["polled_at"] == "2020-03-17T15:01:00+00:00"
-        assert result["stale"] is False and len(stream.records) == 1
+        assert result["stale"] is False
         assert handler.lambda_handler(event, None)["outcome"] == "unchanged"
         server.play_first(RESOURCE, Answer(503, b"busy"))
         with pytest.raises(PriceProviderError, match="HTTP 503"):
             handler.lambda_handler(event, None)
-        assert len(stream.records) == 1
+        # The runtime's stream (the local fsync'd log under the lake root) holds the one event.
+        stream = runtime.stream(get_settings())
+        [shard] = stream.shards(PRICES_STREAM)
+        [record] = stream.read(PRICES_STREAM, shard, "test", 10)
+        event_read = decode_event(record.data)
+        assert isinstance(event_read, PriceEvent) and event_read.event_id == result["event_id"]
+        assert record.sequence_number == result["sequence_number"]
     finally:
         get_settings.cache_clear()
 
