@@ -38,6 +38,9 @@ class Routed:
     table: Table
     text: str
     language: str
+    #: Tables of other subjects the question's words name just as much (the earlier-declared
+    #: subject was chosen): their answer is taken when the chosen table's finds nothing.
+    alternatives: tuple[Table, ...] = ()
 
 
 def route(question: str) -> Routed | None:
@@ -154,14 +157,18 @@ def _routed(question: str, text: str, subjects: dict[str, list[Table]]) -> Route
             # currency app): the naming tells them apart no more than it would unsaid.
             named = []
         subject = named[0] if len(named) == 1 else None if named else strongest_subject(text, subjects)
+        tied: list[str] = []
         if subject is None and not named and _alike(text, list(subjects)):
             # Every word names the same things in each ("¿cuántas ventas hubo en marzo?"): the subject
             # declared first answers, as it did before the others were declared; naming something only
-            # a later one has (a status, a currency, a user) routes there.
-            subject = next(iter(subjects))
+            # a later one has (a status, a currency, a user) routes there. When its answer finds
+            # nothing, the others' are tried (datalake.ask.service).
+            subject, *tied = subjects
         if subject is None:
             raise clarify(sorted(subjects), language, suggestions(language))
     else:
         (subject,) = subjects
+        tied = []
     table = best_table(text, [t for t in tables() if t.semantics.subject == subject])
-    return Routed(table, text, language)
+    others = tuple(best_table(text, [t for t in tables() if t.semantics.subject == s]) for s in tied)
+    return Routed(table, text, language, others)

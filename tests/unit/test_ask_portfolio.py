@@ -33,8 +33,8 @@ SETTINGS = Settings(_env_file=None)
 ASK_TESTS = Path(__file__).resolve().parents[1] / "ask"
 #: Thursday 3 December 2026, 10:00 in Madrid: "ayer" is Wednesday 2 December.
 AS_OF = dt.datetime.fromisoformat("2026-12-03T10:00:00+01:00")
-#: The held-out set's score when the declaration was written (24 of 31; see the report).
-HELDOUT_FLOOR = 24
+#: The held-out set's score on this commit (26 of 31): the misses name the energy company's words.
+HELDOUT_FLOOR = 26
 
 #: (user, type, amount, currency, Madrid time, status): two rejected sells on 2 December, one on 1
 #: December; user-b buys the most dollars, user-a the most pesos.
