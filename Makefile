@@ -9,7 +9,7 @@ CHECKOV_VERSION := 3.2.533
 CHECKOV_VENV    := .venv-checkov
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: lock demo test unit integration e2e bench bench-energy bench-forecast bench-api serve lint format lint-iac deploy-check java clean help
+.PHONY: lock demo test unit integration e2e chromium bench bench-energy bench-forecast bench-api serve lint format lint-iac deploy-check java clean help
 
 help:
 	@echo "make demo         run the demo pipeline on generated sample data (local runtime)"
@@ -49,7 +49,7 @@ TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The deploy checks only: the full run below includes lint-iac's CloudFormation tests (run twice before).
-test: java deploy-check
+test: java deploy-check chromium
 	$(BIN)/python -m pytest $(XDIST)
 
 unit: $(STAMP)
@@ -58,8 +58,17 @@ unit: $(STAMP)
 integration: java
 	$(BIN)/python -m pytest $(XDIST) -m integration
 
-e2e: java
+e2e: java chromium
 	$(BIN)/python -m pytest -m e2e
+
+# The web app's browser tests drive Debian's chromium through Playwright (browsers cannot be
+# downloaded here): installed with apt when missing, through sudo when not root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+		else echo "error: chromium is missing and this is not root (no sudo): apt-get install chromium" >&2; exit 2; fi; \
+		echo "installing Debian's chromium with apt (the browser tests drive it)..."; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 bench: java
 	$(BIN)/python benchmarks/pipeline.py

@@ -17,7 +17,7 @@ from rich.text import Text
 from datalake import runtime
 from datalake.errors import LakeError
 from datalake.runs import RunReport
-from datalake.settings import get_settings
+from datalake.settings import Settings, get_settings
 from datalake.sources.registry import SOURCES
 
 if TYPE_CHECKING:
@@ -241,6 +241,16 @@ def _sources_table(statuses: list[SourceStatus]) -> RichTable:
     return table
 
 
+def _pairs_table(title: str, headers: tuple[str, str], pairs: dict[str, str]) -> RichTable:
+    """A two-column table of names and lines (the demo's predictions and answers)."""
+    table = RichTable(title=title)
+    for header in headers:
+        table.add_column(header)
+    for name, line in pairs.items():
+        table.add_row(name, line)
+    return table
+
+
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(min=2, max=3660, help="Days of SAMPLE data to backfill.")] = 366,
@@ -249,27 +259,35 @@ def demo(
     """Offline demo on generated SAMPLE data: backfill, Spark, crawl, sync, daily run, queries, movies."""
     import datetime as dt
 
-    from datalake.pipelines.lake import run_demo
+    from datalake.pipelines.demo import run_demo
 
     summary = run_demo(dt.date.fromisoformat(start), days, console=console)
     status()
     for title, frame in summary["answers"].items():
         print_frame(frame, title=f"{title} (SAMPLE data)", max_rows=12)
-    film = summary["movie_prediction"]
-    factors = ", ".join(str(f.get("factor", f)) if isinstance(f, dict) else str(f) for f in film["factors"])
+    if summary["forecast"] is not None:
+        print_frame(summary["forecast"], title="Next week's national demand by day (quick SAMPLE forecaster)")
     console.print(
-        f"movie-success {film['model_version']}: {film['title']!r} ({film['release_date']}) "
-        f"{film['success_probability']:.0%} chance of success "
-        f"({'success' if film['success'] else 'no success'} at threshold {film['threshold']:.2f}); "
-        f"pushed most by: {factors}"
+        _pairs_table(
+            "one prediction from each model (SAMPLE data)", ("model", "prediction"), summary["predictions"]
+        )
+    )
+    console.print(
+        _pairs_table("/ask, answered in-process (SAMPLE data)", ("question", "answer"), summary["asked"])
     )
     steps = RichTable(title="demo steps")
     steps.add_column("step")
     steps.add_column("seconds", justify="right")
     for name, seconds in summary["steps"].items():
-        steps.add_row(name, f"{seconds:.1f}")
+        steps.add_row(name, f"{seconds:,.1f}")
     console.print(steps)
     console.print(f"[bold green]demo finished[/bold green]: {summary['line']}")
+    settings = get_settings()
+    console.print(
+        f"Browse it: `make serve` starts the API at http://{settings.api_host}:{settings.api_port}/docs "
+        '(and the web app when installed); `datalake ask "..."` asks from the terminal.',
+        markup=False,
+    )
 
 
 run_app = typer.Typer(help="Chained runs, as the schedules and S3 triggers run them on AWS.")
@@ -751,6 +769,49 @@ def generate_energy_company_command(
         console.print(f"wrote {path}: {count:,} rows")
 
 
+@generate_app.command("owid")
+def generate_owid_command(
+    out: Annotated[Path, typer.Option(help="Folder to write the two CSV drops to.")] = Path("landing"),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 17,
+    first_year: Annotated[int, typer.Option(help="First year of every place.")] = 2000,
+    last_year: Annotated[int, typer.Option(help="Last year of every place.")] = 2023,
+) -> None:
+    """Write a SAMPLE Our World in Data energy file and its codebook (current OWID column format)."""
+    from datalake.sources.owid_sample import generate_owid_drops
+
+    for path in generate_owid_drops(out, seed=seed, first_year=first_year, last_year=last_year):
+        console.print(f"wrote {path}: {sum(1 for _ in path.open(encoding='utf-8')) - 1:,} rows")
+
+
+@generate_app.command("store-sales")
+def generate_store_sales_command(
+    out: Annotated[Path, typer.Option(help="Folder to write the two CSV drops to.")] = Path("landing"),
+    stores: Annotated[int, typer.Option(min=1, max=5_000, help="Stores to generate.")] = 20,
+    start: Annotated[str, typer.Option(help="First day of the sales (YYYY-MM-DD).")] = "2022-08-01",
+    end: Annotated[str, typer.Option(help="Last day of the sales (YYYY-MM-DD).")] = "2024-07-31",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 23,
+    dirty_rows: Annotated[
+        int,
+        typer.Option(min=0, help="Dirty rows to inject (sales on a closed day, negative, unknown store)."),
+    ] = 0,
+) -> None:
+    """Write SAMPLE Rossmann drops: daily sales (train.csv's columns) and store attributes (store.csv's)."""
+    import datetime as dt
+
+    from datalake.sources.store_sales_sample import generate_store_sales_drops
+
+    paths = generate_store_sales_drops(
+        out,
+        stores,
+        dt.date.fromisoformat(start),
+        dt.date.fromisoformat(end),
+        seed=seed,
+        dirty_rows=dirty_rows,
+    )
+    for path in paths:
+        console.print(f"wrote {path}: {sum(1 for _ in path.open(encoding='utf-8')) - 1:,} rows")
+
+
 forecast_app = typer.Typer(help="The hourly demand forecaster: train, backtest, predict, plot.")
 app.add_typer(forecast_app, name="forecast")
 InputOption = Annotated[
@@ -1124,6 +1185,36 @@ def serve(
             settings, host=host, port=port, workers=workers, reload=reload, log_level=log_level
         ),
     )
+
+
+@app.command("ui")
+def ui_command(
+    host: Annotated[str, typer.Option(help="Interface the web app listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65_535, help="TCP port of the web app.")] = 8501,
+    api_url: Annotated[
+        str | None,
+        typer.Option(help="The API's base URL (default: API_BASE_URL, else http://API_HOST:API_PORT)."),
+    ] = None,
+) -> None:
+    """Run the web app (Streamlit) over the API: ask, forecast, dashboards, movies, sales, status.
+
+    It calls the API only (start it with `datalake serve`); API_KEY is sent when set.
+    """
+    import os
+    import subprocess
+
+    from ui.launch import streamlit_command, streamlit_environment
+
+    settings = get_settings()
+    api = api_url or os.environ.get("API_BASE_URL") or f"http://{settings.api_host}:{settings.api_port}"
+    console.print(f"web app on http://{host}:{port} over the API at {api}", markup=False)
+    try:
+        # The app reads its environment only: a key set in .env (the settings) is handed over.
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        env = streamlit_environment(api, api_key=key)
+        raise typer.Exit(subprocess.call(streamlit_command(host, port), env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 ask_app = typer.Typer(help="Questions in Spanish or English answered from the data (what /ask does).")
@@ -1518,6 +1609,35 @@ def _consume_table(title: str, by_stream: dict[str, object], seconds: float) -> 
     return table
 
 
+def _advise_on_prices(stream_port: object, settings: Settings) -> None:
+    """The trade advisor over the new price events (its own checkpoint), as its Lambda on AWS."""
+    from datalake.fxsignal.serving import MODEL_NAME
+    from datalake.models import model_registry
+    from datalake.realtime.advisor import advisor_dependencies, consume_prices
+
+    if model_registry(settings, name=MODEL_NAME).champion() is None:
+        console.print(
+            "trade advisor: no fx_signal champion yet (`datalake train fx-signal`): price events kept, "
+            "advice starts once one is promoted",
+            markup=False,
+        )
+        return
+    outcomes = consume_prices(stream_port, **advisor_dependencies(settings))  # type: ignore[arg-type]
+    advised = [o for o in outcomes if o.signal]
+    console.print(
+        f"trade advisor: {sum(o.price_events for o in outcomes):,} price event(s), "
+        + (
+            f"latest signal {advised[-1].signal} ({advised[-1].as_of}, model {advised[-1].model_version}); "
+            if advised
+            else "no advice; "
+        )
+        + f"{sum(len(o.published) for o in outcomes):,} notification(s) published, "
+        f"{sum(len(o.rate_limited) for o in outcomes):,} rate-limited",
+        markup=False,
+        highlight=False,
+    )
+
+
 @stream_app.command("run")
 def stream_run_command(
     follow: Annotated[
@@ -1542,7 +1662,7 @@ def stream_run_command(
     import contextlib
     import threading
 
-    from datalake.realtime.events import STREAMS
+    from datalake.realtime.events import PRICES_STREAM, STREAMS
     from datalake.realtime.processor import CONSUMER, consume
 
     settings = get_settings()
@@ -1579,6 +1699,8 @@ def stream_run_command(
         console.print("interrupted: the last checkpoint stands; a new run goes on from there", markup=False)
         raise typer.Exit(130) from None
     console.print(_consume_table("stream processor", dict(summary.by_stream), summary.seconds))
+    if PRICES_STREAM in names:
+        _advise_on_prices(stream_port, settings)
     total = summary.total
     console.print(
         f"{total.records:,} record(s) in {summary.batches:,} batch(es), {summary.seconds:,.1f} s"
