@@ -24,6 +24,7 @@ from datalake.ask.executors import SqlExecutor
 from datalake.ask.guard import guard_sql
 from datalake.ask.text import fold, tokens
 from datalake.datasets.semantics import Dimension
+from datalake.errors import QueryError
 
 #: How long a table's values are reused before they are read again.
 TTL_S = 300.0
@@ -116,7 +117,14 @@ def _vocabulary(
         executor.dialect,
         max_limit=MAX_VALUES,
     )
-    _, rows = executor.run(sql)
+    try:
+        _, rows = executor.run(sql)
+    except QueryError as error:
+        if "does not exist" not in str(error):
+            raise
+        # The table is declared but not in this lake or warehouse yet: no values to name (the
+        # question's own query then says there is no data yet).
+        return {}, []
     vocabulary: dict[str, list[Any]] = {}
     for (value,) in rows:
         vocabulary.setdefault(_key(str(value)), []).append(value)

@@ -25,6 +25,7 @@ from datalake.ask.errors import AskRefusal
 from datalake.ask.evaluation import HELDOUT_PORTFOLIO_PATH, evaluate, frames_for, load_questions
 from datalake.ask.service import ask
 from datalake.datasets.realtime import PORTFOLIO_EVENTS
+from datalake.errors import QueryError
 from datalake.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -157,3 +158,24 @@ def test_the_heldout_set_is_answered_beside_every_other_table() -> None:
     print(report.format())
     passed = sum(outcome.passed for outcome in report.outcomes)
     assert passed >= HELDOUT_FLOOR, report.format()
+
+
+class EngineLike(DuckExecutor):
+    """DuckDB raising the engines' own error (``QueryError``), as the lake and warehouse executors do."""
+
+    def run(self, sql: str) -> tuple[list[str], list[list[Any]]]:
+        import duckdb
+
+        try:
+            return super().run(sql)
+        except duckdb.Error as error:
+            raise QueryError(str(error), sql, "duckdb") from None
+
+
+def test_a_lake_without_the_table_says_there_is_no_data_yet() -> None:
+    # Before the realtime job has run: a user id looked up, then the table's own query, both missing.
+    lake = EngineLike(eval_frames.energy_frames())
+    for question in ("how many transactions did user-03 make in November?", "transacciones rechazadas ayer"):
+        with pytest.raises(AskRefusal) as caught:
+            answer(question, lake)
+        assert caught.value.kind == "no_data", question
