@@ -34,13 +34,13 @@ import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from datalake import aws
-from datalake.realtime.events import TransactionEvent
+from datalake.realtime.events import STREAMS, TransactionEvent
 from datalake.realtime.ports import (
     ApplyResult,
     DeadLetter,
@@ -50,6 +50,9 @@ from datalake.realtime.ports import (
     StreamRecord,
 )
 from datalake.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 
 #: Kinesis PutRecords: at most 500 records and 5 MiB per call (AWS Kinesis API reference).
 PUT_RECORDS_MAX_RECORDS = 500
@@ -276,6 +279,51 @@ class KinesisStream:
             TableName=self.table, Key=_checkpoint_key(stream, shard_id, consumer), ConsistentRead=True
         ).get("Item")
         return item["sequence_number"]["S"] if item else None
+
+
+def kinesis_event_records(event: KinesisStreamEvent | dict[str, Any]) -> list[StoredRecord]:
+    """The records of a Kinesis event source mapping's event, as the processor takes them.
+
+    Parameters
+    ----------
+    event
+        The Lambda event (``{"Records": [{"kinesis": {...}, "eventID": ..., "eventSourceARN": ...}]}``),
+        raw or as powertools' ``KinesisStreamEvent``.
+
+    Returns
+    -------
+    list of StoredRecord
+        In the event's order (one shard's, in sequence order); ``stream`` is the logical stream
+        (``transactions``, ``prices``) the ARN's stream name ends with, ``shard_id`` the part of
+        ``eventID`` before the colon.
+
+    Raises
+    ------
+    ValueError
+        For a stream that is not one of :data:`~datalake.realtime.events.STREAMS`.
+    """
+    from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
+
+    if isinstance(event, dict):
+        event = KinesisStreamEvent(event)
+    records = []
+    for record in event.records:
+        arn_stream = record.event_source_arn.rsplit("/", 1)[-1]
+        logical = next((s for s in STREAMS if arn_stream == s or arn_stream.endswith(f"-{s}")), None)
+        if logical is None:
+            raise ValueError(f"eventSourceARN: stream {arn_stream!r} is none of {', '.join(STREAMS)}")
+        kinesis = record.kinesis
+        records.append(
+            StoredRecord(
+                stream=logical,
+                shard_id=record.event_id.split(":", 1)[0],
+                sequence_number=kinesis.sequence_number,
+                partition_key=kinesis.partition_key,
+                data=kinesis.data_as_bytes(),
+                arrived_at=dt.datetime.fromtimestamp(kinesis.approximate_arrival_timestamp, dt.UTC),
+            )
+        )
+    return records
 
 
 def _put_chunks(records: Sequence[StreamRecord]) -> Iterator[list[int]]:
