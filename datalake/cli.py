@@ -870,6 +870,36 @@ def train_movie_success_command(
     )
 
 
+@train_app.command("fx-signal")
+def train_fx_signal_command(
+    source: Annotated[
+        str,
+        typer.Option(help="auto (the shared TRM export when present, else SAMPLE), trm, spot_m5 or sample."),
+    ] = "auto",
+    input_file: Annotated[
+        Path | None,
+        typer.Option("--input", help="A TRM export CSV or 5-minute spot .csv.gz instead of --source."),
+    ] = None,
+) -> None:
+    """Train the USD/COP buy/sell signal, score the champion on the same holdout, promote the better."""
+    from datalake.fxsignal.series import load_history, read_channel
+    from datalake.fxsignal.training import train_fx_signal
+
+    rates = read_channel(input_file) if input_file is not None else load_history(source)
+    description = f"{rates.attrs['source']} {rates.index[0].date()}..{rates.index[-1].date()}"
+    console.print(f"training fx_signal on {description}: {len(rates):,} daily rates")
+    details = train_fx_signal(rates, description)["details"]
+    holdout = details["evaluation"]["holdout"]
+    console.print(
+        f"holdout {details['evaluation']['holdout_start']}..{details['evaluation']['holdout_end']}: "
+        f"accuracy {holdout['accuracy']:.3f}, net P&L {holdout['net_pnl_pct']:.2f} % after costs"
+    )
+    console.print(
+        f"fx_signal_train: {details['version']} {'PROMOTED' if details['promoted'] else 'not promoted'} "
+        f"({details['decision']})"
+    )
+
+
 @forecast_app.command("backtest")
 def forecast_backtest(
     start: Annotated[str, typer.Option(help="First Europe/Madrid day, YYYY-MM-DD.")],

@@ -382,6 +382,17 @@ class Settings(BaseSettings):
         description="`datalake deploy check`: the checkov executable (its own virtual environment, made by "
         "`make .venv-checkov/bin/checkov`); a relative path is taken from the repository root.",
     )
+    # -- the trade advisor (issue 21, rt-model): belongs just below the `# real time (issue 21)` block --
+    advisor_min_interval_minutes: float = Field(
+        60.0,
+        gt=0,
+        le=10_080,
+        description="Trade advisor: at most one buy/sell notification per user per this many minutes "
+        "(at most a week).",
+    )
+    advisor_notify_hold: bool = Field(
+        False, description="Trade advisor: also notify holders when the signal is hold (off: only buy/sell)."
+    )
 
     @field_validator(
         "aws_endpoint_url",

@@ -19,8 +19,14 @@ from datalake.errors import ConfigurationError
 SCRIPTS_DIR = Path(datalake.__file__).resolve().parents[1] / "sagemaker"
 TRAIN_SCRIPT, INFERENCE_SCRIPT, REQUIREMENTS = "train.py", "inference.py", "requirements.txt"
 #: Entry points of the other model families (the movie success classifier, the store-sales model that
-#: the mlops state machine trains), bundled when present.
-FAMILY_SCRIPTS = ("movie_success_train.py", "movie_success_inference.py", "sales_train.py")
+#: the mlops state machine trains, the USD/COP buy/sell signal), bundled when present.
+FAMILY_SCRIPTS = (
+    "movie_success_train.py",
+    "movie_success_inference.py",
+    "sales_train.py",
+    "fx_signal_train.py",
+    "fx_signal_inference.py",
+)
 #: What the models' code imports beyond the PyTorch image's torch and numpy.
 CONTAINER_PACKAGES = (
     "pandas",
