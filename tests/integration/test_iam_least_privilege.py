@@ -652,6 +652,9 @@ OTHER_LAYERS = {
     "stream_processor": (
         "tests/unit/test_realtime_template.py::test_each_realtime_role_allows_its_calls_and_nothing_else"
     ),
+    "trade_advisor": (
+        "tests/unit/test_realtime_template.py::test_each_realtime_role_allows_its_calls_and_nothing_else"
+    ),
 }
 
 
