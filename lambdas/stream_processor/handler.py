@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent, eve
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from datalake import runtime
+from datalake.realtime import processor
 from datalake.realtime.aws import kinesis_event_records
-from datalake.realtime.processor import process_batch
 
 logger = Logger(service="stream_processor")
 _adapters: dict[str, Any] = {}  # kept across warm invocations (clients, connections)
@@ -35,7 +35,7 @@ def _adapter(name: str) -> Any:
 @event_source(data_class=KinesisStreamEvent)
 def lambda_handler(event: KinesisStreamEvent, context: LambdaContext | None) -> dict[str, Any]:
     records = kinesis_event_records(event)
-    outcome = process_batch(
+    outcome = processor.process_batch(
         records,
         lake=_adapter("lake"),
         portfolios=_adapter("portfolios"),

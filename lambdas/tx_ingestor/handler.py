@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from datalake import runtime
 from datalake.errors import DataValidationError
-from datalake.realtime.ingest import ingest_transaction
+from datalake.realtime import ingest
 from datalake.realtime.ports import Stream
 
 logger = Logger(service="tx_ingestor")
@@ -48,7 +48,7 @@ def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext | None)
     except ValueError as error:
         return _response(400, {"detail": f"the body is not JSON: {error}", "field": "body"})
     try:
-        accepted = ingest_transaction(body, stream=_get_stream())
+        accepted = ingest.ingest_transaction(body, stream=_get_stream())
     except DataValidationError as error:
         logger.info("transaction refused", extra={"field": error.field})
         return _response(422, {"detail": str(error), "field": error.field})
