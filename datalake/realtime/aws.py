@@ -72,6 +72,8 @@ CURRENCIES: tuple[str, ...] = ("USD", "COP")
 BY_CURRENCY_INDEX = "by_currency"
 #: How long a notification's dedupe record is kept (DynamoDB TTL attribute ``expires_at``).
 NOTIFICATION_DEDUPE_TTL = dt.timedelta(days=7)
+#: Kinesis shard iterators expire after 5 minutes; a cached one is reused for less than that.
+_ITERATOR_REUSE_S = 240.0
 #: Kinesis sequence numbers are decimal strings of up to 128 digits; padded, they sort as text.
 _SEQUENCE_WIDTH = 128
 
@@ -162,6 +164,8 @@ class KinesisStream:
         self.table = _knob(self.settings, "portfolios_table", "datalake-dev-portfolios")
         self.max_attempts = max_attempts
         self.sleep = sleep
+        # (stream, shard, consumer) -> (sequence the last read ended at, its next iterator, when).
+        self._iterators: dict[tuple[str, str, str], tuple[str | None, str, float]] = {}
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -225,26 +229,24 @@ class KinesisStream:
 
         GetRecords can answer empty while records lie further on (a shard's empty stretches),
         so it follows ``NextShardIterator`` a few times while Kinesis reports being behind.
+        GetShardIterator is limited to 5 calls per second per shard, so when the checkpoint is
+        where the previous read ended, that read's ``NextShardIterator`` is used instead of a new
+        one (iterators expire after 5 minutes: an expired one is replaced).
         """
         name = stream_name(stream, self.settings)
         checkpoint = self._checkpoint(stream, shard_id, consumer)
-        position: dict[str, str] = (
-            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": checkpoint}
-            if checkpoint
-            else {"ShardIteratorType": "TRIM_HORIZON"}
-        )
-        iterator = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id, **position)[
-            "ShardIterator"
-        ]
+        cached = self._iterators.get((stream, shard_id, consumer))
+        iterator = None
+        if cached and cached[0] == checkpoint and time.monotonic() - cached[2] < _ITERATOR_REUSE_S:
+            iterator = cached[1]
         limit = max(1, min(limit, GET_RECORDS_MAX_LIMIT))
-        for _ in range(5):
-            response = self.kinesis.get_records(ShardIterator=iterator, Limit=limit)
-            if response["Records"] or not response.get("MillisBehindLatest"):
-                break
-            iterator = response.get("NextShardIterator")
-            if not iterator:  # a closed shard read to its end
-                break
-        return [
+        try:
+            response, iterator = self._get_records(name, shard_id, checkpoint, iterator, limit)
+        except ClientError as error:
+            if _code(error) != "ExpiredIteratorException":
+                raise
+            response, iterator = self._get_records(name, shard_id, checkpoint, None, limit)
+        records = [
             StoredRecord(
                 stream=stream,
                 shard_id=shard_id,
@@ -255,6 +257,32 @@ class KinesisStream:
             )
             for r in response["Records"]
         ]
+        ended = records[-1].sequence_number if records else checkpoint
+        if iterator:
+            self._iterators[(stream, shard_id, consumer)] = (ended, iterator, time.monotonic())
+        else:
+            self._iterators.pop((stream, shard_id, consumer), None)
+        return records
+
+    def _get_records(
+        self, name: str, shard_id: str, checkpoint: str | None, iterator: str | None, limit: int
+    ) -> tuple[dict[str, Any], str | None]:
+        """One read from ``iterator`` (a new one at the checkpoint when None), and the next iterator."""
+        if iterator is None:
+            position: dict[str, str] = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": checkpoint}
+                if checkpoint
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id, **position)[
+                "ShardIterator"
+            ]
+        for _ in range(5):
+            response = self.kinesis.get_records(ShardIterator=iterator, Limit=limit)
+            iterator = response.get("NextShardIterator")
+            if response["Records"] or not response.get("MillisBehindLatest") or not iterator:
+                break  # records, caught up, or a closed shard read to its end
+        return response, iterator
 
     def checkpoint(self, stream: str, shard_id: str, consumer: str, sequence_number: str) -> None:
         """Record the consumer's position; it only moves forward (an older one changes nothing)."""

@@ -51,7 +51,8 @@ MOTO_GAPS = {
     "kinesis-sequence-numbers": "sequence numbers count from 1 per shard (AWS: 56-digit numbers, unique "
     "across the stream), so only (shard, sequence number) identifies a record here",
     "kinesis-record-size": "PutRecord takes a record over 1 MiB",
-    "kinesis-get-records-limit": "GetRecords takes Limit over 10,000",
+    "kinesis-get-records-limit": "GetRecords takes Limit over 10,000, and neither GetRecords (5/s per shard) "
+    "nor GetShardIterator (5/s per shard) is rate limited",
     "kinesis-encryption": "StartStreamEncryption is recorded, nothing is encrypted or checked against KMS",
     "dynamodb-consistency": "a global secondary index is read-after-write consistent (AWS: eventually)",
     "dynamodb-transaction-cost": "every TransactWriteItems deep-copies the whole table first (a rollback "
@@ -211,6 +212,58 @@ def test_put_gives_up_naming_the_stream_when_entries_keep_failing(rt: RealtimeAw
     stream.kinesis = _FlakyKinesis(stream.kinesis, refuse_first=99)
     with pytest.raises(KinesisError, match="datalake-dev-transactions: 1 record"):
         stream.put(TRANSACTIONS_STREAM, [_record(_event("u1", "buy", "1.00", "k"))])
+
+
+class _CountingKinesis:
+    """The real (moto) client, counting GetShardIterator calls; can expire the next iterator used."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.iterator_calls, self.expire_next = real, 0, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def get_shard_iterator(self, **kwargs: Any) -> Any:
+        self.iterator_calls += 1
+        return self.real.get_shard_iterator(**kwargs)
+
+    def get_records(self, **kwargs: Any) -> Any:
+        if self.expire_next:
+            self.expire_next = False
+            from botocore.exceptions import ClientError
+
+            error = {"Error": {"Code": "ExpiredIteratorException", "Message": "Iterator expired"}}
+            raise ClientError(error, "GetRecords")
+        return self.real.get_records(**kwargs)
+
+
+def test_a_consumer_that_keeps_up_reuses_its_shard_iterator(rt: RealtimeAws) -> None:
+    """GetShardIterator is limited to 5 calls/s per shard (moto does not limit it): a consumer that
+    checkpoints each batch whole continues from the last read's NextShardIterator."""
+    stream = KinesisStream(settings=rt.settings)
+    counting = _CountingKinesis(stream.kinesis)
+    stream.kinesis = counting
+    stream.put(PRICES_STREAM, [StreamRecord("p", f"{i}".encode()) for i in range(50)])
+    [shard] = stream.shards(PRICES_STREAM)
+    seen: list[bytes] = []
+    while batch := stream.read(PRICES_STREAM, shard, "c", limit=7):
+        seen += [r.data for r in batch]
+        stream.checkpoint(PRICES_STREAM, shard, "c", batch[-1].sequence_number)
+    assert seen == [f"{i}".encode() for i in range(50)]
+    assert counting.iterator_calls == 1  # 8 reads, one iterator
+    # A checkpoint short of the last read (a failed record): a new iterator at the checkpoint.
+    stream.put(PRICES_STREAM, [StreamRecord("p", b"a"), StreamRecord("p", b"b")])
+    first = stream.read(PRICES_STREAM, shard, "c", limit=10)
+    assert [r.data for r in first] == [b"a", b"b"]
+    stream.checkpoint(PRICES_STREAM, shard, "c", first[0].sequence_number)
+    assert [r.data for r in stream.read(PRICES_STREAM, shard, "c", limit=10)] == [b"b"]
+    assert counting.iterator_calls == 2
+    # An expired iterator is replaced, nothing skipped or repeated.
+    stream.put(PRICES_STREAM, [StreamRecord("p", b"c")])
+    stream.checkpoint(PRICES_STREAM, shard, "c", first[1].sequence_number)
+    counting.expire_next = True
+    assert [r.data for r in stream.read(PRICES_STREAM, shard, "c", limit=10)] == [b"c"]
+    assert counting.iterator_calls == 3
 
 
 def _read_all(stream: KinesisStream, name: str) -> list[StoredRecord]:
