@@ -9,7 +9,7 @@ CHECKOV_VERSION := 3.2.533
 CHECKOV_VENV    := .venv-checkov
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: lock demo test unit integration e2e bench bench-energy bench-forecast bench-api serve lint format lint-iac deploy-check java clean help
+.PHONY: lock demo test unit integration e2e chromium bench bench-energy bench-forecast bench-api serve lint format lint-iac deploy-check java clean help
 
 help:
 	@echo "make demo         run the demo pipeline on generated sample data (local runtime)"
@@ -19,7 +19,7 @@ help:
 	@echo "make bench-energy energy company Glue job on 1, 10 and 30 M transactions vs DuckDB (rows/s, ratio, peak memory)"
 	@echo "make bench-forecast  forecaster training time and inference latency (p50/p99)"
 	@echo "make bench-api    API load test on loopback: p50/p99 and req/s of /ask and /forecast (1 and 10 years)"
-	@echo "make serve        run the API on uvicorn (http://127.0.0.1:8000/docs)"
+	@echo "make serve        run the API (http://127.0.0.1:8000/docs) and the web app (http://127.0.0.1:8501)"
 	@echo "make lint|format  ruff"
 	@echo "make lint-iac     datalake deploy check --env dev|prod (static rules, cfn-lint, checkov in .venv-checkov) + the CloudFormation tests"
 	@echo "make deploy-check datalake deploy check --env dev|prod only (what make test runs before the suite)"
@@ -49,7 +49,7 @@ TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The deploy checks only: the full run below includes lint-iac's CloudFormation tests (run twice before).
-test: java deploy-check
+test: java deploy-check chromium
 	$(BIN)/python -m pytest $(XDIST)
 
 unit: $(STAMP)
@@ -58,8 +58,17 @@ unit: $(STAMP)
 integration: java
 	$(BIN)/python -m pytest $(XDIST) -m integration
 
-e2e: java
+e2e: java chromium
 	$(BIN)/python -m pytest -m e2e
+
+# The web app's browser tests drive Debian's chromium through Playwright (browsers cannot be
+# downloaded here): installed with apt when missing, through sudo when not root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+		else echo "error: chromium is missing and this is not root (no sudo): apt-get install chromium" >&2; exit 2; fi; \
+		echo "installing Debian's chromium with apt (the browser tests drive it)..."; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 bench: java
 	$(BIN)/python benchmarks/pipeline.py
@@ -73,8 +82,14 @@ bench-forecast: $(STAMP)
 bench-api: $(STAMP)
 	$(BIN)/python benchmarks/api.py
 
+# The API and the web app together; Ctrl-C stops both.
+API_PORT ?= 8000
+UI_PORT ?= 8501
 serve: $(STAMP)
-	$(BIN)/datalake serve
+	@echo "API:     http://127.0.0.1:$(API_PORT)/docs"
+	@echo "web app: http://127.0.0.1:$(UI_PORT)"
+	@API_PORT=$(API_PORT) $(BIN)/datalake ui --port $(UI_PORT) --api-url http://127.0.0.1:$(API_PORT) & ui=$$!; \
+		trap 'kill $$ui 2>/dev/null' EXIT INT TERM; API_PORT=$(API_PORT) $(BIN)/datalake serve
 
 # Pin the versions in .venv (after a green `make test`) so fresh clones install the same stack.
 lock: $(STAMP)

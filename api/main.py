@@ -11,7 +11,7 @@ from fastapi import FastAPI
 import api
 from api.errors import CatchAllMiddleware, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RootPathMiddleware
-from api.routers import ask, forecast, health, movies, predictions, sales
+from api.routers import ask, forecast, health, movies, predictions, sales, transactions
 from api.sales_schemas import MAX_BODY_BYTES as SALES_MAX_BODY_BYTES
 from api.services import Services
 from datalake.settings import Settings, get_settings
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(predictions.router)
     app.include_router(movies.router)
     app.include_router(sales.router)
+    app.include_router(transactions.router)
     # Added last = outermost: the catch-all sees everything, including the size check.
     app.add_middleware(
         BodySizeLimitMiddleware,

@@ -17,7 +17,7 @@ from rich.text import Text
 from datalake import runtime
 from datalake.errors import LakeError
 from datalake.runs import RunReport
-from datalake.settings import get_settings
+from datalake.settings import Settings, get_settings
 from datalake.sources.registry import SOURCES
 
 if TYPE_CHECKING:
@@ -241,6 +241,16 @@ def _sources_table(statuses: list[SourceStatus]) -> RichTable:
     return table
 
 
+def _pairs_table(title: str, headers: tuple[str, str], pairs: dict[str, str]) -> RichTable:
+    """A two-column table of names and lines (the demo's predictions and answers)."""
+    table = RichTable(title=title)
+    for header in headers:
+        table.add_column(header)
+    for name, line in pairs.items():
+        table.add_row(name, line)
+    return table
+
+
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(min=2, max=3660, help="Days of SAMPLE data to backfill.")] = 366,
@@ -249,27 +259,35 @@ def demo(
     """Offline demo on generated SAMPLE data: backfill, Spark, crawl, sync, daily run, queries, movies."""
     import datetime as dt
 
-    from datalake.pipelines.lake import run_demo
+    from datalake.pipelines.demo import run_demo
 
     summary = run_demo(dt.date.fromisoformat(start), days, console=console)
     status()
     for title, frame in summary["answers"].items():
         print_frame(frame, title=f"{title} (SAMPLE data)", max_rows=12)
-    film = summary["movie_prediction"]
-    factors = ", ".join(str(f.get("factor", f)) if isinstance(f, dict) else str(f) for f in film["factors"])
+    if summary["forecast"] is not None:
+        print_frame(summary["forecast"], title="Next week's national demand by day (quick SAMPLE forecaster)")
     console.print(
-        f"movie-success {film['model_version']}: {film['title']!r} ({film['release_date']}) "
-        f"{film['success_probability']:.0%} chance of success "
-        f"({'success' if film['success'] else 'no success'} at threshold {film['threshold']:.2f}); "
-        f"pushed most by: {factors}"
+        _pairs_table(
+            "one prediction from each model (SAMPLE data)", ("model", "prediction"), summary["predictions"]
+        )
+    )
+    console.print(
+        _pairs_table("/ask, answered in-process (SAMPLE data)", ("question", "answer"), summary["asked"])
     )
     steps = RichTable(title="demo steps")
     steps.add_column("step")
     steps.add_column("seconds", justify="right")
     for name, seconds in summary["steps"].items():
-        steps.add_row(name, f"{seconds:.1f}")
+        steps.add_row(name, f"{seconds:,.1f}")
     console.print(steps)
     console.print(f"[bold green]demo finished[/bold green]: {summary['line']}")
+    settings = get_settings()
+    console.print(
+        f"Browse it: `make serve` starts the API at http://{settings.api_host}:{settings.api_port}/docs "
+        'and the web app at http://127.0.0.1:8501; `datalake ask "..."` asks from the terminal.',
+        markup=False,
+    )
 
 
 run_app = typer.Typer(help="Chained runs, as the schedules and S3 triggers run them on AWS.")
@@ -751,6 +769,49 @@ def generate_energy_company_command(
         console.print(f"wrote {path}: {count:,} rows")
 
 
+@generate_app.command("owid")
+def generate_owid_command(
+    out: Annotated[Path, typer.Option(help="Folder to write the two CSV drops to.")] = Path("landing"),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 17,
+    first_year: Annotated[int, typer.Option(help="First year of every place.")] = 2000,
+    last_year: Annotated[int, typer.Option(help="Last year of every place.")] = 2023,
+) -> None:
+    """Write a SAMPLE Our World in Data energy file and its codebook (current OWID column format)."""
+    from datalake.sources.owid_sample import generate_owid_drops
+
+    for path in generate_owid_drops(out, seed=seed, first_year=first_year, last_year=last_year):
+        console.print(f"wrote {path}: {sum(1 for _ in path.open(encoding='utf-8')) - 1:,} rows")
+
+
+@generate_app.command("store-sales")
+def generate_store_sales_command(
+    out: Annotated[Path, typer.Option(help="Folder to write the two CSV drops to.")] = Path("landing"),
+    stores: Annotated[int, typer.Option(min=1, max=5_000, help="Stores to generate.")] = 20,
+    start: Annotated[str, typer.Option(help="First day of the sales (YYYY-MM-DD).")] = "2022-08-01",
+    end: Annotated[str, typer.Option(help="Last day of the sales (YYYY-MM-DD).")] = "2024-07-31",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 23,
+    dirty_rows: Annotated[
+        int,
+        typer.Option(min=0, help="Dirty rows to inject (sales on a closed day, negative, unknown store)."),
+    ] = 0,
+) -> None:
+    """Write SAMPLE Rossmann drops: daily sales (train.csv's columns) and store attributes (store.csv's)."""
+    import datetime as dt
+
+    from datalake.sources.store_sales_sample import generate_store_sales_drops
+
+    paths = generate_store_sales_drops(
+        out,
+        stores,
+        dt.date.fromisoformat(start),
+        dt.date.fromisoformat(end),
+        seed=seed,
+        dirty_rows=dirty_rows,
+    )
+    for path in paths:
+        console.print(f"wrote {path}: {sum(1 for _ in path.open(encoding='utf-8')) - 1:,} rows")
+
+
 forecast_app = typer.Typer(help="The hourly demand forecaster: train, backtest, predict, plot.")
 app.add_typer(forecast_app, name="forecast")
 InputOption = Annotated[
@@ -1126,6 +1187,36 @@ def serve(
     )
 
 
+@app.command("ui")
+def ui_command(
+    host: Annotated[str, typer.Option(help="Interface the web app listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65_535, help="TCP port of the web app.")] = 8501,
+    api_url: Annotated[
+        str | None,
+        typer.Option(help="The API's base URL (default: API_BASE_URL, else http://API_HOST:API_PORT)."),
+    ] = None,
+) -> None:
+    """Run the web app (Streamlit) over the API: ask, forecast, dashboards, movies, sales, status.
+
+    It calls the API only (start it with `datalake serve`); API_KEY is sent when set.
+    """
+    import os
+    import subprocess
+
+    from ui.launch import streamlit_command, streamlit_environment
+
+    settings = get_settings()
+    api = api_url or os.environ.get("API_BASE_URL") or f"http://{settings.api_host}:{settings.api_port}"
+    console.print(f"web app on http://{host}:{port} over the API at {api}", markup=False)
+    try:
+        # The app reads its environment only: a key set in .env (the settings) is handed over.
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        env = streamlit_environment(api, api_key=key)
+        raise typer.Exit(subprocess.call(streamlit_command(host, port), env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
 ask_app = typer.Typer(help="Questions in Spanish or English answered from the data (what /ask does).")
 app.add_typer(ask_app, name="ask")
 
@@ -1496,6 +1587,194 @@ def _print_smoke(report: SmokeReport) -> None:
         err_console.print(line, markup=False, highlight=False)
     else:
         console.print("smoke passed", markup=False)
+
+
+stream_app = typer.Typer(help="The real-time streams: locally an fsync'd log per stream under the lake root.")
+app.add_typer(stream_app, name="stream")
+simulate_app = typer.Typer(help="Drive the real-time path with simulated users (issue 21).")
+app.add_typer(simulate_app, name="simulate")
+
+
+def _consume_table(title: str, by_stream: dict[str, object], seconds: float) -> RichTable:
+    """Per-stream counts of a consumer run (what the stream processor did)."""
+    table = RichTable(title=title)
+    figures = ("records", "applied", "rejected", "duplicate", "poison", "prices", "records/s")
+    table.add_column("stream")
+    for column in figures:
+        table.add_column(column, justify="right")
+    for name, outcome in by_stream.items():
+        counts = [getattr(outcome, column) for column in figures[:-1]]
+        rate = counts[0] / seconds if seconds > 0 else 0.0
+        table.add_row(name, *(f"{count:,}" for count in counts), f"{rate:,.0f}")
+    return table
+
+
+def _advise_on_prices(stream_port: object, settings: Settings) -> None:
+    """The trade advisor over the new price events (its own checkpoint), as its Lambda on AWS."""
+    from datalake.fxsignal.serving import MODEL_NAME
+    from datalake.models import model_registry
+    from datalake.realtime.advisor import advisor_dependencies, consume_prices
+
+    if model_registry(settings, name=MODEL_NAME).champion() is None:
+        console.print(
+            "trade advisor: no fx_signal champion yet (`datalake train fx-signal`): price events kept, "
+            "advice starts once one is promoted",
+            markup=False,
+        )
+        return
+    outcomes = consume_prices(stream_port, **advisor_dependencies(settings))  # type: ignore[arg-type]
+    advised = [o for o in outcomes if o.signal]
+    console.print(
+        f"trade advisor: {sum(o.price_events for o in outcomes):,} price event(s), "
+        + (
+            f"latest signal {advised[-1].signal} ({advised[-1].as_of}, model {advised[-1].model_version}); "
+            if advised
+            else "no advice; "
+        )
+        + f"{sum(len(o.published) for o in outcomes):,} notification(s) published, "
+        f"{sum(len(o.rate_limited) for o in outcomes):,} rate-limited",
+        markup=False,
+        highlight=False,
+    )
+
+
+@stream_app.command("run")
+def stream_run_command(
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep consuming new records until interrupted (Ctrl-C).")
+    ] = False,
+    stream: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stream", help="Only this stream (repeatable): transactions, prices; both by default."
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Records per batch (default REALTIME_BATCH_SIZE).", min=1, max=10_000)
+    ] = None,
+) -> None:
+    """Run the stream processor over the streams: raw micro-batches to the lake, transactions to the
+    portfolios, poison records to the dead letters; checkpoint after each batch.
+
+    Without --follow it stops once every shard is caught up. A run killed at any moment loses
+    nothing and applies nothing twice: the next run goes on from the last checkpoint.
+    """
+    import contextlib
+    import threading
+
+    from datalake.realtime.events import PRICES_STREAM, STREAMS
+    from datalake.realtime.processor import CONSUMER, consume
+
+    settings = get_settings()
+    names = tuple(stream or STREAMS)
+    unknown = [name for name in names if name not in STREAMS]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown stream {unknown[0]!r}; one of {', '.join(STREAMS)}", param_hint="--stream"
+        )
+    interrupted = threading.Event()
+
+    def progress(name: str, outcome: object) -> None:
+        records = getattr(outcome, "records", 0)
+        if follow and records:
+            console.log(f"{name}: {records:,} record(s)", markup=False, highlight=False)
+
+    stream_port = runtime.stream(settings)
+    # Locally one processor per consumer name at a time (Lambda's event source mapping is one on AWS).
+    lease = getattr(stream_port, "exclusive", None)
+    try:
+        with lease(CONSUMER) if lease is not None else contextlib.nullcontext():
+            summary = consume(
+                stream_port,
+                lake=runtime.object_store("lake", settings),
+                portfolios=runtime.portfolio_store(settings),
+                dead_letters=runtime.dead_letters(settings),
+                streams=names,
+                batch_size=batch_size or settings.realtime_batch_size,
+                follow=follow,
+                stop=interrupted.is_set,
+                on_batch=progress,
+            )
+    except KeyboardInterrupt:
+        console.print("interrupted: the last checkpoint stands; a new run goes on from there", markup=False)
+        raise typer.Exit(130) from None
+    console.print(_consume_table("stream processor", dict(summary.by_stream), summary.seconds))
+    if PRICES_STREAM in names:
+        _advise_on_prices(stream_port, settings)
+    total = summary.total
+    console.print(
+        f"{total.records:,} record(s) in {summary.batches:,} batch(es), {summary.seconds:,.1f} s"
+        f"{f'; {summary.retries:,} batch(es) retried' if summary.retries else ''}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@simulate_app.command("trading")
+def simulate_trading_command(
+    users: Annotated[int, typer.Option(help="Simulated users.", min=1, max=1_000_000)] = 100,
+    rate: Annotated[str, typer.Option(help="Transactions per second, e.g. 200/s.")] = "100/s",
+    seconds: Annotated[float, typer.Option(help="How long to post transactions.", min=0.1)] = 10.0,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Replay the accepted transactions and compare with the stored portfolios; "
+            "exit 1 unless nothing was lost or applied twice.",
+        ),
+    ] = False,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed of the generated users' choices and amounts.")
+    ] = None,
+) -> None:
+    """Post simulated buys and sells (ingest -> stream -> processor -> portfolios), a share of them
+    retried with the same idempotency key, and report throughput and ingest-to-portfolio latency."""
+    import contextlib
+
+    from datalake.realtime.processor import CONSUMER
+    from datalake.realtime.simulate import parse_rate, simulate_trading
+
+    try:
+        per_second = parse_rate(rate)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--rate") from None
+    settings = get_settings()
+    stream_port = runtime.stream(settings)
+    lease = getattr(stream_port, "exclusive", None)  # its processor is the stream's one consumer
+    with lease(CONSUMER) if lease is not None else contextlib.nullcontext():
+        result = simulate_trading(
+            users=users,
+            rate=per_second,
+            seconds=seconds,
+            stream=stream_port,
+            lake=runtime.object_store("lake", settings),
+            portfolios=runtime.portfolio_store(settings),
+            dead_letters=runtime.dead_letters(settings),
+            check=verify,
+            seed=seed,
+            batch_size=settings.realtime_batch_size,
+            progress=console.log,
+        )
+    console.print(_consume_table(f"simulation {result.run}", dict(result.consumed.by_stream), result.seconds))
+    console.print(
+        f"{result.posts:,} posts ({len({e.event_id for e in result.accepted}):,} distinct transactions) "
+        f"in {result.seconds:,.1f} s: {result.throughput_per_s:,.0f} transactions/s; ingest -> portfolio "
+        f"latency p50 {result.latency_percentile_ms(0.5):,.1f} ms, "
+        f"p99 {result.latency_percentile_ms(0.99):,.1f} ms",
+        markup=False,
+        highlight=False,
+    )
+    if result.report is not None:
+        console.print(result.report.line(), markup=False, highlight=False)
+        for example in result.report.examples:
+            err_console.print(f"  {example}", markup=False, highlight=False)
+        if not result.report.ok:
+            if result.report.mismatched:
+                err_console.print(
+                    f"{result.report.mismatched:,} balance(s) or status(es) differ from the replay",
+                    markup=False,
+                )
+            raise typer.Exit(1)
 
 
 def main() -> None:

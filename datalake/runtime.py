@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from datalake.catalog.base import Catalog
     from datalake.query.base import QueryEngine
+    from datalake.realtime.ports import DeadLetters, Notifier, PortfolioStore, Stream
     from datalake.storage.base import ObjectStore
 
 Bucket = Literal["lake", "landing", "artifacts"]
@@ -95,3 +96,60 @@ def ask_query_engine(
         readable=readable,
         located=located,
     )
+
+
+# -- real time (issue 21) -------------------------------------------------------------------------
+
+
+def stream(settings: Settings | None = None, boto3_session: boto3.session.Session | None = None) -> Stream:
+    """Kinesis Data Streams on AWS; locally an fsync'd log per stream under ``<lake_root>/_streams``."""
+    settings = settings or get_settings()
+    if settings.lake_runtime == "aws":
+        from datalake.realtime.aws import KinesisStream
+
+        return KinesisStream(settings=settings, boto3_session=boto3_session)
+    from datalake.realtime.local import LocalStream
+
+    return LocalStream(settings=settings)
+
+
+def portfolio_store(
+    settings: Settings | None = None, boto3_session: boto3.session.Session | None = None
+) -> PortfolioStore:
+    """DynamoDB with condition expressions on AWS; the embedded PostgreSQL locally."""
+    settings = settings or get_settings()
+    if settings.lake_runtime == "aws":
+        from datalake.realtime.aws import DynamoPortfolioStore
+
+        return DynamoPortfolioStore(settings=settings, boto3_session=boto3_session)
+    from datalake.realtime.local import PgPortfolioStore
+
+    return PgPortfolioStore(settings=settings)
+
+
+def notifier(
+    settings: Settings | None = None, boto3_session: boto3.session.Session | None = None
+) -> Notifier:
+    """SNS on AWS; locally a notifications table (plus the optional webhook)."""
+    settings = settings or get_settings()
+    if settings.lake_runtime == "aws":
+        from datalake.realtime.aws import SnsNotifier
+
+        return SnsNotifier(settings=settings, boto3_session=boto3_session)
+    from datalake.realtime.local import LocalNotifier
+
+    return LocalNotifier(settings=settings)
+
+
+def dead_letters(
+    settings: Settings | None = None, boto3_session: boto3.session.Session | None = None
+) -> DeadLetters:
+    """SQS on AWS; locally a table in the embedded PostgreSQL."""
+    settings = settings or get_settings()
+    if settings.lake_runtime == "aws":
+        from datalake.realtime.aws import SqsDeadLetters
+
+        return SqsDeadLetters(settings=settings, boto3_session=boto3_session)
+    from datalake.realtime.local import PgDeadLetters
+
+    return PgDeadLetters(settings=settings)

@@ -376,6 +376,53 @@ class Settings(BaseSettings):
     alert_webhook_timeout_s: float = Field(
         10.0, gt=0, le=60, description="`datalake run daily`: give up posting the alert after this long."
     )
+    # real time (issue 21)
+    realtime_stream_prefix: str = Field(
+        "datalake-dev",
+        pattern=r"^[A-Za-z0-9_.-]{1,100}$",
+        description="Kinesis stream names are <prefix>-transactions and <prefix>-prices.",
+    )
+    portfolios_table: str = Field(
+        "datalake-dev-portfolios", description="DynamoDB table of the users' portfolios (aws runtime)."
+    )
+    notifications_topic_arn: str | None = Field(
+        None, description="SNS topic of the users' personal notifications (aws runtime)."
+    )
+    dead_letter_queue_url: str | None = Field(
+        None, description="SQS queue that keeps the stream's poison records with their reason (aws runtime)."
+    )
+    signal_endpoint: str | None = Field(
+        None, description="SageMaker endpoint name of the buy/sell model the trade advisor invokes."
+    )
+    trm_url: str = Field(
+        "https://www.datos.gov.co/resource/32sa-8pi3.json",
+        description="The official USD/COP rate (TRM) on datos.gov.co's Socrata API.",
+    )
+    realtime_local_shards: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Local runtime: shards per stream log (a record goes to one by a hash of its partition "
+        "key). "
+        "Fixed once a stream has records: changing it would move users between shards.",
+    )
+    realtime_batch_size: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Records the stream processor takes per batch (Kinesis: up to 10,000).",
+    )
+    realtime_webhook_url: SecretStr | None = Field(
+        None,
+        description="Local runtime: a webhook that also gets each notification as JSON; its failures are "
+        "recorded beside the notification, never raised. Only its host is ever logged.",
+    )
+    realtime_webhook_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="Local runtime: give up posting a notification to the webhook after this.",
+    )
     # -- `datalake deploy check` (issue 15) --
     deploy_checkov: Path = Field(
         Path(".venv-checkov/bin/checkov"),
@@ -407,6 +454,10 @@ class Settings(BaseSettings):
         "sagemaker_inference_image",
         "alert_webhook_url",
         "mlflow_tracking_uri",
+        "notifications_topic_arn",
+        "dead_letter_queue_url",
+        "signal_endpoint",
+        "realtime_webhook_url",
         mode="before",
     )
     @classmethod

@@ -167,8 +167,10 @@ def train_forecaster(
                 report.details["mlflow_run_id"] = _log_to_mlflow(
                     settings, challenger, training, scores, champion_scores, version, promoted, split
                 )
-        report.rows_in = int(series.demand_mw.notna().sum())
+        # Hours read for training are details, not rows in: a training run outputs a model, not rows,
+        # so counting them in would mark every run unbalanced in `datalake status`.
         report.details.update(
+            hours_with_demand=int(series.demand_mw.notna().sum()),
             version=version,
             promoted=promoted,
             decision=reason,

@@ -23,7 +23,8 @@ _READERS = {
     "json": "read_json_auto({glob}, hive_partitioning = true, union_by_name = true{hive_types})",
     "csv": "read_csv_auto({glob}, header = true, hive_partitioning = true, union_by_name = true{hive_types})",
 }
-_EXTENSIONS = {"parquet": "*.parquet", "json": "*.json", "csv": "*.csv"}
+#: A JSON table's files are documents (.json) or JSON Lines (.jsonl, as TMDB and the streams land).
+_EXTENSIONS = {"parquet": "*.parquet", "json": "*.json*", "csv": "*.csv"}
 
 
 def _quote_ident(name: str) -> str:

@@ -68,7 +68,10 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     for step in (
         "backfill SAMPLE REData",
         "transform (Spark)",
-        "energy company: one day of SAMPLE CSV drops landed",
+        "SAMPLE drops landed: one day of the energy company, world energy (OWID), store sales",
+        "world energy: transform (Spark)",
+        "store sales: transform (Spark)",
+        "store sales: features, a quick retrain and a prediction",
         "sync to PostgreSQL",
         "daily increment",
         "movies: SAMPLE TMDB export backfilled",
@@ -76,8 +79,15 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
         "movies: success classifier trained",
         "EIA: SAMPLE daily prices backfilled",
         "EIA: transform (Spark)",
+        "USD/COP buy/sell signal trained",
+        "/ask: 5 questions in Spanish and English",
     ):
         assert step in first.stdout, step
+    # Eleven days of demand are too few for the quick forecaster: it says so instead of training.
+    assert "skipped: 11 days of SAMPLE demand" in first.stdout
+    # Every /ask question the demo asks is answered on its own SAMPLE data.
+    assert "5/5 questions answered" in first.stdout
+    assert "COP/USD" in first.stdout and "make serve" in first.stdout
     # One film predicted by the champion trained on the lake's SAMPLE movie tables.
     assert "'Luz de invierno' (2027-07-16)" in first.stdout and "chance of success" in first.stdout
     movies = query_json("SELECT count(*) AS n FROM movies WHERE source = 'sample'", lake_env)[0]["n"]
@@ -101,7 +111,16 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     ]
     assert transacciones > 4_000 and warehouse_count(lake_env, "energy_transacciones") == transacciones
 
-    run_cli(*args, env=lake_env)
+    world = query_json("SELECT count(*) AS n FROM world_energy", lake_env)[0]["n"]
+    sales = query_json("SELECT count(*) AS n FROM store_sales_daily", lake_env)[0]["n"]
+    assert world > 300 and warehouse_count(lake_env, "world_energy") == world
+    assert sales > 10_000 and warehouse_count(lake_env, "store_sales_daily") == sales
+    assert "store-sales" in first.stdout and "test RMSPE" in first.stdout
+
+    second = run_cli(*args, env=lake_env)
+    assert "nothing trained" in second.stdout  # the same SAMPLE sales features: no second fit
+    assert warehouse_count(lake_env, "world_energy") == world
+    assert warehouse_count(lake_env, "store_sales_daily") == sales
     assert warehouse_count(lake_env, "energy_transacciones") == transacciones  # the same drops again
     assert warehouse_count(lake_env, "movies") == movies  # the same export again
     assert query_json("SELECT count(*) AS n FROM demand_hourly", lake_env)[0]["n"] == processed

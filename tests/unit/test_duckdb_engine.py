@@ -99,3 +99,22 @@ def test_empty_table_is_queryable(tmp_path) -> None:
     )
     frame = DuckDBEngine(catalog, "p_db").query("SELECT count(*) AS n FROM empty")
     assert frame["n"].iloc[0] == 0
+
+
+def test_a_json_lines_table_is_read_like_a_json_one(tmp_path) -> None:
+    """TMDB's raw movies and the streams' micro-batches land as .jsonl: the crawled table must read them."""
+    store = LocalObjectStore(tmp_path / "lake")
+    lines = b'{"movie_id": 1, "title": "A"}\n{"movie_id": 2, "title": "B"}\n'
+    store.put_bytes("raw/tmdb/movie/year=2026/month=12/day=06/details-000.jsonl", lines)
+    store.put_bytes(
+        "raw/tmdb/movie/year=2026/month=12/day=07/details-001.json", b'{"movie_id": 3, "title": "C"}\n'
+    )
+    catalog = LocalCatalog(store)
+    LocalCrawler(store, catalog).crawl("raw", "r_db")
+    engine = DuckDBEngine(catalog, default_database="r_db")
+    frame = engine.query("SELECT movie_id, day FROM r_db.tmdb_movie ORDER BY movie_id")
+    assert frame.to_dict("records") == [
+        {"movie_id": 1, "day": "06"},
+        {"movie_id": 2, "day": "06"},
+        {"movie_id": 3, "day": "07"},
+    ]
