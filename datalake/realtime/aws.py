@@ -78,17 +78,10 @@ _ITERATOR_REUSE_S = 240.0
 _SEQUENCE_WIDTH = 128
 
 
-def _knob(settings: Settings, name: str, default: str | None) -> str | None:
-    # The real-time settings land in datalake/settings.py with the local runtime (rt-local);
-    # until then their documented defaults apply.
-    value = getattr(settings, name, None)
-    return default if value is None else str(value)
-
-
 def stream_name(stream: str, settings: Settings | None = None) -> str:
     """The Kinesis stream of a logical stream: ``<realtime_stream_prefix>-<stream>``."""
     settings = settings or get_settings()
-    return f"{_knob(settings, 'realtime_stream_prefix', 'datalake-dev')}-{stream}"
+    return f"{settings.realtime_stream_prefix}-{stream}"
 
 
 def portfolio_table_definition(table_name: str) -> dict[str, Any]:
@@ -161,7 +154,7 @@ class KinesisStream:
         self.settings = settings or get_settings()
         self.kinesis = aws.client("kinesis", boto3_session, self.settings)
         self.dynamodb = aws.client("dynamodb", boto3_session, self.settings)
-        self.table = _knob(self.settings, "portfolios_table", "datalake-dev-portfolios")
+        self.table = self.settings.portfolios_table
         self.max_attempts = max_attempts
         self.sleep = sleep
         # (stream, shard, consumer) -> (sequence the last read ended at, its next iterator, when).
@@ -406,7 +399,7 @@ class DynamoPortfolioStore:
     ) -> None:
         self.settings = settings or get_settings()
         self.client = aws.client("dynamodb", boto3_session, self.settings)
-        self.table = _knob(self.settings, "portfolios_table", "datalake-dev-portfolios")
+        self.table = self.settings.portfolios_table
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.max_attempts = max_attempts
 
@@ -664,8 +657,8 @@ class SnsNotifier:
         self.settings = settings or get_settings()
         self.sns = aws.client("sns", boto3_session, self.settings)
         self.dynamodb = aws.client("dynamodb", boto3_session, self.settings)
-        self.table = _knob(self.settings, "portfolios_table", "datalake-dev-portfolios")
-        self.topic_arn = topic_arn or _knob(self.settings, "notifications_topic_arn", None)
+        self.table = self.settings.portfolios_table
+        self.topic_arn = topic_arn or self.settings.notifications_topic_arn
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
 
     def publish(self, notification: Notification) -> str:
@@ -785,7 +778,7 @@ class SqsDeadLetters:
     ) -> None:
         self.settings = settings or get_settings()
         self.sqs = aws.client("sqs", boto3_session, self.settings)
-        self.queue_url = queue_url or _knob(self.settings, "dead_letter_queue_url", None)
+        self.queue_url = queue_url or self.settings.dead_letter_queue_url
         self.max_attempts = max_attempts
         self.sleep = sleep
 
