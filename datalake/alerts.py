@@ -87,3 +87,28 @@ def post_alert(url: SecretStr | str, text: str, *, timeout_s: float = 10.0) -> A
             target, False, answer.status_code, f"HTTP {answer.status_code}: {body}".rstrip(": ")
         )
     return AlertDelivery(target, True, answer.status_code)
+
+
+def publish_alert_sns(topic_arn: str, subject: str, text: str, *, sns: Any) -> AlertDelivery:
+    """Publish an alert to the alerts SNS topic (the AWS runtime's channel); never raises.
+
+    Parameters
+    ----------
+    topic_arn
+        The ``<project>-<env>-alerts`` topic (cloudformation/monitoring.yaml's ``AlertsTopic``).
+    subject, text
+        The message (SNS subjects are at most 100 characters: longer ones are cut).
+    sns
+        A boto3 SNS client (passed in: fakes over mocks).
+
+    Returns
+    -------
+    AlertDelivery
+        ``delivered`` with the topic as its target, or the client's error.
+    """
+    target = f"sns:{topic_arn.rsplit(':', 1)[-1]}"
+    try:
+        sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=text)
+    except Exception as error:  # botocore's ClientError, endpoint and credential errors alike
+        return AlertDelivery(target, False, error=f"{type(error).__name__}: {error}")
+    return AlertDelivery(target, True, 200)

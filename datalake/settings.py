@@ -423,6 +423,33 @@ class Settings(BaseSettings):
         le=60,
         description="Local runtime: give up posting a notification to the webhook after this.",
     )
+    # -- the USD/COP price collector and the realtime lake source (issue 21, rt-prices): below the
+    # real-time block; TRM_URL is in it --
+    price_provider: Literal["datos.gov.co"] = Field(
+        "datos.gov.co", description="The price collector: which provider TRM_URL is (its answer's shape)."
+    )
+    trm_app_token: SecretStr | None = Field(
+        None, description="The price collector: an optional Socrata app token (X-App-Token header)."
+    )
+    trm_timeout_s: float = Field(10.0, gt=0, le=60, description="The price collector: seconds per request.")
+    trm_max_retries: int = Field(
+        3, ge=0, le=10, description="The price collector: retries of a 429, 5xx or transport error."
+    )
+    trm_stale_after_hours: float = Field(
+        12.0,
+        ge=0,
+        description="The price collector: alert when the newest rate's validity ended (midnight in Bogotá "
+        "after its last valid day) more than this many hours ago.",
+    )
+    alerts_topic_arn: str | None = Field(
+        None,
+        description="AWS runtime: the alerts SNS topic (the monitoring stack's AlertsTopic) the price "
+        "collector's stale-price alert is published to; locally ALERT_WEBHOOK_URL gets it.",
+    )
+    realtime_glue_job: str = Field(
+        "datalake-realtime-to-processed",
+        description="Glue job of the realtime source: raw stream events -> processed portfolio_events.",
+    )
     # -- `datalake deploy check` (issue 15) --
     deploy_checkov: Path = Field(
         Path(".venv-checkov/bin/checkov"),
@@ -458,6 +485,8 @@ class Settings(BaseSettings):
         "dead_letter_queue_url",
         "signal_endpoint",
         "realtime_webhook_url",
+        "alerts_topic_arn",
+        "trm_app_token",
         mode="before",
     )
     @classmethod

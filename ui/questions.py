@@ -63,6 +63,7 @@ SUBJECT_NAMES = {
     "movies": {"es": "Películas", "en": "Movies"},
     "energy_prices": {"es": "Precios de la energía", "en": "Energy prices"},
     "world_energy": {"es": "Energía en el mundo", "en": "World energy"},
+    "portfolio": {"es": "Transacciones de la app de divisas", "en": "Currency app transactions"},
 }
 
 

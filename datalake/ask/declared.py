@@ -42,6 +42,8 @@ SUBJECT_NAMES = {
                       "energy prices (WTI, Brent, Henry Hub)"),
     "world_energy": ("la energía en el mundo por país y año (Our World in Data)",
                      "world energy by country and year (Our World in Data)"),
+    "portfolio": ("las transacciones de la app de divisas (compras y ventas de USD y COP)",
+                  "the currency app's transactions (buys and sells of USD and COP)"),
     "electricity": ("la electricidad en España (demanda y generación)",
                     "Spanish electricity (demand and generation)"),
 }  # fmt: skip
@@ -292,12 +294,24 @@ def named_subjects(text: str, subjects: dict[str, list[Table]]) -> list[str]:
 
 
 def strongest_subject(text: str, subjects: dict[str, list[Table]]) -> str | None:
-    """The subject whose tables' words the question uses clearly more than any other's, or None."""
+    """The subject whose tables' words the question uses clearly more than any other's, or None.
+
+    On equal scores, the subject whose words cover more of the question wins ("¿cuántos dólares se
+    compraron?" names a price measure, "dólares", and two things of the currency app's transactions,
+    "dólares" and "compraron"); equal on both: None.
+    """
     scores = sorted(
-        ((max(table_score(text, t) for t in tables() if t.semantics.subject == s), s) for s in subjects),
+        ((max(_strength(text, t) for t in tables() if t.semantics.subject == s), s) for s in subjects),
         reverse=True,
     )
     return scores[0][1] if len(scores) == 1 or scores[0][0] > scores[1][0] else None
+
+
+def _strength(text: str, table: Table) -> tuple[int, int]:
+    """(:func:`table_score`, characters of the question its claims cover)."""
+    found = claims(text, table)
+    weights = {"entity": 2, "subject": 2, "measure": 2, "superlative": 2, "least": 2}
+    return sum(weights.get(c.role, 1) for c in found), sum(c.end - c.start for c in found)
 
 
 def mentioned_subjects(text: str) -> dict[str, list[Table]]:
@@ -585,6 +599,11 @@ def read_request(
     for claim in named:
         if claim.measure is not None and claim.measure not in measures:
             measures.append(claim.measure)
+    # "¿cuántos dólares se compraron?": the count words name a value that is a measure's unit (the
+    # currency USD of an amount): an amount in that unit is asked for, not a count of rows.
+    counted_unit = _counted_unit(text, named, semantics)
+    if counted_unit is not None and counted_unit not in measures:
+        measures.append(counted_unit)
     superlative = any(c.role == "superlative" for c in named)
     least = any(c.role == "least" for c in named)
     filters: dict[str, tuple[Dimension, list[Any]]] = {}
@@ -692,7 +711,7 @@ def read_request(
         k=k,
         order=order,
         thresholds=_bind(thresholds, named, semantics),
-        counting=bool(_grammar("count").search(text)),
+        counting=bool(_grammar("count").search(text)) and counted_unit is None,
         counts_rows=_counts_rows(text, named),
         latest=semantics.time is not None and period is None and bool(_grammar("latest").search(text)),
         difference=bool(_grammar("difference").search(text)),
@@ -704,7 +723,7 @@ def read_request(
         entity_named=bool(entities),
         unknown_counted=_unknown_counted(text, named),
         versus=versus,
-        how_much=bool(_grammar("how_much").search(text) or _aggregation(text)),
+        how_much=bool(_grammar("how_much").search(text) or _aggregation(text)) or counted_unit is not None,
     )
 
 
@@ -823,6 +842,24 @@ def _time_group(text: str, by: re.Pattern[str]) -> str | None:
     if match is not None and by.search(" ".join(text[: match.start()].split()[-1:])):
         return "year"
     return None
+
+
+def _counted_unit(text: str, named: list[Claim], semantics: Semantics) -> Measure | None:
+    """The measure whose unit the count words name right after them: a value of a dimension the
+    measure's ``unit_by`` maps to a unit ("how many dollars": USD of the amount); None otherwise."""
+    found = _grammar("count").search(text)
+    if found is None:
+        return None
+    following = [c for c in named if c.start >= found.end()]
+    if not following or following[0].role != "value" or text[found.end() : following[0].start].strip():
+        return None
+    claim = following[0]
+    if len(following) > 1 and not text[claim.end : following[1].start].strip():
+        return None  # "how many USD purchases": the currency qualifies the rows counted
+    assert claim.dimension is not None
+    return next(
+        (m for m in semantics.measures if claim.value in m.unit_by.get(claim.dimension.key, {})), None
+    )
 
 
 def _counts_rows(text: str, named: list[Claim]) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -364,3 +365,80 @@ def world_energy_frames(path: Path = OWID_ENERGY_CSV) -> dict[str, pd.DataFrame]
     )
     frame = frame.drop_duplicates(["country", "year"], keep="last")
     return {"world_energy": frame[WORLD_ENERGY.column_names].reset_index(drop=True)}
+
+
+# -- real-time portfolio events (issue 21) -----------------------------------------------------------
+
+#: The evaluation's transactions: eight users, from 1 November 2026 to 09:59 on 3 December (Madrid).
+PORTFOLIO_USERS = tuple(f"user-{n:02d}" for n in range(1, 9))
+PORTFOLIO_FIRST_DAY, PORTFOLIO_LAST_DAY = dt.date(2026, 11, 1), dt.date(2026, 12, 3)
+#: When the raw lines "landed" (their rows' ``extracted_at``), UTC.
+PORTFOLIO_EXTRACTED_AT = pd.Timestamp("2026-12-03 10:00", tz="UTC")
+
+
+def portfolio_frames() -> dict[str, pd.DataFrame]:
+    """``portfolio_events`` as the realtime transform writes it, from closed-form formulas.
+
+    Each user posts one to three transactions a day at fixed Madrid hours, buys and sells of USD
+    or COP with amounts from a formula (no randomness); balances are replayed in arrival order, so
+    a sale larger than the balance is ``rejected`` with ``insufficient_balance``, as the stream
+    processor decides it. Times are UTC; the Madrid day of ``received_at`` is ``local_date``.
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        ``portfolio_events`` (spec columns only), one row per transaction.
+    """
+    from datalake.datasets.realtime import PORTFOLIO_EVENTS
+
+    rows = []
+    balances: dict[tuple[str, str], float] = {}
+    day = PORTFOLIO_FIRST_DAY
+    while day <= PORTFOLIO_LAST_DAY:
+        d = (day - PORTFOLIO_FIRST_DAY).days
+        for u, user in enumerate(PORTFOLIO_USERS, 1):
+            for k in range(1 + (d + u) % 3):
+                hour = 8 + (u + 3 * k + d) % 12
+                local = pd.Timestamp(
+                    dt.datetime.combine(day, dt.time(hour, (7 * u + 11 * k) % 60)), tz="Europe/Madrid"
+                )
+                if day == PORTFOLIO_LAST_DAY and local.hour >= 10:
+                    continue  # asked at 10:00 on the last day: nothing after it
+                currency = "USD" if (u + k + d) % 5 < 3 else "COP"
+                kind = "sell" if (2 * u + k + d) % 4 == 0 else "buy"
+                steps = 1 + (13 * u + 7 * d + 17 * k) % 37
+                amount = steps * 25.5 if currency == "USD" else steps * 152_300.0
+                if kind == "sell":
+                    amount *= 2 + (u * d) % 5  # sales are larger than single buys: some exceed the balance
+                amount = round(amount, 2)
+                balance = balances.get((user, currency), 0.0)
+                status, reason = "applied", None
+                if kind == "buy":
+                    balance = round(balance + amount, 2)
+                elif amount <= balance:
+                    balance = round(balance - amount, 2)
+                else:
+                    status, reason = "rejected", "insufficient_balance"
+                balances[(user, currency)] = balance
+                received = local.tz_convert("UTC")
+                digest = hashlib.sha256(f"{user}/{day}/{k}".encode()).hexdigest()[:32]
+                rows.append(
+                    {
+                        "event_id": f"tx-{digest}",
+                        "user_id": user,
+                        "type": kind,
+                        "amount": Decimal(f"{amount:.2f}"),
+                        "currency": currency,
+                        "client_time": received - pd.Timedelta(seconds=2 + u),
+                        "received_at": received,
+                        "local_date": day,
+                        "status": status,
+                        "reject_reason": reason,
+                        "balance_after": Decimal(f"{balance:.2f}"),
+                        "processed_at": received + pd.Timedelta(milliseconds=150),
+                        "extracted_at": PORTFOLIO_EXTRACTED_AT,
+                    }
+                )
+        day += dt.timedelta(days=1)
+    frame = pd.DataFrame(rows).sort_values(["received_at", "event_id"], kind="stable").reset_index(drop=True)
+    return {"portfolio_events": frame[PORTFOLIO_EVENTS.column_names]}

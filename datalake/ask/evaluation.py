@@ -64,6 +64,9 @@ HELDOUT_PRICES_PATH = QUESTIONS_PATH.with_name("heldout_prices.yaml")
 #: (2/27 before the declaration, the refusals; 25/27 with it; 27/27 once a question the electricity
 #: tables hold nothing for is read by the one declared table it names).
 HELDOUT_WORLD_ENERGY_PATH = QUESTIONS_PATH.with_name("heldout_world_energy.yaml")
+#: Held-out real-time questions (issue 21), written before portfolio_events had an ask= declaration,
+#: gold from pandas over the closed-form frames (tests/ask/reference_portfolio.py); fixed since.
+HELDOUT_PORTFOLIO_PATH = QUESTIONS_PATH.with_name("heldout_portfolio.yaml")
 #: What ``datalake ask eval`` scores by default: every set, each dataset against its own target.
 EVALUATION_SETS = (
     QUESTIONS_PATH,
@@ -534,6 +537,8 @@ def frames_for(questions: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
         frames |= eval_frames.price_frames()
     if "world_energy" in datasets:
         frames |= eval_frames.world_energy_frames()
+    if "portfolio" in datasets:
+        frames |= eval_frames.portfolio_frames()
     return frames
 
 

@@ -38,6 +38,9 @@ class Routed:
     table: Table
     text: str
     language: str
+    #: Tables of other subjects the question's words name just as much (the earlier-declared
+    #: subject was chosen): their answer is taken when the chosen table's finds nothing.
+    alternatives: tuple[Table, ...] = ()
 
 
 def route(question: str) -> Routed | None:
@@ -117,6 +120,22 @@ def _asks_a_measure(text: str, table: Table) -> bool:
     return any(c.role in ("measure", "superlative", "least") for c in claims(text, table))
 
 
+def _alike(text: str, subjects: list[str], roles: tuple[str, ...] | None = None) -> bool:
+    """Whether the question's words (of ``roles``; every role when None) name the same spans of it in
+    each subject's tables."""
+    spans = [
+        {
+            (c.start, c.end)
+            for table in tables()
+            if table.semantics.subject == subject
+            for c in claims(text, table)
+            if roles is None or c.role in roles
+        }
+        for subject in subjects
+    ]
+    return all(found == spans[0] for found in spans[1:])
+
+
 def _names_more(text: str, table: Table) -> bool:
     """Besides a measure, the question names the table's rows, a dimension or one of its values."""
     return any(c.role in ("entity", "subject", "dimension", "value") for c in claims(text, table))
@@ -133,10 +152,23 @@ def _routed(question: str, text: str, subjects: dict[str, list[Table]]) -> Route
     if len(subjects) > 1:
         # One subject named by its rows or its own words wins; none named: the clearly stronger one.
         named = named_subjects(text, subjects)
+        if len(named) > 1 and _alike(text, named, roles=("entity", "subject")):
+            # The same words name each one's rows ("transacciones" of the energy company and of the
+            # currency app): the naming tells them apart no more than it would unsaid.
+            named = []
         subject = named[0] if len(named) == 1 else None if named else strongest_subject(text, subjects)
+        tied: list[str] = []
+        if subject is None and not named and _alike(text, list(subjects)):
+            # Every word names the same things in each ("¿cuántas ventas hubo en marzo?"): the subject
+            # declared first answers, as it did before the others were declared; naming something only
+            # a later one has (a status, a currency, a user) routes there. When its answer finds
+            # nothing, the others' are tried (datalake.ask.service).
+            subject, *tied = subjects
         if subject is None:
             raise clarify(sorted(subjects), language, suggestions(language))
     else:
         (subject,) = subjects
+        tied = []
     table = best_table(text, [t for t in tables() if t.semantics.subject == subject])
-    return Routed(table, text, language)
+    others = tuple(best_table(text, [t for t in tables() if t.semantics.subject == s]) for s in tied)
+    return Routed(table, text, language, others)

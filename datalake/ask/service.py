@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import replace
 from typing import Any, Literal, NoReturn
 
 import sqlglot
@@ -143,7 +144,7 @@ def ask(
         return _model_answer(question, as_of, language, suggestions(language), model, executor, settings)
     routed = route(question)
     if routed is not None:
-        return _declared_answer(question, routed, as_of, executor, settings)
+        return _tied_answer(question, routed, as_of, executor, settings)
     try:
         intent = parse(question, as_of)
     except AskRefusal as refusal:
@@ -283,9 +284,40 @@ def _declared_instead(
     return None if result is None or _found_nothing(result) else result
 
 
-def _found_nothing(result: AskResult) -> bool:
-    """The answer has no rows, or only empty aggregates."""
-    return not result.rows or all(cell is None for row in result.rows for cell in row)
+def _tied_answer(
+    question: str, routed: Routed, as_of: dt.datetime, executor: SqlExecutor, settings: Settings
+) -> AskResult:
+    """The routed table's answer; when words named other subjects' tables just as much and this one
+    finds nothing (no rows, empty or zero aggregates) or cannot read the question, the first of
+    theirs that finds something (the data breaks a tie the words could not)."""
+    try:
+        result = _declared_answer(question, routed, as_of, executor, settings)
+    except AskRefusal as refusal:
+        if not routed.alternatives or refusal.kind not in ("not_understood", "no_data"):
+            raise
+        first: AskResult | AskRefusal = refusal
+    else:
+        if not routed.alternatives or not _found_nothing(result, zeros=True):
+            return result
+        first = result
+    for table in routed.alternatives:
+        try:
+            other = _declared_answer(
+                question, replace(routed, table=table, alternatives=()), as_of, executor, settings
+            )
+        except AskRefusal:
+            continue
+        if not _found_nothing(other, zeros=True):
+            return other
+    if isinstance(first, AskRefusal):
+        raise first
+    return first
+
+
+def _found_nothing(result: AskResult, zeros: bool = False) -> bool:
+    """The answer has no rows, or only empty aggregates (or zeros, with ``zeros``)."""
+    empty = (None, 0) if zeros else (None,)
+    return not result.rows or all(cell in empty and cell is not False for row in result.rows for cell in row)
 
 
 def _declared_failure(error: QueryError, request: Any) -> NoReturn:

@@ -24,6 +24,7 @@ from datalake.ask.executors import SqlExecutor
 from datalake.ask.guard import guard_sql
 from datalake.ask.text import fold, tokens
 from datalake.datasets.semantics import Dimension
+from datalake.errors import QueryError
 
 #: How long a table's values are reused before they are read again.
 TTL_S = 300.0
@@ -33,6 +34,8 @@ MAX_VALUES = 100_000
 _CAPITALISED = re.compile(
     r"[A-ZÁÉÍÓÚÑÜ][\w'’.:&-]*(?:\s+(?:[A-ZÁÉÍÓÚÑÜ0-9][\w'’.:&-]*|of|the|and|de|del|la|el|los|las|y|&|in|on|a))*"
 )
+#: An identifier written in lower case ("user-03", "tx_9f2"): letters, a - _ or :, then a digit.
+_IDENTIFIER = re.compile(r"(?<![\w-])[a-z]+[-_:]\d[\w:-]*(?![\w-])")
 _TRAILING = re.compile(r"(?:\s+(?:of|the|and|de|del|la|el|los|las|y|&|in|on|a))+$")
 
 
@@ -52,8 +55,11 @@ _lock = threading.Lock()
 
 
 def named_values(question: str, table: Table, executor: SqlExecutor) -> list[NamedValue]:
-    """The open values ``question`` names in ``table`` (none when it has no capitalised words)."""
+    """The open values ``question`` names in ``table`` (none when it has no capitalised words or
+    lower-case identifiers)."""
     runs = [_TRAILING.sub("", m.group(0)) for m in _CAPITALISED.finditer(question)]
+    # Ids have no capitals: a user id named as stored ("user-03") is looked up too.
+    runs += [m.group(0).rstrip(".:") for m in _IDENTIFIER.finditer(question)]
     # A run of known words or numbers ("Top 10", "Drama") names no value of the data.
     runs = [r for r in runs if any(not known_word(w) and not w.isdigit() for w in fold(r).split())]
     if not runs:
@@ -111,7 +117,14 @@ def _vocabulary(
         executor.dialect,
         max_limit=MAX_VALUES,
     )
-    _, rows = executor.run(sql)
+    try:
+        _, rows = executor.run(sql)
+    except QueryError as error:
+        if "does not exist" not in str(error):
+            raise
+        # The table is declared but not in this lake or warehouse yet: no values to name (the
+        # question's own query then says there is no data yet).
+        return {}, []
     vocabulary: dict[str, list[Any]] = {}
     for (value,) in rows:
         vocabulary.setdefault(_key(str(value)), []).append(value)

@@ -89,7 +89,7 @@ def csv_dialect(data: bytes) -> tuple[str, str]:
     return (";" if header.count(";") > header.count(",") else ","), encoding
 
 
-def infer_schema(data: bytes, fmt: TableFormat, csv_as_text: bool = False) -> pa.Schema:
+def infer_schema(data: bytes, fmt: TableFormat, csv_as_text: bool = False, lines: bool = False) -> pa.Schema:
     """Arrow schema of one file's bytes.
 
     CSV may be UTF-8 or Latin-1 and delimited by ``,`` or ``;`` (whichever the header holds
@@ -106,12 +106,30 @@ def infer_schema(data: bytes, fmt: TableFormat, csv_as_text: bool = False) -> pa
         ).schema
         return pa.schema([(f.name, pa.string()) for f in schema]) if csv_as_text else schema
     text = data.lstrip()
-    if text.startswith(b"{") and b"\n{" not in text.strip():
+    # ``lines``: a JSON Lines file (.jsonl), read as one even when it holds one line, so a one-record
+    # micro-batch types its values as its neighbours do.
+    if not lines and text.startswith(b"{") and b"\n{" not in text.strip():
         # One JSON document per file (API responses): one row, nested types kept.
         return pa.Table.from_pylist([json.loads(data)]).schema
-    if text.startswith(b"["):
+    if not lines and text.startswith(b"["):
         return pa.Table.from_pylist(json.loads(data)).schema
-    return pajson.read_json(io.BytesIO(data)).schema
+    try:
+        return pajson.read_json(io.BytesIO(data)).schema
+    except pa.ArrowInvalid:
+        # JSON Lines with a line that is not JSON (a poison record the stream processor kept as it
+        # came): the schema of the lines that are; the reader of the table skips the others.
+        readable = []
+        for line in data.splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:  # not JSON, or not UTF-8
+                continue
+            if isinstance(row, dict):
+                readable.append(line)
+        if not readable:
+            raise
+        # Read as the other files are, so the same values get the same types.
+        return pajson.read_json(io.BytesIO(b"\n".join(readable))).schema
 
 
 def merge_type(old: str, new: str) -> str | None:
@@ -208,7 +226,7 @@ class LocalCrawler:
             data = self.store.get_bytes(key)
             if fmt == "csv":
                 dialects.add(csv_dialect(data))
-            schema = infer_schema(data, fmt, csv_as_text)
+            schema = infer_schema(data, fmt, csv_as_text, lines=key.lower().endswith((".jsonl", ".ndjson")))
             for arrow_field in schema:
                 if arrow_field.name in partition_names:
                     continue

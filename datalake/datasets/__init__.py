@@ -6,6 +6,7 @@ from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONE
 from datalake.datasets.movies import MOVIE_TABLES
 from datalake.datasets.owid import OWID_TABLES
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
+from datalake.datasets.realtime import PORTFOLIO_EVENTS
 from datalake.datasets.rollups import BridgeTotals, declared_bridge_totals
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
 from datalake.datasets.store_sales import STORE_SALES_TABLES
@@ -96,6 +97,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ENERGY_PRICES_DAILY,
         *OWID_TABLES,
         *STORE_SALES_TABLES,
+        PORTFOLIO_EVENTS,
     )
 }
 

@@ -25,6 +25,7 @@ from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONE
 from datalake.datasets.movies import MOVIE_COMPANIES, MOVIE_GENRES, MOVIE_KEYWORDS, MOVIE_PEOPLE, MOVIES
 from datalake.datasets.owid import OWID_TABLES, QUARANTINE_FOLDERS
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
+from datalake.datasets.realtime import PORTFOLIO_EVENTS
 from datalake.datasets.spec import DatasetSpec
 from datalake.datasets.store_sales import QUARANTINE_FOLDERS as STORE_SALES_QUARANTINE
 from datalake.datasets.store_sales import STORE_SALES_DAILY, STORES_TABLE
@@ -632,6 +633,26 @@ STORE_SALES = SourceSpec(
     reads_back=(STORE_SALES_DAILY, STORES_TABLE),
 )
 
+REALTIME = SourceSpec(
+    name="realtime",
+    description="Raw real-time stream events (transactions and their apply outcomes, JSON Lines) -> "
+    "portfolio_events",
+    # One folder: the stream processor writes transactions/, outcomes/ and prices/ below it, one
+    # file per micro-batch (datalake.transforms.realtime reads the first two).
+    raw_prefixes=("raw/realtime",),
+    file_format="json",
+    file_pattern="*.jsonl",
+    flatten=CodeRef("datalake.transforms.realtime:lines_to_values"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.realtime:portfolio_event_rows"), PORTFOLIO_EVENTS),
+    ),
+    unreadable=CodeRef("datalake.transforms.realtime:unreadable_lines"),
+    problem_source="realtime_unreadable",
+    job_setting="realtime_glue_job",
+    # Its raw files come from the stream processor (lambdas/stream_processor, the realtime stack), not
+    # from a Lambda of its own; no freshness expectation: a quiet app posts nothing for hours.
+)
+
 
 def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
     """A read-only registry of ``sources`` by name.
@@ -683,7 +704,9 @@ def _check_shared_tables(sources: tuple[SourceSpec, ...]) -> None:
 
 
 #: Every registered source by name; registering one is one entry here.
-SOURCES: Mapping[str, SourceSpec] = index_sources(REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA, OWID, STORE_SALES)
+SOURCES: Mapping[str, SourceSpec] = index_sources(
+    REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA, OWID, STORE_SALES, REALTIME
+)
 
 
 def get_source(name: str) -> SourceSpec:

@@ -178,6 +178,14 @@ def land_store_sales(settings: Settings) -> dict[str, str]:
     return {}
 
 
+def land_realtime(settings: Settings) -> dict[str, str]:
+    """A micro-batch of three transactions and their outcomes, as the stream processor writes it."""
+    from realtime_fixtures import land_batch
+
+    land_batch(LocalObjectStore(settings.lake_root), dt.datetime.combine(DAY, dt.time(9), dt.UTC))
+    return {}
+
+
 #: Sources whose transforms run Python on the executors (mapInPandas), so workers import datalake.
 PYTHON_ON_EXECUTORS = {"entsoe", "owid", "store_sales"}
 
@@ -192,6 +200,7 @@ JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = 
     "eia": (land_eia, ("processed/energy_prices_daily",)),
     "owid": (land_owid, ("processed/world_energy", "processed/world_energy_indicators")),
     "store_sales": (land_store_sales, ("processed/store_sales_daily", "processed/stores")),
+    "realtime": (land_realtime, ("processed/portfolio_events",)),
 }
 
 

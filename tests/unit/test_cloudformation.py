@@ -168,6 +168,7 @@ def test_glue_job_names_reach_the_trigger_from_the_transforms_stack() -> None:
         "${EiaJob}",
         "${OwidJob}",
         "${StoreSalesJob}",
+        "${RealtimeJob}",
     }
 
 
