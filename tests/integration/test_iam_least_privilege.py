@@ -656,7 +656,6 @@ OTHER_LAYERS = {
     "trade_advisor": (
         "tests/unit/test_realtime_template.py::test_each_realtime_role_allows_its_calls_and_nothing_else"
     ),
-    # lambdas/price_collector comes with the rt-prices branch; its role is checked the same way.
     "price_collector": (
         "tests/unit/test_realtime_template.py::test_each_realtime_role_allows_its_calls_and_nothing_else"
     ),
