@@ -26,6 +26,7 @@ from datalake.deploy import (
     package_rules,
     rules,
     stepfunctions_rules,
+    stream_rules,
 )
 from datalake.deploy.findings import Finding
 from datalake.deploy.package import MANIFEST, read_manifest
@@ -147,6 +148,12 @@ RULE_FAMILIES: list[RuleFamily] = [
         ),
     ),
     RuleFamily(
+        "streams",
+        "Kinesis streams and their Lambda event source mappings: limits, bisecting, capped retries, "
+        "on-failure destinations, iterator-age alarms (datalake.deploy.stream_rules)",
+        lambda i: stream_rules.stream_violations(i.templates, i.params["layers"]),
+    ),
+    RuleFamily(
         "stepfunctions",
         "the Amazon States Language's transitions, catch-alls that notify, definition substitutions "
         "(datalake.deploy.stepfunctions_rules)",
@@ -182,6 +189,7 @@ RULE_DOCS: dict[str, tuple[str, str]] = {
     **fanout_rules.FANOUT_RULES,
     **monitoring_rules.MONITORING_RULES,
     **stepfunctions_rules.STEPFUNCTIONS_RULES,
+    **stream_rules.STREAM_RULES,
     **iam_roles.IAM_RULES,
     **input_rules.RULES,
     **package_rules.RULES,

@@ -53,6 +53,16 @@ LAMBDA_VPC_ACTIONS = (
 )
 #: What Lambda's service does with the role of a function an SQS event source mapping feeds.
 LAMBDA_SQS_POLLER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+#: What Lambda's service does with the role of a function a Kinesis event source mapping feeds
+#: (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-permissions.html; shared-throughput
+#: consumers, so no SubscribeToShard).
+LAMBDA_KINESIS_POLLER_ACTIONS = (
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+)
 #: A stand-in log stream: Lambda names streams ``<date>/[<version>]<id>``.
 _LOG_STREAM = "2024/01/01/[$LATEST]0123456789abcdef0123456789abcdef"
 
@@ -279,6 +289,8 @@ _DERIVED: dict[str, tuple[str, str, str]] = {
     "AWS::Glue::Job": ("Name", "{name}", ""),
     "AWS::Glue::Database": ("DatabaseInput.Name", "{name}", ""),
     "AWS::Events::Rule": ("Name", "{name}", "arn:{p}:events:{r}:{a}:rule/{name}"),
+    "AWS::Kinesis::Stream": ("Name", "{name}", "arn:{p}:kinesis:{r}:{a}:stream/{name}"),
+    "AWS::DynamoDB::Table": ("TableName", "{name}", "arn:{p}:dynamodb:{r}:{a}:table/{name}"),
     "AWS::SageMaker::MlflowTrackingServer": (
         "TrackingServerName",
         "{name}",
@@ -538,12 +550,37 @@ def lambda_platform_requests(renderer: TemplateRenderer, function: str) -> list[
                     requests.append(_delivery_request(arn, f"Lambda sends {function}'s {outcome} events"))
         if resource["Type"] == "AWS::Lambda::EventSourceMapping":
             source = renderer.render(other.get("EventSourceArn"), f".{logical_id}")
+            why = f"Lambda polls {source} for {function} ({logical_id})"
+            if ":kinesis:" in str(source):
+                requests += _kinesis_poller_requests(renderer, logical_id, other, str(source), why)
+                continue
             if ":sqs:" not in str(source):
                 raise ConfigurationError(
                     f"{renderer.name}.{logical_id}: event source {source!r} is not modelled"
                 )
-            why = f"Lambda polls {source} for {function} ({logical_id})"
             requests += [Request(action, str(source), {}, why) for action in LAMBDA_SQS_POLLER_ACTIONS]
+    return requests
+
+
+def _kinesis_poller_requests(
+    renderer: TemplateRenderer, mapping: str, props: Mapping[str, Any], source: str, why: str
+) -> list[Request]:
+    """A Kinesis mapping's reads, its stream key's decryption and its on-failure destination."""
+    requests = [Request(action, source, {}, why) for action in LAMBDA_KINESIS_POLLER_ACTIONS]
+    reference = props.get("EventSourceArn")
+    stream_id = (
+        reference["Fn::GetAtt"][0] if isinstance(reference, dict) and "Fn::GetAtt" in reference else None
+    )
+    stream = renderer.resources.get(stream_id or "", {})
+    key = (stream.get("Properties", {}).get("StreamEncryption") or {}).get("KeyId")
+    if key is not None:
+        rendered = str(renderer.render(key, f".{stream_id}.StreamEncryption"))
+        if rendered != "alias/aws/kinesis":  # the AWS managed key needs no grant
+            requests.append(Request("kms:Decrypt", rendered, {}, f"{why}: the records are encrypted"))
+    target = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    if target:
+        arn = str(renderer.render(target, f".{mapping}.DestinationConfig"))
+        requests.append(_delivery_request(arn, f"Lambda sends {mapping}'s failed batches"))
     return requests
 
 

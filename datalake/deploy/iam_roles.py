@@ -90,6 +90,12 @@ def stand_in_bindings(
         for name, resource in (template or parsed_template(layer)).get("Resources", {}).items()
         if resource["Type"] == "AWS::SecretsManager::Secret"
     }
+    # A KMS key's ARN ends in an id AWS assigns.
+    keys = {
+        f"{name}.Arn": f"arn:aws:kms:{region}:{STAND_IN_ACCOUNT}:key/0f8fad5b-d9cb-469f-a165-70867728950e"
+        for name, resource in (template or parsed_template(layer)).get("Resources", {}).items()
+        if resource["Type"] == "AWS::KMS::Key"
+    }
     return deployment_bindings(
         env,
         layer,
@@ -101,6 +107,7 @@ def stand_in_bindings(
         },
         exports=exports,
         resources=secrets,
+        attributes=keys,
     )
 
 

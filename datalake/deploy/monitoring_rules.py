@@ -91,6 +91,8 @@ AWS_METRICS: dict[tuple[str, str], frozenset[str]] = {
     ("AWS/Lambda", "Invocations"): frozenset({"FunctionName"}),
     ("AWS/Lambda", "Duration"): frozenset({"FunctionName"}),
     ("AWS/Lambda", "Throttles"): frozenset({"FunctionName"}),
+    # Stream event source mappings (Kinesis, DynamoDB): the age of the last record of a batch, in ms.
+    ("AWS/Lambda", "IteratorAge"): frozenset({"FunctionName"}),
     # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
     ("AWS/SQS", "ApproximateNumberOfMessagesVisible"): frozenset({"QueueName"}),
     ("AWS/SQS", "ApproximateAgeOfOldestMessage"): frozenset({"QueueName"}),

@@ -50,6 +50,11 @@ LAKE_BUNDLES: dict[str, tuple[str, str]] = {
     "start_transform": ("lambdas/start_transform", ""),
     "sync_warehouse": ("lambdas/sync_warehouse", ""),
     "sales_promote": ("lambdas/sales_promote", ""),
+    # Real time (issue 21): cloudformation/realtime.yaml.
+    "tx_ingestor": ("lambdas/tx_ingestor", ""),
+    "stream_processor": ("lambdas/stream_processor", ""),
+    "price_collector": ("lambdas/price_collector", ""),
+    "trade_advisor": ("lambdas/trade_advisor", ""),
     "api": ("api", "api"),
 }
 

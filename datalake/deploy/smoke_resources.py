@@ -109,6 +109,12 @@ def _sagemaker_endpoint(client: Clients, physical_id: str) -> str:
     )
 
 
+def _kinesis_stream(client: Clients, physical_id: str) -> str:
+    summary = client("kinesis").describe_stream_summary(StreamName=physical_id)["StreamDescriptionSummary"]
+    shards = summary.get("OpenShardCount", "?")
+    return f"Kinesis stream {physical_id}: {shards} shard(s) by the hour, plus per million puts"
+
+
 #: Resource type -> how to say what it costs (None: free, left out).
 COST_DESCRIBERS: dict[str, Callable[[Clients, str], str | None]] = {
     "AWS::RDS::DBInstance": _database,
@@ -118,6 +124,7 @@ COST_DESCRIBERS: dict[str, Callable[[Clients, str], str | None]] = {
     "AWS::EC2::LaunchTemplate": _launch_template,
     "AWS::AutoScaling::AutoScalingGroup": _group,
     "AWS::SageMaker::Endpoint": _sagemaker_endpoint,
+    "AWS::Kinesis::Stream": _kinesis_stream,
     "AWS::WAFv2::WebACL": lambda _client, physical_id: "web ACL: monthly, per rule and per million requests",
 }
 
@@ -202,7 +209,8 @@ def delete_retained(client: Clients, resource: RetainedResource) -> str:
 
     Buckets are emptied of every version first; secrets keep Secrets Manager's shortest recovery
     window (7 days; their generated names never block a redeploy); the database's final snapshots
-    (manual snapshots of that instance) are deleted.
+    (manual snapshots of that instance) are deleted; a table loses its deletion protection, then
+    goes; a KMS key is scheduled for deletion after KMS's shortest window (7 days).
     """
     kind, physical_id = resource.kind, resource.physical_id
     if kind == "AWS::S3::Bucket":
@@ -229,4 +237,13 @@ def delete_retained(client: Clients, resource: RetainedResource) -> str:
         for name in names:
             rds.delete_db_snapshot(DBSnapshotIdentifier=name)
         return f"deleted {len(names)} snapshot(s) of {physical_id}"
+    if kind == "AWS::DynamoDB::Table":
+        dynamodb = client("dynamodb")
+        # Deletion protection (prod) would refuse the deletion.
+        dynamodb.update_table(TableName=physical_id, DeletionProtectionEnabled=False)
+        dynamodb.delete_table(TableName=physical_id)
+        return f"deleted table {physical_id} (its point-in-time backups go with it)"
+    if kind == "AWS::KMS::Key":
+        client("kms").schedule_key_deletion(KeyId=physical_id, PendingWindowInDays=7)
+        return f"scheduled KMS key {physical_id} for deletion in 7 days"
     return f"left {resource}: delete it by hand"

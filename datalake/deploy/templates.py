@@ -31,6 +31,8 @@ LAYERS: tuple[str, ...] = (
     "api",
     # Alarms and the operations dashboard: written from the source registry (datalake.deploy.monitoring).
     "monitoring",
+    # Real time (issue 21): streams, portfolios, notifications; imports the HTTP API and the alerts topic.
+    "realtime",
     # The store-sales retraining pipeline and MLflow tracking server; imports the alerts topic.
     "mlops",
 )

@@ -646,6 +646,19 @@ OTHER_LAYERS = {
     "sales_promote": (
         "tests/unit/test_mlops_template.py::test_the_promote_role_allows_its_calls_and_nothing_else"
     ),
+    # realtime layer: each role against its code's calls, both ways.
+    "tx_ingestor": (
+        "tests/unit/test_realtime_template.py::test_each_realtime_role_allows_its_calls_and_nothing_else"
+    ),
+    "stream_processor": (
+        "tests/unit/test_realtime_template.py::test_each_realtime_role_allows_its_calls_and_nothing_else"
+    ),
+    "trade_advisor": (
+        "tests/unit/test_realtime_template.py::test_each_realtime_role_allows_its_calls_and_nothing_else"
+    ),
+    "price_collector": (
+        "tests/unit/test_realtime_template.py::test_each_realtime_role_allows_its_calls_and_nothing_else"
+    ),
 }
 
 

@@ -320,6 +320,7 @@ def test_package_family_checks_what_the_templates_reference(packaged: tuple[Path
         ("package-artifact-referenced", "cloudformation/ingestion.yaml", "DependenciesLayer"),
         ("package-artifact-referenced", "cloudformation/api.yaml", "ApiDependenciesLayer"),
         ("package-artifact-referenced", "cloudformation/mlops.yaml", "PromoteDependenciesLayer"),
+        ("package-artifact-referenced", "cloudformation/realtime.yaml", "DependenciesLayer"),
     }
     assert all("built with --no-dependencies" in message for message in found.values())
 

@@ -330,6 +330,8 @@ def test_finding_9_data_stores_secrets_and_audit_logs_are_retained_and_no_secret
         ("api", "ApiKeySecret", "AWS::SecretsManager::Secret", "Retain"),
         ("ingestion", "TmdbSecret", "AWS::SecretsManager::Secret", "Retain"),
         ("ingestion", "EiaSecret", "AWS::SecretsManager::Secret", "Retain"),
+        ("realtime", "PortfoliosTable", "AWS::DynamoDB::Table", "Retain"),
+        ("realtime", "RealtimeKey", "AWS::KMS::Key", "Retain"),
         ("network", "FlowLogGroup", "AWS::Logs::LogGroup", "Retain"),
         ("api", "WafLogGroup", "AWS::Logs::LogGroup", "Retain"),
         ("api", "ApiAccessLogGroup", "AWS::Logs::LogGroup", "Retain"),

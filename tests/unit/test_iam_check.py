@@ -468,6 +468,9 @@ def layer_bindings(layer: str) -> Bindings:
             "TmdbSecret": f"{SECRETS}tmdb-AbC",
             "EiaSecret": f"{SECRETS}eia-AbC",
         },
+        attributes={
+            "RealtimeKey.Arn": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/0f8fad5b-d9cb-469f-a165-70867728950e"
+        },
     )
 
 
