@@ -416,11 +416,10 @@ def consume(
                     records, lake=lake, portfolios=portfolios, dead_letters=dead_letters, now=now
                 )
                 failed = set(outcome.failed_sequence_numbers)
-                done = [r for r in records if r.sequence_number not in failed]
-                # Checkpoint only up to the first failure: later records wait their turn.
-                if failed:
-                    first_failed = min(failed)
-                    done = [r for r in done if r.sequence_number < first_failed]
+                # Checkpoint only up to the first failure, in read order (sequence numbers are
+                # decimal strings of any length: compared as text, "10" would come before "9").
+                first_failed = next((i for i, r in enumerate(records) if r.sequence_number in failed), None)
+                done = records if first_failed is None else records[:first_failed]
                 if done:
                     stream.checkpoint(name, shard, consumer, done[-1].sequence_number)
                 if on_batch is not None:
