@@ -288,6 +288,21 @@ def mean_features(
     return pd.DataFrame(keys[names].to_numpy(dtype="float64"), columns=names, index=rows.index)
 
 
+def level_features(features: pd.DataFrame, config: FeatureConfig) -> pd.DataFrame:
+    """Recent sales relative to the store's long-run mean: its trend, comparable across stores.
+
+    The model learns sales relative to the store x weekday x promo mean; these ratios put the lags
+    and rolling means on the same scale, so one split serves every store.
+    """
+    store_mean = features["mean_store"].where(features["mean_store"] > 0)
+    names = [f"sales_lag_{lag}d" for lag in config.lags_days] + [
+        f"sales_mean_{window}d_before_horizon" for window in config.rolling_days
+    ]
+    return pd.DataFrame(
+        {f"{name}_vs_store": features[name] / store_mean for name in names}, index=features.index
+    )
+
+
 def build_features(
     rows: pd.DataFrame,
     stores: pd.DataFrame,
@@ -326,7 +341,8 @@ def build_features(
         lag_features(rows, history, config),
         mean_features(rows, means, offset),
     ]
-    return pd.concat(parts, axis=1)
+    features = pd.concat(parts, axis=1)
+    return pd.concat([features, level_features(features, config)], axis=1)
 
 
 def feature_columns(config: FeatureConfig | None = None) -> list[str]:
@@ -358,4 +374,6 @@ def feature_columns(config: FeatureConfig | None = None) -> list[str]:
         "mean_store_promo",
         "mean_store_dow_promo",
         "mean_store_customers",
+        *[f"sales_lag_{lag}d_vs_store" for lag in config.lags_days],
+        *[f"sales_mean_{window}d_before_horizon_vs_store" for window in config.rolling_days],
     ]
