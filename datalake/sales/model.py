@@ -25,7 +25,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.1,
     "max_iter": 200,
     "max_leaf_nodes": 31,
-    "min_samples_leaf": 20,
+    "min_samples_leaf": 50,
     "l2_regularization": 1.0,
     "random_state": 0,
 }
