@@ -91,6 +91,7 @@ def build_feature_dataset(
     rows = sales.sort_values(["store_id", "date"], ignore_index=True)
     dates = split.dates(rows["date"])
     history = before(rows, dates["test_start"])
+    config = config.resolved(history)
     features = build_features(rows, stores, history, config)
     frame = pd.concat(
         [

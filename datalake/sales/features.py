@@ -8,6 +8,7 @@ what is known (training data only) and nothing leaks from the window being predi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -52,12 +53,19 @@ class FeatureConfig:
     store_year_offset
         Years added to the stores table's "since" years. The shared Rossmann subset shifts sales
         dates by +9 years but not the store file, so competition and Promo2 starts need the same shift.
+    date_year_offset
+        Years between a sales date and the day the shoppers lived it. The shared subset's dates are
+        Kaggle's plus 9 years, so its weekdays are not the shops' (stores close on the Sundays of
+        2013-2015, which fall on other weekdays of 2022-2024, and on another one again after the
+        missing 29 February 2024). Calendar features, weekday means and lags use the shop's date.
+        None: inferred from the sales (:func:`infer_date_year_offset`) when features are built.
     """
 
     horizon_days: int = HORIZON_DAYS
     lags_days: tuple[int, ...] = (42, 49, 364)
     rolling_days: tuple[int, ...] = (28, 91)
     store_year_offset: int = 9
+    date_year_offset: int | None = None
 
     def __post_init__(self) -> None:
         short = [lag for lag in self.lags_days if lag < self.horizon_days]
@@ -71,12 +79,49 @@ class FeatureConfig:
             "lags_days": list(self.lags_days),
             "rolling_days": list(self.rolling_days),
             "store_year_offset": self.store_year_offset,
+            "date_year_offset": self.date_year_offset,
         }
 
+    def resolved(self, sales: pd.DataFrame) -> FeatureConfig:
+        """This config with ``date_year_offset`` inferred from ``sales`` when it is None."""
+        if self.date_year_offset is not None:
+            return self
+        offset = infer_date_year_offset(sales, (0, self.store_year_offset))
+        return dataclasses.replace(self, date_year_offset=offset)
 
-def calendar_features(rows: pd.DataFrame) -> pd.DataFrame:
-    """Weekday (recomputed from the date, Monday=1), month, day, week of year, year, holiday codes."""
-    date = pd.to_datetime(rows["date"])
+
+def shop_dates(dates: pd.Series, year_offset: int | None) -> pd.Series:
+    """The days the shoppers lived: ``dates`` minus ``year_offset`` years (see ``date_year_offset``)."""
+    dates = pd.to_datetime(dates)
+    if not year_offset:
+        return dates
+    # Shift each distinct day once: a DateOffset on every row is slow.
+    unique = pd.DatetimeIndex(dates.unique())
+    shifted = pd.Series(unique - pd.DateOffset(years=year_offset), index=unique)
+    return pd.Series(shifted.reindex(dates.to_numpy()).to_numpy(), index=dates.index)
+
+
+def infer_date_year_offset(sales: pd.DataFrame, candidates: tuple[int, ...]) -> int:
+    """The year shift among ``candidates`` that puts the most closed days on a Sunday.
+
+    Rossmann stores close on Sundays, so the calendar in which closures fall on Sundays is the
+    shoppers'. The first candidate wins ties (and data without closed days).
+    """
+    closed = sales.loc[~sales["open"].astype(bool), "date"]
+    if closed.empty:
+        return candidates[0]
+    sunday_share = {
+        offset: float((shop_dates(closed, offset).dt.dayofweek == 6).mean()) for offset in candidates
+    }
+    return max(candidates, key=lambda offset: (sunday_share[offset], -candidates.index(offset)))
+
+
+def calendar_features(rows: pd.DataFrame, date_year_offset: int | None = 0) -> pd.DataFrame:
+    """Weekday (recomputed from the date, Monday=1), month, day, week of year, year, holiday codes.
+
+    The calendar is the shop's: the date minus ``date_year_offset`` years.
+    """
+    date = shop_dates(rows["date"], date_year_offset)
     return pd.DataFrame(
         {
             "day_of_week": date.dt.dayofweek + 1,
@@ -171,13 +216,15 @@ def _open_sales(history: pd.DataFrame) -> pd.DataFrame:
     return known.assign(date=pd.to_datetime(known["date"]))
 
 
-def historic_means(history: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def historic_means(history: pd.DataFrame, date_year_offset: int | None = 0) -> dict[str, pd.DataFrame]:
     """Mean open-day sales per store, store x weekday, store x promo and store x weekday x promo.
 
-    Computed on ``history`` only (the training data), so these are known at prediction time.
+    Computed on ``history`` only (the training data), so these are known at prediction time. The
+    weekday is the shop's (``date_year_offset``).
     """
     known = _open_sales(history)
-    known = known.assign(day_of_week=known["date"].dt.dayofweek + 1, promo=known["promo"].astype(int))
+    weekday = shop_dates(known["date"], date_year_offset).dt.dayofweek + 1
+    known = known.assign(day_of_week=weekday, promo=known["promo"].astype(int))
     groups = {
         "mean_store": ["store_id"],
         "mean_store_dow": ["store_id", "day_of_week"],
@@ -199,10 +246,13 @@ def lag_features(rows: pd.DataFrame, history: pd.DataFrame, config: FeatureConfi
     Days missing from ``history`` (after its end, closed, unknown) give NaN, which the model handles.
     """
     known = _open_sales(history)
+    # Lags count the shop's days: a lag of whole weeks keeps the shop's weekday. The shop's days
+    # are never further apart than the dates, so a lag of ``horizon_days`` stays that far back.
+    known = known.assign(date=shop_dates(known["date"], config.date_year_offset))
     daily = known.pivot_table(index="date", columns="store_id", values="sales", aggfunc="mean")
     if len(daily):
         daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"))
-    date = pd.to_datetime(rows["date"])
+    date = shop_dates(rows["date"], config.date_year_offset)
     out = pd.DataFrame(index=rows.index)
 
     def lookup(table: pd.DataFrame, when: pd.Series) -> np.ndarray:
@@ -220,12 +270,14 @@ def lag_features(rows: pd.DataFrame, history: pd.DataFrame, config: FeatureConfi
     return out
 
 
-def mean_features(rows: pd.DataFrame, means: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def mean_features(
+    rows: pd.DataFrame, means: dict[str, pd.DataFrame], date_year_offset: int | None = 0
+) -> pd.DataFrame:
     """The rows joined to :func:`historic_means` (NaN for a combination never seen in training)."""
     keys = pd.DataFrame(
         {
             "store_id": rows["store_id"].to_numpy(),
-            "day_of_week": pd.to_datetime(rows["date"]).dt.dayofweek.to_numpy() + 1,
+            "day_of_week": shop_dates(rows["date"], date_year_offset).dt.dayofweek.to_numpy() + 1,
             "promo": rows["promo"].astype(int).to_numpy(),
         }
     )
@@ -234,6 +286,21 @@ def mean_features(rows: pd.DataFrame, means: dict[str, pd.DataFrame]) -> pd.Data
         keys = keys.merge(table, on=on, how="left")
     names = list(means)
     return pd.DataFrame(keys[names].to_numpy(dtype="float64"), columns=names, index=rows.index)
+
+
+def level_features(features: pd.DataFrame, config: FeatureConfig) -> pd.DataFrame:
+    """Recent sales relative to the store's long-run mean: its trend, comparable across stores.
+
+    The model learns sales relative to the store x weekday x promo mean; these ratios put the lags
+    and rolling means on the same scale, so one split serves every store.
+    """
+    store_mean = features["mean_store"].where(features["mean_store"] > 0)
+    names = [f"sales_lag_{lag}d" for lag in config.lags_days] + [
+        f"sales_mean_{window}d_before_horizon" for window in config.rolling_days
+    ]
+    return pd.DataFrame(
+        {f"{name}_vs_store": features[name] / store_mean for name in names}, index=features.index
+    )
 
 
 def build_features(
@@ -254,7 +321,7 @@ def build_features(
     history
         Sales known at prediction time (``store_sales_daily`` rows, training data only).
     config
-        Feature settings.
+        Feature settings (a ``date_year_offset`` of None is inferred from ``history``).
     means
         Precomputed :func:`historic_means` of ``history`` (a fitted model keeps them).
 
@@ -263,17 +330,19 @@ def build_features(
     DataFrame
         ``store_id`` and the :data:`FEATURE_COLUMNS`, on ``rows``' index.
     """
-    config = config or FeatureConfig()
-    means = means if means is not None else historic_means(history)
+    config = (config or FeatureConfig()).resolved(history)
+    offset = config.date_year_offset
+    means = means if means is not None else historic_means(history, offset)
     parts = [
         rows[["store_id"]].astype("int64"),
-        calendar_features(rows),
+        calendar_features(rows, offset),
         promo_features(rows),
         store_features(rows, stores, config),
         lag_features(rows, history, config),
-        mean_features(rows, means),
+        mean_features(rows, means, offset),
     ]
-    return pd.concat(parts, axis=1)
+    features = pd.concat(parts, axis=1)
+    return pd.concat([features, level_features(features, config)], axis=1)
 
 
 def feature_columns(config: FeatureConfig | None = None) -> list[str]:
@@ -305,4 +374,6 @@ def feature_columns(config: FeatureConfig | None = None) -> list[str]:
         "mean_store_promo",
         "mean_store_dow_promo",
         "mean_store_customers",
+        *[f"sales_lag_{lag}d_vs_store" for lag in config.lags_days],
+        *[f"sales_mean_{window}d_before_horizon_vs_store" for window in config.rolling_days],
     ]

@@ -25,7 +25,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.1,
     "max_iter": 200,
     "max_leaf_nodes": 31,
-    "min_samples_leaf": 20,
+    "min_samples_leaf": 50,
     "l2_regularization": 1.0,
     "random_state": 0,
 }
@@ -87,7 +87,9 @@ class SalesModel:
         params
             HistGradientBoostingRegressor parameters (``DEFAULT_PARAMS`` by default).
         """
-        config = config or FeatureConfig()
+        kept = history[HISTORY_COLUMNS].copy()
+        kept["date"] = pd.to_datetime(kept["date"])
+        config = (config or FeatureConfig()).resolved(kept)
         params = {**DEFAULT_PARAMS, **(params or {})}
         rows = training_rows(features)
         # A feature never known in training (a 364-day lag on less than a year of data) is dropped:
@@ -103,15 +105,13 @@ class SalesModel:
         target = np.log1p(rows["sales"].to_numpy()) - reference_log_sales(rows)
         estimator.fit(rows[columns].to_numpy(dtype="float64"), target)
         seconds = time.perf_counter() - started
-        kept = history[HISTORY_COLUMNS].copy()
-        kept["date"] = pd.to_datetime(kept["date"])
         return cls(
             estimator=estimator,
             config=config,
             columns=columns,
             history=kept.reset_index(drop=True),
             stores=stores.reset_index(drop=True),
-            means=historic_means(kept),
+            means=historic_means(kept, config.date_year_offset),
             params=params,
             info={"fit_seconds": round(seconds, 2), "training_rows": len(rows)},
         )

@@ -52,6 +52,8 @@ def feature_config(dataset: FeatureDataset) -> FeatureConfig:
         lags_days=tuple(features["lags_days"]),
         rolling_days=tuple(features["rolling_days"]),
         store_year_offset=features["store_year_offset"],
+        # Datasets written before the setting existed used the dates' own calendar.
+        date_year_offset=features.get("date_year_offset", 0),
     )
 
 

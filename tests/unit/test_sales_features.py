@@ -14,6 +14,7 @@ from datalake.sales.features import (
     build_features,
     calendar_features,
     feature_columns,
+    infer_date_year_offset,
     promo2_active,
     store_features,
 )
@@ -135,8 +136,11 @@ def test_lags_look_back_at_least_the_horizon() -> None:
     assert np.isnan(features.loc[sunday, "sales_lag_42d"])
 
 
-def test_no_feature_uses_the_test_windows_sales() -> None:
-    sales = synthetic_sales(stores=3, days=300)
+@pytest.mark.parametrize("nine_years_later", [False, True], ids=["dates", "shifted-dates"])
+def test_no_feature_uses_the_test_windows_sales(nine_years_later: bool) -> None:
+    sales = synthetic_sales(stores=3, days=300, start="2014-12-01" if nine_years_later else "2023-01-01")
+    # Shifted: the shops' calendar is nine years back, and 29 February 2024 is missing.
+    sales = _shifted_nine_years(sales) if nine_years_later else sales
     stores = synthetic_stores(3)
     before = build_feature_dataset(sales, stores)
     test_start = pd.Timestamp(before.manifest["split_dates"]["test_start"])
@@ -190,3 +194,31 @@ def test_rmspe_skips_zero_sales_and_the_baseline_averages_by_store_weekday_promo
     )
     # Monday with promo: the mean 200; Tuesday without: 50; a closed day: 0.
     assert baseline_predictions(train, rows).tolist() == [200.0, 50.0, 0.0]
+
+
+def _shifted_nine_years(sales: pd.DataFrame) -> pd.DataFrame:
+    """``sales`` dated as the shared subset dates Kaggle's rows: nine years later, same month and day."""
+    return sales.assign(date=pd.to_datetime(sales["date"]) + pd.DateOffset(years=9))
+
+
+def test_shifted_dates_use_the_shops_calendar_for_weekdays_means_and_lags() -> None:
+    # Kaggle-era rows (Sundays closed) moved to 2023-2024: 29 February 2024 is missing, and the
+    # dates' weekdays are not the shops'.
+    kaggle_era = synthetic_sales(stores=2, days=500, start="2014-06-01")
+    shifted = _shifted_nine_years(kaggle_era)
+    assert infer_date_year_offset(kaggle_era, (0, 9)) == 0
+    assert infer_date_year_offset(shifted, (0, 9)) == 9
+    dataset = build_feature_dataset(shifted, synthetic_stores(2))
+    assert dataset.manifest["settings"]["features"]["date_year_offset"] == 9
+    frame = dataset.frame
+    closed = ~frame["open"]
+    assert (frame.loc[closed, "day_of_week"] == 7).all()  # the shops' Sunday
+    # After the missing 29 February the 42-day lag is 42 shop days back (43 dates): the same weekday.
+    day = pd.Timestamp("2024-04-10")
+    row = frame.index[(frame["store_id"] == 1) & (frame["date"] == day.date().isoformat())][0]
+    shop_day = day - pd.DateOffset(years=9) - pd.Timedelta(days=42)
+    lagged = kaggle_era[(kaggle_era["store_id"] == 1) & (kaggle_era["date"] == shop_day)]["sales"].item()
+    assert frame.loc[row, "sales_lag_42d"] == lagged
+    # A config that says the dates are the shops' own keeps the dates' weekdays.
+    unshifted = build_features(shifted, synthetic_stores(2), shifted, FeatureConfig(date_year_offset=0))
+    assert (unshifted.loc[closed.to_numpy(), "day_of_week"] != 7).any()
