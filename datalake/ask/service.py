@@ -176,11 +176,18 @@ def ask(
         columns, rows = executor.run(sql)
     except QueryError as error:
         hourly = _parser_query(intent, executor.dialect, settings.ask_max_rows)
-        if hourly[1] == sql or "does not exist" not in str(error):
+        if "does not exist" not in str(error):
             raise
+        if hourly[1] == sql:
+            raise _electricity_not_there_yet(intent.language) from None
         # A warehouse not synced since its rollup came: the hours give the same answer.
         plan, sql = hourly
-        columns, rows = executor.run(sql)
+        try:
+            columns, rows = executor.run(sql)
+        except QueryError as again:
+            if "does not exist" not in str(again):
+                raise
+            raise _electricity_not_there_yet(intent.language) from None
     interpretation = intent.as_dict() | {"value_column": plan.value_column, "unit": plan.unit}
     answer = compose(intent, plan, columns, rows)
     if is_empty(plan, columns, rows):
@@ -318,6 +325,18 @@ def _found_nothing(result: AskResult, zeros: bool = False) -> bool:
     """The answer has no rows, or only empty aggregates (or zeros, with ``zeros``)."""
     empty = (None, 0) if zeros else (None,)
     return not result.rows or all(cell in empty and cell is not False for row in result.rows for cell in row)
+
+
+def _electricity_not_there_yet(language: str) -> AskRefusal:
+    """The refusal of an electricity question before its tables are published (not a 500)."""
+    reason = (
+        "Todavía no hay datos de electricidad en el lago: ejecuta `datalake ingest ree` "
+        "y `datalake transform ree`."
+        if language == "es"
+        else "There is no electricity data in the lake yet: run `datalake ingest ree` "
+        "and `datalake transform ree`."
+    )
+    return AskRefusal(reason, language=language, kind="no_data")
 
 
 def _declared_failure(error: QueryError, request: Any) -> NoReturn:
