@@ -84,8 +84,14 @@ def _fresh_spark_context_per_module() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's .env or real AWS credentials."""
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test reads the developer's .env or real AWS credentials, or the settings a test before it cached.
+
+    The cache is cleared after each test too: a module-scoped fixture is set up before this
+    function-scoped one, and found the previous test's settings still cached (a Lambda's
+    template environment with PROCESSED_DATABASE=datalake_dev_processed, say), so the jobs it
+    ran published under another database than the one its own settings named.
+    """
     for name in list(os.environ):
         if name.startswith(("LAKE_", "AWS_", "DATABASE_", "ATHENA_")):
             monkeypatch.delenv(name, raising=False)
@@ -98,6 +104,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.chdir(tmp_path)
     from datalake.settings import get_settings
 
+    get_settings.cache_clear()
+    yield
     get_settings.cache_clear()
 
 
