@@ -257,6 +257,10 @@ def land_raw(lake: Path) -> None:
         now=dt.datetime(2024, 7, 3, 12, tzinfo=dt.UTC),
         settings=Settings(_env_file=None, lake_runtime="local", lake_root=lake),
     )
+    # A micro-batch of transactions and their outcomes, as the stream processor writes it.
+    from realtime_fixtures import land_batch
+
+    land_batch(store, dt.datetime(2024, 6, 3, 9, tzinfo=dt.UTC))
 
 
 def load_script(name: str) -> ModuleType:
@@ -286,6 +290,8 @@ GLUE_RUNS: tuple[tuple[str, dict[str, str], str | None, dict[str, bytes] | None]
     ("StoreSalesJob", {}, None, None),
     # A week of SAMPLE EIA prices: energy_prices_daily, partitioned by the days they are about.
     ("EiaJob", {"--raw_prefix": "raw/eia_sample"}, None, None),
+    # The stream processor's micro-batch: portfolio_events (partitioned by day) and its kept rows.
+    ("RealtimeJob", {}, None, None),
     # A later clientes drop: the unpartitioned clientes table is switched (UpdateTable).
     ("EnergyCompanyJob", {}, None, NEW_CLIENT_DROP),
     # Without the providers the purchases change: their partitions are switched.
@@ -332,6 +338,7 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
         "owid",
         "store_sales",
         "eia_sample",
+        "realtime",
     }
     for path in raw:
         s3.put_object(Bucket=bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes())
