@@ -78,11 +78,17 @@ def land_batch(
 class MemoryPortfolios:
     """The portfolio store's rules in memory: each event id once, a sell beyond the balance rejected."""
 
-    def __init__(self) -> None:
+    def __init__(self, fail_on: str | None = None) -> None:
         self.balances: dict[tuple[str, str], Decimal] = {}
         self.seen: dict[str, str] = {}
+        #: Times each event id took effect (a test's "applied twice" check).
+        self.effects: dict[str, int] = {}
+        #: An event id whose apply fails as a database outage would (a transient error).
+        self.fail_on = fail_on
 
     def apply(self, event: TransactionEvent) -> ApplyResult:
+        if event.event_id == self.fail_on:
+            raise ConnectionError("the database went away")
         pair = (event.user_id, event.currency)
         balance = self.balances.get(pair, Decimal(0))
         if event.event_id in self.seen:
@@ -93,6 +99,7 @@ class MemoryPortfolios:
         balance += event.amount if event.type == "buy" else -event.amount
         self.balances[pair] = balance
         self.seen[event.event_id] = "applied"
+        self.effects[event.event_id] = self.effects.get(event.event_id, 0) + 1
         return ApplyResult(event.event_id, "applied", None, balance)
 
     def get(self, user_id: str) -> Portfolio | None:

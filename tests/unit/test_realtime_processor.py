@@ -4,62 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from realtime_fixtures import MemoryDeadLetters, MemoryPortfolios
 
 from datalake.realtime.events import PriceEvent, TransactionEvent, TransactionRequest, encode_event
 from datalake.realtime.ingest import ingest_transactions
 from datalake.realtime.local import LocalStream
-from datalake.realtime.ports import ApplyResult, DeadLetter, Portfolio, StoredRecord, StreamRecord
+from datalake.realtime.ports import Portfolio, StoredRecord, StreamRecord
 from datalake.realtime.processor import consume, process_batch
 from datalake.settings import Settings
 from datalake.storage.local import LocalObjectStore
 
 NOW = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
-
-
-class MemoryPortfolios:
-    """The store's rules in memory (each id once; a sell beyond the balance rejected)."""
-
-    def __init__(self, fail_on: str | None = None) -> None:
-        self.balances: dict[tuple[str, str], Decimal] = {}
-        self.seen: dict[str, str] = {}
-        self.effects: dict[str, int] = {}
-        self.fail_on = fail_on
-
-    def apply(self, event: TransactionEvent) -> ApplyResult:
-        if event.event_id == self.fail_on:
-            raise ConnectionError("the database went away")
-        pair = (event.user_id, event.currency)
-        balance = self.balances.get(pair, Decimal(0))
-        if event.event_id in self.seen:
-            return ApplyResult(event.event_id, "duplicate", f"already_{self.seen[event.event_id]}", balance)
-        if event.type == "sell" and balance < event.amount:
-            self.seen[event.event_id] = "rejected"
-            return ApplyResult(event.event_id, "rejected", "insufficient_balance", balance)
-        balance += event.amount if event.type == "buy" else -event.amount
-        self.balances[pair] = balance
-        self.seen[event.event_id] = "applied"
-        self.effects[event.event_id] = self.effects.get(event.event_id, 0) + 1
-        return ApplyResult(event.event_id, "applied", None, balance)
-
-    def get(self, user_id: str) -> Portfolio | None:
-        found = {c: b for (u, c), b in self.balances.items() if u == user_id}
-        return Portfolio(user_id, found) if found else None
-
-    def holders(self, currency: str) -> list[Portfolio]:
-        return []
-
-
-class MemoryDeadLetters:
-    def __init__(self) -> None:
-        self.letters: list[DeadLetter] = []
-
-    def send(self, letters: Sequence[DeadLetter]) -> None:
-        self.letters += letters
 
 
 def body(user: str, kind: str, amount: str, key: str, currency: str = "USD") -> dict[str, str]:
