@@ -98,10 +98,17 @@ def cfn_lint(
     return findings
 
 
-def checkov_command(checkov: Path, template_dir: Path) -> list[str]:
-    """The checkov call: CloudFormation only, no download of external checks, JSON on stdout."""
+def checkov_command(checkov: Path) -> list[str]:
+    """The checkov call, run in the template folder: CloudFormation only, no download of external
+    checks, JSON on stdout.
+
+    It scans ``.`` from inside the folder because checkov's CKV_AWS_45 also tests the file path it
+    stores beside a Lambda's variables: an absolute path with a run of exactly 40 letters, digits
+    and slashes (``/tmp/abcdefghijk/cloudformation/realtime``) reads as an AWS secret key, so the
+    result depended on where the clone lives.
+    """
     return [
-        str(checkov), "--directory", str(template_dir), "--framework", "cloudformation",
+        str(checkov.absolute()), "--directory", ".", "--framework", "cloudformation",
         "--quiet", "--compact", "--skip-download", "--output", "json",
     ]  # fmt: skip
 
@@ -151,7 +158,8 @@ def run_checkov(checkov: Path, template_dir: Path) -> list[Finding]:
     if not checkov.is_file():
         raise ConfigurationError(missing_checkov_message(checkov))
     result = subprocess.run(
-        checkov_command(checkov, template_dir),
+        checkov_command(checkov),
+        cwd=template_dir,
         capture_output=True,
         text=True,
         check=False,

@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from datalake.cli import app
-from datalake.deploy import check
+from datalake.deploy import check, linters
 from datalake.deploy import package as pkg
 from datalake.deploy.check import CheckInputs, FamilySkipped, RuleFamily, run_check
 from datalake.deploy.findings import Finding
@@ -415,3 +415,20 @@ def test_the_fanout_family_runs_in_the_check(tmp_path: Path) -> None:
     assert ("sqs-visibility-six-times-timeout", "cloudformation/ingestion.yaml", "SyncWarehouseQueue") in {
         (f.rule, f.file, f.resource) for f in results["fanout"].findings
     }
+
+
+@needs_checkov
+def test_checkov_result_does_not_depend_on_where_the_clone_lives(tmp_path: Path) -> None:
+    """checkov's CKV_AWS_45 also tests the file path it keeps beside a Lambda's variables, and a run
+    of exactly 40 letters, digits and slashes reads as an AWS secret key. CI once cloned into such a
+    path (the realtime Lambdas failed there and passed everywhere else); checkov now scans from
+    inside the folder."""
+    stem = "realtime"
+    # After the dash: 31 letters, a slash and "realtime" make the 40-character run.
+    folder = tmp_path / ("x-" + "a" * (40 - len(stem) - 1))
+    folder.mkdir()
+    shutil.copy(CLOUDFORMATION_DIR / f"{stem}.yaml", folder / f"{stem}.yaml")
+    assert CHECKOV is not None
+    findings = linters.run_checkov(CHECKOV, folder)
+    assert [f for f in findings if f.rule == "checkov CKV_AWS_45"] == [], shown(findings)
+    assert {f.file for f in findings} <= {f"cloudformation/{stem}.yaml"}
