@@ -394,6 +394,22 @@ class Settings(BaseSettings):
     signal_endpoint: str | None = Field(
         None, description="SageMaker endpoint name of the buy/sell model the trade advisor invokes."
     )
+    weather_locations: str | None = Field(
+        None,
+        description="Weather locations and their weights, as a JSON list of "
+        '{"name", "latitude", "longitude", "weight"} objects; empty: Madrid, Barcelona, Valencia, '
+        "Seville and Bilbao weighted by population.",
+    )
+
+    @field_validator("weather_locations")
+    @classmethod
+    def _weather_locations_parse(cls, value: str | None) -> str | None:
+        if value:
+            from datalake.weather.locations import parse_locations  # a leaf module; avoids a cycle
+
+            parse_locations(value)
+        return value or None
+
     trm_url: str = Field(
         "https://www.datos.gov.co/resource/32sa-8pi3.json",
         description="The official USD/COP rate (TRM) on datos.gov.co's Socrata API.",
