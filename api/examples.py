@@ -169,6 +169,38 @@ HEALTH_RESPONSE: dict[str, Any] = {
     },
 }
 
+STATUS_RESPONSE: dict[str, Any] = {
+    "runtime": "local",
+    "sources": [
+        {
+            "source": "ree",
+            "scheduled": ["ree_daily"],
+            "last_success": "2024-06-02T02:04:11+00:00",
+            "last_run_status": "succeeded",
+            "table": "demand_hourly",
+            "newest": "2024-06-01T21:00:00+00:00",
+            "age_hours": 5.1,
+            "expected_lag_hours": 36,
+            "stale": False,
+        }
+    ],
+    "runs": [
+        {
+            "job": "ree_to_processed",
+            "started_at": "2024-06-02T02:03:40.120000+00:00",
+            "finished_at": "2024-06-02T02:04:11.480000+00:00",
+            "status": "succeeded",
+            "rows_in": 48,
+            "rows_out": 48,
+            "rows_quarantined": 0,
+            "seconds": 31.4,
+        }
+    ],
+    "tables": [
+        {"database": "datalake_processed", "table": "demand_hourly", "format": "parquet", "partitions": 1}
+    ],
+}
+
 PROBE_OK: dict[str, Any] = {"status": "ok"}
 PROBE_UNAVAILABLE: dict[str, Any] = {"status": "unavailable"}
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 import api
 from api.errors import CatchAllMiddleware, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RootPathMiddleware
-from api.routers import ask, forecast, health, movies, predictions, sales, transactions
+from api.routers import ask, forecast, health, movies, predictions, sales, status, transactions
 from api.sales_schemas import MAX_BODY_BYTES as SALES_MAX_BODY_BYTES
 from api.services import Services
 from datalake.settings import Settings, get_settings
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(status.router)
     app.include_router(ask.router)
     app.include_router(forecast.router)
     app.include_router(predictions.router)

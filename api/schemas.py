@@ -203,6 +203,55 @@ class HealthReport(BaseModel):
     readiness: Readiness
 
 
+class SourceState(BaseModel):
+    """One registered source: its schedule, last processing run and how fresh its data is."""
+
+    source: str
+    scheduled: list[str]
+    last_success: str | None = Field(description="When its newest succeeded processing run finished (UTC).")
+    last_run_status: str | None = Field(
+        description="Its newest processing run's status (failed after a success)."
+    )
+    table: str | None = Field(
+        description="The table its freshness is read from; None: no expectation declared."
+    )
+    newest: str | None = Field(description="The newest date or timestamp in that table (UTC).")
+    age_hours: float | None
+    expected_lag_hours: int | None
+    stale: bool | None = Field(description="Older than its expected lag, or no data; None: no expectation.")
+
+
+class JobRun(BaseModel):
+    """A job's newest run."""
+
+    job: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    rows_in: int
+    rows_out: int
+    rows_quarantined: int
+    seconds: float | None
+
+
+class CatalogTable(BaseModel):
+    database: str
+    table: str
+    format: str
+    partitions: int
+
+
+class LakeStatus(BaseModel):
+    """GET /status: what ``datalake status`` shows, without row counts."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STATUS_RESPONSE]})
+
+    runtime: str
+    sources: list[SourceState]
+    runs: list[JobRun]
+    tables: list[CatalogTable]
+
+
 class ErrorBody(BaseModel):
     detail: Any
     field: str | None = None

@@ -223,8 +223,16 @@ def fake_services(
 
 
 class _FakeCatalog:
+    """Names two tables for /health/details and holds no table definitions (/status lists none)."""
+
     def list_tables(self, database: str) -> list[str]:
         return ["demand_hourly", "generation"]
+
+    def list_databases(self) -> list[str]:
+        return []
+
+    def find_table(self, database: str, name: str) -> None:
+        return None
 
 
 class RecordingRuntime:

@@ -184,6 +184,8 @@ class FakeApi:
             return 200, examples.HEALTH_RESPONSE
         if path == "/health/live":
             return 200, {"status": "ok"}
+        if path == "/status":
+            return 200, examples.STATUS_RESPONSE
         return 404, {"detail": "Not Found"}
 
 

@@ -190,6 +190,10 @@ class ApiClient:
         """GET /health/live: whether the process answers (``{"status": "ok"}``)."""
         return self._call("GET", "/health/live")
 
+    def lake_status(self) -> dict[str, Any]:
+        """GET /status: each source's last run and freshness, each job's newest run, the tables."""
+        return self._shaped(self._call("GET", "/status"), "/status", "sources", "runs", "tables")
+
     def health_details(self) -> dict[str, Any]:
         """GET /health/details: each check (database, model, catalog, the other models)."""
         return self._shaped(self._call("GET", "/health/details"), "/health/details", "liveness", "readiness")

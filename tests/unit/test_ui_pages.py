@@ -164,7 +164,12 @@ def test_status_shows_readiness_models_tables_and_latest_runs(api: FakeApi) -> N
     assert "The API is ready" in shown and "demand_hourly" in shown
     models = test.dataframe[0].value
     assert models["Check"].tolist() == ["Demand forecaster", "Movie success", "Store sales"]
-    assert test.dataframe[1].value["Check"].tolist() == ["Database", "Catalog"]
+    sources = test.dataframe[1].value
+    assert sources["Source"].tolist() == ["ree"] and sources["Freshness"].tolist() == ["✓ fresh"]
+    assert sources["Age (h)"].tolist() == ["5.10"] and sources["Expected lag (h)"].tolist() == ["36"]
+    jobs = test.dataframe[2].value
+    assert jobs["Job"].tolist() == ["ree_to_processed"] and jobs["Rows written"].tolist() == ["48"]
+    assert test.dataframe[3].value["Check"].tolist() == ["Database", "Catalog"]
     runs = test.dataframe[-1].value
     assert runs["Predictions"].tolist() == ["1", "0", "1"]
 
@@ -215,7 +220,7 @@ def test_the_api_key_is_sent_on_every_call_when_set(api: FakeApi, monkeypatch: p
     monkeypatch.setenv("API_KEY", "page-key")
     test = page("status", "en")
     assert not test.exception
-    assert len(api.requests) >= 4  # /health/details and three histories
+    assert len(api.requests) >= 5  # /health/details, /status and three histories
     assert {r["headers"].get("X-API-Key") for r in api.requests} == {"page-key"}
 
 

@@ -1,4 +1,5 @@
-"""Estado / Status: the API's checks, the champion models, the catalog's tables and the latest runs."""
+"""Estado / Status: the API's checks, the champion models, each source's freshness and last run,
+the catalog's tables, the latest job runs and the latest served predictions."""
 
 from __future__ import annotations
 
@@ -57,6 +58,55 @@ def latest_runs(lang: str) -> list[list[Any]]:
     return rows
 
 
+def _verdict(source: dict[str, Any]) -> str:
+    if source.get("stale") is None:
+        return t("st_no_expectation")
+    return f"✗ {t('st_stale')}" if source["stale"] else f"✓ {t('st_fresh')}"
+
+
+def sources_section(lake: dict[str, Any], lang: str) -> None:
+    """Each source's last success and freshness, the catalog's tables and each job's newest run."""
+    st.subheader(t("st_sources"))
+    sources = lake["sources"]
+    stale = [s["source"] for s in sources if s.get("stale")]
+    if stale:
+        st.warning(t("st_stale_count", count=len(stale), names=", ".join(stale)), icon=":material/schedule:")
+    rows = [
+        [
+            s["source"],
+            ", ".join(s.get("scheduled") or []) or "-",
+            s.get("last_success") or t("st_never"),
+            s.get("newest") or "-",
+            s.get("age_hours"),
+            s.get("expected_lag_hours"),
+            _verdict(s),
+        ]
+        for s in sources
+    ]
+    columns = ["source", "schedule", "last_success", "newest", "age_h", "expected_lag_h", "fresh"]
+    st.dataframe(people_frame(columns, rows, lang), hide_index=True, width="stretch", key="sources")
+    tables = lake["tables"]
+    st.markdown(
+        f"**{t('st_tables')}** ({format_number(len(tables), lang)}): "
+        + ", ".join(f"`{table['table']}`" for table in tables)
+    )
+    st.subheader(t("st_jobs"))
+    jobs = [
+        [
+            r["job"],
+            r["status"],
+            r["started_at"],
+            r["rows_in"],
+            r["rows_out"],
+            r["rows_quarantined"],
+            r.get("seconds"),
+        ]
+        for r in lake["runs"]
+    ]
+    columns = ["job", "status", "started_at", "rows_in", "rows_out", "rows_quarantined", "seconds"]
+    st.dataframe(people_frame(columns, jobs, lang), hide_index=True, width="stretch", key="jobs")
+
+
 def main() -> None:
     """Draw the page."""
     lang = language()
@@ -81,12 +131,16 @@ def main() -> None:
     names = [t("st_check"), t("st_ok"), t("st_detail"), t("st_latency")]
     st.dataframe(people_frame(names, models, lang), hide_index=True, width="stretch", key="models")
 
-    st.subheader(t("st_sources"))
-    catalog = checks.get("catalog", {})
-    tables = catalog.get("tables") or []
-    st.markdown(
-        f"**{t('st_tables')}** ({format_number(len(tables), lang)}): " + ", ".join(f"`{n}`" for n in tables)
-    )
+    lake = call(lambda: client().lake_status())
+    if lake is not None:
+        sources_section(lake, lang)
+    else:
+        catalog = checks.get("catalog", {})
+        tables = catalog.get("tables") or []
+        st.markdown(
+            f"**{t('st_tables')}** ({format_number(len(tables), lang)}): "
+            + ", ".join(f"`{n}`" for n in tables)
+        )
     others = [
         [
             CHECK_NAMES.get(name, {}).get(lang, name),
