@@ -264,6 +264,9 @@ def demo(
     # One OpenMP thread for the small tree models: on 2 cores shared with Spark's JVM, OpenMP's
     # spinning threads made the movie classifier's fit take 112 s instead of 7 s.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # Many short Spark jobs on small SAMPLE data: the JVM's quick compiler finishes them sooner.
+    os.environ.setdefault("SPARK_QUICK_JIT", "true")
+    get_settings.cache_clear()
 
     from datalake.pipelines.demo import run_demo
 

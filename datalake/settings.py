@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(
         "4g", description="Heap of the local Spark driver (local mode runs every task in it)."
     )
+    spark_quick_jit: bool = Field(
+        False,
+        description="Local Spark: compile with the JVM's quick compiler only (-XX:TieredStopAtLevel=1). "
+        "Short runs on small data (the demo turns it on) finish sooner; long runs are slower.",
+    )
     # -- where Spark jobs get their session (issue 15) --
     spark_runtime: Literal["auto", "local", "glue"] = Field(
         "auto",

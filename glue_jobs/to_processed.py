@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 
-from datalake.jobs import resolve_args
+from datalake.jobs import exit_job, resolve_args
 from datalake.pipelines.lake import transform
 from datalake.sources.registry import get_source
 
@@ -41,4 +41,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_job(main())

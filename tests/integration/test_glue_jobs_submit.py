@@ -276,7 +276,8 @@ def test_finding_4_every_glue_job_runs_under_spark_submit_as_glue_runs_it(
     settings = Settings(_env_file=None, lake_runtime="local", lake_root=tmp_path / "lake")
     overrides = land(settings)
     process, imports = spark_submit(source, tmp_path, overrides, allowed_import_names())
-    tail = (process.stdout + process.stderr)[-4000:]
+    # The job's own lines (stdout) and the end of Spark's log (stderr), which would bury them.
+    tail = f"{process.stdout[-3000:]}\n--- stderr ---\n{process.stderr[-1500:]}"
     assert process.returncode == 0, tail
     lines = process.stdout.splitlines()
     report = json.loads("\n".join(lines[lines.index("{") :]))

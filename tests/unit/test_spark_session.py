@@ -16,7 +16,7 @@ import pytest
 from datalake.deploy.templates import load_template
 from datalake.settings import Settings
 from datalake.sources.registry import SOURCES
-from datalake.spark import SESSION_CONF, get_spark, glue_started, spark_runtime
+from datalake.spark import QUICK_JIT_OPTION, SESSION_CONF, get_spark, glue_started, spark_runtime
 
 LOCAL_ONLY_KEYS = {"spark.master", "spark.driver.host", "spark.driver.bindAddress", "spark.driver.memory"}
 
@@ -115,6 +115,24 @@ def test_finding_5_local_session_is_still_local_and_loopback(clean_spark_environ
     # A session that runs job after job keeps a bounded history, or its heap fills with it.
     assert int(configured["spark.sql.ui.retainedExecutions"]) <= 100
     assert int(configured["spark.ui.retainedStages"]) <= 100
+    assert "TieredStopAtLevel" not in configured["spark.driver.extraJavaOptions"]
+
+
+def test_quick_jit_adds_the_quick_compiler_option_to_the_local_jvms_only(
+    clean_spark_environment: None,
+) -> None:
+    builder = RecordingBuilder()
+    get_spark("tests", "local[2]", "2g", runtime="local", builder=builder, quick_jit=True)
+    configured = {c[1]: c[2] for c in builder.before_create() if c[0] == "config"}
+    for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
+        assert configured[key].split() == [
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:+UseParallelGC",
+            QUICK_JIT_OPTION,
+        ]
+    glue = RecordingBuilder()
+    get_spark("job", "local[*]", "4g", runtime="glue", builder=glue, quick_jit=True)
+    assert not [c for c in glue.before_create() if c[0] == "config"]
 
 
 def test_finding_5_runtime_comes_from_the_settings_and_glue_is_detected(
