@@ -573,6 +573,7 @@ class WeatherIngestSummary:
     issued_at: str | None = None
     requests: int = 0
     hours_received: int = 0
+    hours_written: int = 0
     files_written: int = 0
     days_empty: int = 0
     keys: list[str] = field(default_factory=list)
@@ -602,6 +603,7 @@ def fetch_forecast(
         issued_at=_stamp(issued_at),
         requests=client.requests_sent - before,
         hours_received=fetch.hours,
+        hours_written=fetch.hours,
         files_written=len(keys),
         keys=keys,
         sample=fetch.sample,
@@ -646,6 +648,7 @@ def fetch_archive(
         landed = write_archive(store, fetch, fetched_at)
         summary.requests += client.requests_sent - before
         summary.hours_received += fetch.hours
+        summary.hours_written += landed.hours_written
         summary.files_written += landed.days_written
         summary.days_empty += landed.days_empty
         summary.keys += landed.keys
