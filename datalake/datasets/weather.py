@@ -133,14 +133,20 @@ WEATHER_SEMANTICS = Semantics(
             "max_temperature",
             "temperature_max_c",
             "°C",
-            Words(("temperatura máxima", "máxima", "máximas"), ("maximum temperature", "high", "highs")),
+            Words(
+                ("temperatura máxima", "máxima", "máximas", "temperatura más alta"),
+                ("maximum temperature", "highest temperature", "high", "highs"),
+            ),
             aggregations=("max", "avg", "min"),
         ),
         Measure(
             "min_temperature",
             "temperature_min_c",
             "°C",
-            Words(("temperatura mínima", "mínima", "mínimas"), ("minimum temperature", "low", "lows")),
+            Words(
+                ("temperatura mínima", "mínima", "mínimas", "temperatura más baja"),
+                ("minimum temperature", "lowest temperature", "low", "lows"),
+            ),
             aggregations=("min", "avg", "max"),
         ),
         Measure(
