@@ -13,7 +13,9 @@ the logic is defined once, for this job and for the forecaster.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -36,6 +38,7 @@ from datalake.weather.frames import conform as conform_weather
 from datalake.weather.locations import DEFAULT_LOCATIONS, WeatherLocation
 
 PROBLEM = "problem"
+_LANDED = re.compile(r"/year=(\d{4})/month=(\d{2})/day=(\d{2})/")
 _SPARK_TYPES = {"timestamp": T.TimestampType(), "double": T.DoubleType(), "string": T.StringType()}
 
 
@@ -64,14 +67,29 @@ NATIONAL = T.StructType(
 # -- files -> rows ----------------------------------------------------------------------------------
 
 
+def landed_at(path: str) -> dt.datetime | None:
+    """00:00 UTC of the landing day a raw file's ``year=/month=/day=`` folder names (None outside one)."""
+    found = _LANDED.search(path)
+    if found is None:
+        return None
+    return dt.datetime(*(int(part) for part in found.groups()), tzinfo=dt.UTC)
+
+
 def csv_rows(path: str, content: bytes, locations: Sequence[WeatherLocation]) -> pd.DataFrame:
-    """The shared observation file's hours, and its rejected lines with their reasons and text."""
+    """The shared observation file's hours, and its rejected lines with their reasons and text.
+
+    ``extracted_at`` is the file's landing day (its folder), so parsing it again (``--full``) gives
+    the same rows.
+    """
+    stamp = landed_at(path)
+    if stamp is None:
+        return _problem(path, "raw file is not under year=/month=/day=/ (the landing date)", path)
     suffix = ".csv.gz" if path.endswith(".gz") else ".csv"
     with tempfile.TemporaryDirectory() as folder:
         local = Path(folder) / f"observations{suffix}"
         local.write_bytes(content)
         try:
-            read = read_observations_csv(local, locations=locations)
+            read = read_observations_csv(local, extracted_at=stamp, locations=locations)
         except (ValueError, UnicodeDecodeError, EOFError, OSError) as error:
             return _problem(
                 path, f"unreadable observation file: {error}", content[:2000].decode(errors="replace")

@@ -7,7 +7,8 @@ One lake serves the module, built by three runs:
    clock change, a repeated hour, a line that is not a number, a city not configured), the SAMPLE
    archive of the same two days for the five cities, and a SAMPLE forecast issued on the 27th;
 2. incremental: a second forecast issue a day later;
-3. incremental with nothing new.
+3. incremental with nothing new;
+4. full: every file parsed again, the same tables (nothing rewritten).
 
 Then the tables are read with DuckDB over the catalog and synced into the embedded PostgreSQL.
 """
@@ -84,7 +85,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, RunReport,
     ingest_weather_forecast(ISSUE_2, sample=True, settings=settings)
     second = transform("weather", settings=settings)
     third = transform("weather", settings=settings)
-    return settings, landed, [first, second, third]
+    fourth = transform("weather", settings=settings, full=True)
+    return settings, landed, [first, second, third, fourth]
 
 
 def table(settings: Settings, spec) -> pd.DataFrame:
@@ -106,8 +108,8 @@ def test_the_file_lands_unchanged_and_its_run_says_what_the_transform_will_take(
 
 
 def test_runs_balance_quarantine_with_reasons_and_run_incrementally(lake) -> None:
-    _settings, _landed, (first, second, third) = lake
-    assert all(r.status == "succeeded" and r.balanced for r in (first, second, third))
+    _settings, _landed, (first, second, third, fourth) = lake
+    assert all(r.status == "succeeded" and r.balanced for r in (first, second, third, fourth))
     # 51 data lines (the repeat merged on read), 5 cities x 4 archive days x 24 h, 5 x 48 forecast hours.
     assert first.rows_in == 51 + 5 * 96 + 5 * 48
     reasons = {k.split(": ", 1)[1]: v for k, v in first.details["quarantine_reasons"].items()}
@@ -116,6 +118,9 @@ def test_runs_balance_quarantine_with_reasons_and_run_incrementally(lake) -> Non
     assert second.details["mode"] == "incremental" and second.rows_in == 5 * 48
     assert second.details["forecast_issues"] == 2
     assert third.rows_in == 0 and third.details["raw_partitions_changed"] == []
+    # A full run parses everything again and finds the same tables: no processed partition rewritten.
+    assert fourth.details["mode"] == "full" and fourth.rows_in == first.rows_in + second.rows_in
+    assert not [key for key in fourth.keys_written if key.startswith("processed/")], fourth.keys_written
 
 
 def test_weather_hourly_has_the_frames_columns_and_every_forecast_its_issue_time(lake) -> None:
