@@ -750,6 +750,69 @@ def ingest_eia_command(
         err_console.print(failure["reason"], markup=False, highlight=False)
 
 
+@ingest_app.command("weather-csv")
+def ingest_weather_csv_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The hourly observation file (weather_features_2015_2017.csv.gz format: dt_iso, city_name, "
+            "temp in K, humidity, wind_speed in m/s, clouds_all)."
+        ),
+    ],
+) -> None:
+    """Check the observed-weather file and land it unchanged in raw/weather/observations_file/ (then:
+    transform weather). Rejected lines are listed with their reasons; the transform quarantines them."""
+    from datalake.pipelines.weather import summary_lines
+    from datalake.pipelines.weather_ingest import ingest_weather_csv
+
+    report = ingest_weather_csv(file, progress=console.log)
+    _print_report(report)
+    for line in summary_lines(report):
+        console.print(line, markup=False, highlight=False)
+
+
+@ingest_app.command("weather")
+def ingest_weather_command(
+    start: Annotated[
+        str | None, typer.Option(help="First UTC day of history (Open-Meteo archive), YYYY-MM-DD.")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="Last UTC day of history (included), YYYY-MM-DD.")] = None,
+    sample: Annotated[
+        bool, typer.Option(help='The labelled SAMPLE Open-Meteo, offline (rows say source "sample").')
+    ] = False,
+) -> None:
+    """Fetch Open-Meteo weather for WEATHER_LOCATIONS: with --start/--end the archive (history, a
+    file per location and day), without them the forecast of the next days, stored with its issue
+    time (what the weather_daily Lambda does)."""
+    import datetime as dt
+
+    from datalake.pipelines.weather_ingest import ingest_weather_archive, ingest_weather_forecast
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if start is None and end is None:
+        report, summary = ingest_weather_forecast(now, sample=sample, progress=console.log)
+    else:
+        try:
+            first = dt.date.fromisoformat(start or "")
+            last = dt.date.fromisoformat(end) if end else now.date()
+        except ValueError as error:
+            raise typer.BadParameter(f"--start/--end: {error} (expected YYYY-MM-DD)") from None
+        if last < first:
+            raise typer.BadParameter(f"--end {last} is before --start {first}")
+        report, summary = ingest_weather_archive(first, last, sample=sample, now=now, progress=console.log)
+    _print_report(report)
+    console.print(
+        f"open-meteo {summary.api}: {summary.hours_received:,} hours for "
+        f"{len(summary.locations)} location(s) in {summary.requests} request(s), "
+        f"{summary.files_written} file(s) written"
+        + (f", {summary.days_empty} day(s) not in the archive yet" if summary.days_empty else ""),
+        markup=False,
+        highlight=False,
+    )
+    for failure in summary.failed:
+        err_console.print(f"failed {failure['start']}..{failure['end']}: {failure['reason']}", markup=False)
+
+
 generate_app = typer.Typer(help="Write realistic SAMPLE source extracts for demos and benchmarks.")
 app.add_typer(generate_app, name="generate")
 

@@ -169,6 +169,25 @@ class Settings(BaseSettings):
         "datalake-eia-to-processed",
         description="Glue job of the eia source (glue_jobs/to_processed.py --source eia).",
     )
+    # -- Open-Meteo weather (issue 23) -------------------------------------------------------
+    open_meteo_forecast_url: str = Field(
+        "https://api.open-meteo.com/v1/forecast", description="Open-Meteo forecast API endpoint (no key)."
+    )
+    open_meteo_archive_url: str = Field(
+        "https://archive-api.open-meteo.com/v1/archive",
+        description="Open-Meteo archive (historical weather) API endpoint (no key).",
+    )
+    weather_forecast_days: int = Field(
+        7, ge=1, le=16, description="Days ahead the daily weather run asks Open-Meteo's forecast for."
+    )
+    weather_sample: bool = Field(
+        False,
+        description="Weather extractors use the labelled SAMPLE Open-Meteo (offline) instead of the API.",
+    )
+    weather_glue_job: str = Field(
+        "datalake-weather-to-processed",
+        description="Glue job of the weather source (glue_jobs/to_processed.py --source weather).",
+    )
     csv_max_line_bytes: int = Field(
         1_048_576, ge=1_024, description="CSV drops with a longer line (in bytes) are rejected."
     )

@@ -442,3 +442,34 @@ def portfolio_frames() -> dict[str, pd.DataFrame]:
         day += dt.timedelta(days=1)
     frame = pd.DataFrame(rows).sort_values(["received_at", "event_id"], kind="stable").reset_index(drop=True)
     return {"portfolio_events": frame[PORTFOLIO_EVENTS.column_names]}
+
+
+# -- weather (issue 23) -----------------------------------------------------------------------------
+
+#: The shared hourly observations of five Spanish cities, 2015-2017 (OpenWeatherMap via Kaggle).
+WEATHER_OBSERVATIONS_CSV = SHARED_DATA / "spain_weather" / "weather_features_2015_2017.csv.gz"
+WEATHER_EXTRACTED_AT = pd.Timestamp("2026-12-06", tz="UTC")
+
+
+def weather_frames(path: Path = WEATHER_OBSERVATIONS_CSV) -> dict[str, pd.DataFrame]:
+    """``weather_daily`` from the shared observation file, with pandas: each city's Europe/Madrid
+    days (mean, lowest and highest hourly temperature; mean humidity, wind and cloud; hours with a
+    temperature), ``source`` ``openweathermap-kaggle``. An independent pandas reckoning of what the
+    weather job's Spark aggregation writes.
+    """
+    from datalake.datasets.weather import WEATHER_DAILY
+    from datalake.weather.frames import read_observations_csv
+
+    hourly = read_observations_csv(path, extracted_at=WEATHER_EXTRACTED_AT.to_pydatetime()).frame
+    hourly = hourly.assign(local_date=hourly["ts_utc"].dt.tz_convert("Europe/Madrid").dt.date)
+    grouped = hourly.groupby(["local_date", "location", "source"], sort=True)
+    daily = grouped.agg(
+        temperature_mean_c=("temperature_c", "mean"),
+        temperature_min_c=("temperature_c", "min"),
+        temperature_max_c=("temperature_c", "max"),
+        relative_humidity_pct=("relative_humidity_pct", "mean"),
+        wind_speed_kmh=("wind_speed_kmh", "mean"),
+        cloud_cover_pct=("cloud_cover_pct", "mean"),
+        hours_observed=("temperature_c", "count"),
+    ).reset_index()
+    return {"weather_daily": daily[WEATHER_DAILY.column_names]}

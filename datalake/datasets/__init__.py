@@ -10,6 +10,7 @@ from datalake.datasets.realtime import PORTFOLIO_EVENTS
 from datalake.datasets.rollups import BridgeTotals, declared_bridge_totals
 from datalake.datasets.spec import ColumnSpec, DatasetSpec, QualityRule
 from datalake.datasets.store_sales import STORE_SALES_TABLES
+from datalake.datasets.weather import WEATHER_TABLES
 from datalake.errors import UnknownDatasetError
 
 # Spain's peak demand is about 45 GW; anything above 60 GW is a unit or parsing error.
@@ -98,6 +99,7 @@ DATASETS: dict[str, DatasetSpec] = {
         *OWID_TABLES,
         *STORE_SALES_TABLES,
         PORTFOLIO_EVENTS,
+        *WEATHER_TABLES,
     )
 }
 

@@ -92,6 +92,7 @@ def send_with_retries(
     sleep: Callable[[float], None],
     rng: random.Random,
     who: str = "the API",
+    wait: Callable[[httpx.Response], float | None] | None = None,
 ) -> httpx.Response:
     """Send one request until it succeeds, fails for good, or the policy gives up.
 
@@ -109,6 +110,10 @@ def send_with_retries(
         How long to wait and how to wait (injectable: tests never sleep).
     who
         Who asked to wait, in the give-up message (``"TMDB"``, ``"the EIA API"``).
+    wait
+        ``response -> seconds`` the server asked to wait, or None; by default its ``Retry-After``
+        header. A server that says it in its body instead (Open-Meteo's "try again in one minute")
+        passes its own reader.
 
     Returns
     -------
@@ -133,7 +138,7 @@ def send_with_retries(
             if refused is None:
                 return response
             error = refused
-            wait_asked = retry_after_s(response.headers.get("Retry-After"))
+            wait_asked = (wait or _retry_after_header)(response)
         if not error.retryable:
             raise error
         if attempt > policy.max_retries:
@@ -142,6 +147,23 @@ def send_with_retries(
             limit = f"over the {policy.max_retry_after_s:.0f} s limit"
             raise gave_up(error, f"{who} asked to wait {wait_asked:.0f} s, {limit}")
         sleep(wait_asked if wait_asked is not None else policy.backoff(attempt, rng))
+
+
+def gave_up_with(error: E, why: str) -> E:
+    """``error`` again, its one line saying why the retries stopped; retryable (a later run may succeed).
+
+    A ``gave_up`` for :func:`send_with_retries` that keeps every attribute of the client's own error
+    (its ``cause``, URL, status and detail).
+    """
+    again = type(error).__new__(type(error), f"{error} ({why})")
+    again.__dict__.update(error.__dict__)
+    again.args = (f"{error} ({why})",)
+    again.retryable = True
+    return again
+
+
+def _retry_after_header(response: httpx.Response) -> float | None:
+    return retry_after_s(response.headers.get("Retry-After"))
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
@@ -231,8 +253,17 @@ class HttpSource:
         failure: Callable[[httpx.TransportError, int], E],
         gave_up: Callable[[E, str], E],
         who: str = "the API",
+        wait: Callable[[httpx.Response], float | None] | None = None,
     ) -> httpx.Response:
         """:func:`send_with_retries` with this client's policy and waits."""
         return send_with_retries(
-            send, refusal, failure, gave_up, policy=self._policy, sleep=self._sleep, rng=self._rng, who=who
+            send,
+            refusal,
+            failure,
+            gave_up,
+            policy=self._policy,
+            sleep=self._sleep,
+            rng=self._rng,
+            who=who,
+            wait=wait,
         )

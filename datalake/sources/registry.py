@@ -29,6 +29,7 @@ from datalake.datasets.realtime import PORTFOLIO_EVENTS
 from datalake.datasets.spec import DatasetSpec
 from datalake.datasets.store_sales import QUARANTINE_FOLDERS as STORE_SALES_QUARANTINE
 from datalake.datasets.store_sales import STORE_SALES_DAILY, STORES_TABLE
+from datalake.datasets.weather import WEATHER_DAILY, WEATHER_HOURLY, WEATHER_NATIONAL_HOURLY, WEATHER_TABLES
 from datalake.errors import ConfigurationError, LakeError
 from datalake.settings import Settings
 from datalake.storage.paths import join_key
@@ -654,6 +655,44 @@ REALTIME = SourceSpec(
 )
 
 
+WEATHER = SourceSpec(
+    name="weather",
+    description="Raw Open-Meteo forecasts (with their issue time) and archive days, and the hourly "
+    "observation file -> weather_hourly, weather_national_hourly, weather_daily",
+    # One folder: forecast/ and archive/ hold Open-Meteo's answers (sample_forecast/, sample_archive/
+    # the labelled SAMPLE's), observations_file/ the shared observation file as landed.
+    raw_prefixes=("raw/weather",),
+    file_format="json",  # and the observation file (.csv.gz): the job reads each file whole
+    file_pattern="*",
+    flatten=CodeRef("datalake.transforms.weather:files_to_rows"),
+    builders=(
+        DatasetBuilder(CodeRef("datalake.transforms.weather:weather_hourly"), WEATHER_HOURLY),
+        DatasetBuilder(CodeRef("datalake.transforms.weather:national_rows"), WEATHER_NATIONAL_HOURLY),
+        DatasetBuilder(CodeRef("datalake.transforms.weather:daily_rows"), WEATHER_DAILY),
+    ),
+    unreadable=None,
+    problem_source="weather_unreadable",
+    job_setting="weather_glue_job",
+    # Every forecast issue, archive day and file landed makes the tables: parsed rows are kept
+    # between runs and the tables computed per month with datalake.weather.frames (applyInPandas).
+    process=CodeRef("datalake.pipelines.weather:process_raw_weather"),
+    settings_options={"weather_locations": "weather_locations"},
+    quarantine_folders=("weather_hourly", "weather_unreadable"),
+    reads_back=WEATHER_TABLES,
+    lambdas=(
+        SourceLambda(
+            "weather_daily",
+            "WeatherDailySchedule",
+            "daily (10:00 UTC, before the day-ahead market's noon): the forecast, stored with its issue time",
+            daily=CodeRef("datalake.pipelines.weather_ingest:weather_daily_step"),
+        ),
+    ),
+    # The daily run lands a forecast issue a day: the newest extraction is about a day old before
+    # the next run; 48 hours means an issue is missing (ts_utc would not do: forecasts reach ahead).
+    freshness=Freshness(WEATHER_HOURLY, "extracted_at", dt.timedelta(hours=48)),
+)
+
+
 def index_sources(*sources: SourceSpec) -> Mapping[str, SourceSpec]:
     """A read-only registry of ``sources`` by name.
 
@@ -705,7 +744,7 @@ def _check_shared_tables(sources: tuple[SourceSpec, ...]) -> None:
 
 #: Every registered source by name; registering one is one entry here.
 SOURCES: Mapping[str, SourceSpec] = index_sources(
-    REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA, OWID, STORE_SALES, REALTIME
+    REE, ENTSOE, ENERGY_COMPANY, TMDB, EIA, OWID, STORE_SALES, REALTIME, WEATHER
 )
 
 

@@ -186,8 +186,18 @@ def land_realtime(settings: Settings) -> dict[str, str]:
     return {}
 
 
+def land_weather(settings: Settings) -> dict[str, str]:
+    """Two days of the SAMPLE Open-Meteo archive and a forecast issue, through the real client."""
+    from datalake.pipelines.weather_ingest import ingest_weather_archive, ingest_weather_forecast
+
+    issued = dt.datetime.combine(DAY + dt.timedelta(days=2), dt.time(10), dt.UTC)
+    ingest_weather_archive(DAY, DAY + dt.timedelta(days=1), sample=True, now=issued, settings=settings)
+    ingest_weather_forecast(issued, sample=True, settings=settings)
+    return {}
+
+
 #: Sources whose transforms run Python on the executors (mapInPandas), so workers import datalake.
-PYTHON_ON_EXECUTORS = {"entsoe", "owid", "store_sales"}
+PYTHON_ON_EXECUTORS = {"entsoe", "owid", "store_sales", "weather"}
 
 JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = {
     "ree": (land_ree, ("processed/demand_hourly", "processed/generation")),
@@ -201,6 +211,10 @@ JOBS: dict[str, tuple[Callable[[Settings], dict[str, str]], tuple[str, ...]]] = 
     "owid": (land_owid, ("processed/world_energy", "processed/world_energy_indicators")),
     "store_sales": (land_store_sales, ("processed/store_sales_daily", "processed/stores")),
     "realtime": (land_realtime, ("processed/portfolio_events",)),
+    "weather": (
+        land_weather,
+        ("processed/weather_hourly", "processed/weather_national_hourly", "processed/weather_daily"),
+    ),
 }
 
 

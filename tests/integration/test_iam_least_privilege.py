@@ -61,6 +61,7 @@ from datalake.settings import Settings, get_settings
 from datalake.sources.eia_sample import SAMPLE_API_KEY as EIA_SAMPLE_API_KEY
 from datalake.sources.eia_sample import SampleTransport as EiaSampleTransport
 from datalake.sources.energy_company_sample import generate_drops
+from datalake.sources.open_meteo_sample import SampleTransport as OpenMeteoSampleTransport
 from datalake.sources.ree_sample import SampleTransport
 from datalake.sources.registry import SOURCES
 from datalake.sources.tmdb_sample import SAMPLE_TOKEN
@@ -628,6 +629,27 @@ def eia_daily_runs(h: Harness) -> LambdaRun:
     return run
 
 
+def weather_daily_runs(h: Harness) -> LambdaRun:
+    event = h.event_json("eventbridge_scheduled_weather_daily.json")
+    # Once per WeatherSample value: Open-Meteo (the SAMPLE's answers played as the real API, without
+    # their label) and the SAMPLE itself; each writes a file per location and its run report only.
+    issued = dt.datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
+    invocations = [(p, event) for p in ({"WeatherSample": "false"}, {"WeatherSample": "true"})]
+    sample = transport_answer(OpenMeteoSampleTransport(clock=lambda: issued))
+
+    def as_the_api(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Answer:
+        reply = sample(path, query, headers)
+        envelopes = json.loads(reply.body)
+        for envelope in envelopes if isinstance(envelopes, list) else [envelopes]:
+            envelope.pop("sample", None)
+        return Answer(reply.status, json.dumps(envelopes).encode(), reply.headers)
+
+    with serve(as_the_api) as server:
+        run = h.run("weather_daily", invocations, OPEN_METEO_FORECAST_URL=f"{server.url}/v1/forecast")
+    assert [a["files_written"] for a in run.answers] == [5, 5], run.answers
+    return run
+
+
 SCENARIOS: dict[str, Callable[[Harness], LambdaRun]] = {
     "ree_daily": ree_daily_runs,
     "ree_backfill": ree_backfill_runs,
@@ -637,6 +659,7 @@ SCENARIOS: dict[str, Callable[[Harness], LambdaRun]] = {
     "tmdb_daily": tmdb_daily_runs,
     "tmdb_backfill": tmdb_backfill_runs,
     "eia_daily": eia_daily_runs,
+    "weather_daily": weather_daily_runs,
 }
 
 

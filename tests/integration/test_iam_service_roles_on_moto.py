@@ -257,6 +257,13 @@ def land_raw(lake: Path) -> None:
         now=dt.datetime(2024, 7, 3, 12, tzinfo=dt.UTC),
         settings=Settings(_env_file=None, lake_runtime="local", lake_root=lake),
     )
+    # A day of the SAMPLE Open-Meteo archive and a forecast issue, through the real client and writer.
+    from datalake.pipelines.weather_ingest import ingest_weather_archive, ingest_weather_forecast
+
+    weather = Settings(_env_file=None, lake_runtime="local", lake_root=lake, weather_forecast_days=1)
+    issued = dt.datetime(2024, 6, 4, 10, tzinfo=dt.UTC)
+    ingest_weather_archive(first, first, sample=True, now=issued, settings=weather)
+    ingest_weather_forecast(issued, sample=True, settings=weather)
     # A micro-batch of transactions and their outcomes, as the stream processor writes it.
     from realtime_fixtures import land_batch
 
@@ -292,6 +299,8 @@ GLUE_RUNS: tuple[tuple[str, dict[str, str], str | None, dict[str, bytes] | None]
     ("EiaJob", {"--raw_prefix": "raw/eia_sample"}, None, None),
     # The stream processor's micro-batch: portfolio_events (partitioned by day) and its kept rows.
     ("RealtimeJob", {}, None, None),
+    # Open-Meteo's SAMPLE archive day and forecast: the three weather tables and the job's kept rows.
+    ("WeatherJob", {}, None, None),
     # A later clientes drop: the unpartitioned clientes table is switched (UpdateTable).
     ("EnergyCompanyJob", {}, None, NEW_CLIENT_DROP),
     # Without the providers the purchases change: their partitions are switched.
@@ -339,6 +348,7 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
         "store_sales",
         "eia_sample",
         "realtime",
+        "weather",
     }
     for path in raw:
         s3.put_object(Bucket=bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes())

@@ -113,7 +113,7 @@ def answer(question: str, executor: DuckExecutor, as_of: dt.datetime = AS_OF) ->
 def test_every_declared_column_exists_and_is_readable_by_ask() -> None:
     declared_tables = [spec for spec in ask_datasets() if spec.ask is not None]
     subjects = {spec.ask.subject for spec in declared_tables}  # type: ignore[union-attr]
-    assert subjects == {"movies", "energy_company", "energy_prices", "world_energy", "portfolio"}
+    assert subjects == {"movies", "energy_company", "energy_prices", "world_energy", "portfolio", "weather"}
     by_name = {spec.name: spec for spec in ask_datasets()}
     for spec in declared_tables:
         semantics = spec.ask

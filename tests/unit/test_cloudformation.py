@@ -169,6 +169,7 @@ def test_glue_job_names_reach_the_trigger_from_the_transforms_stack() -> None:
         "${OwidJob}",
         "${StoreSalesJob}",
         "${RealtimeJob}",
+        "${WeatherJob}",
     }
 
 
@@ -493,7 +494,7 @@ def test_schedules_daily_and_on_demand_backfill() -> None:
 def test_every_ingestion_function_has_a_dlq_log_retention_and_permission() -> None:
     res = TEMPLATES["ingestion"]["Resources"]
     functions = [n for n, r in res.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 8
+    assert len(functions) == 9
     # Invoked by EventBridge (a permission) or polling a queue (an event source mapping).
     permitted = {
         r["Properties"]["FunctionName"]["Ref"]

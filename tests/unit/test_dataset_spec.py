@@ -17,6 +17,7 @@ UNITLESS = ("share", "popularity", "vote_average", "population", "value")
 UNIT_SUFFIXES = (
     *("_mw", "_mwh", "_eur_mwh", "_pct", "_kwh", "_cop", "_twh", "_intl_usd_2011"),
     *("_gco2e_per_kwh", "_kwh_per_intl_usd", "_mtco2e"),
+    *("_c", "_kmh", "_wm2"),  # weather: °C, km/h, W/m²
 )
 
 

@@ -62,7 +62,8 @@ def test_every_scheduled_lambda_of_the_registry_runs_its_daily_step(lake_setting
     assert [o["status"] for o in report.details["outcomes"]] == ["succeeded"] * n
     assert run.report_uri.endswith(f"/_runs/run_daily/{Path(run.report_uri).name}")
     assert report.keys_written and all(
-        k.startswith(("raw/ree_sample/", "raw/tmdb/", "raw/eia_sample/")) for k in report.keys_written
+        k.startswith(("raw/ree_sample/", "raw/tmdb/", "raw/eia_sample/", "raw/weather/sample_forecast/"))
+        for k in report.keys_written
     )
 
 
@@ -175,7 +176,12 @@ def test_transforms_follow_the_prefixes_each_extract_wrote_and_a_bad_run_fails_o
     steps = DailySteps(transform=transform, crawl=lambda s, p: lake_calls.append("crawl"), sync=sync)
     run = run_daily(NOW, True, lake_settings, steps=steps)
     # The S3 trigger's rule: a job run per raw prefix the extract wrote (the sample prefixes here).
-    sample_prefix = {"ree": "raw/ree_sample", "tmdb": "raw/tmdb", "eia": "raw/eia_sample"}
+    sample_prefix = {
+        "ree": "raw/ree_sample",
+        "tmdb": "raw/tmdb",
+        "eia": "raw/eia_sample",
+        "weather": "raw/weather",
+    }
     assert calls == [(source, sample_prefix[source]) for source, _f in SCHEDULED]
     outcomes = {o.source: o for o in run.outcomes}
     ree, tmdb = outcomes["ree"], outcomes["tmdb"]
