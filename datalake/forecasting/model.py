@@ -17,15 +17,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from datalake.forecasting.config import ForecastConfig
-from datalake.forecasting.features import N_CALENDAR
+from datalake.forecasting.features import calendar_width
+from datalake.forecasting.weather import N_WEATHER
 
 WEEK = 168
 
 
 def token_width(config: ForecastConfig) -> int:
-    """Features per token: the patch's values and holiday flags, the output hours' calendar and anchor."""
+    """Features per token: the patch's values and holiday flags, the output hours' calendar, weather
+    (when the model has it) and anchor."""
     p, out = config.patch_hours, config.output_hours
-    return p + p + out * N_CALENDAR + out + 1
+    weather = out * N_WEATHER if config.weather else 0
+    return p + p + out * calendar_width(config.calendar) + weather + out + 1
 
 
 def anchors(
@@ -50,22 +53,30 @@ def anchors(
 
 
 def token_features(
-    values: np.ndarray, calendar: np.ndarray, config: ForecastConfig
+    values: np.ndarray, calendar: np.ndarray, config: ForecastConfig, weather: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tokens for ``values`` ``(B, T*P)`` (normalised) and ``calendar`` ``(B, T*P + output_hours, N_CAL)``.
 
+    ``weather`` ``(B, T, output_hours, N_WEATHER)`` is each token's weather for the hours it
+    predicts, as known at the forecast origin; required exactly when ``config.weather``.
+
     Returns (features ``(B, T, width)``, anchors ``(B, T, output_hours)``, anchor validity ``(T,)``).
     """
+    if (weather is not None) != config.weather:
+        raise ValueError("weather covariates are required by a weather model and refused by the others")
     p, out = config.patch_hours, config.output_hours
     batch, length = values.shape
     n_tokens = length // p
     patches = values.reshape(batch, n_tokens, p)
     own_holiday = calendar[:, :length, 9].reshape(batch, n_tokens, p)
     ahead = (np.arange(n_tokens)[:, None] + 1) * p + np.arange(out)[None, :]
-    next_calendar = calendar[:, ahead].reshape(batch, n_tokens, out * N_CALENDAR)
+    next_calendar = calendar[:, ahead].reshape(batch, n_tokens, out * calendar.shape[-1])
     anchor, valid = anchors(values, p, out, n_tokens)
     flag = np.broadcast_to(valid[None, :, None], (batch, n_tokens, 1))
-    features = np.concatenate([patches, own_holiday, next_calendar, anchor, flag], axis=2)
+    parts = [patches, own_holiday, next_calendar]
+    if weather is not None:
+        parts.append(weather.reshape(batch, n_tokens, out * N_WEATHER))
+    features = np.concatenate([*parts, anchor, flag], axis=2)
     return features.astype(np.float32), anchor, valid
 
 
