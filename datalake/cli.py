@@ -837,9 +837,7 @@ WeatherFileOption = Annotated[
 ]
 WeatherTableOption = Annotated[
     str | None,
-    typer.Option(
-        "--weather-table", help="The lake's weather_national_hourly table instead of --weather."
-    ),
+    typer.Option("--weather-table", help="The lake's weather_national_hourly table instead of --weather."),
 ]
 
 
@@ -1025,6 +1023,12 @@ def forecast_backtest(
             "horizon, 1.5 °C at 30 h; see docs/forecaster.md)."
         ),
     ] = "none",
+    error_plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a PNG of the day-ahead error by hour of day and by month (model, TSO)."
+        ),
+    ] = None,
 ) -> None:
     """Rolling-origin backtest: next hour and day ahead (12:00 Madrid on D-1), model vs baselines.
 
@@ -1064,6 +1068,16 @@ def forecast_backtest(
             errors = error_model(weather_error, seed=forecaster.config.seed)  # type: ignore[arg-type]
             forecaster = forecaster.with_weather(weather.with_error(errors))
         report = run_backtest(series, forecaster, first, last, name)
+        if error_plot is not None:
+            from datalake.forecasting.backtest import TsoDayAhead, day_ahead_errors
+            from datalake.forecasting.plot import plot_error_profile
+
+            compared = {} if forecaster is None else {name: forecaster}
+            if series.tso_forecast_mw is not None:
+                compared["tso_day_ahead"] = TsoDayAhead(series.tso_forecast_mw)
+            errors = day_ahead_errors(series, compared, first, last)
+            plot_error_profile(errors, error_plot, f"Day-ahead MAPE {first} .. {last}")
+            console.log(f"wrote {error_plot}")
         report["weather"] = (
             None if weather is None else {"source": weather.description, "error": weather_error}
         )
@@ -1081,8 +1095,13 @@ HoursOption = Annotated[
 ]
 
 
-def _forecast_now(model: str, input_paths: list[Path] | None, table: str | None, horizon_hours: int):  # type: ignore[no-untyped-def]
-    """(history, answer): forecast after the newest hour of --input/--table, else of the warehouse."""
+def _forecast_now(  # type: ignore[no-untyped-def]
+    model: str, input_paths: list[Path] | None, table: str | None, horizon_hours: int, weather=None
+):
+    """(history, answer): forecast after the newest hour of --input/--table, else of the warehouse.
+
+    A weather champion reads ``weather`` (stored forecasts), else its fallback answers.
+    """
     import tempfile
 
     from datalake.forecasting import serving
@@ -1099,7 +1118,10 @@ def _forecast_now(model: str, input_paths: list[Path] | None, table: str | None,
         series = load_recent(served.context_hours)
         console.log(f"history: {series.description}")
         history = series.demand_mw
-    return history, serving.forecast(served, history, horizon_hours)
+    answer = serving.forecast(served, history, horizon_hours, weather)
+    if answer.get("weather_note"):
+        console.log(answer["weather_note"])
+    return history, answer
 
 
 @forecast_app.command("predict")
@@ -1141,12 +1163,37 @@ def forecast_plot(
     input_paths: InputOption = None,
     table: TableOption = None,
     model: ModelOption = "champion",
+    weather_file: WeatherFileOption = None,
+    weather_table: WeatherTableOption = None,
 ) -> None:
-    """Write a PNG: recent history, the forecast and its p10-p90 band."""
+    """Write a PNG: recent history, the forecast and its p10-p90 band (and the temperature).
+
+    With --weather or --weather-table the national temperature is drawn on a second axis;
+    --weather-table also gives a weather model its stored forecasts (a file holds only
+    observations, which a live forecast never uses: the fallback answers then).
+    """
     from datalake.forecasting.plot import plot_forecast
 
-    history, answer = _forecast_now(model, input_paths, table, hours or days * 24)
-    path = plot_forecast(history, answer, output, history_days)
+    weather = _weather(weather_file, weather_table)
+    history, answer = _forecast_now(model, input_paths, table, hours or days * 24, weather)
+    temperature, label = None, "national temperature"
+    if weather is not None:
+        origin = pd.Timestamp(answer["origin"])
+        ahead = pd.date_range(origin, periods=answer["horizon_hours"], freq="h")
+        temperature = weather.observed_c[weather.observed_c.index < origin]
+        if weather.mode == "issued":
+            try:
+                given = pd.Series(weather.known_at(origin, ahead), index=ahead)
+                temperature, label = (
+                    pd.concat([temperature, given]),
+                    "temperature (forecast after the origin)",
+                )
+            except LakeError as error:
+                console.log(f"no stored temperature forecast to draw: {error}")
+        else:
+            temperature = weather.observed_c
+            label = "temperature (observed)"
+    path = plot_forecast(history, answer, output, history_days, temperature, label)
     console.print(
         f"wrote {path} ({answer['horizon_hours']} h from {answer['origin']}, model {answer['model_version']})"
     )

@@ -297,3 +297,58 @@ def test_weather_challenger_is_judged_and_the_plain_model_stays_as_fallback(tmp_
         served = serving.load_champion(tmp_path / "served", settings)
         assert served.needs_weather and served.fallback is not None
         assert served.fallback.version == first["version"]
+
+
+def test_api_says_which_model_serves_and_falls_back_without_weather(tmp_path: Path) -> None:
+    from api_fixtures import fake_services, synthetic_history
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    TransformerForecaster(WEATHER_TINY).save(tmp_path / "weather")
+    TransformerForecaster(TINY).save(tmp_path / "plain")
+    champion = serving.load_served_model(tmp_path / "weather")
+    champion.version, champion.fallback = "v-weather", serving.load_served_model(tmp_path / "plain")
+    champion.fallback.version = "v-plain"
+    history = synthetic_history()
+    origin = history.index[-1] + pd.Timedelta(hours=1)
+    stored = [None]
+    settings = Settings(_env_file=None, lake_root=tmp_path / "lake", db_connect_timeout_s=1)
+    services = fake_services(
+        settings,
+        tmp_path,
+        load_champion=lambda _dest: champion,
+        load_history=lambda hours: history.iloc[-hours:],
+        load_weather=lambda: stored[0],
+    )
+    with TestClient(create_app(settings, services)) as client:
+        answer = client.get("/forecast", params={"hours": 24}).json()
+        assert answer["model_version"] == "v-plain" and answer["covariates"] == "calendar only"
+        assert "no weather given" in answer["weather_note"]
+        model = client.get("/health/details").json()["readiness"]["checks"]["model"]
+        assert model["version"] == "v-weather" and model["covariates"] == "weather"
+        assert model["fallback_version"] == "v-plain"
+        assert model["last_answer"]["version"] == "v-plain"
+        # With the stored forecast issued before the origin, the weather model answers.
+        stored[0] = from_national(
+            live_weather(synthetic_temperature(), [origin - pd.Timedelta(hours=6)]), mode="issued"
+        )
+        answer = client.get("/forecast", params={"hours": 12}).json()
+        assert answer["model_version"] == "v-weather" and answer["covariates"] == "weather"
+
+
+def test_plots_draw_the_temperature_and_the_error_profile(weather_model, tmp_path: Path) -> None:
+    from datalake.forecasting.plot import plot_error_profile, plot_forecast
+
+    forecaster, series, weather = weather_model
+    served = serving.ServedModel(forecaster, "v-weather")
+    history = series[series.index < pd.Timestamp("2024-04-20 11:00", tz="UTC")]
+    origin = history.index[-1] + pd.Timedelta(hours=1)
+    issued = from_national(live_weather(synthetic_temperature(), [origin - pd.Timedelta(hours=2)]), "issued")
+    answer = serving.forecast(served, history, 48, issued)
+    path = plot_forecast(history, answer, tmp_path / "f.png", 3, weather.observed_c, "temperature")
+    assert path.stat().st_size > 10_000
+    errors = pd.DataFrame(
+        {"local_hour": np.arange(48) % 24, "month": np.repeat([1, 2], 24), "model": np.linspace(1, 2, 48)}
+    )
+    assert plot_error_profile(errors, tmp_path / "e.png").stat().st_size > 10_000
