@@ -44,6 +44,10 @@ class ForecastConfig:
     #: token's future hours, so the network learns how far to trust a forecast; 0 trains on
     #: the observations themselves.
     train_weather_error_c: float = 0.0
+    #: The weekly anchor compares the same LOCAL hour a week before (167 or 169 UTC hours in
+    #: the week after a daylight-saving change), not 168 UTC hours, which is an hour off for a
+    #: whole week twice a year.
+    local_week_anchor: bool = False
     # Training.
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
@@ -91,4 +95,4 @@ class ForecastConfig:
 
 
 #: The weather model's settings: weather covariates and the regional calendar.
-WEATHER_MODEL = ForecastConfig(calendar="regional", weather=True)
+WEATHER_MODEL = ForecastConfig(calendar="regional", weather=True, local_week_anchor=True)

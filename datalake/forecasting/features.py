@@ -43,9 +43,12 @@ def calendar_features(hours_utc: pd.DatetimeIndex, timezone: str, country: str) 
 
 
 #: Extra columns of the regional calendar, after the N_CALENDAR national ones: the share of the
-#: population with a holiday (national or of its region), the share on a bridge day, and the
-#: Christmas period (24 December to 6 January, when offices and factories run slow).
-N_REGIONAL_EXTRA = 3
+#: population with a holiday (national or of its region), the share on a bridge day, the
+#: Christmas period (24 December to 6 January, when offices and factories run slow), the two
+#: shares on the same weekday a week before (the weekly anchor's day: a holiday then makes the
+#: anchor too low), and 1 January, 6 January and 25 December whatever the weekday (the library
+#: moves a Sunday holiday to Monday in some regions; the Sunday itself is still the lowest day).
+N_REGIONAL_EXTRA = 6
 
 #: Population of Spain's autonomous communities (INE, 1 January 2017, millions), the weights of
 #: a regional holiday or bridge in the national load.
@@ -106,13 +109,18 @@ def regional_days(country: str, first_year: int, last_year: int) -> dict[dt.date
 def regional_calendar_extra(hours_utc: pd.DatetimeIndex, timezone: str, country: str) -> np.ndarray:
     """``(len(hours), N_REGIONAL_EXTRA)``: holiday share, bridge share, Christmas period, per local hour."""
     local = hours_utc.tz_convert(timezone)
-    days = regional_days(country, int(local.year.min()), int(local.year.max()))
+    days = regional_days(country, int(local.year.min()) - 1, int(local.year.max()))
     dates = local.date
+    week = dt.timedelta(days=7)
     out = np.zeros((len(hours_utc), N_REGIONAL_EXTRA), dtype=np.float32)
     for column in (0, 1):
         out[:, column] = np.fromiter((days.get(d, (0.0, 0.0))[column] for d in dates), np.float32, len(dates))
+        out[:, column + 3] = np.fromiter(
+            (days.get(d - week, (0.0, 0.0))[column] for d in dates), np.float32, len(dates)
+        )
     month, day = local.month.to_numpy(), local.day.to_numpy()
     out[:, 2] = ((month == 12) & (day >= 24)) | ((month == 1) & (day <= 6))
+    out[:, 5] = ((month == 1) & ((day == 1) | (day == 6))) | ((month == 12) & (day == 25))
     return out
 
 

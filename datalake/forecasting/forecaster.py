@@ -83,6 +83,11 @@ class _Windows:
         self.values = self.series.to_numpy(dtype="float64")
         hours = pd.date_range(self.series.index[0], periods=len(self.values) + extra_hours, freq="h")
         self.calendar = calendar_for(hours, config.timezone, config.holidays_country, config.calendar)
+        # The UTC lag of the same local hour a week before each hour (168, or 167/169 after a change).
+        offsets = hours.tz_convert(config.timezone).map(lambda t: t.utcoffset().total_seconds() // 3600)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        week_ago = np.r_[np.full(168, offsets[0]), offsets[:-168]] if len(offsets) > 168 else offsets
+        self.week_lags = 168 - (offsets - week_ago[: len(offsets)])
         if config.weather and weather is None:
             raise DataValidationError("weather", "a model with weather covariates needs the weather")
         self.weather = weather if config.weather else None
@@ -115,6 +120,12 @@ class _Windows:
 
     def calendar_at(self, starts: np.ndarray, hours: int) -> np.ndarray:
         return self.calendar[starts[:, None] + np.arange(hours)]
+
+    def week_lags_at(self, starts: np.ndarray, hours: int) -> np.ndarray | None:
+        """The local week lags of :func:`model.anchors` for windows at ``starts`` (None: 168 h)."""
+        if not self.config.local_week_anchor:
+            return None
+        return self.week_lags[starts[:, None] + np.arange(hours)]
 
     def weather_complete(self, starts: np.ndarray) -> np.ndarray:
         """Whether each window at ``starts`` has an observed temperature for every hour it reads."""
@@ -216,7 +227,8 @@ class TransformerForecaster:
         if config.weather:
             rng = rng if rng is not None else np.random.default_rng(config.seed)
             weather = windows.training_weather(starts, self._training_error(), rng)
-        features, anchor, valid = token_features(context, calendar, config, weather)
+        lags = windows.week_lags_at(starts, length + out)
+        features, anchor, valid = token_features(context, calendar, config, weather, lags)
         ahead = (np.arange(config.context_patches)[:, None] + 1) * p + np.arange(out)[None, :]
         target_raw = windows.values[starts[:, None, None] + ahead[None]]
         target = (target_raw - mean[:, None, None]) / scale[:, None, None]
@@ -437,7 +449,10 @@ class TransformerForecaster:
                 # Roll: the medians of the last step become the newest patches of the context.
                 calendar = windows.calendar_at(starts[chunk] + step * out_hours, length + out_hours)
                 token_weather = None if known is None else windows.token_weather(known, step)
-                features, anchor, _ = token_features(buffer[:, -length:], calendar, config, token_weather)
+                lags = windows.week_lags_at(starts[chunk] + step * out_hours, length + out_hours)
+                features, anchor, _ = token_features(
+                    buffer[:, -length:], calendar, config, token_weather, lags
+                )
                 quantiles = self.model(torch.from_numpy(features), torch.from_numpy(anchor))[:, -1].numpy()
                 quantiles = self._stretch(quantiles)
                 if carried is not None:

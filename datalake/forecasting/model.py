@@ -32,36 +32,58 @@ def token_width(config: ForecastConfig) -> int:
 
 
 def anchors(
-    values: np.ndarray, patch_hours: int, output_hours: int, n_tokens: int
+    values: np.ndarray,
+    patch_hours: int,
+    output_hours: int,
+    n_tokens: int,
+    week_lags: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weekly-delta anchors ``(B, n_tokens, output_hours)`` after each token's patch, and validity per token.
 
     ``values`` is ``(B, >= n_tokens * P)`` (normalised); a token needs a full week before the
-    end of its patch.
+    end of its patch. ``week_lags`` ``(B, n_tokens * P + output_hours)``, when given, is the
+    lag in hours of the same local hour a week before each position (167 or 169 across a
+    daylight-saving change, else 168); without it the lag is 168 UTC hours.
     """
     batch = values.shape[0]
     out = np.zeros((batch, n_tokens, output_hours), dtype=np.float32)
     valid = np.zeros(n_tokens, dtype=np.float32)
     steps = np.arange(1, output_hours + 1)
+    rows = np.arange(batch)[:, None]
     for i in range(n_tokens):
         end = (i + 1) * patch_hours - 1
         if end - WEEK < 0:
             continue
         valid[i] = 1.0
-        out[:, i] = values[:, end + steps - WEEK] + (values[:, end] - values[:, end - WEEK])[:, None]
+        if week_lags is None:
+            out[:, i] = values[:, end + steps - WEEK] + (values[:, end] - values[:, end - WEEK])[:, None]
+            continue
+        targets = end + steps
+        before = np.maximum(targets[None, :] - week_lags[:, targets], 0)
+        end_before = np.maximum(end - week_lags[:, end], 0)
+        level = values[:, end] - values[np.arange(batch), end_before]
+        out[:, i] = values[rows, before] + level[:, None]
     return out, valid
 
 
 def token_features(
-    values: np.ndarray, calendar: np.ndarray, config: ForecastConfig, weather: np.ndarray | None = None
+    values: np.ndarray,
+    calendar: np.ndarray,
+    config: ForecastConfig,
+    weather: np.ndarray | None = None,
+    week_lags: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tokens for ``values`` ``(B, T*P)`` (normalised) and ``calendar`` ``(B, T*P + output_hours, N_CAL)``.
 
     ``weather`` ``(B, T, output_hours, N_WEATHER)`` is each token's weather for the hours it
     predicts, as known at the forecast origin; required exactly when ``config.weather``.
 
+    ``week_lags`` (see :func:`anchors`) is required exactly when ``config.local_week_anchor``.
+
     Returns (features ``(B, T, width)``, anchors ``(B, T, output_hours)``, anchor validity ``(T,)``).
     """
+    if (week_lags is not None) != config.local_week_anchor:
+        raise ValueError("week lags are required by a local-week-anchor model and refused by the others")
     if (weather is not None) != config.weather:
         raise ValueError("weather covariates are required by a weather model and refused by the others")
     p, out = config.patch_hours, config.output_hours
@@ -71,7 +93,7 @@ def token_features(
     own_holiday = calendar[:, :length, 9].reshape(batch, n_tokens, p)
     ahead = (np.arange(n_tokens)[:, None] + 1) * p + np.arange(out)[None, :]
     next_calendar = calendar[:, ahead].reshape(batch, n_tokens, out * calendar.shape[-1])
-    anchor, valid = anchors(values, p, out, n_tokens)
+    anchor, valid = anchors(values, p, out, n_tokens, week_lags)
     flag = np.broadcast_to(valid[None, :, None], (batch, n_tokens, 1))
     parts = [patches, own_holiday, next_calendar]
     if weather is not None:

@@ -40,7 +40,7 @@ from datalake.storage.local import LocalObjectStore
 
 pytestmark = pytest.mark.unit
 
-WEATHER_TINY = dataclasses.replace(TINY, calendar="regional", weather=True)
+WEATHER_TINY = dataclasses.replace(TINY, calendar="regional", weather=True, local_week_anchor=True)
 
 
 def synthetic_temperature(days: int = 160, seed: int = 5) -> pd.Series:
@@ -113,6 +113,14 @@ def test_regional_calendar_adds_its_columns_after_the_national_ones() -> None:
     local = hours.tz_convert("Europe/Madrid")
     christmas = regional[:, N_CALENDAR + 2]
     assert christmas[local.day == 23].sum() == 0 and (christmas[local.day == 24] == 1).all()
+    # 25 December 2016 is a Sunday: a fixed special day all the same.
+    assert (regional[local.day == 25, N_CALENDAR + 5] == 1).all()
+    assert (regional[local.day == 24, N_CALENDAR + 5] == 0).all()
+    # A week after a holiday, the "holiday a week before" column says so (the anchor's day).
+    later = pd.date_range("2017-08-21 22:00", periods=26, freq="h", tz="UTC")  # 22 August, local
+    after = calendar_for(later, "Europe/Madrid", "ES", "regional")
+    assert (after[:24, N_CALENDAR + 3] == 1).all() and (after[:24, N_CALENDAR] == 0).all()
+    assert (after[24:, N_CALENDAR + 3] == 0).all()
     with pytest.raises(ValueError, match="calendar"):
         calendar_for(hours, "Europe/Madrid", "ES", "provincial")
 
@@ -352,3 +360,26 @@ def test_plots_draw_the_temperature_and_the_error_profile(weather_model, tmp_pat
         {"local_hour": np.arange(48) % 24, "month": np.repeat([1, 2], 24), "model": np.linspace(1, 2, 48)}
     )
     assert plot_error_profile(errors, tmp_path / "e.png").stat().st_size > 10_000
+
+
+def test_local_week_anchor_takes_the_same_local_hour_across_a_clock_change() -> None:
+    from datalake.forecasting.model import anchors
+
+    # 26 March 2017: clocks go forward; a week later 10:00 local is 167 UTC hours after.
+    hours = pd.date_range("2017-03-20 00:00", periods=24 * 12, freq="h", tz="UTC")
+    config = dataclasses.replace(TINY, local_week_anchor=True)
+    from datalake.forecasting.forecaster import _Windows
+
+    windows = _Windows(pd.Series(np.arange(len(hours), dtype=float), index=hours), config, extra_hours=48)
+    local = hours.tz_convert("Europe/Madrid")
+    after = np.flatnonzero((local.day == 28) & (local.hour == 10))[0]
+    before = np.flatnonzero((local.day == 21) & (local.hour == 10))[0]
+    assert windows.week_lags[after] == after - before == 167
+    assert windows.week_lags[np.flatnonzero((local.day == 24) & (local.hour == 10))[0]] == 168
+    values = np.arange(24 * 9 + 48, dtype=np.float64)[None]
+    lags = np.full((1, values.shape[1]), 168)
+    lags[0, 9 * 24 - 1 + 5] = 167
+    local_anchor, _ = anchors(values, 24, 48, 9, lags)
+    utc_anchor, _ = anchors(values, 24, 48, 9)
+    assert local_anchor[0, 8, 4] == utc_anchor[0, 8, 4] + 1  # one hour later a week before
+    assert np.array_equal(np.delete(local_anchor[0, 8], 4), np.delete(utc_anchor[0, 8], 4))
