@@ -59,6 +59,10 @@ POPULATION_BY_REGION_M: dict[str, float] = {
 }  # fmt: skip
 
 
+#: (month, day) of the feasts that are holidays everywhere whatever the weekday.
+FIXED_FEASTS = ((1, 1), (1, 6), (12, 25))
+
+
 def calendar_width(calendar: str) -> int:
     """Columns per hour of a calendar kind: ``national`` (the first model's) or ``regional``."""
     if calendar == "national":
@@ -94,8 +98,11 @@ def regional_days(country: str, first_year: int, last_year: int) -> dict[dt.date
     years = range(first_year - 1, last_year + 2)  # bridges look one day across New Year
     total = sum(POPULATION_BY_REGION_M.values())
     shares: dict[dt.date, list[float]] = {}
+    # The library leaves out a fixed feast that falls on a Sunday (moved to Monday in some
+    # regions), yet the Sunday itself is still the feast: 1 and 6 January, 25 December.
+    fixed = {dt.date(year, month, day) for year in years for month, day in FIXED_FEASTS}
     for region, population in POPULATION_BY_REGION_M.items():
-        days_off = frozenset(holidays.country_holidays(country, subdiv=region, years=years))
+        days_off = frozenset(holidays.country_holidays(country, subdiv=region, years=years)) | fixed
         weight = population / total
         for day in days_off:
             shares.setdefault(day, [0.0, 0.0])[0] += weight

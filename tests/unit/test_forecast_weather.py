@@ -383,3 +383,29 @@ def test_local_week_anchor_takes_the_same_local_hour_across_a_clock_change() -> 
     utc_anchor, _ = anchors(values, 24, 48, 9)
     assert local_anchor[0, 8, 4] == utc_anchor[0, 8, 4] + 1  # one hour later a week before
     assert np.array_equal(np.delete(local_anchor[0, 8], 4), np.delete(utc_anchor[0, 8], 4))
+
+
+def test_weather_table_is_read_through_the_query_port(lake_settings: Settings) -> None:
+    from datalake.catalog.crawler import LocalCrawler
+    from datalake.catalog.local import LocalCatalog
+    from datalake.forecasting.weather import read_weather_table
+    from datalake.weather.frames import NATIONAL_COLUMNS
+
+    temperature = synthetic_temperature(days=20)
+    origin = temperature.index[200]
+    rows = live_weather(temperature, [origin - pd.Timedelta(hours=6)])
+    for column in NATIONAL_COLUMNS:
+        if column not in rows:
+            rows[column] = 5 if column == "locations_reporting" else np.nan
+    rows["issued_at"] = pd.to_datetime(rows["issued_at"], utc=True)
+    store = LocalObjectStore(lake_settings.lake_root)
+    partition = {"part-0.parquet": rows.loc[:, list(NATIONAL_COLUMNS)]}
+    store.replace_partition("processed/weather_national_hourly", "year=2023/month=12", partition)
+    LocalCrawler(store, LocalCatalog(store)).crawl("processed", lake_settings.processed_database)
+    weather = read_weather_table("weather_national_hourly", lake_settings)
+    assert weather.mode == "issued" and len(weather.observed_c) == len(temperature)
+    hours = pd.date_range(origin, periods=5, freq="h")
+    assert np.allclose(weather.known_at(origin, hours), temperature.reindex(hours) + 2.0)
+    with pytest.raises(DataValidationError) as caught:
+        read_weather_table("weather_national_hourly; DROP", lake_settings)
+    assert caught.value.field == "weather_table"
