@@ -48,6 +48,8 @@ class ForecastConfig:
     #: the week after a daylight-saving change), not 168 UTC hours, which is an hour off for a
     #: whole week twice a year.
     local_week_anchor: bool = False
+    #: Networks trained from other seeds whose mean quantiles are the forecast (1: one network).
+    members: int = 1
     # Training.
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
@@ -61,6 +63,8 @@ class ForecastConfig:
     def __post_init__(self) -> None:
         if self.output_hours % self.patch_hours:
             raise ValueError(f"output_hours ({self.output_hours}) must be a multiple of patch_hours")
+        if self.members < 1:
+            raise ValueError(f"members must be at least 1, got {self.members}")
         if self.calendar not in ("national", "regional"):
             raise ValueError(f"calendar must be 'national' or 'regional', got {self.calendar!r}")
         if not self.comfort_low_c <= self.comfort_high_c:

@@ -18,7 +18,7 @@ import torch
 from datalake.errors import DataValidationError
 from datalake.forecasting.config import ForecastConfig
 from datalake.forecasting.features import calendar_for
-from datalake.forecasting.model import DemandTransformer, pinball_loss, token_features
+from datalake.forecasting.model import DemandEnsemble, DemandTransformer, pinball_loss, token_features
 from datalake.forecasting.weather import (
     LEAD_HOURS,
     TRAIL_HOURS,
@@ -205,7 +205,9 @@ class TransformerForecaster:
     def __init__(self, config: ForecastConfig | None = None) -> None:
         self.config = config or ForecastConfig()
         torch.manual_seed(self.config.seed)
-        self.model = DemandTransformer(self.config)
+        self.model: DemandTransformer | DemandEnsemble = (
+            DemandTransformer(self.config) if self.config.members == 1 else DemandEnsemble(self.config)
+        )
         self.training: TrainingSummary | None = None
         self.normalisation: dict[str, Any] = {"kind": "instance (per context window)"}
         self.metrics: dict[str, Any] = {}
@@ -243,10 +245,15 @@ class TransformerForecaster:
         )
 
     def _loss(
-        self, windows: _Windows, starts: np.ndarray, rng: np.random.Generator | None = None
+        self,
+        windows: _Windows,
+        starts: np.ndarray,
+        rng: np.random.Generator | None = None,
+        model: torch.nn.Module | None = None,
     ) -> torch.Tensor:
         features, anchor, target, mask = self._batch(windows, starts, rng)
-        return pinball_loss(self.model(features, anchor), target, mask, self.config.quantiles)
+        network = model if model is not None else self.model
+        return pinball_loss(network(features, anchor), target, mask, self.config.quantiles)
 
     def fit(
         self,
@@ -282,54 +289,18 @@ class TransformerForecaster:
                 f"too little data: {len(train_starts)} training windows and {len(validation_starts)} "
                 f"validation windows of {span} hours",
             )
-        rng = np.random.default_rng(config.seed)
-        optimiser = torch.optim.AdamW(
-            self.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-        )
-        steps_per_epoch = math.ceil(min(config.samples_per_epoch, len(train_starts)) / config.batch_size)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(
-            optimiser, max_lr=config.learning_rate, total_steps=config.max_epochs * steps_per_epoch
-        )
-        best = (math.inf, 0, copy.deepcopy(self.model.state_dict()))
+        members = list(self.model.members) if isinstance(self.model, DemandEnsemble) else [self.model]
         history: list[dict[str, float]] = []
         began = time.perf_counter()
-        stopped = "max_epochs"
-        bar = _bar(config.max_epochs, show_bar)
-        with bar:
-            task = bar.add_task("training", total=config.max_epochs)
-            for epoch in range(1, config.max_epochs + 1):
-                self.model.train()
-                chosen = rng.choice(train_starts, size=steps_per_epoch * config.batch_size, replace=True)
-                losses = []
-                for step in range(steps_per_epoch):
-                    batch = chosen[step * config.batch_size : (step + 1) * config.batch_size]
-                    loss = self._loss(windows, batch, rng)
-                    optimiser.zero_grad()
-                    loss.backward()
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-                    optimiser.step()
-                    schedule.step()
-                    losses.append(loss.item())
-                validation_loss = self._evaluate(windows, validation_starts)
-                history.append(
-                    {"epoch": epoch, "train_loss": float(np.mean(losses)), "validation_loss": validation_loss}
-                )
-                line = (
-                    f"epoch {epoch}: train loss {np.mean(losses):.4f}, validation loss {validation_loss:.4f}"
-                )
-                bar.update(task, advance=1, description=line)
-                if progress:
-                    progress(line)
-                if validation_loss < best[0]:
-                    best = (validation_loss, epoch, copy.deepcopy(self.model.state_dict()))
-                elif epoch - best[1] >= config.patience:
-                    stopped = f"early stop: no better validation loss for {config.patience} epochs"
-                    break
-                if time.perf_counter() - began > config.max_train_minutes * 60:
-                    stopped = f"time limit of {config.max_train_minutes} min"
-                    break
-        self.model.load_state_dict(best[2])
+        outcomes = [
+            self._fit_member(
+                member, number, windows, (train_starts, validation_starts), began, history, progress, show_bar
+            )
+            for number, member in enumerate(members)
+        ]
         self.model.eval()
+        # An ensemble's validation loss is the loss of its mean forecast.
+        best_loss = outcomes[0][0] if len(members) == 1 else self._evaluate(windows, validation_starts)
         self.normalisation.update(
             train_mean_mw=float(np.nanmean(windows.values)), train_std_mw=float(np.nanstd(windows.values))
         )
@@ -347,14 +318,81 @@ class TransformerForecaster:
             validation_start=validation[0].isoformat(),
             validation_end=validation[1].isoformat(),
             epochs=len(history),
-            best_epoch=best[1],
-            best_validation_loss=round(best[0], 6),
-            stopped=stopped,
+            best_epoch=outcomes[-1][1],
+            best_validation_loss=round(best_loss, 6),
+            stopped="; ".join(dict.fromkeys(outcome[2] for outcome in outcomes)),
             seconds=round(time.perf_counter() - began, 1),
             history=history,
             parameters=sum(p.numel() for p in self.model.parameters()),
         )
         return self.training
+
+    def _fit_member(
+        self,
+        model: torch.nn.Module,
+        number: int,
+        windows: _Windows,
+        starts: tuple[np.ndarray, np.ndarray],
+        began: float,
+        history: list[dict[str, float]],
+        progress: Progress | None,
+        show_bar: bool,
+    ) -> tuple[float, int, str]:
+        """Train one network (an ensemble member: its own seed) with early stopping: (loss, epoch, why)."""
+        config = self.config
+        train_starts, validation_starts = starts
+        rng = np.random.default_rng(config.seed + number)
+        optimiser = torch.optim.AdamW(
+            model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        steps_per_epoch = math.ceil(min(config.samples_per_epoch, len(train_starts)) / config.batch_size)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimiser, max_lr=config.learning_rate, total_steps=config.max_epochs * steps_per_epoch
+        )
+        best = (math.inf, 0, copy.deepcopy(model.state_dict()))
+        stopped = "max_epochs"
+        bar = _bar(config.max_epochs, show_bar)
+        with bar:
+            task = bar.add_task("training", total=config.max_epochs)
+            for epoch in range(1, config.max_epochs + 1):
+                model.train()
+                chosen = rng.choice(train_starts, size=steps_per_epoch * config.batch_size, replace=True)
+                losses = []
+                for step in range(steps_per_epoch):
+                    batch = chosen[step * config.batch_size : (step + 1) * config.batch_size]
+                    loss = self._loss(windows, batch, rng, model)
+                    optimiser.zero_grad()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                    optimiser.step()
+                    schedule.step()
+                    losses.append(loss.item())
+                validation_loss = self._evaluate(windows, validation_starts, model)
+                entry = {
+                    "epoch": epoch,
+                    "train_loss": float(np.mean(losses)),
+                    "validation_loss": validation_loss,
+                }
+                history.append({**entry, "member": number} if config.members > 1 else entry)
+                prefix = f"member {number + 1}/{config.members} " if config.members > 1 else ""
+                line = (
+                    f"{prefix}epoch {epoch}: train loss {np.mean(losses):.4f}, "
+                    f"validation loss {validation_loss:.4f}"
+                )
+                bar.update(task, advance=1, description=line)
+                if progress:
+                    progress(line)
+                if validation_loss < best[0]:
+                    best = (validation_loss, epoch, copy.deepcopy(model.state_dict()))
+                elif epoch - best[1] >= config.patience:
+                    stopped = f"early stop: no better validation loss for {config.patience} epochs"
+                    break
+                if time.perf_counter() - began > config.max_train_minutes * 60:
+                    stopped = f"time limit of {config.max_train_minutes} min"
+                    break
+        model.load_state_dict(best[2])
+        model.eval()
+        return best[0], best[1], stopped
 
     def _calibrate_band(
         self,
@@ -389,13 +427,14 @@ class TransformerForecaster:
         }
 
     @torch.no_grad()
-    def _evaluate(self, windows: _Windows, starts: np.ndarray) -> float:
-        self.model.eval()
+    def _evaluate(self, windows: _Windows, starts: np.ndarray, model: torch.nn.Module | None = None) -> float:
+        model = model if model is not None else self.model
+        model.eval()
         losses, weights = [], []
         # The same synthetic errors every epoch, so validation losses compare.
         rng = np.random.default_rng(self.config.seed + 1)
         for chunk in np.array_split(starts, max(1, len(starts) // 512)):
-            losses.append(float(self._loss(windows, chunk, rng)))
+            losses.append(float(self._loss(windows, chunk, rng, model)))
             weights.append(len(chunk))
         return float(np.average(losses, weights=weights))
 

@@ -409,3 +409,24 @@ def test_weather_table_is_read_through_the_query_port(lake_settings: Settings) -
     with pytest.raises(DataValidationError) as caught:
         read_weather_table("weather_national_hourly; DROP", lake_settings)
     assert caught.value.field == "weather_table"
+
+
+def test_an_ensemble_trains_each_member_and_forecasts_their_mean(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    series = synthetic_series()
+    config = dataclasses.replace(TINY, members=2, max_epochs=1)
+    forecaster = TransformerForecaster(config)
+    summary = forecaster.fit(
+        series,
+        (series.index[0], pd.Timestamp("2024-03-15", tz="UTC")),
+        (pd.Timestamp("2024-03-15", tz="UTC"), pd.Timestamp("2024-04-30", tz="UTC")),
+        show_bar=False,
+    )
+    assert summary.epochs == 2 and [entry["member"] for entry in summary.history] == [0, 1]
+    origins = pd.date_range("2024-04-10 11:00", periods=3, freq="13h", tz="UTC")
+    members = forecaster.model.members
+    assert not torch.equal(members[0].head.weight, members[1].head.weight)  # trained apart
+    loaded = TransformerForecaster.load(forecaster.save(tmp_path / "ensemble"))
+    assert np.array_equal(loaded.forecast(series, origins, 30), forecaster.forecast(series, origins, 30))
+    with pytest.raises(ValueError, match="members"):
+        dataclasses.replace(TINY, members=0)
