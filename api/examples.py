@@ -85,6 +85,7 @@ FORECAST_RESPONSE: dict[str, Any] = {
     "horizon_hours": 2,
     "missing_hours_filled": 0,
     "served_by": "in_process",
+    "covariates": "weather",
     "points": [
         {
             "ts_utc": "2024-06-09T22:00:00Z",

@@ -131,6 +131,14 @@ class ForecastResponse(BaseModel):
     horizon_hours: int
     missing_hours_filled: int = Field(0, description="Missing hours in the model's input, filled.")
     served_by: str = Field(description="in_process, or endpoint:<SageMaker endpoint name>.")
+    covariates: str | None = Field(
+        None,
+        description="'weather' (the weather model, with the stored forecast issued before the origin) or "
+        "'calendar only' (a model without weather, or the fallback when the weather was missing).",
+    )
+    weather_note: str | None = Field(
+        None, description="Why the weather model did not answer, when it did not."
+    )
     points: list[ForecastPoint]
 
 

@@ -893,6 +893,31 @@ InputOption = Annotated[
     ),
 ]
 TableOption = Annotated[str | None, typer.Option("--table", help="A lake table, e.g. demand_hourly.")]
+WeatherFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--weather",
+        help="Hourly weather observations in the shared Kaggle format (weather_features_*.csv.gz): "
+        "the population-weighted national temperature becomes covariates.",
+    ),
+]
+WeatherTableOption = Annotated[
+    str | None,
+    typer.Option("--weather-table", help="The lake's weather_national_hourly table instead of --weather."),
+]
+
+
+def _weather(path: Path | None, table: str | None):  # type: ignore[no-untyped-def]
+    """The WeatherHistory of --weather or --weather-table, or None when neither is given."""
+    from datalake.forecasting.weather import read_weather_file, read_weather_table
+
+    if path is not None and table is not None:
+        raise typer.BadParameter("give --weather FILE or --weather-table, not both", param_hint="--weather")
+    if path is None and table is None:
+        return None
+    weather = read_weather_file(path) if path is not None else read_weather_table(str(table))
+    console.log(f"weather: {weather.description}, {weather.start:%Y-%m-%d} .. {weather.end:%Y-%m-%d}")
+    return weather
 
 
 def _series(input_paths: list[Path] | None, table: str | None):  # type: ignore[no-untyped-def]
@@ -910,13 +935,24 @@ def forecast_train(
     input_paths: InputOption = None,
     table: TableOption = None,
     epochs: Annotated[int | None, typer.Option(help="Most epochs (early stopping may end sooner).")] = None,
+    weather_file: WeatherFileOption = None,
+    weather_table: WeatherTableOption = None,
 ) -> None:
-    """Train a challenger, backtest it and the champion on the same window, promote the better."""
-    from datalake.forecasting.config import ForecastConfig
+    """Train a challenger, backtest it and the champion on the same window, promote the better.
+
+    With --weather or --weather-table the challenger is the weather model (temperature
+    covariates and the regional holiday calendar), judged with the realistic forecast error.
+    """
+    import dataclasses
+
+    from datalake.forecasting.config import WEATHER_MODEL, ForecastConfig
     from datalake.forecasting.pipeline import train_forecaster
 
-    config = ForecastConfig() if epochs is None else ForecastConfig(max_epochs=epochs)
-    report = train_forecaster(_series(input_paths, table), config)
+    weather = _weather(weather_file, weather_table)
+    config = WEATHER_MODEL if weather is not None else ForecastConfig()
+    if epochs is not None:
+        config = dataclasses.replace(config, max_epochs=epochs)
+    report = train_forecaster(_series(input_paths, table), config, weather=weather)
     details = report["details"]
     console.print(
         f"forecast_train: {details['version']} {'PROMOTED' if details['promoted'] else 'not promoted'} "
@@ -1043,8 +1079,28 @@ def forecast_backtest(
         str, typer.Option(help="'champion', 'none' (baselines only) or a model directory.")
     ] = "champion",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    weather_file: WeatherFileOption = None,
+    weather_table: WeatherTableOption = None,
+    weather_error: Annotated[
+        str,
+        typer.Option(
+            help="Weather for the hours after each origin: 'none' (the observation: a perfect forecast, "
+            "the optimistic bound) or 'realistic' (plus a seeded temperature error growing with the "
+            "horizon, 1.5 °C at 30 h; see docs/forecaster.md)."
+        ),
+    ] = "none",
+    error_plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a PNG of the day-ahead error by hour of day and by month (model, TSO)."
+        ),
+    ] = None,
 ) -> None:
-    """Rolling-origin backtest: next hour and day ahead (12:00 Madrid on D-1), model vs baselines."""
+    """Rolling-origin backtest: next hour and day ahead (12:00 Madrid on D-1), model vs baselines.
+
+    A weather model needs --weather or --weather-table; the backtest reads its observations
+    (kind observed) and adds the --weather-error.
+    """
     import datetime as dt
     import tempfile
 
@@ -1056,7 +1112,12 @@ def forecast_backtest(
         first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     except ValueError as error:
         raise typer.BadParameter(f"--start/--end: {error}") from None
+    from datalake.forecasting.weather import weather_error as error_model
+
+    if weather_error not in ("none", "realistic"):
+        raise typer.BadParameter("'none' or 'realistic'", param_hint="--weather-error")
     series = _series(input_paths, table)
+    weather = _weather(weather_file, weather_table)
     with tempfile.TemporaryDirectory() as scratch:
         forecaster, name = None, "model"
         if model == "champion":
@@ -1064,7 +1125,28 @@ def forecast_backtest(
             forecaster, name = served.forecaster, f"champion {served.version}"
         elif model != "none":
             forecaster, name = TransformerForecaster.load(Path(model)), Path(model).name
+        if forecaster is not None and forecaster.needs_weather:
+            if weather is None:
+                raise typer.BadParameter(
+                    f"{name} forecasts with weather: give --weather FILE or --weather-table",
+                    param_hint="--weather",
+                )
+            errors = error_model(weather_error, seed=forecaster.config.seed)  # type: ignore[arg-type]
+            forecaster = forecaster.with_weather(weather.with_error(errors))
         report = run_backtest(series, forecaster, first, last, name)
+        if error_plot is not None:
+            from datalake.forecasting.backtest import TsoDayAhead, day_ahead_errors
+            from datalake.forecasting.plot import plot_error_profile
+
+            compared = {} if forecaster is None else {name: forecaster}
+            if series.tso_forecast_mw is not None:
+                compared["tso_day_ahead"] = TsoDayAhead(series.tso_forecast_mw)
+            errors = day_ahead_errors(series, compared, first, last)
+            plot_error_profile(errors, error_plot, f"Day-ahead MAPE {first} .. {last}")
+            console.log(f"wrote {error_plot}")
+        report["weather"] = (
+            None if weather is None else {"source": weather.description, "error": weather_error}
+        )
     if as_json:
         console.print_json(json.dumps(report, default=str))
     else:
@@ -1079,8 +1161,13 @@ HoursOption = Annotated[
 ]
 
 
-def _forecast_now(model: str, input_paths: list[Path] | None, table: str | None, horizon_hours: int):  # type: ignore[no-untyped-def]
-    """(history, answer): forecast after the newest hour of --input/--table, else of the warehouse."""
+def _forecast_now(  # type: ignore[no-untyped-def]
+    model: str, input_paths: list[Path] | None, table: str | None, horizon_hours: int, weather=None
+):
+    """(history, answer): forecast after the newest hour of --input/--table, else of the warehouse.
+
+    A weather champion reads ``weather`` (stored forecasts), else its fallback answers.
+    """
     import tempfile
 
     from datalake.forecasting import serving
@@ -1097,7 +1184,10 @@ def _forecast_now(model: str, input_paths: list[Path] | None, table: str | None,
         series = load_recent(served.context_hours)
         console.log(f"history: {series.description}")
         history = series.demand_mw
-    return history, serving.forecast(served, history, horizon_hours)
+    answer = serving.forecast(served, history, horizon_hours, weather)
+    if answer.get("weather_note"):
+        console.log(answer["weather_note"])
+    return history, answer
 
 
 @forecast_app.command("predict")
@@ -1139,12 +1229,37 @@ def forecast_plot(
     input_paths: InputOption = None,
     table: TableOption = None,
     model: ModelOption = "champion",
+    weather_file: WeatherFileOption = None,
+    weather_table: WeatherTableOption = None,
 ) -> None:
-    """Write a PNG: recent history, the forecast and its p10-p90 band."""
+    """Write a PNG: recent history, the forecast and its p10-p90 band (and the temperature).
+
+    With --weather or --weather-table the national temperature is drawn on a second axis;
+    --weather-table also gives a weather model its stored forecasts (a file holds only
+    observations, which a live forecast never uses: the fallback answers then).
+    """
     from datalake.forecasting.plot import plot_forecast
 
-    history, answer = _forecast_now(model, input_paths, table, hours or days * 24)
-    path = plot_forecast(history, answer, output, history_days)
+    weather = _weather(weather_file, weather_table)
+    history, answer = _forecast_now(model, input_paths, table, hours or days * 24, weather)
+    temperature, label = None, "national temperature"
+    if weather is not None:
+        origin = pd.Timestamp(answer["origin"])
+        ahead = pd.date_range(origin, periods=answer["horizon_hours"], freq="h")
+        temperature = weather.observed_c[weather.observed_c.index < origin]
+        if weather.mode == "issued":
+            try:
+                given = pd.Series(weather.known_at(origin, ahead), index=ahead)
+                temperature, label = (
+                    pd.concat([temperature, given]),
+                    "temperature (forecast after the origin)",
+                )
+            except LakeError as error:
+                console.log(f"no stored temperature forecast to draw: {error}")
+        else:
+            temperature = weather.observed_c
+            label = "temperature (observed)"
+    path = plot_forecast(history, answer, output, history_days, temperature, label)
     console.print(
         f"wrote {path} ({answer['horizon_hours']} h from {answer['origin']}, model {answer['model_version']})"
     )

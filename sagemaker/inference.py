@@ -88,8 +88,12 @@ def predict_fn(request: serving.ForecastRequest, model: serving.ServedModel) -> 
             from datalake.forecasting.data import load_recent
 
             history = load_recent(model.context_hours).demand_mw
-        return serving.forecast(model, history, request.horizon_hours)
+        # A weather model reads the stored forecasts issued by now; without them it cannot answer.
+        weather = serving.live_weather() if model.needs_weather else None
+        return serving.forecast(model, history, request.horizon_hours, weather)
     except DataValidationError as error:
+        if error.field == "weather":  # the lake's weather is missing: not the caller's fault
+            raise InferenceError(503, error.reason, error.field) from None
         raise InferenceError(400, error.reason, error.field) from None
     except LakeError as error:
         # The endpoint's data is not there (no table, database down): not the caller's fault.

@@ -196,6 +196,7 @@ def fake_services(
     load_history: Callable[[int], pd.Series] | None = None,
     clock: Callable[[], float] | None = None,
     predictions: Any | None = None,
+    load_weather: Callable[[], Any] | None = None,
 ) -> Services:
     """Services with no database: the model, history and /ask are fakes unless given."""
     model_dir = tmp_path / "tiny-model"
@@ -208,6 +209,7 @@ def fake_services(
         load_champion=load_champion or (lambda _dest: model),
         champion_version=champion_version or (lambda: "v-test-1"),
         load_history=load_history or (lambda hours: history.iloc[-hours:]),
+        load_weather=load_weather or (lambda: None),
         **({"clock": clock} if clock else {}),
     )
     return Services(

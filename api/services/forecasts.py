@@ -100,6 +100,10 @@ class ForecastService:
         ``champion_version() -> str | None``: the version the champion pointer names now.
     load_history
         ``load_history(hours) -> pandas.Series``: the newest hours of demand (UTC index).
+    load_weather
+        ``load_weather() -> WeatherHistory | None``: the stored weather (forecasts with their
+        issue times); read only when the champion is a weather model, on each computed
+        answer. None (or a failure) makes the champion's fallback answer.
     endpoint_client
         A ``sagemaker-runtime`` client; built from ``boto3_session`` and settings when needed.
     boto3_session
@@ -116,6 +120,7 @@ class ForecastService:
         load_champion: Callable[[Path], serving.ServedModel] | None = None,
         champion_version: Callable[[], str | None] | None = None,
         load_history: Callable[[int], pd.Series] | None = None,
+        load_weather: Callable[[], Any] | None = None,
         endpoint_client: Any | None = None,
         boto3_session: Any | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -127,6 +132,9 @@ class ForecastService:
         self._load_champion = load_champion or (lambda dest: serving.load_champion(dest, settings))
         self._champion_version = champion_version or (lambda: _registry_champion(settings))
         self._load_history = load_history or (lambda hours: _warehouse_history(hours, settings))
+        self._load_weather = load_weather or (lambda: serving.live_weather(settings))
+        #: What answered last: version and covariates (for /health).
+        self.last_answer: dict[str, Any] | None = None
         self.endpoint = JsonEndpoint(
             self.endpoint_name,
             settings,
@@ -180,12 +188,23 @@ class ForecastService:
         cached = self._cached(key)
         if cached is not None:
             return cached
+        weather = None
+        if model.needs_weather:
+            try:
+                weather = self._load_weather()
+            except LakeError as error:  # the fallback answers
+                logger.warning("weather unavailable, the fallback answers: %s", error)
         try:
-            answer = serving.forecast(model, history, horizon_hours)
+            answer = serving.forecast(model, history, horizon_hours, weather)
         except DataValidationError as error:
             # The history is ours, not the caller's: too little of it is a 503, not a 4xx.
             raise ServiceUnavailableError(f"cannot forecast from the warehouse's data: {error}") from None
         self.stats["computed"] += 1
+        self.last_answer = {
+            "version": answer["model_version"],
+            "covariates": answer.get("covariates"),
+            "weather_note": answer.get("weather_note"),
+        }
         served = ServedForecast.of(answer, IN_PROCESS)
         self._store(key, served)
         return served

@@ -57,13 +57,20 @@ def check_database(database: Database) -> dict[str, Any]:
 
 
 def check_model(forecasts: ForecastService) -> dict[str, Any]:
-    """The champion loads (in-process), or the endpoint is InService."""
+    """The champion loads (in-process; which one, with or without weather), or the endpoint is InService."""
 
     def run() -> dict[str, Any]:
         if forecasts.backend == "endpoint":
             return forecasts.endpoint.readiness()
         model = forecasts.model()
-        return {"backend": "in_process", "version": model.version, "context_hours": model.context_hours}
+        # Which model serves: the champion (with or without weather), its fallback, and what
+        # answered last (the fallback when the weather was missing).
+        return {
+            "backend": "in_process",
+            **model.describe(),
+            "context_hours": model.context_hours,
+            "last_answer": forecasts.last_answer,
+        }
 
     return _timed(run)
 

@@ -352,7 +352,8 @@ def champion_forecaster(settings: Settings | None = None) -> Forecaster:
                     loaded.append(serving.load_champion(Path(scratch), settings))
             model = loaded[0]
             history = load_recent(model.context_hours, settings).demand_mw
-            return serving.forecast(model, history, horizon_hours)
+            weather = serving.live_weather(settings) if model.needs_weather else None
+            return serving.forecast(model, history, horizon_hours, weather)
         except DataValidationError as error:
             raise ForecastUnavailableError(f"cannot forecast from the warehouse's data: {error}") from None
 

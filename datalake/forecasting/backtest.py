@@ -483,3 +483,32 @@ def _cell(value: float | None, decimals: int, width: int) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return f"{'-':>{width}}"
     return f"{value:>{width},.{decimals}f}"
+
+
+def day_ahead_errors(
+    series: DemandSeries, methods: dict[str, Forecaster], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Absolute percentage error of each method's day-ahead p50, per target hour.
+
+    The same origins and hours as the ``day_ahead`` task of :func:`run_backtest`; hours without
+    an actual, or where any method has no forecast, are left out (as there).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target`` (UTC), ``local_hour``, ``month``, and one column of APE (%) per method.
+    """
+    _check_window(series, start, end)
+    targets = day_ahead_targets(start, end)
+    origins = pd.DatetimeIndex(targets["origin"].drop_duplicates())
+    row = origins.get_indexer(pd.DatetimeIndex(targets["origin"]))
+    h = targets["h"].to_numpy()
+    actual = series.demand_mw.reindex(pd.DatetimeIndex(targets["target"])).to_numpy(dtype="float64")
+    local = pd.DatetimeIndex(targets["target"]).tz_convert(MADRID)
+    out = pd.DataFrame({"target": targets["target"], "local_hour": local.hour, "month": local.month})
+    for name, method in methods.items():
+        p50 = np.asarray(method.forecast(series.demand_mw, origins, int(h.max())), dtype="float64")[
+            row, h - 1, 1
+        ]
+        out[name] = 100 * np.abs(p50 - actual) / actual
+    return out.dropna().reset_index(drop=True)

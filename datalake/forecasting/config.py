@@ -31,6 +31,25 @@ class ForecastConfig:
     quantiles: tuple[float, float, float] = (0.1, 0.5, 0.9)
     holidays_country: str = "ES"
     timezone: str = "Europe/Madrid"
+    #: ``national`` (national holidays only, the first model's) or ``regional`` (plus the
+    #: population share on a regional holiday or a bridge day, and the Christmas period).
+    calendar: str = "national"
+    #: Weather covariates for the hours each token predicts (see forecasting/weather.py); a
+    #: model with them needs a WeatherHistory to forecast.
+    weather: bool = False
+    #: The comfort band (°C) of the heating and cooling degrees.
+    comfort_low_c: float = 16.0
+    comfort_high_c: float = 21.0
+    #: Training adds a synthetic forecast error of this size at 30 h (ForecastError) to each
+    #: token's future hours, so the network learns how far to trust a forecast; 0 trains on
+    #: the observations themselves.
+    train_weather_error_c: float = 0.0
+    #: The weekly anchor compares the same LOCAL hour a week before (167 or 169 UTC hours in
+    #: the week after a daylight-saving change), not 168 UTC hours, which is an hour off for a
+    #: whole week twice a year.
+    local_week_anchor: bool = False
+    #: Networks trained from other seeds whose mean quantiles are the forecast (1: one network).
+    members: int = 1
     # Training.
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
@@ -44,6 +63,12 @@ class ForecastConfig:
     def __post_init__(self) -> None:
         if self.output_hours % self.patch_hours:
             raise ValueError(f"output_hours ({self.output_hours}) must be a multiple of patch_hours")
+        if self.members < 1:
+            raise ValueError(f"members must be at least 1, got {self.members}")
+        if self.calendar not in ("national", "regional"):
+            raise ValueError(f"calendar must be 'national' or 'regional', got {self.calendar!r}")
+        if not self.comfort_low_c <= self.comfort_high_c:
+            raise ValueError("comfort_low_c must not be above comfort_high_c")
 
     @property
     def context_hours(self) -> int:
@@ -71,3 +96,7 @@ class ForecastConfig:
     @classmethod
     def load(cls, path: Path) -> ForecastConfig:
         return cls.from_dict(json.loads(path.read_text()))
+
+
+#: The weather model's settings: weather covariates and the regional calendar.
+WEATHER_MODEL = ForecastConfig(calendar="regional", weather=True, local_week_anchor=True)

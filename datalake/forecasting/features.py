@@ -1,7 +1,9 @@
-"""Calendar covariates per hour: hour of day, weekday, Spanish national holidays, season."""
+"""Calendar covariates per hour: hour of day, weekday, Spanish national holidays, season; and the
+regional calendar: the population share on a holiday or a bridge day, and the Christmas period."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 import holidays
@@ -38,3 +40,100 @@ def calendar_features(hours_utc: pd.DatetimeIndex, timezone: str, country: str) 
     out[:, 10] = np.sin(2 * np.pi * doy / 365.25)
     out[:, 11] = np.cos(2 * np.pi * doy / 365.25)
     return out
+
+
+#: Extra columns of the regional calendar, after the N_CALENDAR national ones: the share of the
+#: population with a holiday (national or of its region), the share on a bridge day, the
+#: Christmas period (24 December to 6 January, when offices and factories run slow), the two
+#: shares on the same weekday a week before (the weekly anchor's day: a holiday then makes the
+#: anchor too low), and 1 January, 6 January and 25 December whatever the weekday (the library
+#: moves a Sunday holiday to Monday in some regions; the Sunday itself is still the lowest day).
+N_REGIONAL_EXTRA = 6
+
+#: Population of Spain's autonomous communities (INE, 1 January 2017, millions), the weights of
+#: a regional holiday or bridge in the national load.
+POPULATION_BY_REGION_M: dict[str, float] = {
+    "AN": 8.38, "AR": 1.31, "AS": 1.03, "IB": 1.12, "CN": 2.11, "CB": 0.58, "CL": 2.43,
+    "CM": 2.03, "CT": 7.49, "VC": 4.94, "EX": 1.08, "GA": 2.71, "MD": 6.51, "MC": 1.47,
+    "NC": 0.64, "PV": 2.19, "RI": 0.31, "CE": 0.085, "ML": 0.086,
+}  # fmt: skip
+
+
+#: (month, day) of the feasts that are holidays everywhere whatever the weekday.
+FIXED_FEASTS = ((1, 1), (1, 6), (12, 25))
+
+
+def calendar_width(calendar: str) -> int:
+    """Columns per hour of a calendar kind: ``national`` (the first model's) or ``regional``."""
+    if calendar == "national":
+        return N_CALENDAR
+    if calendar == "regional":
+        return N_CALENDAR + N_REGIONAL_EXTRA
+    raise ValueError(f"calendar must be 'national' or 'regional', got {calendar!r}")
+
+
+def is_bridge(day: dt.date, days_off: frozenset) -> bool:
+    """Whether a working day sits alone between a day off (holiday or weekend) on each side.
+
+    A Monday before a Tuesday holiday, a Friday after a Thursday holiday, or a weekday
+    between two holidays: many people take it off ("puente"), and load drops.
+    """
+
+    def off(other: dt.date) -> bool:
+        return other.weekday() >= 5 or other in days_off
+
+    if off(day):
+        return False
+    return off(day - dt.timedelta(days=1)) and off(day + dt.timedelta(days=1))
+
+
+@functools.cache
+def regional_days(country: str, first_year: int, last_year: int) -> dict[dt.date, tuple[float, float]]:
+    """``{date: (holiday share, bridge share)}`` of the population, for days where either is above 0.
+
+    Each region counts its own calendar (the national days plus its movable feasts: Maundy
+    Thursday, Easter Monday in Catalonia, Valencia, the Basque Country..., Corpus Christi in
+    Castilla-La Mancha, its own day), weighted by its population.
+    """
+    years = range(first_year - 1, last_year + 2)  # bridges look one day across New Year
+    total = sum(POPULATION_BY_REGION_M.values())
+    shares: dict[dt.date, list[float]] = {}
+    # The library leaves out a fixed feast that falls on a Sunday (moved to Monday in some
+    # regions), yet the Sunday itself is still the feast: 1 and 6 January, 25 December.
+    fixed = {dt.date(year, month, day) for year in years for month, day in FIXED_FEASTS}
+    for region, population in POPULATION_BY_REGION_M.items():
+        days_off = frozenset(holidays.country_holidays(country, subdiv=region, years=years)) | fixed
+        weight = population / total
+        for day in days_off:
+            shares.setdefault(day, [0.0, 0.0])[0] += weight
+        candidates = {d + dt.timedelta(days=k) for d in days_off for k in (-1, 1)}
+        for day in candidates:
+            if is_bridge(day, days_off):
+                shares.setdefault(day, [0.0, 0.0])[1] += weight
+    return {day: (min(h, 1.0), min(b, 1.0)) for day, (h, b) in shares.items()}
+
+
+def regional_calendar_extra(hours_utc: pd.DatetimeIndex, timezone: str, country: str) -> np.ndarray:
+    """``(len(hours), N_REGIONAL_EXTRA)``: holiday share, bridge share, Christmas period, per local hour."""
+    local = hours_utc.tz_convert(timezone)
+    days = regional_days(country, int(local.year.min()) - 1, int(local.year.max()))
+    dates = local.date
+    week = dt.timedelta(days=7)
+    out = np.zeros((len(hours_utc), N_REGIONAL_EXTRA), dtype=np.float32)
+    for column in (0, 1):
+        out[:, column] = np.fromiter((days.get(d, (0.0, 0.0))[column] for d in dates), np.float32, len(dates))
+        out[:, column + 3] = np.fromiter(
+            (days.get(d - week, (0.0, 0.0))[column] for d in dates), np.float32, len(dates)
+        )
+    month, day = local.month.to_numpy(), local.day.to_numpy()
+    out[:, 2] = ((month == 12) & (day >= 24)) | ((month == 1) & (day <= 6))
+    out[:, 5] = ((month == 1) & ((day == 1) | (day == 6))) | ((month == 12) & (day == 25))
+    return out
+
+
+def calendar_for(hours_utc: pd.DatetimeIndex, timezone: str, country: str, calendar: str) -> np.ndarray:
+    """The calendar covariates of a kind (see :func:`calendar_width`) for UTC hours."""
+    national = calendar_features(hours_utc, timezone, country)
+    if calendar_width(calendar) == N_CALENDAR:
+        return national
+    return np.concatenate([national, regional_calendar_extra(hours_utc, timezone, country)], axis=1)

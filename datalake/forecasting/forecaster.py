@@ -17,8 +17,16 @@ import torch
 
 from datalake.errors import DataValidationError
 from datalake.forecasting.config import ForecastConfig
-from datalake.forecasting.features import calendar_features
-from datalake.forecasting.model import DemandTransformer, pinball_loss, token_features
+from datalake.forecasting.features import calendar_for
+from datalake.forecasting.model import DemandEnsemble, DemandTransformer, pinball_loss, token_features
+from datalake.forecasting.weather import (
+    LEAD_HOURS,
+    TRAIL_HOURS,
+    ForecastError,
+    WeatherHistory,
+    local_day_ids,
+    temperature_features,
+)
 
 CONFIG_FILE, WEIGHTS_FILE, NORMALISATION_FILE, TRAINING_FILE, METRICS_FILE = (
     "config.json",
@@ -56,14 +64,46 @@ def _regular(series: pd.Series) -> pd.Series:
 
 
 class _Windows:
-    """Windows of a regular series, each filled causally and normalised by its own context."""
+    """Windows of a regular series, each filled causally and normalised by its own context.
 
-    def __init__(self, series: pd.Series, config: ForecastConfig, extra_hours: int) -> None:
+    With ``weather``, the observed temperature and the local day of every hour from
+    :data:`LEAD_HOURS` before the series to :data:`TRAIL_HOURS` after its extra hours are
+    kept by position (``position + LEAD_HOURS``).
+    """
+
+    def __init__(
+        self,
+        series: pd.Series,
+        config: ForecastConfig,
+        extra_hours: int,
+        weather: WeatherHistory | None = None,
+    ) -> None:
         self.config = config
         self.series = _regular(series)
         self.values = self.series.to_numpy(dtype="float64")
         hours = pd.date_range(self.series.index[0], periods=len(self.values) + extra_hours, freq="h")
-        self.calendar = calendar_features(hours, config.timezone, config.holidays_country)
+        self.calendar = calendar_for(hours, config.timezone, config.holidays_country, config.calendar)
+        # The UTC lag of the same local hour a week before each hour (168, or 167/169 after a change).
+        offsets = hours.tz_convert(config.timezone).map(lambda t: t.utcoffset().total_seconds() // 3600)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        week_ago = np.r_[np.full(168, offsets[0]), offsets[:-168]] if len(offsets) > 168 else offsets
+        self.week_lags = 168 - (offsets - week_ago[: len(offsets)])
+        if config.weather and weather is None:
+            raise DataValidationError("weather", "a model with weather covariates needs the weather")
+        self.weather = weather if config.weather else None
+        if self.weather is not None:
+            padded = pd.date_range(
+                hours[0] - LEAD_HOURS * pd.Timedelta(hours=1),
+                periods=LEAD_HOURS + len(hours) + TRAIL_HOURS,
+                freq="h",
+            )
+            self.padded_hours = padded
+            self.observed_c = self.weather.observed_on(padded)
+            self.day_ids = local_day_ids(padded, config.timezone)
+            comfort = (config.comfort_low_c, config.comfort_high_c)
+            # Perfect-forecast features of every hour, computed once (training without error).
+            filled = pd.Series(self.observed_c).ffill().bfill().fillna(15.0).to_numpy()
+            self.observed_features = temperature_features(filled[None], self.day_ids[None], comfort)[0]
 
     def position(self, moment: pd.Timestamp) -> int:
         return int((moment.tz_convert("UTC") - self.series.index[0]) / pd.Timedelta(hours=1))
@@ -81,6 +121,83 @@ class _Windows:
     def calendar_at(self, starts: np.ndarray, hours: int) -> np.ndarray:
         return self.calendar[starts[:, None] + np.arange(hours)]
 
+    def week_lags_at(self, starts: np.ndarray, hours: int) -> np.ndarray | None:
+        """The local week lags of :func:`model.anchors` for windows at ``starts`` (None: 168 h)."""
+        if not self.config.local_week_anchor:
+            return None
+        return self.week_lags[starts[:, None] + np.arange(hours)]
+
+    def weather_complete(self, starts: np.ndarray) -> np.ndarray:
+        """Whether each window at ``starts`` has an observed temperature for every hour it reads."""
+        if self.weather is None:
+            return np.ones(len(starts), dtype=bool)
+        config = self.config
+        missing = np.r_[0, np.cumsum(np.isnan(self.observed_c))]
+        first = starts + config.patch_hours  # the first token's origin, then its lead
+        last = starts + config.context_hours + config.output_hours + TRAIL_HOURS + LEAD_HOURS
+        return (missing[last] - missing[first]) == 0
+
+    def training_weather(
+        self, starts: np.ndarray, error: ForecastError | None, rng: np.random.Generator
+    ) -> np.ndarray:
+        """``(B, T, output_hours, N_WEATHER)``: each token's weather as known at its own origin.
+
+        A token's origin is the end of its patch; with ``error``, its hours from there on get
+        an independent synthetic forecast error, as a forecast issued then would have.
+        """
+        config = self.config
+        p, out, n_tokens = config.patch_hours, config.output_hours, config.context_patches
+        origins = starts[:, None] + (np.arange(n_tokens)[None, :] + 1) * p  # (B, T)
+        if error is None:
+            positions = origins[..., None] + np.arange(out) + LEAD_HOURS
+            return self.observed_features[positions]
+        offsets = np.arange(-LEAD_HOURS, out + TRAIL_HOURS)
+        positions = (origins[..., None] + offsets + LEAD_HOURS).reshape(-1, len(offsets))
+        temperature = self.observed_c[positions]
+        temperature[:, LEAD_HOURS:] += error.draw(rng, len(positions), out + TRAIL_HOURS)
+        comfort = (config.comfort_low_c, config.comfort_high_c)
+        features = temperature_features(temperature, self.day_ids[positions], comfort)
+        return features[:, LEAD_HOURS : LEAD_HOURS + out].reshape(len(starts), n_tokens, out, -1)
+
+    def origin_weather(self, origin_positions: np.ndarray, later_hours: int) -> np.ndarray:
+        """``(N, LEAD + context + later_hours + TRAIL, N_WEATHER)`` features as known at each origin.
+
+        Row ``n`` starts ``LEAD_HOURS + context_hours`` before its origin. Hours before the
+        origin are observed; from it on they are what :meth:`WeatherHistory.known_at` gives
+        (a stored forecast in live use, never an observation).
+        """
+        assert self.weather is not None
+        config = self.config
+        offsets = np.arange(-LEAD_HOURS - config.context_hours, later_hours + TRAIL_HOURS)
+        positions = origin_positions[:, None] + offsets + LEAD_HOURS
+        temperature = np.empty(positions.shape)
+        zero = self.series.index[0]
+        for row, origin in enumerate(origin_positions):
+            stamp = zero + int(origin) * pd.Timedelta(hours=1)
+            if self.weather.mode == "observed":
+                # Positional fast path of known_at for observed weather: the same values.
+                temperature[row] = self.observed_c[positions[row]]
+                future = offsets >= 0
+                if self.weather.error is not None:
+                    temperature[row, future] += self.weather.error.for_origin(stamp, int(future.sum()))
+                if np.isnan(temperature[row]).any():
+                    hour = self.padded_hours[positions[row][np.isnan(temperature[row])][0]]
+                    raise DataValidationError(
+                        "weather",
+                        f"no observed temperature at {hour.isoformat()} (origin {stamp.isoformat()})",
+                    )
+            else:
+                temperature[row] = self.weather.known_at(stamp, self.padded_hours[positions[row]])
+        comfort = (config.comfort_low_c, config.comfort_high_c)
+        return temperature_features(temperature, self.day_ids[positions], comfort)
+
+    def token_weather(self, origin_features: np.ndarray, step: int) -> np.ndarray:
+        """Each token's output hours out of :meth:`origin_weather` rows, for roll-out ``step``."""
+        config = self.config
+        p, out = config.patch_hours, config.output_hours
+        first = LEAD_HOURS + step * out + (np.arange(config.context_patches) + 1) * p
+        return origin_features[:, first[:, None] + np.arange(out)]
+
 
 class TransformerForecaster:
     """The demand forecaster: :meth:`fit`, :meth:`forecast`, :meth:`save` and :meth:`load`."""
@@ -88,19 +205,32 @@ class TransformerForecaster:
     def __init__(self, config: ForecastConfig | None = None) -> None:
         self.config = config or ForecastConfig()
         torch.manual_seed(self.config.seed)
-        self.model = DemandTransformer(self.config)
+        self.model: DemandTransformer | DemandEnsemble = (
+            DemandTransformer(self.config) if self.config.members == 1 else DemandEnsemble(self.config)
+        )
         self.training: TrainingSummary | None = None
         self.normalisation: dict[str, Any] = {"kind": "instance (per context window)"}
         self.metrics: dict[str, Any] = {}
 
     # -- training --------------------------------------------------------------------------
 
-    def _batch(self, windows: _Windows, starts: np.ndarray) -> tuple[torch.Tensor, ...]:
+    def _training_error(self) -> ForecastError | None:
+        sigma = self.config.train_weather_error_c
+        return ForecastError(sigma_at_30h_c=sigma, seed=self.config.seed) if sigma > 0 else None
+
+    def _batch(
+        self, windows: _Windows, starts: np.ndarray, rng: np.random.Generator | None = None
+    ) -> tuple[torch.Tensor, ...]:
         config = self.config
         p, length, out = config.patch_hours, config.context_hours, config.output_hours
         context, mean, scale = windows.context(starts)
         calendar = windows.calendar_at(starts, length + out)
-        features, anchor, valid = token_features(context, calendar, config)
+        weather = None
+        if config.weather:
+            rng = rng if rng is not None else np.random.default_rng(config.seed)
+            weather = windows.training_weather(starts, self._training_error(), rng)
+        lags = windows.week_lags_at(starts, length + out)
+        features, anchor, valid = token_features(context, calendar, config, weather, lags)
         ahead = (np.arange(config.context_patches)[:, None] + 1) * p + np.arange(out)[None, :]
         target_raw = windows.values[starts[:, None, None] + ahead[None]]
         target = (target_raw - mean[:, None, None]) / scale[:, None, None]
@@ -114,9 +244,16 @@ class TransformerForecaster:
             torch.from_numpy(mask.astype(np.float32)),
         )
 
-    def _loss(self, windows: _Windows, starts: np.ndarray) -> torch.Tensor:
-        features, anchor, target, mask = self._batch(windows, starts)
-        return pinball_loss(self.model(features, anchor), target, mask, self.config.quantiles)
+    def _loss(
+        self,
+        windows: _Windows,
+        starts: np.ndarray,
+        rng: np.random.Generator | None = None,
+        model: torch.nn.Module | None = None,
+    ) -> torch.Tensor:
+        features, anchor, target, mask = self._batch(windows, starts, rng)
+        network = model if model is not None else self.model
+        return pinball_loss(network(features, anchor), target, mask, self.config.quantiles)
 
     def fit(
         self,
@@ -125,14 +262,17 @@ class TransformerForecaster:
         validation: tuple[pd.Timestamp, pd.Timestamp],
         progress: Progress | None = None,
         show_bar: bool = True,
+        weather: WeatherHistory | None = None,
     ) -> TrainingSummary:
         """Train on windows inside ``train`` and stop early on the loss over ``validation``.
 
         Both are ``[start, end)`` UTC instants. Validation windows score only targets
-        inside the validation period. The best epoch's weights are kept.
+        inside the validation period. The best epoch's weights are kept. A weather model
+        (``config.weather``) needs ``weather`` (observations; windows without them are
+        skipped); its band is calibrated with the realistic forecast error.
         """
         config = self.config
-        windows = _Windows(series, config, extra_hours=config.output_hours)
+        windows = _Windows(series, config, extra_hours=config.output_hours, weather=weather)
         span = config.context_hours + config.output_hours
         first, last = windows.position(train[0]), windows.position(train[1]) - span
         train_starts = np.arange(max(first, 0), last + 1)
@@ -141,81 +281,124 @@ class TransformerForecaster:
         # Windows whose later targets run past the end are kept: unknown targets are masked.
         v_last = min(windows.position(validation[1]), len(windows.values)) - span
         validation_starts = np.arange(max(v_first, 0), v_last + 1, 6)
+        train_starts = train_starts[windows.weather_complete(train_starts)]
+        validation_starts = validation_starts[windows.weather_complete(validation_starts)]
         if len(train_starts) < config.batch_size or len(validation_starts) == 0:
             raise DataValidationError(
                 "train",
                 f"too little data: {len(train_starts)} training windows and {len(validation_starts)} "
                 f"validation windows of {span} hours",
             )
-        rng = np.random.default_rng(config.seed)
-        optimiser = torch.optim.AdamW(
-            self.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-        )
-        steps_per_epoch = math.ceil(min(config.samples_per_epoch, len(train_starts)) / config.batch_size)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(
-            optimiser, max_lr=config.learning_rate, total_steps=config.max_epochs * steps_per_epoch
-        )
-        best = (math.inf, 0, copy.deepcopy(self.model.state_dict()))
+        members = list(self.model.members) if isinstance(self.model, DemandEnsemble) else [self.model]
         history: list[dict[str, float]] = []
         began = time.perf_counter()
-        stopped = "max_epochs"
-        bar = _bar(config.max_epochs, show_bar)
-        with bar:
-            task = bar.add_task("training", total=config.max_epochs)
-            for epoch in range(1, config.max_epochs + 1):
-                self.model.train()
-                chosen = rng.choice(train_starts, size=steps_per_epoch * config.batch_size, replace=True)
-                losses = []
-                for step in range(steps_per_epoch):
-                    batch = chosen[step * config.batch_size : (step + 1) * config.batch_size]
-                    loss = self._loss(windows, batch)
-                    optimiser.zero_grad()
-                    loss.backward()
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-                    optimiser.step()
-                    schedule.step()
-                    losses.append(loss.item())
-                validation_loss = self._evaluate(windows, validation_starts)
-                history.append(
-                    {"epoch": epoch, "train_loss": float(np.mean(losses)), "validation_loss": validation_loss}
-                )
-                line = (
-                    f"epoch {epoch}: train loss {np.mean(losses):.4f}, validation loss {validation_loss:.4f}"
-                )
-                bar.update(task, advance=1, description=line)
-                if progress:
-                    progress(line)
-                if validation_loss < best[0]:
-                    best = (validation_loss, epoch, copy.deepcopy(self.model.state_dict()))
-                elif epoch - best[1] >= config.patience:
-                    stopped = f"early stop: no better validation loss for {config.patience} epochs"
-                    break
-                if time.perf_counter() - began > config.max_train_minutes * 60:
-                    stopped = f"time limit of {config.max_train_minutes} min"
-                    break
-        self.model.load_state_dict(best[2])
+        outcomes = [
+            self._fit_member(
+                member, number, windows, (train_starts, validation_starts), began, history, progress, show_bar
+            )
+            for number, member in enumerate(members)
+        ]
         self.model.eval()
+        # An ensemble's validation loss is the loss of its mean forecast.
+        best_loss = outcomes[0][0] if len(members) == 1 else self._evaluate(windows, validation_starts)
         self.normalisation.update(
             train_mean_mw=float(np.nanmean(windows.values)), train_std_mw=float(np.nanstd(windows.values))
         )
-        self.normalisation["band_scale"] = self._calibrate_band(series, validation)
+        if weather is not None:
+            self.normalisation["weather"] = {
+                "source": weather.description,
+                "features": "see datalake.forecasting.weather.WEATHER_FEATURES",
+                "band_calibrated_with": "ForecastError() (realistic synthetic forecast error)",
+            }
+            weather = weather.with_error(ForecastError(seed=config.seed))
+        self.normalisation["band_scale"] = self._calibrate_band(series, validation, weather)
         self.training = TrainingSummary(
             train_start=train[0].isoformat(),
             train_end=train[1].isoformat(),
             validation_start=validation[0].isoformat(),
             validation_end=validation[1].isoformat(),
             epochs=len(history),
-            best_epoch=best[1],
-            best_validation_loss=round(best[0], 6),
-            stopped=stopped,
+            best_epoch=outcomes[-1][1],
+            best_validation_loss=round(best_loss, 6),
+            stopped="; ".join(dict.fromkeys(outcome[2] for outcome in outcomes)),
             seconds=round(time.perf_counter() - began, 1),
             history=history,
             parameters=sum(p.numel() for p in self.model.parameters()),
         )
         return self.training
 
+    def _fit_member(
+        self,
+        model: torch.nn.Module,
+        number: int,
+        windows: _Windows,
+        starts: tuple[np.ndarray, np.ndarray],
+        began: float,
+        history: list[dict[str, float]],
+        progress: Progress | None,
+        show_bar: bool,
+    ) -> tuple[float, int, str]:
+        """Train one network (an ensemble member: its own seed) with early stopping: (loss, epoch, why)."""
+        config = self.config
+        train_starts, validation_starts = starts
+        rng = np.random.default_rng(config.seed + number)
+        optimiser = torch.optim.AdamW(
+            model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        steps_per_epoch = math.ceil(min(config.samples_per_epoch, len(train_starts)) / config.batch_size)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimiser, max_lr=config.learning_rate, total_steps=config.max_epochs * steps_per_epoch
+        )
+        best = (math.inf, 0, copy.deepcopy(model.state_dict()))
+        stopped = "max_epochs"
+        bar = _bar(config.max_epochs, show_bar)
+        with bar:
+            task = bar.add_task("training", total=config.max_epochs)
+            for epoch in range(1, config.max_epochs + 1):
+                model.train()
+                chosen = rng.choice(train_starts, size=steps_per_epoch * config.batch_size, replace=True)
+                losses = []
+                for step in range(steps_per_epoch):
+                    batch = chosen[step * config.batch_size : (step + 1) * config.batch_size]
+                    loss = self._loss(windows, batch, rng, model)
+                    optimiser.zero_grad()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                    optimiser.step()
+                    schedule.step()
+                    losses.append(loss.item())
+                validation_loss = self._evaluate(windows, validation_starts, model)
+                entry = {
+                    "epoch": epoch,
+                    "train_loss": float(np.mean(losses)),
+                    "validation_loss": validation_loss,
+                }
+                history.append({**entry, "member": number} if config.members > 1 else entry)
+                prefix = f"member {number + 1}/{config.members} " if config.members > 1 else ""
+                line = (
+                    f"{prefix}epoch {epoch}: train loss {np.mean(losses):.4f}, "
+                    f"validation loss {validation_loss:.4f}"
+                )
+                bar.update(task, advance=1, description=line)
+                if progress:
+                    progress(line)
+                if validation_loss < best[0]:
+                    best = (validation_loss, epoch, copy.deepcopy(model.state_dict()))
+                elif epoch - best[1] >= config.patience:
+                    stopped = f"early stop: no better validation loss for {config.patience} epochs"
+                    break
+                if time.perf_counter() - began > config.max_train_minutes * 60:
+                    stopped = f"time limit of {config.max_train_minutes} min"
+                    break
+        model.load_state_dict(best[2])
+        model.eval()
+        return best[0], best[1], stopped
+
     def _calibrate_band(
-        self, series: pd.Series, validation: tuple[pd.Timestamp, pd.Timestamp]
+        self,
+        series: pd.Series,
+        validation: tuple[pd.Timestamp, pd.Timestamp],
+        weather: WeatherHistory | None = None,
     ) -> dict[str, list[float]]:
         """Per-horizon factors that stretch p10/p90 around p50 to their nominal rates on validation.
 
@@ -229,7 +412,7 @@ class TransformerForecaster:
         origins = pd.date_range(first, validation[1] - pd.Timedelta(hours=out_hours), freq="6h")
         if len(origins) < 20:
             return {"low": [1.0] * out_hours, "high": [1.0] * out_hours, "origins": len(origins)}
-        quantiles = self.forecast(series, origins, out_hours)
+        quantiles = self.forecast(series, origins, out_hours, weather=weather)
         positions = ((origins - regular.index[0]) // pd.Timedelta(hours=1)).to_numpy()
         actual = regular.to_numpy()[positions[:, None] + np.arange(out_hours)]
         low, median, high = quantiles[..., 0], quantiles[..., 1], quantiles[..., 2]
@@ -244,29 +427,47 @@ class TransformerForecaster:
         }
 
     @torch.no_grad()
-    def _evaluate(self, windows: _Windows, starts: np.ndarray) -> float:
-        self.model.eval()
+    def _evaluate(self, windows: _Windows, starts: np.ndarray, model: torch.nn.Module | None = None) -> float:
+        model = model if model is not None else self.model
+        model.eval()
         losses, weights = [], []
+        # The same synthetic errors every epoch, so validation losses compare.
+        rng = np.random.default_rng(self.config.seed + 1)
         for chunk in np.array_split(starts, max(1, len(starts) // 512)):
-            losses.append(float(self._loss(windows, chunk)))
+            losses.append(float(self._loss(windows, chunk, rng, model)))
             weights.append(len(chunk))
         return float(np.average(losses, weights=weights))
 
     # -- forecasting -----------------------------------------------------------------------
 
+    @property
+    def needs_weather(self) -> bool:
+        """Whether :meth:`forecast` needs a :class:`WeatherHistory` (a weather model)."""
+        return self.config.weather
+
+    def with_weather(self, weather: WeatherHistory | None) -> WeatherBound:
+        """This forecaster with its weather bound, as a backtest's :class:`Forecaster`."""
+        return WeatherBound(self, weather)
+
     @torch.no_grad()
     def forecast(
-        self, history: pd.Series, origins: Sequence[pd.Timestamp] | pd.DatetimeIndex, horizon_h: int
+        self,
+        history: pd.Series,
+        origins: Sequence[pd.Timestamp] | pd.DatetimeIndex,
+        horizon_h: int,
+        weather: WeatherHistory | None = None,
     ) -> np.ndarray:
         """Quantiles ``(len(origins), horizon_h, 3)`` (p10, p50, p90, MW) from each origin.
 
         An origin ``t`` means every hour starting before ``t`` is known; horizon 1 is the
-        hour starting at ``t``. Only the ``context_hours`` before each origin are read.
+        hour starting at ``t``. Only the ``context_hours`` before each origin are read. A
+        weather model reads ``weather`` as known at each origin
+        (:meth:`WeatherHistory.known_at`); other models ignore it.
         """
         config = self.config
         length, out_hours = config.context_hours, config.output_hours
         steps = math.ceil(horizon_h / out_hours)
-        windows = _Windows(history, config, extra_hours=(steps + 1) * out_hours + horizon_h)
+        windows = _Windows(history, config, extra_hours=(steps + 1) * out_hours + horizon_h, weather=weather)
         origin_positions = np.array([windows.position(pd.Timestamp(o)) for o in origins], dtype=int)
         starts = origin_positions - length
         if len(starts) and starts.min() < 0:
@@ -279,11 +480,18 @@ class TransformerForecaster:
             if not len(chunk):
                 continue
             buffer, mean, scale = windows.context(starts[chunk])
+            known = None
+            if windows.weather is not None:
+                known = windows.origin_weather(origin_positions[chunk], steps * out_hours)
             carried = None
             for step in range(steps):
                 # Roll: the medians of the last step become the newest patches of the context.
                 calendar = windows.calendar_at(starts[chunk] + step * out_hours, length + out_hours)
-                features, anchor, _ = token_features(buffer[:, -length:], calendar, config)
+                token_weather = None if known is None else windows.token_weather(known, step)
+                lags = windows.week_lags_at(starts[chunk] + step * out_hours, length + out_hours)
+                features, anchor, _ = token_features(
+                    buffer[:, -length:], calendar, config, token_weather, lags
+                )
                 quantiles = self.model(torch.from_numpy(features), torch.from_numpy(anchor))[:, -1].numpy()
                 quantiles = self._stretch(quantiles)
                 if carried is not None:
@@ -338,6 +546,19 @@ class TransformerForecaster:
         ):
             forecaster.training = TrainingSummary(**training)
         return forecaster
+
+
+class WeatherBound:
+    """A forecaster with its weather: ``forecast(history, origins, horizon_h)`` as backtests call it."""
+
+    def __init__(self, forecaster: TransformerForecaster, weather: WeatherHistory | None) -> None:
+        self.forecaster = forecaster
+        self.weather = weather
+
+    def forecast(
+        self, history: pd.Series, origins: Sequence[pd.Timestamp] | pd.DatetimeIndex, horizon_h: int
+    ) -> np.ndarray:
+        return self.forecaster.forecast(history, origins, horizon_h, weather=self.weather)
 
 
 def _widen(quantiles: np.ndarray, carried: np.ndarray) -> np.ndarray:

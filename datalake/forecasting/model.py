@@ -17,55 +17,88 @@ import torch.nn.functional as F
 from torch import nn
 
 from datalake.forecasting.config import ForecastConfig
-from datalake.forecasting.features import N_CALENDAR
+from datalake.forecasting.features import calendar_width
+from datalake.forecasting.weather import N_WEATHER
 
 WEEK = 168
 
 
 def token_width(config: ForecastConfig) -> int:
-    """Features per token: the patch's values and holiday flags, the output hours' calendar and anchor."""
+    """Features per token: the patch's values and holiday flags, the output hours' calendar, weather
+    (when the model has it) and anchor."""
     p, out = config.patch_hours, config.output_hours
-    return p + p + out * N_CALENDAR + out + 1
+    weather = out * N_WEATHER if config.weather else 0
+    return p + p + out * calendar_width(config.calendar) + weather + out + 1
 
 
 def anchors(
-    values: np.ndarray, patch_hours: int, output_hours: int, n_tokens: int
+    values: np.ndarray,
+    patch_hours: int,
+    output_hours: int,
+    n_tokens: int,
+    week_lags: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weekly-delta anchors ``(B, n_tokens, output_hours)`` after each token's patch, and validity per token.
 
     ``values`` is ``(B, >= n_tokens * P)`` (normalised); a token needs a full week before the
-    end of its patch.
+    end of its patch. ``week_lags`` ``(B, n_tokens * P + output_hours)``, when given, is the
+    lag in hours of the same local hour a week before each position (167 or 169 across a
+    daylight-saving change, else 168); without it the lag is 168 UTC hours.
     """
     batch = values.shape[0]
     out = np.zeros((batch, n_tokens, output_hours), dtype=np.float32)
     valid = np.zeros(n_tokens, dtype=np.float32)
     steps = np.arange(1, output_hours + 1)
+    rows = np.arange(batch)[:, None]
     for i in range(n_tokens):
         end = (i + 1) * patch_hours - 1
         if end - WEEK < 0:
             continue
         valid[i] = 1.0
-        out[:, i] = values[:, end + steps - WEEK] + (values[:, end] - values[:, end - WEEK])[:, None]
+        if week_lags is None:
+            out[:, i] = values[:, end + steps - WEEK] + (values[:, end] - values[:, end - WEEK])[:, None]
+            continue
+        targets = end + steps
+        before = np.maximum(targets[None, :] - week_lags[:, targets], 0)
+        end_before = np.maximum(end - week_lags[:, end], 0)
+        level = values[:, end] - values[np.arange(batch), end_before]
+        out[:, i] = values[rows, before] + level[:, None]
     return out, valid
 
 
 def token_features(
-    values: np.ndarray, calendar: np.ndarray, config: ForecastConfig
+    values: np.ndarray,
+    calendar: np.ndarray,
+    config: ForecastConfig,
+    weather: np.ndarray | None = None,
+    week_lags: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tokens for ``values`` ``(B, T*P)`` (normalised) and ``calendar`` ``(B, T*P + output_hours, N_CAL)``.
 
+    ``weather`` ``(B, T, output_hours, N_WEATHER)`` is each token's weather for the hours it
+    predicts, as known at the forecast origin; required exactly when ``config.weather``.
+
+    ``week_lags`` (see :func:`anchors`) is required exactly when ``config.local_week_anchor``.
+
     Returns (features ``(B, T, width)``, anchors ``(B, T, output_hours)``, anchor validity ``(T,)``).
     """
+    if (week_lags is not None) != config.local_week_anchor:
+        raise ValueError("week lags are required by a local-week-anchor model and refused by the others")
+    if (weather is not None) != config.weather:
+        raise ValueError("weather covariates are required by a weather model and refused by the others")
     p, out = config.patch_hours, config.output_hours
     batch, length = values.shape
     n_tokens = length // p
     patches = values.reshape(batch, n_tokens, p)
     own_holiday = calendar[:, :length, 9].reshape(batch, n_tokens, p)
     ahead = (np.arange(n_tokens)[:, None] + 1) * p + np.arange(out)[None, :]
-    next_calendar = calendar[:, ahead].reshape(batch, n_tokens, out * N_CALENDAR)
-    anchor, valid = anchors(values, p, out, n_tokens)
+    next_calendar = calendar[:, ahead].reshape(batch, n_tokens, out * calendar.shape[-1])
+    anchor, valid = anchors(values, p, out, n_tokens, week_lags)
     flag = np.broadcast_to(valid[None, :, None], (batch, n_tokens, 1))
-    features = np.concatenate([patches, own_holiday, next_calendar, anchor, flag], axis=2)
+    parts = [patches, own_holiday, next_calendar]
+    if weather is not None:
+        parts.append(weather.reshape(batch, n_tokens, out * N_WEATHER))
+    features = np.concatenate([*parts, anchor, flag], axis=2)
     return features.astype(np.float32), anchor, valid
 
 
@@ -130,6 +163,22 @@ class DemandTransformer(nn.Module):
         low = median - F.softplus(raw[..., 0] + math.log(math.e**0.3 - 1))
         high = median + F.softplus(raw[..., 2] + math.log(math.e**0.3 - 1))
         return torch.stack([low, median, high], dim=-1)
+
+
+class DemandEnsemble(nn.Module):
+    """``members`` transformers trained apart (other seeds); the forecast is their mean quantiles.
+
+    Networks trained from other seeds disagree by about as much as the gain of any one
+    setting; their mean is steadier than each (the mean of ordered quantiles stays ordered).
+    """
+
+    def __init__(self, config: ForecastConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(DemandTransformer(config) for _ in range(config.members))
+
+    def forward(self, tokens: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(tokens, anchor) for member in self.members]).mean(dim=0)
 
 
 def pinball_loss(quantiles: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, levels) -> torch.Tensor:

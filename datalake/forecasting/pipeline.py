@@ -18,6 +18,7 @@ from datalake.forecasting.backtest import run_backtest
 from datalake.forecasting.config import ForecastConfig
 from datalake.forecasting.data import DemandSeries
 from datalake.forecasting.forecaster import TrainingSummary, TransformerForecaster
+from datalake.forecasting.weather import ForecastError, WeatherHistory
 from datalake.models import model_registry
 from datalake.runs import record_run
 from datalake.settings import Settings, get_settings
@@ -70,8 +71,12 @@ def fit_on_split(
     config: ForecastConfig | None = None,
     progress: Progress | None = None,
     show_bar: bool = True,
+    weather: WeatherHistory | None = None,
 ) -> tuple[TransformerForecaster, TrainingSummary]:
-    """A new forecaster trained before ``split.validation_start``, stopped early on the validation days."""
+    """A new forecaster trained before ``split.validation_start``, stopped early on the validation days.
+
+    A weather model (``config.weather``) trains on ``weather``'s observations.
+    """
     if not split.validation_start < split.test_start <= split.test_end:
         raise DataValidationError("split", f"days out of order: {split}")
     forecaster = TransformerForecaster(config)
@@ -81,8 +86,22 @@ def fit_on_split(
         (split.instant(split.validation_start), split.instant(split.test_start)),
         progress=progress,
         show_bar=show_bar,
+        weather=weather,
     )
     return forecaster, training
+
+
+def judged(forecaster: TransformerForecaster, weather: WeatherHistory | None) -> Any:
+    """What the promotion backtest runs: a weather model with the realistic forecast error.
+
+    The decision is made as the model will be used, with forecast (not observed) weather.
+    A model without weather ignores it.
+    """
+    if not forecaster.needs_weather:
+        return forecaster
+    if weather is None:
+        raise DataValidationError("weather", "a weather model is judged with weather: give --weather")
+    return forecaster.with_weather(weather.with_error(ForecastError(seed=forecaster.config.seed)))
 
 
 def _log_to_mlflow(
@@ -119,11 +138,14 @@ def train_forecaster(
     settings: Settings | None = None,
     progress: Progress | None = None,
     show_bar: bool = True,
+    weather: WeatherHistory | None = None,
 ) -> dict[str, Any]:
     """Train a challenger, backtest it and the champion on the test window, and promote the better.
 
     The first model becomes champion. The decision and both scores go into the
-    ``forecast_train`` run report, which is returned as a dict.
+    ``forecast_train`` run report, which is returned as a dict. With ``weather``, weather
+    models (the challenger, or a champion) are judged with the realistic forecast error
+    (:func:`judged`); a weather champion cannot be judged without weather.
     """
     settings = settings or get_settings()
     split = split or default_split(series)
@@ -131,9 +153,11 @@ def train_forecaster(
     store = runtime.object_store("lake", settings)
     with record_run("forecast_train", store, data=series.description, split=str(split)) as report:
         with report.timed("train"):
-            challenger, training = fit_on_split(series, split, config, progress, show_bar)
+            challenger, training = fit_on_split(series, split, config, progress, show_bar, weather)
         with report.timed("backtest"):
-            backtest = run_backtest(series, challenger, split.test_start, split.test_end, "challenger")
+            backtest = run_backtest(
+                series, judged(challenger, weather), split.test_start, split.test_end, "challenger"
+            )
             scores = backtest_scores(backtest, "challenger")
             champion_record = registry.champion()
             champion_scores = None
@@ -142,9 +166,17 @@ def train_forecaster(
                     champion = TransformerForecaster.load(
                         registry.fetch(champion_record["version"], Path(scratch))
                     )
-                    judged = run_backtest(series, champion, split.test_start, split.test_end, "champion")
-                champion_scores = backtest_scores(judged, "champion")
-        challenger.metrics = {"backtest_window": [str(split.test_start), str(split.test_end)], **scores}
+                    champion_report = run_backtest(
+                        series, judged(champion, weather), split.test_start, split.test_end, "champion"
+                    )
+                champion_scores = backtest_scores(champion_report, "champion")
+        challenger.metrics = {
+            "backtest_window": [str(split.test_start), str(split.test_end)],
+            **scores,
+            # Serving reads it: a weather champion falls back to the newest model without weather.
+            "weather": challenger.needs_weather,
+            "weather_error": "realistic" if challenger.needs_weather else None,
+        }
         with tempfile.TemporaryDirectory() as scratch:
             version = registry.register(
                 challenger.save(Path(scratch)),
@@ -171,6 +203,7 @@ def train_forecaster(
         # so counting them in would mark every run unbalanced in `datalake status`.
         report.details.update(
             hours_with_demand=int(series.demand_mw.notna().sum()),
+            weather=None if weather is None else weather.description,
             version=version,
             promoted=promoted,
             decision=reason,

@@ -2,6 +2,12 @@
 
 A request carries either a history (hourly demand from a start time) or just a horizon; in
 the second case the caller supplies the newest history from the warehouse.
+
+A weather model (trained with temperature covariates) forecasts with the stored weather
+forecast issued at or before the origin (``weather_national_hourly``, ``kind='forecast'``),
+never with an observation of a later hour. When that weather is missing it hands over to its
+fallback, the newest registered model without weather, and the answer says so
+(``covariates``).
 """
 
 from __future__ import annotations
@@ -22,11 +28,17 @@ from datalake.errors import DataValidationError, ObjectNotFoundError
 MAX_HORIZON_HOURS = 14 * 24
 MADRID = "Europe/Madrid"
 VERSION_FILE = "version.json"
+#: ``covariates`` of an answer: which model answered.
+WEATHER = "weather"
+CALENDAR_ONLY = "calendar only"
+#: The lake table a live weather model reads.
+WEATHER_TABLE = "weather_national_hourly"
 
 if TYPE_CHECKING:
     # torch is imported only where a model is loaded: the API on Lambda parses requests and calls the
     # SageMaker endpoint through this module, and its layer ships no torch.
     from datalake.forecasting.forecaster import TransformerForecaster
+    from datalake.forecasting.weather import WeatherHistory
     from datalake.settings import Settings
 
 
@@ -44,10 +56,25 @@ class ServedModel:
 
     forecaster: TransformerForecaster
     version: str
+    #: The model without weather that answers when a weather model's weather is missing.
+    fallback: ServedModel | None = None
 
     @property
     def context_hours(self) -> int:
         return self.forecaster.config.context_hours
+
+    @property
+    def needs_weather(self) -> bool:
+        """Whether it forecasts with weather covariates."""
+        return bool(self.forecaster.needs_weather)
+
+    def describe(self) -> dict[str, Any]:
+        """Which model serves: version, covariates and the fallback's version (for /health)."""
+        return {
+            "version": self.version,
+            "covariates": WEATHER if self.needs_weather else CALENDAR_ONLY,
+            "fallback_version": self.fallback.version if self.fallback else None,
+        }
 
 
 def load_served_model(model_dir: Path | str) -> ServedModel:
@@ -132,14 +159,48 @@ def _history(history: Any) -> pd.Series:
     return pd.Series(numbers, index=index, name="demand_mw")
 
 
-def forecast(model: ServedModel, history: pd.Series, horizon_hours: int) -> dict[str, Any]:
+def forecast(
+    model: ServedModel,
+    history: pd.Series,
+    horizon_hours: int,
+    weather: WeatherHistory | None = None,
+) -> dict[str, Any]:
     """Hourly p10/p50/p90 for ``horizon_hours`` after the newest hour of ``history`` that has a value.
+
+    A weather model reads ``weather`` as known at the origin (stored forecasts issued by
+    then for the hours from the origin on); without it, or when it lacks an hour, the
+    model's fallback answers instead, and ``covariates`` says which (``weather_note`` why).
 
     Raises
     ------
     DataValidationError
-        When the history is shorter than the model's context, or mostly missing.
+        When the history is shorter than the model's context, or mostly missing; or when a
+        weather model has no weather and no fallback.
     """
+    note = None
+    if model.needs_weather:
+        if weather is None:
+            note = "no weather given"
+        else:
+            try:
+                return _forecast(model, history, horizon_hours, weather)
+            except DataValidationError as error:
+                if error.field != "weather":
+                    raise
+                note = error.reason
+        if model.fallback is None:
+            raise DataValidationError(
+                "weather", f"the weather model cannot forecast ({note}) and has no fallback"
+            )
+        answer = _forecast(model.fallback, history, horizon_hours, None)
+        answer["weather_note"] = f"weather model {model.version} not used: {note}"
+        return answer
+    return _forecast(model, history, horizon_hours, None)
+
+
+def _forecast(
+    model: ServedModel, history: pd.Series, horizon_hours: int, weather: WeatherHistory | None
+) -> dict[str, Any]:
     known = history.dropna()
     if known.empty:
         raise DataValidationError("history.demand_mw", "no hour has a value")
@@ -158,7 +219,11 @@ def forecast(model: ServedModel, history: pd.Series, horizon_hours: int) -> dict
         raise DataValidationError(
             "history.demand_mw", f"{missing} of the last {model.context_hours} hours are missing"
         )
-    quantiles = model.forecaster.forecast(context, [origin], horizon_hours)[0]
+    if weather is not None and weather.mode != "issued":
+        raise DataValidationError(
+            "weather", "live forecasts read stored forecasts (mode 'issued'), not observations"
+        )
+    quantiles = model.forecaster.forecast(context, [origin], horizon_hours, weather=weather)[0]
     hours = pd.date_range(origin, periods=horizon_hours, freq="h")
     points = [
         {
@@ -176,6 +241,7 @@ def forecast(model: ServedModel, history: pd.Series, horizon_hours: int) -> dict
         "origin": origin.isoformat(),
         "horizon_hours": horizon_hours,
         "missing_hours_filled": missing,
+        "covariates": WEATHER if weather is not None else CALENDAR_ONLY,
         "points": points,
     }
 
@@ -194,4 +260,28 @@ def load_champion(destination: Path, settings: Settings | None = None) -> Served
     record = registry.champion()
     if record is None:
         raise ObjectNotFoundError(f"no {registry.name} champion yet: run `datalake forecast train` first")
-    return load_served_model(registry.fetch(record["version"], Path(destination)))
+    served = load_served_model(registry.fetch(record["version"], Path(destination) / "champion"))
+    if served.needs_weather:
+        # The newest model without weather stands by for hours whose weather is missing.
+        plain = [r for r in registry.versions() if not (r.get("metrics") or {}).get("weather")]
+        if plain:
+            version = plain[-1]["version"]
+            served.fallback = load_served_model(registry.fetch(version, Path(destination) / "fallback"))
+    return served
+
+
+def live_weather(settings: Settings | None = None) -> WeatherHistory | None:
+    """The lake's ``weather_national_hourly`` for live forecasts, or None when it cannot be read.
+
+    None is not an error: a weather model then answers through its fallback.
+    """
+    from datalake.errors import LakeError
+    from datalake.forecasting.weather import read_weather_table
+
+    try:
+        return read_weather_table(WEATHER_TABLE, settings)
+    except (LakeError, ValueError) as error:
+        import logging
+
+        logging.getLogger(__name__).warning("no weather for the forecast: %s", error)
+        return None
