@@ -67,6 +67,10 @@ HELDOUT_WORLD_ENERGY_PATH = QUESTIONS_PATH.with_name("heldout_world_energy.yaml"
 #: Held-out real-time questions (issue 21), written before portfolio_events had an ask= declaration,
 #: gold from pandas over the closed-form frames (tests/ask/reference_portfolio.py); fixed since.
 HELDOUT_PORTFOLIO_PATH = QUESTIONS_PATH.with_name("heldout_portfolio.yaml")
+#: Held-out weather questions (issue 23) over weather_daily, written before /ask was asked about the
+#: weather, gold from pandas over the shared 2015-2017 observations (tests/ask/reference_weather.py):
+#: 18/23 as first declared, 20/23 once "highest/lowest temperature" named the day's extremes.
+HELDOUT_WEATHER_PATH = QUESTIONS_PATH.with_name("heldout_weather.yaml")
 #: What ``datalake ask eval`` scores by default: every set, each dataset against its own target.
 EVALUATION_SETS = (
     QUESTIONS_PATH,
@@ -539,6 +543,8 @@ def frames_for(questions: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
         frames |= eval_frames.world_energy_frames()
     if "portfolio" in datasets:
         frames |= eval_frames.portfolio_frames()
+    if "weather" in datasets:
+        frames |= eval_frames.weather_frames()
     return frames
 
 

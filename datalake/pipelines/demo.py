@@ -174,6 +174,18 @@ def run_demo(
         f"      {energy_prices.rows_in:,} prices in, {energy_prices.rows_out:,} out, "
         f"{energy_prices.rows_quarantined:,} quarantined"
     )
+    weather = step(
+        f"weather: SAMPLE Open-Meteo archive {start}..{end + dt.timedelta(days=1)} and a forecast issue",
+        lambda: _land_sample_weather(start, end, settings),
+    )
+    log(f"      {weather.rows_out:,} hours landed in {len(weather.keys_written):,} files")
+    weather_run = step(
+        "weather: transform (Spark)", lambda: transform("weather", settings=settings, progress=log)
+    )
+    log(
+        f"      {weather_run.rows_in:,} hours in, {weather_run.rows_out:,} out, "
+        f"{weather_run.rows_quarantined:,} quarantined"
+    )
     step(
         "crawl raw and processed",
         lambda: [r.raise_for_conflicts() for r in crawl_zones(["raw", "processed"], settings, log)],
@@ -240,7 +252,7 @@ def run_demo(
 
 
 #: The demo's steps, for its progress lines.
-DEMO_STEPS = 20
+DEMO_STEPS = 22
 #: The quick forecaster's budget: stated in the step's name, far below a real training's.
 DEMO_FORECAST_EPOCHS = 2
 #: Days of demand the quick forecaster needs: two weeks of context, then training, validation
@@ -253,6 +265,7 @@ DEMO_QUESTIONS: tuple[str, ...] = (
     "¿Cuántas películas de acción hay?",
     "Which city has the most clients?",
     "Which country consumed the most primary energy in 2022?",
+    "¿Qué temperatura hizo ayer en Madrid?",
 )
 
 
@@ -401,6 +414,21 @@ DEMO_FILM = {
     "keywords": ["sequel", "based on novel"],
     "production_companies": ["Warner Bros."],
 }
+
+
+def _land_sample_weather(start: dt.date, end: dt.date, settings: Settings) -> RunReport:
+    """The SAMPLE Open-Meteo archive through the day after the backfill, and one forecast issued the
+    next morning (10:00 UTC, as the weather_daily Lambda), so "ayer" has weather at the demo's "now"."""
+    from datalake.pipelines.weather_ingest import ingest_weather_archive, ingest_weather_forecast
+
+    issued = dt.datetime.combine(end + dt.timedelta(days=2), dt.time(10), dt.UTC)
+    archive, _summary = ingest_weather_archive(
+        start, end + dt.timedelta(days=1), sample=True, now=issued, settings=settings
+    )
+    forecast, _summary = ingest_weather_forecast(issued, sample=True, settings=settings)
+    archive.rows_out += forecast.rows_out
+    archive.keys_written += forecast.keys_written
+    return archive
 
 
 def _backfill_sample_prices(start: dt.date, end: dt.date, settings: Settings) -> RunReport:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -23,10 +24,11 @@ from pyspark.sql.utils import AnalysisException
 from datalake.datasets.spec import DatasetSpec
 from datalake.jobs import delete_processed_partitions, write_processed
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
-from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current, spark_uri
+from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current, spark_uri, with_raw_partition
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
+from datalake.transforms.documents import read_binary_documents
 
 #: Where the parsed rows of each raw partition are kept between runs (hidden: no reader lists it).
 STATE_PREFIX = "_state"
@@ -71,6 +73,23 @@ def plan_kept_run(
             progress(f"nothing to do under {raw_prefix}")
         return None
     return ledger, plan
+
+
+def parse_changed(
+    spark: SparkSession,
+    store: ObjectStore,
+    raw_prefix: str,
+    plan: RunPlan,
+    parse: Callable[[DataFrame], DataFrame],
+    schema: T.StructType,
+) -> DataFrame:
+    """``parse`` of the raw files (``path``, ``content`` bytes) in the plan's changed partitions, with
+    ``_raw_partition``; no rows of ``schema`` when none changed."""
+    keys = [key for name in sorted(plan.changed) for key in plan.partitions[name].keys]
+    if not keys:
+        return spark.createDataFrame([], schema).withColumn(RAW_PARTITION, F.lit(None).cast("string"))
+    files = read_binary_documents(spark, [spark_uri(store, key) for key in keys])
+    return with_raw_partition(parse(files), raw_prefix)
 
 
 def fingerprints(frame: DataFrame, spec: DatasetSpec) -> dict[tuple, tuple[int, object]]:

@@ -230,7 +230,8 @@ def sync_processed_keys(keys: list[str], settings: Settings | None = None) -> li
     touched: dict[str, set[str]] = {}
     for key in filter(is_publish_marker, keys):
         dataset, partitions = read_publish_marker(store, key)
-        touched.setdefault(get_dataset(dataset).name, set()).update(partitions)
+        if get_dataset(dataset).warehouse_table:  # a table read from the lake only has no mirror
+            touched.setdefault(get_dataset(dataset).name, set()).update(partitions)
     return [
         sync_dataset(dataset, settings, partitions=sorted(parts))
         for dataset, parts in sorted(touched.items())
@@ -336,14 +337,15 @@ def transform(
 def sync_all(
     settings: Settings | None = None, progress: Progress = _quiet, force: bool = False
 ) -> list[RunReport]:
-    """Sync every dataset that has processed data (only partitions not yet synced, unless ``force``)."""
+    """Sync every dataset served from the warehouse (``warehouse_table`` set) that has processed data
+    (only partitions not yet synced, unless ``force``)."""
     settings = settings or get_settings()
     store = runtime.object_store("lake", settings)
     catalog = catalog_for(store, settings)
     return [
         sync_dataset(name, settings, progress, force=force)
         for name, spec in sorted(DATASETS.items())
-        if current_table(catalog, spec, settings) is not None
+        if spec.warehouse_table and current_table(catalog, spec, settings) is not None
     ]
 
 

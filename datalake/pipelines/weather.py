@@ -20,8 +20,9 @@ counted in ``details["file_duplicates_merged"]`` by ``datalake ingest weather-cs
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from datalake.datasets.weather import WEATHER_DAILY, WEATHER_HOURLY, WEATHER_NATIONAL_HOURLY
@@ -29,22 +30,15 @@ from datalake.pipelines.kept_rows import (
     drop_unreferenced_state,
     keep_parsed,
     kept_parsed,
+    parse_changed,
     plan_kept_run,
     publish_changed,
 )
-from datalake.pipelines.ledger import RunPlan
-from datalake.pipelines.processing import (
-    RAW_PARTITION,
-    Progress,
-    quarantine_counted,
-    spark_uri,
-    with_raw_partition,
-)
+from datalake.pipelines.processing import RAW_PARTITION, Progress, quarantine_counted
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
 from datalake.transforms import quality
 from datalake.transforms import weather as transforms
-from datalake.transforms.documents import read_binary_documents
 from datalake.weather.locations import configured_locations
 
 #: True on the rows this run parsed, False on those kept from earlier runs.
@@ -53,16 +47,6 @@ NEW = "_new"
 ROW_KEY = ["ts_utc", "location", "kind", "issued_at", "source"]
 UNREADABLE = "weather_unreadable"
 _QUARANTINE = ("path", "line", "raw_record", quality.REASON)
-
-
-def _parse(spark: SparkSession, store: ObjectStore, raw_prefix: str, plan: RunPlan, locations) -> DataFrame:
-    """The parsed rows (plus ``_raw_partition``) of the files in the changed raw partitions."""
-    keys = [key for name in sorted(plan.changed) for key in plan.partitions[name].keys]
-    if not keys:
-        empty = spark.createDataFrame([], transforms.PARSED)
-        return empty.withColumn(RAW_PARTITION, F.lit(None).cast("string"))
-    files = read_binary_documents(spark, [spark_uri(store, key) for key in keys])
-    return with_raw_partition(transforms.files_to_rows(files, locations), raw_prefix)
 
 
 def describe(report: RunReport) -> str:
@@ -120,7 +104,8 @@ def process_raw_weather(
         return report
     ledger, plan = planned
     with report.timed("read"):
-        parsed = _parse(spark, store, raw_prefix, plan, locations).cache()
+        parse = partial(transforms.files_to_rows, locations=locations)
+        parsed = parse_changed(spark, store, raw_prefix, plan, parse, transforms.PARSED).cache()
         report.rows_in = parsed.count()
         report.details["files"] = parsed.select("path").distinct().count()
         readable = F.col("ts_utc").isNotNull() | F.col("line").isNotNull()

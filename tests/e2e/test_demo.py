@@ -82,13 +82,15 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
         "EIA: SAMPLE daily prices backfilled",
         "EIA: transform (Spark)",
         "USD/COP buy/sell signal trained",
-        "/ask: 5 questions in Spanish and English",
+        "weather: SAMPLE Open-Meteo archive",
+        "weather: transform (Spark)",
+        "/ask: 6 questions in Spanish and English",
     ):
         assert step in first.stdout, step
     # Eleven days of demand are too few for the quick forecaster: it says so instead of training.
     assert "skipped: 11 days of SAMPLE demand" in first.stdout
     # Every /ask question the demo asks is answered on its own SAMPLE data.
-    assert "5/5 questions answered" in first.stdout
+    assert "6/6 questions answered" in first.stdout
     assert "COP/USD" in first.stdout and "make serve" in first.stdout
     # One film predicted by the champion trained on the lake's SAMPLE movie tables.
     assert "'Luz de invierno' (2027-07-16)" in first.stdout and "chance of success" in first.stdout
@@ -117,6 +119,8 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     sales = query_json("SELECT count(*) AS n FROM store_sales_daily", lake_env)[0]["n"]
     assert world > 300 and warehouse_count(lake_env, "world_energy") == world
     assert sales > 10_000 and warehouse_count(lake_env, "store_sales_daily") == sales
+    weather = query_json("SELECT count(*) AS n FROM weather_daily", lake_env)[0]["n"]
+    assert weather >= 5 * 11 and warehouse_count(lake_env, "weather_daily") == weather
     assert "store-sales" in first.stdout and "test RMSPE" in first.stdout
 
     second = run_cli(*args, env=lake_env)
@@ -125,6 +129,7 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     assert warehouse_count(lake_env, "store_sales_daily") == sales
     assert warehouse_count(lake_env, "energy_transacciones") == transacciones  # the same drops again
     assert warehouse_count(lake_env, "movies") == movies  # the same export again
+    assert warehouse_count(lake_env, "weather_daily") == weather  # the same SAMPLE days again
     assert query_json("SELECT count(*) AS n FROM demand_hourly", lake_env)[0]["n"] == processed
     assert warehouse_count(lake_env, "demand_hourly") == processed
     assert warehouse_count(lake_env, "generation") == generation

@@ -25,7 +25,7 @@ import pytest
 from processed_fixtures import published
 
 from datalake.datasets.weather import WEATHER_DAILY, WEATHER_HOURLY, WEATHER_NATIONAL_HOURLY
-from datalake.pipelines.lake import crawl_zones, sync_dataset, transform
+from datalake.pipelines.lake import crawl_zones, sync_all, transform
 from datalake.pipelines.weather_ingest import (
     ingest_weather_archive,
     ingest_weather_csv,
@@ -189,8 +189,12 @@ def test_the_tables_are_queryable_with_duckdb_and_sync_into_postgresql(lake, tmp
     with psycopg.connect(embedded_pg.url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS weather_hourly CASCADE")
         conn.execute("DROP TABLE IF EXISTS weather_daily CASCADE")
-    hourly = sync_dataset("weather_hourly", settings)
-    daily = sync_dataset("weather_daily", settings)
+    # Every table served from the warehouse; the national series (no warehouse_table) is not one.
+    runs = {report.job: report for report in sync_all(settings)}
+    assert {"sync_weather_hourly", "sync_weather_daily"} <= set(
+        runs
+    ) and "sync_weather_national_hourly" not in runs
+    hourly, daily = runs["sync_weather_hourly"], runs["sync_weather_daily"]
     assert hourly.details["inserted"] == len(table(settings, WEATHER_HOURLY))
     assert daily.details["inserted"] == len(table(settings, WEATHER_DAILY))
     with psycopg.connect(embedded_pg.url) as conn:
