@@ -180,6 +180,9 @@ class _Windows:
                 future = offsets >= 0
                 if self.weather.error is not None:
                     temperature[row, future] += self.weather.error.for_origin(stamp, int(future.sum()))
+                _persist_past_the_record(
+                    temperature[row], future, self.padded_hours[positions[row]], self.weather.end
+                )
                 if np.isnan(temperature[row]).any():
                     hour = self.padded_hours[positions[row][np.isnan(temperature[row])][0]]
                     raise DataValidationError(
@@ -546,6 +549,21 @@ class TransformerForecaster:
         ):
             forecaster.training = TrainingSummary(**training)
         return forecaster
+
+
+def _persist_past_the_record(
+    temperature: np.ndarray, future: np.ndarray, hours: pd.DatetimeIndex, record_end: pd.Timestamp
+) -> None:
+    """Fill, in place, hours after the origin AND after the weather record with the day before.
+
+    Only a backtest's last days need it (a 48-hour token from an origin near the end of the
+    data reads hours nobody observed); those hours take a persistence forecast (the same
+    hour a day before), a worse forecast, never a later observation.
+    """
+    missing = np.flatnonzero(np.isnan(temperature) & future & np.asarray(hours > record_end))
+    for index in missing:
+        if index >= 24:
+            temperature[index] = temperature[index - 24]
 
 
 class WeatherBound:
