@@ -98,5 +98,15 @@ class ForecastConfig:
         return cls.from_dict(json.loads(path.read_text()))
 
 
-#: The weather model's settings: weather covariates and the regional calendar.
-WEATHER_MODEL = ForecastConfig(calendar="regional", weather=True, local_week_anchor=True)
+#: The weather model's settings: weather covariates, the regional calendar, the local-hour
+#: weekly anchor; chosen on the validation half-year (H1 2017), see docs/forecaster.md. More
+#: dropout and a one-cycle schedule that ends by epoch 20 (early stopping came at epochs
+#: 10-14, before the learning rate had come down), and two networks averaged.
+WEATHER_MODEL = ForecastConfig(
+    calendar="regional",
+    weather=True,
+    local_week_anchor=True,
+    dropout=0.2,
+    max_epochs=20,
+    members=2,
+)

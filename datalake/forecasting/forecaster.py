@@ -83,11 +83,7 @@ class _Windows:
         self.values = self.series.to_numpy(dtype="float64")
         hours = pd.date_range(self.series.index[0], periods=len(self.values) + extra_hours, freq="h")
         self.calendar = calendar_for(hours, config.timezone, config.holidays_country, config.calendar)
-        # The UTC lag of the same local hour a week before each hour (168, or 167/169 after a change).
-        offsets = hours.tz_convert(config.timezone).map(lambda t: t.utcoffset().total_seconds() // 3600)
-        offsets = np.asarray(offsets, dtype=np.int64)
-        week_ago = np.r_[np.full(168, offsets[0]), offsets[:-168]] if len(offsets) > 168 else offsets
-        self.week_lags = 168 - (offsets - week_ago[: len(offsets)])
+        self.week_lags = _local_week_lags(hours, config.timezone) if config.local_week_anchor else None
         if config.weather and weather is None:
             raise DataValidationError("weather", "a model with weather covariates needs the weather")
         self.weather = weather if config.weather else None
@@ -123,7 +119,7 @@ class _Windows:
 
     def week_lags_at(self, starts: np.ndarray, hours: int) -> np.ndarray | None:
         """The local week lags of :func:`model.anchors` for windows at ``starts`` (None: 168 h)."""
-        if not self.config.local_week_anchor:
+        if self.week_lags is None:
             return None
         return self.week_lags[starts[:, None] + np.arange(hours)]
 
@@ -180,6 +176,9 @@ class _Windows:
                 future = offsets >= 0
                 if self.weather.error is not None:
                     temperature[row, future] += self.weather.error.for_origin(stamp, int(future.sum()))
+                _persist_past_the_record(
+                    temperature[row], future, self.padded_hours[positions[row]], self.weather.end
+                )
                 if np.isnan(temperature[row]).any():
                     hour = self.padded_hours[positions[row][np.isnan(temperature[row])][0]]
                     raise DataValidationError(
@@ -546,6 +545,32 @@ class TransformerForecaster:
         ):
             forecaster.training = TrainingSummary(**training)
         return forecaster
+
+
+def _local_week_lags(hours: pd.DatetimeIndex, timezone: str) -> np.ndarray:
+    """The UTC lag (hours) of the same local hour a week before each hour: 168, or 167/169 after a change."""
+    offsets = (hours.tz_convert(timezone).tz_localize(None) - hours.tz_localize(None)) // pd.Timedelta(
+        hours=1
+    )
+    offsets = np.asarray(offsets, dtype=np.int64)
+    # Before the first week the offset a week earlier is taken as the first hour's.
+    week_ago = np.r_[np.full(min(168, len(offsets)), offsets[0]), offsets[:-168]]
+    return 168 - (offsets - week_ago)
+
+
+def _persist_past_the_record(
+    temperature: np.ndarray, future: np.ndarray, hours: pd.DatetimeIndex, record_end: pd.Timestamp
+) -> None:
+    """Fill, in place, hours after the origin AND after the weather record with the day before.
+
+    Only a backtest's last days need it (a 48-hour token from an origin near the end of the
+    data reads hours nobody observed); those hours take a persistence forecast (the same
+    hour a day before), a worse forecast, never a later observation.
+    """
+    missing = np.flatnonzero(np.isnan(temperature) & future & np.asarray(hours > record_end))
+    for index in missing:
+        if index >= 24:
+            temperature[index] = temperature[index - 24]
 
 
 class WeatherBound:

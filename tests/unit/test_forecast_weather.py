@@ -253,9 +253,13 @@ def test_weather_model_needs_weather_and_refuses_it_short() -> None:
     origin = pd.Timestamp("2024-04-20 11:00", tz="UTC")
     with pytest.raises(DataValidationError, match="needs the weather"):
         forecaster.forecast(series, [origin], 24)
-    short = WeatherHistory(temperature[temperature.index < origin + pd.Timedelta(hours=10)])
+    # A record that stops before the origin lacks past hours: refused.
+    short = WeatherHistory(temperature[temperature.index < origin - pd.Timedelta(hours=10)])
     with pytest.raises(DataValidationError, match="no observed temperature"):
         forecaster.forecast(series, [origin], 24, weather=short)
+    # One that stops after it: the unobserved future hours take the day before (a backtest's end).
+    ending = WeatherHistory(temperature[temperature.index < origin + pd.Timedelta(hours=10)])
+    assert np.isfinite(forecaster.forecast(series, [origin], 24, weather=ending)).all()
 
 
 # -- serving and promotion ------------------------------------------------------------------------------
@@ -430,3 +434,18 @@ def test_an_ensemble_trains_each_member_and_forecasts_their_mean(tmp_path: Path)
     assert np.array_equal(loaded.forecast(series, origins, 30), forecaster.forecast(series, origins, 30))
     with pytest.raises(ValueError, match="members"):
         dataclasses.replace(TINY, members=0)
+
+
+def test_a_backtest_near_the_end_of_the_record_persists_only_unobserved_future_hours() -> None:
+    from datalake.forecasting.forecaster import _persist_past_the_record
+
+    hours = pd.date_range("2017-12-29 00:00", periods=72, freq="h", tz="UTC")
+    temperature = np.arange(72, dtype=float)
+    temperature[60:] = np.nan  # the record ends at hour 59
+    future = np.arange(72) >= 50
+    _persist_past_the_record(temperature, future, hours, hours[59])
+    assert np.array_equal(temperature[60:], np.arange(36, 48, dtype=float))  # the day before
+    past_gap = np.arange(72, dtype=float)
+    past_gap[40:45] = np.nan  # before the origin: stays missing (an error downstream)
+    _persist_past_the_record(past_gap, future, hours, hours[71])
+    assert np.isnan(past_gap[40:45]).all()
