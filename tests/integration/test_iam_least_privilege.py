@@ -509,6 +509,7 @@ def start_transform_runs(h: Harness) -> LambdaRun:
         "raw/owid/energy/year=2024/month=06/day=03/owid-energy-data.0123456789abcdef.csv",
         "raw/store_sales/sales/year=2024/month=06/day=03/rossmann-sales.0123456789abcdef.xlsx",
         "raw/realtime/transactions/year=2024/month=06/day=03/shardId-000000000000-1-3.jsonl",
+        "raw/weather/forecast/year=2024/month=06/day=03/open-meteo-forecast-madrid-issued-20240603T120000Z.json",
     ]
     # Every registered source's job is started: a grant for one the test leaves out would read as unused.
     assert {key.split("/")[1] for key in keys} >= {s.name for s in SOURCES.values()}
