@@ -42,6 +42,7 @@ import boto3
 from datalake import aws
 from datalake.deploy.templates import REPO_ROOT
 from datalake.errors import ConfigurationError
+from datalake.models.bundle import MLFLOW_AWS_PLUGINS
 from datalake.settings import Settings, get_settings
 
 Progress = Callable[[str], None]
@@ -104,6 +105,13 @@ LAYER_STRIP_PATTERNS = (
     "pyarrow/libarrow_substrait*", "pyarrow/_substrait*",
     "hf_xet/*", "hf_xet-*.dist-info/*",
 )  # fmt: skip
+#: Declared distributions the Lambda layers install as a smaller one. The promote Lambda only moves
+#: MLflow registry aliases (``MlflowClient``): mlflow-skinny is the same ``mlflow`` package without
+#: the tracking server and UI, whose dependencies (Flask, SQLAlchemy, alembic, scikit-learn with
+#: scipy, matplotlib) would take the pipeline layer past Lambda's 250 MB.
+LAMBDA_SUBSTITUTES = {"mlflow": "mlflow-skinny"}
+#: Installed beside MLflow, as in the SageMaker containers (the tracking server's ARN plugin).
+MLFLOW_CLIENT_EXTRAS = MLFLOW_AWS_PLUGINS
 #: Lambda's limit on a function and all its layers, unzipped.
 LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 #: Sources whose content decides the code version.
@@ -197,14 +205,27 @@ def build_core_layer(out: Path, repo: Path = REPO_ROOT) -> Artifact:
 
 
 def lambda_requirements(excluded: frozenset[str] = LAMBDA_EXCLUDED) -> list[str]:
-    """The installed ``datalake``'s declared dependencies, less ``excluded`` and the extras."""
+    """The installed ``datalake``'s declared dependencies, less ``excluded`` and the extras.
+
+    A declared distribution with a :data:`LAMBDA_SUBSTITUTES` entry is installed as its substitute
+    (same version range), plus :data:`MLFLOW_CLIENT_EXTRAS` with MLflow.
+    """
     requirements = []
     for line in importlib.metadata.requires("datalake") or []:
         if ";" in line:  # extras (aws, dev)
             continue
         match = _NAME.match(line)
-        if match and match.group(0).lower().replace("_", "-") not in excluded:
+        if not match:
+            continue
+        name = match.group(0).lower().replace("_", "-")
+        if name in excluded:
+            continue
+        if name in LAMBDA_SUBSTITUTES:
+            requirements.append(LAMBDA_SUBSTITUTES[name] + line.strip()[len(match.group(0)) :])
+        else:
             requirements.append(line.strip())
+        if name == "mlflow":
+            requirements.extend(MLFLOW_CLIENT_EXTRAS)
     return requirements
 
 
