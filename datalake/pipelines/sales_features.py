@@ -40,6 +40,7 @@ from datalake.sales.dataset import (
     digest_of_parts,
     dtype_signature,
     feature_rows,
+    point_latest,
     publish_version,
     row_hashes,
     version_prefix,
@@ -235,6 +236,7 @@ def write_sales_features(
         prefix = version_prefix(version)
         if store.exists(f"{prefix}/manifest.json"):
             written = False  # complete, and a digest of the same content
+            point_latest(store, version)  # the tables may have gone back to an earlier version's
         else:
             rows.drop(ROW_HASH).write.mode("overwrite").parquet(spark_uri(store, f"{prefix}/{FEATURES_PART}"))
             buffer = io.BytesIO()

@@ -204,6 +204,11 @@ def publish_version(
     store.put_bytes(f"{prefix}/stores.parquet", stores_parquet)
     # The manifest last: a reader that finds it finds the data.
     store.put_json(f"{prefix}/manifest.json", manifest)
+    point_latest(store, version)
+
+
+def point_latest(store: ObjectStore, version: str) -> None:
+    """Make ``version`` (complete: its manifest written) the one readers get by default."""
     store.put_json(f"{PREFIX}/_latest.json", {"version": version})
 
 

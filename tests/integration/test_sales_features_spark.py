@@ -67,6 +67,9 @@ def test_the_glue_jobs_spark_features_equal_the_local_pandas_ones_digest_include
     # What a reader gets hashes to the version it is filed under.
     assert content_digest(written.frame, written.manifest["settings"], written.stores) == written.version
 
-    # A rerun finds the version complete and leaves it alone.
+    # A rerun finds the version complete and leaves it alone, but makes it the latest again (the
+    # tables may have gone back to what an earlier version was built from).
+    store.put_json("features/store_sales/_latest.json", {"version": "another"})
     again = transform("store_sales", settings=settings, features=True).details["features"]
     assert (again["version"], again["written"]) == (features["version"], False)
+    assert store.get_json("features/store_sales/_latest.json") == {"version": features["version"]}
