@@ -474,11 +474,27 @@ def run_sales_retrain_command(
     dataset_version: Annotated[
         str | None, typer.Option(help="The features version to train on (default: the latest).")
     ] = None,
+    search: Annotated[
+        str,
+        typer.Option(
+            help="none, or optuna: search the parameters on the validation window (the six weeks "
+            "before the test window) first, then train with the best."
+        ),
+    ] = "none",
+    budget_s: Annotated[
+        float, typer.Option("--budget-s", min=0, help="Seconds the search may start trials for.")
+    ] = 120.0,
 ) -> None:
     """Store sales retraining: a challenger vs the champion on the last six weeks; promote the better."""
     from datalake.sales.retrain import retrain_sales_model
+    from datalake.sales.search import SEARCHES
 
-    details = retrain_sales_model(dataset_version=dataset_version, progress=console.log)["details"]
+    if search not in SEARCHES:
+        console.print(f"--search: expected one of {', '.join(SEARCHES)}, got {search!r}", markup=False)
+        raise typer.Exit(2)
+    details = retrain_sales_model(
+        dataset_version=dataset_version, progress=console.log, search=search, budget_s=budget_s
+    )["details"]
     if details.get("trained"):
         champion = details["rmspe_test_champion"]
         console.print(

@@ -3,7 +3,9 @@
 On AWS a Step Functions state machine (``cloudformation/mlops.yaml``) runs, on an EventBridge
 schedule:
 
-1. the sales ETL Glue job (``glue:startJobRun.sync``);
+1. the sales ETL Glue job (``glue:startJobRun.sync``): the ``store_sales`` source's job, whose
+   ``--features true`` makes each run end by writing the versioned features dataset of the published
+   tables with Spark (:mod:`datalake.pipelines.sales_features`; the same digest as the local path);
 2. a SageMaker training job in script mode: ``sagemaker/sales_train.py`` reads the ``features``
    channel (the versioned features dataset, ``features/store_sales/`` in the lake) and calls
    :func:`train_in_container`, which trains and registers a challenger through the sales model's

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from datalake.settings import Settings
 from datalake.sources.xlsx import read_xlsx_rows, write_xlsx
 
 ROSSMANN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "retail_rossmann"
@@ -101,3 +102,19 @@ def sales_csv(rows: Iterable[list[str]]) -> bytes:
     """Sales rows as a CSV with ISO dates (``2024-07-31``), as a CSV export writes them."""
     iso = [[*row[:2], serial_date(row[2]).isoformat(), *row[3:]] for row in rows]
     return to_csv([SALES_HEADER, *iso])
+
+
+def land_shared_drops(settings: Settings, stores: list[int], days: int) -> Settings:
+    """Land the shared stores' newest ``days`` days (a workbook) and their store.csv in a local lake.
+
+    Returns ``settings`` (a local lake whose root the drops land under).
+    """
+    from datalake.pipelines.ingest import land_energy_drops
+    from datalake.storage.local import LocalObjectStore
+
+    landing = LocalObjectStore(settings.lake_root / "landing")
+    landing.put_bytes("rossmann-sales.xlsx", sales_xlsx(shared_sales(stores, days)))
+    landing.put_bytes("store.csv", to_csv(shared_stores(stores)))
+    at = dt.datetime(2024, 8, 1, 9, tzinfo=dt.UTC)
+    land_energy_drops([("rossmann-sales.xlsx", at), ("store.csv", at)], settings=settings)
+    return settings

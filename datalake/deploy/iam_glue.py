@@ -16,7 +16,7 @@ list its targets, read and write its database's tables and partitions, write its
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from datalake.catalog.processed import runs_prefix
@@ -51,17 +51,22 @@ class JobContract:
         The ``quarantine/<name>/`` folders its bad records go to.
     reads_back
         Processed tables a run reads before replacing them (a ``--day`` run merges into them).
+    option_writes
+        Lake prefixes a run also writes when a flag option is ``true`` (the store-sales features).
     """
 
     run_name: str
     publishes: tuple[DatasetSpec, ...]
     quarantines: tuple[str, ...]
     reads_back: tuple[DatasetSpec, ...] = ()
+    option_writes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def source_contract(source: SourceSpec) -> JobContract:
     """The contract of a registered source's job: its run reports, tables, quarantine folders."""
-    return JobContract(source.run_name, source.datasets, source.quarantines, source.reads_back)
+    return JobContract(
+        source.run_name, source.datasets, source.quarantines, source.reads_back, dict(source.option_writes)
+    )
 
 
 def _bucket_arn(partition: str, bucket: str) -> str:
@@ -273,6 +278,13 @@ def glue_job_data_requests(
         requests += spark_write_requests(
             bucket, join_key(QUARANTINE_PREFIX, folder), f"{job} quarantines bad records", partition
         )
+    for option, written in sorted(contract.option_writes.items()):
+        if arguments.get(f"--{option}") != "true":
+            continue
+        for prefix in written:
+            # Spark's files, then the driver's (put; a listing for whether a key exists): the
+            # same actions under the prefix.
+            requests += spark_write_requests(bucket, prefix, f"{job} writes {prefix} (--{option})", partition)
     requests.append(
         Request(
             "s3:PutObject",

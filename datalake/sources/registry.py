@@ -31,6 +31,7 @@ from datalake.datasets.store_sales import QUARANTINE_FOLDERS as STORE_SALES_QUAR
 from datalake.datasets.store_sales import STORE_SALES_DAILY, STORES_TABLE
 from datalake.datasets.weather import WEATHER_DAILY, WEATHER_HOURLY, WEATHER_NATIONAL_HOURLY, WEATHER_TABLES
 from datalake.errors import ConfigurationError, LakeError
+from datalake.sales import FEATURES_PREFIX
 from datalake.settings import Settings
 from datalake.storage.paths import join_key
 
@@ -257,6 +258,9 @@ class SourceSpec:
     freshness
         How fresh its processed data should be; None: no expectation (files dropped by hand), so no
         freshness alarm and no stale flag. Its processing runs record (and on AWS publish) the age.
+    option_writes
+        Lake prefixes its runs also write when a flag option is ``true`` (``{"features":
+        ("features/store_sales",)}``): Spark's files and the driver's small ones below each prefix.
     """
 
     name: str
@@ -279,6 +283,7 @@ class SourceSpec:
     owned_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     owner_column: str = "source"
     freshness: Freshness | None = None
+    option_writes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -292,6 +297,9 @@ class SourceSpec:
             raise ConfigurationError(f"source {self.name}: the standard pipeline needs an unreadable builder")
         if self.owned_values:
             self._check_owned_values()
+        unknown = sorted(set(self.option_writes) - {option.name for option in self.options})
+        if unknown:
+            raise ConfigurationError(f"source {self.name}: option_writes names options it lacks: {unknown}")
         if self.freshness is not None and self.freshness.dataset not in self.datasets:
             raise ConfigurationError(
                 f"source {self.name}: freshness reads {self.freshness.dataset.name}, "
@@ -430,6 +438,12 @@ class SourceSpec:
 
 def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
+
+
+def _flag(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise ValueError("expected true or false")
+    return text == "true"
 
 
 # -- the sources ------------------------------------------------------------------------------------
@@ -629,6 +643,11 @@ STORE_SALES = SourceSpec(
     # The newest drop holding a (store, day) or a store wins whatever day it landed, so the tables
     # are a function of every drop: parsed rows are kept between runs (datalake.pipelines.store_sales).
     process=CodeRef("datalake.pipelines.store_sales:process_raw_store_sales"),
+    # The Glue job (--features true) ends by writing the features dataset the training job reads.
+    options=(
+        JobOption("features", "true: end by writing the features dataset (features/store_sales/)", _flag),
+    ),
+    option_writes={"features": (FEATURES_PREFIX,)},
     # Its drops land through the landing Lambda of the energy company (ingest_csv), which routes them.
     quarantine_folders=tuple(STORE_SALES_QUARANTINE.values()),
     reads_back=(STORE_SALES_DAILY, STORES_TABLE),

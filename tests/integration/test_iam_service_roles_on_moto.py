@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import importlib.util
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -205,10 +206,18 @@ OWID_DROP = (
     b"Spain,2019,ESP,1589.265\nWorld,2019,OWID_WRL,162194.29\n"
 )
 
-#: A Rossmann sales drop (two stores, one day) and its stores.
+#: Days of the Rossmann sales drop: more than the sales split's validation and test windows (84
+#: days), so the job (--features true) writes the features dataset too.
+STORE_SALES_DAYS = 90
+#: A Rossmann sales drop (two stores, STORE_SALES_DAYS days, closed on Sundays) and its stores.
 STORE_SALES_DROPS = {
     "sales.csv": b"Store,DayOfWeek,Date,Sales,Customers,Open,Promo,StateHoliday,SchoolHoliday\n"
-    b"1,3,2024-07-31,5263,555,1,1,0,1\n2,3,2024-07-31,6064,625,1,1,0,1\n",
+    + "".join(
+        f"{store},{day.isoweekday()},{day.isoformat()},{0 if day.isoweekday() == 7 else 5000 + 37 * n},"
+        f"{0 if day.isoweekday() == 7 else 500 + n},{int(day.isoweekday() != 7)},{n // 7 % 2},0,0\n"
+        for store in (1, 2)
+        for n, day in enumerate(dt.date(2024, 5, 3) + dt.timedelta(days=i) for i in range(STORE_SALES_DAYS))
+    ).encode(),
     "store.csv": b"Store,StoreType,Assortment,CompetitionDistance,CompetitionOpenSinceMonth,"
     b"CompetitionOpenSinceYear,Promo2,Promo2SinceWeek,Promo2SinceYear,PromoInterval\n"
     b'1,c,a,1270,9,2008,0,,,\n2,a,a,570,11,2007,1,13,2010,"Jan,Apr,Jul,Oct"\n',
@@ -450,6 +459,15 @@ def test_finding_6_glue_jobs_need_exactly_what_the_static_check_derives_and_the_
     everything = [r for job, rs in made.items() for r in (*rs, *glue_job_platform_requests(transforms, job))]
     report = check_role(role_policy(transforms, "GlueJobRole"), everything)
     assert report.ok, report.summary()
+    # The store-sales job (--features true) wrote the features dataset: Spark's parts, then the manifest.
+    lake_arn = f"arn:aws:s3:::{bucket}/"
+    features = {
+        r.resource.removeprefix(lake_arn) for r in made["StoreSalesJob"] if r.action == "s3:PutObject"
+    }
+    assert any(re.fullmatch(r"features/store_sales/version=\w+/features/\*", k) for k in features), features
+    assert any(re.fullmatch(r"features/store_sales/version=\w+/manifest\.json", k) for k in features), (
+        features
+    )
     # The ENTSO-E run brought demand_hourly's definition back to its spec.
     table = GlueCatalog(settings=moto_settings).get_table(databases["PROCESSED_DATABASE"], "demand_hourly")
     assert [c.name for c in table.columns] == DEMAND_HOURLY.column_names

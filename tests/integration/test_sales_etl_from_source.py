@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 from sales_fixtures import rossmann_tables
-from store_sales_fixtures import sales_xlsx, shared_sales, shared_stores, to_csv
+from store_sales_fixtures import land_shared_drops
 
-from datalake.pipelines.ingest import land_energy_drops
 from datalake.sales.etl import run_sales_etl
 from datalake.settings import Settings
-from datalake.storage.local import LocalObjectStore
 
 STORES = list(range(1, 11))
 DAYS = 120
@@ -32,11 +30,7 @@ def test_sales_etl_reads_the_sources_processed_tables(
     settings = Settings(
         _env_file=None, lake_runtime="local", lake_root=tmp_path / "lake", spark_master="local[1]"
     )
-    landing = LocalObjectStore(settings.lake_root / "landing")
-    landing.put_bytes("rossmann-sales.xlsx", sales_xlsx(shared_sales(STORES, DAYS)))
-    landing.put_bytes("store.csv", to_csv(shared_stores(STORES)))
-    at = dt.datetime(2024, 8, 1, 9, tzinfo=dt.UTC)
-    land_energy_drops([("rossmann-sales.xlsx", at), ("store.csv", at)], settings=settings)
+    land_shared_drops(settings, STORES, DAYS)
 
     details = run_sales_etl(settings, progress=lambda _: None)["details"]
 

@@ -11,8 +11,10 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 from sales_fixtures import rossmann_tables, synthetic_sales, synthetic_stores
 
@@ -155,3 +157,93 @@ def _no_tracking_uri(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The local SQLite store, whatever the developer's environment says."""
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     yield
+
+
+def test_the_training_job_registers_a_challenger_and_leaves_the_promotion_to_the_promote_step(
+    lake: Settings, tmp_path: Path
+) -> None:
+    from datalake.sales_aws import promote_training_output, train_in_container
+
+    _etl(lake)
+    weak = retrain_sales_model(lake, params=WEAK, progress=lambda _: None)["details"]
+    client = tracking.client(lake)
+    channel = lake.lake_root / "features" / "store_sales"  # what SageMaker copies into the channel
+
+    def job(name: str) -> Any:
+        return train_in_container(
+            channel,
+            tmp_path / name / "model",
+            tmp_path / name / "out",
+            tmp_path / name / "staging",
+            settings=lake,
+        )
+
+    evaluation = job("first")
+    assert evaluation.dataset_version == weak["dataset_version"]
+    assert evaluation.champion_version == str(weak["version"])
+    assert evaluation.rmspe_test_champion == pytest.approx(weak["rmspe_test"])
+    assert evaluation.rmspe_test < evaluation.rmspe_test_champion  # default trees beat one weak step
+    # Registered as challenger, not promoted: the champion is the promote step's call.
+    assert str(client.get_model_version_by_alias(MODEL_NAME, "challenger").version) == evaluation.version
+    assert str(client.get_model_version_by_alias(MODEL_NAME, "champion").version) == str(weak["version"])
+    assert client.get_run(evaluation.mlflow_run_id).data.metrics["rmspe_test"] == pytest.approx(
+        evaluation.rmspe_test
+    )
+
+    outcome = promote_training_output(evaluation, client)
+    assert outcome["promoted"] and outcome["champion"] == evaluation.version
+    # A rerun on the same data trains nothing, registers no version and finds its version champion.
+    again = job("again")
+    assert again.version == evaluation.version and again.champion_version is None
+    assert len(client.search_model_versions(f"name='{MODEL_NAME}'")) == 2
+    assert promote_training_output(again, client)["decision"] == "already champion"
+
+
+def test_the_optuna_search_tunes_on_the_validation_window_only_and_starts_from_the_defaults(
+    lake: Settings,
+) -> None:
+    import datetime as dt
+
+    from datalake.sales.dataset import read_feature_dataset
+    from datalake.sales.model import DEFAULT_PARAMS
+    from datalake.sales.retrain import feature_config
+    from datalake.sales.search import optuna_search, validation_parts
+    from datalake.storage.local import LocalObjectStore
+
+    _etl(lake)
+    dataset = read_feature_dataset(LocalObjectStore(lake.lake_root))
+    dates = {k: dt.date.fromisoformat(v) for k, v in dataset.manifest["split_dates"].items()}
+    config = feature_config(dataset)
+    fit_rows, history, validation, _ = validation_parts(dataset, config)
+    # Trials learn from the days before the validation window and are scored on it: the test window
+    # is in neither, and no validation day is in what a trial learns from.
+    assert history["date"].max().date() < dates["validation_start"]
+    assert pd.to_datetime(fit_rows["date"]).max().date() < dates["validation_start"]
+    assert validation["date"].min().date() >= dates["validation_start"]
+    assert validation["date"].max().date() < dates["test_start"]
+
+    found = optuna_search(dataset, config, DEFAULT_PARAMS, budget_s=600, max_trials=3)
+    assert [t["number"] for t in found.trials] == [0, 1, 2]
+    assert found.trials[0]["params"] == DEFAULT_PARAMS  # the defaults first
+    assert found.best_rmspe == min(t["rmspe_validation"] for t in found.trials) <= found.default_rmspe
+    assert len({json.dumps(t["params"], sort_keys=True) for t in found.trials}) == 3
+    again = optuna_search(dataset, config, DEFAULT_PARAMS, budget_s=600, max_trials=3)
+    assert again.best_params == found.best_params  # a seeded sampler
+
+
+def test_retrain_with_a_search_trains_the_best_parameters_and_logs_the_trials(lake: Settings) -> None:
+    _etl(lake)
+    quiet = {"progress": lambda _: None}
+    # A zero budget runs the defaults' trial only: the challenger is the defaults' model.
+    searched = retrain_sales_model(lake, search="optuna", budget_s=0, **quiet)["details"]
+    assert searched["search_trials"] == 1
+    assert searched["rmspe_validation_best"] == searched["rmspe_validation_default"]
+    plain = retrain_sales_model(lake, **quiet)["details"]
+    assert not plain["trained"] and plain["version"] == searched["version"]  # the same training key
+    client = tracking.client(lake)
+    run = client.get_run(searched["mlflow_run_id"])
+    assert run.data.params["search"] == "optuna" and run.data.metrics["search_trials"] == 1
+    logged = json.loads(Path(client.download_artifacts(run.info.run_id, "optuna_search.json")).read_text())
+    assert len(logged["trials"]) == 1 and logged["best_params"] == logged["trials"][0]["params"]
+    with pytest.raises(ValueError, match="search"):
+        retrain_sales_model(lake, search="grid", **quiet)

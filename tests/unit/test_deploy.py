@@ -4,7 +4,9 @@ real DescribeStackEvents JSON: moto never fails a stack), and Glue arguments bec
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -343,3 +345,29 @@ def test_a_failed_create_reports_the_failing_resource_and_reason(monkeypatch: py
     assert "already exists" in str(error) and "ROLLBACK_COMPLETE" in str(error)
     assert fake.calls[:2] == ["describe_stacks", "create_change_set:CREATE"]
     assert any("Add" in line and "LandingBucket" in line for line in lines)  # the changes were shown
+
+
+def _requirement_names(lines: list[str]) -> set[str]:
+    return {re.match(r"[A-Za-z0-9_.-]+", line).group(0).lower().replace("_", "-") for line in lines}
+
+
+def test_mlflow_reaches_the_promote_lambda_and_the_sales_training_container_with_the_arn_plugin(
+    tmp_path: Path,
+) -> None:
+    from datalake.models.bundle import MLFLOW_AWS_PLUGINS, REQUIREMENTS, build_source_bundle
+
+    # The promote Lambda (pipeline layer) and the API move or read registry aliases: MLflow's client
+    # (mlflow-skinny: the `mlflow` package without the server's stack), never the full distribution.
+    for name, excluded in pkg.DEPENDENCY_LAYERS.items():
+        names = _requirement_names(pkg.lambda_requirements(excluded))
+        assert {"mlflow-skinny", "sagemaker-mlflow"} <= names, name
+        assert "mlflow" not in names, name
+    # The training job logs its run, plot and model and registers the challenger: full MLflow.
+    bundled = (build_source_bundle(tmp_path / "code") / REQUIREMENTS).read_text().splitlines()
+    assert {"mlflow", "sagemaker-mlflow", "scikit-learn", "matplotlib"} <= _requirement_names(bundled)
+    # The plugin is what serves MLFLOW_TRACKING_URI=arn:...: its tracking and registry stores are
+    # registered for the "arn" scheme (the installed distribution the pin names).
+    plugin = _requirement_names(list(MLFLOW_AWS_PLUGINS))
+    for group in ("mlflow.tracking_store", "mlflow.model_registry_store"):
+        schemes = {e.name for e in importlib.metadata.entry_points(group=group) if e.dist.name in plugin}
+        assert "arn" in schemes, group

@@ -118,7 +118,9 @@ def test_finding_6_a_glue_job_role_with_a_prefix_scoped_listing_fails_sparks_fol
     template = broken("transforms")
     statement(template, "GlueJobRole", "ListLake")["Condition"] = {
         # Every prefix the jobs list by name, so only the folder HEADs (no prefix) are lost.
-        "StringLike": {"s3:prefix": ["raw/*", "processed/*", "quarantine/*", "_ledger/*", "_state/*"]}
+        "StringLike": {
+            "s3:prefix": ["raw/*", "processed/*", "quarantine/*", "_ledger/*", "_state/*", "features/*"]
+        }
     }
     lost = [d for r in check_glue_job_roles("dev", {"transforms": template}) for d in r.denied]
     assert lost and all(d.request.action == "s3:ListBucket" and not d.request.context for d in lost)
@@ -133,6 +135,23 @@ def test_finding_6_a_glue_job_role_grant_no_job_uses_is_reported() -> None:
         f"WriteRunReports: s3:GetObject on arn:aws:s3:::datalake-dev-lake-123456789012/{p} "
         "is granted but never used"
         for p in (f"_runs/{source.run_name}/*" for source in SOURCES.values())
+    ]
+
+
+def test_the_store_sales_job_writes_the_features_dataset_only_with_features_true() -> None:
+    lake = "arn:aws:s3:::datalake-dev-lake-123456789012"
+    # Without its grant, the job's features write (Spark's parts, the driver's manifest) is denied...
+    template = broken("transforms")
+    statements(template, "GlueJobRole").remove(statement(template, "GlueJobRole", "WriteSalesFeatures"))
+    lost = denied(check_glue_job_roles("dev", {"transforms": template}))
+    for action in ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"):
+        assert f"{action} {lake}/features/store_sales/*" in lost, lost
+    # ...and a job that does not pass --features true needs none of it.
+    template = broken("transforms")
+    del template["Resources"]["StoreSalesJob"]["Properties"]["DefaultArguments"]["--features"]
+    assert unused(check_glue_job_roles("dev", {"transforms": template})) == [
+        f"WriteSalesFeatures: {action} on {lake}/features/store_sales/* is granted but never used"
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
     ]
 
 

@@ -222,3 +222,46 @@ def test_shifted_dates_use_the_shops_calendar_for_weekdays_means_and_lags() -> N
     # A config that says the dates are the shops' own keeps the dates' weekdays.
     unshifted = build_features(shifted, synthetic_stores(2), shifted, FeatureConfig(date_year_offset=0))
     assert (unshifted.loc[closed.to_numpy(), "day_of_week"] != 7).any()
+
+
+def test_features_built_one_store_at_a_time_equal_the_whole_tables_with_the_histories_span() -> None:
+    # What the Glue job's executors do (datalake.pipelines.sales_features): one store per group.
+    from datalake.sales.dataset import feature_rows
+    from datalake.sales.features import FeatureConfig, open_sales_span
+    from datalake.sales.split import before
+
+    sales, stores = synthetic_sales(stores=3, days=300), synthetic_stores(3)
+    # Store 2 closes for its last 70 days (a refit): the whole table's daily grid runs past its last
+    # open day, so its rolling means still have values there; a grid of its own days would have none.
+    refit = (sales["store_id"] == 2) & (sales["date"] >= sales["date"].max() - pd.Timedelta(days=70))
+    sales = sales.assign(open=sales["open"] & ~refit, sales=sales["sales"].where(~refit, 0.0))
+    whole = build_feature_dataset(sales, stores)
+    test_start = pd.Timestamp(whole.manifest["split_dates"]["test_start"]).date()
+    rows = sales.sort_values(["store_id", "date"], ignore_index=True)
+    history = before(rows, test_start)
+    config = FeatureConfig().resolved(history)
+
+    def per_store(span: tuple[pd.Timestamp, pd.Timestamp] | None) -> pd.DataFrame:
+        parts = []
+        for _store, group in rows.groupby("store_id"):
+            group = group.reset_index(drop=True)
+            parts.append(feature_rows(group, stores, before(group, test_start), config, test_start, span))
+        return pd.concat(parts, ignore_index=True)
+
+    pd.testing.assert_frame_equal(per_store(open_sales_span(history)), whole.frame)
+    own_grid = per_store(None)
+    column = "sales_mean_28d_before_horizon"
+    differs = own_grid[column].fillna(-1) != whole.frame[column].fillna(-1)
+    assert differs.any() and set(own_grid.loc[differs, "store_id"]) == {2}
+
+
+def test_the_calendar_offset_from_closed_day_counts_is_the_one_the_rows_give() -> None:
+    from datalake.sales.features import closed_day_counts, infer_date_year_offset, offset_from_closed_days
+
+    sales = synthetic_sales(stores=2, days=200, start="2022-01-01")  # closed on the 2022 Sundays
+    shifted = sales.assign(date=sales["date"] + pd.DateOffset(years=9))  # as the shared subset
+    for frame, expected in ((sales, 0), (shifted, 9)):
+        counts = closed_day_counts(frame)
+        assert int(counts.sum()) == int((~frame["open"]).sum())
+        assert offset_from_closed_days(counts, (0, 9)) == infer_date_year_offset(frame, (0, 9)) == expected
+    assert offset_from_closed_days(closed_day_counts(sales[sales["open"]]), (0, 9)) == 0  # no closures
