@@ -181,7 +181,8 @@ def test_train_builds_the_training_job_request(
     requirements = s3.get_object(Bucket=bucket, Key=f"{code_prefix}/requirements.txt")["Body"].read().decode()
     pins = {r.name: r.specifier for r in map(Requirement, requirements.splitlines())}
     assert set(pins) == {
-        "pandas", "pyarrow", "holidays", "pydantic", "pydantic-settings", "psycopg", "rich", "scikit-learn"
+        "pandas", "pyarrow", "holidays", "pydantic", "pydantic-settings", "psycopg", "rich", "scikit-learn",
+        "mlflow", "matplotlib", "sagemaker-mlflow",
     }  # fmt: skip
     assert pins["pandas"] == SpecifierSet(">=2.1,<3") and pins["pyarrow"] == SpecifierSet(">=15,<26")
     # The SDK's driver channel names the entry script and the requirements to install.

@@ -45,6 +45,11 @@ def test_source_bundle_carries_the_scripts_the_package_and_pinned_requirements(t
         "psycopg[binary]",
         "rich",
         "scikit-learn",
+        # The store-sales training job logs to MLflow (on AWS the tracking server's ARN, which
+        # the sagemaker-mlflow plugin resolves).
+        "mlflow",
+        "matplotlib",
+        "sagemaker-mlflow",
     ]
 
 
