@@ -170,24 +170,6 @@ def test_the_training_job_reads_its_channel_as_the_lake_and_writes_the_evaluatio
         channel_store(tmp_path / "empty", tmp_path / "staging2")
 
 
-def test_the_training_job_without_the_sales_models_seam_says_what_is_missing(tmp_path: Path) -> None:
-    channel = tmp_path / "features"
-    channel.mkdir()
-    (channel / "_latest.json").write_text('{"version": "abc"}')
-    try:
-        from datalake.sales import retrain
-    except ImportError:
-        expected = "sales model is not installed"
-    else:
-        if hasattr(retrain, "register_challenger"):
-            pytest.skip("the sales model provides register_challenger")
-        expected = "register_challenger"
-    with pytest.raises(ConfigurationError, match=expected):
-        train_in_container(
-            channel, tmp_path / "m", tmp_path / "o", tmp_path / "s", settings=Settings(_env_file=None)
-        )
-
-
 def test_the_promote_step_refuses_to_run_without_a_tracking_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     with pytest.raises(ConfigurationError, match="MLFLOW_TRACKING_URI"):
