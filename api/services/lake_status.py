@@ -8,6 +8,7 @@ from typing import Any
 
 from datalake import runtime
 from datalake.pipelines.freshness import source_statuses
+from datalake.pipelines.lake import catalog_tables
 from datalake.runs import latest_runs
 from datalake.settings import Settings
 
@@ -62,16 +63,5 @@ def lake_status(settings: Settings, catalog_factory: Callable[[], Any] | None = 
         }
         for run in latest_runs(store)
     ]
-    tables = []
-    for database in sorted(catalog.list_databases()):
-        for name in sorted(catalog.list_tables(database)):
-            table = catalog.get_table(database, name)
-            tables.append(
-                {
-                    "database": database,
-                    "table": name,
-                    "format": table.format,
-                    "partitions": len(catalog.list_partitions(database, name)),
-                }
-            )
+    tables = sorted(catalog_tables(catalog), key=lambda table: (table["database"], table["table"]))
     return {"runtime": settings.lake_runtime, "sources": sources, "runs": runs, "tables": tables}

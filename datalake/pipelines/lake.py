@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datalake import runtime
+from datalake.catalog.base import Catalog
 from datalake.catalog.crawler import CrawlReport, LocalCrawler
 from datalake.catalog.processed import (
     CurrentPartition,
@@ -349,12 +350,9 @@ def sync_all(
     ]
 
 
-def lake_status(settings: Settings | None = None, count_rows: bool = True) -> dict[str, Any]:
-    """Tables with partitions and row counts, each job's latest run, each source's last success and
-    freshness, and the warehouse state."""
-    settings = settings or get_settings()
-    catalog = runtime.catalog(settings)
-    engine = runtime.query_engine(settings) if count_rows else None
+def catalog_tables(catalog: Catalog, engine: Any = None) -> list[dict[str, Any]]:
+    """Every table of every database: format, partition count, location, and its row count when
+    ``engine`` is given (``"-"`` without one: counting scans the data)."""
     tables = []
     for database in catalog.list_databases():
         for name in catalog.list_tables(database):
@@ -376,6 +374,16 @@ def lake_status(settings: Settings | None = None, count_rows: bool = True) -> di
                     "location": table.location,
                 }
             )
+    return tables
+
+
+def lake_status(settings: Settings | None = None, count_rows: bool = True) -> dict[str, Any]:
+    """Tables with partitions and row counts, each job's latest run, each source's last success and
+    freshness, and the warehouse state."""
+    settings = settings or get_settings()
+    catalog = runtime.catalog(settings)
+    engine = runtime.query_engine(settings) if count_rows else None
+    tables = catalog_tables(catalog, engine)
     from datalake.pipelines.freshness import source_statuses
 
     store = runtime.object_store("lake", settings)
