@@ -17,6 +17,7 @@ so a failure says why the job needs it.
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import sys
 from collections import deque
@@ -51,6 +52,29 @@ class _Module:
     is_package: bool
     definitions: dict[str, ast.AST] = field(default_factory=dict)
     bindings: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # name -> (module, attr)
+    #: The walked nodes of each unit ("" for import time, else a definition), computed once.
+    walks: dict[str, list[tuple[ast.AST, bool]]] = field(default_factory=dict)
+
+    def walked(self, unit: str) -> list[tuple[ast.AST, bool]]:
+        """The nodes of ``unit`` (:func:`_walk`) that can import or refer: imports, loaded names,
+        ``name.attr`` and string constants; import time for ``""``."""
+        if unit not in self.walks:
+            nodes = _import_time_nodes(self.tree) if not unit else [self.definitions[unit]]
+            self.walks[unit] = [
+                (node, optional)
+                for node, optional in _walk(nodes)
+                if isinstance(node, ast.Import | ast.ImportFrom)
+                or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+                or (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
+                or (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name))
+            ]
+        return self.walks[unit]
+
+
+#: Parsed modules by name, kind and source text: a check follows nine jobs twice each (the tree,
+#: then each job's packaged copy) through mostly the same modules; parsing and walking them again
+#: took a minute.
+_LOADED: dict[tuple[str, bool, str], _Module] = {}
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -131,13 +155,18 @@ class _Reach:
         return self.modules[name]
 
     def _load(self, name: str, path: Path, is_package: bool) -> _Module:
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        text = path.read_text(encoding="utf-8")
+        key = (name, is_package, hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest())
+        if key in _LOADED:
+            return _LOADED[key]
+        tree = ast.parse(text, str(path))
         module = _Module(name, tree, is_package)
         for statement in tree.body:
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 module.definitions[statement.name] = statement
-        for node, _optional in _walk(_import_time_nodes(tree)):
+        for node, _optional in module.walked(""):
             module.bindings.update(self._bound_names(node, module))
+        _LOADED[key] = module
         return module
 
     def _absolute(self, node: ast.ImportFrom, module: _Module) -> str:
@@ -212,9 +241,8 @@ class _Reach:
             module = self.module(unit[0])
             if module is None:
                 continue
-            nodes = _import_time_nodes(module.tree) if not unit[1] else [module.definitions[unit[1]]]
             local: dict[str, tuple[str, str | None]] = {}
-            walked = list(_walk(nodes))
+            walked = module.walked(unit[1])
             for node, optional in walked:  # imports first: a function's own imports bind its names
                 bound = self._bound_names(node, module)
                 local.update(bound)
