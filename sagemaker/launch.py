@@ -1,13 +1,16 @@
 """Train the demand forecaster on SageMaker, register the model, deploy the endpoint (extra ``aws``).
 
-    python sagemaker/launch.py train [--channel s3://...] [--hp max_epochs=20 ...] [--no-wait]
+    python sagemaker/launch.py train [--channel s3://...] [--weather-channel lake|s3://...]
+                                     [--hp max_epochs=20 ...] [--no-wait]
     python sagemaker/launch.py register --job JOB_NAME [--promote --reason TEXT]
     python sagemaker/launch.py deploy [--version VERSION] [--wait]
     python sagemaker/launch.py all [train options] [--promote] [--wait-endpoint]
 
 ``train`` runs ``train.py`` in a ``ModelTrainer`` job (v3 SDK) on the processed ``demand_hourly``
 Parquet by default (any s3:// prefix of Parquet or ENTSO-E CSV files works); the code bundle
-carries the ``datalake`` package (see ``datalake.models.sagemaker_training``). ``register`` adds
+carries the ``datalake`` package (see ``datalake.models.sagemaker_training``). With
+``--weather-channel`` (``lake``: a manifest of ``weather_national_hourly``'s current files) the job
+trains the weather model, with the model without weather inside it as the fallback. ``register`` adds
 the job's ``model.tar.gz`` to the Model Registry group as ``PendingManualApproval``; ``--promote``
 approves it (the champion). ``deploy`` serves the champion (or ``--version``, if approved) from
 ``FORECAST_ENDPOINT``. ``all`` chains the three and promotes when asked to, or when the group has
@@ -35,6 +38,7 @@ if importlib.util.find_spec("datalake") is None:
     sys.path.insert(0, str(HERE.parent))
 
 from datalake import movies  # noqa: E402
+from datalake.datasets.weather import WEATHER_NATIONAL_HOURLY  # noqa: E402
 from datalake.errors import DataValidationError, LakeError  # noqa: E402
 from datalake.models import model_registry  # noqa: E402
 from datalake.models import sagemaker_hosting as hosting  # noqa: E402
@@ -65,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
         "--channel",
         help="s3:// prefix (or .manifest) of the training data (default: a manifest of the current "
         "files of processed demand_hourly, as the catalog points at them)",
+    )
+    train.add_argument(
+        "--weather-channel",
+        metavar="URI|lake",
+        help="the forecaster's weather channel: an s3:// prefix (or .manifest) of the shared observation "
+        "file or of weather_national_hourly Parquet, or 'lake' (a manifest of weather_national_hourly's "
+        "current files); trains the weather model with the model without weather as its fallback",
     )
     train.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter")
     train.add_argument("--instance-type", help="training instance (SAGEMAKER_TRAINING_INSTANCE_TYPE)")
@@ -120,9 +131,15 @@ def _train(args: argparse.Namespace, settings: Settings, session: Any) -> traini
     _, entry_script, base_job_name = _family(args)
     if entry_script != "train.py" and not args.channel:
         raise DataValidationError("--channel", f"{args.model} trains on a CSV: give its s3:// URI")
+    weather = args.weather_channel
+    if weather and entry_script != "train.py":
+        raise DataValidationError("--weather-channel", f"{args.model} trains without weather")
+    if weather == "lake":
+        weather = training.default_channel(settings, session, WEATHER_NATIONAL_HOURLY)
     request = training.TrainingRequest(
         entry_script=entry_script,
         base_job_name=base_job_name,
+        weather_channel_uri=weather,
         channel_uri=args.channel or training.default_channel(settings, session),
         hyperparameters=parse_hyperparameters(args.hp),
         instance_type=args.instance_type,

@@ -41,6 +41,7 @@ from tmdb_landing import land_tmdb_raw
 from datalake import aws
 from datalake.catalog.glue import GlueCatalog
 from datalake.datasets import DEMAND_HOURLY
+from datalake.datasets.weather import WEATHER_NATIONAL_HOURLY
 from datalake.deploy.iam_calls import recording_aws_calls
 from datalake.deploy.iam_check import (
     TemplateRenderer,
@@ -555,6 +556,23 @@ def write_job_model(session: Any, settings: Settings, model: Path) -> None:
     session.events.register("after-call.sagemaker.CreateTrainingJob", write)
 
 
+def national_weather_day(day: str) -> Any:
+    """One observed day of ``weather_national_hourly`` (24 hours, issued_at empty)."""
+    import pandas as pd
+
+    hours = pd.date_range(day, periods=24, freq="h", tz="UTC")
+    return pd.DataFrame(
+        {
+            "ts_utc": hours,
+            "kind": "observed",
+            "issued_at": pd.Series(pd.NaT, index=range(24), dtype="datetime64[ns, UTC]"),
+            **{c: 20.0 for c in ("temperature_c", "apparent_temperature_c", "relative_humidity_pct")},
+            **{c: 10.0 for c in ("wind_speed_kmh", "cloud_cover_pct", "shortwave_radiation_wm2")},
+            "locations_reporting": 5,
+        }
+    )
+
+
 def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_the_static_check_derives(
     launch: ModuleType, moto_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -595,6 +613,15 @@ def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_
         GlueCatalog(settings=settings),
         settings,
     )
+    # And a published weather_national_hourly: `--weather-channel lake` writes a manifest of it.
+    publish_frames(
+        S3ObjectStore(lake, settings=settings),
+        WEATHER_NATIONAL_HOURLY,
+        {"year=2024/month=6": national_weather_day("2024-06-03")},
+        None,
+        GlueCatalog(settings=settings),
+        settings,
+    )
 
     # What a real job writes (moto never runs train.py).
     model = tmp_path / "job-model"
@@ -603,7 +630,14 @@ def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_
     (model / "code" / "inference.py").write_text("# packed by train.py\n")
     write_job_model(session, settings, model)
     with recording_aws_calls() as calls:
-        launch.main(["all", "--no-logs"], settings, session)
+        summary = launch.main(["all", "--no-logs", "--weather-channel", "lake"], settings, session)
+    channels = {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+        for c in aws.client("sagemaker", session, settings).describe_training_job(
+            TrainingJobName=summary["training"]["job_name"]
+        )["InputDataConfig"]
+    }
+    assert channels["weather"].startswith(f"s3://{lake}/processed/weather_national_hourly/_manifests/")
     # The serving code's own call with the role: the warehouse's credentials (load_recent's first step).
     monkeypatch.setenv("DATABASE_SECRET_ARN", secret)
     from datalake.warehouse.connection import database_url
