@@ -19,6 +19,9 @@ no champion yet (the first model, as the local pipeline does). Settings come fro
 Each command prints one JSON object. ``--model movie-success`` does the same for the movie
 success classifier: ``movie_success_train.py`` on a Kaggle-format CSV (``--channel`` required),
 its own registry group (``<MODEL_PACKAGE_GROUP>-movie-success``), deployed to ``--endpoint``.
+``deploy --model store-sales`` packs the store-sales model's MLflow champion with
+``sales_inference.py`` and serves it on ``SALES_ENDPOINT`` (``datalake.sales.hosting``), which
+``POST /predict/sales`` calls on AWS.
 """
 
 from __future__ import annotations
@@ -101,10 +104,12 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--role", help="execution role ARN (SAGEMAKER_ROLE_ARN)")
     common.add_argument(
         "--model",
-        choices=sorted(FAMILIES),
+        choices=sorted([*FAMILIES, SALES_MODEL]),
         default="demand-forecaster",
         help="model family: movie-success trains movie_success_train.py on a Kaggle-format CSV "
-        "(--channel required) into its own registry group, and deploys to --endpoint",
+        "(--channel required) into its own registry group, and deploys to --endpoint; store-sales "
+        "(deploy only: the mlops state machine trains it) packs the MLflow champion and serves it "
+        "on SALES_ENDPOINT",
     )
 
     commands.add_parser("train", parents=[common, train], help="run a training job")
@@ -121,6 +126,26 @@ FAMILIES = {
     "demand-forecaster": ("demand_forecaster", "train.py", training.BASE_JOB_NAME),
     "movie-success": (movies.MODEL_NAME, "movie_success_train.py", movies.BASE_JOB_NAME),
 }
+
+
+#: Deployed here, trained by the mlops state machine (its champion is an MLflow registry alias).
+SALES_MODEL = "store-sales"
+
+
+def _deploy_sales(args: argparse.Namespace, settings: Settings, session: Any) -> dict[str, Any]:
+    """Pack the MLflow champion of the store-sales model and serve it on SALES_ENDPOINT."""
+    from datalake.sales.hosting import deploy_champion
+
+    deployment = deploy_champion(
+        settings,
+        session,
+        endpoint_name=args.endpoint,
+        instance_type=args.endpoint_instance_type,
+        role_arn=args.role,
+        wait=args.wait_endpoint,
+        scripts_dir=HERE,
+    )
+    return dataclasses.asdict(deployment)
 
 
 def _family(args: argparse.Namespace) -> tuple[str, str, str]:
@@ -210,6 +235,16 @@ def main(argv: list[str] | None = None, settings: Settings | None = None, boto3_
         settings = settings.model_copy(update={"lake_runtime": "aws"})  # SageMaker is AWS-only
     summary: dict[str, Any] = {"command": args.command}
     try:
+        if args.model == SALES_MODEL:
+            if args.command != "deploy" or getattr(args, "version", None):
+                raise DataValidationError(
+                    "--model",
+                    "store-sales is trained and promoted by the mlops state machine: launch.py only "
+                    "deploys its MLflow champion (`deploy --model store-sales`)",
+                )
+            summary["deployment"] = _deploy_sales(args, settings, boto3_session)
+            print(json.dumps(summary, indent=2, default=str))
+            return summary
         if args.command in ("train", "all"):
             job = _train(args, settings, boto3_session)
             summary["training"] = dataclasses.asdict(job)

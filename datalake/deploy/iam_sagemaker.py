@@ -486,3 +486,40 @@ def movie_success_launcher_requests(
         partition,
         why="SageMaker hosts a registered movie-success version",
     )
+
+
+def sales_launcher_requests(
+    artifacts_bucket: str,
+    endpoint: str,
+    region: str,
+    account: str,
+    partition: str = "aws",
+) -> list[Request]:
+    """What ``launch.py deploy --model store-sales`` makes SageMaker do with the execution role.
+
+    The MLflow champion is packed into ``models/store-sales/versions/<version>/model.tar.gz`` in the
+    artifacts bucket (:func:`datalake.sales.hosting.deploy_champion`) and hosted from there on
+    ``endpoint`` (``SALES_ENDPOINT``). It reads no warehouse, so it needs no VPC.
+
+    Parameters
+    ----------
+    artifacts_bucket
+        The bucket the launcher's settings name.
+    endpoint
+        ``SALES_ENDPOINT``.
+    region, account, partition
+        Where it runs.
+    """
+    from datalake.sales.hosting import archive_key
+
+    container = {
+        "Image": dlc_image(INFERENCE_REPOSITORY, region),
+        "ModelDataUrl": f"s3://{artifacts_bucket}/{archive_key(LAUNCHER_SALES_VERSION)}",
+    }
+    return model_requests(
+        container, [endpoint], region, account, partition, why="SageMaker hosts the store-sales champion"
+    )
+
+
+#: Stands in for the MLflow version ``launch.py deploy --model store-sales`` packs.
+LAUNCHER_SALES_VERSION = "7"
