@@ -253,6 +253,12 @@ class Settings(BaseSettings):
         description="SageMaker endpoint that serves the movie-success champion; when set on the aws runtime "
         "/predict calls it, and `launch.py deploy --model movie-success` deploys to it.",
     )
+    sales_endpoint: str | None = Field(
+        None,
+        description="SageMaker endpoint that serves the store-sales champion; when set on the aws runtime "
+        "/predict/sales calls it, and `launch.py deploy --model store-sales` deploys the MLflow champion "
+        "to it.",
+    )
     mlflow_tracking_uri: str | None = Field(
         None,
         description="MLflow tracking server (on AWS the SageMaker managed MLflow tracking server's ARN or "
@@ -329,6 +335,12 @@ class Settings(BaseSettings):
         description="Where /predict runs: local (the movie-success champion in-process), endpoint "
         "(MOVIE_SUCCESS_ENDPOINT), auto (the endpoint on the aws runtime when MOVIE_SUCCESS_ENDPOINT "
         "is set, else local).",
+    )
+    api_sales_backend: Literal["auto", "local", "endpoint"] = Field(
+        "auto",
+        description="Where /predict/sales runs: local (the store-sales champion in-process, from MLflow), "
+        "endpoint (SALES_ENDPOINT), auto (the endpoint on the aws runtime when SALES_ENDPOINT is set, "
+        "else local).",
     )
     api_refresh_s: float = Field(
         30.0, ge=0, description="How often the API re-checks the champion and the newest data hour."

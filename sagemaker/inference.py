@@ -57,9 +57,21 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
+#: Folder of a weather model's directory holding the model without weather (train.py writes it).
+FALLBACK_DIR = "fallback"
+
+
 def model_fn(model_dir: str) -> serving.ServedModel:
-    """Load the model directory SageMaker unpacked from ``model.tar.gz``."""
-    return serving.load_served_model(model_dir)
+    """Load the model directory SageMaker unpacked from ``model.tar.gz``.
+
+    A weather model comes with the model without weather in ``fallback/``: it answers when the
+    lake has no stored weather forecast for the hours asked (the answer's ``covariates`` says so).
+    """
+    served = serving.load_served_model(model_dir)
+    fallback = Path(model_dir) / FALLBACK_DIR
+    if served.needs_weather and fallback.is_dir():
+        served.fallback = serving.load_served_model(fallback)
+    return served
 
 
 def input_fn(request_body: str | bytes, request_content_type: str | None) -> serving.ForecastRequest:

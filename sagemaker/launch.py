@@ -1,13 +1,16 @@
 """Train the demand forecaster on SageMaker, register the model, deploy the endpoint (extra ``aws``).
 
-    python sagemaker/launch.py train [--channel s3://...] [--hp max_epochs=20 ...] [--no-wait]
+    python sagemaker/launch.py train [--channel s3://...] [--weather-channel lake|s3://...]
+                                     [--hp max_epochs=20 ...] [--no-wait]
     python sagemaker/launch.py register --job JOB_NAME [--promote --reason TEXT]
     python sagemaker/launch.py deploy [--version VERSION] [--wait]
     python sagemaker/launch.py all [train options] [--promote] [--wait-endpoint]
 
 ``train`` runs ``train.py`` in a ``ModelTrainer`` job (v3 SDK) on the processed ``demand_hourly``
 Parquet by default (any s3:// prefix of Parquet or ENTSO-E CSV files works); the code bundle
-carries the ``datalake`` package (see ``datalake.models.sagemaker_training``). ``register`` adds
+carries the ``datalake`` package (see ``datalake.models.sagemaker_training``). With
+``--weather-channel`` (``lake``: a manifest of ``weather_national_hourly``'s current files) the job
+trains the weather model, with the model without weather inside it as the fallback. ``register`` adds
 the job's ``model.tar.gz`` to the Model Registry group as ``PendingManualApproval``; ``--promote``
 approves it (the champion). ``deploy`` serves the champion (or ``--version``, if approved) from
 ``FORECAST_ENDPOINT``. ``all`` chains the three and promotes when asked to, or when the group has
@@ -16,6 +19,9 @@ no champion yet (the first model, as the local pipeline does). Settings come fro
 Each command prints one JSON object. ``--model movie-success`` does the same for the movie
 success classifier: ``movie_success_train.py`` on a Kaggle-format CSV (``--channel`` required),
 its own registry group (``<MODEL_PACKAGE_GROUP>-movie-success``), deployed to ``--endpoint``.
+``deploy --model store-sales`` packs the store-sales model's MLflow champion with
+``sales_inference.py`` and serves it on ``SALES_ENDPOINT`` (``datalake.sales.hosting``), which
+``POST /predict/sales`` calls on AWS.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ if importlib.util.find_spec("datalake") is None:
     sys.path.insert(0, str(HERE.parent))
 
 from datalake import movies  # noqa: E402
+from datalake.datasets.weather import WEATHER_NATIONAL_HOURLY  # noqa: E402
 from datalake.errors import DataValidationError, LakeError  # noqa: E402
 from datalake.models import model_registry  # noqa: E402
 from datalake.models import sagemaker_hosting as hosting  # noqa: E402
@@ -66,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         help="s3:// prefix (or .manifest) of the training data (default: a manifest of the current "
         "files of processed demand_hourly, as the catalog points at them)",
     )
+    train.add_argument(
+        "--weather-channel",
+        metavar="URI|lake",
+        help="the forecaster's weather channel: an s3:// prefix (or .manifest) of the shared observation "
+        "file or of weather_national_hourly Parquet, or 'lake' (a manifest of weather_national_hourly's "
+        "current files); trains the weather model with the model without weather as its fallback",
+    )
     train.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE", help="hyperparameter")
     train.add_argument("--instance-type", help="training instance (SAGEMAKER_TRAINING_INSTANCE_TYPE)")
     train.add_argument("--output-path", help="s3:// prefix for job outputs (default: artifacts bucket)")
@@ -90,10 +104,12 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--role", help="execution role ARN (SAGEMAKER_ROLE_ARN)")
     common.add_argument(
         "--model",
-        choices=sorted(FAMILIES),
+        choices=sorted([*FAMILIES, SALES_MODEL]),
         default="demand-forecaster",
         help="model family: movie-success trains movie_success_train.py on a Kaggle-format CSV "
-        "(--channel required) into its own registry group, and deploys to --endpoint",
+        "(--channel required) into its own registry group, and deploys to --endpoint; store-sales "
+        "(deploy only: the mlops state machine trains it) packs the MLflow champion and serves it "
+        "on SALES_ENDPOINT",
     )
 
     commands.add_parser("train", parents=[common, train], help="run a training job")
@@ -112,6 +128,26 @@ FAMILIES = {
 }
 
 
+#: Deployed here, trained by the mlops state machine (its champion is an MLflow registry alias).
+SALES_MODEL = "store-sales"
+
+
+def _deploy_sales(args: argparse.Namespace, settings: Settings, session: Any) -> dict[str, Any]:
+    """Pack the MLflow champion of the store-sales model and serve it on SALES_ENDPOINT."""
+    from datalake.sales.hosting import deploy_champion
+
+    deployment = deploy_champion(
+        settings,
+        session,
+        endpoint_name=args.endpoint,
+        instance_type=args.endpoint_instance_type,
+        role_arn=args.role,
+        wait=args.wait_endpoint,
+        scripts_dir=HERE,
+    )
+    return dataclasses.asdict(deployment)
+
+
 def _family(args: argparse.Namespace) -> tuple[str, str, str]:
     return FAMILIES[getattr(args, "model", "demand-forecaster")]
 
@@ -120,9 +156,15 @@ def _train(args: argparse.Namespace, settings: Settings, session: Any) -> traini
     _, entry_script, base_job_name = _family(args)
     if entry_script != "train.py" and not args.channel:
         raise DataValidationError("--channel", f"{args.model} trains on a CSV: give its s3:// URI")
+    weather = args.weather_channel
+    if weather and entry_script != "train.py":
+        raise DataValidationError("--weather-channel", f"{args.model} trains without weather")
+    if weather == "lake":
+        weather = training.default_channel(settings, session, WEATHER_NATIONAL_HOURLY)
     request = training.TrainingRequest(
         entry_script=entry_script,
         base_job_name=base_job_name,
+        weather_channel_uri=weather,
         channel_uri=args.channel or training.default_channel(settings, session),
         hyperparameters=parse_hyperparameters(args.hp),
         instance_type=args.instance_type,
@@ -193,6 +235,16 @@ def main(argv: list[str] | None = None, settings: Settings | None = None, boto3_
         settings = settings.model_copy(update={"lake_runtime": "aws"})  # SageMaker is AWS-only
     summary: dict[str, Any] = {"command": args.command}
     try:
+        if args.model == SALES_MODEL:
+            if args.command != "deploy" or getattr(args, "version", None):
+                raise DataValidationError(
+                    "--model",
+                    "store-sales is trained and promoted by the mlops state machine: launch.py only "
+                    "deploys its MLflow champion (`deploy --model store-sales`)",
+                )
+            summary["deployment"] = _deploy_sales(args, settings, boto3_session)
+            print(json.dumps(summary, indent=2, default=str))
+            return summary
         if args.command in ("train", "all"):
             job = _train(args, settings, boto3_session)
             summary["training"] = dataclasses.asdict(job)

@@ -1,8 +1,8 @@
 """A SageMaker endpoint called with JSON: the one place that maps its failures to HTTP errors.
 
-/forecast (the demand forecaster) and /predict (the movie-success classifier) both call an
-endpoint this way when they run on AWS without the model's libraries in the process (the API
-Lambda's layer has neither torch nor scikit-learn).
+/forecast (the demand forecaster), /predict (the movie-success classifier) and /predict/sales (the
+store-sales regressor) call an endpoint this way when they run on AWS without the model's libraries
+in the process (the API Lambda's layer has neither torch nor scikit-learn nor MLflow).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from api.errors import ServiceUnavailableError, UpstreamError
-from datalake.errors import LakeError
+from datalake.errors import DataValidationError, LakeError
 from datalake.settings import Settings
 
 
@@ -41,6 +41,10 @@ class JsonEndpoint:
         A ``sagemaker-runtime`` client; built from ``boto3_session`` and settings on first use.
     boto3_session
         For the clients built here.
+    client_errors
+        The model validates what the API cannot (the store-sales model knows its stores): a 400 from
+        it whose JSON body names a ``field`` is the caller's error, raised as
+        :class:`~datalake.errors.DataValidationError` (a 422) instead of a 502.
     """
 
     def __init__(
@@ -52,6 +56,7 @@ class JsonEndpoint:
         hint: str,
         client: Any | None = None,
         boto3_session: Any | None = None,
+        client_errors: bool = False,
     ) -> None:
         self.name = (name or "").strip()
         self.settings = settings
@@ -59,6 +64,7 @@ class JsonEndpoint:
         self.hint = hint
         self._client = client
         self._boto3_session = boto3_session
+        self.client_errors = client_errors
 
     @property
     def label(self) -> str:
@@ -107,6 +113,9 @@ class JsonEndpoint:
             info = error.response.get("Error", {})
             code, message = info.get("Code", "error"), info.get("Message", "")
             if code == "ModelError":
+                refused = self._refused_input(error.response)
+                if refused is not None:
+                    raise refused from None
                 raise UpstreamError(
                     f"{self.label}: the model failed "
                     f"({error.response.get('OriginalStatusCode', '?')}): {message[:300]}"
@@ -118,6 +127,19 @@ class JsonEndpoint:
             return json.loads(body)
         except (UnicodeDecodeError, ValueError):
             raise UpstreamError(f"{self.label} answered something that is not JSON") from None
+
+    def _refused_input(self, response: dict[str, Any]) -> DataValidationError | None:
+        """The model's 400 naming a field, as a DataValidationError; None for any other failure."""
+        if not self.client_errors or str(response.get("OriginalStatusCode")) != "400":
+            return None
+        try:
+            body = json.loads(response.get("OriginalMessage") or "")
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(body, dict) or not isinstance(body.get("field"), str):
+            return None
+        reason = body.get("reason") or str(body.get("error", "")).removeprefix(f"{body['field']}: ")
+        return DataValidationError(body["field"], str(reason))
 
     def status(self) -> str:
         """The endpoint's ``EndpointStatus`` (``InService``, ``Creating``, ...).

@@ -1,9 +1,14 @@
-"""The store-sales champion in-process, and the log of what it served (``sales_predictions``).
+"""The store-sales champion, in-process or on its SageMaker endpoint, and the log of what it served
+(``sales_predictions``).
 
-The champion (MLflow registry alias ``champion`` of ``store_sales``) is loaded on first use;
-every ``API_REFRESH_S`` one registry call checks which version the alias names, and a new
+In-process, the champion (MLflow registry alias ``champion`` of ``store_sales``) is loaded on first
+use; every ``API_REFRESH_S`` one registry call checks which version the alias names, and a new
 version is loaded only when the alias moved (:func:`datalake.sales.predict.load_alias` keeps one
-copy per version). With no champion yet, a 503 says how to train one.
+copy per version). With no champion yet, a 503 says how to train one. On AWS with
+``SALES_ENDPOINT`` set (the API Lambda, whose layers have neither scikit-learn nor MLflow), each
+request goes to the endpoint instead (``sagemaker/sales_inference.py``, deployed by ``launch.py
+deploy --model store-sales``); a row it refuses is the same 422 naming ``rows.<i>.<field>``, and
+its answer is checked before it is served or logged.
 Actual sales come from the warehouse's ``store_sales_daily`` (same store and day), mirrored by
 ``datalake sync``: a listed prediction carries its error once the day's sales are there.
 """
@@ -26,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
-from api.errors import ServiceUnavailableError
+from api.errors import ServiceUnavailableError, UpstreamError
 from api.services.db import Database
+from api.services.endpoints import JsonEndpoint, serving_backend
 from datalake.datasets import SALES_PREDICTIONS
 from datalake.datasets.store_sales import STORE_SALES_DAILY
 from datalake.errors import DataValidationError
@@ -83,8 +89,17 @@ def _load_alias(alias: str, settings: Settings) -> LoadedModel:
 def _bad_row(error: RowError) -> DataValidationError:
     """The model's ``RowError`` as the API's 422, its field spelt as request validation spells
     one (``rows[3].store_id`` becomes ``rows.3.store_id``)."""
-    field = re.sub(r"\[(\d+)\]", r".\1", error.field)
-    return DataValidationError(field, str(error).removeprefix(f"{error.field}: "))
+    return _request_field(DataValidationError(error.field, str(error).removeprefix(f"{error.field}: ")))
+
+
+def _request_field(error: DataValidationError) -> DataValidationError:
+    """A model's field (``rows[3].store_id``) spelt as request validation spells it (``rows.3.store_id``)."""
+    return DataValidationError(re.sub(r"\[(\d+)\]", r".\1", error.field), error.reason)
+
+
+def sales_backend(settings: Settings) -> str:
+    """``local`` or ``endpoint``, from ``API_SALES_BACKEND`` (``auto``: the endpoint on AWS)."""
+    return serving_backend(settings.api_sales_backend, settings.sales_endpoint, settings)
 
 
 #: Content types read as a CSV upload (anything else is JSON).
@@ -188,6 +203,10 @@ class StoreSalesService:
         :class:`LookupError` when no version has the alias.
     clock
         Seconds, monotonic (tests pass a fake).
+    endpoint_client
+        A ``sagemaker-runtime`` client for the endpoint backend; built when needed.
+    boto3_session
+        For the AWS clients (endpoint and its status).
     """
 
     def __init__(
@@ -197,9 +216,21 @@ class StoreSalesService:
         *,
         load_champion: Callable[[], LoadedModel] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        endpoint_client: Any | None = None,
+        boto3_session: Any | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
+        self.backend = sales_backend(settings)
+        self.endpoint = JsonEndpoint(
+            settings.sales_endpoint,
+            settings,
+            what="store-sales endpoint",
+            hint="SALES_ENDPOINT",
+            client=endpoint_client,
+            boto3_session=boto3_session,
+            client_errors=True,
+        )
         self._load = load_champion or (lambda: _load_alias("champion", settings))
         self._clock = clock
         self._loaded: LoadedModel | None = None
@@ -249,13 +280,16 @@ class StoreSalesService:
         ServiceUnavailableError
             No champion yet (503 with the command that trains one).
         """
-        loaded = self.champion()
-        from datalake.sales.predict import RowError, predict_sales  # loaded: scikit-learn is there
+        if self.backend == "endpoint":
+            answer = self.from_endpoint(rows)
+        else:
+            loaded = self.champion()
+            from datalake.sales.predict import RowError, predict_sales  # loaded: scikit-learn is there
 
-        try:
-            answer = predict_sales(rows, loaded, self.settings)
-        except RowError as error:
-            raise _bad_row(error) from None
+            try:
+                answer = predict_sales(rows, loaded, self.settings)
+            except RowError as error:
+                raise _bad_row(error) from None
         if self.database is not None:
             try:
                 self.log(answer, rows, request_source)
@@ -264,8 +298,52 @@ class StoreSalesService:
                 logger.error("could not log %d store-sales prediction(s): %s", len(rows), error)
         return answer
 
+    def from_endpoint(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """One ``InvokeEndpoint`` call with ``{"rows": rows}``; its answer checked row by row.
+
+        Raises
+        ------
+        DataValidationError
+            The model refused a row (an unknown store, say): 422 naming ``rows.<i>.<field>``.
+        ServiceUnavailableError
+            No endpoint, or it is missing, not in service, throttling or unreachable (503).
+        UpstreamError
+            The model failed, or it answered something other than one prediction per row (502).
+        """
+        try:
+            answer = self.endpoint.invoke({"rows": rows})
+        except DataValidationError as error:
+            raise _request_field(error) from None
+        label = self.endpoint.label
+        predictions = answer.get("predictions") if isinstance(answer, dict) else None
+        if not isinstance(predictions, list) or len(predictions) != len(rows):
+            count = len(predictions) if isinstance(predictions, list) else "no"
+            raise UpstreamError(f"{label} answered {count} predictions for {len(rows)} rows")
+        for name in ("model_version", "model_alias"):
+            if not isinstance(answer.get(name), str) or not answer[name]:
+                raise UpstreamError(f"{label} answered no {name}")
+        for position, (row, prediction) in enumerate(zip(rows, predictions, strict=True)):
+            try:
+                same = (
+                    int(prediction["store_id"]) == int(row["store_id"])
+                    and prediction["date"] == dt.date.fromisoformat(str(row["date"])[:10]).isoformat()
+                )
+                valid = isinstance(prediction["closed"], bool) and math.isfinite(
+                    float(prediction["predicted_sales"])
+                )
+            except (KeyError, TypeError, ValueError):
+                same = valid = False
+            if not (same and valid):
+                raise UpstreamError(f"{label} answered a bad predictions.{position} for rows.{position}")
+        return answer
+
     def status(self) -> dict[str, Any]:
-        """The champion's version for /health/details; an absent champion is reported, not raised."""
+        """The champion's version for /health/details; an absent champion is reported, not raised.
+
+        With the endpoint backend: the endpoint's status (raises when it is missing or not in service).
+        """
+        if self.backend == "endpoint":
+            return self.endpoint.readiness()
         try:
             loaded = self.champion()
         except ServiceUnavailableError as error:

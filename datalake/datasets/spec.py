@@ -61,6 +61,7 @@ class DatasetSpec:
     name: str
     description: str
     columns: tuple[ColumnSpec, ...]
+    #: One row per key. A key column declared nullable may be empty (NULLs compare equal in the key).
     primary_key: tuple[str, ...]
     time_column: str | None = None
     partition_by: tuple[ColumnSpec, ...] = ()
@@ -142,6 +143,14 @@ class DatasetSpec:
             )
         if semantics.order and semantics.order not in {m.key for m in semantics.measures}:
             raise ValueError(f"{self.name}: /ask orders by {semantics.order!r}, not a declared measure")
+
+    @property
+    def nullable_key_columns(self) -> tuple[str, ...]:
+        """Key columns the spec declares nullable (empty on some rows, as a forecast's issue time on
+        observed hours). Their table's key in the warehouse treats empty values as equal (a unique
+        constraint with NULLS NOT DISTINCT, :mod:`datalake.warehouse.ddl`): a primary key refuses them.
+        """
+        return tuple(k for k in self.primary_key if self.column(k).nullable)
 
     @property
     def column_names(self) -> list[str]:

@@ -87,12 +87,13 @@ WEATHER_NATIONAL_HOURLY = DatasetSpec(
         *_VARIABLES,
         ColumnSpec("locations_reporting", "bigint", False, "Locations with a temperature that hour"),
     ),
-    # Not in the warehouse: its key (ts_utc, kind, issued_at) has an empty issued_at on every
-    # observed hour, which a PostgreSQL primary key refuses (read it with Athena/DuckDB).
+    # issued_at is empty on every observed hour: a key column declared nullable, so the warehouse's
+    # key is UNIQUE NULLS NOT DISTINCT (one observed row per hour), not a primary key.
     primary_key=("ts_utc", "kind", "issued_at"),
     time_column="ts_utc",
     partition_by=_YEAR_MONTH,
     partition_source="ts_utc",
+    warehouse_table="weather_national_hourly",
     quality_rules=(QualityRule("kind", "allowed_values", allowed=KINDS),),
     source="weather",
 )

@@ -46,12 +46,14 @@ from datalake.deploy.iam_sagemaker import (
     launcher_role_requests,
     model_requests,
     movie_success_launcher_requests,
+    sales_launcher_requests,
 )
 from datalake.deploy.templates import LAYERS
 from datalake.errors import ConfigurationError
 from datalake.models import FORECASTER
 from datalake.models.archive import MODEL_ARCHIVE
 from datalake.models.sagemaker_training import SAGEMAKER_PREFIX
+from datalake.sales.hosting import DEFAULT_ENDPOINT as SALES_DEFAULT_ENDPOINT
 from datalake.storage.paths import join_key
 
 #: The account in stand-in ARNs (any 12 digits: the templates build every ARN from AWS::AccountId).
@@ -207,7 +209,9 @@ def check_sagemaker_role(env: str = "dev", templates: Templates = None) -> list[
     """The SageMaker execution role against every job and model it is passed for.
 
     The launcher's default training job and its deployment of a registered version
-    (:func:`~datalake.deploy.iam_sagemaker.launcher_role_requests`), and the ml stack's own model
+    (:func:`~datalake.deploy.iam_sagemaker.launcher_role_requests`), the store-sales champion it
+    packs and serves (:func:`~datalake.deploy.iam_sagemaker.sales_launcher_requests`), and the ml
+    stack's own model
     with either archive ``docs/deploy.md`` offers for ``ModelDataUrl``: a training job's output, or a
     registered version.
     """
@@ -224,10 +228,14 @@ def check_sagemaker_role(env: str = "dev", templates: Templates = None) -> list[
         join_key(SAGEMAKER_PREFIX, "training", LAUNCHER_JOB_NAME, "output", MODEL_ARCHIVE),
         join_key("models", FORECASTER, "versions", LAUNCHER_VERSION, MODEL_ARCHIVE),
     )
-    requests = launcher_role_requests(
-        lake, artifacts, endpoint, b.region, b.account, b.partition, database_secret_arn=secret
-    ) + movie_success_launcher_requests(
-        lake, artifacts, "datalake-movie-success", b.region, b.account, b.partition
+    requests = (
+        launcher_role_requests(
+            lake, artifacts, endpoint, b.region, b.account, b.partition, database_secret_arn=secret
+        )
+        + movie_success_launcher_requests(
+            lake, artifacts, "datalake-movie-success", b.region, b.account, b.partition
+        )
+        + sales_launcher_requests(artifacts, SALES_DEFAULT_ENDPOINT, b.region, b.account, b.partition)
     )
     for archive in archives:
         with_model = _renderer(env, "ml", templates, ModelDataUrl=f"s3://{artifacts}/{archive}")

@@ -25,7 +25,12 @@ from datalake.errors import ConfigurationError
 from datalake.models import FORECASTER
 from datalake.models.archive import MODEL_ARCHIVE
 from datalake.models.sagemaker_hosting import VARIANT
-from datalake.models.sagemaker_training import BASE_JOB_NAME, MANIFESTS_FOLDER, SAGEMAKER_PREFIX
+from datalake.models.sagemaker_training import (
+    BASE_JOB_NAME,
+    MANIFESTS_FOLDER,
+    SAGEMAKER_PREFIX,
+    WEATHER_CHANNEL,
+)
 from datalake.storage.paths import join_key
 
 #: Lists the keys under ``(bucket, prefix)``; None stands every key under it (``prefix*``).
@@ -333,12 +338,28 @@ def dlc_image(repository: str, region: str) -> str:
 
 
 def _launcher_training(
-    job: str, base_job_name: str, train_uri: str, data_type: str, artifacts_bucket: str, region: str
+    job: str,
+    base_job_name: str,
+    train_uri: str,
+    data_type: str,
+    artifacts_bucket: str,
+    region: str,
+    weather_manifest: str | None = None,
 ) -> dict[str, Any]:
-    """The ``CreateTrainingJob`` request the launcher makes: the train channel, the source bundle and
-    the SDK's drivers staged under ``sagemaker/<base job name>/<job>/input/``, outputs under
-    ``sagemaker/training/``."""
+    """The ``CreateTrainingJob`` request the launcher makes: the train channel (and the forecaster's
+    weather manifest, with ``--weather-channel lake``), the source bundle and the SDK's drivers staged
+    under ``sagemaker/<base job name>/<job>/input/``, outputs under ``sagemaker/training/``."""
     staged = f"s3://{artifacts_bucket}/{join_key(SAGEMAKER_PREFIX, base_job_name, job, 'input')}"
+    weather = (
+        [
+            {
+                "ChannelName": WEATHER_CHANNEL,
+                "DataSource": {"S3DataSource": {"S3Uri": weather_manifest, "S3DataType": "ManifestFile"}},
+            }
+        ]
+        if weather_manifest
+        else []
+    )
     return {
         "TrainingJobName": job,
         "InputDataConfig": [
@@ -346,6 +367,7 @@ def _launcher_training(
                 "ChannelName": "train",
                 "DataSource": {"S3DataSource": {"S3Uri": train_uri, "S3DataType": data_type}},
             },
+            *weather,
             {"ChannelName": "code", "DataSource": {"S3DataSource": {"S3Uri": f"{staged}/code"}}},
             {"ChannelName": "sm_drivers", "DataSource": {"S3DataSource": {"S3Uri": f"{staged}/sm_drivers"}}},
         ],
@@ -366,11 +388,13 @@ def launcher_role_requests(
     *,
     database_secret_arn: str | None = None,
 ) -> list[Request]:
-    """What the launcher's default train and deploy make SageMaker do with the execution role.
+    """What the launcher's train (with the weather channel) and deploy make SageMaker do with the role.
 
-    ``launch.py train`` trains on a manifest of ``processed/demand_hourly/``'s current files (in its
-    ``_manifests/`` folder) with the source bundle and the SDK's drivers uploaded under
-    ``sagemaker/<base job name>/<job>/input/`` and the outputs under ``sagemaker/training/``;
+    ``launch.py train --weather-channel lake`` trains on a manifest of ``processed/demand_hourly/``'s
+    current files (in its ``_manifests/`` folder) and one of ``processed/weather_national_hourly/``'s
+    (the weather model; without the option the job reads demand only, a subset) with the source
+    bundle and the SDK's drivers uploaded under ``sagemaker/<base job name>/<job>/input/`` and the
+    outputs under ``sagemaker/training/``;
     ``launch.py deploy`` hosts a registered version, whose archive is
     ``models/<name>/versions/<version>/model.tar.gz``, on ``endpoint``; a model that reads the
     warehouse runs in the VPC (the launcher refuses it otherwise: RDS is private).
@@ -388,10 +412,12 @@ def launcher_role_requests(
         environment).
     """
     from datalake.datasets import DEMAND_HOURLY
+    from datalake.datasets.weather import WEATHER_NATIONAL_HOURLY
 
     manifest = f"s3://{lake_bucket}/{DEMAND_HOURLY.location}/{MANIFESTS_FOLDER}/{LAUNCHER_MANIFEST}"
+    weather = f"s3://{lake_bucket}/{WEATHER_NATIONAL_HOURLY.location}/{MANIFESTS_FOLDER}/{LAUNCHER_MANIFEST}"
     training = _launcher_training(
-        LAUNCHER_JOB_NAME, BASE_JOB_NAME, manifest, "ManifestFile", artifacts_bucket, region
+        LAUNCHER_JOB_NAME, BASE_JOB_NAME, manifest, "ManifestFile", artifacts_bucket, region, weather
     )
     version = join_key("models", FORECASTER, "versions", LAUNCHER_VERSION, MODEL_ARCHIVE)
     container = {
@@ -460,3 +486,40 @@ def movie_success_launcher_requests(
         partition,
         why="SageMaker hosts a registered movie-success version",
     )
+
+
+def sales_launcher_requests(
+    artifacts_bucket: str,
+    endpoint: str,
+    region: str,
+    account: str,
+    partition: str = "aws",
+) -> list[Request]:
+    """What ``launch.py deploy --model store-sales`` makes SageMaker do with the execution role.
+
+    The MLflow champion is packed into ``models/store-sales/versions/<version>/model.tar.gz`` in the
+    artifacts bucket (:func:`datalake.sales.hosting.deploy_champion`) and hosted from there on
+    ``endpoint`` (``SALES_ENDPOINT``). It reads no warehouse, so it needs no VPC.
+
+    Parameters
+    ----------
+    artifacts_bucket
+        The bucket the launcher's settings name.
+    endpoint
+        ``SALES_ENDPOINT``.
+    region, account, partition
+        Where it runs.
+    """
+    from datalake.sales.hosting import archive_key
+
+    container = {
+        "Image": dlc_image(INFERENCE_REPOSITORY, region),
+        "ModelDataUrl": f"s3://{artifacts_bucket}/{archive_key(LAUNCHER_SALES_VERSION)}",
+    }
+    return model_requests(
+        container, [endpoint], region, account, partition, why="SageMaker hosts the store-sales champion"
+    )
+
+
+#: Stands in for the MLflow version ``launch.py deploy --model store-sales`` packs.
+LAUNCHER_SALES_VERSION = "7"

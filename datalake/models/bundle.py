@@ -24,6 +24,7 @@ FAMILY_SCRIPTS = (
     "movie_success_train.py",
     "movie_success_inference.py",
     "sales_train.py",
+    "sales_inference.py",
     "fx_signal_train.py",
     "fx_signal_inference.py",
 )

@@ -140,18 +140,78 @@ def deploy(
             hint="promote it first; only approved versions get traffic",
         )
     endpoint = endpoint_name or settings.forecast_endpoint or DEFAULT_ENDPOINT
-    name = deployment_name(endpoint, record.get("model_package_version"))
-    tags = [{"Key": "datalake:model-version", "Value": record["version"]}]
+    container = {
+        "ModelPackageName": record["model_package_arn"],
+        "Environment": serving_environment(settings),
+    }
+    return serve_container(
+        container,
+        endpoint,
+        record["version"],
+        settings,
+        boto3_session,
+        package_version=record.get("model_package_version"),
+        instance_type=instance_type,
+        role_arn=role,
+        network=model_network(settings),
+        wait=wait,
+        source=record["model_package_arn"],
+    )
+
+
+def serve_container(
+    container: dict[str, Any],
+    endpoint: str,
+    version: str,
+    settings: Settings | None = None,
+    boto3_session: boto3.session.Session | None = None,
+    *,
+    package_version: int | None = None,
+    instance_type: str | None = None,
+    role_arn: str | None = None,
+    network: dict[str, Any] | None = None,
+    wait: bool = False,
+    source: str = "",
+) -> Deployment:
+    """Create a model of ``container``, an endpoint config naming it, and create or switch ``endpoint``.
+
+    Shared by the registry's versions (a model package) and the store-sales champion (an image and a
+    ``ModelDataUrl``, :func:`datalake.sales.hosting.deploy_champion`).
+
+    Parameters
+    ----------
+    container
+        The model's ``PrimaryContainer``.
+    endpoint
+        Endpoint name; created when missing, else updated (blue/green).
+    version
+        The model version served (tagged ``datalake:model-version``).
+    settings, boto3_session
+        Lake settings and the session AWS calls go through.
+    package_version
+        Number in the new names (the model package's; 0 when there is none).
+    instance_type, role_arn
+        Overrides of ``SAGEMAKER_INFERENCE_INSTANCE_TYPE`` and ``SAGEMAKER_ROLE_ARN``.
+    network
+        ``VpcConfig`` of the model (:func:`model_network`), or nothing.
+    wait
+        Wait until the endpoint is ``InService``.
+    source
+        What the model was built from (a model package ARN, an archive URI), for the answer.
+    """
+    settings = settings or get_settings()
+    role = role_arn or settings.sagemaker_role_arn
+    if not role:
+        raise ConfigurationError("no SageMaker execution role", hint="set SAGEMAKER_ROLE_ARN or pass --role")
+    name = deployment_name(endpoint, package_version)
+    tags = [{"Key": "datalake:model-version", "Value": version}]
     client = aws.client("sagemaker", boto3_session, settings)
     client.create_model(
         ModelName=name,
         ExecutionRoleArn=role,
-        PrimaryContainer={
-            "ModelPackageName": record["model_package_arn"],
-            "Environment": serving_environment(settings),
-        },
+        PrimaryContainer=container,
         Tags=tags,
-        **model_network(settings),
+        **(network or {}),
     )
     client.create_endpoint_config(
         EndpointConfigName=name,
@@ -174,7 +234,7 @@ def deploy(
         action = "created"
     if wait:
         client.get_waiter("endpoint_in_service").wait(EndpointName=endpoint)
-    return Deployment(endpoint, name, name, record["model_package_arn"], record["version"], action)
+    return Deployment(endpoint, name, name, source, version, action)
 
 
 def _endpoint_exists(client: Any, endpoint: str) -> bool:

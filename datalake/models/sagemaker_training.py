@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from datalake import aws
 from datalake.datasets import DEMAND_HOURLY
+from datalake.datasets.spec import DatasetSpec
 from datalake.errors import ConfigurationError, DataValidationError
 from datalake.models.archive import unpack_model_archive
 from datalake.models.bundle import REQUIREMENTS, SCRIPTS_DIR, TRAIN_SCRIPT, build_source_bundle
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from datalake.models import Registry
 
 BASE_JOB_NAME = "datalake-demand-forecaster"
+#: The forecaster's optional second channel (``SM_CHANNEL_WEATHER`` in train.py).
+WEATHER_CHANNEL = "weather"
 #: Key prefix in the artifacts bucket for the SDK's uploads (code, drivers) and job outputs.
 SAGEMAKER_PREFIX = "sagemaker"
 
@@ -44,8 +47,14 @@ MANIFESTS_FOLDER = "_manifests"
 MANIFEST_SUFFIX = ".manifest"
 
 
-def default_channel(settings: Settings, boto3_session: boto3.session.Session | None = None) -> str:
-    """A manifest of the current ``demand_hourly`` files, written beside them in the lake.
+def default_channel(
+    settings: Settings,
+    boto3_session: boto3.session.Session | None = None,
+    spec: DatasetSpec = DEMAND_HOURLY,
+) -> str:
+    """A manifest of the current files of ``spec`` (``demand_hourly``), written beside them in the lake.
+
+    ``launch.py train --weather-channel lake`` asks for one of ``weather_national_hourly`` the same way.
 
     The table's folder also holds superseded runs (``_runs/<id>/``, kept for the retention
     period), so a prefix channel would train on every version at once. The manifest names exactly
@@ -55,21 +64,21 @@ def default_channel(settings: Settings, boto3_session: boto3.session.Session | N
     Returns
     -------
     str
-        ``s3://<lake>/processed/demand_hourly/_manifests/<UTC time>.manifest``.
+        ``s3://<lake>/processed/<table>/_manifests/<UTC time>.manifest``.
     """
     from datalake import runtime
     from datalake.catalog.processed import current_partitions, data_files
 
     lake = S3ObjectStore(settings.lake_bucket, boto3_session=boto3_session, settings=settings)
     catalog = runtime.catalog(settings, boto3_session)
-    prefix = f"{DEMAND_HOURLY.location}/"
+    prefix = f"{spec.location}/"
     keys = [
         key[len(prefix) :]
-        for partition in current_partitions(catalog, lake, DEMAND_HOURLY, settings)
+        for partition in current_partitions(catalog, lake, spec, settings)
         for key in data_files(lake, partition)
     ]
     if not keys:
-        raise DataValidationError("channel", f"{DEMAND_HOURLY.name} has no published data to train on")
+        raise DataValidationError("channel", f"{spec.name} has no published data to train on")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     key = f"{prefix}{MANIFESTS_FOLDER}/{stamp}{MANIFEST_SUFFIX}"
     lake.put_bytes(key, json.dumps([{"prefix": lake.uri(prefix) + "/"}, *keys]).encode(), "application/json")
@@ -105,6 +114,9 @@ class TrainingRequest:
     base_job_name: str = BASE_JOB_NAME
     #: The script the job runs (``movie_success_train.py`` for the movie classifier).
     entry_script: str = TRAIN_SCRIPT
+    #: The forecaster's ``weather`` channel (s3:// prefix or manifest): train.py then trains the
+    #: weather model, with the model without weather as its fallback.
+    weather_channel_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,10 +252,19 @@ def train(
     with tempfile.TemporaryDirectory(prefix="datalake-bundle-") as scratch:
         source = build_source_bundle(Path(scratch) / "code", scripts_dir)
         trainer = build_trainer(request, source, settings, boto3_session)
+        channels = [InputData(channel_name="train", data_source=channel_source(request.channel_uri))]
+        if request.weather_channel_uri:
+            if not request.weather_channel_uri.startswith("s3://"):
+                raise DataValidationError(
+                    "weather_channel", f"expected an s3:// URI, got {request.weather_channel_uri!r}"
+                )
+            channels.append(
+                InputData(
+                    channel_name=WEATHER_CHANNEL, data_source=channel_source(request.weather_channel_uri)
+                )
+            )
         trainer.train(
-            input_data_config=[
-                InputData(channel_name="train", data_source=channel_source(request.channel_uri))
-            ],
+            input_data_config=channels,
             wait=wait,
             logs=logs and wait,
         )

@@ -2,6 +2,13 @@
 
 The table holds the spec's data columns; partition columns (``partition_by``) are a layout
 of the lake's files and are not stored. Types come from :func:`datalake.types.to_postgres`.
+
+The spec's ``primary_key`` is the table's primary key, unless the spec declares a key column
+nullable (``weather_national_hourly``'s ``issued_at`` is empty on observed hours): a primary key
+refuses NULLs, so such a table's key is the unique constraint ``<table>_key`` with ``NULLS NOT
+DISTINCT`` (PostgreSQL 15 or later; the embedded server and RDS run 16). Two rows whose keys are
+equal or both empty in the same columns then conflict, as primary-key duplicates would, and the
+upsert's ``ON CONFLICT (key)`` finds the constraint the same way.
 """
 
 from __future__ import annotations
@@ -44,6 +51,26 @@ def table_name(spec: DatasetSpec) -> str:
     return spec.warehouse_table
 
 
+def key_constraint_name(spec: DatasetSpec) -> str:
+    """Name of the unique constraint that is the key of a table with nullable key columns."""
+    return f"{table_name(spec)}_key"
+
+
+#: PostgreSQL's first version with ``UNIQUE NULLS NOT DISTINCT`` (``server_version_num``).
+NULLS_NOT_DISTINCT_SINCE = 150000
+
+
+def key_definition(spec: DatasetSpec) -> sql.Composed:
+    """The table's key clause: ``PRIMARY KEY (...)``, or, when the spec declares a key column
+    nullable, ``CONSTRAINT <table>_key UNIQUE NULLS NOT DISTINCT (...)``."""
+    columns = sql.SQL(", ").join(sql.Identifier(k) for k in spec.primary_key)
+    if not spec.nullable_key_columns:
+        return sql.SQL("PRIMARY KEY ({})").format(columns)
+    return sql.SQL("CONSTRAINT {} UNIQUE NULLS NOT DISTINCT ({})").format(
+        sql.Identifier(key_constraint_name(spec)), columns
+    )
+
+
 def table_identifier(spec: DatasetSpec, schema: str = "public") -> sql.Identifier:
     """``"schema"."table"`` of a dataset, quoted."""
     return sql.Identifier(schema, table_name(spec))
@@ -84,9 +111,7 @@ def create_table_sql(spec: DatasetSpec, schema: str = "public") -> sql.Composed:
         Render with ``.as_string(conn)`` (or ``.as_string()`` to read it).
     """
     body = [column_definition(c) for c in spec.columns]
-    body.append(
-        sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(sql.Identifier(k) for k in spec.primary_key))
-    )
+    body.append(key_definition(spec))
     return sql.SQL("CREATE TABLE IF NOT EXISTS {} (\n    {}\n)").format(
         table_identifier(spec, schema), sql.SQL(",\n    ").join(body)
     )
@@ -115,11 +140,20 @@ def ensure_table(conn: psycopg.Connection[Any], spec: DatasetSpec, schema: str =
     Raises
     ------
     SchemaConflictError
-        An existing column has another type than the spec's, or the primary key differs;
-        the message names table, column and both types.
+        An existing column has another type than the spec's, or the key differs (its columns, or
+        a primary key where the spec needs a key with empty values, or the reverse); the message
+        names table, column and both types.
+    ConfigurationError
+        The spec declares a key column nullable and the server is older than PostgreSQL 15.
     """
     table = table_name(spec)
     qualified = f"{schema}.{table}"
+    if spec.nullable_key_columns and conn.info.server_version < NULLS_NOT_DISTINCT_SINCE:
+        raise ConfigurationError(
+            f"table {qualified}: its key ({', '.join(spec.primary_key)}) may hold empty values, which "
+            f"needs UNIQUE NULLS NOT DISTINCT (PostgreSQL 15 or later; this server is "
+            f"{conn.info.server_version})"
+        )
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"datalake:ddl:{qualified}",))
         existing = _existing_columns(conn, schema, table)
@@ -146,9 +180,12 @@ def ensure_table(conn: psycopg.Connection[Any], spec: DatasetSpec, schema: str =
                 conflicts,
             )
         key = _primary_key(conn, schema, table)
+        wanted = "primary key"
+        if spec.nullable_key_columns:
+            key, wanted = _nulls_not_distinct_key(conn, schema, table, key_constraint_name(spec)), "key"
         if key != tuple(spec.primary_key):
             raise SchemaConflictError(
-                f"table {qualified}: primary key is ({', '.join(key) or 'none'}) in the "
+                f"table {qualified}: {wanted} is ({', '.join(key) or 'none'}) in the "
                 f"warehouse but ({', '.join(spec.primary_key)}) in the spec",
                 [{"table": qualified, "column": ",".join(spec.primary_key)}],
             )
@@ -207,6 +244,25 @@ def _primary_key(conn: psycopg.Connection[Any], schema: str, table: str) -> tupl
         " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
         " WHERE n.nspname = %s AND c.relname = %s AND i.indisprimary ORDER BY k.ord",
         (schema, table),
+    ).fetchall()
+    return tuple(r[0] for r in rows)
+
+
+def _nulls_not_distinct_key(
+    conn: psycopg.Connection[Any], schema: str, table: str, constraint: str
+) -> tuple[str, ...]:
+    """Columns of the table's unique NULLS NOT DISTINCT constraint ``constraint``; () when it has none
+    (a table created with a primary key instead, say)."""
+    rows = conn.execute(
+        "SELECT a.attname FROM pg_constraint con"
+        " JOIN pg_class c ON c.oid = con.conrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " JOIN pg_index i ON i.indexrelid = con.conindid"
+        " CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
+        " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+        " WHERE n.nspname = %s AND c.relname = %s AND con.conname = %s AND con.contype = 'u'"
+        " AND i.indnullsnotdistinct ORDER BY k.ord",
+        (schema, table, constraint),
     ).fetchall()
     return tuple(r[0] for r in rows)
 

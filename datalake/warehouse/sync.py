@@ -241,7 +241,8 @@ def _typed_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
                 column.name, f"missing from the input (has: {', '.join(map(str, frame.columns))})"
             )
     typed = pd.DataFrame({c.name: _coerce(c, frame[c.name]) for c in spec.columns}, index=frame.index)
-    required = [c.name for c in spec.columns if not c.nullable or c.name in spec.primary_key]
+    # A key column the spec declares nullable may be empty: the table's key treats NULLs as equal.
+    required = [c.name for c in spec.columns if not c.nullable]
     for name in required:
         nulls = typed[name].isna()
         if nulls.any():
@@ -387,8 +388,15 @@ def _delete_missing_sql(
     spec: DatasetSpec, schema: str, staging: sql.Identifier, scope: RowScope
 ) -> sql.Composed:
     # Only the scope's rows are candidates: another partition's rows are never compared or locked.
+    # A nullable key column matches empty to empty, as the table's NULLS NOT DISTINCT key does
+    # (with "=" every row with an empty key column would be deleted); the others keep "=", which a
+    # hash join can use.
+    nullable = set(spec.nullable_key_columns)
     matches = sql.SQL(" AND ").join(
-        sql.SQL("s.{0} = t.{0}").format(sql.Identifier(k)) for k in spec.primary_key
+        sql.SQL("s.{0} IS NOT DISTINCT FROM t.{0}" if k in nullable else "s.{0} = t.{0}").format(
+            sql.Identifier(k)
+        )
+        for k in spec.primary_key
     )
     return sql.SQL(
         "DELETE FROM {target} AS t WHERE {scope}"

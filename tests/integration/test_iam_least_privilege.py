@@ -744,6 +744,18 @@ def movie_answer(title: str) -> dict[str, Any]:
     return {"predictions": [prediction]}
 
 
+#: What the store-sales endpoint answers for apigw_http_v2_post_predict_sales.json (an open day and a
+#: closed one).
+SALES_ANSWER = {
+    "predictions": [
+        {"store_id": 1, "date": "2024-06-03", "predicted_sales": 5123.4, "closed": False},
+        {"store_id": 1, "date": "2024-06-02", "predicted_sales": 0.0, "closed": True},
+    ],
+    "model_version": "7",
+    "model_alias": "champion",
+}
+
+
 def http_api_event(
     template: dict[str, Any], path: str, query: dict[str, str], headers: dict[str, str]
 ) -> dict[str, Any]:
@@ -818,6 +830,7 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
             "results": [
                 {"Body": json.dumps(endpoint_answer(6)), "ContentType": "application/json"},
                 {"Body": json.dumps(movie_answer("Luz de invierno")), "ContentType": "application/json"},
+                {"Body": json.dumps(SALES_ANSWER), "ContentType": "application/json"},
             ],
         },
         timeout=10,
@@ -855,8 +868,14 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
     }
     # /predict went to the movie-success endpoint the template names (the Lambda has no scikit-learn).
     assert bodies["/predict"]["success_probability"] == 0.42, bodies["/predict"]
+    # /predict/sales went to the store-sales endpoint (no scikit-learn nor MLflow there either).
+    assert bodies["/predict/sales"] == SALES_ANSWER, bodies["/predict/sales"]
     invoked = {c.params["EndpointName"] for c in calls if c.operation == "InvokeEndpoint"}
-    assert invoked == {"datalake-dev-demand-forecast", "datalake-dev-movie-success"}, invoked
+    assert invoked == {
+        "datalake-dev-demand-forecast",
+        "datalake-dev-movie-success",
+        "datalake-dev-store-sales",
+    }, invoked
     # The model question: the parser alone refuses it and never calls the model; parser+hf reads the
     # token from the secret the template names and sends it with the question.
     token_reads = [
@@ -882,8 +901,8 @@ def test_finding_7_health_forecast_and_ask_are_allowed_to_both_api_roles_and_not
 
 
 def invoke_the_api(harness: Harness) -> tuple[list[AwsCall], dict[str, dict[str, Any]]]:
-    """/health/details, /forecast, /ask (one question the parser answers, one it does not) and
-    /predict through the Lambda handler, recording every AWS call."""
+    """/health/details, /forecast, /ask (one question the parser answers, one it does not), /predict
+    and /predict/sales through the Lambda handler, recording every AWS call."""
     event_json = harness.event_json
     from api.lambda_handler import build_handler
 
@@ -899,6 +918,9 @@ def invoke_the_api(harness: Harness) -> tuple[list[AwsCall], dict[str, dict[str,
         ),
         "/ask (model question)": http_api_event(recorded, "/ask", {"q": MODEL_QUESTION, "as_of": as_of}, key),
         "/predict": http_api_event(event_json("apigw_http_v2_post_predict.json"), "/predict", {}, key),
+        "/predict/sales": http_api_event(
+            event_json("apigw_http_v2_post_predict_sales.json"), "/predict/sales", {}, key
+        ),
     }
     answers = {}
     try:

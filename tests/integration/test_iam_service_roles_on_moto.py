@@ -26,6 +26,7 @@ import importlib.util
 import json
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -41,6 +42,7 @@ from tmdb_landing import land_tmdb_raw
 from datalake import aws
 from datalake.catalog.glue import GlueCatalog
 from datalake.datasets import DEMAND_HOURLY
+from datalake.datasets.weather import WEATHER_NATIONAL_HOURLY
 from datalake.deploy.iam_calls import recording_aws_calls
 from datalake.deploy.iam_check import (
     TemplateRenderer,
@@ -62,15 +64,17 @@ from datalake.deploy.iam_roles import athena_query_calls, lake_athena_catalog, s
 from datalake.deploy.iam_sagemaker import (
     LAUNCHER_JOB_NAME,
     LAUNCHER_MANIFEST,
+    LAUNCHER_SALES_VERSION,
     LAUNCHER_VERSION,
     MOVIE_LAUNCHER_JOB_NAME,
     MOVIE_TRAINING_CSV,
     launcher_role_requests,
     movie_success_launcher_requests,
     role_requests_of_calls,
+    sales_launcher_requests,
 )
 from datalake.deploy.templates import REPO_ROOT, load_template
-from datalake.models.archive import pack_model_dir
+from datalake.models.archive import pack_model_dir, unpack_model_archive
 from datalake.runs import RunReport
 from datalake.settings import Settings, get_settings
 from datalake.sources import entsoe, ree
@@ -555,6 +559,23 @@ def write_job_model(session: Any, settings: Settings, model: Path) -> None:
     session.events.register("after-call.sagemaker.CreateTrainingJob", write)
 
 
+def national_weather_day(day: str) -> Any:
+    """One observed day of ``weather_national_hourly`` (24 hours, issued_at empty)."""
+    import pandas as pd
+
+    hours = pd.date_range(day, periods=24, freq="h", tz="UTC")
+    return pd.DataFrame(
+        {
+            "ts_utc": hours,
+            "kind": "observed",
+            "issued_at": pd.Series(pd.NaT, index=range(24), dtype="datetime64[ns, UTC]"),
+            **{c: 20.0 for c in ("temperature_c", "apparent_temperature_c", "relative_humidity_pct")},
+            **{c: 10.0 for c in ("wind_speed_kmh", "cloud_cover_pct", "shortwave_radiation_wm2")},
+            "locations_reporting": 5,
+        }
+    )
+
+
 def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_the_static_check_derives(
     launch: ModuleType, moto_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -595,6 +616,15 @@ def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_
         GlueCatalog(settings=settings),
         settings,
     )
+    # And a published weather_national_hourly: `--weather-channel lake` writes a manifest of it.
+    publish_frames(
+        S3ObjectStore(lake, settings=settings),
+        WEATHER_NATIONAL_HOURLY,
+        {"year=2024/month=6": national_weather_day("2024-06-03")},
+        None,
+        GlueCatalog(settings=settings),
+        settings,
+    )
 
     # What a real job writes (moto never runs train.py).
     model = tmp_path / "job-model"
@@ -603,7 +633,14 @@ def test_finding_6_the_sagemaker_role_allows_what_the_launcher_passes_it_for_as_
     (model / "code" / "inference.py").write_text("# packed by train.py\n")
     write_job_model(session, settings, model)
     with recording_aws_calls() as calls:
-        launch.main(["all", "--no-logs"], settings, session)
+        summary = launch.main(["all", "--no-logs", "--weather-channel", "lake"], settings, session)
+    channels = {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+        for c in aws.client("sagemaker", session, settings).describe_training_job(
+            TrainingJobName=summary["training"]["job_name"]
+        )["InputDataConfig"]
+    }
+    assert channels["weather"].startswith(f"s3://{lake}/processed/weather_national_hourly/_manifests/")
     # The serving code's own call with the role: the warehouse's credentials (load_recent's first step).
     monkeypatch.setenv("DATABASE_SECRET_ARN", secret)
     from datalake.warehouse.connection import database_url
@@ -693,6 +730,58 @@ def test_the_sagemaker_role_allows_what_the_movie_launcher_passes_it_for_as_the_
         Request(r.action, wildcard(r.resource), {k: wildcard(str(v)) for k, v in r.context.items()}, r.why)
         for r in movie_success_launcher_requests(account.lake, account.artifacts, endpoint, REGION, ACCOUNT)
     ]
+    assert not uncovered(derived, made), uncovered(derived, made)
+    assert not [f"{d.action} {d.resource}" for d in derived if not any(covers(d, r) for r in made)]
+    ml = TemplateRenderer(load_template("ml"), account.bindings, "ml")
+    policy = role_policy(ml, "SageMakerExecutionRole")
+    denied = [f"{r.action} {r.resource}" for r in made if not policy.decide(r).allowed]
+    assert not denied, denied
+
+
+def test_the_sagemaker_role_allows_what_the_store_sales_deploy_passes_it_for_as_the_static_check_derives(
+    launch: ModuleType, moto_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datalake.sales import predict
+    from datalake.sales.hosting import archive_key
+
+    account = sagemaker_account(moto_settings, monkeypatch)
+    settings = moto_settings.model_copy(
+        update={
+            "lake_bucket": account.lake,
+            "artifacts_bucket": account.artifacts,
+            "sagemaker_role_arn": account.role,
+            "sales_endpoint": "datalake-dev-store-sales",
+        }
+    )
+
+    class StandIn:  # the MLflow champion's model (its own tests train real ones)
+        def save(self, folder: Path) -> Path:
+            (folder / "model.joblib").write_bytes(b"stand-in")
+            return folder / "model.joblib"
+
+    champion = predict.LoadedModel(StandIn(), LAUNCHER_SALES_VERSION, "champion")  # type: ignore[arg-type]
+    monkeypatch.setattr(predict, "load_alias", lambda alias, settings=None: champion)
+    with recording_aws_calls() as calls:
+        summary = launch.main(["deploy", "--model", "store-sales"], settings, account.session)
+    deployment = summary["deployment"]
+    assert deployment["endpoint_name"] == "datalake-dev-store-sales"  # from SALES_ENDPOINT
+    assert deployment["version"] == LAUNCHER_SALES_VERSION
+    sagemaker = aws.client("sagemaker", account.session, settings)
+    container = sagemaker.describe_model(ModelName=deployment["model_name"])["PrimaryContainer"]
+    key = archive_key(LAUNCHER_SALES_VERSION)
+    assert container["ModelDataUrl"] == f"s3://{account.artifacts}/{key}"
+    packed = aws.client("s3", account.session, settings).get_object(Bucket=account.artifacts, Key=key)
+    with tempfile.TemporaryDirectory() as scratch:
+        files = unpack_model_archive(packed["Body"].read(), Path(scratch))
+        assert json.loads((files / "version.json").read_text())["version"] == LAUNCHER_SALES_VERSION
+        assert (files / "code" / "inference.py").read_text() == (
+            REPO_ROOT / "sagemaker" / "sales_inference.py"
+        ).read_text()
+
+    made = role_requests_of_calls(
+        calls, account.role, ACCOUNT, objects=lambda b, p: keys_under(settings, b, p)
+    )
+    derived = sales_launcher_requests(account.artifacts, "datalake-dev-store-sales", REGION, ACCOUNT)
     assert not uncovered(derived, made), uncovered(derived, made)
     assert not [f"{d.action} {d.resource}" for d in derived if not any(covers(d, r) for r in made)]
     ml = TemplateRenderer(load_template("ml"), account.bindings, "ml")

@@ -189,16 +189,22 @@ def test_the_tables_are_queryable_with_duckdb_and_sync_into_postgresql(lake, tmp
     with psycopg.connect(embedded_pg.url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS weather_hourly CASCADE")
         conn.execute("DROP TABLE IF EXISTS weather_daily CASCADE")
-    # Every table served from the warehouse; the national series (no warehouse_table) is not one.
+        conn.execute("DROP TABLE IF EXISTS weather_national_hourly CASCADE")
+    # Every weather table is served from the warehouse, the national series too (its key holds
+    # issued_at, empty on observed hours: UNIQUE NULLS NOT DISTINCT instead of a primary key).
     runs = {report.job: report for report in sync_all(settings)}
-    assert {"sync_weather_hourly", "sync_weather_daily"} <= set(
-        runs
-    ) and "sync_weather_national_hourly" not in runs
+    assert {"sync_weather_hourly", "sync_weather_daily", "sync_weather_national_hourly"} <= set(runs)
     hourly, daily = runs["sync_weather_hourly"], runs["sync_weather_daily"]
+    national = runs["sync_weather_national_hourly"]
     assert hourly.details["inserted"] == len(table(settings, WEATHER_HOURLY))
     assert daily.details["inserted"] == len(table(settings, WEATHER_DAILY))
+    assert national.details["inserted"] == len(table(settings, WEATHER_NATIONAL_HOURLY)) == 192
     with psycopg.connect(embedded_pg.url) as conn:
         issues = conn.execute(
             "SELECT COUNT(DISTINCT issued_at) FROM weather_hourly WHERE kind = 'forecast'"
         ).fetchone()[0]
+        mirrored = dict(
+            conn.execute("SELECT kind, COUNT(*) FROM weather_national_hourly GROUP BY kind").fetchall()
+        )
     assert issues == 2
+    assert mirrored == counts.to_dict()  # the same rows as DuckDB reads from the lake
