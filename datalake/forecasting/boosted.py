@@ -137,16 +137,26 @@ def stack_features(
     return np.concatenate([features, extra.astype(np.float32)], axis=-1), reference
 
 
-def _regressor(min_samples_leaf: int) -> Any:
+#: Settings of each part, chosen on the validation half-year (H1 2017): the ``ahead`` part has
+#: ten times the rows and gains from more, faster trees (day ahead 1.490 -> 1.460 % observed,
+#: 1.590 -> 1.559 % realistic, from 300 trees at 0.05 to 1000 at 0.1; 2000 did worse).
+PART_SETTINGS: dict[str, dict[str, float]] = {
+    "next_hour": {"max_iter": 300, "learning_rate": 0.05, "min_samples_leaf": 40},
+    "ahead": {"max_iter": 1000, "learning_rate": 0.1, "min_samples_leaf": 100},
+}
+
+
+def _regressor(part: str) -> Any:
     from sklearn.ensemble import HistGradientBoostingRegressor
 
+    settings = PART_SETTINGS[part]
     # Absolute error: the median, as MAPE judges it; a fixed seed so a fit repeats.
     return HistGradientBoostingRegressor(
         loss="absolute_error",
-        max_iter=300,
-        learning_rate=0.05,
+        max_iter=int(settings["max_iter"]),
+        learning_rate=settings["learning_rate"],
         max_leaf_nodes=31,
-        min_samples_leaf=min_samples_leaf,
+        min_samples_leaf=int(settings["min_samples_leaf"]),
         l2_regularization=1.0,
         random_state=0,
     )
@@ -179,7 +189,7 @@ class ResidualStack:
         known = np.isfinite(y)
         if known.sum() < 100:
             raise ValueError(f"{part}: {int(known.sum())} rows with an actual; at least 100 are needed")
-        model = _regressor(min_samples_leaf=100 if part == "ahead" else 40).fit(x[known], y[known])
+        model = _regressor(part).fit(x[known], y[known])
         setattr(self, part, model)
         self.notes[part] = {"rows": int(known.sum()), "iterations": int(model.n_iter_)}
         return self
