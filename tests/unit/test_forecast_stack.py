@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 import torch
 from forecast_fixtures import TINY
-from test_forecast_weather import synthetic_temperature, weather_dependent_series
+from test_forecast_weather import live_weather, synthetic_temperature, weather_dependent_series
 
 from datalake.forecasting.backtest import check_no_lookahead
 from datalake.forecasting.boosted import ResidualStack, companion_features, stack_features
 from datalake.forecasting.features import calendar_for
 from datalake.forecasting.forecaster import STACK_FILE, TransformerForecaster
-from datalake.forecasting.weather import N_WEATHER, ForecastError, WeatherHistory
+from datalake.forecasting.weather import N_WEATHER, ForecastError, WeatherHistory, from_national
 
 pytestmark = pytest.mark.unit
 
@@ -119,3 +119,17 @@ def test_a_stacked_weather_model_trains_saves_loads_and_corrects(stacked_model, 
         series, origins, 36, weather=weather.with_error(ForecastError(sigma_at_30h_c=5.0))
     )
     assert not np.allclose(noisy[:, 12:36, 1], stacked[:, 12:36, 1])
+
+
+def test_a_stacked_model_live_reads_the_stored_forecast_not_later_observations(stacked_model) -> None:
+    forecaster, series, _ = stacked_model
+    temperature = synthetic_temperature()
+    origin = pd.Timestamp("2024-04-20 11:00", tz="UTC")
+    rows = live_weather(temperature, [origin - pd.Timedelta(hours=11)])
+    clean = forecaster.forecast(series, [origin], 36, weather=from_national(rows, mode="issued"))
+    assert np.isfinite(clean).all()
+    tampered = rows.copy()
+    after = (tampered["kind"] == "observed") & (tampered["ts_utc"] >= origin)
+    tampered.loc[after, "temperature_c"] -= 15.0
+    again = forecaster.forecast(series, [origin], 36, weather=from_national(tampered, mode="issued"))
+    assert np.array_equal(clean, again)
