@@ -9,6 +9,9 @@ Trains the two models (or loads saved ones), then backtests next hour and day ah
 - the weather model with observed weather (a perfect forecast: the optimistic bound);
 - the weather model with observed weather plus the realistic forecast error (ForecastError);
 
+the weather model (WEATHER_MODEL) includes its gradient-boosted residual stack
+(datalake/forecasting/boosted.py), trained and timed with it;
+
 beside the naive baselines and the TSO's day-ahead forecast, all scored on the same hours.
 
     OMP_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/forecaster_weather.py \\
@@ -84,6 +87,8 @@ def main() -> None:
             "best_epoch": training.best_epoch,
             "stopped": training.stopped,
         }
+        if model.stack is not None:  # the residual stack's rows and fit time (inside the minutes above)
+            figures[f"{label}_training"]["residual_stack"] = model.stack.notes
         print(
             f"{label}: trained in {minutes:.1f} min ({training.epochs} epochs, {training.stopped})",
             flush=True,

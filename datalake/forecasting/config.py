@@ -48,6 +48,9 @@ class ForecastConfig:
     #: the week after a daylight-saving change), not 168 UTC hours, which is an hour off for a
     #: whole week twice a year.
     local_week_anchor: bool = False
+    #: Gradient-boosted corrections of the median after training (forecasting/boosted.py):
+    #: next hour, and horizons 2-48; a weather model only.
+    residual_stack: bool = False
     #: Networks trained from other seeds whose mean quantiles are the forecast (1: one network).
     members: int = 1
     # Training.
@@ -67,6 +70,8 @@ class ForecastConfig:
             raise ValueError(f"members must be at least 1, got {self.members}")
         if self.calendar not in ("national", "regional"):
             raise ValueError(f"calendar must be 'national' or 'regional', got {self.calendar!r}")
+        if self.residual_stack and not self.weather:
+            raise ValueError("residual_stack goes with a weather model (weather=True)")
         if not self.comfort_low_c <= self.comfort_high_c:
             raise ValueError("comfort_low_c must not be above comfort_high_c")
 
@@ -109,4 +114,5 @@ WEATHER_MODEL = ForecastConfig(
     dropout=0.2,
     max_epochs=20,
     members=2,
+    residual_stack=True,
 )

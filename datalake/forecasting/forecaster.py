@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from datalake.errors import DataValidationError
+from datalake.forecasting.boosted import MAX_HORIZON_H, ResidualStack, stack_features
 from datalake.forecasting.config import ForecastConfig
 from datalake.forecasting.features import calendar_for
 from datalake.forecasting.model import DemandEnsemble, DemandTransformer, pinball_loss, token_features
@@ -35,6 +36,11 @@ CONFIG_FILE, WEIGHTS_FILE, NORMALISATION_FILE, TRAINING_FILE, METRICS_FILE = (
     "training.json",
     "metrics.json",
 )
+#: The gradient-boosted residual stack of a weather model (boosted.ResidualStack, joblib).
+STACK_FILE = "residual_stack.joblib"
+#: Origins of the ``ahead`` stack's training rows are this many hours apart (5: every hour of
+#: the day in turn); the next-hour stack trains on every hour.
+STACK_ORIGIN_EVERY_H = 5
 Progress = Callable[[str], None]
 
 
@@ -208,6 +214,8 @@ class TransformerForecaster:
             DemandTransformer(self.config) if self.config.members == 1 else DemandEnsemble(self.config)
         )
         self.training: TrainingSummary | None = None
+        #: Gradient-boosted corrections of the median (``config.residual_stack``), fitted by :meth:`fit`.
+        self.stack: ResidualStack | None = None
         self.normalisation: dict[str, Any] = {"kind": "instance (per context window)"}
         self.metrics: dict[str, Any] = {}
 
@@ -303,6 +311,13 @@ class TransformerForecaster:
         self.normalisation.update(
             train_mean_mw=float(np.nanmean(windows.values)), train_std_mw=float(np.nanstd(windows.values))
         )
+        self.stack = None
+        if config.residual_stack:
+            stack_began = time.perf_counter()
+            self.stack = self._fit_stack(series, windows, train_starts + config.context_hours, weather)
+            self.stack.notes["seconds"] = round(time.perf_counter() - stack_began, 1)
+            if progress:
+                progress(f"residual stack fitted in {self.stack.notes['seconds']} s")
         if weather is not None:
             self.normalisation["weather"] = {
                 "source": weather.description,
@@ -392,6 +407,55 @@ class TransformerForecaster:
         model.load_state_dict(best[2])
         model.eval()
         return best[0], best[1], stopped
+
+    def _fit_stack(
+        self,
+        series: pd.Series,
+        windows: _Windows,
+        origin_positions: np.ndarray,
+        weather: WeatherHistory | None,
+    ) -> ResidualStack:
+        """Fit the residual stack on the transformer's in-sample forecasts from training origins.
+
+        ``origin_positions`` are the training windows' origins (every hour): the next-hour
+        model reads all of them, the ``ahead`` one every :data:`STACK_ORIGIN_EVERY_H`-th.
+        Weather is observed, as the transformer trains (see boosted.py).
+        """
+        if windows.weather is not None:
+            # A forecast reads the weather from LEAD_HOURS before its context on: the first
+            # training windows' origins lack it (the training windows need less).
+            missing = np.r_[0, np.cumsum(np.isnan(windows.observed_c))]
+            first = origin_positions - self.config.context_hours  # padded: - LEAD_HOURS + LEAD_HOURS
+            last = origin_positions + MAX_HORIZON_H + TRAIL_HOURS + LEAD_HOURS
+            origin_positions = origin_positions[(missing[last] - missing[first]) == 0]
+        zero = windows.series.index[0]
+        origins = zero + pd.to_timedelta(origin_positions, unit="h")
+        median = self.forecast(series, origins, MAX_HORIZON_H, weather=weather)[..., 1]
+        stack = ResidualStack()
+        for part, rows, horizons in (
+            ("next_hour", np.arange(len(origins)), np.arange(1, 2)),
+            ("ahead", np.arange(0, len(origins), STACK_ORIGIN_EVERY_H), np.arange(2, MAX_HORIZON_H + 1)),
+        ):
+            positions = origin_positions[rows]
+            targets = positions[:, None] + horizons[None, :] - 1
+            p50 = median[rows][:, horizons - 1]
+            features, reference = stack_features(
+                windows.values,
+                windows.calendar,
+                windows.week_lags,
+                positions,
+                horizons,
+                windows.observed_features[targets + LEAD_HOURS],
+                p50,
+            )
+            # Training origins end a whole output span before the training period does.
+            actual = windows.values[targets]
+            stack.fit(part, features, reference, actual, p50)
+        stack.notes["trained_on"] = (
+            f"in-sample forecasts from {len(origins)} training origins ({origins[0]} .. {origins[-1]}), "
+            f"observed weather; ahead: every {STACK_ORIGIN_EVERY_H} h"
+        )
+        return stack
 
     def _calibrate_band(
         self,
@@ -498,8 +562,34 @@ class TransformerForecaster:
                 carried = quantiles[:, -1, [0, 2]] - quantiles[:, -1, 1:2]
                 span = slice(step * out_hours, (step + 1) * out_hours)
                 out[chunk, span] = quantiles * scale[:, None, None] + mean[:, None, None]
+                if step == 0 and self.stack is not None and known is not None:
+                    out[chunk, span] += self._stack_correction(
+                        windows, origin_positions[chunk], known, out[chunk, span, 1]
+                    )[..., None]
                 buffer = np.concatenate([buffer, quantiles[:, :, 1]], axis=1)
         return out[:, :horizon_h]
+
+    def _stack_correction(
+        self, windows: _Windows, origin_positions: np.ndarray, known: np.ndarray, p50: np.ndarray
+    ) -> np.ndarray:
+        """The residual stack's correction (MW) ``(N, output_hours)`` of the first step's median.
+
+        ``known`` are the :meth:`_Windows.origin_weather` rows: the weather the transformer
+        read (observed, noisy or forecast), so a backtest's error reaches both alike.
+        """
+        assert self.stack is not None
+        horizons = np.arange(1, p50.shape[1] + 1)
+        first = LEAD_HOURS + self.config.context_hours
+        features, reference = stack_features(
+            windows.values,
+            windows.calendar,
+            windows.week_lags,
+            origin_positions,
+            horizons,
+            known[:, first + horizons - 1],
+            p50,
+        )
+        return self.stack.correct(features, reference, horizons)
 
     def _stretch(self, quantiles: np.ndarray) -> np.ndarray:
         """Apply the validation band factors (a model saved before calibration has none)."""
@@ -523,6 +613,10 @@ class TransformerForecaster:
         training = asdict(self.training) if self.training else {}
         (directory / TRAINING_FILE).write_text(json.dumps(training, indent=2))
         (directory / METRICS_FILE).write_text(json.dumps(self.metrics, indent=2, default=str))
+        if self.stack is not None:
+            import joblib
+
+            joblib.dump(self.stack, directory / STACK_FILE)
         return directory
 
     @classmethod
@@ -540,6 +634,11 @@ class TransformerForecaster:
         for name, attribute in ((NORMALISATION_FILE, "normalisation"), (METRICS_FILE, "metrics")):
             if (directory / name).is_file():
                 setattr(forecaster, attribute, json.loads((directory / name).read_text()))
+        if (directory / STACK_FILE).is_file():
+            import joblib
+
+            # Written by save() of this package (trusted, like the weights): scikit-learn models.
+            forecaster.stack = joblib.load(directory / STACK_FILE)
         if (directory / TRAINING_FILE).is_file() and (
             training := json.loads((directory / TRAINING_FILE).read_text())
         ):
