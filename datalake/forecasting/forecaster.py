@@ -430,7 +430,10 @@ class TransformerForecaster:
             origin_positions = origin_positions[(missing[last] - missing[first]) == 0]
         zero = windows.series.index[0]
         origins = zero + pd.to_timedelta(origin_positions, unit="h")
-        median = self.forecast(series, origins, MAX_HORIZON_H, weather=weather)[..., 1]
+        # Observed weather, whatever the caller's mode: training origins have no stored forecasts
+        # (a SageMaker job reading weather_national_hourly is in "issued" mode).
+        observed = weather.with_error(None) if weather is not None else None
+        median = self.forecast(series, origins, MAX_HORIZON_H, weather=observed)[..., 1]
         stack = ResidualStack()
         for part, rows, horizons in (
             ("next_hour", np.arange(len(origins)), np.arange(1, 2)),
