@@ -788,14 +788,14 @@ def _singular_names() -> frozenset[str]:
 
 def _one_row(text: str, claim: Claim, named: list[Claim]) -> bool:
     """The rows are named in the singular with an article ("la película más larga", "the most
-    popular movie"), not as a noun's qualifier ("movie releases") or a verb ("we trade")."""
+    popular movie"), or right after a measure's superlative as headlines drop the article
+    ("hottest day in Valencia in 2016"), not as a noun's qualifier ("movie releases") or a verb
+    ("we trade")."""
     before = text[: claim.start].split()[-3:]
     qualifier = any(0 < c.start - claim.end <= 1 and c.role in ("entity", "subject") for c in named)
-    return (
-        _singular(text, claim)
-        and not qualifier
-        and bool({"la", "el", "the", "una", "un", "a", "our", "nuestra", "nuestro"} & set(before))
-    )
+    headline = any(0 < claim.start - c.end <= 1 and c.role in ("superlative", "least") for c in named)
+    article = bool({"la", "el", "the", "una", "un", "a", "our", "nuestra", "nuestro"} & set(before))
+    return _singular(text, claim) and not qualifier and (article or headline)
 
 
 def _periods(
