@@ -466,19 +466,46 @@ def _number(text: str) -> float:
     return float(text) if text[0].isdigit() else float(lx.NUMBER_WORDS[text])
 
 
+def _alternatives(concept: str) -> str:
+    """A grammar concept's phrases in both languages, folded, as regex alternatives (longest first)."""
+    phrases = {" ".join(tokens(fold(p))) for lang in GRAMMAR.values() for p in lang[concept]}
+    return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+
+
+@functools.cache
+def _threshold_after_measure_pattern() -> re.Pattern[str]:
+    """ "superó la temperatura media los 25 grados": the comparator, up to four words naming the
+    measure (checked against the table by :func:`_names_a_measure`), then the number."""
+    return re.compile(
+        rf"(?<![^ ])(?:(?P<gt>{_alternatives('greater')})|(?P<lt>{_alternatives('less')})) "
+        rf"(?P<mid>(?:[^ ]+ ){{1,4}}?)(?:(?:los|las|the|de|a) )?(?P<n>{_NUMBER})(?![^ ])"
+    )
+
+
+#: Words that may stand around a measure's name between a comparator and its number.
+_MEASURE_ARTICLES = frozenset({"la", "el", "los", "las", "the", "a", "de", "del", "of"})
+
+
+def _names_a_measure(words: str, table: Table) -> bool:
+    """``words`` name a measure of ``table`` and nothing else (articles aside)."""
+    named = claims(words, table)
+    rest = words
+    for claim in named:
+        if claim.measure is None:
+            return False
+        rest = _blank(rest, claim.start, claim.end)
+    return bool(named) and set(rest.split()) <= _MEASURE_ARTICLES
+
+
 @functools.cache
 def _threshold_pattern() -> re.Pattern[str]:
-    def alternatives(concept: str) -> str:
-        phrases = {" ".join(tokens(fold(p))) for lang in GRAMMAR.values() for p in lang[concept]}
-        return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-
     return re.compile(
-        rf"(?<![^ ])(?:(?P<gt>{alternatives('greater')})|(?P<lt>{alternatives('less')})) "
+        rf"(?<![^ ])(?:(?P<gt>{_alternatives('greater')})|(?P<lt>{_alternatives('less')})) "
         rf"(?:(?:de|a|que|than|of|los|las|the) )?(?:usd |dolares |dollars |cop |pesos )?(?P<n>{_NUMBER})"
-        rf"(?: (?P<b>{alternatives('billion')})| (?P<m>{alternatives('million')})"
-        rf"| (?P<t>{alternatives('thousand')}))?"
-        rf"(?: (?P<half_before>{alternatives('half')}))?(?: (?P<hours>{alternatives('hours')}))?"
-        rf"(?: (?P<half_after>{alternatives('half')}))?"
+        rf"(?: (?P<b>{_alternatives('billion')})| (?P<m>{_alternatives('million')})"
+        rf"| (?P<t>{_alternatives('thousand')}))?"
+        rf"(?: (?P<half_before>{_alternatives('half')}))?(?: (?P<hours>{_alternatives('hours')}))?"
+        rf"(?: (?P<half_after>{_alternatives('half')}))?"
         r"(?![^ ])"
     )
 
@@ -488,7 +515,8 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
 
-def _thresholds(text: str) -> tuple[list[Threshold], str]:
+def _thresholds(text: str, table: Table | None = None) -> tuple[list[Threshold], str]:
+    """The thresholds of ``text`` ("más de 100", "superó la temperatura los 25"), their words blanked."""
     found = []
     for match in _threshold_pattern().finditer(text):
         value = _number(match["n"]) + (0.5 if match["half_before"] or match["half_after"] else 0)
@@ -503,6 +531,14 @@ def _thresholds(text: str) -> tuple[list[Threshold], str]:
         found.append(Threshold(op, value * (60 if minutes else 1), None, match.start(), match.end(), minutes))
     for threshold in found:
         text = _blank(text, threshold.start, threshold.end)
+    if table is not None:
+        for match in list(_threshold_after_measure_pattern().finditer(text)):
+            if not _names_a_measure(match["mid"], table):
+                continue
+            # The number alone is the threshold's span: the measure's words stay for binding.
+            op = ">" if match["gt"] else "<"
+            found.append(Threshold(op, _number(match["n"]), None, match.start("n"), match.end("n")))
+            text = _blank(_blank(text, match.start(), match.start("mid")), match.start("n"), match.end("n"))
     return found, text
 
 
@@ -585,7 +621,7 @@ def read_request(
     semantics = table.semantics
     for _, _, words in named:  # "Marvel Studios" is a company, not the word "studios"
         text = re.sub(rf"(?<![^ ]){re.escape(words)}(?![^ ])", lambda m: " " * len(m.group(0)), text)
-    thresholds, text = _thresholds(text)
+    thresholds, text = _thresholds(text, table)
     k, text = _top_k(text, table)
     all_time = bool(_grammar("all_time").search(text))
     period, periods, text = _periods(text, table, language, as_of)
