@@ -9,7 +9,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 from urllib.parse import unquote
 
 from pyspark import StorageLevel
@@ -214,6 +214,32 @@ def write_processed(
     list[str]
         The keys of the files written.
     """
+    return write_counted(df, spec, store, progress, catalog=catalog, settings=settings, run_id=run_id).keys
+
+
+class Written(NamedTuple):
+    """What :func:`write_counted` wrote: the keys of the files published, and the rows."""
+
+    keys: list[str]
+    rows: int
+
+
+def write_counted(
+    df: DataFrame,
+    spec: DatasetSpec,
+    store: ObjectStore,
+    progress: Callable[[str], None] | None = None,
+    *,
+    catalog: Catalog | None = None,
+    settings: Settings | None = None,
+    run_id: str | None = None,
+    skip_empty: bool = False,
+) -> Written:
+    """:func:`write_processed`, saying how many rows it wrote (counted by the pass it makes anyway).
+
+    ``skip_empty``: a frame with no row is neither written nor published (``Written([], 0)``),
+    which spares a caller the job that would look for a first row beforehand.
+    """
     settings = settings or get_settings()
     catalog = catalog or catalog_for(store, settings)
     run_id = run_id or new_run_id()
@@ -222,6 +248,8 @@ def write_processed(
     try:
         per_partition = count_and_check_required(frame, spec)
         rows = sum(per_partition.values())
+        if skip_empty and not rows:
+            return Written([], 0)
         files = max(1, math.ceil(rows / settings.processed_rows_per_file))
         (
             with_spec_nullability(frame, spec)
@@ -246,7 +274,7 @@ def write_processed(
             f"{spec.name}: {rows:,} rows in {len(publication.keys)} file(s), run {run_id} published "
             f"({publication.created} partition(s) new, {publication.switched} switched)"
         )
-    return list(publication.keys)
+    return Written(list(publication.keys), rows)
 
 
 def read_processed(
