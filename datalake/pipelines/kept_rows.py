@@ -23,7 +23,7 @@ from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
 from datalake.datasets.spec import DatasetSpec
-from datalake.jobs import delete_processed_partitions, write_counted, write_processed
+from datalake.jobs import delete_processed_partitions, write_counted_tables, write_processed
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current, spark_uri, with_raw_partition
 from datalake.runs import RunReport
@@ -177,9 +177,9 @@ def publish_tables(
     """:func:`publish_changed` of each ``(spec, latest)``, in order; returns each table's keys and rows.
 
     The tables already published are compared with their ``latest`` rows by one Spark job for
-    all (:func:`_fingerprints`), whose counts are also the rows each table has now; a new table
-    is written as it is (every partition is new: a hash of every row was 29 s of a 10 M-row
-    first run), counted by the write's own pass, and not published when it has no row.
+    all (:func:`_fingerprints`), whose counts are also the rows each table has now; the new tables
+    are written as they are (every partition is new: a hash of every row was 29 s of a 10 M-row
+    first run), counted together by the writes' own pass, and one with no row is not published.
     ``rows`` (each ``latest``'s row count, None where unknown) spares that pass for a new
     table known to have no row.
     """
@@ -192,13 +192,21 @@ def publish_tables(
     pairs = [(tables[i][0], frame) for i in compared for frame in (frames[i], currents[i])]
     sums = iter(_fingerprints(pairs))
     fingerprinted = {i: (next(sums), next(sums)) for i in compared}
+    # The new tables are counted together, then written (write_counted_tables).
+    new = [i for i in range(len(tables)) if i not in fingerprinted and known[i] != 0]
+    written = dict(
+        zip(
+            new,
+            write_counted_tables([(frames[i], tables[i][0]) for i in new], store, progress, skip_empty=True),
+            strict=True,
+        )
+    )
     published: list[Published] = []
     for i, (spec, _latest) in enumerate(tables):
-        if i not in fingerprinted and known[i] == 0:
+        if i in written:
+            published.append(Published(written[i].keys, written[i].rows))
+        elif i not in fingerprinted:  # new, and known to have no row
             published.append(Published([], 0))
-        elif i not in fingerprinted:
-            written = write_counted(frames[i], spec, store, progress, skip_empty=True)
-            published.append(Published(written.keys, written.rows))
         else:
             wanted, now = fingerprinted[i]
             keys = _publish_changed_partitions(spark, store, spec, frames[i], wanted, now, progress)
