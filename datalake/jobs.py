@@ -9,7 +9,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 from urllib.parse import unquote
 
 from pyspark import StorageLevel
@@ -142,20 +142,65 @@ def count_and_check_required(frame: DataFrame, spec: DatasetSpec) -> dict[tuple[
         Naming the first required column holding nulls and how many (the quality checks should
         have quarantined those rows: writing them would break the files' declared schema).
     """
-    names = [p.name for p in spec.partition_by]
-    required = [c.name for c in (*spec.columns, *spec.partition_by) if not c.nullable]
-    # One small row per partition: the count, and the nulls of each required column.
-    groups = frame.groupBy(*names).agg(
-        F.count(F.lit(1)).alias("_rows"),
-        *(F.sum(F.col(name).isNull().cast("long")).alias(f"_nulls_{name}") for name in required),
+    return count_and_check_required_tables([(frame, spec)])[0]
+
+
+def count_and_check_required_tables(
+    tables: Sequence[tuple[DataFrame, DatasetSpec]],
+) -> list[dict[tuple[Any, ...], int]]:
+    """:func:`count_and_check_required` of several frames, by one Spark job for all.
+
+    Each job has a fixed cost that dominates small runs. The frames' rows are tagged with their
+    frame's number and unioned, each frame's partition values and null counts in columns of their
+    own (no value is cast to another frame's type), and one aggregate counts them all.
+    """
+    # column name -> (frame number, partition column): each frame's partition values.
+    slots = {
+        f"_p{i}_{j}": (i, p.name)
+        for i, (_df, spec) in enumerate(tables)
+        for j, p in enumerate(spec.partition_by)
+    }
+    types = {slot: tables[i][0].schema[name].dataType for slot, (i, name) in slots.items()}
+    # column name -> (frame number, required column): 1 on a row where that column is null.
+    nulls = {
+        f"_n{i}_{k}": (i, c.name)
+        for i, (_df, spec) in enumerate(tables)
+        for k, c in enumerate(c for c in (*spec.columns, *spec.partition_by) if not c.nullable)
+    }
+    tagged = [
+        frame.select(
+            F.lit(i).alias("_frame"),
+            *(
+                (F.col(name) if owner == i else F.lit(None).cast(types[slot])).alias(slot)
+                for slot, (owner, name) in slots.items()
+            ),
+            *(
+                (F.col(name).isNull().cast("long") if owner == i else F.lit(0).cast("long")).alias(slot)
+                for slot, (owner, name) in nulls.items()
+            ),
+        )
+        for i, (frame, _spec) in enumerate(tables)
+    ]
+    counted: list[dict[tuple[Any, ...], int]] = [{} for _ in tables]
+    if not tagged:
+        return counted
+    union = tagged[0]
+    for more in tagged[1:]:
+        union = union.union(more)
+    # One small row per frame and partition: the count, and the nulls of each required column.
+    groups = union.groupBy("_frame", *slots).agg(
+        F.count(F.lit(1)).alias("_rows"), *(F.sum(slot).alias(slot) for slot in nulls)
     )
-    # An unpartitioned empty frame still gives the global aggregate's one row (0 rows, null sums).
-    counted = [row for row in groups.collect() if row["_rows"]]
-    for name in required:
-        nulls = sum(row[f"_nulls_{name}"] for row in counted)
-        if nulls:
-            raise DataValidationError(name, f"{nulls} null value(s) in a required column of {spec.name}")
-    return {tuple(row[name] for name in names): int(row["_rows"]) for row in counted}
+    rows = groups.collect()
+    for i, (_frame, spec) in enumerate(tables):
+        mine = [row for row in rows if row["_frame"] == i]
+        for slot, (owner, name) in nulls.items():
+            found = sum(row[slot] for row in mine) if owner == i else 0
+            if found:
+                raise DataValidationError(name, f"{found} null value(s) in a required column of {spec.name}")
+        partition_slots = [slot for slot, (owner, _name) in slots.items() if owner == i]
+        counted[i] = {tuple(row[slot] for slot in partition_slots): int(row["_rows"]) for row in mine}
+    return counted
 
 
 def with_spec_nullability(frame: DataFrame, spec: DatasetSpec) -> DataFrame:
@@ -214,39 +259,116 @@ def write_processed(
     list[str]
         The keys of the files written.
     """
+    return write_counted(df, spec, store, progress, catalog=catalog, settings=settings, run_id=run_id).keys
+
+
+class Written(NamedTuple):
+    """What :func:`write_counted` wrote: the keys of the files published, and the rows."""
+
+    keys: list[str]
+    rows: int
+
+
+def write_counted(
+    df: DataFrame,
+    spec: DatasetSpec,
+    store: ObjectStore,
+    progress: Callable[[str], None] | None = None,
+    *,
+    catalog: Catalog | None = None,
+    settings: Settings | None = None,
+    run_id: str | None = None,
+    skip_empty: bool = False,
+) -> Written:
+    """:func:`write_processed`, saying how many rows it wrote (counted by the pass it makes anyway).
+
+    ``skip_empty``: a frame with no row is neither written nor published (``Written([], 0)``),
+    which spares a caller the job that would look for a first row beforehand.
+    """
+    return write_counted_tables(
+        [(df, spec)],
+        store,
+        progress,
+        catalog=catalog,
+        settings=settings,
+        run_id=run_id,
+        skip_empty=skip_empty,
+    )[0]
+
+
+def write_counted_tables(
+    tables: Sequence[tuple[DataFrame, DatasetSpec]],
+    store: ObjectStore,
+    progress: Callable[[str], None] | None = None,
+    *,
+    catalog: Catalog | None = None,
+    settings: Settings | None = None,
+    run_id: str | None = None,
+    skip_empty: bool = False,
+) -> list[Written]:
+    """:func:`write_counted` of each ``(df, spec)``, in order; every frame is counted (and its
+    required columns checked) by one Spark job before any is written.
+
+    Each job has a fixed cost that dominates small runs: TMDB's five new tables counted one by
+    one made eight jobs more than counted together.
+    """
     settings = settings or get_settings()
     catalog = catalog or catalog_for(store, settings)
-    run_id = run_id or new_run_id()
-    ordering = _ordering(spec)
-    frame = spec_frame(df, spec).persist(StorageLevel.MEMORY_AND_DISK)
+    frames = [(spec_frame(df, spec).persist(StorageLevel.MEMORY_AND_DISK), spec) for df, spec in tables]
+    written: list[Written] = []
     try:
-        per_partition = count_and_check_required(frame, spec)
-        rows = sum(per_partition.values())
-        files = max(1, math.ceil(rows / settings.processed_rows_per_file))
-        (
-            with_spec_nullability(frame, spec)
-            .repartitionByRange(files, *ordering)
-            .sortWithinPartitions(*ordering)
-            .write.mode("errorifexists")
-            # Ranges come from a sample, so one may run over the target: twice it is the cap.
-            .option("maxRecordsPerFile", 2 * settings.processed_rows_per_file)
-            .partitionBy(*(p.name for p in spec.partition_by))
-            .parquet(spark_location(store.uri(run_prefix(spec, run_id))))
-        )
-        if progress and spec.partition_by:
-            names = [p.name for p in spec.partition_by]
-            in_order = sorted(per_partition.items(), key=lambda kv: [(v is None, v) for v in kv[0]])
-            for values, count in in_order:
-                progress(f"{spec.name}/{hive_path(dict(zip(names, values, strict=True)))}: {count:,} rows")
+        counts = count_and_check_required_tables(frames)
+        for (frame, spec), per_partition in zip(frames, counts, strict=True):
+            rows = sum(per_partition.values())
+            if skip_empty and not rows:
+                written.append(Written([], 0))
+                continue
+            table_run = run_id or new_run_id()
+            _write_frame(frame, spec, per_partition, store, settings, table_run, progress)
+            frame.unpersist()
+            publication = publish_run(spec, store, catalog, table_run, settings)
+            if progress:
+                progress(
+                    f"{spec.name}: {rows:,} rows in {len(publication.keys)} file(s), "
+                    f"run {table_run} published ({publication.created} partition(s) new, "
+                    f"{publication.switched} switched)"
+                )
+            written.append(Written(list(publication.keys), rows))
     finally:
-        frame.unpersist()
-    publication = publish_run(spec, store, catalog, run_id, settings)
-    if progress:
-        progress(
-            f"{spec.name}: {rows:,} rows in {len(publication.keys)} file(s), run {run_id} published "
-            f"({publication.created} partition(s) new, {publication.switched} switched)"
-        )
-    return list(publication.keys)
+        for frame, _spec in frames:
+            frame.unpersist()
+    return written
+
+
+def _write_frame(
+    frame: DataFrame,
+    spec: DatasetSpec,
+    per_partition: Mapping[tuple[Any, ...], int],
+    store: ObjectStore,
+    settings: Settings,
+    run_id: str,
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Write ``frame`` (:func:`spec_frame`'s, counted) to the run folder ``run_id`` of ``spec``."""
+    ordering = _ordering(spec)
+    rows = sum(per_partition.values())
+    files = max(1, math.ceil(rows / settings.processed_rows_per_file))
+    laid_out = with_spec_nullability(frame, spec)
+    # One file needs no ranges: its shuffle into one partition was a Spark job of its own.
+    laid_out = laid_out.coalesce(1) if files == 1 else laid_out.repartitionByRange(files, *ordering)
+    (
+        laid_out.sortWithinPartitions(*ordering)
+        .write.mode("errorifexists")
+        # Ranges come from a sample, so one may run over the target: twice it is the cap.
+        .option("maxRecordsPerFile", 2 * settings.processed_rows_per_file)
+        .partitionBy(*(p.name for p in spec.partition_by))
+        .parquet(spark_location(store.uri(run_prefix(spec, run_id))))
+    )
+    if progress and spec.partition_by:
+        names = [p.name for p in spec.partition_by]
+        in_order = sorted(per_partition.items(), key=lambda kv: [(v is None, v) for v in kv[0]])
+        for values, count in in_order:
+            progress(f"{spec.name}/{hive_path(dict(zip(names, values, strict=True)))}: {count:,} rows")
 
 
 def read_processed(

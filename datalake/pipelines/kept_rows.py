@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -22,7 +23,7 @@ from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
 from datalake.datasets.spec import DatasetSpec
-from datalake.jobs import delete_processed_partitions, write_processed
+from datalake.jobs import delete_processed_partitions, write_counted_tables, write_processed
 from datalake.pipelines.ledger import Ledger, RunPlan, list_raw_partitions, plan_run
 from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current, spark_uri, with_raw_partition
 from datalake.runs import RunReport
@@ -94,10 +95,58 @@ def parse_changed(
 
 def fingerprints(frame: DataFrame, spec: DatasetSpec) -> dict[tuple, tuple[int, object]]:
     """Per partition of ``frame`` (one entry ``()`` when unpartitioned): (rows, sum of row hashes)."""
-    names = [p.name for p in spec.partition_by]
-    row_hash = F.xxhash64(*spec.column_names).cast("decimal(38,0)")
-    sums = frame.groupBy(*names).agg(F.count(F.lit(1)).alias("_n"), F.sum(row_hash).alias("_h"))
-    return {tuple(row[n] for n in names): (row["_n"], row["_h"]) for row in sums.collect() if row["_n"]}
+    return _fingerprints([(spec, frame)])[0]
+
+
+def _fingerprints(frames: Sequence[tuple[DatasetSpec, DataFrame]]) -> list[dict[tuple, tuple[int, object]]]:
+    """:func:`fingerprints` of each frame, all computed by one Spark job.
+
+    Each job has a fixed cost (planning, task launch, a round trip to the driver) that dominates
+    small runs: a run comparing three tables with what is published made six such jobs. The
+    frames' rows are tagged with their frame's number and unioned, each frame's partition values
+    in columns of their own (so no value is cast to another frame's type), and one aggregate
+    counts and hashes them all.
+    """
+    # slot name -> (frame number, partition column), in the union's column order.
+    slots = {
+        f"_p{i}_{j}": (i, p.name)
+        for i, (spec, _frame) in enumerate(frames)
+        for j, p in enumerate(spec.partition_by)
+    }
+    # Other frames' slots are nulls of the slot's own type: the union casts no value.
+    types = {slot: frames[i][1].schema[name].dataType for slot, (i, name) in slots.items()}
+    tagged: list[DataFrame] = []
+    for i, (spec, frame) in enumerate(frames):
+        row_hash = F.xxhash64(*spec.column_names).cast("decimal(38,0)")
+        tagged.append(
+            frame.select(
+                F.lit(i).alias("_frame"),
+                *(
+                    (F.col(name) if owner == i else F.lit(None).cast(types[slot])).alias(slot)
+                    for slot, (owner, name) in slots.items()
+                ),
+                row_hash.alias("_hash"),
+            )
+        )
+    found: list[dict[tuple, tuple[int, object]]] = [{} for _ in frames]
+    if not tagged:
+        return found
+    union = tagged[0]
+    for more in tagged[1:]:
+        union = union.union(more)
+    sums = union.groupBy("_frame", *types).agg(F.count(F.lit(1)).alias("_n"), F.sum("_hash").alias("_h"))
+    own_slots = [[slot for slot, (owner, _name) in slots.items() if owner == i] for i in range(len(frames))]
+    for row in sums.collect():
+        i = row["_frame"]
+        found[i][tuple(row[slot] for slot in own_slots[i])] = (row["_n"], row["_h"])
+    return found
+
+
+class Published(NamedTuple):
+    """A table :func:`publish_tables` published: the keys of the files written, and its rows now."""
+
+    keys: list[str]
+    rows: int
 
 
 def publish_changed(
@@ -112,18 +161,70 @@ def publish_changed(
     """Rewrite the partitions of ``spec`` whose rows differ from ``latest``'s; remove those it has none of.
 
     ``rows`` (``latest``'s row count), when the caller knows it, spares a pass over ``latest``
-    for a new table.
+    for a new table with no row. :func:`publish_tables` publishes several tables, saying their rows.
     """
+    return publish_tables(spark, store, [(spec, latest)], progress, rows=[rows])[0].keys
+
+
+def publish_tables(
+    spark: SparkSession,
+    store: ObjectStore,
+    tables: Sequence[tuple[DatasetSpec, DataFrame]],
+    progress: Progress | None,
+    *,
+    rows: Sequence[int | None] | None = None,
+) -> list[Published]:
+    """:func:`publish_changed` of each ``(spec, latest)``, in order; returns each table's keys and rows.
+
+    The tables already published are compared with their ``latest`` rows by one Spark job for
+    all (:func:`_fingerprints`), whose counts are also the rows each table has now; the new tables
+    are written as they are (every partition is new: a hash of every row was 29 s of a 10 M-row
+    first run), counted together by the writes' own pass, and one with no row is not published.
+    ``rows`` (each ``latest``'s row count, None where unknown) spares that pass for a new
+    table known to have no row.
+    """
+    known = list(rows) if rows is not None else [None] * len(tables)
+    frames = [
+        latest.select(*spec.column_names, *(p.name for p in spec.partition_by)) for spec, latest in tables
+    ]
+    currents = [read_current(spark, store, spec) for spec, _latest in tables]
+    compared = [i for i, current in enumerate(currents) if current is not None]
+    pairs = [(tables[i][0], frame) for i in compared for frame in (frames[i], currents[i])]
+    sums = iter(_fingerprints(pairs))
+    fingerprinted = {i: (next(sums), next(sums)) for i in compared}
+    # The new tables are counted together, then written (write_counted_tables).
+    new = [i for i in range(len(tables)) if i not in fingerprinted and known[i] != 0]
+    written = dict(
+        zip(
+            new,
+            write_counted_tables([(frames[i], tables[i][0]) for i in new], store, progress, skip_empty=True),
+            strict=True,
+        )
+    )
+    published: list[Published] = []
+    for i, (spec, _latest) in enumerate(tables):
+        if i in written:
+            published.append(Published(written[i].keys, written[i].rows))
+        elif i not in fingerprinted:  # new, and known to have no row
+            published.append(Published([], 0))
+        else:
+            wanted, now = fingerprinted[i]
+            keys = _publish_changed_partitions(spark, store, spec, frames[i], wanted, now, progress)
+            published.append(Published(keys, sum(n for n, _h in wanted.values())))
+    return published
+
+
+def _publish_changed_partitions(
+    spark: SparkSession,
+    store: ObjectStore,
+    spec: DatasetSpec,
+    frame: DataFrame,
+    wanted: dict[tuple, tuple[int, object]],
+    now: dict[tuple, tuple[int, object]],
+    progress: Progress | None,
+) -> list[str]:
+    """Write the partitions whose fingerprints differ (``wanted``: ``frame``'s; ``now``: published)."""
     names = [p.name for p in spec.partition_by]
-    frame = latest.select(*spec.column_names, *names)
-    current = read_current(spark, store, spec)
-    if current is None:
-        # A new table: every partition is new, so there is nothing to compare (a hash of every
-        # row, 29 s of a 10 M-row first run).
-        empty = frame.isEmpty() if rows is None else rows == 0
-        return [] if empty else write_processed(frame, spec, store, progress)
-    wanted = fingerprints(frame, spec)
-    now = fingerprints(current, spec)
     changed = sorted(values for values, fingerprint in wanted.items() if now.get(values) != fingerprint)
     keys: list[str] = []
     if changed and names:

@@ -26,9 +26,9 @@ are checked one by one: a value that is not a number or breaks its column's rang
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -45,7 +45,7 @@ from datalake.pipelines.kept_rows import (
     keep_parsed,
     kept_parsed,
     plan_kept_run,
-    publish_changed,
+    publish_tables,
     spill,
 )
 from datalake.pipelines.ledger import RunPlan
@@ -91,15 +91,27 @@ def _parse(spark: SparkSession, store: ObjectStore, raw_prefix: str, plan: RunPl
     return with_raw_partition(transforms.files_to_rows(files).select(*KEPT.fieldNames()), raw_prefix)
 
 
-def _report_files(parsed: DataFrame, report: RunReport) -> None:
-    """Every file read is accepted (its rows typed) or rejected (one row, its reason), with header facts."""
+def _report_files(parsed: DataFrame, report: RunReport) -> dict[str, int]:
+    """Every file read is accepted (its rows typed) or rejected (one row, its reason), with header facts.
+
+    Also sets ``report.rows_in`` and returns the unreadable rows per reason, from the same pass
+    (a Spark job each would cost more than the counting: small runs are made of such jobs).
+    """
     files = parsed.groupBy("path").agg(
         F.first("kind", ignorenulls=True).alias("kind"),
         F.first(F.when(F.col("kind").isNull(), F.col(transforms.PROBLEM)), ignorenulls=True).alias("why"),
         F.first("ignored_columns", ignorenulls=True).alias("ignored"),
         F.first("renamed_columns", ignorenulls=True).alias("renamed"),
+        F.count(F.lit(1)).alias("rows"),
+        F.count(F.when(F.col("kind").isNull(), 1)).alias("unreadable"),
     )
     rows = sorted(files.collect(), key=lambda row: row["path"])  # one row per file read
+    report.rows_in = sum(r["rows"] for r in rows)
+    # An unreadable file is one row (files_to_rows), so its rows share its reason.
+    unreadable: dict[str, int] = {}
+    for r in rows:
+        if r["unreadable"]:
+            unreadable[r["why"]] = unreadable.get(r["why"], 0) + r["unreadable"]
     rejected = [{"path": r["path"], "reason": r["why"]} for r in rows if r["kind"] is None]
     report.details["files"] = len(rows)
     report.details["files_accepted"] = len(rows) - len(rejected)
@@ -107,34 +119,59 @@ def _report_files(parsed: DataFrame, report: RunReport) -> None:
     report.details["files_rejected"] = rejected[:REPORTED_FILES]
     report.details["columns_ignored"] = {r["path"]: r["ignored"].split(",") for r in rows if r["ignored"]}
     report.details["columns_renamed"] = {r["path"]: r["renamed"].split(",") for r in rows if r["renamed"]}
+    return unreadable
 
 
-def _outcome(verdict: DataFrame, keys: list[str], report: RunReport, name: str) -> tuple[int, int]:
-    """(rows of this run in the table, kept rows a row of this run superseded), into ``details``."""
+class Outcome(NamedTuple):
+    """What :func:`_outcome` counted in a verdict."""
+
+    rows_out: int
+    carried: int
+    #: This run's quarantined rows per reason (what :func:`quarantine_counted` would count).
+    quarantined: dict[str, int]
+    #: This run's values in the table (``present``'s sum over its rows in the table; 0 without).
+    values_out: int
+
+
+def _outcome(
+    verdict: DataFrame, keys: list[str], report: RunReport, name: str, present: Column | None = None
+) -> Outcome:
+    """Rows of this run in the table, kept rows carried over and superseded (into ``details``),
+    and this run's quarantined rows per reason, all from one aggregate.
+    """
     superseded = quality.superseded_reason(keys, "landed_on")
     counts = (
-        verdict.groupBy(
-            NEW,
-            F.col(quality.REASON).isNull().alias("_out"),
-            (F.col(quality.REASON) == superseded).alias("_sup"),
+        verdict.groupBy(NEW, quality.REASON)
+        .agg(
+            F.count(F.lit(1)).alias("count"), F.sum(F.lit(0) if present is None else present).alias("_values")
         )
-        .count()
         .collect()
     )
-    tally = {(r[NEW], r["_out"], r["_sup"]): r["count"] for r in counts}
-    rows_out = tally.get((True, True, None), 0)
-    carried = tally.get((False, True, None), 0)
-    replaced = tally.get((False, False, True), 0)
+    rows_out = carried = replaced = values_out = 0
+    quarantined: dict[str, int] = {}
+    for r in counts:
+        reason, new = r[quality.REASON], r[NEW]
+        if reason is None and new:
+            rows_out, values_out = r["count"], r["_values"] or 0
+        elif reason is None and new is False:
+            carried = r["count"]
+        elif reason == superseded and new is False:
+            replaced = r["count"]
+        elif reason is not None and new:
+            quarantined[reason] = r["count"]
     report.details[f"{name}_rows_out"] = rows_out
     report.details[f"{name}_rows_carried_over"] = carried
     report.details[f"{name}_rows_superseded_carried"] = replaced
-    return rows_out, carried
+    return Outcome(rows_out, carried, quarantined, values_out)
 
 
-def _values(world_new: DataFrame, bad: DataFrame, store: ObjectStore, report: RunReport) -> None:
-    """Count this run's values (in the table or quarantined) and write the bad ones."""
-    present = sum(F.when(F.col(i.column).isNotNull(), 1).otherwise(0) for i in BY_NAME.values())
-    out = world_new.agg(F.sum(present)).first()[0] or 0
+def _present() -> Column:
+    """How many of a ``world_energy`` row's indicator values are there (not null)."""
+    return sum(F.when(F.col(i.column).isNotNull(), 1).otherwise(0) for i in BY_NAME.values())
+
+
+def _values(out: int, bad: DataFrame, store: ObjectStore, report: RunReport) -> None:
+    """Count this run's values (``out`` in the table, the bad ones quarantined) and write the bad ones."""
     kinds = bad.groupBy(F.regexp_replace(quality.REASON, r" '.*'$", "").alias("kind")).count().collect()
     quarantined = sum(row["count"] for row in kinds)
     key = write_quarantine(bad, QUARANTINE["values"], store, report.run_id, quarantined)
@@ -146,15 +183,28 @@ def _values(world_new: DataFrame, bad: DataFrame, store: ObjectStore, report: Ru
     }
 
 
-def headline(world: DataFrame) -> dict[str, dict[str, Any]]:
-    """Per place of :data:`HEADLINE_PLACES` in ``world``: its newest year with primary energy, and figures."""
+def headline_columns() -> list[Column]:
+    """Aggregates of ``world_energy``, one per place of :data:`HEADLINE_PLACES` (``_headline<i>``):
+    the place's newest year with primary energy and its figures (null when it has none).
+
+    Aggregates, not a query of their own, so the table's other facts come from the same pass.
+    """
     primary = BY_NAME["primary_energy_consumption"].column
-    rows = world.filter(F.col("country").isin(list(HEADLINE_PLACES)) & F.col(primary).isNotNull())
-    newest = rows.groupBy("country").agg(F.max("year").alias("year"))
-    picked = rows.join(newest, ["country", "year"]).select(
-        "country", "year", *(BY_NAME[name].column for name, _label in HEADLINE)
-    )
-    return {row["country"]: row.asDict() for row in picked.collect()}
+    figures = F.struct("year", *(BY_NAME[name].column for name, _label in HEADLINE))
+    return [
+        # (country, year) is the table's key: one row per place and year, so one newest.
+        F.max_by(
+            figures, F.when((F.col("country") == place) & F.col(primary).isNotNull(), F.col("year"))
+        ).alias(f"_headline{i}")
+        for i, place in enumerate(HEADLINE_PLACES)
+    ]
+
+
+def headline(facts: Row) -> dict[str, dict[str, Any]]:
+    """Per place of :data:`HEADLINE_PLACES` with primary energy: its newest year and figures, from
+    the aggregates of :func:`headline_columns`."""
+    picked = {place: facts[f"_headline{i}"] for i, place in enumerate(HEADLINE_PLACES)}
+    return {place: {"country": place, **row.asDict()} for place, row in picked.items() if row is not None}
 
 
 def describe(report: RunReport) -> str:
@@ -194,13 +244,14 @@ def _table_facts(world: DataFrame, report: RunReport) -> None:
         F.countDistinct(F.when(F.col("is_aggregate"), F.col("country"))).alias("aggregates"),
         F.min("year").alias("first"),
         F.max("year").alias("last"),
+        *headline_columns(),
     ).first()
     report.details.update(
         world_energy_rows=facts["rows"],
         places=facts["places"],
         aggregates=facts["aggregates"],
         years=[facts["first"], facts["last"]] if facts["rows"] else None,
-        headline=headline(world),
+        headline=headline(facts),
     )
 
 
@@ -244,8 +295,7 @@ def process_raw_owid(
     ledger, plan = planned
     with report.timed("read"):
         parsed = _parse(spark, store, raw_prefix, plan).cache()
-        report.rows_in = parsed.count()
-        _report_files(parsed, report)
+        unreadable_counts = _report_files(parsed, report)
         # The rows of readable files are kept; an unreadable file is quarantined once, by this run.
         state = keep_parsed(store, parsed.filter(F.col("kind").isNotNull()), report, raw_prefix, plan)
         kept = kept_parsed(spark, store, ledger, plan, KEPT)
@@ -267,30 +317,10 @@ def process_raw_owid(
         )
         # Written once and scanned several times (counts, tables, quarantines, values).
         verdict = spill(spark, store, verdict, report, raw_prefix, WORLD_ENERGY.name)
-        energy_out, _carried = _outcome(verdict, keys, report, WORLD_ENERGY.name)
+        energy = _outcome(verdict, keys, report, WORLD_ENERGY.name, _present())
         latest = verdict.filter(F.col(quality.REASON).isNull())
         world = transforms.world_energy(latest)
-        report.keys_written += publish_changed(spark, store, WORLD_ENERGY, world, progress)
-        _table_facts(world, report)
         indicators = transforms.indicator_rows(world)
-        report.keys_written += publish_changed(spark, store, WORLD_ENERGY_INDICATORS, indicators, progress)
-        report.details["world_energy_indicators_rows"] = indicators.count()
-        new_out = latest.filter(F.col(NEW))
-        # The bad values of the rows in the table (a quarantined row keeps its values in raw_record):
-        # only the few rows energy_rows counted some in are looked at again.
-        flagged = new_out.filter(F.col("bad_values") > 0).select("path", "line_number")
-        bad = transforms.bad_values(
-            rows.filter(F.col(NEW)).join(flagged, ["path", "line_number"], "left_semi")
-        )
-        _values(new_out, bad, store, report)
-        bad_rows = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull())
-        quarantine_counted(
-            bad_rows.select(*_ROW_QUARANTINE, "country", F.col("raw_year").alias("year")),
-            QUARANTINE["energy"],
-            store,
-            report,
-            WORLD_ENERGY.name,
-        )
 
         book, book_checks = transforms.codebook_rows(rows, carry=(NEW,))
         book_verdict = quality.judge(
@@ -302,18 +332,47 @@ def process_raw_owid(
             tiebreak=("path", "line_number"),
             problem=transforms.PROBLEM,
         ).cache()
-        book_out, _carried = _outcome(book_verdict, ["indicator"], report, WORLD_ENERGY_CODEBOOK.name)
+        book_outcome = _outcome(book_verdict, ["indicator"], report, WORLD_ENERGY_CODEBOOK.name)
         codebook = transforms.codebook_table(book_verdict.filter(F.col(quality.REASON).isNull()))
-        report.keys_written += publish_changed(spark, store, WORLD_ENERGY_CODEBOOK, codebook, progress)
-        entries = codebook.select("indicator", F.col("column_name").isNull().alias("unread")).collect()
-        report.details["world_energy_codebook_rows"] = len(entries)
-        report.details["codebook_columns_not_read"] = sorted(r["indicator"] for r in entries if r["unread"])
+        # The three tables are compared with what is published by one job, not one per table.
+        published = publish_tables(
+            spark,
+            store,
+            [(WORLD_ENERGY, world), (WORLD_ENERGY_INDICATORS, indicators), (WORLD_ENERGY_CODEBOOK, codebook)],
+            progress,
+        )
+        for table in published:
+            report.keys_written += table.keys
+        _table_facts(world, report)
+        report.details["world_energy_indicators_rows"] = published[1].rows
+        report.details["world_energy_codebook_rows"] = published[2].rows
+        unread = codebook.filter(F.col("column_name").isNull()).select("indicator").collect()
+        report.details["codebook_columns_not_read"] = sorted(r["indicator"] for r in unread)
+
+        new_out = latest.filter(F.col(NEW))
+        # The bad values of the rows in the table (a quarantined row keeps its values in raw_record):
+        # only the few rows energy_rows counted some in are looked at again.
+        flagged = new_out.filter(F.col("bad_values") > 0).select("path", "line_number")
+        bad = transforms.bad_values(
+            rows.filter(F.col(NEW)).join(flagged, ["path", "line_number"], "left_semi")
+        )
+        _values(energy.values_out, bad, store, report)
+        bad_rows = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull())
+        quarantine_counted(
+            bad_rows.select(*_ROW_QUARANTINE, "country", F.col("raw_year").alias("year")),
+            QUARANTINE["energy"],
+            store,
+            report,
+            WORLD_ENERGY.name,
+            counts=energy.quarantined,
+        )
         quarantine_counted(
             book_verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*_ROW_QUARANTINE),
             QUARANTINE["codebook"],
             store,
             report,
             WORLD_ENERGY_CODEBOOK.name,
+            counts=book_outcome.quarantined,
         )
         book_verdict.unpersist()
 
@@ -321,9 +380,14 @@ def process_raw_owid(
             transforms.PROBLEM, quality.REASON
         )
         quarantine_counted(
-            unreadable.select(*_ROW_QUARANTINE), QUARANTINE["unreadable"], store, report, "unreadable"
+            unreadable.select(*_ROW_QUARANTINE),
+            QUARANTINE["unreadable"],
+            store,
+            report,
+            "unreadable",
+            counts=unreadable_counts,
         )
-        report.rows_out = energy_out + book_out
+        report.rows_out = energy.rows_out + book_outcome.rows_out
     parsed.unpersist()
     # Only now, with every table published: a run that died before this leaves the ledger as it was.
     ledger.commit(store, plan, state)

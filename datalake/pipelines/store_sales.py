@@ -39,7 +39,7 @@ from datalake.pipelines.kept_rows import (
     keep_parsed,
     kept_parsed,
     plan_kept_run,
-    publish_changed,
+    publish_tables,
     spill,
 )
 from datalake.pipelines.ledger import Ledger, RunPlan
@@ -78,15 +78,26 @@ def _parse(spark: SparkSession, store: ObjectStore, raw_prefix: str, plan: RunPl
     return with_raw_partition(transforms.files_to_rows(files).select(*KEPT.fieldNames()), raw_prefix)
 
 
-def _report_files(parsed: DataFrame, report: RunReport) -> None:
-    """Every file read is accepted (its rows typed) or rejected (one row, its reason)."""
+def _report_files(parsed: DataFrame, report: RunReport) -> dict[str, int]:
+    """Every file read is accepted (its rows typed) or rejected (one row, its reason).
+
+    Also sets ``report.rows_in`` and returns the unreadable rows per reason, from the same pass
+    (a Spark job each would cost more than the counting: small runs are made of such jobs).
+    """
     files = parsed.groupBy("path").agg(
         F.first("kind", ignorenulls=True).alias("kind"),
         F.first(F.when(F.col("kind").isNull(), F.col(transforms.PROBLEM)), ignorenulls=True).alias("why"),
         F.first("ignored_columns", ignorenulls=True).alias("ignored"),
         F.count(F.lit(1)).alias("rows"),
+        F.count(F.when(F.col("kind").isNull(), 1)).alias("unreadable"),
     )
     rows = sorted(files.collect(), key=lambda row: row["path"])  # one row per file read
+    report.rows_in = sum(r["rows"] for r in rows)
+    # An unreadable file is one row (files_to_rows), so its rows share its reason.
+    unreadable: dict[str, int] = {}
+    for r in rows:
+        if r["unreadable"]:
+            unreadable[r["why"]] = unreadable.get(r["why"], 0) + r["unreadable"]
     rejected = [{"path": r["path"], "reason": r["why"]} for r in rows if r["kind"] is None]
     report.details["files"] = len(rows)
     report.details["files_accepted"] = len(rows) - len(rejected)
@@ -94,26 +105,29 @@ def _report_files(parsed: DataFrame, report: RunReport) -> None:
     report.details["files_rejected"] = rejected[:REPORTED_FILES]
     report.details["file_rows"] = {r["path"]: r["rows"] for r in rows if r["kind"] is not None}
     report.details["columns_ignored"] = {r["path"]: r["ignored"].split(",") for r in rows if r["ignored"]}
+    return unreadable
 
 
-def _outcome(verdict: DataFrame, keys: list[str], report: RunReport, name: str) -> int:
-    """Rows of this run in the table; kept rows carried over and superseded go into ``details``."""
+def _outcome(verdict: DataFrame, keys: list[str], report: RunReport, name: str) -> tuple[int, dict[str, int]]:
+    """(Rows of this run in the table, this run's quarantined rows per reason), by one aggregate;
+    kept rows carried over and superseded go into ``details``."""
     superseded = quality.superseded_reason(keys, "landed_on")
-    counts = (
-        verdict.groupBy(
-            NEW,
-            F.col(quality.REASON).isNull().alias("_out"),
-            (F.col(quality.REASON) == superseded).alias("_sup"),
-        )
-        .count()
-        .collect()
-    )
-    tally = {(r[NEW], r["_out"], r["_sup"]): r["count"] for r in counts}
-    rows_out = tally.get((True, True, None), 0)
+    rows_out = carried = replaced = 0
+    quarantined: dict[str, int] = {}
+    for r in verdict.groupBy(NEW, quality.REASON).count().collect():
+        reason, new = r[quality.REASON], r[NEW]
+        if reason is None and new:
+            rows_out = r["count"]
+        elif reason is None and new is False:
+            carried = r["count"]
+        elif reason == superseded and new is False:
+            replaced = r["count"]
+        elif reason is not None and new:
+            quarantined[reason] = r["count"]
     report.details[f"{name}_rows_out"] = rows_out
-    report.details[f"{name}_rows_carried_over"] = tally.get((False, True, None), 0)
-    report.details[f"{name}_rows_superseded_carried"] = tally.get((False, False, True), 0)
-    return rows_out
+    report.details[f"{name}_rows_carried_over"] = carried
+    report.details[f"{name}_rows_superseded_carried"] = replaced
+    return rows_out, quarantined
 
 
 def _sales_facts(table: DataFrame, report: RunReport) -> None:
@@ -226,8 +240,7 @@ def _process_changed(
     """The run proper, over the raw partitions ``plan`` says changed (see :func:`process_raw_store_sales`)."""
     with report.timed("read"):
         parsed = _parse(spark, store, raw_prefix, plan).cache()
-        report.rows_in = parsed.count()
-        _report_files(parsed, report)
+        unreadable_counts = _report_files(parsed, report)
         # The rows of readable files are kept; an unreadable file is quarantined once, by this run.
         state = keep_parsed(store, parsed.filter(F.col("kind").isNotNull()), report, raw_prefix, plan)
         kept = kept_parsed(spark, store, ledger, plan, KEPT)
@@ -249,17 +262,8 @@ def _process_changed(
             tiebreak=TIEBREAK,
             problem=transforms.PROBLEM,
         ).cache()
-        stores_out = _outcome(store_verdict, ["store_id"], report, STORES_TABLE.name)
+        stores_out, stores_quarantined = _outcome(store_verdict, ["store_id"], report, STORES_TABLE.name)
         stores_table = transforms.stores(store_verdict.filter(F.col(quality.REASON).isNull())).cache()
-        report.keys_written += publish_changed(spark, store, STORES_TABLE, stores_table, progress)
-        report.details["stores_rows"] = stores_table.count()
-        quarantine_counted(
-            store_verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*_ROW_QUARANTINE),
-            QUARANTINE[STORES],
-            store,
-            report,
-            STORES_TABLE.name,
-        )
 
         typed, checks = transforms.sales_rows(rows, carry=(NEW,))
         typed = transforms.with_file_duplicates(typed, ["store_id", "date"], transforms.DUPLICATE_IN_FILE)
@@ -276,10 +280,23 @@ def _process_changed(
         )
         # Written once and scanned several times (counts, table, quarantine).
         verdict = spill(spark, store, verdict, report, raw_prefix, STORE_SALES_DAILY.name)
-        sales_out = _outcome(verdict, keys, report, STORE_SALES_DAILY.name)
+        sales_out, sales_quarantined = _outcome(verdict, keys, report, STORE_SALES_DAILY.name)
         table = transforms.store_sales_daily(verdict.filter(F.col(quality.REASON).isNull()))
-        report.keys_written += publish_changed(spark, store, STORE_SALES_DAILY, table, progress)
+        # Both tables are compared with what is published by one job, not one per table.
+        stores_published, sales_published = publish_tables(
+            spark, store, [(STORES_TABLE, stores_table), (STORE_SALES_DAILY, table)], progress
+        )
+        report.keys_written += stores_published.keys + sales_published.keys
+        report.details["stores_rows"] = stores_published.rows
         _sales_facts(table, report)
+        quarantine_counted(
+            store_verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*_ROW_QUARANTINE),
+            QUARANTINE[STORES],
+            store,
+            report,
+            STORES_TABLE.name,
+            counts=stores_quarantined,
+        )
         quarantine_counted(
             verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(
                 *_ROW_QUARANTINE, "store_id", "date"
@@ -288,6 +305,7 @@ def _process_changed(
             store,
             report,
             STORE_SALES_DAILY.name,
+            counts=sales_quarantined,
         )
         store_verdict.unpersist()
         stores_table.unpersist()
@@ -296,7 +314,12 @@ def _process_changed(
             transforms.PROBLEM, quality.REASON
         )
         quarantine_counted(
-            unreadable.select(*_ROW_QUARANTINE), QUARANTINE["unreadable"], store, report, "unreadable"
+            unreadable.select(*_ROW_QUARANTINE),
+            QUARANTINE["unreadable"],
+            store,
+            report,
+            "unreadable",
+            counts=unreadable_counts,
         )
         report.rows_out = sales_out + stores_out
     parsed.unpersist()

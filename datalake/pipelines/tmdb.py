@@ -38,7 +38,7 @@ from datalake.pipelines.kept_rows import (
     keep_parsed,
     kept_parsed,
     plan_kept_run,
-    publish_changed,
+    publish_tables,
 )
 from datalake.pipelines.ledger import RunPlan
 from datalake.pipelines.processing import (
@@ -158,12 +158,17 @@ def parse_changed(spark: SparkSession, store: ObjectStore, raw_prefix: str, plan
 
 
 def _report_files(parsed: DataFrame, report: RunReport) -> None:
-    """Every file read is accepted or rejected (a record with no raw text: the file as a whole)."""
+    """Every file read is accepted or rejected (a record with no raw text: the file as a whole).
+
+    Also sets ``report.rows_in``, from the same pass (each Spark job has a fixed cost).
+    """
     files = parsed.groupBy("path").agg(
         F.max(F.col("raw_record").isNull() & F.col("problem").isNotNull()).alias("_rejected"),
         F.first(F.when(F.col("raw_record").isNull(), F.col("problem")), ignorenulls=True).alias("_why"),
+        F.count(F.lit(1)).alias("_records"),
     )
     rows = files.collect()  # one row per file read
+    report.rows_in = sum(row["_records"] for row in rows)
     rejected = sorted((row["path"], row["_why"]) for row in rows if row["_rejected"])
     report.details["files"] = len(rows)
     report.details["files_accepted"] = len(rows) - len(rejected)
@@ -208,7 +213,6 @@ def process_raw_tmdb(
     ledger, plan = planned
     with report.timed("read"):
         parsed = parse_changed(spark, store, raw_prefix, plan).cache()
-        report.rows_in = parsed.count()
         _report_files(parsed, report)
         # Only valid records can win later; their raw text stays in raw (and in this run's quarantine).
         keepable = parsed.filter(F.col(transforms.PROBLEM).isNull()).withColumn(
@@ -223,11 +227,11 @@ def process_raw_tmdb(
         valid = records.filter(F.col(transforms.PROBLEM).isNull())
         latest, superseded = transforms.latest_records(valid)
         latest = latest.cache()
-        for spec in MOVIE_TABLES:
-            rows = transforms.BUILDERS[spec.name](latest).cache()
-            report.keys_written += publish_changed(spark, store, spec, rows, progress)
-            report.details[f"{spec.name}_rows"] = rows.count()
-            rows.unpersist()
+        # Every table compared with what is published by one job, not one per table.
+        tables = [(spec, transforms.BUILDERS[spec.name](latest)) for spec in MOVIE_TABLES]
+        for spec, table in zip(MOVIE_TABLES, publish_tables(spark, store, tables, progress), strict=True):
+            report.keys_written += table.keys
+            report.details[f"{spec.name}_rows"] = table.rows
         problems = parsed.filter(F.col(transforms.PROBLEM).isNotNull()).withColumnRenamed(
             transforms.PROBLEM, quality.REASON
         )
@@ -235,14 +239,25 @@ def process_raw_tmdb(
             quality.REASON,
             F.lit("superseded by a newer extraction (extracted_at) of the same movie and source"),
         )
-        quarantine_counted(
-            problems.select(*QUARANTINE_COLUMNS).unionByName(superseded.select(*QUARANTINE_COLUMNS)),
-            QUARANTINE,
-            store,
-            report,
+        quarantined = problems.select(*QUARANTINE_COLUMNS).unionByName(superseded.select(*QUARANTINE_COLUMNS))
+        # One job counts both: the newest records by (new or kept) x (ok, gone, credits), whose
+        # reason is null, and the quarantined ones by reason (never null).
+        tally = (
+            latest.select(NEW, "status", F.lit(None).cast("string").alias(quality.REASON))
+            .unionByName(
+                quarantined.select(
+                    F.lit(None).cast("boolean").alias(NEW),
+                    F.lit(None).cast("string").alias("status"),
+                    quality.REASON,
+                )
+            )
+            .groupBy(NEW, "status", quality.REASON)
+            .count()
+            .collect()
         )
-        # At most six rows: (new or kept) x (ok, gone, credits).
-        outcome = {(r[NEW], r["status"]): r["count"] for r in latest.groupBy(NEW, "status").count().collect()}
+        outcome = {(r[NEW], r["status"]): r["count"] for r in tally if r[quality.REASON] is None}
+        reasons = {r[quality.REASON]: r["count"] for r in tally if r[quality.REASON] is not None}
+        quarantine_counted(quarantined, QUARANTINE, store, report, counts=reasons)
         new_ok, new_gone = outcome.get((True, "ok"), 0), outcome.get((True, "gone"), 0)
         new_credits = outcome.get((True, transforms.CREDITS_STATUS), 0)
         report.rows_out = new_ok + new_gone + new_credits

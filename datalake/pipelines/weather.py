@@ -32,7 +32,7 @@ from datalake.pipelines.kept_rows import (
     kept_parsed,
     parse_changed,
     plan_kept_run,
-    publish_changed,
+    publish_tables,
 )
 from datalake.pipelines.processing import RAW_PARTITION, Progress, quarantine_counted
 from datalake.runs import RunReport
@@ -106,9 +106,23 @@ def process_raw_weather(
     with report.timed("read"):
         parse = partial(transforms.files_to_rows, locations=locations)
         parsed = parse_changed(spark, store, raw_prefix, plan, parse, transforms.PARSED).cache()
-        report.rows_in = parsed.count()
-        report.details["files"] = parsed.select("path").distinct().count()
         readable = F.col("ts_utc").isNotNull() | F.col("line").isNotNull()
+        # One job for the rows, the files and the unreadable rows' reasons (each job has a fixed cost).
+        per_file = (
+            parsed.groupBy(
+                "path",
+                (~readable).alias("_unreadable"),
+                F.when(~readable, F.col(transforms.PROBLEM)).alias("_why"),
+            )
+            .count()
+            .collect()
+        )
+        report.rows_in = sum(row["count"] for row in per_file)
+        report.details["files"] = len({row["path"] for row in per_file})
+        unreadable_counts: dict[str | None, int] = {}
+        for row in per_file:
+            if row["_unreadable"]:
+                unreadable_counts[row["_why"]] = unreadable_counts.get(row["_why"], 0) + row["count"]
         state = keep_parsed(
             store, parsed.filter(readable & F.col(transforms.PROBLEM).isNull()), report, raw_prefix, plan
         )
@@ -127,28 +141,40 @@ def process_raw_weather(
         ).cache()
         latest = verdict.filter(F.col(quality.REASON).isNull())
         hourly = transforms.weather_hourly(latest).cache()
-        report.keys_written += publish_changed(spark, store, WEATHER_HOURLY, hourly, progress)
         national = transforms.national_rows(hourly, locations)
-        report.keys_written += publish_changed(spark, store, WEATHER_NATIONAL_HOURLY, national, progress)
         daily = transforms.daily_rows(hourly)
-        report.keys_written += publish_changed(spark, store, WEATHER_DAILY, daily, progress)
+        # The three tables are compared with what is published by one job, not one per table.
+        published = publish_tables(
+            spark,
+            store,
+            [(WEATHER_HOURLY, hourly), (WEATHER_NATIONAL_HOURLY, national), (WEATHER_DAILY, daily)],
+            progress,
+        )
+        for table in published:
+            report.keys_written += table.keys
         facts = hourly.agg(
-            F.count(F.lit(1)).alias("rows"),
             F.countDistinct("location").alias("locations"),
             F.countDistinct(F.when(F.col("kind") == "forecast", F.col("issued_at"))).alias("issues"),
         ).first()
         report.details.update(
-            weather_hourly_rows=facts["rows"],
+            weather_hourly_rows=published[0].rows,
             locations=facts["locations"],
             forecast_issues=facts["issues"],
-            weather_national_hourly_rows=national.count(),
-            weather_daily_rows=daily.count(),
+            weather_national_hourly_rows=published[1].rows,
+            weather_daily_rows=published[2].rows,
         )
-        report.rows_out = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNull()).count()
+        # This run's rows in the table (reason null) and quarantined (by reason), by one job.
+        verdicts = {
+            row[quality.REASON]: row["count"]
+            for row in verdict.filter(F.col(NEW)).groupBy(quality.REASON).count().collect()
+        }
+        report.rows_out = verdicts.pop(None, 0)
         bad = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*_QUARANTINE)
-        quarantine_counted(bad, WEATHER_HOURLY.name, store, report, WEATHER_HOURLY.name)
+        quarantine_counted(bad, WEATHER_HOURLY.name, store, report, WEATHER_HOURLY.name, counts=verdicts)
         unreadable = parsed.filter(~readable).withColumnRenamed(transforms.PROBLEM, quality.REASON)
-        quarantine_counted(unreadable.select(*_QUARANTINE), UNREADABLE, store, report, "unreadable")
+        quarantine_counted(
+            unreadable.select(*_QUARANTINE), UNREADABLE, store, report, "unreadable", counts=unreadable_counts
+        )
         verdict.unpersist()
         hourly.unpersist()
     parsed.unpersist()
