@@ -127,32 +127,27 @@ def spec_frame(df: DataFrame, spec: DatasetSpec) -> DataFrame:
     return df.select(*(F.col(c.name).cast(c.type).alias(c.name) for c in (*spec.columns, *spec.partition_by)))
 
 
-def count_and_check_required(frame: DataFrame, spec: DatasetSpec) -> dict[tuple[Any, ...], int]:
-    """The rows of ``frame`` per partition (one pass), refusing nulls in the required columns.
+def count_and_check_required_tables(
+    tables: Sequence[tuple[DataFrame, DatasetSpec]],
+) -> list[dict[tuple[Any, ...], int]]:
+    """The rows of each frame per partition, refusing nulls in the required columns: one Spark
+    job for all the frames.
+
+    Each job has a fixed cost that dominates small runs. The frames' rows are tagged with their
+    frame's number and unioned, each frame's partition values and null counts in columns of their
+    own (no value is cast to another frame's type), and one aggregate counts them all.
 
     Returns
     -------
-    dict
-        Rows per tuple of the spec's partition values (one ``()`` entry for an unpartitioned
-        table; empty when there is no row).
+    list[dict]
+        Per frame, rows per tuple of its spec's partition values (one ``()`` entry for an
+        unpartitioned table; empty when there is no row).
 
     Raises
     ------
     DataValidationError
         Naming the first required column holding nulls and how many (the quality checks should
         have quarantined those rows: writing them would break the files' declared schema).
-    """
-    return count_and_check_required_tables([(frame, spec)])[0]
-
-
-def count_and_check_required_tables(
-    tables: Sequence[tuple[DataFrame, DatasetSpec]],
-) -> list[dict[tuple[Any, ...], int]]:
-    """:func:`count_and_check_required` of several frames, by one Spark job for all.
-
-    Each job has a fixed cost that dominates small runs. The frames' rows are tagged with their
-    frame's number and unioned, each frame's partition values and null counts in columns of their
-    own (no value is cast to another frame's type), and one aggregate counts them all.
     """
     # column name -> (frame number, partition column): each frame's partition values.
     slots = {
@@ -207,7 +202,7 @@ def with_spec_nullability(frame: DataFrame, spec: DatasetSpec) -> DataFrame:
     """``frame`` with the spec's nullability in its schema, so the files declare required columns.
 
     Spark keeps a cast column nullable; the schema is set on the JVM side (no row passes through
-    Python) once :func:`count_and_check_required` has shown the required columns hold no null.
+    Python) once :func:`count_and_check_required_tables` has shown the required columns hold no null.
     """
     columns = (*spec.columns, *spec.partition_by)
     schema = StructType([StructField(c.name, frame.schema[c.name].dataType, c.nullable) for c in columns])
@@ -259,41 +254,17 @@ def write_processed(
     list[str]
         The keys of the files written.
     """
-    return write_counted(df, spec, store, progress, catalog=catalog, settings=settings, run_id=run_id).keys
+    [written] = write_counted_tables(
+        [(df, spec)], store, progress, catalog=catalog, settings=settings, run_id=run_id
+    )
+    return written.keys
 
 
 class Written(NamedTuple):
-    """What :func:`write_counted` wrote: the keys of the files published, and the rows."""
+    """What :func:`write_counted_tables` wrote of one table: the keys of the files published, and the rows."""
 
     keys: list[str]
     rows: int
-
-
-def write_counted(
-    df: DataFrame,
-    spec: DatasetSpec,
-    store: ObjectStore,
-    progress: Callable[[str], None] | None = None,
-    *,
-    catalog: Catalog | None = None,
-    settings: Settings | None = None,
-    run_id: str | None = None,
-    skip_empty: bool = False,
-) -> Written:
-    """:func:`write_processed`, saying how many rows it wrote (counted by the pass it makes anyway).
-
-    ``skip_empty``: a frame with no row is neither written nor published (``Written([], 0)``),
-    which spares a caller the job that would look for a first row beforehand.
-    """
-    return write_counted_tables(
-        [(df, spec)],
-        store,
-        progress,
-        catalog=catalog,
-        settings=settings,
-        run_id=run_id,
-        skip_empty=skip_empty,
-    )[0]
 
 
 def write_counted_tables(
@@ -306,8 +277,11 @@ def write_counted_tables(
     run_id: str | None = None,
     skip_empty: bool = False,
 ) -> list[Written]:
-    """:func:`write_counted` of each ``(df, spec)``, in order; every frame is counted (and its
-    required columns checked) by one Spark job before any is written.
+    """:func:`write_processed` of each ``(df, spec)``, in order, saying how many rows each wrote;
+    every frame is counted (and its required columns checked) by one Spark job before any is written.
+
+    ``skip_empty``: a frame with no row is neither written nor published (``Written([], 0)``),
+    which spares a caller the job that would look for a first row beforehand.
 
     Each job has a fixed cost that dominates small runs: TMDB's five new tables counted one by
     one made eight jobs more than counted together.
