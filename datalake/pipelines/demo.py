@@ -147,7 +147,10 @@ def run_demo(
         "SAMPLE drops landed: one day of the energy company, world energy (OWID), store sales",
         lambda: _land_sample_drops(end, settings),
     )
-    log(f"      {drops.details.get('accepted', {})} accepted, {drops.rows_quarantined:,} rejected")
+    log(
+        f"      {drops.details.get('accepted', {})} accepted "
+        f"({drops.details.get('already_landed', 0):,} already landed), {drops.rows_quarantined:,} rejected"
+    )
     for source, title in (
         ("energy_company", "energy company"),
         ("owid", "world energy"),
@@ -178,7 +181,10 @@ def run_demo(
         f"weather: SAMPLE Open-Meteo archive {start}..{end + dt.timedelta(days=1)} and a forecast issue",
         lambda: _land_sample_weather(start, end, settings),
     )
-    log(f"      {weather.rows_out:,} hours landed in {len(weather.keys_written):,} files")
+    log(
+        f"      {weather.rows_out:,} hours landed: {len(weather.keys_written):,} files written, "
+        f"{weather.details.get('files_unchanged', 0):,} unchanged"
+    )
     weather_run = step(
         "weather: transform (Spark)", lambda: transform("weather", settings=settings, progress=log)
     )
@@ -428,6 +434,9 @@ def _land_sample_weather(start: dt.date, end: dt.date, settings: Settings) -> Ru
     forecast, _summary = ingest_weather_forecast(issued, sample=True, settings=settings)
     archive.rows_out += forecast.rows_out
     archive.keys_written += forecast.keys_written
+    archive.details["files_unchanged"] = archive.details.get("files_unchanged", 0) + forecast.details.get(
+        "files_unchanged", 0
+    )
     return archive
 
 

@@ -34,13 +34,15 @@ def _client(
 
 
 def _fill(report: RunReport, summary: ree.IngestSummary) -> None:
-    # Units are (dataset, region, day): out = written or already there; failures keep reasons.
+    # Units are (dataset, region, day): out = written, fetched again unchanged or already there;
+    # failures keep reasons.
     report.rows_in = summary.requested
-    report.rows_out = summary.written + summary.skipped
+    report.rows_out = summary.written + summary.unchanged + summary.skipped
     report.rows_quarantined = len(summary.failed) + summary.not_attempted
     report.keys_written = summary.keys
     report.details.update(
         written=summary.written,
+        unchanged=summary.unchanged,
         skipped=summary.skipped,
         failed=summary.failed,
         not_attempted=summary.not_attempted,

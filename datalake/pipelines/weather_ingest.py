@@ -204,8 +204,10 @@ def weather_daily_step(
 
 
 def raise_for_missing_locations(summary: open_meteo.WeatherIngestSummary) -> None:
-    """Fail a forecast run that landed fewer files than locations (the files written stay)."""
-    if summary.files_written < len(summary.locations):
-        raise IncompleteRunError(
-            f"weather forecast: {summary.files_written} of {len(summary.locations)} location(s) landed"
-        )
+    """Fail a forecast run that landed fewer files than locations (the files written stay).
+
+    A location whose forecast was already stored unchanged (a retried invocation) is landed.
+    """
+    landed = summary.files_written + summary.files_unchanged
+    if landed < len(summary.locations):
+        raise IncompleteRunError(f"weather forecast: {landed} of {len(summary.locations)} location(s) landed")

@@ -10,8 +10,9 @@ a chunk in memory at a time) and copied unchanged (server-side on S3) to
 and the first 16 hex digits of the drop's SHA-256, or to
 ``rejected/energy_company/year=/month=/day=/<stem>.<digest>.csv`` beside ``<...>.reason.json``.
 The digest keeps two different drops of one name and day apart, and sends the same drop landed
-again to the same key. A drop rejected before it was read has only the reason record, keyed by a
-digest of its landing key and time; its original stays in landing.
+again to the same key, where it is found and not copied again (``already_landed``). A drop
+rejected before it was read has only the reason record, keyed by a digest of its landing key and
+time; its original stays in landing.
 
 The landing zone is shared: a CSV or XLSX drop whose header names Rossmann's sales or store
 columns is the store-sales source's (``datalake.sources.store_sales``) and goes to
@@ -57,10 +58,34 @@ class LandingOutcome:
     delimiter: str | None = None
     reason: str | None = None
     detail: str | None = None
+    #: True when the same drop had already landed under ``key`` (it was not copied again).
+    already_landed: bool = False
 
     @property
     def accepted(self) -> bool:
         return self.reason is None
+
+
+def _copy_once(
+    landing: ObjectStore,
+    lake: ObjectStore,
+    source_key: str,
+    key: str,
+    content_type: str | None,
+    info: ObjectInfo,
+) -> bool:
+    """Copy a drop to ``key`` unless it is there already; True when copied.
+
+    The key names the drop's digest, so an object of the same size under it is this drop.
+    Copying it again would only give it a new time, which the incremental transforms read as
+    a new drop, and on S3 a new event and Glue run. The drop's folder is listed (sizes come with
+    a listing) rather than its key described: a HEAD would need read access to raw.
+    """
+    landed = {found.key: found.size for found in lake.list_objects(key.rsplit("/", 1)[0])}
+    if landed.get(key) == info.size:
+        return False
+    lake.copy_from(landing, source_key, key, content_type, info.version)
+    return True
 
 
 #: Hex digits of the SHA-256 in a key: 64 bits, no collision among a day's drops.
@@ -217,8 +242,16 @@ def land_drop(
             landing, lake, source_key, landed_at, key, rejection, scan.size, info.version, copy=True
         )
     key = raw_key(reading.entity, landed_at, name, scan.sha256)
-    lake.copy_from(landing, source_key, key, "text/csv", info.version)
-    return LandingOutcome(source_key, landed_at, key, reading.entity, reading.encoding, reading.delimiter)
+    copied = _copy_once(landing, lake, source_key, key, "text/csv", info)
+    return LandingOutcome(
+        source_key,
+        landed_at,
+        key,
+        reading.entity,
+        reading.encoding,
+        reading.delimiter,
+        already_landed=not copied,
+    )
 
 
 def _land_headed(
@@ -245,8 +278,8 @@ def _land_headed(
         )
     key = module.raw_key(kind, landed_at, name, scan.sha256, form)
     content_type = "text/csv" if form == "csv" else XLSX_CONTENT_TYPE
-    lake.copy_from(landing, source_key, key, content_type, info.version)
-    return LandingOutcome(source_key, landed_at, key, f"{module.SOURCE}_{kind}")
+    copied = _copy_once(landing, lake, source_key, key, content_type, info)
+    return LandingOutcome(source_key, landed_at, key, f"{module.SOURCE}_{kind}", already_landed=not copied)
 
 
 def landing_keys(landing: ObjectStore) -> list[str]:
@@ -278,6 +311,8 @@ def land_drops(
             report.rows_out += 1
             accepted = report.details.setdefault("accepted", {})
             accepted[outcome.entity] = accepted.get(outcome.entity, 0) + 1
+            if outcome.already_landed:
+                report.details["already_landed"] = report.details.get("already_landed", 0) + 1
         else:
             report.rows_quarantined += 1
             rejected = report.details.setdefault("rejected", {})
@@ -286,6 +321,10 @@ def land_drops(
                 {"source_key": recordable(source_key), "reason": outcome.reason, "detail": outcome.detail}
             )
         if progress:
-            where = outcome.entity if outcome.accepted else f"rejected ({outcome.reason}: {outcome.detail})"
+            where = (
+                f"{outcome.entity}{' (already landed)' if outcome.already_landed else ''}"
+                if outcome.accepted
+                else f"rejected ({outcome.reason}: {outcome.detail})"
+            )
             progress(f"{printable(source_key)} -> {where}")
     return outcomes

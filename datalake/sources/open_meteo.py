@@ -410,24 +410,32 @@ def write_forecast(store: ObjectStore, fetch: OpenMeteoFetch, issued_at: dt.date
     """Write each location's forecast with its issue time; returns the keys (one per location).
 
     ``issued_at`` is the run's time (the schedule's, so a retried invocation rewrites the same keys).
+    A location whose stored document is the same is left as it was and its key is not returned.
     """
     issued = issued_at.astimezone(dt.UTC).replace(microsecond=0)
     keys = []
     for location, envelope in zip(fetch.locations, fetch.envelopes, strict=True):
         key = forecast_key(location.name, issued, sample=fetch.sample)
-        store.put_json(key, _document(fetch, envelope, location, issued, issued))
-        keys.append(key)
+        # A retried invocation finds its own documents: an unchanged one is not written again.
+        if store.put_json_if_changed(key, _document(fetch, envelope, location, issued, issued)):
+            keys.append(key)
     return keys
 
 
 @dataclass
 class ArchiveLanded:
-    """What writing an archive answer did: day files written, days with no value yet, their keys."""
+    """What writing an archive answer did: day files written, days found as stored (not written
+    again), days with no value yet, the hours now in raw (written or found) and the written keys."""
 
     days_written: int = 0
+    days_unchanged: int = 0
     days_empty: int = 0
     hours_written: int = 0
     keys: list[str] = field(default_factory=list)
+
+
+#: Fields of a stored document that say how it was fetched, not what it holds.
+_FETCH_PROVENANCE = ("datalake.fetched_at", "datalake.request_url")
 
 
 def write_archive(store: ObjectStore, fetch: OpenMeteoFetch, fetched_at: dt.datetime) -> ArchiveLanded:
@@ -451,9 +459,12 @@ def write_archive(store: ObjectStore, fetch: OpenMeteoFetch, fetched_at: dt.date
                 continue
             document = _document(fetch, {**envelope, "hourly": part}, location, fetched_at, None, day)
             key = archive_key(location.name, day, sample=fetch.sample)
-            store.put_json(key, document)
-            landed.days_written += 1
+            # The same hours fetched again (by another request, at another time) are not rewritten.
             landed.hours_written += len(indexes)
+            if not store.put_json_if_changed(key, document, ignore=_FETCH_PROVENANCE):
+                landed.days_unchanged += 1
+                continue
+            landed.days_written += 1
             landed.keys.append(key)
     return landed
 
@@ -573,8 +584,11 @@ class WeatherIngestSummary:
     issued_at: str | None = None
     requests: int = 0
     hours_received: int = 0
+    #: Hours now in raw from this run: written, or found there as fetched (``files_unchanged``).
     hours_written: int = 0
     files_written: int = 0
+    #: Files fetched again and found as stored: not written again (nothing for the transform).
+    files_unchanged: int = 0
     days_empty: int = 0
     keys: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
@@ -605,12 +619,14 @@ def fetch_forecast(
         hours_received=fetch.hours,
         hours_written=fetch.hours,
         files_written=len(keys),
+        files_unchanged=len(fetch.locations) - len(keys),
         keys=keys,
         sample=fetch.sample,
     )
     if progress:
         progress(
             f"open-meteo forecast issued {summary.issued_at}: {fetch.hours:,} hours, {len(keys)} file(s)"
+            + (f", {summary.files_unchanged} unchanged" if summary.files_unchanged else "")
         )
     return summary
 
@@ -650,6 +666,7 @@ def fetch_archive(
         summary.hours_received += fetch.hours
         summary.hours_written += landed.hours_written
         summary.files_written += landed.days_written
+        summary.files_unchanged += landed.days_unchanged
         summary.days_empty += landed.days_empty
         summary.keys += landed.keys
         summary.sample = summary.sample or fetch.sample
@@ -657,6 +674,7 @@ def fetch_archive(
             progress(
                 f"open-meteo archive {first}..{last}: {fetch.hours:,} hours, "
                 f"{landed.days_written} day file(s)"
+                + (f", {landed.days_unchanged} unchanged" if landed.days_unchanged else "")
                 + (f", {landed.days_empty} day(s) not available yet" if landed.days_empty else "")
             )
     return summary

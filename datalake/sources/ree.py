@@ -491,8 +491,11 @@ def write_raw(
     geo: str | ReeGeo,
     *,
     prefix: str = RAW_PREFIX,
-) -> str:
-    """Write one day's response, unchanged, under the local day it is about; returns the key.
+) -> tuple[str, bool]:
+    """Write one day's response, unchanged, under the local day it is about.
+
+    Returns the key, and False when the same response was already there (it is not written
+    again: a re-fetched day that did not change gives the transform nothing to do).
 
     Refuses (DataValidationError) a document with no values (writing it would make a later
     backfill skip a day that holds nothing), one whose values fall on another local day, and a
@@ -512,8 +515,7 @@ def write_raw(
             "source", f"sample data never goes under {RAW_PREFIX}/ (use {SAMPLE_RAW_PREFIX})"
         )
     key = raw_key(dataset, day, geo, prefix=prefix)
-    store.put_json(key, doc)
-    return key
+    return key, store.put_json_if_changed(key, doc)
 
 
 @dataclass
@@ -521,7 +523,8 @@ class IngestSummary:
     """What an ingest run did, in counts a handler can report.
 
     ``requested`` counts (dataset, geo, day) units and equals
-    ``written + skipped + len(failed) + not_attempted``.
+    ``written + unchanged + skipped + len(failed) + not_attempted``: ``unchanged`` were fetched
+    again and found as stored (not rewritten), ``skipped`` were already there and not fetched.
     """
 
     datasets: list[str]
@@ -529,6 +532,7 @@ class IngestSummary:
     end: str
     requested: int = 0
     written: int = 0
+    unchanged: int = 0
     skipped: int = 0
     not_attempted: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
@@ -541,6 +545,7 @@ class IngestSummary:
         self.datasets += [d for d in other.datasets if d not in self.datasets]
         self.requested += other.requested
         self.written += other.written
+        self.unchanged += other.unchanged
         self.skipped += other.skipped
         self.not_attempted += other.not_attempted
         self.failed += other.failed
@@ -626,7 +631,7 @@ def backfill(
             continue
         try:
             doc, grain = client.fetch_day(definition, day, geo=geo)
-            write_raw(store, definition, day, doc, geo, prefix=prefix)
+            _key, changed = write_raw(store, definition, day, doc, geo, prefix=prefix)
         except (SourceError, DataValidationError) as error:
             outage = outage + 1 if getattr(error, "retryable", False) else 0
             summary.failed.append(
@@ -635,9 +640,13 @@ def backfill(
             _say(progress, f"{definition.name} {geo} {day}: failed: {error}")
             continue
         outage = 0
+        summary.time_truncs[grain] = summary.time_truncs.get(grain, 0) + 1
+        if not changed:
+            summary.unchanged += 1
+            _say(progress, f"{definition.name} {geo} {day}: {grain}, unchanged -> {key}")
+            continue
         summary.written += 1
         summary.keys.append(key)
-        summary.time_truncs[grain] = summary.time_truncs.get(grain, 0) + 1
         _say(progress, f"{definition.name} {geo} {day}: {grain} -> {key}")
     return summary
 

@@ -158,12 +158,50 @@ class ObjectStore(ABC):
     # -- JSON -------------------------------------------------------------------------
     def put_json(self, key: str, obj: Any) -> str:
         """Write a JSON document (UTF-8, keys in their order, non-ASCII kept)."""
-        body = json.dumps(obj, ensure_ascii=False, indent=None, default=_json_default)
-        return self.put_bytes(key, body.encode("utf-8"), "application/json")
+        return self.put_bytes(key, _json_bytes(obj), "application/json")
 
     def get_json(self, key: str) -> Any:
         """Read a JSON document."""
         return json.loads(self.get_bytes(key))
+
+    def put_json_if_changed(self, key: str, obj: Any, *, ignore: Iterable[str] = ()) -> bool:
+        """Write a JSON document unless ``key`` already holds the same one; True when written.
+
+        Writing the same document again would still give the object a new time (and on S3 a new
+        version and an event): the incremental transforms and the S3 trigger would take it for
+        new data and do the work again.
+
+        Parameters
+        ----------
+        key
+            Where the document goes.
+        obj
+            The document (serialised as :meth:`put_json` does).
+        ignore
+            Dotted paths of fields that do not count in the comparison (``datalake.fetched_at``:
+            when the same data was fetched again). The stored document keeps its own values.
+
+        Returns
+        -------
+        bool
+            False when the stored document equals ``obj`` (but for ``ignore``) and nothing was
+            written.
+        """
+        body = _json_bytes(obj)
+        if self.exists(key):
+            stored = self.get_bytes(key)
+            if stored == body:
+                return False
+            ignored = tuple(ignore)
+            if ignored:
+                try:
+                    same = _without(json.loads(stored), ignored) == _without(json.loads(body), ignored)
+                except ValueError:  # an unreadable stored object is replaced
+                    same = False
+                if same:
+                    return False
+        self.put_bytes(key, body, "application/json")
+        return True
 
     # -- CSV --------------------------------------------------------------------------
     def write_csv(self, key: str, frame: Frame) -> str:
@@ -230,3 +268,26 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _json_bytes(obj: Any) -> bytes:
+    """A JSON document's bytes as the stores write it (UTF-8, keys in their order, non-ASCII kept)."""
+    return json.dumps(obj, ensure_ascii=False, indent=None, default=_json_default).encode("utf-8")
+
+
+def _without(doc: Any, paths: tuple[str, ...]) -> Any:
+    """``doc`` without the fields at the dotted ``paths`` (a copy; missing paths are ignored)."""
+    if not isinstance(doc, dict):
+        return doc
+    heads: dict[str, list[str]] = {}
+    for path in paths:
+        head, _, rest = path.partition(".")
+        heads.setdefault(head, []).append(rest)
+    out = {}
+    for name, value in doc.items():
+        rests = heads.get(name)
+        if rests is None:
+            out[name] = value
+        elif "" not in rests:
+            out[name] = _without(value, tuple(rests))
+    return out

@@ -22,6 +22,7 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext | None) -> di
     report, summary = ingest_weather_forecast(now, sample=get_settings().weather_sample)
     result = {k: v for k, v in report.to_dict().items() if k != "keys_written"}
     result["files_written"] = summary.files_written
+    result["files_unchanged"] = summary.files_unchanged  # a retried invocation's own forecasts
     logger.info("weather forecast ingest", extra=result)
     # Fail the invocation so the dead-letter queue and alarms see it; the files written stay.
     raise_for_missing_locations(summary)

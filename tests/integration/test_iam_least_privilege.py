@@ -431,10 +431,11 @@ def drop_public_demand_table(embedded_pg: EmbeddedPostgres) -> None:
 def ree_daily_runs(h: Harness) -> LambdaRun:
     event = h.event_json("eventbridge_scheduled_daily.json")
     # REE_SAMPLE comes from the stack's ReeSample parameter: both values are deployable.
-    run = h.run(
-        "ree_daily", [({"ReeSample": "false"}, event), ({"ReeSample": "true"}, event)], REE_BASE_URL=h.ree_api
-    )
-    assert [a["details"]["written"] for a in run.answers] == [12, 12], run.answers
+    # Twice each: the second run fetches the same answers again and compares them with raw.
+    invocations = [(p, event) for p in ({"ReeSample": "false"}, {"ReeSample": "true"}) for _ in range(2)]
+    run = h.run("ree_daily", invocations, REE_BASE_URL=h.ree_api)
+    written = [(a["details"]["written"], a["details"]["unchanged"]) for a in run.answers]
+    assert written == [(12, 0), (0, 12)] * 2, run.answers
     return run
 
 
@@ -443,14 +444,12 @@ def ree_backfill_runs(h: Harness) -> LambdaRun:
     invocations = [
         (parameters, body)
         for parameters in ({"ReeSample": "false"}, {"ReeSample": "true"})
-        for body in (event, event, {**event, "refresh": True})  # writes, skips what is there, rewrites
+        # Writes, skips what is there, fetches again and finds it unchanged.
+        for body in (event, event, {**event, "refresh": True})
     ]
     run = h.run("ree_backfill", invocations, REE_BASE_URL=h.ree_api)
-    assert [(a["details"]["written"], a["details"]["skipped"]) for a in run.answers] == [
-        (4, 0),
-        (0, 4),
-        (4, 0),
-    ] * 2, run.answers
+    counts = [tuple(a["details"][n] for n in ("written", "skipped", "unchanged")) for a in run.answers]
+    assert counts == [(4, 0, 0), (0, 4, 0), (0, 0, 4)] * 2, run.answers
     return run
 
 
@@ -486,12 +485,15 @@ def ingest_csv_runs(h: Harness) -> LambdaRun:
         ["extractos/clientes 2024-06-03.csv", *keys, "extractos/notas.csv", *owid],
         template["Records"][0]["eventTime"],
     )
-    run = h.run("ingest_csv", [({}, event)])
-    [summary] = run.answers
+    # The same event twice (S3 delivers at least once): the second finds every accepted drop landed.
+    run = h.run("ingest_csv", [({}, event), ({}, event)])
+    summary, again = run.answers
     assert isinstance(summary, dict), summary
     assert summary["rows_out"] == len(keys) + 3 and summary["rows_quarantined"] == 3, summary
     assert summary["details"]["accepted"]["owid_energy"] == 1, summary
     assert summary["details"]["accepted"]["store_sales_sales"] == 1, summary
+    assert "already_landed" not in summary["details"], summary
+    assert again["details"]["already_landed"] == summary["rows_out"] == again["rows_out"], again
     return run
 
 
@@ -635,7 +637,10 @@ def weather_daily_runs(h: Harness) -> LambdaRun:
     # Once per WeatherSample value: Open-Meteo (the SAMPLE's answers played as the real API, without
     # their label) and the SAMPLE itself; each writes a file per location and its run report only.
     issued = dt.datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
-    invocations = [(p, event) for p in ({"WeatherSample": "false"}, {"WeatherSample": "true"})]
+    # Twice each: a retried invocation finds its own forecasts and compares them with raw.
+    invocations = [
+        (p, event) for p in ({"WeatherSample": "false"}, {"WeatherSample": "true"}) for _ in range(2)
+    ]
     sample = transport_answer(OpenMeteoSampleTransport(clock=lambda: issued))
 
     def as_the_api(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Answer:
@@ -647,7 +652,8 @@ def weather_daily_runs(h: Harness) -> LambdaRun:
 
     with serve(as_the_api) as server:
         run = h.run("weather_daily", invocations, OPEN_METEO_FORECAST_URL=f"{server.url}/v1/forecast")
-    assert [a["files_written"] for a in run.answers] == [5, 5], run.answers
+    written = [(a["files_written"], a["files_unchanged"]) for a in run.answers]
+    assert written == [(5, 0), (0, 5)] * 2, run.answers
     return run
 
 

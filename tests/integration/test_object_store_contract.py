@@ -230,6 +230,29 @@ def test_json_round_trip_keeps_non_ascii(store: ObjectStore) -> None:
     assert json.loads(raw.decode("utf-8"))["nested"] == {"ñ": True}
 
 
+def test_a_json_document_is_written_again_only_when_it_changed(
+    store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[str] = []
+    put_bytes = store.put_bytes
+    monkeypatch.setattr(store, "put_bytes", lambda key, *args: writes.append(key) or put_bytes(key, *args))
+    doc = {"data": [1, 2], "datalake": {"fetched_at": "2026-01-01T00:00:00Z", "source": "sample"}}
+    assert store.put_json_if_changed("j/doc.json", doc) and writes == ["j/doc.json"]
+    assert not store.put_json_if_changed("j/doc.json", json.loads(json.dumps(doc)))
+    fetched_later = {**doc, "datalake": {**doc["datalake"], "fetched_at": "2026-01-02T00:00:00Z"}}
+    assert not store.put_json_if_changed("j/doc.json", fetched_later, ignore=["datalake.fetched_at"])
+    assert writes == ["j/doc.json"]  # neither was written
+    assert store.get_json("j/doc.json") == doc  # the stored document keeps its own fetch time
+    # Only the ignored field may differ: a change elsewhere, even beside it, is written.
+    relabelled = {**fetched_later, "datalake": {**fetched_later["datalake"], "source": "real"}}
+    assert store.put_json_if_changed("j/doc.json", relabelled, ignore=["datalake.fetched_at"])
+    assert store.get_json("j/doc.json") == relabelled
+    assert store.put_json_if_changed("j/doc.json", {**relabelled, "data": [1, 3]}, ignore=["datalake"])
+    store.put_bytes("j/doc.json", b"not json")
+    assert store.put_json_if_changed("j/doc.json", doc, ignore=["datalake.fetched_at"])
+    assert store.get_json("j/doc.json") == doc
+
+
 def test_csv_round_trip(store: ObjectStore) -> None:
     frame = pd.DataFrame(
         {"hour": [0, 1, 2], "demand_mw": [25_000.5, 24_100.0, 23_950.25], "zone": ["á", "b", "c"]}

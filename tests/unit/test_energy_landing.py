@@ -60,6 +60,30 @@ def test_each_entity_lands_unchanged_at_its_own_prefix(lake_settings, entity, na
     assert lake.exists(f"landing/{name}")  # landing keeps the original
 
 
+def test_the_same_drop_landed_again_is_found_not_copied_and_a_changed_one_lands_beside_it(
+    lake_settings,
+) -> None:
+    lake = LocalObjectStore(lake_settings.lake_root)
+    first = land(lake_settings, {"clientes.csv": CLIENTES.encode()})
+    [key] = lake.list_keys("raw")
+    os.utime(lake_settings.lake_root / key, (0, 0))
+    again = land(lake_settings, {"clientes.csv": CLIENTES.encode()})
+    # Not copied again: its time stays, so the incremental transform has nothing new to read.
+    assert (lake_settings.lake_root / key).stat().st_mtime == 0
+    assert (again.rows_out, again.details["accepted"], again.details["already_landed"]) == (
+        1,
+        {"clientes": 1},
+        1,
+    )
+    assert "already_landed" not in first.details and again.keys_written == first.keys_written == [key]
+    changed = (CLIENTES + "CC;5.060.708;Ana Gómez;Cali\n").encode()
+    later = land(lake_settings, {"clientes.csv": changed})
+    assert "already_landed" not in later.details
+    assert lake.list_keys("raw") == sorted(
+        [key, f"raw/energy_company/clientes/{DAY}/{keyed('clientes.csv', changed)}"]
+    )
+
+
 def test_delimiter_and_encoding_are_detected() -> None:
     from datalake.sources.energy_company import sniff
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,8 +125,12 @@ def test_a_rerun_of_the_same_issue_writes_the_same_keys_and_bytes(
     with client(open_meteo) as api:
         first = fetch_forecast(api, store, (MADRID,), NOW, days=3)
         before = (tmp_path / first.keys[0]).read_bytes()
+        os.utime(tmp_path / first.keys[0], (0, 0))
         second = fetch_forecast(api, store, (MADRID,), NOW, days=3)
-    assert first.keys == second.keys and (tmp_path / second.keys[0]).read_bytes() == before
+    # The retried issue finds its own document: not written again (its time stays), no new key.
+    assert (second.files_written, second.files_unchanged, second.keys) == (0, 1, [])
+    assert (tmp_path / first.keys[0]).read_bytes() == before
+    assert (tmp_path / first.keys[0]).stat().st_mtime == 0
     assert len(list(tmp_path.rglob("*.json"))) == 1
 
 
@@ -158,6 +163,32 @@ def test_the_archive_lands_one_file_per_utc_day_and_leaves_out_days_not_availabl
     assert delayed.files_written == 1 and delayed.days_empty == 1
     rows = document_rows(json.dumps(store.get_json(delayed.keys[0])))
     assert rows["temperature_c"].notna().all() and rows["wind_speed_kmh"].isna().all()
+
+
+def test_archive_days_fetched_again_are_rewritten_only_when_their_hours_changed(
+    open_meteo: LoopbackTmdb, tmp_path: Path
+) -> None:
+    store = LocalObjectStore(tmp_path)
+    start, end = dt.date(2018, 1, 1), dt.date(2018, 1, 2)
+    with client(open_meteo) as api:
+        first = fetch_archive(api, store, (MADRID,), start, end, NOW)
+        # The stored first day now differs from what the archive answers: a revision to take.
+        revised = store.get_json(first.keys[0])
+        revised["hourly"]["temperature_2m"][0] += 1.5
+        store.put_json(first.keys[0], revised)
+        for key in first.keys:
+            os.utime(tmp_path / key, (0, 0))
+        later = fetch_archive(api, store, (MADRID,), start, end, NOW + dt.timedelta(days=1))
+    # Fetched at another time (its only difference from what is stored): the second day is kept.
+    assert (later.files_written, later.files_unchanged, later.hours_written) == (1, 1, 48)
+    assert later.keys == first.keys[:1]
+    assert (tmp_path / first.keys[1]).stat().st_mtime == 0
+    assert store.get_json(first.keys[1])["datalake"]["fetched_at"] == "2026-09-14T10:00:30Z"
+    rewritten = store.get_json(first.keys[0])
+    assert rewritten["datalake"]["fetched_at"] == "2026-09-15T10:00:30Z"
+    assert rewritten["hourly"]["temperature_2m"][0] == pytest.approx(
+        revised["hourly"]["temperature_2m"][0] - 1.5
+    )
 
 
 def test_archive_requests_go_a_month_at_a_time(tmp_path: Path) -> None:

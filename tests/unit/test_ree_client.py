@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import email.utils
 import json
+import os
 import random
 import threading
 import time
@@ -441,9 +442,17 @@ def test_write_raw_keys_by_local_day_and_refuses_what_would_mislead(tmp_path: Pa
     store = LocalObjectStore(tmp_path)
     day = dt.date(2024, 10, 27)
     doc = hourly_doc(day)
-    key = write_raw(store, "demand", day, doc, "national")
+    key, written = write_raw(store, "demand", day, doc, "national")
     assert key == "raw/ree/demand/year=2024/month=10/day=27/ree-demand-national-2024-10-27.json"
-    assert store.get_json(key) == doc
+    assert written and store.get_json(key) == doc
+    # The same response fetched again is not rewritten: its time stays, so no transform redoes it.
+    os.utime(tmp_path / key, (0, 0))
+    assert write_raw(store, "demand", day, copy.deepcopy(doc), "national") == (key, False)
+    assert store.last_modified(key).year == 1970
+    revised = copy.deepcopy(doc)
+    revised["included"][0]["attributes"]["values"][0]["value"] += 1.0
+    assert write_raw(store, "demand", day, revised, "national") == (key, True)
+    assert store.get_json(key) == revised
     with pytest.raises(DataValidationError, match="2024-10-27"):
         write_raw(store, "demand", dt.date(2024, 10, 28), doc, "national")
     empty = {"data": doc["data"], "included": []}
@@ -482,8 +491,10 @@ def test_backfill_skips_days_in_raw_unless_refresh_and_never_duplicates(
     assert len(transport.requests) == 6  # nothing fetched for days already in raw
 
     refreshed = backfill(client, store, "demand", start, end, refresh=True, prefix=SAMPLE_RAW_PREFIX)
-    assert (refreshed.written, refreshed.skipped) == (6, 0)
-    assert sorted(refreshed.keys) == keys and store.list_keys(SAMPLE_RAW_PREFIX) == keys
+    # Fetched again and found as stored: not rewritten (no key for the trigger), not duplicated.
+    assert (refreshed.written, refreshed.unchanged, refreshed.skipped) == (0, 6, 0)
+    assert len(transport.requests) == 12
+    assert refreshed.keys == [] and store.list_keys(SAMPLE_RAW_PREFIX) == keys
 
 
 def test_backfill_reports_failures_with_reasons_and_carries_on(tmp_path: Path, sleeps: list[float]) -> None:
@@ -544,8 +555,16 @@ def test_daily_refetches_the_local_days_the_last_48_hours_touch(tmp_path: Path, 
     assert summary.datasets == ["demand", "generation"]
     assert (summary.requested, summary.written, summary.failed) == (12, 12, [])
     keys = store.list_keys(SAMPLE_RAW_PREFIX)
+    fetched = len(transport.requests)
     rerun = daily(client, store, now, prefix=SAMPLE_RAW_PREFIX)
-    assert rerun.written == 12 and store.list_keys(SAMPLE_RAW_PREFIX) == keys  # overwritten, not duplicated
+    # Fetched again, found as stored: nothing rewritten, nothing duplicated, no key for a trigger.
+    assert len(transport.requests) == 2 * fetched
+    assert (rerun.requested, rerun.written, rerun.unchanged, rerun.keys) == (12, 0, 12, [])
+    assert store.list_keys(SAMPLE_RAW_PREFIX) == keys
+    assert (
+        rerun.requested
+        == rerun.written + rerun.unchanged + rerun.skipped + len(rerun.failed) + rerun.not_attempted
+    )
 
 
 def test_window_days_are_madrid_days() -> None:
