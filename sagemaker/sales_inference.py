@@ -13,7 +13,6 @@ names the field (``rows[3].store_id``), which the API answers as its 422.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,35 +23,21 @@ if (HERE / "datalake").is_dir() and str(HERE) not in sys.path:
 elif (HERE.parent / "datalake").is_dir() and str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
+from datalake.models import inference_http  # noqa: E402
+from datalake.models.inference_http import read_json, write_json  # noqa: E402
 from datalake.sales import MAX_PREDICT_ROWS  # noqa: E402
 from datalake.sales.hosting import load_packed  # noqa: E402
 from datalake.sales.predict import LoadedModel, RowError, predict_sales  # noqa: E402
 
-JSON = "application/json"
 
-try:
-    from sagemaker_inference.errors import BaseInferenceToolkitError as _ToolkitError
-except ImportError:  # outside the container
+class InferenceError(inference_http.InferenceError):
+    """An error answered with ``status_code`` and a JSON body ``{"error", "field", "reason"}``.
 
-    class _ToolkitError(Exception):  # type: ignore[no-redef]
-        def __init__(self, status_code: int, message: str, phrase: str) -> None:
-            super().__init__(status_code, message, phrase)
-            self.status_code, self.message, self.phrase = status_code, message, phrase
+    ``reason`` is the bare reason: the API's endpoint backend answers a 400 naming a field as its
+    422 with that reason (``api/services/endpoints.py``).
+    """
 
-
-class InferenceError(_ToolkitError):
-    """An error answered with ``status_code`` and a JSON body ``{"error", "field", "reason"}``."""
-
-    def __init__(self, status_code: int, reason: str, field: str | None = None) -> None:
-        body = json.dumps(
-            {"error": reason if field is None else f"{field}: {reason}", "field": field, "reason": reason}
-        )
-        super().__init__(status_code, body, body)
-        self.reason, self.field = reason, field
-
-
-def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";")[0].strip().lower()
+    reason_in_body = True
 
 
 def model_fn(model_dir: str) -> LoadedModel:
@@ -62,15 +47,7 @@ def model_fn(model_dir: str) -> LoadedModel:
 
 def input_fn(request_body: str | bytes, request_content_type: str | None) -> list[dict[str, Any]]:
     """The rows of a JSON request; any other content type is refused with a 415."""
-    if _media_type(request_content_type) != JSON:
-        raise InferenceError(
-            415, f"unsupported content type {request_content_type!r}; send {JSON}", "Content-Type"
-        )
-    try:
-        text = request_body.decode("utf-8") if isinstance(request_body, bytes) else request_body
-        payload = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InferenceError(400, f"not valid UTF-8 JSON: {error}", "body") from None
+    payload = read_json(request_body, request_content_type, InferenceError)
     rows = payload.get("rows") if isinstance(payload, dict) and "rows" in payload else payload
     rows = rows if isinstance(rows, list) else [rows]
     if len(rows) > MAX_PREDICT_ROWS:
@@ -90,6 +67,4 @@ def predict_fn(rows: list[dict[str, Any]], model: LoadedModel) -> dict[str, Any]
 
 def output_fn(prediction: dict[str, Any], accept: str | None) -> tuple[str, str]:
     """Serialise to JSON; an ``Accept`` that rules JSON out gets a 406."""
-    if _media_type(accept) not in ("", "*/*", "application/*", JSON):
-        raise InferenceError(406, f"cannot answer in {accept!r}; accept {JSON}", "Accept")
-    return json.dumps(prediction), JSON
+    return write_json(prediction, accept, InferenceError)

@@ -65,17 +65,25 @@ def publish_frames(
     return run_id
 
 
-def demand_day(day: str, demand_mw: float, hours: int = 24) -> pd.DataFrame:
-    """demand_hourly rows of one UTC day (``2024-03-05``), national, all ``demand_mw``."""
-    ts = pd.date_range(f"{day}T00:00Z", periods=hours, freq="h")
+def demand_hours(start: str, hours: int, demand_mw: float = 25_000.0, source: str = "sample") -> pd.DataFrame:
+    """demand_hourly rows from ``start`` (UTC), national, all ``demand_mw``.
+
+    Their partition is the Madrid month of ``local_date``: ``2024-03-31T22:00Z`` is already April.
+    """
+    ts = pd.date_range(start, periods=hours, freq="h", tz="UTC")
     return pd.DataFrame(
         {
             "ts_utc": ts,
             "local_date": ts.tz_convert("Europe/Madrid").date,
             "region": "national",
             "demand_mw": demand_mw,
-            "source": "ree",
+            "source": source,
             "tso_forecast_mw": None,
             "extracted_at": pd.Timestamp("2024-04-02T06:00Z"),
         }
     ).astype({"tso_forecast_mw": "float64"})
+
+
+def demand_day(day: str, demand_mw: float, hours: int = 24) -> pd.DataFrame:
+    """demand_hourly rows of one UTC day (``2024-03-05``), national, all ``demand_mw``, from REE."""
+    return demand_hours(f"{day}T00:00Z", hours, demand_mw, source="ree")

@@ -5,17 +5,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 
 import pandas as pd
 import psycopg
 import pytest
-from processed_fixtures import publish_frames
+from processed_fixtures import demand_hours, publish_frames
 
 from datalake.catalog.local import LocalCatalog
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.publishing import publish_run, run_prefix
 from datalake.runs import list_runs
-from datalake.settings import Settings, get_settings
+from datalake.settings import Settings
 from datalake.storage.local import LocalObjectStore
 
 pytest_plugins = ["warehouse_fixtures"]
@@ -25,28 +26,13 @@ MARCH_RUN, APRIL_RUN = "20240402T061509Z-0e7bb46c", "20240402T061510Z-5f1c2a9d"
 
 
 def demand_rows(month: int, demand_mw: float, day: int = 5) -> pd.DataFrame:
-    hours = pd.date_range(f"2024-{month:02d}-{day:02d}T00:00Z", periods=24, freq="h")
-    return pd.DataFrame(
-        {
-            "ts_utc": hours,
-            "local_date": hours.tz_convert("Europe/Madrid").date,
-            "region": "national",
-            "demand_mw": demand_mw,
-            "source": "sample",
-            "tso_forecast_mw": None,
-            "extracted_at": pd.Timestamp("2024-04-02T06:00Z"),
-        }
-    ).astype({"tso_forecast_mw": "float64"})
+    """One day of 2024 (the 5th of ``month`` unless told), every hour at ``demand_mw``."""
+    return demand_hours(f"2024-{month:02d}-{day:02d}T00:00Z", 24, demand_mw)
 
 
 @pytest.fixture
-def lake(pg_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> LocalObjectStore:
-    monkeypatch.setenv("LAKE_ROOT", str(pg_settings.lake_root))
-    monkeypatch.setenv("DATABASE_URL", pg_settings.database_url or "")
-    get_settings.cache_clear()
-    with psycopg.connect(pg_settings.database_url or "", autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS public.demand_hourly")
-    store = LocalObjectStore(pg_settings.lake_root)
+def lake(warehouse_lake: Callable[..., LocalObjectStore]) -> LocalObjectStore:
+    store = warehouse_lake("demand_hourly")
     for month, demand_mw, run in ((3, 25_000.0, MARCH_RUN), (4, 26_000.0, APRIL_RUN)):
         publish_frames(store, DEMAND_HOURLY, {f"year=2024/month={month}": demand_rows(month, demand_mw)}, run)
     return store

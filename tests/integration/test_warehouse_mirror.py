@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import psycopg
 import pytest
-from processed_fixtures import publish_frames
+from processed_fixtures import demand_hours, publish_frames
 
 from datalake.datasets import DEMAND_HOURLY
 from datalake.datasets.energy_company import PROVEEDORES
 from datalake.errors import DataValidationError
 from datalake.pipelines.lake import sync_dataset
-from datalake.settings import Settings, get_settings
+from datalake.settings import Settings
 from datalake.storage.local import LocalObjectStore
 
 pytest_plugins = ["warehouse_fixtures"]
@@ -30,32 +31,10 @@ def publish(lake: LocalObjectStore, partition: str, rows: pd.DataFrame) -> None:
     publish_frames(lake, DEMAND_HOURLY, {partition: rows})
 
 
-def demand_rows(start: str, hours: int, demand_mw: float = 25_000.0) -> pd.DataFrame:
-    """Hourly rows from ``start`` (UTC); their partition is the Madrid month of ``local_date``."""
-    ts = pd.date_range(start, periods=hours, freq="h", tz="UTC")
-    return pd.DataFrame(
-        {
-            "ts_utc": ts,
-            "local_date": ts.tz_convert("Europe/Madrid").date,
-            "region": "national",
-            "demand_mw": demand_mw,
-            "source": "sample",
-            "tso_forecast_mw": None,
-            "extracted_at": pd.Timestamp("2024-04-02T06:00Z"),
-        }
-    ).astype({"tso_forecast_mw": "float64"})
-
-
 @pytest.fixture
-def lake(pg_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> LocalObjectStore:
+def lake(warehouse_lake: Callable[..., LocalObjectStore]) -> LocalObjectStore:
     """A local lake on the session's PostgreSQL, with no warehouse tables of the datasets used here."""
-    monkeypatch.setenv("LAKE_ROOT", str(pg_settings.lake_root))
-    monkeypatch.setenv("DATABASE_URL", pg_settings.database_url or "")
-    get_settings.cache_clear()
-    with psycopg.connect(pg_settings.database_url or "", autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS public.demand_hourly, public.energy_proveedores")
-    yield LocalObjectStore(pg_settings.lake_root)
-    get_settings.cache_clear()
+    return warehouse_lake("demand_hourly", "energy_proveedores")
 
 
 def stored(settings: Settings) -> dict[dt.datetime, tuple[float, str]]:
@@ -70,16 +49,16 @@ def test_partition_sync_deletes_updates_and_inserts_and_leaves_unchanged_rows_un
 ) -> None:
     # March: 24 hours of the 10th. April's file starts at 2024-03-31T22:00Z, which is already
     # April 1st in Madrid: a UTC-month scope would wrongly delete it with March.
-    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 24))
-    publish(lake, APRIL, demand_rows("2024-03-31T22:00Z", 6, 30_000.0))
+    publish(lake, MARCH, demand_hours("2024-03-10T00:00Z", 24))
+    publish(lake, APRIL, demand_hours("2024-03-31T22:00Z", 6, 30_000.0))
     first = sync_dataset("demand_hourly")
     assert (first.details["inserted"], first.details["deleted"]) == (30, 0)
     before = stored(pg_settings)
 
-    march = demand_rows("2024-03-10T00:00Z", 24)
+    march = demand_hours("2024-03-10T00:00Z", 24)
     march.loc[[3, 4], "demand_mw"] = 26_000.0  # updated
     march = march.drop(index=[10, 11, 12])  # newly quarantined: must leave the warehouse
-    march = pd.concat([march, demand_rows("2024-03-11T00:00Z", 2)], ignore_index=True)  # inserted
+    march = pd.concat([march, demand_hours("2024-03-11T00:00Z", 2)], ignore_index=True)  # inserted
     publish(lake, MARCH, march)
     second = sync_dataset("demand_hourly")
 
@@ -115,7 +94,7 @@ def analyzed(settings: Settings) -> tuple[dt.datetime | None, float]:
 def test_a_sync_that_changes_rows_refreshes_the_planners_statistics(
     lake: LocalObjectStore, pg_settings: Settings
 ) -> None:
-    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 48))
+    publish(lake, MARCH, demand_hours("2024-03-10T00:00Z", 48))
     sync_dataset("demand_hourly")
     when, rows = analyzed(pg_settings)
     assert when is not None and rows == 48  # not autovacuum's guess, nor "never analyzed" (-1)
@@ -126,10 +105,10 @@ def test_a_sync_that_changes_rows_refreshes_the_planners_statistics(
 def test_a_partition_whose_rows_were_all_quarantined_is_emptied_in_the_warehouse(
     lake: LocalObjectStore, pg_settings: Settings
 ) -> None:
-    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 24))
-    publish(lake, APRIL, demand_rows("2024-04-10T00:00Z", 24))
+    publish(lake, MARCH, demand_hours("2024-03-10T00:00Z", 24))
+    publish(lake, APRIL, demand_hours("2024-04-10T00:00Z", 24))
     sync_dataset("demand_hourly")
-    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 0))  # the job's empty partition
+    publish(lake, MARCH, demand_hours("2024-03-10T00:00Z", 0))  # the job's empty partition
 
     report = sync_dataset("demand_hourly")
 
@@ -140,11 +119,11 @@ def test_a_partition_whose_rows_were_all_quarantined_is_emptied_in_the_warehouse
 def test_a_partition_file_holding_another_partitions_rows_is_refused_and_nothing_changes(
     lake: LocalObjectStore, pg_settings: Settings
 ) -> None:
-    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 24))
+    publish(lake, MARCH, demand_hours("2024-03-10T00:00Z", 24))
     sync_dataset("demand_hourly")
     before = stored(pg_settings)
     # Its last hour is April 1st in Madrid: a replace scoped to March would never delete it later.
-    publish(lake, MARCH, demand_rows("2024-03-31T20:00Z", 3))
+    publish(lake, MARCH, demand_hours("2024-03-31T20:00Z", 3))
 
     with pytest.raises(DataValidationError, match=r"local_date.*outside"):
         sync_dataset("demand_hourly")
@@ -155,14 +134,14 @@ def test_a_partition_file_holding_another_partitions_rows_is_refused_and_nothing
 def test_readers_see_the_old_partition_until_the_sync_commits_then_the_new(
     lake: LocalObjectStore, pg_settings: Settings
 ) -> None:
-    publish(lake, MARCH, demand_rows("2024-03-10T00:00Z", 48))
+    publish(lake, MARCH, demand_hours("2024-03-10T00:00Z", 48))
     sync_dataset("demand_hourly")
     old_state = (48, 48 * 25_000.0)
     # New March: 20 rows deleted, 10 inserted, 5 updated; no prefix of that work has the old
     # or the new count and sum, so a reader seeing a half-replaced partition would notice.
-    march = demand_rows("2024-03-10T00:00Z", 48).iloc[20:].reset_index(drop=True)
+    march = demand_hours("2024-03-10T00:00Z", 48).iloc[20:].reset_index(drop=True)
     march.loc[:4, "demand_mw"] = 27_000.0
-    march = pd.concat([march, demand_rows("2024-03-20T00:00Z", 10)], ignore_index=True)
+    march = pd.concat([march, demand_hours("2024-03-20T00:00Z", 10)], ignore_index=True)
     publish(lake, MARCH, march)
     new_state = (38, float(march["demand_mw"].sum()))
     url = pg_settings.database_url or ""

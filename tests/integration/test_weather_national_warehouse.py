@@ -5,6 +5,7 @@ a real sync on the embedded PostgreSQL lands the observed hour and every forecas
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -15,7 +16,7 @@ from processed_fixtures import publish_frames
 from datalake.datasets.weather import WEATHER_NATIONAL_HOURLY
 from datalake.errors import SchemaConflictError
 from datalake.pipelines.lake import sync_dataset
-from datalake.settings import Settings, get_settings
+from datalake.settings import Settings
 from datalake.storage.local import LocalObjectStore
 from datalake.warehouse.ddl import create_table_sql, ensure_table
 from datalake.warehouse.sync import upsert_frame
@@ -62,15 +63,9 @@ def october() -> pd.DataFrame:
 
 
 @pytest.fixture
-def lake(pg_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> LocalObjectStore:
+def lake(warehouse_lake: Callable[..., LocalObjectStore]) -> LocalObjectStore:
     """A local lake on the session's PostgreSQL, with no weather_national_hourly table yet."""
-    monkeypatch.setenv("LAKE_ROOT", str(pg_settings.lake_root))
-    monkeypatch.setenv("DATABASE_URL", pg_settings.database_url or "")
-    get_settings.cache_clear()
-    with psycopg.connect(pg_settings.database_url or "", autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS public.weather_national_hourly")
-    yield LocalObjectStore(pg_settings.lake_root)
-    get_settings.cache_clear()
+    return warehouse_lake("weather_national_hourly")
 
 
 def stored(settings: Settings) -> dict[tuple[Any, ...], tuple[float, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from datalake.settings import Settings
+from datalake.settings import Settings, get_settings
+from datalake.storage.local import LocalObjectStore
 from datalake.warehouse import EmbeddedPostgres, connect
 
 
@@ -67,6 +68,32 @@ def pg_settings(tmp_path: Path, embedded_pg: EmbeddedPostgres) -> Settings:
         db_connect_timeout_s=5,
         db_statement_timeout_ms=30_000,
     )
+
+
+@pytest.fixture
+def warehouse_lake(
+    pg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., LocalObjectStore]]:
+    """A maker of the local lake that ``sync_dataset`` mirrors into the session's PostgreSQL.
+
+    ``warehouse_lake("demand_hourly", ...)`` points the process's settings (``LAKE_ROOT``,
+    ``DATABASE_URL``) at ``pg_settings``, drops those ``public`` tables so that the test starts
+    without them (the server outlives the test), and returns the lake's store. The cached
+    settings are cleared again after the test.
+    """
+
+    def make(*dropped_tables: str) -> LocalObjectStore:
+        monkeypatch.setenv("LAKE_ROOT", str(pg_settings.lake_root))
+        monkeypatch.setenv("DATABASE_URL", pg_settings.database_url or "")
+        get_settings.cache_clear()
+        if dropped_tables:
+            names = sql.SQL(", ").join(sql.Identifier("public", table) for table in dropped_tables)
+            with psycopg.connect(pg_settings.database_url or "", autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(names))
+        return LocalObjectStore(pg_settings.lake_root)
+
+    yield make
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -13,41 +13,15 @@ from pathlib import Path
 import pytest
 from api_fixtures import fake_services
 from fastapi.testclient import TestClient
-from sales_fixtures import synthetic_sales, synthetic_stores
 
 from api.main import create_app
 from api.services.sales import StoreSalesService
-from datalake.sales import etl
-from datalake.sales.etl import run_sales_etl
 from datalake.sales.predict import MAX_ROWS, LoadedModel, load_alias
-from datalake.sales.retrain import retrain_sales_model
 from datalake.settings import Settings
 
-#: Small trees: these tests check the API, not the model's accuracy.
-QUICK = {"max_iter": 40, "max_leaf_nodes": 15, "learning_rate": 0.2}
-STORES = 3
 #: A Monday after the synthetic history (2023-01-01 + 420 days) ends.
 HEADER = "store_id,date,promo,state_holiday,school_holiday\n"
 ROW = {"store_id": 2, "date": "2024-02-26", "promo": True, "state_holiday": "0", "school_holiday": False}
-
-
-@pytest.fixture(scope="module")
-def champion_lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A lake with a registered champion (ETL + one quick retrain on synthetic stores)."""
-    root = tmp_path_factory.mktemp("sales-api")
-    # This lake's own store, whatever MLFLOW_TRACKING_URI an earlier test left (mlflow exports it).
-    settings = Settings(
-        _env_file=None, lake_root=root / "lake", db_connect_timeout_s=1, mlflow_tracking_uri=None
-    )
-    tables = (synthetic_sales(stores=STORES, days=420), synthetic_stores(STORES))
-    # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI: leave the environment as it was.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
-        patch.setattr(etl, "read_rossmann_files", lambda folder: tables)
-        run_sales_etl(settings, files=Path("synthetic"), progress=lambda _: None)
-        report = retrain_sales_model(settings, params=QUICK, progress=lambda _: None)["details"]
-    assert report["promoted"]
-    return settings
 
 
 def _client(settings: Settings, tmp_path: Path, service: StoreSalesService | None = None) -> TestClient:

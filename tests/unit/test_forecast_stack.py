@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from forecast_fixtures import TINY
-from test_forecast_weather import live_weather, synthetic_temperature, weather_dependent_series
+from forecast_fixtures import TINY, live_weather, synthetic_temperature, synthetic_weather_model
 
 from datalake.forecasting.backtest import check_no_lookahead
 from datalake.forecasting.boosted import ResidualStack, companion_features, stack_features
@@ -82,19 +80,7 @@ def test_a_stack_needs_a_weather_model() -> None:
 
 @pytest.fixture(scope="module")
 def stacked_model() -> tuple[TransformerForecaster, pd.Series, WeatherHistory]:
-    torch.set_num_threads(1)
-    temperature = synthetic_temperature()
-    series = weather_dependent_series(temperature)
-    forecaster = TransformerForecaster(STACKED_TINY)
-    weather = WeatherHistory(temperature, description="synthetic")
-    forecaster.fit(
-        series,
-        (series.index[0], pd.Timestamp("2024-03-15", tz="UTC")),
-        (pd.Timestamp("2024-03-15", tz="UTC"), pd.Timestamp("2024-04-30", tz="UTC")),
-        show_bar=False,
-        weather=weather,
-    )
-    return forecaster, series, weather
+    return synthetic_weather_model(STACKED_TINY)
 
 
 def test_a_stacked_weather_model_trains_saves_loads_and_corrects(stacked_model, tmp_path: Path) -> None:

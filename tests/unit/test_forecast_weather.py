@@ -11,7 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from forecast_fixtures import FIRST_HOUR, TINY, synthetic_series
+from forecast_fixtures import (
+    TINY,
+    fit_on_synthetic,
+    live_weather,
+    synthetic_series,
+    synthetic_temperature,
+    synthetic_weather_model,
+    weather_dependent_series,
+)
 
 from datalake.errors import DataValidationError
 from datalake.forecasting import serving
@@ -43,37 +51,9 @@ pytestmark = pytest.mark.unit
 WEATHER_TINY = dataclasses.replace(TINY, calendar="regional", weather=True, local_week_anchor=True)
 
 
-def synthetic_temperature(days: int = 160, seed: int = 5) -> pd.Series:
-    """A seasonal, daily temperature cycle (°C) from 30 days before the demand series."""
-    index = pd.date_range(FIRST_HOUR - pd.Timedelta(days=30), periods=24 * days, freq="h", name="ts_utc")
-    rng = np.random.default_rng(seed)
-    hours = np.arange(len(index))
-    values = 12 + 8 * np.sin(2 * np.pi * hours / (24 * 90)) + 5 * np.sin(2 * np.pi * (hours % 24 - 9) / 24)
-    return pd.Series(values + rng.normal(0, 0.5, len(index)), index=index)
-
-
-def weather_dependent_series(temperature: pd.Series) -> pd.Series:
-    """The synthetic demand plus a heating load below 16 °C: something weather explains."""
-    base = synthetic_series()
-    heating = np.maximum(0.0, 16.0 - temperature.reindex(base.index).to_numpy())
-    return base + 400.0 * heating
-
-
 @pytest.fixture(scope="module")
 def weather_model() -> tuple[TransformerForecaster, pd.Series, WeatherHistory]:
-    torch.set_num_threads(1)
-    temperature = synthetic_temperature()
-    series = weather_dependent_series(temperature)
-    forecaster = TransformerForecaster(WEATHER_TINY)
-    weather = WeatherHistory(temperature, description="synthetic")
-    forecaster.fit(
-        series,
-        (series.index[0], pd.Timestamp("2024-03-15", tz="UTC")),
-        (pd.Timestamp("2024-03-15", tz="UTC"), pd.Timestamp("2024-04-30", tz="UTC")),
-        show_bar=False,
-        weather=weather,
-    )
-    return forecaster, series, weather
+    return synthetic_weather_model(WEATHER_TINY)
 
 
 # -- the holiday calendar -----------------------------------------------------------------------
@@ -183,25 +163,6 @@ def test_observed_weather_with_error_changes_only_the_hours_from_the_origin() ->
 
 
 # -- no look-ahead ------------------------------------------------------------------------------------
-
-
-def live_weather(temperature: pd.Series, issues: list[pd.Timestamp], shift_c: float = 2.0) -> pd.DataFrame:
-    """weather_national_hourly rows: every hour observed, and forecasts (observed + shift) per issue."""
-    observed = pd.DataFrame(
-        {"ts_utc": temperature.index, "kind": "observed", "issued_at": pd.NaT, "temperature_c": temperature}
-    )
-    forecasts = [
-        pd.DataFrame(
-            {
-                "ts_utc": temperature.index[temperature.index >= issue],
-                "kind": "forecast",
-                "issued_at": issue,
-                "temperature_c": temperature[temperature.index >= issue] + shift_c,
-            }
-        )
-        for issue in issues
-    ]
-    return pd.concat([observed, *forecasts], ignore_index=True)
 
 
 def test_live_weather_never_reads_an_observation_after_the_origin() -> None:
@@ -420,12 +381,7 @@ def test_an_ensemble_trains_each_member_and_forecasts_their_mean(tmp_path: Path)
     series = synthetic_series()
     config = dataclasses.replace(TINY, members=2, max_epochs=1)
     forecaster = TransformerForecaster(config)
-    summary = forecaster.fit(
-        series,
-        (series.index[0], pd.Timestamp("2024-03-15", tz="UTC")),
-        (pd.Timestamp("2024-03-15", tz="UTC"), pd.Timestamp("2024-04-30", tz="UTC")),
-        show_bar=False,
-    )
+    summary = fit_on_synthetic(forecaster, series)
     assert summary.epochs == 2 and [entry["member"] for entry in summary.history] == [0, 1]
     origins = pd.date_range("2024-04-10 11:00", periods=3, freq="13h", tz="UTC")
     members = forecaster.model.members

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from processed_fixtures import publish_frames
+from processed_fixtures import demand_hours, publish_frames
 
 from datalake.catalog.local import LocalCatalog
 from datalake.catalog.processed import current_partitions, run_id_of
@@ -28,18 +28,8 @@ T0 = dt.datetime(2024, 4, 2, 6, tzinfo=dt.UTC)
 
 
 def demand(month: int, hours: int, demand_mw: float = 25_000.0) -> pd.DataFrame:
-    ts = pd.date_range(f"2024-{month:02d}-10T00:00Z", periods=hours, freq="h")
-    return pd.DataFrame(
-        {
-            "ts_utc": ts,
-            "local_date": ts.tz_convert("Europe/Madrid").date,
-            "region": "national",
-            "demand_mw": demand_mw,
-            "source": "sample",
-            "tso_forecast_mw": None,
-            "extracted_at": pd.Timestamp("2024-04-02T06:00Z"),
-        }
-    ).astype({"tso_forecast_mw": "float64"})
+    """``hours`` hours from the 10th of ``month`` 2024."""
+    return demand_hours(f"2024-{month:02d}-10T00:00Z", hours, demand_mw)
 
 
 @pytest.fixture

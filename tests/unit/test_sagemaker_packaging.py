@@ -31,6 +31,8 @@ def test_source_bundle_carries_the_scripts_the_package_and_pinned_requirements(t
     assert (bundle / "inference.py").is_file()
     assert (bundle / "datalake" / "__init__.py").is_file()
     assert (bundle / "datalake" / "forecasting" / "forecaster.py").is_file()
+    # The inference scripts import their HTTP handling from the package copy.
+    assert (bundle / "datalake" / "models" / "inference_http.py").is_file()
     assert not list(bundle.rglob("__pycache__")) and not list(bundle.rglob("*.pyc"))
     lines = (bundle / "requirements.txt").read_text().split()
     names = [re.split(r"[<>=]", line)[0] for line in lines]

@@ -20,41 +20,19 @@ import pytest
 from api_fixtures import fake_services
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
-from sales_fixtures import synthetic_sales, synthetic_stores
 
 from api.main import create_app
 from api.services.sales import StoreSalesService
 from datalake.errors import DataValidationError
 from datalake.models.archive import pack_model_dir, unpack_model_archive
-from datalake.sales import etl
-from datalake.sales.etl import run_sales_etl
 from datalake.sales.hosting import VERSION_FILE, load_packed, package_champion
 from datalake.sales.predict import load_alias, predict_sales
-from datalake.sales.retrain import retrain_sales_model
 from datalake.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-QUICK = {"max_iter": 40, "max_leaf_nodes": 15, "learning_rate": 0.2}
-STORES = 3
 ROW = {"store_id": 2, "date": "2024-02-26", "promo": True, "state_holiday": "0", "school_holiday": False}
 ROWS = [ROW, {**ROW, "store_id": 3, "promo": False}, {**ROW, "date": "2024-02-27", "open": False}]
 ENDPOINT = "datalake-dev-store-sales"
-
-
-@pytest.fixture(scope="module")
-def champion_lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A lake with a registered champion (ETL + one quick retrain on synthetic stores)."""
-    root = tmp_path_factory.mktemp("sales-endpoint")
-    settings = Settings(
-        _env_file=None, lake_root=root / "lake", db_connect_timeout_s=1, mlflow_tracking_uri=None
-    )
-    tables = (synthetic_sales(stores=STORES, days=420), synthetic_stores(STORES))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
-        patch.setattr(etl, "read_rossmann_files", lambda folder: tables)
-        run_sales_etl(settings, files=Path("synthetic"), progress=lambda _: None)
-        assert retrain_sales_model(settings, params=QUICK, progress=lambda _: None)["details"]["promoted"]
-    return settings
 
 
 def load_handler(code: Path) -> ModuleType:
