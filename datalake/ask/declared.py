@@ -629,6 +629,11 @@ def read_request(
         period, periods = None, ()
     if period is not None and period.start > as_of:
         raise _future_refusal(table, period, language)
+    if semantics.time is not None and semantics.time.observed:
+        # Observations end at the time of asking: "este año" is the year so far, as the parser
+        # reads running periods of demand (data after an evaluation's as_of did not exist then).
+        period = _so_far(period, as_of)
+        periods = tuple(_so_far(p, as_of) for p in periods)
     data_values = named
     named = claims(text, table)
     measures: list[Measure] = []
@@ -793,6 +798,17 @@ def _yearly_time_group(
     if years and _grammar("trend").search(text):
         return "year", False
     return None, False
+
+
+def _so_far(period: Period | None, as_of: dt.datetime) -> Period | None:
+    """A relative period still running at ``as_of`` ("este año") cut at the end of that day (the
+    rows are days). A named one ("en 2021") is the whole calendar period, as written."""
+    if period is None or (period.name_es is None and period.name_en is None):
+        return period
+    day_after = Period.day(as_of.astimezone(period.start.tzinfo).date()).end
+    if period.end <= day_after:
+        return period
+    return dataclasses.replace(period, end=day_after, clipped_from=period.end)
 
 
 def _future_refusal(table: Table, period: Period, language: str) -> AskRefusal:

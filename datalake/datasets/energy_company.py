@@ -141,7 +141,7 @@ _TRANSACTION_SEMANTICS = Semantics(
     entity_names=Words(("transacción", "transacciones"), ("transaction", "transactions")),
     subject_words=_SUBJECT_WORDS,
     key=(),
-    time=TimeAxis("fecha_transaccion", words=Words(("fecha",), ("date",))),
+    time=TimeAxis("fecha_transaccion", words=Words(("fecha",), ("date",)), observed=True),
     order="amount",
     measures=(
         Measure(

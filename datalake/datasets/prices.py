@@ -70,7 +70,9 @@ PRICE_SEMANTICS = Semantics(
         ),
     ),
     time=TimeAxis(
-        "date", words=Words(("fecha", "cuándo", "qué día"), ("date", "when", "which day", "on which day"))
+        "date",
+        words=Words(("fecha", "cuándo", "qué día"), ("date", "when", "which day", "on which day")),
+        observed=True,  # a price is published after its day
     ),
     # Real EIA rows and generated SAMPLE rows never mix: the real ones when present.
     source=SourceChoice("source", ("eia", "sample")),

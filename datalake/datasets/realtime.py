@@ -124,7 +124,11 @@ PORTFOLIO_SEMANTICS = Semantics(
         ),
         Dimension("user", "user_id", Words(("usuario", "usuarios"), ("user", "users")), open=True),
     ),
-    time=TimeAxis("local_date", words=Words(("fecha", "cuándo", "qué día"), ("date", "when", "which day"))),
+    time=TimeAxis(
+        "local_date",
+        words=Words(("fecha", "cuándo", "qué día"), ("date", "when", "which day")),
+        observed=True,
+    ),
     examples=Words(
         ("¿Cuántas transacciones se rechazaron ayer?", "Total comprado en dólares por usuario"),
         ("How many transactions were rejected yesterday?", "Total bought in USD by user"),

@@ -153,12 +153,17 @@ class TimeAxis:
     ``grain`` is ``day`` for a date column, ``year`` for an integer year column (OWID's ``year``):
     periods then filter whole years (a period touching part of a year takes that year), time
     buckets are years only, and the axis' ``words`` ("cuándo", "when") ask which year.
+    ``observed`` says whether a running period ends at the question's time.
     """
 
     column: str
     year_column: str | None = None
     words: Words = field(default_factory=Words)
     grain: Literal["day", "year"] = "day"
+    #: No row is dated after the moment it is asked about (prices, transactions): a running
+    #: period ("este año", "this month") is what has happened of it so far. False where rows run
+    #: ahead (films announced for later this year, weather forecasts).
+    observed: bool = False
 
     @property
     def yearly(self) -> bool:
