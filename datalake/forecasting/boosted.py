@@ -13,11 +13,13 @@ known at the origin: the same, possibly noisy, features the transformer reads, s
 backtest with the realistic forecast error perturbs both alike. The whole band moves with
 the median.
 
-They train on the transformer's in-sample forecasts (no out-of-sample forecast of the
-training years exists). For the next hour these are as good as out of sample (0.66-0.69 %
-MAPE on 2015, 2016 and H1 2017); day ahead they are too good (0.93 % in sample against
-1.54 % on H1 2017), so the ``ahead`` stack learns to trust the transformer more than it
-should, and its gain is smaller.
+They train on the transformer's in-sample forecasts. For the next hour these are as good as
+out of sample (0.66-0.69 % MAPE on 2015, 2016 and H1 2017); day ahead they are better (0.93 %
+in sample against 1.54 % on H1 2017), yet honest inputs did worse: a stack fitted on
+cross-fitted forecasts (the transformer trained on one training year, forecasting the other)
+scored 1.65-1.69 % day ahead on validation against 1.46 % (a one-year transformer is weaker and
+biased, and the boosting learns to lean on its own lags), and scaling the correction up did not
+help either (docs/forecaster.md, "What was tried").
 
 Everything a feature reads is known at the origin: demand of hours before it, the
 calendar, and the weather as :class:`~datalake.forecasting.weather.WeatherHistory` gives it.
