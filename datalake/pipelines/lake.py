@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -350,15 +350,18 @@ def sync_all(
     ]
 
 
-def catalog_tables(catalog: Catalog, engine: Any = None) -> list[dict[str, Any]]:
+def catalog_tables(
+    catalog: Catalog, engine: Any = None, uncounted: Collection[str] = ()
+) -> list[dict[str, Any]]:
     """Every table of every database: format, partition count, location, and its row count when
-    ``engine`` is given (``"-"`` without one: counting scans the data)."""
+    ``engine`` is given (``"-"`` without one, or for the databases in ``uncounted``: counting
+    scans the data, and a raw zone's JSON is read file by file)."""
     tables = []
     for database in catalog.list_databases():
         for name in catalog.list_tables(database):
             table = catalog.get_table(database, name)
             rows: int | str = "-"
-            if engine is not None:
+            if engine is not None and database not in uncounted:
                 try:
                     rows = int(engine.query(f'SELECT count(*) AS n FROM "{database}"."{name}"').iloc[0, 0])
                 except QueryError as error:
@@ -377,13 +380,16 @@ def catalog_tables(catalog: Catalog, engine: Any = None) -> list[dict[str, Any]]
     return tables
 
 
-def lake_status(settings: Settings | None = None, count_rows: bool = True) -> dict[str, Any]:
-    """Tables with partitions and row counts, each job's latest run, each source's last success and
-    freshness, and the warehouse state."""
+def lake_status(
+    settings: Settings | None = None, count_rows: bool = True, count_raw: bool = True
+) -> dict[str, Any]:
+    """Tables with partitions and row counts (the raw zones' too unless ``count_raw`` is False),
+    each job's latest run, each source's last success and freshness, and the warehouse state."""
     settings = settings or get_settings()
     catalog = runtime.catalog(settings)
     engine = runtime.query_engine(settings) if count_rows else None
-    tables = catalog_tables(catalog, engine)
+    raw = () if count_raw else (settings.raw_database, settings.energy_raw_database)
+    tables = catalog_tables(catalog, engine, raw)
     from datalake.pipelines.freshness import source_statuses
 
     store = runtime.object_store("lake", settings)

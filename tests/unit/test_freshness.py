@@ -248,3 +248,27 @@ def test_status_shows_each_sources_last_success_newest_data_and_staleness(
     assert "STALE" in lines["ree"] and "48 h" in lines["ree"] and "ree_daily" in lines["ree"]
     assert "never" in lines["tmdb"] and "none" in lines["tmdb"] and "STALE" in lines["tmdb"]
     assert "no expectation" in lines["entsoe"] and "no expectation" in lines["energy_company"]
+
+
+def test_status_counts_the_raw_zone_only_when_asked(lake: LocalObjectStore, lake_settings: Settings) -> None:
+    from datalake.pipelines.lake import crawl_zones, lake_status
+    from datalake.sources.ree import SAMPLE_RAW_PREFIX, write_raw
+    from datalake.sources.ree_sample import sample_document
+
+    publish_frames(
+        lake, DEMAND_HOURLY, {"year=2024/month=4": rows("2024-04-11", "ree")}, settings=lake_settings
+    )
+    day = dt.date(2024, 4, 11)
+    for geo in ("national", "peninsular"):
+        write_raw(lake, "demand", day, sample_document("demand", day, day), geo, prefix=SAMPLE_RAW_PREFIX)
+    crawl_zones(["raw", "processed"], lake_settings)
+
+    def counts(**options: bool) -> dict[tuple[str, str], Any]:
+        return {
+            (t["database"], t["table"]): t["rows"] for t in lake_status(lake_settings, **options)["tables"]
+        }
+
+    raw, processed = ("datalake_raw", "ree_sample_demand"), ("datalake_processed", "demand_hourly")
+    assert (counts()[raw], counts()[processed]) == (2, 20)  # a document per file; the hours
+    # The demo's status: the processed rows only, the raw table listed with "-" (not read).
+    assert (counts(count_raw=False)[raw], counts(count_raw=False)[processed]) == ("-", 20)
