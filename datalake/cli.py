@@ -205,8 +205,8 @@ def status(
             row["database"],
             row["table"],
             row["format"],
-            str(row["partitions"]),
-            str(row["rows"]),
+            f"{row['partitions']:,}",
+            f"{row['rows']:,}" if isinstance(row["rows"], int) else str(row["rows"]),
             row["location"],
         )
     console.print(tables)
@@ -218,10 +218,10 @@ def status(
             run.job,
             run.started_at[:19].replace("T", " "),
             run.status,
-            str(run.rows_in),
-            str(run.rows_out),
-            str(run.rows_quarantined),
-            str(run.timings_s.get("total", "")),
+            f"{run.rows_in:,}",
+            f"{run.rows_out:,}",
+            f"{run.rows_quarantined:,}",
+            f"{run.timings_s['total']:,.1f}" if "total" in run.timings_s else "",
         )
     console.print(runs)
     console.print(_sources_table(snapshot["sources"]))

@@ -272,3 +272,17 @@ def test_status_counts_the_raw_zone_only_when_asked(lake: LocalObjectStore, lake
     assert (counts()[raw], counts()[processed]) == (2, 20)  # a document per file; the hours
     # The demo's status: the processed rows only, the raw table listed with "-" (not read).
     assert (counts(count_raw=False)[raw], counts(count_raw=False)[processed]) == ("-", 20)
+
+
+def test_status_formats_counts_for_people(
+    lake: LocalObjectStore, lake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    months = [(year, month) for year in range(2020, 2025) for month in range(1, 13)]
+    frames = {f"year={y}/month={m}": rows(f"{y}-{m:02d}-11", "ree") for y, m in months}
+    publish_frames(lake, DEMAND_HOURLY, frames, settings=lake_settings)
+    monkeypatch.setenv("LAKE_ROOT", str(lake_settings.lake_root))
+    monkeypatch.setattr(cli.console, "width", 200)
+    result = CliRunner().invoke(app, ["status", "--no-count-raw"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if "demand_hourly" in line and "│" in line]
+    assert "│ 60 " in line and "│ 1,200 " in line  # 60 partitions of 20 hours, thousands separated
