@@ -51,12 +51,37 @@ def query_json(sql: str, env: dict[str, str]) -> list[dict]:
     return json.loads(run_cli("query", sql, "--format", "json", env=env).stdout)
 
 
+#: The embedded warehouse's URL per lake, asked of `datalake db url` once (each call is a process).
+_WAREHOUSE_URLS: dict[str, str] = {}
+
+
 def warehouse_count(env: dict[str, str], table: str) -> int:
     import psycopg
 
-    url = run_cli("db", "url", env=env).stdout.strip()
-    with psycopg.connect(url) as conn:
+    lake = env["LAKE_ROOT"]
+    if lake not in _WAREHOUSE_URLS:
+        _WAREHOUSE_URLS[lake] = run_cli("db", "url", env=env).stdout.strip()
+    with psycopg.connect(_WAREHOUSE_URLS[lake]) as conn:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+#: The lake tables the test counts, through `datalake query` (DuckDB over the catalog).
+LAKE_COUNTS = {
+    "movies": "SELECT count(*) FROM movies WHERE source = 'sample'",
+    "demand_hourly": "SELECT count(*) FROM demand_hourly",
+    "generation": "SELECT count(*) FROM generation",
+    "energy_transacciones": "SELECT count(*) FROM energy_processed_db.transacciones",
+    "world_energy": "SELECT count(*) FROM world_energy",
+    "store_sales_daily": "SELECT count(*) FROM store_sales_daily",
+    "weather_daily": "SELECT count(*) FROM weather_daily",
+}
+
+
+def lake_counts(env: dict[str, str]) -> dict[str, int]:
+    """Every table of :data:`LAKE_COUNTS` counted by one `datalake query` (each call is a process)."""
+    sql = "SELECT " + ", ".join(f"({query}) AS {name}" for name, query in LAKE_COUNTS.items())
+    [row] = query_json(sql, env)
+    return row
 
 
 @pytest.mark.slow
@@ -94,7 +119,8 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     assert "COP/USD" in first.stdout and "make serve" in first.stdout
     # One film predicted by the champion trained on the lake's SAMPLE movie tables.
     assert "'Luz de invierno' (2027-07-16)" in first.stdout and "chance of success" in first.stdout
-    movies = query_json("SELECT count(*) AS n FROM movies WHERE source = 'sample'", lake_env)[0]["n"]
+    counted = lake_counts(lake_env)
+    movies = counted["movies"]
     assert movies > 100 and warehouse_count(lake_env, "movies") == movies
 
     daily = query_json(
@@ -105,21 +131,17 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     hours = {row["local_date"][:10]: row["n"] for row in daily}
     assert len(hours) == 11 and min(hours) == "2024-10-21" and max(hours) == "2024-10-31"
     assert hours["2024-10-27"] == 25 and hours["2024-10-28"] == 24
-    processed = query_json("SELECT count(*) AS n FROM demand_hourly", lake_env)[0]["n"]
-    generation = query_json("SELECT count(*) AS n FROM generation", lake_env)[0]["n"]
+    processed, generation = counted["demand_hourly"], counted["generation"]
     assert warehouse_count(lake_env, "demand_hourly") == processed
     assert warehouse_count(lake_env, "generation") == generation
 
-    transacciones = query_json("SELECT count(*) AS n FROM energy_processed_db.transacciones", lake_env)[0][
-        "n"
-    ]
+    transacciones = counted["energy_transacciones"]
     assert transacciones > 4_000 and warehouse_count(lake_env, "energy_transacciones") == transacciones
 
-    world = query_json("SELECT count(*) AS n FROM world_energy", lake_env)[0]["n"]
-    sales = query_json("SELECT count(*) AS n FROM store_sales_daily", lake_env)[0]["n"]
+    world, sales = counted["world_energy"], counted["store_sales_daily"]
     assert world > 300 and warehouse_count(lake_env, "world_energy") == world
     assert sales > 10_000 and warehouse_count(lake_env, "store_sales_daily") == sales
-    weather = query_json("SELECT count(*) AS n FROM weather_daily", lake_env)[0]["n"]
+    weather = counted["weather_daily"]
     assert weather >= 5 * 11 and warehouse_count(lake_env, "weather_daily") == weather
     assert "store-sales" in first.stdout and "test RMSPE" in first.stdout
 
@@ -135,7 +157,7 @@ def test_demo_runs_twice_without_duplicates(lake_env: dict[str, str]) -> None:
     assert warehouse_count(lake_env, "energy_transacciones") == transacciones  # the same drops again
     assert warehouse_count(lake_env, "movies") == movies  # the same export again
     assert warehouse_count(lake_env, "weather_daily") == weather  # the same SAMPLE days again
-    assert query_json("SELECT count(*) AS n FROM demand_hourly", lake_env)[0]["n"] == processed
+    assert lake_counts(lake_env) == counted  # every lake table as after the first tour
     assert warehouse_count(lake_env, "demand_hourly") == processed
     assert warehouse_count(lake_env, "generation") == generation
 
