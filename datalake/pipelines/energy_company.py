@@ -49,6 +49,7 @@ from pyspark.sql import functions as F
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, SOURCE, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
 from datalake.pipelines.kept_rows import (
+    NEW,
     drop_unreferenced_state,
     keep_parsed,
     kept_parsed,
@@ -70,8 +71,6 @@ from datalake.storage.paths import join_key
 from datalake.transforms import energy_company as transforms
 from datalake.transforms import quality
 
-#: True on the rows this run parsed (from changed drops), False on those kept from earlier runs.
-NEW = "_new"
 #: The tiebreak between rows of one landing day (after ``fecha_carga``), so reruns pick the same row.
 TIEBREAK = ("raw_record", "path", "line_number")
 #: What a quarantined row keeps: where it came from, the line as it was, and why.

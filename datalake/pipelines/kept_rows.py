@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
@@ -29,10 +29,13 @@ from datalake.pipelines.processing import RAW_PARTITION, Progress, read_current,
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
+from datalake.transforms import quality
 from datalake.transforms.documents import read_binary_documents
 
 #: Where the parsed rows of each raw partition are kept between runs (hidden: no reader lists it).
 STATE_PREFIX = "_state"
+#: True on the rows a run parsed, False on those kept from earlier runs.
+NEW = "_new"
 
 
 def state_root(job: str, raw_prefix: str) -> str:
@@ -140,6 +143,52 @@ def _fingerprints(frames: Sequence[tuple[DatasetSpec, DataFrame]]) -> list[dict[
         i = row["_frame"]
         found[i][tuple(row[slot] for slot in own_slots[i])] = (row["_n"], row["_h"])
     return found
+
+
+class VerdictCounts(NamedTuple):
+    """What :func:`count_verdict` counted in a table's verdict."""
+
+    rows_out: int
+    carried: int
+    #: This run's quarantined rows per reason (what :func:`quarantine_counted` would count).
+    quarantined: dict[str, int]
+    #: This run's values in the table (``present``'s sum over its rows in the table; 0 without).
+    values_out: int
+
+
+def count_verdict(
+    verdict: DataFrame, keys: list[str], report: RunReport, name: str, present: Column | None = None
+) -> VerdictCounts:
+    """Rows of this run in the table, kept rows carried over and superseded (into ``details`` as
+    ``<name>_rows_out``, ``<name>_rows_carried_over``, ``<name>_rows_superseded_carried``), and
+    this run's quarantined rows per reason, all from one aggregate of a verdict whose rows carry
+    :data:`NEW` and the quality reason (a kept row superseded by a newer landing of its ``keys``
+    carries :func:`~datalake.transforms.quality.superseded_reason`).
+    """
+    superseded = quality.superseded_reason(keys, "landed_on")
+    counts = (
+        verdict.groupBy(NEW, quality.REASON)
+        .agg(
+            F.count(F.lit(1)).alias("count"), F.sum(F.lit(0) if present is None else present).alias("_values")
+        )
+        .collect()
+    )
+    rows_out = carried = replaced = values_out = 0
+    quarantined: dict[str, int] = {}
+    for r in counts:
+        reason, new = r[quality.REASON], r[NEW]
+        if reason is None and new:
+            rows_out, values_out = r["count"], r["_values"] or 0
+        elif reason is None and new is False:
+            carried = r["count"]
+        elif reason == superseded and new is False:
+            replaced = r["count"]
+        elif reason is not None and new:
+            quarantined[reason] = r["count"]
+    report.details[f"{name}_rows_out"] = rows_out
+    report.details[f"{name}_rows_carried_over"] = carried
+    report.details[f"{name}_rows_superseded_carried"] = replaced
+    return VerdictCounts(rows_out, carried, quarantined, values_out)
 
 
 class Published(NamedTuple):

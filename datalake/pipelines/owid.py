@@ -26,7 +26,7 @@ are checked one by one: a value that is not a number or breaks its column's rang
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any
 
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
@@ -41,6 +41,8 @@ from datalake.datasets.owid import (
 )
 from datalake.jobs import write_quarantine
 from datalake.pipelines.kept_rows import (
+    NEW,
+    count_verdict,
     drop_unreferenced_state,
     keep_parsed,
     kept_parsed,
@@ -62,8 +64,6 @@ from datalake.transforms import owid as transforms
 from datalake.transforms import quality
 from datalake.transforms.documents import read_binary_documents
 
-#: True on the rows this run parsed, False on those kept from earlier runs.
-NEW = "_new"
 #: The parsed rows as kept between runs.
 KEPT = T.StructType([*transforms.PARSED.fields, T.StructField("landed_on", T.DateType())])
 QUARANTINE = QUARANTINE_FOLDERS
@@ -120,49 +120,6 @@ def _report_files(parsed: DataFrame, report: RunReport) -> dict[str, int]:
     report.details["columns_ignored"] = {r["path"]: r["ignored"].split(",") for r in rows if r["ignored"]}
     report.details["columns_renamed"] = {r["path"]: r["renamed"].split(",") for r in rows if r["renamed"]}
     return unreadable
-
-
-class Outcome(NamedTuple):
-    """What :func:`_outcome` counted in a verdict."""
-
-    rows_out: int
-    carried: int
-    #: This run's quarantined rows per reason (what :func:`quarantine_counted` would count).
-    quarantined: dict[str, int]
-    #: This run's values in the table (``present``'s sum over its rows in the table; 0 without).
-    values_out: int
-
-
-def _outcome(
-    verdict: DataFrame, keys: list[str], report: RunReport, name: str, present: Column | None = None
-) -> Outcome:
-    """Rows of this run in the table, kept rows carried over and superseded (into ``details``),
-    and this run's quarantined rows per reason, all from one aggregate.
-    """
-    superseded = quality.superseded_reason(keys, "landed_on")
-    counts = (
-        verdict.groupBy(NEW, quality.REASON)
-        .agg(
-            F.count(F.lit(1)).alias("count"), F.sum(F.lit(0) if present is None else present).alias("_values")
-        )
-        .collect()
-    )
-    rows_out = carried = replaced = values_out = 0
-    quarantined: dict[str, int] = {}
-    for r in counts:
-        reason, new = r[quality.REASON], r[NEW]
-        if reason is None and new:
-            rows_out, values_out = r["count"], r["_values"] or 0
-        elif reason is None and new is False:
-            carried = r["count"]
-        elif reason == superseded and new is False:
-            replaced = r["count"]
-        elif reason is not None and new:
-            quarantined[reason] = r["count"]
-    report.details[f"{name}_rows_out"] = rows_out
-    report.details[f"{name}_rows_carried_over"] = carried
-    report.details[f"{name}_rows_superseded_carried"] = replaced
-    return Outcome(rows_out, carried, quarantined, values_out)
 
 
 def _present() -> Column:
@@ -317,7 +274,7 @@ def process_raw_owid(
         )
         # Written once and scanned several times (counts, tables, quarantines, values).
         verdict = spill(spark, store, verdict, report, raw_prefix, WORLD_ENERGY.name)
-        energy = _outcome(verdict, keys, report, WORLD_ENERGY.name, _present())
+        energy = count_verdict(verdict, keys, report, WORLD_ENERGY.name, _present())
         latest = verdict.filter(F.col(quality.REASON).isNull())
         world = transforms.world_energy(latest)
         indicators = transforms.indicator_rows(world)
@@ -332,7 +289,7 @@ def process_raw_owid(
             tiebreak=("path", "line_number"),
             problem=transforms.PROBLEM,
         ).cache()
-        book_outcome = _outcome(book_verdict, ["indicator"], report, WORLD_ENERGY_CODEBOOK.name)
+        book_outcome = count_verdict(book_verdict, ["indicator"], report, WORLD_ENERGY_CODEBOOK.name)
         codebook = transforms.codebook_table(book_verdict.filter(F.col(quality.REASON).isNull()))
         # The three tables are compared with what is published by one job, not one per table.
         published = publish_tables(

@@ -35,6 +35,8 @@ from datalake.datasets.store_sales import (
     STORES_TABLE,
 )
 from datalake.pipelines.kept_rows import (
+    NEW,
+    count_verdict,
     drop_unreferenced_state,
     keep_parsed,
     kept_parsed,
@@ -56,8 +58,6 @@ from datalake.transforms import quality
 from datalake.transforms import store_sales as transforms
 from datalake.transforms.documents import read_binary_documents
 
-#: True on the rows this run parsed, False on those kept from earlier runs.
-NEW = "_new"
 #: The parsed rows as kept between runs.
 KEPT = T.StructType([*transforms.PARSED.fields, T.StructField("landed_on", T.DateType())])
 QUARANTINE = QUARANTINE_FOLDERS
@@ -106,28 +106,6 @@ def _report_files(parsed: DataFrame, report: RunReport) -> dict[str, int]:
     report.details["file_rows"] = {r["path"]: r["rows"] for r in rows if r["kind"] is not None}
     report.details["columns_ignored"] = {r["path"]: r["ignored"].split(",") for r in rows if r["ignored"]}
     return unreadable
-
-
-def _outcome(verdict: DataFrame, keys: list[str], report: RunReport, name: str) -> tuple[int, dict[str, int]]:
-    """(Rows of this run in the table, this run's quarantined rows per reason), by one aggregate;
-    kept rows carried over and superseded go into ``details``."""
-    superseded = quality.superseded_reason(keys, "landed_on")
-    rows_out = carried = replaced = 0
-    quarantined: dict[str, int] = {}
-    for r in verdict.groupBy(NEW, quality.REASON).count().collect():
-        reason, new = r[quality.REASON], r[NEW]
-        if reason is None and new:
-            rows_out = r["count"]
-        elif reason is None and new is False:
-            carried = r["count"]
-        elif reason == superseded and new is False:
-            replaced = r["count"]
-        elif reason is not None and new:
-            quarantined[reason] = r["count"]
-    report.details[f"{name}_rows_out"] = rows_out
-    report.details[f"{name}_rows_carried_over"] = carried
-    report.details[f"{name}_rows_superseded_carried"] = replaced
-    return rows_out, quarantined
 
 
 def _sales_facts(table: DataFrame, report: RunReport) -> None:
@@ -262,7 +240,8 @@ def _process_changed(
             tiebreak=TIEBREAK,
             problem=transforms.PROBLEM,
         ).cache()
-        stores_out, stores_quarantined = _outcome(store_verdict, ["store_id"], report, STORES_TABLE.name)
+        stores = count_verdict(store_verdict, ["store_id"], report, STORES_TABLE.name)
+        stores_out, stores_quarantined = stores.rows_out, stores.quarantined
         stores_table = transforms.stores(store_verdict.filter(F.col(quality.REASON).isNull())).cache()
 
         typed, checks = transforms.sales_rows(rows, carry=(NEW,))
@@ -280,7 +259,8 @@ def _process_changed(
         )
         # Written once and scanned several times (counts, table, quarantine).
         verdict = spill(spark, store, verdict, report, raw_prefix, STORE_SALES_DAILY.name)
-        sales_out, sales_quarantined = _outcome(verdict, keys, report, STORE_SALES_DAILY.name)
+        sales = count_verdict(verdict, keys, report, STORE_SALES_DAILY.name)
+        sales_out, sales_quarantined = sales.rows_out, sales.quarantined
         table = transforms.store_sales_daily(verdict.filter(F.col(quality.REASON).isNull()))
         # Both tables are compared with what is published by one job, not one per table.
         stores_published, sales_published = publish_tables(

@@ -34,6 +34,7 @@ from pyspark.sql import functions as F
 
 from datalake.datasets.movies import MOVIE_TABLES
 from datalake.pipelines.kept_rows import (
+    NEW,
     drop_unreferenced_state,
     keep_parsed,
     kept_parsed,
@@ -63,8 +64,6 @@ from datalake.transforms.documents import read_documents
 
 #: Where every bad or superseded record goes: ``quarantine/tmdb/``.
 QUARANTINE = "tmdb"
-#: True on the records this run parsed, False on those kept from earlier runs.
-NEW = "_new"
 QUARANTINE_COLUMNS = (
     "path",
     "line_number",

@@ -27,6 +27,7 @@ from pyspark.sql import functions as F
 
 from datalake.datasets.weather import WEATHER_DAILY, WEATHER_HOURLY, WEATHER_NATIONAL_HOURLY
 from datalake.pipelines.kept_rows import (
+    NEW,
     drop_unreferenced_state,
     keep_parsed,
     kept_parsed,
@@ -41,8 +42,6 @@ from datalake.transforms import quality
 from datalake.transforms import weather as transforms
 from datalake.weather.locations import configured_locations
 
-#: True on the rows this run parsed, False on those kept from earlier runs.
-NEW = "_new"
 #: What makes one row of ``weather_hourly`` (``issued_at`` empty on observations).
 ROW_KEY = ["ts_utc", "location", "kind", "issued_at", "source"]
 UNREADABLE = "weather_unreadable"
