@@ -1,0 +1,78 @@
+"""The Spark flatten reads each value's stamp as the client's Python reading does (``parse_values``).
+
+One document per stamp, so each takes the path its own entry decides (the typed fast path for
+ISO-like stamps, the raw-text path otherwise): both paths must give Python's ``ts_utc`` and its
+words for the problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+import pytest
+from pyspark.sql import SparkSession
+
+from datalake.sources.ree import parse_values
+from datalake.spark import get_spark
+from datalake.transforms import ree
+
+#: Stamps Spark and Python read alike: REData's own form, other offsets, naive and impossible ones.
+AGREED = [
+    "2024-01-05T00:00:00.000+01:00",
+    "2024-01-05T00:00:00Z",
+    "2024-01-05 00:00:00+01",
+    "2024-01-05T00:00:00.123456-03:30",
+    "2024-01-05T00:00:00.5+01:00",
+    "2024-01-05T00:00:00-00:30",
+    "2024-01-05T00:00",
+    "2024-01-05T00:00:00",
+    "2024-02-30T00:00:00+01:00",
+    "2024-02-30T00:00:00",
+    "2024-01-05T24:00:00+01:00",
+    "2024-01-05T00:00:00+25:00",
+    "yesterday",
+    None,
+    12,
+]
+#: Stamps Python reads and Spark does not: Spark quarantines them (nothing is lost, nothing misread).
+STRICTER = ["2024-01-05T00:00+0100", "2024-01-05T00:00:00+19:00", "2024-01-05"]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    session = get_spark("tests-ree-stamps", "local[1]")
+    yield session
+    session.stop()
+
+
+def flatten(spark: SparkSession, stamps: list) -> list[tuple[dict, dict]]:
+    """(Python's row, Spark's row) of a one-entry document per stamp."""
+    documents = []
+    for day, stamp in enumerate(stamps, start=1):
+        values = [{"value": 27_500.0, "percentage": 1.0, "datetime": stamp}]
+        doc = {
+            "included": [
+                {"id": "1293", "type": "Demanda", "attributes": {"title": "Demanda", "values": values}}
+            ]
+        }
+        path = f"file:/lake/raw/ree/demand/ree-demand-national-2024-01-{day:02d}.json"
+        documents.append((path, json.dumps(doc), dt.datetime(2024, 2, 1)))
+    frame = spark.createDataFrame(documents, "path string, content string, extracted_at timestamp")
+    by_path = {row["path"]: row.asDict() for row in ree.documents_to_rows(frame).collect()}
+    return [(parse_values(json.loads(content))[0], by_path[path]) for path, content, _at in documents]
+
+
+def test_both_paths_read_stamps_as_the_client_does(spark) -> None:
+    for python, spark_row in flatten(spark, AGREED):
+        expected = python["ts_utc"].replace(tzinfo=None) if python["ts_utc"] else None
+        assert (spark_row["ts_utc"], spark_row["problem"]) == (expected, python["problem"]), python
+        assert spark_row["value"] == 27_500.0
+
+
+def test_stamps_spark_cannot_read_are_quarantined_with_their_text(spark) -> None:
+    for stamp, (python, spark_row) in zip(STRICTER, flatten(spark, STRICTER), strict=True):
+        assert python["ts_utc"] is not None or "no UTC offset" in python["problem"]
+        assert spark_row["ts_utc"] is None
+        assert spark_row["problem"] == f"datetime {stamp!r} is not ISO 8601"
