@@ -22,7 +22,7 @@ help:
 	@echo "make serve        run the API (http://127.0.0.1:8000/docs) and the web app (http://127.0.0.1:8501)"
 	@echo "make lint|format  ruff"
 	@echo "make lint-iac     datalake deploy check --env dev|prod (static rules, cfn-lint, checkov in .venv-checkov) + the CloudFormation tests"
-	@echo "make deploy-check datalake deploy check --env dev|prod only (what make test runs before the suite)"
+	@echo "make deploy-check datalake deploy check --env dev|prod only (the suite runs the same checks)"
 	@echo "make lock         pin .venv's versions into constraints.txt (what fresh clones install)"
 	@echo "make clean        remove .lake (the local lake) and caches; keeps .venv"
 
@@ -47,19 +47,25 @@ demo: java
 # modules (the out-of-memory job, the SQL guard fuzz) among the last ones handed out.
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+# Bytecode is cached (in the ignored __pycache__/ folders) even where the environment sets
+# PYTHONDONTWRITEBYTECODE, as this build machine's does: otherwise each worker rewrote every test
+# module's asserts on each run (a third of collecting), and each process the suite starts (the CLI,
+# Spark's Python workers, job subprocesses) compiled the package again.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
-# The deploy checks only: the full run below includes lint-iac's CloudFormation tests (run twice before).
-test: java deploy-check chromium
-	$(BIN)/python -m pytest $(XDIST)
+# The suite runs the deploy checks itself (tests/unit/test_deploy_check.py: dev and prod, with
+# checkov), so make test only makes sure checkov is there; make deploy-check runs them alone.
+test: java $(CHECKOV) chromium
+	$(PYTEST) $(XDIST)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m unit
+	$(PYTEST) -m unit
 
 integration: java
-	$(BIN)/python -m pytest $(XDIST) -m integration
+	$(PYTEST) $(XDIST) -m integration
 
 e2e: java chromium
-	$(BIN)/python -m pytest -m e2e
+	$(PYTEST) -m e2e
 
 # The web app's browser tests drive Debian's chromium through Playwright (browsers cannot be
 # downloaded here): installed with apt when missing, through sudo when not root.

@@ -21,6 +21,11 @@ from datalake.transforms import ree
 #: Stamps Spark and Python read alike: REData's own form, other offsets, naive and impossible ones.
 AGREED = [
     "2024-01-05T00:00:00.000+01:00",
+    "2024-03-31T03:00:00.000+02:00",
+    "2024-01-05T00:00:00.000-05:00",
+    "2024-01-05T00:00:00.000+18:00",
+    "2024-02-30T00:00:00.000+01:00",
+    "2024-01-05T25:00:00.000+01:00",
     "2024-01-05T00:00:00Z",
     "2024-01-05 00:00:00+01",
     "2024-01-05T00:00:00.123456-03:30",
@@ -37,7 +42,13 @@ AGREED = [
     12,
 ]
 #: Stamps Python reads and Spark does not: Spark quarantines them (nothing is lost, nothing misread).
-STRICTER = ["2024-01-05T00:00+0100", "2024-01-05T00:00:00+19:00", "2024-01-05"]
+STRICTER = [
+    "2024-01-05T00:00+0100",
+    "2024-01-05T00:00:00+19:00",
+    "2024-01-05T00:00:00.000+18:30",
+    "2024-01-05T00:00:00.000+01:75",
+    "2024-01-05",
+]
 
 
 @pytest.fixture(scope="module")
