@@ -250,6 +250,11 @@ def finish_dataset(
         checks=checks,
         tiebreak=("raw_record",),
         problem="problem",
+    )
+    # The kept rows need no raw text (it was only their tiebreak): the cached copy holds it only
+    # for the rows going to quarantine, which keeps a ten-year backfill's copy in memory.
+    judged = judged.withColumn(
+        "raw_record", F.when(F.col(quality.REASON).isNotNull(), F.col("raw_record"))
     ).persist(StorageLevel.MEMORY_AND_DISK)
     latest = judged.filter(F.col(quality.REASON).isNull()).drop(quality.REASON, "raw_record")
     quarantined = judged.filter(F.col(quality.REASON).isNotNull())

@@ -333,21 +333,31 @@ def documents_to_rows(documents: DataFrame) -> DataFrame:
         of_values(F.col("source")).alias("source"),
         "extracted_at",
         F.coalesce(F.col("_document_problem"), F.col(f"_typed.{PROBLEM}")).alias(PROBLEM),
-        F.when(whole, F.col("_document_record"))
-        .otherwise(
-            F.to_json(
-                F.struct(
-                    F.col("s.series_id").alias("series_id"),
-                    F.col("s.series_title").alias("series_title"),
-                    F.col("s.series_kind").alias("series_kind"),
-                    F.col("s.series_parent_id").alias("series_parent_id"),
-                    F.coalesce(raw_entry, F.to_json("_entry.fast")).alias("entry"),
-                ),
-                {"ignoreNullFields": "false"},
-            )
-        )
-        .alias("raw_record"),
+        # The pieces of raw_record (see raw_record()), not the text: a value's JSON was most of
+        # a cached ten-year backfill (665 MiB), and only quarantined rows ever need it.
+        of_values(F.col("s.series_id")).alias("series_id"),
+        of_values(F.col("s.series_parent_id")).alias("series_parent_id"),
+        of_values(F.col("_entry.fast").isNotNull()).alias("typed_entry"),
+        of_values(F.col("_entry.fast.datetime")).alias("entry_stamp"),
+        of_values(raw_entry).alias("raw_entry"),
+        F.when(whole, F.col("_document_record")).alias("document_record"),
     )
+
+
+def raw_record() -> Column:
+    """``raw_record`` of a flattened value (:func:`documents_to_rows`): the row as compact JSON, or
+    the text of a document with a problem.
+
+    A typed entry's JSON is written again from its stamp's text and its numbers (a double's
+    JSON is the same text either way).
+    """
+    typed = F.struct(F.col("entry_stamp").alias("datetime"), F.col("value"), F.col("percentage"))
+    entry = F.when(F.col("typed_entry"), F.to_json(typed)).otherwise(F.col("raw_entry"))
+    value_record = F.to_json(
+        F.struct("series_id", "series_title", "series_kind", "series_parent_id", entry.alias("entry")),
+        {"ignoreNullFields": "false"},
+    )
+    return F.when(F.col("document_record").isNotNull(), F.col("document_record")).otherwise(value_record)
 
 
 def demand_rows(values: DataFrame) -> DataFrame:
@@ -372,7 +382,7 @@ def demand_rows(values: DataFrame) -> DataFrame:
         F.year(local_date()).alias("year"),
         F.month(local_date()).alias("month"),
         problem.alias(PROBLEM),
-        F.col("raw_record"),
+        raw_record().alias("raw_record"),
     ).select(*DEMAND_HOURLY.column_names, "year", "month", PROBLEM, "raw_record")
 
 
@@ -392,10 +402,11 @@ def generation_rows(values: DataFrame) -> DataFrame:
         F.col("extracted_at"),
         F.year(local_date()).alias("year"),
         F.col(PROBLEM),
-        F.col("raw_record"),
+        raw_record().alias("raw_record"),
     ).select(*GENERATION.column_names, "year", PROBLEM, "raw_record")
 
 
 def unreadable_rows(values: DataFrame) -> DataFrame:
     """Rows that belong to no dataset (unreadable files, unexpected names), for quarantine."""
-    return values.filter(F.col("dataset").isNull() | ~F.col("dataset").isin("demand", "generation"))
+    stray = values.filter(F.col("dataset").isNull() | ~F.col("dataset").isin("demand", "generation"))
+    return stray.withColumn("raw_record", raw_record())

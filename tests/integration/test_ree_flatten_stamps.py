@@ -87,3 +87,40 @@ def test_stamps_spark_cannot_read_are_quarantined_with_their_text(spark) -> None
         assert python["ts_utc"] is not None or "no UTC offset" in python["problem"]
         assert spark_row["ts_utc"] is None
         assert spark_row["problem"] == f"datetime {stamp!r} is not ISO 8601"
+
+
+def test_raw_record_carries_each_value_as_it_came(spark) -> None:
+    """``raw_record`` is rebuilt from the cached pieces (``ree.raw_record``): each value's series and
+    entry as they came, on the typed path, the raw-text path and for a whole-document problem."""
+    typed_entry = {"datetime": "2024-01-05T00:00:00.000+01:00", "value": 1.5e-7, "percentage": 0.25}
+    odd_entry = {"datetime": "2024-01-05T01:00:00.000+01:00", "value": "12"}  # text: the raw path
+    composite = {
+        "id": "10",
+        "type": "Renovable",
+        "attributes": {
+            "title": "Renovable",
+            "content": [
+                {"id": "11", "type": "Renovable", "attributes": {"title": "Eólica", "type": "Renovable"}}
+            ],
+        },
+    }
+    documents = []
+    for day, entry in enumerate((typed_entry, odd_entry), start=1):
+        composite["attributes"]["content"][0]["attributes"]["values"] = [entry]
+        path = f"file:/lake/raw/ree/generation/ree-generation-national-2024-01-{day:02d}.json"
+        documents.append((path, json.dumps({"included": [composite]}), dt.datetime(2024, 2, 1)))
+    empty = "file:/lake/raw/ree/generation/ree-generation-national-2024-01-03.json"
+    documents.append((empty, json.dumps({"included": []}), dt.datetime(2024, 2, 1)))
+    frame = spark.createDataFrame(documents, "path string, content string, extracted_at timestamp")
+    rows = {r["problem"]: r for r in ree.generation_rows(ree.documents_to_rows(frame)).collect()}
+    assert set(rows) == {None, "value '12' is not a number", "document holds no values"}
+    for problem, entry in ((None, typed_entry), ("value '12' is not a number", odd_entry)):
+        record = json.loads(rows[problem]["raw_record"])
+        assert json.loads(record.pop("entry")) == entry
+        assert record == {
+            "series_id": "11",
+            "series_title": "Eólica",
+            "series_kind": "Renovable",
+            "series_parent_id": "10",
+        }
+    assert rows["document holds no values"]["raw_record"] == documents[2][1]

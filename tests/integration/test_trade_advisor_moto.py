@@ -22,13 +22,13 @@ import pytest
 pytest.importorskip("datalake.realtime.aws", reason="the AWS real-time adapters are not in this checkout")
 
 from botocore.exceptions import ClientError
-from datalake.realtime.aws import DynamoPortfolioStore, portfolio_table_definition, stream_name
 
 from datalake import aws, runtime
 from datalake.fxsignal.model import fit_signal_model
 from datalake.fxsignal.series import sample_series
 from datalake.fxsignal.serving import EndpointSignal
 from datalake.realtime.advisor import LIMITER_KEY, advisor_dependencies
+from datalake.realtime.aws import DynamoPortfolioStore, portfolio_table_definition, stream_name
 from datalake.realtime.events import (
     PRICES_STREAM,
     PriceEvent,
