@@ -227,14 +227,15 @@ def finish_dataset(
     report: RunReport,
     progress: Progress | None = None,
     recompute: Recompute | None = None,
+    record: quality.RawRecord | None = None,
 ) -> tuple[int, int]:
     """Check, deduplicate and write typed rows of one dataset; returns (rows out, quarantined).
 
-    ``typed`` has the spec's columns, its partition columns and ``raw_record``, and may have
-    ``problem`` (a reason found while parsing). Rows with a problem or breaking a rule, and
-    superseded revisions, go to quarantine with their reason; the rest replace the
-    partitions they touch, or, given ``recompute``, the partitions of its days (carrying
-    their other days' current rows over, see the module's docstring). Given ``recompute.owner``,
+    ``typed`` has the spec's columns, its partition columns and ``raw_record`` (or, given
+    ``record``, its pieces), and may have ``problem`` (a reason found while parsing). Rows with a
+    problem or breaking a rule, and superseded revisions, go to quarantine with their reason; the
+    rest replace the partitions they touch, or, given ``recompute``, the partitions of its days
+    (carrying their other days' current rows over, see the module's docstring). Given ``recompute.owner``,
     rows with an owner value it does not own are quarantined, and rows of other owners are kept.
     """
     if "problem" not in typed.columns:
@@ -248,13 +249,17 @@ def finish_dataset(
         list(spec.primary_key),
         "extracted_at",
         checks=checks,
-        tiebreak=("raw_record",),
+        tiebreak=("raw_record",) if record is None else record.pieces,
         problem="problem",
     )
     # The kept rows need no raw text (it was only their tiebreak): the cached copy holds it only
     # for the rows going to quarantine, which keeps a ten-year backfill's copy in memory.
-    judged = judged.withColumn(
-        "raw_record", F.when(F.col(quality.REASON).isNotNull(), F.col("raw_record"))
+    text = F.col("raw_record") if record is None else record.text()
+    dropped = {"raw_record", quality.REASON, *(record.pieces if record is not None else ())}
+    judged = judged.select(
+        *(c for c in judged.columns if c not in dropped),
+        F.when(F.col(quality.REASON).isNotNull(), text).alias("raw_record"),
+        quality.REASON,
     ).persist(StorageLevel.MEMORY_AND_DISK)
     latest = judged.filter(F.col(quality.REASON).isNull()).drop(quality.REASON, "raw_record")
     quarantined = judged.filter(F.col(quality.REASON).isNotNull())
@@ -352,6 +357,7 @@ def process_documents(
     reach_days: int = READ_REACH_DAYS,
     value_day: Callable[[DataFrame], F.Column] | None = None,
     owner: RowOwnership | None = None,
+    record: quality.RawRecord | None = None,
 ) -> RunReport:
     """Process the raw files under ``raw_prefix`` that changed since the last successful run.
 
@@ -386,6 +392,9 @@ def process_documents(
     owner
         The rows of the processed tables this raw prefix's runs own (the tables are shared with
         other prefixes or sources); None: every row.
+    record
+        How the builders' rows carry ``raw_record`` as pieces (written as text for quarantined
+        rows only); None: they carry the text.
 
     Returns
     -------
@@ -431,7 +440,7 @@ def process_documents(
     with report.timed("transform+write"):
         out = quarantined = 0
         for build, spec in builders:
-            written, bad = finish_dataset(build(values), spec, store, report, progress, recompute)
+            written, bad = finish_dataset(build(values), spec, store, report, progress, recompute, record)
             out, quarantined = out + written, quarantined + bad
         stray = unreadable(values).select(
             F.col("problem").alias(quality.REASON), F.col("path"), F.col("raw_record")

@@ -84,4 +84,5 @@ def _process(
         full=full,
         value_day=source.value_day.resolve() if source.value_day else None,
         owner=source.ownership(raw_prefix),
+        record=source.record.resolve() if source.record else None,
     )

@@ -247,6 +247,10 @@ class SourceSpec:
         The standard pipeline's day of each flattened value (``values -> Column`` of dates), which
         incremental runs recompute by; None: the Europe/Madrid day of ``ts_utc``. Its datasets
         take that day in their ``partition_source`` column.
+    record
+        The standard pipeline's :class:`~datalake.transforms.quality.RawRecord` (``module:NAME``):
+        the pieces its builders' rows carry instead of ``raw_record``, written as text only for
+        the rows quarantined; None: the builders give ``raw_record``.
     owned_values
         Per raw prefix, the values of ``owner_column`` its rows carry (``{"raw/ree": ("ree",)}``): a
         run of that prefix replaces only the rows holding one of them, keeps every other row of the
@@ -280,6 +284,7 @@ class SourceSpec:
     quarantine_folders: tuple[str, ...] | None = None
     reads_back: tuple[DatasetSpec, ...] = ()
     value_day: CodeRef | None = None
+    record: CodeRef | None = None
     owned_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     owner_column: str = "source"
     freshness: Freshness | None = None
@@ -461,6 +466,7 @@ REE = SourceSpec(
         DatasetBuilder(CodeRef("datalake.transforms.ree:generation_rows"), GENERATION),
     ),
     unreadable=CodeRef("datalake.transforms.ree:unreadable_rows"),
+    record=CodeRef("datalake.transforms.ree:RAW_RECORD"),
     problem_source="ree_unreadable",
     # REE's documents say whether they are generated (datalake.sources.ree.parse_values labels them).
     owned_values={"raw/ree": ("ree",), "raw/ree_sample": ("sample",)},

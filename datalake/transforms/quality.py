@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from pyspark.sql import Column, DataFrame, Window
@@ -23,6 +24,21 @@ def _failure(rule: QualityRule) -> Column:
         # NaN passes `between` in Spark (NaN is the largest double); treat it as out of range.
         return column.isNotNull() & (F.isnan(column) | ~column.between(low, high))
     return column.isNotNull() & ~column.cast("string").isin(list(rule.allowed))
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """A ``raw_record`` a source's typed rows carry as pieces, written as text only where needed.
+
+    Only quarantined rows keep their raw text, yet a text column is carried through the sort that
+    picks each key's latest row: a ten-year REData backfill spent about 3 s writing 2.5 M JSON
+    texts and sorting them. Rows carry ``pieces`` (columns) instead, which also break ties
+    between rows of one key extracted at the same moment; ``text()`` (a column over them) writes
+    ``raw_record`` for the quarantined rows once they are known.
+    """
+
+    pieces: tuple[str, ...]
+    text: Callable[[], Column]
 
 
 #: A check found while parsing: (column, failed, message). ``failed`` must never be null.

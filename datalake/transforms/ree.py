@@ -15,6 +15,7 @@ from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.sources.ree import REAL_LABEL
 from datalake.sources.sample import SAMPLE_LABEL
 from datalake.transforms.documents import local_date
+from datalake.transforms.quality import RawRecord
 
 #: ``ree-<dataset>-<geo>-<YYYY-MM-DD>.json``, as ``datalake.sources.ree.raw_key`` names files.
 _NAME = re.compile(r"ree-(?P<dataset>[a-z_]+)-(?P<geo>[a-z_]+)-\d{4}-\d{2}-\d{2}\.json$")
@@ -360,8 +361,28 @@ def raw_record() -> Column:
     return F.when(F.col("document_record").isNotNull(), F.col("document_record")).otherwise(value_record)
 
 
+#: The flattened value's columns :func:`raw_record` reads: what the builders' rows carry in its place.
+RECORD_PIECES = (
+    "series_id",
+    "series_title",
+    "series_kind",
+    "series_parent_id",
+    "typed_entry",
+    "entry_stamp",
+    "value",
+    "percentage",
+    "raw_entry",
+    "document_record",
+)
+#: The builders' rows carry :data:`RECORD_PIECES`; the pipeline writes the text of the quarantined ones.
+RAW_RECORD = RawRecord(RECORD_PIECES, raw_record)
+
+
 def demand_rows(values: DataFrame) -> DataFrame:
-    """``demand_hourly`` rows from flattened demand documents; other series get a problem."""
+    """``demand_hourly`` rows from flattened demand documents; other series get a problem.
+
+    The rows carry :data:`RECORD_PIECES` in place of ``raw_record`` (:data:`RAW_RECORD`).
+    """
     rows = values.filter(F.col("dataset") == "demand")
     problem = (
         F.when(F.col(PROBLEM).isNotNull(), F.col(PROBLEM))
@@ -382,12 +403,13 @@ def demand_rows(values: DataFrame) -> DataFrame:
         F.year(local_date()).alias("year"),
         F.month(local_date()).alias("month"),
         problem.alias(PROBLEM),
-        raw_record().alias("raw_record"),
-    ).select(*DEMAND_HOURLY.column_names, "year", "month", PROBLEM, "raw_record")
+        *RECORD_PIECES,
+    ).select(*DEMAND_HOURLY.column_names, "year", "month", PROBLEM, *RECORD_PIECES)
 
 
 def generation_rows(values: DataFrame) -> DataFrame:
-    """``generation`` rows (one per technology and period) from flattened documents."""
+    """``generation`` rows (one per technology and period) from flattened documents, carrying
+    :data:`RECORD_PIECES` in place of ``raw_record`` (:data:`RAW_RECORD`)."""
     rows = values.filter(F.col("dataset") == "generation")
     return rows.select(
         F.col("ts_utc"),
@@ -402,8 +424,8 @@ def generation_rows(values: DataFrame) -> DataFrame:
         F.col("extracted_at"),
         F.year(local_date()).alias("year"),
         F.col(PROBLEM),
-        raw_record().alias("raw_record"),
-    ).select(*GENERATION.column_names, "year", PROBLEM, "raw_record")
+        *RECORD_PIECES,
+    ).select(*GENERATION.column_names, "year", PROBLEM, *RECORD_PIECES)
 
 
 def unreadable_rows(values: DataFrame) -> DataFrame:

@@ -90,8 +90,9 @@ def test_stamps_spark_cannot_read_are_quarantined_with_their_text(spark) -> None
 
 
 def test_raw_record_carries_each_value_as_it_came(spark) -> None:
-    """``raw_record`` is rebuilt from the cached pieces (``ree.raw_record``): each value's series and
-    entry as they came, on the typed path, the raw-text path and for a whole-document problem."""
+    """``raw_record``, written from the pieces the rows carry (``ree.RAW_RECORD``), is each value's
+    series and entry as they came, on the typed path, the raw-text path and for a whole-document
+    problem."""
     typed_entry = {"datetime": "2024-01-05T00:00:00.000+01:00", "value": 1.5e-7, "percentage": 0.25}
     odd_entry = {"datetime": "2024-01-05T01:00:00.000+01:00", "value": "12"}  # text: the raw path
     composite = {
@@ -112,7 +113,8 @@ def test_raw_record_carries_each_value_as_it_came(spark) -> None:
     empty = "file:/lake/raw/ree/generation/ree-generation-national-2024-01-03.json"
     documents.append((empty, json.dumps({"included": []}), dt.datetime(2024, 2, 1)))
     frame = spark.createDataFrame(documents, "path string, content string, extracted_at timestamp")
-    rows = {r["problem"]: r for r in ree.generation_rows(ree.documents_to_rows(frame)).collect()}
+    generation = ree.generation_rows(ree.documents_to_rows(frame))
+    rows = {r["problem"]: r for r in generation.withColumn("raw_record", ree.RAW_RECORD.text()).collect()}
     assert set(rows) == {None, "value '12' is not a number", "document holds no values"}
     for problem, entry in ((None, typed_entry), ("value '12' is not a number", odd_entry)):
         record = json.loads(rows[problem]["raw_record"])

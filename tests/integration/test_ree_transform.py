@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -98,3 +99,32 @@ def test_bad_values_and_unreadable_files_are_quarantined_with_reasons(spark, sto
     quarantined = [k for k in report["keys_written"] if k.startswith("quarantine/")]
     texts = " ".join(json.dumps(store.read_parquet(k).to_dict("records"), default=str) for k in quarantined)
     assert "unreadable REData document" in texts and "-50.0" in texts
+
+
+@pytest.mark.slow
+def test_a_later_copy_supersedes_and_the_older_rows_keep_their_raw_text(spark, store) -> None:
+    """Rows carry raw_record's pieces through the dedup (``ree.RAW_RECORD``); the superseded ones
+    are quarantined with the text, each entry as its file had it."""
+    key = ree.raw_key("demand", dt.date(2024, 10, 28), "national", prefix=ree.SAMPLE_RAW_PREFIX)
+    doc = store.get_json(key)
+    original = doc["included"][0]["attributes"]["values"]
+    revised = json.loads(json.dumps(doc))
+    revised["included"][0]["attributes"]["values"][2]["value"] = 12_345.5
+    # The revision, fetched later, filed in the next day's folder (within the day of reach).
+    copy = "raw/ree_sample/demand/year=2024/month=10/day=29/ree-demand-national-2024-10-28.json"
+    store.put_json(copy, revised)
+    later = store.path(key).stat().st_mtime + 60
+    os.utime(store.path(copy), (later, later))
+    report = run(spark, store)
+    assert report["balanced"]
+    reasons = report["details"]["quarantine_reasons"]
+    [(reason, count)] = reasons.items()
+    assert reason.startswith("demand_hourly: superseded by a newer revision") and count == len(original)
+    [folder] = [k for k in report["keys_written"] if k.startswith("quarantine/demand_hourly/")]
+    quarantined = store.read_parquet(folder)
+    entries = [json.loads(json.loads(text)["entry"]) for text in quarantined["raw_record"]]
+    assert sorted(entries, key=lambda e: e["datetime"]) == sorted(original, key=lambda e: e["datetime"])
+    assert {json.loads(text)["series_title"] for text in quarantined["raw_record"]} == {"Demanda"}
+    demand = published(store, DEMAND_HOURLY)
+    national = demand[(demand["region"] == "national") & (demand["local_date"] == dt.date(2024, 10, 28))]
+    assert 12_345.5 in set(national["demand_mw"]) and len(national) == len(original)
