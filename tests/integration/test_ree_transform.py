@@ -80,7 +80,10 @@ def test_reruns_are_byte_identical(spark, store) -> None:
 
 
 @pytest.mark.slow
-def test_bad_values_and_unreadable_files_are_quarantined_with_reasons(spark, store) -> None:
+def test_bad_values_unreadable_files_and_older_revisions_are_quarantined_with_reasons(spark, store) -> None:
+    """Bad values, an unreadable file, and the rows a later copy of a document supersedes. The
+    rows carry raw_record's pieces through the dedup (``ree.RAW_RECORD``); each quarantined row
+    gets the text, the entry as its file had it."""
     key = ree.raw_key("demand", dt.date(2024, 10, 28), "national", prefix=ree.SAMPLE_RAW_PREFIX)
     doc = store.get_json(key)
     values = doc["included"][0]["attributes"]["values"]
@@ -90,41 +93,32 @@ def test_bad_values_and_unreadable_files_are_quarantined_with_reasons(spark, sto
     store.put_bytes(
         "raw/ree_sample/demand/year=2024/month=10/day=29/ree-demand-national-2024-10-29.json", b"{oops"
     )
+    # A revision of the 27th (25 hours), fetched later, filed in the next day's folder (within reach).
+    autumn = ree.raw_key("demand", dt.date(2024, 10, 27), "national", prefix=ree.SAMPLE_RAW_PREFIX)
+    revised = store.get_json(autumn)
+    original = json.loads(json.dumps(revised["included"][0]["attributes"]["values"]))
+    revised["included"][0]["attributes"]["values"][2]["value"] = 12_345.5
+    copy = "raw/ree_sample/demand/year=2024/month=10/day=28/ree-demand-national-2024-10-27.json"
+    store.put_json(copy, revised)
+    later = store.path(autumn).stat().st_mtime + 60
+    os.utime(store.path(copy), (later, later))
     report = run(spark, store)
     assert report["balanced"]
     reasons = report["details"]["quarantine_reasons"]
     assert reasons["demand_hourly: demand_mw outside [0.0, 60000.0]"] == 1
     assert reasons["demand_hourly: value is missing"] == 1
-    assert report["rows_quarantined"] == 3  # the two entries and the unreadable file
+    [superseded] = [reason for reason in reasons if "superseded by a newer revision" in reason]
+    assert reasons[superseded] == len(original) == 25
+    assert report["rows_quarantined"] == 3 + 25  # the two entries, the unreadable file, the 27th's older copy
     quarantined = [k for k in report["keys_written"] if k.startswith("quarantine/")]
     texts = " ".join(json.dumps(store.read_parquet(k).to_dict("records"), default=str) for k in quarantined)
     assert "unreadable REData document" in texts and "-50.0" in texts
-
-
-@pytest.mark.slow
-def test_a_later_copy_supersedes_and_the_older_rows_keep_their_raw_text(spark, store) -> None:
-    """Rows carry raw_record's pieces through the dedup (``ree.RAW_RECORD``); the superseded ones
-    are quarantined with the text, each entry as its file had it."""
-    key = ree.raw_key("demand", dt.date(2024, 10, 28), "national", prefix=ree.SAMPLE_RAW_PREFIX)
-    doc = store.get_json(key)
-    original = doc["included"][0]["attributes"]["values"]
-    revised = json.loads(json.dumps(doc))
-    revised["included"][0]["attributes"]["values"][2]["value"] = 12_345.5
-    # The revision, fetched later, filed in the next day's folder (within the day of reach).
-    copy = "raw/ree_sample/demand/year=2024/month=10/day=29/ree-demand-national-2024-10-28.json"
-    store.put_json(copy, revised)
-    later = store.path(key).stat().st_mtime + 60
-    os.utime(store.path(copy), (later, later))
-    report = run(spark, store)
-    assert report["balanced"]
-    reasons = report["details"]["quarantine_reasons"]
-    [(reason, count)] = reasons.items()
-    assert reason.startswith("demand_hourly: superseded by a newer revision") and count == len(original)
-    [folder] = [k for k in report["keys_written"] if k.startswith("quarantine/demand_hourly/")]
-    quarantined = store.read_parquet(folder)
-    entries = [json.loads(json.loads(text)["entry"]) for text in quarantined["raw_record"]]
+    [folder] = [k for k in quarantined if k.startswith("quarantine/demand_hourly/")]
+    rows = store.read_parquet(folder)
+    older = rows[rows["reason"] == superseded.removeprefix("demand_hourly: ")]["raw_record"]
+    entries = [json.loads(json.loads(text)["entry"]) for text in older]
     assert sorted(entries, key=lambda e: e["datetime"]) == sorted(original, key=lambda e: e["datetime"])
-    assert {json.loads(text)["series_title"] for text in quarantined["raw_record"]} == {"Demanda"}
+    assert {json.loads(text)["series_title"] for text in older} == {"Demanda"}
     demand = published(store, DEMAND_HOURLY)
-    national = demand[(demand["region"] == "national") & (demand["local_date"] == dt.date(2024, 10, 28))]
-    assert 12_345.5 in set(national["demand_mw"]) and len(national) == len(original)
+    national = demand[(demand["region"] == "national") & (demand["local_date"] == dt.date(2024, 10, 27))]
+    assert 12_345.5 in set(national["demand_mw"]) and len(national) == 25
