@@ -252,9 +252,9 @@ def finish_dataset(
         tiebreak=("raw_record",) if record is None else record.pieces,
         problem="problem",
     )
-    # The kept rows need no raw text (it was only their tiebreak): the cached copy holds it only
-    # for the rows going to quarantine, which keeps a ten-year backfill's copy in memory.
-    text = F.col("raw_record") if record is None else record.text()
+    # The kept rows need no raw text (at most their tiebreak): the cached copy holds it only for
+    # the rows going to quarantine, which keeps a ten-year backfill's copy in memory.
+    text = quality.raw_text(record)
     dropped = {"raw_record", quality.REASON, *(record.pieces if record is not None else ())}
     judged = judged.select(
         *(c for c in judged.columns if c not in dropped),
@@ -393,8 +393,8 @@ def process_documents(
         The rows of the processed tables this raw prefix's runs own (the tables are shared with
         other prefixes or sources); None: every row.
     record
-        How the builders' rows carry ``raw_record`` as pieces (written as text for quarantined
-        rows only); None: they carry the text.
+        How the builders' and unreadable rows carry ``raw_record`` as pieces (written as text for
+        quarantined rows only); None: they carry the text.
 
     Returns
     -------
@@ -443,7 +443,9 @@ def process_documents(
             written, bad = finish_dataset(build(values), spec, store, report, progress, recompute, record)
             out, quarantined = out + written, quarantined + bad
         stray = unreadable(values).select(
-            F.col("problem").alias(quality.REASON), F.col("path"), F.col("raw_record")
+            F.col("problem").alias(quality.REASON),
+            F.col("path"),
+            quality.raw_text(record).alias("raw_record"),
         )
         quarantine_counted(stray, problem_source, store, report, problem_source)
         report.rows_out = out

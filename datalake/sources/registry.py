@@ -249,8 +249,8 @@ class SourceSpec:
         take that day in their ``partition_source`` column.
     record
         The standard pipeline's :class:`~datalake.transforms.quality.RawRecord` (``module:NAME``):
-        the pieces its builders' rows carry instead of ``raw_record``, written as text only for
-        the rows quarantined; None: the builders give ``raw_record``.
+        the pieces its builders' and unreadable rows carry instead of ``raw_record``, written as
+        text only for the rows quarantined; None: the builders give ``raw_record``.
     owned_values
         Per raw prefix, the values of ``owner_column`` its rows carry (``{"raw/ree": ("ree",)}``): a
         run of that prefix replaces only the rows holding one of them, keeps every other row of the

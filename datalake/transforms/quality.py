@@ -41,6 +41,11 @@ class RawRecord:
     text: Callable[[], Column]
 
 
+def raw_text(record: RawRecord | None) -> Column:
+    """The ``raw_record`` text of a row: written from its pieces given ``record``, else its column."""
+    return F.col("raw_record") if record is None else record.text()
+
+
 #: A check found while parsing: (column, failed, message). ``failed`` must never be null.
 ParseCheck = tuple[str, Column, Column]
 

@@ -429,6 +429,6 @@ def generation_rows(values: DataFrame) -> DataFrame:
 
 
 def unreadable_rows(values: DataFrame) -> DataFrame:
-    """Rows that belong to no dataset (unreadable files, unexpected names), for quarantine."""
-    stray = values.filter(F.col("dataset").isNull() | ~F.col("dataset").isin("demand", "generation"))
-    return stray.withColumn("raw_record", raw_record())
+    """Rows that belong to no dataset (unreadable files, unexpected names), for quarantine, carrying
+    :data:`RECORD_PIECES` like the builders' rows."""
+    return values.filter(F.col("dataset").isNull() | ~F.col("dataset").isin("demand", "generation"))
