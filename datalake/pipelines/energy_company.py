@@ -137,16 +137,25 @@ def _finish(
     # columns served the checks alone, and Spark prunes them before the shuffle of the ranking.
     needed = [*parsed.column_names, *partitions, NEW, *extra, *QUARANTINE_COLUMNS]
     verdict = verdict.select(*dict.fromkeys(needed))
+    # The line's text served the ranking's tiebreak; from here only a quarantined row keeps it
+    # (the largest column, unique per row: a tenth of the verdict's bytes left for the rows kept).
+    verdict = verdict.withColumn("raw_record", F.when(F.col(quality.REASON).isNotNull(), F.col("raw_record")))
     # Written once and scanned three times (counts, table, quarantine), column-pruned each time.
     verdict = spill(spark, store, verdict, report, raw_prefix, entity)
     superseded = quality.superseded_reason(keys, "fecha_carga", keep)
     # Every count this entity reports, from one small aggregate (a row per origin and reason):
     # each Spark job has a fixed cost (planning, code generation, scheduling), so three count
     # jobs per entity became one.
-    tallies = {
-        (row[NEW], row[quality.REASON]): int(row["count"])
-        for row in verdict.groupBy(NEW, quality.REASON).count().collect()
-    }
+    # Per partition too: the kept rows' counts per partition are what the write of a new table
+    # would otherwise count in a pass of its own.
+    tallies: dict[tuple[bool, str | None], int] = {}
+    per_partition: dict[tuple, int] = {}
+    for row in verdict.groupBy(NEW, quality.REASON, *partitions).count().collect():
+        verdict_key = (row[NEW], row[quality.REASON])
+        tallies[verdict_key] = tallies.get(verdict_key, 0) + int(row["count"])
+        if row[quality.REASON] is None:
+            values = tuple(row[name] for name in partitions)
+            per_partition[values] = per_partition.get(values, 0) + int(row["count"])
     replaced = tallies.get((False, superseded), 0)
     # The derived columns add columns, never rows (every kept row has the tipo_energia the price
     # band joins on: it is required), so the rows written are the kept verdicts.
@@ -161,7 +170,9 @@ def _finish(
         )
     else:
         latest = kept.withColumn("fecha_carga", F.col(FIRST_SEEN)).drop(FIRST_SEEN)
-    report.keys_written += publish_changed(spark, store, spec, latest, progress, rows=rows_out + carried)
+    report.keys_written += publish_changed(
+        spark, store, spec, latest, progress, rows=rows_out + carried, partition_rows=per_partition
+    )
     quarantined = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*QUARANTINE_COLUMNS)
     _quarantine(quarantined, entity, store, report, quarantine_counts)
     report.rows_out += rows_out

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -206,13 +206,19 @@ def publish_changed(
     progress: Progress | None,
     *,
     rows: int | None = None,
+    partition_rows: Mapping[tuple, int] | None = None,
 ) -> list[str]:
     """Rewrite the partitions of ``spec`` whose rows differ from ``latest``'s; remove those it has none of.
 
     ``rows`` (``latest``'s row count), when the caller knows it, spares a pass over ``latest``
-    for a new table with no row. :func:`publish_tables` publishes several tables, saying their rows.
+    for a new table with no row; ``partition_rows`` (its rows per tuple of partition values)
+    spares the count of a new table (see :func:`publish_tables`). :func:`publish_tables`
+    publishes several tables, saying their rows.
     """
-    return publish_tables(spark, store, [(spec, latest)], progress, rows=[rows])[0].keys
+    published = publish_tables(
+        spark, store, [(spec, latest)], progress, rows=[rows], partition_rows=[partition_rows]
+    )
+    return published[0].keys
 
 
 def publish_tables(
@@ -222,6 +228,7 @@ def publish_tables(
     progress: Progress | None,
     *,
     rows: Sequence[int | None] | None = None,
+    partition_rows: Sequence[Mapping[tuple, int] | None] | None = None,
 ) -> list[Published]:
     """:func:`publish_changed` of each ``(spec, latest)``, in order; returns each table's keys and rows.
 
@@ -230,9 +237,12 @@ def publish_tables(
     are written as they are (every partition is new: a hash of every row was 29 s of a 10 M-row
     first run), counted together by the writes' own pass, and one with no row is not published.
     ``rows`` (each ``latest``'s row count, None where unknown) spares that pass for a new
-    table known to have no row.
+    table known to have no row; ``partition_rows`` (each ``latest``'s rows per tuple of partition
+    values, None where unknown) spares it for a new table, whose write then checks its required
+    columns in passing (:func:`~datalake.jobs.write_counted_tables`).
     """
     known = list(rows) if rows is not None else [None] * len(tables)
+    per_partition = list(partition_rows) if partition_rows is not None else [None] * len(tables)
     frames = [
         latest.select(*spec.column_names, *(p.name for p in spec.partition_by)) for spec, latest in tables
     ]
@@ -246,7 +256,13 @@ def publish_tables(
     written = dict(
         zip(
             new,
-            write_counted_tables([(frames[i], tables[i][0]) for i in new], store, progress, skip_empty=True),
+            write_counted_tables(
+                [(frames[i], tables[i][0]) for i in new],
+                store,
+                progress,
+                skip_empty=True,
+                counted=[per_partition[i] for i in new],
+            ),
             strict=True,
         )
     )

@@ -14,7 +14,9 @@ Counterparties are compared on the accent-free upper-case name.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -38,6 +40,8 @@ from datalake.transforms.quality import ParseCheck
 SOURCE_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(c for s in ENTITIES.values() for c in s.source_columns))
 ROWS = rows_schema(SOURCE_FIELDS)
 _ACCENTED, _PLAIN = "ÁÀÂÄÉÈÊËÍÌÎÏÓÒÔÖÚÙÛÜÑ", "AAAAEEEEIIIIOOOOUUUUN"
+#: What Java's ``\s`` matches, beside a single space (and two spaces in a row).
+_IRREGULAR_SPACE = ("  ", "\t", "\n", "\x0b", "\f", "\r")
 _DATE_FORMATS = ((r"^\d{4}-\d{1,2}-\d{1,2}$", "yyyy-M-d"), (r"^\d{1,2}/\d{1,2}/\d{4}$", "d/M/yyyy"))
 
 
@@ -53,15 +57,22 @@ def drops_to_rows(
 
 def clean_text(column: str | Column) -> Column:
     """Trimmed, single-spaced, upper case; null when nothing is left."""
-    text = F.upper(
-        F.trim(F.regexp_replace(F.col(column) if isinstance(column, str) else column, r"\s+", " "))
-    )
+    value = F.col(column) if isinstance(column, str) else column
+    # Most values hold no run of spaces nor any other of the whitespace ``\s`` stands for: those
+    # skip the regular expression (a Java string made of each value, and one made back).
+    irregular = reduce(operator.or_, (value.contains(space) for space in _IRREGULAR_SPACE))
+    single_spaced = F.when(irregular, F.regexp_replace(value, r"\s+", " ")).otherwise(value)
+    text = F.upper(F.trim(single_spaced))
     return F.when(text != "", text)
 
 
 def fold_text(column: str | Column) -> Column:
     """Upper case without accents: the key names, cities and energy types are compared on."""
-    return F.translate(clean_text(column), _ACCENTED, _PLAIN)
+    text = clean_text(column)
+    # As many characters as bytes: plain ASCII, with no accent to fold (translate makes a Java string).
+    return F.when(F.length(text) == F.octet_length(text), text).otherwise(
+        F.translate(text, _ACCENTED, _PLAIN)
+    )
 
 
 def canonical(column: str, values: tuple[str, ...], aliases: dict[str, str] | None = None) -> Column:

@@ -135,8 +135,10 @@ def judge(
     if problem is not None:
         flagged = flagged.withColumn(REASON, F.coalesce(F.col(problem), F.col(REASON))).drop(problem)
     valid = F.col(REASON).isNull()
-    # Invalid rows rank apart: a broken row never supersedes a good one.
-    window = Window.partitionBy(valid, *keys).orderBy(*_newest_first(newest_by, tiebreak, keep))
+    # Invalid rows rank apart: a broken row never supersedes a good one. The keys come first: the
+    # sort behind the window compares rows by a prefix of its first column, which the validity
+    # flag (true on nearly every row) left to whole-row comparisons (a third of a 1 M-row sort).
+    window = Window.partitionBy(*keys, valid).orderBy(*_newest_first(newest_by, tiebreak, keep))
     superseded = F.lit(superseded_reason(keys, newest_by, keep))
     return (
         flagged.withColumn("_rank", F.row_number().over(window))

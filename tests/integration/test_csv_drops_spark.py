@@ -131,3 +131,42 @@ def test_unreadable_files_keep_the_landing_reason(spark, tmp_path) -> None:
         "the limit is 100,000 (csv_max_line_bytes)"
     )
     assert problems["undated.csv"] == "raw file is not under year=/month=/day=/ (the landing date)"
+
+
+@pytest.mark.parametrize("delimiter", [";", ","])
+def test_lines_without_quotes_are_split_as_the_csv_parser_reads_them(spark, tmp_path, delimiter) -> None:
+    """Unquoted lines take the split path, quoted ones the CSV parser: the same cells either way."""
+    d = delimiter
+    lines = [
+        d.join(TRANSACCIONES.source_columns),
+        f"VENTA{d}{d}Solar{d}1{d}2{d}2024-06-01",  # an empty cell, no quote: split
+        f'VENTA{d}""{d}Solar{d}1{d}2{d}2024-06-01',  # a quoted empty cell: the parser
+        f'VENTA{d}"Ana"{d}{d}1{d}2{d}2024-06-01',  # quoted, with an empty cell: the parser
+        f" VENTA{d}Luis{d}Solar{d}1{d}2{d}2024-06-01",  # starts with a space, not blank
+        f"{d}{d} {d}{d}{d}",  # blank: skipped
+        f"  {d}\t",  # blank, and not as wide as the header: skipped
+        f"VENTA{d}Luis{d}Solar",  # three fields
+        f"VENTA{d}Luis{d}Solar{d}1{d}2{d}2024-06-01{d}extra",  # seven
+        f"9{d}Luis{d}Solar{d}1{d}2{d}2024-06-01",  # starts with a digit
+    ]
+    data = ("\r\n".join(lines) + "\r\n").encode()
+    key = f"raw/energy_company/transacciones/{DAY}/split.csv"
+    store = LocalObjectStore(tmp_path)
+    store.put_bytes(key, data)
+
+    rows = spark_rows(spark, store, [key])["split.csv"]
+
+    expected = python_rows(data)
+    assert sorted(rows) == sorted(expected) == [2, 3, 4, 5, 8, 9, 10]
+    for line, (raw, cells) in expected.items():
+        row = rows[line]
+        if len(cells) != 6:
+            assert row["problem"] == f"line {line}: {len(cells)} field(s), the header has 6"
+            assert row["raw_record"] == lines[line - 1]
+            continue
+        assert row["problem"] is None and row["raw_record"] == raw, line
+        # The parser reads an empty cell, quoted or not, as null: split lines do the same.
+        assert [row[c] if row[c] is not None else "" for c in TRANSACCIONES.source_columns] == cells
+    assert rows[2]["nombre_cliente_proveedor"] is None and rows[4]["tipo_energia"] is None
+    assert rows[3]["nombre_cliente_proveedor"] is None
+    assert rows[5]["tipo_transaccion"] == " VENTA" and rows[10]["tipo_transaccion"] == "9"

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from processed_fixtures import published
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from datalake.datasets.movies import MOVIE_GENRES, MOVIE_KEYWORDS
 from datalake.datasets.weather import WEATHER_DAILY
+from datalake.errors import DataValidationError
 from datalake.jobs import read_processed
 from datalake.pipelines.kept_rows import Published, publish_changed, publish_tables
 from datalake.spark import get_spark
@@ -124,3 +126,35 @@ def test_a_new_table_with_no_row_is_not_published(spark, tmp_path: Path) -> None
     before = jobs_run(spark)
     assert publish_changed(spark, store, MOVIE_KEYWORDS, empty, None, rows=0) == []
     assert jobs_run(spark) == before
+
+
+def test_a_new_table_counted_by_the_caller_is_written_without_a_count_and_still_refuses_nulls(
+    spark, tmp_path: Path
+) -> None:
+    store = LocalObjectStore(tmp_path / "lake")
+    days = {"2023-12-31": 8.5, "2024-01-01": 9.0, "2024-01-02": 7.5}
+    lines: list[str] = []
+    before = jobs_run(spark)
+    [table] = publish_tables(
+        spark,
+        store,
+        [(WEATHER_DAILY, daily(spark, days))],
+        lines.append,
+        partition_rows=[{(2023,): 1, (2024,): 2}],
+    )
+    counted_by_caller = jobs_run(spark) - before
+    assert table.rows == 3 and temperatures(store) == days
+    assert "weather_daily/year=2024: 2 rows" in lines
+    # The same table counted by the write takes more jobs (its count and check are a job of their own).
+    other = LocalObjectStore(tmp_path / "other")
+    before = jobs_run(spark)
+    publish_tables(spark, other, [(WEATHER_DAILY, daily(spark, days))], None)
+    assert counted_by_caller < jobs_run(spark) - before
+
+    # A null in a required column ends the write: nothing is published, and the error names it.
+    required = next(c.name for c in WEATHER_DAILY.columns if not c.nullable and c.name != "local_date")
+    broken = daily(spark, {"2025-03-01": 10.0}).withColumn(required, F.lit(None).cast("string"))
+    with pytest.raises(DataValidationError) as refused:
+        publish_tables(spark, store, [(WEATHER_DAILY, broken)], None, partition_rows=[{(2025,): 1}])
+    assert refused.value.field == required and "required column of weather_daily" in str(refused.value)
+    assert temperatures(store) == days  # year=2025 was never published
