@@ -84,7 +84,7 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.files.openCostInBytes": str(64 * 1024),
     # A stage whose generated method is over 8,000 bytes of bytecode, which the JVM never compiles
     # (it interprets "huge" methods), runs Spark's per-operator code instead: the energy company's
-    # checks of a million transactions took 10.5 s interpreted, 4.2 s so (the same as letting the
+    # checks of a million transactions took 11.6 s interpreted, 4.3 s so (the same as letting the
     # JVM compile huge methods, which only a local JVM's options could do, not Glue's).
     "spark.sql.codegen.hugeMethodLimit": "8000",
 }
