@@ -348,10 +348,10 @@ def write_counted_tables(
             try:
                 _write_frame(checked, spec, per_partition, store, settings, table_run, progress)
             except Exception as error:
-                found = re.search(rf"(\w+): {_REQUIRED_NULL}", str(error))
-                if known[i] is None or found is None:
+                null_column = re.search(rf"(\w+): {_REQUIRED_NULL}", str(error))
+                if known[i] is None or null_column is None:
                     raise
-                raise DataValidationError(found.group(1), f"{_REQUIRED_NULL} {spec.name}") from None
+                raise DataValidationError(null_column.group(1), f"{_REQUIRED_NULL} {spec.name}") from None
             frame.unpersist()
             publication = publish_run(spec, store, catalog, table_run, settings)
             if progress:

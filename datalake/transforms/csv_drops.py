@@ -218,9 +218,9 @@ def _nfc(text: pd.Series) -> pd.Series:
 
 
 def _with_cells(framed: DataFrame, widths: set[tuple[str, int]]) -> DataFrame:
-    """Add ``_cells`` (the line's cells), ``_ok`` (their count is the header's), ``_joined`` and ``_plain``.
+    """Add ``_cells`` (the line's cells), ``_ok`` (their count is the header's) and ``_joined``.
 
-    A line with no quote (``_plain``: nor a NUL, which the CSV parser reads as a comment mark)
+    A line with no quote (nor a NUL, which the CSV parser reads as a comment mark)
     is its cells joined by the delimiter, so it is split on the delimiter: a tenth of the cost of
     the CSV parser (``from_csv``), which only the lines holding a quote go through. Split cells
     keep an empty cell as ``""`` where the parser gives null (for ``""`` too); :func:`_data_rows`
@@ -232,7 +232,8 @@ def _with_cells(framed: DataFrame, widths: set[tuple[str, int]]) -> DataFrame:
     combos = sorted(widths)
     options = {"quote": '"', "escape": '"', "columnNameOfCorruptRecord": "_bad"}
     plain = ~F.col("_text").contains('"') & ~F.col("_text").contains("\x00")
-    framed = framed.withColumn("_plain", plain)
+    # A column of its own (computed once per line), dropped with the parses below.
+    framed = framed.withColumn("_unquoted", plain)
     for index, (delimiter, width) in enumerate(combos):
         schema = ", ".join([*(f"c{i} STRING" for i in range(width)), "_bad STRING"])
         when = (F.col("_delimiter") == delimiter) & (F.col("_width") == width)
@@ -240,8 +241,8 @@ def _with_cells(framed: DataFrame, widths: set[tuple[str, int]]) -> DataFrame:
         split = F.split(F.col("_text"), re.escape(delimiter), -1)
         framed = framed.withColumns(
             {
-                f"_parsed{index}": F.when(when & ~F.col("_plain"), parsed),
-                f"_split{index}": F.when(when & F.col("_plain"), split),
+                f"_parsed{index}": F.when(when & ~F.col("_unquoted"), parsed),
+                f"_split{index}": F.when(when & F.col("_unquoted"), split),
             }
         )
     cells = ok = joined = None
@@ -257,7 +258,9 @@ def _with_cells(framed: DataFrame, widths: set[tuple[str, int]]) -> DataFrame:
             ok = (F.when if ok is None else ok.when)(here, fits)
             joined = (F.when if joined is None else joined.when)(here, text)
     assert cells is not None and ok is not None and joined is not None
-    parsed_columns = [f"_{kind}{index}" for index in range(len(combos)) for kind in ("parsed", "split")]
+    parsed_columns = ["_unquoted"] + [
+        f"_{kind}{index}" for index in range(len(combos)) for kind in ("parsed", "split")
+    ]
     return framed.withColumns({"_cells": cells, "_ok": ok, "_joined": joined}).drop(*parsed_columns)
 
 
