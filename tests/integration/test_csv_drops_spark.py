@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from datalake.datasets.energy_company import TRANSACCIONES
-from datalake.sources.energy_company import read_rows, sniff
+from datalake.sources.energy_company import Rejected, read_rows, sniff
 from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 from datalake.transforms.csv_drops import HEAD_BYTES, read_drops
@@ -88,6 +88,64 @@ def test_lines_split_across_tasks_keep_their_numbers_cells_and_encoding(spark, t
     assert got["latin1.csv"][max(got["latin1.csv"])]["nombre_cliente_proveedor"] == "ÁRBOL S.A."
     assert got["nfd.csv"][max(got["nfd.csv"])]["nombre_cliente_proveedor"] == "José Núñez"
     assert got["nfd.csv"][max(got["nfd.csv"])]["nombre_cliente_proveedor"] != nfd.split(",")[1]
+
+
+#: Lines whose bytes decide a file's encoding facts, each placed after the head the driver reads.
+#: The facts' cheap tests (character vs byte counts, bytes 0xCC/0xCD) must decide as the regular
+#: expressions over every line did: the outcome is the whole-file Python reading's.
+LATE_BYTES = {
+    # Latin-1 symbols that are lone UTF-8 continuation bytes (N°, ¿): not UTF-8, so Latin-1.
+    "continuation_only": b"COMPRA,N\xb0 1 \xbfS\xed?,Solar,1,2,2024-06-01",
+    # Latin-1 capitals I-grave and I-acute are the bytes that start a combining mark's UTF-8.
+    "grave_capitals": b"COMPRA,\xccTALO \xcdCARO,Solar,1,2,2024-06-01",
+    # A valid UTF-8 line in a file whose head is Latin-1 (its first data line says so).
+    "utf8_after_latin1": "COMPRA,José Núñez,Eólica,1,2,2024-06-01".encode(),
+    # A C1 control byte: Latin-1 cannot be it, UTF-8 neither.
+    "c1_control": b"COMPRA,Ana \x85 P\xe9rez,Solar,1,2,2024-06-01",
+    # A combining acute accent (NFD) in a UTF-8 file: composed, as the whole-file reading does.
+    "nfd_utf8": unicodedata.normalize("NFD", "COMPRA,Íñigo Ruíz,Eólica,1,2,2024-06-01").encode(),
+}
+
+
+@pytest.mark.slow
+def test_encoding_facts_found_after_the_head_decide_as_the_whole_file_reading(spark, tmp_path) -> None:
+    store = LocalObjectStore(tmp_path)
+    files: dict[str, bytes] = {}
+    for name, late in LATE_BYTES.items():
+        first = b"VENTA,PE\xd1A,Solar,1,2,2024-06-01" if name in ("utf8_after_latin1", "c1_control") else b""
+        body = [HEADER.encode(), *([first] if first else [])]
+        body += [f"VENTA,Ana {n},Solar,{n}.5,2,2024-06-01".encode() for n in range(2500)]
+        files[f"{name}.csv"] = b"\n".join([*body, late]) + b"\n"
+        assert len(files[f"{name}.csv"]) > HEAD_BYTES
+    keys = []
+    for name, data in files.items():
+        keys.append(f"raw/energy_company/transacciones/{DAY}/{name}")
+        store.put_bytes(keys[-1], data)
+
+    rows = read_drops(spark, store, keys, 1_048_576, SOURCE_FIELDS).collect()
+
+    got: dict[str, dict[int, dict]] = {}
+    for row in rows:
+        got.setdefault(row["path"].rsplit("/", 1)[-1], {})[row["line_number"]] = row.asDict()
+    outcomes = {}
+    for name, data in files.items():
+        try:
+            expected = python_rows(data)
+        except Rejected as rejection:
+            assert set(got[name]) == {0}, name
+            assert got[name][0]["problem"] == f"unreadable drop: {rejection}", name
+            outcomes[name.removesuffix(".csv")] = "rejected"
+            continue
+        assert sorted(got[name]) == sorted(expected), name
+        last = max(expected)
+        assert got[name][last]["raw_record"] == expected[last][0], name
+        assert got[name][last]["nombre_cliente_proveedor"] == expected[last][1][1], name
+        outcomes[name.removesuffix(".csv")] = expected[last][1][1]
+    # What each case tests: the reading the facts lead to, not only agreement.
+    assert outcomes["continuation_only"] == "N° 1 ¿Sí?"
+    assert outcomes["grave_capitals"] == "ÌTALO ÍCARO"
+    assert outcomes["nfd_utf8"] == "Íñigo Ruíz"
+    assert outcomes["c1_control"] == "rejected"
 
 
 def test_a_quoted_field_spanning_lines_is_quarantined_line_by_line(spark, tmp_path) -> None:
