@@ -48,6 +48,7 @@ from pyspark.sql import functions as F
 
 from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, SOURCE, TRANSACCIONES
 from datalake.datasets.spec import DatasetSpec
+from datalake.jobs import slice_columns, slice_names
 from datalake.pipelines.kept_rows import (
     NEW,
     drop_unreferenced_state,
@@ -148,14 +149,17 @@ def _finish(
     # jobs per entity became one.
     # Per partition too: the kept rows' counts per partition are what the write of a new table
     # would otherwise count in a pass of its own.
+    # Per day of the time column as well: the write cuts its files' ranges from those counts.
     tallies: dict[tuple[bool, str | None], int] = {}
-    per_partition: dict[tuple, int] = {}
-    for row in verdict.groupBy(NEW, quality.REASON, *partitions).count().collect():
+    per_slice: dict[tuple, int] = {}
+    # A master's published date is its first drop with its values (FIRST_SEEN), not this row's.
+    slices = slice_columns(spec, F.col(FIRST_SEEN) if extra else None)
+    for row in verdict.groupBy(NEW, quality.REASON, *slices).count().collect():
         verdict_key = (row[NEW], row[quality.REASON])
         tallies[verdict_key] = tallies.get(verdict_key, 0) + int(row["count"])
         if row[quality.REASON] is None:
-            values = tuple(row[name] for name in partitions)
-            per_partition[values] = per_partition.get(values, 0) + int(row["count"])
+            values = tuple(row[name] for name in slice_names(spec))
+            per_slice[values] = per_slice.get(values, 0) + int(row["count"])
     replaced = tallies.get((False, superseded), 0)
     # The derived columns add columns, never rows (every kept row has the tipo_energia the price
     # band joins on: it is required), so the rows written are the kept verdicts.
@@ -171,7 +175,7 @@ def _finish(
     else:
         latest = kept.withColumn("fecha_carga", F.col(FIRST_SEEN)).drop(FIRST_SEEN)
     report.keys_written += publish_changed(
-        spark, store, spec, latest, progress, rows=rows_out + carried, partition_rows=per_partition
+        spark, store, spec, latest, progress, rows=rows_out + carried, partition_rows=per_slice
     )
     quarantined = verdict.filter(F.col(NEW) & F.col(quality.REASON).isNotNull()).select(*QUARANTINE_COLUMNS)
     _quarantine(quarantined, entity, store, report, quarantine_counts)

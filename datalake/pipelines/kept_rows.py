@@ -211,8 +211,9 @@ def publish_changed(
     """Rewrite the partitions of ``spec`` whose rows differ from ``latest``'s; remove those it has none of.
 
     ``rows`` (``latest``'s row count), when the caller knows it, spares a pass over ``latest``
-    for a new table with no row; ``partition_rows`` (its rows per tuple of partition values)
-    spares the count of a new table (see :func:`publish_tables`). :func:`publish_tables`
+    for a new table with no row; ``partition_rows`` (its rows per tuple of partition values, or
+    per :func:`~datalake.jobs.slice_columns`) spares the count of a new table (see
+    :func:`publish_tables`). :func:`publish_tables`
     publishes several tables, saying their rows.
     """
     published = publish_tables(
@@ -238,8 +239,9 @@ def publish_tables(
     first run), counted together by the writes' own pass, and one with no row is not published.
     ``rows`` (each ``latest``'s row count, None where unknown) spares that pass for a new
     table known to have no row; ``partition_rows`` (each ``latest``'s rows per tuple of partition
-    values, None where unknown) spares it for a new table, whose write then checks its required
-    columns in passing (:func:`~datalake.jobs.write_counted_tables`).
+    values, or per :func:`~datalake.jobs.slice_columns` to cut its files without a sample; None
+    where unknown) spares it for a new table, whose write then checks its required columns in
+    passing (:func:`~datalake.jobs.write_counted_tables`).
     """
     known = list(rows) if rows is not None else [None] * len(tables)
     per_partition = list(partition_rows) if partition_rows is not None else [None] * len(tables)

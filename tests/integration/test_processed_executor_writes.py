@@ -139,3 +139,41 @@ def test_read_processed_reads_the_published_rows_with_their_partition_columns(sp
     counts = {(r["year"], r["month"]): r["count"] for r in frame.groupBy("year", "month").count().collect()}
     assert counts[(2024, 1)] + counts[(2024, 2)] == ROWS and set(counts) == {(2024, 1), (2024, 2)}
     assert dict(frame.dtypes)["month"] == "int" and dict(frame.dtypes)["ts_utc"] == "timestamp"
+
+
+def test_files_hold_whole_days_cut_from_the_day_counts(written) -> None:
+    # The rows were counted per partition and day before the write, so the files' ranges are cut
+    # on the driver at day boundaries (a sample of the rows would cut them anywhere in a day).
+    store, settings = written
+    days_in: dict[object, set[str]] = {}
+    for partition in current_partitions(LocalCatalog(store), store, DEMAND_HOURLY, settings):
+        for key in data_files(store, partition):
+            for ts in pq.read_table(store.path(key), columns=["ts_utc"]).column("ts_utc").to_pylist():
+                days_in.setdefault((partition.path, ts.date()), set()).add(key)
+    assert len(days_in) > 40
+    assert all(len(files) == 1 for files in days_in.values()), "a day is split between files"
+
+
+def test_a_day_holding_more_rows_than_a_file_is_cut_from_a_sample(spark, tmp_path) -> None:
+    root = tmp_path / "lake"
+    store = LocalObjectStore(root)
+    settings = Settings(_env_file=None, lake_root=root, processed_rows_per_file=5_000)
+    one_day = (
+        demand_rows(spark)
+        .limit(20_000)
+        .withColumn(
+            "ts_utc", F.timestamp_seconds(F.lit(1_704_067_200) + F.monotonically_increasing_id() % 80_000)
+        )
+    )
+    one_day = one_day.withColumns({"local_date": F.lit("2024-01-01").cast("date"), "year": F.lit(2024)})
+    one_day = one_day.withColumn("month", F.lit(1)).dropDuplicates(["ts_utc", "region", "source"])
+    rows = one_day.count()
+    write_processed(one_day, DEMAND_HOURLY, store, settings=settings)
+    [partition] = current_partitions(LocalCatalog(store), store, DEMAND_HOURLY, settings)
+    tables = [pq.read_table(store.path(key)) for key in data_files(store, partition)]
+    assert sum(t.num_rows for t in tables) == rows
+    assert len(tables) > 1 and all(t.num_rows <= 2 * 5_000 for t in tables)
+    ranges = sorted(
+        (min(t.column("ts_utc").to_pylist()), max(t.column("ts_utc").to_pylist())) for t in tables
+    )
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(ranges)), "two files' ranges overlap"
