@@ -64,7 +64,6 @@ from datalake.pipelines.processing import (
     RAW_PARTITION,
     Progress,
     quarantine_counted,
-    with_raw_partition,
 )
 from datalake.runs import RunReport
 from datalake.storage.base import ObjectStore
@@ -199,8 +198,8 @@ def _parse(
     if not keys:
         empty = spark.createDataFrame([], transforms.ROWS)
         return empty.withColumn(RAW_PARTITION, F.lit(None).cast("string"))
-    rows = transforms.drops_to_rows(spark, store, keys, max_line_bytes)
-    return with_raw_partition(rows, raw_prefix)
+    # The raw partition comes with each file's reading (once per file, not from each row's path).
+    return transforms.drops_to_rows(spark, store, keys, max_line_bytes, raw_prefix)
 
 
 def process_raw_energy_company(

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from datalake.storage.base import ObjectStore
-from datalake.storage.paths import join_key, partition_date
+from datalake.storage.paths import join_key, partition_date, raw_partition_name
 
 LEDGER_PREFIX = "_ledger"
 #: The ledger's format; a ledger of another version is ignored (the run is full).
@@ -74,8 +74,8 @@ def list_raw_partitions(store: ObjectStore, raw_prefix: str, pattern: str = "*")
     prefix = join_key(raw_prefix)
     grouped: dict[str, list[str]] = {}
     for info in store.list_objects(prefix):
-        relative = info.key[len(prefix) :].strip("/")
-        folder, _, name = relative.rpartition("/")
+        folder = raw_partition_name(info.key, prefix)
+        name = info.key[len(prefix) :].strip("/").rpartition("/")[2]
         if not fnmatch.fnmatch(name, pattern):
             continue
         stamp = f"{info.key}\t{info.size}\t{info.version or ''}\t{info.last_modified.isoformat()}"

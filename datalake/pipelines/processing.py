@@ -66,7 +66,7 @@ RowBuilder = Callable[[DataFrame], DataFrame]
 READ_REACH_DAYS = 1
 _PROBLEM = "problem"
 #: The column naming each row's raw partition (:func:`with_raw_partition`).
-RAW_PARTITION = "_raw_partition"
+RAW_PARTITION = quality.RAW_PARTITION
 _DOCUMENTS = T.StructType(
     [
         T.StructField("path", T.StringType()),

@@ -45,6 +45,14 @@ def parse_partition(key: str) -> dict[str, str]:
     return values
 
 
+def raw_partition_name(key: str, raw_prefix: str) -> str:
+    """The raw partition of the file at ``key``: its folder below ``raw_prefix`` (``""`` directly under it).
+
+    The ledger's name of a partition (``transacciones/year=2024/month=06/day=03``).
+    """
+    return key[len(join_key(raw_prefix)) :].strip("/").rpartition("/")[0]
+
+
 def partition_date(key: str) -> dt.date | None:
     """The date of a ``year=/month=/day=`` key, or None when it has no such partition."""
     values = parse_partition(key)

@@ -40,7 +40,8 @@ from pyspark.sql import types as T
 from datalake.sources.energy_company import Reading, Rejected, read_scan
 from datalake.sources.text_scan import read_chunks, scan_chunks
 from datalake.storage.base import ObjectStore
-from datalake.storage.paths import partition_date
+from datalake.storage.paths import partition_date, raw_partition_name
+from datalake.transforms.quality import RAW_PARTITION
 
 #: How much of each file the driver reads to learn how to read it (the header is in there).
 HEAD_BYTES = 1 << 16
@@ -185,9 +186,14 @@ def _block_facts(lines: DataFrame, max_line_bytes: int) -> list[T.Row]:
 
 
 def _file_table(
-    spark: SparkSession, drops: dict[str, Drop], facts: list[T.Row], fields: Sequence[str]
+    spark: SparkSession,
+    drops: dict[str, Drop],
+    facts: list[T.Row],
+    fields: Sequence[str],
+    raw_prefix: str | None,
 ) -> DataFrame:
-    """Per (file, block): where its lines start, and the file's reading, as a small frame to broadcast."""
+    """Per (file, block): where its lines start, the file's reading and raw partition, as a small
+    frame to broadcast."""
     rows, before = [], 0
     previous = None
     for fact in sorted(facts, key=lambda f: (f["_file"], f["_block"])):
@@ -208,6 +214,7 @@ def _file_table(
                 len(header),
                 drop.header_line,
                 drop.landed,
+                None if raw_prefix is None else raw_partition_name(drop.key, raw_prefix),
                 *(header.index(name) if name in header else None for name in fields),
             )
         )
@@ -224,6 +231,7 @@ def _file_table(
             T.StructField("_width", T.IntegerType()),
             T.StructField("_header_line", T.IntegerType()),
             T.StructField("fecha_carga", T.DateType()),
+            T.StructField(RAW_PARTITION, T.StringType()),
             *(T.StructField(f"_at_{name}", T.IntegerType()) for name in fields),
         ]
     )
@@ -352,6 +360,7 @@ def _data_rows(
     usable = problem.isNull()
     return framed.select(
         "path",
+        RAW_PARTITION,
         "entity",
         "fecha_carga",
         "line_number",
@@ -377,18 +386,34 @@ def rows_schema(fields: Sequence[str]) -> T.StructType:
     )
 
 
-def _unreadable_rows(spark: SparkSession, drops: Sequence[Drop], fields: Sequence[str]) -> DataFrame:
+def _unreadable_rows(
+    spark: SparkSession, drops: Sequence[Drop], fields: Sequence[str], raw_prefix: str | None
+) -> DataFrame:
     """One row per file that cannot be read: line 0, its first bytes, and the reason."""
-    schema = rows_schema(fields)
+    schema = T.StructType([*rows_schema(fields).fields, T.StructField(RAW_PARTITION, T.StringType())])
     rows = [
-        (d.uri, None, None, 0, d.preview[:2000].decode("latin-1"), d.problem, *(None for _ in fields))
+        (
+            d.uri,
+            None,
+            None,
+            0,
+            d.preview[:2000].decode("latin-1"),
+            d.problem,
+            *(None for _ in fields),
+            None if raw_prefix is None else raw_partition_name(d.key, raw_prefix),
+        )
         for d in drops
     ]
     return spark.createDataFrame(rows, schema)
 
 
 def read_drops(
-    spark: SparkSession, store: ObjectStore, keys: Sequence[str], max_line_bytes: int, fields: Sequence[str]
+    spark: SparkSession,
+    store: ObjectStore,
+    keys: Sequence[str],
+    max_line_bytes: int,
+    fields: Sequence[str],
+    raw_prefix: str | None = None,
 ) -> DataFrame:
     """One row per data line of the CSV drops at ``keys``, or one per file that cannot be read.
 
@@ -404,6 +429,10 @@ def read_drops(
         The longest line accepted (``csv_max_line_bytes``); a file with a longer one is unreadable.
     fields
         Every column name a header may hold: one output column each (null where a file has none).
+    raw_prefix
+        Where the files' raw partitions start: ``_raw_partition`` names each row's
+        (:func:`~datalake.storage.paths.raw_partition_name` of its file's key, set once per file;
+        computed from each row's path it was a tenth of the parse); null when None.
 
     Returns
     -------
@@ -411,7 +440,8 @@ def read_drops(
         ``path``, ``entity`` (null for an unreadable file), ``fecha_carga`` (the landing date),
         ``line_number`` (1-based physical line; 0 for an unreadable file), ``raw_record`` (the
         cells joined by the delimiter; the line itself when its cells do not match the header),
-        ``problem`` (null when the line is usable) and one string column per name in ``fields``.
+        ``problem`` (null when the line is usable), one string column per name in ``fields``, and
+        ``_raw_partition``.
     """
     drops = inspect_drops(store, keys, max_line_bytes)
     readable = {d.uri: d for d in drops if d.reading is not None}
@@ -448,7 +478,7 @@ def read_drops(
             if any(f["combining"] for f in file_facts):
                 combining.add(file_facts[0]["_file"])
         if accepted:
-            files = _file_table(spark, accepted, kept_facts, fields)
+            files = _file_table(spark, accepted, kept_facts, fields, raw_prefix)
             widths = {(d.reading.delimiter, len(d.reading.header)) for d in accepted.values() if d.reading}
             if combining:
                 # NFC needs Python (Spark has no Unicode normalisation): only these files' lines go there.
@@ -458,7 +488,7 @@ def read_drops(
             else:
                 parts.append(_data_rows(lines, files, fields, widths, nfc=False))
     if rejected or not parts:
-        parts.append(_unreadable_rows(spark, rejected, fields))
+        parts.append(_unreadable_rows(spark, rejected, fields, raw_prefix))
     result = parts[0]
     for part in parts[1:]:
         result = result.unionByName(part)

@@ -34,7 +34,7 @@ from datalake.datasets.energy_company import (
 from datalake.sources.energy_company import fold
 from datalake.storage.base import ObjectStore
 from datalake.transforms.csv_drops import PROBLEM, read_drops, rows_schema
-from datalake.transforms.quality import ParseCheck
+from datalake.transforms.quality import RAW_PARTITION, ParseCheck
 
 #: Every column any entity's header names, in a stable order.
 SOURCE_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(c for s in ENTITIES.values() for c in s.source_columns))
@@ -46,13 +46,19 @@ _DATE_FORMATS = ((r"^\d{4}-\d{1,2}-\d{1,2}$", "yyyy-M-d"), (r"^\d{1,2}/\d{1,2}/\
 
 
 def drops_to_rows(
-    spark: SparkSession, store: ObjectStore, keys: Sequence[str], max_line_bytes: int
+    spark: SparkSession,
+    store: ObjectStore,
+    keys: Sequence[str],
+    max_line_bytes: int,
+    raw_prefix: str | None = None,
 ) -> DataFrame:
     """Raw CSV drops at ``keys`` -> one ``ROWS`` row per data line (``datalake.transforms.csv_drops``).
 
-    A file that cannot be read becomes one row with ``entity`` null and its ``problem``.
+    A file that cannot be read becomes one row with ``entity`` null and its ``problem``. With
+    ``raw_prefix``, each row also names its raw partition (``_raw_partition``).
     """
-    return read_drops(spark, store, keys, max_line_bytes, SOURCE_FIELDS).select(*ROWS.fieldNames())
+    rows = read_drops(spark, store, keys, max_line_bytes, SOURCE_FIELDS, raw_prefix)
+    return rows.select(*ROWS.fieldNames(), *([RAW_PARTITION] if raw_prefix is not None else []))
 
 
 def clean_text(column: str | Column) -> Column:

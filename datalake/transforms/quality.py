@@ -12,6 +12,8 @@ from pyspark.sql import functions as F
 from datalake.datasets.spec import DatasetSpec, QualityRule
 
 REASON = "reason"
+#: The column naming a row's raw partition (its folder below the raw prefix: the ledger's name).
+RAW_PARTITION = "_raw_partition"
 
 
 def _failure(rule: QualityRule) -> Column:

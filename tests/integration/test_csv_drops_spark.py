@@ -9,9 +9,12 @@ import pytest
 from pyspark.sql import SparkSession
 
 from datalake.datasets.energy_company import TRANSACCIONES
+from datalake.pipelines.ledger import list_raw_partitions
+from datalake.pipelines.processing import RAW_PARTITION, with_raw_partition
 from datalake.sources.energy_company import Rejected, read_rows, sniff
 from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
+from datalake.storage.paths import join_key
 from datalake.transforms.csv_drops import HEAD_BYTES, read_drops
 from datalake.transforms.energy_company import SOURCE_FIELDS
 
@@ -228,3 +231,24 @@ def test_lines_without_quotes_are_split_as_the_csv_parser_reads_them(spark, tmp_
     assert rows[2]["nombre_cliente_proveedor"] is None and rows[4]["tipo_energia"] is None
     assert rows[3]["nombre_cliente_proveedor"] is None
     assert rows[5]["tipo_transaccion"] == " VENTA" and rows[10]["tipo_transaccion"] == "9"
+
+
+def test_each_row_names_its_raw_partition_as_the_ledger_and_the_path_do(spark, tmp_path) -> None:
+    # Folders a URI escapes or a URL decoding would change: a space, a plus, a percent, accents.
+    store = LocalObjectStore(tmp_path)
+    folders = ["transacciones/year=2024/month=06/day=03", "odd name/a+b/100%/año", ""]
+    keys = []
+    for n, folder in enumerate(folders):
+        keys.append(join_key("raw/energy_company", folder, f"drop{n}.csv"))
+        store.put_bytes(keys[-1], (HEADER + "\nVENTA,Luis,Solar,1,2,2024-06-01\n").encode())
+    keys.append("raw/energy_company/odd name/a+b/broken.csv")  # unreadable: no header
+    store.put_bytes(keys[-1], b"a,b\n1,2\n")
+
+    rows = read_drops(spark, store, keys, 1_048_576, SOURCE_FIELDS, "raw/energy_company")
+
+    named = {(r["path"], r[RAW_PARTITION]) for r in rows.select("path", RAW_PARTITION).collect()}
+    assert {name for _path, name in named} == set(list_raw_partitions(store, "raw/energy_company"))
+    from_paths = with_raw_partition(rows.drop(RAW_PARTITION), "raw/energy_company")
+    assert {
+        (r["path"], r[RAW_PARTITION]) for r in from_paths.select("path", RAW_PARTITION).collect()
+    } == named
