@@ -14,6 +14,7 @@ linear in size (rows/s about flat from 1 M to 30 M).
 
     .venv/bin/python benchmarks/energy_company.py                 # 1 M, 10 M and 30 M transactions
     .venv/bin/python benchmarks/energy_company.py --rows 1000000  # one size
+    .venv/bin/python benchmarks/energy_company.py --floor         # and a bare Spark job of the table
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def timed(name: str, rows: int, action: Callable[[], Any], results: list[dict[st
     return outcome
 
 
-def run_size(rows: int, root: Path, results: list[dict[str, Any]], driver_memory: str) -> None:
+def run_size(
+    rows: int, root: Path, results: list[dict[str, Any]], driver_memory: str, floor: bool = False
+) -> None:
     import datetime as dt
 
     from duckdb_energy_company import transform_energy_company_duckdb
@@ -114,6 +117,15 @@ def run_size(rows: int, root: Path, results: list[dict[str, Any]], driver_memory
         raise SystemExit(f"engines disagree: Spark {spark.rows_in}/{spark.rows_out}, DuckDB {duck}")
     duck_s, spark_s = results[-2]["seconds"], results[-1]["seconds"]
     results[-1]["rows_in"], results[-1]["timings_s"] = spark.rows_in, spark.timings_s
+    if floor:
+        # In a process of its own, JVM start included, as the job's (this process's JVM is warm now).
+        command = [
+            sys.executable,
+            str(Path(__file__).with_name("spark_floor.py")),
+            str(root / "raw" / "energy_company" / "transacciones"),
+            str(root / "_bench_floor"),
+        ]
+        timed(FLOOR_STAGE, rows, lambda: subprocess.run(command, check=True, capture_output=True), results)
     print(
         f"[{rows:,}] {spark.rows_in:,} rows in, {spark.rows_out:,} out, "
         f"{spark.rows_quarantined:,} quarantined; "
@@ -121,7 +133,7 @@ def run_size(rows: int, root: Path, results: list[dict[str, Any]], driver_memory
     )
 
 
-def run_in_child(rows: int, root: Path, driver_memory: str) -> list[dict[str, Any]]:
+def run_in_child(rows: int, root: Path, driver_memory: str, floor: bool = False) -> list[dict[str, Any]]:
     """Run one size in a fresh Python process (its own JVM); its figures, as JSON through a file."""
     out = root.parent / f"figures_{rows}.json"
     root.mkdir(parents=True, exist_ok=True)
@@ -138,12 +150,15 @@ def run_in_child(rows: int, root: Path, driver_memory: str) -> list[dict[str, An
         "--driver-memory",
         driver_memory,
         "--in-process",
+        *(["--floor"] if floor else []),
     ]
     subprocess.run(command, check=True)
     return json.loads(out.read_text())
 
 
 TARGET_RATIO = {1_000_000: 3.0, 10_000_000: 2.0}
+#: The stage ``--floor`` adds: benchmarks/spark_floor.py, the least a Spark job of the table does.
+FLOOR_STAGE = "Spark floor (bare job)"
 TARGET_PEAK_MIB = 8 * 1024
 
 
@@ -159,6 +174,7 @@ def summary(results: list[dict[str, Any]]) -> list[str]:
         if not duck or not spark:
             continue
         ratio = spark["seconds"] / duck["seconds"]
+        floor = stages.get(FLOOR_STAGE)
         target = TARGET_RATIO.get(size)
         mark = "-" if target is None else f"<={target:.0f}x " + ("ok" if ratio <= target else "MISS")
         peak = spark["peak_mib"]
@@ -167,6 +183,11 @@ def summary(results: list[dict[str, Any]]) -> list[str]:
             f"{spark['rows_per_s']:>13,} {peak:>10,}{' ok ' if peak <= TARGET_PEAK_MIB else ' MISS'} "
             f"{duck['peak_mib']:>16,}"
         )
+        if floor:
+            lines.append(
+                f"{'':>12} floor: a bare Spark job of the table {floor['seconds']} s, "
+                f"{floor['seconds'] / duck['seconds']:.1f}x DuckDB (benchmarks/spark_floor.py)"
+            )
     lines.append("rows/s = transactions / Spark transform seconds; peak = RSS of this process + children")
     return lines
 
@@ -180,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch lake")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--driver-memory", default="2g", help="Spark driver heap (default 2g)")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time a bare Spark job of the table (benchmarks/spark_floor.py)",
+    )
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = args.rows or [1_000_000, 10_000_000, 30_000_000]
@@ -189,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         for rows in sizes:
             root = workdir / f"rows_{rows}"
             if args.in_process:
-                run_size(rows, root, results, args.driver_memory)
+                run_size(rows, root, results, args.driver_memory, args.floor)
             else:
-                results += run_in_child(rows, root, args.driver_memory)
+                results += run_in_child(rows, root, args.driver_memory, args.floor)
                 if not args.keep:
                     shutil.rmtree(root, ignore_errors=True)
     finally:
