@@ -82,17 +82,55 @@ def fold_text(column: str | Column) -> Column:
 
 
 def canonical(column: str, values: tuple[str, ...], aliases: dict[str, str] | None = None) -> Column:
-    """The canonical spelling whose folded form matches; else the cleaned text as it came."""
+    """The canonical spelling whose folded form matches; else the cleaned text as it came.
+
+    The spellings drops use most (:func:`written_spellings`) are looked up as they come first:
+    trimming, upper-casing and folding every value of a column with five distinct values was a
+    sixth of typing ten million transactions.
+    """
     pairs = {fold(v): v for v in values} | (aliases or {})
     lookup = F.create_map(*(F.lit(x) for pair in sorted(pairs.items()) for x in pair))
-    return F.coalesce(lookup[fold_text(column)], clean_text(column))
+    as_written = written_spellings(values, aliases)
+    direct = F.create_map(*(F.lit(x) for pair in sorted(as_written.items()) for x in pair))
+    return F.coalesce(direct[F.col(column)], lookup[fold_text(column)], clean_text(column))
+
+
+def written_spellings(values: tuple[str, ...], aliases: dict[str, str] | None = None) -> dict[str, str]:
+    """Spelling as written -> canonical value, for the canonical values and aliases in upper, lower
+    and title case, with and without accents: each folds to its value's key (:func:`canonical`)."""
+    pairs = {fold(v): v for v in values} | (aliases or {})
+    spellings: dict[str, str] = {}
+    for key, value in pairs.items():
+        for written in (value, key):
+            for spelling in (written, written.upper(), written.lower(), written.title()):
+                if fold(spelling) == key and spelling == " ".join(spelling.split()):
+                    spellings[spelling] = value
+    return spellings
 
 
 def parse_number(column: str) -> Column:
     """A double from ``1234.5``, ``1234,5``, ``1.234,5`` or ``1,234.5`` (spaces, ``$``, ``COP`` ignored).
 
     A lone comma is a decimal comma (the Colombian way); null when the text is none of these.
+
+    Most values are plain decimals (``702.9``), which Spark's cast reads as the patterns below
+    would: a value that starts and ends with a digit, holds no exponent or hex mark, and casts, is
+    cast without the regular expressions (two per value were a fifth of typing transactions).
     """
+    raw = F.col(column)
+    plain = (
+        F.substring(raw, 1, 1).between("0", "9")
+        & F.substring(raw, -1, 1).between("0", "9")
+        & ~raw.contains("e")
+        & ~raw.contains("E")
+        & ~raw.contains("x")
+        & ~raw.contains("X")
+    )
+    return F.coalesce(F.when(plain, raw.cast("double")), _parse_number_text(column))
+
+
+def _parse_number_text(column: str) -> Column:
+    """:func:`parse_number` by its patterns, for every value."""
     text = F.regexp_replace(F.upper(F.col(column)), r"[\s$]|COP", "")
     dot_thousands = r"^[-+]?\d{1,3}(\.\d{3})+,\d+$"
     comma_thousands = r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$"

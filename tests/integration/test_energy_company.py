@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import random
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +27,16 @@ from energy_fixtures import (
 )
 from processed_fixtures import published, published_digests
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
-from datalake.datasets.energy_company import CLIENTES, PROVEEDORES, TRANSACCIONES
+from datalake.datasets.energy_company import (
+    CIUDAD_ALIAS,
+    CIUDADES,
+    CLIENTES,
+    PROVEEDORES,
+    TIPOS_ENERGIA,
+    TRANSACCIONES,
+)
 from datalake.errors import LakeError
 from datalake.pipelines.lake import crawl_zones, sync_dataset, transform
 from datalake.query.named_queries import named_query_names, run_named_query
@@ -34,6 +44,7 @@ from datalake.runs import RunReport
 from datalake.settings import Settings
 from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
+from datalake.transforms.energy_company import canonical, parse_number, written_spellings
 
 pytest_plugins = ["warehouse_fixtures"]
 
@@ -333,3 +344,57 @@ def test_finding_11_two_same_named_drops_of_one_day_are_both_read_and_deduped(sp
         report.rows_out,
         report.rows_quarantined,
     )
+
+
+@pytest.mark.parametrize(
+    ("values", "aliases"), [(TIPOS_ENERGIA, None), (CIUDADES, CIUDAD_ALIAS)], ids=["tipo_energia", "ciudad"]
+)
+def test_spellings_looked_up_as_written_get_what_trimming_and_folding_gives(spark, values, aliases) -> None:
+    # A leading space defeats the as-written lookup, so the padded copy goes the folding way.
+    spellings = written_spellings(values, aliases)
+    assert len(spellings) >= 4 * len(values)
+    frame = spark.createDataFrame([(s,) for s in spellings], "spelling string").withColumn(
+        "padded", F.concat(F.lit(" "), "spelling")
+    )
+    got = frame.select(
+        "spelling",
+        canonical("spelling", values, aliases).alias("as_written"),
+        canonical("padded", values, aliases).alias("folded"),
+    ).collect()
+    assert {row["spelling"]: row["as_written"] for row in got} == spellings
+    assert all(row["as_written"] == row["folded"] for row in got), [r for r in got if r[1] != r[2]]
+
+
+def _number_by_its_patterns(value: str | None) -> float | None:
+    """parse_number's documented reading, in Python (Java's \\s and \\d are ASCII classes)."""
+    if value is None:
+        return None
+    text = re.sub(r"[ \t\n\x0b\f\r$]|COP", "", value.upper())
+    if re.fullmatch(r"[-+]?[0-9]+(\.[0-9]+)?", text):
+        return float(text)
+    if re.fullmatch(r"[-+]?[0-9]+,[0-9]+", text):
+        return float(text.replace(",", "."))
+    if re.fullmatch(r"[-+]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]+", text):
+        return float(text.replace(".", "").replace(",", "."))
+    if re.fullmatch(r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", text):
+        return float(text.replace(",", ""))
+    return None
+
+
+def test_numbers_read_by_the_cast_shortcut_or_the_patterns_are_the_documented_ones(spark) -> None:
+    # Plain decimals take Spark's cast; everything else the patterns: random texts over the
+    # characters either reading cares about, and the forms a cast reads that the patterns do not.
+    chosen = random.Random(16)
+    alphabet = "0123456789.,+-eExXdDf $COPN\t"
+    values = ["".join(chosen.choices(alphabet, k=chosen.randint(0, 9))) for _ in range(4000)]
+    values += ["702.9", "1.234,5", "1,234.5", "$ 1.234 COP", "1e5", "1E5", ".5", "5.", "0x1p3", "1d", "1f"]
+    values += ["Infinity", "NaN", "inf", " 12 ", "12\t", "+5", "-5.25", "1_000", "١٢", "00012.50", None]
+    frame = spark.createDataFrame([(v,) for v in values], "value string")
+    got = [row["number"] for row in frame.select(parse_number("value").alias("number")).collect()]
+    wrong = [
+        (v, g, _number_by_its_patterns(v))
+        for v, g in zip(values, got, strict=True)
+        if g != _number_by_its_patterns(v)
+    ]
+    assert not wrong, wrong[:10]
+    assert sum(g is not None for g in got) > 300  # enough texts read as numbers to mean something
