@@ -218,7 +218,7 @@ def _placed_by_cuts(frame: DataFrame, spec: DatasetSpec, cuts: list[tuple[Any, .
         name: frame.select(column).schema[0].dataType for name, column in zip(names, columns, strict=True)
     }
     here = F.struct(*(column.alias(name) for name, column in zip(names, columns, strict=True)))
-    # A null compares as false: bucket 0, where Spark sorts nulls.
+    # Structs compare field by field with nulls first, as Spark sorts them: a null day goes first.
     index = sum(
         (
             F.when(
