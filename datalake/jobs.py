@@ -176,8 +176,8 @@ def _file_cuts(
     in order. None when the counts are not per day, or a file would run past its share by more
     than half (a day holding more rows than a file: only a sample of the rows can cut it).
     """
-    width = len(slice_names(spec))
-    if files < 2 or width != len(spec.partition_by) + 1 or any(len(key) != width for key in counts):
+    width = len(spec.partition_by) + 1
+    if files < 2 or not _sliced_by_day(spec) or any(len(key) != width for key in counts):
         return None
     share = sum(counts.values()) / files
     # Nulls first, as Spark sorts and compares them.

@@ -153,11 +153,12 @@ def _finish(
     per_slice: dict[tuple, int] = {}
     # A master's published date is its first drop with its values (FIRST_SEEN), not this row's.
     slices = slice_columns(spec, F.col(FIRST_SEEN) if extra else None)
+    names = slice_names(spec)
     for row in verdict.groupBy(NEW, quality.REASON, *slices).count().collect():
         verdict_key = (row[NEW], row[quality.REASON])
         tallies[verdict_key] = tallies.get(verdict_key, 0) + int(row["count"])
         if row[quality.REASON] is None:
-            values = tuple(row[name] for name in slice_names(spec))
+            values = tuple(row[name] for name in names)
             per_slice[values] = per_slice.get(values, 0) + int(row["count"])
     replaced = tallies.get((False, superseded), 0)
     # The derived columns add columns, never rows (every kept row has the tipo_energia the price

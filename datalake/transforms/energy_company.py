@@ -88,19 +88,23 @@ def canonical(column: str, values: tuple[str, ...], aliases: dict[str, str] | No
     trimming, upper-casing and folding every value of a column with five distinct values was a
     sixth of typing ten million transactions.
     """
-    pairs = {fold(v): v for v in values} | (aliases or {})
+    pairs = _folded_pairs(values, aliases)
     lookup = F.create_map(*(F.lit(x) for pair in sorted(pairs.items()) for x in pair))
     as_written = written_spellings(values, aliases)
     direct = F.create_map(*(F.lit(x) for pair in sorted(as_written.items()) for x in pair))
     return F.coalesce(direct[F.col(column)], lookup[fold_text(column)], clean_text(column))
 
 
+def _folded_pairs(values: tuple[str, ...], aliases: dict[str, str] | None) -> dict[str, str]:
+    """Folded form -> canonical value, for the values and the (already folded) aliases."""
+    return {fold(v): v for v in values} | (aliases or {})
+
+
 def written_spellings(values: tuple[str, ...], aliases: dict[str, str] | None = None) -> dict[str, str]:
     """Spelling as written -> canonical value, for the canonical values and aliases in upper, lower
     and title case, with and without accents: each folds to its value's key (:func:`canonical`)."""
-    pairs = {fold(v): v for v in values} | (aliases or {})
     spellings: dict[str, str] = {}
-    for key, value in pairs.items():
+    for key, value in _folded_pairs(values, aliases).items():
         for written in (value, key):
             for spelling in (written, written.upper(), written.lower(), written.title()):
                 if fold(spelling) == key and spelling == " ".join(spelling.split()):
