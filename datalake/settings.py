@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(
         "4g", description="Heap of the local Spark driver (local mode runs every task in it)."
     )
+    spark_offheap_memory: str = Field(
+        "2g",
+        pattern=r"^(0|[1-9][0-9]*[kmgKMG])$",
+        description="Local Spark: memory for sorts, shuffles and aggregations outside the driver's heap "
+        "(0: inside the heap). Allocated as tasks need it, freed when they end.",
+    )
     spark_quick_jit: bool = Field(
         False,
         description="Local Spark: compile with the JVM's quick compiler only (-XX:TieredStopAtLevel=1). "

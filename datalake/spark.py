@@ -146,7 +146,11 @@ QUICK_JIT_OPTION = "-XX:TieredStopAtLevel=1"
 
 
 def session_plan(
-    runtime: SparkRuntime, master: str = "local[*]", driver_memory: str = "4g", quick_jit: bool = False
+    runtime: SparkRuntime,
+    master: str = "local[*]",
+    driver_memory: str = "4g",
+    quick_jit: bool = False,
+    offheap_memory: str = "0",
 ) -> SessionPlan:
     """What :func:`get_spark` sets before the session starts.
 
@@ -154,7 +158,8 @@ def session_plan(
     and the job must not override them. Local: ``master``, the driver's heap, a loopback driver,
     no UI, a few shuffle partitions (one machine), and JVMs that exit on an OutOfMemoryError and
     collect with the parallel collector (:data:`LOCAL_JAVA_OPTIONS`); with ``quick_jit``, the
-    quick compiler only (:data:`QUICK_JIT_OPTION`).
+    quick compiler only (:data:`QUICK_JIT_OPTION`); with ``offheap_memory`` (not ``"0"``), Spark's
+    execution memory (sorts, shuffles, aggregations) outside the heap (:func:`offheap_conf`).
     """
     if runtime == "glue":
         return SessionPlan("glue", None)
@@ -177,8 +182,23 @@ def session_plan(
             "spark.driver.bindAddress": "127.0.0.1",
             "spark.driver.host": "127.0.0.1",
             **LOCAL_STATUS_RETENTION,
+            **offheap_conf(offheap_memory),
         },
     )
+
+
+def offheap_conf(size: str) -> dict[str, str]:
+    """Spark's execution memory outside the JVM's heap: ``size`` of it, or none for ``"0"``.
+
+    In local mode every task runs in the driver's JVM, and with execution memory inside a 2 GB heap
+    the sorts of a 10 M-row energy company run spilled to disk and collected garbage: with 2 GB
+    outside the heap it took 178 s instead of 185 s (175 s with 3 GB). The heap (``driver_memory``) stays what the
+    driver's own objects need; the memory outside it is taken as tasks need it and freed when
+    they end, so small runs use none of it.
+    """
+    if size == "0":
+        return {}
+    return {"spark.memory.offHeap.enabled": "true", "spark.memory.offHeap.size": size}
 
 
 def get_spark(
@@ -188,6 +208,7 @@ def get_spark(
     runtime: SparkRuntime = "local",
     builder: Any = None,
     quick_jit: bool = False,
+    offheap_memory: str = "0",
 ) -> SparkSession:
     """A SparkSession with the lake's semantics (UTC, Arrow, dynamic partition overwrite).
 
@@ -202,8 +223,10 @@ def get_spark(
         The session builder (``SparkSession.builder`` by default); tests pass one that records.
     quick_jit
         Local: the JVM's quick compiler only (``SPARK_QUICK_JIT``), when this call starts the JVM.
+    offheap_memory
+        Local: execution memory outside the heap (``SPARK_OFFHEAP_MEMORY``; :func:`offheap_conf`).
     """
-    plan = session_plan(runtime, master, driver_memory, quick_jit)
+    plan = session_plan(runtime, master, driver_memory, quick_jit, offheap_memory)
     if plan.runtime == "local":
         check_java()
         # Bind to loopback: local runs need no network, and this keeps Spark's hostname warning quiet.
@@ -234,6 +257,7 @@ def job_session(app_name: str, settings: Settings) -> SparkSession:
         settings.spark_driver_memory,
         spark_runtime(settings),
         quick_jit=settings.spark_quick_jit,
+        offheap_memory=settings.spark_offheap_memory,
     )
 
 

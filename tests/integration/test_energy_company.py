@@ -44,7 +44,17 @@ from datalake.runs import RunReport
 from datalake.settings import Settings
 from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
-from datalake.transforms.energy_company import canonical, parse_number, written_spellings
+from datalake.transforms.energy_company import (
+    _parse_date_text,
+    canonical,
+    clean_text,
+    fold_text,
+    parse_date,
+    parse_number,
+    unaccented,
+    with_counterparty_flag,
+    written_spellings,
+)
 
 pytest_plugins = ["warehouse_fixtures"]
 
@@ -398,3 +408,88 @@ def test_numbers_read_by_the_cast_shortcut_or_the_patterns_are_the_documented_on
     ]
     assert not wrong, wrong[:10]
     assert sum(g is not None for g in got) > 300  # enough texts read as numbers to mean something
+
+
+def test_dates_read_by_the_cast_shortcut_are_the_ones_the_patterns_read(spark) -> None:
+    # ISO days take Spark's cast; the rest the patterns. Day-like texts (random days, some
+    # impossible, with a character changed, dropped or added over the characters either reading
+    # cares about: the cast stops at a space or a T, takes a sign and trims), and the edge forms.
+    chosen = random.Random(23)
+    alphabet = "0123456789--/ T+\t"
+
+    def day_like() -> str:
+        text = f"{chosen.randint(0, 2100):04d}-{chosen.randint(0, 13):02d}-{chosen.randint(0, 32):02d}"
+        text = text.replace("-0", "-", chosen.randint(0, 2))  # one-digit months and days
+        for _ in range(chosen.choice([0, 0, 1, 2])):
+            at = chosen.randrange(len(text) + 1)
+            text = (
+                text[:at] + chosen.choice(["", chosen.choice(alphabet)]) + text[at + chosen.randint(0, 1) :]
+            )
+        return text
+
+    values = [day_like() for _ in range(6000)]
+    values += [
+        f"{y:04d}-{m:02d}-{d:02d}"
+        for y in (1, 999, 2024, 9999)
+        for m in (0, 1, 2, 12, 13)
+        for d in (0, 1, 29, 30, 31, 32)
+    ]
+    values += [
+        "2024-06-03",
+        "2024-6-3",
+        "03/06/2024",
+        "0000-01-01",
+        "2024-06-3T",
+        "2024-06-03T1",
+        "+024-06-03",
+    ]
+    values += [" 2024-06-03", "2024-06-03 ", "2024-06- 3", "2024-06-3 ", "2024-02-29", "2023-02-29", None]
+    frame = spark.createDataFrame([(v,) for v in values], "value string")
+    got = frame.select(
+        "value",
+        parse_date("value").cast("string").alias("shortcut"),
+        _parse_date_text("value").cast("string").alias("patterns"),
+    ).collect()
+    wrong = [row for row in got if row["shortcut"] != row["patterns"]]
+    assert not wrong, wrong[:10]
+    read = {row["value"]: row["shortcut"] for row in got}
+    assert read["2024-06-03"] == read["03/06/2024"] == read["2024-6-3"] == "2024-06-03"
+    assert read["2023-02-29"] is None and read["2024-02-29"] == "2024-02-29"
+    assert sum(row["shortcut"] is not None for row in got) > 300  # enough dates to mean something
+
+
+def test_a_date_ending_in_a_line_terminator_is_not_a_date_and_fails_no_job(spark) -> None:
+    # Java's $ matched before the terminator, and to_date then threw on the text after the day.
+    values = ["2024-06-03\r", "2024-06-03\u2028", "03/06/2024\u0085", "2024-6-3\r\n", "2024-06-03"]
+    frame = spark.createDataFrame([(v,) for v in values], "value string")
+    got = [row["day"] for row in frame.select(parse_date("value").cast("string").alias("day")).collect()]
+    assert got == [None, None, None, None, "2024-06-03"]
+
+
+def test_typed_names_are_folded_by_their_accents_alone_as_raw_ones_are_folded_whole(spark) -> None:
+    names = ["José Pérez", "  maría   ÁLVAREZ ", "ÑOÑO S.A.S.", "Ana\tLucía", "plain", "", None, "ÜBER Ç"]
+    frame = spark.createDataFrame([(n,) for n in names], "name string")
+    got = frame.select(
+        fold_text("name").alias("whole"), unaccented(clean_text("name")).alias("typed")
+    ).collect()
+    assert [row["whole"] for row in got] == [row["typed"] for row in got]
+    assert got[0]["typed"] == "JOSE PEREZ" and got[1]["typed"] == "MARIA ALVAREZ"
+    # Typed rows (names cleaned when typed) are matched across accents, and by side of the deal.
+    clientes = spark.createDataFrame([("JOSÉ PÉREZ",)], "nombre string")
+    proveedores = spark.createDataFrame([("ENERGÍA DEL SUR",)], "nombre_proveedor string")
+    deals = [
+        ("JOSE PEREZ", "VENTA"),
+        ("JOSE PEREZ", "COMPRA"),
+        ("ENERGIA DEL SUR", "COMPRA"),
+        (None, "VENTA"),
+    ]
+    transacciones = spark.createDataFrame(deals, "nombre_cliente_proveedor string, tipo_transaccion string")
+    flagged = with_counterparty_flag(transacciones, clientes, proveedores).collect()
+    assert {
+        (r["nombre_cliente_proveedor"], r["tipo_transaccion"], r["contraparte_conocida"]) for r in flagged
+    } == {
+        ("JOSE PEREZ", "VENTA", True),
+        ("JOSE PEREZ", "COMPRA", False),
+        ("ENERGIA DEL SUR", "COMPRA", True),
+        (None, "VENTA", False),
+    }

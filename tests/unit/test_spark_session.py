@@ -135,6 +135,26 @@ def test_quick_jit_adds_the_quick_compiler_option_to_the_local_jvms_only(
     assert not [c for c in glue.before_create() if c[0] == "config"]
 
 
+def test_offheap_memory_is_a_local_setting_and_zero_keeps_execution_memory_in_the_heap(
+    clean_spark_environment: None,
+) -> None:
+    def configured(**kwargs: Any) -> dict[str, str]:
+        builder = RecordingBuilder()
+        get_spark("tests", "local[2]", "2g", builder=builder, **kwargs)
+        return {c[1]: c[2] for c in builder.before_create() if c[0] == "config"}
+
+    local = configured(runtime="local", offheap_memory="3g")
+    assert local["spark.memory.offHeap.enabled"] == "true"
+    assert local["spark.memory.offHeap.size"] == "3g"
+    assert local["spark.driver.memory"] == "2g"  # the heap stays what was asked
+    assert not {key for key in configured(runtime="local", offheap_memory="0") if "offHeap" in key}
+    # Glue sizes its own workers: nothing of this reaches its session.
+    assert not configured(runtime="glue", offheap_memory="3g")
+    assert Settings(_env_file=None).spark_offheap_memory == "2g"
+    with pytest.raises(ValueError, match="spark_offheap_memory"):
+        Settings(_env_file=None, spark_offheap_memory="lots")
+
+
 def test_finding_5_runtime_comes_from_the_settings_and_glue_is_detected(
     clean_spark_environment: None, awsglue_importable: None
 ) -> None:
