@@ -192,9 +192,9 @@ def offheap_conf(size: str) -> dict[str, str]:
 
     In local mode every task runs in the driver's JVM, and with execution memory inside a 2 GB heap
     the sorts of a 10 M-row energy company run spilled to disk and collected garbage: with 2 GB
-    outside the heap it took 178 s instead of 185 s (175 s with 3 GB). The heap (``driver_memory``) stays what the
-    driver's own objects need; the memory outside it is taken as tasks need it and freed when
-    they end, so small runs use none of it.
+    outside the heap it took 178 s instead of 185 s (175 s with 3 GB). The heap
+    (``driver_memory``) stays what the driver's own objects need; the memory outside it is taken
+    as tasks need it and freed when they end, so small runs use none of it.
     """
     if size == "0":
         return {}

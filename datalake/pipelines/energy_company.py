@@ -58,6 +58,7 @@ from datalake.pipelines.kept_rows import (
     publish_changed,
     read_kept,
     spill,
+    spill_superseded,
 )
 from datalake.pipelines.ledger import RunPlan
 from datalake.pipelines.processing import (
@@ -123,25 +124,35 @@ def _finish(
         values = [c for c in parsed.column_names if c != "fecha_carga"]
         typed = typed.withColumn(FIRST_SEEN, F.min("fecha_carga").over(Window.partitionBy(*values)))
         keys, keep, extra = list(spec.primary_key), "latest", [FIRST_SEEN]
-    verdict = quality.judge(
-        typed,
-        parsed,
-        keys,
-        "fecha_carga",
-        checks=checks,
-        tiebreak=TIEBREAK,
-        problem=transforms.PROBLEM,
-        keep=keep,
-    )
+    flagged = quality.flagged(typed, parsed, checks, problem=transforms.PROBLEM)
     # Only what the counts, the table and the quarantine read: the raw_* copies of the parsed
-    # columns served the checks alone, and Spark prunes them before the shuffle of the ranking.
+    # columns served the checks alone, and Spark prunes them before the verdicts are written.
     needed = [*parsed.column_names, *partitions, NEW, *extra, *QUARANTINE_COLUMNS]
-    verdict = verdict.select(*dict.fromkeys(needed))
-    # The line's text served the ranking's tiebreak; from here only a quarantined row keeps it
-    # (the largest column, unique per row: a tenth of the verdict's bytes left for the rows kept).
-    verdict = verdict.withColumn("raw_record", F.when(F.col(quality.REASON).isNotNull(), F.col("raw_record")))
-    # Written once and scanned three times (counts, table, quarantine), column-pruned each time.
-    verdict = spill(spark, store, verdict, report, raw_prefix, entity)
+    # Each verdict is written once to the run's scratch folder (spill) and scanned three times
+    # (counts, table, quarantine), column-pruned each time.
+    if spec is TRANSACCIONES:
+        # Copies of a transaction are rare (and every drop repeats the masters): only the rows of
+        # repeated ids are ranked.
+        verdict = spill_superseded(
+            spark,
+            store,
+            flagged.select(*dict.fromkeys(needed)),
+            report,
+            raw_prefix,
+            entity,
+            keys,
+            "fecha_carga",
+            tiebreak=TIEBREAK,
+            keep=keep,
+        )
+    else:
+        judged = quality.superseded(flagged, keys, "fecha_carga", tiebreak=TIEBREAK, keep=keep)
+        # The line's text served the ranking's tiebreak; from here only a quarantined row keeps it
+        # (the largest column, unique per row: a tenth of the verdict's bytes left for the rows kept).
+        judged = judged.select(*dict.fromkeys(needed)).withColumn(
+            "raw_record", F.when(F.col(quality.REASON).isNotNull(), F.col("raw_record"))
+        )
+        verdict = spill(spark, store, judged, report, raw_prefix, entity)
     superseded = quality.superseded_reason(keys, "fecha_carga", keep)
     # Every count this entity reports, from one small aggregate (a row per origin and reason):
     # each Spark job has a fixed cost (planning, code generation, scheduling), so three count

@@ -133,17 +133,42 @@ def judge(
     (the latest by ``newest_by``, then ``tiebreak``; the earliest with ``keep="earliest"``) and
     the others are superseded (:func:`superseded_reason`).
     """
-    flagged = with_reasons(df, spec, checks)
-    if problem is not None:
-        flagged = flagged.withColumn(REASON, F.coalesce(F.col(problem), F.col(REASON))).drop(problem)
+    return superseded(flagged(df, spec, checks, problem), keys, newest_by, tiebreak=tiebreak, keep=keep)
+
+
+def flagged(
+    df: DataFrame, spec: DatasetSpec, checks: Sequence[ParseCheck] = (), problem: str | None = None
+) -> DataFrame:
+    """``df`` with ``reason`` from its ``problem`` column (dropped), else the failed checks and rules.
+
+    The first half of :func:`judge`: every verdict but "superseded".
+    """
+    reasons = with_reasons(df, spec, checks)
+    if problem is None:
+        return reasons
+    return reasons.withColumn(REASON, F.coalesce(F.col(problem), F.col(REASON))).drop(problem)
+
+
+def superseded(
+    df: DataFrame,
+    keys: list[str],
+    newest_by: str,
+    *,
+    tiebreak: tuple[str, ...] = (),
+    keep: Literal["latest", "earliest"] = "latest",
+) -> DataFrame:
+    """:func:`flagged` rows with the valid rows that lost to another valid row of their key superseded.
+
+    The second half of :func:`judge`.
+    """
     valid = F.col(REASON).isNull()
     # Invalid rows rank apart: a broken row never supersedes a good one. The keys come first: the
     # sort behind the window compares rows by a prefix of its first column, which the validity
     # flag (true on nearly every row) left to whole-row comparisons (a third of a 1 M-row sort).
     window = Window.partitionBy(*keys, valid).orderBy(*_newest_first(newest_by, tiebreak, keep))
-    superseded = F.lit(superseded_reason(keys, newest_by, keep))
+    reason = F.lit(superseded_reason(keys, newest_by, keep))
     return (
-        flagged.withColumn("_rank", F.row_number().over(window))
-        .withColumn(REASON, F.when(valid & (F.col("_rank") > 1), superseded).otherwise(F.col(REASON)))
+        df.withColumn("_rank", F.row_number().over(window))
+        .withColumn(REASON, F.when(valid & (F.col("_rank") > 1), reason).otherwise(F.col(REASON)))
         .drop("_rank")
     )
