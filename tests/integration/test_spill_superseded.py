@@ -59,8 +59,15 @@ def verdicts(frame: DataFrame) -> dict[int, str | None]:
     return {row["row"]: row["reason"] for row in frame.select("row", quality.REASON).collect()}
 
 
-@pytest.mark.parametrize("keep", ["earliest", "latest"])
-@pytest.mark.parametrize("case", ["as_run", "colliding_hashes", "past_the_limit"])
+@pytest.mark.parametrize(
+    ("case", "keep"),
+    [
+        ("as_run", "earliest"),
+        ("as_run", "latest"),
+        ("colliding_hashes", "earliest"),
+        ("past_the_limit", "latest"),
+    ],
+)
 def test_ranking_only_repeated_keys_gives_every_row_the_whole_ranking_verdict(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, keep: str
 ) -> None:
