@@ -400,7 +400,7 @@ def spill_superseded(
     spilled (:func:`spill`) instead of ranked whole.
 
     Ranking every row shuffles and sorts every row by its key: 28 s of ten million transactions,
-    of which about 0.7 % repeat one. Here the rows are written as they are, the hashes of the keys
+    about 0.7 % of which repeat an id. Here the rows are written as they are, the hashes of the keys
     that more than one valid row holds are found (an aggregate of one long per row), and only the
     rows with those hashes are ranked (a hash shared by two keys only ranks more rows, each by its
     own key); the others hold their key alone and keep their verdict. Past
