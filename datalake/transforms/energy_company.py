@@ -134,14 +134,19 @@ def parse_number(column: str) -> Column:
     """
     raw = F.col(column)
     plain = (
-        F.substring(raw, 1, 1).between("0", "9")
-        & F.substring(raw, -1, 1).between("0", "9")
+        _digit_first_and_last(raw)
         & ~raw.contains("e")
         & ~raw.contains("E")
         & ~raw.contains("x")
         & ~raw.contains("X")
     )
     return F.coalesce(F.when(plain, raw.cast("double")), _parse_number_text(column))
+
+
+def _digit_first_and_last(text: Column) -> Column:
+    """Whether ``text`` starts and ends with an ASCII digit (the casts' shortcuts: nothing to trim,
+    no sign, no trailing ``d``/``f``/``T``)."""
+    return F.substring(text, 1, 1).between("0", "9") & F.substring(text, -1, 1).between("0", "9")
 
 
 def _parse_number_text(column: str) -> Column:
@@ -171,8 +176,7 @@ def parse_date(column: str) -> Column:
         (F.length(raw) == 10)
         & (F.substring(raw, 5, 1) == "-")
         & (F.substring(raw, 8, 1) == "-")
-        & F.substring(raw, 1, 1).between("0", "9")
-        & F.substring(raw, -1, 1).between("0", "9")
+        & _digit_first_and_last(raw)
     )
     return F.coalesce(F.when(iso_day, raw.cast("date")), _parse_date_text(column))
 
