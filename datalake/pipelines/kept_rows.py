@@ -370,7 +370,8 @@ def spill(
     """
     key = join_key(state_root(report.job, raw_prefix), f"scratch={report.run_id}", name)
     frame.write.mode("overwrite").parquet(spark_uri(store, key))
-    return spark.read.parquet(spark_uri(store, key))
+    # Read with the schema it was written with: inferring it would be a Spark job of its own.
+    return spark.read.schema(frame.schema).parquet(spark_uri(store, key))
 
 
 #: Past this many keys held by more than one row, :func:`spill_superseded` ranks every row.

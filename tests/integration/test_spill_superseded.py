@@ -88,3 +88,18 @@ def test_ranking_only_repeated_keys_gives_every_row_the_whole_ranking_verdict(
     superseded = quality.superseded_reason(KEYS, "landed", keep)
     assert 100 < sum(reason == superseded for reason in expected.values()) < 600
     assert sorted(got.columns) == sorted(rows.columns)
+
+
+def test_a_spill_is_one_spark_job_and_reads_back_the_rows_and_types_it_wrote(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    rows = flagged_rows(spark)
+    store = LocalObjectStore(tmp_path / "lake")
+    report = RunReport(job="tests_to_processed")
+    before = spark.sparkContext.statusTracker().getJobIdsForGroup(None)
+    spilled = kept_rows.spill(spark, store, rows, report, "raw/tests", "rows")
+    after = spark.sparkContext.statusTracker().getJobIdsForGroup(None)
+    # The write alone: the schema it was written with is not inferred again by a job of its own.
+    assert max(after) - max(before, default=-1) == 1
+    assert [(f.name, f.dataType) for f in spilled.schema] == [(f.name, f.dataType) for f in rows.schema]
+    assert sorted(spilled.collect()) == sorted(rows.collect())
