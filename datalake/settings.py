@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         description="Local Spark: compile with the JVM's quick compiler only (-XX:TieredStopAtLevel=1). "
         "Short runs on small data (the demo turns it on) finish sooner; long runs are slower.",
     )
+    spark_class_archive: bool = Field(
+        True,
+        description="Local Spark: map Spark's classes from the class-data archive `datalake doctor` builds "
+        "once per Java and PySpark (each new JVM starts sooner); false: load them from the jars.",
+    )
     # -- where Spark jobs get their session (issue 15) --
     spark_runtime: Literal["auto", "local", "glue"] = Field(
         "auto",

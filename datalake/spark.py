@@ -16,9 +16,11 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.util import find_spec
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from datalake.errors import ConfigurationError
+from datalake.spark_archive import archive_java_options, archive_path
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -151,6 +153,7 @@ def session_plan(
     driver_memory: str = "4g",
     quick_jit: bool = False,
     offheap_memory: str = "0",
+    class_archive: Path | None = None,
 ) -> SessionPlan:
     """What :func:`get_spark` sets before the session starts.
 
@@ -159,11 +162,15 @@ def session_plan(
     no UI, a few shuffle partitions (one machine), and JVMs that exit on an OutOfMemoryError and
     collect with the parallel collector (:data:`LOCAL_JAVA_OPTIONS`); with ``quick_jit``, the
     quick compiler only (:data:`QUICK_JIT_OPTION`); with ``offheap_memory`` (not ``"0"``), Spark's
-    execution memory (sorts, shuffles, aggregations) outside the heap (:func:`offheap_conf`).
+    execution memory (sorts, shuffles, aggregations) outside the heap (:func:`offheap_conf`); with
+    ``class_archive`` (a file that exists), the JVM maps Spark's classes from that class-data archive
+    (:mod:`datalake.spark_archive`).
     """
     if runtime == "glue":
         return SessionPlan("glue", None)
     java_options = f"{LOCAL_JAVA_OPTIONS} {QUICK_JIT_OPTION}" if quick_jit else LOCAL_JAVA_OPTIONS
+    if archive := archive_java_options(class_archive):
+        java_options = f"{java_options} {archive}"
     return SessionPlan(
         "local",
         master,
@@ -209,6 +216,7 @@ def get_spark(
     builder: Any = None,
     quick_jit: bool = False,
     offheap_memory: str = "0",
+    class_archive: Path | None = None,
 ) -> SparkSession:
     """A SparkSession with the lake's semantics (UTC, Arrow, dynamic partition overwrite).
 
@@ -225,8 +233,11 @@ def get_spark(
         Local: the JVM's quick compiler only (``SPARK_QUICK_JIT``), when this call starts the JVM.
     offheap_memory
         Local: execution memory outside the heap (``SPARK_OFFHEAP_MEMORY``; :func:`offheap_conf`).
+    class_archive
+        Local: a class-data archive to map Spark's classes from, when this call starts the JVM and
+        the file exists (``SPARK_CLASS_ARCHIVE``; :mod:`datalake.spark_archive`).
     """
-    plan = session_plan(runtime, master, driver_memory, quick_jit, offheap_memory)
+    plan = session_plan(runtime, master, driver_memory, quick_jit, offheap_memory, class_archive)
     if plan.runtime == "local":
         check_java()
         # Bind to loopback: local runs need no network, and this keeps Spark's hostname warning quiet.
@@ -251,13 +262,16 @@ def get_spark(
 
 def job_session(app_name: str, settings: Settings) -> SparkSession:
     """The session of one job run, as ``settings`` place it (:func:`spark_runtime`)."""
+    runtime = spark_runtime(settings)
+    java = java_binary() if runtime == "local" and settings.spark_class_archive else None
     return get_spark(
         app_name,
         settings.spark_master,
         settings.spark_driver_memory,
-        spark_runtime(settings),
+        runtime,
         quick_jit=settings.spark_quick_jit,
         offheap_memory=settings.spark_offheap_memory,
+        class_archive=archive_path(java) if java else None,
     )
 
 

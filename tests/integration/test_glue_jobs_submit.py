@@ -41,6 +41,8 @@ from datalake.settings import Settings
 from datalake.sources import entsoe, ree
 from datalake.sources.ree_sample import sample_client
 from datalake.sources.registry import GLUE_SCRIPT, SOURCES
+from datalake.spark import java_binary
+from datalake.spark_archive import archive_java_options, archive_path
 from datalake.storage.local import LocalObjectStore
 
 pytestmark = pytest.mark.slow
@@ -56,6 +58,8 @@ RESOLVED = {
     "Env": "dev",
 }
 DAY = dt.date(2024, 6, 3)
+#: The launcher's JVMs map Spark's classes from this machine's archive, as local runs do (none on Glue).
+LAUNCHER_CLASS_ARCHIVE = archive_java_options(archive_path(java)) if (java := java_binary()) else ""
 TRANSFORMS = load_template("transforms")
 
 
@@ -252,9 +256,10 @@ def spark_submit(
         # A launcher sizes the shuffle to its cores, as local sessions do (datalake.spark.session_plan):
         # Spark's default of 200 gave each shuffle of a few rows 200 tasks on two cores (the TMDB run
         # took 205 s instead of 61 s). The driver JVM lives for one short job: C1 alone compiles
-        # less than it saves (job semantics are unchanged either way).
+        # less than it saves, and it maps Spark's classes from the archive `datalake doctor` built
+        # when there is one (job semantics are unchanged either way).
         "--conf", "spark.sql.shuffle.partitions=4",
-        "--conf", "spark.driver.defaultJavaOptions=-XX:TieredStopAtLevel=1",
+        "--conf", f"spark.driver.defaultJavaOptions=-XX:TieredStopAtLevel=1 {LAUNCHER_CLASS_ARCHIVE}",
         "--conf", "spark.eventLog.enabled=true",
         "--conf", f"spark.eventLog.dir={events.as_uri()}",
         "--py-files", str(artifacts / GLUE_CODE_KEY),

@@ -17,6 +17,7 @@ from datalake.deploy.templates import load_template
 from datalake.settings import Settings
 from datalake.sources.registry import SOURCES
 from datalake.spark import QUICK_JIT_OPTION, SESSION_CONF, get_spark, glue_started, spark_runtime
+from datalake.spark_archive import archive_java_options, archive_path
 
 LOCAL_ONLY_KEYS = {"spark.master", "spark.driver.host", "spark.driver.bindAddress", "spark.driver.memory"}
 
@@ -184,3 +185,65 @@ def test_finding_5_glue_jobs_ask_for_glues_session() -> None:
         assert job["DefaultArguments"]["--spark_runtime"] == "glue", job["Name"]
     # ...which resolve_args turns into SPARK_RUNTIME, the setting job_session reads.
     assert "spark_runtime" in Settings.model_fields
+
+
+def test_a_class_archive_that_exists_is_mapped_by_local_jvms_only(
+    clean_spark_environment: None, tmp_path: Path
+) -> None:
+    def configured(runtime: str, archive: Path) -> dict[str, str]:
+        builder = RecordingBuilder()
+        get_spark("tests", "local[2]", "2g", runtime=runtime, builder=builder, class_archive=archive)  # type: ignore[arg-type]
+        return {c[1]: c[2] for c in builder.before_create() if c[0] == "config"}
+
+    archive = tmp_path / "spark-classes.jsa"
+    # Not built yet: the JVM loads its classes from the jars, as without an archive.
+    assert "SharedArchiveFile" not in configured("local", archive)["spark.driver.extraJavaOptions"]
+    archive.write_bytes(b"archive")
+    options = configured("local", archive)["spark.driver.extraJavaOptions"].split()
+    assert options[:2] == ["-XX:+ExitOnOutOfMemoryError", "-XX:+UseParallelGC"]
+    # Mapped, and quiet: an archive another JDK build wrote only means no sharing, never a warning.
+    assert options[2:] == [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
+    assert not configured("glue", archive)
+    # Spark splits its option string on spaces: such a path is not passed at all.
+    spaced = tmp_path / "a folder" / "spark-classes.jsa"
+    spaced.parent.mkdir()
+    spaced.write_bytes(b"archive")
+    assert archive_java_options(spaced) == ""
+
+
+def test_the_archive_is_named_after_the_java_and_pyspark_it_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first, second = tmp_path / "jdk-a" / "java", tmp_path / "jdk-b" / "java"
+    for java in (first, second):
+        java.parent.mkdir()
+        java.write_bytes(b"#!java")
+    path = archive_path(str(first))
+    assert path.parent == tmp_path / "cache" / "datalake" and path.suffix == ".jsa"
+    assert archive_path(str(first)) == path  # the same install, the same archive
+    assert archive_path(str(second)) != path  # another JDK: another archive, never a stale one
+    link = tmp_path / "java-link"
+    link.symlink_to(first)
+    assert archive_path(str(link)) == path  # named after the binary a link leads to
+
+
+def test_job_sessions_take_the_archive_setting(
+    clean_spark_environment: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datalake.spark as spark_module
+
+    seen: list[Any] = []
+    monkeypatch.setattr(
+        spark_module, "get_spark", lambda *args, **kwargs: seen.append(kwargs["class_archive"])
+    )
+    monkeypatch.setattr(spark_module, "java_binary", lambda: "/usr/bin/java")
+    monkeypatch.setattr(
+        spark_module, "archive_path", lambda java: Path(f"/cache/{java.rsplit('/', 1)[1]}.jsa")
+    )
+    spark_module.job_session("job", Settings(_env_file=None, spark_runtime="local"))
+    spark_module.job_session(
+        "job", Settings(_env_file=None, spark_runtime="local", spark_class_archive=False)
+    )
+    spark_module.job_session("job", Settings(_env_file=None, spark_runtime="glue"))
+    assert seen == [Path("/cache/java.jsa"), None, None]
