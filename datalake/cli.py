@@ -1325,16 +1325,16 @@ def doctor(
     skips it)."""
     import subprocess
 
-    from datalake.spark import check_java, java_binary
+    from datalake.spark import check_java, class_archive_path
     from datalake.spark_archive import ensure_archive
 
     version = check_java()
     console.print(f"java {version}: ok")
-    java = java_binary()
-    if not get_settings().spark_class_archive or java is None:
+    wanted = class_archive_path() if get_settings().spark_class_archive else None
+    if wanted is None:
         return
     try:
-        path, seconds = ensure_archive(java, rebuild=rebuild_class_archive)
+        path, seconds = ensure_archive(wanted, rebuild=rebuild_class_archive)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
         # Only a speed-up: Spark loads its classes from the jars without it.
         console.print(f"[yellow]Spark class-data archive not built ({error}); JVMs start without it[/]")

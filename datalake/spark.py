@@ -260,10 +260,15 @@ def get_spark(
     return session
 
 
+def class_archive_path() -> Path | None:
+    """Where the class-data archive of the java Spark launches belongs (None without a java)."""
+    java = java_binary()
+    return archive_path(java) if java else None
+
+
 def job_session(app_name: str, settings: Settings) -> SparkSession:
     """The session of one job run, as ``settings`` place it (:func:`spark_runtime`)."""
     runtime = spark_runtime(settings)
-    java = java_binary() if runtime == "local" and settings.spark_class_archive else None
     return get_spark(
         app_name,
         settings.spark_master,
@@ -271,7 +276,7 @@ def job_session(app_name: str, settings: Settings) -> SparkSession:
         runtime,
         quick_jit=settings.spark_quick_jit,
         offheap_memory=settings.spark_offheap_memory,
-        class_archive=archive_path(java) if java else None,
+        class_archive=class_archive_path() if runtime == "local" and settings.spark_class_archive else None,
     )
 
 

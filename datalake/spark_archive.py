@@ -35,19 +35,8 @@ def archive_path(java: str) -> Path:
     real = os.path.realpath(java)
     jars = Path(pyspark.__file__).parent / "jars"
     java_stat, jars_stat = os.stat(real), os.stat(jars)
-    stamp = "|".join(
-        map(
-            str,
-            (
-                real,
-                java_stat.st_size,
-                java_stat.st_mtime_ns,
-                pyspark.__version__,
-                jars,
-                jars_stat.st_mtime_ns,
-            ),
-        )
-    )
+    facts = (real, java_stat.st_size, java_stat.st_mtime_ns, pyspark.__version__, jars, jars_stat.st_mtime_ns)
+    stamp = "|".join(map(str, facts))
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "datalake" / f"spark-classes-{hashlib.sha1(stamp.encode()).hexdigest()[:16]}.jsa"
 
@@ -147,10 +136,10 @@ def build_archive(path: Path, *, timeout_s: float = 900) -> float:
     return time.perf_counter() - started
 
 
-def ensure_archive(java: str, *, rebuild: bool = False) -> tuple[Path, float | None]:
-    """The archive for ``java``, built when missing (or when ``rebuild``); with the seconds the build
-    took (None when it was there). Older archives beside it (other installs' digests) are kept."""
-    path = archive_path(java)
+def ensure_archive(path: Path, *, rebuild: bool = False) -> tuple[Path, float | None]:
+    """The archive at ``path`` (:func:`archive_path`), built when missing (or when ``rebuild``); with
+    the seconds the build took (None when it was there). Older archives beside it (other installs'
+    digests) are kept."""
     if path.is_file() and not rebuild:
         return path, None
     return path, build_archive(path)

@@ -41,8 +41,8 @@ from datalake.settings import Settings
 from datalake.sources import entsoe, ree
 from datalake.sources.ree_sample import sample_client
 from datalake.sources.registry import GLUE_SCRIPT, SOURCES
-from datalake.spark import java_binary
-from datalake.spark_archive import archive_java_options, archive_path
+from datalake.spark import class_archive_path
+from datalake.spark_archive import archive_java_options
 from datalake.storage.local import LocalObjectStore
 
 pytestmark = pytest.mark.slow
@@ -59,7 +59,7 @@ RESOLVED = {
 }
 DAY = dt.date(2024, 6, 3)
 #: The launcher's JVMs map Spark's classes from this machine's archive, as local runs do (none on Glue).
-LAUNCHER_CLASS_ARCHIVE = archive_java_options(archive_path(java)) if (java := java_binary()) else ""
+LAUNCHER_CLASS_ARCHIVE = archive_java_options(class_archive_path())
 TRANSFORMS = load_template("transforms")
 
 

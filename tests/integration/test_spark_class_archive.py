@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from datalake.spark import java_binary
+from datalake.spark import class_archive_path
 from datalake.spark_archive import ensure_archive
 
 pytestmark = pytest.mark.slow
@@ -52,9 +52,9 @@ def run_session(archive: Path, tmp_path: Path) -> tuple[subprocess.CompletedProc
 
 
 def test_a_local_session_maps_sparks_classes_from_the_archive(tmp_path: Path) -> None:
-    java = java_binary()
-    assert java is not None
-    archive, _built = ensure_archive(java)
+    wanted = class_archive_path()
+    assert wanted is not None
+    archive, _built = ensure_archive(wanted)
     process, spark_classes = run_session(archive, tmp_path)
     assert process.returncode == 0 and "rows 20" in process.stdout, process.stderr[-2000:]
     shared = [line for line in spark_classes if "source: shared objects file (top)" in line]
