@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 from pyspark.sql import SparkSession
+from spark_fixtures import local_spark
 
 from datalake.datasets.energy_company import TRANSACCIONES
 from datalake.pipelines.ledger import list_raw_partitions
 from datalake.pipelines.processing import RAW_PARTITION, with_raw_partition
 from datalake.sources.energy_company import Rejected, read_rows, sniff
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 from datalake.storage.paths import join_key
 from datalake.transforms.csv_drops import HEAD_BYTES, read_drops
@@ -24,7 +24,7 @@ HEADER = ",".join(TRANSACCIONES.source_columns)
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-csv-drops", "local[2]")
+    session = local_spark("tests-csv-drops", "local[2]")
     # Small splits: each file below is read by several tasks, as a big drop is on a cluster.
     session.conf.set("spark.sql.files.maxPartitionBytes", str(16 * 1024))
     yield session

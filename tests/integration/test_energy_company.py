@@ -28,6 +28,7 @@ from energy_fixtures import (
 from processed_fixtures import published, published_digests
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
+from spark_fixtures import local_spark
 
 from datalake.datasets.energy_company import (
     CIUDAD_ALIAS,
@@ -42,7 +43,6 @@ from datalake.pipelines.lake import crawl_zones, sync_dataset, transform
 from datalake.query.named_queries import named_query_names, run_named_query
 from datalake.runs import RunReport
 from datalake.settings import Settings
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 from datalake.transforms.energy_company import (
     _parse_date_text,
@@ -61,7 +61,7 @@ pytest_plugins = ["warehouse_fixtures"]
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-energy", "local[1]")
+    session = local_spark("tests-energy", "local[1]")
     yield session
     session.stop()
 

@@ -332,9 +332,9 @@ GLUE_RUNS: tuple[tuple[str, dict[str, str], str | None, dict[str, bytes] | None]
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    from datalake.spark import get_spark
+    from spark_fixtures import local_spark
 
-    session = get_spark("iam-service-roles", "local[2]", "1g")
+    session = local_spark("iam-service-roles", "local[2]", "1g")
     yield session
     session.stop()
 

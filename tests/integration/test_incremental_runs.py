@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from pyspark.sql import SparkSession
+from spark_fixtures import local_spark
 
 from datalake.catalog.local import LocalCatalog
 from datalake.catalog.processed import current_partitions, read_current
@@ -32,7 +33,6 @@ from datalake.sources.energy_company_sample import generate_drops
 from datalake.sources.energy_landing import land_drops
 from datalake.sources.ree_sample import sample_client
 from datalake.sources.registry import get_source
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 
 pytestmark = pytest.mark.slow
@@ -44,7 +44,7 @@ ENERGY_SPECS = (CLIENTES, PROVEEDORES, TRANSACCIONES)
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-incremental", "local[1]")
+    session = local_spark("tests-incremental", "local[1]")
     yield session
     session.stop()
 

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from spark_fixtures import local_spark
 
 from datalake.catalog.local import LocalCatalog
 from datalake.catalog.processed import current_partitions, data_files
@@ -23,7 +24,6 @@ from datalake.errors import DataValidationError
 from datalake.jobs import read_processed, write_processed
 from datalake.query.duckdb_engine import DuckDBEngine
 from datalake.settings import Settings
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def spark() -> Iterator[SparkSession]:
     if active is not None:
         active.stop()
     builder = SparkSession.builder.config("spark.driver.maxResultSize", "1m")
-    session = get_spark("tests-executor-writes", "local[2]", builder=builder)
+    session = local_spark("tests-executor-writes", "local[2]", builder=builder)
     assert session.sparkContext.getConf().get("spark.driver.maxResultSize") == "1m"
     yield session
     session.stop()

@@ -16,19 +16,19 @@ import pytest
 from processed_fixtures import published
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from spark_fixtures import local_spark
 
 from datalake.datasets.movies import MOVIE_GENRES, MOVIE_KEYWORDS
 from datalake.datasets.weather import WEATHER_DAILY
 from datalake.errors import DataValidationError
 from datalake.jobs import read_processed
 from datalake.pipelines.kept_rows import Published, publish_changed, publish_tables
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-publish-tables", "local[1]")
+    session = local_spark("tests-publish-tables", "local[1]")
     yield session
     session.stop()
 

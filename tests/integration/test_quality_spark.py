@@ -8,15 +8,15 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 from pyspark.sql import SparkSession
+from spark_fixtures import local_spark
 
 from datalake.datasets import DEMAND_HOURLY
-from datalake.spark import get_spark
 from datalake.transforms import quality
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests", "local[1]")
+    session = local_spark("tests", "local[1]")
     yield session
     session.stop()
 

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 from pyspark.sql import SparkSession
+from spark_fixtures import local_spark
 
 from datalake.sources.ree import parse_values
-from datalake.spark import get_spark
 from datalake.transforms import ree
 
 #: Stamps Spark and Python read alike: REData's own form, other offsets, naive and impossible ones.
@@ -53,7 +53,7 @@ STRICTER = [
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-ree-stamps", "local[1]")
+    session = local_spark("tests-ree-stamps", "local[1]")
     yield session
     session.stop()
 

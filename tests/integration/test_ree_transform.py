@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from processed_fixtures import published, published_digests
 from pyspark.sql import SparkSession
+from spark_fixtures import local_spark
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
 from datalake.pipelines.source_jobs import process_source
@@ -17,13 +18,12 @@ from datalake.runs import record_run
 from datalake.sources import ree
 from datalake.sources.ree_sample import sample_client
 from datalake.sources.registry import get_source
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-ree", "local[1]")
+    session = local_spark("tests-ree", "local[1]")
     yield session
     session.stop()
 

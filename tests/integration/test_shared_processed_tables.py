@@ -18,6 +18,7 @@ import pandas as pd
 import psycopg
 import pytest
 from pyspark.sql import SparkSession
+from spark_fixtures import local_spark
 from test_incremental_runs import assert_same_tables, backfill, tables
 
 from datalake.datasets import DEMAND_HOURLY, GENERATION
@@ -28,7 +29,6 @@ from datalake.runs import RunReport, record_run
 from datalake.settings import Settings, get_settings
 from datalake.sources import entsoe, ree
 from datalake.sources.registry import SourceSpec, get_source
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 from datalake.storage.paths import date_partition_key
 
@@ -46,7 +46,7 @@ KAGGLE_HEADER = (
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-shared-tables", "local[1]")
+    session = local_spark("tests-shared-tables", "local[1]")
     yield session
     session.stop()
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from spark_fixtures import local_spark
 
 from datalake.pipelines import kept_rows
 from datalake.runs import RunReport
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 from datalake.transforms import quality
 
@@ -30,7 +30,7 @@ TIEBREAK = ("line", "row")
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-spill-superseded", "local[1]")
+    session = local_spark("tests-spill-superseded", "local[1]")
     yield session
     session.stop()
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
+from spark_fixtures import local_spark
 
 from datalake.datasets.store_sales import STORE_SALES_DAILY
-from datalake.spark import get_spark
 from datalake.transforms import quality
 from datalake.transforms import store_sales as transforms
 
@@ -22,7 +22,7 @@ LANDED = dt.date(2024, 8, 1)
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests", "local[1]")
+    session = local_spark("tests", "local[1]")
     yield session
     session.stop()
 

@@ -18,13 +18,13 @@ import pytest
 from movie_fixtures import write_kaggle_credits
 from processed_fixtures import published
 from pyspark.sql import SparkSession
+from spark_fixtures import local_spark
 
 from datalake.datasets.movies import MOVIE_PEOPLE, MOVIES
 from datalake.movies.tables import read_kaggle_credits
 from datalake.pipelines.lake import transform
 from datalake.settings import Settings
 from datalake.sources.tmdb_kaggle import land_kaggle_file
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 
 # The shared data beside the checkout (../shared/data): a missing file fails, it is never skipped.
@@ -33,7 +33,7 @@ KAGGLE_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-tmdb-credits", "local[1]")
+    session = local_spark("tests-tmdb-credits", "local[1]")
     yield session
     session.stop()
 

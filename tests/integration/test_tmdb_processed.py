@@ -27,6 +27,7 @@ import psycopg
 import pytest
 from processed_fixtures import published
 from pyspark.sql import SparkSession
+from spark_fixtures import local_spark
 
 from datalake import runtime
 from datalake.datasets.movies import (
@@ -42,7 +43,6 @@ from datalake.pipelines.lake import sync_dataset, transform
 from datalake.runs import RunReport
 from datalake.settings import Settings
 from datalake.sources.tmdb_kaggle import land_kaggle_file
-from datalake.spark import get_spark
 from datalake.storage.local import LocalObjectStore
 from datalake.transforms.tmdb import envelope_records
 
@@ -121,7 +121,7 @@ def day2_lines() -> list[str]:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
-    session = get_spark("tests-tmdb", "local[1]")
+    session = local_spark("tests-tmdb", "local[1]")
     yield session
     session.stop()
 
