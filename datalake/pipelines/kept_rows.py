@@ -31,6 +31,7 @@ from datalake.storage.base import ObjectStore
 from datalake.storage.paths import join_key
 from datalake.transforms import quality
 from datalake.transforms.documents import read_binary_documents
+from datalake.transforms.expressions import sql_column, sql_name
 
 #: Where the parsed rows of each raw partition are kept between runs (hidden: no reader lists it).
 STATE_PREFIX = "_state"
@@ -120,7 +121,10 @@ def _fingerprints(frames: Sequence[tuple[DatasetSpec, DataFrame]]) -> list[dict[
     types = {slot: frames[i][1].schema[name].dataType for slot, (i, name) in slots.items()}
     tagged: list[DataFrame] = []
     for i, (spec, frame) in enumerate(frames):
-        row_hash = F.xxhash64(*spec.column_names).cast("decimal(38,0)")
+        # One SQL expression: a wide table's column list as Columns is a call to the JVM per name.
+        row_hash = sql_column(
+            f"CAST(xxhash64({', '.join(map(sql_name, spec.column_names))}) AS DECIMAL(38,0))"
+        )
         tagged.append(
             frame.select(
                 F.lit(i).alias("_frame"),

@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 from datalake.datasets.prices import ENERGY_PRICES_DAILY
 from datalake.sources.eia import FREQUENCY, KNOWN_SERIES, REAL_LABEL, UNITS
 from datalake.sources.sample import SAMPLE_LABEL
+from datalake.transforms.expressions import literal_map
 
 PROBLEM = "problem"
 _DOCUMENT = (
@@ -28,10 +29,6 @@ _ROW = (
 )
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
 _NUMBER = r"^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$"
-
-
-def _literal_map(pairs: dict[str, str | None]) -> Column:
-    return F.create_map(*(F.lit(v) for pair in pairs.items() for v in pair))
 
 
 def documents_to_rows(documents: DataFrame) -> DataFrame:
@@ -97,9 +94,9 @@ def price_rows(values: DataFrame) -> DataFrame:
     rows = values.filter(F.col(PROBLEM).isNull())
     day = price_day(rows)
     price = F.when(F.col("value").rlike(_NUMBER), F.trim("value").cast("double"))
-    unit = F.coalesce(_literal_map(UNITS)[F.upper(F.trim("units"))], F.trim("units"))
+    unit = F.coalesce(literal_map(UNITS)[F.upper(F.trim("units"))], F.trim("units"))
     known = KNOWN_SERIES
-    expected_unit = _literal_map({k: s.unit for k, s in known.items()})[F.col("series_id")]
+    expected_unit = literal_map({k: s.unit for k, s in known.items()})[F.col("series_id")]
     area_named = F.when(F.col("area_name") != "NA", F.col("area_name")).otherwise(F.col("duoarea"))
     problem = F.concat_ws(
         "; ",
@@ -129,13 +126,13 @@ def price_rows(values: DataFrame) -> DataFrame:
         day.alias("date"),
         F.col("series_id"),
         F.coalesce(
-            _literal_map({k: s.name for k, s in known.items()})[F.col("series_id")],
+            literal_map({k: s.name for k, s in known.items()})[F.col("series_id")],
             F.col("series_description"),
         ).alias("series_name"),
         F.coalesce(
-            _literal_map({k: s.product for k, s in known.items()})[F.col("series_id")], F.col("product_name")
+            literal_map({k: s.product for k, s in known.items()})[F.col("series_id")], F.col("product_name")
         ).alias("product"),
-        F.coalesce(_literal_map({k: s.area for k, s in known.items()})[F.col("series_id")], area_named).alias(
+        F.coalesce(literal_map({k: s.area for k, s in known.items()})[F.col("series_id")], area_named).alias(
             "area"
         ),
         price.alias("price"),

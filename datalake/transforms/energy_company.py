@@ -34,6 +34,7 @@ from datalake.datasets.energy_company import (
 from datalake.sources.energy_company import fold
 from datalake.storage.base import ObjectStore
 from datalake.transforms.csv_drops import PROBLEM, read_drops, rows_schema
+from datalake.transforms.expressions import literal_map
 from datalake.transforms.quality import RAW_PARTITION, ParseCheck
 
 #: Every column any entity's header names, in a stable order.
@@ -100,9 +101,9 @@ def canonical(column: str, values: tuple[str, ...], aliases: dict[str, str] | No
     sixth of typing ten million transactions.
     """
     pairs = _folded_pairs(values, aliases)
-    lookup = F.create_map(*(F.lit(x) for pair in sorted(pairs.items()) for x in pair))
+    lookup = literal_map(pairs)
     as_written = written_spellings(values, aliases)
-    direct = F.create_map(*(F.lit(x) for pair in sorted(as_written.items()) for x in pair))
+    direct = literal_map(as_written)
     return F.coalesce(direct[F.col(column)], lookup[fold_text(column)], clean_text(column))
 
 

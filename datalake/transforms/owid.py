@@ -38,6 +38,16 @@ from datalake.datasets.owid import (
 from datalake.sources.energy_company import Rejected
 from datalake.sources.owid import CODEBOOK, ENERGY, parse_file
 from datalake.transforms.documents import conform
+from datalake.transforms.expressions import (
+    explode_structs,
+    literal_map,
+    sql_double,
+    sql_name,
+    sql_named,
+    sql_string,
+    sql_text_or_null,
+    text_or_null,
+)
 from datalake.transforms.quality import ParseCheck
 
 PROBLEM = "problem"
@@ -68,6 +78,7 @@ PARSED = T.StructType(
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _YEAR = r"^-?\d{1,4}(\.0+)?$"
 _NOT_FINITE = r"^[+-]?(inf|infinity|nan)$"
+_INFINITY = "CAST('Infinity' AS DOUBLE)"
 #: Each ``world_energy`` column's lowest value (its range rule); signed indicators have none.
 _COLUMNS = {i.column for i in INDICATORS}
 MINIMUM = {
@@ -127,10 +138,6 @@ def files_to_rows(files: DataFrame) -> DataFrame:
     )
 
 
-def _text(column: str) -> Column:
-    return F.nullif(F.trim(F.col(column)), F.lit(""))
-
-
 def aggregate_flag(country: Column, iso_code: Column) -> Column:
     """True for a region (the rules in :mod:`datalake.datasets.owid`), False for a country; never null.
 
@@ -147,10 +154,16 @@ def aggregate_flag(country: Column, iso_code: Column) -> Column:
     )
 
 
-def value_ok(raw: Column, number: Column, minimum: Column) -> Column:
-    """True when a value's text is a finite number (``number``, its cast) at or above ``minimum``."""
-    finite = ~F.isnan(number) & (F.abs(number) != float("inf"))
-    return raw.rlike(_NUMBER) & finite & (minimum.isNull() | (number >= minimum))
+def value_ok(raw: str, number: str, minimum: float | None) -> str:
+    """SQL: true when a value's text (column ``raw``) is a finite number (column ``number``, its
+    cast) at or above ``minimum`` (None: no lower bound).
+
+    SQL, not a Column: ``world_energy`` has one per indicator, and one SQL expression is one call
+    to the JVM where the same Column took a dozen (:mod:`datalake.transforms.expressions`).
+    """
+    raw, number = sql_name(raw), sql_name(number)
+    ok = f"{raw} RLIKE {sql_string(_NUMBER)} AND NOT isnan({number}) AND abs({number}) != {_INFINITY}"
+    return ok if minimum is None else f"{ok} AND {number} >= {sql_double(minimum)}"
 
 
 def value_problem(raw: Column, column: Column, minimum: Column) -> Column:
@@ -188,11 +201,11 @@ def energy_rows(rows: DataFrame, carry: Sequence[str] = ()) -> tuple[DataFrame, 
     keep = [*carry, "path", "line_number", "raw_record", "landed_on", PROBLEM]
     trimmed = energy.select(
         *keep,
-        *(_text(name).alias(f"_{name}") for name in KEY_COLUMNS),
-        *(_text(i.name).alias(texts[i.name]) for i in INDICATORS),
+        *(sql_named(sql_text_or_null(name), f"_{name}") for name in KEY_COLUMNS),
+        *(sql_named(sql_text_or_null(i.name), texts[i.name]) for i in INDICATORS),
     )
     cast = trimmed.select(
-        "*", *(F.col(texts[i.name]).cast("double").alias(numbers[i.name]) for i in INDICATORS)
+        "*", *(sql_named(f"CAST({sql_name(texts[i.name])} AS DOUBLE)", numbers[i.name]) for i in INDICATORS)
     )
     country, iso_code, year_text = F.col("_country"), F.col("_iso_code"), F.col("_year")
     checked = cast.select(
@@ -202,25 +215,22 @@ def energy_rows(rows: DataFrame, carry: Sequence[str] = ()) -> tuple[DataFrame, 
         iso_code.alias("iso_code"),
         F.when(year_text.rlike(_YEAR), year_text.cast("double").cast("int")).alias("year"),
         aggregate_flag(country, iso_code).alias("is_aggregate"),
-        *(F.col(texts[i.name]) for i in INDICATORS),
+        *(texts[i.name] for i in INDICATORS),
         *(
-            F.when(
-                value_ok(
-                    F.col(texts[i.name]),
-                    F.col(numbers[i.name]),
-                    F.lit(MINIMUM.get(i.column)).cast("double"),
-                ),
-                F.col(numbers[i.name]),
-            ).alias(i.column)
+            sql_named(
+                f"CASE WHEN {value_ok(texts[i.name], numbers[i.name], MINIMUM.get(i.column))} "
+                f"THEN {sql_name(numbers[i.name])} END",
+                i.column,
+            )
             for i in INDICATORS
         ),
     )
     # A value given (text) but left null (no number, or out of range): bad_values says why.
-    bad = [
-        F.when(F.col(texts[i.name]).isNotNull() & F.col(i.column).isNull(), 1).otherwise(0)
+    bad = " + ".join(
+        f"CASE WHEN {sql_name(texts[i.name])} IS NOT NULL AND {sql_name(i.column)} IS NULL THEN 1 ELSE 0 END"
         for i in INDICATORS
-    ]
-    typed = checked.select("*", sum(bad[1:], bad[0]).alias("bad_values")).drop(*texts.values())
+    )
+    typed = checked.select("*", sql_named(bad, "bad_values")).drop(*texts.values())
     failed = F.coalesce(F.col("raw_year").isNotNull() & F.col("year").isNull(), F.lit(False))
     return typed, [("year", failed, F.format_string("year: not a year '%s'", F.col("raw_year")))]
 
@@ -248,18 +258,16 @@ def bad_values(rows: DataFrame) -> DataFrame:
     Columns ``path``, ``line_number``, ``country``, ``year`` (as written), ``indicator``,
     ``raw_value``, ``reason``.
     """
-    cells = F.explode(
-        F.array(
-            *(
-                F.struct(
-                    F.lit(i.name).alias("indicator"),
-                    F.lit(i.column).alias("column"),
-                    _text(i.name).alias("raw_value"),
-                    F.lit(MINIMUM.get(i.column)).cast("double").alias("minimum"),
-                )
-                for i in INDICATORS
-            )
-        )
+    cells = explode_structs(
+        [
+            {
+                "indicator": sql_string(i.name),
+                "column": sql_string(i.column),
+                "raw_value": sql_text_or_null(i.name),
+                "minimum": sql_double(MINIMUM.get(i.column)),
+            }
+            for i in INDICATORS
+        ]
     )
     keys = ("path", "line_number", "country", "year")
     exploded = (
@@ -281,17 +289,11 @@ def world_energy(rows: DataFrame) -> DataFrame:
 
 def indicator_rows(world: DataFrame) -> DataFrame:
     """``world_energy`` rows -> ``world_energy_indicators``: one row per value that is not null."""
-    cells = F.explode(
-        F.array(
-            *(
-                F.struct(
-                    F.lit(i.name).alias("indicator"),
-                    F.col(i.column).alias("value"),
-                    F.lit(i.unit.short).alias("unit"),
-                )
-                for i in INDICATORS
-            )
-        )
+    cells = explode_structs(
+        [
+            {"indicator": sql_string(i.name), "value": sql_name(i.column), "unit": sql_string(i.unit.short)}
+            for i in INDICATORS
+        ]
     )
     keep = [c for c in WORLD_ENERGY_INDICATORS.column_names if c not in ("indicator", "value", "unit")]
     return (
@@ -302,10 +304,6 @@ def indicator_rows(world: DataFrame) -> DataFrame:
     )
 
 
-def _lookup(pairs: dict[str, str]) -> Column:
-    return F.create_map(*(F.lit(x) for pair in sorted(pairs.items()) for x in pair))
-
-
 def codebook_rows(rows: DataFrame, carry: Sequence[str] = ()) -> tuple[DataFrame, list[ParseCheck]]:
     """Typed ``world_energy_codebook`` rows (with ``path``, ``line_number``, ``raw_record``,
     ``problem`` and the ``carry`` columns) and their checks.
@@ -314,8 +312,8 @@ def codebook_rows(rows: DataFrame, carry: Sequence[str] = ()) -> tuple[DataFrame
     codebook is not the one its ``world_energy`` column is named after fails a check: the lake's
     column name would state the wrong unit.
     """
-    named = F.lower(_text("cb_column"))
-    indicator = F.coalesce(_lookup(RENAMED_COLUMNS)[named], named)
+    named = F.lower(text_or_null("cb_column"))
+    indicator = F.coalesce(literal_map(RENAMED_COLUMNS)[named], named)
     columns = {name: name for name in KEY_COLUMNS} | {i.name: i.column for i in INDICATORS}
     typed = rows.filter(F.col("kind") == CODEBOOK).select(
         *carry,
@@ -325,12 +323,12 @@ def codebook_rows(rows: DataFrame, carry: Sequence[str] = ()) -> tuple[DataFrame
         "landed_on",
         PROBLEM,
         indicator.alias("indicator"),
-        _lookup(columns)[indicator].alias("column_name"),
-        _lookup({i.name: i.unit.short for i in INDICATORS})[indicator].alias("unit"),
-        _text("cb_unit").alias("codebook_unit"),
-        _text("cb_description").alias("description"),
-        _text("cb_source").alias("source"),
-        _lookup({i.name: i.unit.codebook for i in INDICATORS})[indicator].alias("_expected_unit"),
+        literal_map(columns)[indicator].alias("column_name"),
+        literal_map({i.name: i.unit.short for i in INDICATORS})[indicator].alias("unit"),
+        text_or_null("cb_unit").alias("codebook_unit"),
+        text_or_null("cb_description").alias("description"),
+        text_or_null("cb_source").alias("source"),
+        literal_map({i.name: i.unit.codebook for i in INDICATORS})[indicator].alias("_expected_unit"),
     )
     expected = F.col("_expected_unit")
     wrong = F.coalesce(expected.isNotNull() & ~F.col("codebook_unit").eqNullSafe(expected), F.lit(False))

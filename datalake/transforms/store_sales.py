@@ -33,6 +33,7 @@ from datalake.datasets.store_sales import (
 from datalake.sources.energy_company import Rejected
 from datalake.sources.store_sales import parse_file
 from datalake.transforms.documents import conform
+from datalake.transforms.expressions import text_or_null
 from datalake.transforms.quality import ParseCheck
 
 PROBLEM = "problem"
@@ -119,10 +120,6 @@ def files_to_rows(files: DataFrame) -> DataFrame:
 # -- typing -----------------------------------------------------------------------------------------
 
 
-def _text(column: str) -> Column:
-    return F.nullif(F.trim(F.col(column)), F.lit(""))
-
-
 def whole_number(text: Column) -> Column:
     """A whole number's text (``12``, ``12.0``) as a long; null when absent or not one."""
     return F.when(text.rlike(_WHOLE), text.cast("double").cast("long"))
@@ -176,10 +173,10 @@ def sales_rows(rows: DataFrame, carry: Sequence[str] = ()) -> tuple[DataFrame, l
         "raw_record",
         "landed_on",
         PROBLEM,
-        *(_text(field).alias(f"_t_{name}") for name, field in numbers.items()),
-        *(_text(name).alias(f"_t_{name}") for name in flags),
-        _text("date").alias("_t_date"),
-        _text("state_holiday").alias("_t_state_holiday"),
+        *(text_or_null(field).alias(f"_t_{name}") for name, field in numbers.items()),
+        *(text_or_null(name).alias(f"_t_{name}") for name in flags),
+        text_or_null("date").alias("_t_date"),
+        text_or_null("state_holiday").alias("_t_state_holiday"),
     )
     date = parse_date(F.col("_t_date"))
     typed = texts.select(
@@ -235,11 +232,11 @@ def store_rows(rows: DataFrame, carry: Sequence[str] = ()) -> tuple[DataFrame, l
         "raw_record",
         "landed_on",
         PROBLEM,
-        *(_text(field).alias(f"_t_{name}") for name, field in numbers.items()),
-        _text("promo2").alias("_t_promo2"),
-        F.lower(_text("store_type")).alias("store_type"),
-        F.lower(_text("assortment")).alias("assortment"),
-        _text("promo_interval").alias("promo_interval"),
+        *(text_or_null(field).alias(f"_t_{name}") for name, field in numbers.items()),
+        text_or_null("promo2").alias("_t_promo2"),
+        F.lower(text_or_null("store_type")).alias("store_type"),
+        F.lower(text_or_null("assortment")).alias("assortment"),
+        text_or_null("promo_interval").alias("promo_interval"),
     )
     typed = texts.select(
         "*",
