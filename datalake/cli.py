@@ -1337,11 +1337,14 @@ def doctor(
         path, seconds = ensure_archive(wanted, rebuild=rebuild_class_archive)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
         # Only a speed-up: Spark loads its classes from the jars without it.
-        console.print(f"[yellow]Spark class-data archive not built ({error}); JVMs start without it[/]")
+        console.print(
+            f"[yellow]Spark class-data archive not built ({error}); JVMs start without it[/]", soft_wrap=True
+        )
         return
     size = f"{path.stat().st_size / 2**20:,.0f} MiB"
     built = f"built in {seconds:.1f} s" if seconds is not None else "ok"
-    console.print(f"Spark class-data archive: {built} ({size}, {path})")
+    # One line, however narrow the terminal: a wrapped path cannot be copied (CI logs are 80 wide).
+    console.print(f"Spark class-data archive: {built} ({size}, {path})", soft_wrap=True)
 
 
 @db_app.command("start")

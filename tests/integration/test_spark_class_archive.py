@@ -71,3 +71,21 @@ def test_an_archive_the_jvm_cannot_use_changes_nothing_but_the_speed(tmp_path: P
     # Quiet: no line about the archive reaches the job's output.
     assert "cds" not in (process.stdout + process.stderr).lower()
     assert "shared archive" not in (process.stdout + process.stderr).lower()
+
+
+def test_doctor_names_the_archive_on_one_line_in_a_narrow_terminal() -> None:
+    """A CI log is 80 columns wide: the archive's path must come out whole, to copy or delete."""
+    archive = class_archive_path()
+    assert archive is not None
+    ensure_archive(archive)
+    env = {**os.environ, "COLUMNS": "60", "SPARK_CLASS_ARCHIVE": "true"}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "datalake"), "doctor"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stdout.splitlines() if "class-data archive" in line]
+    assert line.endswith(f"{archive})"), result.stdout
