@@ -63,7 +63,7 @@ from datalake.storage.base import ObjectStore
 from datalake.transforms import owid as transforms
 from datalake.transforms import quality
 from datalake.transforms.documents import read_binary_documents
-from datalake.transforms.expressions import sql_column, sql_name
+from datalake.transforms.expressions import sql_column, sql_count, sql_name
 
 #: The parsed rows as kept between runs.
 KEPT = T.StructType([*transforms.PARSED.fields, T.StructField("landed_on", T.DateType())])
@@ -125,9 +125,7 @@ def _report_files(parsed: DataFrame, report: RunReport) -> dict[str, int]:
 
 def _present() -> Column:
     """How many of a ``world_energy`` row's indicator values are there (not null)."""
-    return sql_column(
-        " + ".join(f"CASE WHEN {sql_name(i.column)} IS NULL THEN 0 ELSE 1 END" for i in BY_NAME.values())
-    )
+    return sql_column(sql_count([f"{sql_name(i.column)} IS NOT NULL" for i in BY_NAME.values()]))
 
 
 def _values(out: int, bad: DataFrame, store: ObjectStore, report: RunReport) -> None:

@@ -52,6 +52,14 @@ def sql_named(expression: str, name: str) -> Column:
     return sql_column(f"{expression} AS {sql_name(name)}")
 
 
+def sql_count(conditions: Sequence[str]) -> str:
+    """SQL for how many of ``conditions`` (SQL) hold in a row: 0 to ``len(conditions)``, a null
+    condition counting as false."""
+    if not conditions:
+        raise ValueError("no condition to count")
+    return " + ".join(f"CASE WHEN {condition} THEN 1 ELSE 0 END" for condition in conditions)
+
+
 def literal_map(pairs: Mapping[str, str | None]) -> Column:
     """A constant ``map<string,string>`` of ``pairs`` (keys sorted), to look text up in.
 

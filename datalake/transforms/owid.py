@@ -41,6 +41,7 @@ from datalake.transforms.documents import conform
 from datalake.transforms.expressions import (
     explode_structs,
     literal_map,
+    sql_count,
     sql_double,
     sql_name,
     sql_named,
@@ -226,9 +227,8 @@ def energy_rows(rows: DataFrame, carry: Sequence[str] = ()) -> tuple[DataFrame, 
         ),
     )
     # A value given (text) but left null (no number, or out of range): bad_values says why.
-    bad = " + ".join(
-        f"CASE WHEN {sql_name(texts[i.name])} IS NOT NULL AND {sql_name(i.column)} IS NULL THEN 1 ELSE 0 END"
-        for i in INDICATORS
+    bad = sql_count(
+        [f"{sql_name(texts[i.name])} IS NOT NULL AND {sql_name(i.column)} IS NULL" for i in INDICATORS]
     )
     typed = checked.select("*", sql_named(bad, "bad_values")).drop(*texts.values())
     failed = F.coalesce(F.col("raw_year").isNotNull() & F.col("year").isNull(), F.lit(False))

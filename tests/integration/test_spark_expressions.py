@@ -16,6 +16,7 @@ from datalake.transforms import owid
 from datalake.transforms.expressions import (
     explode_structs,
     literal_map,
+    sql_count,
     sql_double,
     sql_name,
     sql_named,
@@ -181,3 +182,11 @@ def test_owid_value_ok_is_exactly_where_value_problem_finds_nothing(spark: Spark
         assert ok == (problem is None), (raw, ok, problem)
     assert verdicts["1e5"][0] and verdicts[".5"][0] and not verdicts["inf"][0] and not verdicts["1,000"][0]
     assert verdicts["-1"][0] is (minimum is None)
+
+
+def test_sql_count_counts_the_conditions_that_hold_and_a_null_one_as_false(spark: SparkSession) -> None:
+    frame = spark.createDataFrame([(1, "x"), (None, "y"), (None, None)], "a int, b string")
+    counted = sql_count(["a IS NOT NULL", "b IS NOT NULL", "a > 0", "b = 'y'"])
+    assert [r["n"] for r in frame.select(sql_named(counted, "n")).collect()] == [3, 2, 0]
+    with pytest.raises(ValueError, match="no condition"):
+        sql_count([])
