@@ -1206,7 +1206,7 @@ def _forecast_now(  # type: ignore[no-untyped-def]
     if input_paths or table:
         history = _series(input_paths, table).demand_mw
     else:
-        series = load_recent(served.context_hours)
+        series = load_recent(served.history_hours)
         console.log(f"history: {series.description}")
         history = series.demand_mw
     answer = serving.forecast(served, history, horizon_hours, weather)

@@ -351,7 +351,7 @@ def champion_forecaster(settings: Settings | None = None) -> Forecaster:
                 with tempfile.TemporaryDirectory(prefix="datalake-champion-") as scratch:
                     loaded.append(serving.load_champion(Path(scratch), settings))
             model = loaded[0]
-            history = load_recent(model.context_hours, settings).demand_mw
+            history = load_recent(model.history_hours, settings).demand_mw
             weather = serving.live_weather(settings) if model.needs_weather else None
             return serving.forecast(model, history, horizon_hours, weather)
         except DataValidationError as error:

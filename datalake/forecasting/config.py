@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+#: Hours before the context a calendar-anchor model reads: two weeks, the farthest its anchor
+#: reaches back from a token's end (features.calendar_anchor_mix).
+ANCHOR_HISTORY_H = 2 * 168
+
 
 @dataclass(frozen=True)
 class ForecastConfig:
@@ -48,6 +52,10 @@ class ForecastConfig:
     #: the week after a daylight-saving change), not 168 UTC hours, which is an hour off for a
     #: whole week twice a year.
     local_week_anchor: bool = False
+    #: The anchor of a holiday reads the Sunday before it, and a week after a holiday the
+    #: anchor reads two weeks back, in proportion to the population on holiday
+    #: (features.calendar_anchor_mix); needs the local week anchor and the regional calendar.
+    calendar_anchor: bool = False
     #: Gradient-boosted corrections of the median after training (forecasting/boosted.py):
     #: next hour, and horizons 2-48; a weather model only.
     residual_stack: bool = False
@@ -70,6 +78,8 @@ class ForecastConfig:
             raise ValueError(f"members must be at least 1, got {self.members}")
         if self.calendar not in ("national", "regional"):
             raise ValueError(f"calendar must be 'national' or 'regional', got {self.calendar!r}")
+        if self.calendar_anchor and not (self.local_week_anchor and self.calendar == "regional"):
+            raise ValueError("calendar_anchor goes with local_week_anchor and the regional calendar")
         if self.residual_stack and not self.weather:
             raise ValueError("residual_stack goes with a weather model (weather=True)")
         if not self.comfort_low_c <= self.comfort_high_c:
@@ -78,6 +88,12 @@ class ForecastConfig:
     @property
     def context_hours(self) -> int:
         return self.patch_hours * self.context_patches
+
+    @property
+    def history_hours(self) -> int:
+        """Hours before an origin a forecast reads: the context, and for the calendar anchor the
+        two weeks before it (without them a holiday's anchor falls back to the week before)."""
+        return self.context_hours + (ANCHOR_HISTORY_H if self.calendar_anchor else 0)
 
     #: The weekly anchor reaches one week back from the end of a token's patch.
     @property

@@ -137,3 +137,73 @@ def calendar_for(hours_utc: pd.DatetimeIndex, timezone: str, country: str, calen
     if calendar_width(calendar) == N_CALENDAR:
         return national
     return np.concatenate([national, regional_calendar_extra(hours_utc, timezone, country)], axis=1)
+
+
+def local_lags(hours_utc: pd.DatetimeIndex, timezone: str, days: np.ndarray | int) -> np.ndarray:
+    """The UTC lag (hours) of the same local hour ``days`` days before each hour.
+
+    ``24 * days``, an hour less or more when a daylight-saving change lies between the two.
+    ``days`` is one number or one per hour. Before the first hours the offset that far back is
+    taken as the first hour's.
+    """
+    local = hours_utc.tz_convert(timezone)
+    offsets = (local.tz_localize(None) - hours_utc.tz_localize(None)) // pd.Timedelta(hours=1)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    back = np.broadcast_to(np.asarray(days, dtype=np.int64) * 24, offsets.shape)
+    earlier = np.arange(len(offsets)) - back
+    before = np.where(earlier >= 0, offsets[np.maximum(earlier, 0)], offsets[0])
+    return back - (offsets - before)
+
+
+#: A day off counts toward the calendar anchor from this population share up (a regional feast
+#: of a few percent moves the national load too little to change the reference day).
+ANCHOR_SHARE_MIN = 0.3
+
+
+def calendar_anchor_mix(
+    hours_utc: pd.DatetimeIndex, timezone: str, country: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lags ``(L, 3)`` and weights ``(L, 3)`` of the reference a holiday-aware weekly anchor reads.
+
+    The weekly anchor reads the same local hour a week before. A holiday breaks it twice: the
+    holiday itself looks like no weekday a week before, and a week later the anchor is a
+    holiday. So, in proportion to the population share ``s`` on a holiday (from
+    :data:`ANCHOR_SHARE_MIN`; Monday to Saturday, a Sunday is a Sunday either way):
+
+    - a day whose week-before day was a holiday reads two weeks before instead (when that
+      day was no holiday): weight ``s`` of the week-before day moves to the day before it;
+    - a holiday reads the Sunday 3 to 9 days before it (the newest one wholly known at a
+      day-ahead origin), with weight ``s``.
+
+    The three columns are: a week before, two weeks before, the Sunday.
+    """
+    local = hours_utc.tz_convert(timezone)
+    days = regional_days(country, int(local.year.min()) - 1, int(local.year.max()))
+    dates = local.date
+    weekday = local.weekday.to_numpy()
+
+    def share(day: dt.date) -> float:
+        if day.weekday() == 6:
+            return 0.0
+        value = days.get(day, (0.0, 0.0))[0]
+        return value if value >= ANCHOR_SHARE_MIN else 0.0
+
+    unique = sorted(set(dates))
+    week = dt.timedelta(days=7)
+    own = {d: share(d) for d in unique}
+    anchor_day = {d: share(d - week) if share(d - 2 * week) == 0 else 0.0 for d in unique}
+    s_own = np.fromiter((own[d] for d in dates), np.float64, len(dates))
+    s_anchor = np.fromiter((anchor_day[d] for d in dates), np.float64, len(dates))
+    sunday_days = (weekday - 6) % 7
+    sunday_days = np.where(sunday_days < 3, sunday_days + 7, sunday_days)
+    lags = np.stack(
+        [
+            local_lags(hours_utc, timezone, 7),
+            local_lags(hours_utc, timezone, 14),
+            local_lags(hours_utc, timezone, sunday_days),
+        ],
+        axis=1,
+    )
+    weights = np.stack([(1 - s_own) * (1 - s_anchor), (1 - s_own) * s_anchor, s_own], axis=1)
+    # Shares summed over regions fall a hair short of 1: round, so a left-out term weighs 0.
+    return lags, weights.round(6).astype(np.float32)

@@ -17,8 +17,8 @@ import torch
 
 from datalake.errors import DataValidationError
 from datalake.forecasting.boosted import MAX_HORIZON_H, ResidualStack, stack_features
-from datalake.forecasting.config import ForecastConfig
-from datalake.forecasting.features import calendar_for
+from datalake.forecasting.config import ANCHOR_HISTORY_H, ForecastConfig
+from datalake.forecasting.features import calendar_anchor_mix, calendar_for, local_lags
 from datalake.forecasting.model import DemandEnsemble, DemandTransformer, pinball_loss, token_features
 from datalake.forecasting.weather import (
     LEAD_HOURS,
@@ -89,7 +89,10 @@ class _Windows:
         self.values = self.series.to_numpy(dtype="float64")
         hours = pd.date_range(self.series.index[0], periods=len(self.values) + extra_hours, freq="h")
         self.calendar = calendar_for(hours, config.timezone, config.holidays_country, config.calendar)
-        self.week_lags = _local_week_lags(hours, config.timezone) if config.local_week_anchor else None
+        self.week_lags = local_lags(hours, config.timezone, 7) if config.local_week_anchor else None
+        self.anchor_mix = None
+        if config.calendar_anchor:
+            self.anchor_mix = calendar_anchor_mix(hours, config.timezone, config.holidays_country)
         if config.weather and weather is None:
             raise DataValidationError("weather", "a model with weather covariates needs the weather")
         self.weather = weather if config.weather else None
@@ -128,6 +131,23 @@ class _Windows:
         if self.week_lags is None:
             return None
         return self.week_lags[starts[:, None] + np.arange(hours)]
+
+    def history_before(self, starts: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray | None:
+        """The :data:`ANCHOR_HISTORY_H` values before windows at ``starts``, normalised as the
+        windows are (NaN before the series); None for a model without the calendar anchor."""
+        if self.anchor_mix is None:
+            return None
+        index = starts[:, None] - ANCHOR_HISTORY_H + np.arange(ANCHOR_HISTORY_H)
+        raw = np.where(index >= 0, self.values[np.maximum(index, 0)], np.nan)
+        filled = pd.DataFrame(raw).ffill(axis=1).to_numpy()  # causal: a gap takes the hour before
+        return (filled - mean[:, None]) / scale[:, None]
+
+    def anchor_mix_at(self, starts: np.ndarray, hours: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The calendar anchor's lags and weights for windows at ``starts`` (None: the week before)."""
+        if self.anchor_mix is None:
+            return None
+        index = starts[:, None] + np.arange(hours)
+        return self.anchor_mix[0][index], self.anchor_mix[1][index]
 
     def weather_complete(self, starts: np.ndarray) -> np.ndarray:
         """Whether each window at ``starts`` has an observed temperature for every hour it reads."""
@@ -237,7 +257,9 @@ class TransformerForecaster:
             rng = rng if rng is not None else np.random.default_rng(config.seed)
             weather = windows.training_weather(starts, self._training_error(), rng)
         lags = windows.week_lags_at(starts, length + out)
-        features, anchor, valid = token_features(context, calendar, config, weather, lags)
+        mix = windows.anchor_mix_at(starts, length + out)
+        before = windows.history_before(starts, mean, scale)
+        features, anchor, valid = token_features(context, calendar, config, weather, lags, mix, before)
         ahead = (np.arange(config.context_patches)[:, None] + 1) * p + np.arange(out)[None, :]
         target_raw = windows.values[starts[:, None, None] + ahead[None]]
         target = (target_raw - mean[:, None, None]) / scale[:, None, None]
@@ -526,7 +548,7 @@ class TransformerForecaster:
         """Quantiles ``(len(origins), horizon_h, 3)`` (p10, p50, p90, MW) from each origin.
 
         An origin ``t`` means every hour starting before ``t`` is known; horizon 1 is the
-        hour starting at ``t``. Only the ``context_hours`` before each origin are read. A
+        hour starting at ``t``. Only the ``history_hours`` before each origin are read. A
         weather model reads ``weather`` as known at each origin
         (:meth:`WeatherHistory.known_at`); other models ignore it.
         """
@@ -546,6 +568,9 @@ class TransformerForecaster:
             if not len(chunk):
                 continue
             buffer, mean, scale = windows.context(starts[chunk])
+            before = windows.history_before(starts[chunk], mean, scale)
+            if before is not None:
+                buffer = np.concatenate([before, buffer], axis=1)
             known = None
             if windows.weather is not None:
                 known = windows.origin_weather(origin_positions[chunk], steps * out_hours)
@@ -555,8 +580,10 @@ class TransformerForecaster:
                 calendar = windows.calendar_at(starts[chunk] + step * out_hours, length + out_hours)
                 token_weather = None if known is None else windows.token_weather(known, step)
                 lags = windows.week_lags_at(starts[chunk] + step * out_hours, length + out_hours)
+                mix = windows.anchor_mix_at(starts[chunk] + step * out_hours, length + out_hours)
+                pre = None if before is None else buffer[:, -length - ANCHOR_HISTORY_H : -length]
                 features, anchor, _ = token_features(
-                    buffer[:, -length:], calendar, config, token_weather, lags
+                    buffer[:, -length:], calendar, config, token_weather, lags, mix, pre
                 )
                 quantiles = self.model(torch.from_numpy(features), torch.from_numpy(anchor))[:, -1].numpy()
                 quantiles = self._stretch(quantiles)
@@ -647,17 +674,6 @@ class TransformerForecaster:
         ):
             forecaster.training = TrainingSummary(**training)
         return forecaster
-
-
-def _local_week_lags(hours: pd.DatetimeIndex, timezone: str) -> np.ndarray:
-    """The UTC lag (hours) of the same local hour a week before each hour: 168, or 167/169 after a change."""
-    offsets = (hours.tz_convert(timezone).tz_localize(None) - hours.tz_localize(None)) // pd.Timedelta(
-        hours=1
-    )
-    offsets = np.asarray(offsets, dtype=np.int64)
-    # Before the first week the offset a week earlier is taken as the first hour's.
-    week_ago = np.r_[np.full(min(168, len(offsets)), offsets[0]), offsets[:-168]]
-    return 168 - (offsets - week_ago)
 
 
 def _persist_past_the_record(

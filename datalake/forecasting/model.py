@@ -37,6 +37,8 @@ def anchors(
     output_hours: int,
     n_tokens: int,
     week_lags: np.ndarray | None = None,
+    anchor_mix: tuple[np.ndarray, np.ndarray] | None = None,
+    history_before: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weekly-delta anchors ``(B, n_tokens, output_hours)`` after each token's patch, and validity per token.
 
@@ -44,12 +46,21 @@ def anchors(
     end of its patch. ``week_lags`` ``(B, n_tokens * P + output_hours)``, when given, is the
     lag in hours of the same local hour a week before each position (167 or 169 across a
     daylight-saving change, else 168); without it the lag is 168 UTC hours.
+
+    ``anchor_mix`` (lags and weights, each ``(B, n_tokens * P + output_hours, K)``, from
+    :func:`~datalake.forecasting.features.calendar_anchor_mix`), when given, replaces the
+    week-before value by a weighted mean of values at those lags (a holiday reads a Sunday).
+    They may reach ``history_before`` ``(B, K)``, the K values (normalised alike, NaN where
+    unknown) just before the window. A token any of whose weighted lags reaches an unknown
+    value keeps the week-before anchor throughout (its level and its hours read alike).
     """
     batch = values.shape[0]
     out = np.zeros((batch, n_tokens, output_hours), dtype=np.float32)
     valid = np.zeros(n_tokens, dtype=np.float32)
     steps = np.arange(1, output_hours + 1)
     rows = np.arange(batch)[:, None]
+    extended = values if history_before is None else np.concatenate([history_before, values], axis=1)
+    shift = extended.shape[1] - values.shape[1]
     for i in range(n_tokens):
         end = (i + 1) * patch_hours - 1
         if end - WEEK < 0:
@@ -59,11 +70,36 @@ def anchors(
             out[:, i] = values[:, end + steps - WEEK] + (values[:, end] - values[:, end - WEEK])[:, None]
             continue
         targets = end + steps
+        if anchor_mix is not None:
+            reference = _mixed_reference(extended, shift, np.r_[end, targets], week_lags, anchor_mix)
+            out[:, i] = reference[:, 1:] + (values[:, end] - reference[:, 0])[:, None]
+            continue
         before = np.maximum(targets[None, :] - week_lags[:, targets], 0)
         end_before = np.maximum(end - week_lags[:, end], 0)
         level = values[:, end] - values[np.arange(batch), end_before]
         out[:, i] = values[rows, before] + level[:, None]
     return out, valid
+
+
+def _mixed_reference(
+    extended: np.ndarray,
+    shift: int,
+    positions: np.ndarray,
+    week_lags: np.ndarray,
+    anchor_mix: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """``(B, len(positions))``: the weighted reference of window positions, read from ``extended``
+    (``shift`` values before the window, then the window); a row with a weighted value unknown
+    reads the week before at every position."""
+    lags, weights = anchor_mix
+    rows = np.arange(extended.shape[0])[:, None]
+    week = extended[rows, np.maximum(shift + positions[None, :] - week_lags[:, positions], 0)]
+    reach = shift + positions[None, :, None] - lags[:, positions]
+    gathered = extended[rows[..., None], np.maximum(reach, 0)]
+    weight = weights[:, positions]
+    known = ((reach >= 0) & np.isfinite(gathered)) | (weight == 0)
+    mixed = (np.nan_to_num(gathered) * weight).sum(axis=-1)
+    return np.where(known.all(axis=(1, 2))[:, None], mixed, week)
 
 
 def token_features(
@@ -72,18 +108,24 @@ def token_features(
     config: ForecastConfig,
     weather: np.ndarray | None = None,
     week_lags: np.ndarray | None = None,
+    anchor_mix: tuple[np.ndarray, np.ndarray] | None = None,
+    history_before: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tokens for ``values`` ``(B, T*P)`` (normalised) and ``calendar`` ``(B, T*P + output_hours, N_CAL)``.
 
     ``weather`` ``(B, T, output_hours, N_WEATHER)`` is each token's weather for the hours it
     predicts, as known at the forecast origin; required exactly when ``config.weather``.
 
-    ``week_lags`` (see :func:`anchors`) is required exactly when ``config.local_week_anchor``.
+    ``week_lags`` (see :func:`anchors`) is required exactly when ``config.local_week_anchor``,
+    ``anchor_mix`` exactly when ``config.calendar_anchor``, with ``history_before`` (the
+    ``ANCHOR_HISTORY_H`` values before the window) for the lags that reach before it.
 
     Returns (features ``(B, T, width)``, anchors ``(B, T, output_hours)``, anchor validity ``(T,)``).
     """
     if (week_lags is not None) != config.local_week_anchor:
         raise ValueError("week lags are required by a local-week-anchor model and refused by the others")
+    if (anchor_mix is not None) != config.calendar_anchor:
+        raise ValueError("the anchor mix is required by a calendar-anchor model and refused by the others")
     if (weather is not None) != config.weather:
         raise ValueError("weather covariates are required by a weather model and refused by the others")
     p, out = config.patch_hours, config.output_hours
@@ -93,7 +135,7 @@ def token_features(
     own_holiday = calendar[:, :length, 9].reshape(batch, n_tokens, p)
     ahead = (np.arange(n_tokens)[:, None] + 1) * p + np.arange(out)[None, :]
     next_calendar = calendar[:, ahead].reshape(batch, n_tokens, out * calendar.shape[-1])
-    anchor, valid = anchors(values, p, out, n_tokens, week_lags)
+    anchor, valid = anchors(values, p, out, n_tokens, week_lags, anchor_mix, history_before)
     flag = np.broadcast_to(valid[None, :, None], (batch, n_tokens, 1))
     parts = [patches, own_holiday, next_calendar]
     if weather is not None:

@@ -64,6 +64,11 @@ class ServedModel:
         return self.forecaster.config.context_hours
 
     @property
+    def history_hours(self) -> int:
+        """Hours of demand before the origin a forecast reads (ForecastConfig.history_hours)."""
+        return self.forecaster.config.history_hours
+
+    @property
     def needs_weather(self) -> bool:
         """Whether it forecasts with weather covariates."""
         return bool(self.forecaster.needs_weather)
@@ -206,8 +211,10 @@ def _forecast(
         raise DataValidationError("history.demand_mw", "no hour has a value")
     cutoff = known.index[-1]
     origin = cutoff + pd.Timedelta(hours=1)
-    context = history[(history.index >= origin - pd.Timedelta(hours=model.context_hours))]
-    context = context[context.index < origin]
+    # The context must be there; a calendar-anchor model also reads two weeks before it, when given.
+    read = history[(history.index >= origin - pd.Timedelta(hours=model.history_hours))]
+    read = read[read.index < origin]
+    context = read[read.index >= origin - pd.Timedelta(hours=model.context_hours)]
     if len(context) < model.context_hours:
         raise DataValidationError(
             "history.demand_mw",
@@ -223,7 +230,7 @@ def _forecast(
         raise DataValidationError(
             "weather", "live forecasts read stored forecasts (mode 'issued'), not observations"
         )
-    quantiles = model.forecaster.forecast(context, [origin], horizon_hours, weather=weather)[0]
+    quantiles = model.forecaster.forecast(read, [origin], horizon_hours, weather=weather)[0]
     hours = pd.date_range(origin, periods=horizon_hours, freq="h")
     points = [
         {

@@ -350,6 +350,106 @@ def test_local_week_anchor_takes_the_same_local_hour_across_a_clock_change() -> 
     assert np.array_equal(np.delete(local_anchor[0, 8], 4), np.delete(utc_anchor[0, 8], 4))
 
 
+def _local_index(local: pd.DatetimeIndex, day: str, hour: int) -> int:
+    return int(np.flatnonzero((local.strftime("%Y-%m-%d") == day) & (local.hour == hour))[0])
+
+
+def test_calendar_anchor_reads_a_sunday_for_a_holiday_and_two_weeks_back_after_one() -> None:
+    from datalake.forecasting.features import calendar_anchor_mix
+
+    hours = pd.date_range("2017-03-01", "2017-05-20", freq="h", tz="UTC")
+    local = hours.tz_convert("Europe/Madrid")
+    lags, weights = calendar_anchor_mix(hours, "Europe/Madrid", "ES")
+
+    def read(day: str, hour: int = 10) -> tuple[list[str], list[float]]:
+        at = _local_index(local, day, hour)
+        return [str(local[at - lag])[:16] for lag in lags[at]], weights[at].astype(float).round(2).tolist()
+
+    # Good Friday (everyone off): the Sunday before; the week-before day is left out.
+    assert read("2017-04-14") == (["2017-04-07 10:00", "2017-03-31 10:00", "2017-04-09 10:00"], [0, 0, 1])
+    # Maundy Thursday: 84 % of the population off (all but Catalonia), so 84 % Sunday.
+    assert read("2017-04-13")[1] == [0.16, 0, 0.84]
+    # A week after Good Friday and after 1 May: two weeks back instead.
+    assert read("2017-04-21") == (["2017-04-14 10:00", "2017-04-07 10:00", "2017-04-16 10:00"], [0, 1, 0])
+    assert read("2017-05-08")[1] == [0, 1, 0]
+    # Across the spring clock change the same LOCAL hour is read; an ordinary day is a week back.
+    assert read("2017-03-27") == (["2017-03-20 10:00", "2017-03-13 10:00", "2017-03-19 10:00"], [1, 0, 0])
+    assert np.allclose(weights.sum(axis=1), 1)
+
+
+def test_calendar_anchor_moves_the_anchor_of_a_holiday_and_keeps_other_days() -> None:
+    from datalake.forecasting.model import anchors
+
+    config = dataclasses.replace(TINY, calendar="regional", local_week_anchor=True, calendar_anchor=True)
+    from datalake.forecasting.forecaster import _Windows
+
+    # Demand 100 on working days, 60 on Sundays, 65 on Good Friday, with an hour-of-day shape.
+    hours = pd.date_range("2017-03-28 00:00", periods=24 * 40, freq="h", tz="UTC")
+    local = hours.tz_convert("Europe/Madrid")
+    demand = np.where(local.weekday == 6, 60.0, 100.0) + local.hour.to_numpy()
+    demand[np.asarray(local.strftime("%Y-%m-%d") == "2017-04-14")] -= 35  # Good Friday
+    windows = _Windows(pd.Series(demand, index=hours), config, extra_hours=48)
+    start = _local_index(local, "2017-03-29", 0)
+    values = demand[start : start + 24 * 14 + 48][None]
+    mix = windows.anchor_mix_at(np.array([start]), values.shape[1])
+    lags = windows.week_lags_at(np.array([start]), values.shape[1])
+    mixed, _ = anchors(values[:, : 24 * 14], 24, 48, 14, lags, mix)
+    weekly, _ = anchors(values[:, : 24 * 14], 24, 48, 14, lags)
+    # The last token's patch ends at 23:00 on 11 April; it predicts 12-13 April (Wednesday,
+    # Maundy Thursday). Wednesday reads a Wednesday; Thursday reads 84 % of a Sunday.
+    assert np.array_equal(mixed[0, -1, :24], weekly[0, -1, :24])
+    thursday = mixed[0, -1, 24:48] - np.arange(24)
+    share = regional_days("ES", 2017, 2017)[dt.date(2017, 4, 13)][0]
+    assert 0.83 < share < 0.85
+    assert np.allclose(thursday, (1 - share) * 100 + share * 60)
+    assert np.allclose(weekly[0, -1, 24:48] - np.arange(24), 100)
+    # From a window starting on Maundy Thursday, the token predicting the Friday after Good
+    # Friday would read two weeks back, before the window: it keeps the week-before anchor.
+    later = _local_index(local, "2017-04-13", 0)
+    values = demand[later : later + 24 * 14][None]
+    mix = windows.anchor_mix_at(np.array([later]), 24 * 16)
+    lags = windows.week_lags_at(np.array([later]), 24 * 16)
+    assert mix is not None and mix[1][0, 24 * 8 + 10, 1] == 1  # 21 April reads two weeks back
+    mixed, _ = anchors(values, 24, 48, 14, lags, mix)
+    weekly, _ = anchors(values, 24, 48, 14, lags)
+    assert np.array_equal(mixed[0, 7], weekly[0, 7])
+    # Given the two weeks before the window, it reads them: 7 April, an ordinary Friday.
+    before = demand[later - 24 * 14 : later][None]
+    mixed, _ = anchors(values, 24, 48, 14, lags, mix, before)
+    assert np.allclose(mixed[0, 7, :24], 100 + np.arange(24)) and not np.allclose(mixed[0, 7], weekly[0, 7])
+    with pytest.raises(ValueError, match="anchor mix"):
+        from datalake.forecasting.model import token_features
+
+        token_features(
+            values[:, : 24 * 14], windows.calendar_at(np.array([start]), 24 * 16), config, None, lags
+        )
+    with pytest.raises(ValueError, match="calendar_anchor"):
+        dataclasses.replace(TINY, calendar_anchor=True)
+
+
+def test_a_calendar_anchor_model_is_served_the_two_weeks_before_its_context() -> None:
+    config = dataclasses.replace(TINY, calendar="regional", local_week_anchor=True, calendar_anchor=True)
+    assert config.history_hours == config.context_hours + 24 * 14
+    assert TINY.history_hours == TINY.context_hours
+    # Up to 11:00 on Friday 21 April 2017, the Friday after Good Friday: its anchor reads 7 April.
+    hours = pd.date_range("2017-03-01", "2017-04-21 09:00", freq="h", tz="UTC")
+    local = hours.tz_convert("Europe/Madrid")
+    demand = np.where(local.weekday == 6, 18_000.0, 30_000.0) + 100 * local.hour.to_numpy()
+    demand[np.asarray(local.strftime("%Y-%m-%d") == "2017-04-14")] -= 10_000  # Good Friday
+    history = pd.Series(demand, index=hours)
+    torch.manual_seed(0)
+    served = serving.ServedModel(TransformerForecaster(config), "v-calendar")
+    answer = serving.forecast(served, history, 24)
+    context_only = serving.forecast(served, history[-config.context_hours :], 24)
+    with_weeks = np.array([point["p50_mw"] for point in answer["points"]])
+    week_only = np.array([point["p50_mw"] for point in context_only["points"]])
+    # The rest of Friday reads alike (the weekly delta's level cancels Good Friday's dip) ...
+    assert np.allclose(with_weeks[:12], week_only[:12], rtol=0.02)
+    # ... but Saturday's level, from 11:00 on Friday against Good Friday, is too high
+    # without the two weeks before the context: it still answers, from the week before.
+    assert (week_only[12:] > with_weeks[12:] + 5_000).all()
+
+
 def test_weather_table_is_read_through_the_query_port(lake_settings: Settings) -> None:
     from datalake.catalog.crawler import LocalCrawler
     from datalake.catalog.local import LocalCatalog
