@@ -62,7 +62,7 @@ def predict_fn(request: serving.ForecastRequest, model: serving.ServedModel) -> 
         else:
             from datalake.forecasting.data import load_recent
 
-            history = load_recent(model.context_hours).demand_mw
+            history = load_recent(model.history_hours).demand_mw
         # A weather model reads the stored forecasts issued by now; without them it cannot answer.
         weather = serving.live_weather() if model.needs_weather else None
         return serving.forecast(model, history, request.horizon_hours, weather)

@@ -183,7 +183,7 @@ class ForecastService:
         if self.backend == "endpoint":
             return self._from_endpoint(horizon_hours)
         model = self.model()
-        history, cutoff = self.history(model.context_hours)
+        history, cutoff = self.history(model.history_hours)
         key = (model.version, cutoff, horizon_hours)
         cached = self._cached(key)
         if cached is not None:
