@@ -50,7 +50,7 @@ def anchors(
     ``anchor_mix`` (lags and weights, each ``(B, n_tokens * P + output_hours, K)``, from
     :func:`~datalake.forecasting.features.calendar_anchor_mix`), when given, replaces the
     week-before value by a weighted mean of values at those lags (a holiday reads a Sunday).
-    They may reach ``history_before`` ``(B, K)``, the K values (normalised alike, NaN where
+    They may reach ``history_before`` ``(B, H)``, the H values (normalised alike, NaN where
     unknown) just before the window. A token any of whose weighted lags reaches an unknown
     value keeps the week-before anchor throughout (its level and its hours read alike).
     """
