@@ -71,7 +71,7 @@ def anchors(
             continue
         targets = end + steps
         if anchor_mix is not None:
-            reference = _mixed_reference(extended, shift, np.r_[end, targets], week_lags, anchor_mix)
+            reference = _mixed_reference(extended, shift, np.r_[end, targets], anchor_mix)
             out[:, i] = reference[:, 1:] + (values[:, end] - reference[:, 0])[:, None]
             continue
         before = np.maximum(targets[None, :] - week_lags[:, targets], 0)
@@ -85,16 +85,15 @@ def _mixed_reference(
     extended: np.ndarray,
     shift: int,
     positions: np.ndarray,
-    week_lags: np.ndarray,
     anchor_mix: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """``(B, len(positions))``: the weighted reference of window positions, read from ``extended``
     (``shift`` values before the window, then the window); a row with a weighted value unknown
-    reads the week before at every position."""
+    reads the week before (the mix's first lag) at every position."""
     lags, weights = anchor_mix
     rows = np.arange(extended.shape[0])[:, None]
-    week = extended[rows, np.maximum(shift + positions[None, :] - week_lags[:, positions], 0)]
     reach = shift + positions[None, :, None] - lags[:, positions]
+    week = extended[rows, np.maximum(reach[..., 0], 0)]
     gathered = extended[rows[..., None], np.maximum(reach, 0)]
     weight = weights[:, positions]
     known = ((reach >= 0) & np.isfinite(gathered)) | (weight == 0)
